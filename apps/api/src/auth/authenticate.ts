@@ -1,0 +1,37 @@
+import { AppError, type ApiKeyScope } from '@gantry/domain';
+import { findApiKeyByPrefix, type Db } from '@gantry/db';
+import { keyMatches, lookupPrefix } from './api-key-format.js';
+
+/** Who is calling: a key of one tenant with its scopes. */
+export interface Principal {
+  keyId: string;
+  tenantId: string;
+  tenantName: string;
+  scopes: ApiKeyScope[];
+}
+
+const BEARER_RE = /^Bearer ([\x21-\x7e]{16,512})$/;
+
+/** Resolves an `Authorization` header to a principal, or throws UNAUTHENTICATED. */
+export async function authenticate(db: Db, header: string | undefined): Promise<Principal> {
+  if (!header) throw new AppError('UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>"');
+  const match = BEARER_RE.exec(header);
+  if (!match) throw new AppError('UNAUTHENTICATED', 'The Authorization header is not a Bearer API key');
+  const key = match[1]!;
+  const record = await findApiKeyByPrefix(db, lookupPrefix(key));
+  // One message for unknown, wrong and revoked keys: nothing is learned by probing.
+  if (!record || !keyMatches(key, record.hash) || record.revokedAt) {
+    throw new AppError('UNAUTHENTICATED', 'The API key is not valid');
+  }
+  return {
+    keyId: record.id,
+    tenantId: record.tenantId,
+    tenantName: record.tenantName,
+    scopes: record.scopes as ApiKeyScope[],
+  };
+}
+
+/** `admin` implies every other scope. */
+export function hasScope(principal: Principal, scope: ApiKeyScope): boolean {
+  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+}

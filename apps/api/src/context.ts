@@ -1,0 +1,18 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Db } from '@gantry/db';
+import type { RenderJobPayload } from '@gantry/domain';
+import type { Logger } from '@gantry/logger';
+import type { EventPublisher } from '@gantry/queue';
+import type { ArtifactStore } from '@gantry/storage';
+
+/** Everything the API's handlers need, built once in main.ts (or by a test). */
+export interface ApiDeps {
+  db: Db;
+  redis: Redis;
+  queue: Queue<RenderJobPayload>;
+  publisher: EventPublisher;
+  store: ArtifactStore;
+  logger: Logger;
+  config: { bodyLimit: string; version: string; tenantMaxQueued: number };
+}

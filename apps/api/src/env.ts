@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { commonEnvSchema, parseEnv } from '@gantry/domain';
+
+export const apiEnvSchema = commonEnvSchema.extend({
+  /** Port of the HTTP API (and, later, its WebSocket endpoint). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Interface to bind; 0.0.0.0 in containers. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, this key is the admin key of the default tenant (created or rotated at start). */
+  GANTRY_ADMIN_KEY: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** Name of the tenant the admin key belongs to. */
+  GANTRY_DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default'),
+  /** Largest accepted request body (workflows with embedded data can be big). */
+  GANTRY_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default('10mb'),
+  /** Queued jobs one tenant may have; more submits get 429 TENANT_QUEUE_FULL. */
+  GANTRY_TENANT_MAX_QUEUED: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /** Browser origins allowed on the WebSocket besides the API's own (comma-separated, or *). */
+  GANTRY_WS_ALLOWED_ORIGINS: z.string().default(''),
+  /** A socket that has not authenticated within this time is closed (4401). */
+  GANTRY_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Ping interval; a socket that missed the previous pong is dropped. */
+  GANTRY_WS_PING_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** Unsent bytes per socket before the client is dropped as too slow (4408). */
+  GANTRY_WS_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).max(1 << 30).default(1 << 20),
+  /** Largest client message (bigger ones close the socket with 1009). */
+  GANTRY_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1 << 24).default(64 * 1024),
+  /** Client messages per second per socket (burst: 2.5x). */
+  GANTRY_WS_MESSAGE_RATE: z.coerce.number().int().min(1).max(10_000).default(20),
+});
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export function loadApiEnv(env: Record<string, string | undefined> = process.env): ApiEnv {
+  return parseEnv(apiEnvSchema, env);
+}

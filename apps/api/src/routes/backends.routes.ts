@@ -1,0 +1,75 @@
+import { Router, type Request } from 'express';
+import type { ApiDeps } from '../context.js';
+import { parseInput } from '../http/validate.js';
+import { hasScope } from '../auth/authenticate.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import {
+  backendContext,
+  createBackend,
+  createBackendSchema,
+  deleteBackend,
+  deleteBackendQuerySchema,
+  getBackendView,
+  listBackendViews,
+  setDraining,
+} from '../services/backends/index.js';
+import { requireJson } from './require-json.js';
+
+/** Backend URLs are internal addresses: only admins see them. */
+function forCaller<T extends { url: string }>(req: Request, view: T): T | Omit<T, 'url'> {
+  if (hasScope(principalOf(req), 'admin')) return view;
+  const { url: _url, ...rest } = view;
+  return rest;
+}
+
+function pathId(req: Request): string {
+  const id = req.params.id;
+  return typeof id === 'string' ? id : '';
+}
+
+/**
+ * The GPU fleet: `GET /backends` and `GET /backends/{id}` (scope read); registering, draining,
+ * undraining and deleting backends (scope admin). See docs/backends.md.
+ */
+export function backendsRouter(deps: ApiDeps): Router {
+  const ctx = backendContext(deps);
+  const router = Router();
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ items: (await listBackendViews(ctx)).map((v) => forCaller(req, v)) });
+  });
+
+  router.post('/', requireScope('admin'), requireJson, async (req, res) => {
+    const input = parseInput(createBackendSchema, req.body, 'backend');
+    const view = await createBackend(ctx, input);
+    req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
+    res.status(201).location(view.links.self).json(view);
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(forCaller(req, await getBackendView(ctx, pathId(req))));
+  });
+
+  router.post('/:id/drain', requireScope('admin'), async (req, res) => {
+    const view = await setDraining(ctx, pathId(req), true);
+    req.log.info({ backend: view.id, inFlight: view.inFlight }, 'backend draining');
+    res.json(view);
+  });
+
+  router.post('/:id/undrain', requireScope('admin'), async (req, res) => {
+    const view = await setDraining(ctx, pathId(req), false);
+    req.log.info({ backend: view.id }, 'backend undrained');
+    res.json(view);
+  });
+
+  router.delete('/:id', requireScope('admin'), async (req, res) => {
+    const { force } = parseInput(deleteBackendQuerySchema, req.query, 'query');
+    await deleteBackend(ctx, pathId(req), force);
+    req.log.info({ backend: pathId(req), force }, 'backend deleted');
+    res.status(204).end();
+  });
+
+  return router;
+}

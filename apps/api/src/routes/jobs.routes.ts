@@ -1,0 +1,99 @@
+import { Router, type Request } from 'express';
+import { AppError, isUuid, listJobsQuerySchema, submitJobSchema } from '@gantry/domain';
+import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
+import type { ApiDeps } from '../context.js';
+import { parseInput } from '../http/validate.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import { cancelJob } from '../services/cancel-job.js';
+import { explainWait } from '../services/explain-wait.js';
+import { jobView } from '../services/job-view.js';
+import { submitJob } from '../services/submit-job.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { requireJson } from './require-json.js';
+
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+/** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
+function pathId(req: Request, name: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string' || !isUuid(value)) throw new AppError('NOT_FOUND', 'No such job');
+  return value.toLowerCase();
+}
+
+export function jobsRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/', requireScope('submit'), requireJson, async (req, res) => {
+    const input = parseInput(submitJobSchema, req.body, 'job');
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
+      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
+    }
+    const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
+    req.log.info({ jobId: job.id, replayed }, 'job submitted');
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts));
+  });
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    const query = parseInput(listJobsQuerySchema, req.query, 'query');
+    const rows = await listJobs(deps.db, {
+      tenantId: principalOf(req).tenantId,
+      status: query.status,
+      limit: query.limit + 1,
+      afterId: decodeCursor(query.cursor),
+    });
+    const page = rows.slice(0, query.limit);
+    const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
+    const last = page[page.length - 1];
+    res.json({
+      items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
+    });
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
+    if (!job) throw new AppError('NOT_FOUND', 'No such job');
+    const view = jobView(job, await listJobArtifacts(deps.db, job.id));
+    res.json(job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view);
+  });
+
+  router.post('/:id/cancel', requireScope('submit'), async (req, res) => {
+    const job = await cancelJob(deps, principalOf(req).tenantId, pathId(req, 'id'));
+    req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
+    res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, await listJobArtifacts(deps.db, job.id)));
+  });
+
+  router.get('/:id/events', requireScope('read'), async (req, res) => {
+    const jobId = pathId(req, 'id');
+    const since = Number(req.query.since ?? 0);
+    if (!Number.isInteger(since) || since < 0) {
+      throw new AppError('VALIDATION_FAILED', 'since must be a non-negative integer', {
+        details: [{ path: 'since', message: 'expected a non-negative integer', code: 'invalid_type' }],
+      });
+    }
+    if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
+    const items = await listJobEvents(deps.db, jobId, since, 1000);
+    res.json({ items, lastSeq: items[items.length - 1]?.seq ?? since });
+  });
+
+  router.get('/:id/artifacts/:artifactId', requireScope('read'), async (req, res) => {
+    const jobId = pathId(req, 'id');
+    const artifactId = req.params.artifactId;
+    if (typeof artifactId !== 'string' || !isUuid(artifactId)) throw new AppError('NOT_FOUND', 'No such artifact');
+    const artifact = await findTenantArtifact(deps.db, principalOf(req).tenantId, jobId, artifactId.toLowerCase());
+    if (!artifact) throw new AppError('NOT_FOUND', 'No such artifact');
+    const { stream, bytes } = await deps.store.open(artifact.storageKey);
+    res.setHeader('Content-Type', artifact.contentType);
+    res.setHeader('Content-Length', String(bytes));
+    res.setHeader('Content-Disposition', `inline; filename="${artifact.filename.replace(/["\\\r\n]/g, '_')}"`);
+    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    res.setHeader('ETag', `"${artifact.sha256}"`);
+    stream.on('error', (err) => res.destroy(err));
+    stream.pipe(res);
+  });
+
+  return router;
+}

@@ -1,0 +1,26 @@
+import { AppError } from '@gantry/domain';
+import { isUniqueViolation } from '@gantry/db';
+import type { BackendContext } from './backend-context.js';
+import type { CreateBackendInput } from './backend-schemas.js';
+import { viewsOf } from './load-backends.js';
+import type { BackendView } from './backend-view.js';
+
+/**
+ * Registers a backend. Workers whose GANTRY_WORKER_TAGS it covers pick it up at their next
+ * registry refresh and start probing and dispatching to it. An existing id is CONFLICT.
+ */
+export async function createBackend(ctx: BackendContext, input: CreateBackendInput): Promise<BackendView> {
+  let row;
+  try {
+    row = await ctx.deps.db.backend.create({
+      data: { id: input.id, kind: input.kind, url: input.url, capacity: input.capacity, tags: input.tags },
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('CONFLICT', `A backend with id "${input.id}" already exists`);
+    throw err;
+  }
+  // Health left behind under this id (a deleted namesake probed one last time) must not leak in.
+  await ctx.health.store.forget(input.id);
+  const [view] = await viewsOf(ctx, [row]);
+  return view!;
+}

@@ -1,0 +1,27 @@
+import { AppError } from '@gantry/domain';
+import { isNotFound } from '@gantry/db';
+import type { BackendContext } from './backend-context.js';
+import { findBackendRow } from './load-backends.js';
+
+/**
+ * Unregisters a backend. While jobs run on it (live slot leases) this is refused with
+ * INVALID_STATE unless `force`: drain it first and delete it once `inFlight` is 0. Workers drop
+ * it at their next registry refresh (a backend still listed in a worker's GANTRY_BACKENDS comes
+ * back when that worker restarts).
+ */
+export async function deleteBackend(ctx: BackendContext, id: string, force: boolean): Promise<void> {
+  await findBackendRow(ctx, id);
+  const inFlight = (await ctx.leases.inFlight([id]))[id] ?? 0;
+  if (inFlight > 0 && !force) {
+    throw new AppError('INVALID_STATE', `Backend "${id}" is running ${inFlight} job(s); drain it and retry when they are done, or pass force=true`, {
+      details: { inFlight },
+    });
+  }
+  try {
+    await ctx.deps.db.backend.delete({ where: { id } });
+  } catch (err) {
+    if (isNotFound(err)) throw new AppError('NOT_FOUND', 'No such backend');
+    throw err;
+  }
+  await ctx.health.store.forget(id);
+}

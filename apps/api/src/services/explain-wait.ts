@@ -1,0 +1,38 @@
+import type { Db, JobRow } from '@gantry/db';
+import type { JobRequirements } from '@gantry/domain';
+import { listBackends } from '@gantry/db';
+import type { ApiDeps } from '../context.js';
+
+/** Why a queued job is waiting, and roughly until when. */
+export interface QueueInfo {
+  /** Jobs ahead of it in the queue (0: next), or null while it waits for a retry. */
+  position: number | null;
+  /** Registered backends that could run it (tags match, not draining). */
+  eligibleBackends: number;
+  /** Jobs finished per minute across the fleet over the last 10 minutes. */
+  throughputPerMinute: number;
+  /** From position and recent throughput; null without recent throughput or position. */
+  estimatedStartAt: string | null;
+}
+
+const WINDOW_MS = 10 * 60_000;
+
+async function recentThroughputPerMinute(db: Db): Promise<number> {
+  const finished = await db.job.count({ where: { finishedAt: { gte: new Date(Date.now() - WINDOW_MS) }, status: 'succeeded' } });
+  return finished / (WINDOW_MS / 60_000);
+}
+
+/** Explains a queued job's wait: its place in the queue, who could run it, an estimated start. */
+export async function explainWait(deps: ApiDeps, job: JobRow): Promise<QueueInfo> {
+  const tags = (job.requirements as JobRequirements | null)?.tags ?? [];
+  const [rank, backends, throughput] = await Promise.all([
+    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id),
+    listBackends(deps.db),
+    recentThroughputPerMinute(deps.db),
+  ]);
+  const eligible = backends.filter((b) => !b.draining && tags.every((t) => b.tags.includes(t))).length;
+  const position = rank ?? null;
+  const estimatedStartAt =
+    position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;
+  return { position, eligibleBackends: eligible, throughputPerMinute: Math.round(throughput * 100) / 100, estimatedStartAt };
+}

@@ -1,0 +1,66 @@
+import type { JobEventRecord } from '@gantry/domain';
+import { JobCursor } from './job-cursor';
+
+const JOB = '01a20153-556b-7000-93cf-d0697e9d81d1';
+
+function record(seq: number): JobEventRecord {
+  return { jobId: JOB, seq, at: new Date(0).toISOString(), event: { type: 'progress', node: '3', value: seq, max: 100, overall: 0 } };
+}
+
+function setup(stored: number, lastSeq: number) {
+  const db = Array.from({ length: stored }, (_, i) => record(i + 1));
+  const sent: number[] = [];
+  const loads: number[] = [];
+  const cursor = new JobCursor(
+    JOB,
+    lastSeq,
+    async (_id, since) => {
+      loads.push(since);
+      return db.filter((r) => r.seq > since).slice(0, 3);
+    },
+    (data) => sent.push(JSON.parse(data).seq),
+  );
+  const live = (seq: number) => cursor.live({ seq, wire: () => JSON.stringify({ seq }) });
+  return { db, sent, loads, cursor, live };
+}
+
+describe('JobCursor', () => {
+  it('sends in-order live events straight through and drops duplicates', () => {
+    const { sent, live } = setup(0, 0);
+    live(1);
+    live(2);
+    live(2);
+    live(1);
+    live(3);
+    expect(sent).toEqual([1, 2, 3]);
+  });
+
+  it('resumes from the database in pages, then continues live without gap or duplicate', async () => {
+    const { sent, cursor, live, db } = setup(7, 2);
+    const catchUp = cursor.catchUp();
+    db.push(record(8));
+    live(8); // arrives while catching up: buffered
+    live(7); // already in the database: sent once
+    await catchUp;
+    live(9);
+    expect(sent).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('fills a gap left by a lost live message from the database', async () => {
+    const { sent, live, db, cursor } = setup(3, 0);
+    live(1);
+    db.push(record(4), record(5));
+    live(5); // 2..4 never arrived live
+    await new Promise((r) => setImmediate(r));
+    await cursor.catchUp();
+    expect(sent).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('reports a buffer overflow so the caller can drop the client', () => {
+    const cursor = new JobCursor(JOB, 0, () => new Promise(() => undefined), () => undefined, 2);
+    void cursor.catchUp();
+    expect(cursor.live({ seq: 1, wire: () => '' })).toBe(true);
+    expect(cursor.live({ seq: 2, wire: () => '' })).toBe(true);
+    expect(cursor.live({ seq: 3, wire: () => '' })).toBe(false);
+  });
+});

@@ -1,0 +1,230 @@
+import type { WebSocket } from 'ws';
+import {
+  AppError,
+  clientMessageSchema,
+  isTerminal,
+  STREAM_CLOSE,
+  STREAM_PROTOCOL,
+  toAppError,
+  type ClientMessage,
+  type JobStatus,
+  type SubscribeMessage,
+} from '@gantry/domain';
+import { findTenantJob, listJobArtifacts, listJobEvents, listJobs, type JobRow } from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import type { BusEvent, BusPreview } from '@gantry/queue';
+import type { ApiDeps } from '../context.js';
+import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
+import { jobView } from '../services/job-view.js';
+import type { EventHub, HubListener } from './event-hub.js';
+import { JobCursor } from './job-cursor.js';
+import type { StreamOptions } from './stream-options.js';
+import { TokenBucket } from './token-bucket.js';
+
+const REPLAY_PAGE = 500;
+
+/** One client socket: authentication, subscriptions, ordered delivery, limits. */
+export class StreamConnection implements HubListener {
+  principal: Principal | null = null;
+  alive = true;
+  private readonly cursors = new Map<string, JobCursor>();
+  /** Cursors made for jobs seen under `all` (not subscribed one by one): dropped when the job ends. */
+  private readonly followedByAll = new Set<string>();
+  private all = false;
+  private previews = false;
+  private readonly bucket: TokenBucket;
+  private dropped = 0;
+  private closed = false;
+  /** Client messages are handled one at a time, in order (a subscribe awaits the database). */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: ApiDeps,
+    private readonly hub: EventHub,
+    private readonly options: StreamOptions,
+    private readonly log: Logger,
+  ) {
+    this.bucket = new TokenBucket(options.messageRate, options.messageBurst);
+  }
+
+  /** Authenticates with a key from the subprotocol header, ahead of any message. */
+  authenticateFirst(key: string): void {
+    this.chain = this.chain.then(() => this.authenticate(key));
+  }
+
+  /** Authenticates with a key (from the subprotocol header or an `auth` message). */
+  private async authenticate(key: string): Promise<void> {
+    try {
+      const principal = await authenticate(this.deps.db, `Bearer ${key}`);
+      if (!hasScope(principal, 'read')) throw new AppError('FORBIDDEN', 'This API key lacks the "read" scope');
+      this.principal = principal;
+      this.send({ type: 'ready', tenant: principal.tenantName, protocol: STREAM_PROTOCOL });
+    } catch (err) {
+      const e = toAppError(err);
+      this.close(STREAM_CLOSE.UNAUTHENTICATED, e.code === 'FORBIDDEN' ? 'forbidden' : 'invalid API key');
+    }
+  }
+
+  /** A text frame from the client. Bad input gets an error message, never a crash. */
+  handle(raw: string): void {
+    // Rate limiting happens on arrival, so a flood cannot queue up work.
+    if (!this.bucket.take()) {
+      this.dropped += 1;
+      if (this.dropped === 1 || this.dropped % 50 === 0) this.error('RATE_LIMITED', 'Too many messages; slow down');
+      if (this.dropped > this.options.messageBurst * 4) this.close(STREAM_CLOSE.RATE_LIMITED, 'too many messages');
+      return;
+    }
+    this.chain = this.chain.then(() => this.process(raw));
+  }
+
+  private async process(raw: string): Promise<void> {
+    if (this.closed) return;
+    let message: ClientMessage;
+    try {
+      const parsed = clientMessageSchema.safeParse(JSON.parse(raw));
+      if (!parsed.success) {
+        const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        return this.error('VALIDATION_FAILED', 'Unknown or invalid message', details);
+      }
+      message = parsed.data;
+    } catch {
+      return this.error('MALFORMED_JSON', 'Messages are JSON objects');
+    }
+    try {
+      await this.dispatch(message);
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') this.log.error({ err }, 'stream message failed');
+      this.error(e.code, e.code === 'INTERNAL' ? 'An unexpected error occurred' : e.message, e.details);
+    }
+  }
+
+  private async dispatch(message: ClientMessage): Promise<void> {
+    if (message.type === 'ping') return this.send(message.id ? { type: 'pong', id: message.id } : { type: 'pong' });
+    if (message.type === 'auth') {
+      if (this.principal) throw new AppError('BAD_REQUEST', 'Already authenticated');
+      return this.authenticate(message.key);
+    }
+    if (!this.principal) throw new AppError('UNAUTHENTICATED', 'Authenticate first');
+    if (message.type === 'subscribe') return this.subscribe(message, this.principal);
+    const ids = message.jobId ? [message.jobId] : (message.jobIds ?? []);
+    for (const id of ids) this.dropCursor(id);
+    if (message.all && this.all) {
+      this.all = false;
+      this.hub.removeTenant(this.principal.tenantId, this);
+    }
+    this.send({ type: 'unsubscribed', ...(message.all ? { all: true as const } : { jobIds: ids }) });
+  }
+
+  private async subscribe(message: SubscribeMessage, principal: Principal): Promise<void> {
+    if (message.previews !== undefined) this.previews = message.previews;
+    if (message.all) {
+      if (!this.all) this.hub.addTenant(principal.tenantId, this);
+      this.all = true;
+      this.send({ type: 'subscribed', all: true });
+      const active = await listJobs(this.deps.db, { tenantId: principal.tenantId, limit: 100 });
+      for (const job of active.filter((j) => !isTerminal(j.status))) await this.follow(job, undefined);
+      return;
+    }
+    const ids = message.jobId ? [message.jobId] : (message.jobIds ?? []);
+    if (this.cursors.size - this.followedByAll.size + ids.length > this.options.maxSubscriptions) {
+      throw new AppError('CONFLICT', `At most ${this.options.maxSubscriptions} job subscriptions per connection`);
+    }
+    for (const id of ids) {
+      const since = message.jobId ? message.since : message.sinceByJob?.[id];
+      const job = await findTenantJob(this.deps.db, principal.tenantId, id);
+      if (!job) throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
+      await this.follow(job, since);
+    }
+    this.send({ type: 'subscribed', jobIds: ids });
+  }
+
+  /**
+   * Starts following a job: the cursor is registered (holding live events) before the snapshot is
+   * read, so nothing published in between is lost; then history after `since` is replayed.
+   */
+  private async follow(job: JobRow, since: number | undefined): Promise<void> {
+    this.dropCursor(job.id);
+    const cursor = this.newCursor(job.id, 0);
+    cursor.hold();
+    this.cursors.set(job.id, cursor);
+    this.hub.addJob(job.id, this);
+    const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
+    this.send({ type: 'snapshot', job: jobView(fresh, await listJobArtifacts(this.deps.db, fresh.id)), lastSeq: fresh.lastSeq });
+    await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
+  }
+
+  private newCursor(jobId: string, lastSeq: number): JobCursor {
+    return new JobCursor(jobId, lastSeq, (id, after) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE), (d) => this.sendRaw(d));
+  }
+
+  onEvent(event: BusEvent, wire: () => string): void {
+    if (!this.principal || event.tenantId !== this.principal.tenantId) return;
+    let cursor = this.cursors.get(event.jobId);
+    if (!cursor) {
+      if (!this.all) return;
+      // First sight of a job under `all`: follow it from this event on.
+      cursor = this.newCursor(event.jobId, event.seq - 1);
+      this.cursors.set(event.jobId, cursor);
+      this.followedByAll.add(event.jobId);
+    }
+    if (!cursor.live({ seq: event.seq, wire })) return this.slowConsumer();
+    // A finished job seen only through `all` needs no cursor any more (memory stays flat).
+    const body = event.event as { type?: string; status?: JobStatus };
+    if (this.followedByAll.has(event.jobId) && body.type === 'state' && body.status && isTerminal(body.status) && cursor.position >= event.seq) {
+      cursor.close();
+      this.cursors.delete(event.jobId);
+      this.followedByAll.delete(event.jobId);
+    }
+  }
+
+  onPreview(preview: BusPreview, wire: () => string): void {
+    if (!this.previews || !this.principal || preview.tenantId !== this.principal.tenantId) return;
+    if (this.all || this.cursors.has(preview.jobId)) this.sendRaw(wire());
+  }
+
+  /** Releases every registration; called once the socket closed. */
+  dispose(): void {
+    this.closed = true;
+    for (const id of [...this.cursors.keys()]) this.dropCursor(id);
+    if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+    // A peer that does not answer the close handshake is cut off.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  private dropCursor(jobId: string): void {
+    this.followedByAll.delete(jobId);
+    const cursor = this.cursors.get(jobId);
+    if (!cursor) return;
+    cursor.close();
+    this.cursors.delete(jobId);
+    this.hub.removeJob(jobId, this);
+  }
+
+  private error(code: string, message: string, details?: unknown): void {
+    this.send(details === undefined ? { type: 'error', code, message } : { type: 'error', code, message, details });
+  }
+
+  private send(message: object): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /** Bounded send: a client that cannot keep up is dropped and told to resume with `since`. */
+  private sendRaw(data: string): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    this.ws.send(data);
+  }
+
+  private slowConsumer(): void {
+    this.log.info({ tenant: this.principal?.tenantName }, 'stream client too slow; dropped');
+    this.close(STREAM_CLOSE.SLOW_CONSUMER, 'slow consumer: reconnect and resume with since');
+  }
+}

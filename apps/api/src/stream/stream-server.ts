@@ -1,0 +1,99 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL } from '@gantry/domain';
+import type { ApiDeps } from '../context.js';
+import type { EventHub } from './event-hub.js';
+import { originAllowed } from './origin.js';
+import { StreamConnection } from './stream-connection.js';
+import type { StreamOptions } from './stream-options.js';
+
+export const STREAM_PATH = '/api/v1/stream';
+
+export interface StreamServer {
+  /** Open sockets right now. */
+  readonly connections: number;
+  /** Closes every socket with 1001 "going away" (clients reconnect elsewhere) and stops. */
+  close(): Promise<void>;
+}
+
+function reject(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** The key a client put in `Sec-WebSocket-Protocol` (`gantry.key.<key>`), if any. */
+function keyFromProtocols(req: IncomingMessage): string | undefined {
+  const header = req.headers['sec-websocket-protocol'];
+  if (!header) return undefined;
+  const entry = header.split(',').map((p) => p.trim()).find((p) => p.startsWith(STREAM_KEY_PROTOCOL_PREFIX));
+  return entry?.slice(STREAM_KEY_PROTOCOL_PREFIX.length);
+}
+
+/** Serves `/api/v1/stream` on the API's HTTP server. */
+export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub, options: StreamOptions): StreamServer {
+  const log = deps.logger.child({ component: 'stream' });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false, // CPU per message matters more than bytes at thousands of watchers
+    // Only ever echo the protocol name: the key protocol must never be reflected back.
+    handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+  });
+  const connections = new Map<WebSocket, StreamConnection>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== STREAM_PATH) return reject(socket, 404, 'Not Found');
+    if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+  };
+
+  const accept = (ws: WebSocket, req: IncomingMessage) => {
+    const conn = new StreamConnection(ws, deps, hub, options, log);
+    connections.set(ws, conn);
+    const authTimer = setTimeout(() => {
+      if (!conn.principal) conn.close(STREAM_CLOSE.UNAUTHENTICATED, 'authentication timeout');
+    }, options.authTimeoutMs);
+    authTimer.unref();
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      conn.handle(isBinary ? '' : data.toString('utf8'));
+    });
+    ws.on('error', (err) => log.debug({ err }, 'stream socket error'));
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      connections.delete(ws);
+      conn.dispose();
+    });
+    const key = keyFromProtocols(req);
+    if (key) conn.authenticateFirst(key);
+  };
+
+  // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP) and goes.
+  const heartbeat = setInterval(() => {
+    for (const [ws, conn] of connections) {
+      if (!conn.alive) {
+        ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      ws.ping();
+    }
+  }, options.pingIntervalMs);
+  heartbeat.unref();
+
+  server.on('upgrade', onUpgrade);
+  return {
+    get connections() {
+      return connections.size;
+    },
+    close: async () => {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      for (const conn of connections.values()) conn.close(STREAM_CLOSE.GOING_AWAY, 'server shutting down: reconnect');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

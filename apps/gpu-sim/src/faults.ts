@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/**
+ * Faults the sim can inject, for tests and chaos benchmarks. All act on the KSampler of each
+ * prompt (where a real GPU spends its time) except `slowStartMs`. Unset = no fault.
+ */
+export const faultConfigSchema = z
+  .object({
+    /** Probability 0..1 that a prompt fails with a RuntimeError when its sampler starts (drawn per prompt id, so reproducible). */
+    failRate: z.number().min(0).max(1).optional(),
+    /** Fail with a RuntimeError after this many sampler steps (0: before the first step). */
+    crashAfterSteps: z.number().int().min(0).optional(),
+    /** The sampler raises `torch.OutOfMemoryError` before its first step (models are unloaded, as ComfyUI does). */
+    oom: z.boolean().optional(),
+    /** Stop sending progress (true: before the first step; a number: after that many steps) until interrupted. */
+    hang: z.union([z.boolean(), z.number().int().min(0)]).optional(),
+    /** Extra delay after `execution_start`, before the first node (a stalled model load). */
+    slowStartMs: z.number().int().min(0).max(600_000).optional(),
+    /** Close every WebSocket connection abruptly when a sampler reaches this step (as a network drop would). */
+    dropSocketAtStep: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export type FaultConfig = z.infer<typeof faultConfigSchema>;
+
+/** The live fault settings of one sim; the executor reads them at every decision point. */
+export class FaultState {
+  private current: FaultConfig;
+
+  constructor(initial: FaultConfig = {}) {
+    this.current = faultConfigSchema.parse(initial);
+  }
+
+  get(): Readonly<FaultConfig> {
+    return this.current;
+  }
+
+  /** Merges `patch` into the current faults; a key set to `undefined` clears that fault. Throws on invalid values. */
+  set(patch: FaultConfig): void {
+    const merged: Record<string, unknown> = { ...this.current, ...faultConfigSchema.parse(patch) };
+    for (const key of Object.keys(patch)) if ((patch as Record<string, unknown>)[key] === undefined) delete merged[key];
+    this.current = merged as FaultConfig;
+  }
+
+  clear(): void {
+    this.current = {};
+  }
+
+  /** The step after which the sampler hangs, if it should. */
+  hangStep(): number | undefined {
+    const { hang } = this.current;
+    return hang === true ? 0 : typeof hang === 'number' ? hang : undefined;
+  }
+}

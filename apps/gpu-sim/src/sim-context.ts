@@ -1,0 +1,28 @@
+import type { OutputCache } from './execution/cache.js';
+import type { GpuState } from './execution/gpu-state.js';
+import type { PromptWorker } from './execution/prompt-worker.js';
+import type { FaultState } from './faults.js';
+import type { NodeTypes } from './nodes/node-types.js';
+import type { SimDirs } from './output/sim-dirs.js';
+import type { HistoryStore } from './queue/history-store.js';
+import type { PromptQueue } from './queue/prompt-queue.js';
+import type { WsHub } from './ws/hub.js';
+
+/** The state of one sim instance, as the HTTP routes see it. */
+export interface SimContext {
+  name: string;
+  models: readonly string[];
+  types: NodeTypes;
+  queue: PromptQueue;
+  history: HistoryStore;
+  worker: PromptWorker;
+  hub: WsHub;
+  cache: OutputCache;
+  gpu: GpuState;
+  faults: FaultState;
+  dirs: SimDirs;
+  /** What `GET /features` and the WebSocket feature negotiation answer. */
+  features: Record<string, unknown>;
+  /** ComfyUI's `self.number`: the next priority for prompts submitted without `number`. */
+  counter: { number: number };
+}

@@ -1,0 +1,61 @@
+import type { Worker } from 'bullmq';
+import type { Logger } from '@gantry/logger';
+
+/** Jobs a worker may hold while they look for a free slot. */
+const PENDING_ALLOWANCE = 2;
+
+/**
+ * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
+ * active < concurrency): concurrency = jobs holding a slot lease + at most PENDING_ALLOWANCE jobs
+ * looking for one, and none of those when no slot is free. Every worker sees the same free slots,
+ * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
+ * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated on every
+ * lease change of this process and every `intervalMs` (slots freed by other workers).
+ */
+export class IntakeGate {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly worker: Worker,
+    /** Free slots on the backends this worker may dispatch to now (healthy, not draining). */
+    private readonly freeSlots: () => Promise<number>,
+    /** Jobs of this worker that hold a slot lease. */
+    private readonly holding: () => number,
+    private readonly maxConcurrency: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(intervalMs = 100): void {
+    this.timer = setInterval(() => void this.adjust(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Sets concurrency from held leases and free slots (at least 1, so the worker keeps polling). */
+  async adjust(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      const free = await this.freeSlots();
+      const target = Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
+      if (target !== this.worker.concurrency) this.worker.concurrency = target;
+    } catch (err) {
+      this.logger.debug({ err }, 'intake gate could not read free slots');
+    } finally {
+      this.running = false;
+    }
+    if (this.again) {
+      this.again = false;
+      await this.adjust();
+    }
+  }
+}

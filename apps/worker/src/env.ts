@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { commonEnvSchema, parseEnv } from '@gantry/domain';
+
+export const workerEnvSchema = commonEnvSchema.extend({
+  /**
+   * The GPU backends this worker may dispatch to: a JSON array or the short form
+   * `id=url[;capacity][;tag,tag] ...` (see docs/configuration.md).
+   */
+  GANTRY_BACKENDS: z.string().default(''),
+  /** Only use backends carrying every one of these tags (comma-separated), e.g. this node's name. */
+  GANTRY_WORKER_TAGS: z.string().default(''),
+  /** Jobs this worker runs at once; default: the total capacity of its backends. */
+  GANTRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  /** Name of this worker in logs and leases; default: hostname-pid. */
+  GANTRY_WORKER_ID: z.string().min(1).max(128).optional(),
+  /** Attempts per job before it fails (retryable errors only: backend lost, out of memory). */
+  GANTRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** First retry delay; doubles each attempt, with jitter. */
+  GANTRY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** A backend slot lease not renewed for this long is reclaimed (a killed worker frees its slots). */
+  GANTRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+  /** No progress from a backend for this long → interrupt, strike against it, retry elsewhere. */
+  GANTRY_STALL_TIMEOUT_MS: z.coerce.number().int().min(500).max(86_400_000).default(120_000),
+  /** How long a job waits on this worker for a free slot before it goes back to the queue for others. */
+  GANTRY_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** Running jobs one tenant may have across the fleet (0: no cap). */
+  GANTRY_TENANT_MAX_RUNNING: z.coerce.number().int().min(0).max(100_000).default(0),
+  /** A waiting job gains one priority level per this many ms (anti-starvation; 0 disables). */
+  GANTRY_PRIORITY_AGING_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /** least-connections (default) or round-robin (a baseline for benchmarks). */
+  GANTRY_DISPATCH_POLICY: z.enum(['least-connections', 'round-robin']).default('least-connections'),
+  /** BullMQ lock of an active job; a dead worker's jobs return after it expires and a stalled check runs. */
+  GANTRY_LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** How often BullMQ looks for jobs whose worker died (stalled jobs). */
+  GANTRY_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** How long a backend may stay unreachable during a run before the job is retried elsewhere. */
+  GANTRY_BACKEND_LOST_MS: z.coerce.number().int().min(500).max(600_000).default(15_000),
+  /** Least time between two persisted progress events of one job. */
+  GANTRY_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  /** Least time between two published preview images of one job (previews are not stored). */
+  GANTRY_PREVIEW_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** How long a stopping worker waits for running jobs before handing them back. */
+  GANTRY_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** How often the backends registry (PostgreSQL) is re-read, to pick up backends added through the API. */
+  GANTRY_REGISTRY_REFRESH_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
+  /** Time between two health probes of each backend (shared by all workers through Redis). */
+  GANTRY_HEALTH_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
+  /** Bound on one health probe request (`/system_stats`); default min(interval, 5 s). */
+  GANTRY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(20).max(600_000).optional(),
+  /** Node types (`/object_info`) are refetched after this long, or at once when the version changes. */
+  GANTRY_NODE_TYPES_REFRESH_MS: z.coerce.number().int().min(20).max(86_400_000).default(60_000),
+  /** Consecutive failures (failed probes + job strikes) that open a backend's circuit breaker. */
+  GANTRY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  /** How long an open breaker stays open before one half-open probe decides. */
+  GANTRY_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(20).max(86_400_000).default(30_000),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerEnv(env: Record<string, string | undefined> = process.env): WorkerEnv {
+  return parseEnv(workerEnvSchema, env);
+}

@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { listBackends, recordBackendInfo, type Db } from '@gantry/db';
+import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type SlotLeases } from '@gantry/fleet';
+import type { Logger } from '@gantry/logger';
+import type { WorkerEnv } from '../env.js';
+import { RegistryFleet, type DriverFactory } from './registry-fleet.js';
+
+export interface FleetServicesInput {
+  env: WorkerEnv;
+  db: Db;
+  redis: Redis;
+  leases: SlotLeases;
+  createDriver: DriverFactory;
+  workerId: string;
+  logger: Logger;
+}
+
+/** A worker's view of the fleet: registry, dynamic members, shared health and its monitor. */
+export interface FleetServices {
+  fleet: RegistryFleet;
+  registry: FleetRegistry;
+  /** Shared health: `recordStrike(id)`, `recordJobSuccess(id)`, `views(...)`. */
+  health: BackendHealth;
+  monitor: HealthMonitor;
+  /** Stops the registry refresh and the monitor (the fleet's drivers are closed by `fleet.close()`). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the registry (backends from PostgreSQL whose tags cover GANTRY_WORKER_TAGS, re-read
+ * every GANTRY_REGISTRY_REFRESH_MS), the fleet that follows it, and the health monitor that
+ * probes every served backend every GANTRY_HEALTH_INTERVAL_MS. Call after the worker's
+ * GANTRY_BACKENDS were upserted, so they are in the first read.
+ */
+export async function startFleetServices(input: FleetServicesInput): Promise<FleetServices> {
+  const { env, db, redis, logger } = input;
+  const prefix = env.GANTRY_QUEUE_PREFIX;
+  const health = new BackendHealth(redis, {
+    prefix,
+    breaker: { failureThreshold: env.GANTRY_BREAKER_FAILURES, cooldownMs: env.GANTRY_BREAKER_COOLDOWN_MS },
+    // Outlive an open breaker's cooldown (nobody writes then) and a few missed rounds.
+    ttlMs: Math.max(60_000, 3 * env.GANTRY_BREAKER_COOLDOWN_MS, 10 * env.GANTRY_HEALTH_INTERVAL_MS),
+  });
+  const registry = new FleetRegistry({
+    source: { list: async () => (await listBackends(db)).map(recordFromRow) },
+    workerTags: env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean),
+    refreshMs: env.GANTRY_REGISTRY_REFRESH_MS,
+    logger,
+  });
+  const fleet = new RegistryFleet(input.createDriver, input.leases, redis, prefix, health, logger);
+  const monitor = new HealthMonitor({
+    health,
+    backends: () => registry.current(),
+    intervalMs: env.GANTRY_HEALTH_INTERVAL_MS,
+    probeTimeoutMs: env.GANTRY_HEALTH_TIMEOUT_MS,
+    nodeTypesRefreshMs: env.GANTRY_NODE_TYPES_REFRESH_MS,
+    persistInfo: (id, info) => recordBackendInfo(db, id, { ...info }),
+    owner: input.workerId,
+    logger,
+  });
+
+  registry.onChange((_change, r) => {
+    fleet.sync(r.current());
+    monitor.trigger();
+  });
+  await registry.start();
+  fleet.sync(registry.current());
+  monitor.start();
+  const reaper = setInterval(() => {
+    // Learned info (VRAM) changes without a registry change event: re-sync it (cheap, in place).
+    fleet.sync(registry.current());
+    void fleet.closeIdleRetired();
+  }, env.GANTRY_REGISTRY_REFRESH_MS);
+  reaper.unref();
+
+  return {
+    fleet,
+    registry,
+    health,
+    monitor,
+    stop: async () => {
+      clearInterval(reaper);
+      await registry.stop();
+      await monitor.stop();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { Db } from '@gantry/db';
+import type { BackendHealth } from '@gantry/fleet';
+import type { Logger } from '@gantry/logger';
+import type { EventPublisher } from '@gantry/queue';
+import type { ArtifactStore } from '@gantry/storage';
+import type { CancelRegistry } from '../cancel/cancel-registry.js';
+import type { WorkerFleet } from '../dispatch/worker-fleet.js';
+
+/** What the render processor needs; built once per worker process. */
+export interface WorkerDeps {
+  db: Db;
+  publisher: EventPublisher;
+  store: ArtifactStore;
+  fleet: WorkerFleet;
+  /** Shared backend health: strikes from failed jobs count toward a backend's circuit breaker. */
+  health: BackendHealth;
+  cancels: CancelRegistry;
+  logger: Logger;
+  workerId: string;
+  config: {
+    maxAttempts: number;
+    progressIntervalMs: number;
+    previewIntervalMs: number;
+    stallTimeoutMs: number;
+    slotWaitMs: number;
+    tenantMaxRunning: number;
+  };
+}

@@ -1,0 +1,137 @@
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import { QUEUE_NAMES, type RenderJobPayload } from '@gantry/domain';
+import { createPrisma, upsertBackend } from '@gantry/db';
+import { SlotLeases, parseBackendList } from '@gantry/fleet';
+import type { Logger } from '@gantry/logger';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { LocalArtifactStore } from '@gantry/storage';
+import { CancelRegistry } from './cancel/cancel-registry.js';
+import { createDriver } from './dispatch/driver-factory.js';
+import { IntakeGate } from './dispatch/intake-gate.js';
+import { startPriorityAging } from './dispatch/priority-aging.js';
+import type { WorkerEnv } from './env.js';
+import { startFleetServices } from './health/fleet-services.js';
+import type { WorkerDeps } from './processors/context.js';
+import { processRender } from './processors/render.processor.js';
+import { WorkerShutdown } from './processors/worker-shutdown.js';
+
+export interface RunningWorker {
+  id: string;
+  deps: WorkerDeps;
+  /** Stops taking jobs, waits up to the grace period for running ones, closes connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker process's job loop from validated configuration. */
+export async function startWorker(env: WorkerEnv, logger: Logger): Promise<RunningWorker> {
+  const workerId = env.GANTRY_WORKER_ID ?? `${hostname()}-${process.pid}`;
+  const log = logger.child({ worker: workerId });
+  const wantedTags = env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean);
+  const backends = parseBackendList(env.GANTRY_BACKENDS).filter((b) => wantedTags.every((t) => b.tags.includes(t)));
+  if (backends.length === 0) log.warn('GANTRY_BACKENDS lists no backend for this worker; serving only backends registered through the API');
+
+  const db = createPrisma(env.DATABASE_URL);
+  const redis = createRedis(env.REDIS_URL);
+  const subscriber = createRedis(env.REDIS_URL);
+  const bullConnection = createRedis(env.REDIS_URL);
+  for (const b of backends) await upsertBackend(db, b);
+
+  // Members follow the backends registry (env list above + backends added through the API); see health/.
+  const fleetServices = await startFleetServices({
+    env, db, redis, workerId, logger: log,
+    leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
+    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS }),
+  });
+  const fleet = fleetServices.fleet;
+  const cancels = new CancelRegistry();
+  await cancels.start(subscriber, env.GANTRY_QUEUE_PREFIX);
+  const deps: WorkerDeps = {
+    db,
+    publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
+    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    fleet,
+    health: fleetServices.health,
+    cancels,
+    logger: log,
+    workerId,
+    config: {
+      maxAttempts: env.GANTRY_MAX_ATTEMPTS,
+      progressIntervalMs: env.GANTRY_PROGRESS_INTERVAL_MS,
+      previewIntervalMs: env.GANTRY_PREVIEW_INTERVAL_MS,
+      stallTimeoutMs: env.GANTRY_STALL_TIMEOUT_MS,
+      slotWaitMs: env.GANTRY_SLOT_WAIT_MS,
+      tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
+    },
+  };
+
+  // Without GANTRY_WORKER_CONCURRENCY, the intake gate follows the fleet's free slots (backends can
+  // be added at run time), bounded only by a sanity limit.
+  const maxConcurrency = env.GANTRY_WORKER_CONCURRENCY ?? 1024;
+  let active = 0;
+  const worker = new Worker<RenderJobPayload>(
+    QUEUE_NAMES.render,
+    async (job, token) => {
+      active += 1;
+      try {
+        return await processRender(deps, job, token);
+      } finally {
+        active -= 1;
+      }
+    },
+    {
+      connection: bullConnection,
+      prefix: env.GANTRY_QUEUE_PREFIX,
+      concurrency: Math.max(1, Math.min(maxConcurrency, fleet.totalCapacity)),
+      // A job whose worker died comes back after the lock expires; allow a few such rescues.
+      maxStalledCount: 5,
+      lockDuration: env.GANTRY_LOCK_DURATION_MS,
+      stalledInterval: env.GANTRY_STALLED_INTERVAL_MS,
+      settings: {
+        backoffStrategy: (attemptsMade: number) => {
+          const base = env.GANTRY_RETRY_BASE_MS * 2 ** Math.max(0, attemptsMade - 1);
+          return Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter"
+        },
+      },
+    },
+  );
+  worker.on('error', (err) => log.error({ err }, 'worker connection error'));
+  const freeSlots = async () =>
+    fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
+  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log);
+  gate.start();
+  const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log);
+  await worker.waitUntilReady();
+  log.info({ backends: backends.map((b) => b.id), concurrency: worker.concurrency }, 'worker ready');
+
+  return {
+    id: workerId,
+    deps,
+    close: async () => {
+      gate.stop();
+      stopGateOnLeases();
+      stopAging();
+      // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their
+      // backends and hand them back to the queue for another worker (see render.processor).
+      const closing = worker.close();
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), env.GANTRY_SHUTDOWN_GRACE_MS);
+      });
+      if (await Promise.race([closing.then(() => false), graceOver])) {
+        log.warn({ running: active }, 'grace period over; handing running jobs back');
+        cancels.abortAll(new WorkerShutdown());
+      }
+      await closing;
+      clearTimeout(timer);
+      await cancels.stop();
+      await queue.close();
+      await fleetServices.stop();
+      await fleet.close();
+      await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { enqueueRender } from '@gantry/queue';
+import { defaultWorkflow } from '../../api/test/fixtures';
+
+/** How jobs end when backends misbehave: retried elsewhere, failed with a clear code, recovered. */
+describe('worker fault handling', () => {
+  let stack: TestStack;
+  let admin: ReturnType<typeof apiClient>;
+  beforeEach(async () => {
+    stack = await startStack({ gpus: 2, stepMs: 5, workerEnv: { GANTRY_MAX_ATTEMPTS: '3' } });
+    admin = apiClient(stack.url, stack.adminKey);
+  });
+  afterEach(() => stack.close());
+
+  const finalState = (id: string, ms = 20_000) =>
+    waitUntil(async () => {
+      const res = await admin('GET', `/api/v1/jobs/${id}`);
+      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
+    }, ms);
+
+  async function slotsInUse(): Promise<number> {
+    const counts = await stack.worker!.deps.fleet.leases.inFlight(['sim0', 'sim1']);
+    return counts.sim0! + counts.sim1!;
+  }
+
+  it('retries on another backend when its backend dies mid-job', async () => {
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 400 }) })).body;
+    const running = await waitUntil(async () => {
+      const res = await admin('GET', `/api/v1/jobs/${job.id}`);
+      return res.body.status === 'running' ? res.body : undefined;
+    });
+    const dead = running.backend as string;
+    await stack.sims[dead === 'sim0' ? 0 : 1]!.close();
+
+    const done = await finalState(job.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts).toBe(2);
+    expect(done.backend).not.toBe(dead);
+    const states = (await admin('GET', `/api/v1/jobs/${job.id}/events`)).body.items
+      .filter((e: any) => e.event.type === 'state')
+      .map((e: any) => `${e.event.status}@${e.event.backend ?? '-'}`);
+    expect(states).toEqual(
+      expect.arrayContaining([`dispatched@${dead}`, 'queued@-', `succeeded@${done.backend}`]),
+    );
+    expect(await slotsInUse()).toBe(0);
+  });
+
+  it('retries out-of-memory errors and fails with OUT_OF_MEMORY when every attempt runs out', async () => {
+    stack.sims.forEach((s) => s.setFaults({ oom: true }));
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 3 }) })).body;
+    const done = await finalState(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error.code).toBe('OUT_OF_MEMORY');
+    expect(done.attempts).toBe(3);
+    expect(await slotsInUse()).toBe(0);
+  });
+
+  it('fails a job that outlives its timeout and frees the backend', async () => {
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 10_000 }), timeoutSeconds: 1 })).body;
+    const done = await finalState(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error.code).toBe('JOB_TIMEOUT');
+    expect(done.attempts).toBe(1);
+    const next = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }) })).body;
+    expect((await finalState(next.id)).status).toBe('succeeded');
+    expect(await slotsInUse()).toBe(0);
+  });
+
+  it('recovers a job left running by a worker that died', async () => {
+    const db = stack.apiResources.deps.db;
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }) })).body;
+    await finalState(job.id);
+    // Make it look like a worker took it, dispatched it to sim0 and died: the row says running,
+    // and BullMQ hands the job out again (as its stalled-job check does).
+    await db.job.update({
+      where: { id: job.id },
+      data: { status: 'running', backendId: 'sim0', promptId: '3f0c8a4e-1d7e-4a9b-9f5e-1c2b3d4e5f60', finishedAt: null },
+    });
+    await stack.apiResources.deps.queue.remove(job.id);
+    await enqueueRender(stack.apiResources.deps.queue, { jobId: job.id, tenantId: (await db.job.findUniqueOrThrow({ where: { id: job.id } })).tenantId }, 0);
+    const done = await waitUntil(async () => {
+      const res = await admin('GET', `/api/v1/jobs/${job.id}`);
+      return res.body.status === 'succeeded' && res.body.attempts === 2 ? res.body : undefined;
+    });
+    expect(done.artifacts).toHaveLength(1);
+    const statuses = (await admin('GET', `/api/v1/jobs/${job.id}/events`)).body.items
+      .filter((e: any) => e.event.type === 'state')
+      .map((e: any) => e.event.status);
+    expect(statuses.slice(-4)).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
+  });
+});

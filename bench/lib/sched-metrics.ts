@@ -1,0 +1,334 @@
+// Figures of the scheduling benchmark, computed from the jobs table (and the job_events `state`
+// events) of one run. Pure functions: rows in, numbers out. All times are epoch milliseconds.
+
+export interface SimBackend {
+  id: string;
+  /** Milliseconds per sampler step of its gpu-sim: its speed. */
+  stepMs: number;
+  /** Slots Gantry may lease on it (GANTRY_BACKENDS capacity). */
+  capacity: number;
+}
+
+export interface JobTimes {
+  id: string;
+  status: string;
+  backendId: string | null;
+  attempts: number;
+  createdAt: number;
+  /** First `dispatched` state event (the job left the queue with a slot lease). */
+  firstDispatchedAt: number | null;
+  /** Last `dispatched` state event (the attempt that finished). */
+  dispatchedAt: number | null;
+  /** jobs.started_at: the backend began executing the prompt (`running`). */
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface Summary {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] ?? null;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const sum = sorted.reduce((s, v) => s + v, 0);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? (sorted[sorted.length - 1] ?? null) : null,
+    mean: sorted.length ? round(sum / sorted.length, 1) : null,
+  };
+}
+
+export const round = (v: number, digits = 0): number => {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+};
+
+/** Count of values <= t in an ascending array. */
+function countAtOrBefore(sorted: number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? Infinity) <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Total length of the union of intervals, clipped to [from, to]. */
+function coveredMs(intervals: Array<[number, number]>, from: number, to: number): number {
+  const clipped = intervals
+    .map(([a, b]): [number, number] => [Math.max(a, from), Math.min(b, to)])
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let curA = -Infinity;
+  let curB = -Infinity;
+  for (const [a, b] of clipped) {
+    if (a > curB) {
+      if (curB > curA) total += curB - curA;
+      curA = a;
+      curB = b;
+    } else curB = Math.max(curB, b);
+  }
+  if (curB > curA) total += curB - curA;
+  return total;
+}
+
+/** Most intervals open at one instant (an interval ends before another starting at the same ms). */
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const points: Array<[number, number]> = [];
+  for (const [a, b] of intervals) points.push([a, 1], [b, -1]);
+  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of points) {
+    cur += d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
+export interface BackendFigures {
+  id: string;
+  stepMs: number;
+  capacity: number;
+  jobs: number;
+  /** Share of the jobs a perfectly speed-proportional split would give it. */
+  idealJobs: number;
+  /** Slot held (dispatched → finished) / makespan, per slot of capacity. */
+  utilization: number;
+  /** Same, only within the backlog window (first submit → last job taken from the queue). */
+  backlogUtilization: number;
+  /** Prompt running (started → finished, includes storing outputs) / makespan, per slot. */
+  runningUtilization: number;
+  /** Pure sampler time (jobs × steps × stepMs) / makespan, per slot: the GPU actually computing. */
+  samplerUtilization: number;
+  /** next.startedAt − prev.finishedAt on this backend while jobs were waiting in the queue. */
+  idleGap: Summary;
+  /** next.dispatchedAt − prev.finishedAt (the slot sat free) while jobs were waiting. */
+  slotIdleGap: Summary;
+  /** Most jobs it held at once (dispatched → finished); above capacity is a leasing fault. */
+  maxConcurrent: number;
+}
+
+export interface RunFigures {
+  jobs: number;
+  succeeded: number;
+  failed: number;
+  unfinished: number;
+  retried: number;
+  makespanMs: number;
+  submitMs: number;
+  /** Sum of sampler work / total fleet speed: no scheduler can finish sooner. */
+  lowerBoundMs: number;
+  ratio: number;
+  /** Median per-job time a slot is held beyond the sampler's steps (dispatch, prompt, outputs, db). */
+  overheadMs: Summary;
+  /** Lower bound with that median overhead added to every job on every backend. */
+  lowerBoundWithOverheadMs: number;
+  ratioWithOverhead: number;
+  throughputJobsPerS: number;
+  /** first submit → last job taken from the queue. */
+  backlogMs: number;
+  /** last job taken from the queue → last job finished (the tail, where placement matters most). */
+  drainMs: number;
+  queueWaitMs: Summary;
+  /** Per job: later-submitted jobs that left the queue (first dispatch) before it. */
+  overtakenBy: Summary;
+  /** Mean over backends of utilization (slot-weighted). */
+  utilization: number;
+  backlogUtilization: number;
+  samplerUtilization: number;
+  idleGapMs: Summary;
+  slotIdleGapMs: Summary;
+  /** Backends that ever held more jobs than their capacity. */
+  overCapacity: string[];
+  backends: BackendFigures[];
+}
+
+export function computeFigures(
+  rows: JobTimes[],
+  backends: SimBackend[],
+  steps: number,
+  firstSubmitAt: number,
+  lastSubmitAt: number,
+): RunFigures {
+  const done = rows.filter((r) => r.finishedAt !== null);
+  const lastFinish = Math.max(firstSubmitAt, ...done.map((r) => r.finishedAt as number));
+  const makespan = lastFinish - firstSubmitAt;
+  const speed = backends.reduce((s, b) => s + b.capacity / b.stepMs, 0); // steps per ms
+  // Over the jobs that ran to the end (all of them in a complete run).
+  const ran = rows.filter((r) => r.status === 'succeeded').length;
+  const lowerBound = (ran * steps) / speed;
+
+  const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
+  const held = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.finishedAt !== null && r.backendId);
+  const overheads = held.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0));
+  const overhead = summarize(overheads);
+  const o = overhead.p50 ?? 0;
+  const jobsPerMs = backends.reduce((s, b) => s + b.capacity / (steps * b.stepMs + o), 0);
+  const lowerBoundWithOverhead = ran / jobsPerMs;
+
+  // Jobs waiting in the queue at time t: submitted and not yet taken by any worker with a slot.
+  const createdSorted = rows.map((r) => r.createdAt).sort((a, b) => a - b);
+  const takenSorted = rows.filter((r) => r.firstDispatchedAt !== null).map((r) => r.firstDispatchedAt as number).sort((a, b) => a - b);
+  const waitingAt = (t: number) => countAtOrBefore(createdSorted, t) - countAtOrBefore(takenSorted, t);
+  const backlogEnd = takenSorted.length ? (takenSorted[takenSorted.length - 1] as number) : firstSubmitAt;
+  const backlog = Math.max(1, backlogEnd - firstSubmitAt);
+
+  const allGaps: number[] = [];
+  const allSlotGaps: number[] = [];
+  const overCapacity: string[] = [];
+  const perBackend: BackendFigures[] = backends.map((b) => {
+    const mine = rows
+      .filter((r) => r.backendId === b.id && r.startedAt !== null && r.finishedAt !== null && r.dispatchedAt !== null)
+      .sort((x, y) => (x.startedAt as number) - (y.startedAt as number));
+    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, r.finishedAt as number]);
+    const gpu: Array<[number, number]> = mine.map((r) => [r.startedAt as number, r.finishedAt as number]);
+    const gaps: number[] = [];
+    const slotGaps: number[] = [];
+    if (b.capacity === 1) {
+      for (let i = 1; i < mine.length; i++) {
+        const prev = mine[i - 1] as JobTimes;
+        const next = mine[i] as JobTimes;
+        if (waitingAt(prev.finishedAt as number) <= 0) continue; // nothing was queued: idling was not a loss
+        gaps.push((next.startedAt as number) - (prev.finishedAt as number));
+        slotGaps.push((next.dispatchedAt as number) - (prev.finishedAt as number));
+      }
+    }
+    allGaps.push(...gaps);
+    allSlotGaps.push(...slotGaps);
+    const concurrent = maxOverlap(slots);
+    if (concurrent > b.capacity) overCapacity.push(`${b.id} (${concurrent} > ${b.capacity})`);
+    // Sum of per-job intervals (not their union) so capacity > 1 counts each slot.
+    const slotSum = (from: number, to: number) => slots.reduce((s, iv) => s + coveredMs([iv], from, to), 0);
+    const gpuSum = gpu.reduce((s, iv) => s + coveredMs([iv], firstSubmitAt, lastFinish), 0);
+    return {
+      id: b.id,
+      stepMs: b.stepMs,
+      capacity: b.capacity,
+      jobs: rows.filter((r) => r.backendId === b.id && r.status === 'succeeded').length,
+      idealJobs: round((ran * (b.capacity / b.stepMs)) / speed, 1),
+      utilization: round(slotSum(firstSubmitAt, lastFinish) / Math.max(1, makespan) / b.capacity, 3),
+      backlogUtilization: round(slotSum(firstSubmitAt, backlogEnd) / backlog / b.capacity, 3),
+      runningUtilization: round(gpuSum / Math.max(1, makespan) / b.capacity, 3),
+      samplerUtilization: round((mine.filter((r) => r.status === 'succeeded').length * steps * b.stepMs) / Math.max(1, makespan) / b.capacity, 3),
+      idleGap: summarize(gaps),
+      slotIdleGap: summarize(slotGaps),
+      maxConcurrent: concurrent,
+    };
+  });
+  const totalCap = backends.reduce((s, b) => s + b.capacity, 0);
+  const weighted = (f: (b: BackendFigures) => number) => round(perBackend.reduce((s, b) => s + f(b) * b.capacity, 0) / totalCap, 3);
+
+  return {
+    jobs: rows.length,
+    succeeded: rows.filter((r) => r.status === 'succeeded').length,
+    failed: rows.filter((r) => r.status === 'failed' || r.status === 'canceled').length,
+    unfinished: rows.filter((r) => !['succeeded', 'failed', 'canceled'].includes(r.status)).length,
+    retried: rows.filter((r) => r.attempts > 1).length,
+    makespanMs: makespan,
+    submitMs: lastSubmitAt - firstSubmitAt,
+    lowerBoundMs: round(lowerBound),
+    ratio: round(makespan / Math.max(1, lowerBound), 2),
+    overheadMs: overhead,
+    lowerBoundWithOverheadMs: round(lowerBoundWithOverhead),
+    ratioWithOverhead: round(makespan / Math.max(1, lowerBoundWithOverhead), 2),
+    throughputJobsPerS: round(done.length / Math.max(0.001, makespan / 1000), 1),
+    backlogMs: backlogEnd - firstSubmitAt,
+    drainMs: lastFinish - backlogEnd,
+    queueWaitMs: summarize(rows.filter((r) => r.startedAt !== null).map((r) => (r.startedAt as number) - r.createdAt)),
+    overtakenBy: summarize(overtaken(rows)),
+    utilization: weighted((b) => b.utilization),
+    backlogUtilization: weighted((b) => b.backlogUtilization),
+    samplerUtilization: weighted((b) => b.samplerUtilization),
+    idleGapMs: summarize(allGaps),
+    slotIdleGapMs: summarize(allSlotGaps),
+    overCapacity,
+    backends: perBackend,
+  };
+}
+
+/**
+ * For each dispatched job, how many jobs submitted after it were dispatched before it (one tenant,
+ * one priority: the queue is meant to be about FIFO, so large values mean reordering).
+ */
+export function overtaken(rows: JobTimes[]): number[] {
+  const jobs = rows
+    .filter((r) => r.firstDispatchedAt !== null)
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Walk from the last submitted to the first; a Fenwick tree over dispatch-time ranks counts
+  // the later-submitted jobs dispatched earlier.
+  const order = jobs.map((j, i) => [j.firstDispatchedAt as number, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const rank = new Array<number>(jobs.length);
+  order.forEach(([, i], r) => (rank[i] = r + 1));
+  const tree = new Array<number>(jobs.length + 1).fill(0);
+  const add = (i: number) => {
+    for (; i <= jobs.length; i += i & -i) tree[i] = (tree[i] ?? 0) + 1;
+  };
+  const below = (i: number) => {
+    let s = 0;
+    for (; i > 0; i -= i & -i) s += tree[i] ?? 0;
+    return s;
+  };
+  const out: number[] = [];
+  for (let i = jobs.length - 1; i >= 0; i--) {
+    const r = rank[i] as number;
+    out.push(below(r - 1));
+    add(r);
+  }
+  return out;
+}
+
+/** One look at Redis (every ~100 ms): live leases per backend, jobs waiting, jobs workers hold. */
+export interface LeaseSample {
+  at: number;
+  inFlight: number[];
+  /** BullMQ wait + prioritized + delayed. */
+  queued: number;
+  /** BullMQ active: jobs some worker has taken (running, or still looking for a slot). */
+  active: number;
+}
+
+export interface SampledFigures {
+  /** Mean leased slots / capacity over the samples where jobs were queued. */
+  backlog: number | null;
+  /** Mean and max of (jobs taken by workers − leased slots) while jobs were queued: jobs a worker took without a slot. */
+  heldWithoutSlot: { mean: number; max: number } | null;
+  /** Samples where a backend had more live leases than its capacity. */
+  overCapacity: number;
+  samples: number;
+}
+
+export function sampledUtilization(samples: LeaseSample[], backends: SimBackend[]): SampledFigures {
+  const totalCap = backends.reduce((s, b) => s + b.capacity, 0);
+  const queued = samples.filter((s) => s.queued > 0);
+  let over = 0;
+  for (const s of samples) if (s.inFlight.some((n, i) => n > (backends[i]?.capacity ?? Infinity))) over += 1;
+  if (queued.length === 0) return { backlog: null, heldWithoutSlot: null, overCapacity: over, samples: samples.length };
+  const leased = (s: LeaseSample) => s.inFlight.reduce((a, n) => a + n, 0);
+  const used = queued.reduce((sum, s) => sum + s.inFlight.reduce((a, n, i) => a + Math.min(n, backends[i]?.capacity ?? 0), 0), 0);
+  const held = queued.map((s) => Math.max(0, s.active - leased(s)));
+  return {
+    backlog: round(used / queued.length / totalCap, 3),
+    heldWithoutSlot: { mean: round(held.reduce((a, b) => a + b, 0) / held.length, 1), max: Math.max(...held) },
+    overCapacity: over,
+    samples: samples.length,
+  };
+}

@@ -1,0 +1,18 @@
+/** Jest runs TypeScript through esbuild (see jest.esbuild-transform.js for why). */
+const esbuild = '<rootDir>/jest.esbuild-transform.js';
+const shared = {
+  transform: { '^.+\\.ts$': esbuild },
+  moduleNameMapper: {
+    '^@gantry/(api|worker|gpu-sim)$': '<rootDir>/apps/$1/src/index.ts',
+    '^@gantry/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testEnvironment: 'node',
+};
+module.exports = {
+  testTimeout: 60000,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/src/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
+    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.int.test.ts'] },
+  ],
+};

@@ -1,0 +1,93 @@
+import { AppError, type Workflow } from '@gantry/domain';
+import { backendError, backendUnavailable, canceled } from '../comfyui/errors.js';
+import type { BackendDriver, DownloadedFile, OutputFile, RunOptions, RunResult } from '../driver.js';
+import { silentLogger, withFields, type DriverLogger } from '../logger.js';
+import { paramsInvalid, zodDetail } from './errors.js';
+import { A1111Http } from './http.js';
+import { ImageStore } from './image-store.js';
+import { DEFAULT_A1111_TIMEOUTS, type A1111DriverOptions, type A1111Timeouts } from './options.js';
+import { txt2ImgParamsSchema, type Txt2ImgDriver, type Txt2ImgParams } from './params.js';
+import { interruptTask } from './task-control.js';
+import { runTxt2ImgRequest, type RunPlan } from './txt2img-run.js';
+import { planFromWorkflow } from './workflow-params.js';
+
+/**
+ * An AUTOMATIC1111 or Forge backend (`--api`). Parameter jobs go to `txt2img` as they are;
+ * ComfyUI workflows are accepted when they are plain text-to-image graphs (see planFromWorkflow).
+ * A1111 runs one job at a time and its interrupt is global, so the driver sends each request
+ * with its prompt id as `force_task_id` and interrupts only when that task is the running one.
+ */
+export class A1111Driver implements BackendDriver, Txt2ImgDriver {
+  readonly id: string;
+  readonly url: string;
+  private readonly timeouts: A1111Timeouts;
+  private readonly logger: DriverLogger;
+  private readonly http: A1111Http;
+  private readonly store: ImageStore;
+  private readonly runs = new Set<string>();
+  private readonly closing = new AbortController();
+
+  constructor(options: A1111DriverOptions) {
+    this.id = options.id;
+    this.url = options.url.replace(/\/+$/, '');
+    this.timeouts = { ...DEFAULT_A1111_TIMEOUTS, ...options.timeouts };
+    this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
+    this.http = new A1111Http(this.url, { requestMs: this.timeouts.requestMs, maxResponseBytes: options.maxResponseBytes ?? 512 * 1024 * 1024 });
+    this.store = new ImageStore(options.maxHeldBytes ?? 256 * 1024 * 1024, options.heldMs ?? 15 * 60_000);
+  }
+
+  /** Validates `params` (WORKFLOW_INVALID, FastAPI-shaped `details`, nothing sent) and renders them. */
+  runTxt2Img(params: Txt2ImgParams, options: RunOptions): Promise<RunResult> {
+    const parsed = txt2ImgParamsSchema.safeParse(params);
+    if (!parsed.success) return Promise.reject(paramsInvalid(zodDetail(parsed.error.issues), 'Gantry'));
+    return this.start({ params: parsed.data, node: null, outputNode: 'txt2img', fileType: 'output' }, options);
+  }
+
+  /** Runs a plain txt2img workflow; others reject BACKEND_ERROR (`unsupported_workflow`, retryable elsewhere). */
+  run(workflow: Workflow, options: RunOptions): Promise<RunResult> {
+    let plan: RunPlan;
+    try {
+      plan = planFromWorkflow(workflow);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.start(plan, options);
+  }
+
+  /** A file of a recent run, from memory (A1111 keeps no copy): BACKEND_ERROR (retryable) once dropped. */
+  async download(file: OutputFile): Promise<DownloadedFile> {
+    const held = this.store.get(file);
+    if (held) return held;
+    throw backendError(`${file.filename} of run ${file.subfolder} is no longer held (evicted, or the driver restarted)`, { file, reason: 'not_held' });
+  }
+
+  /** Stops the task with this id if it is the one running; a no-op otherwise, or if the backend cannot tell tasks apart. */
+  async interrupt(promptId: string): Promise<void> {
+    const where = await interruptTask(this.http, promptId);
+    if (where === 'unsupported') this.logger.warn({ promptId }, 'a1111: not interrupting: the backend cannot tell which job is ours');
+  }
+
+  /** Runs still in progress reject BACKEND_UNAVAILABLE (their jobs keep running on the backend); held images are dropped. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    this.store.clear();
+  }
+
+  private async start(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+    if (this.closing.signal.aborted) throw backendUnavailable(`Driver for backend ${this.id} is closed`);
+    if (options.signal.aborted) throw canceled(options.promptId);
+    if (this.runs.has(options.promptId)) throw new AppError('CONFLICT', `Prompt ${options.promptId} is already running on backend ${this.id}`);
+    this.runs.add(options.promptId);
+    try {
+      const deps = { http: this.http, timeouts: this.timeouts, logger: this.logger, store: this.store, closing: this.closing.signal };
+      return await runTxt2ImgRequest(deps, plan, options);
+    } finally {
+      this.runs.delete(options.promptId);
+    }
+  }
+}
+
+/** Creates an A1111/Forge driver. It holds no connection; each run is one HTTP request plus polls. */
+export function createA1111Driver(options: A1111DriverOptions): A1111Driver {
+  return new A1111Driver(options);
+}

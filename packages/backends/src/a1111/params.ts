@@ -1,0 +1,35 @@
+import type { Txt2ImgParams } from '@gantry/domain';
+import type { RunOptions, RunResult } from '../driver.js';
+
+/** The parameters of a txt2img job: one schema for the API and the driver, in @gantry/domain. */
+export { txt2ImgParamsSchema, type Txt2ImgParams } from '@gantry/domain';
+
+/** A backend that runs txt2img parameter jobs (alongside, or instead of, ComfyUI workflows). */
+export interface Txt2ImgDriver {
+  /**
+   * Renders `params`. Events and errors follow BackendDriver.run: progress events have
+   * `node: null`; files are named `txt2img_<seed>_<n>.<ext>`, node `txt2img`, type `output`.
+   */
+  runTxt2Img(params: Txt2ImgParams, options: RunOptions): Promise<RunResult>;
+}
+
+/** Whether a driver can run parameter jobs. */
+export function isTxt2ImgDriver(driver: object): driver is Txt2ImgDriver {
+  return typeof (driver as Partial<Txt2ImgDriver>).runTxt2Img === 'function';
+}
+
+/**
+ * The `POST /sdapi/v1/txt2img` body: one iteration, images in the reply and not saved on the
+ * backend, and our id as `force_task_id` so progress and interrupts can be tied to this request.
+ */
+export function txt2ImgBody(params: Txt2ImgParams, taskId: string): Record<string, unknown> {
+  const { model, ...rest } = params;
+  return {
+    ...rest,
+    n_iter: 1,
+    send_images: true,
+    save_images: false,
+    force_task_id: taskId,
+    ...(model === undefined ? {} : { override_settings: { sd_model_checkpoint: model }, override_settings_restore_afterwards: true }),
+  };
+}

@@ -1,0 +1,133 @@
+import { AppError } from '@gantry/domain';
+import type { DownloadedFile, OutputFile } from '../driver.js';
+import { backendError, backendUnavailable } from './errors.js';
+import { isRecord } from './messages.js';
+
+export interface HttpReply {
+  status: number;
+  body: Buffer;
+  contentType: string;
+}
+
+export interface ComfyHttpOptions {
+  /** Bound on every request except downloads. */
+  requestMs: number;
+  downloadMs: number;
+  maxDownloadBytes: number;
+}
+
+/**
+ * ComfyUI's HTTP API over Node's global fetch. Transport failures (refused, reset, timeout) and
+ * 5xx replies become BACKEND_UNAVAILABLE (retryable); other statuses are returned to the caller.
+ */
+export class ComfyHttpClient {
+  private readonly base: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly options: ComfyHttpOptions,
+  ) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = this.options.requestMs): Promise<HttpReply> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw unreachable(`${method} ${path}`, err);
+    }
+    if (res.status >= 500) {
+      await res.body?.cancel();
+      throw backendUnavailable(`${method} ${path} answered ${res.status}`, undefined, { status: res.status });
+    }
+    const data = await readLimited(res, this.options.maxDownloadBytes, `${method} ${path}`);
+    return { status: res.status, body: data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+  }
+
+  /** A 2xx JSON reply, or BACKEND_ERROR. */
+  async json(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const reply = await this.request(method, path, body);
+    if (reply.status >= 300) throw backendError(`${method} ${path} answered ${reply.status}`, { status: reply.status });
+    return parseJson(reply, `${method} ${path}`);
+  }
+
+  /** The history entry of a finished prompt; undefined while it is queued, running or unknown. */
+  async historyEntry(promptId: string): Promise<unknown> {
+    const body = await this.json('GET', `/history/${encodeURIComponent(promptId)}`);
+    return isRecord(body) ? body[promptId] : undefined;
+  }
+
+  /** Whether the prompt is running or pending (`GET /queue`; items are `[number, prompt_id, …]`). */
+  async isQueued(promptId: string): Promise<boolean> {
+    const body = await this.json('GET', '/queue');
+    if (!isRecord(body)) throw backendError('GET /queue: not an object');
+    const lists = [body.queue_running, body.queue_pending].filter(Array.isArray) as unknown[][];
+    return lists.some((items) => items.some((item) => Array.isArray(item) && item[1] === promptId));
+  }
+
+  /** Targeted interrupt: ComfyUI ignores it unless that prompt is running. */
+  async interrupt(promptId: string): Promise<void> {
+    await this.expectOk('POST', '/interrupt', { prompt_id: promptId });
+  }
+
+  /** Removes pending prompts (a running one is untouched). */
+  async deleteQueued(promptIds: string[]): Promise<void> {
+    await this.expectOk('POST', '/queue', { delete: promptIds });
+  }
+
+  async view(file: OutputFile): Promise<DownloadedFile> {
+    const query = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder, type: file.type });
+    const reply = await this.request('GET', `/view?${query}`, undefined, this.options.downloadMs);
+    if (reply.status !== 200) {
+      throw backendError(`GET /view ${file.filename} answered ${reply.status}`, { status: reply.status, file }, false);
+    }
+    return { data: reply.body, contentType: reply.contentType };
+  }
+
+  private async expectOk(method: 'GET' | 'POST', path: string, body?: unknown): Promise<void> {
+    const reply = await this.request(method, path, body);
+    if (reply.status >= 300) throw backendError(`${method} ${path} answered ${reply.status}`, { status: reply.status });
+  }
+}
+
+export function parseJson(reply: HttpReply, what: string): unknown {
+  try {
+    return JSON.parse(reply.body.toString('utf8'));
+  } catch {
+    throw backendError(`${what}: the reply is not JSON`, { status: reply.status, body: reply.body.subarray(0, 200).toString('utf8') });
+  }
+}
+
+/** Reads a body, refusing more than `max` bytes: a backend's replies are untrusted. */
+async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > max) {
+        await res.body?.cancel();
+        throw backendError(`${what}: the reply is over the ${max}-byte limit`, { limit: max }, false);
+      }
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw unreachable(`${what} (reading the body)`, err);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** fetch's TypeError('fetch failed') keeps the socket error (ECONNREFUSED, ECONNRESET…) as its cause. */
+function unreachable(what: string, err: unknown): AppError {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const reason = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timed out' : typeof code === 'string' ? code : String((cause as Error)?.message ?? cause);
+  return backendUnavailable(`${what} failed: ${reason}`, err, { reason });
+}

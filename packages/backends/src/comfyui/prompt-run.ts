@@ -1,0 +1,174 @@
+import type { AppError, Workflow } from '@gantry/domain';
+import type { RunOptions, RunResult } from '../driver.js';
+import type { DriverLogger } from '../logger.js';
+import type { BinaryFrame } from './binary-frames.js';
+import { DisconnectPoller } from './disconnect-poller.js';
+import { toDriverEvent } from './driver-events.js';
+import { backendError, backendUnavailable, canceled, executionFailure } from './errors.js';
+import { readHistoryEntry } from './history.js';
+import { findPrompt, stopPrompt } from './prompt-lookup.js';
+import type { ComfyHttpClient } from './http-client.js';
+import type { ComfyMessage } from './messages.js';
+import type { ComfyUiTimeouts } from './options.js';
+import { RunSettlement } from './run-settlement.js';
+import { submitPrompt } from './submit-prompt.js';
+
+export interface PromptRunDeps {
+  http: ComfyHttpClient;
+  clientId: string;
+  logger: DriverLogger;
+  timeouts: ComfyUiTimeouts;
+  isSocketOpen(): boolean;
+  /** The backend chose another prompt id (servers before 2025-07 ignore ours). */
+  onPromptId(previous: string, next: string): void;
+  onSettled(run: PromptRun): void;
+}
+
+/**
+ * One prompt on one backend, from `POST /prompt` to its end. Completion is the `executing
+ * {node: null}` barrier for this prompt id, after which outputs are read from `/history/{id}`
+ * (which also covers fully cached runs). While the socket is down the run polls `/history` and
+ * `/queue`, since targeted events are never replayed.
+ */
+export class PromptRun {
+  promptId: string;
+  private readonly settlement: RunSettlement;
+  private accepted = false;
+  private missedEvents = false;
+  private readonly poller: DisconnectPoller;
+  private nodeErrors: Record<string, unknown> | undefined;
+  /** Terminal news seen on the socket before the barrier. */
+  private failure: AppError | null = null;
+  private interrupted = false;
+
+  constructor(
+    private readonly options: RunOptions,
+    private readonly deps: PromptRunDeps,
+  ) {
+    this.promptId = options.promptId;
+    this.settlement = new RunSettlement(options.signal, () => this.promptId, () => deps.onSettled(this), () => this.cancel());
+    this.poller = new DisconnectPoller({
+      settlement: this.settlement,
+      intervalMs: deps.timeouts.pollIntervalMs,
+      graceMs: deps.timeouts.disconnectGraceMs,
+      caughtUp: () => deps.isSocketOpen() && !this.missedEvents,
+      ready: () => this.accepted,
+      check: () => this.reconcile(),
+    });
+  }
+
+  get promise(): Promise<RunResult> {
+    return this.settlement.promise;
+  }
+
+  async submit(workflow: Workflow): Promise<void> {
+    const outcome = await submitPrompt(this.deps.http, { workflow, clientId: this.deps.clientId, promptId: this.promptId, locate: () => this.locate() }, this.deps.logger);
+    if (outcome.kind === 'rejected') return this.settlement.fail(outcome.error);
+    this.nodeErrors = outcome.nodeErrors;
+    if (outcome.promptId !== this.promptId) {
+      this.deps.onPromptId(this.promptId, outcome.promptId);
+      this.promptId = outcome.promptId;
+    }
+    this.accepted = true;
+    if (this.settlement.settled) return;
+    if (this.settlement.aborted) return this.cancel();
+    if (outcome.uncertain || this.missedEvents) void this.reconcileQuietly();
+    if (!this.deps.isSocketOpen()) this.poller.start();
+  }
+
+  /** A message about this prompt. */
+  handle(message: ComfyMessage): void {
+    if (this.settlement.settled) return;
+    const event = toDriverEvent(message, this.deps.logger);
+    if (event) return this.settlement.emit(this.options.onEvent, event, this.deps.logger);
+    if (message.type === 'execution_error') this.failure = executionFailure(message.data);
+    else if (message.type === 'execution_interrupted') {
+      this.interrupted = true;
+      if (this.settlement.aborted) this.settlement.fail(canceled(this.promptId));
+    } else if (message.type === 'executing' && message.data.node === null) void this.completed();
+  }
+
+  preview(frame: Extract<BinaryFrame, { kind: 'preview' }>): void {
+    if (this.settlement.settled) return;
+    this.settlement.emit(this.options.onEvent, { type: 'preview', node: frame.node, mime: frame.mime, data: frame.data }, this.deps.logger);
+  }
+
+  socketDropped(): void {
+    if (this.settlement.settled) return;
+    this.missedEvents = true;
+    this.poller.start();
+  }
+
+  socketReopened(): void {
+    if (!this.settlement.settled && this.accepted) void this.reconcileQuietly();
+  }
+
+  fail(error: AppError): void {
+    this.settlement.fail(error);
+  }
+
+  /** The barrier: the prompt is done and its history is written. */
+  private async completed(): Promise<void> {
+    if (this.failure) return this.settlement.fail(this.failure);
+    if (this.interrupted) return this.settlement.fail(interruptedElsewhere(this.promptId));
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const entry = await this.deps.http.historyEntry(this.promptId);
+        if (entry !== undefined) return this.settleFromHistory(entry);
+        if (attempt >= 3) return this.settlement.fail(backendError(`Prompt ${this.promptId} finished but has no history entry`));
+      } catch (err) {
+        if (attempt >= 3) return this.settlement.fail(err as AppError);
+      }
+      await this.settlement.delay(100 * attempt);
+    }
+  }
+
+  private settleFromHistory(entry: unknown): void {
+    const outcome = readHistoryEntry(entry, this.deps.logger);
+    if (outcome.kind === 'error') return this.settlement.fail(executionFailure(outcome.data));
+    if (outcome.kind === 'interrupted') return this.settlement.fail(interruptedElsewhere(this.promptId));
+    this.settlement.succeed({ promptId: this.promptId, files: outcome.files, ...(this.nodeErrors ? { nodeErrors: this.nodeErrors } : {}) });
+  }
+
+  /** After missed events: settle if it finished or was lost; keep waiting if still queued. Throws if unreachable. */
+  private async reconcile(): Promise<void> {
+    this.missedEvents = false;
+    const where = await findPrompt(this.deps.http, this.promptId);
+    if (where.kind === 'finished') this.settleFromHistory(where.entry);
+    else if (where.kind === 'unknown') this.settlement.fail(backendUnavailable(`The backend no longer knows prompt ${this.promptId} (was it restarted?)`));
+  }
+
+  private async reconcileQuietly(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (err) {
+      this.deps.logger.warn({ promptId: this.promptId, err: String(err) }, 'comfyui: reconciliation failed; polling');
+      this.missedEvents = true;
+      this.poller.start();
+    }
+  }
+
+  /** Is the prompt known to the backend at all? Unreachable counts as no. */
+  private async locate(): Promise<boolean> {
+    return findPrompt(this.deps.http, this.promptId).then((where) => where.kind !== 'unknown', () => false);
+  }
+
+  /** Abort: drop it from the queue if pending, interrupt it if running, and reject CANCELED on `execution_interrupted` or after `cancelGraceMs`. */
+  private cancel(): void {
+    if (!this.accepted) return; // submit() cancels once the backend has answered
+    const { http, logger, timeouts } = this.deps;
+    this.settlement.after(timeouts.cancelGraceMs, () => this.settlement.fail(canceled(this.promptId)));
+    stopPrompt(http, this.promptId).then(
+      (gone) => gone && this.settlement.fail(canceled(this.promptId)),
+      (err: unknown) => {
+        logger.warn({ promptId: this.promptId, err: String(err) }, 'comfyui: could not interrupt the prompt');
+        this.settlement.fail(canceled(this.promptId));
+      },
+    );
+  }
+}
+
+/** Someone else (a ComfyUI user, another orchestrator) interrupted the prompt; another backend may run it. */
+function interruptedElsewhere(promptId: string): AppError {
+  return backendError(`Prompt ${promptId} was interrupted on the backend`, { promptId, reason: 'interrupted' });
+}

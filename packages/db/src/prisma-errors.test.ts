@@ -1,0 +1,54 @@
+import { Prisma } from './generated/client.js';
+import {
+  classifyPrismaError,
+  isNotFound,
+  isRetriable,
+  isUniqueViolation,
+  prismaErrorCode,
+  uniqueViolationTarget,
+} from './prisma-errors.js';
+
+const known = (code: string, meta?: Record<string, unknown>) =>
+  new Prisma.PrismaClientKnownRequestError(`error ${code}`, { code, clientVersion: '7.10.1', ...(meta ? { meta } : {}) });
+
+/** The shape Prisma 7 + adapter-pg produces for a unique violation (seen in client.int.test.ts). */
+const adapterP2002 = known('P2002', {
+  modelName: 'Job',
+  driverAdapterError: {
+    name: 'DriverAdapterError',
+    cause: { kind: 'UniqueConstraintViolation', constraint: { index: 'jobs_tenant_id_idempotency_key_key' }, table: 'jobs' },
+  },
+});
+
+describe('prisma error classification', () => {
+  it('reads codes from known request errors, including duck-typed copies', () => {
+    expect(prismaErrorCode(known('P2025'))).toBe('P2025');
+    expect(prismaErrorCode({ name: 'PrismaClientKnownRequestError', code: 'P2034' })).toBe('P2034');
+    expect(prismaErrorCode(new Error('P2002'))).toBeUndefined();
+    expect(prismaErrorCode(undefined)).toBeUndefined();
+  });
+
+  it('recognises unique violations, optionally of one constraint', () => {
+    expect(isUniqueViolation(adapterP2002)).toBe(true);
+    expect(isUniqueViolation(adapterP2002, 'jobs_tenant_id_idempotency_key_key')).toBe(true);
+    expect(isUniqueViolation(adapterP2002, ['tenant_id', 'idempotency_key'])).toBe(true);
+    expect(isUniqueViolation(adapterP2002, ['tenant_id'])).toBe(false);
+    expect(isUniqueViolation(known('P2002', { target: ['name'] }), ['name'])).toBe(true);
+    expect(isUniqueViolation(known('P2025'))).toBe(false);
+    expect(uniqueViolationTarget(known('P2002', { target: ['a', 'b'] }))).toEqual({ fields: ['a', 'b'] });
+  });
+
+  it('recognises not-found and retriable errors', () => {
+    expect(isNotFound(known('P2025'))).toBe(true);
+    expect(isNotFound(known('P2002'))).toBe(false);
+    for (const code of ['P2024', 'P2028', 'P2034']) expect(isRetriable(known(code))).toBe(true);
+    expect(isRetriable(known('P2002'))).toBe(false);
+  });
+
+  it('classifies any thrown value', () => {
+    expect(classifyPrismaError(adapterP2002)).toBe('unique_violation');
+    expect(classifyPrismaError(known('P2025'))).toBe('not_found');
+    expect(classifyPrismaError(known('P2034'))).toBe('retriable');
+    expect(classifyPrismaError(new TypeError('x'))).toBe('other');
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Classification of Prisma client errors by their stable codes
+ * (https://www.prisma.io/docs/orm/reference/error-reference), so callers need not know them.
+ */
+import { Prisma } from './generated/client.js';
+
+/** Codes worth retrying: the same operation may succeed a moment later. */
+const RETRIABLE_CODES = new Set([
+  'P2024', // timed out waiting for a connection from the pool
+  'P2028', // transaction API error (e.g. the interactive transaction expired or was closed)
+  'P2034', // write conflict or deadlock: retry the transaction
+]);
+
+/** The Prisma error code (`P2002`, ...) of a known request error, else undefined. */
+export function prismaErrorCode(err: unknown): string | undefined {
+  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code;
+  // Duck-typed as well: two copies of the client runtime would defeat instanceof.
+  const candidate = err as { name?: unknown; code?: unknown } | null;
+  if (candidate?.name === 'PrismaClientKnownRequestError' && typeof candidate.code === 'string') return candidate.code;
+  return undefined;
+}
+
+/** What a P2002 says about the violated constraint; each part only when the error tells. */
+export interface UniqueViolationTarget {
+  /** Constraint (unique index) name, e.g. `jobs_tenant_id_idempotency_key_key`. */
+  constraint?: string;
+  /** Table of the constraint. */
+  table?: string;
+  /** Fields or columns of the constraint. */
+  fields?: string[];
+}
+
+/**
+ * The constraint a P2002 names. Prisma 7 with adapter-pg reports it under
+ * `meta.driverAdapterError.cause` (constraint `index` name and table); older clients and other
+ * adapters give field lists (`meta.target`, `cause.constraint.fields`).
+ */
+export function uniqueViolationTarget(err: unknown): UniqueViolationTarget {
+  const meta = (err as { meta?: Record<string, unknown> } | null)?.meta ?? {};
+  const cause = (meta.driverAdapterError as { cause?: Record<string, unknown> } | undefined)?.cause ?? {};
+  const constraint = cause.constraint as { index?: unknown; fields?: unknown } | undefined;
+  const fields = Array.isArray(meta.target) ? meta.target : Array.isArray(constraint?.fields) ? constraint.fields : undefined;
+  return {
+    ...(typeof constraint?.index === 'string' ? { constraint: constraint.index } : {}),
+    ...(typeof cause.table === 'string' ? { table: cause.table } : {}),
+    ...(fields ? { fields: fields.map(String) } : {}),
+  };
+}
+
+/**
+ * Whether `err` is a unique constraint violation (P2002). With `target`, only of that constraint:
+ * a string is the constraint name; an array lists its columns (matched against the error's field
+ * list, or else against Prisma's default constraint name `<table>_<columns>_key`).
+ *
+ * @example isUniqueViolation(err, ['tenant_id', 'idempotency_key'])
+ */
+export function isUniqueViolation(err: unknown, target?: string | readonly string[]): boolean {
+  if (prismaErrorCode(err) !== 'P2002') return false;
+  if (target === undefined) return true;
+  const found = uniqueViolationTarget(err);
+  if (typeof target === 'string') return found.constraint === target;
+  if (found.fields) return found.fields.length === target.length && target.every((f) => found.fields?.includes(f));
+  return found.table !== undefined && found.constraint === `${found.table}_${target.join('_')}_key`;
+}
+
+/** Whether `err` says the record to update, delete or connect does not exist (P2025). */
+export function isNotFound(err: unknown): boolean {
+  return prismaErrorCode(err) === 'P2025';
+}
+
+/** Whether retrying the operation (or the whole transaction) may succeed: P2024, P2028, P2034. */
+export function isRetriable(err: unknown): boolean {
+  const code = prismaErrorCode(err);
+  return code !== undefined && RETRIABLE_CODES.has(code);
+}
+
+/** Coarse class of a Prisma error, for mapping to application errors. */
+export type PrismaErrorKind = 'unique_violation' | 'not_found' | 'retriable' | 'other';
+
+/** {@link PrismaErrorKind} of any thrown value; anything unrecognised is `other`. */
+export function classifyPrismaError(err: unknown): PrismaErrorKind {
+  if (isUniqueViolation(err)) return 'unique_violation';
+  if (isNotFound(err)) return 'not_found';
+  if (isRetriable(err)) return 'retriable';
+  return 'other';
+}

@@ -1,0 +1,50 @@
+import type { Artifact } from '../generated/client.js';
+import type { Db } from './db-client.js';
+
+export type ArtifactRow = Artifact;
+
+export interface NewArtifact {
+  id: string;
+  jobId: string;
+  tenantId: string;
+  nodeId: string | null;
+  filename: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  storageKey: string;
+}
+
+export async function insertArtifact(db: Db, artifact: NewArtifact): Promise<ArtifactRow> {
+  return db.artifact.create({ data: artifact });
+}
+
+export async function listJobArtifacts(db: Db, jobId: string): Promise<ArtifactRow[]> {
+  return db.artifact.findMany({ where: { jobId }, orderBy: { id: 'asc' } });
+}
+
+/** An artifact of one tenant's job; anything else is indistinguishable from missing. */
+export async function findTenantArtifact(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+  artifactId: string,
+): Promise<ArtifactRow | null> {
+  return db.artifact.findFirst({ where: { id: artifactId, jobId, tenantId } });
+}
+
+/** Removes artifacts of a job (a retry starts with a clean slate); returns their storage keys. */
+export async function deleteJobArtifacts(db: Db, jobId: string): Promise<string[]> {
+  const rows = await db.artifact.findMany({ where: { jobId }, select: { storageKey: true } });
+  await db.artifact.deleteMany({ where: { jobId } });
+  return rows.map((r) => r.storageKey);
+}
+
+/** Artifacts of several jobs in one query, grouped by job id. */
+export async function listArtifactsOfJobs(db: Db, jobIds: string[]): Promise<Map<string, ArtifactRow[]>> {
+  const grouped = new Map<string, ArtifactRow[]>();
+  if (jobIds.length === 0) return grouped;
+  const rows = await db.artifact.findMany({ where: { jobId: { in: jobIds } }, orderBy: { id: 'asc' } });
+  for (const row of rows) grouped.set(row.jobId, [...(grouped.get(row.jobId) ?? []), row]);
+  return grouped;
+}

@@ -1,0 +1,99 @@
+import type { JobStatus } from '@gantry/domain';
+import { Prisma } from '../generated/client.js';
+import type { Job } from '../generated/client.js';
+import type { Db } from './db-client.js';
+
+export type JobRow = Job;
+
+export interface NewJob {
+  id: string;
+  tenantId: string;
+  kind?: 'workflow' | 'txt2img';
+  /** The ComfyUI workflow, or the txt2img parameters. */
+  workflow: unknown;
+  priority: number;
+  requirements?: unknown;
+  metadata?: unknown;
+  timeoutSeconds?: number | undefined;
+  idempotencyKey?: string | undefined;
+  requestHash?: string | undefined;
+}
+
+/** Inserts a queued job together with its first event (seq 1, `state: queued`). */
+export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
+  return db.job.create({
+    data: {
+      id: job.id,
+      tenantId: job.tenantId,
+      kind: job.kind ?? 'workflow',
+      workflow: job.workflow as Prisma.InputJsonValue,
+      priority: job.priority,
+      requirements: (job.requirements ?? Prisma.DbNull) as Prisma.InputJsonValue,
+      metadata: (job.metadata ?? Prisma.DbNull) as Prisma.InputJsonValue,
+      timeoutSeconds: job.timeoutSeconds ?? null,
+      idempotencyKey: job.idempotencyKey ?? null,
+      requestHash: job.requestHash ?? null,
+      lastSeq: 1,
+      events: { create: { seq: 1, type: 'state', payload: { type: 'state', status: 'queued', attempt: 0 } } },
+    },
+  });
+}
+
+/** A job of one tenant; another tenant's job is indistinguishable from a missing one. */
+export async function findTenantJob(db: Db, tenantId: string, id: string): Promise<JobRow | null> {
+  return db.job.findFirst({ where: { id, tenantId } });
+}
+
+export async function findJobById(db: Db, id: string): Promise<JobRow | null> {
+  return db.job.findUnique({ where: { id } });
+}
+
+export async function findJobByIdempotencyKey(db: Db, tenantId: string, key: string): Promise<JobRow | null> {
+  return db.job.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey: key } } });
+}
+
+export interface ListJobsOptions {
+  tenantId: string;
+  status?: JobStatus | undefined;
+  limit: number;
+  /** Id of the last job of the previous page; ids are time-ordered (UUIDv7). */
+  afterId?: string | undefined;
+}
+
+/** Newest first, keyset-paginated on the id index (`tenant_id, id desc`). */
+export async function listJobs(db: Db, options: ListJobsOptions): Promise<JobRow[]> {
+  return db.job.findMany({
+    where: {
+      tenantId: options.tenantId,
+      ...(options.status ? { status: options.status } : {}),
+      ...(options.afterId ? { id: { lt: options.afterId } } : {}),
+    },
+    orderBy: { id: 'desc' },
+    take: options.limit,
+  });
+}
+
+/** Marks a dispatched or running job for cancellation; the worker that holds it acts on it. */
+export async function requestCancel(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const { count } = await db.job.updateMany({
+    where: { id, tenantId, status: { in: ['dispatched', 'running'] } },
+    data: { cancelRequested: true },
+  });
+  return count === 1;
+}
+
+/** How many of a tenant's jobs are waiting or running, by status (for fair-share ranks and caps). */
+export async function countActiveJobs(db: Db, tenantId: string): Promise<{ queued: number; running: number }> {
+  const rows = await db.job.groupBy({
+    by: ['status'],
+    where: { tenantId, status: { in: ['queued', 'dispatched', 'running'] } },
+    _count: { _all: true },
+  });
+  let queued = 0;
+  let running = 0;
+  for (const r of rows) {
+    if (r.status === 'queued') queued += r._count._all;
+    else running += r._count._all;
+  }
+  return { queued, running };
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** `true/false/1/0/yes/no` from the environment. */
+export const boolEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Variables every Gantry process reads. Each app extends this with its own. */
+export const commonEnvSchema = z.object({
+  /** PostgreSQL connection URL. */
+  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/gantry'),
+  /** Redis URL; a database index in the path (`redis://host:6379/2`) is honoured. */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and channel Gantry uses (several installations can share a Redis). */
+  GANTRY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('gantry'),
+  /** Where the local artifact store keeps outputs. */
+  GANTRY_ARTIFACT_DIR: z.string().min(1).default('./.data/artifacts'),
+  /** pino level: fatal, error, warn, info, debug, trace, silent. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Parses the environment once, at start. On failure it throws one error naming every bad
+ * variable (never printing values: they may be secrets).
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+}

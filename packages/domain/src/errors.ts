@@ -1,0 +1,115 @@
+/**
+ * Typed application errors with stable codes. Every error that crosses a process or HTTP boundary
+ * is an AppError; its `code` is part of the public contract (clients switch on it).
+ */
+export const ERROR_STATUS = {
+  MALFORMED_JSON: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_STATE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_FAILED: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  TENANT_QUEUE_FULL: 429,
+  NO_ELIGIBLE_BACKEND: 422,
+  INTERNAL: 500,
+  SERVICE_UNAVAILABLE: 503,
+  // Job failure codes (stored on the job, never an HTTP status of their own).
+  WORKFLOW_INVALID: 422,
+  BACKEND_UNAVAILABLE: 503,
+  BACKEND_ERROR: 502,
+  EXECUTION_ERROR: 500,
+  OUT_OF_MEMORY: 500,
+  JOB_TIMEOUT: 504,
+  NO_OUTPUTS: 500,
+  CANCELED: 409,
+  BACKEND_STALLED: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_TITLES: Record<ErrorCode, string> = {
+  MALFORMED_JSON: 'Malformed JSON',
+  BAD_REQUEST: 'Bad request',
+  UNAUTHENTICATED: 'Authentication required',
+  FORBIDDEN: 'Forbidden',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Conflict',
+  INVALID_STATE: 'Invalid state transition',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  VALIDATION_FAILED: 'Validation failed',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
+  RATE_LIMITED: 'Too many requests',
+  TENANT_QUEUE_FULL: 'Too many queued jobs for this tenant',
+  NO_ELIGIBLE_BACKEND: 'No backend can run this job',
+  INTERNAL: 'Internal server error',
+  SERVICE_UNAVAILABLE: 'Service unavailable',
+  WORKFLOW_INVALID: 'Workflow rejected by the backend',
+  BACKEND_UNAVAILABLE: 'GPU backend unavailable',
+  BACKEND_ERROR: 'GPU backend error',
+  EXECUTION_ERROR: 'Workflow execution failed',
+  OUT_OF_MEMORY: 'GPU out of memory',
+  JOB_TIMEOUT: 'Job timed out',
+  NO_OUTPUTS: 'Workflow produced no outputs',
+  CANCELED: 'Job canceled',
+  BACKEND_STALLED: 'GPU backend stopped making progress',
+};
+
+export interface AppErrorOptions {
+  details?: unknown;
+  cause?: unknown;
+  /** Whether a job that failed with this error may be retried on another backend. */
+  retryable?: boolean;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options.details;
+    this.retryable = options.retryable ?? false;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** Normalises anything thrown into an AppError; unknown errors become INTERNAL with the cause kept. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AppError('INTERNAL', message, { cause: err });
+}
+
+/** The error shape stored on a job and returned to clients. */
+export interface JobErrorInfo {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+export function toJobError(err: AppError): JobErrorInfo {
+  return err.details === undefined
+    ? { code: err.code, message: err.message }
+    : { code: err.code, message: err.message, details: err.details };
+}
+
+export function assertNever(value: never): never {
+  throw new AppError('INTERNAL', `Unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { jobStatusSchema } from './job.js';
+
+/**
+ * Job events: what the worker publishes and persists (with a per-job sequence number) and what
+ * subscribers receive. `state` and terminal details are never coalesced away; `progress` is.
+ */
+export const jobErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const stateEventSchema = z.object({
+  type: z.literal('state'),
+  status: jobStatusSchema,
+  attempt: z.number().int().min(0),
+  backend: z.string().nullable().optional(),
+  error: jobErrorSchema.optional(),
+});
+
+export const progressEventSchema = z.object({
+  type: z.literal('progress'),
+  /** The node that is running, when known. */
+  node: z.string().nullable(),
+  /** Steps done in this node (e.g. sampler steps). */
+  value: z.number().min(0),
+  max: z.number().min(0),
+  /** Overall progress of the job, 0..1, never falling. */
+  overall: z.number().min(0).max(1),
+});
+
+export const outputEventSchema = z.object({
+  type: z.literal('output'),
+  artifactId: z.string(),
+  nodeId: z.string().nullable(),
+  filename: z.string(),
+  contentType: z.string(),
+  bytes: z.number().int().min(0),
+});
+
+export const jobEventBodySchema = z.discriminatedUnion('type', [stateEventSchema, progressEventSchema, outputEventSchema]);
+export type JobEventBody = z.infer<typeof jobEventBodySchema>;
+export type JobEventType = JobEventBody['type'];
+
+/** A persisted event: the body plus where it sits in the job's history. */
+export interface JobEventRecord {
+  jobId: string;
+  seq: number;
+  at: string;
+  event: JobEventBody;
+}

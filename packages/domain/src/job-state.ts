@@ -1,0 +1,39 @@
+import { AppError } from './errors.js';
+
+/** The life of a job. The database is the source of truth; BullMQ is only transport. */
+export const JOB_STATUSES = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+/**
+ * Allowed transitions. `dispatched|running → queued` is a retry (backend lost, worker died);
+ * `queued → queued` is not a transition.
+ */
+const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  queued: ['dispatched', 'canceled', 'failed'],
+  dispatched: ['running', 'queued', 'succeeded', 'failed', 'canceled'],
+  running: ['succeeded', 'failed', 'canceled', 'queued'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The statuses a job may be in for `to` to be reachable; used to guard conditional updates. */
+export function sourcesOf(to: JobStatus): JobStatus[] {
+  return JOB_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
+}
+
+export function assertTransition(from: JobStatus, to: JobStatus): void {
+  if (!canTransition(from, to)) {
+    throw new AppError('INVALID_STATE', `A job cannot go from ${from} to ${to}`, { details: { from, to } });
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { JOB_STATUSES } from './job-state.js';
+import { txt2ImgParamsSchema } from './txt2img.js';
+import { workflowSchema } from './workflow.js';
+
+export const API_KEY_SCOPES = ['submit', 'read', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+
+/** What a job needs from a backend. */
+export const jobRequirementsSchema = z
+  .object({
+    /** Every tag must be present on the backend. */
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** Minimum free VRAM in MiB. */
+    vramMb: z.number().int().positive().max(1_048_576).optional(),
+  })
+  .strict();
+
+export const MAX_PRIORITY = 100;
+
+/** What a job runs: a ComfyUI workflow, or txt2img parameters (AUTOMATIC1111/Forge backends). */
+export const JOB_KINDS = ['workflow', 'txt2img'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
+export const submitJobSchema = z
+  .object({
+    workflow: workflowSchema.optional(),
+    txt2img: txt2ImgParamsSchema.optional(),
+    /** Higher runs first; 0 is the default. */
+    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
+    requirements: jobRequirementsSchema.optional(),
+    metadata: z
+      .record(z.string().max(64), z.unknown())
+      .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
+      .optional(),
+    /** Wall-clock limit for the run itself, in seconds. */
+    timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if ((body.workflow === undefined) === (body.txt2img === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow and txt2img' });
+    }
+  });
+
+export type SubmitJobInput = z.infer<typeof submitJobSchema>;
+export type JobRequirements = z.infer<typeof jobRequirementsSchema>;
+
+export const listJobsQuerySchema = z
+  .object({
+    status: jobStatusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+export const createApiKeySchema = z
+  .object({
+    /** Tenant name; created when it does not exist yet. */
+    tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63'),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3),
+    name: z.string().max(200).optional(),
+  })
+  .strict();
+
+export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
+
+/** One stored output, as clients see it. */
+export interface ArtifactView {
+  id: string;
+  filename: string;
+  contentType: string;
+  bytes: number;
+  nodeId: string | null;
+  url: string;
+}
+
+/** A job, as the API returns it. */
+export interface JobView {
+  id: string;
+  kind: JobKind;
+  status: z.infer<typeof jobStatusSchema>;
+  priority: number;
+  progress: number;
+  attempts: number;
+  backend: string | null;
+  requirements: JobRequirements | null;
+  metadata: Record<string, unknown> | null;
+  timeoutSeconds: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: { code: string; message: string; details?: unknown } | null;
+  artifacts: ArtifactView[];
+  links: { self: string; cancel: string; events: string };
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** A side in pixels: what SD latents allow (multiples of 8) within what one GPU can hold. */
+const side = z.number().int().min(64).max(4096).multipleOf(8);
+
+/**
+ * A text-to-image job by parameters rather than a ComfyUI workflow (AUTOMATIC1111/Forge's
+ * `txt2img`). Only `prompt` is required; what is left out takes the backend's default (A1111:
+ * 50 steps, 512x512, CFG 7, a random seed). Unknown keys are refused, so a typo fails loudly.
+ */
+export const txt2ImgParamsSchema = z
+  .object({
+    prompt: z.string().min(1).max(20_000),
+    negative_prompt: z.string().max(20_000).optional(),
+    /** -1 means a random seed; images of a batch get consecutive seeds. */
+    seed: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional(),
+    steps: z.number().int().min(1).max(150).optional(),
+    width: side.optional(),
+    height: side.optional(),
+    cfg_scale: z.number().min(1).max(30).optional(),
+    /** An A1111 sampler name, e.g. `Euler a` or `DPM++ 2M` (A1111 falls back to its default for unknown names). */
+    sampler_name: z.string().min(1).max(100).optional(),
+    /** An A1111 schedule type, e.g. `Karras` (A1111 1.9+; older versions ignore it). */
+    scheduler: z.string().min(1).max(100).optional(),
+    batch_size: z.number().int().min(1).max(8).optional(),
+    /** A checkpoint by any name A1111 accepts (title, file name, model name or hash); default: the loaded one. */
+    model: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+
+/** Validated txt2img parameters (see txt2ImgParamsSchema). */
+export type Txt2ImgParams = z.infer<typeof txt2ImgParamsSchema>;
+

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** A link to another node's output: `["<node id>", <output index>]`. */
+export const nodeLinkSchema = z.tuple([z.string().min(1), z.number().int().min(0)]);
+
+/** One node of a ComfyUI API-format workflow. Input values are literals or links. */
+export const workflowNodeSchema = z.object({
+  class_type: z.string().min(1).max(200),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  _meta: z.object({ title: z.string().max(500).optional() }).passthrough().optional(),
+});
+
+/** A ComfyUI workflow in API format: node id → node. */
+export const workflowSchema = z
+  .record(z.string().min(1).max(64), workflowNodeSchema)
+  .refine((graph) => Object.keys(graph).length > 0, { message: 'the workflow has no nodes' })
+  .refine((graph) => Object.keys(graph).length <= 5000, { message: 'the workflow has more than 5000 nodes' });
+
+export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
+export type Workflow = z.infer<typeof workflowSchema>;
+
+/** The node types a workflow uses, for scheduling (a backend must have all of them). */
+export function workflowNodeTypes(workflow: Workflow): string[] {
+  return [...new Set(Object.values(workflow).map((node) => node.class_type))].sort();
+}
+
+export function isNodeLink(value: unknown): value is [string, number] {
+  return nodeLinkSchema.safeParse(value).success;
+}
+
+/** The checkpoint a workflow loads (its first `ckpt_name` input), for warm-model affinity. */
+export function workflowCheckpoint(workflow: Workflow): string | null {
+  for (const node of Object.values(workflow)) {
+    const name = node.inputs['ckpt_name'];
+    if (typeof name === 'string' && name.length > 0) return name;
+  }
+  return null;
+}

@@ -1,0 +1,105 @@
+import type { BackendState } from './health/states.js';
+import { isDispatchable } from './health/states.js';
+
+/** What a job needs from a backend. */
+export interface JobNeed {
+  /** Every tag must be on the backend. */
+  tags?: readonly string[];
+  /** Minimum VRAM in MiB (compared with the device's total: free VRAM changes from job to job). */
+  vramMb?: number;
+  /** Node class types the workflow uses (its `class_type`s). */
+  nodeTypes: readonly string[];
+  /** Only backends of this kind (ComfyUI workflows need `comfyui`); any kind when absent. */
+  kind?: 'comfyui' | 'a1111';
+}
+
+/** A backend as eligibility sees it (a registry record plus its health state fits). */
+export interface EligibilityBackend {
+  id?: string;
+  kind?: 'comfyui' | 'a1111';
+  tags: readonly string[];
+  /** Learned by probes; absent fields mean "not known yet" and never exclude. */
+  info?: { vramTotalMb?: number | null; nodeTypes?: readonly string[] | null } | null;
+  state: BackendState;
+  draining: boolean;
+}
+
+export interface Eligibility {
+  /** It can run the job now. */
+  eligible: boolean;
+  /** It could run the job at some point (only transient reasons, if any, stand in the way). */
+  possible: boolean;
+  /** Why not, in plain words; empty when eligible. Permanent reasons come first. */
+  reasons: string[];
+}
+
+/** At most this many missing node types are named in a reason. */
+const MAX_NAMED = 10;
+
+/**
+ * Explains whether a backend can run a job. Permanent reasons: kind, missing tags, too little
+ * VRAM (total), missing node types (only when the backend's node types are known). Transient
+ * reasons: draining, circuit open, unhealthy. Pure: no I/O.
+ */
+export function explainEligibility(need: JobNeed, backend: EligibilityBackend): Eligibility {
+  const permanent = permanentReasons(need, backend);
+  const transient: string[] = [];
+  if (backend.draining) transient.push('draining');
+  if (!isDispatchable(backend.state) && backend.state !== 'draining') transient.push(stateReason(backend.state));
+  return { eligible: permanent.length === 0 && transient.length === 0, possible: permanent.length === 0, reasons: [...permanent, ...transient] };
+}
+
+/**
+ * Why no backend of the fleet could ever run the job, one line per group of backends with the
+ * same reasons (e.g. `gpu0, gpu1: missing tags: sdxl`), or null when at least one could. "Ever"
+ * ignores health and draining (they pass) but not kind, tags, VRAM and known node types; a
+ * backend whose node types are not known yet counts as possibly able.
+ */
+export function whyNoBackend(need: JobNeed, backends: readonly (EligibilityBackend & { id: string })[]): string[] | null {
+  if (backends.length === 0) return ['no backend is registered'];
+  const groups = new Map<string, string[]>();
+  for (const b of backends) {
+    const reasons = permanentReasons(need, b);
+    if (reasons.length === 0) return null;
+    const key = reasons.join('; ');
+    groups.set(key, [...(groups.get(key) ?? []), b.id]);
+  }
+  return [...groups].map(([reasons, ids]) => `${ids.join(', ')}: ${reasons}`);
+}
+
+function permanentReasons(need: JobNeed, backend: EligibilityBackend): string[] {
+  const reasons: string[] = [];
+  if (need.kind && backend.kind && need.kind !== backend.kind) reasons.push(`is ${backend.kind}, the job needs ${need.kind}`);
+  const missingTags = unique(need.tags ?? []).filter((t) => !backend.tags.includes(t));
+  if (missingTags.length) reasons.push(`missing tags: ${missingTags.join(', ')}`);
+  const total = backend.info?.vramTotalMb;
+  if (need.vramMb !== undefined && typeof total === 'number' && total < need.vramMb) {
+    reasons.push(`needs ${need.vramMb} MiB of VRAM, has ${total} MiB`);
+  }
+  const known = backend.info?.nodeTypes;
+  if (known) {
+    const offered = new Set(known);
+    const missing = unique(need.nodeTypes).filter((t) => !offered.has(t)).sort();
+    if (missing.length) reasons.push(`lacks node types: ${named(missing)}`);
+  }
+  return reasons;
+}
+
+function stateReason(state: BackendState): string {
+  switch (state) {
+    case 'open':
+      return 'circuit open (too many recent failures)';
+    case 'unhealthy':
+      return 'unhealthy (its last health probe failed)';
+    default:
+      return state;
+  }
+}
+
+function unique(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}
+
+function named(list: string[]): string {
+  return list.length <= MAX_NAMED ? list.join(', ') : `${list.slice(0, MAX_NAMED).join(', ')} and ${list.length - MAX_NAMED} more`;
+}

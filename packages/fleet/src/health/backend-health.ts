@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import {
+  breakerPhase,
+  DEFAULT_BREAKER,
+  emptySnapshot,
+  onJobSuccess,
+  onProbeFailure,
+  onProbeSuccess,
+  onStrike,
+  type BreakerConfig,
+  type BreakerPhase,
+  type HealthSnapshot,
+} from './breaker.js';
+import { HealthStore } from './health-store.js';
+import type { ProbeResult } from './probes/probe-types.js';
+import { deriveState, isDispatchable, type BackendState } from './states.js';
+
+export interface BackendHealthOptions {
+  /** Redis key prefix (GANTRY_QUEUE_PREFIX). */
+  prefix: string;
+  breaker?: Partial<BreakerConfig>;
+  /** TTL of the health hashes; default max(60 s, 3 cooldowns). */
+  ttlMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** A backend's health as dispatch and the API consume it. */
+export interface HealthView {
+  state: BackendState;
+  /** `isDispatchable(state)`: whether new jobs may go there now. */
+  dispatchable: boolean;
+  breaker: BreakerPhase;
+  /** Null when nothing is known yet. */
+  snapshot: HealthSnapshot | null;
+  /** The drain flag mirrored in Redis (the caller's PostgreSQL flag is ORed in). */
+  draining: boolean;
+}
+
+/**
+ * The shared health of the fleet: the breaker's transitions applied atomically to the Redis
+ * snapshots, and the derived states. Workers record probes (through the HealthMonitor) and job
+ * strikes; the API and dispatch read states.
+ */
+export class BackendHealth {
+  readonly store: HealthStore;
+  readonly breaker: BreakerConfig;
+  private readonly now: () => number;
+
+  constructor(redis: Redis, options: BackendHealthOptions) {
+    this.breaker = { ...DEFAULT_BREAKER, ...options.breaker };
+    this.store = new HealthStore(redis, { prefix: options.prefix, ttlMs: options.ttlMs ?? Math.max(60_000, 3 * this.breaker.cooldownMs) });
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Applies a probe's outcome: success resets the probe failures (and closes a half-open
+   * breaker), failure counts towards opening it. `infoHash` records what was persisted.
+   */
+  async recordProbe(backendId: string, result: ProbeResult, extra: { infoHash?: string } = {}): Promise<HealthSnapshot> {
+    const now = this.now();
+    const written = await this.store.update(backendId, (current) => {
+      const s = current ?? emptySnapshot();
+      if (!result.ok) return onProbeFailure(s, now, result.error, this.breaker);
+      const next = onProbeSuccess(s, now);
+      next.version = result.facts.version;
+      next.deviceName = result.facts.deviceName;
+      next.vramTotalMb = result.facts.vramTotalMb;
+      next.vramFreeMb = result.facts.vramFreeMb;
+      if (result.nodeTypes) {
+        next.nodeTypeCount = result.nodeTypes.length;
+        next.nodeTypesAt = now;
+      }
+      if (extra.infoHash) next.infoHash = extra.infoHash;
+      return next;
+    });
+    return written!;
+  }
+
+  /**
+   * Records a job-level failure against a backend (the dispatch path calls this when a job fails
+   * there for a reason that points at the backend: lost connection, crash, out of memory…).
+   * `failureThreshold` consecutive failures (probe failures + strikes) open the breaker.
+   */
+  async recordStrike(backendId: string): Promise<HealthSnapshot> {
+    const now = this.now();
+    return (await this.store.update(backendId, (current) => onStrike(current ?? emptySnapshot(), now, this.breaker)))!;
+  }
+
+  /** Records a job that succeeded on a backend: its strikes are forgiven. */
+  async recordJobSuccess(backendId: string): Promise<void> {
+    await this.store.update(backendId, (current) => {
+      if (!current || current.strikes === 0) return null; // nothing to forgive: no write
+      return onJobSuccess(current);
+    });
+  }
+
+  /** The view of one snapshot, with the PostgreSQL drain flag ORed into Redis' mirror. */
+  view(stored: { snapshot: HealthSnapshot | null; draining: boolean }, draining = false): HealthView {
+    const now = this.now();
+    const isDraining = draining || stored.draining;
+    const state = deriveState(stored.snapshot, isDraining, now);
+    const breaker = stored.snapshot ? breakerPhase(stored.snapshot, now) : 'closed';
+    return { state, dispatchable: isDispatchable(state), breaker, snapshot: stored.snapshot, draining: isDraining };
+  }
+
+  /** Health views of several backends in one Redis round trip. */
+  async views(backends: readonly { id: string; draining?: boolean }[]): Promise<Map<string, HealthView>> {
+    const stored = await this.store.readMany(backends.map((b) => b.id));
+    return new Map(backends.map((b) => [b.id, this.view(stored.get(b.id) ?? { snapshot: null, draining: false }, b.draining ?? false)]));
+  }
+}

@@ -1,0 +1,150 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { redisTestPrefix, TEST_REDIS_URL } from '@gantry/testing';
+import { BackendHealth } from './backend-health';
+import type { BackendInfo } from './backend-info';
+import { HealthMonitor } from './health-monitor';
+
+const MIB = 1024 * 1024;
+
+/** A tiny ComfyUI stand-in whose answers a test can switch. */
+async function fakeComfy() {
+  const state = { up: true, version: '0.3.64', nodes: ['KSampler', 'SaveImage'], hits: [] as string[] };
+  const server: Server = createServer((req, res) => {
+    state.hits.push(req.url ?? '');
+    if (!state.up) {
+      res.writeHead(503).end();
+      return;
+    }
+    const body =
+      req.url === '/system_stats'
+        ? { system: { comfyui_version: state.version }, devices: [{ name: 'cuda:0 fake', vram_total: 8192 * MIB, vram_free: 4096 * MIB }] }
+        : Object.fromEntries(state.nodes.map((n) => [n, {}]));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    state,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+describe('health monitor and shared health (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('counts concurrent strikes from many clients exactly (compare-and-set)', async () => {
+    const clients = Array.from({ length: 4 }, () => new Redis(TEST_REDIS_URL));
+    try {
+      const healths = clients.map((c) => new BackendHealth(c, { prefix: scope.prefix, breaker: { failureThreshold: 1000 } }));
+      await Promise.all(Array.from({ length: 40 }, (_, i) => healths[i % 4]!.recordStrike('gpu')));
+      expect((await healths[0]!.store.read('gpu')).snapshot!.strikes).toBe(40);
+      await healths[1]!.recordJobSuccess('gpu');
+      expect((await healths[0]!.store.read('gpu')).snapshot!.strikes).toBe(0);
+    } finally {
+      await Promise.all(clients.map((c) => c.quit()));
+    }
+  });
+
+  it('opens after N strikes, mirrors drains without touching health, forgets', async () => {
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    await health.recordStrike('gpu');
+    expect((await health.views([{ id: 'gpu' }])).get('gpu')).toMatchObject({ state: 'unknown', dispatchable: true });
+    await health.recordStrike('gpu');
+    expect((await health.views([{ id: 'gpu' }])).get('gpu')).toMatchObject({ state: 'open', breaker: 'open', dispatchable: false });
+    await health.store.setDraining('gpu', true);
+    expect((await health.store.read('gpu')).snapshot!.phase).toBe('open');
+    expect((await health.store.read('gpu')).draining).toBe(true);
+    await health.store.forget('gpu');
+    expect((await health.views([{ id: 'gpu' }, { id: 'other', draining: true }])).get('other')).toMatchObject({ state: 'draining', dispatchable: false });
+    expect((await health.store.read('gpu')).snapshot).toBeNull();
+  });
+
+  it('goes unhealthy, opens after N failed probes, and closes after the half-open probe succeeds', async () => {
+    const sim = await fakeComfy();
+    const persisted: BackendInfo[] = [];
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 3, cooldownMs: 300 } });
+    const monitor = new HealthMonitor({
+      health,
+      backends: () => [{ id: 'gpu', kind: 'comfyui', url: sim.url }],
+      intervalMs: 10,
+      probeTimeoutMs: 500,
+      nodeTypesRefreshMs: 60_000,
+      persistInfo: async (_id, info) => void persisted.push(info),
+    });
+    const probe = async () => {
+      await new Promise((r) => setTimeout(r, 12)); // past the probe lock (0.8 × interval)
+      return monitor.probeOne({ id: 'gpu', kind: 'comfyui', url: sim.url });
+    };
+    try {
+      const first = await probe();
+      expect(first).toMatchObject({ up: true, version: '0.3.64', vramTotalMb: 8192, vramFreeMb: 4096, nodeTypeCount: 2 });
+      expect(persisted).toEqual([expect.objectContaining({ kind: 'comfyui', version: '0.3.64', vramTotalMb: 8192, nodeTypes: ['KSampler', 'SaveImage'] })]);
+      await probe();
+      expect(sim.state.hits.filter((h) => h === '/object_info')).toHaveLength(1); // cached
+      expect(persisted).toHaveLength(1);
+
+      sim.state.up = false;
+      await probe();
+      await probe();
+      expect((await health.views([{ id: 'gpu' }])).get('gpu')).toMatchObject({ state: 'unhealthy', breaker: 'closed' });
+      await probe();
+      const open = (await health.views([{ id: 'gpu' }])).get('gpu')!;
+      expect(open).toMatchObject({ state: 'open', breaker: 'open' });
+      expect(open.snapshot).toMatchObject({ probeFailures: 3, lastError: 'GET /system_stats answered 503' });
+      const hits = sim.state.hits.length;
+      expect(await probe()).toBeNull(); // cooling down: not probed
+      expect(sim.state.hits.length).toBe(hits);
+
+      sim.state.up = true;
+      sim.state.version = '0.4.0'; // a new version refetches node types and persists the change
+      sim.state.nodes = ['KSampler', 'SaveImage', 'IPAdapter'];
+      await new Promise((r) => setTimeout(r, 320));
+      const after = await probe();
+      expect(after).toMatchObject({ phase: 'closed', up: true, probeFailures: 0, version: '0.4.0', nodeTypeCount: 3 });
+      expect((await health.views([{ id: 'gpu' }])).get('gpu')).toMatchObject({ state: 'healthy', dispatchable: true });
+      expect(persisted.map((p) => p.version)).toEqual(['0.3.64', '0.4.0']);
+    } finally {
+      await monitor.stop();
+      await sim.close();
+    }
+  });
+
+  it('a failed half-open probe opens the breaker again', async () => {
+    const sim = await fakeComfy();
+    sim.state.up = false;
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 100 } });
+    const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 5 });
+    try {
+      const target = { id: 'gpu', kind: 'comfyui' as const, url: sim.url };
+      const opened = (await monitor.probeOne(target))!;
+      expect(opened.phase).toBe('open');
+      await new Promise((r) => setTimeout(r, 120));
+      const again = (await monitor.probeOne(target))!;
+      expect(again.phase).toBe('open');
+      expect(again.openUntil!).toBeGreaterThan(opened.openUntil!);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('several monitors probe a backend about once per interval, and keep running on their own', async () => {
+    const sim = await fakeComfy();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const monitors = [1, 2, 3].map(
+      (i) => new HealthMonitor({ health, owner: `w${i}`, backends: () => [{ id: 'gpu', kind: 'comfyui', url: sim.url }], intervalMs: 100 }),
+    );
+    try {
+      monitors.forEach((m) => m.start());
+      await new Promise((r) => setTimeout(r, 550));
+      const probes = sim.state.hits.filter((h) => h === '/system_stats').length;
+      expect(probes).toBeGreaterThanOrEqual(3);
+      expect(probes).toBeLessThanOrEqual(8); // 3 monitors × ~5 rounds would be 15 without the lock
+      expect((await health.store.read('gpu')).snapshot!.up).toBe(true);
+    } finally {
+      await Promise.all(monitors.map((m) => m.stop()));
+      await sim.close();
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import type { HealthSnapshot } from './breaker.js';
+import { healthKey, probeLockKey } from './health-keys.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+
+/**
+ * Compare-and-set of a snapshot. KEYS[1] the hash; ARGV[1] the revision read ('' when absent);
+ * ARGV[2] key TTL (ms); ARGV[3..] field/value pairs. Writes and bumps `rev` only when nobody
+ * wrote in between; returns 1 when written, 0 on conflict (the caller re-reads and retries).
+ */
+const CAS_LUA = `
+local rev = redis.call('HGET', KEYS[1], 'rev') or ''
+if rev ~= ARGV[1] then return 0 end
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], 'rev', (tonumber(rev) or 0) + 1, unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * Sets the drain mirror. KEYS[1] the hash; ARGV[1] '1' or '0'; ARGV[2] TTL (ms). The TTL is only
+ * ever extended: a writer with a shorter TTL (the API) must not make a worker's open breaker
+ * expire during its cooldown.
+ */
+const SET_DRAINING_LUA = `
+redis.call('HSET', KEYS[1], 'draining', ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+`;
+
+/** One backend's shared health, as read from Redis. */
+export interface StoredHealth {
+  /** Null when nothing was ever recorded (or the hash expired). */
+  snapshot: HealthSnapshot | null;
+  /** The drain flag mirrored from PostgreSQL by the API (PostgreSQL stays the source of truth). */
+  draining: boolean;
+  /** Revision for compare-and-set; '' when absent. */
+  rev: string;
+}
+
+export interface HealthStoreOptions {
+  /** Key prefix (GANTRY_QUEUE_PREFIX). */
+  prefix: string;
+  /** Hashes expire when nobody refreshes them (no worker serves the backend any more). Default 60 s. */
+  ttlMs?: number;
+}
+
+/**
+ * The shared health view in Redis: one hash per backend, `${prefix}:backend:${id}`, so every
+ * worker and API instance sees the same state. Writers change it through {@link update}, a
+ * read-modify-write with compare-and-set on a revision field, so concurrent probes and strikes
+ * from several workers never lose each other's counts.
+ */
+export class HealthStore {
+  readonly ttlMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: HealthStoreOptions,
+  ) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+  }
+
+  get prefix(): string {
+    return this.options.prefix;
+  }
+
+  async read(backendId: string): Promise<StoredHealth> {
+    return parse(await this.redis.hgetall(healthKey(this.prefix, backendId)));
+  }
+
+  /** Several backends in one round trip. */
+  async readMany(backendIds: readonly string[]): Promise<Map<string, StoredHealth>> {
+    const out = new Map<string, StoredHealth>();
+    if (backendIds.length === 0) return out;
+    const pipeline = this.redis.pipeline();
+    for (const id of backendIds) pipeline.hgetall(healthKey(this.prefix, id));
+    const results = (await pipeline.exec()) ?? [];
+    backendIds.forEach((id, i) => {
+      const [err, hash] = results[i] ?? [null, {}];
+      if (err) throw err;
+      out.set(id, parse(hash as Record<string, string>));
+    });
+    return out;
+  }
+
+  /**
+   * Atomically replaces a backend's snapshot with `change(current)` (current is null when
+   * nothing is stored). Returning null from `change` writes nothing. Retries on concurrent
+   * writes; returns the snapshot written (or null when nothing was).
+   */
+  async update(backendId: string, change: (current: HealthSnapshot | null) => HealthSnapshot | null): Promise<HealthSnapshot | null> {
+    const key = healthKey(this.prefix, backendId);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const stored = await this.read(backendId);
+      const next = change(stored.snapshot);
+      if (!next) return null;
+      const written = (await this.redis.eval(CAS_LUA, 1, key, stored.rev, this.ttlMs, ...encodeSnapshot(next))) as number;
+      if (written === 1) return next;
+      // Lost a race: back off a random while (growing) so contenders spread out.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+    }
+    throw new Error(`health of backend ${backendId}: too many concurrent updates`);
+  }
+
+  /** Mirrors the drain flag (set by the API after it updated PostgreSQL). */
+  async setDraining(backendId: string, draining: boolean): Promise<void> {
+    await this.redis.eval(SET_DRAINING_LUA, 1, healthKey(this.prefix, backendId), draining ? '1' : '0', this.ttlMs);
+  }
+
+  /** Forgets a deleted backend. */
+  async forget(backendId: string): Promise<void> {
+    await this.redis.del(healthKey(this.prefix, backendId), probeLockKey(this.prefix, backendId));
+  }
+
+  /** Takes the probe turn for a backend for `ms`; false when another worker holds it. */
+  async tryLockProbe(backendId: string, owner: string, ms: number): Promise<boolean> {
+    const ok = await this.redis.set(probeLockKey(this.prefix, backendId), owner, 'PX', Math.max(1, Math.round(ms)), 'NX');
+    return ok === 'OK';
+  }
+}
+
+function parse(hash: Record<string, string> | null | undefined): StoredHealth {
+  const h = hash ?? {};
+  return { snapshot: decodeSnapshot(h), draining: h.draining === '1', rev: h.rev ?? '' };
+}

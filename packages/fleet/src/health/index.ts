@@ -1,0 +1,12 @@
+export * from './breaker.js';
+export * from './states.js';
+export * from './backend-info.js';
+export * from './health-keys.js';
+export * from './health-store.js';
+export * from './backend-health.js';
+export * from './health-monitor.js';
+export * from './fleet-logger.js';
+export { probeBackend } from './probes/probe-backend.js';
+export { parseSystemStats } from './probes/comfyui-probe.js';
+export { parseMemory } from './probes/a1111-probe.js';
+export type { BackendFacts, ProbeOptions, ProbeResult, ProbeTarget } from './probes/probe-types.js';

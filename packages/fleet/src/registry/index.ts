@@ -1,0 +1,3 @@
+export * from './backend-record.js';
+export * from './registry-diff.js';
+export * from './fleet-registry.js';

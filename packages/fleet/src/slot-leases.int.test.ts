@@ -1,0 +1,101 @@
+import { Redis } from 'ioredis';
+import { redisTestPrefix, TEST_REDIS_URL } from '@gantry/testing';
+import { SlotLeases } from './slot-leases';
+
+
+describe('SlotLeases (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('chooses the backend with the lowest in-flight / capacity', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [
+      { id: 'small', capacity: 1 },
+      { id: 'big', capacity: 4 },
+    ];
+    const picks: string[] = [];
+    for (let i = 0; i < 5; i++) picks.push((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease!.backendId);
+    expect(picks.filter((p) => p === 'big')).toHaveLength(4);
+    expect(picks.filter((p) => p === 'small')).toHaveLength(1);
+    expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).toBeNull();
+    expect(await leases.inFlight(['small', 'big'])).toEqual({ small: 1, big: 4 });
+  });
+
+  it('never overfills under concurrent acquires from many clients', async () => {
+    const clients = Array.from({ length: 4 }, () => new Redis(TEST_REDIS_URL));
+    try {
+      const fleet = [
+        { id: 'a', capacity: 2 },
+        { id: 'b', capacity: 3 },
+        { id: 'c', capacity: 1 },
+      ];
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => new SlotLeases(clients[i % 4]!, { prefix: scope.prefix }).acquire({ tenantId: 't1', candidates: fleet })),
+      );
+      const granted = results.filter((r) => r.lease !== null);
+      expect(granted).toHaveLength(6);
+      expect(await new SlotLeases(scope.redis, { prefix: scope.prefix }).inFlight(['a', 'b', 'c'])).toEqual({ a: 2, b: 3, c: 1 });
+    } finally {
+      await Promise.all(clients.map((c) => c.quit()));
+    }
+  });
+
+  it('reclaims a lease that was not renewed within its TTL', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 150 });
+    const fleet = [{ id: 'only', capacity: 1 }];
+    const first = (await leases.acquire({ tenantId: 't1', candidates: fleet })).lease;
+    expect(first).not.toBeNull();
+    expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).toBeNull();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await leases.renew(first!)).toBe(false);
+    expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).not.toBeNull();
+  });
+
+  it('renews and releases', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 200 });
+    const fleet = [{ id: 'only', capacity: 1 }];
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await leases.renew(lease)).toBe(true);
+    }
+    expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).toBeNull();
+    await leases.release(lease);
+    expect(await leases.inFlight(['only'])).toEqual({ only: 0 });
+  });
+
+  it('caps the running jobs of a tenant across the fleet', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [{ id: 'big', capacity: 8 }];
+    expect((await leases.acquire({ tenantId: 'a', candidates: fleet, tenantCap: 2 })).lease).not.toBeNull();
+    expect((await leases.acquire({ tenantId: 'a', candidates: fleet, tenantCap: 2 })).lease).not.toBeNull();
+    expect(await leases.acquire({ tenantId: 'a', candidates: fleet, tenantCap: 2 })).toEqual({ lease: null, reason: 'tenant-cap' });
+    expect((await leases.acquire({ tenantId: 'b', candidates: fleet, tenantCap: 2 })).lease).not.toBeNull();
+  });
+
+  it('prefers a warm backend among equally loaded ones', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    for (let i = 0; i < 10; i++) {
+      const { lease } = await leases.acquire({
+        tenantId: 't',
+        candidates: [
+          { id: 'cold', capacity: 1 },
+          { id: 'warm', capacity: 1, warm: true },
+        ],
+      });
+      expect(lease!.backendId).toBe('warm');
+      await leases.release(lease!);
+    }
+  });
+
+  it('round-robin (the baseline) rotates regardless of load', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, policy: 'round-robin' });
+    const fleet = [
+      { id: 'a', capacity: 4 },
+      { id: 'b', capacity: 4 },
+    ];
+    const picks: string[] = [];
+    for (let i = 0; i < 4; i++) picks.push((await leases.acquire({ tenantId: 't', candidates: fleet })).lease!.backendId);
+    expect(picks.filter((p) => p === 'a')).toHaveLength(2);
+    expect(await leases.freeSlots(fleet)).toBe(4);
+  });
+});

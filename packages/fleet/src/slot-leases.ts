@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ACQUIRE_LEASE_LUA, RENEW_LEASE_LUA } from './lease-script.js';
+
+export interface LeaseCandidate {
+  id: string;
+  capacity: number;
+  /** The backend already holds the job's model (preferred among equally loaded ones). */
+  warm?: boolean;
+}
+
+export interface Lease {
+  leaseId: string;
+  backendId: string;
+  tenantId: string;
+}
+
+export type DispatchPolicy = 'least-connections' | 'round-robin';
+
+export interface SlotLeasesOptions {
+  prefix: string;
+  /** A lease not renewed for this long is reclaimed (default 15 s). */
+  ttlMs?: number;
+  /** Default least-connections; round-robin exists as the benchmark's baseline. */
+  policy?: DispatchPolicy;
+}
+
+export interface AcquireRequest {
+  tenantId: string;
+  candidates: LeaseCandidate[];
+  /** Running jobs the tenant may have at once across the fleet (0 or undefined: no cap). */
+  tenantCap?: number;
+}
+
+/** Why no lease was granted. */
+export type AcquireOutcome = { lease: Lease } | { lease: null; reason: 'full' | 'tenant-cap' };
+
+/** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
+export class SlotLeases {
+  private readonly ttlMs: number;
+  private rotation = Math.floor(Math.random() * 1_000_000);
+  private held = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: SlotLeasesOptions,
+  ) {
+    this.ttlMs = options.ttlMs ?? 15_000;
+  }
+
+  get leaseTtlMs(): number {
+    return this.ttlMs;
+  }
+
+  /** Leases this process holds right now (acquired and not yet released). */
+  get heldByThisProcess(): number {
+    return this.held;
+  }
+
+  /** Called whenever this process acquires or releases a lease. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(delta: number): void {
+    this.held = Math.max(0, this.held + delta);
+    for (const l of this.listeners) l();
+  }
+
+  key(backendId: string): string {
+    return `${this.options.prefix}:lease:${backendId}`;
+  }
+
+  tenantKey(tenantId: string): string {
+    return `${this.options.prefix}:tenant-running:${tenantId}`;
+  }
+
+  /** Leases a slot on the best candidate (see the script), or says why none was granted. */
+  async acquire(request: AcquireRequest): Promise<AcquireOutcome> {
+    const { candidates } = request;
+    if (candidates.length === 0) return { lease: null, reason: 'full' };
+    const leaseId = randomUUID();
+    const roundRobin = this.options.policy === 'round-robin';
+    // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
+    const offset = roundRobin ? await this.redis.incr(`${this.options.prefix}:rr`) : (this.rotation = (this.rotation + 1) % 1_000_000);
+    const index = (await this.redis.eval(
+      ACQUIRE_LEASE_LUA,
+      candidates.length + 1,
+      ...candidates.map((c) => this.key(c.id)),
+      this.tenantKey(request.tenantId),
+      Date.now(),
+      this.ttlMs,
+      leaseId,
+      offset,
+      roundRobin ? 'rr' : 'lc',
+      request.tenantCap ?? 0,
+      ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
+    )) as number;
+    if (index === -1) return { lease: null, reason: 'tenant-cap' };
+    const chosen = index > 0 ? candidates[index - 1] : undefined;
+    if (!chosen) return { lease: null, reason: 'full' };
+    this.changed(1);
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId } };
+  }
+
+  /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */
+  async renew(lease: Lease): Promise<boolean> {
+    const renewed = (await this.redis.eval(
+      RENEW_LEASE_LUA,
+      2,
+      this.key(lease.backendId),
+      this.tenantKey(lease.tenantId),
+      lease.leaseId,
+      Date.now(),
+      Date.now() + this.ttlMs,
+      this.ttlMs * 2,
+    )) as number;
+    return renewed === 1;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    try {
+      await this.redis.multi().zrem(this.key(lease.backendId), lease.leaseId).zrem(this.tenantKey(lease.tenantId), lease.leaseId).exec();
+    } finally {
+      this.changed(-1);
+    }
+  }
+
+  /** Live (unexpired) leases per backend. */
+  async inFlight(backendIds: string[]): Promise<Record<string, number>> {
+    const now = Date.now();
+    const pipeline = this.redis.pipeline();
+    for (const id of backendIds) pipeline.zcount(this.key(id), `(${now}`, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    return Object.fromEntries(backendIds.map((id, i) => [id, Number(results[i]?.[1] ?? 0)]));
+  }
+
+  /** Free slots across the given backends right now (for the worker's intake gate). */
+  async freeSlots(candidates: LeaseCandidate[]): Promise<number> {
+    const used = await this.inFlight(candidates.map((c) => c.id));
+    return candidates.reduce((sum, c) => sum + Math.max(0, c.capacity - (used[c.id] ?? 0)), 0);
+  }
+}
+
+/**
+ * Keeps a lease alive while work runs: renews at a third of the TTL and reports a lost lease
+ * (Redis unreachable too long, or the process stalled past the TTL).
+ */
+export function keepLeaseAlive(leases: SlotLeases, lease: Lease, onLost: () => void): () => void {
+  let stopped = false;
+  const timer = setInterval(() => {
+    leases.renew(lease).then(
+      (ok) => {
+        if (!ok && !stopped) onLost();
+      },
+      () => undefined, // a transient Redis error; the next tick retries well within the TTL
+    );
+  }, Math.max(100, Math.floor(leases.leaseTtlMs / 3)));
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}

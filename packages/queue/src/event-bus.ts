@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import type { JobEventRecord, PreviewPayload } from '@gantry/domain';
+import { cancelChannel, eventsChannel, previewsChannel } from './channels.js';
+
+/** A job event on the wire: the persisted record plus the tenant, for isolation at fan-out. */
+export interface BusEvent extends JobEventRecord {
+  tenantId: string;
+  /** Publisher's clock (ms since epoch), to measure delivery latency. */
+  publishedAt?: number;
+}
+
+/** A live preview on the wire (not persisted). */
+export interface BusPreview extends PreviewPayload {
+  tenantId: string;
+}
+
+/** Publishes job events and cancel requests over Redis pub/sub (fire-and-forget fan-out). */
+export class EventPublisher {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async publishEvent(event: BusEvent): Promise<void> {
+    await this.redis.publish(eventsChannel(this.prefix), JSON.stringify({ ...event, publishedAt: Date.now() }));
+  }
+
+  async publishPreview(preview: BusPreview): Promise<void> {
+    await this.redis.publish(previewsChannel(this.prefix), JSON.stringify(preview));
+  }
+
+  async publishCancel(jobId: string): Promise<void> {
+    await this.redis.publish(cancelChannel(this.prefix), jobId);
+  }
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * Subscribes to a channel on a dedicated connection (a subscribed ioredis connection cannot run
+ * other commands). The caller owns `subscriber` and closes it.
+ */
+export async function subscribeChannel(
+  subscriber: Redis,
+  channel: string,
+  onMessage: (message: string) => void,
+): Promise<Unsubscribe> {
+  const listener = (ch: string, message: string): void => {
+    if (ch === channel) onMessage(message);
+  };
+  subscriber.on('message', listener);
+  await subscriber.subscribe(channel);
+  return async () => {
+    subscriber.off('message', listener);
+    await subscriber.unsubscribe(channel);
+  };
+}

@@ -1,0 +1,78 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { MAX_PRIORITY, QUEUE_NAMES, renderJobPayloadSchema, type RenderJobPayload } from '@gantry/domain';
+
+/**
+ * Default options for render jobs. The worker decides whether a failure is retried (it counts
+ * attempts in PostgreSQL and ends a job with UnrecoverableError), so BullMQ's own limit is only a
+ * ceiling. The "gantry" backoff type selects the worker's strategy (exponential with jitter).
+ */
+export const MAX_QUEUE_ATTEMPTS = 20;
+export const RENDER_JOB_OPTIONS: JobsOptions = {
+  attempts: MAX_QUEUE_ATTEMPTS,
+  backoff: { type: 'gantry', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+};
+
+export interface RenderQueueOptions {
+  connection: Redis;
+  /** Key prefix; tests use a random one so parallel runs never meet. */
+  prefix?: string;
+}
+
+export function createRenderQueue(options: RenderQueueOptions): Queue<RenderJobPayload> {
+  return new Queue<RenderJobPayload>(QUEUE_NAMES.render, {
+    connection: options.connection,
+    prefix: options.prefix ?? 'gantry',
+    defaultJobOptions: RENDER_JOB_OPTIONS,
+  });
+}
+
+/** Ranks a tenant can hold within one priority band; beyond it, a tenant's jobs share the last rank. */
+export const FAIR_SHARE_RANKS = 10_000;
+
+/**
+ * The BullMQ priority of a render job (1 is served first), built for fair sharing between tenants
+ * on top of BullMQ's single ordered set (the open-source edition has no groups):
+ *
+ *   priority band (Gantry priority -100..100, higher first)  ×  FAIR_SHARE_RANKS
+ *   + the job's rank within its tenant (how many of the tenant's jobs were ahead of it)
+ *
+ * Inside a band, jobs are served round-robin across tenants: every tenant's 1st job, then every
+ * tenant's 2nd, and so on (FIFO among equals). A tenant that queues 10,000 jobs therefore holds
+ * back another tenant's single job by at most one job per busy slot. The largest value
+ * (201 × 10,000) stays below BullMQ's limit of 2^21.
+ */
+export function toBullPriority(priority: number, tenantRank = 0): number {
+  const clamped = Math.max(-MAX_PRIORITY, Math.min(MAX_PRIORITY, Math.trunc(priority)));
+  const band = MAX_PRIORITY - clamped; // 0 for the highest priority
+  const rank = Math.max(0, Math.min(FAIR_SHARE_RANKS - 1, Math.trunc(tenantRank)));
+  return band * FAIR_SHARE_RANKS + rank + 1;
+}
+
+/**
+ * Enqueues a render job under the Gantry job id: adding the same id again is a no-op in BullMQ,
+ * so a retried half-done submit can never run a job twice.
+ */
+export async function enqueueRender(
+  queue: Queue<RenderJobPayload>,
+  payload: RenderJobPayload,
+  priority: number,
+  tenantRank = 0,
+): Promise<void> {
+  const data = renderJobPayloadSchema.parse(payload);
+  await queue.add('render', data, { jobId: data.jobId, priority: toBullPriority(priority, tenantRank) });
+}
+
+/** Removes a job that is still waiting; returns false when a worker already holds it. */
+export async function removeQueuedRender(queue: Queue<RenderJobPayload>, jobId: string): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  if (!job) return true;
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    return false;
+  }
+}

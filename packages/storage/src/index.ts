@@ -1,0 +1,3 @@
+export * from './artifact-store.js';
+export * from './local-store.js';
+export * from './content-type.js';

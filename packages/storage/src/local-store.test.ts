@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalArtifactStore } from './local-store';
+import { contentTypeFor } from './content-type';
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+describe('LocalArtifactStore', () => {
+  let root: string;
+  let store: LocalArtifactStore;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'gantry-store-'));
+    store = new LocalArtifactStore(root);
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('stores bytes content-addressed and reads them back', async () => {
+    const a = await store.put(Buffer.from('hello'));
+    const b = await store.put(Buffer.from('hello'));
+    expect(a).toEqual(b);
+    expect(a.bytes).toBe(5);
+    expect(a.key).toMatch(/^sha256\/2c\/2cf24dba/);
+    const { stream, bytes } = await store.open(a.key);
+    expect(bytes).toBe(5);
+    expect((await readAll(stream)).toString()).toBe('hello');
+  });
+
+  it('refuses keys that could escape the root', async () => {
+    await expect(store.open('../../etc/passwd')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(store.exists('sha256/../x')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('reports a missing object as NOT_FOUND and deletes idempotently', async () => {
+    const { key } = await store.put(Buffer.from('x'));
+    await store.delete(key);
+    await store.delete(key);
+    await expect(store.open(key)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('maps file names to content types', () => {
+    expect(contentTypeFor('a.PNG')).toBe('image/png');
+    expect(contentTypeFor('clip.webm')).toBe('video/webm');
+    expect(contentTypeFor('weird.bin')).toBe('application/octet-stream');
+  });
+});

@@ -1,0 +1,7 @@
+/** @gantry/testing — helpers shared by the test suites of all packages. */
+export * from './test-database.js';
+export * from './stack.js';
+export * from './http-client.js';
+export * from './stream-client.js';
+export * from './processes.js';
+export * from './redis-prefix.js';
