@@ -3,7 +3,7 @@ const esbuild = '<rootDir>/jest.esbuild-transform.js';
 const shared = {
   transform: { '^.+\\.ts$': esbuild },
   moduleNameMapper: {
-    '^@gantry/(api|worker|gpu-sim)$': '<rootDir>/apps/$1/src/index.ts',
+    '^@gantry/(api|worker|gpu-sim|cli|dashboard)$': '<rootDir>/apps/$1/src/index.ts',
     '^@gantry/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,0 +1,2 @@
+/** The web dashboard served by the API at /dashboard */
+export {};

@@ -1,0 +1,2 @@
+/** Prometheus metrics shared by the API and the worker */
+export {};

@@ -1,0 +1,2 @@
+/** Typed Gantry client for Node and browsers */
+export {};
