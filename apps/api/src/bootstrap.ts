@@ -1,5 +1,6 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
+import { createMetricsRegistry } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import type { ApiDeps } from './context.js';
@@ -31,6 +32,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
+    metrics: createMetricsRegistry('api'),
     config: { bodyLimit: env.GANTRY_BODY_LIMIT, version, tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);

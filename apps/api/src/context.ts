@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
 import type { RenderJobPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
+import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 
@@ -14,5 +15,7 @@ export interface ApiDeps {
   publisher: EventPublisher;
   store: ArtifactStore;
   logger: Logger;
+  /** This instance's Prometheus registry (see @gantry/metrics). */
+  metrics: Registry;
   config: { bodyLimit: string; version: string; tenantMaxQueued: number };
 }

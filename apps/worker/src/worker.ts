@@ -4,6 +4,7 @@ import { QUEUE_NAMES, type RenderJobPayload } from '@gantry/domain';
 import { createPrisma, upsertBackend } from '@gantry/db';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
+import { createMetricsRegistry } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
@@ -54,6 +55,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     health: fleetServices.health,
     cancels,
     logger: log,
+    metrics: createMetricsRegistry('worker', { instance: workerId }),
     workerId,
     config: {
       maxAttempts: env.GANTRY_MAX_ATTEMPTS,

@@ -1,2 +1,16 @@
-/** Prometheus metrics shared by the API and the worker */
-export {};
+/**
+ * @gantry/metrics — Prometheus metrics shared by the API and the worker (prom-client).
+ *
+ * One `Registry` per running app instance (an API or a worker), never prom-client's global one, so
+ * that several instances in one process (tests) keep separate figures. A feature module defines its
+ * metric family once per registry with `metricSet`:
+ *
+ *   export const retentionMetrics = metricSet((registry) => ({
+ *     deletedJobs: new Counter({ name: 'gantry_retention_deleted_jobs_total', help: '…', registers: [registry] }),
+ *   }));
+ *   retentionMetrics(deps.metrics).deletedJobs.inc();
+ *
+ * Every metric is documented in docs/metrics.md.
+ */
+export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+export * from './registry.js';

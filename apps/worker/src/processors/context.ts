@@ -1,6 +1,7 @@
 import type { Db } from '@gantry/db';
 import type { BackendHealth } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
+import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { CancelRegistry } from '../cancel/cancel-registry.js';
@@ -16,6 +17,8 @@ export interface WorkerDeps {
   health: BackendHealth;
   cancels: CancelRegistry;
   logger: Logger;
+  /** This worker's Prometheus registry (see @gantry/metrics). */
+  metrics: Registry;
   workerId: string;
   config: {
     maxAttempts: number;

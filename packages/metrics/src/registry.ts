@@ -1,0 +1,31 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Which process a registry belongs to; becomes the `service` label on every series. */
+export type MetricsRole = 'api' | 'worker';
+
+/**
+ * A registry for one app instance: default labels, plus the process metrics (memory, CPU, event-loop
+ * lag, handles) under the `gantry_` prefix.
+ */
+export function createMetricsRegistry(role: MetricsRole, options: { instance?: string; processMetrics?: boolean } = {}): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: role, ...(options.instance ? { instance_id: options.instance } : {}) });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gantry_', eventLoopMonitoringPrecision: 20 });
+  return registry;
+}
+
+/**
+ * Memoises a family of metrics per registry: the first call for a registry creates them, later
+ * calls return the same objects (prom-client refuses a second registration of one name).
+ */
+export function metricSet<T>(create: (registry: Registry) => T): (registry: Registry) => T {
+  const sets = new WeakMap<Registry, T>();
+  return (registry) => {
+    let set = sets.get(registry);
+    if (set === undefined) {
+      set = create(registry);
+      sets.set(registry, set);
+    }
+    return set;
+  };
+}

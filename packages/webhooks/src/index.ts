@@ -1,0 +1,2 @@
+/** Outgoing webhooks: signing, SSRF-safe delivery, retries and delivery records. */
+export {};
