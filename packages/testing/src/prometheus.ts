@@ -66,6 +66,22 @@ export function gantryMetricNames(promql: string): string[] {
   return [...new Set(promql.match(/\bgantry_[a-zA-Z0-9_]+/g) ?? [])];
 }
 
+/** Every PromQL expression of a Grafana dashboard: panel targets (rows nested too) and query variables. */
+export function dashboardExpressions(dashboard: unknown): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.expr === 'string') found.push(record.expr);
+    if (record.type === 'query' && typeof record.query === 'string') found.push(record.query);
+    if (record.type === 'query' && typeof (record.query as { query?: unknown } | undefined)?.query === 'string') found.push((record.query as { query: string }).query);
+    for (const [key, value] of Object.entries(record)) if (key !== 'expr' && key !== 'query') walk(value);
+  };
+  walk(dashboard);
+  return found;
+}
+
 /** GETs a /metrics URL (optionally with a bearer token); rejects on a non-200 answer. */
 export async function scrape(url: string, token?: string): Promise<string> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(20_000) });

@@ -36,8 +36,8 @@ export const httpMetrics = metricSet((registry: Registry) => ({
  * Measures every request. The route label is the Express route pattern that matched
  * (`/api/v1/jobs/:id`), captured when the router assigns `req.route` (the mount path is right at
  * that moment, even if an error later unwinds the router); `unmatched` when no route matched (404s,
- * refusals by middleware before routing, static files). A response cut short because the client
- * went away is counted with status 499.
+ * refusals by middleware before routing, static files). A connection closed before the response
+ * was ended (the client went away) is counted with status 499.
  */
 export function trackHttpMetrics(registry: Registry): RequestHandler {
   const m = httpMetrics(registry);
@@ -55,15 +55,25 @@ export function trackHttpMetrics(registry: Registry): RequestHandler {
       },
     });
     m.inFlight.inc();
-    res.once('close', () => {
+    let recorded = false;
+    const record = (status: string) => {
+      if (recorded) return;
+      recorded = true;
       m.inFlight.dec();
       const method = METHODS.has(req.method) ? req.method : 'OTHER';
-      const status = res.writableFinished ? String(res.statusCode) : '499';
       m.requests.inc({ method, route, status });
       m.duration.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
       const code = (res.locals as { problemCode?: unknown }).problemCode;
       if (typeof code === 'string') m.errors.inc({ route, code });
-    });
+    };
+    // Recorded as the response is ended (before the client can read it, so a scrape that follows a
+    // response always includes it); a connection closed before that counts as 499.
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    res.end = ((...args: unknown[]) => {
+      record(String(res.statusCode));
+      return end(...args);
+    }) as typeof res.end;
+    res.once('close', () => record('499'));
     next();
   };
 }

@@ -16,7 +16,7 @@ export interface PendingGroup {
 export interface PendingWork {
   total: number;
   oldestAgeSeconds: number;
-  untagged: { jobs: number };
+  untagged: { jobs: number; oldestAgeSeconds: number };
   byTag: PendingGroup[];
   byModel: PendingGroup[];
 }
@@ -34,11 +34,17 @@ interface Row {
  * `MAX_BREAKDOWN_SERIES` biggest values and sum the rest as `other`).
  */
 export async function readPendingWork(db: Db): Promise<PendingWork> {
-  const [totals] = await db.$queryRaw<{ jobs: number; untagged: number; oldest: number | null }[]>`
+  const [totals] = await db.$queryRaw<{ jobs: number; untagged: number; oldest: number | null; oldest_untagged: number | null }[]>`
+    WITH queued AS (
+      SELECT created_at,
+             COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(requirements->'tags') = 'array' THEN requirements->'tags' END), 0) = 0 AS untagged
+      FROM jobs WHERE status = 'queued'::"JobStatus"
+    )
     SELECT count(*)::int AS jobs,
-           count(*) FILTER (WHERE COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(requirements->'tags') = 'array' THEN requirements->'tags' END), 0) = 0)::int AS untagged,
-           EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest
-    FROM jobs WHERE status = 'queued'::"JobStatus"`;
+           count(*) FILTER (WHERE untagged)::int AS untagged,
+           EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest,
+           EXTRACT(EPOCH FROM (now() - min(created_at) FILTER (WHERE untagged)))::float8 AS oldest_untagged
+    FROM queued`;
   const tags = await db.$queryRaw<Row[]>`
     SELECT tag AS key, count(*)::int AS jobs, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest
     FROM jobs CROSS JOIN LATERAL jsonb_array_elements_text(
@@ -59,7 +65,7 @@ export async function readPendingWork(db: Db): Promise<PendingWork> {
   return {
     total: totals?.jobs ?? 0,
     oldestAgeSeconds: Math.max(0, totals?.oldest ?? 0),
-    untagged: { jobs: totals?.untagged ?? 0 },
+    untagged: { jobs: totals?.untagged ?? 0, oldestAgeSeconds: Math.max(0, totals?.oldest_untagged ?? 0) },
     byTag: bounded(tags),
     byModel: bounded(models),
   };

@@ -45,6 +45,9 @@ export const queueMetrics = metricSet((registry: Registry) => {
   gauge('gantry_queue_pending_untagged_jobs', 'Queued jobs that require no backend tag (any GPU node can run them).', [], (g, s) => {
     g.set(s.pending.untagged.jobs);
   });
+  gauge('gantry_queue_oldest_pending_untagged_age_seconds', 'Age of the oldest queued job that requires no backend tag; 0 when none waits.', [], (g, s) => {
+    g.set(s.pending.untagged.oldestAgeSeconds);
+  });
   gauge('gantry_queue_pending_jobs_by_tag', 'Queued jobs that require this backend tag (requirements.tags), for per-node-pool autoscaling.', ['tag'], (g, s) => {
     for (const t of s.pending.byTag) g.set({ tag: t.key }, t.jobs);
   });
