@@ -90,15 +90,23 @@ export async function scrape(url: string, token?: string): Promise<string> {
   return text;
 }
 
-/** Where promtool is: PROMTOOL, /usr/bin/promtool, or on PATH. */
-export function promtoolPath(): string {
-  const candidates = [process.env.PROMTOOL, '/usr/bin/promtool', '/usr/local/bin/promtool'].filter((p): p is string => !!p);
+/**
+ * Where promtool is: the first existing candidate ($PROMTOOL, /usr/bin/promtool,
+ * /usr/local/bin/promtool), else on PATH. Throws a message saying how to install it: a test that
+ * needs promtool must fail clearly where it is missing, never pass silently.
+ */
+export function promtoolPath(
+  candidates: string[] = [process.env.PROMTOOL, '/usr/bin/promtool', '/usr/local/bin/promtool'].filter((p): p is string => !!p),
+  options: { searchPath?: boolean } = {},
+): string {
   const found = candidates.find((p) => existsSync(p));
   if (found) return found;
-  const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  if (options.searchPath !== false) {
+    const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
+    if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  }
   throw new Error(
-    'promtool is not installed (looked at $PROMTOOL, /usr/bin/promtool, /usr/local/bin/promtool and PATH). ' +
+    `promtool is not installed (looked at ${candidates.join(', ') || 'no candidate'}${options.searchPath !== false ? ' and PATH' : ''}). ` +
       'Install the Prometheus tools (Debian: apt-get install prometheus) or set PROMTOOL to its path; this test cannot pass without it.',
   );
 }
