@@ -20,7 +20,7 @@ export interface ApiResources {
 
 /** Opens the API's connections from validated configuration. */
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
-  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL });
+  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);

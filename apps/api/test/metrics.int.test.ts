@@ -130,6 +130,7 @@ describe('Prometheus metrics of the API and the worker', () => {
       const settled =
         sampleValue(m, 'gantry_job_run_seconds_count', { kind: 'workflow', status: 'succeeded' }) === 3 &&
         sampleValue(m, 'gantry_worker_jobs_active') === 0 &&
+        sampleValue(m, 'gantry_worker_ready') === 1 &&
         sampleValue(m, 'gantry_worker_leases_held') === 0;
       return settled ? text : undefined;
     }, 20_000, 100);
