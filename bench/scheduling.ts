@@ -311,6 +311,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
         GANTRY_BACKENDS: backendsEnv,
         GANTRY_DISPATCH_POLICY: policy,
         GANTRY_WORKER_ID: `bench-${tag}-w${i}`,
+        GANTRY_WORKER_HTTP_PORT: '0', // several workers on one host
         GANTRY_SHUTDOWN_GRACE_MS: '3000',
         LOG_LEVEL: 'info', // for the "worker ready" line; per-job lines are info too, as in production
       }),

@@ -194,6 +194,7 @@ export class BenchStack {
       ...this.common(),
       GANTRY_BACKENDS: simUrls.map((u, i) => `sim${i}=${u}`).join(' '),
       GANTRY_SHUTDOWN_GRACE_MS: '2000',
+      GANTRY_WORKER_HTTP_PORT: '0',
       ...extraEnv,
     });
     return this.worker;

@@ -9,12 +9,15 @@ import { apiKeysRouter } from './routes/api-keys.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
+import { trackHttpMetrics } from './metrics/index.js';
+import { opsRouter } from './routes/ops.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(trackHttpMetrics(deps.metrics)); // first, so it times everything (docs/metrics.md)
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -29,6 +32,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(helmet());
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
+  app.use(opsRouter(deps)); // /livez, /readyz, /metrics
   app.use('/api/v1/health', healthRouter(deps));
   const authed = express.Router();
   authed.use(requireApiKey(deps.db));

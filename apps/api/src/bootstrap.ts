@@ -1,6 +1,6 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
-import { createMetricsRegistry } from '@gantry/metrics';
+import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import type { ApiDeps } from './context.js';
@@ -20,7 +20,7 @@ export interface ApiResources {
 
 /** Opens the API's connections from validated configuration. */
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
-  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL });
+  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
@@ -33,7 +33,15 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
     metrics: createMetricsRegistry('api'),
-    config: { bodyLimit: env.GANTRY_BODY_LIMIT, version, tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED },
+    config: {
+      bodyLimit: env.GANTRY_BODY_LIMIT,
+      version,
+      tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
+      commit: resolveCommit(env.GANTRY_COMMIT),
+      artifactDir: env.GANTRY_ARTIFACT_DIR,
+      metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
+      metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
+    },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
   await hub.start();

@@ -17,5 +17,17 @@ export interface ApiDeps {
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
-  config: { bodyLimit: string; version: string; tenantMaxQueued: number };
+  config: {
+    bodyLimit: string;
+    version: string;
+    tenantMaxQueued: number;
+    /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
+    commit: string | null;
+    /** GANTRY_ARTIFACT_DIR: where the artifact store writes (health and disk metrics measure it). */
+    artifactDir: string;
+    /** Bearer token guarding /metrics (GANTRY_METRICS_TOKEN); null: open. */
+    metricsToken: string | null;
+    /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */
+    metricsCacheMs: number;
+  };
 }

@@ -26,6 +26,8 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1 << 24).default(64 * 1024),
   /** Client messages per second per socket (burst: 2.5x). */
   GANTRY_WS_MESSAGE_RATE: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** How long (ms) /metrics reuses its queue and fleet readings (Redis, PostgreSQL); 0: read on every scrape. */
+  GANTRY_METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -53,6 +53,10 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
   /** How long an open breaker stays open before one half-open probe decides. */
   GANTRY_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(20).max(86_400_000).default(30_000),
+  /** Port of the worker's HTTP server (/metrics, /livez, /readyz); 0 picks a free one. */
+  GANTRY_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface of the worker's HTTP server; 0.0.0.0 in containers so Prometheus and probes reach it. */
+  GANTRY_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

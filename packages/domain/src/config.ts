@@ -17,6 +17,12 @@ export const commonEnvSchema = z.object({
   GANTRY_ARTIFACT_DIR: z.string().min(1).default('./.data/artifacts'),
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log prompt and workflow text (customer content); redacted by default. */
+  GANTRY_LOG_PROMPTS: boolEnv.default(false),
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>` (API and workers). */
+  GANTRY_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** The commit this build runs (set by the image build); default: `git rev-parse HEAD` when available. */
+  GANTRY_COMMIT: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
 });
 
 /**

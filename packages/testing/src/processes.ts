@@ -503,7 +503,8 @@ export class ProcessHarness {
     return this.start({
       name: options.name,
       entry: ENTRIES.worker,
-      env: { LOG_LEVEL: 'info', GANTRY_WORKER_ID: options.name, ...options.env },
+      // The HTTP server (/metrics, /livez, /readyz) on a free port unless the test picks one.
+      env: { LOG_LEVEL: 'info', GANTRY_WORKER_ID: options.name, GANTRY_WORKER_HTTP_PORT: '0', ...options.env },
       ready: options.ready ?? { log: /"msg":"worker ready"/ },
     });
   }

@@ -82,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       GANTRY_PROGRESS_INTERVAL_MS: '20',
       GANTRY_BACKEND_LOST_MS: '1500',
       GANTRY_SHUTDOWN_GRACE_MS: '2000',
+      GANTRY_WORKER_HTTP_PORT: '0', // several workers per process: each on a free port (worker.http.url)
       ...options.workerEnv,
       ...extraEnv,
     });

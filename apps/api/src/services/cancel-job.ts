@@ -1,5 +1,6 @@
 import { AppError, isTerminal } from '@gantry/domain';
 import { findTenantJob, requestCancel, transitionJob, type JobRow } from '@gantry/db';
+import { jobFinishMetrics } from '@gantry/metrics';
 import { removeQueuedRender } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 
@@ -19,6 +20,7 @@ export async function cancelJob(deps: ApiDeps, tenantId: string, jobId: string):
       error: { code: 'CANCELED', message: 'Canceled by request' },
     });
     if (done) {
+      jobFinishMetrics(deps.metrics).finished.inc({ kind: job.kind, status: 'canceled' });
       await publishState(deps, done);
       await removeQueuedRender(deps.queue, jobId);
       return reload(deps, tenantId, jobId);

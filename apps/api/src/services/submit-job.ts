@@ -1,5 +1,6 @@
 import { AppError, uuidv7, type SubmitJobInput } from '@gantry/domain';
 import { countActiveJobs, findJobByIdempotencyKey, insertJob, isUniqueViolation, type JobRow } from '@gantry/db';
+import { jobSubmitMetrics } from '@gantry/metrics';
 import { enqueueRender } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
@@ -63,6 +64,7 @@ export async function submitJob(
     await deps.db.job.delete({ where: { id: job.id } }).catch(() => undefined);
     throw new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; retry later', { cause: err });
   }
+  jobSubmitMetrics(deps.metrics).submitted.inc({ kind: job.kind });
   // `all` watchers learn about the job at once (the row already holds this event as seq 1).
   await deps.publisher
     .publishEvent({ jobId: job.id, tenantId, seq: 1, at: job.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })

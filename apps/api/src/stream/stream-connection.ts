@@ -14,6 +14,7 @@ import { findTenantJob, listJobArtifacts, listJobEvents, listJobs, type JobRow }
 import type { Logger } from '@gantry/logger';
 import type { BusEvent, BusPreview } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
+import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
 import type { EventHub, HubListener } from './event-hub.js';
@@ -221,6 +222,7 @@ export class StreamConnection implements HubListener {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
     this.ws.send(data);
+    streamMetrics(this.deps.metrics).sent.inc();
   }
 
   private slowConsumer(): void {
