@@ -9,6 +9,7 @@ import { apiKeysRouter } from './routes/api-keys.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
+import { tenantsRouter } from './routes/tenants.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   authed.use('/jobs', jobsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
+  authed.use('/tenants', tenantsRouter(deps));
   app.use('/api/v1', authed);
 
   app.use(notFound);

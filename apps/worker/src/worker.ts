@@ -16,6 +16,7 @@ import { startFleetServices } from './health/fleet-services.js';
 import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
 import { WorkerShutdown } from './processors/worker-shutdown.js';
+import { startRetentionSchedule } from './retention/retention-schedule.js';
 
 export interface RunningWorker {
   id: string;
@@ -105,6 +106,15 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log);
+  // Retention: one run per GANTRY_RETENTION_INTERVAL_MS across the fleet (docs/operations.md).
+  const retention = await startRetentionSchedule(deps, {
+    redis,
+    redisUrl: env.REDIS_URL,
+    prefix: env.GANTRY_QUEUE_PREFIX,
+    intervalMs: env.GANTRY_RETENTION_INTERVAL_MS,
+    run: { defaultDays: env.GANTRY_RETENTION_DAYS, dryRun: env.GANTRY_RETENTION_DRY_RUN, batchSize: env.GANTRY_RETENTION_BATCH_SIZE },
+    logger: log,
+  });
   await worker.waitUntilReady();
   log.info({ backends: backends.map((b) => b.id), concurrency: worker.concurrency }, 'worker ready');
 
@@ -115,6 +125,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       gate.stop();
       stopGateOnLeases();
       stopAging();
+      const retentionStopped = retention.stop();
       // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their
       // backends and hand them back to the queue for another worker (see render.processor).
       const closing = worker.close();
@@ -128,6 +139,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       }
       await closing;
       clearTimeout(timer);
+      await retentionStopped;
       await cancels.stop();
       await queue.close();
       await fleetServices.stop();
