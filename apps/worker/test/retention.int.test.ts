@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,8 +8,10 @@ import { uuidv7 } from '@gantry/domain';
 import { silentLogger } from '@gantry/logger';
 import { createMetricsRegistry, type Registry } from '@gantry/metrics';
 import { LocalArtifactStore } from '@gantry/storage';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, REPO_ROOT, stackEnv, startStack, TEST_REDIS_URL, waitUntil, type TestStack } from '@gantry/testing';
+import { Redis } from 'ioredis';
 import { defaultWorkflow } from '../../api/test/fixtures';
+import { RetentionLock } from '../src/retention/retention-lock';
 import { runRetention, type RetentionOptions } from '../src/retention/run-retention';
 
 const DAY = 86_400_000;
@@ -226,4 +229,42 @@ describe('retention', () => {
     expect(await metricValue(worker.deps.metrics, 'gantry_retention_deleted_jobs_total')).toBeGreaterThanOrEqual(1);
     await worker.close();
   }, 60_000);
+
+  it('npm run retention: prints a summary, honours --dry-run, refuses while another run holds the lock', async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--conditions=@gantry/source', '--import', 'tsx', path.join(REPO_ROOT, 'apps/worker/src/retention/cli.ts'), ...args],
+          { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...stackEnv(stack), LOG_LEVEL: 'warn' }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+        );
+      });
+    // --days 0 keeps tenants without an override forever (the other tests' jobs); this tenant keeps 15 days.
+    const tenant = await createTenant(unique('cli').slice(0, 40));
+    expect((await apiClient(stack.url, tenant.key)('PATCH', '/api/v1/tenants/current', { retentionDays: 15 })).status).toBe(200);
+    const expired = await seedJob(tenant.id, { finishedDaysAgo: 20, content: unique('cli') });
+
+    const dry = await cli(['--dry-run', '--days', '0']);
+    expect({ code: dry.code, stdout: dry.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('jobs would delete: 1') });
+    expect(dry.stdout).toContain('dry run: nothing deleted');
+    expect(await rowsOf(expired.id)).toEqual(kept);
+
+    const redis = new Redis(TEST_REDIS_URL);
+    const lock = new RetentionLock(redis, stack.prefix);
+    try {
+      expect(await lock.acquire()).toBe(true);
+      const refused = await cli(['--days', '0']);
+      expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('running elsewhere') });
+      expect(await rowsOf(expired.id)).toEqual(kept);
+    } finally {
+      await lock.release();
+      redis.disconnect();
+    }
+
+    const real = await cli(['--days', '0']);
+    expect({ code: real.code, stdout: real.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('jobs deleted: 1') });
+    expect(await rowsOf(expired.id)).toEqual(gone);
+    expect((await cli(['--days', 'ten'])).code).toBe(1);
+  }, 90_000);
 });
