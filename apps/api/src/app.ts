@@ -11,6 +11,7 @@ import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
+import { tenantsRouter } from './routes/tenants.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps): Express {
   authed.use('/jobs', jobsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
+  authed.use('/tenants', tenantsRouter(deps));
   app.use('/api/v1', authed);
 
   app.use(notFound);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvSchema, parseEnv } from '@gantry/domain';
+import { boolEnv, commonEnvSchema, parseEnv } from '@gantry/domain';
 
 export const workerEnvSchema = commonEnvSchema.extend({
   /**
@@ -57,6 +57,14 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Interface of the worker's HTTP server; 0.0.0.0 in containers so Prometheus and probes reach it. */
   GANTRY_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Days finished jobs (rows, events, artifacts) are kept; 0 keeps them forever. A tenant's retention_days overrides it. */
+  GANTRY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
+  /** Retention only reports (logs, metrics) what it would delete. */
+  GANTRY_RETENTION_DRY_RUN: boolEnv.default(false),
+  /** How often retention runs (once per period across the fleet); 0: this worker takes no part. */
+  GANTRY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  /** Jobs deleted per transaction by retention. */
+  GANTRY_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -20,6 +20,7 @@ import { readVersion } from './version.js';
 import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
 import { WorkerShutdown } from './processors/worker-shutdown.js';
+import { startRetentionSchedule } from './retention/retention-schedule.js';
 
 export interface RunningWorker {
   id: string;
@@ -132,6 +133,15 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     backends: () => fleet.size,
     ready: async () => (await readiness()).ready,
   });
+  // Retention: one run per GANTRY_RETENTION_INTERVAL_MS across the fleet (docs/operations.md).
+  const retention = await startRetentionSchedule(deps, {
+    redis,
+    redisUrl: env.REDIS_URL,
+    prefix: env.GANTRY_QUEUE_PREFIX,
+    intervalMs: env.GANTRY_RETENTION_INTERVAL_MS,
+    run: { defaultDays: env.GANTRY_RETENTION_DAYS, dryRun: env.GANTRY_RETENTION_DRY_RUN, batchSize: env.GANTRY_RETENTION_BATCH_SIZE },
+    logger: log,
+  });
   let ops: OpsServer | null = null;
 
   const stop = async () => {
@@ -139,6 +149,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     gate.stop();
     stopGateOnLeases();
     stopAging();
+    const retentionStopped = retention.stop();
     // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their
     // backends and hand them back to the queue for another worker (see render.processor).
     const closing = worker.close();
@@ -152,6 +163,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     }
     await closing;
     clearTimeout(timer);
+    await retentionStopped;
     await ops?.close(); // no job runs any more: probes and scrapes may stop
     await cancels.stop();
     await queue.close();

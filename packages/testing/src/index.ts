@@ -6,3 +6,4 @@ export * from './stream-client.js';
 export * from './processes.js';
 export * from './redis-prefix.js';
 export * from './prometheus.js';
+export * from './yaml-subset.js';
