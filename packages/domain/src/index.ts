@@ -9,3 +9,4 @@ export * from './config.js';
 export * from './stream.js';
 export * from './txt2img.js';
 export * from './logger.js';
+export * from './audit.js';
