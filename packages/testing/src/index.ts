@@ -5,3 +5,4 @@ export * from './http-client.js';
 export * from './stream-client.js';
 export * from './processes.js';
 export * from './redis-prefix.js';
+export * from './rate-limits.js';

@@ -56,7 +56,7 @@ export class StreamConnection implements HubListener {
   /** Authenticates with a key (from the subprotocol header or an `auth` message). */
   private async authenticate(key: string): Promise<void> {
     try {
-      const principal = await authenticate(this.deps.db, `Bearer ${key}`);
+      const principal = await authenticate(this.deps.keys, `Bearer ${key}`);
       if (!hasScope(principal, 'read')) throw new AppError('FORBIDDEN', 'This API key lacks the "read" scope');
       this.principal = principal;
       this.send({ type: 'ready', tenant: principal.tenantName, protocol: STREAM_PROTOCOL });
