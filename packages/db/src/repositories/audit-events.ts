@@ -1,3 +1,4 @@
+import { uuidv7 } from '@gantry/domain';
 import type { Prisma } from '../generated/client.js';
 import type { Db } from './db-client.js';
 
@@ -28,11 +29,15 @@ export interface AuditEventRow {
   createdAt: Date;
 }
 
-/** Writes audit events (usually one; two when an action concerns another tenant too). */
+/**
+ * Writes audit events (usually one; two when an action concerns another tenant too). Ids are
+ * UUIDv7 made here, monotonic within the process, so a log lists one instance's actions in order.
+ */
 export async function recordAuditEvents(db: DbOrTx, events: NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
   await db.auditEvent.createMany({
     data: events.map((e) => ({
+      id: uuidv7(),
       tenantId: e.tenantId,
       actorKeyId: e.actorKeyId,
       action: e.action,
