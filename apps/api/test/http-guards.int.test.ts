@@ -40,7 +40,7 @@ describe('CORS and JSON limits', () => {
     const res = await preflight('https://evil.example.net');
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((await res.json()).code).toBe('FORBIDDEN');
+    expect(((await res.json()) as { code: string }).code).toBe('FORBIDDEN');
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     // Exact match only: a suffix, another scheme or port is another origin.
     expect((await preflight('https://studio.example.com.evil.net')).status).toBe(403);

@@ -8,6 +8,8 @@ export interface Principal {
   tenantId: string;
   tenantName: string;
   scopes: ApiKeyScope[];
+  /** Set for a rotated key in its grace period: when it stops working. */
+  expiresAt?: Date;
 }
 
 const BEARER_RE = /^Bearer ([\x21-\x7e]{16,512})$/;
@@ -30,6 +32,7 @@ export async function authenticate(keys: KeyLookup, header: string | undefined):
     tenantId: record.tenantId,
     tenantName: record.tenantName,
     scopes: record.scopes as ApiKeyScope[],
+    ...(record.revokedAt ? { expiresAt: record.revokedAt } : {}),
   };
 }
 

@@ -57,6 +57,7 @@ export class KeyDirectory implements KeyLookup {
   private readonly listeners = new Set<RevocationListener>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly touched = new Map<string, number>();
+  private readonly inflight = new Map<string, { lookup: Promise<ApiKeyRecord | null>; startedAt: number }>();
   private readonly channel: string;
   private readonly maxEntries: number;
   /** When the last revocation notice was applied: a lookup that started before it is not cached. */
@@ -91,11 +92,24 @@ export class KeyDirectory implements KeyLookup {
       return hit.record;
     }
     metrics.lookups.inc({ result: 'miss' });
+    // Concurrent lookups of one key (a burst on a cold cache) share one query.
+    // (Not one that started before a revocation notice: it may read the key as it was.)
+    const pending = this.inflight.get(prefix);
+    if (pending && this.lastNoticeAt < pending.startedAt) return pending.lookup;
+    const lookup = this.load(prefix, now).finally(() => {
+      if (this.inflight.get(prefix)?.lookup === lookup) this.inflight.delete(prefix);
+    });
+    this.inflight.set(prefix, { lookup, startedAt: now });
+    return lookup;
+  }
+
+  private async load(prefix: string, startedAt: number): Promise<ApiKeyRecord | null> {
     const record = await findApiKeyByPrefix(this.options.db, prefix);
     this.cache.delete(prefix);
-    if (record && this.options.ttlMs > 0 && this.lastNoticeAt < now) {
+    // A revocation notice applied while the query ran may be newer than what it read: not cached.
+    if (record && this.options.ttlMs > 0 && this.lastNoticeAt < startedAt) {
       if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(prefix, { record, expiresAt: now + this.options.ttlMs });
+      this.cache.set(prefix, { record, expiresAt: startedAt + this.options.ttlMs });
     }
     return record;
   }
