@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { findApiKeyByPrefix, touchApiKey, type ApiKeyRecord, type Db } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
@@ -39,6 +40,8 @@ interface RevocationNotice {
   keyId: string;
   /** Epoch ms from which the key no longer works (future for a rotation with grace). */
   at: number;
+  /** The announcing instance (which applied the notice already). */
+  from: string;
 }
 
 const TOUCH_EVERY_MS = 60_000;
@@ -55,7 +58,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class KeyDirectory implements KeyLookup {
   private readonly cache = new Map<string, Entry>();
   private readonly listeners = new Set<RevocationListener>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pending ends of grace periods, one per key (a later notice replaces it). */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly instanceId = randomUUID();
   private readonly touched = new Map<string, number>();
   private readonly inflight = new Map<string, { lookup: Promise<ApiKeyRecord | null>; startedAt: number }>();
   private readonly channel: string;
@@ -78,7 +83,7 @@ export class KeyDirectory implements KeyLookup {
 
   async stop(): Promise<void> {
     this.options.subscriber.off('message', this.onMessage);
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
@@ -133,7 +138,7 @@ export class KeyDirectory implements KeyLookup {
    * after the change is committed. A failed publish is logged: the TTL still bounds staleness.
    */
   async announceRevocation(keyId: string, at: Date): Promise<void> {
-    const notice: RevocationNotice = { keyId, at: at.getTime() };
+    const notice: RevocationNotice = { keyId, at: at.getTime(), from: this.instanceId };
     this.apply(notice);
     try {
       await this.options.redis.publish(this.channel, JSON.stringify(notice));
@@ -149,7 +154,7 @@ export class KeyDirectory implements KeyLookup {
     } catch {
       return;
     }
-    if (typeof notice.keyId !== 'string' || typeof notice.at !== 'number') return;
+    if (typeof notice.keyId !== 'string' || typeof notice.at !== 'number' || notice.from === this.instanceId) return;
     keyAuthMetrics(this.options.metrics).revocations.inc();
     this.apply(notice);
   }
@@ -158,15 +163,17 @@ export class KeyDirectory implements KeyLookup {
   private apply(notice: RevocationNotice): void {
     this.lastNoticeAt = Date.now();
     this.evict(notice.keyId);
+    clearTimeout(this.timers.get(notice.keyId));
+    this.timers.delete(notice.keyId);
     const delay = notice.at - Date.now();
     if (delay <= 0) return this.emit(notice.keyId);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers.delete(notice.keyId);
       this.evict(notice.keyId);
       this.emit(notice.keyId);
     }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(notice.keyId, timer);
   }
 
   private evict(keyId: string): void {
