@@ -6,6 +6,8 @@ import { LocalArtifactStore } from '@gantry/storage';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
+import { KeyDirectory } from './auth/key-directory.js';
+import { securityConfigFrom } from './security-config.js';
 import { EventHub } from './stream/event-hub.js';
 import type { StreamOptions } from './stream/stream-options.js';
 
@@ -24,6 +26,11 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   const db = createPrisma(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
+  const keySubscriber = createRedis(env.REDIS_URL);
+  const metrics = createMetricsRegistry('api');
+  const keys = new KeyDirectory({
+    db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS, logger: log, metrics,
+  });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const deps: ApiDeps = {
     db,
@@ -32,7 +39,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
-    metrics: createMetricsRegistry('api'),
+    metrics,
+    keys,
     config: {
       bodyLimit: env.GANTRY_BODY_LIMIT,
       version,
@@ -41,13 +49,14 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       artifactDir: env.GANTRY_ARTIFACT_DIR,
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
       metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
+      security: securityConfigFrom(env),
     },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
   await hub.start();
+  await keys.start();
   if (env.GANTRY_ADMIN_KEY) {
-    await bootstrapAdminKey(db, env.GANTRY_DEFAULT_TENANT, env.GANTRY_ADMIN_KEY);
-    log.info({ tenant: env.GANTRY_DEFAULT_TENANT }, 'admin key installed');
+    await bootstrapAdminKey(deps, env.GANTRY_DEFAULT_TENANT, env.GANTRY_ADMIN_KEY);
   }
   return {
     deps,
@@ -55,7 +64,9 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     streamOptions: streamOptionsFrom(env),
     dispose: async () => {
       await hub.stop();
+      await keys.stop();
       await closeRedis(subscriber);
+      await closeRedis(keySubscriber);
       await queue.close();
       await closeRedis(redis);
       await db.$disconnect();
@@ -65,7 +76,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
 
 function streamOptionsFrom(env: ApiEnv): StreamOptions {
   return {
-    allowedOrigins: env.GANTRY_WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    // Origins allowed by CORS may open the stream too.
+    allowedOrigins: [...env.GANTRY_WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean), ...env.GANTRY_CORS_ORIGINS],
     authTimeoutMs: env.GANTRY_WS_AUTH_TIMEOUT_MS,
     pingIntervalMs: env.GANTRY_WS_PING_MS,
     maxBufferedBytes: env.GANTRY_WS_MAX_BUFFER_BYTES,

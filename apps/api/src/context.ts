@@ -6,6 +6,8 @@ import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
+import type { KeyDirectory } from './auth/key-directory.js';
+import type { SecurityConfig } from './security-config.js';
 
 /** Everything the API's handlers need, built once in main.ts (or by a test). */
 export interface ApiDeps {
@@ -17,6 +19,8 @@ export interface ApiDeps {
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
+  /** API key lookups (cached) and cross-instance revocation (auth/key-directory.ts). */
+  keys: KeyDirectory;
   config: {
     bodyLimit: string;
     version: string;
@@ -29,5 +33,6 @@ export interface ApiDeps {
     metricsToken: string | null;
     /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */
     metricsCacheMs: number;
+    security: SecurityConfig;
   };
 }

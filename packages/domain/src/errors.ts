@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   MALFORMED_JSON: 400,
   BAD_REQUEST: 400,
+  JSON_TOO_DEEP: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -36,6 +37,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   MALFORMED_JSON: 'Malformed JSON',
   BAD_REQUEST: 'Bad request',
+  JSON_TOO_DEEP: 'JSON nested too deeply',
   UNAUTHENTICATED: 'Authentication required',
   FORBIDDEN: 'Forbidden',
   NOT_FOUND: 'Not found',

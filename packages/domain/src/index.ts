@@ -10,3 +10,4 @@ export * from './stream.js';
 export * from './txt2img.js';
 export * from './logger.js';
 export * from './tenant.js';
+export * from './audit.js';

@@ -7,3 +7,4 @@ export * from './processes.js';
 export * from './redis-prefix.js';
 export * from './prometheus.js';
 export * from './yaml-subset.js';
+export * from './rate-limits.js';

@@ -90,6 +90,13 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   }, options.pingIntervalMs);
   heartbeat.unref();
 
+  // A revoked key (or a rotated one whose grace ended) loses its open sockets at once.
+  const stopWatchingKeys = deps.keys.onRevoked((keyId) => {
+    for (const conn of connections.values()) {
+      if (conn.principal?.keyId === keyId) conn.close(STREAM_CLOSE.UNAUTHENTICATED, 'API key revoked');
+    }
+  });
+
   server.on('upgrade', onUpgrade);
   return {
     get connections() {
@@ -97,6 +104,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     },
     close: async () => {
       clearInterval(heartbeat);
+      stopWatchingKeys();
       server.off('upgrade', onUpgrade);
       for (const conn of connections.values()) conn.close(STREAM_CLOSE.GOING_AWAY, 'server shutting down: reconnect');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,6 +1,7 @@
 export * from './db-client.js';
 export * from './tenants.js';
 export * from './api-keys.js';
+export * from './audit-events.js';
 export * from './jobs.js';
 export * from './job-transitions.js';
 export * from './job-events.js';
