@@ -6,3 +6,4 @@ export * from './job-transitions.js';
 export * from './job-events.js';
 export * from './artifacts.js';
 export * from './backends.js';
+export * from './webhook-deliveries.js';
