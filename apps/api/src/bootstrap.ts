@@ -1,8 +1,9 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
+import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
@@ -25,6 +26,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const deps: ApiDeps = {
     db,
     redis,
@@ -33,6 +35,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
     metrics: createMetricsRegistry('api'),
+    webhooks: { queue: webhookQueue, policy: { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver } },
     config: { bodyLimit: env.GANTRY_BODY_LIMIT, version, tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
@@ -49,6 +52,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       await hub.stop();
       await closeRedis(subscriber);
       await queue.close();
+      await webhookQueue.close();
       await closeRedis(redis);
       await db.$disconnect();
     },

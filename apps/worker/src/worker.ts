@@ -16,6 +16,7 @@ import { startFleetServices } from './health/fleet-services.js';
 import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
 import { WorkerShutdown } from './processors/worker-shutdown.js';
+import { startWebhookService } from './webhooks/webhook-service.js';
 
 export interface RunningWorker {
   id: string;
@@ -47,6 +48,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
   await cancels.start(subscriber, env.GANTRY_QUEUE_PREFIX);
+  const metrics = createMetricsRegistry('worker', { instance: workerId });
+  // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
+  const webhooks = await startWebhookService(env, { db, logger: log, metrics });
   const deps: WorkerDeps = {
     db,
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
@@ -55,8 +59,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     health: fleetServices.health,
     cancels,
     logger: log,
-    metrics: createMetricsRegistry('worker', { instance: workerId }),
+    metrics,
     workerId,
+    webhooks,
     config: {
       maxAttempts: env.GANTRY_MAX_ATTEMPTS,
       progressIntervalMs: env.GANTRY_PROGRESS_INTERVAL_MS,
@@ -128,6 +133,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       }
       await closing;
       clearTimeout(timer);
+      await webhooks.close();
       await cancels.stop();
       await queue.close();
       await fleetServices.stop();

@@ -135,3 +135,18 @@ export interface JobView {
   artifacts: ArtifactView[];
   links: { self: string; cancel: string; events: string };
 }
+
+/** One webhook delivery of a job, as `GET /api/v1/jobs/{id}/webhook-deliveries` returns it. */
+export interface WebhookDeliveryView {
+  id: string;
+  event: WebhookEvent;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
