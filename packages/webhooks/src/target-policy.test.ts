@@ -109,6 +109,13 @@ describe('vetWebhookTarget', () => {
     await expect(vetWebhookTarget('http://nowhere.example.test/', policy())).rejects.toBeInstanceOf(WebhookHostUnresolved);
   });
 
+  it('gives up on a resolver that does not answer in time', async () => {
+    const hanging: HostResolver = () => new Promise(() => undefined);
+    const err = await vetWebhookTarget('http://slow.example.test/', { allowlist: none, resolver: hanging, resolveTimeoutMs: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebhookHostUnresolved);
+    expect((err as Error).message).toContain('ETIMEOUT');
+  });
+
   it('lets allowlisted hostnames, addresses and CIDRs through', async () => {
     const allow = WebhookAllowlist.parse('rebind.example.test, 10.0.0.0/8 ::1 127.0.0.1');
     expect(await reason('http://rebind.example.test/hook', allow)).toBeNull();

@@ -33,6 +33,8 @@ export interface VettedTarget {
 export interface TargetPolicy {
   allowlist: WebhookAllowlist;
   resolver: HostResolver;
+  /** Bound on the DNS resolution (default 5000 ms); past it the host counts as unresolved. */
+  resolveTimeoutMs?: number;
 }
 
 /** Syntax only: an absolute http(s) URL with a host and no credentials. */
@@ -62,7 +64,7 @@ export async function vetWebhookTarget(value: string, policy: TargetPolicy): Pro
     addresses = [{ address: hostname, family: literal === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await policy.resolver(hostname);
+      addresses = await withTimeout(policy.resolver(hostname), policy.resolveTimeoutMs ?? 5000);
     } catch (err) {
       throw new WebhookHostUnresolved(hostname, err);
     }
@@ -80,4 +82,12 @@ export async function vetWebhookTarget(value: string, policy: TargetPolicy): Pro
     }
   }
   return { url, hostname, address: addresses[0]! };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup timed out after ${ms} ms`), { code: 'ETIMEOUT' })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
