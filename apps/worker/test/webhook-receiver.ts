@@ -3,19 +3,24 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedWebhook {
   path: string;
+  /** Date.now() when the request arrived. */
+  at: number;
   headers: http.IncomingHttpHeaders;
   /** The exact bytes received (what a receiver must verify). */
   rawBody: string;
   body: any;
 }
 
+/** One scripted answer: a status, or a status with headers. */
+export type ScriptedAnswer = number | { status: number; headers: Record<string, string> };
+
 /**
- * A webhook receiver on 127.0.0.1 for tests. Each path answers from its script of status codes
- * (the last one repeats; default 200) and records every request.
+ * A webhook receiver on 127.0.0.1 for tests. Each path answers from its script (the last answer
+ * repeats; default 200) and records every request.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
-  private readonly scripts = new Map<string, number[]>();
+  private readonly scripts = new Map<string, ScriptedAnswer[]>();
   private server: http.Server | null = null;
   port = 0;
 
@@ -32,10 +37,11 @@ export class WebhookReceiver {
         } catch {
           body = null;
         }
-        this.received.push({ path, headers: req.headers, rawBody, body });
+        this.received.push({ path, at: Date.now(), headers: req.headers, rawBody, body });
         const script = this.scripts.get(path) ?? [];
-        const status = script.length > 1 ? script.shift()! : (script[0] ?? 200);
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `status ${status}`);
+        const answer = script.length > 1 ? script.shift()! : (script[0] ?? 200);
+        const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
+        res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(status < 300 ? 'ok' : `status ${status}`);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -44,8 +50,8 @@ export class WebhookReceiver {
   }
 
   /** Answers on `path`: the given statuses in order, then the last one forever. */
-  script(path: string, statuses: number[]): void {
-    this.scripts.set(path, [...statuses]);
+  script(path: string, answers: ScriptedAnswer[]): void {
+    this.scripts.set(path, [...answers]);
   }
 
   on(path: string): ReceivedWebhook[] {

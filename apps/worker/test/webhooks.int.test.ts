@@ -96,6 +96,17 @@ describe('webhooks through the stack', () => {
     expect(new Set(hits.map((h) => h.body.id))).toEqual(new Set([record.id]));
   });
 
+  it('honours Retry-After on a 429', async () => {
+    const path = `/busy-${randomUUID()}`;
+    receiver.script(path, [{ status: 429, headers: { 'Retry-After': '1' } }, 200]);
+    const job = await submit(path);
+    const record = await finalDelivery(job.id);
+    expect(record).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
+    const [first, second] = receiver.on(path);
+    // The retry waited at least the second the receiver asked for (the base delay here is 50 ms).
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000);
+  });
+
   it('does not retry a 400', async () => {
     const path = `/reject-${randomUUID()}`;
     receiver.script(path, [400]);
@@ -146,6 +157,7 @@ describe('webhooks through the stack', () => {
     expect(receiver.on(path)).toHaveLength(0);
   });
 
+  // Relies on the deliveries of the tests above (same worker, same registry).
   it('counts deliveries and attempts in the worker metrics', async () => {
     const text = await stack.worker!.deps.metrics.metrics();
     expect(text).toMatch(/gantry_webhook_deliveries_total\{[^}]*outcome="delivered"[^}]*\} [1-9]/);
