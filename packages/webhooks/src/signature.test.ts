@@ -1,4 +1,11 @@
-import { computeSignature, signatureHeader, verifyWebhookSignature } from './signature';
+import { checkWebhookSignature, computeSignature, signatureHeader, verifyWebhookSignature as verifyBool } from './signature';
+
+// Most cases read the reason; verifyWebhookSignature (a plain boolean) is checked to agree.
+const verifyWebhookSignature = (...args: Parameters<typeof checkWebhookSignature>) => {
+  const result = checkWebhookSignature(...args);
+  expect(verifyBool(...args)).toBe(result.ok);
+  return result;
+};
 
 const body = JSON.stringify({ id: 'd1', type: 'job.succeeded', data: { job: { id: 'j1' } } });
 const now = 1_800_000_000;

@@ -29,12 +29,23 @@ export type VerifyResult =
   | { ok: false; reason: 'malformed' | 'stale' | 'mismatch' };
 
 /**
- * Checks a `Gantry-Signature` header against the raw request body (the exact bytes received, not a
- * re-serialised JSON) for receivers. Accepts when any `v1` matches any of the given secrets
- * (constant-time compare) and the timestamp is within `toleranceSeconds` of now, so a captured
- * request cannot be replayed later. Never throws on bad input.
+ * For receivers: true when the `Gantry-Signature` header is valid for the raw request body (the
+ * exact bytes received, not a re-serialised JSON): some `v1` matches one of the secrets (compared
+ * in constant time) and the timestamp is within `toleranceSeconds` (default 300) of now, so a
+ * captured request cannot be replayed later. Never throws on bad input. `checkWebhookSignature`
+ * says why a signature was refused.
  */
 export function verifyWebhookSignature(
+  rawBody: string | Buffer,
+  header: string | null | undefined,
+  secret: string | readonly string[],
+  options: VerifyOptions = {},
+): boolean {
+  return checkWebhookSignature(rawBody, header, secret, options).ok;
+}
+
+/** `verifyWebhookSignature` with the reason of a refusal: malformed, stale (replay) or mismatch. */
+export function checkWebhookSignature(
   rawBody: string | Buffer,
   header: string | null | undefined,
   secret: string | readonly string[],
