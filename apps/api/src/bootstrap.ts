@@ -1,8 +1,9 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
+import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
@@ -32,6 +33,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS, logger: log, metrics,
   });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const deps: ApiDeps = {
     db,
     redis,
@@ -41,6 +43,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     logger: log,
     metrics,
     keys,
+    webhooks: { queue: webhookQueue, policy: { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver } },
     config: {
       bodyLimit: env.GANTRY_BODY_LIMIT,
       version,
@@ -68,6 +71,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       await closeRedis(subscriber);
       await closeRedis(keySubscriber);
       await queue.close();
+      await webhookQueue.close();
       await closeRedis(redis);
       await db.$disconnect();
     },

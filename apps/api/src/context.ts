@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
-import type { RenderJobPayload } from '@gantry/domain';
+import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
+import type { TargetPolicy } from '@gantry/webhooks';
 import type { KeyDirectory } from './auth/key-directory.js';
 import type { SecurityConfig } from './security-config.js';
 
@@ -19,6 +20,8 @@ export interface ApiDeps {
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
+  /** Webhooks: the delivery queue (the cancel of a queued job enqueues) and the SSRF rules for submits. */
+  webhooks: { queue: Queue<WebhookDeliveryPayload>; policy: TargetPolicy };
   /** API key lookups (cached) and cross-instance revocation (auth/key-directory.ts). */
   keys: KeyDirectory;
   config: {

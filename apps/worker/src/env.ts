@@ -65,6 +65,26 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
   /** Jobs deleted per transaction by retention. */
   GANTRY_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /**
+   * Secret(s) that sign webhooks (HMAC-SHA256), at least 16 characters each. Comma-separated during
+   * a rotation: every listed secret signs (one `v1` each). Unset: this worker delivers no webhooks.
+   */
+  GANTRY_WEBHOOK_SECRET: z
+    .string()
+    .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.length >= 16), 'each secret needs at least 16 characters')
+    .optional(),
+  /** Attempts per webhook delivery (the first included) before it is marked failed. */
+  GANTRY_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** Bound on one webhook attempt (connect, send, response). */
+  GANTRY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Delay before the 2nd webhook attempt; doubles each attempt, with jitter. */
+  GANTRY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  /** Longest delay between two webhook attempts (also caps a receiver's Retry-After). */
+  GANTRY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  /** Webhook attempts one worker runs at once (a separate BullMQ worker from the renders). */
+  GANTRY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How often pending webhook deliveries whose queue entry was lost are enqueued again. */
+  GANTRY_WEBHOOK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

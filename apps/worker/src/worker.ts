@@ -21,6 +21,7 @@ import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
 import { WorkerShutdown } from './processors/worker-shutdown.js';
 import { startRetentionSchedule } from './retention/retention-schedule.js';
+import { startWebhookService } from './webhooks/webhook-service.js';
 
 export interface RunningWorker {
   id: string;
@@ -54,6 +55,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
   await cancels.start(subscriber, env.GANTRY_QUEUE_PREFIX);
+  const metrics = createMetricsRegistry('worker', { instance: workerId });
+  // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
+  const webhooks = await startWebhookService(env, { db, logger: log, metrics });
   const deps: WorkerDeps = {
     db,
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
@@ -62,8 +66,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     health: fleetServices.health,
     cancels,
     logger: log,
-    metrics: createMetricsRegistry('worker', { instance: workerId }),
+    metrics,
     workerId,
+    webhooks,
     config: {
       maxAttempts: env.GANTRY_MAX_ATTEMPTS,
       progressIntervalMs: env.GANTRY_PROGRESS_INTERVAL_MS,
@@ -164,6 +169,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     await closing;
     clearTimeout(timer);
     await retentionStopped;
+    await webhooks.close();
     await ops?.close(); // no job runs any more: probes and scrapes may stop
     await cancels.stop();
     await queue.close();

@@ -3,6 +3,7 @@ export * from './job-state.js';
 export * from './uuidv7.js';
 export * from './workflow.js';
 export * from './job.js';
+export * from './job-view.js';
 export * from './events.js';
 export * from './queue-payload.js';
 export * from './config.js';

@@ -4,6 +4,7 @@ import { jobSubmitMetrics } from '@gantry/metrics';
 import { enqueueRender } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
+import { checkWebhook } from './check-webhook.js';
 import { requestHash } from './request-hash.js';
 
 export interface SubmitResult {
@@ -27,6 +28,7 @@ export async function submitJob(
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (existing) return replay(existing, hash);
   }
+  const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
   await assertRunnable(deps.db, input);
   // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
   const active = await countActiveJobs(deps.db, tenantId);
@@ -46,6 +48,7 @@ export async function submitJob(
       requirements: input.requirements,
       metadata: input.metadata,
       timeoutSeconds: input.timeoutSeconds,
+      webhook,
       idempotencyKey,
       requestHash: hash,
     });

@@ -43,7 +43,7 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   const controller = deps.cancels.register(job.id);
   const timeout = job.timeoutSeconds ? AbortSignal.timeout(job.timeoutSeconds * 1000) : null;
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  const sink = new JobEventSink(deps.db, deps.publisher, log, job, deps.config.progressIntervalMs);
+  const sink = new JobEventSink(deps.db, deps.publisher, log, job, deps.config.progressIntervalMs, (id) => deps.webhooks.enqueue(id));
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {

@@ -8,3 +8,4 @@ export * from './job-events.js';
 export * from './artifacts.js';
 export * from './backends.js';
 export * from './retention.js';
+export * from './webhook-deliveries.js';
