@@ -52,9 +52,10 @@ export interface RetentionReport {
 }
 
 /**
- * Deletes finished jobs older than their tenant's retention (events and artifact rows with them),
- * in batches of one transaction each, then the blobs no remaining artifact row references. In dry
- * run, counts the same things and deletes nothing. Updates the retention metrics either way.
+ * Deletes finished jobs older than their tenant's retention (events and artifact rows with them)
+ * in batches of one transaction each, and with each batch the blobs no remaining artifact row
+ * references (just before its rows). In dry run, counts the same things and deletes nothing.
+ * Updates the retention metrics either way.
  */
 export async function runRetention(deps: RetentionDeps, options: RetentionOptions): Promise<RetentionReport> {
   const started = Date.now();
