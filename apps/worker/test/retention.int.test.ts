@@ -169,6 +169,26 @@ describe('retention', () => {
     });
   });
 
+  it('a run that fails while deleting blobs keeps the rows, so the next run deletes rows and blobs (no orphan)', async () => {
+    const tenant = await createTenant(unique('fail').slice(0, 40));
+    expect((await apiClient(stack.url, tenant.key)('PATCH', '/api/v1/tenants/current', { retentionDays: 1 })).status).toBe(200);
+    const job = await seedJob(tenant.id, { finishedDaysAgo: 3, content: unique('fail') });
+    const failing = Object.assign(Object.create(store) as LocalArtifactStore, {
+      delete: async () => {
+        throw new Error('disk went away');
+      },
+    });
+    const metrics = createMetricsRegistry('worker', { processMetrics: false });
+    await expect(runRetention({ db, store: failing, logger: silentLogger(), metrics }, { defaultDays: 0, dryRun: false, batchSize: 10 })).rejects.toThrow('disk went away');
+    expect(await rowsOf(job.id)).toEqual(kept);
+    expect(await store.exists(job.key)).toBe(true);
+    expect(await metricValue(metrics, 'gantry_retention_last_run_timestamp_seconds', { result: 'error' })).toBeGreaterThan(0);
+
+    expect(await run(metrics, { defaultDays: 0 })).toMatchObject({ jobs: 1, blobs: 1 });
+    expect(await rowsOf(job.id)).toEqual(gone);
+    expect(await store.exists(job.key)).toBe(false);
+  });
+
   it("honours a tenant's override set through PATCH /api/v1/tenants, and 0 keeps forever", async () => {
     const short = await createTenant(unique('short').slice(0, 40));
     const forever = await createTenant(unique('forever').slice(0, 40));

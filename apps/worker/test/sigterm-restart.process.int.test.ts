@@ -9,7 +9,7 @@ import { expectEachSucceededOnce, jobSummary, useProcessStack } from './process-
  */
 
 /** Time a stopping worker may take beyond its grace period to close connections and exit. */
-const EXIT_SLACK_MS = 3000;
+const EXIT_SLACK_MS = 5000;
 const GRACE_MS = 1500;
 
 describe('SIGTERM to the only worker, then a supervisor restart (real processes)', () => {
