@@ -4,6 +4,7 @@ export * from './uuidv7.js';
 export * from './workflow.js';
 export * from './job.js';
 export * from './events.js';
+export * from './api-views.js';
 export * from './queue-payload.js';
 export * from './config.js';
 export * from './stream.js';

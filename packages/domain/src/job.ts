@@ -69,33 +69,3 @@ export const createApiKeySchema = z
   .strict();
 
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
-
-/** One stored output, as clients see it. */
-export interface ArtifactView {
-  id: string;
-  filename: string;
-  contentType: string;
-  bytes: number;
-  nodeId: string | null;
-  url: string;
-}
-
-/** A job, as the API returns it. */
-export interface JobView {
-  id: string;
-  kind: JobKind;
-  status: z.infer<typeof jobStatusSchema>;
-  priority: number;
-  progress: number;
-  attempts: number;
-  backend: string | null;
-  requirements: JobRequirements | null;
-  metadata: Record<string, unknown> | null;
-  timeoutSeconds: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: { code: string; message: string; details?: unknown } | null;
-  artifacts: ArtifactView[];
-  links: { self: string; cancel: string; events: string };
-}

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, isUuid, listJobsQuerySchema, submitJobSchema } from '@gantry/domain';
+import { AppError, isUuid, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView } from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -47,17 +47,19 @@ export function jobsRouter(deps: ApiDeps): Router {
     const page = rows.slice(0, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
     const last = page[page.length - 1];
-    res.json({
+    const body: JobPage = {
       items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    });
+    };
+    res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
     const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, await listJobArtifacts(deps.db, job.id));
-    res.json(job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view);
+    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
+    res.json(body);
   });
 
   router.post('/:id/cancel', requireScope('submit'), async (req, res) => {
@@ -76,7 +78,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     }
     if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
-    res.json({ items, lastSeq: items[items.length - 1]?.seq ?? since });
+    const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
+    res.json(body);
   });
 
   router.get('/:id/artifacts/:artifactId', requireScope('read'), async (req, res) => {

@@ -1,15 +1,6 @@
-import type { CreateApiKeyInput } from '@gantry/domain';
+import type { CreateApiKeyInput, CreatedApiKey } from '@gantry/domain';
 import { ensureTenant, insertApiKey, type Db } from '@gantry/db';
 import { generateApiKey } from '../auth/api-key-format.js';
-
-export interface CreatedApiKey {
-  id: string;
-  key: string;
-  tenant: string;
-  scopes: string[];
-  name: string | null;
-  createdAt: string;
-}
 
 /** Creates a key for a tenant (creating the tenant if needed). The secret is returned only here. */
 export async function createApiKey(db: Db, input: CreateApiKeyInput): Promise<CreatedApiKey> {

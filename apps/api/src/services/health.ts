@@ -1,17 +1,6 @@
 import { pingRedis } from '@gantry/queue';
+import type { DependencyHealth, HealthReport } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-
-export interface DependencyHealth {
-  status: 'up' | 'down';
-  latencyMs: number;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  version: string;
-  uptimeSeconds: number;
-  checks: { postgres: DependencyHealth; redis: DependencyHealth };
-}
 
 async function timed(check: () => Promise<boolean>): Promise<DependencyHealth> {
   const start = performance.now();
