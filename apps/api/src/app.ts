@@ -9,6 +9,7 @@ import { apiKeysRouter } from './routes/api-keys.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
+import { openApiRouter } from './routes/openapi.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use('/api/v1/health', healthRouter(deps));
+  app.use('/api/v1', openApiRouter()); // openapi.json and the docs page: public
   const authed = express.Router();
   authed.use(requireApiKey(deps.db));
   authed.use('/jobs', jobsRouter(deps));

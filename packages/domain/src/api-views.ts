@@ -9,18 +9,18 @@ import { API_KEY_SCOPES, JOB_KINDS, jobRequirementsSchema, jobStatusSchema } fro
  * code cannot drift apart.
  */
 
-const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339 timestamp (UTC)', example: '2026-01-01T12:00:00.000Z' });
-const id = z.string().meta({ description: 'UUIDv7 (time-ordered)', example: '019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01' });
+const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339 timestamp (UTC)', examples: ['2026-01-01T12:00:00.000Z'] });
+const id = z.string().meta({ description: 'UUIDv7 (time-ordered)', examples: ['019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01'] });
 
 export const artifactViewSchema = z
   .object({
     id,
-    filename: z.string().meta({ example: 'ComfyUI_00001_.png' }),
-    contentType: z.string().meta({ example: 'image/png' }),
+    filename: z.string().meta({ examples: ['ComfyUI_00001_.png'] }),
+    contentType: z.string().meta({ examples: ['image/png'] }),
     bytes: z.number().int().min(0),
     /** The workflow node that produced it (null for txt2img jobs). */
     nodeId: z.string().nullable(),
-    url: z.string().meta({ description: 'Where to download the bytes (scope read)', example: '/api/v1/jobs/019a.../artifacts/019a...' }),
+    url: z.string().meta({ description: 'Where to download the bytes (scope read)', examples: ['/api/v1/jobs/019a.../artifacts/019a...'] }),
   })
   .meta({ description: 'One stored output of a job.' });
 
@@ -96,9 +96,9 @@ export const breakerPhaseSchema = z.enum(['closed', 'open', 'half_open']);
 
 export const backendViewSchema = z
   .object({
-    id: z.string().meta({ example: 'gpu0' }),
+    id: z.string().meta({ examples: ['gpu0'] }),
     kind: z.enum(['comfyui', 'a1111']),
-    url: z.string().optional().meta({ description: 'Internal address: only shown to admin keys', example: 'http://10.0.0.5:8188' }),
+    url: z.string().optional().meta({ description: 'Internal address: only shown to admin keys', examples: ['http://10.0.0.5:8188'] }),
     capacity: z.number().int().min(1),
     tags: z.array(z.string()),
     state: backendStateSchema,
@@ -138,6 +138,7 @@ export const healthReportSchema = z
   .meta({ description: 'Liveness of the API and its dependencies.' });
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+export const problemCodeSchema = z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' });
 
 export const fieldErrorSchema = z.object({
   path: z.string().meta({ description: 'Dotted path of the failing field, e.g. `workflow.3.class_type`' }),
@@ -148,12 +149,12 @@ export const fieldErrorSchema = z.object({
 /** RFC 9457 problem details: the one error envelope of the API. */
 export const problemSchema = z
   .object({
-    type: z.string().meta({ example: 'urn:gantry:error:validation_failed' }),
+    type: z.string().meta({ examples: ['urn:gantry:error:validation_failed'] }),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string(),
     instance: z.string().optional(),
-    code: z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' }),
+    code: problemCodeSchema,
     requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem (also in `X-Request-Id`)' }),
     errors: z
       .union([z.array(fieldErrorSchema), z.record(z.string(), z.unknown())])

@@ -49,6 +49,12 @@ export const submitJobSchema = z
 export type SubmitJobInput = z.infer<typeof submitJobSchema>;
 export type JobRequirements = z.infer<typeof jobRequirementsSchema>;
 
+/** Header `Idempotency-Key` of `POST /api/v1/jobs`: 1-255 visible ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .meta({ description: 'A repeat of the same request with this key returns the first job; keys are per tenant', examples: ['render-a-012-v3'] });
+
 export const listJobsQuerySchema = z
   .object({
     status: jobStatusSchema.optional(),
@@ -58,6 +64,11 @@ export const listJobsQuerySchema = z
   .strict();
 
 export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+/** Query of `GET /api/v1/jobs/{id}/events`. */
+export const jobEventsQuerySchema = z.object({
+  since: z.coerce.number().int().min(0).default(0).meta({ description: 'Return events with a larger sequence number' }),
+});
 
 export const createApiKeySchema = z
   .object({

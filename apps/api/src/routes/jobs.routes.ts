@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, isUuid, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView } from '@gantry/domain';
+import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView } from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -10,8 +10,6 @@ import { jobView } from '../services/job-view.js';
 import { submitJob } from '../services/submit-job.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requireJson } from './require-json.js';
-
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 /** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
 function pathId(req: Request, name: string): string {
@@ -26,7 +24,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   router.post('/', requireScope('submit'), requireJson, async (req, res) => {
     const input = parseInput(submitJobSchema, req.body, 'job');
     const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
+    if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
       throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
     }
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
@@ -70,12 +68,7 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   router.get('/:id/events', requireScope('read'), async (req, res) => {
     const jobId = pathId(req, 'id');
-    const since = Number(req.query.since ?? 0);
-    if (!Number.isInteger(since) || since < 0) {
-      throw new AppError('VALIDATION_FAILED', 'since must be a non-negative integer', {
-        details: [{ path: 'since', message: 'expected a non-negative integer', code: 'invalid_type' }],
-      });
-    }
+    const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
     if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
     const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
