@@ -4,6 +4,17 @@ import { DOCS_ASSETS, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
 import { openApiDocument } from '../openapi/document.js';
 
 /**
+ * RFC 9110 If-None-Match (weak comparison), evaluated even when the request says
+ * `Cache-Control: no-cache` (fetch() adds that to conditional requests; Express's `req.fresh`
+ * then never answers 304).
+ */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}
+
+/**
  * Unauthenticated, mounted at `/api/v1`: the OpenAPI document (`/openapi.json`, revalidated by
  * ETag) and its docs page (`/docs`, Swagger UI served from swagger-ui-dist, no CDN).
  */
@@ -14,7 +25,7 @@ export function openApiRouter(): Router {
     const { json, etag } = openApiDocument();
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'public, no-cache');
-    if (req.fresh) {
+    if (matchesEtag(req.get('if-none-match'), etag)) {
       res.status(304).end();
       return;
     }
