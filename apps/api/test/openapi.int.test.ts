@@ -136,7 +136,7 @@ describe('OpenAPI contract', () => {
       });
       await page.goto(`${stack.url}/api/v1/docs`, { timeout: 60_000 });
       const operationCount = Object.values(doc.paths as Record<string, Json>).reduce((n, item) => n + Object.keys(item).length, 0);
-      await page.waitForFunction((n) => document.querySelectorAll('.opblock').length === n, operationCount, { timeout: 60_000 });
+      await page.waitForFunction(`document.querySelectorAll('.opblock').length === ${operationCount}`, undefined, { timeout: 60_000 });
       expect(await page.textContent('.info .title')).toContain('Gantry API');
       expect({ errors, failed }).toEqual({ errors: [], failed: [] });
     } finally {
