@@ -104,6 +104,7 @@ describe('OpenAPI contract', () => {
     const scriptSrc = /(?:^|;)\s*script-src ([^;]*)/.exec(csp)?.[1] ?? /(?:^|;)\s*default-src ([^;]*)/.exec(csp)?.[1];
     expect(scriptSrc).toBeDefined();
     expect(scriptSrc).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    expect(csp).not.toMatch(/upgrade-insecure-requests/); // the page must work over plain HTTP too
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is a file
     expect(html).not.toMatch(/https?:\/\//); // no CDN
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '@gantry/domain';
-import { DOCS_ASSETS, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
+import { DOCS_ASSETS, DOCS_CSP, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
 import { openApiDocument } from '../openapi/document.js';
 
 /**
@@ -33,6 +33,7 @@ export function openApiRouter(): Router {
   });
 
   router.get('/docs', (_req, res) => {
+    res.setHeader('Content-Security-Policy', DOCS_CSP);
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(DOCS_HTML);
   });
