@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import { chromium } from 'playwright-core';
@@ -13,6 +14,9 @@ import { OpenApiContract } from './openapi-contract';
 
 type Json = Record<string, any>;
 type Client = ReturnType<typeof apiClient>;
+
+/** Chromium here, Google Chrome on GitHub's runners. */
+const BROWSERS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
 /**
  * The OpenAPI document against the running API: every served route is documented and every
@@ -122,7 +126,9 @@ describe('OpenAPI contract', () => {
   });
 
   it('renders the docs page in a browser: every operation, no script or CSP error', async () => {
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 60_000 });
+    const executablePath = BROWSERS.find((p) => existsSync(p));
+    if (!executablePath) throw new Error(`no Chromium or Chrome at ${BROWSERS.join(', ')}`);
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 60_000 });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
