@@ -54,7 +54,7 @@ export class OpenApiContract {
       if (!empty) issues.push(`${operationId} ${res.status}: a body where the document declares none`);
       return { operationId, issues };
     }
-    const media = Object.keys(content).find((m) => m === type || (m.endsWith('/*') && type.startsWith(m.slice(0, -1))));
+    const media = Object.keys(content).find((m) => m === type || m === '*/*' || (m.endsWith('/*') && type.startsWith(m.slice(0, -1))));
     if (!media) return { operationId, issues: [...issues, `${operationId} ${res.status}: content type "${type}" is not one of ${Object.keys(content).join(', ')}`] };
     if (/json$/.test(media) && content[media]!.schema) {
       for (const issue of this.checker.check(content[media]!.schema, res.body)) issues.push(`${operationId} ${res.status}: ${issue.path}: ${issue.message}`);

@@ -12,9 +12,9 @@ export const jobStatusSchema = z.enum(JOB_STATUSES);
 export const jobRequirementsSchema = z
   .object({
     /** Every tag must be present on the backend. */
-    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional().meta({ description: 'Only backends carrying every tag run the job' }),
     /** Minimum free VRAM in MiB. */
-    vramMb: z.number().int().positive().max(1_048_576).optional(),
+    vramMb: z.number().int().positive().max(1_048_576).optional().meta({ description: 'Minimum free VRAM in MiB' }),
   })
   .strict();
 
@@ -27,19 +27,21 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
 export const submitJobSchema = z
   .object({
-    workflow: workflowSchema.optional(),
-    txt2img: txt2ImgParamsSchema.optional(),
+    workflow: workflowSchema.optional().meta({ description: 'A ComfyUI workflow in API format, run on a `comfyui` backend' }),
+    txt2img: txt2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge parameters, run on an `a1111` backend' }),
     /** Higher runs first; 0 is the default. */
-    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
+    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
     requirements: jobRequirementsSchema.optional(),
     metadata: z
       .record(z.string().max(64), z.unknown())
       .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
-      .optional(),
+      .optional()
+      .meta({ description: 'Free-form client data returned with the job (at most 64 keys)' }),
     /** Wall-clock limit for the run itself, in seconds. */
-    timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    timeoutSeconds: z.number().int().min(1).max(86_400).optional().meta({ description: 'Wall-clock limit of a run; exceeded: `failed` with JOB_TIMEOUT' }),
   })
   .strict()
+  .meta({ description: 'A render job: exactly one of `workflow` and `txt2img`.' })
   .superRefine((body, ctx) => {
     if ((body.workflow === undefined) === (body.txt2img === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow and txt2img' });
@@ -57,9 +59,9 @@ export const idempotencyKeySchema = z
 
 export const listJobsQuerySchema = z
   .object({
-    status: jobStatusSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(200).optional(),
+    status: jobStatusSchema.optional().meta({ description: 'Only jobs in this state' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
+    cursor: z.string().max(200).optional().meta({ description: 'The `nextCursor` of the previous page' }),
   })
   .strict();
 
@@ -73,9 +75,12 @@ export const jobEventsQuerySchema = z.object({
 export const createApiKeySchema = z
   .object({
     /** Tenant name; created when it does not exist yet. */
-    tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63'),
-    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3),
-    name: z.string().max(200).optional(),
+    tenant: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63')
+      .meta({ description: 'Tenant name; created when it does not exist yet' }),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3).meta({ description: '`admin` implies the others' }),
+    name: z.string().max(200).optional().meta({ description: 'A label for people' }),
   })
   .strict();
 

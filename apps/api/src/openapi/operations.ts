@@ -119,8 +119,8 @@ export const operations: OperationSpec[] = [
     pathParams: { ...jobPath, artifactId: pathParams.artifactId },
     responses: {
       200: {
-        description: 'The bytes',
-        content: { 'image/*': {}, 'video/*': {}, 'application/octet-stream': {} },
+        description: 'The bytes, with the output\'s own content type (its `contentType`: image/png, video/mp4, audio/flac, ...; unknown kinds application/octet-stream)',
+        content: { '*/*': {} },
         headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
       },
     },
