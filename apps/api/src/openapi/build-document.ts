@@ -74,8 +74,9 @@ function problemExamples(codes: ErrorCode[]): Json {
   );
 }
 
-function successResponse(spec: ResponseSpec): Json {
-  const headers: Json = { 'X-Request-Id': headerRef('X-Request-Id') };
+function successResponse(spec: ResponseSpec, viaExpress: boolean): Json {
+  // The upgrade handler answers before Express: no request id there.
+  const headers: Json = viaExpress ? { 'X-Request-Id': headerRef('X-Request-Id') } : {};
   for (const h of spec.headers ?? []) headers[h] = headerRef(h);
   const response: Json = { description: spec.description, headers };
   if (spec.schema) {
@@ -141,7 +142,12 @@ function headerParameters(op: OperationSpec): Json[] {
 }
 
 function operationObject(op: OperationSpec): Json {
-  const scopeText = op.scope === 'public' ? 'No API key needed.' : `Scope: \`${op.scope}\` (an \`admin\` key has every scope).`;
+  const scopeText =
+    op.transport === 'websocket'
+      ? 'The API key goes in the subprotocol or the first message, not in `Authorization`.'
+      : op.scope === 'public'
+        ? 'No API key needed.'
+        : `Scope: \`${op.scope}\` (an \`admin\` key has every scope).`;
   const out: Json = {
     operationId: op.operationId,
     tags: [op.tag],
@@ -159,7 +165,7 @@ function operationObject(op: OperationSpec): Json {
     };
   }
   const responses: Record<string, Json> = {};
-  for (const [status, spec] of Object.entries(op.responses)) responses[status] = successResponse(spec);
+  for (const [status, spec] of Object.entries(op.responses)) responses[status] = successResponse(spec, op.transport !== 'websocket');
   for (const [status, response] of Object.entries(problemResponses(problemCodesOf(op)))) {
     if (responses[status]) throw new Error(`${op.operationId}: status ${status} is both a response and a problem`);
     responses[status] = response;
