@@ -19,6 +19,12 @@ type Client = ReturnType<typeof apiClient>;
 const BROWSERS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
 /**
+ * Operations whose responses this file does not check, by operationId, each with the reason (for
+ * example: needs a setup another suite has). Keep it short: the point is to check them all.
+ */
+const NOT_EXERCISED_HERE: Record<string, string> = {};
+
+/**
  * The OpenAPI document against the running API: every served route is documented and every
  * documented operation is served; live responses match the document; the document and its docs
  * page are served (the page renders in a real browser under helmet's CSP).
@@ -233,6 +239,8 @@ describe('OpenAPI contract', () => {
 
   it('has exercised every documented HTTP operation against the running API', () => {
     const all = Object.values(doc.paths as Record<string, Json>).flatMap((item) => Object.values(item)).filter((op) => !op['x-websocket']);
-    expect(all.map((op) => op.operationId as string).filter((id) => !contract.seen.has(id))).toEqual([]);
+    const notExercised = all.map((op) => op.operationId as string).filter((id) => !contract.seen.has(id) && !(id in NOT_EXERCISED_HERE));
+    // A new operation: add a `call(...)` of it above (or, with a reason, to NOT_EXERCISED_HERE).
+    expect({ notExercised }).toEqual({ notExercised: [] });
   });
 });
