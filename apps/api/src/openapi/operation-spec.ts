@@ -14,7 +14,6 @@ export interface ResponseSpec {
   /** Or any other body: media type → JSON Schema (e.g. bytes, HTML, JavaScript). */
   content?: Record<string, Record<string, unknown>>;
   headers?: ResponseHeaderName[];
-  example?: unknown;
 }
 
 export interface HeaderParamSpec {

@@ -292,6 +292,7 @@ export const operations: OperationSpec[] = [
         content: { 'text/javascript': { type: 'string' }, 'text/css': { type: 'string' }, 'image/png': {} },
         headers: ['ETag', 'Cache-Control'],
       },
+      304: { description: 'Not modified (`If-None-Match` or `If-Modified-Since` matched)', headers: ['ETag'] },
     },
     errors: ['NOT_FOUND'],
   },
