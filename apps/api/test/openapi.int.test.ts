@@ -155,7 +155,7 @@ describe('OpenAPI contract', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 180_000);
 
   it('answers a queued job as documented, with its wait (no worker yet)', async () => {
     const submitted = await call(admin, 'POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
@@ -172,7 +172,7 @@ describe('OpenAPI contract', () => {
     const id = submitted.body.id as string;
     expect(submitted.headers.get('location')).toBe(`/api/v1/jobs/${id}`);
 
-    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${id}`)).body.status === 'succeeded' ? true : undefined), 30_000);
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${id}`)).body.status === 'succeeded' ? true : undefined), 90_000, 200);
     const job = await call(admin, 'GET', `/api/v1/jobs/${id}`);
     expect(job.body.artifacts.length).toBeGreaterThan(0);
 
@@ -189,7 +189,7 @@ describe('OpenAPI contract', () => {
     expect(artifact.headers.get('etag')).toMatch(/^"[0-9a-f]{64}"$/);
 
     expect((await call(admin, 'POST', `/api/v1/jobs/${id}/cancel`)).status).toBe(409);
-  });
+  }, 150_000);
 
   it('answers the fleet operations as documented', async () => {
     await call(admin, 'GET', '/api/v1/backends');
