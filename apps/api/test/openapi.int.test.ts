@@ -151,6 +151,16 @@ describe('OpenAPI contract', () => {
       const operationCount = Object.values(doc.paths as Record<string, Json>).reduce((n, item) => n + Object.keys(item).length, 0);
       await page.waitForFunction(`document.querySelectorAll('.opblock').length === ${operationCount}`, undefined, { timeout: 60_000 });
       expect(await page.textContent('.info .title')).toContain('Gantry API');
+      // "Try it out" works: the page calls this API (same origin, the document's server).
+      const health = page.locator('#operations-Operations-getHealth');
+      await health.locator('.opblock-summary').click();
+      await health.locator('button.try-out__btn').click();
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/health', { timeout: 60_000 }),
+        health.locator('button.execute').click(),
+      ]);
+      expect(response.url()).toBe(`${stack.url}/api/v1/health`);
+      expect(response.status()).toBe(200);
       expect({ errors, failed }).toEqual({ errors: [], failed: [] });
     } finally {
       await browser.close();
