@@ -16,6 +16,7 @@ import { jobsRouter } from './routes/jobs.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
 import { tenantsRouter } from './routes/tenants.routes.js';
+import { openApiRouter } from './routes/openapi.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(opsRouter(deps)); // /livez, /readyz, /metrics
   app.use('/api/v1/health', healthRouter(deps));
+  app.use('/api/v1', openApiRouter()); // openapi.json and the docs page: public
   const authed = express.Router();
   authed.use(requireApiKey(deps.keys));
   authed.use('/jobs', jobsRouter(deps));
