@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './errors.js';
 import { jobEventRecordSchema } from './events.js';
 import { API_KEY_SCOPES, JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
+import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './audit.js';
 
 /**
  * What the API answers, as zod schemas. The view functions of apps/api return these types
@@ -92,6 +93,67 @@ export const createdApiKeySchema = z
   })
   .meta({ description: 'A new API key, with its secret.' });
 
+export const apiKeyViewSchema = z
+  .object({
+    id,
+    tenant: z.string(),
+    name: z.string().nullable(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    status: z
+      .enum(['active', 'expiring', 'revoked'])
+      .meta({ description: '`active`; `expiring`: rotated, still valid until `revokedAt`; `revoked`' }),
+    createdAt: timestamp,
+    lastUsedAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable().meta({ description: 'When the key stopped (or, for `expiring`, will stop) working' }),
+  })
+  .meta({ description: 'An API key as admins see it: never its secret nor its hash.' });
+
+export const apiKeyPageSchema = z
+  .object({
+    items: z.array(apiKeyViewSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ description: "A page of the tenant's API keys." });
+
+export const rotatedApiKeySchema = createdApiKeySchema
+  .extend({
+    replaced: apiKeyViewSchema.meta({ description: 'The key it replaces, with its new `revokedAt` (now, or the end of the grace period)' }),
+  })
+  .meta({ description: 'The new API key, with its secret (shown only in this response), and the key it replaces.' });
+
+export const auditEventViewSchema = z
+  .object({
+    id,
+    action: z.enum(AUDIT_ACTIONS),
+    target: z.object({ type: z.enum(AUDIT_TARGET_TYPES), id: z.string() }),
+    actorKeyId: z.string().nullable().meta({ description: 'The API key that acted (null: the system, e.g. a changed GANTRY_ADMIN_KEY at start)' }),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    requestId: z.string().nullable(),
+    ip: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ description: 'One administrative action of the audit log.' });
+
+export const auditEventPageSchema = z
+  .object({
+    items: z.array(auditEventViewSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ description: "A page of the tenant's audit log, newest first." });
+
+export const tenantViewSchema = z
+  .object({
+    id,
+    name: z.string(),
+    retentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .meta({ description: "Days finished jobs and artifacts are kept; 0: forever; null: the installation default (the workers' GANTRY_RETENTION_DAYS)" }),
+  })
+  .meta({ description: 'A tenant and its settings.' });
+
 /** Mirrors BACKEND_STATES of @gantry/fleet (the view function's types check they agree). */
 export const backendStateSchema = z
   .enum(['healthy', 'unhealthy', 'open', 'draining', 'unknown'])
@@ -166,6 +228,27 @@ export const webhookDeliveryViewSchema = z
   })
   .meta({ description: 'One webhook delivery of a job (docs/webhooks.md).' });
 
+export const webhookDeliveryListSchema = z
+  .object({ items: z.array(webhookDeliveryViewSchema) })
+  .meta({ description: "A job's webhook deliveries, oldest first." });
+
+export const livenessReportSchema = z
+  .object({ status: z.literal('alive'), uptimeSeconds: z.number().int().min(0) })
+  .meta({ description: 'The process is alive and serving HTTP (no dependency is checked).' });
+
+export const migrationStatusSchema = z.object({
+  status: z.enum(['up', 'down']),
+  pending: z.array(z.string()).meta({ description: 'Migrations of this build not (successfully) applied to the database' }),
+  error: z.string().optional().meta({ description: 'Why the check could not tell, or what to do' }),
+});
+
+export const readinessReportSchema = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z.object({ postgres: dependencyHealthSchema, redis: dependencyHealthSchema, migrations: migrationStatusSchema }),
+  })
+  .meta({ description: 'Whether this instance should get traffic: PostgreSQL and Redis answer and every migration is applied.' });
+
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 export const problemCodeSchema = z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' });
 
@@ -203,6 +286,16 @@ export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
 export type BackendView = z.infer<typeof backendViewSchema>;
 export type BackendList = z.infer<typeof backendListSchema>;
 export type DependencyHealth = z.infer<typeof dependencyHealthSchema>;
+export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
+export type ApiKeyPage = z.infer<typeof apiKeyPageSchema>;
+export type RotatedApiKey = z.infer<typeof rotatedApiKeySchema>;
+export type AuditEventView = z.infer<typeof auditEventViewSchema>;
+export type AuditEventPage = z.infer<typeof auditEventPageSchema>;
+export type TenantView = z.infer<typeof tenantViewSchema>;
+export type WebhookDeliveryList = z.infer<typeof webhookDeliveryListSchema>;
+export type LivenessReport = z.infer<typeof livenessReportSchema>;
+export type MigrationStatus = z.infer<typeof migrationStatusSchema>;
+export type ReadinessReport = z.infer<typeof readinessReportSchema>;
 export type HealthReport = z.infer<typeof healthReportSchema>;
 export type FieldError = z.infer<typeof fieldErrorSchema>;
 export type Problem = z.infer<typeof problemSchema>;

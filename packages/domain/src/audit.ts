@@ -13,7 +13,8 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What an audit event is about. */
-export type AuditTargetType = 'api_key' | 'backend';
+export const AUDIT_TARGET_TYPES = ['api_key', 'backend'] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** Query of `GET /api/v1/audit-events`. */
 export const listAuditEventsQuerySchema = z
@@ -24,19 +25,6 @@ export const listAuditEventsQuerySchema = z
   })
   .strict();
 export type ListAuditEventsQuery = z.infer<typeof listAuditEventsQuerySchema>;
-
-/** One audit event, as the API returns it. */
-export interface AuditEventView {
-  id: string;
-  action: AuditAction;
-  target: { type: AuditTargetType; id: string };
-  /** The API key that acted (null: the system, e.g. a changed GANTRY_ADMIN_KEY at start). */
-  actorKeyId: string | null;
-  details: Record<string, unknown> | null;
-  requestId: string | null;
-  ip: string | null;
-  createdAt: string;
-}
 
 /** Query of `GET /api/v1/api-keys`. */
 export const listApiKeysQuerySchema = z
@@ -58,17 +46,3 @@ export const rotateApiKeySchema = z
   })
   .strict();
 export type RotateApiKeyInput = z.infer<typeof rotateApiKeySchema>;
-
-/** An API key as `GET /api/v1/api-keys` lists it: never its secret nor its hash. */
-export interface ApiKeyView {
-  id: string;
-  tenant: string;
-  name: string | null;
-  scopes: string[];
-  /** `active`; `expiring` (rotated, still valid until `revokedAt`); `revoked`. */
-  status: 'active' | 'expiring' | 'revoked';
-  createdAt: string;
-  lastUsedAt: string | null;
-  /** When the key stopped (or, for `expiring`, will stop) working. */
-  revokedAt: string | null;
-}

@@ -12,11 +12,3 @@ export const updateTenantSchema = z
   .strict();
 
 export type UpdateTenantInput = z.infer<typeof updateTenantSchema>;
-
-/** A tenant, as the API returns it. */
-export interface TenantView {
-  id: string;
-  name: string;
-  /** null: the installation default (GANTRY_RETENTION_DAYS of the workers); 0: kept forever. */
-  retentionDays: number | null;
-}

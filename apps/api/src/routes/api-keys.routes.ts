@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, createApiKeySchema, listApiKeysQuerySchema, rotateApiKeySchema } from '@gantry/domain';
+import { AppError, createApiKeySchema, listApiKeysQuerySchema, rotateApiKeySchema, type ApiKeyPage } from '@gantry/domain';
 import { listTenantApiKeys } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -41,7 +41,7 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     res.json({
       items: page.map((k) => apiKeyView(k)),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    });
+    } satisfies ApiKeyPage);
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { listAuditEventsQuerySchema, type AuditAction, type AuditEventView, type AuditTargetType } from '@gantry/domain';
+import { listAuditEventsQuerySchema, type AuditAction, type AuditEventPage, type AuditEventView, type AuditTargetType } from '@gantry/domain';
 import { listAuditEvents, type AuditEventRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -33,7 +33,7 @@ export function auditEventsRouter(deps: ApiDeps): Router {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ items: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null });
+    res.json({ items: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null } satisfies AuditEventPage);
   });
   return router;
 }

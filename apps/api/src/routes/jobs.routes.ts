@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView } from '@gantry/domain';
+import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -77,7 +77,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/:id/webhook-deliveries', requireScope('read'), async (req, res) => {
-    res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, pathId(req, 'id')) });
+    res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, pathId(req, 'id')) } satisfies WebhookDeliveryList);
   });
 
   router.get('/:id/artifacts/:artifactId', requireScope('read'), async (req, res) => {

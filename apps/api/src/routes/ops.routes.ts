@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { LivenessReport } from '@gantry/domain';
 import { renderMetrics } from '@gantry/metrics';
 import type { ApiDeps } from '../context.js';
 import { requireMetricsToken } from '../metrics/metrics-auth.js';
@@ -17,7 +18,7 @@ export function opsRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/livez', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'alive', uptimeSeconds: Math.round(process.uptime()) });
+    res.json({ status: 'alive', uptimeSeconds: Math.round(process.uptime()) } satisfies LivenessReport);
   });
   router.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(deps);

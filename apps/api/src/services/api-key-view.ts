@@ -8,7 +8,7 @@ export function apiKeyView(key: ApiKeySummary, now = Date.now()): ApiKeyView {
     id: key.id,
     tenant: key.tenantName,
     name: key.name,
-    scopes: key.scopes,
+    scopes: key.scopes as ApiKeyView['scopes'],
     status: revoked === undefined ? 'active' : revoked > now ? 'expiring' : 'revoked',
     createdAt: key.createdAt.toISOString(),
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,

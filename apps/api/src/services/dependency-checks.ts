@@ -1,10 +1,6 @@
+import type { DependencyHealth } from '@gantry/domain';
 import { pingRedis } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
-
-export interface DependencyHealth {
-  status: 'up' | 'down';
-  latencyMs: number;
-}
 
 /** Bound on each dependency check: probes answer fast or count as down. */
 export const CHECK_TIMEOUT_MS = 2000;

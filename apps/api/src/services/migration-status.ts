@@ -1,13 +1,6 @@
 import { defaultMigrationsDir, readMigrationsFolder, type Db } from '@gantry/db';
+import type { MigrationStatus } from '@gantry/domain';
 import { withTimeout } from './dependency-checks.js';
-
-export interface MigrationStatus {
-  status: 'up' | 'down';
-  /** Migrations of prisma/migrations not (successfully) applied to the database. */
-  pending: string[];
-  /** Why the check could not tell (database unreachable, no history table, no migrations folder). */
-  error?: string;
-}
 
 let folderNames: Promise<string[]> | null = null;
 

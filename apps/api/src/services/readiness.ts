@@ -1,12 +1,7 @@
+import type { ReadinessReport } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-import { checkPostgres, checkRedis, CHECK_TIMEOUT_MS, type DependencyHealth } from './dependency-checks.js';
-import { checkMigrations, type MigrationStatus } from './migration-status.js';
-
-/** `GET /readyz`: whether this instance should get traffic. */
-export interface ReadinessReport {
-  status: 'ready' | 'not_ready';
-  checks: { postgres: DependencyHealth; redis: DependencyHealth; migrations: MigrationStatus };
-}
+import { checkPostgres, checkRedis, CHECK_TIMEOUT_MS } from './dependency-checks.js';
+import { checkMigrations } from './migration-status.js';
 
 /** PostgreSQL and Redis answer, and every migration of this build is applied. Checks run concurrently. */
 export async function checkReadiness(deps: Pick<ApiDeps, 'db' | 'redis'>): Promise<ReadinessReport> {

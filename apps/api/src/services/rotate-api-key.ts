@@ -1,16 +1,10 @@
-import { AppError, isUuid, type ApiKeyView, type RotateApiKeyInput } from '@gantry/domain';
+import { AppError, isUuid, type CreatedApiKey, type RotateApiKeyInput, type RotatedApiKey } from '@gantry/domain';
 import { findTenantApiKey, insertApiKey, recordAuditEvents, setApiKeyRevokedAt } from '@gantry/db';
 import { generateApiKey } from '../auth/api-key-format.js';
 import { BOOTSTRAP_KEY_NAME } from '../auth/bootstrap-admin.js';
 import type { ApiDeps } from '../context.js';
 import { apiKeyView } from './api-key-view.js';
 import { auditEvents, type AuditActor } from './audit.js';
-import type { CreatedApiKey } from '@gantry/domain';
-
-export interface RotatedApiKey extends CreatedApiKey {
-  /** The key it replaces, with its new revocation time (now, or the end of the grace period). */
-  replaced: ApiKeyView;
-}
 
 /**
  * Replaces a key with a new one of the same tenant, scopes and name. The old secret stops working
