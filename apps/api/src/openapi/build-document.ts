@@ -12,15 +12,28 @@ const PROBLEM_JSON = 'application/problem+json';
 const SECURITY_SCHEME = 'apiKey';
 
 /**
+ * The rate limit (apps/api/src/middleware/rate-limit.ts) covers everything Express serves under
+ * /api/v1 except the health check; the WebSocket upgrade never reaches Express. The contract test
+ * checks this rule against a rate-limited API.
+ */
+export function isRateLimited(op: Pick<OperationSpec, 'path' | 'transport'>): boolean {
+  return op.transport !== 'websocket' && op.path.startsWith('/api/v1/') && !/^\/api\/v1\/health(\/|$)/.test(op.path);
+}
+
+const RATE_LIMIT_HEADERS = ['RateLimit-Policy', 'RateLimit'] as const;
+
+/**
  * Problems an operation can answer by what it is: the JSON body parser runs on every request (a
  * malformed or oversized JSON body fails any route), keys and scopes are checked on every
  * authenticated route, bodies are validated, and anything unexpected is a 500.
  */
 function impliedErrors(op: OperationSpec): ErrorCode[] {
   if (op.transport === 'websocket') return [];
-  const codes: ErrorCode[] = ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE'];
+  const codes: ErrorCode[] = ['MALFORMED_JSON', 'JSON_TOO_DEEP', 'PAYLOAD_TOO_LARGE'];
   if (op.scope !== 'public') codes.push('UNAUTHENTICATED', 'FORBIDDEN');
+  if (op.optionalSecurity) codes.push('UNAUTHENTICATED');
   if (op.body) codes.push('UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED');
+  if (isRateLimited(op)) codes.push('RATE_LIMITED');
   codes.push('INTERNAL');
   return codes;
 }
@@ -29,7 +42,7 @@ function problemCodesOf(op: OperationSpec): ErrorCode[] {
   return [...new Set([...impliedErrors(op), ...(op.errors ?? [])])];
 }
 
-const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-After', Json> = {
+const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-After' | (typeof RATE_LIMIT_HEADERS)[number], Json> = {
   'X-Request-Id': {
     description: 'The request id (an incoming well-formed `X-Request-Id` is reused); quote it when reporting a problem',
     schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
@@ -40,6 +53,16 @@ const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-Afte
   'Cache-Control': { description: 'Caching directives', schema: { type: 'string' } },
   'Content-Disposition': { description: '`inline` with the output\'s file name', schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds to wait before retrying, when the server knows', schema: { type: 'integer', minimum: 0 } },
+  'RateLimit-Policy': {
+    description:
+      'The rate-limit quotas this request is charged to (IETF draft-ietf-httpapi-ratelimit-headers, structured fields): `q` requests per `w` seconds, one member per policy (`key`, `submit` for job submissions, `ip` for callers without a valid key). Absent when no limit applies.',
+    schema: { type: 'string', examples: ['"key";q=600;w=60, "submit";q=120;w=60'] },
+  },
+  RateLimit: {
+    description: 'What is left of each quota: `r` requests remaining, `t` seconds until the quota is whole again.',
+    schema: { type: 'string', examples: ['"key";r=598;t=1, "submit";r=119;t=1'] },
+  },
+  'WWW-Authenticate': { description: 'The authentication scheme to use', schema: { type: 'string', examples: ['Bearer realm="metrics"'] } },
   Upgrade: { description: '`websocket`', schema: { type: 'string', const: 'websocket' } },
   'Sec-WebSocket-Protocol': { description: 'Always `gantry.v1` (the key protocol is never echoed)', schema: { type: 'string', const: 'gantry.v1' } },
 };
@@ -74,10 +97,11 @@ function problemExamples(codes: ErrorCode[]): Json {
   );
 }
 
-function successResponse(spec: ResponseSpec, viaExpress: boolean): Json {
+function successResponse(op: OperationSpec, spec: ResponseSpec): Json {
   // The upgrade handler answers before Express: no request id there.
-  const headers: Json = viaExpress ? { 'X-Request-Id': headerRef('X-Request-Id') } : {};
+  const headers: Json = op.transport !== 'websocket' ? { 'X-Request-Id': headerRef('X-Request-Id') } : {};
   for (const h of spec.headers ?? []) headers[h] = headerRef(h);
+  if (isRateLimited(op)) for (const h of RATE_LIMIT_HEADERS) headers[h] = headerRef(h);
   const response: Json = { description: spec.description, headers };
   if (spec.schema) {
     response.content = { 'application/json': { schema: schemaRef(spec.schema) } };
@@ -87,7 +111,7 @@ function successResponse(spec: ResponseSpec, viaExpress: boolean): Json {
   return response;
 }
 
-function problemResponses(codes: ErrorCode[]): Record<string, Json> {
+function problemResponses(op: OperationSpec, codes: ErrorCode[]): Record<string, Json> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = ERROR_STATUS[code];
@@ -97,6 +121,8 @@ function problemResponses(codes: ErrorCode[]): Record<string, Json> {
   for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
     const headers: Json = { 'X-Request-Id': headerRef('X-Request-Id') };
     if (status === 429 || status === 503) headers['Retry-After'] = headerRef('Retry-After');
+    if (status === 401 && op.optionalSecurity) headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
+    if (isRateLimited(op)) for (const h of RATE_LIMIT_HEADERS) headers[h] = headerRef(h);
     out[String(status)] = {
       description: list.map((c) => `\`${c}\`: ${ERROR_TITLES[c]}`).join('; '),
       headers,
@@ -145,28 +171,33 @@ function operationObject(op: OperationSpec): Json {
   const scopeText =
     op.transport === 'websocket'
       ? 'The API key goes in the subprotocol or the first message, not in `Authorization`.'
-      : op.scope === 'public'
-        ? 'No API key needed.'
-        : `Scope: \`${op.scope}\` (an \`admin\` key has every scope).`;
+      : op.optionalSecurity
+        ? `No API key; the \`${op.optionalSecurity}\` bearer token when one is configured.`
+        : op.scope === 'public'
+          ? 'No API key needed.'
+          : `Scope: \`${op.scope}\` (an \`admin\` key has every scope).`;
+  const limitText = isRateLimited(op)
+    ? 'Rate limited: `429 RATE_LIMITED` with `Retry-After` when a quota is spent; `RateLimit` and `RateLimit-Policy` tell what is left.'
+    : undefined;
   const out: Json = {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
-    description: [op.description, scopeText].filter(Boolean).join('\n\n'),
-    security: op.scope === 'public' ? [] : [{ [SECURITY_SCHEME]: [op.scope] }],
+    description: [op.description, scopeText, limitText].filter(Boolean).join('\n\n'),
+    security: op.optionalSecurity ? [{}, { [op.optionalSecurity]: [] }] : op.scope === 'public' ? [] : [{ [SECURITY_SCHEME]: [op.scope] }],
     'x-scopes': op.scope === 'public' ? [] : [op.scope],
   };
   const parameters = [...pathParameters(op), ...queryParameters(op), ...headerParameters(op)];
   if (parameters.length) out.parameters = parameters;
   if (op.body) {
     out.requestBody = {
-      required: true,
+      required: op.body.required ?? true,
       content: { 'application/json': { schema: schemaRef(op.body.schema), ...(op.body.examples ? { examples: op.body.examples } : {}) } },
     };
   }
   const responses: Record<string, Json> = {};
-  for (const [status, spec] of Object.entries(op.responses)) responses[status] = successResponse(spec, op.transport !== 'websocket');
-  for (const [status, response] of Object.entries(problemResponses(problemCodesOf(op)))) {
+  for (const [status, spec] of Object.entries(op.responses)) responses[status] = successResponse(op, spec);
+  for (const [status, response] of Object.entries(problemResponses(op, problemCodesOf(op)))) {
     if (responses[status]) throw new Error(`${op.operationId}: status ${status} is both a response and a problem`);
     responses[status] = response;
   }
@@ -179,7 +210,9 @@ const TAGS = [
   { name: 'Jobs', description: 'Submit render jobs, follow them, fetch their outputs.' },
   { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `admin`.' },
   { name: 'Backends', description: 'The GPU fleet: registry, health, drains.' },
-  { name: 'Operations', description: 'Health of the service.' },
+  { name: 'Tenants', description: 'Tenant settings (retention).' },
+  { name: 'Audit', description: 'The log of administrative actions.' },
+  { name: 'Operations', description: 'Health, readiness and metrics of the service, for orchestrators and Prometheus.' },
   { name: 'Stream', description: 'Live job events over a WebSocket.' },
   { name: 'Documentation', description: 'This contract and its docs page.' },
 ];
@@ -204,7 +237,7 @@ export function buildOpenApiDocument(operations: readonly OperationSpec[], info:
       version: info.version,
       summary: 'Render orchestration for generative-AI work on GPU fleets',
       description:
-        'Submit ComfyUI workflows (or txt2img parameters), follow them over HTTP or a WebSocket, fetch their outputs. Errors are RFC 9457 `application/problem+json` with a stable `code`. Every response carries `X-Request-Id`.',
+        'Submit ComfyUI workflows (or txt2img parameters), follow them over HTTP or a WebSocket, fetch their outputs. Errors are RFC 9457 `application/problem+json` with a stable `code`. Every response carries `X-Request-Id`. Requests under `/api/v1` (but the health check) are rate limited per API key, per key for job submissions and per IP without a key (`RateLimit`, `RateLimit-Policy`, `429` with `Retry-After`). Browsers may call the API cross-origin only from the origins in `GANTRY_CORS_ORIGINS` (no credentials; preflights of other origins get `403`).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
@@ -219,6 +252,11 @@ export function buildOpenApiDocument(operations: readonly OperationSpec[], info:
           scheme: 'bearer',
           description:
             'An API key: `Authorization: Bearer <key>`. Keys belong to one tenant and carry scopes (`submit`, `read`, `admin`; admin implies the others); each operation lists the scope it needs.',
+        },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: '`GANTRY_METRICS_TOKEN` (not an API key): `Authorization: Bearer <token>`, required by `/metrics` only when the token is set.',
         },
       },
       schemas: componentSchemas(),

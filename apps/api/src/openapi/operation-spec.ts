@@ -5,7 +5,18 @@ import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Response headers the document defines once (`components.headers`). */
-export type ResponseHeaderName = 'Location' | 'Idempotent-Replayed' | 'ETag' | 'Cache-Control' | 'Content-Disposition' | 'Upgrade' | 'Sec-WebSocket-Protocol';
+export type ResponseHeaderName =
+  | 'Location'
+  | 'Idempotent-Replayed'
+  | 'ETag'
+  | 'Cache-Control'
+  | 'Content-Disposition'
+  | 'Upgrade'
+  | 'Sec-WebSocket-Protocol'
+  | 'WWW-Authenticate';
+
+/** Security schemes besides API keys. */
+export type OtherSecurity = 'metricsToken';
 
 export interface ResponseSpec {
   description: string;
@@ -37,17 +48,27 @@ export interface OperationSpec {
   description?: string;
   /** The API key scope it needs, or `public` (no key). */
   scope: ApiKeyScope | 'public';
+  /**
+   * A `public` operation optionally guarded by another bearer token (the /metrics token, when
+   * configured): the document lists "none" and this scheme as alternatives.
+   */
+  optionalSecurity?: OtherSecurity;
   pathParams?: Record<string, z.ZodType>;
   /** The zod object the route parses `req.query` with; each property becomes a parameter. */
   query?: z.ZodType;
   headers?: Record<string, HeaderParamSpec>;
   /** A JSON body validated with this named request schema (415/400/413/422 are implied). */
-  body?: { schema: RequestSchemaName; examples?: Record<string, { summary: string; value: unknown }> };
+  body?: {
+    schema: RequestSchemaName;
+    /** Default true; false: the body may be left out (its defaults apply). */
+    required?: boolean;
+    examples?: Record<string, { summary: string; value: unknown }>;
+  };
   /** Success (and other non-problem) responses by status. */
   responses: Record<number, ResponseSpec>;
   /**
    * Problem responses beyond the implied ones (401 and 403 with a scope; 400, 413, 415 and
-   * VALIDATION_FAILED with a body; 500 always).
+   * VALIDATION_FAILED with a body; 429 under the rate limit; 500 always).
    */
   errors?: ErrorCode[];
   /** Not an Express route: served by the HTTP server's upgrade handler (the WebSocket stream). */

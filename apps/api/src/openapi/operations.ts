@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, jobEventsQuerySchema, listJobsQuerySchema } from '@gantry/domain';
+import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema } from '@gantry/domain';
 import { deleteBackendQuerySchema } from '../services/backends/index.js';
 import { DOCS_ASSET_NAMES } from './docs-page.js';
 import type { OperationSpec } from './operation-spec.js';
@@ -53,7 +53,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
   },
   {
     method: 'get',
@@ -110,6 +110,18 @@ export const operations: OperationSpec[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/jobs/{id}/webhook-deliveries',
+    operationId: 'listJobWebhookDeliveries',
+    tag: 'Jobs',
+    summary: 'List a job\'s webhook deliveries',
+    description: 'Every delivery of the job\'s `webhook`, oldest first, with its attempts and last answer (docs/webhooks.md). Empty for a job without a webhook.',
+    scope: 'read',
+    pathParams: jobPath,
+    responses: { 200: { description: 'The deliveries', schema: 'WebhookDeliveryList' } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'get',
     path: '/api/v1/jobs/{id}/artifacts/{artifactId}',
     operationId: 'getJobArtifact',
     tag: 'Jobs',
@@ -138,6 +150,45 @@ export const operations: OperationSpec[] = [
     scope: 'admin',
     body: { schema: 'CreateApiKeyRequest', examples: { reader: { summary: 'A read-only key', value: { tenant: 'studio-a', scopes: ['read'], name: 'dashboard' } } } },
     responses: { 201: { description: 'Created', schema: 'CreatedApiKey', headers: ['Location', 'Cache-Control'] } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/api-keys',
+    operationId: 'listApiKeys',
+    tag: 'API keys',
+    summary: 'List the tenant\'s API keys',
+    description: 'The caller\'s tenant\'s keys (revoked ones included, with their `status`), by keyset pagination: pass `nextCursor` as `cursor`. Never a secret nor a hash.',
+    scope: 'admin',
+    query: listApiKeysQuerySchema,
+    responses: { 200: { description: 'A page of keys', schema: 'ApiKeyPage', headers: ['Cache-Control'] } },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/api-keys/{id}',
+    operationId: 'revokeApiKey',
+    tag: 'API keys',
+    summary: 'Revoke an API key',
+    description:
+      'The key stops working at once on every API instance (a key in a rotation grace period too); its WebSockets are closed. Audited. Idempotent: revoking a revoked key answers it unchanged. Another tenant\'s key is not found.',
+    scope: 'admin',
+    pathParams: { id: pathParams.apiKeyId },
+    responses: { 200: { description: 'The key, revoked', schema: 'ApiKey', headers: ['Cache-Control'] } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/api-keys/{id}/rotate',
+    operationId: 'rotateApiKey',
+    tag: 'API keys',
+    summary: 'Rotate an API key',
+    description:
+      'A new key with the same tenant, scopes and name replaces this one; the old secret stops working at once or after `graceSeconds`. The body is optional. The new secret is shown only in this response. Audited. The key from `GANTRY_ADMIN_KEY` is rotated by changing the variable instead (`409`).',
+    scope: 'admin',
+    pathParams: { id: pathParams.apiKeyId },
+    body: { schema: 'RotateApiKeyRequest', required: false, examples: { grace: { summary: 'Keep the old key working for 10 minutes', value: { graceSeconds: 600 } } } },
+    responses: { 201: { description: 'The new key, and the one it replaces', schema: 'RotatedApiKey', headers: ['Location', 'Cache-Control'] } },
+    errors: ['NOT_FOUND', 'INVALID_STATE'],
   },
 
   // ── Backends ─────────────────────────────────────────────────────────────────────────────
@@ -213,7 +264,88 @@ export const operations: OperationSpec[] = [
     errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED'],
   },
 
+  // ── Tenants ──────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/tenants/{tenant}',
+    operationId: 'getTenant',
+    tag: 'Tenants',
+    summary: 'Get a tenant\'s settings',
+    description: '`current` is the caller\'s tenant; an admin key may name any tenant.',
+    scope: 'admin',
+    pathParams: { tenant: pathParams.tenant },
+    responses: { 200: { description: 'The tenant', schema: 'Tenant', headers: ['Cache-Control'] } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/tenants/{tenant}',
+    operationId: 'updateTenant',
+    tag: 'Tenants',
+    summary: 'Set a tenant\'s retention',
+    description: 'How many days the tenant\'s finished jobs and their artifacts are kept (0: forever; null: the installation default). See docs/operations.md.',
+    scope: 'admin',
+    pathParams: { tenant: pathParams.tenant },
+    body: { schema: 'UpdateTenantRequest', examples: { month: { summary: 'Keep 30 days', value: { retentionDays: 30 } } } },
+    responses: { 200: { description: 'The tenant, updated', schema: 'Tenant' } },
+    errors: ['NOT_FOUND'],
+  },
+
+  // ── Audit log ────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/audit-events',
+    operationId: 'listAuditEvents',
+    tag: 'Audit',
+    summary: 'List the audit log',
+    description: 'The caller\'s tenant\'s administrative actions (keys created, revoked, rotated; backends created, drained, deleted), newest first, optionally of one `action`; pass `nextCursor` as `cursor` for the next page.',
+    scope: 'admin',
+    query: listAuditEventsQuerySchema,
+    responses: { 200: { description: 'A page of events', schema: 'AuditEventPage', headers: ['Cache-Control'] } },
+    errors: ['VALIDATION_FAILED'],
+  },
+
   // ── Operations ───────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/livez',
+    operationId: 'getLiveness',
+    tag: 'Operations',
+    summary: 'Liveness probe',
+    description: 'The process is alive and serving HTTP; no dependency is checked (use it as a Kubernetes liveness probe).',
+    scope: 'public',
+    responses: { 200: { description: 'Alive', schema: 'Liveness', headers: ['Cache-Control'] } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    tag: 'Operations',
+    summary: 'Readiness probe',
+    description: '`200` when PostgreSQL and Redis answer and every migration of this build is applied; `503` otherwise (take the instance out of the load balancer).',
+    scope: 'public',
+    responses: {
+      200: { description: 'Ready', schema: 'Readiness', headers: ['Cache-Control'] },
+      503: { description: 'Not ready: a dependency is down or migrations are pending', schema: 'Readiness', headers: ['Cache-Control'] },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    tag: 'Operations',
+    summary: 'Prometheus metrics',
+    description: 'This instance\'s metrics in the Prometheus text format (docs/metrics.md).',
+    scope: 'public',
+    optionalSecurity: 'metricsToken',
+    responses: {
+      200: {
+        description: 'The metrics (`text/plain; version=0.0.4`)',
+        content: { 'text/plain': { type: 'string', examples: ['# TYPE gantry_http_requests_total counter\n'] } },
+        headers: ['Cache-Control'],
+      },
+    },
+  },
   {
     method: 'get',
     path: '/api/v1/health',

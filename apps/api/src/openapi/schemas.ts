@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import {
+  apiKeyPageSchema,
+  apiKeyViewSchema,
   artifactViewSchema,
+  auditEventPageSchema,
+  auditEventViewSchema,
   backendListSchema,
   backendStateSchema,
   backendViewSchema,
   breakerPhaseSchema,
   createApiKeySchema,
   createdApiKeySchema,
+  dependencyHealthSchema,
   fieldErrorSchema,
   healthReportSchema,
   jobErrorViewSchema,
@@ -17,11 +22,20 @@ import {
   jobRequirementsSchema,
   jobStatusSchema,
   jobViewSchema,
+  livenessReportSchema,
+  migrationStatusSchema,
   problemCodeSchema,
   problemSchema,
   queueInfoSchema,
+  readinessReportSchema,
+  rotateApiKeySchema,
+  rotatedApiKeySchema,
   submitJobSchema,
+  tenantViewSchema,
   txt2ImgParamsSchema,
+  updateTenantSchema,
+  webhookDeliveryListSchema,
+  webhookDeliveryViewSchema,
   workflowSchema,
 } from '@gantry/domain';
 import { BACKEND_ID_RE, createBackendSchema } from '../services/backends/index.js';
@@ -38,7 +52,9 @@ export const requestSchemas = {
   Txt2ImgParams: txt2ImgParamsSchema,
   JobRequirementsInput: jobRequirementsSchema,
   CreateApiKeyRequest: createApiKeySchema,
+  RotateApiKeyRequest: rotateApiKeySchema,
   CreateBackendRequest: createBackendSchema,
+  UpdateTenantRequest: updateTenantSchema,
 } satisfies Record<string, z.ZodType>;
 
 export const responseSchemas = {
@@ -52,12 +68,24 @@ export const responseSchemas = {
   JobEvent: jobEventRecordSchema,
   JobEventBody: jobEventBodySchema,
   JobEventPage: jobEventPageSchema,
+  WebhookDelivery: webhookDeliveryViewSchema,
+  WebhookDeliveryList: webhookDeliveryListSchema,
   CreatedApiKey: createdApiKeySchema,
+  ApiKey: apiKeyViewSchema,
+  ApiKeyPage: apiKeyPageSchema,
+  RotatedApiKey: rotatedApiKeySchema,
+  Tenant: tenantViewSchema,
+  AuditEvent: auditEventViewSchema,
+  AuditEventPage: auditEventPageSchema,
   Backend: backendViewSchema,
   BackendList: backendListSchema,
   BackendState: backendStateSchema,
   BreakerPhase: breakerPhaseSchema,
   HealthReport: healthReportSchema,
+  DependencyHealth: dependencyHealthSchema,
+  Liveness: livenessReportSchema,
+  Readiness: readinessReportSchema,
+  MigrationStatus: migrationStatusSchema,
   Problem: problemSchema,
   ProblemCode: problemCodeSchema,
   FieldError: fieldErrorSchema,
@@ -71,6 +99,11 @@ export const pathParams = {
   jobId: z.uuid().meta({ description: 'The job id', examples: ['019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01'] }),
   artifactId: z.uuid().meta({ description: 'The artifact id (see the job\'s `artifacts`)' }),
   backendId: z.string().regex(BACKEND_ID_RE).meta({ description: 'The backend id', examples: ['gpu0'] }),
+  apiKeyId: z.uuid().meta({ description: 'The API key id (a key of the caller\'s tenant)' }),
+  tenant: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+    .meta({ description: '`current` (the caller\'s tenant) or a tenant name', examples: ['current', 'studio-a'] }),
 } satisfies Record<string, z.ZodType>;
 
 type JsonSchema = Record<string, unknown>;
