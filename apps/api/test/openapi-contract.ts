@@ -2,6 +2,12 @@ import { JsonSchemaChecker } from '../src/openapi/json-schema-check';
 
 type Json = Record<string, any>;
 
+/**
+ * Response headers that carry meaning a client acts on: when a response has one, the document must
+ * declare it for that response (this is how the rate-limit rule of the document is checked live).
+ */
+const WATCHED_HEADERS = ['location', 'etag', 'retry-after', 'ratelimit', 'ratelimit-policy', 'www-authenticate', 'idempotent-replayed', 'content-disposition'];
+
 export interface ContractResult {
   operationId: string;
   issues: string[];
@@ -47,6 +53,10 @@ export class OpenApiContract {
     const response = op.responses[String(res.status)] ?? op.responses.default;
     if (!response) return { operationId, issues: [`${operationId}: status ${res.status} is not documented`] };
     if (!res.headers.get('x-request-id')) issues.push(`${operationId} ${res.status}: no X-Request-Id`);
+    const declared = Object.keys((response.headers ?? {}) as Json).map((h) => h.toLowerCase());
+    for (const header of WATCHED_HEADERS) {
+      if (res.headers.has(header) && !declared.includes(header)) issues.push(`${operationId} ${res.status}: header ${header} is not documented`);
+    }
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     const content = response.content as Record<string, Json> | undefined;
     if (!content) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
@@ -24,6 +25,10 @@ const BROWSERS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/go
  */
 const NOT_EXERCISED_HERE: Record<string, string> = {};
 
+/** Webhooks of this suite go to a receiver on loopback, allowed for the API and the worker (which signs). */
+const WEBHOOK_ENV = { GANTRY_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', GANTRY_WEBHOOK_SECRET: 'whsec-contract-0123456789abcdef' };
+const METRICS_TOKEN = 'contract-metrics-token-0123456789';
+
 /**
  * The OpenAPI document against the running API: every served route is documented and every
  * documented operation is served; live responses match the document; the document and its docs
@@ -35,6 +40,10 @@ describe('OpenAPI contract', () => {
   let stack: TestStack;
   let admin: Client;
   let reader: Client;
+  let receiver: Server;
+  let hookUrl: string;
+  /** A canceled job whose webhook delivery waits for a worker. */
+  let webhookJobId: string | undefined;
 
   /** Calls the API and checks the response against the document. */
   async function call(client: Client, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse> {
@@ -45,12 +54,22 @@ describe('OpenAPI contract', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack({ gpus: 1, worker: false });
+    receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    stack = await startStack({ gpus: 1, worker: false, apiEnv: WEBHOOK_ENV, workerEnv: WEBHOOK_ENV });
     admin = apiClient(stack.url, stack.adminKey);
     const created = await admin('POST', '/api/v1/api-keys', { tenant: 'contract-reader', scopes: ['read'] });
     reader = apiClient(stack.url, created.body.key);
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack?.close();
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
 
   it('documents every route the API serves, and the API serves every documented operation', () => {
     const app = stack.api.server.listeners('request')[0] as unknown as Express;
@@ -167,12 +186,18 @@ describe('OpenAPI contract', () => {
     }
   }, 180_000);
 
-  it('answers a queued job as documented, with its wait (no worker yet)', async () => {
-    const submitted = await call(admin, 'POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+  it('answers a queued job as documented, with its wait and its webhook (no worker yet)', async () => {
+    const submitted = await call(admin, 'POST', '/api/v1/jobs', { workflow: defaultWorkflow(), webhook: { url: hookUrl, events: ['job.canceled'] } });
+    expect(submitted.body.webhook).toEqual({ url: hookUrl, events: ['job.canceled'] });
     const queued = await call(admin, 'GET', `/api/v1/jobs/${submitted.body.id}`);
     expect(queued.body).toMatchObject({ status: 'queued', queue: { position: expect.any(Number), eligibleBackends: 0 } });
+    expect((await call(admin, 'GET', `/api/v1/jobs/${submitted.body.id}/webhook-deliveries`)).body).toEqual({ items: [] });
     const canceled = await call(admin, 'POST', `/api/v1/jobs/${submitted.body.id}/cancel`);
     expect(canceled.body.status).toBe('canceled');
+    // The cancel records the delivery with the transition; a worker delivers it later.
+    const deliveries = await call(admin, 'GET', `/api/v1/jobs/${submitted.body.id}/webhook-deliveries`);
+    expect(deliveries.body.items).toEqual([expect.objectContaining({ event: 'job.canceled', url: hookUrl, status: 'pending', attempts: 0 })]);
+    webhookJobId = submitted.body.id;
   });
 
   it('answers the job operations as documented', async () => {
@@ -199,6 +224,13 @@ describe('OpenAPI contract', () => {
     expect(artifact.headers.get('etag')).toMatch(/^"[0-9a-f]{64}"$/);
 
     expect((await call(admin, 'POST', `/api/v1/jobs/${id}/cancel`)).status).toBe(409);
+
+    // The worker delivered the canceled job's webhook.
+    if (!webhookJobId) throw new Error('the queued-job test did not run');
+    const path = `/api/v1/jobs/${webhookJobId}/webhook-deliveries`;
+    await waitUntil(async () => ((await admin('GET', path)).body.items[0]?.status === 'delivered' ? true : undefined), 30_000, 200);
+    const delivered = await call(admin, 'GET', path);
+    expect(delivered.body.items).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1, lastStatusCode: 204 })]);
   }, 150_000);
 
   it('answers the fleet operations as documented', async () => {
@@ -228,6 +260,8 @@ describe('OpenAPI contract', () => {
       [admin, 'POST', `/api/v1/jobs/${randomUUID()}/cancel`, undefined, undefined, 404],
       [admin, 'GET', `/api/v1/jobs/${randomUUID()}/artifacts/${randomUUID()}`, undefined, undefined, 404],
       [admin, 'POST', '/api/v1/jobs', '{"workflow":', { 'content-type': 'application/json' }, 400],
+      [admin, 'POST', '/api/v1/jobs', `{"workflow":${'['.repeat(500)}${']'.repeat(500)}}`, { 'content-type': 'application/json' }, 400],
+      [admin, 'POST', '/api/v1/jobs', { workflow: defaultWorkflow(), webhook: { url: 'http://169.254.169.254/latest/' } }, undefined, 422],
       [admin, 'POST', '/api/v1/jobs', { workflow: defaultWorkflow() }, { 'idempotency-key': 'has space' }, 400],
       [admin, 'POST', '/api/v1/jobs', 'workflow=1', { 'content-type': 'text/plain' }, 415],
       [admin, 'POST', '/api/v1/jobs', { workflow: { '1': { inputs: {} } }, priority: 'high' }, undefined, 422],
@@ -245,6 +279,90 @@ describe('OpenAPI contract', () => {
       expect({ call: `${method} ${path}`, status: res.status }).toEqual({ call: `${method} ${path}`, status });
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     }
+  });
+
+  it('answers the API key, tenant and audit operations as documented', async () => {
+    const tenant = await call(admin, 'GET', '/api/v1/tenants/current');
+    const tenantName = tenant.body.name as string;
+    expect((await call(admin, 'GET', `/api/v1/tenants/${tenantName}`)).body).toEqual(tenant.body);
+    expect((await call(admin, 'PATCH', '/api/v1/tenants/current', { retentionDays: 30 })).body).toMatchObject({ name: tenantName, retentionDays: 30 });
+    expect((await call(admin, 'PATCH', '/api/v1/tenants/current', { retentionDays: null })).body.retentionDays).toBeNull();
+
+    const created = await call(admin, 'POST', '/api/v1/api-keys', { tenant: tenantName, scopes: ['read'], name: 'contract-rotate' });
+    const rotated = await call(admin, 'POST', `/api/v1/api-keys/${created.body.id}/rotate`, { graceSeconds: 60 });
+    expect(rotated.status).toBe(201);
+    expect(rotated.headers.get('location')).toBe(`/api/v1/api-keys/${rotated.body.id}`);
+    expect(rotated.body.replaced).toMatchObject({ id: created.body.id, status: 'expiring' });
+    const again = await call(admin, 'POST', `/api/v1/api-keys/${rotated.body.id}/rotate`); // no body: no grace
+    expect(again.body.replaced).toMatchObject({ id: rotated.body.id, status: 'revoked' });
+    const revoked = await call(admin, 'DELETE', `/api/v1/api-keys/${again.body.id}`);
+    expect(revoked.body).toMatchObject({ id: again.body.id, status: 'revoked' });
+
+    const first = await call(admin, 'GET', '/api/v1/api-keys?limit=1');
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    await call(admin, 'GET', `/api/v1/api-keys?limit=200&cursor=${first.body.nextCursor}`);
+
+    const audit = await call(admin, 'GET', '/api/v1/audit-events?action=api_key.rotated');
+    expect(audit.body.items.map((e: Json) => e.target.id)).toEqual([rotated.body.id, created.body.id]);
+    await call(admin, 'GET', '/api/v1/audit-events?limit=1');
+
+    const problems: [Client, string, string, unknown, Record<string, string> | undefined, number][] = [
+      [reader, 'GET', '/api/v1/api-keys', undefined, undefined, 403],
+      [admin, 'GET', '/api/v1/api-keys?limit=1000', undefined, undefined, 422],
+      [admin, 'DELETE', `/api/v1/api-keys/${randomUUID()}`, undefined, undefined, 404],
+      [admin, 'POST', `/api/v1/api-keys/${randomUUID()}/rotate`, undefined, undefined, 404],
+      [admin, 'POST', `/api/v1/api-keys/${created.body.id}/rotate`, undefined, undefined, 409],
+      [admin, 'POST', `/api/v1/api-keys/${created.body.id}/rotate`, 'graceSeconds=1', { 'content-type': 'text/plain' }, 415],
+      [admin, 'POST', `/api/v1/api-keys/${created.body.id}/rotate`, { graceSeconds: -1 }, undefined, 422],
+      [reader, 'GET', '/api/v1/tenants/current', undefined, undefined, 403],
+      [admin, 'GET', '/api/v1/tenants/no-such-tenant', undefined, undefined, 404],
+      [admin, 'PATCH', '/api/v1/tenants/current', { retentionDays: 'forever' }, undefined, 422],
+      [admin, 'PATCH', '/api/v1/tenants/current', 'retentionDays=1', { 'content-type': 'text/plain' }, 415],
+      [admin, 'GET', '/api/v1/audit-events?action=job.deleted', undefined, undefined, 422],
+      [admin, 'GET', '/api/v1/audit-events?cursor=not-a-cursor', undefined, undefined, 422],
+      [admin, 'GET', `/api/v1/jobs/${randomUUID()}/webhook-deliveries`, undefined, undefined, 404],
+    ];
+    for (const [client, method, path, body, headers, status] of problems) {
+      const res = await call(client, method, path, body, headers);
+      expect({ call: `${method} ${path}`, status: res.status }).toEqual({ call: `${method} ${path}`, status });
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('answers the probes and metrics as documented', async () => {
+    const anonymous = apiClient(stack.url);
+    expect((await call(anonymous, 'GET', '/livez')).body.status).toBe('alive');
+    expect((await call(anonymous, 'GET', '/readyz')).body).toMatchObject({ status: 'ready', checks: { migrations: { status: 'up', pending: [] } } });
+    const metrics = await call(anonymous, 'GET', '/metrics');
+    expect(metrics.body).toContain('gantry_http_requests_total');
+  });
+
+  it('documents rate limits and the metrics token where a configured API applies them', async () => {
+    // A second API of the stack with tiny quotas and a metrics token.
+    const { api } = await stack.startApi({ GANTRY_RATE_LIMIT_PER_MINUTE: '5', GANTRY_IP_RATE_LIMIT_PER_MINUTE: '1', GANTRY_METRICS_TOKEN: METRICS_TOKEN });
+    const anonymous = apiClient(api.url);
+    const limitedAdmin = apiClient(api.url, stack.adminKey);
+
+    // Every response is checked: a RateLimit header on an operation the document says is not
+    // limited (health, probes, metrics) would be an undocumented header.
+    const jobs = await call(limitedAdmin, 'GET', '/api/v1/jobs?limit=1');
+    expect(jobs.headers.get('ratelimit-policy')).toBe('"key";q=5;w=60');
+    expect((await call(anonymous, 'GET', '/api/v1/health')).status).toBe(200);
+    expect((await call(anonymous, 'GET', '/livez')).status).toBe(200);
+    const doc1 = await call(anonymous, 'GET', '/api/v1/openapi.json');
+    expect(doc1.status).toBe(200);
+    expect(doc1.headers.get('ratelimit')).toMatch(/^"ip";r=0;t=\d+$/);
+    const limited = await call(anonymous, 'GET', '/api/v1/openapi.json');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const refused = await call(anonymous, 'GET', '/metrics');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const metrics = await call(apiClient(api.url, METRICS_TOKEN), 'GET', '/metrics');
+    expect(metrics.status).toBe(200);
   });
 
   it('has exercised every documented HTTP operation against the running API', () => {
