@@ -75,7 +75,7 @@ describe('SIGTERM to the API with a request in flight (real process)', () => {
       await api.waitForLog(/"msg":"api shutting down"/, 10_000);
       expect(await stream.closed).toEqual({ code: 1001, reason: expect.stringContaining('shutting down') });
       // No new connection is accepted any more...
-      await waitUntil(async () => ((await healthVia(new http.Agent({ keepAlive: false })).then(() => false, () => true)) ? true : undefined), 10_000, 50);
+      await waitUntil(async () => ((await healthVia(new http.Agent({ keepAlive: false })).then(() => false, () => true)) ? true : undefined), 20_000, 50);
       // ... but the API is still running, waiting for the request in flight.
       expect(api.running).toBe(true);
 
@@ -97,5 +97,5 @@ describe('SIGTERM to the API with a request in flight (real process)', () => {
       expect(api.logText()).toMatch(/"msg":"api stopped"/);
       expect((await procs.stopAll()).leftovers).toEqual([]);
     }),
-  60_000);
+  120_000);
 });
