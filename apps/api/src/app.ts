@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
 import { requireApiKey } from './middleware/auth.js';
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(helmet());
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
+  app.use('/dashboard', dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
   app.use('/api/v1/health', healthRouter(deps));
   const authed = express.Router();
   authed.use(requireApiKey(deps.db));

@@ -1,0 +1,116 @@
+import { isTerminal, type Job, type JobEventRecord, type JobStatus } from './types.js';
+
+/** What the event did to the store, so the caller knows whether to fetch the job. */
+export type ApplyResult = 'applied' | 'duplicate' | 'unknown-job' | 'gap';
+
+interface Entry {
+  job: Job;
+  /** Sequence number of the last event applied (or of the snapshot). */
+  lastSeq: number;
+  /** Latest live preview (a data: URL), while the job runs. */
+  preview: string | null;
+}
+
+/**
+ * The jobs the dashboard knows, kept current by snapshots, REST reads and stream events. Pure
+ * logic (no DOM): views subscribe and re-render the jobs that changed.
+ */
+export class JobStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(ids: string[]) => void>();
+
+  get(id: string): Job | undefined {
+    return this.entries.get(id)?.job;
+  }
+
+  preview(id: string): string | null {
+    return this.entries.get(id)?.preview ?? null;
+  }
+
+  lastSeq(id: string): number {
+    return this.entries.get(id)?.lastSeq ?? 0;
+  }
+
+  /** Jobs, newest first (ids are time-ordered UUIDv7), optionally of one status. */
+  list(status?: JobStatus): Job[] {
+    const jobs = [...this.entries.values()].map((e) => e.job).filter((j) => !status || j.status === status);
+    return jobs.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  onChange(listener: (ids: string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A full job (REST read or stream snapshot). With `lastSeq` (snapshots) it also resets the
+   * event position; a REST read never moves a job that events already moved further.
+   */
+  upsert(job: Job, lastSeq?: number): void {
+    const entry = this.entries.get(job.id);
+    if (!entry) {
+      this.entries.set(job.id, { job: { ...job }, lastSeq: lastSeq ?? 0, preview: null });
+    } else if (lastSeq !== undefined) {
+      entry.job = { ...job };
+      entry.lastSeq = lastSeq;
+    } else if (!isTerminal(entry.job.status) || isTerminal(job.status)) {
+      // A plain read: trust it unless the store already saw the job end and the read is older.
+      entry.job = { ...job, progress: job.status === entry.job.status ? Math.max(job.progress, entry.job.progress) : job.progress };
+    }
+    if (isTerminal(job.status)) this.entries.get(job.id)!.preview = null;
+    this.emit([job.id]);
+  }
+
+  /** A persisted event from the stream. Events must come in sequence; a gap is reported. */
+  apply(record: JobEventRecord): ApplyResult {
+    const entry = this.entries.get(record.jobId);
+    if (!entry) return 'unknown-job';
+    if (record.seq <= entry.lastSeq) return 'duplicate';
+    if (entry.lastSeq > 0 && record.seq > entry.lastSeq + 1) return 'gap';
+    entry.lastSeq = record.seq;
+    const job = entry.job;
+    const e = record.event;
+    if (e.type === 'state') {
+      job.status = e.status;
+      job.attempts = Math.max(job.attempts, e.attempt);
+      if (e.backend !== undefined) job.backend = e.backend;
+      if (e.error) job.error = e.error;
+      if (e.status === 'queued') job.progress = 0;
+      if (e.status === 'running' && !job.startedAt) job.startedAt = record.at;
+      if (e.status === 'succeeded') job.progress = 1;
+      if (isTerminal(e.status)) {
+        job.finishedAt = record.at;
+        entry.preview = null;
+      }
+    } else if (e.type === 'progress') {
+      if (!isTerminal(job.status)) job.progress = Math.max(job.progress, e.overall);
+    } else if (e.type === 'output') {
+      if (!job.artifacts.some((a) => a.id === e.artifactId)) {
+        job.artifacts = [
+          ...job.artifacts,
+          {
+            id: e.artifactId,
+            filename: e.filename,
+            contentType: e.contentType,
+            bytes: e.bytes,
+            nodeId: e.nodeId,
+            url: `/api/v1/jobs/${job.id}/artifacts/${e.artifactId}`,
+          },
+        ];
+      }
+    }
+    this.emit([job.id]);
+    return 'applied';
+  }
+
+  setPreview(id: string, dataUrl: string): void {
+    const entry = this.entries.get(id);
+    if (!entry || isTerminal(entry.job.status)) return;
+    entry.preview = dataUrl;
+    this.emit([id]);
+  }
+
+  private emit(ids: string[]): void {
+    for (const l of this.listeners) l(ids);
+  }
+}

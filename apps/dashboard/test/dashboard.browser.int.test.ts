@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's `chromium` package) driven by
+ * playwright-core against a whole in-process stack. Screenshots go to test-artifacts/dashboard/.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
+const WAIT = 30_000;
+
+let stack: TestStack;
+let browser: Browser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const row = (id: string) => `tr[data-job-id="${id}"]`;
+const activeId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || '');
+
+async function submitFromForm(): Promise<string> {
+  const previous = await page.locator('#submit-status a').getAttribute('data-job-id').catch(() => null);
+  await page.click('#submit-button');
+  const link = page.locator('#submit-status a[data-job-id]');
+  await page.waitForFunction((prev) => {
+    const a = document.querySelector('#submit-status a[data-job-id]');
+    return a !== null && a.getAttribute('data-job-id') !== prev;
+  }, previous, { timeout: WAIT });
+  return (await link.getAttribute('data-job-id'))!;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's "chromium" package (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  await mkdir(SHOTS, { recursive: true });
+  // Steps slow enough to cancel a running job; previews on so the opt-in thumbnails have frames.
+  stack = await startStack({ gpus: 1, stepMs: 100, simOptions: { previews: true }, workerEnv: { GANTRY_PREVIEW_INTERVAL_MS: '100' } });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+  page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    // The wrong-key step below makes one expected 401; anything else (a CSP violation, a crash) fails.
+    if (msg.type() === 'error' && !msg.text().includes('status of 401')) pageErrors.push(`console: ${msg.text()}`);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+}, 60_000);
+
+test('sign in, submit a job and watch it finish, cancel another, keyboard basics', async () => {
+  const response = await page.goto(`${stack.url}/dashboard`);
+  expect(response?.status()).toBe(200);
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  await shot('01-signin');
+
+  // Keyboard: the skip link comes first, then the sign-in form in order; the key field has focus.
+  expect(await activeId()).toBe('key');
+  await page.keyboard.press('Shift+Tab');
+  expect(await activeId()).toBe('Skip to jobs');
+  await page.keyboard.press('Tab');
+  expect(await activeId()).toBe('key');
+  await page.keyboard.press('Tab');
+  expect(await activeId()).toBe('remember');
+  await page.keyboard.press('Tab');
+  expect(await activeId()).toBe('Sign in');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  expect(outline).not.toBe('none');
+
+  // A wrong key is refused with a message, and nothing is stored.
+  await page.fill('#key', 'not-a-real-key-0123456789');
+  await page.keyboard.press('Enter');
+  await page.locator('#signin-error', { hasText: 'refused' }).waitFor();
+  expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
+
+  // The right key, entered once (remembered on this device).
+  await page.fill('#key', stack.adminKey);
+  await page.check('#remember');
+  await page.keyboard.press('Enter');
+  await page.locator('#console').waitFor({ state: 'visible' });
+  await page.locator('#conn[data-state="live"]').waitFor();
+  await page.locator('#fleet tr[data-backend-id="sim0"] .badge', { hasText: 'healthy' }).waitFor();
+  expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBe(stack.adminKey);
+
+  // Submit the prefilled sample; its bar reaches 100 % over the WebSocket.
+  const first = await submitFromForm();
+  await page.locator(`${row(first)} [role="progressbar"][aria-valuenow="100"]`).waitFor();
+  await page.locator(`${row(first)} .badge`, { hasText: 'succeeded' }).waitFor();
+  // The output thumbnail (fetched with the key into a blob: URL) is rendered.
+  await page.waitForFunction((sel) => {
+    const img = document.querySelector<HTMLImageElement>(sel);
+    return img !== null && img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0;
+  }, `${row(first)} img.thumb`);
+  await shot('02-first-job-succeeded');
+
+  // Its detail: output image rendered, timeline of events with the final state.
+  await page.click(`${row(first)} th a`);
+  await page.locator('#detail').waitFor({ state: 'visible' });
+  expect(await activeId()).toBe('detail-heading');
+  await page.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('#detail-outputs img');
+    return img !== null && img.complete && img.naturalWidth > 0;
+  });
+  await page.locator('#detail-timeline li', { hasText: 'succeeded' }).waitFor();
+  await page.locator('#detail-timeline li', { hasText: 'output' }).waitFor();
+  await shot('03-job-detail');
+  // Escape closes the detail and puts focus back on the job's link.
+  await page.keyboard.press('Escape');
+  await page.locator('#detail').waitFor({ state: 'hidden' });
+  expect(await page.evaluate((sel) => document.activeElement === document.querySelector(sel), `${row(first)} th a`)).toBe(true);
+
+  // A long job with live previews on: it runs, shows a preview thumbnail, and is canceled.
+  await page.check('#previews');
+  const long = await page.inputValue('#workflow');
+  await page.fill('#workflow', long.replace('"steps": 20', '"steps": 3000'));
+  const second = await submitFromForm();
+  await page.locator(`${row(second)} .badge`, { hasText: 'running' }).waitFor();
+  await page.waitForFunction((sel) => document.querySelector<HTMLImageElement>(sel)?.src.startsWith('data:image/') === true, `${row(second)} img.thumb`);
+  await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('aria-valuenow')) > 0, `${row(second)} [role="progressbar"]`);
+  await shot('04-second-job-running');
+  await page.click(`${row(second)} button:has-text("Cancel")`);
+  await page.locator(`${row(second)} .badge`, { hasText: 'canceled' }).waitFor();
+  const call = apiClient(stack.url, stack.adminKey);
+  const canceled = await waitUntil(async () => {
+    const res = await call('GET', `/api/v1/jobs/${second}`);
+    return res.body.status === 'canceled' ? res.body : undefined;
+  });
+  expect(canceled.error?.code).toBe('CANCELED');
+  // Both jobs are listed with retry available (they were submitted from this tab).
+  await page.locator(`${row(second)} button:has-text("Retry")`).waitFor();
+  await shot('05-second-job-canceled');
+
+  // The status filter shows only matching jobs.
+  await page.selectOption('#status-filter', 'canceled');
+  await page.locator(row(first)).waitFor({ state: 'detached' });
+  expect(await page.locator('#jobs tbody tr').count()).toBe(1);
+  await page.selectOption('#status-filter', '');
+  await page.locator(row(first)).waitFor();
+
+  // Keyboard order in the jobs toolbar.
+  await page.focus('#status-filter');
+  await page.keyboard.press('Tab');
+  expect(await activeId()).toBe('previews');
+  await page.keyboard.press('Tab');
+  expect(await activeId()).toBe('refresh');
+
+  // Sign out forgets the key.
+  await page.click('#signout');
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBeNull();
+
+  expect(pageErrors).toEqual([]);
+}, 240_000);
