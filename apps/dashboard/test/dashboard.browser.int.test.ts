@@ -8,6 +8,13 @@ import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testin
  * The dashboard in a real browser: headless Chromium (Debian's `chromium` package) driven by
  * playwright-core against a whole in-process stack. Screenshots go to test-artifacts/dashboard/.
  */
+// The callbacks given to page.evaluate/waitForFunction run in the browser; the Node program has no
+// DOM lib, so the few browser globals they use are declared here (module scope only).
+declare const document: any;
+declare const localStorage: any;
+declare const sessionStorage: any;
+declare function getComputedStyle(el: unknown): { outlineStyle: string };
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
 const WAIT = 30_000;
@@ -95,7 +102,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator(`${row(first)} .badge`, { hasText: 'succeeded' }).waitFor();
   // The output thumbnail (fetched with the key into a blob: URL) is rendered.
   await page.waitForFunction((sel) => {
-    const img = document.querySelector<HTMLImageElement>(sel);
+    const img = document.querySelector(sel);
     return img !== null && img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0;
   }, `${row(first)} img.thumb`);
   await shot('02-first-job-succeeded');
@@ -105,7 +112,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator('#detail').waitFor({ state: 'visible' });
   expect(await activeId()).toBe('detail-heading');
   await page.waitForFunction(() => {
-    const img = document.querySelector<HTMLImageElement>('#detail-outputs img');
+    const img = document.querySelector('#detail-outputs img');
     return img !== null && img.complete && img.naturalWidth > 0;
   });
   await page.locator('#detail-timeline li', { hasText: 'succeeded' }).waitFor();
@@ -122,7 +129,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.fill('#workflow', long.replace('"steps": 20', '"steps": 3000'));
   const second = await submitFromForm();
   await page.locator(`${row(second)} .badge`, { hasText: 'running' }).waitFor();
-  await page.waitForFunction((sel) => document.querySelector<HTMLImageElement>(sel)?.src.startsWith('data:image/') === true, `${row(second)} img.thumb`);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.src.startsWith('data:image/') === true, `${row(second)} img.thumb`);
   await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('aria-valuenow')) > 0, `${row(second)} [role="progressbar"]`);
   await shot('04-second-job-running');
   await page.click(`${row(second)} button:has-text("Cancel")`);
