@@ -1,8 +1,8 @@
-import type { Backend, Health, Job, JobEventRecord, JobPage, JobStatus, StreamMessage, SubmitBody } from './types.js';
+import type { Backend, Health, Job, JobEventRecord, JobPage, JobStatus, Preview, SubmitBody } from './types.js';
 
 /**
  * Everything the dashboard asks of Gantry: the one seam between the UI and the client library
- * (implemented in gantry-api.ts). Views never call fetch or WebSocket themselves.
+ * (gantry-api.ts backs it with @gantry/sdk). Views never call fetch or WebSocket themselves.
  */
 export interface DashboardApi {
   listJobs(query: { status?: JobStatus; limit?: number; cursor?: string }): Promise<JobPage>;
@@ -22,25 +22,19 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized'
 
 export interface LiveOptions {
   previews: boolean;
-  onMessage(message: StreamMessage): void;
+  /** A job's state on (re)subscribe; `lastSeq` is its latest event's sequence number. */
+  onSnapshot(job: Job, lastSeq: number): void;
+  /** A persisted event, deduplicated, in order per job. */
+  onEvent(record: JobEventRecord): void;
+  onPreview(preview: Preview): void;
   onStatus(status: LiveStatus): void;
 }
 
 export interface LiveConnection {
-  /** Turns preview images on or off (re-subscribes). */
+  /** Turns preview images on or off. */
   setPreviews(on: boolean): void;
   close(): void;
 }
 
-/** A refused request, from the API's problem+json (or a network failure: status 0). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly errors?: unknown,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+/** A refused request: the SDK's error (`status`, the API's `code`, `errors`; status 0 offline). */
+export { GantryError as ApiError } from '@gantry/sdk';

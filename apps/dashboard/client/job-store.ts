@@ -1,3 +1,4 @@
+import { applyJobEvent } from '@gantry/sdk';
 import { isTerminal, type Job, type JobEventRecord, type JobStatus } from './types.js';
 
 /** What the event did to the store, so the caller knows whether to fetch the job. */
@@ -68,37 +69,9 @@ export class JobStore {
     if (record.seq <= entry.lastSeq) return 'duplicate';
     if (entry.lastSeq > 0 && record.seq > entry.lastSeq + 1) return 'gap';
     entry.lastSeq = record.seq;
+    entry.job = applyJobEvent(entry.job, record);
+    if (isTerminal(entry.job.status)) entry.preview = null;
     const job = entry.job;
-    const e = record.event;
-    if (e.type === 'state') {
-      job.status = e.status;
-      job.attempts = Math.max(job.attempts, e.attempt);
-      if (e.backend !== undefined) job.backend = e.backend;
-      if (e.error) job.error = e.error;
-      if (e.status === 'queued') job.progress = 0;
-      if (e.status === 'running' && !job.startedAt) job.startedAt = record.at;
-      if (e.status === 'succeeded') job.progress = 1;
-      if (isTerminal(e.status)) {
-        job.finishedAt = record.at;
-        entry.preview = null;
-      }
-    } else if (e.type === 'progress') {
-      if (!isTerminal(job.status)) job.progress = Math.max(job.progress, e.overall);
-    } else if (e.type === 'output') {
-      if (!job.artifacts.some((a) => a.id === e.artifactId)) {
-        job.artifacts = [
-          ...job.artifacts,
-          {
-            id: e.artifactId,
-            filename: e.filename,
-            contentType: e.contentType,
-            bytes: e.bytes,
-            nodeId: e.nodeId,
-            url: `/api/v1/jobs/${job.id}/artifacts/${e.artifactId}`,
-          },
-        ];
-      }
-    }
     this.emit([job.id]);
     return 'applied';
   }

@@ -6,7 +6,7 @@ import { ImageCache } from './images.js';
 import { forgetInputs, inputOf, rememberInput } from './inputs.js';
 import { JobStore } from './job-store.js';
 import { forgetKey, loadKey, saveKey } from './key-store.js';
-import { isTerminal, type JobStatus, type StreamMessage, type SubmitBody } from './types.js';
+import { isTerminal, type JobEventRecord, type JobStatus, type Preview, type SubmitBody } from './types.js';
 import { FleetPanel } from './views/fleet.js';
 import { JobDetail } from './views/job-detail.js';
 import { JobsTable } from './views/jobs-table.js';
@@ -150,20 +150,19 @@ function start(key: string): void {
     }
   };
 
-  const onMessage = (m: StreamMessage) => {
-    if (m.type === 'snapshot') store.upsert(m.job, m.lastSeq);
-    else if (m.type === 'event') {
-      const result = store.apply(m);
-      if (result === 'unknown-job') fetchJob(m.jobId);
-      else if (result === 'gap') fetchJob(m.jobId, m.seq);
-      detail.onEvent(m);
-      if (m.event.type === 'state') {
-        if (isTerminal(m.event.status)) fetchJob(m.jobId);
-        if (own.has(m.jobId) || detail.openId === m.jobId) announce(`Job ${shortId(m.jobId)} ${m.event.status}`);
-      }
-    } else if (m.type === 'preview' && /^image\/(png|jpeg|webp|gif)$/.test(m.mime)) {
-      store.setPreview(m.jobId, `data:${m.mime};base64,${m.data}`);
+  const onEvent = (m: JobEventRecord) => {
+    const result = store.apply(m);
+    if (result === 'unknown-job') fetchJob(m.jobId);
+    else if (result === 'gap') fetchJob(m.jobId, m.seq);
+    detail.onEvent(m);
+    if (m.event.type === 'state') {
+      // The final read brings what events do not carry (e.g. every artifact's final URL).
+      if (isTerminal(m.event.status)) fetchJob(m.jobId);
+      if (own.has(m.jobId) || detail.openId === m.jobId) announce(`Job ${shortId(m.jobId)} ${m.event.status}`);
     }
+  };
+  const onPreview = (p: Preview) => {
+    if (/^image\/(png|jpeg|webp|gif)$/.test(p.mime)) store.setPreview(p.jobId, `data:${p.mime};base64,${p.data}`);
   };
 
   let wasLive = false;
@@ -179,7 +178,13 @@ function start(key: string): void {
 
   const previews = byId<HTMLInputElement>('previews');
   previews.checked = localStorage.getItem('gantry.dashboard.previews') === '1';
-  const live: LiveConnection = api.live({ previews: previews.checked, onMessage, onStatus });
+  const live: LiveConnection = api.live({
+    previews: previews.checked,
+    onSnapshot: (job, lastSeq) => store.upsert(job, lastSeq),
+    onEvent,
+    onPreview,
+    onStatus,
+  });
   previews.addEventListener('change', () => {
     localStorage.setItem('gantry.dashboard.previews', previews.checked ? '1' : '0');
     live.setPreviews(previews.checked);

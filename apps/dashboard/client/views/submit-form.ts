@@ -50,7 +50,7 @@ export class SubmitForm {
     this.button.disabled = true;
     setText(byId('submit-status'), 'Submitting…');
     try {
-      const job = await this.submit({ workflow: workflow as Record<string, unknown>, priority });
+      const job = await this.submit({ workflow: workflow as SubmitBody['workflow'], priority });
       const status = byId('submit-status');
       status.replaceChildren('Submitted job ', h('a', { href: `#/jobs/${job.id}`, 'data-job-id': job.id }, h('code', { text: shortId(job.id) })), '.');
     } catch (err) {
