@@ -27,10 +27,31 @@ export class ImageCache {
     return p;
   }
 
-  /** Shows an output in `img` once loaded (alt text stays meaningful meanwhile). */
-  show(img: HTMLImageElement, artifactUrl: string): void {
+  /** Thumbnails load when they scroll near the viewport (outputs can be megabytes each). */
+  private readonly observer =
+    typeof IntersectionObserver === 'function'
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const e of entries) {
+              if (!e.isIntersecting) continue;
+              const img = e.target as HTMLImageElement;
+              this.observer?.unobserve(img);
+              if (img.dataset.src) this.load(img, img.dataset.src);
+            }
+          },
+          { rootMargin: '200px' },
+        )
+      : null;
+
+  /** Shows an output in `img` once loaded (alt text stays meaningful meanwhile); `lazy`: when visible. */
+  show(img: HTMLImageElement, artifactUrl: string, lazy = false): void {
     if (img.dataset.src === artifactUrl) return;
     img.dataset.src = artifactUrl;
+    if (lazy && this.observer) this.observer.observe(img);
+    else this.load(img, artifactUrl);
+  }
+
+  private load(img: HTMLImageElement, artifactUrl: string): void {
     this.url(artifactUrl).then(
       (u) => {
         if (img.dataset.src === artifactUrl) img.src = u;
@@ -40,6 +61,7 @@ export class ImageCache {
   }
 
   clear(): void {
+    this.observer?.disconnect();
     for (const p of this.urls.values()) p.then((u) => URL.revokeObjectURL(u), () => undefined);
     this.urls.clear();
   }

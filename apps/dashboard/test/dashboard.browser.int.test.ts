@@ -52,8 +52,9 @@ beforeAll(async () => {
   page.setDefaultTimeout(WAIT);
   page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
-    // The wrong-key step below makes one expected 401; anything else (a CSP violation, a crash) fails.
-    if (msg.type() === 'error' && !msg.text().includes('status of 401')) pageErrors.push(`console: ${msg.text()}`);
+    // The wrong-key and bad-input steps below make an expected 401 and 422 (Chromium logs refused
+    // requests); anything else (a CSP violation, a crash) fails the test.
+    if (msg.type() === 'error' && !/status of (401|422)\b/.test(msg.text())) pageErrors.push(`console: ${msg.text()}`);
   });
 }, 120_000);
 
@@ -96,6 +97,22 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator('#fleet tr[data-backend-id="sim0"] .badge', { hasText: 'healthy' }).waitFor();
   expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBe(stack.adminKey);
 
+  await page.locator('#fig-health', { hasText: 'ok' }).waitFor();
+
+  // Bad input: JSON that does not parse is caught in the page; a schema violation gets the API's
+  // 422 with its field errors listed; the field is marked invalid and keeps focus.
+  const sample = await page.inputValue('#workflow');
+  await page.fill('#workflow', '{"3": ');
+  await page.click('#submit-button');
+  await page.locator('#submit-error', { hasText: 'not valid JSON' }).waitFor();
+  expect(await page.getAttribute('#workflow', 'aria-invalid')).toBe('true');
+  await page.fill('#workflow', '{"3": {"inputs": {}}}');
+  await page.click('#submit-button');
+  await page.locator('#submit-error', { hasText: '422 VALIDATION_FAILED' }).waitFor();
+  await page.locator('#submit-error li', { hasText: 'class_type' }).waitFor();
+  await page.click('#sample-button');
+  expect(await page.inputValue('#workflow')).toBe(sample);
+
   // Submit the prefilled sample; its bar reaches 100 % over the WebSocket.
   const first = await submitFromForm();
   await page.locator(`${row(first)} [role="progressbar"][aria-valuenow="100"]`).waitFor();
@@ -125,8 +142,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
 
   // A long job with live previews on: it runs, shows a preview thumbnail, and is canceled.
   await page.check('#previews');
-  const long = await page.inputValue('#workflow');
-  await page.fill('#workflow', long.replace('"steps": 20', '"steps": 3000'));
+  await page.fill('#workflow', sample.replace('"steps": 20', '"steps": 3000'));
   const second = await submitFromForm();
   await page.locator(`${row(second)} .badge`, { hasText: 'running' }).waitFor();
   await page.waitForFunction((sel) => document.querySelector(sel)?.src.startsWith('data:image/') === true, `${row(second)} img.thumb`);

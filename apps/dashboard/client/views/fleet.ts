@@ -17,12 +17,15 @@ export class FleetPanel {
 
   async refresh(): Promise<void> {
     try {
-      const [backends, queued, dispatched, running] = await Promise.all([
+      const [health, backends, queued, dispatched, running] = await Promise.all([
+        this.api.health(),
         this.api.listBackends(),
         this.count('queued'),
         this.count('dispatched'),
         this.count('running'),
       ]);
+      const down = Object.entries(health.checks ?? {}).filter(([, c]) => c.status === 'down').map(([name]) => name);
+      setText(byId('fig-health'), health.status === 'ok' ? 'ok' : `degraded${down.length ? ` (${down.join(', ')})` : ''}`);
       setText(byId('fig-queued'), countLabel(queued.n, queued.more));
       setText(byId('fig-running'), countLabel(running.n + dispatched.n, running.more || dispatched.more));
       const healthy = backends.filter((b) => b.state === 'healthy').length;

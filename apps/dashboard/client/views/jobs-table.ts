@@ -145,7 +145,7 @@ export class JobsTable {
       row.thumb.alt = `Live preview of job ${shortId(job.id)}`;
     } else if (image) {
       row.thumb.alt = `Output of job ${shortId(job.id)}`;
-      this.images.show(row.thumb, image.url);
+      this.images.show(row.thumb, image.url, true);
     }
   }
 

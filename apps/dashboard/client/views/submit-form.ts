@@ -73,9 +73,13 @@ export class SubmitForm {
       box.textContent = `Not submitted: ${(err as Error).message}`;
       return;
     }
-    const list = Array.isArray(err.errors)
-      ? h('ul', {}, ...(err.errors as { path?: string; message?: string }[]).slice(0, 20).map((e) => h('li', { text: `${e.path ? `${e.path}: ` : ''}${e.message ?? ''}` })))
-      : null;
+    // VALIDATION_FAILED lists {path, message}; NO_ELIGIBLE_BACKEND gives {reasons: [...]}.
+    const items = Array.isArray(err.errors)
+      ? (err.errors as { path?: string; message?: string }[]).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message ?? ''}`)
+      : Array.isArray((err.errors as { reasons?: unknown } | undefined)?.reasons)
+        ? ((err.errors as { reasons: unknown[] }).reasons.map(String))
+        : [];
+    const list = items.length ? h('ul', {}, ...items.slice(0, 20).map((text) => h('li', { text }))) : null;
     box.replaceChildren(`Not submitted (${err.status} ${err.code}): ${err.message}`, ...(list ? [list] : []));
   }
 }
