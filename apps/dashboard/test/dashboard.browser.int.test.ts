@@ -29,7 +29,7 @@ const row = (id: string) => `tr[data-job-id="${id}"]`;
 const activeId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || '');
 
 async function submitFromForm(): Promise<string> {
-  const previous = await page.locator('#submit-status a').getAttribute('data-job-id').catch(() => null);
+  const previous = await page.evaluate(() => document.querySelector('#submit-status a')?.getAttribute('data-job-id') ?? null);
   await page.click('#submit-button');
   const link = page.locator('#submit-status a[data-job-id]');
   await page.waitForFunction((prev) => {
