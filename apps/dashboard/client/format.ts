@@ -1,6 +1,7 @@
 /** Formatting shared by the views; pure functions (unit-tested). */
 
-export const shortId = (id: string): string => id.slice(0, 8);
+/** A job id for display: its last 8 hex digits (a UUIDv7 starts with the time, shared by neighbours). */
+export const shortId = (id: string): string => id.slice(-8);
 
 export function percent(fraction: number): string {
   return `${Math.max(0, Math.min(100, Math.round(fraction * 100)))} %`;

@@ -126,6 +126,15 @@ function start(key: string): void {
   const fleet = new FleetPanel(api);
   new SubmitForm(submit);
 
+  // The fleet's figures change with job states: refresh them soon after one (at most every 1 s).
+  let fleetTimer: ReturnType<typeof setTimeout> | undefined;
+  const fleetSoon = () => {
+    fleetTimer ??= setTimeout(() => {
+      fleetTimer = undefined;
+      void fleet.refresh();
+    }, 1000);
+  };
+
   const fetchJob = (id: string, lastSeq?: number) => {
     if (fetching.has(id)) return;
     fetching.add(id);
@@ -156,6 +165,7 @@ function start(key: string): void {
     else if (result === 'gap') fetchJob(m.jobId, m.seq);
     detail.onEvent(m);
     if (m.event.type === 'state') {
+      fleetSoon();
       // The final read brings what events do not carry (e.g. every artifact's final URL).
       if (isTerminal(m.event.status)) fetchJob(m.jobId);
       if (own.has(m.jobId) || detail.openId === m.jobId) announce(`Job ${shortId(m.jobId)} ${m.event.status}`);

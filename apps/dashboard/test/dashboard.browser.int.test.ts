@@ -147,6 +147,10 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator(`${row(second)} .badge`, { hasText: 'running' }).waitFor();
   await page.waitForFunction((sel) => document.querySelector(sel)?.src.startsWith('data:image/') === true, `${row(second)} img.thumb`);
   await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('aria-valuenow')) > 0, `${row(second)} [role="progressbar"]`);
+  // The fleet panel follows: the backend's one slot is busy; its VRAM is shown.
+  await page.locator('#fig-slots', { hasText: '1 / 1' }).waitFor();
+  await page.locator('#fleet tr[data-backend-id="sim0"] td', { hasText: '1/1' }).waitFor();
+  await page.locator('#fleet tr[data-backend-id="sim0"] td', { hasText: 'of 24.0 GiB' }).waitFor();
   await shot('04-second-job-running');
   await page.click(`${row(second)} button:has-text("Cancel")`);
   await page.locator(`${row(second)} .badge`, { hasText: 'canceled' }).waitFor();
