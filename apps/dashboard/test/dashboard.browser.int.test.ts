@@ -154,6 +154,8 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await shot('04-second-job-running');
   await page.click(`${row(second)} button:has-text("Cancel")`);
   await page.locator(`${row(second)} .badge`, { hasText: 'canceled' }).waitFor();
+  // It ended without an output: the preview thumbnail goes.
+  await page.waitForFunction((sel) => document.querySelector(sel)?.hasAttribute('src') === false, `${row(second)} img.thumb`);
   const call = apiClient(stack.url, stack.adminKey);
   const canceled = await waitUntil(async () => {
     const res = await call('GET', `/api/v1/jobs/${second}`);

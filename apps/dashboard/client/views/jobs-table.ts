@@ -127,6 +127,7 @@ export class JobsTable {
   }
 
   private update(row: Row, job: Job): void {
+    row.tr.dataset.status = job.status;
     row.status.className = `badge s-${job.status}`;
     setText(row.status, job.status);
     setProgress(row.bar, job.progress);
@@ -146,6 +147,11 @@ export class JobsTable {
     } else if (image) {
       row.thumb.alt = `Output of job ${shortId(job.id)}`;
       this.images.show(row.thumb, image.url, true);
+    } else if (row.thumb.hasAttribute('src')) {
+      // The job ended without an output: its last preview goes.
+      row.thumb.removeAttribute('src');
+      row.thumb.alt = '';
+      row.thumb.dataset.src = '';
     }
   }
 
