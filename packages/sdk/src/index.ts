@@ -11,4 +11,4 @@ export { JobWatch } from './watch.js';
 export type { ReconnectOptions, WatchHandlers, WatchMessage, WatchOptions } from './watch.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';
 export { applyJobEvent } from './job-view.js';
-export { backoffDelay, parseRetryAfter } from './signals.js';
+export { backoffDelay, isAbortError, parseRetryAfter } from './signals.js';
