@@ -18,9 +18,9 @@ export interface ProgressRenderer {
   finish(): void;
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
-/** One display line: label, bar, percent, step n/N, node, elapsed, ETA, status. */
+/** One display line: label, bar, percent, status, step n/N, node, elapsed, ETA (cut to `width`). */
 export function progressLine(p: JobProgress, now: number, width = 120): string {
   const { elapsedMs, etaMs } = timing(p, now);
   const filled = Math.round(Math.min(1, Math.max(0, p.overall)) * BAR_WIDTH);
@@ -30,7 +30,7 @@ export function progressLine(p: JobProgress, now: number, width = 120): string {
   const node = p.node ? `${p.nodeType ?? 'node'} #${p.node}` : '';
   const time = elapsedMs === undefined ? '' : `${formatDuration(elapsedMs)}${etaMs === undefined ? '' : ` ETA ${formatDuration(etaMs)}`}`;
   const status = p.status === 'failed' && p.error ? `failed: ${p.error.code}` : p.status;
-  const line = [p.label.padEnd(14).slice(0, 14), bar, pct, step.padEnd(13), node.padEnd(20).slice(0, 24), time.padEnd(16), status]
+  const line = [p.label.padEnd(14).slice(0, 14), bar, pct, status.padEnd(10), step.padEnd(12), node.padEnd(18).slice(0, 24), time]
     .join(' ')
     .replace(/\s+$/, '');
   return line.length > width ? line.slice(0, Math.max(10, width - 1)) : line;
@@ -44,7 +44,7 @@ export class TtyRenderer implements ProgressRenderer {
   private readonly jobs = new Map<string, JobProgress>();
   private drawn = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastDraw = 0;
+  private lastDraw = Number.NEGATIVE_INFINITY;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private finished = false;
 
@@ -78,6 +78,7 @@ export class TtyRenderer implements ProgressRenderer {
   private schedule(): void {
     if (this.finished || this.timer) return;
     const wait = Math.max(0, this.lastDraw + this.intervalMs - this.now());
+    if (wait === 0) return this.draw();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.draw();
