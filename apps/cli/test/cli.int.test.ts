@@ -3,14 +3,16 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
-import { runGantry, type GantryRun } from './run-gantry';
+import { runGantry, startGantry } from './run-gantry';
 
 const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
 const REPO = path.resolve(__dirname, '../../..');
 /** The revoke route (DELETE /api/v1/api-keys/{id}) is built on another branch; its test runs once it is here. */
 const HAS_REVOKE_ROUTE = /router\.delete\(/.test(readFileSync(path.join(REPO, 'apps/api/src/routes/api-keys.routes.ts'), 'utf8'));
 
-const show = (r: GantryRun) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+// Every test starts several node processes (the CLI compiles its sources through tsx): on a loaded
+// machine that takes seconds each, so the tests get generous time.
+jest.setTimeout(240_000);
 
 /** The gantry CLI as a child process against a real stack (API, worker, simulated GPU in this process). */
 describe('gantry CLI', () => {
@@ -103,6 +105,12 @@ describe('gantry CLI', () => {
     expect(finished.code).toBe(3);
     expect(finished.stderr).toMatch(/INVALID_STATE \(HTTP 409\)/);
 
+    const notFound = await gantry(['jobs', 'get', '0190a4c5-0000-7000-8000-000000000000', '--json']);
+    expect(notFound.code).toBe(3);
+    expect(JSON.parse(notFound.stdout).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('jobs watch follows a running job until it is canceled (exit 1)', async () => {
     await stack.sims[0]!.setFaults({ hang: 1 });
     try {
       const hanging = JSON.parse((await gantry(['submit', WORKFLOW, '--json'])).stdout)[0];
@@ -117,10 +125,24 @@ describe('gantry CLI', () => {
     } finally {
       await stack.sims[0]!.setFaults({ hang: undefined });
     }
+  });
 
-    const notFound = await gantry(['jobs', 'get', '0190a4c5-0000-7000-8000-000000000000', '--json']);
-    expect(notFound.code).toBe(3);
-    expect(JSON.parse(notFound.stdout).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  it('Ctrl-C stops watching with exit 130; the job keeps running', async () => {
+    await stack.sims[0]!.setFaults({ hang: 1 });
+    try {
+      const job = JSON.parse((await gantry(['submit', WORKFLOW, '--json'])).stdout)[0];
+      const watching = startGantry(['jobs', 'watch', job.id], { env, cwd: dir });
+      await waitUntil(async () => (/running/.test(watching.stdout()) ? true : undefined), 60_000);
+      watching.child.kill('SIGINT');
+      const r = await watching.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/Interrupted; the jobs keep running/);
+      expect(['succeeded', 'failed', 'canceled']).not.toContain((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status);
+      await admin('POST', `/api/v1/jobs/${job.id}/cancel`);
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'canceled' ? true : undefined), 30_000);
+    } finally {
+      await stack.sims[0]!.setFaults({ hang: undefined });
+    }
   });
 
   it('backends ls and drain/undrain', async () => {

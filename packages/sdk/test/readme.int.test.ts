@@ -33,6 +33,9 @@ function run(command: string, args: string[], env: Record<string, string>, timeo
  * the repository root) against a real stack, and typechecks them.
  */
 describe('SDK README examples', () => {
+  // Each example is a node process compiling through tsx: seconds each on a loaded machine.
+  jest.setTimeout(300_000);
+
   let stack: TestStack;
   let dir: string;
   let outDir: string;
