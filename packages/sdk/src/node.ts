@@ -13,7 +13,24 @@ import { GantryClient, type CallOptions, type GantryClientOptions } from './clie
 import type { Artifact, Job } from './types.js';
 import type { WebSocketConstructor } from './websocket.js';
 
-export * from './index.js';
+// Everything of the isomorphic entry, by name (see index.ts).
+export {
+  JOB_STATUSES,
+  TERMINAL_STATUSES,
+  isTerminalStatus,
+  CLIENT_ERROR_CODES,
+  GantryError,
+  clientError,
+  errorFromResponse,
+  isGantryError,
+  GantryClient,
+  JobWatch,
+  applyJobEvent,
+  backoffDelay,
+  isAbortError,
+  parseRetryAfter,
+} from './index.js';
+export type * from './index.js';
 
 /** A GantryClient whose stream uses the `ws` package unless `WebSocket` is given. */
 export function createNodeClient(options: GantryClientOptions = {}): GantryClient {
