@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { DASHBOARD_CSP } from '@gantry/dashboard';
 import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
 
 /**
@@ -17,7 +18,7 @@ declare function getComputedStyle(el: unknown): { outlineStyle: string };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
-const WAIT = 30_000;
+const WAIT = 60_000;
 
 let stack: TestStack;
 let browser: Browser | undefined;
@@ -66,6 +67,8 @@ afterAll(async () => {
 test('sign in, submit a job and watch it finish, cancel another, keyboard basics', async () => {
   const response = await page.goto(`${stack.url}/dashboard`);
   expect(response?.status()).toBe(200);
+  // The page's own CSP replaced helmet's (blob: images, no inline anything).
+  expect(response?.headers()['content-security-policy']).toBe(DASHBOARD_CSP);
   await page.locator('#signin').waitFor({ state: 'visible' });
   await shot('01-signin');
 
@@ -186,4 +189,16 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBeNull();
 
   expect(pageErrors).toEqual([]);
-}, 240_000);
+}, 300_000);
+
+test('what the dashboard does not serve falls through to the API problem answers', async () => {
+  const call = apiClient(stack.url);
+  for (const [method, path] of [
+    ['GET', '/dashboard/nope'],
+    ['GET', '/dashboard/assets/app.000000000000.js'],
+    ['POST', '/dashboard'],
+  ] as const) {
+    const res = await call(method, path, method === 'POST' ? {} : undefined);
+    expect([path, res.status, res.headers.get('content-type'), res.body.code]).toEqual([path, 404, 'application/problem+json; charset=utf-8', 'NOT_FOUND']);
+  }
+});
