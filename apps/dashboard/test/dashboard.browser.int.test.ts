@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DASHBOARD_CSP } from '@gantry/dashboard';
@@ -14,7 +14,7 @@ import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testin
 declare const document: any;
 declare const localStorage: any;
 declare const sessionStorage: any;
-declare function getComputedStyle(el: unknown): { outlineStyle: string };
+declare function getComputedStyle(el: unknown): { outlineStyle: string; transitionDuration: string };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
@@ -28,6 +28,15 @@ const pageErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const row = (id: string) => `tr[data-job-id="${id}"]`;
 const activeId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || '');
+
+function loadFigures() {
+  return page.evaluate(() => {
+    const perf = (globalThis as any).performance;
+    const nav = perf.getEntriesByType('navigation')[0];
+    const resources = perf.getEntriesByType('resource').map((r: any) => ({ name: r.name.replace(/^.*\/dashboard/, '/dashboard'), transferBytes: r.transferSize, bodyBytes: r.decodedBodySize, ms: Math.round(r.duration) }));
+    return { domContentLoadedMs: Math.round(nav.domContentLoadedEventEnd), loadMs: Math.round(nav.loadEventEnd), pageTransferBytes: nav.transferSize, resources };
+  });
+}
 
 async function submitFromForm(): Promise<string> {
   const previous = await page.evaluate(() => document.querySelector('#submit-status a')?.getAttribute('data-job-id') ?? null);
@@ -71,6 +80,9 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   expect(response?.headers()['content-security-policy']).toBe(DASHBOARD_CSP);
   await page.locator('#signin').waitFor({ state: 'visible' });
   await shot('01-signin');
+  // Load figures for the record (test-artifacts/dashboard/load.json), never asserted on. The
+  // first load includes bundling on the first request (running from sources).
+  const coldLoad = await loadFigures();
 
   // Keyboard: the skip link comes first, then the sign-in form in order; the key field has focus.
   expect(await activeId()).toBe('key');
@@ -126,6 +138,8 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
     return img !== null && img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0;
   }, `${row(first)} img.thumb`);
   await shot('02-first-job-succeeded');
+  // prefers-reduced-motion (set on the browser context) turns the bar transition off.
+  expect(await page.evaluate((sel) => getComputedStyle(document.querySelector(sel)).transitionDuration, `${row(first)} .bar .fill`)).toBe('0s');
 
   // Its detail: output image rendered, timeline of events with the final state.
   await page.click(`${row(first)} th a`);
@@ -187,6 +201,9 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.click('#signout');
   await page.locator('#signin').waitFor({ state: 'visible' });
   expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBeNull();
+  // Sign-out reloaded the page: warm server, assets from the browser cache.
+  const warmLoad = await loadFigures();
+  await writeFile(path.join(SHOTS, 'load.json'), `${JSON.stringify({ cold: coldLoad, reload: warmLoad }, null, 2)}\n`);
 
   expect(pageErrors).toEqual([]);
 }, 300_000);
