@@ -106,6 +106,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   // The right key, entered once (remembered on this device).
   await page.fill('#key', stack.adminKey);
   await page.check('#remember');
+  await page.focus('#key');
   await page.keyboard.press('Enter');
   await page.locator('#console').waitFor({ state: 'visible' });
   await page.locator('#conn[data-state="live"]').waitFor();
