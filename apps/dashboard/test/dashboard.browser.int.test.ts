@@ -79,6 +79,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   // The page's own CSP replaced helmet's (blob: images, no inline anything).
   expect(response?.headers()['content-security-policy']).toBe(DASHBOARD_CSP);
   await page.locator('#signin').waitFor({ state: 'visible' });
+  expect(await page.isVisible('#console')).toBe(false);
   await shot('01-signin');
   // Load figures for the record (test-artifacts/dashboard/load.json), never asserted on. The
   // first load includes bundling on the first request (running from sources).
@@ -201,6 +202,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   // Sign out forgets the key.
   await page.click('#signout');
   await page.locator('#signin').waitFor({ state: 'visible' });
+  expect(await page.isVisible('#console')).toBe(false);
   expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBeNull();
   // Sign-out reloaded the page: warm server, assets from the browser cache.
   const warmLoad = await loadFigures();
