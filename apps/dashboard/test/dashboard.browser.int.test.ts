@@ -88,7 +88,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   // Keyboard: the skip link comes first, then the sign-in form in order; the key field has focus.
   expect(await activeId()).toBe('key');
   await page.keyboard.press('Shift+Tab');
-  expect(await activeId()).toBe('Skip to jobs');
+  expect(await activeId()).toBe('Skip to main content');
   await page.keyboard.press('Tab');
   expect(await activeId()).toBe('key');
   await page.keyboard.press('Tab');
