@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
 import { runGantry, startGantry } from './run-gantry';
 
 const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
@@ -182,9 +182,9 @@ describe('gantry CLI', () => {
     expect(viaFile.code).toBe(0);
     expect(Array.isArray(JSON.parse(viaFile.stdout))).toBe(true);
     // Flags win over the file.
-    const flagged = await runGantry(['jobs', 'ls', '--url', 'http://127.0.0.1:9'], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
+    const flagged = await runGantry(['jobs', 'ls', '--url', `http://127.0.0.1:${await freePort()}`], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
     expect(flagged.code).toBe(3);
-    expect(flagged.stderr).toMatch(/NETWORK_ERROR/);
+    expect(flagged.stderr).toMatch(/NETWORK_ERROR: Cannot reach .*ECONNREFUSED/);
     expect((await runGantry(['jobs', 'ls'], { env: { GANTRY_CONFIG: path.join(dir, 'missing.json') } })).code).toBe(2);
   });
 

@@ -21,6 +21,8 @@ export interface WatchHandlers {
   onEvent?(event: JobEvent, job: Job): void;
   onPreview?(preview: Preview): void;
   onReconnecting?(info: { attempt: number; delayMs: number; code: number; reason: string }): void;
+  /** The server acknowledged the subscription (after each connect): live events flow from now on. */
+  onSubscribed?(): void;
   /** A job reached a terminal state. */
   onTerminal?(job: Job): void;
   /** Every watched job is terminal (not called for `'all'`). */
@@ -258,8 +260,11 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
         this.handlers.onWarning?.(error);
         return;
       }
+      case 'subscribed':
+        this.handlers.onSubscribed?.();
+        return;
       default:
-        return; // subscribed, unsubscribed, pong
+        return; // unsubscribed, pong
     }
   }
 
