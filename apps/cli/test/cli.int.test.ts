@@ -101,6 +101,17 @@ describe('gantry CLI', () => {
     expect(events.map((e: any) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
     expect(events[events.length - 1].event).toMatchObject({ type: 'state', status: 'succeeded' });
 
+    const followed = await gantry(['jobs', 'events', job.id, '--since', '1', '--follow', '--json']);
+    expect(followed.code).toBe(0);
+    const lines = followed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e: any) => e.seq)).toEqual(events.slice(1).map((e: any) => e.seq));
+
+    const downloaded = await gantry(['jobs', 'download', job.id, '--out', 'dl', '--json']);
+    expect(downloaded.code).toBe(0);
+    const [saved] = JSON.parse(downloaded.stdout);
+    expect(saved.path).toBe(path.join(dir, 'dl', job.artifacts?.[0]?.filename ?? saved.path.split('/').pop()));
+    expect((await readFile(saved.path)).length).toBe(saved.bytes);
+
     const finished = await gantry(['jobs', 'cancel', job.id]);
     expect(finished.code).toBe(3);
     expect(finished.stderr).toMatch(/INVALID_STATE \(HTTP 409\)/);
