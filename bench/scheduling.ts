@@ -302,7 +302,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   };
   const port = await freePort();
   const adminKey = `bench-sched-${randomBytes(16).toString('hex')}`;
-  const api = track(spawnTs(`api ${tag}`, 'apps/api/src/main.ts', { ...common, PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' }));
+  const api = track(spawnTs(`api ${tag}`, 'apps/api/src/main.ts', { ...common, PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0' }));
   const backendsEnv = sims.map((s) => `${s.id}=${s.url};${s.capacity}`).join(' ');
   const workers = Array.from({ length: config.workers }, (_, i) =>
     track(
@@ -311,6 +311,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
         GANTRY_BACKENDS: backendsEnv,
         GANTRY_DISPATCH_POLICY: policy,
         GANTRY_WORKER_ID: `bench-${tag}-w${i}`,
+        GANTRY_WORKER_HTTP_PORT: '0', // several workers on one host
         GANTRY_SHUTDOWN_GRACE_MS: '3000',
         LOG_LEVEL: 'info', // for the "worker ready" line; per-job lines are info too, as in production
       }),

@@ -3,6 +3,7 @@
 #   api | worker | gpu-sim   the built app (node apps/<name>/dist/main.js)
 #   migrate [--status]       create the database if needed, apply prisma/migrations, exit
 #                            (scripts/migrate.mjs, or the built migrator where tsx is absent)
+#   retention [--dry-run]    one retention run now (apps/worker/dist/retention/cli.js), prints a summary
 #   healthcheck              run the container health probe once (scripts/healthcheck.mjs)
 #   anything else            executed as given (e.g. `sh`, `node -e ...`)
 # `exec` makes node PID 1, so it receives SIGTERM from `docker stop` and shuts down cleanly.
@@ -49,6 +50,9 @@ case "$cmd" in
         },
       );
     ' -- "$@"
+    ;;
+  retention)
+    exec node --enable-source-maps "$APP_ROOT/apps/worker/dist/retention/cli.js" "$@"
     ;;
   healthcheck)
     exec node "$APP_ROOT/scripts/healthcheck.mjs" "$@"

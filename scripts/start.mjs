@@ -26,6 +26,17 @@ function adminKey() {
   return readFileSync(file, 'utf8').trim();
 }
 
+function webhookSecret() {
+  if (env.GANTRY_WEBHOOK_SECRET) return env.GANTRY_WEBHOOK_SECRET;
+  // Like the admin key: a stable development secret in .data/, so receivers keep verifying across restarts.
+  const file = path.join(ROOT, '.data', 'webhook-secret');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 async function waitHttp(url, seconds) {
   for (let i = 0; i < seconds * 5; i++) {
     try {
@@ -75,6 +86,7 @@ try {
   launch('apps/worker/src/main.ts', 'worker', {
     ...shared,
     GANTRY_BACKENDS: env.GANTRY_BACKENDS ?? simPorts.map((p, i) => `sim${i}=http://127.0.0.1:${p}`).join(' '),
+    GANTRY_WEBHOOK_SECRET: webhookSecret(),
   });
   launch('apps/api/src/main.ts', 'api', { ...shared, GANTRY_ADMIN_KEY: key, PORT: String(port) });
   await waitHttp(`http://127.0.0.1:${port}/api/v1/health`, 60);

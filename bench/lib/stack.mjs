@@ -194,6 +194,7 @@ export class BenchStack {
       ...this.common(),
       GANTRY_BACKENDS: simUrls.map((u, i) => `sim${i}=${u}`).join(' '),
       GANTRY_SHUTDOWN_GRACE_MS: '2000',
+      GANTRY_WORKER_HTTP_PORT: '0',
       ...extraEnv,
     });
     return this.worker;
@@ -201,7 +202,7 @@ export class BenchStack {
 
   async startApi(extraEnv = {}) {
     const port = await freePort();
-    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, ...extraEnv };
+    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', ...extraEnv };
     this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true });
     this.apiUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;

@@ -3,40 +3,56 @@ import helmet from 'helmet';
 import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
+import { jsonDepthGuard } from './http/json-depth.js';
 import { requireApiKey } from './middleware/auth.js';
+import { cors } from './middleware/cors.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
+import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import { apiKeysRouter } from './routes/api-keys.routes.js';
+import { auditEventsRouter } from './routes/audit-events.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
+import { trackHttpMetrics } from './metrics/index.js';
+import { opsRouter } from './routes/ops.routes.js';
+import { tenantsRouter } from './routes/tenants.routes.js';
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(trackHttpMetrics(deps.metrics)); // first, so it times everything (docs/metrics.md)
+  app.set('trust proxy', deps.config.security.trustProxy);
   app.use(
     pinoHttp({
       logger: deps.logger,
       genReqId: requestId,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // `ip` is Express's req.ip: the client's address as `trust proxy` allows it to be known.
+        req: (req: { id: unknown; method: string; url: string; raw?: { ip?: string } }) => ({ id: req.id, method: req.method, url: req.url, ip: req.raw?.ip }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
   app.use(helmet());
-  app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(cors(deps.config.security.corsOrigins));
+  app.use('/api/v1', rateLimit(deps));
+  const verify = jsonDepthGuard(deps.config.security.jsonMaxDepth);
+  app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify }));
 
   app.use('/dashboard', dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
+  app.use(opsRouter(deps)); // /livez, /readyz, /metrics
   app.use('/api/v1/health', healthRouter(deps));
   const authed = express.Router();
-  authed.use(requireApiKey(deps.db));
+  authed.use(requireApiKey(deps.keys));
   authed.use('/jobs', jobsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
+  authed.use('/tenants', tenantsRouter(deps));
+  authed.use('/audit-events', auditEventsRouter(deps));
   app.use('/api/v1', authed);
 
   app.use(notFound);

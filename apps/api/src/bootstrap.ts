@@ -1,11 +1,14 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
-import { createMetricsRegistry } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
+import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
+import { KeyDirectory } from './auth/key-directory.js';
+import { securityConfigFrom } from './security-config.js';
 import { EventHub } from './stream/event-hub.js';
 import type { StreamOptions } from './stream/stream-options.js';
 
@@ -20,11 +23,17 @@ export interface ApiResources {
 
 /** Opens the API's connections from validated configuration. */
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
-  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL });
+  const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
+  const keySubscriber = createRedis(env.REDIS_URL);
+  const metrics = createMetricsRegistry('api');
+  const keys = new KeyDirectory({
+    db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS, logger: log, metrics,
+  });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const deps: ApiDeps = {
     db,
     redis,
@@ -32,14 +41,25 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
-    metrics: createMetricsRegistry('api'),
-    config: { bodyLimit: env.GANTRY_BODY_LIMIT, version, tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED },
+    metrics,
+    keys,
+    webhooks: { queue: webhookQueue, policy: { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver } },
+    config: {
+      bodyLimit: env.GANTRY_BODY_LIMIT,
+      version,
+      tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
+      commit: resolveCommit(env.GANTRY_COMMIT),
+      artifactDir: env.GANTRY_ARTIFACT_DIR,
+      metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
+      metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
+      security: securityConfigFrom(env),
+    },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
   await hub.start();
+  await keys.start();
   if (env.GANTRY_ADMIN_KEY) {
-    await bootstrapAdminKey(db, env.GANTRY_DEFAULT_TENANT, env.GANTRY_ADMIN_KEY);
-    log.info({ tenant: env.GANTRY_DEFAULT_TENANT }, 'admin key installed');
+    await bootstrapAdminKey(deps, env.GANTRY_DEFAULT_TENANT, env.GANTRY_ADMIN_KEY);
   }
   return {
     deps,
@@ -47,8 +67,11 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     streamOptions: streamOptionsFrom(env),
     dispose: async () => {
       await hub.stop();
+      await keys.stop();
       await closeRedis(subscriber);
+      await closeRedis(keySubscriber);
       await queue.close();
+      await webhookQueue.close();
       await closeRedis(redis);
       await db.$disconnect();
     },
@@ -57,7 +80,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
 
 function streamOptionsFrom(env: ApiEnv): StreamOptions {
   return {
-    allowedOrigins: env.GANTRY_WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    // Origins allowed by CORS may open the stream too.
+    allowedOrigins: [...env.GANTRY_WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean), ...env.GANTRY_CORS_ORIGINS],
     authTimeoutMs: env.GANTRY_WS_AUTH_TIMEOUT_MS,
     pingIntervalMs: env.GANTRY_WS_PING_MS,
     maxBufferedBytes: env.GANTRY_WS_MAX_BUFFER_BYTES,

@@ -1,11 +1,14 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
-import type { RenderJobPayload } from '@gantry/domain';
+import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
+import type { TargetPolicy } from '@gantry/webhooks';
+import type { KeyDirectory } from './auth/key-directory.js';
+import type { SecurityConfig } from './security-config.js';
 
 /** Everything the API's handlers need, built once in main.ts (or by a test). */
 export interface ApiDeps {
@@ -17,5 +20,22 @@ export interface ApiDeps {
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
-  config: { bodyLimit: string; version: string; tenantMaxQueued: number };
+  /** Webhooks: the delivery queue (the cancel of a queued job enqueues) and the SSRF rules for submits. */
+  webhooks: { queue: Queue<WebhookDeliveryPayload>; policy: TargetPolicy };
+  /** API key lookups (cached) and cross-instance revocation (auth/key-directory.ts). */
+  keys: KeyDirectory;
+  config: {
+    bodyLimit: string;
+    version: string;
+    tenantMaxQueued: number;
+    /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
+    commit: string | null;
+    /** GANTRY_ARTIFACT_DIR: where the artifact store writes (health and disk metrics measure it). */
+    artifactDir: string;
+    /** Bearer token guarding /metrics (GANTRY_METRICS_TOKEN); null: open. */
+    metricsToken: string | null;
+    /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */
+    metricsCacheMs: number;
+    security: SecurityConfig;
+  };
 }

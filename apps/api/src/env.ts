@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonEnvSchema, parseEnv } from '@gantry/domain';
+import { corsOriginsSchema, trustProxySchema } from './http/security-env.js';
 
 export const apiEnvSchema = commonEnvSchema.extend({
   /** Port of the HTTP API (and, later, its WebSocket endpoint). */
@@ -26,6 +27,23 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1 << 24).default(64 * 1024),
   /** Client messages per second per socket (burst: 2.5x). */
   GANTRY_WS_MESSAGE_RATE: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** How long (ms) /metrics reuses its queue and fleet readings (Redis, PostgreSQL); 0: read on every scrape. */
+  GANTRY_METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  // --- protection (docs/security.md) ---
+  /** Requests per minute per API key, shared by all API instances (0 disables). */
+  GANTRY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  /** Job submissions (`POST /jobs`) per minute per API key, on top of the general limit (0 disables). */
+  GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  /** Requests per minute per client IP without a valid API key (0 disables). */
+  GANTRY_IP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  /** Browser origins allowed by CORS: comma-separated exact origins, or * (empty: no CORS). */
+  GANTRY_CORS_ORIGINS: corsOriginsSchema,
+  /** Express `trust proxy`: false, true, a hop count, or comma-separated IPs/CIDRs (loopback, uniquelocal...). */
+  GANTRY_TRUST_PROXY: trustProxySchema,
+  /** Deepest nesting of arrays/objects accepted in a JSON body (400 JSON_TOO_DEEP beyond). */
+  GANTRY_JSON_MAX_DEPTH: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** How long (ms) an API key lookup is cached per instance (0 disables); revocations also evict at once. */
+  GANTRY_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

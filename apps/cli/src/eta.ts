@@ -6,14 +6,17 @@ const MIN_FRACTION = 0.02;
 const MIN_ELAPSED_MS = 1000;
 
 /**
- * Remaining milliseconds, assuming the rest goes at the average pace so far:
- * elapsed · (1 − p) / p. Undefined while there is too little to go on (or when done).
+ * Remaining milliseconds, assuming the rest goes at the average pace so far: the pace is the
+ * progress made since `from` (the fraction when the clock started) over `elapsedMs`, so a jump
+ * at the start (cached nodes count as done at once) does not make the ETA optimistic:
+ * (1 − p) · elapsed / (p − from). Undefined while there is too little to go on; 0 when done.
  */
-export function estimateRemainingMs(elapsedMs: number, fraction: number): number | undefined {
-  if (!Number.isFinite(elapsedMs) || !Number.isFinite(fraction)) return undefined;
+export function estimateRemainingMs(elapsedMs: number, fraction: number, from = 0): number | undefined {
+  if (!Number.isFinite(elapsedMs) || !Number.isFinite(fraction) || !Number.isFinite(from)) return undefined;
   if (fraction >= 1) return 0;
-  if (fraction < MIN_FRACTION || elapsedMs < MIN_ELAPSED_MS) return undefined;
-  return Math.round((elapsedMs * (1 - fraction)) / fraction);
+  const gained = fraction - from;
+  if (gained < MIN_FRACTION || elapsedMs < MIN_ELAPSED_MS) return undefined;
+  return Math.round(((1 - fraction) * elapsedMs) / gained);
 }
 
 /** `m:ss`, or `h:mm:ss` from an hour on; negative or missing values are `-:--`. */

@@ -18,6 +18,8 @@ export interface JobProgress {
   attempt: number;
   /** When the current attempt started running (local clock), if it did. */
   runningSince: number | undefined;
+  /** The ETA's starting point: the first progress seen in this attempt (time and fraction). */
+  etaBase?: { at: number; overall: number } | undefined;
   finishedAt: number | undefined;
   error: Job['error'];
 }
@@ -46,10 +48,12 @@ export function applyProgressEvent(p: JobProgress, record: JobEvent, now: number
   if (e.type === 'state') {
     const next: JobProgress = { ...p, status: e.status, attempt: Math.max(p.attempt, e.attempt) };
     if (e.error) next.error = e.error;
-    if (e.status === 'queued') Object.assign(next, { overall: 0, node: null, nodeType: null, step: 0, steps: 0, runningSince: undefined });
+    if (e.status === 'queued') Object.assign(next, { overall: 0, node: null, nodeType: null, step: 0, steps: 0, runningSince: undefined, etaBase: undefined });
     if (e.status === 'running' && p.status !== 'running') next.runningSince = now;
     if (e.status === 'succeeded') next.overall = 1;
-    if (e.status === 'succeeded' || e.status === 'failed' || e.status === 'canceled') next.finishedAt = now;
+    if (e.status === 'succeeded' || e.status === 'failed' || e.status === 'canceled') {
+      Object.assign(next, { finishedAt: now, node: null, nodeType: null, step: 0, steps: 0 });
+    }
     return next;
   }
   if (e.type === 'progress') {
@@ -61,6 +65,7 @@ export function applyProgressEvent(p: JobProgress, record: JobEvent, now: number
       step: e.value,
       steps: e.max,
       runningSince: p.runningSince ?? now,
+      etaBase: p.etaBase ?? { at: now, overall: e.overall },
     };
   }
   return p;
@@ -72,5 +77,6 @@ export function timing(p: JobProgress, now: number): { elapsedMs: number | undef
   const end = p.finishedAt ?? now;
   const elapsedMs = Math.max(0, end - p.runningSince);
   const done = p.status === 'succeeded' || p.status === 'failed' || p.status === 'canceled';
-  return { elapsedMs, etaMs: done ? undefined : estimateRemainingMs(elapsedMs, p.overall) };
+  const base = p.etaBase ?? { at: p.runningSince, overall: 0 };
+  return { elapsedMs, etaMs: done ? undefined : estimateRemainingMs(Math.max(0, now - base.at), p.overall, base.overall) };
 }

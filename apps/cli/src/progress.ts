@@ -99,7 +99,7 @@ export class TtyRenderer implements ProgressRenderer {
   }
 
   private frame(): string {
-    const width = this.out.columns ?? 120;
+    const width = this.out.columns && this.out.columns >= 40 ? this.out.columns : 120;
     const now = this.now();
     const lines = [...this.jobs.values()].map((p) => progressLine(p, now, width));
     this.drawn = lines.length;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
 import { runGantry, startGantry } from './run-gantry';
 
 const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
@@ -101,6 +101,17 @@ describe('gantry CLI', () => {
     expect(events.map((e: any) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
     expect(events[events.length - 1].event).toMatchObject({ type: 'state', status: 'succeeded' });
 
+    const followed = await gantry(['jobs', 'events', job.id, '--since', '1', '--follow', '--json']);
+    expect(followed.code).toBe(0);
+    const lines = followed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e: any) => e.seq)).toEqual(events.slice(1).map((e: any) => e.seq));
+
+    const downloaded = await gantry(['jobs', 'download', job.id, '--out', 'dl', '--json']);
+    expect(downloaded.code).toBe(0);
+    const [saved] = JSON.parse(downloaded.stdout);
+    expect(saved.path).toBe(path.join(dir, 'dl', job.artifacts?.[0]?.filename ?? saved.path.split('/').pop()));
+    expect((await readFile(saved.path)).length).toBe(saved.bytes);
+
     const finished = await gantry(['jobs', 'cancel', job.id]);
     expect(finished.code).toBe(3);
     expect(finished.stderr).toMatch(/INVALID_STATE \(HTTP 409\)/);
@@ -182,9 +193,9 @@ describe('gantry CLI', () => {
     expect(viaFile.code).toBe(0);
     expect(Array.isArray(JSON.parse(viaFile.stdout))).toBe(true);
     // Flags win over the file.
-    const flagged = await runGantry(['jobs', 'ls', '--url', 'http://127.0.0.1:9'], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
+    const flagged = await runGantry(['jobs', 'ls', '--url', `http://127.0.0.1:${await freePort()}`], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
     expect(flagged.code).toBe(3);
-    expect(flagged.stderr).toMatch(/NETWORK_ERROR/);
+    expect(flagged.stderr).toMatch(/NETWORK_ERROR: Cannot reach .*ECONNREFUSED/);
     expect((await runGantry(['jobs', 'ls'], { env: { GANTRY_CONFIG: path.join(dir, 'missing.json') } })).code).toBe(2);
   });
 

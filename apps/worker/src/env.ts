@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvSchema, parseEnv } from '@gantry/domain';
+import { boolEnv, commonEnvSchema, parseEnv } from '@gantry/domain';
 
 export const workerEnvSchema = commonEnvSchema.extend({
   /**
@@ -53,6 +53,38 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
   /** How long an open breaker stays open before one half-open probe decides. */
   GANTRY_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(20).max(86_400_000).default(30_000),
+  /** Port of the worker's HTTP server (/metrics, /livez, /readyz); 0 picks a free one. */
+  GANTRY_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface of the worker's HTTP server; 0.0.0.0 in containers so Prometheus and probes reach it. */
+  GANTRY_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Days finished jobs (rows, events, artifacts) are kept; 0 keeps them forever. A tenant's retention_days overrides it. */
+  GANTRY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
+  /** Retention only reports (logs, metrics) what it would delete. */
+  GANTRY_RETENTION_DRY_RUN: boolEnv.default(false),
+  /** How often retention runs (once per period across the fleet); 0: this worker takes no part. */
+  GANTRY_RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  /** Jobs deleted per transaction by retention. */
+  GANTRY_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /**
+   * Secret(s) that sign webhooks (HMAC-SHA256), at least 16 characters each. Comma-separated during
+   * a rotation: every listed secret signs (one `v1` each). Unset: this worker delivers no webhooks.
+   */
+  GANTRY_WEBHOOK_SECRET: z
+    .string()
+    .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.length >= 16), 'each secret needs at least 16 characters')
+    .optional(),
+  /** Attempts per webhook delivery (the first included) before it is marked failed. */
+  GANTRY_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** Bound on one webhook attempt (connect, send, response). */
+  GANTRY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Delay before the 2nd webhook attempt; doubles each attempt, with jitter. */
+  GANTRY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  /** Longest delay between two webhook attempts (also caps a receiver's Retry-After). */
+  GANTRY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  /** Webhook attempts one worker runs at once (a separate BullMQ worker from the renders). */
+  GANTRY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How often pending webhook deliveries whose queue entry was lost are enqueued again. */
+  GANTRY_WEBHOOK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

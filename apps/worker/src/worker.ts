@@ -4,7 +4,7 @@ import { QUEUE_NAMES, type RenderJobPayload } from '@gantry/domain';
 import { createPrisma, upsertBackend } from '@gantry/db';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
-import { createMetricsRegistry } from '@gantry/metrics';
+import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
@@ -13,13 +13,21 @@ import { IntakeGate } from './dispatch/intake-gate.js';
 import { startPriorityAging } from './dispatch/priority-aging.js';
 import type { WorkerEnv } from './env.js';
 import { startFleetServices } from './health/fleet-services.js';
+import { startOpsServer, type OpsServer } from './http/ops-server.js';
+import { workerReadiness } from './http/readiness.js';
+import { workerMetrics } from './metrics/worker-metrics.js';
+import { readVersion } from './version.js';
 import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
 import { WorkerShutdown } from './processors/worker-shutdown.js';
+import { startRetentionSchedule } from './retention/retention-schedule.js';
+import { startWebhookService } from './webhooks/webhook-service.js';
 
 export interface RunningWorker {
   id: string;
   deps: WorkerDeps;
+  /** The worker's HTTP server (/metrics, /livez, /readyz). */
+  http: { url: string; port: number };
   /** Stops taking jobs, waits up to the grace period for running ones, closes connections. */
   close(): Promise<void>;
 }
@@ -47,6 +55,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
   await cancels.start(subscriber, env.GANTRY_QUEUE_PREFIX);
+  const metrics = createMetricsRegistry('worker', { instance: workerId });
+  // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
+  const webhooks = await startWebhookService(env, { db, logger: log, metrics });
   const deps: WorkerDeps = {
     db,
     publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
@@ -55,8 +66,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     health: fleetServices.health,
     cancels,
     logger: log,
-    metrics: createMetricsRegistry('worker', { instance: workerId }),
+    metrics,
     workerId,
+    webhooks,
     config: {
       maxAttempts: env.GANTRY_MAX_ATTEMPTS,
       progressIntervalMs: env.GANTRY_PROGRESS_INTERVAL_MS,
@@ -98,6 +110,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     },
   );
   worker.on('error', (err) => log.error({ err }, 'worker connection error'));
+  let accepting = false; // /readyz: the job loop runs (false again once stopping)
   const freeSlots = async () =>
     fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log);
@@ -105,35 +118,84 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log);
-  await worker.waitUntilReady();
-  log.info({ backends: backends.map((b) => b.id), concurrency: worker.concurrency }, 'worker ready');
 
-  return {
-    id: workerId,
-    deps,
-    close: async () => {
-      gate.stop();
-      stopGateOnLeases();
-      stopAging();
-      // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their
-      // backends and hand them back to the queue for another worker (see render.processor).
-      const closing = worker.close();
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), env.GANTRY_SHUTDOWN_GRACE_MS);
-      });
-      if (await Promise.race([closing.then(() => false), graceOver])) {
-        log.warn({ running: active }, 'grace period over; handing running jobs back');
-        cancels.abortAll(new WorkerShutdown());
-      }
-      await closing;
-      clearTimeout(timer);
-      await cancels.stop();
-      await queue.close();
-      await fleetServices.stop();
-      await fleet.close();
-      await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
-      await db.$disconnect();
-    },
+  // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
+  recordBuildInfo(deps.metrics, readVersion(), resolveCommit(env.GANTRY_COMMIT));
+  artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
+  jobFinishMetrics(deps.metrics);
+  jobRunMetrics(deps.metrics);
+  const readiness = workerReadiness({
+    db,
+    redis,
+    health: fleetServices.health,
+    backends: () => fleetServices.registry.current().map((r) => ({ id: r.id, draining: r.draining })),
+    accepting: () => accepting,
+  });
+  workerMetrics(deps.metrics).watch({
+    active: () => active,
+    concurrency: () => worker.concurrency,
+    leasesHeld: () => fleet.leases.heldByThisProcess,
+    backends: () => fleet.size,
+    ready: async () => (await readiness()).ready,
+  });
+  // Retention: one run per GANTRY_RETENTION_INTERVAL_MS across the fleet (docs/operations.md).
+  const retention = await startRetentionSchedule(deps, {
+    redis,
+    redisUrl: env.REDIS_URL,
+    prefix: env.GANTRY_QUEUE_PREFIX,
+    intervalMs: env.GANTRY_RETENTION_INTERVAL_MS,
+    run: { defaultDays: env.GANTRY_RETENTION_DAYS, dryRun: env.GANTRY_RETENTION_DRY_RUN, batchSize: env.GANTRY_RETENTION_BATCH_SIZE },
+    logger: log,
+  });
+  let ops: OpsServer | null = null;
+
+  const stop = async () => {
+    accepting = false;
+    gate.stop();
+    stopGateOnLeases();
+    stopAging();
+    const retentionStopped = retention.stop();
+    // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their
+    // backends and hand them back to the queue for another worker (see render.processor).
+    const closing = worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), env.GANTRY_SHUTDOWN_GRACE_MS);
+    });
+    if (await Promise.race([closing.then(() => false), graceOver])) {
+      log.warn({ running: active }, 'grace period over; handing running jobs back');
+      cancels.abortAll(new WorkerShutdown());
+    }
+    await closing;
+    clearTimeout(timer);
+    await retentionStopped;
+    await webhooks.close();
+    await ops?.close(); // no job runs any more: probes and scrapes may stop
+    await cancels.stop();
+    await queue.close();
+    await fleetServices.stop();
+    await fleet.close();
+    await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
+    await db.$disconnect();
   };
+
+  try {
+    ops = await startOpsServer({
+      host: env.GANTRY_WORKER_HTTP_HOST,
+      port: env.GANTRY_WORKER_HTTP_PORT,
+      registry: deps.metrics,
+      readiness,
+      metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
+      logger: log,
+    });
+  } catch (err) {
+    await stop();
+    const where = `${env.GANTRY_WORKER_HTTP_HOST}:${env.GANTRY_WORKER_HTTP_PORT}`;
+    throw new Error(`the worker's HTTP server cannot listen on ${where} (GANTRY_WORKER_HTTP_HOST/PORT): ${(err as Error).message}`, { cause: err });
+  }
+  await worker.waitUntilReady();
+  accepting = true;
+  log.info({ backends: backends.map((b) => b.id), concurrency: worker.concurrency, http: ops.url }, 'worker ready');
+
+  return { id: workerId, deps, http: { url: ops.url, port: ops.port }, close: stop };
 }

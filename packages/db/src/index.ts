@@ -7,7 +7,7 @@ export { createPrisma, type CreatePrismaOptions } from './client.js';
 export { parseDatabaseUrl, type ParsedDatabaseUrl } from './connection.js';
 export { findSchemaDrift } from './drift/index.js';
 export { BackendKind, JobStatus, Prisma, PrismaClient } from './generated/client.js';
-export type { ApiKey, Artifact, Backend, Job, JobEvent, Tenant } from './generated/client.js';
+export type { ApiKey, Artifact, AuditEvent, Backend, Job, JobEvent, Tenant, WebhookDelivery } from './generated/client.js';
 export * from './migrate/index.js';
 export * from './prisma-errors.js';
 export * from './repositories/index.js';

@@ -15,8 +15,20 @@ export const commonEnvSchema = z.object({
   GANTRY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('gantry'),
   /** Where the local artifact store keeps outputs. */
   GANTRY_ARTIFACT_DIR: z.string().min(1).default('./.data/artifacts'),
+  /**
+   * Webhook hosts allowed although they resolve to private, loopback or other internal addresses
+   * (comma-separated exact hostnames, IP addresses and CIDRs). Read by the API (submit) and the
+   * worker (delivery); see docs/webhooks.md.
+   */
+  GANTRY_WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log prompt and workflow text (customer content); redacted by default. */
+  GANTRY_LOG_PROMPTS: boolEnv.default(false),
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>` (API and workers). */
+  GANTRY_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** The commit this build runs (set by the image build); default: `git rev-parse HEAD` when available. */
+  GANTRY_COMMIT: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
 });
 
 /**

@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   MALFORMED_JSON: 400,
   BAD_REQUEST: 400,
+  JSON_TOO_DEEP: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -17,6 +18,7 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   TENANT_QUEUE_FULL: 429,
   NO_ELIGIBLE_BACKEND: 422,
+  WEBHOOK_URL_FORBIDDEN: 422,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
   // Job failure codes (stored on the job, never an HTTP status of their own).
@@ -36,6 +38,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   MALFORMED_JSON: 'Malformed JSON',
   BAD_REQUEST: 'Bad request',
+  JSON_TOO_DEEP: 'JSON nested too deeply',
   UNAUTHENTICATED: 'Authentication required',
   FORBIDDEN: 'Forbidden',
   NOT_FOUND: 'Not found',
@@ -48,6 +51,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many requests',
   TENANT_QUEUE_FULL: 'Too many queued jobs for this tenant',
   NO_ELIGIBLE_BACKEND: 'No backend can run this job',
+  WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
   INTERNAL: 'Internal server error',
   SERVICE_UNAVAILABLE: 'Service unavailable',
   WORKFLOW_INVALID: 'Workflow rejected by the backend',

@@ -20,6 +20,38 @@ export const jobRequirementsSchema = z
 
 export const MAX_PRIORITY = 100;
 
+/** Events a job's webhook can receive: one per terminal state. */
+export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'job.canceled'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** The webhook event a terminal status sends, or null for a non-terminal one. */
+export function webhookEventFor(status: string): WebhookEvent | null {
+  return status === 'succeeded' ? 'job.succeeded' : status === 'failed' ? 'job.failed' : status === 'canceled' ? 'job.canceled' : null;
+}
+
+/**
+ * A job's callback: Gantry POSTs the finished job to `url` (http or https, no credentials in the
+ * URL). Whether the host is allowed (SSRF rules) is checked by the API after this schema.
+ */
+export const jobWebhookSchema = z
+  .object({
+    url: z
+      .string()
+      .max(2048)
+      .refine(
+        (value) => {
+          if (!URL.canParse(value)) return false;
+          const u = new URL(value);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '';
+        },
+        { message: 'an absolute http(s) URL without credentials' },
+      ),
+    /** Which terminal events to send; default all three. */
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
+  })
+  .strict();
+export type JobWebhook = z.infer<typeof jobWebhookSchema>;
+
 /** What a job runs: a ComfyUI workflow, or txt2img parameters (AUTOMATIC1111/Forge backends). */
 export const JOB_KINDS = ['workflow', 'txt2img'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -38,6 +70,8 @@ export const submitJobSchema = z
       .optional(),
     /** Wall-clock limit for the run itself, in seconds. */
     timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    /** Callback on terminal states (see docs/webhooks.md). */
+    webhook: jobWebhookSchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -92,10 +126,27 @@ export interface JobView {
   requirements: JobRequirements | null;
   metadata: Record<string, unknown> | null;
   timeoutSeconds: number | null;
+  /** The job's callback, or null. */
+  webhook: { url: string; events: WebhookEvent[] } | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   error: { code: string; message: string; details?: unknown } | null;
   artifacts: ArtifactView[];
   links: { self: string; cancel: string; events: string };
+}
+
+/** One webhook delivery of a job, as `GET /api/v1/jobs/{id}/webhook-deliveries` returns it. */
+export interface WebhookDeliveryView {
+  id: string;
+  event: WebhookEvent;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }

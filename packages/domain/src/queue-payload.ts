@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Queue names live here, once. */
-export const QUEUE_NAMES = { render: 'gantry-render' } as const;
+export const QUEUE_NAMES = { render: 'gantry-render', webhooks: 'gantry-webhooks' } as const;
 
 /**
  * What travels through BullMQ: only the ids. The job's spec is read from PostgreSQL, the source of
@@ -18,3 +18,7 @@ export const renderJobPayloadSchema = z
   })
   .strict();
 export type RenderJobPayload = z.infer<typeof renderJobPayloadSchema>;
+
+/** A webhook delivery to attempt: only its id; the record in PostgreSQL holds the rest. */
+export const webhookDeliveryPayloadSchema = z.object({ deliveryId: z.string().uuid() }).strict();
+export type WebhookDeliveryPayload = z.infer<typeof webhookDeliveryPayloadSchema>;

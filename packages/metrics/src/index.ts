@@ -10,7 +10,15 @@
  *   }));
  *   retentionMetrics(deps.metrics).deletedJobs.inc();
  *
- * Every metric is documented in docs/metrics.md.
+ * Values read from elsewhere (Redis, PostgreSQL, the disk) are collected at scrape time in a
+ * gauge's `collect()`, through a `ScrapeCache`. Every metric is documented in docs/metrics.md.
  */
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export * from './registry.js';
+export * from './scrape-cache.js';
+export * from './disk-space.js';
+export * from './disk-metrics.js';
+export * from './exposition.js';
+export * from './buckets.js';
+export * from './job-metrics.js';
+export * from './build-info.js';

@@ -4,13 +4,22 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 export type MetricsRole = 'api' | 'worker';
 
 /**
+ * prom-client's gauges named `_total` (a counter suffix: `promtool check metrics` refuses them). The
+ * same figures stay available per type in `gantry_nodejs_active_{handles,requests,resources}`.
+ */
+const MISNAMED_DEFAULTS = ['gantry_nodejs_active_handles_total', 'gantry_nodejs_active_requests_total', 'gantry_nodejs_active_resources_total'];
+
+/**
  * A registry for one app instance: default labels, plus the process metrics (memory, CPU, event-loop
  * lag, handles) under the `gantry_` prefix.
  */
 export function createMetricsRegistry(role: MetricsRole, options: { instance?: string; processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service: role, ...(options.instance ? { instance_id: options.instance } : {}) });
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gantry_', eventLoopMonitoringPrecision: 20 });
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'gantry_', eventLoopMonitoringPrecision: 20 });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   return registry;
 }
 

@@ -2,3 +2,4 @@ export * from './connection.js';
 export * from './render-queue.js';
 export * from './channels.js';
 export * from './event-bus.js';
+export * from './webhook-queue.js';

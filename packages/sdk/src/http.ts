@@ -134,8 +134,15 @@ async function problemOf(response: Response): Promise<GantryError> {
   return errorFromResponse(response.status, body, response.headers.get('x-request-id') ?? undefined, parseRetryAfter(response.headers.get('retry-after')));
 }
 
+/** The most telling part of a fetch failure: undici hides the system error (ECONNREFUSED...) in `cause`. */
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  if (cause?.code) return cause.code;
+  type Cause = { code?: string; message?: string; errors?: Cause[]; cause?: Cause };
+  let cause = (err as Cause | undefined)?.cause;
+  for (let depth = 0; cause && depth < 4; depth++) {
+    if (cause.code) return cause.code;
+    if (cause.errors?.[0]?.code) return cause.errors[0].code;
+    if (!cause.cause && cause.message) return cause.message;
+    cause = cause.cause;
+  }
   return err instanceof Error ? err.message : String(err);
 }

@@ -21,6 +21,8 @@ export interface WatchHandlers {
   onEvent?(event: JobEvent, job: Job): void;
   onPreview?(preview: Preview): void;
   onReconnecting?(info: { attempt: number; delayMs: number; code: number; reason: string }): void;
+  /** The server acknowledged the subscription (after each connect): live events flow from now on. */
+  onSubscribed?(): void;
   /** A job reached a terminal state. */
   onTerminal?(job: Job): void;
   /** Every watched job is terminal (not called for `'all'`). */
@@ -63,6 +65,8 @@ export interface StreamConfig {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUBSCRIBE_CHUNK = 100;
+/** Messages kept for an iteration that has not started (a watch used with handlers only drops the oldest). */
+const UNREAD_LIMIT = 1000;
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSES: Record<number, { status: number; code: string; detail: string }> = {
   4401: { status: 401, code: 'UNAUTHENTICATED', detail: 'The stream refused the API key (missing, unknown, revoked, or without the "read" scope)' },
@@ -97,6 +101,8 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   private resolveDone!: (jobs: Job[]) => void;
   private rejectDone!: (err: unknown) => void;
   private readonly queue: WatchMessage[] = [];
+  /** Whether someone iterates; until then at most UNREAD_LIMIT messages are kept (handlers-only use stays flat). */
+  private iterating = false;
   private wake: (() => void) | null = null;
   private outcome: { ok: true } | { ok: false; error: unknown } | null = null;
   private readonly onAbort = () => this.fail(abortReason(this.options.signal!));
@@ -139,6 +145,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchMessage> {
+    this.iterating = true;
     for (;;) {
       const next = this.queue.shift();
       if (next) {
@@ -258,8 +265,11 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
         this.handlers.onWarning?.(error);
         return;
       }
+      case 'subscribed':
+        this.handlers.onSubscribed?.();
+        return;
       default:
-        return; // subscribed, unsubscribed, pong
+        return; // unsubscribed, pong
     }
   }
 
@@ -350,6 +360,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   }
 
   private push(message: WatchMessage): void {
+    if (!this.iterating && this.queue.length >= UNREAD_LIMIT) this.queue.shift();
     this.queue.push(message);
     this.wake?.();
     this.wake = null;

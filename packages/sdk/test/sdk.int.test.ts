@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
 import { createNodeClient, GantryError, saveOutputs, type GantryClient, type JobEvent, type WatchMessage } from '@gantry/sdk/node';
 import { cuttableProxy, workflow } from './fixtures';
 
@@ -105,6 +105,29 @@ describe('@gantry/sdk against a real stack', () => {
     }
   });
 
+  it("watch('all') follows every job of the key's tenant, and only those", async () => {
+    const created = await gantry.apiKeys.create({ tenant: 'sdk-other', scopes: ['submit', 'read'] });
+    const other = createNodeClient({ url: stack.url, apiKey: created.key });
+    const finished = new Map<string, string>();
+    const seen = new Set<string>();
+    let subscribed!: () => void;
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
+    const watch = gantry.watch('all', {
+      onSubscribed: () => subscribed(),
+      onEvent: (e) => seen.add(e.jobId),
+      onTerminal: (job) => finished.set(job.id, job.status),
+    });
+    await ready;
+    const mine = [(await gantry.submit({ workflow: workflow(2) })).job.id, (await gantry.submit({ workflow: workflow(3) })).job.id];
+    const theirs = (await other.submit({ workflow: workflow(2) })).job.id;
+    await waitUntil(async () => (mine.every((id) => finished.get(id) === 'succeeded') ? true : undefined), 60_000);
+    await other.waitFor(theirs, { timeoutMs: 60_000 });
+    watch.close();
+    expect(await watch.done).toEqual(expect.any(Array));
+    expect(seen.has(theirs)).toBe(false);
+    expect([...seen]).toEqual(expect.arrayContaining(mine));
+  });
+
   it('iterates every job across pages', async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await gantry.submit({ workflow: workflow(1) })).job.id);
@@ -151,8 +174,8 @@ describe('@gantry/sdk against a real stack', () => {
     await expect(stranger.watch(job.id).done).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(gantry.watch('not-a-job').done).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
-    const offline = createNodeClient({ url: 'http://127.0.0.1:9', apiKey: 'k', retry: { retries: 1, baseDelayMs: 10 } });
-    await expect(offline.get(job.id)).rejects.toMatchObject({ status: 0, code: 'NETWORK_ERROR' });
+    const offline = createNodeClient({ url: `http://127.0.0.1:${await freePort()}`, apiKey: 'k', retry: { retries: 1, baseDelayMs: 10 } });
+    await expect(offline.get(job.id)).rejects.toMatchObject({ status: 0, code: 'NETWORK_ERROR', detail: expect.stringMatching(/ECONNREFUSED/) });
     await gantry.waitFor(job.id, { timeoutMs: 60_000 });
   });
 

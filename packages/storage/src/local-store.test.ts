@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalArtifactStore } from './local-store';
@@ -40,6 +40,17 @@ describe('LocalArtifactStore', () => {
     await store.delete(key);
     await store.delete(key);
     await expect(store.open(key)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refreshes the last-written time when equal bytes are stored again', async () => {
+    const { key } = await store.put(Buffer.from('same'));
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(path.join(root, key), old, old);
+    expect((await store.lastWrittenAt(key))!.getTime()).toBeLessThan(Date.now() - 3_000_000);
+    await store.put(Buffer.from('same'));
+    expect((await store.lastWrittenAt(key))!.getTime()).toBeGreaterThan(old.getTime() + 3_000_000);
+    await store.delete(key);
+    expect(await store.lastWrittenAt(key)).toBeNull();
   });
 
   it('maps file names to content types', () => {

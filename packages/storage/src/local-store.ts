@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@gantry/domain';
 import type { ArtifactStore, StoredObject } from './artifact-store.js';
@@ -18,12 +18,15 @@ export class LocalArtifactStore implements ArtifactStore {
     const sha256 = createHash('sha256').update(data).digest('hex');
     const key = `sha256/${sha256.slice(0, 2)}/${sha256}`;
     const target = this.pathOf(key);
-    if (!(await this.exists(key))) {
-      await mkdir(path.dirname(target), { recursive: true });
-      const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, data);
-      await rename(tmp, target);
-    }
+    // Equal bytes stored already: mark the blob as freshly written (retention deletes a blob only
+    // when no row references it and it was not written lately, so it stays while the caller records
+    // its new reference). When it is missing, it is written.
+    const now = new Date();
+    if (await utimes(target, now, now).then(() => true, () => false)) return { key, sha256, bytes: data.length };
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, target);
     return { key, sha256, bytes: data.length };
   }
 
@@ -36,6 +39,10 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async exists(key: string): Promise<boolean> {
     return (await stat(this.pathOf(key)).catch(() => null)) !== null;
+  }
+
+  async lastWrittenAt(key: string): Promise<Date | null> {
+    return (await stat(this.pathOf(key)).catch(() => null))?.mtime ?? null;
   }
 
   async delete(key: string): Promise<void> {

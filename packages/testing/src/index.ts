@@ -5,3 +5,6 @@ export * from './http-client.js';
 export * from './stream-client.js';
 export * from './processes.js';
 export * from './redis-prefix.js';
+export * from './prometheus.js';
+export * from './yaml-subset.js';
+export * from './rate-limits.js';

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createRenderQueue } from '@gantry/queue';
+import { NO_RATE_LIMITS } from './rate-limits.js';
 
 /** The repository root (this file lives in packages/testing/src or packages/testing/dist). */
 export const REPO_ROOT = process.env.GANTRY_REPO_ROOT ?? path.resolve(__dirname, '../../..');
@@ -503,7 +504,8 @@ export class ProcessHarness {
     return this.start({
       name: options.name,
       entry: ENTRIES.worker,
-      env: { LOG_LEVEL: 'info', GANTRY_WORKER_ID: options.name, ...options.env },
+      // The HTTP server (/metrics, /livez, /readyz) on a free port unless the test picks one.
+      env: { LOG_LEVEL: 'info', GANTRY_WORKER_ID: options.name, GANTRY_WORKER_HTTP_PORT: '0', ...options.env },
       ready: options.ready ?? { log: /"msg":"worker ready"/ },
     });
   }
@@ -514,7 +516,7 @@ export class ProcessHarness {
     const spec: ProcessSpec = {
       name: options.name ?? 'api',
       entry: ENTRIES.api,
-      env: { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: String(port) },
+      env: { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...NO_RATE_LIMITS, ...options.env, PORT: String(port) },
       ready: { http: `http://127.0.0.1:${port}/api/v1/health` },
     };
     return this.add(new ApiProcess(spec, this, port)).start();

@@ -7,6 +7,7 @@ import { buildApiDeps, listenApi, loadApiEnv, type ApiResources, type RunningApi
 import { startGpuSim } from '@gantry/gpu-sim';
 import { silentLogger, type Logger } from '@gantry/logger';
 import { loadWorkerEnv, startWorker, type RunningWorker } from '@gantry/worker';
+import { NO_RATE_LIMITS } from './rate-limits.js';
 import { createTestDatabase } from './test-database.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -66,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   };
   const apis: { api: RunningApi; resources: ApiResources }[] = [];
   const launchApi = async (extraEnv: Record<string, string> = {}) => {
-    const env = loadApiEnv({ ...common, PORT: '0', GANTRY_ADMIN_KEY: adminKey, ...options.apiEnv, ...extraEnv });
+    const env = loadApiEnv({ ...common, PORT: '0', GANTRY_ADMIN_KEY: adminKey, ...NO_RATE_LIMITS, ...options.apiEnv, ...extraEnv });
     const resources = await buildApiDeps(env, 'test', logger);
     const instance = { api: await listenApi(resources, 0, '127.0.0.1'), resources };
     apis.push(instance);
@@ -82,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       GANTRY_PROGRESS_INTERVAL_MS: '20',
       GANTRY_BACKEND_LOST_MS: '1500',
       GANTRY_SHUTDOWN_GRACE_MS: '2000',
+      GANTRY_WORKER_HTTP_PORT: '0', // several workers per process: each on a free port (worker.http.url)
       ...options.workerEnv,
       ...extraEnv,
     });

@@ -29,5 +29,6 @@ export function problemFromError(err: AppError, instance: string, requestId: str
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
+  res.locals.problemCode = problem.code; // the error counter of /metrics (metrics/http-metrics.ts)
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }

@@ -13,6 +13,8 @@ function fromBodyParser(err: BodyParserError): AppError | null {
   switch (err.type) {
     case 'entity.parse.failed':
       return new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
+    case 'entity.too.deep':
+      return new AppError('JSON_TOO_DEEP', (err as { message?: string }).message ?? 'The JSON body is nested too deeply');
     case 'entity.too.large':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
     case 'encoding.unsupported':

@@ -1,18 +1,65 @@
-import { Router } from 'express';
-import { createApiKeySchema } from '@gantry/domain';
+import { Router, type Request } from 'express';
+import { AppError, createApiKeySchema, listApiKeysQuerySchema, rotateApiKeySchema } from '@gantry/domain';
+import { listTenantApiKeys } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { requireScope } from '../middleware/auth.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import { apiKeyView } from '../services/api-key-view.js';
+import { auditActor } from '../services/audit.js';
 import { createApiKey } from '../services/create-api-key.js';
+import { revokeApiKey } from '../services/revoke-api-key.js';
+import { rotateApiKey } from '../services/rotate-api-key.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { requireJson } from './require-json.js';
 
+function pathId(req: Request): string {
+  const id = req.params.id;
+  return typeof id === 'string' ? id.toLowerCase() : '';
+}
+
+/**
+ * API keys (scope admin): create (for any tenant), list, revoke and rotate (the caller's tenant's
+ * keys; another tenant's key is not found). Secrets appear only in create and rotate responses.
+ */
 export function apiKeysRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/', requireScope('admin'), requireJson, async (req, res) => {
+  router.use(requireScope('admin'));
+
+  router.post('/', requireJson, async (req, res) => {
     const input = parseInput(createApiKeySchema, req.body, 'API key request');
-    const created = await createApiKey(deps.db, input);
+    const created = await createApiKey(deps.db, input, auditActor(req));
     req.log.info({ apiKeyId: created.id, tenant: created.tenant, scopes: created.scopes }, 'api key created');
     res.status(201).location(`/api/v1/api-keys/${created.id}`).setHeader('Cache-Control', 'no-store').json(created);
   });
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(listApiKeysQuerySchema, req.query, 'query');
+    const rows = await listTenantApiKeys(deps.db, principalOf(req).tenantId, query.limit + 1, decodeCursor(query.cursor));
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      items: page.map((k) => apiKeyView(k)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
+    });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const key = await revokeApiKey(deps, auditActor(req), pathId(req));
+    req.log.info({ apiKeyId: key.id }, 'api key revoked');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(key);
+  });
+
+  router.post('/:id/rotate', async (req, res) => {
+    // The body is optional; one that is sent must be JSON.
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    const input = parseInput(rotateApiKeySchema, req.body ?? {}, 'rotation request');
+    const rotated = await rotateApiKey(deps, auditActor(req), pathId(req), input);
+    req.log.info({ apiKeyId: pathId(req), newApiKeyId: rotated.id, graceSeconds: input.graceSeconds }, 'api key rotated');
+    res.status(201).location(`/api/v1/api-keys/${rotated.id}`).setHeader('Cache-Control', 'no-store').json(rotated);
+  });
+
   return router;
 }

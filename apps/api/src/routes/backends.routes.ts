@@ -3,6 +3,7 @@ import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { hasScope } from '../auth/authenticate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
+import { auditActor } from '../services/audit.js';
 import {
   backendContext,
   createBackend,
@@ -42,7 +43,7 @@ export function backendsRouter(deps: ApiDeps): Router {
 
   router.post('/', requireScope('admin'), requireJson, async (req, res) => {
     const input = parseInput(createBackendSchema, req.body, 'backend');
-    const view = await createBackend(ctx, input);
+    const view = await createBackend(ctx, input, auditActor(req));
     req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
     res.status(201).location(view.links.self).json(view);
   });
@@ -53,20 +54,20 @@ export function backendsRouter(deps: ApiDeps): Router {
   });
 
   router.post('/:id/drain', requireScope('admin'), async (req, res) => {
-    const view = await setDraining(ctx, pathId(req), true);
+    const view = await setDraining(ctx, pathId(req), true, auditActor(req));
     req.log.info({ backend: view.id, inFlight: view.inFlight }, 'backend draining');
     res.json(view);
   });
 
   router.post('/:id/undrain', requireScope('admin'), async (req, res) => {
-    const view = await setDraining(ctx, pathId(req), false);
+    const view = await setDraining(ctx, pathId(req), false, auditActor(req));
     req.log.info({ backend: view.id }, 'backend undrained');
     res.json(view);
   });
 
   router.delete('/:id', requireScope('admin'), async (req, res) => {
     const { force } = parseInput(deleteBackendQuerySchema, req.query, 'query');
-    await deleteBackend(ctx, pathId(req), force);
+    await deleteBackend(ctx, pathId(req), force, auditActor(req));
     req.log.info({ backend: pathId(req), force }, 'backend deleted');
     res.status(204).end();
   });

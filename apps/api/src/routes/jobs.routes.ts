@@ -8,6 +8,7 @@ import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
 import { submitJob } from '../services/submit-job.js';
+import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requireJson } from './require-json.js';
 
@@ -77,6 +78,10 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
     res.json({ items, lastSeq: items[items.length - 1]?.seq ?? since });
+  });
+
+  router.get('/:id/webhook-deliveries', requireScope('read'), async (req, res) => {
+    res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, pathId(req, 'id')) });
   });
 
   router.get('/:id/artifacts/:artifactId', requireScope('read'), async (req, res) => {

@@ -1,6 +1,7 @@
 import { AppError, isTerminal } from '@gantry/domain';
 import { findTenantJob, requestCancel, transitionJob, type JobRow } from '@gantry/db';
-import { removeQueuedRender } from '@gantry/queue';
+import { jobFinishMetrics } from '@gantry/metrics';
+import { enqueueWebhookDelivery, removeQueuedRender } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 
 /**
@@ -19,6 +20,9 @@ export async function cancelJob(deps: ApiDeps, tenantId: string, jobId: string):
       error: { code: 'CANCELED', message: 'Canceled by request' },
     });
     if (done) {
+      jobFinishMetrics(deps.metrics).finished.inc({ kind: job.kind, status: 'canceled' });
+      // The `canceled` transition recorded the webhook delivery (if any) in the same statement.
+      if (done.webhookDeliveryId) await enqueueWebhook(deps, done.webhookDeliveryId);
       await publishState(deps, done);
       await removeQueuedRender(deps.queue, jobId);
       return reload(deps, tenantId, jobId);
@@ -35,6 +39,13 @@ async function publishState(deps: ApiDeps, t: NonNullable<Awaited<ReturnType<typ
   await deps.publisher
     .publishEvent({ jobId: t.id, tenantId: t.tenantId, seq: t.seq, at: t.at.toISOString(), event: t.event as never })
     .catch((err: unknown) => deps.logger.warn({ err, jobId: t.id }, 'event publish failed'));
+}
+
+/** Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it. */
+async function enqueueWebhook(deps: ApiDeps, deliveryId: string): Promise<void> {
+  await enqueueWebhookDelivery(deps.webhooks.queue, deliveryId).catch((err: unknown) =>
+    deps.logger.warn({ err, deliveryId }, 'webhook delivery not enqueued; the sweep will pick it up'),
+  );
 }
 
 async function reload(deps: ApiDeps, tenantId: string, jobId: string): Promise<JobRow> {

@@ -1,6 +1,8 @@
-import type { CreateApiKeyInput } from '@gantry/domain';
-import { ensureTenant, insertApiKey, type Db } from '@gantry/db';
+import { AppError, type CreateApiKeyInput } from '@gantry/domain';
+import { ensureTenant, insertApiKey, recordAuditEvents, type Db } from '@gantry/db';
 import { generateApiKey } from '../auth/api-key-format.js';
+import { BOOTSTRAP_KEY_NAME } from '../auth/bootstrap-admin.js';
+import { auditEvents, type AuditActor } from './audit.js';
 
 export interface CreatedApiKey {
   id: string;
@@ -11,17 +13,26 @@ export interface CreatedApiKey {
   createdAt: string;
 }
 
-/** Creates a key for a tenant (creating the tenant if needed). The secret is returned only here. */
-export async function createApiKey(db: Db, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+/**
+ * Creates a key for a tenant (creating the tenant if needed), audited in the same transaction.
+ * The secret is returned only here.
+ */
+export async function createApiKey(db: Db, input: CreateApiKeyInput, actor: AuditActor): Promise<CreatedApiKey> {
+  if (input.name === BOOTSTRAP_KEY_NAME) {
+    throw new AppError('VALIDATION_FAILED', 'The API key request is invalid', {
+      details: [{ path: 'name', message: `"${BOOTSTRAP_KEY_NAME}" is reserved for the key from the environment`, code: 'reserved' }],
+    });
+  }
   const tenant = await ensureTenant(db, input.tenant);
   const generated = generateApiKey();
   const scopes = [...new Set(input.scopes)];
-  const row = await insertApiKey(db, {
-    tenantId: tenant.id,
-    prefix: generated.prefix,
-    hash: generated.hash,
-    scopes,
-    name: input.name,
+  const row = await db.$transaction(async (tx) => {
+    const row = await insertApiKey(tx, { tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash, scopes, name: input.name });
+    await recordAuditEvents(
+      tx,
+      auditEvents(actor, 'api_key.created', { type: 'api_key', id: row.id, tenantId: tenant.id }, { tenant: tenant.name, scopes, name: input.name ?? null }),
+    );
+    return row;
   });
   return {
     id: row.id,

@@ -1,44 +1,50 @@
-import { pingRedis } from '@gantry/queue';
+import { BackendHealth } from '@gantry/fleet';
+import { listBackends } from '@gantry/db';
+import { diskSpace } from '@gantry/metrics';
 import type { ApiDeps } from '../context.js';
+import { checkPostgres, checkRedis, withTimeout, type DependencyHealth } from './dependency-checks.js';
 
-export interface DependencyHealth {
-  status: 'up' | 'down';
-  latencyMs: number;
-}
+export type { DependencyHealth } from './dependency-checks.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
   version: string;
+  /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
+  commit: string | null;
   uptimeSeconds: number;
   checks: { postgres: DependencyHealth; redis: DependencyHealth };
+  /** Registered backends and how many are healthy now; null when PostgreSQL or Redis cannot tell. */
+  backends: { total: number; online: number } | null;
+  /** The artifact store's filesystem; null when it cannot be measured. */
+  disk: { freeBytes: number; totalBytes: number } | null;
 }
 
-async function timed(check: () => Promise<boolean>): Promise<DependencyHealth> {
-  const start = performance.now();
-  const ok = await check().catch(() => false);
-  return { status: ok ? 'up' : 'down', latencyMs: Math.round((performance.now() - start) * 10) / 10 };
+/** Registered backends and the healthy ones among them (shared health in Redis). */
+async function countBackends(deps: ApiDeps): Promise<{ total: number; online: number }> {
+  const rows = await listBackends(deps.db);
+  const health = new BackendHealth(deps.redis, { prefix: deps.queue.opts.prefix ?? 'gantry' });
+  const views = await health.views(rows);
+  return { total: rows.length, online: [...views.values()].filter((v) => v.state === 'healthy').length };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), ms);
-    }),
-  ]);
-}
-
-/** Checks PostgreSQL and Redis with short deadlines, concurrently. */
+/**
+ * Checks PostgreSQL and Redis with short deadlines, concurrently, and reports the build, the
+ * fleet's online backends and the artifact disk. Only PostgreSQL and Redis decide the status.
+ */
 export async function checkHealth(deps: ApiDeps): Promise<HealthReport> {
-  const [postgres, redis] = await Promise.all([
-    timed(async () => (await withTimeout<unknown[]>(deps.db.$queryRaw<unknown[]>`SELECT 1`, 1000)).length === 1),
-    timed(() => pingRedis(deps.redis, 1000)),
+  const [postgres, redis, backends, disk] = await Promise.all([
+    checkPostgres(deps, 1000),
+    checkRedis(deps, 1000),
+    withTimeout(countBackends(deps), 1000).catch(() => null),
+    withTimeout(diskSpace(deps.config.artifactDir), 1000).catch(() => null),
   ]);
   return {
     status: postgres.status === 'up' && redis.status === 'up' ? 'ok' : 'degraded',
     version: deps.config.version,
+    commit: deps.config.commit,
     uptimeSeconds: Math.round(process.uptime()),
     checks: { postgres, redis },
+    backends,
+    disk,
   };
 }

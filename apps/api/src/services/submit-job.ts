@@ -1,8 +1,10 @@
 import { AppError, uuidv7, type SubmitJobInput } from '@gantry/domain';
 import { countActiveJobs, findJobByIdempotencyKey, insertJob, isUniqueViolation, type JobRow } from '@gantry/db';
+import { jobSubmitMetrics } from '@gantry/metrics';
 import { enqueueRender } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
+import { checkWebhook } from './check-webhook.js';
 import { requestHash } from './request-hash.js';
 
 export interface SubmitResult {
@@ -26,6 +28,7 @@ export async function submitJob(
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (existing) return replay(existing, hash);
   }
+  const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
   await assertRunnable(deps.db, input);
   // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
   const active = await countActiveJobs(deps.db, tenantId);
@@ -45,6 +48,7 @@ export async function submitJob(
       requirements: input.requirements,
       metadata: input.metadata,
       timeoutSeconds: input.timeoutSeconds,
+      webhook,
       idempotencyKey,
       requestHash: hash,
     });
@@ -63,6 +67,7 @@ export async function submitJob(
     await deps.db.job.delete({ where: { id: job.id } }).catch(() => undefined);
     throw new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; retry later', { cause: err });
   }
+  jobSubmitMetrics(deps.metrics).submitted.inc({ kind: job.kind });
   // `all` watchers learn about the job at once (the row already holds this event as seq 1).
   await deps.publisher
     .publishEvent({ jobId: job.id, tenantId, seq: 1, at: job.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })

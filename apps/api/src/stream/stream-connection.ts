@@ -14,6 +14,7 @@ import { findTenantJob, listJobArtifacts, listJobEvents, listJobs, type JobRow }
 import type { Logger } from '@gantry/logger';
 import type { BusEvent, BusPreview } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
+import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
 import type { EventHub, HubListener } from './event-hub.js';
@@ -34,6 +35,7 @@ export class StreamConnection implements HubListener {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Client messages are handled one at a time, in order (a subscribe awaits the database). */
   private chain: Promise<void> = Promise.resolve();
@@ -56,14 +58,23 @@ export class StreamConnection implements HubListener {
   /** Authenticates with a key (from the subprotocol header or an `auth` message). */
   private async authenticate(key: string): Promise<void> {
     try {
-      const principal = await authenticate(this.deps.db, `Bearer ${key}`);
+      const principal = await authenticate(this.deps.keys, `Bearer ${key}`);
       if (!hasScope(principal, 'read')) throw new AppError('FORBIDDEN', 'This API key lacks the "read" scope');
       this.principal = principal;
+      this.closeWhenKeyExpires(principal);
       this.send({ type: 'ready', tenant: principal.tenantName, protocol: STREAM_PROTOCOL });
     } catch (err) {
       const e = toAppError(err);
       this.close(STREAM_CLOSE.UNAUTHENTICATED, e.code === 'FORBIDDEN' ? 'forbidden' : 'invalid API key');
     }
+  }
+
+  /** A rotated key in its grace period: the socket goes when the grace ends (docs/security.md). */
+  private closeWhenKeyExpires(principal: Principal): void {
+    if (!principal.expiresAt) return;
+    const delay = Math.min(Math.max(0, principal.expiresAt.getTime() - Date.now()), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => this.close(STREAM_CLOSE.UNAUTHENTICATED, 'API key revoked'), delay);
+    this.expiryTimer.unref();
   }
 
   /** A text frame from the client. Bad input gets an error message, never a crash. */
@@ -187,6 +198,7 @@ export class StreamConnection implements HubListener {
   /** Releases every registration; called once the socket closed. */
   dispose(): void {
     this.closed = true;
+    clearTimeout(this.expiryTimer);
     for (const id of [...this.cursors.keys()]) this.dropCursor(id);
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }
@@ -221,6 +233,7 @@ export class StreamConnection implements HubListener {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
     this.ws.send(data);
+    streamMetrics(this.deps.metrics).sent.inc();
   }
 
   private slowConsumer(): void {

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import type { EventHub } from './event-hub.js';
+import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
 import { originAllowed } from './origin.js';
 import { StreamConnection } from './stream-connection.js';
 import type { StreamOptions } from './stream-options.js';
@@ -40,6 +41,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
   });
   const connections = new Map<WebSocket, StreamConnection>();
+  const metrics = streamMetrics(deps.metrics);
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
@@ -51,6 +53,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   const accept = (ws: WebSocket, req: IncomingMessage) => {
     const conn = new StreamConnection(ws, deps, hub, options, log);
     connections.set(ws, conn);
+    metrics.connections.inc();
     const authTimer = setTimeout(() => {
       if (!conn.principal) conn.close(STREAM_CLOSE.UNAUTHENTICATED, 'authentication timeout');
     }, options.authTimeoutMs);
@@ -59,10 +62,13 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
       conn.alive = true;
     });
     ws.on('message', (data, isBinary) => {
+      metrics.received.inc();
       conn.handle(isBinary ? '' : data.toString('utf8'));
     });
     ws.on('error', (err) => log.debug({ err }, 'stream socket error'));
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
+      metrics.connections.dec();
+      metrics.closed.inc({ code: closeCodeLabel(code) });
       clearTimeout(authTimer);
       connections.delete(ws);
       conn.dispose();
@@ -84,6 +90,13 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   }, options.pingIntervalMs);
   heartbeat.unref();
 
+  // A revoked key (or a rotated one whose grace ended) loses its open sockets at once.
+  const stopWatchingKeys = deps.keys.onRevoked((keyId) => {
+    for (const conn of connections.values()) {
+      if (conn.principal?.keyId === keyId) conn.close(STREAM_CLOSE.UNAUTHENTICATED, 'API key revoked');
+    }
+  });
+
   server.on('upgrade', onUpgrade);
   return {
     get connections() {
@@ -91,6 +104,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     },
     close: async () => {
       clearInterval(heartbeat);
+      stopWatchingKeys();
       server.off('upgrade', onUpgrade);
       for (const conn of connections.values()) conn.close(STREAM_CLOSE.GOING_AWAY, 'server shutting down: reconnect');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

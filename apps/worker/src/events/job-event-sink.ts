@@ -20,6 +20,8 @@ export class JobEventSink {
     private readonly logger: Logger,
     private readonly job: { id: string; tenantId: string },
     private readonly progressIntervalMs: number,
+    /** Called with the webhook delivery a terminal transition recorded (transactional outbox). */
+    private readonly onWebhookDelivery: (deliveryId: string) => void = () => undefined,
   ) {}
 
   /** Appends an event after everything emitted before it. */
@@ -46,6 +48,7 @@ export class JobEventSink {
     this.flushProgress();
     const result = this.chain.then(async () => {
       const t = await run();
+      if (t?.webhookDeliveryId) this.onWebhookDelivery(t.webhookDeliveryId);
       if (t) await this.publish({ seq: t.seq, at: t.at.toISOString(), event: t.event as JobEventBody });
       return t;
     });

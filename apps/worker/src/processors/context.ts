@@ -6,6 +6,7 @@ import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { CancelRegistry } from '../cancel/cancel-registry.js';
 import type { WorkerFleet } from '../dispatch/worker-fleet.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** What the render processor needs; built once per worker process. */
 export interface WorkerDeps {
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   /** This worker's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
   workerId: string;
+  /** Webhook deliveries: terminal transitions enqueue the delivery they recorded. */
+  webhooks: WebhookService;
   config: {
     maxAttempts: number;
     progressIntervalMs: number;

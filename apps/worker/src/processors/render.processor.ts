@@ -13,6 +13,7 @@ import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
 import { kindsFor } from '../dispatch/driver-factory.js';
 import { jobModel } from './job-input.js';
 import { WorkerShutdown } from './worker-shutdown.js';
+import { recordJobFinished, recordJobRetry } from '../metrics/job-outcomes.js';
 import { JobEventSink } from '../events/job-event-sink.js';
 import type { WorkerDeps } from './context.js';
 import { recoverOrphan } from './recover-orphan.js';
@@ -42,7 +43,7 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   const controller = deps.cancels.register(job.id);
   const timeout = job.timeoutSeconds ? AbortSignal.timeout(job.timeoutSeconds * 1000) : null;
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  const sink = new JobEventSink(deps.db, deps.publisher, log, job, deps.config.progressIntervalMs);
+  const sink = new JobEventSink(deps.db, deps.publisher, log, job, deps.config.progressIntervalMs, (id) => deps.webhooks.enqueue(id));
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
@@ -87,11 +88,12 @@ async function settleFailure(
   why: { canceled: boolean; timedOut: boolean },
   sink: JobEventSink,
 ): Promise<RenderOutcome> {
-  const log = deps.logger.child({ jobId: job.id });
+  let log = deps.logger.child({ jobId: job.id });
   if (why.canceled) {
-    await sink.transition(() =>
+    const canceled = await sink.transition(() =>
       transitionJob(deps.db, job.id, 'canceled', { error: { code: 'CANCELED', message: 'Canceled by request' } }),
     );
+    await recordJobFinished(deps, job, canceled);
     log.info('job canceled');
     return 'canceled';
   }
@@ -100,6 +102,7 @@ async function settleFailure(
     : toAppError(err);
   const current = await findJobById(deps.db, job.id);
   const attempts = current?.attempts ?? 0;
+  if (current?.backendId) log = log.child({ backend: current.backendId });
   if (current?.backendId && STRIKE_CODES.has(error.code)) {
     // The backend, not the job, misbehaved: count it toward that backend's circuit breaker.
     deps.health.recordStrike(current.backendId).catch(() => undefined);
@@ -112,12 +115,14 @@ async function settleFailure(
       const vram = failed ? deps.fleet.vramOf(failed) : null;
       const moreVram = error.code === 'OUT_OF_MEMORY' && vram !== null ? { moreVramThanMb: vram } : {};
       await bullJob.updateData({ ...bullJob.data, excludeBackends: exclude, ...moreVram });
+      recordJobRetry(deps, error.code);
       log.warn({ code: error.code, err: error, attempts }, 'attempt failed; retrying');
       throw error; // BullMQ schedules the retry with exponential backoff and jitter
     }
     return 'skipped';
   }
-  await sink.transition(() => transitionJob(deps.db, job.id, 'failed', { error: toJobError(error) }));
+  const failed = await sink.transition(() => transitionJob(deps.db, job.id, 'failed', { error: toJobError(error) }));
+  await recordJobFinished(deps, job, failed);
   log[error.code === 'INTERNAL' ? 'error' : 'warn']({ code: error.code, err: error, attempts }, 'job failed');
   throw new UnrecoverableError(`${error.code}: ${error.message}`);
 }

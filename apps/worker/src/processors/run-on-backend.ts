@@ -7,6 +7,7 @@ import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
 import { PreviewPublisher } from '../events/preview-publisher.js';
 import { storeOutputs } from '../outputs/store-outputs.js';
+import { recordJobFinished, recordJobStarted } from '../metrics/job-outcomes.js';
 import { OverallProgress } from '../progress/overall-progress.js';
 import type { WorkerDeps } from './context.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
@@ -24,8 +25,9 @@ export async function runOnBackend(
   controller: AbortController,
   signal: AbortSignal,
   sink: JobEventSink,
-  log: Logger,
+  jobLog: Logger,
 ): Promise<'succeeded' | 'lost'> {
+  const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
   const member = deps.fleet.member(lease.backendId);
   if (!member) throw new Error(`leased backend ${lease.backendId} is not in this worker's fleet`);
   const promptId = randomUUID();
@@ -53,7 +55,7 @@ export async function runOnBackend(
       watchdog.touch();
       if (event.type === 'preview') return previews.offer(event.node, event.mime, event.data);
       if (event.type === 'started' && !running) {
-        running = sink.transition(() => transitionJob(deps.db, job.id, 'running'));
+        running = sink.transition(() => transitionJob(deps.db, job.id, 'running')).then((t) => recordJobStarted(deps, job, t));
         return;
       }
       const overall = overallFor(progress, event);
@@ -98,6 +100,7 @@ export async function runOnBackend(
       transitionJob(deps.db, job.id, 'succeeded', { progress: progress.finished() }),
     );
     if (!done) return 'lost';
+    await recordJobFinished(deps, job, done);
     deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
     log.info({ backend: lease.backendId, artifacts: artifacts.length }, 'job succeeded');
     return 'succeeded';

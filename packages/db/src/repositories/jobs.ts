@@ -15,6 +15,8 @@ export interface NewJob {
   requirements?: unknown;
   metadata?: unknown;
   timeoutSeconds?: number | undefined;
+  /** Callback for terminal states, with the events it wants. */
+  webhook?: { url: string; events: string[] } | undefined;
   idempotencyKey?: string | undefined;
   requestHash?: string | undefined;
 }
@@ -31,6 +33,8 @@ export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
       requirements: (job.requirements ?? Prisma.DbNull) as Prisma.InputJsonValue,
       metadata: (job.metadata ?? Prisma.DbNull) as Prisma.InputJsonValue,
       timeoutSeconds: job.timeoutSeconds ?? null,
+      webhookUrl: job.webhook?.url ?? null,
+      webhookEvents: job.webhook?.events ?? [],
       idempotencyKey: job.idempotencyKey ?? null,
       requestHash: job.requestHash ?? null,
       lastSeq: 1,

@@ -1,5 +1,6 @@
 import { AppError } from '@gantry/domain';
-import { isUniqueViolation } from '@gantry/db';
+import { isUniqueViolation, recordAuditEvents } from '@gantry/db';
+import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
 import type { CreateBackendInput } from './backend-schemas.js';
 import { viewsOf } from './load-backends.js';
@@ -7,13 +8,19 @@ import type { BackendView } from './backend-view.js';
 
 /**
  * Registers a backend. Workers whose GANTRY_WORKER_TAGS it covers pick it up at their next
- * registry refresh and start probing and dispatching to it. An existing id is CONFLICT.
+ * registry refresh and start probing and dispatching to it. An existing id is CONFLICT. Audited
+ * in the same transaction.
  */
-export async function createBackend(ctx: BackendContext, input: CreateBackendInput): Promise<BackendView> {
+export async function createBackend(ctx: BackendContext, input: CreateBackendInput, actor: AuditActor): Promise<BackendView> {
   let row;
   try {
-    row = await ctx.deps.db.backend.create({
-      data: { id: input.id, kind: input.kind, url: input.url, capacity: input.capacity, tags: input.tags },
+    row = await ctx.deps.db.$transaction(async (tx) => {
+      const created = await tx.backend.create({
+        data: { id: input.id, kind: input.kind, url: input.url, capacity: input.capacity, tags: input.tags },
+      });
+      const details = { kind: created.kind, url: created.url, capacity: created.capacity, tags: created.tags };
+      await recordAuditEvents(tx, auditEvents(actor, 'backend.created', { type: 'backend', id: created.id }, details));
+      return created;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('CONFLICT', `A backend with id "${input.id}" already exists`);

@@ -1,5 +1,6 @@
 import { AppError } from '@gantry/domain';
-import { isNotFound } from '@gantry/db';
+import { isNotFound, recordAuditEvents } from '@gantry/db';
+import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
 import { BACKEND_ID_RE } from './backend-schemas.js';
 import { viewsOf } from './load-backends.js';
@@ -8,13 +9,21 @@ import type { BackendView } from './backend-view.js';
 /**
  * Drains (no new jobs; running ones finish) or undrains a backend. PostgreSQL holds the flag;
  * it is mirrored into the shared health in Redis so dispatch sees it at once, before the
- * workers' next registry refresh. Idempotent.
+ * workers' next registry refresh. Idempotent; audited (with the previous flag) in the same
+ * transaction.
  */
-export async function setDraining(ctx: BackendContext, id: string, draining: boolean): Promise<BackendView> {
+export async function setDraining(ctx: BackendContext, id: string, draining: boolean, actor: AuditActor): Promise<BackendView> {
   if (!BACKEND_ID_RE.test(id)) throw new AppError('NOT_FOUND', 'No such backend');
   let row;
   try {
-    row = await ctx.deps.db.backend.update({ where: { id }, data: { draining } });
+    row = await ctx.deps.db.$transaction(async (tx) => {
+      const before = await tx.backend.findUnique({ where: { id }, select: { draining: true } });
+      if (!before) throw new AppError('NOT_FOUND', 'No such backend');
+      const updated = await tx.backend.update({ where: { id }, data: { draining } });
+      const action = draining ? 'backend.drained' : 'backend.undrained';
+      await recordAuditEvents(tx, auditEvents(actor, action, { type: 'backend', id }, { wasDraining: before.draining }));
+      return updated;
+    });
   } catch (err) {
     if (isNotFound(err)) throw new AppError('NOT_FOUND', 'No such backend');
     throw err;

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { findApiKeyByPrefix, touchApiKey, type ApiKeyRecord, type Db } from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import type { Registry } from '@gantry/metrics';
+import { keyAuthMetrics } from './key-auth-metrics.js';
+
+/** Where authentication finds keys (a cache in front of PostgreSQL, or PostgreSQL itself). */
+export interface KeyLookup {
+  find(prefix: string): Promise<ApiKeyRecord | null>;
+  /** Records that a key was used (throttled `lastUsedAt`). */
+  noteUse(keyId: string): void;
+}
+
+/** Called when a key stops working on this instance (revoked, or its rotation grace ended). */
+export type RevocationListener = (keyId: string) => void;
+
+export interface KeyDirectoryOptions {
+  db: Db;
+  /** Publishes revocations (any connection). */
+  redis: Redis;
+  /** A connection of its own for SUBSCRIBE. */
+  subscriber: Redis;
+  /** GANTRY_QUEUE_PREFIX: the channel is `<prefix>:api-keys`. */
+  prefix: string;
+  /** GANTRY_AUTH_CACHE_TTL_MS; 0 disables the cache. */
+  ttlMs: number;
+  logger: Logger;
+  metrics: Registry;
+  /** Entries kept at most (oldest go first). */
+  maxEntries?: number;
+}
+
+interface Entry {
+  record: ApiKeyRecord;
+  expiresAt: number;
+}
+
+interface RevocationNotice {
+  keyId: string;
+  /** Epoch ms from which the key no longer works (future for a rotation with grace). */
+  at: number;
+  /** The announcing instance (which applied the notice already). */
+  from: string;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * API key lookups for one API instance. Keys are read on every request and every WebSocket
+ * authentication, so successful lookups are cached for `ttlMs` (unknown keys never are). A
+ * revocation or rotation is published on Redis; every instance evicts the key at once and tells
+ * its listeners (the WebSocket gateway closes the key's sockets). If a notice is lost (Redis
+ * blip), the TTL bounds the staleness. A revocation time in the future (rotation grace) is
+ * checked on every use and also scheduled here, so sockets are closed when it passes.
+ */
+export class KeyDirectory implements KeyLookup {
+  private readonly cache = new Map<string, Entry>();
+  private readonly listeners = new Set<RevocationListener>();
+  /** Pending ends of grace periods, one per key (a later notice replaces it). */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly instanceId = randomUUID();
+  private readonly touched = new Map<string, number>();
+  private readonly inflight = new Map<string, { lookup: Promise<ApiKeyRecord | null>; startedAt: number }>();
+  private readonly channel: string;
+  private readonly maxEntries: number;
+  /** When the last revocation notice was applied: a lookup that started before it is not cached. */
+  private lastNoticeAt = 0;
+  private readonly onMessage = (channel: string, message: string) => {
+    if (channel === this.channel) this.receive(message);
+  };
+
+  constructor(private readonly options: KeyDirectoryOptions) {
+    this.channel = `${options.prefix}:api-keys`;
+    this.maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    this.options.subscriber.on('message', this.onMessage);
+    await this.options.subscriber.subscribe(this.channel);
+  }
+
+  async stop(): Promise<void> {
+    this.options.subscriber.off('message', this.onMessage);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  }
+
+  async find(prefix: string): Promise<ApiKeyRecord | null> {
+    const metrics = keyAuthMetrics(this.options.metrics);
+    const now = Date.now();
+    const hit = this.cache.get(prefix);
+    if (hit && hit.expiresAt > now) {
+      metrics.lookups.inc({ result: 'hit' });
+      return hit.record;
+    }
+    metrics.lookups.inc({ result: 'miss' });
+    // Concurrent lookups of one key (a burst on a cold cache) share one query.
+    // (Not one that started before a revocation notice: it may read the key as it was.)
+    const pending = this.inflight.get(prefix);
+    if (pending && this.lastNoticeAt < pending.startedAt) return pending.lookup;
+    const lookup = this.load(prefix, now).finally(() => {
+      if (this.inflight.get(prefix)?.lookup === lookup) this.inflight.delete(prefix);
+    });
+    this.inflight.set(prefix, { lookup, startedAt: now });
+    return lookup;
+  }
+
+  private async load(prefix: string, startedAt: number): Promise<ApiKeyRecord | null> {
+    const record = await findApiKeyByPrefix(this.options.db, prefix);
+    this.cache.delete(prefix);
+    // A revocation notice applied while the query ran may be newer than what it read: not cached.
+    if (record && this.options.ttlMs > 0 && this.lastNoticeAt < startedAt) {
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(prefix, { record, expiresAt: startedAt + this.options.ttlMs });
+    }
+    return record;
+  }
+
+  noteUse(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
+    if (this.touched.size >= this.maxEntries) this.touched.clear();
+    this.touched.set(keyId, now);
+    touchApiKey(this.options.db, keyId).catch((err: unknown) => this.options.logger.debug({ err, keyId }, 'lastUsedAt not updated'));
+  }
+
+  /** Registers a listener for keys that stop working; returns its removal. */
+  onRevoked(listener: RevocationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Tells every instance (this one included, at once) that a key stops working at `at`. Call it
+   * after the change is committed. A failed publish is logged: the TTL still bounds staleness.
+   */
+  async announceRevocation(keyId: string, at: Date): Promise<void> {
+    const notice: RevocationNotice = { keyId, at: at.getTime(), from: this.instanceId };
+    this.apply(notice);
+    try {
+      await this.options.redis.publish(this.channel, JSON.stringify(notice));
+    } catch (err) {
+      this.options.logger.warn({ err, keyId }, 'revocation not published; other instances notice within GANTRY_AUTH_CACHE_TTL_MS');
+    }
+  }
+
+  private receive(message: string): void {
+    let notice: RevocationNotice;
+    try {
+      notice = JSON.parse(message) as RevocationNotice;
+    } catch {
+      return;
+    }
+    if (typeof notice.keyId !== 'string' || typeof notice.at !== 'number' || notice.from === this.instanceId) return;
+    keyAuthMetrics(this.options.metrics).revocations.inc();
+    this.apply(notice);
+  }
+
+  /** Evicts the key now (its row changed) and tells listeners when it stops working. */
+  private apply(notice: RevocationNotice): void {
+    this.lastNoticeAt = Date.now();
+    this.evict(notice.keyId);
+    clearTimeout(this.timers.get(notice.keyId));
+    this.timers.delete(notice.keyId);
+    const delay = notice.at - Date.now();
+    if (delay <= 0) return this.emit(notice.keyId);
+    const timer = setTimeout(() => {
+      this.timers.delete(notice.keyId);
+      this.evict(notice.keyId);
+      this.emit(notice.keyId);
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    this.timers.set(notice.keyId, timer);
+  }
+
+  private evict(keyId: string): void {
+    for (const [prefix, entry] of this.cache) if (entry.record.id === keyId) this.cache.delete(prefix);
+  }
+
+  private emit(keyId: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(keyId);
+      } catch (err) {
+        this.options.logger.error({ err, keyId }, 'revocation listener failed');
+      }
+    }
+  }
+}

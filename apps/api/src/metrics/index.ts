@@ -1,0 +1,2 @@
+export { trackHttpMetrics, httpMetrics } from './http-metrics.js';
+export { installApiMetrics } from './install.js';

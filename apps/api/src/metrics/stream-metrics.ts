@@ -1,0 +1,35 @@
+import { STREAM_CLOSE } from '@gantry/domain';
+import { Counter, Gauge, metricSet, type Registry } from '@gantry/metrics';
+
+/** Close codes reported as themselves; any other code a client sends is counted as `other`. */
+const KNOWN_CODES = new Set<number>([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1011, ...Object.values(STREAM_CLOSE)]);
+
+/** The WebSocket gateway (/api/v1/stream) of this API instance. */
+export const streamMetrics = metricSet((registry: Registry) => ({
+  connections: new Gauge({
+    name: 'gantry_ws_connections',
+    help: 'Open WebSocket connections on this API instance.',
+    registers: [registry],
+  }),
+  received: new Counter({
+    name: 'gantry_ws_messages_received_total',
+    help: 'Messages received from WebSocket clients.',
+    registers: [registry],
+  }),
+  sent: new Counter({
+    name: 'gantry_ws_messages_sent_total',
+    help: 'Messages sent to WebSocket clients (events, snapshots, replies).',
+    registers: [registry],
+  }),
+  closed: new Counter({
+    name: 'gantry_ws_disconnects_total',
+    help: 'Closed WebSocket connections, by close code (4401 auth, 4408 slow consumer, 4429 rate limited, 1001 shutdown, 1006 dropped...).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  }),
+}));
+
+/** The `code` label of a close code. */
+export function closeCodeLabel(code: number): string {
+  return KNOWN_CODES.has(code) ? String(code) : 'other';
+}

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { listAuditEventsQuerySchema, type AuditAction, type AuditEventView, type AuditTargetType } from '@gantry/domain';
+import { listAuditEvents, type AuditEventRow } from '@gantry/db';
+import type { ApiDeps } from '../context.js';
+import { parseInput } from '../http/validate.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+function view(row: AuditEventRow): AuditEventView {
+  return {
+    id: row.id,
+    action: row.action as AuditAction,
+    target: { type: row.targetType as AuditTargetType, id: row.targetId },
+    actorKeyId: row.actorKeyId,
+    details: (row.details as Record<string, unknown> | null) ?? null,
+    requestId: row.requestId,
+    ip: row.ip,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** `GET /audit-events?action=&limit=&cursor=` (scope admin): the caller's tenant's log, newest first. */
+export function auditEventsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/', requireScope('admin'), async (req, res) => {
+    const query = parseInput(listAuditEventsQuerySchema, req.query, 'query');
+    const rows = await listAuditEvents(deps.db, {
+      tenantId: principalOf(req).tenantId,
+      action: query.action,
+      limit: query.limit + 1,
+      afterId: decodeCursor(query.cursor),
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ items: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null });
+  });
+  return router;
+}

@@ -1,0 +1,47 @@
+import { defaultMigrationsDir, readMigrationsFolder, type Db } from '@gantry/db';
+import { withTimeout } from './dependency-checks.js';
+
+export interface MigrationStatus {
+  status: 'up' | 'down';
+  /** Migrations of prisma/migrations not (successfully) applied to the database. */
+  pending: string[];
+  /** Why the check could not tell (database unreachable, no history table, no migrations folder). */
+  error?: string;
+}
+
+let folderNames: Promise<string[]> | null = null;
+
+/** The migrations this build expects (read once: the folder ships with the build). */
+function expectedMigrations(): Promise<string[]> {
+  folderNames ??= readMigrationsFolder(defaultMigrationsDir()).then((f) => f.migrations.map((m) => m.name));
+  folderNames.catch(() => {
+    folderNames = null; // a missing folder is reported, and looked for again next time
+  });
+  return folderNames;
+}
+
+/**
+ * Compares `_prisma_migrations` (finished, not rolled back) with the build's prisma/migrations:
+ * `up` when every migration of the folder is applied. A database ahead of the build (a newer
+ * migration applied by a newer release) is fine.
+ */
+export async function checkMigrations(db: Db, timeoutMs: number): Promise<MigrationStatus> {
+  let expected: string[];
+  try {
+    expected = await expectedMigrations();
+  } catch {
+    return { status: 'down', pending: [], error: 'migrations folder not found' };
+  }
+  try {
+    const rows = await withTimeout(
+      db.$queryRaw<{ name: string }[]>`SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+      timeoutMs,
+    );
+    const applied = new Set(rows.map((r) => r.name));
+    const pending = expected.filter((name) => !applied.has(name));
+    return pending.length === 0 ? { status: 'up', pending } : { status: 'down', pending, error: 'migrations pending: run npm run db:migrate' };
+  } catch (err) {
+    const missingTable = (err as { meta?: { code?: string }; message?: string }).message?.includes('_prisma_migrations') ?? false;
+    return { status: 'down', pending: expected, error: missingTable ? 'no migration history: run npm run db:migrate' : 'could not read the migration history' };
+  }
+}

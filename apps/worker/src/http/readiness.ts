@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Db } from '@gantry/db';
+import type { BackendHealth } from '@gantry/fleet';
+import { pingRedis } from '@gantry/queue';
+import type { ReadinessResult } from './ops-server.js';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export interface WorkerReadinessInput {
+  db: Db;
+  redis: Redis;
+  health: BackendHealth;
+  /** The backends this worker serves now (ids; the drain flag comes from the registry). */
+  backends: () => { id: string; draining: boolean }[];
+  /** False until the job loop runs, and again once the worker stops. */
+  accepting: () => boolean;
+}
+
+interface Check {
+  status: 'up' | 'down';
+  latencyMs: number;
+}
+
+async function timed(check: () => Promise<boolean>): Promise<Check> {
+  const start = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+  });
+  const ok = await Promise.race([check().catch(() => false), timeout]).finally(() => clearTimeout(timer));
+  return { status: ok ? 'up' : 'down', latencyMs: Math.round((performance.now() - start) * 10) / 10 };
+}
+
+/**
+ * The worker is ready when its job loop runs, PostgreSQL and Redis answer, and at least one of
+ * its backends is healthy (last probe succeeded, breaker closed, not drained): a worker whose
+ * GPUs are all down would only take jobs to hand them back.
+ */
+export function workerReadiness(input: WorkerReadinessInput): () => Promise<ReadinessResult> {
+  return async () => {
+    const backends = input.backends();
+    const [postgres, redis, views] = await Promise.all([
+      timed(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1),
+      timed(() => pingRedis(input.redis, CHECK_TIMEOUT_MS)),
+      Promise.race([input.health.views(backends), new Promise<null>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, null).unref())]).catch(() => null),
+    ]);
+    const healthy = views ? [...views.values()].filter((v) => v.state === 'healthy').length : 0;
+    const accepting = input.accepting();
+    const ready = accepting && postgres.status === 'up' && redis.status === 'up' && healthy > 0;
+    return {
+      ready,
+      body: {
+        status: ready ? 'ready' : 'not_ready',
+        checks: {
+          worker: { status: accepting ? 'up' : 'down' },
+          postgres,
+          redis,
+          backends: { status: healthy > 0 ? 'up' : 'down', total: backends.length, healthy },
+        },
+      },
+    };
+  };
+}

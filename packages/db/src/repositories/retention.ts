@@ -1,0 +1,108 @@
+import { Prisma } from '../generated/client.js';
+import type { Db } from './db-client.js';
+
+/**
+ * Retention queries. A job expires when it is finished (succeeded, failed, canceled) and its
+ * `finished_at` is older than its tenant's retention: `tenants.retention_days`, or the installation
+ * default when that is null; 0 days means "keep forever".
+ */
+export interface RetentionPolicy {
+  /** Days kept for tenants without an override (GANTRY_RETENTION_DAYS); 0 keeps forever. */
+  defaultDays: number;
+  /** The reference time; expiry is `finished_at < now - days`. */
+  now: Date;
+}
+
+/** The expired-job condition on `jobs j JOIN tenants t`. */
+function expiredWhere(policy: RetentionPolicy): Prisma.Sql {
+  const days = Prisma.sql`COALESCE(t.retention_days, ${policy.defaultDays}::int)`;
+  return Prisma.sql`${days} > 0
+    AND j.status IN ('succeeded', 'failed', 'canceled')
+    AND j.finished_at IS NOT NULL
+    AND j.finished_at < ${policy.now}::timestamptz - make_interval(days => ${days})`;
+}
+
+/** What a retention pass would delete (or did): jobs, their artifact rows, and the blobs freed. */
+export interface RetentionCounts {
+  jobs: number;
+  artifacts: number;
+  /** Distinct storage keys referenced only by expiring artifacts (their blobs can go). */
+  blobs: number;
+  /** Bytes of those blobs. */
+  bytes: number;
+}
+
+/** Counts what expires now, deleting nothing (dry run). Shared blobs still referenced elsewhere are not counted. */
+export async function previewExpired(db: Db, policy: RetentionPolicy): Promise<RetentionCounts> {
+  const rows = await db.$queryRaw<{ jobs: number; artifacts: number; blobs: number; bytes: bigint | number }[]>`
+    WITH doomed AS (
+      SELECT j.id FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE ${expiredWhere(policy)}
+    ), doomed_artifacts AS (
+      SELECT a.storage_key, a.bytes FROM artifacts a JOIN doomed d ON d.id = a.job_id
+    ), freed AS (
+      SELECT storage_key, max(bytes) AS bytes FROM doomed_artifacts da
+      WHERE NOT EXISTS (
+        SELECT 1 FROM artifacts o
+        WHERE o.storage_key = da.storage_key AND NOT EXISTS (SELECT 1 FROM doomed d WHERE d.id = o.job_id)
+      )
+      GROUP BY storage_key
+    )
+    SELECT (SELECT count(*)::int FROM doomed) AS jobs,
+           (SELECT count(*)::int FROM doomed_artifacts) AS artifacts,
+           (SELECT count(*)::int FROM freed) AS blobs,
+           (SELECT COALESCE(sum(bytes), 0)::bigint FROM freed) AS bytes`;
+  const row = rows[0]!;
+  return { jobs: row.jobs, artifacts: row.artifacts, blobs: row.blobs, bytes: Number(row.bytes) };
+}
+
+/** One deleted batch: how many jobs went (with their events), and the artifact rows that went with them. */
+export interface DeletedBatch {
+  jobs: number;
+  artifacts: { storageKey: string; bytes: number }[];
+}
+
+/**
+ * Deletes up to `limit` expired jobs, oldest first, with their events and artifact rows, in one
+ * statement (so one transaction). Rows locked by another transaction are skipped, never waited for.
+ * The blobs are not touched here: see {@link referencedStorageKeys}.
+ */
+export async function deleteExpiredBatch(db: Db, policy: RetentionPolicy, limit: number): Promise<DeletedBatch> {
+  const rows = await db.$queryRaw<{ jobs: number; artifacts: { key: string; bytes: number }[] | null }[]>`
+    WITH doomed AS (
+      SELECT j.id FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+      WHERE ${expiredWhere(policy)}
+      ORDER BY j.finished_at
+      LIMIT ${limit}::int
+      FOR UPDATE OF j SKIP LOCKED
+    ), gone_artifacts AS (
+      DELETE FROM artifacts a USING doomed d WHERE a.job_id = d.id RETURNING a.storage_key, a.bytes
+    ), gone_jobs AS (
+      DELETE FROM jobs j USING doomed d WHERE j.id = d.id RETURNING j.id
+    )
+    SELECT (SELECT count(*)::int FROM gone_jobs) AS jobs,
+           (SELECT json_agg(json_build_object('key', storage_key, 'bytes', bytes)) FROM gone_artifacts) AS artifacts`;
+  const row = rows[0]!;
+  return { jobs: row.jobs, artifacts: (row.artifacts ?? []).map((a) => ({ storageKey: a.key, bytes: a.bytes })) };
+}
+
+/** The keys among `keys` that some artifact row still references. */
+export async function referencedStorageKeys(db: Db, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ storage_key: string }[]>`
+    SELECT DISTINCT storage_key FROM artifacts WHERE storage_key = ANY(${keys}::text[])`;
+  return new Set(rows.map((r) => r.storage_key));
+}
+
+/** A tenant's retention override (null: the installation default). */
+export async function getTenantRetention(db: Db, tenantId: string): Promise<{ id: string; name: string; retentionDays: number | null } | null> {
+  return db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true, retentionDays: true } });
+}
+
+/** Sets (or, with null, clears) a tenant's retention override. */
+export async function setTenantRetention(
+  db: Db,
+  tenantId: string,
+  retentionDays: number | null,
+): Promise<{ id: string; name: string; retentionDays: number | null }> {
+  return db.tenant.update({ where: { id: tenantId }, data: { retentionDays }, select: { id: true, name: true, retentionDays: true } });
+}

@@ -1,0 +1,79 @@
+import type { ArtifactView, JobKind, JobRequirements, JobView, WebhookEvent } from './job.js';
+import type { JobStatus } from './job-state.js';
+
+const API = '/api/v1';
+
+/** What the job view reads from a stored job (a database row satisfies it). */
+export interface JobViewSource {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  priority: number;
+  progress: number;
+  attempts: number;
+  backendId: string | null;
+  requirements: unknown;
+  metadata: unknown;
+  timeoutSeconds: number | null;
+  webhookUrl: string | null;
+  webhookEvents: string[];
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorDetails: unknown;
+}
+
+/** What the artifact view reads from a stored artifact. */
+export interface ArtifactViewSource {
+  id: string;
+  filename: string;
+  contentType: string;
+  bytes: number;
+  nodeId: string | null;
+}
+
+export function artifactView(jobId: string, a: ArtifactViewSource): ArtifactView {
+  return {
+    id: a.id,
+    filename: a.filename,
+    contentType: a.contentType,
+    bytes: a.bytes,
+    nodeId: a.nodeId,
+    url: `${API}/jobs/${jobId}/artifacts/${a.id}`,
+  };
+}
+
+/**
+ * The public shape of a job: what `GET /api/v1/jobs/{id}` returns and what a webhook carries.
+ * Internal columns (workflow, hashes, prompt id) stay inside.
+ */
+export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[]): JobView {
+  const self = `${API}/jobs/${job.id}`;
+  return {
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    priority: job.priority,
+    progress: job.progress,
+    attempts: job.attempts,
+    backend: job.backendId,
+    requirements: (job.requirements as JobRequirements | null) ?? null,
+    metadata: (job.metadata as Record<string, unknown> | null) ?? null,
+    timeoutSeconds: job.timeoutSeconds,
+    webhook: job.webhookUrl ? { url: job.webhookUrl, events: job.webhookEvents as WebhookEvent[] } : null,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    error: job.errorCode
+      ? {
+          code: job.errorCode,
+          message: job.errorMessage ?? '',
+          ...(job.errorDetails === null || job.errorDetails === undefined ? {} : { details: job.errorDetails }),
+        }
+      : null,
+    artifacts: artifacts.map((a) => artifactView(job.id, a)),
+    links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
+  };
+}

@@ -1,0 +1,31 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES, webhookDeliveryPayloadSchema, type WebhookDeliveryPayload } from '@gantry/domain';
+
+/**
+ * Webhook delivery jobs carry only the delivery id (the record in PostgreSQL is the truth) and use
+ * it as their BullMQ job id, so enqueueing a delivery twice is a no-op. The delivery worker retries
+ * by delaying the same job (its own backoff, honouring Retry-After); BullMQ's attempts only cover
+ * unexpected errors (database down). Finished jobs are removed at once, so the sweep can enqueue a
+ * still-pending delivery again under the same id.
+ */
+export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: true,
+};
+
+export function createWebhookQueue(options: { connection: Redis; prefix?: string }): Queue<WebhookDeliveryPayload> {
+  return new Queue<WebhookDeliveryPayload>(QUEUE_NAMES.webhooks, {
+    connection: options.connection,
+    prefix: options.prefix ?? 'gantry',
+    defaultJobOptions: WEBHOOK_JOB_OPTIONS,
+  });
+}
+
+/** Enqueues a delivery (idempotent: its id is the job id), optionally not before `delayMs`. */
+export async function enqueueWebhookDelivery(queue: Queue<WebhookDeliveryPayload>, deliveryId: string, delayMs = 0): Promise<void> {
+  const data = webhookDeliveryPayloadSchema.parse({ deliveryId });
+  await queue.add('deliver', data, { jobId: deliveryId, ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}) });
+}
