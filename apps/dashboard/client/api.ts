@@ -24,8 +24,12 @@ export interface LiveOptions {
   previews: boolean;
   /** A job's state on (re)subscribe; `lastSeq` is its latest event's sequence number. */
   onSnapshot(job: Job, lastSeq: number): void;
-  /** A persisted event, deduplicated, in order per job. */
-  onEvent(record: JobEventRecord): void;
+  /**
+   * A persisted event, deduplicated, in order per job, with the job as the stream knows it after
+   * the event (for a job first seen through its events: built from them, so kind, priority and
+   * metadata are defaults until the job is read).
+   */
+  onEvent(record: JobEventRecord, job: Job): void;
   onPreview(preview: Preview): void;
   onStatus(status: LiveStatus): void;
 }

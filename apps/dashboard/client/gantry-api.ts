@@ -42,7 +42,7 @@ function openLive(origin: string, key: string, options: LiveOptions): LiveConnec
       'all',
       {
         onSnapshot: (job, lastSeq) => options.onSnapshot(job, lastSeq),
-        onEvent: (record) => options.onEvent(record),
+        onEvent: (record, job) => options.onEvent(record, job),
         onPreview: (preview) => options.onPreview(preview),
         onReconnecting: () => options.onStatus('reconnecting'),
         onError: (err) => {

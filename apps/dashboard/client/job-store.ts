@@ -54,9 +54,8 @@ export class JobStore {
     } else if (lastSeq !== undefined) {
       entry.job = { ...job };
       entry.lastSeq = lastSeq;
-    } else if (!isTerminal(entry.job.status) || isTerminal(job.status)) {
-      // A plain read: trust it unless the store already saw the job end and the read is older.
-      entry.job = { ...job, progress: job.status === entry.job.status ? Math.max(job.progress, entry.job.progress) : job.progress };
+    } else {
+      entry.job = mergeRead(entry.job, job);
     }
     if (isTerminal(job.status)) this.entries.get(job.id)!.preview = null;
     this.emit([job.id]);
@@ -86,4 +85,32 @@ export class JobStore {
   private emit(ids: string[]): void {
     for (const l of this.listeners) l(ids);
   }
+}
+
+const stage = (status: JobStatus): number => (isTerminal(status) ? 3 : ['queued', 'dispatched', 'running'].indexOf(status));
+
+/**
+ * A plain read (GET) of a job the stream already moves: the read may have been answered before
+ * the latest events, so it only moves the job forward (a later stage); otherwise it contributes
+ * what events do not carry (kind, priority, metadata, queue position, ...).
+ */
+export function mergeRead(current: Job, read: Job): Job {
+  if (stage(read.status) > stage(current.status)) return { ...read };
+  const sameStatus = read.status === current.status;
+  return {
+    ...current,
+    kind: read.kind,
+    priority: read.priority,
+    metadata: read.metadata,
+    requirements: read.requirements,
+    timeoutSeconds: read.timeoutSeconds,
+    createdAt: read.createdAt,
+    links: read.links,
+    queue: sameStatus ? read.queue : undefined,
+    progress: sameStatus ? Math.max(read.progress, current.progress) : current.progress,
+    artifacts: read.artifacts.length > current.artifacts.length ? read.artifacts : current.artifacts,
+    startedAt: current.startedAt ?? read.startedAt,
+    finishedAt: current.finishedAt ?? read.finishedAt,
+    error: current.error ?? read.error,
+  };
 }

@@ -6,7 +6,7 @@ import { ImageCache } from './images.js';
 import { forgetInputs, inputOf, rememberInput } from './inputs.js';
 import { JobStore } from './job-store.js';
 import { forgetKey, loadKey, saveKey } from './key-store.js';
-import { isTerminal, type JobEventRecord, type JobStatus, type Preview, type SubmitBody } from './types.js';
+import type { Job, JobEventRecord, JobStatus, Preview, SubmitBody } from './types.js';
 import { FleetPanel } from './views/fleet.js';
 import { JobDetail } from './views/job-detail.js';
 import { JobsTable } from './views/jobs-table.js';
@@ -126,13 +126,14 @@ function start(key: string): void {
   const fleet = new FleetPanel(api);
   new SubmitForm(submit);
 
-  // The fleet's figures change with job states: refresh them soon after one (at most every 1 s).
+  // The fleet's figures change with job states: refresh them soon after one, at most every 3 s
+  // (the dashboard's requests count against the key's rate limit).
   let fleetTimer: ReturnType<typeof setTimeout> | undefined;
   const fleetSoon = () => {
     fleetTimer ??= setTimeout(() => {
       fleetTimer = undefined;
       void fleet.refresh();
-    }, 1000);
+    }, Math.max(1000, fleet.lastRefreshAt + 3000 - Date.now()));
   };
 
   const fetchJob = (id: string, lastSeq?: number) => {
@@ -159,15 +160,15 @@ function start(key: string): void {
     }
   };
 
-  const onEvent = (m: JobEventRecord) => {
+  const onEvent = (m: JobEventRecord, streamJob: Job) => {
     const result = store.apply(m);
-    if (result === 'unknown-job') fetchJob(m.jobId);
+    // A job first seen through its events (submitted elsewhere): the stream's view of it is
+    // complete for the table (status, progress, outputs); the detail view reads the rest.
+    if (result === 'unknown-job') store.upsert(streamJob, m.seq);
     else if (result === 'gap') fetchJob(m.jobId, m.seq);
     detail.onEvent(m);
     if (m.event.type === 'state') {
       fleetSoon();
-      // The final read brings what events do not carry (e.g. every artifact's final URL).
-      if (isTerminal(m.event.status)) fetchJob(m.jobId);
       if (own.has(m.jobId) || detail.openId === m.jobId) announce(`Job ${shortId(m.jobId)} ${m.event.status}`);
     }
   };
@@ -240,7 +241,7 @@ function start(key: string): void {
   void fleet.refresh();
   route();
   setInterval(() => {
-    if (!document.hidden) void fleet.refresh();
+    if (!document.hidden && Date.now() - fleet.lastRefreshAt > FLEET_EVERY_MS / 2) void fleet.refresh();
   }, FLEET_EVERY_MS);
   setInterval(() => table.tick(), 15_000);
 }

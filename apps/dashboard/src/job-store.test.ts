@@ -59,6 +59,19 @@ test('a stale REST read never reopens a finished job; previews end with the job'
   expect(store.preview(ID)).toBeNull();
 });
 
+test('a read answered before the latest events does not move a job back, but adds what events lack', () => {
+  const store = new JobStore();
+  store.upsert(job({ status: 'queued' }), 1);
+  store.apply(ev(2, { type: 'state', status: 'running', attempt: 1, backend: 'gpu0' }));
+  store.apply(ev(3, { type: 'progress', node: '3', value: 5, max: 10, overall: 0.5 }));
+  store.upsert(job({ status: 'queued', priority: 7, kind: 'txt2img', metadata: { shot: 'a' }, queue: { position: 3, eligibleBackends: 1, throughputPerMinute: 1, estimatedStartAt: null } }));
+  expect(store.get(ID)).toMatchObject({ status: 'running', backend: 'gpu0', progress: 0.5, priority: 7, kind: 'txt2img', metadata: { shot: 'a' } });
+  expect(store.get(ID)!.queue).toBeUndefined();
+  // A read from a later stage wins.
+  store.upsert(job({ status: 'succeeded', progress: 1, finishedAt: '2026-01-01T00:01:00.000Z' }));
+  expect(store.get(ID)).toMatchObject({ status: 'succeeded', progress: 1 });
+});
+
 test('lists newest first, filtered by status', () => {
   const store = new JobStore();
   const ids = ['019a0000-0000-7000-8000-000000000001', '019a0000-0000-7000-8000-000000000003', '019a0000-0000-7000-8000-000000000002'];

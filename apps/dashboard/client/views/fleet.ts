@@ -15,7 +15,11 @@ export class FleetPanel {
 
   constructor(private readonly api: DashboardApi) {}
 
+  /** When the last refresh started (ms since the epoch). */
+  lastRefreshAt = 0;
+
   async refresh(): Promise<void> {
+    this.lastRefreshAt = Date.now();
     try {
       const [health, backends, queued, dispatched, running] = await Promise.all([
         this.api.health(),

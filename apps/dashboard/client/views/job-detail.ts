@@ -48,7 +48,9 @@ export class JobDetail {
     setText(byId('detail-heading'), `Job ${shortId(id)}`);
     if (focus) byId('detail-heading').focus();
     try {
-      if (!this.store.get(id)) this.store.upsert(await this.api.getJob(id));
+      if (this.store.get(id)) this.render();
+      // Always read the job: a job known only from the stream lacks kind, priority, queue position.
+      this.store.upsert(await this.api.getJob(id));
       this.render();
       await this.loadEvents();
     } catch (err) {
