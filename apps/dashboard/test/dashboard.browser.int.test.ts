@@ -159,6 +159,15 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator('#detail').waitFor({ state: 'hidden' });
   expect(await page.evaluate((sel) => document.activeElement === document.querySelector(sel), `${row(first)} th a`)).toBe(true);
 
+  // A job submitted elsewhere (plain API call) appears from the stream alone and finishes live.
+  const call = apiClient(stack.url, stack.adminKey);
+  const other = await call('POST', '/api/v1/jobs', { workflow: JSON.parse(sample), priority: 5 });
+  expect(other.status).toBe(202);
+  await page.locator(`${row(other.body.id)} .badge`, { hasText: 'succeeded' }).waitFor();
+  await page.locator(`${row(other.body.id)} [role="progressbar"][aria-valuenow="100"]`).waitFor();
+  // No Retry for it: its input is unknown to this tab.
+  expect(await page.isVisible(`${row(other.body.id)} button:has-text("Retry")`)).toBe(false);
+
   // A long job with live previews on: it runs, shows a preview thumbnail, and is canceled.
   await page.check('#previews');
   await page.fill('#workflow', sample.replace('"steps": 20', '"steps": 3000'));
@@ -175,7 +184,6 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator(`${row(second)} .badge`, { hasText: 'canceled' }).waitFor();
   // It ended without an output: the preview thumbnail goes.
   await page.waitForFunction((sel) => document.querySelector(sel)?.hasAttribute('src') === false, `${row(second)} img.thumb`);
-  const call = apiClient(stack.url, stack.adminKey);
   const canceled = await waitUntil(async () => {
     const res = await call('GET', `/api/v1/jobs/${second}`);
     return res.body.status === 'canceled' ? res.body : undefined;
