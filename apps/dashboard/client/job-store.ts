@@ -20,6 +20,9 @@ export class JobStore {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(ids: string[]) => void>();
 
+  /** At most `max` jobs are kept: beyond it the oldest finished ones are forgotten (long sessions stay flat). */
+  constructor(private readonly max = 2000) {}
+
   get(id: string): Job | undefined {
     return this.entries.get(id)?.job;
   }
@@ -51,6 +54,7 @@ export class JobStore {
     const entry = this.entries.get(job.id);
     if (!entry) {
       this.entries.set(job.id, { job: { ...job }, lastSeq: lastSeq ?? 0, preview: null });
+      if (this.entries.size > this.max) this.prune();
     } else if (lastSeq !== undefined) {
       entry.job = { ...job };
       entry.lastSeq = lastSeq;
@@ -73,6 +77,14 @@ export class JobStore {
     const job = entry.job;
     this.emit([job.id]);
     return 'applied';
+  }
+
+  private prune(): void {
+    const finished = this.list().filter((j) => isTerminal(j.status));
+    const excess = this.entries.size - this.max;
+    const gone = finished.slice(Math.max(0, finished.length - excess)).map((j) => j.id);
+    for (const id of gone) this.entries.delete(id);
+    if (gone.length) this.emit(gone);
   }
 
   setPreview(id: string, dataUrl: string): void {

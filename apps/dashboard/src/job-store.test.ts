@@ -82,3 +82,15 @@ test('lists newest first, filtered by status', () => {
   expect(store.list('succeeded').map((j) => j.id)).toEqual([ids[2], ids[0]]);
   expect(store.list('failed')).toEqual([]);
 });
+
+test('beyond its bound the store forgets the oldest finished jobs, never active ones', () => {
+  const store = new JobStore(3);
+  const id = (n: number) => `019a0000-0000-7000-8000-00000000000${n}`;
+  store.upsert(job({ id: id(1), status: 'running' }));
+  store.upsert(job({ id: id(2), status: 'succeeded' }));
+  store.upsert(job({ id: id(3), status: 'failed' }));
+  store.upsert(job({ id: id(4), status: 'succeeded' }));
+  expect(store.list().map((j) => j.id)).toEqual([id(4), id(3), id(1)]);
+  store.upsert(job({ id: id(5), status: 'queued' }));
+  expect(store.list().map((j) => j.id)).toEqual([id(5), id(4), id(1)]);
+});

@@ -51,8 +51,8 @@ export class JobsTable {
     for (const id of ids) {
       this.dirty.add(id);
       const job = this.store.get(id);
-      // A job entering or leaving the filtered list (or a new job) changes the row order.
-      if (!this.rows.has(id) || (job && this.filter && job.status !== this.filter)) this.structureChanged = true;
+      // A new job, a forgotten one, or one leaving the filtered list changes the rows.
+      if (!job || !this.rows.has(id) || (this.filter && job.status !== this.filter)) this.structureChanged = true;
     }
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
