@@ -1,4 +1,4 @@
-import { GantryClient, type JobWatch, type WebSocketConstructor } from '@gantry/sdk';
+import { GantryClient, type JobWatch } from '@gantry/sdk';
 import type { DashboardApi, LiveConnection, LiveOptions } from './api.js';
 
 /** The dashboard's API client (@gantry/sdk), for a key, against the page's own origin. */
@@ -13,28 +13,18 @@ export function createApi(key: string, origin: string = location.origin): Dashbo
     listBackends: () => client.backends.list(),
     health: () => client.health(),
     artifactBlob: async (url) => (await client.downloadResponse(url)).blob(),
-    live: (options) => openLive(origin, key, options),
+    live: (options) => openLive(client, options),
   };
 }
 
 /**
- * Every job of the tenant, live: an SDK watch on `'all'` that never gives up reconnecting. The
- * SDK reports no "connected" moment, so the socket is observed for the server's `ready` message;
- * and a watch's previews are fixed, so toggling them replaces the watch (the server re-sends
- * snapshots of the active jobs, which the store takes as they come).
+ * Every job of the tenant, live: an SDK watch on `'all'` that never gives up reconnecting; "live"
+ * once the server acknowledged the subscription. A watch's previews are fixed, so toggling them
+ * replaces the watch (the server re-sends snapshots of the active jobs, which the store takes).
  */
-function openLive(origin: string, key: string, options: LiveOptions): LiveConnection {
+function openLive(client: GantryClient, options: LiveOptions): LiveConnection {
   let watch: JobWatch | null = null;
   let closed = false;
-
-  const ObservedWebSocket = function (url: string, protocols?: string | string[]) {
-    const ws = new WebSocket(url, protocols);
-    ws.addEventListener('message', (e: MessageEvent) => {
-      if (typeof e.data === 'string' && e.data.startsWith('{"type":"ready"')) options.onStatus('live');
-    });
-    return ws;
-  } as unknown as WebSocketConstructor;
-  const client = new GantryClient({ url: origin, apiKey: key, WebSocket: ObservedWebSocket });
 
   const open = (previews: boolean) => {
     options.onStatus('connecting');
@@ -44,6 +34,7 @@ function openLive(origin: string, key: string, options: LiveOptions): LiveConnec
         onSnapshot: (job, lastSeq) => options.onSnapshot(job, lastSeq),
         onEvent: (record, job) => options.onEvent(record, job),
         onPreview: (preview) => options.onPreview(preview),
+        onSubscribed: () => options.onStatus('live'),
         onReconnecting: () => options.onStatus('reconnecting'),
         onError: (err) => {
           if (watch !== w || closed) return;
