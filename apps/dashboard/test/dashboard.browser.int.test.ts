@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 import { DASHBOARD_CSP } from '@gantry/dashboard';
 import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
 
@@ -24,6 +24,8 @@ let stack: TestStack;
 let browser: Browser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
+/** The page's stream sockets, routed through playwright (so the test can drop one). */
+const streams: WebSocketRoute[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const row = (id: string) => `tr[data-job-id="${id}"]`;
@@ -60,6 +62,10 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   page = await context.newPage();
   page.setDefaultTimeout(WAIT);
+  await page.routeWebSocket(/\/api\/v1\/stream$/, (ws) => {
+    ws.connectToServer();
+    streams.push(ws);
+  });
   page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     // The wrong-key and bad-input steps below make an expected 401 and 422 (Chromium logs refused
@@ -158,6 +164,19 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.keyboard.press('Escape');
   await page.locator('#detail').waitFor({ state: 'hidden' });
   expect(await page.evaluate((sel) => document.activeElement === document.querySelector(sel), `${row(first)} th a`)).toBe(true);
+
+  // The stream drops (as when an API instance goes away): the page reconnects by itself.
+  await page.evaluate(() => {
+    const g = globalThis as any;
+    const el = document.getElementById('conn');
+    g.connStates = [];
+    new g.MutationObserver(() => g.connStates.push(el.dataset.state)).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  const socketsBefore = streams.length;
+  await streams[streams.length - 1]!.close({ code: 1001, reason: 'going away' });
+  await page.waitForFunction(() => (globalThis as any).connStates.includes('reconnecting'));
+  await page.locator('#conn[data-state="live"]').waitFor();
+  expect(streams.length).toBeGreaterThan(socketsBefore);
 
   // A job submitted elsewhere (plain API call) appears from the stream alone and finishes live.
   const call = apiClient(stack.url, stack.adminKey);
