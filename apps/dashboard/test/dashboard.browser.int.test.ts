@@ -226,6 +226,11 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.keyboard.press('Tab');
   expect(await activeId()).toBe('refresh');
 
+  // A phone-sized window: one column (screenshot only).
+  await page.setViewportSize({ width: 420, height: 900 });
+  await shot('06-narrow');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
   // Sign out forgets the key.
   await page.click('#signout');
   await page.locator('#signin').waitFor({ state: 'visible' });
