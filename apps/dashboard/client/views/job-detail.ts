@@ -17,6 +17,7 @@ export class JobDetail {
   private jobId: string | null = null;
   private lastSeq = 0;
   private loading: Promise<void> | null = null;
+  private reload = false;
   private announcedDecile = -1;
   private shownOutputs = '';
 
@@ -39,6 +40,8 @@ export class JobDetail {
   async open(id: string, focus: boolean): Promise<void> {
     this.jobId = id;
     this.lastSeq = 0;
+    this.loading = null; // a read for the previous job ends on its own
+    this.reload = false;
     this.announcedDecile = -1;
     this.shownOutputs = '';
     this.timeline.replaceChildren();
@@ -71,25 +74,32 @@ export class JobDetail {
       this.append(record);
       return;
     }
+    // A read in flight may have been answered before this event was stored: read again after it.
+    this.reload = true;
     void this.loadEvents();
   }
 
-  private async loadEvents(): Promise<void> {
+  /** Reads the timeline after `lastSeq` (1000 events a page) until it is complete. */
+  private loadEvents(): Promise<void> {
     if (this.loading) return this.loading;
     const id = this.jobId;
-    this.loading = (async () => {
+    if (!id) return Promise.resolve();
+    let run: Promise<void> | undefined;
+    run = (async () => {
       try {
-        for (let page = 0; page < 20 && id === this.jobId; page++) {
-          const { items } = await this.api.jobEvents(id!, this.lastSeq);
+        for (let round = 0; round < 50 && id === this.jobId; round++) {
+          this.reload = false;
+          const { items } = await this.api.jobEvents(id, this.lastSeq);
           if (id !== this.jobId) return;
           for (const r of items) if (r.seq > this.lastSeq) this.append(r);
-          if (items.length < 1000) break;
+          if (items.length < 1000 && !this.reload) break;
         }
       } finally {
-        this.loading = null;
+        if (this.loading === run) this.loading = null;
       }
     })();
-    return this.loading;
+    this.loading = run;
+    return run;
   }
 
   private append(r: JobEventRecord): void {
@@ -134,6 +144,7 @@ export class JobDetail {
     if (job.startedAt) props.push(['Started', new Date(job.startedAt).toLocaleString()]);
     if (job.finishedAt) props.push(['Finished', `${new Date(job.finishedAt).toLocaleString()} (ran ${duration(job.startedAt, job.finishedAt) || '–'})`]);
     if (job.status === 'queued' && job.queue?.position) props.push(['Queue position', String(job.queue.position)]);
+    if (job.status === 'queued' && job.queue?.estimatedStartAt) props.push(['Estimated start', new Date(job.queue.estimatedStartAt).toLocaleTimeString()]);
     if (job.error) props.push(['Error', `${job.error.code}: ${job.error.message}`]);
     byId('detail-props').replaceChildren(...props.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
   }
