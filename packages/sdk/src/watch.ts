@@ -407,6 +407,7 @@ function placeholderJob(record: JobEvent): Job {
     requirements: null,
     metadata: null,
     timeoutSeconds: null,
+    webhook: null,
     createdAt: record.at,
     startedAt: null,
     finishedAt: null,

@@ -44,6 +44,8 @@ describe('@gantry/sdk against a real stack', () => {
     expect(savedAgain[0]!.path).not.toBe(saved[0]!.path); // never overwrites by default
     expect(Buffer.from(await readFile(saved[0]!.path)).equals(Buffer.from(bytes))).toBe(true);
 
+    expect(await gantry.webhookDeliveries(done.id)).toEqual([]); // no webhook asked for
+
     const history = await gantry.events(done.id);
     expect(history.items.map((e) => e.seq)).toEqual(history.items.map((_, i) => i + 1));
     expect((await gantry.events(done.id, { since: history.lastSeq })).items).toEqual([]);

@@ -73,6 +73,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
   const outDir = o.out as string | undefined;
   const watch = Boolean(o.watch) || outDir !== undefined;
   const idempotencyKey = o['idempotency-key'] as string | undefined;
+  const webhook = o.webhook as string | undefined;
 
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
   const inputs = [];
@@ -84,6 +85,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     if (timeoutSeconds !== undefined) body.timeoutSeconds = timeoutSeconds;
     if (metadata) body.metadata = { ...(extra.metadata ?? {}), ...metadata };
     if (tags?.length) body.requirements = { ...(extra.requirements ?? {}), tags };
+    if (webhook !== undefined) body.webhook = { url: webhook };
     inputs.push({ file, body, workflow: edited });
   }
 
