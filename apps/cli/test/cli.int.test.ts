@@ -77,9 +77,11 @@ describe('gantry CLI', () => {
   });
 
   it('jobs ls / get / events / cancel, with --json', async () => {
-    const submitted = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--json']);
+    const submitted = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once', '--json']);
     expect(submitted.code).toBe(0);
     const [job] = JSON.parse(submitted.stdout);
+    const again = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once']);
+    expect(again.stdout).toMatch(new RegExp(`^already submitted ${job.id}`, 'm'));
     await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
 
     const ls = await gantry(['jobs', 'ls', '--json', '--limit', '50']);
