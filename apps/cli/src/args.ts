@@ -41,6 +41,7 @@ export const COMMANDS: CommandSpec[] = [
       timeout: { type: 'string', arg: 'seconds', help: 'wall-clock limit of a run' },
       metadata: { type: 'string', multiple: true, arg: 'key=value', help: 'metadata stored with the job; repeatable' },
       'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first job (-<n> is appended per file)' },
+      webhook: { type: 'string', arg: 'url', help: 'POST the finished job to this URL (docs/webhooks.md)' },
     },
   },
   {
@@ -100,7 +101,16 @@ export const COMMANDS: CommandSpec[] = [
       name: { type: 'string', arg: 'name', help: 'a label' },
     },
   },
+  { name: 'keys ls', aliases: ['keys list'], summary: "List the tenant's API keys (admin; never secrets)", args: '', minArgs: 0, maxArgs: 0, options: {} },
   { name: 'keys revoke', summary: 'Revoke an API key (admin)', args: '<key-id>', minArgs: 1, maxArgs: 1, options: {} },
+  {
+    name: 'keys rotate',
+    summary: 'Replace an API key by a new one (admin)',
+    args: '<key-id>',
+    minArgs: 1,
+    maxArgs: 1,
+    options: { grace: { type: 'string', arg: 'seconds', help: 'how long the old key keeps working (default 0)' } },
+  },
 ];
 
 export interface ParsedCommand {

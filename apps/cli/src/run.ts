@@ -5,7 +5,7 @@ import { isAbortError } from '@gantry/sdk';
 import { parseCommandLine, usage, type ParsedCommand } from './args.js';
 import { backendsDrain, backendsLs } from './commands/backends.js';
 import { jobsCancel, jobsDownload, jobsEvents, jobsGet, jobsLs, jobsWatch } from './commands/jobs.js';
-import { keysCreate, keysRevoke } from './commands/keys.js';
+import { keysCreate, keysLs, keysRevoke, keysRotate } from './commands/keys.js';
 import { submitCommand } from './commands/submit.js';
 import { resolveConfig } from './config.js';
 import { commandContext, type CliIo, type CommandContext } from './context.js';
@@ -24,7 +24,9 @@ const HANDLERS: Record<string, (ctx: CommandContext, cmd: ParsedCommand) => Prom
   'backends drain': (ctx, cmd) => backendsDrain(ctx, cmd, true),
   'backends undrain': (ctx, cmd) => backendsDrain(ctx, cmd, false),
   'keys create': keysCreate,
+  'keys ls': (ctx) => keysLs(ctx),
   'keys revoke': keysRevoke,
+  'keys rotate': keysRotate,
 };
 
 export function cliVersion(): string {

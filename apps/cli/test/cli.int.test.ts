@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,9 +5,6 @@ import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gan
 import { runGantry, startGantry } from './run-gantry';
 
 const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
-const REPO = path.resolve(__dirname, '../../..');
-/** The revoke route (DELETE /api/v1/api-keys/{id}) is built on another branch; its test runs once it is here. */
-const HAS_REVOKE_ROUTE = /router\.delete\(/.test(readFileSync(path.join(REPO, 'apps/api/src/routes/api-keys.routes.ts'), 'utf8'));
 
 // Every test starts several node processes (the CLI compiles its sources through tsx): on a loaded
 // machine that takes seconds each, so the tests get generous time.
@@ -81,9 +77,11 @@ describe('gantry CLI', () => {
   });
 
   it('jobs ls / get / events / cancel, with --json', async () => {
-    const submitted = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--json']);
+    const submitted = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once', '--json']);
     expect(submitted.code).toBe(0);
     const [job] = JSON.parse(submitted.stdout);
+    const again = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once']);
+    expect(again.stdout).toMatch(new RegExp(`^already submitted ${job.id}`, 'm'));
     await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
 
     const ls = await gantry(['jobs', 'ls', '--json', '--limit', '50']);
@@ -199,15 +197,36 @@ describe('gantry CLI', () => {
     expect((await runGantry(['jobs', 'ls'], { env: { GANTRY_CONFIG: path.join(dir, 'missing.json') } })).code).toBe(2);
   });
 
-  (HAS_REVOKE_ROUTE ? it : it.skip)('keys revoke: the key stops working', async () => {
-    // TODO(lead): runs once DELETE /api/v1/api-keys/{id} (another branch) is merged; skipped before.
-    const key = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'read', '--json'])).stdout);
+  it('keys ls / rotate / revoke: a revoked or rotated key stops working', async () => {
+    // Keys are listed, revoked and rotated within the caller's tenant: work as that tenant's admin.
+    const tenantAdmin = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'admin', '--json'])).stdout);
+    const asAdmin = { GANTRY_API_KEY: tenantAdmin.key };
+    const key = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'read', '--name', 'reader', '--json'], asAdmin)).stdout);
     expect((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key })).code).toBe(0);
-    const revoked = await gantry(['keys', 'revoke', key.id]);
+
+    const listed = JSON.parse((await gantry(['keys', 'ls', '--json'], asAdmin)).stdout);
+    expect(listed.map((k: any) => k.id).sort()).toEqual([tenantAdmin.id, key.id].sort());
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+    expect((await gantry(['keys', 'ls'], asAdmin)).stdout).toMatch(/^ID\s+NAME\s+SCOPES\s+STATUS/);
+
+    const rotated = await gantry(['keys', 'rotate', key.id, '--json'], asAdmin);
+    expect(rotated.code).toBe(0);
+    const fresh = JSON.parse(rotated.stdout);
+    expect(fresh.replaced).toMatchObject({ id: key.id, status: 'revoked' });
+    await waitUntil(async () => ((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key })).code === 3 ? true : undefined), 30_000);
+    expect((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: fresh.key })).code).toBe(0);
+
+    const revoked = await gantry(['keys', 'revoke', fresh.id], asAdmin);
     expect(revoked.code).toBe(0);
-    const after = await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key });
+    const after = await waitUntil(async () => {
+      const r = await gantry(['jobs', 'ls'], { GANTRY_API_KEY: fresh.key });
+      return r.code === 0 ? undefined : r;
+    }, 30_000);
     expect(after.code).toBe(3);
     expect(after.stderr).toMatch(/UNAUTHENTICATED/);
+    const unknown = await gantry(['keys', 'revoke', '0190a4c5-0000-7000-8000-000000000000'], asAdmin);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/NOT_FOUND/);
   });
 
   it('has help and a version', async () => {

@@ -3,6 +3,8 @@ import { Transport, type FetchLike, type RetryOptions } from './http.js';
 import { anySignal } from './signals.js';
 import {
   isTerminalStatus,
+  type ApiKey,
+  type ApiKeyPage,
   type Artifact,
   type Backend,
   type CreateApiKeyInput,
@@ -13,7 +15,9 @@ import {
   type JobPage,
   type ListJobsQuery,
   type RegisterBackendInput,
+  type RotatedApiKey,
   type SubmitJobInput,
+  type WebhookDelivery,
 } from './types.js';
 import { JobWatch, type WatchHandlers, type WatchOptions } from './watch.js';
 import { globalWebSocket, type WebSocketConstructor } from './websocket.js';
@@ -238,11 +242,37 @@ export class GantryClient {
     /** `POST /api-keys` (admin): the secret `key` is in this answer only. */
     create: async (input: CreateApiKeyInput, options: CallOptions = {}): Promise<CreatedApiKey> =>
       (await this.transport.json<CreatedApiKey>('/api/v1/api-keys', { method: 'POST', body: input, ...options })).data,
-    /** `DELETE /api-keys/{id}` (admin): the key stops working at once. */
-    revoke: async (id: string, options: CallOptions = {}): Promise<void> => {
-      await this.transport.send(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options });
+    /** `GET /api-keys` (admin): one page of the caller's tenant's keys, newest first (never secrets). */
+    listPage: async (query: { limit?: number; cursor?: string } = {}, options: CallOptions = {}): Promise<ApiKeyPage> =>
+      (await this.transport.json<ApiKeyPage>('/api/v1/api-keys', { ...this.read(options), query: { limit: query.limit, cursor: query.cursor } })).data,
+    /** Every key of the caller's tenant, across pages. */
+    list: (options: CallOptions = {}): AsyncIterable<ApiKey> => {
+      const listPage = this.apiKeys.listPage;
+      return {
+        async *[Symbol.asyncIterator]() {
+          let cursor: string | undefined;
+          for (;;) {
+            const page = await listPage({ limit: 200, ...(cursor ? { cursor } : {}) }, options);
+            yield* page.items;
+            if (!page.nextCursor) return;
+            cursor = page.nextCursor;
+          }
+        },
+      };
     },
+    /** `DELETE /api-keys/{id}` (admin): the key stops working at once (its WebSockets close with 4401). Idempotent. */
+    revoke: async (id: string, options: CallOptions = {}): Promise<ApiKey | undefined> =>
+      (await this.transport.json<ApiKey | undefined>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options })).data,
+    /** `POST /api-keys/{id}/rotate` (admin): a new secret; the old one works `graceSeconds` longer (default 0). */
+    rotate: async (id: string, input: { graceSeconds?: number } = {}, options: CallOptions = {}): Promise<RotatedApiKey> =>
+      (await this.transport.json<RotatedApiKey>(`/api/v1/api-keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: input, ...options })).data,
   };
+
+  /** `GET /jobs/{id}/webhook-deliveries`: the job's webhook deliveries, oldest first. */
+  async webhookDeliveries(jobId: string, options: CallOptions = {}): Promise<WebhookDelivery[]> {
+    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/webhook-deliveries`;
+    return (await this.transport.json<{ items: WebhookDelivery[] }>(path, this.read(options))).data.items;
+  }
 
   /** `GET /health` (no key needed); a degraded API answers 503, returned here, not thrown. */
   async health(options: CallOptions = {}): Promise<Health> {

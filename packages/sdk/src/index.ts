@@ -7,6 +7,8 @@
  */
 export { JOB_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './types.js';
 export type {
+  ApiKey,
+  ApiKeyPage,
   ApiKeyScope,
   Artifact,
   Backend,
@@ -24,6 +26,7 @@ export type {
   JobPage,
   JobRequirements,
   JobStatus,
+  JobWebhook,
   ListJobsQuery,
   OutputEvent,
   Preview,
@@ -31,9 +34,12 @@ export type {
   ProgressEvent,
   QueueInfo,
   RegisterBackendInput,
+  RotatedApiKey,
   StateEvent,
   SubmitJobInput,
   Txt2ImgParams,
+  WebhookDelivery,
+  WebhookEvent,
   Workflow,
   WorkflowNode,
 } from './types.js';

@@ -1,6 +1,16 @@
 import * as domain from '@gantry/domain';
 import type { z } from 'zod';
-import { JOB_STATUSES, TERMINAL_STATUSES, type Artifact, type Job, type JobEvent, type JobEventBody, type SubmitJobInput } from './types.js';
+import {
+  JOB_STATUSES,
+  TERMINAL_STATUSES,
+  type ApiKey,
+  type Artifact,
+  type Job,
+  type JobEvent,
+  type JobEventBody,
+  type SubmitJobInput,
+  type WebhookDelivery,
+} from './types.js';
 
 /**
  * The SDK declares the wire types itself (browser bundles must not pull @gantry/domain's Node-only
@@ -14,6 +24,13 @@ describe('SDK wire types', () => {
   it('match @gantry/domain', () => {
     check<Equals<Job['status'], domain.JobStatus>>();
     check<Assignable<domain.JobView, Job>>();
+    // Same fields (the SDK adds only `queue`, which `GET /jobs/{id}` adds for a queued job).
+    check<Equals<Exclude<keyof Job, 'queue'>, keyof domain.JobView>>();
+    check<Equals<keyof SubmitJobInput, keyof z.input<typeof domain.submitJobSchema>>>();
+    check<Assignable<domain.ApiKeyView, ApiKey>>();
+    check<Equals<keyof ApiKey, keyof domain.ApiKeyView>>();
+    check<Assignable<domain.WebhookDeliveryView, WebhookDelivery>>();
+    check<Equals<keyof WebhookDelivery, keyof domain.WebhookDeliveryView>>();
     check<Assignable<domain.ArtifactView, Artifact>>();
     check<Assignable<Artifact, domain.ArtifactView>>();
     check<Assignable<domain.JobEventRecord, JobEvent>>();

@@ -45,6 +45,16 @@ export interface JobRequirements {
   vramMb?: number;
 }
 
+/** Events a job's webhook can receive: one per terminal state. */
+export type WebhookEvent = 'job.succeeded' | 'job.failed' | 'job.canceled';
+
+/** A job's callback: Gantry POSTs the finished job to `url` (docs/webhooks.md). */
+export interface JobWebhook {
+  url: string;
+  /** Default: all three. */
+  events?: WebhookEvent[];
+}
+
 /** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
 export interface SubmitJobInput {
   workflow?: Workflow;
@@ -53,6 +63,7 @@ export interface SubmitJobInput {
   requirements?: JobRequirements;
   metadata?: Record<string, unknown>;
   timeoutSeconds?: number;
+  webhook?: JobWebhook;
 }
 
 export interface JobError {
@@ -92,6 +103,8 @@ export interface Job {
   requirements: JobRequirements | null;
   metadata: Record<string, unknown> | null;
   timeoutSeconds: number | null;
+  /** The job's callback, or null. */
+  webhook: { url: string; events: WebhookEvent[] } | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -201,6 +214,39 @@ export interface CreateApiKeyInput {
   name?: string;
 }
 
+/** An API key as listed: never its secret. */
+export interface ApiKey {
+  id: string;
+  tenant: string;
+  name: string | null;
+  scopes: string[];
+  /** `expiring`: rotated with a grace period, works until `revokedAt`. */
+  status: 'active' | 'expiring' | 'revoked';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyPage {
+  items: ApiKey[];
+  nextCursor: string | null;
+}
+
+/** One webhook delivery of a job. */
+export interface WebhookDelivery {
+  id: string;
+  event: WebhookEvent;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A new API key; `key` is shown only once. */
 export interface CreatedApiKey {
   id: string;
@@ -209,6 +255,11 @@ export interface CreatedApiKey {
   scopes: ApiKeyScope[];
   name: string | null;
   createdAt: string;
+}
+
+/** A rotated key: the new key (secret shown once) and the old one (`expiring` or `revoked`). */
+export interface RotatedApiKey extends CreatedApiKey {
+  replaced: ApiKey;
 }
 
 export interface Health {

@@ -93,6 +93,9 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   private readonly tracks = new Map<string, JobTrack>();
   private readonly all: boolean;
   private ws: WebSocketLike | null = null;
+  /** The current socket got `ready` (authenticated): subscriptions can be (re)sent on it. */
+  private ready = false;
+  private previews: boolean;
   private failures = 0;
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -119,6 +122,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     });
     this.done.catch(() => undefined); // a caller that only iterates or uses handlers must not see an unhandled rejection
     this.all = target === 'all';
+    this.previews = options.previews ?? false;
     const ids = target === 'all' ? [] : [...new Set(Array.isArray(target) ? target : [target])].map((id) => id.toLowerCase());
     for (const id of ids) {
       const since = typeof options.since === 'number' ? options.since : options.since?.[id];
@@ -135,6 +139,17 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   /** One job as it stands now. */
   job(jobId: string): Job | undefined {
     return this.tracks.get(jobId.toLowerCase())?.job;
+  }
+
+  /**
+   * Turns preview images on or off for this watch. On a live socket the subscription is sent
+   * again (resuming from the last sequence numbers, so no event is repeated or lost).
+   */
+  setPreviews(on: boolean): void {
+    if (this.previews === on) return;
+    this.previews = on;
+    const ws = this.ws;
+    if (ws && this.ready && isOpen(ws)) this.subscribe(ws);
   }
 
   /** Stops watching (resolves `done` with the jobs as they stand). */
@@ -189,6 +204,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
       return this.fail(clientError('NETWORK_ERROR', `Cannot open ${this.config.streamUrl}: ${err instanceof Error ? err.message : String(err)}`, err));
     }
     this.ws = ws;
+    this.ready = false;
     this.lastMessageAt = Date.now();
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
@@ -239,6 +255,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     switch (m.type) {
       case 'ready':
         this.failures = 0;
+        this.ready = true;
         return this.subscribe(ws);
       case 'snapshot':
         return this.onSnapshot(m.job as Job, Number(m.lastSeq));
@@ -246,7 +263,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
         return this.onEvent({ jobId: String(m.jobId), seq: Number(m.seq), at: String(m.at), event: m.event as JobEventBody });
       case 'preview': {
         const preview: Preview = { jobId: String(m.jobId), node: (m.node as string | null) ?? null, mime: String(m.mime), data: String(m.data) };
-        if (!this.all && !this.tracks.has(preview.jobId)) return;
+        if (!this.previews || (!this.all && !this.tracks.has(preview.jobId))) return;
         this.handlers.onPreview?.(preview);
         return this.push({ type: 'preview', jobId: preview.jobId, preview });
       }
@@ -274,7 +291,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   }
 
   private subscribe(ws: WebSocketLike): void {
-    const previews = this.options.previews ? { previews: true } : {};
+    const previews = { previews: this.previews };
     if (this.all) {
       ws.send(JSON.stringify({ type: 'subscribe', all: true, ...previews }));
       return;
@@ -407,6 +424,7 @@ function placeholderJob(record: JobEvent): Job {
     requirements: null,
     metadata: null,
     timeoutSeconds: null,
+    webhook: null,
     createdAt: record.at,
     startedAt: null,
     finishedAt: null,

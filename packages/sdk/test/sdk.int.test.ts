@@ -44,6 +44,8 @@ describe('@gantry/sdk against a real stack', () => {
     expect(savedAgain[0]!.path).not.toBe(saved[0]!.path); // never overwrites by default
     expect(Buffer.from(await readFile(saved[0]!.path)).equals(Buffer.from(bytes))).toBe(true);
 
+    expect(await gantry.webhookDeliveries(done.id)).toEqual([]); // no webhook asked for
+
     const history = await gantry.events(done.id);
     expect(history.items.map((e) => e.seq)).toEqual(history.items.map((_, i) => i + 1));
     expect((await gantry.events(done.id, { since: history.lastSeq })).items).toEqual([]);
@@ -194,5 +196,47 @@ describe('@gantry/sdk against a real stack', () => {
     } finally {
       await stack.sims[0]!.setFaults({ hang: undefined });
     }
+  });
+});
+
+/** Previews cost the simulator a PNG per step: a stack of their own, so other tests stay fast. */
+describe('@gantry/sdk previews', () => {
+  let stack: TestStack;
+  let gantry: GantryClient;
+
+  beforeAll(async () => {
+    stack = await startStack({ gpus: 1, stepMs: 10, simOptions: { previews: true }, workerEnv: { GANTRY_PREVIEW_INTERVAL_MS: '50' } });
+    gantry = createNodeClient({ url: stack.url, apiKey: stack.adminKey });
+  });
+  afterAll(() => stack.close());
+
+  it('turns previews on mid-watch without repeating or losing events', async () => {
+    const job = (await gantry.submit({ workflow: workflow(80) })).job;
+    const events: JobEvent[] = [];
+    let previews = 0;
+    let previewsBefore = -1;
+    const watch = gantry.watch(
+      job.id,
+      {
+        onEvent: (e) => {
+          events.push(e);
+          if (e.event.type === 'progress' && previewsBefore === -1 && events.filter((x) => x.event.type === 'progress').length === 3) {
+            previewsBefore = previews;
+            watch.setPreviews(true);
+          }
+        },
+        onPreview: (p) => {
+          expect(p.jobId).toBe(job.id);
+          expect(p.mime).toMatch(/^image\//);
+          previews += 1;
+        },
+      },
+      { since: 0 },
+    );
+    await watch.done;
+    expect(previewsBefore).toBe(0);
+    expect(previews).toBeGreaterThan(0);
+    const stored = (await gantry.events(job.id)).items;
+    expect(events.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
   });
 });

@@ -1,7 +1,8 @@
-import type { ApiKeyScope } from '@gantry/sdk';
-import type { ParsedCommand } from '../args.js';
+import type { ApiKey, ApiKeyScope } from '@gantry/sdk';
+import { intOption, type ParsedCommand } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
+import { table } from '../format.js';
 
 const SCOPES: readonly ApiKeyScope[] = ['submit', 'read', 'admin'];
 
@@ -22,10 +23,46 @@ export async function keysCreate(ctx: CommandContext, cmd: ParsedCommand): Promi
   return EXIT.OK;
 }
 
+export async function keysLs(ctx: CommandContext): Promise<number> {
+  const keys: ApiKey[] = [];
+  for await (const key of ctx.client.apiKeys.list({ signal: ctx.io.signal })) keys.push(key);
+  if (ctx.json) {
+    ctx.emitJson(keys);
+  } else {
+    ctx.say(
+      keys.length === 0
+        ? 'No keys.'
+        : table(keys, [
+            ['ID', (k) => k.id],
+            ['NAME', (k) => k.name ?? '-'],
+            ['SCOPES', (k) => k.scopes.join(',')],
+            ['STATUS', (k) => k.status],
+            ['CREATED', (k) => k.createdAt],
+            ['LAST USED', (k) => k.lastUsedAt ?? '-'],
+            ['REVOKED', (k) => k.revokedAt ?? '-'],
+          ]),
+    );
+  }
+  return EXIT.OK;
+}
+
 export async function keysRevoke(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
   const id = cmd.args[0]!;
-  await ctx.client.apiKeys.revoke(id, { signal: ctx.io.signal });
-  if (ctx.json) ctx.emitJson({ id, revoked: true });
+  const key = await ctx.client.apiKeys.revoke(id, { signal: ctx.io.signal });
+  if (ctx.json) ctx.emitJson(key ?? { id, status: 'revoked' });
   else ctx.say(`revoked ${id}`);
+  return EXIT.OK;
+}
+
+export async function keysRotate(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
+  const graceSeconds = intOption(cmd.options.grace, 'grace', 0, 86_400, 'keys rotate');
+  const rotated = await ctx.client.apiKeys.rotate(cmd.args[0]!, graceSeconds === undefined ? {} : { graceSeconds }, { signal: ctx.io.signal });
+  if (ctx.json) {
+    ctx.emitJson(rotated);
+  } else {
+    ctx.say(rotated.key);
+    const old = rotated.replaced.status === 'expiring' ? `works until ${rotated.replaced.revokedAt}` : 'is revoked';
+    ctx.warn(`New key ${rotated.id} replaces ${rotated.replaced.id}, which ${old}. The new key is shown only now: store it.`);
+  }
   return EXIT.OK;
 }

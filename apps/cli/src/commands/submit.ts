@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SubmitJobInput, Workflow } from '@gantry/sdk';
@@ -73,6 +74,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
   const outDir = o.out as string | undefined;
   const watch = Boolean(o.watch) || outDir !== undefined;
   const idempotencyKey = o['idempotency-key'] as string | undefined;
+  const webhook = o.webhook as string | undefined;
 
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
   const inputs = [];
@@ -84,13 +86,17 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     if (timeoutSeconds !== undefined) body.timeoutSeconds = timeoutSeconds;
     if (metadata) body.metadata = { ...(extra.metadata ?? {}), ...metadata };
     if (tags?.length) body.requirements = { ...(extra.requirements ?? {}), tags };
+    if (webhook !== undefined) body.webhook = { url: webhook };
     inputs.push({ file, body, workflow: edited });
   }
 
+  // Every submit carries an idempotency key (a fresh one unless given), so the SDK may retry it
+  // after a 429/503 or a network error without ever creating the job twice.
+  const base = idempotencyKey ?? `gantry-cli-${randomUUID()}`;
   const submitted = [];
   for (const [i, input] of inputs.entries()) {
-    const key = idempotencyKey === undefined ? undefined : inputs.length > 1 ? `${idempotencyKey}-${i + 1}` : idempotencyKey;
-    const { job, replayed } = await ctx.client.submit(input.body, { signal: ctx.io.signal, ...(key ? { idempotencyKey: key } : {}) });
+    const key = inputs.length > 1 ? `${base}-${i + 1}` : base;
+    const { job, replayed } = await ctx.client.submit(input.body, { signal: ctx.io.signal, idempotencyKey: key });
     submitted.push({ ...input, job });
     ctx.say(`${replayed ? 'already submitted' : 'submitted'} ${job.id}  ${input.file}`);
   }
