@@ -1,4 +1,4 @@
-import { GantryClient, type JobWatch } from '@gantry/sdk';
+import { GantryClient } from '@gantry/sdk';
 import type { DashboardApi, LiveConnection, LiveOptions } from './api.js';
 
 /** The dashboard's API client (@gantry/sdk), for a key, against the page's own origin. */
@@ -19,45 +19,32 @@ export function createApi(key: string, origin: string = location.origin): Dashbo
 
 /**
  * Every job of the tenant, live: an SDK watch on `'all'` that never gives up reconnecting; "live"
- * once the server acknowledged the subscription. A watch's previews are fixed, so toggling them
- * replaces the watch (the server re-sends snapshots of the active jobs, which the store takes).
+ * once the server acknowledged the subscription.
  */
 function openLive(client: GantryClient, options: LiveOptions): LiveConnection {
-  let watch: JobWatch | null = null;
   let closed = false;
-
-  const open = (previews: boolean) => {
-    options.onStatus('connecting');
-    const w = client.watch(
-      'all',
-      {
-        onSnapshot: (job, lastSeq) => options.onSnapshot(job, lastSeq),
-        onEvent: (record, job) => options.onEvent(record, job),
-        onPreview: (preview) => options.onPreview(preview),
-        onSubscribed: () => options.onStatus('live'),
-        onReconnecting: () => options.onStatus('reconnecting'),
-        onError: (err) => {
-          if (watch !== w || closed) return;
-          options.onStatus((err as { code?: string }).code === 'UNAUTHENTICATED' ? 'unauthorized' : 'closed');
-        },
+  options.onStatus('connecting');
+  const watch = client.watch(
+    'all',
+    {
+      onSnapshot: (job, lastSeq) => options.onSnapshot(job, lastSeq),
+      onEvent: (record, job) => options.onEvent(record, job),
+      onPreview: (preview) => options.onPreview(preview),
+      onSubscribed: () => options.onStatus('live'),
+      onReconnecting: () => options.onStatus('reconnecting'),
+      onError: (err) => {
+        if (!closed) options.onStatus((err as { code?: string }).code === 'UNAUTHENTICATED' ? 'unauthorized' : 'closed');
       },
-      { previews, reconnect: { maxAttempts: Number.POSITIVE_INFINITY, maxDelayMs: 15_000 } },
-    );
-    watch = w;
-  };
-  open(options.previews);
-
+    },
+    { previews: options.previews, reconnect: { maxAttempts: Number.POSITIVE_INFINITY, maxDelayMs: 15_000 } },
+  );
   return {
     setPreviews(on) {
-      if (closed) return;
-      const old = watch;
-      watch = null;
-      old?.close();
-      open(on);
+      if (!closed) watch.setPreviews(on);
     },
     close() {
       closed = true;
-      watch?.close();
+      watch.close();
       options.onStatus('closed');
     },
   };
