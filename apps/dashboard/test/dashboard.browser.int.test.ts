@@ -212,9 +212,22 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator(`${row(second)} button:has-text("Retry")`).waitFor();
   await shot('05-second-job-canceled');
 
+  // Retry resubmits the first job's input as a new job, which runs to the end.
+  const before = new Set(await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r: any) => r.dataset.jobId as string)));
+  await page.click(`${row(first)} button:has-text("Retry")`);
+  const retried = await waitUntil(async () => {
+    const ids = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r: any) => r.dataset.jobId as string));
+    return ids.find((id) => !before.has(id));
+  }, WAIT);
+  await page.locator(`${row(retried)} .badge`, { hasText: 'succeeded' }).waitFor();
+  const again = await call('GET', `/api/v1/jobs/${retried}`);
+  expect(again.body).toMatchObject({ status: 'succeeded', kind: 'workflow', priority: 0 });
+  expect(again.body.artifacts).toHaveLength(1);
+
   // The status filter shows only matching jobs.
   await page.selectOption('#status-filter', 'canceled');
   await page.locator(row(first)).waitFor({ state: 'detached' });
+  await page.locator(row(retried)).waitFor({ state: 'detached' });
   expect(await page.locator('#jobs tbody tr').count()).toBe(1);
   await page.selectOption('#status-filter', '');
   await page.locator(row(first)).waitFor();
