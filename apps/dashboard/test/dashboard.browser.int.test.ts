@@ -14,7 +14,7 @@ import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testin
 declare const document: any;
 declare const localStorage: any;
 declare const sessionStorage: any;
-declare function getComputedStyle(el: unknown): { outlineStyle: string; transitionDuration: string };
+declare function getComputedStyle(el: unknown): { outlineStyle: string; transitionDuration: string; backgroundColor: string };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
@@ -243,6 +243,11 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.setViewportSize({ width: 420, height: 900 });
   await shot('06-narrow');
   await page.setViewportSize({ width: 1280, height: 900 });
+  // The dark palette follows the system's colour scheme.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(17, 19, 24)');
+  await shot('07-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Sign out forgets the key.
   await page.click('#signout');
