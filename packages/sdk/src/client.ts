@@ -1,6 +1,6 @@
 import { clientError } from './errors.js';
 import { Transport, type FetchLike, type RetryOptions } from './http.js';
-import { anySignal } from './signals.js';
+import { anySignal, sleep } from './signals.js';
 import {
   isTerminalStatus,
   type ApiKey,
@@ -62,6 +62,12 @@ export interface WaitForOptions extends Omit<WatchOptions, 'since'> {
   timeoutMs?: number;
   /** Handlers of the underlying watch (progress, reconnects...). */
   handlers?: WatchHandlers;
+  /**
+   * `stream` (default when a WebSocket implementation is available) or `poll`: `GET` the job
+   * every `pollIntervalMs` (default 1000), as used without a WebSocket.
+   */
+  via?: 'stream' | 'poll';
+  pollIntervalMs?: number;
 }
 
 /** An async iterable of jobs across pages; `.pages()` iterates the pages themselves. */
@@ -176,6 +182,7 @@ export class GantryClient {
     const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
     const combined = anySignal([options.signal, timeout.signal]);
     try {
+      if ((options.via ?? (this.WebSocketImpl ? 'stream' : 'poll')) === 'poll') return await this.poll(jobId, options.pollIntervalMs ?? 1000, combined.signal);
       const watch = this.watch(jobId, options.handlers, { ...options, signal: combined.signal });
       await watch.done;
       return await this.get(jobId, { signal: combined.signal });
@@ -185,6 +192,15 @@ export class GantryClient {
     } finally {
       clearTimeout(timer);
       combined.dispose();
+    }
+  }
+
+  /** GETs the job until it is terminal. */
+  private async poll(jobId: string, everyMs: number, signal: AbortSignal): Promise<Job> {
+    for (;;) {
+      const job = await this.get(jobId, { signal });
+      if (isTerminalStatus(job.status)) return job;
+      await sleep(everyMs, signal);
     }
   }
 

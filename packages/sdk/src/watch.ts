@@ -320,7 +320,8 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     if (!t) return;
     t.job = job;
     t.snapshotSeq = lastSeq;
-    if (t.position === undefined) t.position = lastSeq;
+    // No resume point yet, or one past the job's history (a `since` too large): start from the snapshot.
+    if (t.position === undefined || t.position > lastSeq) t.position = lastSeq;
     this.handlers.onSnapshot?.(job, lastSeq);
     this.push({ type: 'snapshot', jobId: job.id, job, lastSeq });
     if (isTerminalStatus(job.status) && t.position >= lastSeq) this.onTerminal(t);

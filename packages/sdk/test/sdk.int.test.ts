@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
-import { createNodeClient, GantryError, saveOutputs, type GantryClient, type JobEvent, type WatchMessage } from '@gantry/sdk/node';
+import { createNodeClient, GantryClient, GantryError, saveOutputs, type JobEvent, type WatchMessage } from '@gantry/sdk/node';
 import { cuttableProxy, workflow } from './fixtures';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47];
@@ -179,6 +179,17 @@ describe('@gantry/sdk against a real stack', () => {
     const offline = createNodeClient({ url: `http://127.0.0.1:${await freePort()}`, apiKey: 'k', retry: { retries: 1, baseDelayMs: 10 } });
     await expect(offline.get(job.id)).rejects.toMatchObject({ status: 0, code: 'NETWORK_ERROR', detail: expect.stringMatching(/ECONNREFUSED/) });
     await gantry.waitFor(job.id, { timeoutMs: 60_000 });
+  });
+
+  it('waitFor polls where there is no WebSocket (Node 20 without ws)', async () => {
+    const plain = new GantryClient({ url: stack.url, apiKey: stack.adminKey });
+    const job = (await plain.submit({ workflow: workflow(3) })).job;
+    // Node 22+ has a global WebSocket; Node 20 (what Gantry supports from) has none.
+    if (!('WebSocket' in globalThis)) await expect(plain.watch(job.id).done).rejects.toMatchObject({ code: 'NO_WEBSOCKET' });
+    const done = await plain.waitFor(job.id, { timeoutMs: 60_000, pollIntervalMs: 100 });
+    expect(done).toMatchObject({ id: job.id, status: 'succeeded' });
+    const viaPoll = await gantry.waitFor(job.id, { via: 'poll' });
+    expect(viaPoll.status).toBe('succeeded');
   });
 
   it('honours timeouts and abort signals in waitFor', async () => {
