@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
 import { jsonDepthGuard } from './http/json-depth.js';
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps): Express {
   const verify = jsonDepthGuard(deps.config.security.jsonMaxDepth);
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify }));
 
+  app.use('/dashboard', dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
   app.use(opsRouter(deps)); // /livez, /readyz, /metrics
   app.use('/api/v1/health', healthRouter(deps));
   app.use('/api/v1', openApiRouter()); // openapi.json and the docs page: public
