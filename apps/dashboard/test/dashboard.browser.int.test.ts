@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 import { DASHBOARD_CSP } from '@gantry/dashboard';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, findChromium, startStack, waitUntil, type TestStack } from '@gantry/testing';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `chromium` package) driven by
@@ -16,7 +15,6 @@ declare const localStorage: any;
 declare const sessionStorage: any;
 declare function getComputedStyle(el: unknown): { outlineStyle: string; transitionDuration: string; backgroundColor: string };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../test-artifacts/dashboard');
 const WAIT = 60_000;
 
@@ -52,13 +50,11 @@ async function submitFromForm(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's "chromium" package (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  }
+  const executablePath = findChromium();
   await mkdir(SHOTS, { recursive: true });
   // Steps slow enough to cancel a running job; previews on so the opt-in thumbnails have frames.
   stack = await startStack({ gpus: 1, stepMs: 100, simOptions: { previews: true }, workerEnv: { GANTRY_PREVIEW_INTERVAL_MS: '100' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   page = await context.newPage();
   page.setDefaultTimeout(WAIT);
