@@ -5,6 +5,7 @@ const shared = {
   moduleNameMapper: {
     '^@gantry/(api|worker|gpu-sim|cli|dashboard)$': '<rootDir>/apps/$1/src/index.ts',
     '^@gantry/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@gantry/sdk/node$': '<rootDir>/packages/sdk/src/node.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

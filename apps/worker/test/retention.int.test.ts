@@ -38,7 +38,7 @@ describe('retention', () => {
     store = new LocalArtifactStore(stack.artifactDir);
     admin = apiClient(stack.url, stack.adminKey);
     defaultTenantId = (await client.query(`SELECT id FROM tenants WHERE name = 'default'`)).rows[0].id;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await db?.$disconnect();
@@ -235,7 +235,7 @@ describe('retention', () => {
     const res = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 4242, width: 64, height: 64 }) });
     expect(res.status).toBe(202);
     const jobId = res.body.id as string;
-    await waitUntil(async () => ((await rowsOf(jobId)).artifacts === 1 && (await admin('GET', `/api/v1/jobs/${jobId}`)).body.status === 'succeeded' ? true : undefined), 20_000);
+    await waitUntil(async () => ((await rowsOf(jobId)).artifacts === 1 && (await admin('GET', `/api/v1/jobs/${jobId}`)).body.status === 'succeeded' ? true : undefined), 40_000);
     const { rows } = await client.query(`SELECT storage_key FROM artifacts WHERE job_id = $1`, [jobId]);
     const key = rows[0].storage_key as string;
     const longAgo = new Date(Date.now() - 400 * DAY);
@@ -243,12 +243,12 @@ describe('retention', () => {
     await utimes(path.join(stack.artifactDir, key), longAgo, longAgo);
 
     const worker = await stack.startWorker({ GANTRY_RETENTION_INTERVAL_MS: '500', GANTRY_RETENTION_DAYS: '365' });
-    await waitUntil(async () => ((await rowsOf(jobId)).jobs === 0 ? true : undefined), 20_000, 100);
+    await waitUntil(async () => ((await rowsOf(jobId)).jobs === 0 ? true : undefined), 40_000, 100);
     expect(await rowsOf(jobId)).toEqual(gone);
     await waitUntil(async () => ((await store.exists(key)) ? undefined : true), 10_000, 100);
     expect(await metricValue(worker.deps.metrics, 'gantry_retention_deleted_jobs_total')).toBeGreaterThanOrEqual(1);
     await worker.close();
-  }, 60_000);
+  }, 90_000);
 
   it('npm run retention: prints a summary, honours --dry-run, refuses while another run holds the lock', async () => {
     const cli = (args: string[]) =>
@@ -256,7 +256,7 @@ describe('retention', () => {
         execFile(
           process.execPath,
           ['--conditions=@gantry/source', '--import', 'tsx', path.join(REPO_ROOT, 'apps/worker/src/retention/cli.ts'), ...args],
-          { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...stackEnv(stack), LOG_LEVEL: 'warn' }, timeout: 60_000 },
+          { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...stackEnv(stack), LOG_LEVEL: 'warn' }, timeout: 120_000 },
           (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
         );
       });
@@ -286,5 +286,5 @@ describe('retention', () => {
     expect({ code: real.code, stdout: real.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('jobs deleted: 1') });
     expect(await rowsOf(expired.id)).toEqual(gone);
     expect((await cli(['--days', 'ten'])).code).toBe(1);
-  }, 90_000);
+  }, 300_000);
 });

@@ -1,0 +1,239 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { runGantry, startGantry } from './run-gantry';
+
+const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
+
+// Every test starts several node processes (the CLI compiles its sources through tsx): on a loaded
+// machine that takes seconds each, so the tests get generous time.
+jest.setTimeout(240_000);
+
+/** The gantry CLI as a child process against a real stack (API, worker, simulated GPU in this process). */
+describe('gantry CLI', () => {
+  let stack: TestStack;
+  let dir: string;
+  let env: Record<string, string>;
+  let admin: ReturnType<typeof apiClient>;
+  const gantry = (args: string[], extraEnv: Record<string, string> = {}) => runGantry(args, { env: { ...env, ...extraEnv }, cwd: dir });
+
+  beforeAll(async () => {
+    stack = await startStack({ gpus: 1, stepMs: 10 });
+    dir = await mkdtemp(path.join(tmpdir(), 'gantry-cli-'));
+    env = { GANTRY_URL: stack.url, GANTRY_API_KEY: stack.adminKey };
+    admin = apiClient(stack.url, stack.adminKey);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await stack.close();
+  });
+
+  it('submit --watch --out: follows the job, writes the outputs, exits 0', async () => {
+    const out = path.join(dir, 'renders');
+    const r = await gantry(['submit', WORKFLOW, '--set', '3.steps=6', '--set', 'KSampler.seed=42', '--watch', '--out', 'renders']);
+    expect(r.code).toBe(0);
+    const files = await readdir(out);
+    expect(files).toHaveLength(1);
+    expect([...(await readFile(path.join(out, files[0]!))).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    // Not a terminal: plain lines, no cursor movement.
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+    expect(r.stdout).toMatch(/^submitted [0-9a-f-]{36}/m);
+    expect(r.stdout).toMatch(/default-workflow .*succeeded/);
+    expect(r.stdout).toMatch(/saved renders\//);
+    expect(r.stdout).toMatch(/^ok\s+default-workflow/m);
+    const id = /submitted ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
+    const job = (await admin('GET', `/api/v1/jobs/${id}`)).body;
+    expect(job.status).toBe('succeeded');
+  });
+
+  it('a failing job exits 1 with its error code and details; --json output parses', async () => {
+    const human = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/FAILED\s+default-workflow .*failed .*WORKFLOW_INVALID/);
+    expect(human.stdout).toMatch(/node 4 \(CheckpointLoaderSimple\)/);
+
+    const r = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch', '--json']);
+    expect(r.code).toBe(1);
+    const jobs = JSON.parse(r.stdout);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ status: 'failed', error: { code: 'WORKFLOW_INVALID' } });
+  });
+
+  it('refuses bad command lines and --set of unknown nodes with exit 2', async () => {
+    const unknownNode = await gantry(['submit', WORKFLOW, '--set', '99.steps=3']);
+    expect(unknownNode.code).toBe(2);
+    expect(unknownNode.stderr).toMatch(/no node "99"/);
+    const badSet = await gantry(['submit', WORKFLOW, '--set', 'steps']);
+    expect(badSet.code).toBe(2);
+    expect((await gantry(['jobs', 'frobnicate'])).code).toBe(2);
+    expect((await gantry(['submit'])).code).toBe(2);
+    expect((await gantry(['jobs', 'ls', '--limit', 'lots'])).code).toBe(2);
+    const missing = await gantry(['submit', 'nope.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Cannot read nope\.json/);
+    // Nothing was submitted by any of them.
+    expect((await admin('GET', '/api/v1/jobs?limit=200')).body.items.filter((j: any) => j.status === 'queued')).toEqual([]);
+  });
+
+  it('jobs ls / get / events / cancel, with --json', async () => {
+    const submitted = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once', '--json']);
+    expect(submitted.code).toBe(0);
+    const [job] = JSON.parse(submitted.stdout);
+    const again = await gantry(['submit', WORKFLOW, '--set', '3.steps=2', '--idempotency-key', 'cli-once']);
+    expect(again.stdout).toMatch(new RegExp(`^already submitted ${job.id}`, 'm'));
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
+
+    const ls = await gantry(['jobs', 'ls', '--json', '--limit', '50']);
+    expect(ls.code).toBe(0);
+    expect(JSON.parse(ls.stdout).map((j: any) => j.id)).toContain(job.id);
+    const table = await gantry(['jobs', 'ls', '--status', 'succeeded']);
+    expect(table.stdout).toMatch(/^ID\s+STATUS/);
+    expect(table.stdout).toContain(job.id);
+
+    const get = await gantry(['jobs', 'get', job.id, '--json']);
+    expect(JSON.parse(get.stdout)).toMatchObject({ id: job.id, status: 'succeeded' });
+    expect((await gantry(['jobs', 'get', job.id])).stdout).toMatch(/status:\s+succeeded/);
+
+    const events = JSON.parse((await gantry(['jobs', 'events', job.id, '--json'])).stdout);
+    expect(events.map((e: any) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
+    expect(events[events.length - 1].event).toMatchObject({ type: 'state', status: 'succeeded' });
+
+    const followed = await gantry(['jobs', 'events', job.id, '--since', '1', '--follow', '--json']);
+    expect(followed.code).toBe(0);
+    const lines = followed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e: any) => e.seq)).toEqual(events.slice(1).map((e: any) => e.seq));
+
+    const downloaded = await gantry(['jobs', 'download', job.id, '--out', 'dl', '--json']);
+    expect(downloaded.code).toBe(0);
+    const [saved] = JSON.parse(downloaded.stdout);
+    expect(saved.path).toBe(path.join(dir, 'dl', job.artifacts?.[0]?.filename ?? saved.path.split('/').pop()));
+    expect((await readFile(saved.path)).length).toBe(saved.bytes);
+
+    const finished = await gantry(['jobs', 'cancel', job.id]);
+    expect(finished.code).toBe(3);
+    expect(finished.stderr).toMatch(/INVALID_STATE \(HTTP 409\)/);
+
+    const notFound = await gantry(['jobs', 'get', '0190a4c5-0000-7000-8000-000000000000', '--json']);
+    expect(notFound.code).toBe(3);
+    expect(JSON.parse(notFound.stdout).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('jobs watch follows a running job until it is canceled (exit 1)', async () => {
+    await stack.sims[0]!.setFaults({ hang: 1 });
+    try {
+      const hanging = JSON.parse((await gantry(['submit', WORKFLOW, '--json'])).stdout)[0];
+      const watching = gantry(['jobs', 'watch', hanging.id]);
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${hanging.id}`)).body.status === 'running' ? true : undefined), 30_000);
+      const cancel = await gantry(['jobs', 'cancel', hanging.id, '--json']);
+      expect(cancel.code).toBe(0);
+      expect(JSON.parse(cancel.stdout).id).toBe(hanging.id);
+      const watched = await watching;
+      expect(watched.code).toBe(1);
+      expect(watched.stdout).toMatch(/canceled/);
+    } finally {
+      await stack.sims[0]!.setFaults({ hang: undefined });
+    }
+  });
+
+  it('Ctrl-C stops watching with exit 130; the job keeps running', async () => {
+    await stack.sims[0]!.setFaults({ hang: 1 });
+    try {
+      const job = JSON.parse((await gantry(['submit', WORKFLOW, '--json'])).stdout)[0];
+      const watching = startGantry(['jobs', 'watch', job.id], { env, cwd: dir });
+      await waitUntil(async () => (/running/.test(watching.stdout()) ? true : undefined), 60_000);
+      watching.child.kill('SIGINT');
+      const r = await watching.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/Interrupted; the jobs keep running/);
+      expect(['succeeded', 'failed', 'canceled']).not.toContain((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status);
+      await admin('POST', `/api/v1/jobs/${job.id}/cancel`);
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'canceled' ? true : undefined), 30_000);
+    } finally {
+      await stack.sims[0]!.setFaults({ hang: undefined });
+    }
+  });
+
+  it('backends ls and drain/undrain', async () => {
+    const ls = await gantry(['backends', 'ls', '--json']);
+    expect(ls.code).toBe(0);
+    expect(JSON.parse(ls.stdout).map((b: any) => b.id)).toContain('sim0');
+    expect((await gantry(['backends', 'ls'])).stdout).toMatch(/^ID\s+KIND\s+STATE/);
+    const drained = await gantry(['backends', 'drain', 'sim0', '--json']);
+    expect(JSON.parse(drained.stdout)).toMatchObject({ id: 'sim0', draining: true });
+    const undrained = await gantry(['backends', 'undrain', 'sim0']);
+    expect(undrained.code).toBe(0);
+    expect((await admin('GET', '/api/v1/backends/sim0')).body.draining).toBe(false);
+    const unknown = await gantry(['backends', 'drain', 'no-such-gpu']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it('keys create, scopes enforced, bad keys exit 3; config from a file', async () => {
+    const created = await gantry(['keys', 'create', '--tenant', 'cli-test', '--scopes', 'read', '--name', 'ci', '--json']);
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.stdout);
+    expect(key).toMatchObject({ tenant: 'cli-test', scopes: ['read'], name: 'ci' });
+    const readOnly = { GANTRY_API_KEY: key.key };
+    expect((await gantry(['jobs', 'ls'], readOnly)).code).toBe(0);
+    const forbidden = await gantry(['submit', WORKFLOW], readOnly);
+    expect(forbidden.code).toBe(3);
+    expect(forbidden.stderr).toMatch(/FORBIDDEN/);
+    expect((await gantry(['keys', 'create', '--tenant', 'cli-test', '--scopes', 'root'])).code).toBe(2);
+
+    const bad = await gantry(['jobs', 'ls'], { GANTRY_API_KEY: 'gty_AAAAAAAAAAAA_' + 'x'.repeat(43) });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/UNAUTHENTICATED/);
+
+    const configFile = path.join(dir, 'config.json');
+    await writeFile(configFile, JSON.stringify({ url: stack.url, apiKey: key.key }));
+    const viaFile = await runGantry(['jobs', 'ls', '--json'], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
+    expect(viaFile.code).toBe(0);
+    expect(Array.isArray(JSON.parse(viaFile.stdout))).toBe(true);
+    // Flags win over the file.
+    const flagged = await runGantry(['jobs', 'ls', '--url', `http://127.0.0.1:${await freePort()}`], { env: { GANTRY_CONFIG: configFile }, cwd: dir });
+    expect(flagged.code).toBe(3);
+    expect(flagged.stderr).toMatch(/NETWORK_ERROR: Cannot reach .*ECONNREFUSED/);
+    expect((await runGantry(['jobs', 'ls'], { env: { GANTRY_CONFIG: path.join(dir, 'missing.json') } })).code).toBe(2);
+  });
+
+  it('keys ls / rotate / revoke: a revoked or rotated key stops working', async () => {
+    // Keys are listed, revoked and rotated within the caller's tenant: work as that tenant's admin.
+    const tenantAdmin = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'admin', '--json'])).stdout);
+    const asAdmin = { GANTRY_API_KEY: tenantAdmin.key };
+    const key = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'read', '--name', 'reader', '--json'], asAdmin)).stdout);
+    expect((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key })).code).toBe(0);
+
+    const listed = JSON.parse((await gantry(['keys', 'ls', '--json'], asAdmin)).stdout);
+    expect(listed.map((k: any) => k.id).sort()).toEqual([tenantAdmin.id, key.id].sort());
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+    expect((await gantry(['keys', 'ls'], asAdmin)).stdout).toMatch(/^ID\s+NAME\s+SCOPES\s+STATUS/);
+
+    const rotated = await gantry(['keys', 'rotate', key.id, '--json'], asAdmin);
+    expect(rotated.code).toBe(0);
+    const fresh = JSON.parse(rotated.stdout);
+    expect(fresh.replaced).toMatchObject({ id: key.id, status: 'revoked' });
+    await waitUntil(async () => ((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key })).code === 3 ? true : undefined), 30_000);
+    expect((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: fresh.key })).code).toBe(0);
+
+    const revoked = await gantry(['keys', 'revoke', fresh.id], asAdmin);
+    expect(revoked.code).toBe(0);
+    const after = await waitUntil(async () => {
+      const r = await gantry(['jobs', 'ls'], { GANTRY_API_KEY: fresh.key });
+      return r.code === 0 ? undefined : r;
+    }, 30_000);
+    expect(after.code).toBe(3);
+    expect(after.stderr).toMatch(/UNAUTHENTICATED/);
+    const unknown = await gantry(['keys', 'revoke', '0190a4c5-0000-7000-8000-000000000000'], asAdmin);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it('has help and a version', async () => {
+    const help = await gantry(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 .* 2 usage error, 3 /);
+    expect((await gantry(['submit', '--help'])).stdout).toMatch(/--set <node.input=value>/);
+    expect((await gantry(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

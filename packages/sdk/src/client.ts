@@ -1,0 +1,311 @@
+import { clientError } from './errors.js';
+import { Transport, type FetchLike, type RetryOptions } from './http.js';
+import { anySignal, sleep } from './signals.js';
+import {
+  isTerminalStatus,
+  type ApiKey,
+  type ApiKeyPage,
+  type Artifact,
+  type Backend,
+  type CreateApiKeyInput,
+  type CreatedApiKey,
+  type Health,
+  type Job,
+  type JobEventsPage,
+  type JobPage,
+  type ListJobsQuery,
+  type RegisterBackendInput,
+  type RotatedApiKey,
+  type SubmitJobInput,
+  type WebhookDelivery,
+} from './types.js';
+import { JobWatch, type WatchHandlers, type WatchOptions } from './watch.js';
+import { globalWebSocket, type WebSocketConstructor } from './websocket.js';
+
+export interface GantryClientOptions {
+  /** The API's base URL, e.g. `http://127.0.0.1:8080`. Default in browsers: the page's origin. */
+  url?: string;
+  /** An API key (`Authorization: Bearer`); needs the scopes of the calls you make. */
+  apiKey?: string;
+  /** WebSocket implementation for `watch`/`waitFor`; default `globalThis.WebSocket` (Node 20: pass `ws`'s, or use @gantry/sdk/node). */
+  WebSocket?: WebSocketConstructor;
+  /** fetch implementation; default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Per-request timeout in ms (default 30 000; 0 disables). */
+  timeoutMs?: number;
+  /** Retries of idempotent calls on 429/503 (honouring Retry-After) and network errors. */
+  retry?: RetryOptions;
+  /** Extra headers on every request (e.g. a User-Agent in Node). */
+  headers?: Record<string, string>;
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Per-request timeout for this call (overrides the client's). */
+  timeoutMs?: number;
+}
+
+export interface SubmitOptions extends CallOptions {
+  /** `Idempotency-Key`: a repeat returns the first job. With it, a submit is retried like a GET. */
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  job: Job;
+  /** True when the API returned the job of an earlier submit with the same idempotency key. */
+  replayed: boolean;
+}
+
+export interface WaitForOptions extends Omit<WatchOptions, 'since'> {
+  /** Reject with a `TIMEOUT` GantryError after this long (default: no limit). */
+  timeoutMs?: number;
+  /** Handlers of the underlying watch (progress, reconnects...). */
+  handlers?: WatchHandlers;
+  /**
+   * `stream` (default when a WebSocket implementation is available) or `poll`: `GET` the job
+   * every `pollIntervalMs` (default 1000), as used without a WebSocket.
+   */
+  via?: 'stream' | 'poll';
+  pollIntervalMs?: number;
+}
+
+/** An async iterable of jobs across pages; `.pages()` iterates the pages themselves. */
+export interface JobList extends AsyncIterable<Job> {
+  pages(): AsyncIterable<JobPage>;
+}
+
+/**
+ * A typed client of the Gantry API, for Node and browsers. Every method throws GantryError (with
+ * the API's problem+json `code`) or the abort reason of its `signal`.
+ */
+export class GantryClient {
+  readonly url: string;
+  private readonly transport: Transport;
+  private readonly apiKey: string | undefined;
+  private readonly WebSocketImpl: WebSocketConstructor | undefined;
+
+  constructor(options: GantryClientOptions = {}) {
+    const url = options.url ?? (globalThis as { location?: { origin?: string } }).location?.origin;
+    if (!url) throw new TypeError('GantryClient needs a `url` (e.g. http://127.0.0.1:8080)');
+    if (!/^https?:\/\//i.test(url)) throw new TypeError(`GantryClient url must be http(s)://..., got ${url}`);
+    const fetchImpl = options.fetch ?? (globalThis.fetch ? (input: string, init?: RequestInit) => globalThis.fetch(input, init) : undefined);
+    if (!fetchImpl) throw new TypeError('No fetch implementation: pass the `fetch` option');
+    this.url = url.replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    this.WebSocketImpl = options.WebSocket ?? globalWebSocket();
+    this.transport = new Transport({
+      baseUrl: this.url,
+      apiKey: options.apiKey,
+      fetch: fetchImpl,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retry: { retries: options.retry?.retries ?? 3, baseDelayMs: options.retry?.baseDelayMs ?? 250, maxDelayMs: options.retry?.maxDelayMs ?? 30_000 },
+      headers: options.headers,
+    });
+  }
+
+  // ---- jobs ----
+
+  /** `POST /jobs`: queues a job. With `idempotencyKey`, a repeat returns the first job (`replayed`). */
+  async submit(input: SubmitJobInput, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+    const { data, response } = await this.transport.json<Job>('/api/v1/jobs', {
+      method: 'POST',
+      body: input,
+      headers,
+      idempotent: options.idempotencyKey !== undefined,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    return { job: expectJob(data), replayed: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** `GET /jobs/{id}`. A queued job also carries `queue` (position, estimated start). */
+  async get(jobId: string, options: CallOptions = {}): Promise<Job> {
+    return expectJob((await this.transport.json<Job>(`/api/v1/jobs/${encodeURIComponent(jobId)}`, this.read(options))).data);
+  }
+
+  /** `GET /jobs`: one page, newest first. */
+  async listPage(query: ListJobsQuery = {}, options: CallOptions = {}): Promise<JobPage> {
+    const q = { status: query.status, limit: query.limit, cursor: query.cursor };
+    return (await this.transport.json<JobPage>('/api/v1/jobs', { ...this.read(options), query: q })).data;
+  }
+
+  /**
+   * Every job (newest first), fetching pages as the iteration goes:
+   * `for await (const job of client.list({ status: 'failed' })) ...`.
+   */
+  list(query: ListJobsQuery = {}, options: CallOptions = {}): JobList {
+    const pages = async function* (this: GantryClient): AsyncGenerator<JobPage> {
+      let cursor = query.cursor;
+      for (;;) {
+        const page = await this.listPage({ ...query, cursor }, options);
+        yield page;
+        if (!page.nextCursor) return;
+        cursor = page.nextCursor;
+      }
+    }.bind(this);
+    return {
+      pages,
+      async *[Symbol.asyncIterator]() {
+        for await (const page of pages()) yield* page.items;
+      },
+    };
+  }
+
+  /** `POST /jobs/{id}/cancel`: a queued job is canceled at once; a running one shortly after. */
+  async cancel(jobId: string, options: CallOptions = {}): Promise<Job> {
+    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`;
+    return expectJob((await this.transport.json<Job>(path, { method: 'POST', signal: options.signal, timeoutMs: options.timeoutMs })).data);
+  }
+
+  /** `GET /jobs/{id}/events?since=`: persisted events after `since` (at most 1000 per call). */
+  async events(jobId: string, options: CallOptions & { since?: number } = {}): Promise<JobEventsPage> {
+    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/events`;
+    return (await this.transport.json<JobEventsPage>(path, { ...this.read(options), query: { since: options.since } })).data;
+  }
+
+  /**
+   * Follows jobs live over the WebSocket stream (`'all'`: every job of the key's tenant). Reconnects
+   * with backoff and resumes from the last sequence number per job; ends when all are terminal.
+   */
+  watch(jobIds: string | string[] | 'all', handlers: WatchHandlers = {}, options: WatchOptions = {}): JobWatch {
+    return new JobWatch(jobIds, { streamUrl: this.streamUrl(), apiKey: this.apiKey, WebSocket: this.WebSocketImpl }, handlers, options);
+  }
+
+  /**
+   * Resolves with the job (fresh from the API) once it is terminal: succeeded, failed or canceled.
+   * A failed job resolves too: check `job.status` and `job.error`.
+   */
+  async waitFor(jobId: string, options: WaitForOptions = {}): Promise<Job> {
+    const timeout = new AbortController();
+    const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
+    const combined = anySignal([options.signal, timeout.signal]);
+    try {
+      if ((options.via ?? (this.WebSocketImpl ? 'stream' : 'poll')) === 'poll') return await this.poll(jobId, options.pollIntervalMs ?? 1000, combined.signal);
+      const watch = this.watch(jobId, options.handlers, { ...options, signal: combined.signal });
+      await watch.done;
+      return await this.get(jobId, { signal: combined.signal });
+    } catch (err) {
+      if (timeout.signal.aborted && !options.signal?.aborted) throw clientError('TIMEOUT', `Job ${jobId} did not finish within ${options.timeoutMs} ms`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      combined.dispose();
+    }
+  }
+
+  /** GETs the job until it is terminal. */
+  private async poll(jobId: string, everyMs: number, signal: AbortSignal): Promise<Job> {
+    for (;;) {
+      const job = await this.get(jobId, { signal });
+      if (isTerminalStatus(job.status)) return job;
+      await sleep(everyMs, signal);
+    }
+  }
+
+  // ---- artifacts ----
+
+  /** An artifact's bytes (`artifact` from a job, or its URL/path). */
+  async download(artifact: Artifact | string, options: CallOptions = {}): Promise<Uint8Array> {
+    const response = await this.downloadResponse(artifact, options);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /** An artifact as a stream (a web ReadableStream), for large outputs. */
+  async downloadStream(artifact: Artifact | string, options: CallOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.downloadResponse(artifact, options);
+    if (!response.body) throw clientError('BAD_RESPONSE', 'The artifact response has no body');
+    return response.body as ReadableStream<Uint8Array>;
+  }
+
+  /** The raw download response (2xx; content type, length and ETag in its headers). */
+  async downloadResponse(artifact: Artifact | string, options: CallOptions = {}): Promise<Response> {
+    const url = typeof artifact === 'string' ? artifact : artifact.url;
+    return this.transport.send(url, { ...this.read(options), headers: { accept: '*/*' } });
+  }
+
+  // ---- fleet, keys, health ----
+
+  readonly backends = {
+    /** `GET /backends`. */
+    list: async (options: CallOptions = {}): Promise<Backend[]> =>
+      (await this.transport.json<{ items: Backend[] }>('/api/v1/backends', this.read(options))).data.items,
+    /** `GET /backends/{id}` (with `probe.nodeTypes`). */
+    get: async (id: string, options: CallOptions = {}): Promise<Backend> =>
+      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}`, this.read(options))).data,
+    /** `POST /backends` (admin). */
+    register: async (input: RegisterBackendInput, options: CallOptions = {}): Promise<Backend> =>
+      (await this.transport.json<Backend>('/api/v1/backends', { method: 'POST', body: input, ...options })).data,
+    /** `POST /backends/{id}/drain` (admin): no new jobs; running ones finish. Idempotent. */
+    drain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
+      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/drain`, { method: 'POST', idempotent: true, ...options })).data,
+    /** `POST /backends/{id}/undrain` (admin). Idempotent. */
+    undrain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
+      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/undrain`, { method: 'POST', idempotent: true, ...options })).data,
+    /** `DELETE /backends/{id}` (admin); `force` even with jobs in flight. */
+    remove: async (id: string, options: CallOptions & { force?: boolean } = {}): Promise<void> => {
+      await this.transport.send(`/api/v1/backends/${encodeURIComponent(id)}`, {
+        method: 'DELETE',
+        query: { force: options.force ? 'true' : undefined },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+    },
+  };
+
+  readonly apiKeys = {
+    /** `POST /api-keys` (admin): the secret `key` is in this answer only. */
+    create: async (input: CreateApiKeyInput, options: CallOptions = {}): Promise<CreatedApiKey> =>
+      (await this.transport.json<CreatedApiKey>('/api/v1/api-keys', { method: 'POST', body: input, ...options })).data,
+    /** `GET /api-keys` (admin): one page of the caller's tenant's keys, newest first (never secrets). */
+    listPage: async (query: { limit?: number; cursor?: string } = {}, options: CallOptions = {}): Promise<ApiKeyPage> =>
+      (await this.transport.json<ApiKeyPage>('/api/v1/api-keys', { ...this.read(options), query: { limit: query.limit, cursor: query.cursor } })).data,
+    /** Every key of the caller's tenant, across pages. */
+    list: (options: CallOptions = {}): AsyncIterable<ApiKey> => {
+      const listPage = this.apiKeys.listPage;
+      return {
+        async *[Symbol.asyncIterator]() {
+          let cursor: string | undefined;
+          for (;;) {
+            const page = await listPage({ limit: 200, ...(cursor ? { cursor } : {}) }, options);
+            yield* page.items;
+            if (!page.nextCursor) return;
+            cursor = page.nextCursor;
+          }
+        },
+      };
+    },
+    /** `DELETE /api-keys/{id}` (admin): the key stops working at once (its WebSockets close with 4401). Idempotent. */
+    revoke: async (id: string, options: CallOptions = {}): Promise<ApiKey | undefined> =>
+      (await this.transport.json<ApiKey | undefined>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options })).data,
+    /** `POST /api-keys/{id}/rotate` (admin): a new secret; the old one works `graceSeconds` longer (default 0). */
+    rotate: async (id: string, input: { graceSeconds?: number } = {}, options: CallOptions = {}): Promise<RotatedApiKey> =>
+      (await this.transport.json<RotatedApiKey>(`/api/v1/api-keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: input, ...options })).data,
+  };
+
+  /** `GET /jobs/{id}/webhook-deliveries`: the job's webhook deliveries, oldest first. */
+  async webhookDeliveries(jobId: string, options: CallOptions = {}): Promise<WebhookDelivery[]> {
+    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/webhook-deliveries`;
+    return (await this.transport.json<{ items: WebhookDelivery[] }>(path, this.read(options))).data.items;
+  }
+
+  /** `GET /health` (no key needed); a degraded API answers 503, returned here, not thrown. */
+  async health(options: CallOptions = {}): Promise<Health> {
+    return (await this.transport.json<Health>('/api/v1/health', { ...this.read(options), acceptStatuses: [503] })).data;
+  }
+
+  /** The stream's URL (`ws(s)://.../api/v1/stream`). */
+  streamUrl(): string {
+    return `${this.url.replace(/^http/i, 'ws')}/api/v1/stream`;
+  }
+
+  private read(options: CallOptions) {
+    return { signal: options.signal, timeoutMs: options.timeoutMs, idempotent: true };
+  }
+}
+
+function expectJob(data: unknown): Job {
+  if (!data || typeof data !== 'object' || typeof (data as Job).id !== 'string') throw clientError('BAD_RESPONSE', 'The API did not answer with a job');
+  return data as Job;
+}

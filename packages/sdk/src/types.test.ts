@@ -1,0 +1,45 @@
+import * as domain from '@gantry/domain';
+import type { z } from 'zod';
+import {
+  JOB_STATUSES,
+  TERMINAL_STATUSES,
+  type ApiKey,
+  type Artifact,
+  type Job,
+  type JobEvent,
+  type JobEventBody,
+  type SubmitJobInput,
+  type WebhookDelivery,
+} from './types.js';
+
+/**
+ * The SDK declares the wire types itself (browser bundles must not pull @gantry/domain's Node-only
+ * modules). These checks fail typechecking (`npm run typecheck`) or the test when the two drift.
+ */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assignable<From, To> = [From] extends [To] ? true : false;
+const check = <T extends true>(): T => true as T;
+
+describe('SDK wire types', () => {
+  it('match @gantry/domain', () => {
+    check<Equals<Job['status'], domain.JobStatus>>();
+    check<Assignable<domain.JobView, Job>>();
+    // Same fields (`queue` is optional: only `GET /jobs/{id}` of a queued job carries it).
+    check<Equals<keyof Job, keyof domain.JobView>>();
+    check<Equals<keyof SubmitJobInput, keyof z.input<typeof domain.submitJobSchema>>>();
+    check<Assignable<domain.ApiKeyView, ApiKey>>();
+    check<Equals<keyof ApiKey, keyof domain.ApiKeyView>>();
+    check<Assignable<domain.WebhookDeliveryView, WebhookDelivery>>();
+    check<Equals<keyof WebhookDelivery, keyof domain.WebhookDeliveryView>>();
+    check<Assignable<domain.ArtifactView, Artifact>>();
+    check<Assignable<Artifact, domain.ArtifactView>>();
+    check<Assignable<domain.JobEventRecord, JobEvent>>();
+    check<Assignable<domain.JobEventBody, JobEventBody>>();
+    check<Equals<JobEventBody['type'], domain.JobEventType>>();
+    check<Assignable<SubmitJobInput, z.input<typeof domain.submitJobSchema>>>();
+    check<Assignable<z.output<typeof domain.submitJobSchema>, SubmitJobInput>>();
+    check<Assignable<domain.CreateApiKeyInput['scopes'][number], domain.ApiKeyScope>>();
+    expect([...JOB_STATUSES]).toEqual([...domain.JOB_STATUSES]);
+    expect([...TERMINAL_STATUSES]).toEqual([...domain.TERMINAL_STATUSES]);
+  });
+});

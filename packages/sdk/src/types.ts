@@ -1,0 +1,291 @@
+/**
+ * The API's wire types, as the SDK sees them. They mirror @gantry/domain (a type test keeps them in
+ * step: types.test.ts) but are declared here, so the SDK bundles for browsers without pulling in
+ * @gantry/domain's Node-only modules (node:crypto) or zod.
+ */
+
+export const JOB_STATUSES = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export function isTerminalStatus(status: string): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export type JobKind = 'workflow' | 'txt2img';
+export type ApiKeyScope = 'submit' | 'read' | 'admin';
+
+/** One node of a ComfyUI API-format workflow. */
+export interface WorkflowNode {
+  class_type: string;
+  inputs: Record<string, unknown>;
+  _meta?: { title?: string; [key: string]: unknown };
+}
+
+/** A ComfyUI workflow in API format: node id → node. */
+export type Workflow = Record<string, WorkflowNode>;
+
+/** AUTOMATIC1111/Forge txt2img parameters. */
+export interface Txt2ImgParams {
+  prompt: string;
+  negative_prompt?: string;
+  seed?: number;
+  steps?: number;
+  width?: number;
+  height?: number;
+  cfg_scale?: number;
+  sampler_name?: string;
+  scheduler?: string;
+  batch_size?: number;
+  model?: string;
+}
+
+export interface JobRequirements {
+  tags?: string[];
+  vramMb?: number;
+}
+
+/** Events a job's webhook can receive: one per terminal state. */
+export type WebhookEvent = 'job.succeeded' | 'job.failed' | 'job.canceled';
+
+/** A job's callback: Gantry POSTs the finished job to `url` (docs/webhooks.md). */
+export interface JobWebhook {
+  url: string;
+  /** Default: all three. */
+  events?: WebhookEvent[];
+}
+
+/** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
+export interface SubmitJobInput {
+  workflow?: Workflow;
+  txt2img?: Txt2ImgParams;
+  priority?: number;
+  requirements?: JobRequirements;
+  metadata?: Record<string, unknown>;
+  timeoutSeconds?: number;
+  webhook?: JobWebhook;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** One stored output. `url` is a path on the API (`/api/v1/jobs/{id}/artifacts/{aid}`). */
+export interface Artifact {
+  id: string;
+  filename: string;
+  contentType: string;
+  bytes: number;
+  nodeId: string | null;
+  url: string;
+}
+
+/** Why a queued job waits (only on `GET /jobs/{id}` of a queued job). */
+export interface QueueInfo {
+  position: number | null;
+  eligibleBackends: number;
+  throughputPerMinute: number;
+  estimatedStartAt: string | null;
+}
+
+/** A job, as the API returns it. */
+export interface Job {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  priority: number;
+  /** Overall fraction 0..1. */
+  progress: number;
+  attempts: number;
+  backend: string | null;
+  requirements: JobRequirements | null;
+  metadata: Record<string, unknown> | null;
+  timeoutSeconds: number | null;
+  /** The job's callback, or null. */
+  webhook: { url: string; events: WebhookEvent[] } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: JobError | null;
+  artifacts: Artifact[];
+  links: { self: string; cancel: string; events: string };
+  queue?: QueueInfo;
+}
+
+export interface JobPage {
+  items: Job[];
+  nextCursor: string | null;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  /** 1..200, default 50 (per page). */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface StateEvent {
+  type: 'state';
+  status: JobStatus;
+  attempt: number;
+  backend?: string | null;
+  error?: JobError;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  /** The node that is running, when known. */
+  node: string | null;
+  /** Steps done in this node, of `max`. */
+  value: number;
+  max: number;
+  /** Overall progress of the job, 0..1, never falling during an attempt. */
+  overall: number;
+}
+
+export interface OutputEvent {
+  type: 'output';
+  artifactId: string;
+  nodeId: string | null;
+  filename: string;
+  contentType: string;
+  bytes: number;
+}
+
+export type JobEventBody = StateEvent | ProgressEvent | OutputEvent;
+
+/** A persisted job event; `seq` is dense per job: 1, 2, 3, ... */
+export interface JobEvent {
+  jobId: string;
+  seq: number;
+  at: string;
+  event: JobEventBody;
+}
+
+export interface JobEventsPage {
+  items: JobEvent[];
+  lastSeq: number;
+}
+
+export type BackendKind = 'comfyui' | 'a1111';
+export type BackendState = 'healthy' | 'unhealthy' | 'open' | 'draining' | 'unknown';
+
+export interface Backend {
+  id: string;
+  kind: BackendKind;
+  url: string;
+  capacity: number;
+  tags: string[];
+  state: BackendState;
+  breaker: 'closed' | 'open' | 'half_open';
+  inFlight: number;
+  draining: boolean;
+  consecutiveFailures: number;
+  lastProbeAt: string | null;
+  lastOkAt: string | null;
+  lastError: string | null;
+  openUntil: string | null;
+  probe: {
+    version: string | null;
+    deviceName: string | null;
+    vram: { totalMb: number | null; freeMb: number | null };
+    nodeTypeCount: number | null;
+    nodeTypes?: string[] | null;
+    learnedAt: string | null;
+  };
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string; drain: string; undrain: string };
+}
+
+export interface RegisterBackendInput {
+  id: string;
+  url: string;
+  kind?: BackendKind;
+  capacity?: number;
+  tags?: string[];
+}
+
+export interface CreateApiKeyInput {
+  tenant: string;
+  scopes: ApiKeyScope[];
+  name?: string;
+}
+
+/** An API key as listed: never its secret. */
+export interface ApiKey {
+  id: string;
+  tenant: string;
+  name: string | null;
+  scopes: string[];
+  /** `expiring`: rotated with a grace period, works until `revokedAt`. */
+  status: 'active' | 'expiring' | 'revoked';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyPage {
+  items: ApiKey[];
+  nextCursor: string | null;
+}
+
+/** One webhook delivery of a job. */
+export interface WebhookDelivery {
+  id: string;
+  event: WebhookEvent;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A new API key; `key` is shown only once. */
+export interface CreatedApiKey {
+  id: string;
+  key: string;
+  tenant: string;
+  scopes: ApiKeyScope[];
+  name: string | null;
+  createdAt: string;
+}
+
+/** A rotated key: the new key (secret shown once) and the old one (`expiring` or `revoked`). */
+export interface RotatedApiKey extends CreatedApiKey {
+  replaced: ApiKey;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeSeconds: number;
+  checks: Record<string, { status: string; latencyMs?: number }>;
+}
+
+/** RFC 9457 problem details as the API sends them. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  instance?: string;
+  code?: string;
+  requestId?: string;
+  errors?: unknown;
+}
+
+/** A preview image from the stream (only when asked for with `previews: true`). */
+export interface Preview {
+  jobId: string;
+  node: string | null;
+  mime: string;
+  /** Base64 image bytes. */
+  data: string;
+}
