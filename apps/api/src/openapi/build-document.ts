@@ -237,7 +237,7 @@ export function buildOpenApiDocument(operations: readonly OperationSpec[], info:
       version: info.version,
       summary: 'Render orchestration for generative-AI work on GPU fleets',
       description:
-        'Submit ComfyUI workflows (or txt2img parameters), follow them over HTTP or a WebSocket, fetch their outputs. Errors are RFC 9457 `application/problem+json` with a stable `code`. Every response carries `X-Request-Id`. Requests under `/api/v1` (but the health check) are rate limited per API key, per key for job submissions and per IP without a key (`RateLimit`, `RateLimit-Policy`, `429` with `Retry-After`). Browsers may call the API cross-origin only from the origins in `GANTRY_CORS_ORIGINS` (no credentials; preflights of other origins get `403`).',
+        'Submit ComfyUI workflows (or txt2img parameters), follow them over HTTP or a WebSocket, fetch their outputs. Errors are RFC 9457 `application/problem+json` with a stable `code`. Every response carries `X-Request-Id`. Requests under `/api/v1` (but the health check) are rate limited per API key, per key for job submissions and per IP without a key (`RateLimit`, `RateLimit-Policy`, `429` with `Retry-After`). Browsers may call the API cross-origin only from the origins in `GANTRY_CORS_ORIGINS` (no credentials; preflights of other origins get `403`). The web dashboard at `/dashboard` is a UI for browsers built on these operations, not part of this contract.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { servedRoutes } from './served-routes';
+import { handlerMounts, servedRoutes } from './served-routes';
 
 describe('servedRoutes', () => {
   it('lists the routes of nested routers with OpenAPI paths', () => {
@@ -23,6 +23,18 @@ describe('servedRoutes', () => {
       'DELETE /api/v1/things/{id}',
       'POST /api/v1/things/{id}/files/{fileId}',
     ]);
+    expect(handlerMounts(app)).toEqual([]);
+  });
+
+  it('lists the paths where plain handlers are mounted (what they serve is invisible to a route walk)', () => {
+    const app = express();
+    app.use(express.json());
+    app.use('/ui', (_req, _res, next) => next(), (_req, res) => res.end());
+    const api = Router();
+    api.use('/legacy', (_req, res) => res.end());
+    app.use('/api', api);
+    expect(handlerMounts(app)).toEqual(['/ui', '/api/legacy']);
+    expect(servedRoutes(app)).toEqual([]);
   });
 
   it('refuses paths it cannot translate instead of skipping them', () => {
