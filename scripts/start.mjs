@@ -92,6 +92,7 @@ try {
   await waitHttp(`http://127.0.0.1:${port}/api/v1/health`, 60);
   console.log(`
 [gantry] ready: API http://127.0.0.1:${port}/api/v1  (admin key: ${env.GANTRY_ADMIN_KEY ? 'GANTRY_ADMIN_KEY' : '.data/admin-key'})
+  Dashboard: http://127.0.0.1:${port}/dashboard  (sign in with the admin key)
   Submit the default workflow:
     curl -s -X POST http://127.0.0.1:${port}/api/v1/jobs -H "Authorization: Bearer $(cat .data/admin-key)" \\
       -H 'Content-Type: application/json' -d "{\\"workflow\\": $(cat apps/gpu-sim/fixtures/default-workflow.json)}"

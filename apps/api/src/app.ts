@@ -1,5 +1,6 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
 import { jsonDepthGuard } from './http/json-depth.js';
@@ -16,6 +17,15 @@ import { jobsRouter } from './routes/jobs.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
 import { tenantsRouter } from './routes/tenants.routes.js';
+import { openApiRouter } from './routes/openapi.routes.js';
+
+/** Names requests to a non-router mount in the HTTP metrics' `route` label (no ids, one series). */
+function labelMount(label: string): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.metricsRoute = label;
+    next();
+  };
+}
 
 /** Builds the HTTP application. It never listens: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
@@ -42,8 +52,10 @@ export function createApp(deps: ApiDeps): Express {
   const verify = jsonDepthGuard(deps.config.security.jsonMaxDepth);
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify }));
 
+  app.use('/dashboard', labelMount('/dashboard'), dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
   app.use(opsRouter(deps)); // /livez, /readyz, /metrics
   app.use('/api/v1/health', healthRouter(deps));
+  app.use('/api/v1', openApiRouter()); // openapi.json and the docs page: public
   const authed = express.Router();
   authed.use(requireApiKey(deps.keys));
   authed.use('/jobs', jobsRouter(deps));

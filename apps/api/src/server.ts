@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiResources } from './bootstrap.js';
 import { createApp } from './app.js';
@@ -15,7 +15,21 @@ export interface RunningApi {
 
 /** Listens with the app and the WebSocket gateway; used by main.ts and by tests (port 0). */
 export async function listenApi(resources: ApiResources, port: number, host: string): Promise<RunningApi> {
-  const server = createServer(createApp(resources.deps));
+  const app = createApp(resources.deps);
+  // Graceful stop: once closing, every response says `Connection: close` and connections are
+  // closed as soon as they fall idle, so keep-alive clients cannot keep an instance busy with new
+  // requests while it drains (they reconnect, to another instance).
+  let closing = false;
+  const open = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    open.add(res);
+    res.once('close', () => {
+      open.delete(res);
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    if (closing) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   const stream = attachStreamServer(server, resources.deps, resources.hub, resources.streamOptions);
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   server.headersTimeout = 66_000;
@@ -31,6 +45,8 @@ export async function listenApi(resources: ApiResources, port: number, host: str
     port: address.port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     close: async (graceMs = 10_000) => {
+      closing = true;
+      for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
       // WebSocket clients first, with "going away", so they reconnect to another instance.
       await stream.close();
       await new Promise<void>((resolve) => {

@@ -91,6 +91,18 @@ describe('Prometheus metrics of the API and the worker', () => {
     for (const id of done) {
       await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${id}`)).body.status === 'succeeded' ? true : undefined), 30_000, 50);
     }
+    // One job that fails: its run outlives its timeout (JOB_TIMEOUT is final, not retried). It is
+    // submitted once the worker holds no slot, so it gets the GPU at once.
+    await waitUntil(async () => {
+      const m = parseExposition(await scrape(`${worker.http.url}/metrics`, METRICS_TOKEN));
+      return sampleValue(m, 'gantry_worker_leases_held') === 0 ? true : undefined;
+    }, 20_000, 100);
+    const slow = await submit({ workflow: defaultWorkflow({ steps: 10_000, width: 64, height: 64 }), timeoutSeconds: 3 });
+    const failed = await waitUntil(async () => {
+      const job = (await admin('GET', `/api/v1/jobs/${slow}`)).body;
+      return job.status === 'failed' ? job : undefined;
+    }, 30_000, 100);
+    expect(failed.error.code).toBe('JOB_TIMEOUT');
     expect((await admin('GET', '/api/v1/no-such-thing')).status).toBe(404);
     expect((await admin('GET', `/api/v1/jobs/${done[0]}`)).status).toBe(200);
     // The API's view of the fleet: the worker registered sim0, probes it, and released its slot.
@@ -101,13 +113,13 @@ describe('Prometheus metrics of the API and the worker', () => {
       return settled ? text : undefined;
     }, 20_000, 100);
     const api = parseExposition(apiText);
-    expect(sampleValue(api, 'gantry_jobs_submitted_total', { kind: 'workflow' })).toBe(5);
-    expect(sampleValue(api, 'gantry_http_requests_total', { method: 'POST', route: '/api/v1/jobs', status: '202' })).toBe(5);
+    expect(sampleValue(api, 'gantry_jobs_submitted_total', { kind: 'workflow' })).toBe(6);
+    expect(sampleValue(api, 'gantry_http_requests_total', { method: 'POST', route: '/api/v1/jobs', status: '202' })).toBe(6);
     expect(sampleValue(api, 'gantry_http_requests_total', { method: 'GET', route: '/api/v1/jobs/:id', status: '200' })).toBeGreaterThanOrEqual(3);
     expect(sampleValue(api, 'gantry_http_requests_total', { method: 'POST', route: '/api/v1/jobs/:id/cancel', status: '200' })).toBe(2);
     expect(sampleValue(api, 'gantry_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     expect(sampleValue(api, 'gantry_http_errors_total', { route: 'unmatched', code: 'NOT_FOUND' })).toBe(1);
-    expect(sampleValue(api, 'gantry_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/jobs' })).toBe(5);
+    expect(sampleValue(api, 'gantry_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/jobs' })).toBe(6);
     expect(UUID_RE.test(apiText)).toBe(false); // no job id ever becomes a label value
     expect(sampleValue(api, 'gantry_backend_capacity', { backend: 'sim0' })).toBe(1);
     expect(sampleValue(api, 'gantry_backend_in_flight', { backend: 'sim0' })).toBe(0);
@@ -129,6 +141,7 @@ describe('Prometheus metrics of the API and the worker', () => {
       const m = parseExposition(text);
       const settled =
         sampleValue(m, 'gantry_job_run_seconds_count', { kind: 'workflow', status: 'succeeded' }) === 3 &&
+        sampleValue(m, 'gantry_jobs_finished_total', { kind: 'workflow', status: 'failed' }) === 1 &&
         sampleValue(m, 'gantry_worker_jobs_active') === 0 &&
         sampleValue(m, 'gantry_worker_ready') === 1 &&
         sampleValue(m, 'gantry_worker_leases_held') === 0;
@@ -136,11 +149,16 @@ describe('Prometheus metrics of the API and the worker', () => {
     }, 20_000, 100);
     const w = parseExposition(workerText);
     expect(sampleValue(w, 'gantry_jobs_finished_total', { kind: 'workflow', status: 'succeeded', service: 'worker' })).toBe(3);
-    expect(sampleValue(w, 'gantry_job_queue_wait_seconds_count', { kind: 'workflow' })).toBe(3);
+    expect(sampleValue(w, 'gantry_jobs_finished_total', { kind: 'workflow', status: 'failed', service: 'worker' })).toBe(1);
+    // Run time and queue wait exist for jobs that started on the GPU (the timed-out one normally did).
+    const started = failed.startedAt ? 1 : 0;
+    expect(sampleValue(w, 'gantry_job_run_seconds_count', { kind: 'workflow', status: 'failed' }) ?? 0).toBe(started);
+    if (started) expect(sampleValue(w, 'gantry_job_run_seconds_sum', { kind: 'workflow', status: 'failed' })).toBeGreaterThan(0);
+    expect(sampleValue(w, 'gantry_job_queue_wait_seconds_count', { kind: 'workflow' })).toBe(3 + started);
     expect(sampleValue(w, 'gantry_job_run_seconds_count', { kind: 'workflow', status: 'succeeded' })).toBe(3);
     expect(sampleValue(w, 'gantry_job_run_seconds_sum', { kind: 'workflow', status: 'succeeded' })).toBeGreaterThan(0);
     // The job queued before the worker existed waited at least the second the first test waited for.
-    expect(sampleValue(w, 'gantry_job_queue_wait_seconds_bucket', { kind: 'workflow', le: '0.5' })).toBeLessThan(3);
+    expect(sampleValue(w, 'gantry_job_queue_wait_seconds_bucket', { kind: 'workflow', le: '0.5' })).toBeLessThan(3 + started);
     expect(sampleValue(w, 'gantry_worker_ready')).toBe(1);
     expect(sampleValue(w, 'gantry_worker_backends')).toBe(1);
     expect(sampleValue(w, 'gantry_worker_jobs_active')).toBe(0);

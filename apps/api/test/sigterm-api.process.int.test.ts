@@ -25,12 +25,24 @@ describe('SIGTERM to the API with a request in flight (real process)', () => {
     await stack?.close();
   });
 
+  /** GET /api/v1/health through `agent`: status and Connection header; rejects when it cannot connect. */
+  function healthVia(agent: http.Agent): Promise<{ status: number; connection: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${api.url}/api/v1/health`, { agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+    });
+  }
+
   /** A POST /api/v1/jobs whose body is sent in two parts; `finish()` sends the rest. */
-  function slowSubmit(): { sent: Promise<void>; finish(): void; response: Promise<{ status: number; body: any; connection: string | undefined }> } {
+  function slowSubmit(agent: http.Agent): { sent: Promise<void>; finish(): void; response: Promise<{ status: number; body: any; connection: string | undefined }> } {
     const body = Buffer.from(JSON.stringify({ workflow: defaultWorkflow({ steps: 2, seed: 99 }) }));
     const req = http.request(`${api.url}/api/v1/jobs`, {
       method: 'POST',
-      agent: false,
+      agent,
       headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json', 'content-length': body.length },
     });
     const response = new Promise<{ status: number; body: any; connection: string | undefined }>((resolve, reject) => {
@@ -51,23 +63,28 @@ describe('SIGTERM to the API with a request in flight (real process)', () => {
     procs.guard(async () => {
       const stream = await StreamClient.connect(api.url, { key: stack.adminKey });
       await stream.next((m) => m.type === 'ready');
-      const inFlight = slowSubmit();
+      // The request in flight comes from a keep-alive client (one connection, reused).
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const inFlight = slowSubmit(agent);
       await inFlight.sent;
       // The API has the request before the signal: a health request on a connection opened after
       // it (accepted after it) answers, while the submit waits for the rest of its body.
-      await waitUntil(async () => ((await fetch(`${api.url}/api/v1/health`).catch(() => null))?.ok ? true : undefined), 10_000);
+      expect((await healthVia(new http.Agent({ keepAlive: false }))).status).toBe(200);
 
       api.signal('SIGTERM');
       await api.waitForLog(/"msg":"api shutting down"/, 10_000);
       expect(await stream.closed).toEqual({ code: 1001, reason: expect.stringContaining('shutting down') });
       // No new connection is accepted any more...
-      await waitUntil(async () => ((await fetch(`${api.url}/api/v1/health`, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true)) ? true : undefined), 10_000, 50);
+      await waitUntil(async () => ((await healthVia(new http.Agent({ keepAlive: false })).then(() => false, () => true)) ? true : undefined), 20_000, 50);
       // ... but the API is still running, waiting for the request in flight.
       expect(api.running).toBe(true);
 
       inFlight.finish();
       const res = await inFlight.response;
-      expect({ status: res.status, state: res.body.status }).toEqual({ status: 202, state: 'queued' });
+      expect({ status: res.status, state: res.body.status, connection: res.connection }).toEqual({ status: 202, state: 'queued', connection: 'close' });
+      // The keep-alive connection is not reused for another request: it was closed after that response.
+      expect(await healthVia(agent).catch(() => 'refused')).toBe('refused');
+      agent.destroy();
       // It really was accepted: the job is in the database.
       const client = new pg.Client({ connectionString: stack.databaseUrl });
       await client.connect();
@@ -80,5 +97,5 @@ describe('SIGTERM to the API with a request in flight (real process)', () => {
       expect(api.logText()).toMatch(/"msg":"api stopped"/);
       expect((await procs.stopAll()).leftovers).toEqual([]);
     }),
-  60_000);
+  120_000);
 });

@@ -56,17 +56,17 @@ describe('WebSocket stream', () => {
   });
 
   it('resumes with since after a forced disconnect: no gap, no duplicate', async () => {
-    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 150 }) })).body;
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 60 }) })).body;
     const first = await connect(stack.url, { key: stack.adminKey });
     first.send({ type: 'subscribe', jobId: job.id, since: 0 });
-    await first.next((m) => m.type === 'event' && m.event.type === 'progress', 30_000);
+    await first.next((m) => m.type === 'event' && m.event.type === 'progress', 60_000);
     first.close();
     const seen = first.events(job.id);
     const last = seen[seen.length - 1].seq;
 
     const again = await connect(second, { key: stack.adminKey });
     again.send({ type: 'subscribe', jobId: job.id, since: last });
-    await again.next(terminal);
+    await again.next(terminal, 120_000);
     const rest = again.events(job.id);
     expect(rest[0].seq).toBe(last + 1);
     const joined = [...seen, ...rest];
@@ -144,14 +144,17 @@ describe('WebSocket stream', () => {
     const slow = await connect(stack.url, { key: stack.adminKey });
     await slow.next((m) => m.type === 'ready');
     (slow.ws as any)._socket.pause();
+    const drops = async () => (await stack.apiResources.deps.metrics.getSingleMetric('gantry_ws_slow_consumer_drops_total')!.get()).values[0]?.value ?? 0;
+    const before = await drops();
     slow.send({ type: 'subscribe', jobId: job.id, since: 0 });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Keep not reading until the server has given up on this socket, however slow the machine is.
+    await waitUntil(async () => ((await drops()) > before ? true : undefined), 60_000, 100);
     (slow.ws as any)._socket.resume();
     const closed = await slow.closed;
     expect(closed.code).toBe(4408);
     expect(closed.reason).toMatch(/since/);
     expect(slow.events(job.id).length).toBeLessThan(30000);
-  });
+  }, 180_000);
 
   it('streams rate-limited preview images only to clients that ask for them', async () => {
     const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 60 }) })).body;

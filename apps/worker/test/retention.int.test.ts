@@ -38,7 +38,7 @@ describe('retention', () => {
     store = new LocalArtifactStore(stack.artifactDir);
     admin = apiClient(stack.url, stack.adminKey);
     defaultTenantId = (await client.query(`SELECT id FROM tenants WHERE name = 'default'`)).rows[0].id;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await db?.$disconnect();
@@ -169,6 +169,26 @@ describe('retention', () => {
     });
   });
 
+  it('a run that fails while deleting blobs keeps the rows, so the next run deletes rows and blobs (no orphan)', async () => {
+    const tenant = await createTenant(unique('fail').slice(0, 40));
+    expect((await apiClient(stack.url, tenant.key)('PATCH', '/api/v1/tenants/current', { retentionDays: 1 })).status).toBe(200);
+    const job = await seedJob(tenant.id, { finishedDaysAgo: 3, content: unique('fail') });
+    const failing = Object.assign(Object.create(store) as LocalArtifactStore, {
+      delete: async () => {
+        throw new Error('disk went away');
+      },
+    });
+    const metrics = createMetricsRegistry('worker', { processMetrics: false });
+    await expect(runRetention({ db, store: failing, logger: silentLogger(), metrics }, { defaultDays: 0, dryRun: false, batchSize: 10 })).rejects.toThrow('disk went away');
+    expect(await rowsOf(job.id)).toEqual(kept);
+    expect(await store.exists(job.key)).toBe(true);
+    expect(await metricValue(metrics, 'gantry_retention_last_run_timestamp_seconds', { result: 'error' })).toBeGreaterThan(0);
+
+    expect(await run(metrics, { defaultDays: 0 })).toMatchObject({ jobs: 1, blobs: 1 });
+    expect(await rowsOf(job.id)).toEqual(gone);
+    expect(await store.exists(job.key)).toBe(false);
+  });
+
   it("honours a tenant's override set through PATCH /api/v1/tenants, and 0 keeps forever", async () => {
     const short = await createTenant(unique('short').slice(0, 40));
     const forever = await createTenant(unique('forever').slice(0, 40));
@@ -215,7 +235,7 @@ describe('retention', () => {
     const res = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 4242, width: 64, height: 64 }) });
     expect(res.status).toBe(202);
     const jobId = res.body.id as string;
-    await waitUntil(async () => ((await rowsOf(jobId)).artifacts === 1 && (await admin('GET', `/api/v1/jobs/${jobId}`)).body.status === 'succeeded' ? true : undefined), 20_000);
+    await waitUntil(async () => ((await rowsOf(jobId)).artifacts === 1 && (await admin('GET', `/api/v1/jobs/${jobId}`)).body.status === 'succeeded' ? true : undefined), 40_000);
     const { rows } = await client.query(`SELECT storage_key FROM artifacts WHERE job_id = $1`, [jobId]);
     const key = rows[0].storage_key as string;
     const longAgo = new Date(Date.now() - 400 * DAY);
@@ -223,12 +243,12 @@ describe('retention', () => {
     await utimes(path.join(stack.artifactDir, key), longAgo, longAgo);
 
     const worker = await stack.startWorker({ GANTRY_RETENTION_INTERVAL_MS: '500', GANTRY_RETENTION_DAYS: '365' });
-    await waitUntil(async () => ((await rowsOf(jobId)).jobs === 0 ? true : undefined), 20_000, 100);
+    await waitUntil(async () => ((await rowsOf(jobId)).jobs === 0 ? true : undefined), 40_000, 100);
     expect(await rowsOf(jobId)).toEqual(gone);
     await waitUntil(async () => ((await store.exists(key)) ? undefined : true), 10_000, 100);
     expect(await metricValue(worker.deps.metrics, 'gantry_retention_deleted_jobs_total')).toBeGreaterThanOrEqual(1);
     await worker.close();
-  }, 60_000);
+  }, 90_000);
 
   it('npm run retention: prints a summary, honours --dry-run, refuses while another run holds the lock', async () => {
     const cli = (args: string[]) =>
@@ -236,7 +256,7 @@ describe('retention', () => {
         execFile(
           process.execPath,
           ['--conditions=@gantry/source', '--import', 'tsx', path.join(REPO_ROOT, 'apps/worker/src/retention/cli.ts'), ...args],
-          { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...stackEnv(stack), LOG_LEVEL: 'warn' }, timeout: 60_000 },
+          { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...stackEnv(stack), LOG_LEVEL: 'warn' }, timeout: 120_000 },
           (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
         );
       });
@@ -266,5 +286,5 @@ describe('retention', () => {
     expect({ code: real.code, stdout: real.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('jobs deleted: 1') });
     expect(await rowsOf(expired.id)).toEqual(gone);
     expect((await cli(['--days', 'ten'])).code).toBe(1);
-  }, 90_000);
+  }, 300_000);
 });

@@ -85,9 +85,9 @@ describe('backup and restore (scripts/backup.sh, scripts/restore.sh)', () => {
       expect(res.status).toBe(202);
       ids.push(res.body.id);
     }
-    const ledger = await waitForTerminalJobs(stack.databaseUrl, ids, 30_000);
+    const ledger = await waitForTerminalJobs(stack.databaseUrl, ids, 60_000);
     expect([...ledger.values()].map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await target?.drop();

@@ -44,9 +44,13 @@ export type JobEventBody = z.infer<typeof jobEventBodySchema>;
 export type JobEventType = JobEventBody['type'];
 
 /** A persisted event: the body plus where it sits in the job's history. */
-export interface JobEventRecord {
-  jobId: string;
-  seq: number;
-  at: string;
-  event: JobEventBody;
-}
+export const jobEventRecordSchema = z
+  .object({
+    jobId: z.string(),
+    /** Dense per-job sequence number: 1, 2, 3, ... */
+    seq: z.number().int().min(1).meta({ description: 'Dense per-job sequence number: 1, 2, 3, ...' }),
+    at: z.iso.datetime({ offset: true }),
+    event: jobEventBodySchema,
+  })
+  .meta({ description: 'A persisted job event.' });
+export type JobEventRecord = z.infer<typeof jobEventRecordSchema>;

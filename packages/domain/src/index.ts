@@ -5,6 +5,7 @@ export * from './workflow.js';
 export * from './job.js';
 export * from './job-view.js';
 export * from './events.js';
+export * from './api-views.js';
 export * from './queue-payload.js';
 export * from './config.js';
 export * from './stream.js';

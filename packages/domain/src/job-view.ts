@@ -1,4 +1,5 @@
-import type { ArtifactView, JobKind, JobRequirements, JobView, WebhookEvent } from './job.js';
+import type { ArtifactView, JobView } from './api-views.js';
+import type { JobKind, JobRequirements, WebhookEvent } from './job.js';
 import type { JobStatus } from './job-state.js';
 
 const API = '/api/v1';

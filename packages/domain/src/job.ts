@@ -12,9 +12,9 @@ export const jobStatusSchema = z.enum(JOB_STATUSES);
 export const jobRequirementsSchema = z
   .object({
     /** Every tag must be present on the backend. */
-    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional().meta({ description: 'Only backends carrying every tag run the job' }),
     /** Minimum free VRAM in MiB. */
-    vramMb: z.number().int().positive().max(1_048_576).optional(),
+    vramMb: z.number().int().positive().max(1_048_576).optional().meta({ description: 'Minimum free VRAM in MiB' }),
   })
   .strict();
 
@@ -59,21 +59,23 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
 export const submitJobSchema = z
   .object({
-    workflow: workflowSchema.optional(),
-    txt2img: txt2ImgParamsSchema.optional(),
+    workflow: workflowSchema.optional().meta({ description: 'A ComfyUI workflow in API format, run on a `comfyui` backend' }),
+    txt2img: txt2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge parameters, run on an `a1111` backend' }),
     /** Higher runs first; 0 is the default. */
-    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
+    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
     requirements: jobRequirementsSchema.optional(),
     metadata: z
       .record(z.string().max(64), z.unknown())
       .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
-      .optional(),
+      .optional()
+      .meta({ description: 'Free-form client data returned with the job (at most 64 keys)' }),
     /** Wall-clock limit for the run itself, in seconds. */
-    timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    timeoutSeconds: z.number().int().min(1).max(86_400).optional().meta({ description: 'Wall-clock limit of a run; exceeded: `failed` with JOB_TIMEOUT' }),
     /** Callback on terminal states (see docs/webhooks.md). */
-    webhook: jobWebhookSchema.optional(),
+    webhook: jobWebhookSchema.optional().meta({ description: 'Callback POSTed on terminal states, HMAC-signed (docs/webhooks.md)' }),
   })
   .strict()
+  .meta({ description: 'A render job: exactly one of `workflow` and `txt2img`.' })
   .superRefine((body, ctx) => {
     if ((body.workflow === undefined) === (body.txt2img === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow and txt2img' });
@@ -83,70 +85,37 @@ export const submitJobSchema = z
 export type SubmitJobInput = z.infer<typeof submitJobSchema>;
 export type JobRequirements = z.infer<typeof jobRequirementsSchema>;
 
+/** Header `Idempotency-Key` of `POST /api/v1/jobs`: 1-255 visible ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .meta({ description: 'A repeat of the same request with this key returns the first job; keys are per tenant', examples: ['render-a-012-v3'] });
+
 export const listJobsQuerySchema = z
   .object({
-    status: jobStatusSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(200).optional(),
+    status: jobStatusSchema.optional().meta({ description: 'Only jobs in this state' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
+    cursor: z.string().max(200).optional().meta({ description: 'The `nextCursor` of the previous page' }),
   })
   .strict();
 
 export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
 
+/** Query of `GET /api/v1/jobs/{id}/events`. */
+export const jobEventsQuerySchema = z.object({
+  since: z.coerce.number().int().min(0).default(0).meta({ description: 'Return events with a larger sequence number' }),
+});
+
 export const createApiKeySchema = z
   .object({
     /** Tenant name; created when it does not exist yet. */
-    tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63'),
-    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3),
-    name: z.string().max(200).optional(),
+    tenant: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63')
+      .meta({ description: 'Tenant name; created when it does not exist yet' }),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3).meta({ description: '`admin` implies the others' }),
+    name: z.string().max(200).optional().meta({ description: 'A label for people' }),
   })
   .strict();
 
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
-
-/** One stored output, as clients see it. */
-export interface ArtifactView {
-  id: string;
-  filename: string;
-  contentType: string;
-  bytes: number;
-  nodeId: string | null;
-  url: string;
-}
-
-/** A job, as the API returns it. */
-export interface JobView {
-  id: string;
-  kind: JobKind;
-  status: z.infer<typeof jobStatusSchema>;
-  priority: number;
-  progress: number;
-  attempts: number;
-  backend: string | null;
-  requirements: JobRequirements | null;
-  metadata: Record<string, unknown> | null;
-  timeoutSeconds: number | null;
-  /** The job's callback, or null. */
-  webhook: { url: string; events: WebhookEvent[] } | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: { code: string; message: string; details?: unknown } | null;
-  artifacts: ArtifactView[];
-  links: { self: string; cancel: string; events: string };
-}
-
-/** One webhook delivery of a job, as `GET /api/v1/jobs/{id}/webhook-deliveries` returns it. */
-export interface WebhookDeliveryView {
-  id: string;
-  event: WebhookEvent;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  deliveredAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}

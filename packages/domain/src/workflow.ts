@@ -14,7 +14,8 @@ export const workflowNodeSchema = z.object({
 export const workflowSchema = z
   .record(z.string().min(1).max(64), workflowNodeSchema)
   .refine((graph) => Object.keys(graph).length > 0, { message: 'the workflow has no nodes' })
-  .refine((graph) => Object.keys(graph).length <= 5000, { message: 'the workflow has more than 5000 nodes' });
+  .refine((graph) => Object.keys(graph).length <= 5000, { message: 'the workflow has more than 5000 nodes' })
+  .meta({ description: 'A ComfyUI workflow in API format: node id → `{class_type, inputs}` (1 to 5000 nodes); an input is a literal or a link `["<node id>", <output index>]`.' });
 
 export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
 export type Workflow = z.infer<typeof workflowSchema>;

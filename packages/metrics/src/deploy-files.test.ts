@@ -56,6 +56,12 @@ describe('deploy/ operations examples', () => {
     expect(result).toEqual({ ok: true, output: expect.stringContaining('SUCCESS') });
   });
 
+  it('the example Prometheus configuration passes promtool check config (with the alert rules)', () => {
+    const result = promtool(['check', 'config', path.join(REPO, 'deploy/prometheus/prometheus.yml')]);
+    expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(result.ok).toBe(true);
+  });
+
   it('covers the alerts the runbook promises', () => {
     const names = [...read('deploy/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     expect(names).toEqual(

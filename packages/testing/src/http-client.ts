@@ -30,7 +30,7 @@ export function apiClient(baseUrl: string, key?: string) {
 }
 
 /** Polls until `check` returns a value (not undefined), bounded in time. */
-export async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -8,3 +8,4 @@ export * from './redis-prefix.js';
 export * from './prometheus.js';
 export * from './yaml-subset.js';
 export * from './rate-limits.js';
+export * from './browser.js';

@@ -42,7 +42,7 @@ export class StreamClient {
   }
 
   /** Waits for the first recorded message (from `from` on) matching `match`. */
-  async next(match: (m: any) => boolean, timeoutMs = 15_000, from = 0): Promise<any> {
+  async next(match: (m: any) => boolean, timeoutMs = 45_000, from = 0): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(from).find(match);

@@ -319,7 +319,7 @@ http {
       const res = await fetch(`http://127.0.0.1:${nginxPort}/api/v1/health`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
       return res?.status === 200 ? true : undefined;
     }, 20_000, 100);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     if (proc && proc.exitCode === null) {
@@ -343,7 +343,7 @@ http {
       const res = await client('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 3, seed: 7, width: 64, height: 64 }) });
       expect(res.status).toBe(202);
       stream.send({ type: 'subscribe', jobId: res.body.id, since: 0 });
-      await stream.next((m) => m.type === 'event' && m.jobId === res.body.id && m.event?.type === 'state' && m.event.status === 'succeeded', 20_000);
+      await stream.next((m) => m.type === 'event' && m.jobId === res.body.id && m.event?.type === 'state' && m.event.status === 'succeeded', 45_000);
       const job = await client('GET', `/api/v1/jobs/${res.body.id}`);
       const artifact = await client('GET', job.body.artifacts[0].url);
       expect({ status: artifact.status, type: artifact.headers.get('content-type'), png: Buffer.isBuffer(artifact.body) && artifact.body.subarray(1, 4).toString() }).toEqual({
@@ -354,7 +354,7 @@ http {
     } finally {
       stream.close();
     }
-  });
+  }, 90_000);
 
   it('refuses bodies over the API limit at the proxy (413)', async () => {
     const res = await fetch(`http://127.0.0.1:${nginxPort}/api/v1/jobs`, {

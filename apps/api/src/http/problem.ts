@@ -1,17 +1,8 @@
 import type { Response } from 'express';
-import { ERROR_STATUS, ERROR_TITLES, type AppError } from '@gantry/domain';
+import { ERROR_STATUS, ERROR_TITLES, type AppError, type Problem } from '@gantry/domain';
 
-/** RFC 9457 problem details, the one error envelope of the API. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
-  requestId?: string;
-  errors?: unknown;
-}
+/** RFC 9457 problem details, the one error envelope of the API (`problemSchema` of @gantry/domain). */
+export type { Problem };
 
 export function problemFromError(err: AppError, instance: string, requestId: string): Problem {
   const status = ERROR_STATUS[err.code];
@@ -24,7 +15,7 @@ export function problemFromError(err: AppError, instance: string, requestId: str
     code: err.code,
     requestId,
   };
-  if (err.details !== undefined) problem.errors = err.details;
+  if (err.details !== undefined) problem.errors = err.details as Problem['errors'];
   return problem;
 }
 

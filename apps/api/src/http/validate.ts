@@ -1,12 +1,7 @@
 import type { z } from 'zod';
-import { AppError } from '@gantry/domain';
+import { AppError, type FieldError } from '@gantry/domain';
 
-export interface FieldError {
-  /** JSON pointer-like dotted path of the failing field, e.g. `workflow.3.inputs`. */
-  path: string;
-  message: string;
-  code: string;
-}
+export type { FieldError };
 
 /** Parses input with a schema; failures become 422 VALIDATION_FAILED listing every failing field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {

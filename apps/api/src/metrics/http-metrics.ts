@@ -61,6 +61,9 @@ export function trackHttpMetrics(registry: Registry): RequestHandler {
       recorded = true;
       m.inFlight.dec();
       const method = METHODS.has(req.method) ? req.method : 'OTHER';
+      // A mount that is not an Express route (the dashboard's asset handler) names itself.
+      const mountLabel = (res.locals as { metricsRoute?: unknown }).metricsRoute;
+      if (route === 'unmatched' && typeof mountLabel === 'string') route = mountLabel;
       m.requests.inc({ method, route, status });
       m.duration.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
       const code = (res.locals as { problemCode?: unknown }).problemCode;

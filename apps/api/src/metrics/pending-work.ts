@@ -53,7 +53,8 @@ export async function readPendingWork(db: Db): Promise<PendingWork> {
     GROUP BY tag ORDER BY jobs DESC, tag`;
   const models = await db.$queryRaw<Row[]>`
     WITH oldest AS (
-      SELECT kind, workflow, created_at FROM jobs WHERE status = 'queued'::"JobStatus" ORDER BY id LIMIT ${MODEL_SCAN_LIMIT}
+      -- created_at (not id): the planner then walks the status index, never the finished jobs' ids
+      SELECT kind, workflow, created_at FROM jobs WHERE status = 'queued'::"JobStatus" ORDER BY created_at LIMIT ${MODEL_SCAN_LIMIT}
     )
     SELECT COALESCE(
              CASE WHEN kind = 'txt2img'::"JobKind" THEN workflow->>'model'

@@ -21,6 +21,11 @@ export const streamMetrics = metricSet((registry: Registry) => ({
     help: 'Messages sent to WebSocket clients (events, snapshots, replies).',
     registers: [registry],
   }),
+  slowConsumerDrops: new Counter({
+    name: 'gantry_ws_slow_consumer_drops_total',
+    help: 'Sockets dropped because their unsent buffer passed GANTRY_WS_MAX_BUFFER_BYTES (told to resume with since; 4408).',
+    registers: [registry],
+  }),
   closed: new Counter({
     name: 'gantry_ws_disconnects_total',
     help: 'Closed WebSocket connections, by close code (4401 auth, 4408 slow consumer, 4429 rate limited, 1001 shutdown, 1006 dropped...).',

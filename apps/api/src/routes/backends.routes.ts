@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import type { BackendList, BackendView } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { hasScope } from '../auth/authenticate.js';
@@ -17,7 +18,7 @@ import {
 import { requireJson } from './require-json.js';
 
 /** Backend URLs are internal addresses: only admins see them. */
-function forCaller<T extends { url: string }>(req: Request, view: T): T | Omit<T, 'url'> {
+function forCaller(req: Request, view: BackendView): BackendView {
   if (hasScope(principalOf(req), 'admin')) return view;
   const { url: _url, ...rest } = view;
   return rest;
@@ -38,7 +39,8 @@ export function backendsRouter(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ items: (await listBackendViews(ctx)).map((v) => forCaller(req, v)) });
+    const body: BackendList = { items: (await listBackendViews(ctx)).map((v) => forCaller(req, v)) };
+    res.json(body);
   });
 
   router.post('/', requireScope('admin'), requireJson, async (req, res) => {

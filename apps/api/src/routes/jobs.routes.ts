@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { AppError, isUuid, listJobsQuerySchema, submitJobSchema } from '@gantry/domain';
+import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView } from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
@@ -11,8 +11,6 @@ import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requireJson } from './require-json.js';
-
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 /** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
 function pathId(req: Request, name: string): string {
@@ -27,7 +25,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   router.post('/', requireScope('submit'), requireJson, async (req, res) => {
     const input = parseInput(submitJobSchema, req.body, 'job');
     const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
+    if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
       throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
     }
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
@@ -48,17 +46,19 @@ export function jobsRouter(deps: ApiDeps): Router {
     const page = rows.slice(0, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
     const last = page[page.length - 1];
-    res.json({
+    const body: JobPage = {
       items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    });
+    };
+    res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
     const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, await listJobArtifacts(deps.db, job.id));
-    res.json(job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view);
+    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
+    res.json(body);
   });
 
   router.post('/:id/cancel', requireScope('submit'), async (req, res) => {
@@ -69,15 +69,11 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   router.get('/:id/events', requireScope('read'), async (req, res) => {
     const jobId = pathId(req, 'id');
-    const since = Number(req.query.since ?? 0);
-    if (!Number.isInteger(since) || since < 0) {
-      throw new AppError('VALIDATION_FAILED', 'since must be a non-negative integer', {
-        details: [{ path: 'since', message: 'expected a non-negative integer', code: 'invalid_type' }],
-      });
-    }
+    const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
     if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
-    res.json({ items, lastSeq: items[items.length - 1]?.seq ?? since });
+    const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
+    res.json(body);
   });
 
   router.get('/:id/webhook-deliveries', requireScope('read'), async (req, res) => {

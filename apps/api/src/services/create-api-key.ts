@@ -1,17 +1,8 @@
-import { AppError, type CreateApiKeyInput } from '@gantry/domain';
+import { AppError, type CreateApiKeyInput, type CreatedApiKey } from '@gantry/domain';
 import { ensureTenant, insertApiKey, recordAuditEvents, type Db } from '@gantry/db';
 import { generateApiKey } from '../auth/api-key-format.js';
 import { BOOTSTRAP_KEY_NAME } from '../auth/bootstrap-admin.js';
 import { auditEvents, type AuditActor } from './audit.js';
-
-export interface CreatedApiKey {
-  id: string;
-  key: string;
-  tenant: string;
-  scopes: string[];
-  name: string | null;
-  createdAt: string;
-}
 
 /**
  * Creates a key for a tenant (creating the tenant if needed), audited in the same transaction.

@@ -1,19 +1,7 @@
 import type { Db, JobRow } from '@gantry/db';
-import type { JobRequirements } from '@gantry/domain';
+import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { listBackends } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
-
-/** Why a queued job is waiting, and roughly until when. */
-export interface QueueInfo {
-  /** Jobs ahead of it in the queue (0: next), or null while it waits for a retry. */
-  position: number | null;
-  /** Registered backends that could run it (tags match, not draining). */
-  eligibleBackends: number;
-  /** Jobs finished per minute across the fleet over the last 10 minutes. */
-  throughputPerMinute: number;
-  /** From position and recent throughput; null without recent throughput or position. */
-  estimatedStartAt: string | null;
-}
 
 const WINDOW_MS = 10 * 60_000;
 

@@ -1,23 +1,12 @@
 import { BackendHealth } from '@gantry/fleet';
 import { listBackends } from '@gantry/db';
 import { diskSpace } from '@gantry/metrics';
+import type { DependencyHealth, HealthReport } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-import { checkPostgres, checkRedis, withTimeout, type DependencyHealth } from './dependency-checks.js';
+import { checkPostgres, checkRedis, withTimeout } from './dependency-checks.js';
 
-export type { DependencyHealth } from './dependency-checks.js';
+export type { DependencyHealth, HealthReport };
 
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  version: string;
-  /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
-  commit: string | null;
-  uptimeSeconds: number;
-  checks: { postgres: DependencyHealth; redis: DependencyHealth };
-  /** Registered backends and how many are healthy now; null when PostgreSQL or Redis cannot tell. */
-  backends: { total: number; online: number } | null;
-  /** The artifact store's filesystem; null when it cannot be measured. */
-  disk: { freeBytes: number; totalBytes: number } | null;
-}
 
 /** Registered backends and the healthy ones among them (shared health in Redis). */
 async function countBackends(deps: ApiDeps): Promise<{ total: number; online: number }> {

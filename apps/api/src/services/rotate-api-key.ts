@@ -5,7 +5,7 @@ import { BOOTSTRAP_KEY_NAME } from '../auth/bootstrap-admin.js';
 import type { ApiDeps } from '../context.js';
 import { apiKeyView } from './api-key-view.js';
 import { auditEvents, type AuditActor } from './audit.js';
-import type { CreatedApiKey } from './create-api-key.js';
+import type { CreatedApiKey } from '@gantry/domain';
 
 export interface RotatedApiKey extends CreatedApiKey {
   /** The key it replaces, with its new revocation time (now, or the end of the grace period). */
@@ -44,7 +44,7 @@ export async function rotateApiKey(deps: ApiDeps, actor: AuditActor, id: string,
     id: result.row.id,
     key: generated.key,
     tenant: result.old.tenantName,
-    scopes: result.old.scopes,
+    scopes: result.old.scopes as CreatedApiKey['scopes'],
     name: result.old.name,
     createdAt: result.row.createdAt.toISOString(),
     replaced: apiKeyView(result.old, now),

@@ -238,6 +238,7 @@ export class StreamConnection implements HubListener {
 
   private slowConsumer(): void {
     this.log.info({ tenant: this.principal?.tenantName }, 'stream client too slow; dropped');
+    streamMetrics(this.deps.metrics).slowConsumerDrops.inc();
     this.close(STREAM_CLOSE.SLOW_CONSUMER, 'slow consumer: reconnect and resume with since');
   }
 }

@@ -121,8 +121,8 @@ async function settleFailure(
     }
     return 'skipped';
   }
-  const failed = await sink.transition(() => transitionJob(deps.db, job.id, 'failed', { error: toJobError(error) }));
-  await recordJobFinished(deps, job, failed);
+  const ended = await sink.transition(() => transitionJob(deps.db, job.id, 'failed', { error: toJobError(error) }));
+  await recordJobFinished(deps, job, ended);
   log[error.code === 'INTERNAL' ? 'error' : 'warn']({ code: error.code, err: error, attempts }, 'job failed');
   throw new UnrecoverableError(`${error.code}: ${error.message}`);
 }

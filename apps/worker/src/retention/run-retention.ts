@@ -1,4 +1,4 @@
-import { deleteExpiredBatch, previewExpired, referencedStorageKeys, type Db, type RetentionPolicy } from '@gantry/db';
+import { deleteExpiredBatch, previewExpired, type Db, type ExpiredArtifact, type RetentionPolicy } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { ArtifactStore } from '@gantry/storage';
@@ -52,9 +52,10 @@ export interface RetentionReport {
 }
 
 /**
- * Deletes finished jobs older than their tenant's retention (events and artifact rows with them),
- * in batches of one transaction each, then the blobs no remaining artifact row references. In dry
- * run, counts the same things and deletes nothing. Updates the retention metrics either way.
+ * Deletes finished jobs older than their tenant's retention (events and artifact rows with them)
+ * in batches of one transaction each, and with each batch the blobs no remaining artifact row
+ * references (just before its rows). In dry run, counts the same things and deletes nothing.
+ * Updates the retention metrics either way.
  */
 export async function runRetention(deps: RetentionDeps, options: RetentionOptions): Promise<RetentionReport> {
   const started = Date.now();
@@ -112,36 +113,38 @@ async function deleteInBatches(
       report.complete = false;
       return;
     }
-    const batch = await deleteExpiredBatch(deps.db, policy, options.batchSize);
+    const batch = await deleteExpiredBatch(deps.db, policy, options.batchSize, (unreferenced) => releaseBlobs(deps, unreferenced, graceMs, report));
     report.batches += 1;
     if (batch.jobs === 0) return;
     report.jobs += batch.jobs;
     report.artifacts += batch.artifacts.length;
+    report.sharedBlobsKept += new Set(batch.artifacts.map((a) => a.storageKey)).size - batch.unreferenced.length;
     metrics.deletedJobs.inc(batch.jobs);
     metrics.deletedArtifacts.inc(batch.artifacts.length);
-
-    const sizes = new Map(batch.artifacts.map((a) => [a.storageKey, a.bytes]));
-    const stillReferenced = await referencedStorageKeys(deps.db, [...sizes.keys()]);
-    for (const [key, bytes] of sizes) {
-      if (stillReferenced.has(key)) {
-        report.sharedBlobsKept += 1;
-        continue;
-      }
-      if (deps.store.lastWrittenAt) {
-        const writtenAt = await deps.store.lastWrittenAt(key);
-        if (writtenAt === null) continue; // already gone
-        if (Date.now() - writtenAt.getTime() < graceMs) {
-          report.recentBlobsKept += 1;
-          continue;
-        }
-      }
-      await deps.store.delete(key);
-      report.blobs += 1;
-      report.bytes += bytes;
-      metrics.deletedBlobs.inc();
-      metrics.deletedBytes.inc(bytes);
-    }
     log.debug({ batch: report.batches, jobs: batch.jobs, artifacts: batch.artifacts.length }, 'retention batch deleted');
     if (batch.jobs < options.batchSize) return;
+  }
+}
+
+/**
+ * Deletes the blobs no artifact row references any more, except those written within `graceMs`
+ * (equal bytes stored again lately: a new row referencing them is on its way).
+ */
+async function releaseBlobs(deps: RetentionDeps, unreferenced: ExpiredArtifact[], graceMs: number, report: RetentionReport): Promise<void> {
+  const metrics = retentionMetrics(deps.metrics);
+  for (const { storageKey, bytes } of unreferenced) {
+    if (deps.store.lastWrittenAt) {
+      const writtenAt = await deps.store.lastWrittenAt(storageKey);
+      if (writtenAt === null) continue; // already gone
+      if (Date.now() - writtenAt.getTime() < graceMs) {
+        report.recentBlobsKept += 1;
+        continue;
+      }
+    }
+    await deps.store.delete(storageKey);
+    report.blobs += 1;
+    report.bytes += bytes;
+    metrics.deletedBlobs.inc();
+    metrics.deletedBytes.inc(bytes);
   }
 }

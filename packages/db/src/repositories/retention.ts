@@ -55,42 +55,60 @@ export async function previewExpired(db: Db, policy: RetentionPolicy): Promise<R
   return { jobs: row.jobs, artifacts: row.artifacts, blobs: row.blobs, bytes: Number(row.bytes) };
 }
 
+/** An artifact of an expired job: its blob's key and size. */
+export interface ExpiredArtifact {
+  storageKey: string;
+  bytes: number;
+}
+
 /** One deleted batch: how many jobs went (with their events), and the artifact rows that went with them. */
 export interface DeletedBatch {
   jobs: number;
-  artifacts: { storageKey: string; bytes: number }[];
+  artifacts: ExpiredArtifact[];
+  /** Blobs of those artifacts that no other artifact references (handed to `releaseBlobs`). */
+  unreferenced: ExpiredArtifact[];
 }
 
 /**
  * Deletes up to `limit` expired jobs, oldest first, with their events and artifact rows, in one
- * statement (so one transaction). Rows locked by another transaction are skipped, never waited for.
- * The blobs are not touched here: see {@link referencedStorageKeys}.
+ * transaction. Before the rows go, `releaseBlobs` gets the blobs no other artifact row references
+ * (one entry per storage key) and deletes what it may: should the process die in between, the
+ * rows are still there and the next run finishes the job, so no blob is ever orphaned. Jobs
+ * locked by another transaction are skipped, never waited for.
  */
-export async function deleteExpiredBatch(db: Db, policy: RetentionPolicy, limit: number): Promise<DeletedBatch> {
-  const rows = await db.$queryRaw<{ jobs: number; artifacts: { key: string; bytes: number }[] | null }[]>`
-    WITH doomed AS (
-      SELECT j.id FROM jobs j JOIN tenants t ON t.id = j.tenant_id
-      WHERE ${expiredWhere(policy)}
-      ORDER BY j.finished_at
-      LIMIT ${limit}::int
-      FOR UPDATE OF j SKIP LOCKED
-    ), gone_artifacts AS (
-      DELETE FROM artifacts a USING doomed d WHERE a.job_id = d.id RETURNING a.storage_key, a.bytes
-    ), gone_jobs AS (
-      DELETE FROM jobs j USING doomed d WHERE j.id = d.id RETURNING j.id
-    )
-    SELECT (SELECT count(*)::int FROM gone_jobs) AS jobs,
-           (SELECT json_agg(json_build_object('key', storage_key, 'bytes', bytes)) FROM gone_artifacts) AS artifacts`;
-  const row = rows[0]!;
-  return { jobs: row.jobs, artifacts: (row.artifacts ?? []).map((a) => ({ storageKey: a.key, bytes: a.bytes })) };
-}
-
-/** The keys among `keys` that some artifact row still references. */
-export async function referencedStorageKeys(db: Db, keys: string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ storage_key: string }[]>`
-    SELECT DISTINCT storage_key FROM artifacts WHERE storage_key = ANY(${keys}::text[])`;
-  return new Set(rows.map((r) => r.storage_key));
+export async function deleteExpiredBatch(
+  db: Db,
+  policy: RetentionPolicy,
+  limit: number,
+  releaseBlobs: (unreferenced: ExpiredArtifact[]) => Promise<void>,
+): Promise<DeletedBatch> {
+  return db.$transaction(
+    async (tx) => {
+      const jobs = await tx.$queryRaw<{ id: string }[]>`
+        SELECT j.id::text AS id FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+        WHERE ${expiredWhere(policy)}
+        ORDER BY j.finished_at
+        LIMIT ${limit}::int
+        FOR UPDATE OF j SKIP LOCKED`;
+      if (jobs.length === 0) return { jobs: 0, artifacts: [], unreferenced: [] };
+      const ids = jobs.map((j) => j.id);
+      const artifacts = await tx.$queryRaw<{ storage_key: string; bytes: number; shared: boolean }[]>`
+        SELECT a.storage_key, a.bytes,
+               EXISTS (SELECT 1 FROM artifacts o WHERE o.storage_key = a.storage_key AND o.job_id <> ALL(${ids}::uuid[])) AS shared
+        FROM artifacts a WHERE a.job_id = ANY(${ids}::uuid[])`;
+      const unreferenced = new Map<string, number>();
+      for (const a of artifacts) if (!a.shared) unreferenced.set(a.storage_key, a.bytes);
+      await releaseBlobs([...unreferenced].map(([storageKey, bytes]) => ({ storageKey, bytes })));
+      await tx.$executeRaw`DELETE FROM jobs WHERE id = ANY(${ids}::uuid[])`;
+      return {
+        jobs: ids.length,
+        artifacts: artifacts.map((a) => ({ storageKey: a.storage_key, bytes: a.bytes })),
+        unreferenced: [...unreferenced].map(([storageKey, bytes]) => ({ storageKey, bytes })),
+      };
+    },
+    // Deleting a batch's blobs happens inside the transaction: allow for a slow shared filesystem.
+    { timeout: 120_000, maxWait: 30_000 },
+  );
 }
 
 /** A tenant's retention override (null: the installation default). */

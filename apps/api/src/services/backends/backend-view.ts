@@ -1,38 +1,9 @@
 import type { Backend } from '@gantry/db';
-import { consecutiveFailures, readBackendInfo, type BackendState, type BreakerPhase, type HealthView } from '@gantry/fleet';
+import type { BackendView } from '@gantry/domain';
+import { consecutiveFailures, readBackendInfo, type HealthView } from '@gantry/fleet';
 
-/** A backend as the API returns it. */
-export interface BackendView {
-  id: string;
-  kind: 'comfyui' | 'a1111';
-  url: string;
-  capacity: number;
-  tags: string[];
-  state: BackendState;
-  breaker: BreakerPhase;
-  /** Live slot leases (jobs running on it), across all workers. */
-  inFlight: number;
-  draining: boolean;
-  consecutiveFailures: number;
-  lastProbeAt: string | null;
-  lastOkAt: string | null;
-  lastError: string | null;
-  /** Set while the breaker is open: when its half-open probe may run. */
-  openUntil: string | null;
-  probe: {
-    version: string | null;
-    deviceName: string | null;
-    vram: { totalMb: number | null; freeMb: number | null };
-    /** How many node types it offers (ComfyUI); null until learned. */
-    nodeTypeCount: number | null;
-    /** The node type names: only on `GET /backends/{id}`. */
-    nodeTypes?: string[] | null;
-    learnedAt: string | null;
-  };
-  createdAt: string;
-  updatedAt: string;
-  links: { self: string; drain: string; undrain: string };
-}
+/** A backend as the API returns it: the shape is `backendViewSchema` of @gantry/domain (the OpenAPI document's). */
+export type { BackendView };
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -40,7 +11,12 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * Joins the three sources: the row (configuration, drain flag, persisted info), the shared
  * health (live state and probe facts, fresher than the row's info) and the lease count.
  */
-export function backendView(row: Backend, health: HealthView, inFlight: number, options: { detail?: boolean } = {}): BackendView {
+export function backendView(
+  row: Backend,
+  health: HealthView,
+  inFlight: number,
+  options: { detail?: boolean } = {},
+): BackendView & { url: string } {
   const s = health.snapshot;
   const info = readBackendInfo(row.info);
   const nodeTypeCount = s?.nodeTypeCount ?? info?.nodeTypes?.length ?? null;

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { ApiKeyScope, ErrorCode } from '@gantry/domain';
+import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Response headers the document defines once (`components.headers`). */
+export type ResponseHeaderName = 'Location' | 'Idempotent-Replayed' | 'ETag' | 'Cache-Control' | 'Content-Disposition' | 'Upgrade' | 'Sec-WebSocket-Protocol';
+
+export interface ResponseSpec {
+  description: string;
+  /** A JSON body with this named schema. */
+  schema?: ResponseSchemaName;
+  /** Or any other body: media type → JSON Schema (e.g. bytes, HTML, JavaScript). */
+  content?: Record<string, Record<string, unknown>>;
+  headers?: ResponseHeaderName[];
+}
+
+export interface HeaderParamSpec {
+  schema: z.ZodType;
+  required?: boolean;
+  description: string;
+}
+
+/**
+ * One operation of the API: one entry per route, and all the document says about it comes from
+ * here and from the zod schemas it names. Adding a route = adding an entry to `operations`.
+ */
+export interface OperationSpec {
+  method: HttpMethod;
+  /** The full OpenAPI path, with `{name}` parameters: `/api/v1/jobs/{id}`. */
+  path: string;
+  /** Stable: SDKs name their methods after it. */
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** The API key scope it needs, or `public` (no key). */
+  scope: ApiKeyScope | 'public';
+  pathParams?: Record<string, z.ZodType>;
+  /** The zod object the route parses `req.query` with; each property becomes a parameter. */
+  query?: z.ZodType;
+  headers?: Record<string, HeaderParamSpec>;
+  /** A JSON body validated with this named request schema (415/400/413/422 are implied). */
+  body?: { schema: RequestSchemaName; examples?: Record<string, { summary: string; value: unknown }> };
+  /** Success (and other non-problem) responses by status. */
+  responses: Record<number, ResponseSpec>;
+  /**
+   * Problem responses beyond the implied ones (401 and 403 with a scope; 400, 413, 415 and
+   * VALIDATION_FAILED with a body; 500 always).
+   */
+  errors?: ErrorCode[];
+  /** Not an Express route: served by the HTTP server's upgrade handler (the WebSocket stream). */
+  transport?: 'websocket';
+}

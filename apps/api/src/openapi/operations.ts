@@ -1,0 +1,299 @@
+import { z } from 'zod';
+import { idempotencyKeySchema, jobEventsQuerySchema, listJobsQuerySchema } from '@gantry/domain';
+import { deleteBackendQuerySchema } from '../services/backends/index.js';
+import { DOCS_ASSET_NAMES } from './docs-page.js';
+import type { OperationSpec } from './operation-spec.js';
+import { pathParams } from './schemas.js';
+
+/** A small workflow for examples: checkpoint → prompt → sampler → decode → save. */
+const EXAMPLE_WORKFLOW = {
+  '3': {
+    class_type: 'KSampler',
+    inputs: { seed: 1, steps: 20, cfg: 8, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
+  },
+  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'v1-5-pruned-emaonly-fp16.safetensors' } },
+  '5': { class_type: 'EmptyLatentImage', inputs: { width: 512, height: 512, batch_size: 1 } },
+  '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a glass bottle with a purple galaxy inside', clip: ['4', 1] } },
+  '7': { class_type: 'CLIPTextEncode', inputs: { text: 'text, watermark', clip: ['4', 1] } },
+  '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
+  '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'ComfyUI', images: ['8', 0] } },
+};
+
+const jobPath = { id: pathParams.jobId };
+const backendPath = { id: pathParams.backendId };
+
+/**
+ * Every operation the API serves, one entry per route. The route ↔ spec test
+ * (apps/api/test/openapi.int.test.ts) fails naming any route missing here, and any entry here
+ * the API does not serve. Keep entries in the order of the routers.
+ */
+export const operations: OperationSpec[] = [
+  // ── Jobs ─────────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'post',
+    path: '/api/v1/jobs',
+    operationId: 'createJob',
+    tag: 'Jobs',
+    summary: 'Submit a job',
+    description:
+      'Validates, persists and enqueues a render job: a ComfyUI `workflow` (API format) or AUTOMATIC1111/Forge `txt2img` parameters, exactly one of the two. Answers at once with the queued job.',
+    scope: 'submit',
+    headers: {
+      'Idempotency-Key': {
+        schema: idempotencyKeySchema,
+        description:
+          'A repeat of the same request returns the first job (`202` with `Idempotent-Replayed: true`); the same key with another body is `422 IDEMPOTENCY_KEY_REUSED`. Keys are per tenant.',
+      },
+    },
+    body: {
+      schema: 'SubmitJobRequest',
+      examples: {
+        workflow: { summary: 'A ComfyUI workflow', value: { workflow: EXAMPLE_WORKFLOW, priority: 0, requirements: { tags: ['sd15'] }, metadata: { shot: 'a-012' }, timeoutSeconds: 600 } },
+        txt2img: { summary: 'AUTOMATIC1111/Forge txt2img', value: { txt2img: { prompt: 'a lighthouse at dusk', steps: 25, width: 768, height: 512 } } },
+      },
+    },
+    responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
+    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs',
+    operationId: 'listJobs',
+    tag: 'Jobs',
+    summary: 'List jobs',
+    description: 'The tenant\'s jobs, newest first, by keyset pagination: pass `nextCursor` as `cursor` for the next page.',
+    scope: 'read',
+    query: listJobsQuerySchema,
+    responses: { 200: { description: 'A page of jobs', schema: 'JobPage' } },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{id}',
+    operationId: 'getJob',
+    tag: 'Jobs',
+    summary: 'Get a job',
+    description: 'A queued job also carries `queue`: its position, eligible backends and an estimated start.',
+    scope: 'read',
+    pathParams: jobPath,
+    responses: { 200: { description: 'The job', schema: 'Job' } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/jobs/{id}/cancel',
+    operationId: 'cancelJob',
+    tag: 'Jobs',
+    summary: 'Cancel a job',
+    description:
+      'A queued job is canceled at once (`200`). A dispatched or running job is interrupted on its backend by the worker that holds it (`202`); it becomes `canceled` shortly after.',
+    scope: 'submit',
+    pathParams: jobPath,
+    responses: {
+      200: { description: 'Canceled', schema: 'Job' },
+      202: { description: 'Cancel requested; the job stops shortly', schema: 'Job' },
+    },
+    errors: ['NOT_FOUND', 'INVALID_STATE'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{id}/events',
+    operationId: 'listJobEvents',
+    tag: 'Jobs',
+    summary: 'List a job\'s events',
+    description: 'Persisted events after sequence number `since`, in order, at most 1000. For live events use the WebSocket stream.',
+    scope: 'read',
+    pathParams: jobPath,
+    query: jobEventsQuerySchema,
+    responses: { 200: { description: 'The events', schema: 'JobEventPage' } },
+    errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{id}/artifacts/{artifactId}',
+    operationId: 'getJobArtifact',
+    tag: 'Jobs',
+    summary: 'Download an output',
+    description: 'The output\'s bytes with its content type; `ETag` is its SHA-256.',
+    scope: 'read',
+    pathParams: { ...jobPath, artifactId: pathParams.artifactId },
+    responses: {
+      200: {
+        description: 'The bytes, with the output\'s own content type (its `contentType`: image/png, video/mp4, audio/flac, ...; unknown kinds application/octet-stream)',
+        content: { '*/*': {} },
+        headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
+      },
+    },
+    errors: ['NOT_FOUND'],
+  },
+
+  // ── API keys ─────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'post',
+    path: '/api/v1/api-keys',
+    operationId: 'createApiKey',
+    tag: 'API keys',
+    summary: 'Create an API key',
+    description: 'Creates the tenant when it does not exist. The key is shown only in this response; Gantry stores its SHA-256.',
+    scope: 'admin',
+    body: { schema: 'CreateApiKeyRequest', examples: { reader: { summary: 'A read-only key', value: { tenant: 'studio-a', scopes: ['read'], name: 'dashboard' } } } },
+    responses: { 201: { description: 'Created', schema: 'CreatedApiKey', headers: ['Location', 'Cache-Control'] } },
+  },
+
+  // ── Backends ─────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/backends',
+    operationId: 'listBackends',
+    tag: 'Backends',
+    summary: 'List the GPU backends',
+    description: 'Every backend with its live state, breaker and load. `url` is shown to admin keys only.',
+    scope: 'read',
+    responses: { 200: { description: 'The fleet', schema: 'BackendList', headers: ['Cache-Control'] } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/backends',
+    operationId: 'createBackend',
+    tag: 'Backends',
+    summary: 'Register a backend',
+    description: 'Workers whose `GANTRY_WORKER_TAGS` cover it pick it up within `GANTRY_REGISTRY_REFRESH_MS`.',
+    scope: 'admin',
+    body: { schema: 'CreateBackendRequest', examples: { comfyui: { summary: 'A ComfyUI server', value: { id: 'gpu0', url: 'http://10.0.0.5:8188', capacity: 2, tags: ['sdxl'] } } } },
+    responses: { 201: { description: 'Registered', schema: 'Backend', headers: ['Location'] } },
+    errors: ['CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/backends/{id}',
+    operationId: 'getBackend',
+    tag: 'Backends',
+    summary: 'Get a backend',
+    description: 'As in the list, plus `probe.nodeTypes`.',
+    scope: 'read',
+    pathParams: backendPath,
+    responses: { 200: { description: 'The backend', schema: 'Backend', headers: ['Cache-Control'] } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/backends/{id}/drain',
+    operationId: 'drainBackend',
+    tag: 'Backends',
+    summary: 'Drain a backend',
+    description: 'No new jobs go to it; running jobs finish. Idempotent.',
+    scope: 'admin',
+    pathParams: backendPath,
+    responses: { 200: { description: 'The backend, draining', schema: 'Backend' } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/backends/{id}/undrain',
+    operationId: 'undrainBackend',
+    tag: 'Backends',
+    summary: 'Undrain a backend',
+    description: 'Reverses a drain. Idempotent.',
+    scope: 'admin',
+    pathParams: backendPath,
+    responses: { 200: { description: 'The backend', schema: 'Backend' } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/backends/{id}',
+    operationId: 'deleteBackend',
+    tag: 'Backends',
+    summary: 'Delete a backend',
+    description: 'Refused while jobs run on it (`inFlight > 0`) unless `force=true`: drain first, delete when `inFlight` is 0.',
+    scope: 'admin',
+    pathParams: backendPath,
+    query: deleteBackendQuerySchema,
+    responses: { 204: { description: 'Deleted' } },
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED'],
+  },
+
+  // ── Operations ───────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/health',
+    operationId: 'getHealth',
+    tag: 'Operations',
+    summary: 'Health of the API and its dependencies',
+    description: '`503` with `status: degraded` when PostgreSQL or Redis does not answer within a second.',
+    scope: 'public',
+    responses: {
+      200: { description: 'Healthy', schema: 'HealthReport', headers: ['Cache-Control'] },
+      503: { description: 'Degraded: a dependency is down', schema: 'HealthReport', headers: ['Cache-Control'] },
+    },
+  },
+
+  // ── Live stream ──────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/stream',
+    operationId: 'openStream',
+    tag: 'Stream',
+    summary: 'Live job events over a WebSocket',
+    description:
+      'Upgrades to a WebSocket (subprotocol `gantry.v1`). Authenticate by also offering the subprotocol `gantry.key.<API key>` or with a first message `{"type":"auth","key":"..."}`; the key needs the `read` scope. Then `subscribe` to a job, several jobs or all of the tenant\'s jobs and resume with `since` after a reconnect. Messages and close codes: docs/websocket.md.',
+    scope: 'public',
+    transport: 'websocket',
+    headers: {
+      Upgrade: { schema: z.literal('websocket'), required: true, description: 'Must be `websocket`' },
+      Connection: { schema: z.string(), required: true, description: 'Must contain `Upgrade`' },
+      'Sec-WebSocket-Protocol': {
+        schema: z.string(),
+        required: true,
+        description: '`gantry.v1`, optionally also `gantry.key.<API key>` (never echoed back)',
+      },
+    },
+    responses: {
+      101: { description: 'Switching protocols: the socket is open', headers: ['Upgrade', 'Sec-WebSocket-Protocol'] },
+      403: { description: 'The browser `Origin` is not allowed (`GANTRY_WS_ALLOWED_ORIGINS`); no body' },
+    },
+  },
+
+  // ── The contract itself ──────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tag: 'Documentation',
+    summary: 'This OpenAPI 3.1 document',
+    description: 'Generated from the zod schemas the API validates with. Cacheable: revalidate with `If-None-Match`.',
+    scope: 'public',
+    responses: {
+      200: { description: 'The document', content: { 'application/json': { type: 'object' } }, headers: ['ETag', 'Cache-Control'] },
+      304: { description: 'Not modified (`If-None-Match` matched)', headers: ['ETag'] },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/docs',
+    operationId: 'getApiDocs',
+    tag: 'Documentation',
+    summary: 'Interactive API documentation (Swagger UI)',
+    description: 'A page that renders this document; its assets are served by the API itself (no CDN).',
+    scope: 'public',
+    responses: { 200: { description: 'The page', content: { 'text/html': { type: 'string' } }, headers: ['Cache-Control'] } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/docs/{asset}',
+    operationId: 'getApiDocsAsset',
+    tag: 'Documentation',
+    summary: 'An asset of the documentation page',
+    scope: 'public',
+    pathParams: { asset: z.enum(DOCS_ASSET_NAMES).meta({ description: 'A file of the page (Swagger UI\'s, or its init script)' }) },
+    responses: {
+      200: {
+        description: 'The file',
+        content: { 'text/javascript': { type: 'string' }, 'text/css': { type: 'string' }, 'image/png': {} },
+        headers: ['ETag', 'Cache-Control'],
+      },
+      304: { description: 'Not modified (`If-None-Match` or `If-Modified-Since` matched)', headers: ['ETag'] },
+    },
+    errors: ['NOT_FOUND'],
+  },
+];

@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import { AppError } from '@gantry/domain';
+import { DOCS_ASSETS, DOCS_CSP, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
+import { openApiDocument } from '../openapi/document.js';
+
+/**
+ * RFC 9110 If-None-Match (weak comparison), evaluated even when the request says
+ * `Cache-Control: no-cache` (fetch() adds that to conditional requests; Express's `req.fresh`
+ * then never answers 304).
+ */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}
+
+/**
+ * Unauthenticated, mounted at `/api/v1`: the OpenAPI document (`/openapi.json`, revalidated by
+ * ETag) and its docs page (`/docs`, Swagger UI served from swagger-ui-dist, no CDN).
+ */
+export function openApiRouter(): Router {
+  const router = Router();
+
+  router.get('/openapi.json', (req, res) => {
+    const { json, etag } = openApiDocument();
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'public, no-cache');
+    if (matchesEtag(req.get('if-none-match'), etag)) {
+      res.status(304).end();
+      return;
+    }
+    res.type('application/json').send(json);
+  });
+
+  router.get('/docs', (_req, res) => {
+    res.setHeader('Content-Security-Policy', DOCS_CSP);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('html').send(DOCS_HTML);
+  });
+
+  router.get('/docs/:asset', (req, res, next) => {
+    const name = req.params.asset;
+    if (typeof name !== 'string' || !isDocsAsset(name)) throw new AppError('NOT_FOUND', 'No such documentation asset');
+    const asset: { file?: string; source?: string } = DOCS_ASSETS[name];
+    if (asset.source !== undefined) {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('text/javascript').send(asset.source);
+      return;
+    }
+    res.sendFile(asset.file!, { maxAge: '1h', dotfiles: 'deny' }, (err) => {
+      if (err && !res.headersSent) next(err);
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { jobEventRecordSchema } from './events.js';
+import { API_KEY_SCOPES, JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
+
+/**
+ * What the API answers, as zod schemas. The view functions of apps/api return these types
+ * (`z.infer`) and the OpenAPI document is generated from the same schemas, so the contract and the
+ * code cannot drift apart.
+ */
+
+const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339 timestamp (UTC)', examples: ['2026-01-01T12:00:00.000Z'] });
+const id = z.string().meta({ description: 'UUIDv7 (time-ordered)', examples: ['019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01'] });
+
+export const artifactViewSchema = z
+  .object({
+    id,
+    filename: z.string().meta({ examples: ['ComfyUI_00001_.png'] }),
+    contentType: z.string().meta({ examples: ['image/png'] }),
+    bytes: z.number().int().min(0),
+    /** The workflow node that produced it (null for txt2img jobs). */
+    nodeId: z.string().nullable(),
+    url: z.string().meta({ description: 'Where to download the bytes (scope read)', examples: ['/api/v1/jobs/019a.../artifacts/019a...'] }),
+  })
+  .meta({ description: 'One stored output of a job.' });
+
+export const jobErrorViewSchema = z
+  .object({
+    code: z.string().meta({ description: 'A stable error code (see ProblemCode), e.g. WORKFLOW_INVALID, JOB_TIMEOUT' }),
+    message: z.string(),
+    details: z.unknown().optional().meta({ description: 'For WORKFLOW_INVALID: the backend\'s `error` and `node_errors` as ComfyUI reported them' }),
+  })
+  .meta({ description: 'Why a job failed or was canceled.' });
+
+export const queueInfoSchema = z
+  .object({
+    position: z.number().int().min(0).nullable().meta({ description: 'Jobs ahead of it (0: next); null while it waits for a retry' }),
+    eligibleBackends: z.number().int().min(0).meta({ description: 'Registered backends that could run it (tags match, not draining)' }),
+    throughputPerMinute: z.number().min(0).meta({ description: 'Jobs finished per minute across the fleet over the last 10 minutes' }),
+    estimatedStartAt: timestamp.nullable().meta({ description: 'From position and recent throughput; null without either' }),
+  })
+  .meta({ description: 'Why a queued job waits, and roughly until when.' });
+
+export const jobViewSchema = z
+  .object({
+    id,
+    kind: z.enum(JOB_KINDS).meta({ description: '`workflow` (ComfyUI) or `txt2img` (AUTOMATIC1111/Forge)' }),
+    status: jobStatusSchema,
+    priority: z.number().int(),
+    progress: z.number().min(0).max(1).meta({ description: 'Overall progress 0..1; never falls while a job runs, restarts on a retry' }),
+    attempts: z.number().int().min(0).meta({ description: 'Dispatches to a backend so far' }),
+    backend: z.string().nullable().meta({ description: 'The backend running (or that ran) it' }),
+    requirements: jobRequirementsSchema.nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    timeoutSeconds: z.number().int().nullable(),
+    webhook: z
+      .object({ url: z.string(), events: z.array(z.enum(WEBHOOK_EVENTS)) })
+      .nullable()
+      .meta({ description: "The job's callback (docs/webhooks.md), or null" }),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+    error: jobErrorViewSchema.nullable(),
+    artifacts: z.array(artifactViewSchema),
+    links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
+    queue: queueInfoSchema.optional().meta({ description: 'Only on `GET /jobs/{id}` of a queued job' }),
+  })
+  .meta({ description: 'A job, as the API returns it.' });
+
+export const jobPageSchema = z
+  .object({
+    items: z.array(jobViewSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ description: 'A page of jobs, newest first.' });
+
+export const jobEventPageSchema = z
+  .object({
+    items: z.array(jobEventRecordSchema),
+    lastSeq: z.number().int().min(0).meta({ description: 'The last sequence number returned (or `since` when none)' }),
+  })
+  .meta({ description: 'A job\'s events after `since`, in order (at most 1000).' });
+
+export const createdApiKeySchema = z
+  .object({
+    id,
+    key: z.string().meta({ description: 'The secret: shown only in this response' }),
+    tenant: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    name: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ description: 'A new API key, with its secret.' });
+
+/** Mirrors BACKEND_STATES of @gantry/fleet (the view function's types check they agree). */
+export const backendStateSchema = z
+  .enum(['healthy', 'unhealthy', 'open', 'draining', 'unknown'])
+  .meta({ description: 'New jobs go only to `healthy` and `unknown` backends that are not draining' });
+export const breakerPhaseSchema = z.enum(['closed', 'open', 'half_open']);
+
+export const backendViewSchema = z
+  .object({
+    id: z.string().meta({ examples: ['gpu0'] }),
+    kind: z.enum(['comfyui', 'a1111']),
+    url: z.string().optional().meta({ description: 'Internal address: only shown to admin keys', examples: ['http://10.0.0.5:8188'] }),
+    capacity: z.number().int().min(1),
+    tags: z.array(z.string()),
+    state: backendStateSchema,
+    breaker: breakerPhaseSchema,
+    inFlight: z.number().int().min(0).meta({ description: 'Live slot leases (jobs running on it) across all workers' }),
+    draining: z.boolean(),
+    consecutiveFailures: z.number().int().min(0),
+    lastProbeAt: timestamp.nullable(),
+    lastOkAt: timestamp.nullable(),
+    lastError: z.string().nullable(),
+    openUntil: timestamp.nullable().meta({ description: 'Set while the breaker is not closed' }),
+    probe: z.object({
+      version: z.string().nullable(),
+      deviceName: z.string().nullable(),
+      vram: z.object({ totalMb: z.number().nullable(), freeMb: z.number().nullable() }),
+      nodeTypeCount: z.number().int().min(0).nullable(),
+      nodeTypes: z.array(z.string()).nullable().optional().meta({ description: 'Only on `GET /backends/{id}`; null until learned' }),
+      learnedAt: timestamp.nullable(),
+    }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    links: z.object({ self: z.string(), drain: z.string(), undrain: z.string() }),
+  })
+  .meta({ description: 'A GPU backend: configuration, live health and load.' });
+
+export const backendListSchema = z.object({ items: z.array(backendViewSchema) }).meta({ description: 'Every backend, sorted by id.' });
+
+export const dependencyHealthSchema = z.object({ status: z.enum(['up', 'down']), latencyMs: z.number().min(0) });
+
+export const healthReportSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string(),
+    commit: z.string().nullable().meta({ description: 'The commit this build runs (GANTRY_COMMIT, else git at start), or null' }),
+    uptimeSeconds: z.number().int().min(0),
+    checks: z.object({ postgres: dependencyHealthSchema, redis: dependencyHealthSchema }),
+    backends: z
+      .object({ total: z.number().int().min(0), online: z.number().int().min(0) })
+      .nullable()
+      .meta({ description: 'Registered backends and how many are healthy now; null when PostgreSQL or Redis cannot tell' }),
+    disk: z
+      .object({ freeBytes: z.number().min(0), totalBytes: z.number().min(0) })
+      .nullable()
+      .meta({ description: "The artifact store's filesystem; null when it cannot be measured" }),
+  })
+  .meta({ description: 'Liveness of the API and its dependencies.' });
+
+export const webhookDeliveryViewSchema = z
+  .object({
+    id,
+    event: z.enum(WEBHOOK_EVENTS),
+    url: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int().min(0),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: timestamp.nullable(),
+    deliveredAt: timestamp.nullable(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ description: 'One webhook delivery of a job (docs/webhooks.md).' });
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+export const problemCodeSchema = z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' });
+
+export const fieldErrorSchema = z.object({
+  path: z.string().meta({ description: 'Dotted path of the failing field, e.g. `workflow.3.class_type`' }),
+  message: z.string(),
+  code: z.string(),
+});
+
+/** RFC 9457 problem details: the one error envelope of the API. */
+export const problemSchema = z
+  .object({
+    type: z.string().meta({ examples: ['urn:gantry:error:validation_failed'] }),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    instance: z.string().optional(),
+    code: problemCodeSchema,
+    requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem (also in `X-Request-Id`)' }),
+    errors: z
+      .union([z.array(fieldErrorSchema), z.record(z.string(), z.unknown())])
+      .optional()
+      .meta({ description: 'VALIDATION_FAILED: every failing field; otherwise details such as `reasons` or `inFlight`' }),
+  })
+  .meta({ description: 'RFC 9457 problem details.' });
+
+export type ArtifactView = z.infer<typeof artifactViewSchema>;
+export type JobErrorView = z.infer<typeof jobErrorViewSchema>;
+export type QueueInfo = z.infer<typeof queueInfoSchema>;
+export type JobView = z.infer<typeof jobViewSchema>;
+export type WebhookDeliveryView = z.infer<typeof webhookDeliveryViewSchema>;
+export type JobPage = z.infer<typeof jobPageSchema>;
+export type JobEventPage = z.infer<typeof jobEventPageSchema>;
+export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
+export type BackendView = z.infer<typeof backendViewSchema>;
+export type BackendList = z.infer<typeof backendListSchema>;
+export type DependencyHealth = z.infer<typeof dependencyHealthSchema>;
+export type HealthReport = z.infer<typeof healthReportSchema>;
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+export type Problem = z.infer<typeof problemSchema>;
