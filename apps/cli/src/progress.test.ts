@@ -15,7 +15,7 @@ function sink(isTTY: boolean) {
 describe('progress display', () => {
   it('shows label, bar, percent, step n/N, node, elapsed and ETA', () => {
     const line = progressLine(base, 10_000);
-    expect(line).toMatch(/^portrait\s+\[#{10}-{10}\]\s+50% running\s+step 10\/20\s+KSampler #3\s+0:10 ETA 0:10$/);
+    expect(line).toMatch(/^portrait\s+\[#{8}-{8}\]\s+50% running\s+step 10\/20\s+KSampler #3\s+0:10 ETA 0:10$/);
     expect(progressLine(base, 10_000, 100)).toBe(line);
     expect(progressLine({ ...base, status: 'failed', error: { code: 'OUT_OF_MEMORY', message: '' } }, 10_000)).toMatch(/ failed: OUT_OF_MEMORY step/);
     expect(progressLine(base, 10_000, 40).length).toBeLessThanOrEqual(40);

@@ -18,7 +18,8 @@ export interface ProgressRenderer {
   finish(): void;
 }
 
-const BAR_WIDTH = 20;
+const BAR_WIDTH = 16;
+const LABEL_WIDTH = 18;
 
 /** One display line: label, bar, percent, status, step n/N, node, elapsed, ETA (cut to `width`). */
 export function progressLine(p: JobProgress, now: number, width = 120): string {
@@ -30,7 +31,7 @@ export function progressLine(p: JobProgress, now: number, width = 120): string {
   const node = p.node ? `${p.nodeType ?? 'node'} #${p.node}` : '';
   const time = elapsedMs === undefined ? '' : `${formatDuration(elapsedMs)}${etaMs === undefined ? '' : ` ETA ${formatDuration(etaMs)}`}`;
   const status = p.status === 'failed' && p.error ? `failed: ${p.error.code}` : p.status;
-  const line = [p.label.padEnd(14).slice(0, 14), bar, pct, status.padEnd(10), step.padEnd(12), node.padEnd(18).slice(0, 24), time]
+  const line = [p.label.padEnd(LABEL_WIDTH).slice(0, LABEL_WIDTH), bar, pct, status.padEnd(10), step.padEnd(12), node.padEnd(16).slice(0, 24), time]
     .join(' ')
     .replace(/\s+$/, '');
   return line.length > width ? line.slice(0, Math.max(10, width - 1)) : line;

@@ -2,7 +2,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
-import { runGantry, startGantry } from './run-gantry';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { BIN, runGantry, startGantry } from './run-gantry';
+
+/** util-linux `script` gives a command a real terminal (it is on every Debian/Ubuntu system). */
+const SCRIPT = '/usr/bin/script';
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 const WORKFLOW = path.resolve(__dirname, '../../gpu-sim/fixtures/default-workflow.json');
 
@@ -45,6 +51,29 @@ describe('gantry CLI', () => {
     const id = /submitted ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
     const job = (await admin('GET', `/api/v1/jobs/${id}`)).body;
     expect(job.status).toBe('succeeded');
+  });
+
+  (existsSync(SCRIPT) ? it : it.skip)('on a terminal: a progress line per job, redrawn in place', async () => {
+    const command = ['stty cols 120;', process.execPath, BIN, 'submit', WORKFLOW, WORKFLOW, '--set', '3.steps=150', '--set', '3.seed=7', '--watch']
+      .map((a, i) => (i === 0 ? a : shellQuote(a)))
+      .join(' ');
+    const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(SCRIPT, ['-qfec', command, '/dev/null'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', TERM: 'xterm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\x1b\[2A\r\x1b\[J/); // two job lines, moved over and redrawn
+    expect(r.out).toMatch(/default-workflow\s+\[[#-]{16}\]\s+\d+% running\s+step \d+\/150\s+KSampler #3\s+\d:\d\d/);
+    expect(r.out).toMatch(/default-workflow#2\s+\[/);
+    expect(r.out).toMatch(/^ok\s+default-workflow#2\s/m);
   });
 
   it('a failing job exits 1 with its error code and details; --json output parses', async () => {

@@ -67,6 +67,8 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const SUBSCRIBE_CHUNK = 100;
 /** Messages kept for an iteration that has not started (a watch used with handlers only drops the oldest). */
 const UNREAD_LIMIT = 1000;
+/** A connection that stayed up this long resets the reconnect backoff. */
+const STABLE_MS = 10_000;
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSES: Record<number, { status: number; code: string; detail: string }> = {
   4401: { status: 401, code: 'UNAUTHENTICATED', detail: 'The stream refused the API key (missing, unknown, revoked, or without the "read" scope)' },
@@ -96,7 +98,10 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   /** The current socket got `ready` (authenticated): subscriptions can be (re)sent on it. */
   private ready = false;
   private previews: boolean;
+  /** Consecutive connections that failed or did not last (see STABLE_MS). */
   private failures = 0;
+  /** When the current socket got `ready` (0: not yet). */
+  private readyAt = 0;
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -205,6 +210,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     }
     this.ws = ws;
     this.ready = false;
+    this.readyAt = 0;
     this.lastMessageAt = Date.now();
     ws.onmessage = (event: { data: unknown }) => {
       if (this.ws !== ws) return;
@@ -254,8 +260,8 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   private onMessage(ws: WebSocketLike, m: Record<string, unknown>): void {
     switch (m.type) {
       case 'ready':
-        this.failures = 0;
         this.ready = true;
+        this.readyAt = Date.now();
         return this.subscribe(ws);
       case 'snapshot':
         return this.onSnapshot(m.job as Job, Number(m.lastSeq));
@@ -364,6 +370,9 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     if (this.stopped) return;
     const fatal = FATAL_CLOSES[code];
     if (fatal) return this.fail(new GantryError({ status: fatal.status, code: fatal.code, title: 'Stream closed', detail: fatal.detail }));
+    // A connection that lasted counts as a success: the backoff starts over. One that failed or
+    // dropped soon after `ready` (a flapping server) counts as a failure, so the delays grow.
+    if (this.readyAt > 0 && Date.now() - this.readyAt >= STABLE_MS) this.failures = 0;
     this.failures += 1;
     const r = this.options.reconnect ?? {};
     if (this.failures > (r.maxAttempts ?? 20)) {
