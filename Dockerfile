@@ -40,7 +40,9 @@ RUN npm run build \
  && test -f apps/api/dist/main.js \
  && test -f apps/worker/dist/main.js \
  && test -f apps/gpu-sim/dist/main.js \
- && test -f packages/db/dist/generated/client.js
+ && test -f packages/db/dist/generated/client.js \
+ && test -f apps/dashboard/dist/public/manifest.json \
+ && test -f apps/cli/dist/main.js
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf .turbo node_modules/.cache
 

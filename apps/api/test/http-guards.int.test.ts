@@ -28,7 +28,7 @@ describe('CORS and JSON limits', () => {
     const res = await preflight(allowed);
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
-    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, DELETE');
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PATCH, DELETE');
     expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
     expect(res.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/);
     expect(res.headers.get('access-control-max-age')).toBe('600');

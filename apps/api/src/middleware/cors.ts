@@ -5,7 +5,7 @@ import { AppError } from '@gantry/domain';
 const EXPOSED = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'Location', 'X-Request-Id', 'Idempotent-Replayed'].join(', ');
 /** Request headers a browser may send cross-origin. */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'].join(', ');
-const ALLOWED_METHODS = 'GET, POST, DELETE';
+const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE';
 
 /**
  * CORS for an allowlist of exact origins (GANTRY_CORS_ORIGINS). The API authenticates with
