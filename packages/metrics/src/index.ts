@@ -22,3 +22,5 @@ export * from './exposition.js';
 export * from './buckets.js';
 export * from './job-metrics.js';
 export * from './build-info.js';
+export * from './scraped-gauges.js';
+export * from './package-version.js';

@@ -1,6 +1,6 @@
 import { listBackends } from '@gantry/db';
 import { BACKEND_STATES, type BackendHealth, type HealthView, type SlotLeases } from '@gantry/fleet';
-import { Gauge, metricSet, ScrapeCache, type Registry } from '@gantry/metrics';
+import { metricSet, ScrapeCache, scrapedGauges, type Gauge, type Registry } from '@gantry/metrics';
 import type { ApiDeps } from '../context.js';
 
 const BREAKER_PHASES = ['closed', 'open', 'half_open'] as const;
@@ -26,18 +26,11 @@ export async function readFleet(deps: Pick<ApiDeps, 'db'>, health: BackendHealth
  */
 export const fleetMetrics = metricSet((registry: Registry) => {
   let cache: ScrapeCache<BackendSample[]> | null = null;
+  // Unreadable now (Redis or PostgreSQL down): the gauges keep their last values.
+  const fleetGauge = scrapedGauges(registry, async () => (cache ? cache.get().catch(() => null) : null));
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, b: BackendSample) => void) =>
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const fleet = cache ? await cache.get().catch(() => null) : null;
-        if (!fleet) return; // unreadable now: keep the last values
-        this.reset();
-        for (const b of fleet) fill(this, b);
-      },
+    fleetGauge(name, help, labelNames, (g, fleet) => {
+      for (const b of fleet) fill(g, b);
     });
 
   gauge('gantry_backend_capacity', 'Jobs a backend runs at once (its slots).', ['backend'], (g, b) => g.set({ backend: b.id }, b.capacity));

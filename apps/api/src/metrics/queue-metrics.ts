@@ -1,4 +1,4 @@
-import { Gauge, metricSet, ScrapeCache, type Registry } from '@gantry/metrics';
+import { metricSet, ScrapeCache, scrapedGauges, type Registry } from '@gantry/metrics';
 import type { ApiDeps } from '../context.js';
 import { readPendingWork, type PendingWork } from './pending-work.js';
 
@@ -19,19 +19,7 @@ interface QueueSnapshot {
 export const queueMetrics = metricSet((registry: Registry) => {
   let cache: ScrapeCache<QueueSnapshot> | null = null;
   const read = async (): Promise<QueueSnapshot | null> => (cache ? cache.get().catch(() => null) : null);
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: QueueSnapshot) => void) =>
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const snapshot = await read();
-        if (!snapshot) return; // Redis or PostgreSQL unreachable: keep the last values
-        this.reset();
-        fill(this, snapshot);
-      },
-    });
+  const gauge = scrapedGauges(registry, read); // Redis or PostgreSQL unreachable: the last values stay
 
   gauge('gantry_queue_jobs', 'Render jobs in the BullMQ queue, by state (waiting, prioritized, active, delayed).', ['state'], (g, s) => {
     for (const state of QUEUE_STATES) g.set({ state }, s.counts[state]);
