@@ -94,4 +94,16 @@ describe('audit log', () => {
     expect((await otherAdmin('GET', '/api/v1/audit-events?action=backend.created')).body.items).toHaveLength(1);
     expect((await admin('GET', '/api/v1/audit-events?action=backend.created')).body.items.map((e: any) => e.target.id)).not.toContain('studio-x-gpu');
   });
+
+  it('records tenant settings changes (retention), with the values before and after', async () => {
+    expect((await admin('PATCH', '/api/v1/tenants/current', { retentionDays: 30 })).status).toBe(200);
+    expect((await admin('PATCH', '/api/v1/tenants/current', { retentionDays: null })).status).toBe(200);
+    const events = (await admin('GET', '/api/v1/audit-events?action=tenant.updated')).body.items;
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ action: 'tenant.updated', target: { type: 'tenant' }, details: { retentionDays: { from: 30, to: null } } });
+    expect(events[1]).toMatchObject({ details: { retentionDays: { from: null, to: 30 } } });
+    // A refused change leaves no trace.
+    expect((await admin('PATCH', '/api/v1/tenants/current', { retentionDays: -1 })).status).toBe(422);
+    expect((await admin('GET', '/api/v1/audit-events?action=tenant.updated')).body.items).toHaveLength(2);
+  });
 });

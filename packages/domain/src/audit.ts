@@ -9,11 +9,12 @@ export const AUDIT_ACTIONS = [
   'backend.drained',
   'backend.undrained',
   'backend.deleted',
+  'tenant.updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What an audit event is about. */
-export const AUDIT_TARGET_TYPES = ['api_key', 'backend'] as const;
+export const AUDIT_TARGET_TYPES = ['api_key', 'backend', 'tenant'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** Query of `GET /api/v1/audit-events`. */

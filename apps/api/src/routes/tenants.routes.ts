@@ -1,9 +1,10 @@
 import { Router, type Request } from 'express';
 import { AppError, updateTenantSchema, type TenantView } from '@gantry/domain';
-import { getTenantRetention, setTenantRetention } from '@gantry/db';
+import { getTenantRetention, recordAuditEvents, setTenantRetention } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
+import { auditActor, auditEvents } from '../services/audit.js';
 import { requireJson } from './require-json.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -35,7 +36,15 @@ export function tenantsRouter(deps: ApiDeps): Router {
 
   router.patch('/:tenant', requireScope('admin'), requireJson, async (req, res) => {
     const input = parseInput(updateTenantSchema, req.body, 'tenant settings');
-    const tenant = await setTenantRetention(deps.db, await tenantIdOf(deps, req), input.retentionDays);
+    const tenantId = await tenantIdOf(deps, req);
+    const actor = auditActor(req);
+    const tenant = await deps.db.$transaction(async (tx) => {
+      const before = await getTenantRetention(tx, tenantId);
+      const updated = await setTenantRetention(tx, tenantId, input.retentionDays);
+      const target = { type: 'tenant' as const, id: tenantId, tenantId };
+      await recordAuditEvents(tx, auditEvents(actor, 'tenant.updated', target, { retentionDays: { from: before?.retentionDays ?? null, to: updated.retentionDays } }));
+      return updated;
+    });
     req.log.info({ tenantId: tenant.id, retentionDays: tenant.retentionDays }, 'tenant retention set');
     res.json(tenant satisfies TenantView);
   });

@@ -1,5 +1,6 @@
 import { Prisma } from '../generated/client.js';
 import type { Db } from './db-client.js';
+import type { DbOrTx } from './audit-events.js';
 
 /**
  * Retention queries. A job expires when it is finished (succeeded, failed, canceled) and its
@@ -112,13 +113,13 @@ export async function deleteExpiredBatch(
 }
 
 /** A tenant's retention override (null: the installation default). */
-export async function getTenantRetention(db: Db, tenantId: string): Promise<{ id: string; name: string; retentionDays: number | null } | null> {
+export async function getTenantRetention(db: DbOrTx, tenantId: string): Promise<{ id: string; name: string; retentionDays: number | null } | null> {
   return db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true, retentionDays: true } });
 }
 
 /** Sets (or, with null, clears) a tenant's retention override. */
 export async function setTenantRetention(
-  db: Db,
+  db: DbOrTx,
   tenantId: string,
   retentionDays: number | null,
 ): Promise<{ id: string; name: string; retentionDays: number | null }> {
