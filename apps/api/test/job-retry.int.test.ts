@@ -21,6 +21,11 @@ describe('job retry', () => {
       return statuses.includes(res.body.status) ? res.body : undefined;
     }, 20_000);
 
+  const submitted = async () => {
+    const text = await stack.apiResources.deps.metrics.getSingleMetricAsString('gantry_jobs_submitted_total');
+    return Number(/gantry_jobs_submitted_total\{[^}]*kind="workflow"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+
   let canceled: any;
   let retried: any;
 
@@ -34,7 +39,9 @@ describe('job retry', () => {
     expect(early.body).toMatchObject({ code: 'INVALID_STATE', errors: { status: 'queued' } });
 
     expect((await a('POST', `/api/v1/jobs/${canceled.id}/cancel`)).body.status).toBe('canceled');
+    const countBefore = await submitted();
     const retry = await a('POST', `/api/v1/jobs/${canceled.id}/retry`);
+    expect(await submitted()).toBe(countBefore + 1);
     expect(retry.status).toBe(202);
     retried = retry.body;
     expect(retried.id).not.toBe(canceled.id);
