@@ -169,6 +169,8 @@ describe('gantry CLI', () => {
     const job = JSON.parse(again.stdout);
     expect(job).toMatchObject({ retryOf: original.id });
     expect(replay.stdout).toMatch(new RegExp(`^already retried ${original.id} as ${job.id}`, 'm'));
+    // Leave nothing running for the next tests.
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
 
     delete wf['3'].inputs.model;
     const broken = (await admin('POST', '/api/v1/jobs', { workflow: wf })).body;
