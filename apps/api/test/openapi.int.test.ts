@@ -204,6 +204,7 @@ describe('OpenAPI contract', () => {
     const queued = await call(admin, 'GET', `/api/v1/jobs/${submitted.body.id}`);
     expect(queued.body).toMatchObject({ status: 'queued', queue: { position: expect.any(Number), eligibleBackends: 0 } });
     expect((await call(admin, 'GET', `/api/v1/jobs/${submitted.body.id}/webhook-deliveries`)).body).toEqual({ items: [] });
+    expect((await call(admin, 'POST', `/api/v1/jobs/${submitted.body.id}/retry`)).status).toBe(409);
     const canceled = await call(admin, 'POST', `/api/v1/jobs/${submitted.body.id}/cancel`);
     expect(canceled.body.status).toBe('canceled');
     // The cancel records the delivery with the transition; a worker delivers it later.
@@ -236,6 +237,14 @@ describe('OpenAPI contract', () => {
     expect(artifact.headers.get('etag')).toMatch(/^"[0-9a-f]{64}"$/);
 
     expect((await call(admin, 'POST', `/api/v1/jobs/${id}/cancel`)).status).toBe(409);
+
+    const retryKey = `contract-retry-${randomUUID()}`;
+    const retried = await call(admin, 'POST', `/api/v1/jobs/${id}/retry`, undefined, { 'idempotency-key': retryKey });
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ status: 'queued', retryOf: id });
+    expect(retried.headers.get('location')).toBe(`/api/v1/jobs/${retried.body.id}`);
+    const replayed = await call(admin, 'POST', `/api/v1/jobs/${id}/retry`, undefined, { 'idempotency-key': retryKey });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
 
     // The worker delivered the canceled job's webhook.
     if (!webhookJobId) throw new Error('the queued-job test did not run');
@@ -270,6 +279,9 @@ describe('OpenAPI contract', () => {
       [admin, 'GET', `/api/v1/jobs/${randomUUID()}`, undefined, undefined, 404],
       [admin, 'GET', `/api/v1/jobs/${randomUUID()}/events`, undefined, undefined, 404],
       [admin, 'POST', `/api/v1/jobs/${randomUUID()}/cancel`, undefined, undefined, 404],
+      [admin, 'POST', `/api/v1/jobs/${randomUUID()}/retry`, undefined, undefined, 404],
+      [reader, 'POST', `/api/v1/jobs/${randomUUID()}/retry`, undefined, undefined, 403],
+      [admin, 'POST', `/api/v1/jobs/${randomUUID()}/retry`, undefined, { 'idempotency-key': 'has space' }, 400],
       [admin, 'GET', `/api/v1/jobs/${randomUUID()}/artifacts/${randomUUID()}`, undefined, undefined, 404],
       [admin, 'POST', '/api/v1/jobs', '{"workflow":', { 'content-type': 'application/json' }, 400],
       [admin, 'POST', '/api/v1/jobs', `{"workflow":${'['.repeat(500)}${']'.repeat(500)}}`, { 'content-type': 'application/json' }, 400],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '@gantry/api';
 import { ensureTenant, insertApiKey } from '@gantry/db';
 import { apiClient, startStack, type TestResponse, type TestStack } from '@gantry/testing';
@@ -86,6 +87,15 @@ describe('rate limits', () => {
     expect(remaining(read)).toEqual({ key: 0 });
     // The submit quota is per key: another key of the same tenant submits.
     expect((await apiClient(second, await newKey())('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1 }) })).status).toBe(202);
+  });
+
+  it('charges a job retry to the submit quota', async () => {
+    const client = apiClient(stack.url, await newKey());
+    const retry = await client('POST', `/api/v1/jobs/${randomUUID()}/retry`);
+    expect(retry.status).toBe(404);
+    expect(retry.headers.get('ratelimit-policy')).toBe('"key";q=2;w=60, "submit";q=1;w=60');
+    expect(remaining(retry)).toEqual({ key: 1, submit: 0 });
+    expectLimited(await client('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1 }) }), 'submit');
   });
 
   it('limits callers without a valid key per client IP, as a trusted proxy reports it', async () => {

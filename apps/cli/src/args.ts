@@ -60,6 +60,18 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'jobs get', summary: 'Show a job', args: '<job-id>', minArgs: 1, maxArgs: 1, options: {} },
   { name: 'jobs cancel', summary: 'Cancel jobs', args: '<job-id>...', minArgs: 1, maxArgs: 100, options: {} },
   {
+    name: 'jobs retry',
+    summary: 'Submit a finished (failed, canceled or succeeded) job again as a new job with the same input',
+    args: '<job-id>',
+    minArgs: 1,
+    maxArgs: 1,
+    options: {
+      watch: { type: 'boolean', short: 'w', help: 'follow the new job live until it finishes' },
+      out: { type: 'string', short: 'o', arg: 'dir', help: 'download the outputs into dir (implies --watch)' },
+      'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first new job' },
+    },
+  },
+  {
     name: 'jobs events',
     summary: "Print a job's events",
     args: '<job-id>',

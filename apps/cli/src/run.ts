@@ -4,7 +4,7 @@ import { createNodeClient } from '@gantry/sdk/node';
 import { isAbortError } from '@gantry/sdk';
 import { parseCommandLine, usage, type ParsedCommand } from './args.js';
 import { backendsDrain, backendsLs } from './commands/backends.js';
-import { jobsCancel, jobsDownload, jobsEvents, jobsGet, jobsLs, jobsWatch } from './commands/jobs.js';
+import { jobsCancel, jobsDownload, jobsEvents, jobsGet, jobsLs, jobsRetry, jobsWatch } from './commands/jobs.js';
 import { keysCreate, keysLs, keysRevoke, keysRotate } from './commands/keys.js';
 import { submitCommand } from './commands/submit.js';
 import { resolveConfig } from './config.js';
@@ -17,6 +17,7 @@ const HANDLERS: Record<string, (ctx: CommandContext, cmd: ParsedCommand) => Prom
   'jobs ls': jobsLs,
   'jobs get': jobsGet,
   'jobs cancel': jobsCancel,
+  'jobs retry': jobsRetry,
   'jobs events': jobsEvents,
   'jobs watch': jobsWatch,
   'jobs download': jobsDownload,

@@ -148,6 +148,43 @@ describe('gantry CLI', () => {
     expect(JSON.parse(notFound.stdout).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
 
+  it('jobs retry: a new job with the same input, --watch --out writes its outputs; exits 1 when it fails again', async () => {
+    const wf = JSON.parse(await readFile(WORKFLOW, 'utf8'));
+    wf['3'].inputs.steps = 2;
+    const original = (await admin('POST', '/api/v1/jobs', { workflow: wf, metadata: { shot: 'cli-retry' } })).body;
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${original.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
+
+    const r = await gantry(['jobs', 'retry', original.id, '--out', 'retried']);
+    expect(r.code).toBe(0);
+    const newId = new RegExp(`^retried ${original.id} as ([0-9a-f-]{36})`, 'm').exec(r.stdout)?.[1];
+    expect(newId).toBeDefined();
+    expect(newId).not.toBe(original.id);
+    const files = await readdir(path.join(dir, 'retried'));
+    expect(files).toHaveLength(1);
+    expect((await admin('GET', `/api/v1/jobs/${newId}`)).body).toMatchObject({ status: 'succeeded', retryOf: original.id, metadata: { shot: 'cli-retry' } });
+
+    const again = await gantry(['jobs', 'retry', original.id, '--idempotency-key', 'cli-retry-1', '--json']);
+    const replay = await gantry(['jobs', 'retry', original.id, '--idempotency-key', 'cli-retry-1']);
+    expect(again.code).toBe(0);
+    const job = JSON.parse(again.stdout);
+    expect(job).toMatchObject({ retryOf: original.id });
+    expect(replay.stdout).toMatch(new RegExp(`^already retried ${original.id} as ${job.id}`, 'm'));
+    // Leave nothing running for the next tests.
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 60_000);
+
+    delete wf['3'].inputs.model;
+    const broken = (await admin('POST', '/api/v1/jobs', { workflow: wf })).body;
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${broken.id}`)).body.status === 'failed' ? true : undefined), 60_000);
+    const failed = await gantry(['jobs', 'retry', broken.id, '--watch', '--json']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'failed', retryOf: broken.id, error: { code: 'WORKFLOW_INVALID' } });
+
+    const missing = await gantry(['jobs', 'retry', '0190a4c5-0000-7000-8000-000000000000']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/NOT_FOUND \(HTTP 404\)/);
+    expect((await gantry(['jobs', 'retry'])).code).toBe(2);
+  });
+
   it('jobs watch follows a running job until it is canceled (exit 1)', async () => {
     await stack.sims[0]!.setFaults({ hang: 1 });
     try {

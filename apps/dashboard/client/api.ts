@@ -9,6 +9,8 @@ export interface DashboardApi {
   getJob(id: string): Promise<Job>;
   submitJob(body: SubmitBody): Promise<Job>;
   cancelJob(id: string): Promise<Job>;
+  /** A new job with the input of a finished one (`POST /jobs/{id}/retry`). */
+  retryJob(id: string): Promise<Job>;
   jobEvents(id: string, since?: number): Promise<{ items: JobEventRecord[]; lastSeq: number }>;
   listBackends(): Promise<Backend[]>;
   health(): Promise<Health>;

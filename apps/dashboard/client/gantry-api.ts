@@ -9,6 +9,7 @@ export function createApi(key: string, origin: string = location.origin): Dashbo
     getJob: (id) => client.get(id),
     submitJob: async (body) => (await client.submit(body)).job,
     cancelJob: (id) => client.cancel(id),
+    retryJob: async (id) => (await client.retry(id)).job,
     jobEvents: (id, since = 0) => client.events(id, { since }),
     listBackends: () => client.backends.list(),
     health: () => client.health(),

@@ -3,7 +3,6 @@ import { byId, setText } from './dom.js';
 import { shortId } from './format.js';
 import { createApi } from './gantry-api.js';
 import { ImageCache } from './images.js';
-import { forgetInputs, inputOf, rememberInput } from './inputs.js';
 import { JobStore } from './job-store.js';
 import { forgetKey, loadKey, saveKey } from './key-store.js';
 import type { Job, JobEventRecord, JobStatus, Preview, SubmitBody } from './types.js';
@@ -32,7 +31,6 @@ function showSignIn(message = ''): void {
 
 function signOut(message = ''): void {
   forgetKey();
-  forgetInputs();
   // A fresh page drops every live object, socket and blob URL of the session.
   sessionStorage.setItem('gantry.dashboard.signout-message', message);
   location.hash = '';
@@ -88,7 +86,6 @@ function start(key: string): void {
 
   const submit = async (body: SubmitBody) => {
     const job = await api.submitJob(body);
-    rememberInput(job.id, body);
     own.add(job.id);
     store.upsert(job);
     announce(`Job ${shortId(job.id)} submitted`);
@@ -97,7 +94,6 @@ function start(key: string): void {
 
   const actions = {
     open: (id: string) => (location.hash = `#/jobs/${id}`),
-    canRetry: (id: string) => inputOf(id) !== undefined,
     cancel: async (id: string) => {
       setText(jobsError, '');
       try {
@@ -109,14 +105,15 @@ function start(key: string): void {
       }
     },
     retry: async (id: string) => {
-      const body = inputOf(id);
-      if (!body) return;
       setText(jobsError, '');
       try {
-        const job = await submit(body);
+        const job = await api.retryJob(id);
+        own.add(job.id);
+        store.upsert(job);
+        announce(`Job ${shortId(id)} submitted again as ${shortId(job.id)}`);
         setText(byId('submit-status'), `Job ${shortId(id)} submitted again as ${shortId(job.id)}.`);
       } catch (err) {
-        fail(err);
+        fail(err instanceof ApiError && err.status === 409 ? new Error(`Job ${shortId(id)} has not finished yet.`) : err);
       }
     },
   };

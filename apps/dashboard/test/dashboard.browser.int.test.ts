@@ -180,8 +180,17 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   expect(other.status).toBe(202);
   await page.locator(`${row(other.body.id)} .badge`, { hasText: 'succeeded' }).waitFor();
   await page.locator(`${row(other.body.id)} [role="progressbar"][aria-valuenow="100"]`).waitFor();
-  // No Retry for it: its input is unknown to this tab.
-  expect(await page.isVisible(`${row(other.body.id)} button:has-text("Retry")`)).toBe(false);
+  // Retry works for it too: the API keeps every job's input (POST /jobs/{id}/retry).
+  const beforeRetry = new Set(await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r: any) => r.dataset.jobId as string)));
+  await page.click(`${row(other.body.id)} button:has-text("Retry")`);
+  const otherRetried = await waitUntil(async () => {
+    const ids = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r: any) => r.dataset.jobId as string));
+    return ids.find((id) => !beforeRetry.has(id));
+  }, WAIT);
+  await page.locator(`${row(otherRetried)} .badge`, { hasText: 'succeeded' }).waitFor();
+  const otherAgain = await call('GET', `/api/v1/jobs/${otherRetried}`);
+  expect(otherAgain.body).toMatchObject({ status: 'succeeded', priority: 5, retryOf: other.body.id });
+  expect(otherAgain.body.artifacts).toHaveLength(1);
 
   // A long job with live previews on: it runs, shows a preview thumbnail, and is canceled.
   await page.check('#previews');
@@ -204,7 +213,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
     return res.body.status === 'canceled' ? res.body : undefined;
   });
   expect(canceled.error?.code).toBe('CANCELED');
-  // Both jobs are listed with retry available (they were submitted from this tab).
+  // A finished job offers Retry.
   await page.locator(`${row(second)} button:has-text("Retry")`).waitFor();
   await shot('05-second-job-canceled');
 
@@ -217,7 +226,7 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   }, WAIT);
   await page.locator(`${row(retried)} .badge`, { hasText: 'succeeded' }).waitFor();
   const again = await call('GET', `/api/v1/jobs/${retried}`);
-  expect(again.body).toMatchObject({ status: 'succeeded', kind: 'workflow', priority: 0 });
+  expect(again.body).toMatchObject({ status: 'succeeded', kind: 'workflow', priority: 0, retryOf: first });
   expect(again.body.artifacts).toHaveLength(1);
 
   // The status filter shows only matching jobs.

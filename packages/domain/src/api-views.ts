@@ -63,6 +63,7 @@ export const jobViewSchema = z
     finishedAt: timestamp.nullable(),
     error: jobErrorViewSchema.nullable(),
     artifacts: z.array(artifactViewSchema),
+    retryOf: id.nullable().meta({ description: 'The job this one retries (`POST /jobs/{id}/retry`), or null' }),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
     queue: queueInfoSchema.optional().meta({ description: 'Only on `GET /jobs/{id}` of a queued job' }),
   })

@@ -24,6 +24,8 @@ export interface JobViewSource {
   errorCode: string | null;
   errorMessage: string | null;
   errorDetails: unknown;
+  /** The job this one retries, or null. */
+  retryOf: string | null;
 }
 
 /** What the artifact view reads from a stored artifact. */
@@ -75,6 +77,7 @@ export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[]): Jo
         }
       : null,
     artifacts: artifacts.map((a) => artifactView(job.id, a)),
+    retryOf: job.retryOf,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
 }

@@ -159,6 +159,23 @@ export class GantryClient {
     return expectJob((await this.transport.json<Job>(path, { method: 'POST', signal: options.signal, timeoutMs: options.timeoutMs })).data);
   }
 
+  /**
+   * `POST /jobs/{id}/retry`: queues a new job with the input of a finished (failed, canceled or
+   * succeeded) one; the new job's `retryOf` is `jobId`. With `idempotencyKey`, a repeat returns
+   * the first new job (`replayed`).
+   */
+  async retry(jobId: string, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+    const { data, response } = await this.transport.json<Job>(`/api/v1/jobs/${encodeURIComponent(jobId)}/retry`, {
+      method: 'POST',
+      headers,
+      idempotent: options.idempotencyKey !== undefined,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    return { job: expectJob(data), replayed: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
   /** `GET /jobs/{id}/events?since=`: persisted events after `since` (at most 1000 per call). */
   async events(jobId: string, options: CallOptions & { since?: number } = {}): Promise<JobEventsPage> {
     const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/events`;

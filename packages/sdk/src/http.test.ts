@@ -48,6 +48,23 @@ describe('transport retries', () => {
     }
   });
 
+  it('retries a job retry only when it carries an idempotency key, and reports a replay', async () => {
+    const s = await scripted([busy, busy, { status: 202, headers: { 'idempotent-replayed': 'true' }, body: job }]);
+    try {
+      const client = new GantryClient({ url: s.url, apiKey: 'k', retry: { baseDelayMs: 1 } });
+      await expect(client.retry('old/id')).rejects.toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(s.seen).toHaveLength(1);
+      expect(s.seen[0]!.method).toBe('POST');
+      expect(s.seen[0]!.url).toBe('/api/v1/jobs/old%2Fid/retry');
+      const got = await client.retry('old-id', { idempotencyKey: 'again' });
+      expect(got).toMatchObject({ job: { id: job.id }, replayed: true });
+      expect(s.seen).toHaveLength(3);
+      expect(s.seen[2]!.headers['idempotency-key']).toBe('again');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('gives up after the configured retries and keeps the last problem', async () => {
     const s = await scripted([busy]);
     try {

@@ -110,6 +110,8 @@ export interface Job {
   finishedAt: string | null;
   error: JobError | null;
   artifacts: Artifact[];
+  /** The job this one retries (`client.retry`), or null. */
+  retryOf: string | null;
   links: { self: string; cancel: string; events: string };
   queue?: QueueInfo;
 }

@@ -440,6 +440,7 @@ function placeholderJob(record: JobEvent): Job {
     finishedAt: null,
     error: null,
     artifacts: [],
+    retryOf: null,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
   return applyJobEvent(base, record);

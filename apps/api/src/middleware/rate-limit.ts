@@ -11,8 +11,9 @@ const WINDOW_SECONDS = 60;
 /** Paths (under /api/v1) never limited: load balancers and orchestrators probe health. */
 const EXEMPT = /^\/health(\/|$)/;
 
+/** A request that creates a job: `POST /jobs` and `POST /jobs/{id}/retry`. */
 function isSubmit(req: Request): boolean {
-  return req.method === 'POST' && (req.path === '/jobs' || req.path === '/jobs/');
+  return req.method === 'POST' && /^\/jobs(\/|\/[^/]+\/retry\/?)?$/.test(req.path);
 }
 
 /** The quotas a request is charged to: its key's (and, for submits, the submit quota), else its IP's. */

@@ -96,6 +96,26 @@ export const operations: OperationSpec[] = [
     errors: ['NOT_FOUND', 'INVALID_STATE'],
   },
   {
+    method: 'post',
+    path: '/api/v1/jobs/{id}/retry',
+    operationId: 'retryJob',
+    tag: 'Jobs',
+    summary: 'Retry a finished job',
+    description:
+      'Submits a new job with the input of a `failed`, `canceled` or `succeeded` one (kind and workflow or txt2img parameters, priority, requirements, metadata, timeout, webhook); the new job\'s `retryOf` names the old one. Goes through the same checks and quotas as `POST /jobs` (eligible backend, tenant queue cap, submit rate limit). A job not yet finished is `409 INVALID_STATE`.',
+    scope: 'submit',
+    pathParams: jobPath,
+    headers: {
+      'Idempotency-Key': {
+        schema: idempotencyKeySchema,
+        description:
+          'A repeat of the same retry returns the first new job (`202` with `Idempotent-Replayed: true`); the same key used for another request is `422 IDEMPOTENCY_KEY_REUSED`. Keys are per tenant, shared with `POST /jobs`.',
+      },
+    },
+    responses: { 202: { description: 'Accepted: the new job, queued (or the job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+  },
+  {
     method: 'get',
     path: '/api/v1/jobs/{id}/events',
     operationId: 'listJobEvents',

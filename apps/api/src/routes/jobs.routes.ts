@@ -7,6 +7,7 @@ import { principalOf, requireScope } from '../middleware/auth.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
+import { retryJob } from '../services/retry-job.js';
 import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -19,15 +20,20 @@ function pathId(req: Request, name: string): string {
   return value.toLowerCase();
 }
 
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
+    throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
+  }
+  return key;
+}
+
 export function jobsRouter(deps: ApiDeps): Router {
   const router = Router();
 
   router.post('/', requireScope('submit'), requireJson, async (req, res) => {
     const input = parseInput(submitJobSchema, req.body, 'job');
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
-      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
-    }
+    const key = idempotencyKeyOf(req);
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
     req.log.info({ jobId: job.id, replayed }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -65,6 +71,15 @@ export function jobsRouter(deps: ApiDeps): Router {
     const job = await cancelJob(deps, principalOf(req).tenantId, pathId(req, 'id'));
     req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
     res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, await listJobArtifacts(deps.db, job.id)));
+  });
+
+  router.post('/:id/retry', requireScope('submit'), async (req, res) => {
+    const retryOf = pathId(req, 'id');
+    const { job, replayed } = await retryJob(deps, principalOf(req).tenantId, retryOf, idempotencyKeyOf(req));
+    req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts));
   });
 
   router.get('/:id/events', requireScope('read'), async (req, res) => {

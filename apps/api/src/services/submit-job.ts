@@ -15,15 +15,17 @@ export interface SubmitResult {
 
 /**
  * Persists a job and enqueues it. With an idempotency key, a repeat of the same request returns
- * the first job; the same key with a different body is refused.
+ * the first job; the same key with a different body is refused. `retryOf`: the job this one
+ * retries (`POST /jobs/{id}/retry`); it is part of the request an idempotency key stands for.
  */
 export async function submitJob(
   deps: ApiDeps,
   tenantId: string,
   input: SubmitJobInput,
   idempotencyKey: string | undefined,
+  retryOf?: string,
 ): Promise<SubmitResult> {
-  const hash = idempotencyKey ? requestHash(input) : undefined;
+  const hash = idempotencyKey ? requestHash(retryOf ? { retryOf, input } : input) : undefined;
   if (idempotencyKey) {
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (existing) return replay(existing, hash);
@@ -51,6 +53,7 @@ export async function submitJob(
       webhook,
       idempotencyKey,
       requestHash: hash,
+      retryOf,
     });
   } catch (err) {
     // Two concurrent submits with one key: the loser returns the winner's job.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { saveOutputs } from '@gantry/sdk/node';
 import { JOB_STATUSES, type Job, type JobEvent, type JobStatus } from '@gantry/sdk';
@@ -41,6 +42,22 @@ export async function jobsCancel(ctx: CommandContext, cmd: ParsedCommand): Promi
   }
   if (ctx.json) ctx.emitJson(cmd.args.length === 1 ? jobs[0] : jobs);
   return EXIT.OK;
+}
+
+export async function jobsRetry(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
+  const outDir = cmd.options.out as string | undefined;
+  const watch = Boolean(cmd.options.watch) || outDir !== undefined;
+  // Always a key (a fresh one unless given), so the SDK may repeat the call without a second job.
+  const idempotencyKey = (cmd.options['idempotency-key'] as string | undefined) ?? `gantry-cli-${randomUUID()}`;
+  const { job, replayed } = await ctx.client.retry(cmd.args[0]!, { signal: ctx.io.signal, idempotencyKey });
+  ctx.say(`${replayed ? 'already retried' : 'retried'} ${job.retryOf ?? cmd.args[0]} as ${job.id}`);
+  if (!watch) {
+    if (ctx.json) ctx.emitJson(job);
+    return EXIT.OK;
+  }
+  const result = await followJobs(ctx, [{ id: job.id, label: job.id.slice(0, 13) }], outDir);
+  if (ctx.json) ctx.emitJson(result.jobs[0]);
+  return result.exitCode;
 }
 
 export async function jobsEvents(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {

@@ -145,21 +145,21 @@ export class JobDetail {
     if (job.finishedAt) props.push(['Finished', `${new Date(job.finishedAt).toLocaleString()} (ran ${duration(job.startedAt, job.finishedAt) || '–'})`]);
     if (job.status === 'queued' && job.queue?.position) props.push(['Queue position', String(job.queue.position)]);
     if (job.status === 'queued' && job.queue?.estimatedStartAt) props.push(['Estimated start', new Date(job.queue.estimatedStartAt).toLocaleTimeString()]);
+    if (job.retryOf) props.push(['Retry of', h('a', { href: `#/jobs/${job.retryOf}`, text: shortId(job.retryOf) })]);
     if (job.error) props.push(['Error', `${job.error.code}: ${job.error.message}`]);
     byId('detail-props').replaceChildren(...props.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
   }
 
   private renderActions(job: Job): void {
     const box = byId('detail-actions');
-    const want = isTerminal(job.status) ? (this.actions.canRetry(job.id) ? 'retry' : 'none') : 'cancel';
+    const want = isTerminal(job.status) ? 'retry' : 'cancel';
     if (box.dataset.mode === want) return;
     const hadFocus = box.contains(document.activeElement);
     box.dataset.mode = want;
     const buttons: HTMLButtonElement[] = [];
     if (want === 'cancel') buttons.push(h('button', { type: 'button', class: 'danger', text: 'Cancel job', onclick: () => this.actions.cancel(job.id) }));
     if (want === 'retry') buttons.push(h('button', { type: 'button', class: 'quiet', text: 'Retry (submit again)', onclick: () => this.actions.retry(job.id) }));
-    if (want === 'none') box.replaceChildren(h('p', { class: 'help', text: 'Retry resubmits the input of jobs submitted from this browser tab; this one was not.' }));
-    else box.replaceChildren(...buttons);
+    box.replaceChildren(...buttons);
     if (hadFocus) (buttons[0] ?? byId('detail-heading')).focus();
   }
 

@@ -8,7 +8,6 @@ export interface RowActions {
   open(id: string): void;
   cancel(id: string): void;
   retry(id: string): void;
-  canRetry(id: string): boolean;
 }
 
 interface Row {
@@ -136,7 +135,7 @@ export class JobsTable {
     setText(row.created, ago(job.createdAt));
     row.tr.classList.toggle('selected', this.selected === job.id);
     row.cancel.hidden = isTerminal(job.status);
-    row.retry.hidden = !isTerminal(job.status) || !this.actions.canRetry(job.id);
+    row.retry.hidden = !isTerminal(job.status);
     if (row.cancel.hidden && row.cancel === document.activeElement) row.tr.querySelector('a')?.focus();
     const preview = this.store.preview(job.id);
     const image = job.artifacts.find((a) => a.contentType.startsWith('image/'));

@@ -19,6 +19,8 @@ export interface NewJob {
   webhook?: { url: string; events: string[] } | undefined;
   idempotencyKey?: string | undefined;
   requestHash?: string | undefined;
+  /** The job this one retries. */
+  retryOf?: string | undefined;
 }
 
 /** Inserts a queued job together with its first event (seq 1, `state: queued`). */
@@ -37,6 +39,7 @@ export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
       webhookEvents: job.webhook?.events ?? [],
       idempotencyKey: job.idempotencyKey ?? null,
       requestHash: job.requestHash ?? null,
+      retryOf: job.retryOf ?? null,
       lastSeq: 1,
       events: { create: { seq: 1, type: 'state', payload: { type: 'state', status: 'queued', attempt: 0 } } },
     },
