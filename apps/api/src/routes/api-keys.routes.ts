@@ -9,7 +9,7 @@ import { auditActor } from '../services/audit.js';
 import { createApiKey } from '../services/create-api-key.js';
 import { revokeApiKey } from '../services/revoke-api-key.js';
 import { rotateApiKey } from '../services/rotate-api-key.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 import { requireJson } from './require-json.js';
 
 function pathId(req: Request): string {
@@ -34,14 +34,10 @@ export function apiKeysRouter(deps: ApiDeps): Router {
 
   router.get('/', async (req, res) => {
     const query = parseInput(listApiKeysQuerySchema, req.query, 'query');
-    const rows = await listTenantApiKeys(deps.db, principalOf(req).tenantId, query.limit + 1, decodeCursor(query.cursor));
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
+    const rows = await listTenantApiKeys(deps.db, principalOf(req).tenantId, fetchLimit(query.limit), decodeCursor(query.cursor));
+    const { page, nextCursor } = pageOf(rows, query.limit);
     res.setHeader('Cache-Control', 'no-store');
-    res.json({
-      items: page.map((k) => apiKeyView(k)),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    } satisfies ApiKeyPage);
+    res.json({ items: page.map((k) => apiKeyView(k)), nextCursor } satisfies ApiKeyPage);
   });
 
   router.delete('/:id', async (req, res) => {

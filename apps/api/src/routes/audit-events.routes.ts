@@ -4,7 +4,7 @@ import { listAuditEvents, type AuditEventRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 
 function view(row: AuditEventRow): AuditEventView {
   return {
@@ -27,13 +27,12 @@ export function auditEventsRouter(deps: ApiDeps): Router {
     const rows = await listAuditEvents(deps.db, {
       tenantId: principalOf(req).tenantId,
       action: query.action,
-      limit: query.limit + 1,
+      limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
+    const { page, nextCursor } = pageOf(rows, query.limit);
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ items: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null } satisfies AuditEventPage);
+    res.json({ items: page.map(view), nextCursor } satisfies AuditEventPage);
   });
   return router;
 }

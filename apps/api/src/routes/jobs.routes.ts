@@ -10,7 +10,7 @@ import { jobView } from '../services/job-view.js';
 import { retryJob } from '../services/retry-job.js';
 import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 import { requireJson } from './require-json.js';
 
 /** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
@@ -46,16 +46,12 @@ export function jobsRouter(deps: ApiDeps): Router {
     const rows = await listJobs(deps.db, {
       tenantId: principalOf(req).tenantId,
       status: query.status,
-      limit: query.limit + 1,
+      limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),
     });
-    const page = rows.slice(0, query.limit);
+    const { page, nextCursor } = pageOf(rows, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
-    const last = page[page.length - 1];
-    const body: JobPage = {
-      items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
-    };
+    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])), nextCursor };
     res.json(body);
   });
 
