@@ -7,7 +7,7 @@ describe('keyset pages', () => {
     expect(fetchLimit(2)).toBe(3);
     const full = pageOf(rows(3), 2);
     expect(full.page).toHaveLength(2);
-    expect(decodeCursor(full.nextCursor!)).toBe(full.page[1].id);
+    expect(decodeCursor(full.nextCursor!)).toBe(full.page[1]!.id);
     expect(pageOf(rows(2), 2)).toEqual({ page: rows(2), nextCursor: null });
     expect(pageOf([], 2)).toEqual({ page: [], nextCursor: null });
   });
