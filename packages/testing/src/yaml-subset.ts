@@ -135,66 +135,50 @@ function parseFlow(text: string, num: number, anchors: Map<string, unknown>): un
     if (raw.startsWith('*')) return alias(raw, num, anchors);
     return parseScalar(raw, num);
   };
+  /**
+   * The items of a flow collection whose opener was just read, up to its `close` character: each
+   * read by `item`, separated by commas; a trailing comma before `close` is allowed.
+   */
+  const items = (close: ']' | '}', what: string, item: () => void): void => {
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      item();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        ws();
+        if (text[i] === close) break;
+        continue;
+      }
+      if (text[i] === close) break;
+      throw new YamlError(`bad flow ${what} ${text}`, num);
+    }
+    i++;
+  };
   const value = (): unknown => {
     ws();
     if (text[i] === '[') {
       i++;
       const out: unknown[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return out;
-      }
-      for (;;) {
-        out.push(value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === ']') {
-            i++;
-            return out;
-          }
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return out;
-        }
-        throw new YamlError(`bad flow sequence ${text}`, num);
-      }
+      items(']', 'sequence', () => out.push(value()));
+      return out;
     }
     if (text[i] === '{') {
       i++;
       const out: Record<string, unknown> = {};
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return out;
-      }
-      for (;;) {
+      items('}', 'mapping', () => {
         const key = String(scalarUntil(':,}'));
         ws();
         if (text[i] !== ':') throw new YamlError(`bad flow mapping ${text}`, num);
         i++;
         if (Object.hasOwn(out, key)) throw new YamlError(`duplicate key ${key}`, num);
         out[key] = value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === '}') {
-            i++;
-            return out;
-          }
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return out;
-        }
-        throw new YamlError(`bad flow mapping ${text}`, num);
-      }
+      });
+      return out;
     }
     return scalarUntil(',]}');
   };
