@@ -54,6 +54,16 @@ spec:
     expect(doc).toEqual({ base: { x: 1, y: 2 }, other: { x: 1, y: 3 }, list: [1, 2], copy: [1, 2] });
   });
 
+  it('reads nested flow collections, trailing commas included, and refuses broken ones', () => {
+    expect(parseYaml('x: [1, [2, {a: [3, ], b: {}}], "c,d", ]\n')).toEqual({ x: [1, [2, { a: [3], b: {} }], 'c,d'] });
+    expect(parseYaml('x: {a: 1, b: [], }\n')).toEqual({ x: { a: 1, b: [] } });
+    expect(parseYaml('x: [1 2]\n')).toEqual({ x: ['1 2'] }); // a plain scalar with a space, as in YAML
+    expect(() => parseYaml('x: [1, 2}\n')).toThrow(/bad flow sequence/);
+    expect(() => parseYaml('x: {a 1}\n')).toThrow(/bad flow mapping/);
+    expect(() => parseYaml('x: {a: 1, a: 2}\n')).toThrow(/duplicate key a/);
+    expect(() => parseYaml('x: [1, 2] tail\n')).toThrow(YamlError);
+  });
+
   it('splits documents and drops empty ones', () => {
     expect(parseYamlDocuments('---\na: 1\n---\n# only a comment\n---\n- b\n')).toEqual([{ a: 1 }, ['b']]);
   });
