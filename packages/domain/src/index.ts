@@ -13,3 +13,4 @@ export * from './txt2img.js';
 export * from './logger.js';
 export * from './tenant.js';
 export * from './audit.js';
+export * from './deadline.js';

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { withTimeout } from '@gantry/domain';
 import { forbiddenAddressReason } from './address-policy.js';
 import type { WebhookAllowlist } from './allowlist.js';
 import { bareHostname } from './ip-address.js';
@@ -64,7 +65,8 @@ export async function vetWebhookTarget(value: string, policy: TargetPolicy): Pro
     addresses = [{ address: hostname, family: literal === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await withTimeout(policy.resolver(hostname), policy.resolveTimeoutMs ?? 5000);
+      const ms = policy.resolveTimeoutMs ?? 5000;
+      addresses = await withTimeout(policy.resolver(hostname), ms, () => Object.assign(new Error(`DNS lookup timed out after ${ms} ms`), { code: 'ETIMEOUT' }));
     } catch (err) {
       throw new WebhookHostUnresolved(hostname, err);
     }
@@ -82,12 +84,4 @@ export async function vetWebhookTarget(value: string, policy: TargetPolicy): Pro
     }
   }
   return { url, hostname, address: addresses[0]! };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup timed out after ${ms} ms`), { code: 'ETIMEOUT' })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

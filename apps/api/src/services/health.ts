@@ -3,7 +3,8 @@ import { listBackends } from '@gantry/db';
 import { diskSpace } from '@gantry/metrics';
 import type { DependencyHealth, HealthReport } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-import { checkPostgres, checkRedis, withTimeout } from './dependency-checks.js';
+import { withTimeout } from '@gantry/domain';
+import { checkPostgres, checkRedis } from './dependency-checks.js';
 
 export type { DependencyHealth, HealthReport };
 

@@ -1,6 +1,6 @@
 import { defaultMigrationsDir, readMigrationsFolder, type Db } from '@gantry/db';
 import type { MigrationStatus } from '@gantry/domain';
-import { withTimeout } from './dependency-checks.js';
+import { withTimeout } from '@gantry/domain';
 
 let folderNames: Promise<string[]> | null = null;
 

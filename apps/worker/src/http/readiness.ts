@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
+import { timedCheck, withTimeout } from '@gantry/domain';
 import type { BackendHealth } from '@gantry/fleet';
 import { pingRedis } from '@gantry/queue';
 import type { ReadinessResult } from './ops-server.js';
@@ -16,21 +17,6 @@ export interface WorkerReadinessInput {
   accepting: () => boolean;
 }
 
-interface Check {
-  status: 'up' | 'down';
-  latencyMs: number;
-}
-
-async function timed(check: () => Promise<boolean>): Promise<Check> {
-  const start = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  const ok = await Promise.race([check().catch(() => false), timeout]).finally(() => clearTimeout(timer));
-  return { status: ok ? 'up' : 'down', latencyMs: Math.round((performance.now() - start) * 10) / 10 };
-}
-
 /**
  * The worker is ready when its job loop runs, PostgreSQL and Redis answer, and at least one of
  * its backends is healthy (last probe succeeded, breaker closed, not drained): a worker whose
@@ -40,9 +26,9 @@ export function workerReadiness(input: WorkerReadinessInput): () => Promise<Read
   return async () => {
     const backends = input.backends();
     const [postgres, redis, views] = await Promise.all([
-      timed(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1),
-      timed(() => pingRedis(input.redis, CHECK_TIMEOUT_MS)),
-      Promise.race([input.health.views(backends), new Promise<null>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, null).unref())]).catch(() => null),
+      timedCheck(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, CHECK_TIMEOUT_MS),
+      timedCheck(() => pingRedis(input.redis, CHECK_TIMEOUT_MS), CHECK_TIMEOUT_MS),
+      withTimeout(input.health.views(backends), CHECK_TIMEOUT_MS).catch(() => null),
     ]);
     const healthy = views ? [...views.values()].filter((v) => v.state === 'healthy').length : 0;
     const accepting = input.accepting();
