@@ -1,7 +1,8 @@
 import { createPrisma } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue } from '@gantry/queue';
+import { JobDoor } from '@gantry/jobs';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
@@ -34,11 +35,18 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
+  const jobs = new JobDoor({
+    db, publisher, metrics, logger: log, queue,
+    // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
+    onWebhookDelivery: (deliveryId) => enqueueWebhookDelivery(webhookQueue, deliveryId),
+  });
   const deps: ApiDeps = {
     db,
     redis,
     queue,
-    publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
+    publisher,
+    jobs,
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     logger: log,
     metrics,

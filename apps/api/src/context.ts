@@ -4,6 +4,7 @@ import type { Db } from '@gantry/db';
 import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
+import type { JobDoor } from '@gantry/jobs';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { TargetPolicy } from '@gantry/webhooks';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   redis: Redis;
   queue: Queue<RenderJobPayload>;
   publisher: EventPublisher;
+  /** The one door for job state changes (submit, cancel): persist, outbox, publish, count. */
+  jobs: JobDoor;
   store: ArtifactStore;
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */

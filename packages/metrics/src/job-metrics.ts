@@ -48,3 +48,33 @@ export const jobRunMetrics = metricSet((registry: Registry) => ({
     registers: [registry],
   }),
 }));
+
+/**
+ * What recovery and reconciliation did: every bad state found is counted (and logged), never
+ * silently repaired (docs/metrics.md).
+ */
+export const jobRecoveryMetrics = metricSet((registry: Registry) => ({
+  enqueueDeferred: new Counter({
+    name: 'gantry_jobs_enqueue_deferred_total',
+    help: 'Accepted jobs whose enqueue failed at submit (Redis unreachable); the reconciler queues them from PostgreSQL.',
+    registers: [registry],
+  }),
+  reconciled: new Counter({
+    name: 'gantry_jobs_reconciled_total',
+    help: 'Jobs the reconciler queued again because Redis no longer held a live entry for them, by the status PostgreSQL had.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  }),
+  recoveries: new Counter({
+    name: 'gantry_job_recoveries_total',
+    help: 'Attempts whose outcome was settled by asking the backend (worker lost, error on the success path, shutdown), by outcome: collected (finished on the backend, outputs collected), followed (still running there, awaited), rerun (the backend did not have it), failed, canceled.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
+  duplicatesAvoided: new Counter({
+    name: 'gantry_duplicate_runs_avoided_total',
+    help: 'Prompts that had already run, or were still running, on their backend and would have been run again without asking it, by situation (worker_lost, success_path_error, shutdown).',
+    labelNames: ['situation'] as const,
+    registers: [registry],
+  }),
+}));

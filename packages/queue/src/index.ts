@@ -3,3 +3,4 @@ export * from './render-queue.js';
 export * from './channels.js';
 export * from './event-bus.js';
 export * from './webhook-queue.js';
+export * from './entry-liveness.js';

@@ -52,22 +52,30 @@ export function toBullPriority(priority: number, tenantRank = 0): number {
 }
 
 /**
- * Enqueues a render job under the Gantry job id: adding the same id again is a no-op in BullMQ,
- * so a retried half-done submit can never run a job twice.
+ * The BullMQ id of a job's queue entry. Generation 0 is the Gantry job id itself: adding the same id
+ * again is a no-op in BullMQ, so a retried half-done submit can never queue a job twice. When the
+ * reconciler finds the entry lost (Redis flushed, a failover, a dead worker's entry) it bumps the
+ * generation in PostgreSQL and queues `<id>.r<n>`; PostgreSQL decides which pickup may run it.
  */
+export function renderEntryId(jobId: string, generation = 0): string {
+  return generation === 0 ? jobId : `${jobId}.r${generation}`;
+}
+
+/** Enqueues a render job under its entry id (see renderEntryId). */
 export async function enqueueRender(
   queue: Queue<RenderJobPayload>,
   payload: RenderJobPayload,
   priority: number,
   tenantRank = 0,
+  generation = 0,
 ): Promise<void> {
   const data = renderJobPayloadSchema.parse(payload);
-  await queue.add('render', data, { jobId: data.jobId, priority: toBullPriority(priority, tenantRank) });
+  await queue.add('render', data, { jobId: renderEntryId(data.jobId, generation), priority: toBullPriority(priority, tenantRank) });
 }
 
 /** Removes a job that is still waiting; returns false when a worker already holds it. */
-export async function removeQueuedRender(queue: Queue<RenderJobPayload>, jobId: string): Promise<boolean> {
-  const job = await queue.getJob(jobId);
+export async function removeQueuedRender(queue: Queue<RenderJobPayload>, jobId: string, generation = 0): Promise<boolean> {
+  const job = await queue.getJob(renderEntryId(jobId, generation));
   if (!job) return true;
   try {
     await job.remove();

@@ -1,7 +1,5 @@
 import { AppError, uuidv7, type SubmitJobInput } from '@gantry/domain';
-import { countActiveJobs, findJobByIdempotencyKey, insertJob, isUniqueViolation, type JobRow } from '@gantry/db';
-import { jobSubmitMetrics } from '@gantry/metrics';
-import { enqueueRender } from '@gantry/queue';
+import { countActiveJobs, findJobByIdempotencyKey, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
@@ -14,8 +12,10 @@ export interface SubmitResult {
 }
 
 /**
- * Persists a job and enqueues it. With an idempotency key, a repeat of the same request returns
- * the first job; the same key with a different body is refused. `retryOf`: the job this one
+ * Persists a job and enqueues it (through the job door). The committed row is the acceptance:
+ * if Redis cannot take the entry now, the job is still accepted and the reconciler queues it.
+ * With an idempotency key, a repeat of the same request returns the first job (and makes sure a
+ * still-queued one has its queue entry); the same key with a different body is refused. `retryOf`: the job this one
  * retries (`POST /jobs/{id}/retry`); it is part of the request an idempotency key stands for.
  */
 export async function submitJob(
@@ -28,7 +28,7 @@ export async function submitJob(
   const hash = idempotencyKey ? requestHash(retryOf ? { retryOf, input } : input) : undefined;
   if (idempotencyKey) {
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
-    if (existing) return replay(existing, hash);
+    if (existing) return replay(deps, existing, hash);
   }
   const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
   await assertRunnable(deps.db, input);
@@ -41,7 +41,7 @@ export async function submitJob(
   }
   let job: JobRow;
   try {
-    job = await insertJob(deps.db, {
+    job = await deps.jobs.submit({
       id: uuidv7(),
       tenantId,
       kind: input.txt2img ? 'txt2img' : 'workflow',
@@ -54,33 +54,23 @@ export async function submitJob(
       idempotencyKey,
       requestHash: hash,
       retryOf,
-    });
+    }, active.queued + active.running);
   } catch (err) {
     // Two concurrent submits with one key: the loser returns the winner's job.
     if (idempotencyKey && isUniqueViolation(err)) {
       const winner = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
-      if (winner) return replay(winner, hash);
+      if (winner) return replay(deps, winner, hash);
     }
     throw err;
   }
-  try {
-    await enqueueRender(deps.queue, { jobId: job.id, tenantId }, job.priority, active.queued + active.running);
-  } catch (err) {
-    // Not enqueued means not accepted: remove the row so a retry (same key) can succeed.
-    await deps.db.job.delete({ where: { id: job.id } }).catch(() => undefined);
-    throw new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; retry later', { cause: err });
-  }
-  jobSubmitMetrics(deps.metrics).submitted.inc({ kind: job.kind });
-  // `all` watchers learn about the job at once (the row already holds this event as seq 1).
-  await deps.publisher
-    .publishEvent({ jobId: job.id, tenantId, seq: 1, at: job.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })
-    .catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'queued event not published'));
   return { job, replayed: false };
 }
 
-function replay(existing: JobRow, hash: string | undefined): SubmitResult {
+/** A replay never returns a job that nothing will run: a queued one gets its queue entry (a no-op if it has it). */
+async function replay(deps: ApiDeps, existing: JobRow, hash: string | undefined): Promise<SubmitResult> {
   if (existing.requestHash !== hash) {
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
   }
+  await deps.jobs.ensureQueued(existing);
   return { job: existing, replayed: true };
 }

@@ -9,3 +9,4 @@ export * from './artifacts.js';
 export * from './backends.js';
 export * from './retention.js';
 export * from './webhook-deliveries.js';
+export * from './job-ownership.js';

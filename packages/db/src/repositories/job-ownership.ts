@@ -1,0 +1,84 @@
+import type { JobStatus } from '@gantry/domain';
+import type { Db } from './db-client.js';
+import type { JobRow } from './jobs.js';
+
+/**
+ * Who holds a dispatched or running job, decided in PostgreSQL with PostgreSQL's clock: the worker
+ * that dispatched it keeps `heartbeat_at` fresh; a job whose heartbeat is older than the stale
+ * limit has lost its worker and may be claimed by another. Redis locks cannot decide this: Redis
+ * may have been flushed or failed over while the worker was alive, or alive while it was not.
+ */
+
+/** Refreshes the heartbeat of the jobs this worker holds; returns how many rows it touched. */
+export async function touchHeldJobs(db: Db, workerId: string, jobIds: readonly string[]): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  return db.$executeRaw`
+    UPDATE jobs SET heartbeat_at = now()
+    WHERE id = ANY(${jobIds}::uuid[]) AND worker_id = ${workerId} AND status IN ('dispatched', 'running')`;
+}
+
+/**
+ * Takes over a dispatched/running job whose worker is gone: its heartbeat is older than `staleMs`
+ * (or missing), or it names this worker, which runs no attempt of it (`ownedAndIdle`: a restarted
+ * worker under the same id, or an attempt of ours that ended without recording its outcome).
+ * Atomic: of several workers trying, one gets the row. Null: someone else holds it, or it moved on.
+ */
+export async function claimLostJob(db: Db, jobId: string, workerId: string, staleMs: number, ownedAndIdle: boolean): Promise<JobRow | null> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    UPDATE jobs SET worker_id = ${workerId}, heartbeat_at = now()
+    WHERE id = ${jobId}::uuid AND status IN ('dispatched', 'running')
+      AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => ${staleMs / 1000})
+           OR (${ownedAndIdle} AND worker_id = ${workerId}))
+    RETURNING id::text AS id`;
+  if (rows.length === 0) return null;
+  return db.job.findUnique({ where: { id: jobId } });
+}
+
+/** How long until a held job's heartbeat goes stale (ms; 0 when it already is), by PostgreSQL's clock. */
+export async function heartbeatAgeMs(db: Db, jobId: string): Promise<number | null> {
+  const rows = await db.$queryRaw<{ age_ms: number | null }[]>`
+    SELECT (EXTRACT(EPOCH FROM (now() - heartbeat_at)) * 1000)::float8 AS age_ms FROM jobs WHERE id = ${jobId}::uuid`;
+  return rows[0]?.age_ms ?? null;
+}
+
+/** A job PostgreSQL says must still run, as the reconciler sees it. */
+export interface ReconcileCandidate {
+  id: string;
+  tenantId: string;
+  status: JobStatus;
+  priority: number;
+  queueSeq: number;
+}
+
+/**
+ * One page (by id) of the jobs whose queue entry should exist: queued ones not changed in the last
+ * `graceMs` (a submit's enqueue may still be in flight), and dispatched/running ones whose worker's
+ * heartbeat is stale. Served by the `status` index.
+ */
+export async function findReconcileCandidates(
+  db: Db,
+  options: { graceMs: number; staleMs: number; afterId?: string | undefined; limit: number },
+): Promise<ReconcileCandidate[]> {
+  const after = options.afterId ?? '00000000-0000-0000-0000-000000000000';
+  const rows = await db.$queryRaw<{ id: string; tenant_id: string; status: JobStatus; priority: number; queue_seq: number }[]>`
+    SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
+    WHERE id > ${after}::uuid AND (
+      (status = 'queued' AND updated_at < now() - make_interval(secs => ${options.graceMs / 1000}))
+      OR (status IN ('dispatched', 'running')
+          AND COALESCE(heartbeat_at, updated_at) < now() - make_interval(secs => ${options.staleMs / 1000})))
+    ORDER BY id
+    LIMIT ${options.limit}`;
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, status: r.status, priority: r.priority, queueSeq: r.queue_seq }));
+}
+
+/**
+ * Moves a job's queue entry to its next generation, if it is still at `fromSeq` and still a
+ * candidate (another reconciler, or a worker, may have acted meanwhile). Returns the new generation.
+ */
+export async function bumpQueueGeneration(db: Db, jobId: string, fromSeq: number): Promise<number | null> {
+  const rows = await db.$queryRaw<{ queue_seq: number }[]>`
+    UPDATE jobs SET queue_seq = queue_seq + 1
+    WHERE id = ${jobId}::uuid AND queue_seq = ${fromSeq} AND status IN ('queued', 'dispatched', 'running')
+    RETURNING queue_seq`;
+  return rows[0]?.queue_seq ?? null;
+}

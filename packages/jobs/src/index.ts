@@ -1,0 +1,2 @@
+export * from './job-change.js';
+export * from './job-door.js';

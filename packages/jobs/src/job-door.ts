@@ -1,0 +1,156 @@
+import type { Queue } from 'bullmq';
+import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPayload } from '@gantry/domain';
+import {
+  appendJobEvent,
+  bumpQueueGeneration,
+  insertJob,
+  transitionJob,
+  type Db,
+  type JobRow,
+  type NewJob,
+  type ReconcileCandidate,
+  type TransitionResult,
+} from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
+import { enqueueRender, type EventPublisher } from '@gantry/queue';
+import { patchOf, type JobChange } from './job-change.js';
+
+/** What the door needs to know of a job to change it and count the change. */
+export interface JobRef {
+  id: string;
+  tenantId: string;
+  kind: 'workflow' | 'txt2img';
+  createdAt: Date;
+  /** Null until its first start: the queue wait is observed once. */
+  startedAt: Date | null;
+}
+
+export interface JobDoorDeps {
+  db: Db;
+  publisher: EventPublisher;
+  metrics: Registry;
+  logger: Logger;
+  /** The render queue: submit and reconcile enqueue into it. */
+  queue: Queue<RenderJobPayload>;
+  /** A terminal transition recorded a webhook delivery (outbox row): hand it to the delivery queue. */
+  onWebhookDelivery(deliveryId: string): Promise<void> | void;
+  /**
+   * Wraps every database write: the worker retries transient database errors here (a finished
+   * prompt must not turn into a failure because PostgreSQL blinked); the API answers 503 instead.
+   */
+  persist?: <T>(write: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * The one door for every state change of a job, for the API and the workers alike: submit,
+ * dispatch, running, progress, output, success, failure, retry, cancel, recovery and reconcile.
+ * Each change is one guarded statement (transition + its events + outbox rows, in
+ * @gantry/db's transitionJob), then published to live subscribers and counted. Enqueueing follows
+ * from the committed row: a failed enqueue is not a failed submit, the reconciler queues the job.
+ */
+export class JobDoor {
+  private readonly persist: <T>(write: () => Promise<T>) => Promise<T>;
+
+  constructor(private readonly deps: JobDoorDeps) {
+    this.persist = deps.persist ?? ((write) => write());
+  }
+
+  /**
+   * Records a new job (row and its `queued` event, committed together: from here on the job is
+   * accepted), then enqueues it. `tenantRank` orders it fairly among its tenant's jobs.
+   */
+  async submit(job: NewJob, tenantRank: number): Promise<JobRow> {
+    const row = await this.persist(() => insertJob(this.deps.db, job));
+    jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
+    await this.enqueue(row, tenantRank);
+    await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });
+    return row;
+  }
+
+  /**
+   * Makes sure a queued job has its queue entry (an idempotent replay of its submit may be the
+   * client's retry after the first enqueue never happened). Adding an existing entry is a no-op.
+   */
+  async ensureQueued(job: JobRow): Promise<void> {
+    if (job.status !== 'queued') return;
+    await this.enqueue(job, 0);
+  }
+
+  /** Applies one state change; null when the job was not in a state that allows it (a lost race). */
+  async change(job: JobRef, change: JobChange): Promise<TransitionResult | null> {
+    const { patch, from } = patchOf(change);
+    const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
+    if (!result) return null;
+    if (result.webhookDeliveryId) {
+      try {
+        await this.deps.onWebhookDelivery(result.webhookDeliveryId);
+      } catch (err) {
+        // The delivery row is committed: the workers' sweep enqueues what this missed.
+        this.deps.logger.warn({ err, jobId: job.id, deliveryId: result.webhookDeliveryId }, 'webhook delivery not enqueued; the sweep will');
+      }
+    }
+    for (const e of result.events) {
+      await this.publish(job.tenantId, { jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody });
+    }
+    this.count(job, change, result);
+    return result;
+  }
+
+  /** Appends a progress or output event (state events only come with a change). */
+  async record(job: Pick<JobRef, 'id' | 'tenantId'>, event: Exclude<JobEventBody, { type: 'state' }>, progress?: number): Promise<JobEventRecord> {
+    const record = await this.persist(() => appendJobEvent(this.deps.db, job.id, event, progress));
+    await this.publish(job.tenantId, record);
+    return record;
+  }
+
+  /**
+   * The reconciler found that Redis holds no live entry for a job PostgreSQL says must run: move
+   * the job to a new queue entry generation and enqueue it. Reported, never silent: a log line
+   * and `gantry_jobs_reconciled_total`. False when the job moved on meanwhile.
+   */
+  async requeueLost(candidate: ReconcileCandidate): Promise<boolean> {
+    const generation = await this.persist(() => bumpQueueGeneration(this.deps.db, candidate.id, candidate.queueSeq));
+    if (generation === null) return false;
+    await enqueueRender(this.deps.queue, { jobId: candidate.id, tenantId: candidate.tenantId }, candidate.priority, 0, generation);
+    jobRecoveryMetrics(this.deps.metrics).reconciled.inc({ status: candidate.status });
+    this.deps.logger.warn(
+      { jobId: candidate.id, status: candidate.status, generation },
+      candidate.status === 'queued' ? 'queue entry lost; job queued again from PostgreSQL' : "job's worker lost and its queue entry gone; job queued again for recovery",
+    );
+    return true;
+  }
+
+  private async enqueue(job: Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>, tenantRank: number): Promise<void> {
+    try {
+      await enqueueRender(this.deps.queue, { jobId: job.id, tenantId: job.tenantId }, job.priority, tenantRank, job.queueSeq);
+    } catch (err) {
+      // The row is committed, so the job is accepted: the reconciler queues it from PostgreSQL.
+      jobRecoveryMetrics(this.deps.metrics).enqueueDeferred.inc();
+      this.deps.logger.warn({ err, jobId: job.id }, 'job accepted but not enqueued (Redis unavailable); the reconciler will queue it');
+    }
+  }
+
+  private count(job: JobRef, change: JobChange, result: TransitionResult): void {
+    if (change.to === 'running' && job.startedAt === null) {
+      const seconds = (result.at.getTime() - job.createdAt.getTime()) / 1000;
+      jobRunMetrics(this.deps.metrics).queueWait.observe({ kind: job.kind }, Math.max(0, seconds));
+    }
+    if (change.to === 'queued' && change.why === 'retry') {
+      jobRunMetrics(this.deps.metrics).retried.inc({ code: change.lastError?.code ?? 'UNKNOWN' });
+    }
+    if (isTerminal(result.status)) {
+      jobFinishMetrics(this.deps.metrics).finished.inc({ kind: job.kind, status: result.status });
+      if (result.startedAt && result.finishedAt) {
+        const seconds = (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000;
+        jobRunMetrics(this.deps.metrics).runDuration.observe({ kind: job.kind, status: result.status }, Math.max(0, seconds));
+      }
+    }
+  }
+
+  private async publish(tenantId: string, record: JobEventRecord): Promise<void> {
+    await this.deps.publisher
+      .publishEvent({ ...record, tenantId })
+      .catch((err: unknown) => this.deps.logger.warn({ err, jobId: record.jobId }, 'job event not published'));
+  }
+}

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '@gantry/domain';
+
+/**
+ * Which of these BullMQ entries can still lead to a run: the entry exists and is waiting, delayed,
+ * prioritized, or active under a live lock. Lost are entries that are missing (Redis flushed or
+ * failed over, an enqueue that never happened), finished in BullMQ's eyes (completed/failed while
+ * PostgreSQL still says the job must run) or active with an expired lock (their worker died; BullMQ's
+ * own stalled check would return them later, or never after maxStalledCount).
+ *
+ * One script call per batch, its keys all under the queue's prefix (one hash slot when the prefix
+ * is hash-tagged). The keys are computed here the way BullMQ names them.
+ */
+const LOST_ENTRIES = `
+local base = ARGV[1]
+local lost = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local key = base .. id
+  if redis.call('EXISTS', key) == 0 then
+    table.insert(lost, id)
+  elseif redis.call('ZSCORE', base .. 'completed', id) or redis.call('ZSCORE', base .. 'failed', id) then
+    table.insert(lost, id)
+  elseif redis.call('EXISTS', key .. ':lock') == 0 and redis.call('LPOS', base .. 'active', id) then
+    table.insert(lost, id)
+  end
+end
+return lost
+`;
+
+/** Returns the subset of the render queue's `entryIds` that can no longer lead to a run (see above). */
+export async function findLostRenderEntries(redis: Redis, prefix: string, entryIds: readonly string[]): Promise<Set<string>> {
+  if (entryIds.length === 0) return new Set();
+  const base = `${prefix}:${QUEUE_NAMES.render}:`;
+  // KEYS[1] (the queue's meta key) only routes the call to the node holding the queue's slot.
+  const lost = (await redis.eval(LOST_ENTRIES, 1, `${base}meta`, base, ...entryIds)) as string[];
+  return new Set(lost);
+}
