@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
-import { QUEUE_NAMES, type RenderJobPayload } from '@gantry/domain';
+import { QUEUE_NAMES, backoffDelay, type RenderJobPayload } from '@gantry/domain';
 import { createPrisma, upsertBackend } from '@gantry/db';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
@@ -102,10 +102,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       lockDuration: env.GANTRY_LOCK_DURATION_MS,
       stalledInterval: env.GANTRY_STALLED_INTERVAL_MS,
       settings: {
-        backoffStrategy: (attemptsMade: number) => {
-          const base = env.GANTRY_RETRY_BASE_MS * 2 ** Math.max(0, attemptsMade - 1);
-          return Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter"
-        },
+        backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, { baseMs: env.GANTRY_RETRY_BASE_MS }),
       },
     },
   );

@@ -14,3 +14,4 @@ export * from './logger.js';
 export * from './tenant.js';
 export * from './audit.js';
 export * from './deadline.js';
+export * from './backoff.js';

@@ -1,3 +1,5 @@
+import { backoffDelay } from '@gantry/domain';
+
 /** When to try a webhook again, and when. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -19,8 +21,7 @@ export function isRetryableStatus(statusCode: number): boolean {
  * honoured when it is longer (up to the cap).
  */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | null = null, random = Math.random): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
-  const jittered = Math.round(exp / 2 + random() * (exp / 2));
+  const jittered = backoffDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, random);
   const wanted = retryAfterMs !== null ? Math.max(jittered, retryAfterMs) : jittered;
   return Math.max(0, Math.min(policy.maxDelayMs, wanted));
 }
