@@ -33,6 +33,18 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often BullMQ looks for jobs whose worker died (stalled jobs). */
   GANTRY_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** Most times BullMQ hands back a job whose worker's lock expired before it gives the entry up (the reconciler then queues it again). */
+  GANTRY_MAX_STALLED_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
+  /** How often a worker refreshes, in PostgreSQL, the heartbeat of the jobs it holds. */
+  GANTRY_HEARTBEAT_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+  /** A held job whose heartbeat is older than this has lost its worker: it is recovered (asking its backend first). Keep it several heartbeats long. */
+  GANTRY_JOB_STALE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
+  /** Time between two reconciler passes (one worker at a time): jobs PostgreSQL says must run and Redis lost are queued again. 0: this worker takes no part. */
+  GANTRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  /** A queued job changed more recently than this is left alone by the reconciler (its enqueue may be in flight). */
+  GANTRY_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(3000),
+  /** How long a worker keeps retrying a database step (e.g. recording a finished job) while PostgreSQL is unreachable. */
+  GANTRY_DB_RETRY_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** How long a backend may stay unreachable during a run before the job is retried elsewhere. */
   GANTRY_BACKEND_LOST_MS: z.coerce.number().int().min(500).max(600_000).default(15_000),
   /** Least time between two persisted progress events of one job. */

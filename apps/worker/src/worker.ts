@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, backoffDelay, type RenderJobPayload } from '@gantry/domain';
-import { createPrisma, upsertBackend } from '@gantry/db';
+import { createPrisma, upsertBackend, withDbRetry } from '@gantry/db';
+import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
@@ -16,6 +17,8 @@ import { startFleetServices } from './health/fleet-services.js';
 import { startOpsServer, type OpsServer } from './http/ops-server.js';
 import { workerReadiness } from './http/readiness.js';
 import { workerMetrics } from './metrics/worker-metrics.js';
+import { JobHeartbeat } from './ownership/job-heartbeat.js';
+import { QueueReconciler } from './reconcile/queue-reconciler.js';
 import { readVersion } from './version.js';
 import type { WorkerDeps } from './processors/context.js';
 import { processRender } from './processors/render.processor.js';
@@ -26,6 +29,10 @@ import { startWebhookService } from './webhooks/webhook-service.js';
 export interface RunningWorker {
   id: string;
   deps: WorkerDeps;
+  /** Queue reconciliation (tests run a pass directly). */
+  reconciler: QueueReconciler;
+  /** The PostgreSQL heartbeat of held jobs (tests beat directly). */
+  heartbeat: JobHeartbeat;
   /** The worker's HTTP server (/metrics, /livez, /readyz). */
   http: { url: string; port: number };
   /** Stops taking jobs, waits up to the grace period for running ones, closes connections. */
@@ -58,9 +65,22 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const metrics = createMetricsRegistry('worker', { instance: workerId });
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
   const webhooks = await startWebhookService(env, { db, logger: log, metrics });
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
+  // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
+  const persist = <T>(step: () => Promise<T>): Promise<T> =>
+    withDbRetry(step, {
+      deadlineMs: env.GANTRY_DB_RETRY_DEADLINE_MS,
+      onRetry: (err, attempt, delayMs) => {
+        if (attempt === 1 || attempt % 10 === 0) log.warn({ err, attempt, delayMs }, 'database unreachable; retrying');
+      },
+    });
+  const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
   const deps: WorkerDeps = {
     db,
-    publisher: new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX),
+    publisher,
+    jobs,
+    persist,
     store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
     fleet,
     health: fleetServices.health,
@@ -76,8 +96,16 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       stallTimeoutMs: env.GANTRY_STALL_TIMEOUT_MS,
       slotWaitMs: env.GANTRY_SLOT_WAIT_MS,
       tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
+      staleMs: env.GANTRY_JOB_STALE_MS,
     },
   };
+  // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.
+  const heartbeat = new JobHeartbeat(db, workerId, () => cancels.heldIds(), env.GANTRY_HEARTBEAT_MS, log);
+  heartbeat.start();
+  const reconciler = new QueueReconciler({
+    db, redis, prefix: env.GANTRY_QUEUE_PREFIX, jobs, logger: log,
+    intervalMs: env.GANTRY_RECONCILE_INTERVAL_MS, graceMs: env.GANTRY_RECONCILE_GRACE_MS, staleMs: env.GANTRY_JOB_STALE_MS,
+  });
 
   // Without GANTRY_WORKER_CONCURRENCY, the intake gate follows the fleet's free slots (backends can
   // be added at run time), bounded only by a sanity limit.
@@ -97,8 +125,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       connection: bullConnection,
       prefix: env.GANTRY_QUEUE_PREFIX,
       concurrency: Math.max(1, Math.min(maxConcurrency, fleet.totalCapacity)),
-      // A job whose worker died comes back after the lock expires; allow a few such rescues.
-      maxStalledCount: 5,
+      // A job whose worker died comes back after the lock expires; past this many times BullMQ gives
+      // the entry up, and the reconciler (which decides on PostgreSQL's heartbeat) queues it again.
+      maxStalledCount: env.GANTRY_MAX_STALLED_COUNT,
       lockDuration: env.GANTRY_LOCK_DURATION_MS,
       stalledInterval: env.GANTRY_STALLED_INTERVAL_MS,
       settings: {
@@ -113,7 +142,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log);
   gate.start();
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
@@ -165,6 +193,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     }
     await closing;
     clearTimeout(timer);
+    await reconciler.stop();
+    await heartbeat.stop();
     await retentionStopped;
     await webhooks.close();
     await ops?.close(); // no job runs any more: probes and scrapes may stop
@@ -191,8 +221,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     throw new Error(`the worker's HTTP server cannot listen on ${where} (GANTRY_WORKER_HTTP_HOST/PORT): ${(err as Error).message}`, { cause: err });
   }
   await worker.waitUntilReady();
+  reconciler.start();
   accepting = true;
   log.info({ backends: backends.map((b) => b.id), concurrency: worker.concurrency, http: ops.url }, 'worker ready');
 
-  return { id: workerId, deps, http: { url: ops.url, port: ops.port }, close: stop };
+  return { id: workerId, deps, reconciler, heartbeat, http: { url: ops.url, port: ops.port }, close: stop };
 }

@@ -33,6 +33,15 @@ export const jobErrorViewSchema = z
   })
   .meta({ description: 'Why a job failed or was canceled.' });
 
+export const attemptErrorViewSchema = z
+  .object({
+    code: z.string().meta({ description: 'A stable error code, e.g. BACKEND_UNAVAILABLE, OUT_OF_MEMORY, WORKER_LOST' }),
+    message: z.string(),
+    backend: z.string().nullable().meta({ description: 'The backend the failed attempt ran on, when it got that far' }),
+    attempt: z.number().int().min(0).meta({ description: 'The attempt that failed (1-based; 0: before any dispatch)' }),
+  })
+  .meta({ description: 'Why the last attempt failed and sent the job back to the queue.' });
+
 export const queueInfoSchema = z
   .object({
     position: z.number().int().min(0).nullable().meta({ description: 'Jobs ahead of it (0: next); null while it waits for a retry' }),
@@ -62,6 +71,9 @@ export const jobViewSchema = z
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
     error: jobErrorViewSchema.nullable(),
+    lastError: attemptErrorViewSchema
+      .nullable()
+      .meta({ description: 'While the job has not ended: why its last attempt failed and it went back to the queue (null when none did)' }),
     artifacts: z.array(artifactViewSchema),
     retryOf: id.nullable().meta({ description: 'The job this one retries (`POST /jobs/{id}/retry`), or null' }),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
@@ -280,6 +292,7 @@ export type ArtifactView = z.infer<typeof artifactViewSchema>;
 export type JobErrorView = z.infer<typeof jobErrorViewSchema>;
 export type QueueInfo = z.infer<typeof queueInfoSchema>;
 export type JobView = z.infer<typeof jobViewSchema>;
+export type AttemptErrorView = z.infer<typeof attemptErrorViewSchema>;
 export type WebhookDeliveryView = z.infer<typeof webhookDeliveryViewSchema>;
 export type JobPage = z.infer<typeof jobPageSchema>;
 export type JobEventPage = z.infer<typeof jobEventPageSchema>;

@@ -31,6 +31,7 @@ export const ERROR_STATUS = {
   NO_OUTPUTS: 500,
   CANCELED: 409,
   BACKEND_STALLED: 504,
+  WORKER_LOST: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -63,6 +64,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   NO_OUTPUTS: 'Workflow produced no outputs',
   CANCELED: 'Job canceled',
   BACKEND_STALLED: 'GPU backend stopped making progress',
+  WORKER_LOST: 'The worker running the job was lost',
 };
 
 export interface AppErrorOptions {

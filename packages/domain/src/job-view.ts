@@ -1,6 +1,6 @@
-import type { ArtifactView, JobView } from './api-views.js';
+import type { ArtifactView, AttemptErrorView, JobView } from './api-views.js';
 import type { JobKind, JobRequirements, WebhookEvent } from './job.js';
-import type { JobStatus } from './job-state.js';
+import { isTerminal, type JobStatus } from './job-state.js';
 
 const API = '/api/v1';
 
@@ -26,6 +26,8 @@ export interface JobViewSource {
   errorDetails: unknown;
   /** The job this one retries, or null. */
   retryOf: string | null;
+  /** Why the last failed attempt sent the job back to the queue (cleared when it ends). */
+  lastError: unknown;
 }
 
 /** What the artifact view reads from a stored artifact. */
@@ -76,6 +78,7 @@ export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[]): Jo
           ...(job.errorDetails === null || job.errorDetails === undefined ? {} : { details: job.errorDetails }),
         }
       : null,
+    lastError: isTerminal(job.status) ? null : ((job.lastError as AttemptErrorView | null | undefined) ?? null),
     artifacts: artifacts.map((a) => artifactView(job.id, a)),
     retryOf: job.retryOf,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },

@@ -13,26 +13,32 @@ import { QUEUE_NAMES } from '@gantry/domain';
  */
 const LOST_ENTRIES = `
 local base = ARGV[1]
+local activeIsLost = ARGV[2] == '1'
 local lost = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local id = ARGV[i]
   local key = base .. id
   if redis.call('EXISTS', key) == 0 then
     table.insert(lost, id)
   elseif redis.call('ZSCORE', base .. 'completed', id) or redis.call('ZSCORE', base .. 'failed', id) then
     table.insert(lost, id)
-  elseif redis.call('EXISTS', key .. ':lock') == 0 and redis.call('LPOS', base .. 'active', id) then
+  elseif redis.call('LPOS', base .. 'active', id) and (activeIsLost or redis.call('EXISTS', key .. ':lock') == 0) then
     table.insert(lost, id)
   end
 end
 return lost
 `;
 
-/** Returns the subset of the render queue's `entryIds` that can no longer lead to a run (see above). */
-export async function findLostRenderEntries(redis: Redis, prefix: string, entryIds: readonly string[]): Promise<Set<string>> {
+/**
+ * Returns the subset of the render queue's `entryIds` that can no longer lead to a run (see above).
+ * `activeIsLost`: for jobs whose worker PostgreSQL already found dead, an active entry counts as
+ * lost even under a lock (the dead worker's lock outlives it by up to the lock duration; BullMQ
+ * would hand the entry back only after that and its next stalled check).
+ */
+export async function findLostRenderEntries(redis: Redis, prefix: string, entryIds: readonly string[], activeIsLost = false): Promise<Set<string>> {
   if (entryIds.length === 0) return new Set();
   const base = `${prefix}:${QUEUE_NAMES.render}:`;
   // KEYS[1] (the queue's meta key) only routes the call to the node holding the queue's slot.
-  const lost = (await redis.eval(LOST_ENTRIES, 1, `${base}meta`, base, ...entryIds)) as string[];
+  const lost = (await redis.eval(LOST_ENTRIES, 1, `${base}meta`, base, activeIsLost ? '1' : '0', ...entryIds)) as string[];
   return new Set(lost);
 }

@@ -4,3 +4,4 @@ export * from './channels.js';
 export * from './event-bus.js';
 export * from './webhook-queue.js';
 export * from './entry-liveness.js';
+export * from './fleet-lock.js';

@@ -109,11 +109,23 @@ export interface Job {
   startedAt: string | null;
   finishedAt: string | null;
   error: JobError | null;
+  /** While the job has not ended: why its last attempt failed and it went back to the queue. */
+  lastError: AttemptError | null;
   artifacts: Artifact[];
   /** The job this one retries (`client.retry`), or null. */
   retryOf: string | null;
   links: { self: string; cancel: string; events: string };
   queue?: QueueInfo;
+}
+
+/** Why a job's last attempt failed and sent it back to the queue. */
+export interface AttemptError {
+  code: string;
+  message: string;
+  /** The backend the failed attempt ran on, when it got that far. */
+  backend: string | null;
+  /** The attempt that failed (1-based). */
+  attempt: number;
 }
 
 export interface JobPage {

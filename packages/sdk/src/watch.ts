@@ -439,6 +439,7 @@ function placeholderJob(record: JobEvent): Job {
     startedAt: null,
     finishedAt: null,
     error: null,
+    lastError: null,
     artifacts: [],
     retryOf: null,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },

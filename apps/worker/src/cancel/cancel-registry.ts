@@ -24,6 +24,16 @@ export class CancelRegistry {
     if (this.controllers.get(jobId) === controller) this.controllers.delete(jobId);
   }
 
+  /** Whether this worker runs an attempt of the job right now. */
+  holds(jobId: string): boolean {
+    return this.controllers.has(jobId);
+  }
+
+  /** The jobs this worker runs an attempt of right now (their heartbeat is kept fresh). */
+  heldIds(): string[] {
+    return [...this.controllers.keys()];
+  }
+
   cancel(jobId: string): boolean {
     const controller = this.controllers.get(jobId);
     controller?.abort(new Error('canceled'));

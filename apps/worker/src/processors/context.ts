@@ -1,5 +1,6 @@
 import type { Db } from '@gantry/db';
 import type { BackendHealth } from '@gantry/fleet';
+import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
@@ -12,6 +13,10 @@ import type { WebhookService } from '../webhooks/webhook-service.js';
 export interface WorkerDeps {
   db: Db;
   publisher: EventPublisher;
+  /** The one door for job state changes: persist (retrying transient database errors), outbox, publish, count. */
+  jobs: JobDoor;
+  /** Runs a database step, retrying transient errors (connection lost, failover) up to a deadline. */
+  persist: <T>(step: () => Promise<T>) => Promise<T>;
   store: ArtifactStore;
   fleet: WorkerFleet;
   /** Shared backend health: strikes from failed jobs count toward a backend's circuit breaker. */
@@ -30,5 +35,7 @@ export interface WorkerDeps {
     stallTimeoutMs: number;
     slotWaitMs: number;
     tenantMaxRunning: number;
+    /** A held job whose heartbeat is older than this has lost its worker (GANTRY_JOB_STALE_MS). */
+    staleMs: number;
   };
 }

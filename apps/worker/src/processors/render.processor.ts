@@ -1,49 +1,72 @@
-import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
+import type { Job as BullJob } from 'bullmq';
 import {
   AppError,
   isTerminal,
   renderJobPayloadSchema,
   toAppError,
-  toJobError,
   type JobRequirements,
   type RenderJobPayload,
 } from '@gantry/domain';
-import { findJobById, transitionJob, type JobRow } from '@gantry/db';
+import { claimLostJob, findJobById, isTransientDbError, type JobRow } from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
 import { kindsFor } from '../dispatch/driver-factory.js';
-import { jobModel } from './job-input.js';
-import { WorkerShutdown } from './worker-shutdown.js';
-import { recordJobFinished, recordJobRetry } from '../metrics/job-outcomes.js';
 import { JobEventSink } from '../events/job-event-sink.js';
+import { askBackend, type AskSituation } from './ask-backend.js';
 import type { WorkerDeps } from './context.js';
-import { recoverOrphan } from './recover-orphan.js';
-import { runOnBackend } from './run-on-backend.js';
+import { handBack } from './hand-back.js';
+import { jobModel } from './job-input.js';
+import { OutcomeNotRecorded } from './record-success.js';
+import { runOnBackend, type SubmittedPrompt } from './run-on-backend.js';
+import { settleFailure, timeoutError } from './settle-failure.js';
+import { WorkerShutdown } from './worker-shutdown.js';
 
-/** Failures that say something about the backend (not about the workflow or the user). */
-const STRIKE_CODES = new Set<string>(['BACKEND_UNAVAILABLE', 'BACKEND_STALLED', 'BACKEND_ERROR']);
+/** Errors that are the backend's final word on the prompt: asking it again would tell nothing new. */
+const DEFINITIVE_CODES = new Set<string>(['WORKFLOW_INVALID', 'EXECUTION_ERROR', 'OUT_OF_MEMORY', 'NO_OUTPUTS']);
 
 export type RenderOutcome = 'succeeded' | 'failed' | 'canceled' | 'skipped' | 'retrying';
 
 /**
- * BullMQ processor for render jobs. The database decides what happens: a job that is already
- * terminal or canceled is skipped; an orphan of a dead worker is recovered; otherwise one attempt
- * runs. Retryable failures go back to `queued` and are rethrown so BullMQ retries with backoff;
- * everything else ends the job here (UnrecoverableError stops BullMQ's retries).
+ * BullMQ processor for render jobs. PostgreSQL decides what happens: a job that is already
+ * terminal is skipped; a dispatched/running one is recovered only when its worker is gone (its
+ * heartbeat is stale, or it names this worker, which holds no attempt of it), by asking its
+ * backend first; a queued one runs one attempt. A job's queue entry may be delivered more than
+ * once (the reconciler re-enqueues lost ones): the guarded transitions make every pickup but one
+ * a no-op.
  */
 export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJobPayload>, token?: string): Promise<RenderOutcome> {
   const payload = renderJobPayloadSchema.parse(bullJob.data);
   const log = deps.logger.child({ jobId: payload.jobId, attempt: bullJob.attemptsMade + 1 });
-  let job = await findJobById(deps.db, payload.jobId);
+  const job = await deps.persist(() => findJobById(deps.db, payload.jobId));
   if (!job || isTerminal(job.status)) return 'skipped';
-  if (job.status !== 'queued') {
-    job = await recoverOrphan(deps, job, log);
-    if (!job) return 'skipped';
+  if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log);
+  if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it: a second entry of the job
+  const claimed = await deps.persist(() =>
+    claimLostJob(deps.db, job.id, deps.workerId, deps.config.staleMs, job.workerId === deps.workerId),
+  );
+  if (!claimed) {
+    // Its worker is alive (fresh heartbeat). Should that worker die, the reconciler brings it back.
+    log.debug({ status: job.status, heldBy: job.workerId }, 'job held by a live worker; entry dropped');
+    return 'skipped';
   }
+  return recoverLostJob(deps, bullJob, token, claimed, log);
+}
 
+/** One attempt of a queued job: lease a backend, run, settle. */
+async function runAttempt(
+  deps: WorkerDeps,
+  bullJob: BullJob<RenderJobPayload>,
+  token: string | undefined,
+  job: JobRow,
+  log: Logger,
+): Promise<RenderOutcome> {
+  const payload = bullJob.data;
   const controller = deps.cancels.register(job.id);
   const timeout = job.timeoutSeconds ? AbortSignal.timeout(job.timeoutSeconds * 1000) : null;
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  const sink = new JobEventSink(deps.db, deps.publisher, log, job, deps.config.progressIntervalMs, (id) => deps.webhooks.enqueue(id));
+  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs);
+  const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
@@ -57,72 +80,141 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
       waitMs: deps.config.slotWaitMs,
       signal,
     });
-    const result = await runOnBackend(deps, job, lease, controller, signal, sink, log);
+    const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
-    if (controller.signal.reason instanceof WorkerShutdown && token) {
-      // Interrupted by our own shutdown: back to queued, for another worker, right away.
-      await sink.drain();
-      await sink.transition(() => transitionJob(deps.db, job.id, 'queued', { backendId: null }));
-      await bullJob.moveToDelayed(Date.now(), token);
-      log.info('handed back to the queue at shutdown');
-      throw new DelayedError();
-    }
     if (err instanceof NoSlotError && token) {
       // No GPU free for it here: hand it back (still queued, same priority) for any worker to take.
-      await bullJob.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
-      throw new DelayedError();
+      return handBack(bullJob, token, 50 + Math.floor(Math.random() * 100), log);
     }
-    await sink.drain();
-    return await settleFailure(deps, bullJob, job, err, { canceled: controller.signal.aborted, timedOut: timeout?.aborted ?? false }, sink);
+    return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
     deps.cancels.unregister(job.id, controller);
   }
 }
 
-async function settleFailure(
+interface AttemptContext {
+  controller: AbortController;
+  timeout: AbortSignal | null;
+  sink: JobEventSink;
+  log: Logger;
+  /** Set once the prompt was handed to a backend. */
+  prompt: SubmittedPrompt | null;
+}
+
+/**
+ * An attempt ended in an error. If its prompt reached a backend and the error is not the
+ * backend's own verdict, the backend is asked first: a prompt that finished there is collected
+ * (a shutdown, cancel or lost connection that came after the work was done keeps the success).
+ */
+async function settleAttempt(
   deps: WorkerDeps,
   bullJob: BullJob<RenderJobPayload>,
+  token: string | undefined,
   job: JobRow,
   err: unknown,
-  why: { canceled: boolean; timedOut: boolean },
-  sink: JobEventSink,
+  ctx: AttemptContext,
 ): Promise<RenderOutcome> {
-  let log = deps.logger.child({ jobId: job.id });
-  if (why.canceled) {
-    const canceled = await sink.transition(() =>
-      transitionJob(deps.db, job.id, 'canceled', { error: { code: 'CANCELED', message: 'Canceled by request' } }),
-    );
-    await recordJobFinished(deps, job, canceled);
-    log.info('job canceled');
-    return 'canceled';
+  const { controller, sink, log } = ctx;
+  if (err instanceof OutcomeNotRecorded) {
+    log.error({ err }, 'job finished on its backend but PostgreSQL could not record it; the next pickup collects it');
+    throw err; // BullMQ tries the entry again later; recovery reads the result from the backend
   }
-  const error = why.timedOut
-    ? new AppError('JOB_TIMEOUT', `The job ran longer than its ${job.timeoutSeconds}s timeout`)
-    : toAppError(err);
-  const current = await findJobById(deps.db, job.id);
-  const attempts = current?.attempts ?? 0;
-  if (current?.backendId) log = log.child({ backend: current.backendId });
-  if (current?.backendId && STRIKE_CODES.has(error.code)) {
-    // The backend, not the job, misbehaved: count it toward that backend's circuit breaker.
-    deps.health.recordStrike(current.backendId).catch(() => undefined);
+  await sink.drain();
+  const shutdown = controller.signal.reason instanceof WorkerShutdown;
+  const error = classify(err);
+  if (ctx.prompt && !DEFINITIVE_CODES.has(error.code)) {
+    const situation: AskSituation = shutdown ? 'shutdown' : 'success_path_error';
+    const asked = await askBackend(deps, job, ctx.prompt, {
+      situation,
+      // A connection lost mid-run may leave the prompt running: follow it rather than run it twice.
+      follow: !shutdown && !controller.signal.aborted && !(ctx.timeout?.aborted ?? false) && error.code === 'BACKEND_UNAVAILABLE',
+      signal: controller.signal,
+      sink,
+      log,
+    }).catch((askErr: unknown) => ({ kind: 'error' as const, error: classify(askErr) }));
+    if (asked.kind === 'collected' || asked.kind === 'followed') return 'succeeded';
+    if (asked.kind === 'moved-on') return 'skipped';
+    if (asked.kind === 'error' && asked.error.code !== error.code) log.warn({ err: asked.error }, 'asking the backend failed');
   }
-  if (error.retryable && attempts < deps.config.maxAttempts && !why.timedOut) {
-    const requeued = await sink.transition(() => transitionJob(deps.db, job.id, 'queued', { backendId: null }));
-    if (requeued) {
-      const failed = current?.backendId;
-      const exclude = [...new Set([...(bullJob.data.excludeBackends ?? []), ...(failed ? [failed] : [])])];
-      const vram = failed ? deps.fleet.vramOf(failed) : null;
-      const moreVram = error.code === 'OUT_OF_MEMORY' && vram !== null ? { moreVramThanMb: vram } : {};
-      await bullJob.updateData({ ...bullJob.data, excludeBackends: exclude, ...moreVram });
-      recordJobRetry(deps, error.code);
-      log.warn({ code: error.code, err: error, attempts }, 'attempt failed; retrying');
-      throw error; // BullMQ schedules the retry with exponential backoff and jitter
+  if (shutdown && token) {
+    // Interrupted by our own shutdown: back to queued, for another worker, right away.
+    await sink.change({ to: 'queued', why: 'shutdown' });
+    log.info('handed back to the queue at shutdown');
+    return handBack(bullJob, token, 0, log);
+  }
+  const timedOut = ctx.timeout?.aborted ?? false;
+  return settleFailure(deps, bullJob, job, timedOut ? timeoutError(job) : error, { canceled: controller.signal.aborted && !timedOut, timedOut }, sink, log);
+}
+
+/**
+ * A dispatched/running job whose worker is gone, now claimed by this worker. Its prompt may have
+ * finished, may still run, or may never have arrived: the backend is asked, and only a prompt it
+ * does not have is run again (counting the lost attempt; a job that keeps losing its workers fails
+ * with WORKER_LOST after GANTRY_MAX_ATTEMPTS).
+ */
+async function recoverLostJob(
+  deps: WorkerDeps,
+  bullJob: BullJob<RenderJobPayload>,
+  token: string | undefined,
+  job: JobRow,
+  log: Logger,
+): Promise<RenderOutcome> {
+  log.warn({ status: job.status, backend: job.backendId, lastWorker: job.workerId }, 'recovering a job whose worker was lost');
+  const metrics = jobRecoveryMetrics(deps.metrics);
+  const controller = deps.cancels.register(job.id);
+  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs);
+  const prompt = job.backendId && job.promptId ? { backendId: job.backendId, promptId: job.promptId } : null;
+  try {
+    if (job.cancelRequested) controller.abort(new Error('canceled'));
+    const asked = prompt
+      ? await askBackend(deps, job, prompt, { situation: 'worker_lost', follow: !controller.signal.aborted, signal: controller.signal, sink, log })
+      : ({ kind: 'absent', why: 'unknown' } as const);
+    switch (asked.kind) {
+      case 'collected':
+      case 'followed':
+        return 'succeeded';
+      case 'moved-on':
+        return 'skipped';
+      case 'failed':
+        metrics.recoveries.inc({ outcome: 'failed' });
+        return await settleFailure(deps, bullJob, job, asked.error, { canceled: false, timedOut: false }, sink, log);
+      default:
+        break;
     }
-    return 'skipped';
+    if (job.cancelRequested || controller.signal.aborted) {
+      metrics.recoveries.inc({ outcome: 'canceled' });
+      return await settleFailure(deps, bullJob, job, new AppError('CANCELED', 'Canceled by request'), { canceled: true, timedOut: false }, sink, log);
+    }
+    const lost = new AppError('WORKER_LOST', `The worker running the job was lost (${asked.kind === 'absent' ? `prompt ${asked.why} on its backend` : asked.kind})`, {
+      retryable: true,
+    });
+    metrics.recoveries.inc({ outcome: job.attempts < deps.config.maxAttempts ? 'rerun' : 'failed' });
+    if (job.attempts >= deps.config.maxAttempts) {
+      return await settleFailure(deps, bullJob, job, lost, { canceled: false, timedOut: false }, sink, log);
+    }
+    const requeued = await sink.change({
+      to: 'queued',
+      why: 'lost',
+      lastError: { code: lost.code, message: lost.message, backend: job.backendId, attempt: job.attempts },
+    });
+    if (!requeued) return 'skipped';
+    log.warn({ backend: job.backendId }, 'prompt not on its backend any more: running the job again');
+  } catch (err) {
+    if (err instanceof OutcomeNotRecorded) throw err;
+    return await settleFailure(deps, bullJob, job, classify(err), { canceled: controller.signal.aborted, timedOut: false }, sink, log);
+  } finally {
+    deps.cancels.unregister(job.id, controller);
   }
-  const ended = await sink.transition(() => transitionJob(deps.db, job.id, 'failed', { error: toJobError(error) }));
-  await recordJobFinished(deps, job, ended);
-  log[error.code === 'INTERNAL' ? 'error' : 'warn']({ code: error.code, err: error, attempts }, 'job failed');
-  throw new UnrecoverableError(`${error.code}: ${error.message}`);
+  const fresh = await deps.persist(() => findJobById(deps.db, job.id));
+  if (!fresh || fresh.status !== 'queued') return 'skipped';
+  return runAttempt(deps, bullJob, token, fresh, log);
+}
+
+/** An AppError for anything thrown; a database that cannot be reached makes the attempt retryable. */
+function classify(err: unknown): AppError {
+  if (isTransientDbError(err)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database was unreachable during the attempt', { retryable: true, cause: err });
+  }
+  return toAppError(err);
 }

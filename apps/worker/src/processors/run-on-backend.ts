@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { isTxt2ImgDriver, type DriverEvent } from '@gantry/backends';
+import { isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
-import { transitionJob, type JobRow } from '@gantry/db';
+import type { JobRow } from '@gantry/db';
 import { keepLeaseAlive, type Lease } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
 import { PreviewPublisher } from '../events/preview-publisher.js';
-import { storeOutputs } from '../outputs/store-outputs.js';
-import { recordJobFinished, recordJobStarted } from '../metrics/job-outcomes.js';
 import { OverallProgress } from '../progress/overall-progress.js';
 import type { WorkerDeps } from './context.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
+import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
+
+/** Where an attempt's prompt went, once it was handed to a backend: recovery asks there. */
+export interface SubmittedPrompt {
+  backendId: string;
+  promptId: string;
+}
 
 /**
  * One attempt of a job on one leased backend: mark it dispatched, run the prompt while turning
- * driver events into job events, store the outputs, mark it succeeded. Errors propagate to the
- * caller, which decides between retry, failure and cancel.
+ * driver events into job events, store the outputs and record the success. Errors propagate to
+ * the caller, which asks the backend (when `submitted` was set) before deciding between success,
+ * retry, failure and cancel.
  */
 export async function runOnBackend(
   deps: WorkerDeps,
@@ -26,88 +32,94 @@ export async function runOnBackend(
   signal: AbortSignal,
   sink: JobEventSink,
   jobLog: Logger,
+  submitted: { prompt: SubmittedPrompt | null },
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
-  const member = deps.fleet.member(lease.backendId);
-  if (!member) throw new Error(`leased backend ${lease.backendId} is not in this worker's fleet`);
-  const promptId = randomUUID();
-  const dispatched = await transitionJob(deps.db, job.id, 'dispatched', {
-    backendId: lease.backendId,
-    promptId,
-    incrementAttempts: true,
-  });
-  if (!dispatched) return 'lost'; // canceled between pickup and dispatch
-  await sink.published(dispatched);
-  if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
-
   const stopRenewing = keepLeaseAlive(deps.fleet.leases, lease, () =>
     log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend'),
   );
-  const watchdog = new StallWatchdog(deps.config.stallTimeoutMs);
-  const runSignal = AbortSignal.any([signal, watchdog.controller.signal]);
   try {
+    const member = deps.fleet.member(lease.backendId);
+    if (!member) {
+      // Removed from the registry between the lease and now: another backend can take the job.
+      throw new AppError('BACKEND_UNAVAILABLE', `Backend ${lease.backendId} left the fleet`, { retryable: true });
+    }
+    const promptId = randomUUID();
+    const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
+    if (!dispatched) return 'lost'; // canceled between pickup and dispatch
+    submitted.prompt = { backendId: lease.backendId, promptId };
+    if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
+
     const input = jobInput(job);
     await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
-    const progress = new OverallProgress(progressNodes(input));
-    let running: Promise<unknown> | null = null; // the `running` transition, started once
-    const previews = new PreviewPublisher(deps.publisher, job, deps.config.previewIntervalMs, log);
-    const onEvent = (event: DriverEvent): void => {
-      watchdog.touch();
-      if (event.type === 'preview') return previews.offer(event.node, event.mime, event.data);
-      if (event.type === 'started' && !running) {
-        running = sink.transition(() => transitionJob(deps.db, job.id, 'running')).then((t) => recordJobStarted(deps, job, t));
-        return;
-      }
-      const overall = overallFor(progress, event);
-      if (overall !== null) {
-        const node = 'node' in event ? event.node : null;
-        const [value, max] = event.type === 'progress' ? [event.value, event.max] : [0, 0];
-        void sink.emit({ type: 'progress', node, value, max, overall });
-      }
-    };
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
-    const options = { promptId, signal: runSignal, onEvent };
-    const started =
+    const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
       input.kind === 'workflow'
-        ? member.driver.run(input.workflow, options)
+        ? member.driver.run(input.workflow, { promptId, ...options })
         : isTxt2ImgDriver(member.driver)
-          ? member.driver.runTxt2Img(input.params, options)
-          : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run txt2img jobs`, { retryable: true }));
-    const result = await started.catch((err: unknown) => {
+          ? member.driver.runTxt2Img(input.params, { promptId, ...options })
+          : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run txt2img jobs`, { retryable: true })),
+    );
+    const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
+    if (!done) return 'lost';
+    deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+    log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
+    return 'succeeded';
+  } finally {
+    stopRenewing();
+    await deps.fleet.leases.release(lease).catch(() => undefined);
+  }
+}
+
+type Start = (options: { signal: AbortSignal; onEvent: (event: DriverEvent) => void }) => Promise<RunResult>;
+
+/**
+ * Runs (or, in recovery, follows) one prompt to its end: driver events become job events (the
+ * first `started` moves the job to running), a watchdog interrupts a backend that stops making
+ * progress. Resolves with the prompt's result; the caller records it.
+ */
+export async function followPrompt(
+  deps: WorkerDeps,
+  job: JobRow,
+  driver: BackendDriver,
+  signal: AbortSignal,
+  sink: JobEventSink,
+  log: Logger,
+  start: Start,
+): Promise<RunResult> {
+  const watchdog = new StallWatchdog(deps.config.stallTimeoutMs);
+  const runSignal = AbortSignal.any([signal, watchdog.controller.signal]);
+  const progress = new OverallProgress(progressNodes(jobInput(job)));
+  let running: Promise<unknown> | null = job.status === 'running' ? Promise.resolve() : null; // the `running` change, once
+  const previews = new PreviewPublisher(deps.publisher, job, deps.config.previewIntervalMs, log);
+  const onEvent = (event: DriverEvent): void => {
+    watchdog.touch();
+    if (event.type === 'preview') return previews.offer(event.node, event.mime, event.data);
+    if (event.type === 'started' && !running) {
+      running = sink.change({ to: 'running' }).catch((err: unknown) => log.warn({ err }, 'running state not recorded'));
+      return;
+    }
+    const overall = overallFor(progress, event);
+    if (overall !== null) {
+      const node = 'node' in event ? event.node : null;
+      const [value, max] = event.type === 'progress' ? [event.value, event.max] : [0, 0];
+      void sink.emit({ type: 'progress', node, value, max, overall });
+    }
+  };
+  try {
+    const result = await start({ signal: runSignal, onEvent }).catch((err: unknown) => {
       if (watchdog.stalled && !signal.aborted) {
-        throw new AppError('BACKEND_STALLED', `No progress from backend ${lease.backendId} for ${deps.config.stallTimeoutMs} ms`, {
+        throw new AppError('BACKEND_STALLED', `No progress from backend ${driver.id} for ${deps.config.stallTimeoutMs} ms`, {
           retryable: true,
           cause: err,
         });
       }
       throw err;
     });
-    watchdog.stop();
     await running;
-    const artifacts = await storeOutputs(deps.db, deps.store, member.driver, job, result.files);
-    for (const a of artifacts) {
-      await sink.emit({
-        type: 'output',
-        artifactId: a.id,
-        nodeId: a.nodeId,
-        filename: a.filename,
-        contentType: a.contentType,
-        bytes: a.bytes,
-      });
-    }
-    await sink.drain();
-    const done = await sink.transition(() =>
-      transitionJob(deps.db, job.id, 'succeeded', { progress: progress.finished() }),
-    );
-    if (!done) return 'lost';
-    await recordJobFinished(deps, job, done);
-    deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
-    log.info({ backend: lease.backendId, artifacts: artifacts.length }, 'job succeeded');
-    return 'succeeded';
+    return result;
   } finally {
     watchdog.stop();
-    stopRenewing();
-    await deps.fleet.leases.release(lease).catch(() => undefined);
   }
 }
 

@@ -33,13 +33,6 @@ export async function findTenantArtifact(
   return db.artifact.findFirst({ where: { id: artifactId, jobId, tenantId } });
 }
 
-/** Removes artifacts of a job (a retry starts with a clean slate); returns their storage keys. */
-export async function deleteJobArtifacts(db: Db, jobId: string): Promise<string[]> {
-  const rows = await db.artifact.findMany({ where: { jobId }, select: { storageKey: true } });
-  await db.artifact.deleteMany({ where: { jobId } });
-  return rows.map((r) => r.storageKey);
-}
-
 /** Artifacts of several jobs in one query, grouped by job id. */
 export async function listArtifactsOfJobs(db: Db, jobIds: string[]): Promise<Map<string, ArtifactRow[]>> {
   const grouped = new Map<string, ArtifactRow[]>();

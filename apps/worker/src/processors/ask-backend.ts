@@ -1,0 +1,89 @@
+import type { AppError } from '@gantry/domain';
+import type { JobRow } from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import { jobRecoveryMetrics } from '@gantry/metrics';
+import type { JobEventSink } from '../events/job-event-sink.js';
+import type { WorkerDeps } from './context.js';
+import { recordSuccess } from './record-success.js';
+import { followPrompt, type SubmittedPrompt } from './run-on-backend.js';
+
+/** Why the backend is being asked: the situations in which a blind rerun could run a prompt twice. */
+export type AskSituation = 'worker_lost' | 'success_path_error' | 'shutdown';
+
+/** What asking the backend settled. */
+export type AskOutcome =
+  /** The prompt had finished: its outputs were collected and the success recorded. */
+  | { kind: 'collected' }
+  /** It was still pending or running: it was followed to its end and its success recorded. */
+  | { kind: 'followed' }
+  /** It finished with an error, as a run would have rejected. */
+  | { kind: 'failed'; error: AppError }
+  /** It was interrupted on the backend (a cancel, a shutdown, a stall). */
+  | { kind: 'interrupted' }
+  /** The backend does not know it (never arrived, deleted, restarted), or cannot be asked: it must run again. */
+  | { kind: 'absent'; why: 'unknown' | 'unrecoverable' | 'unreachable' | 'not-in-fleet' }
+  /** It is still on the backend and following was not wanted (a stopping worker). */
+  | { kind: 'still-running' }
+  /** The success was recorded by someone else meanwhile. */
+  | { kind: 'moved-on' };
+
+/**
+ * Exactly-once results: before a prompt that reached a backend is run again, ask that backend what
+ * became of it (ComfyUI `/history/{id}`, A1111's task state). A finished prompt's outputs are
+ * collected instead of running it again; one still pending or running is followed (`follow`) rather
+ * than doubled. Every duplicate run avoided is counted and logged.
+ */
+export async function askBackend(
+  deps: WorkerDeps,
+  job: JobRow,
+  prompt: SubmittedPrompt,
+  options: { situation: AskSituation; follow: boolean; signal: AbortSignal; sink: JobEventSink; log: Logger },
+): Promise<AskOutcome> {
+  const { situation, log } = options;
+  const member = deps.fleet.member(prompt.backendId);
+  if (!member) return { kind: 'absent', why: 'not-in-fleet' };
+  let status;
+  try {
+    status = await member.driver.lookup(prompt.promptId);
+  } catch (err) {
+    log.warn({ err, backend: prompt.backendId, promptId: prompt.promptId }, 'could not ask the backend about the prompt');
+    return { kind: 'absent', why: 'unreachable' };
+  }
+  switch (status.state) {
+    case 'succeeded': {
+      const done = await recordSuccess(deps, job, member.driver, status.files, 1, options.sink);
+      if (!done) return { kind: 'moved-on' };
+      avoided(deps, log, situation, 'collected', prompt);
+      return { kind: 'collected' };
+    }
+    case 'pending':
+    case 'running': {
+      if (!options.follow) return { kind: 'still-running' };
+      log.info({ backend: prompt.backendId, promptId: prompt.promptId, state: status.state }, 'prompt still on its backend; following it');
+      const result = await followPrompt(deps, job, member.driver, options.signal, options.sink, log, (run) =>
+        member.driver.follow(prompt.promptId, run),
+      );
+      const done = await recordSuccess(deps, job, member.driver, result.files, 1, options.sink);
+      if (!done) return { kind: 'moved-on' };
+      avoided(deps, log, situation, 'followed', prompt);
+      return { kind: 'followed' };
+    }
+    case 'failed':
+      return { kind: 'failed', error: status.error };
+    case 'interrupted':
+      return { kind: 'interrupted' };
+    case 'unrecoverable':
+      // It may well have run (A1111 returns images only in the reply the lost worker was reading).
+      log.warn({ backend: prompt.backendId, promptId: prompt.promptId, reason: status.reason }, 'prompt outputs cannot be collected from its backend; it runs again');
+      return { kind: 'absent', why: 'unrecoverable' };
+    default:
+      return { kind: 'absent', why: 'unknown' };
+  }
+}
+
+function avoided(deps: WorkerDeps, log: Logger, situation: AskSituation, outcome: 'collected' | 'followed', prompt: SubmittedPrompt): void {
+  const metrics = jobRecoveryMetrics(deps.metrics);
+  metrics.recoveries.inc({ outcome });
+  metrics.duplicatesAvoided.inc({ situation });
+  log.warn({ backend: prompt.backendId, promptId: prompt.promptId, situation, outcome }, 'prompt had run on its backend: result taken from there, not run again');
+}

@@ -1,0 +1,67 @@
+import { UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { AppError, toJobError, type RenderJobPayload } from '@gantry/domain';
+import { findJobById, type JobRow } from '@gantry/db';
+import type { Logger } from '@gantry/logger';
+import type { JobEventSink } from '../events/job-event-sink.js';
+import type { WorkerDeps } from './context.js';
+
+/** Failures that say something about the backend (not about the workflow or the user). */
+const STRIKE_CODES = new Set<string>(['BACKEND_UNAVAILABLE', 'BACKEND_STALLED', 'BACKEND_ERROR']);
+
+export type FailureOutcome = 'failed' | 'canceled' | 'skipped';
+
+/**
+ * Ends an attempt that did not succeed: canceled when the user asked; back to the queue (with the
+ * reason as the job's `lastError`, and BullMQ's backoff) when the error is retryable and attempts
+ * remain; failed otherwise. Throws what BullMQ must see: the error itself for a retry,
+ * UnrecoverableError for a failure.
+ */
+export async function settleFailure(
+  deps: WorkerDeps,
+  bullJob: BullJob<RenderJobPayload>,
+  job: JobRow,
+  error: AppError,
+  why: { canceled: boolean; timedOut: boolean },
+  sink: JobEventSink,
+  jobLog: Logger,
+): Promise<FailureOutcome> {
+  let log = jobLog;
+  if (why.canceled) {
+    await sink.change({ to: 'canceled', error: { code: 'CANCELED', message: 'Canceled by request' } });
+    log.info('job canceled');
+    return 'canceled';
+  }
+  const current = await deps.persist(() => findJobById(deps.db, job.id));
+  const attempts = current?.attempts ?? 0;
+  const backend = current?.backendId ?? null;
+  if (backend) log = log.child({ backend });
+  if (backend && STRIKE_CODES.has(error.code)) {
+    // The backend, not the job, misbehaved: count it toward that backend's circuit breaker.
+    deps.health.recordStrike(backend).catch(() => undefined);
+  }
+  if (error.retryable && attempts < deps.config.maxAttempts && !why.timedOut) {
+    const requeued = await sink.change({
+      to: 'queued',
+      why: 'retry',
+      lastError: { code: error.code, message: error.message, backend, attempt: attempts },
+    });
+    if (!requeued) return 'skipped';
+    const exclude = [...new Set([...(bullJob.data.excludeBackends ?? []), ...(backend ? [backend] : [])])];
+    const vram = backend ? deps.fleet.vramOf(backend) : null;
+    const moreVram = error.code === 'OUT_OF_MEMORY' && vram !== null ? { moreVramThanMb: vram } : {};
+    await bullJob.updateData({ ...bullJob.data, excludeBackends: exclude, ...moreVram }).catch((err: unknown) => {
+      // The entry is gone (Redis lost it): the reconciler queues the job again from PostgreSQL.
+      log.warn({ err }, 'queue entry lost; the reconciler will queue the job again');
+    });
+    log.warn({ code: error.code, err: error, attempts }, 'attempt failed; retrying');
+    throw error; // BullMQ schedules the retry with exponential backoff and jitter
+  }
+  await sink.change({ to: 'failed', error: toJobError(error) });
+  log[error.code === 'INTERNAL' ? 'error' : 'warn']({ code: error.code, err: error, attempts }, 'job failed');
+  throw new UnrecoverableError(`${error.code}: ${error.message}`);
+}
+
+/** The error a job ends with when its run timed out. */
+export function timeoutError(job: JobRow): AppError {
+  return new AppError('JOB_TIMEOUT', `The job ran longer than its ${job.timeoutSeconds}s timeout`);
+}
