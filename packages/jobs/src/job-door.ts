@@ -54,6 +54,7 @@ export class JobDoor {
 
   constructor(private readonly deps: JobDoorDeps) {
     this.persist = deps.persist ?? ((write) => write());
+    jobRecoveryMetrics(deps.metrics); // scraped from the start, at 0, rather than after the first incident
   }
 
   /**
