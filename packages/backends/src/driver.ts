@@ -1,4 +1,4 @@
-import type { Workflow } from '@gantry/domain';
+import type { AppError, Workflow } from '@gantry/domain';
 
 /**
  * What a backend driver reports while a prompt runs, already keyed to the one prompt being run.
@@ -50,6 +50,30 @@ export interface DownloadedFile {
   data: Buffer;
   contentType: string;
 }
+
+/**
+ * What the backend knows of a prompt Gantry submitted earlier (maybe by a worker that died), so a
+ * new attempt can collect a finished prompt's outputs, or await a live one, instead of running it
+ * twice.
+ */
+export type PromptStatus =
+  /** Finished; its outputs can be collected with download(). */
+  | { state: 'succeeded'; files: OutputFile[] }
+  /** Finished with an error (as run() would have rejected). */
+  | { state: 'failed'; error: AppError }
+  /** Finished by an interrupt. */
+  | { state: 'interrupted' }
+  /** Waiting in the backend's queue. */
+  | { state: 'pending' }
+  /** Executing now. */
+  | { state: 'running' }
+  /**
+   * Finished, or may have, but its outputs cannot be collected: only a rerun gives results. A1111
+   * only (its images come back in the lost HTTP reply unless they were saved and can be read back).
+   */
+  | { state: 'unrecoverable'; reason: string }
+  /** Never arrived, deleted, or the backend restarted and forgot. */
+  | { state: 'unknown' };
 
 /**
  * One GPU backend, as the worker drives it. Failures reject with an AppError:

@@ -163,4 +163,50 @@ describe('gpu-sim A1111 API', () => {
     const view = await fetch(`${sim.url}/view?filename=00000-3.png&subfolder=txt2img-images/${day}&type=output`);
     expect(inspectPng(Buffer.from(await view.arrayBuffer())).valid).toBe(true);
   });
+
+  it('saves as override_settings say before the task counts as finished, and serves the files under /file=', async () => {
+    const overrides = { save_to_dirs: true, directories_filename_pattern: 'gantry-t1', samples_filename_pattern: '[none]', samples_save: true };
+    const body = { prompt: 'x', steps: 2, width: 64, height: 64, seed: 40, batch_size: 3, save_images: true, force_task_id: 't1', override_settings: overrides };
+    const reply = await call('POST', '/sdapi/v1/txt2img', body);
+    expect(reply.status).toBe(200);
+    expect(await task('t1')).toMatchObject({ completed: true });
+    const outdir = (await call('GET', '/sdapi/v1/options')).json.outdir_txt2img_samples;
+    expect(outdir).toBe('output/txt2img-images');
+    expect(await readdir(join(sim.outputDir, 'txt2img-images', 'gantry-t1'))).toEqual(['00000.png', '00001.png', '00002.png']);
+    for (const [i, image] of (reply.json.images as string[]).entries()) {
+      const res = await fetch(`${sim.url}/file=${outdir}/gantry-t1/0000${i}.png`);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      // The saved file is the image the reply carried.
+      expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(image, 'base64'))).toBe(true);
+    }
+    // The overrides lasted for that job only.
+    expect((await call('GET', '/sdapi/v1/options')).json).toMatchObject({ directories_filename_pattern: '[date]', samples_filename_pattern: '' });
+    // gradio's refusals: a folder, a path outside the app, a dot file are 403; a missing file is 404.
+    const file = (path: string) => call('GET', `/file=${path}`);
+    expect(await file(`${outdir}/gantry-t1`)).toEqual({ status: 403, json: { detail: `File not allowed: ${outdir}/gantry-t1.` } });
+    expect(await file('..%2F..%2Fetc%2Fpasswd')).toEqual({ status: 403, json: { detail: 'File not allowed: ../../etc/passwd.' } });
+    expect((await file(`${outdir}/.hidden.png`)).status).toBe(403);
+    expect(await file(`${outdir}/gantry-t1/00003.png`)).toEqual({ status: 404, json: { detail: `File not found: ${outdir}/gantry-t1/00003.png.` } });
+  });
+
+  it('saves nothing of an interrupted iteration unless save_incomplete_images, nor of a failed job', async () => {
+    const overrides = (dir: string, extra = {}) => ({ save_to_dirs: true, directories_filename_pattern: dir, samples_filename_pattern: '[seed]', ...extra });
+    const body = (id: string, extra = {}) => ({ prompt: 'x', steps: 5, width: 64, height: 64, seed: 7, save_images: true, force_task_id: id, override_settings: overrides(id, extra) });
+    sim.setFaults({ hang: 2 });
+    for (const [id, incomplete] of [['stopped', false], ['kept', true]] as const) {
+      const reply = call('POST', '/sdapi/v1/txt2img', body(id, { save_incomplete_images: incomplete }));
+      await until(progress, (p) => p.state.sampling_step === 2);
+      await call('POST', '/sdapi/v1/interrupt');
+      expect((await reply).json.images).toHaveLength(1);
+      expect(await task(id)).toMatchObject({ completed: true });
+    }
+    const saved = await readdir(join(sim.outputDir, 'txt2img-images'));
+    expect(saved).toEqual(['kept']);
+    expect(await readdir(join(sim.outputDir, 'txt2img-images', 'kept'))).toEqual(['00000-7.png']);
+    sim.setFaults({ hang: undefined, crashAfterSteps: 1 });
+    expect((await call('POST', '/sdapi/v1/txt2img', body('crashed'))).status).toBe(500);
+    // A1111 leaves a task that raised "current" (no finish_task), and saved nothing for it.
+    expect(await task('crashed')).toMatchObject({ active: true, completed: false });
+    expect(await readdir(join(sim.outputDir, 'txt2img-images'))).toEqual(['kept']);
+  });
 });

@@ -4,8 +4,10 @@ import { A1111Exception } from './responses.js';
 
 /**
  * The webui settings (`GET /sdapi/v1/options`): the ones that matter to an API client, with
- * A1111 1.10's defaults. Real servers list a few hundred; setting one the sim does not know
- * fails like setting an unknown key does in A1111 (`KeyError`).
+ * A1111 1.10's defaults, except the output folders: relative paths resolve against the sim's own
+ * directory (A1111's are `outputs/...` under the webui folder; the sim's A1111 images go to its
+ * ComfyUI `output` folder, so `/view` serves them too). Real servers list a few hundred; setting
+ * one the sim does not know fails like setting an unknown key does in A1111 (`KeyError`).
  */
 export class WebuiOptions {
   private readonly data: Record<string, unknown>;
@@ -21,12 +23,17 @@ export class WebuiOptions {
       grid_format: 'png',
       enable_pnginfo: true,
       save_txt: false,
+      save_incomplete_images: false,
+      save_images_before_face_restoration: false,
+      save_images_before_highres_fix: false,
+      save_images_before_color_correction: false,
       jpeg_quality: 80,
       outdir_samples: '',
-      outdir_txt2img_samples: 'outputs/txt2img-images',
-      outdir_txt2img_grids: 'outputs/txt2img-grids',
+      outdir_txt2img_samples: 'output/txt2img-images',
+      outdir_txt2img_grids: 'output/txt2img-grids',
       save_to_dirs: true,
       directories_filename_pattern: '[date]',
+      directories_max_prompt_words: 8,
       sd_model_checkpoint: first.title,
       sd_checkpoint_hash: first.sha256,
       sd_checkpoints_limit: 1,
@@ -47,6 +54,16 @@ export class WebuiOptions {
 
   all(): Record<string, unknown> {
     return { ...this.data };
+  }
+
+  /**
+   * The settings a job runs with: `process_images` applies the request's `override_settings` for
+   * its duration (`opts.set(k, v, is_api=True)`). Keys the sim does not know are ignored here;
+   * the checkpoint override is resolved by the caller.
+   */
+  withOverrides(overrides: Record<string, unknown>): Readonly<Record<string, unknown>> {
+    const known = Object.entries(overrides).filter(([key]) => key in this.data && key !== 'sd_model_checkpoint');
+    return { ...this.data, ...Object.fromEntries(known) };
   }
 
   /** The loaded checkpoint (`opts.sd_model_checkpoint`). */

@@ -2,6 +2,7 @@ import { ShutdownError } from '../execution/errors.js';
 import { json, type Route, type SimRequest, type SimResponse } from '../http/router.js';
 import type { SimContext } from '../sim-context.js';
 import { checkpointsFor } from './checkpoints.js';
+import { fileRoute } from './file-route.js';
 import type { ListeningHub } from './listening-hub.js';
 import { MemoryStats } from './memory.js';
 import { WebuiOptions } from './options.js';
@@ -46,8 +47,9 @@ async function body(req: SimRequest): Promise<{ ok: true; value: unknown } | { o
 
 /**
  * The AUTOMATIC1111/Forge API (`modules/api/api.py`, v1.10) on the sim's server: `txt2img`,
- * `progress`, `interrupt`, `sd-models`, `options`, `memory`, `samplers`, `schedulers`, and the
- * task-aware `POST /internal/progress`. Its jobs run on the same GPU queue as ComfyUI prompts.
+ * `progress`, `interrupt`, `sd-models`, `options`, `memory`, `samplers`, `schedulers`, the
+ * task-aware `POST /internal/progress`, and the web UI’s `GET /file=` (how saved images are read
+ * back). Its jobs run on the same GPU queue as ComfyUI prompts.
  */
 export function a1111Routes(ctx: SimContext, wiring: A1111Wiring): Route[] {
   const checkpoints = checkpointsFor(ctx.models);
@@ -114,5 +116,6 @@ export function a1111Routes(ctx: SimContext, wiring: A1111Wiring): Route[] {
         return checked.ok ? json(200, taskProgress(state, checked.value)) : validationResponse(checked.detail);
       }),
     },
+    fileRoute(ctx.dirs.root),
   ];
 }

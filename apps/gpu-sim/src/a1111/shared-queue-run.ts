@@ -53,15 +53,17 @@ export function buildPrompt(job: Txt2ImgJob, taskId: string): { prompt: Prompt; 
  * Runs a job through the sim's prompt queue, so it waits for and blocks ComfyUI prompts like
  * any other work on the one GPU. Its events go to an in-process client, which keeps A1111's
  * `shared.state` current; its history entry is removed at the end (A1111 has no history).
+ * `whileRunning` is the end of `process_images` (where A1111 saves the images): it runs when the
+ * GPU work is done but before the task counts as finished, and what it throws fails the job.
  * Rejects with the A1111Exception the job raised, or ShutdownError when the sim closes.
  */
-export function runOnSharedQueue(deps: A1111Deps, job: Txt2ImgJob, taskId: string): Promise<JobEnd> {
+export function runOnSharedQueue<T>(deps: A1111Deps, job: Txt2ImgJob, taskId: string, whileRunning: (end: JobEnd) => T): Promise<{ end: JobEnd; value: T }> {
   const { ctx, hub, state, shutdown } = deps;
   const r = job.request;
   const promptId = randomUUID();
   const sid = `a1111-${promptId}`;
   const { prompt, outputs } = buildPrompt(job, taskId);
-  return new Promise<JobEnd>((resolve, reject) => {
+  return new Promise<{ end: JobEnd; value: T }>((resolve, reject) => {
     let end: Outcome = { kind: 'error', error: new A1111Exception('RuntimeError', 'the job ended without a result') };
     let iteration = 0;
     let step = 0;
@@ -72,11 +74,22 @@ export function runOnSharedQueue(deps: A1111Deps, job: Txt2ImgJob, taskId: strin
       ctx.history.delete([promptId]);
       if (outcome instanceof Error) return reject(outcome);
       // Settled here, synchronously, before the worker starts the next prompt (which may be A1111's too).
+      let settled: { end: JobEnd; value: T } | A1111Exception;
+      if (outcome.kind === 'error') settled = outcome.error;
+      else {
+        const end: JobEnd = { ...outcome, jobTimestamp: state.jobTimestamp };
+        try {
+          settled = { end, value: whileRunning(end) };
+        } catch (err) {
+          settled = err instanceof A1111Exception ? err : new A1111Exception('OSError', err instanceof Error ? err.message : String(err));
+        }
+      }
       state.end();
-      if (outcome.kind === 'error') return reject(outcome.error);
+      // After an exception A1111 never calls finish_task: the task stays "current".
+      if (settled instanceof A1111Exception) return reject(settled);
       state.finishTask(taskId);
-      state.jobNo = outcome.kind === 'success' ? r.nIter : outcome.iteration + 1;
-      resolve({ ...outcome, jobTimestamp: state.jobTimestamp });
+      state.jobNo = settled.end.kind === 'success' ? r.nIter : settled.end.iteration + 1;
+      resolve(settled);
     };
     const stopListening = hub.listen(sid, {
       message: (type, data) => {

@@ -6,7 +6,7 @@ import type { WebuiOptions } from './options.js';
 import { infotext, processedInfo, renderImage, seedsFor, type Txt2ImgJob } from './processed.js';
 import { httpException, validationResponse } from './responses.js';
 import { resolveSampler } from './samplers.js';
-import { saveImages } from './save-images.js';
+import { saveSamples } from './save-images.js';
 import { runOnSharedQueue, type A1111Deps, type JobEnd } from './shared-queue-run.js';
 import { parseTxt2ImgRequest } from './txt2img-request.js';
 
@@ -27,7 +27,8 @@ function createTaskId(): string {
  * `POST /sdapi/v1/txt2img` (`api.py` `text2imgapi`): validate, queue, block until the GPU is done,
  * then answer `{images, parameters, info}`. An interrupted job still answers 200, with the images
  * of the finished iterations and the half-denoised ones it stopped in; an exception in the job
- * (OOM, a crash fault) is thrown for the route to answer 500 in A1111's error shape.
+ * (OOM, a crash fault) is thrown for the route to answer 500 in A1111's error shape. With
+ * `save_images`, the images are also saved (see saveSamples) before the task counts as finished.
  */
 export async function txt2img(server: A1111Server, body: unknown): Promise<SimResponse> {
   const checked = parseTxt2ImgRequest(body);
@@ -47,14 +48,38 @@ export async function txt2img(server: A1111Server, body: unknown): Promise<SimRe
     sampler: resolveSampler(request.samplerName, request.scheduler),
     ...seedsFor(request),
   };
-  const end = await runOnSharedQueue(server, job, taskId);
-  const images = renderAll(job, end);
-  if (request.saveImages) await saveImages(server.ctx.dirs.output, images.map((png, i) => ({ png, seed: job.allSeeds[i]! })));
+  const { end, value: images } = await runOnSharedQueue(server, job, taskId, (end) => {
+    const rendered = renderAll(job, end);
+    if (request.saveImages) saveAll(server, job, end, rendered);
+    return rendered;
+  });
   return json(200, {
     images: request.sendImages ? images.map((png) => png.toString('base64')) : [],
     parameters: request.parameters,
     info: processedInfo(job, images.map((_, i) => infotext(job, i)), end.jobTimestamp),
   });
+}
+
+/**
+ * `p.save_samples()` per iteration: `samples_save` and not `do_not_save_samples` (`save_images`),
+ * and an iteration the interrupt stopped only with `save_incomplete_images`: its half-denoised
+ * images must not pass for results.
+ */
+function saveAll(server: A1111Server, job: Txt2ImgJob, end: JobEnd, images: Buffer[]): void {
+  const opts = server.options.withOverrides(job.request.overrideSettings);
+  if (opts.samples_save !== true) return;
+  const r = job.request;
+  const complete = end.kind === 'success' ? images.length : end.iteration * r.batchSize;
+  const kept = opts.save_incomplete_images === true ? images.length : complete;
+  const samples = images.slice(0, kept).map((png, i) => ({
+    png,
+    name: {
+      seed: job.allSeeds[i]!, prompt: r.prompt, width: r.width, height: r.height, steps: r.steps, cfgScale: r.cfgScale,
+      sampler: job.sampler.sampler.name, modelName: job.checkpoint.model_name, jobTimestamp: end.jobTimestamp, now: new Date(),
+      maxPromptWords: Number(opts.directories_max_prompt_words) || 8,
+    },
+  }));
+  saveSamples(server.ctx.dirs.root, opts, r.overrideSettings, samples);
 }
 
 /** Every finished iteration's images; after an interrupt, the stopped iteration's too, as far as it got. */

@@ -4,7 +4,8 @@ import { isFolderType } from '../output/sim-dirs.js';
 import type { SimContext } from '../sim-context.js';
 import type { Route, SimResponse } from './router.js';
 
-const CONTENT_TYPES: Record<string, string> = {
+/** File extension → Content-Type, for the file-serving routes. */
+export const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
   '.json': 'application/json', '.txt': 'text/plain', '.mp4': 'video/mp4', '.webm': 'video/webm',
   '.wav': 'audio/wav', '.mp3': 'audio/mpeg', '.flac': 'audio/flac',

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, toAppError, type Workflow } from '@gantry/domain';
-import type { BackendDriver, DownloadedFile, OutputFile, RunOptions, RunResult } from '../driver.js';
+import type { BackendDriver, DownloadedFile, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
+import { promptUnknown } from '../follow-errors.js';
 import { silentLogger, withFields, type DriverLogger } from '../logger.js';
-import type { BinaryFrame } from './binary-frames.js';
+import { ClientChannel } from './client-channel.js';
 import { backendUnavailable, canceled } from './errors.js';
+import { runOutcomeFromHistory } from './history-outcome.js';
 import { ComfyHttpClient } from './http-client.js';
-import { promptIdOf, type ComfyMessage } from './messages.js';
+import { lookupPrompt } from './lookup.js';
 import { DEFAULT_TIMEOUTS, type ComfyUiDriverOptions, type ComfyUiTimeouts } from './options.js';
+import { findPrompt } from './prompt-lookup.js';
 import { PromptRun } from './prompt-run.js';
-import { ComfySocket } from './socket.js';
-
-/** Messages that old servers send without `prompt_id`; they belong to whatever of ours is executing. */
-const ROUTED_WITHOUT_ID = new Set(['progress', 'executing', 'executed']);
 
 /**
  * A ComfyUI backend: one WebSocket under a stable client id, prompts submitted with that id and
- * our prompt id, and every event routed to its run by `prompt_id`.
+ * our prompt id, and every event routed to its run by `prompt_id`. Following a prompt another
+ * driver submitted opens a second socket under that driver's client id (see follow).
  */
 export class ComfyUiDriver implements BackendDriver {
   readonly id: string;
@@ -24,10 +24,10 @@ export class ComfyUiDriver implements BackendDriver {
   private readonly timeouts: ComfyUiTimeouts;
   private readonly logger: DriverLogger;
   private readonly http: ComfyHttpClient;
-  private readonly socket: ComfySocket;
   private readonly runs = new Map<string, PromptRun>();
-  /** Our prompt that is executing now (between its `execution_start` and its barrier). */
-  private executing: string | null = null;
+  private readonly own: ClientChannel;
+  /** Channels under other drivers' client ids, open while they carry a followed prompt. */
+  private readonly adopted = new Map<string, ClientChannel>();
   private closed = false;
 
   constructor(options: ComfyUiDriverOptions) {
@@ -37,47 +37,51 @@ export class ComfyUiDriver implements BackendDriver {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
     this.http = new ComfyHttpClient(this.url, { requestMs: this.timeouts.requestMs, downloadMs: this.timeouts.downloadMs, maxDownloadBytes: options.maxDownloadBytes ?? 512 * 1024 * 1024 });
-    const wsUrl = `${this.url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(this.clientId)}`;
-    this.socket = new ComfySocket(wsUrl, this.timeouts, {
-      onMessage: (message) => this.route(message),
-      onBinary: (frame) => this.routeBinary(frame),
-      onOpen: (reconnected) => {
-        if (!reconnected) return;
-        this.logger.info({ runs: this.runs.size }, 'comfyui: websocket reconnected; reconciling runs');
-        for (const run of [...this.runs.values()]) run.socketReopened();
-      },
-      onDrop: () => {
-        this.logger.warn({ runs: this.runs.size }, 'comfyui: websocket dropped; reconnecting');
-        this.executing = null;
-        for (const run of [...this.runs.values()]) run.socketDropped();
-      },
-    }, this.logger);
+    this.own = new ClientChannel(this.url, this.clientId, this.timeouts, this.runs, this.logger);
   }
 
   async run(workflow: Workflow, options: RunOptions): Promise<RunResult> {
-    if (this.closed) throw backendUnavailable(`Driver for backend ${this.id} is closed`);
+    this.assertCanStart(options.promptId);
     if (options.signal.aborted) throw canceled(options.promptId);
-    if (this.runs.has(options.promptId)) throw new AppError('CONFLICT', `Prompt ${options.promptId} is already running on backend ${this.id}`);
-    await this.socket.ensureOpen();
+    await this.own.socket.ensureOpen();
     if (options.signal.aborted) throw canceled(options.promptId);
-    const run = new PromptRun(options, {
-      http: this.http,
-      clientId: this.clientId,
-      logger: this.logger,
-      timeouts: this.timeouts,
-      isSocketOpen: () => this.socket.isOpen,
-      onPromptId: (previous, next) => {
-        this.runs.delete(previous);
-        this.runs.set(next, run);
-      },
-      onSettled: (settled) => {
-        if (this.runs.get(settled.promptId) === settled) this.runs.delete(settled.promptId);
-        if (this.executing === settled.promptId) this.executing = null;
-      },
-    });
-    this.runs.set(options.promptId, run);
+    const run = this.track(options, this.own);
     run.submit(workflow).catch((err: unknown) => run.fail(toAppError(err)));
     return run.promise;
+  }
+
+  /**
+   * Follows a prompt already on the backend. Its events go to the client id it was submitted with
+   * (in `/queue`'s `extra_data`), so unless that is ours the driver connects under that id, which
+   * is free once the driver that submitted it is gone; that id must not belong to a live driver,
+   * which would stop receiving its events. The run then polls history until the end as well.
+   */
+  async follow(promptId: string, options: Omit<RunOptions, 'promptId'>): Promise<RunResult> {
+    this.assertCanStart(promptId);
+    const where = await findPrompt(this.http, promptId);
+    if (where.kind === 'unknown') throw promptUnknown(promptId, this.id);
+    if (where.kind === 'finished') {
+      if (options.signal.aborted) throw canceled(promptId);
+      const outcome = runOutcomeFromHistory(where.entry, promptId, this.logger);
+      if (outcome.ok) return outcome.result;
+      throw outcome.error;
+    }
+    this.assertCanStart(promptId); // the look-up awaited: the driver may have closed, or run it, meanwhile
+    const channel = this.channelFor(where.clientId);
+    const run = this.track({ ...options, promptId }, channel, where.state === 'running');
+    // Attached first, so `started` precedes what the socket says on connecting; the run polls
+    // history all along, so an end that passes before the socket listens is not missed.
+    run.attach(where.state === 'running');
+    channel.socket.ensureOpen().catch((err: unknown) => {
+      // History polling still brings the end; only the live events are missing.
+      this.logger.warn({ promptId, clientId: channel.clientId, err: String(err) }, 'comfyui: cannot listen under the prompt’s client id; following by polling');
+    });
+    return run.promise;
+  }
+
+  lookup(promptId: string): Promise<PromptStatus> {
+    if (this.closed) return Promise.reject(backendUnavailable(`Driver for backend ${this.id} is closed`));
+    return lookupPrompt(this.http, promptId, this.logger);
   }
 
   download(file: OutputFile): Promise<DownloadedFile> {
@@ -88,27 +92,59 @@ export class ComfyUiDriver implements BackendDriver {
     return this.http.interrupt(promptId);
   }
 
-  /** Closes the socket; runs still in progress reject BACKEND_UNAVAILABLE (their prompts keep running on the backend). */
+  /** Closes the sockets; runs still in progress reject BACKEND_UNAVAILABLE (their prompts keep running on the backend). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.own.close();
+    for (const channel of this.adopted.values()) channel.close();
+    this.adopted.clear();
     for (const run of [...this.runs.values()]) run.fail(backendUnavailable(`Driver for backend ${this.id} was closed during the run`));
   }
 
-  private route(message: ComfyMessage): void {
-    const promptId = promptIdOf(message);
-    if (message.type === 'execution_start' && promptId !== null && this.runs.has(promptId)) this.executing = promptId;
-    const target = promptId ?? (ROUTED_WITHOUT_ID.has(message.type) ? this.executing : null);
-    if (target === null) return; // status, feature_flags, or another client's broadcast
-    this.runs.get(target)?.handle(message);
-    if (message.type === 'executing' && message.data.node === null && this.executing === target) this.executing = null;
+  private assertCanStart(promptId: string): void {
+    if (this.closed) throw backendUnavailable(`Driver for backend ${this.id} is closed`);
+    if (this.runs.has(promptId)) throw new AppError('CONFLICT', `Prompt ${promptId} is already running on backend ${this.id}`);
   }
 
-  private routeBinary(frame: BinaryFrame): void {
-    if (frame.kind !== 'preview') return; // type 3 text and unknown types are not ours to act on
-    const target = frame.promptId ?? this.executing;
-    if (target !== null) this.runs.get(target)?.preview(frame);
+  /** Our own channel, or one under another client id (null: the prompt has none; events then come as broadcasts, if at all). */
+  private channelFor(clientId: string | null): ClientChannel {
+    if (clientId === null || clientId === this.clientId) return this.own;
+    let channel = this.adopted.get(clientId);
+    if (!channel) {
+      this.logger.info({ clientId }, 'comfyui: listening under another client id to follow its prompt');
+      channel = new ClientChannel(this.url, clientId, this.timeouts, this.runs, this.logger);
+      this.adopted.set(clientId, channel);
+    }
+    return channel;
+  }
+
+  /** A run whose events `channel` carries until it settles; an adopted channel closes with its last run. */
+  private track(options: RunOptions, channel: ClientChannel, running = false): PromptRun {
+    const run = new PromptRun(options, {
+      http: this.http,
+      clientId: channel.clientId,
+      logger: this.logger,
+      timeouts: this.timeouts,
+      isSocketOpen: () => channel.isOpen,
+      onPromptId: (previous, next) => {
+        this.runs.delete(previous);
+        channel.remove(previous);
+        this.runs.set(next, run);
+        channel.add(next);
+      },
+      onSettled: (settled) => {
+        if (this.runs.get(settled.promptId) === settled) this.runs.delete(settled.promptId);
+        channel.remove(settled.promptId);
+        if (channel !== this.own && channel.size === 0 && this.adopted.get(channel.clientId) === channel) {
+          channel.close();
+          this.adopted.delete(channel.clientId);
+        }
+      },
+    });
+    this.runs.set(options.promptId, run);
+    channel.add(options.promptId, running);
+    return run;
   }
 }
 

@@ -54,3 +54,8 @@ export function backendError(message: string, details?: unknown, retryable = tru
 export function canceled(promptId: string): AppError {
   return new AppError('CANCELED', `Prompt ${promptId} was canceled`, { details: { promptId } });
 }
+
+/** Someone else (a ComfyUI user, another orchestrator) interrupted the prompt; another backend may run it. */
+export function interruptedElsewhere(promptId: string): AppError {
+  return backendError(`Prompt ${promptId} was interrupted on the backend`, { promptId, reason: 'interrupted' });
+}

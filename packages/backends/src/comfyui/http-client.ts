@@ -9,6 +9,13 @@ export interface HttpReply {
   contentType: string;
 }
 
+/** A prompt in the backend's queue. */
+export interface QueueEntry {
+  state: 'running' | 'pending';
+  /** Where its WebSocket events go (`extra_data.client_id`); null: submitted without one. */
+  clientId: string | null;
+}
+
 export interface ComfyHttpOptions {
   /** Bound on every request except downloads. */
   requestMs: number;
@@ -63,12 +70,22 @@ export class ComfyHttpClient {
     return isRecord(body) ? body[promptId] : undefined;
   }
 
-  /** Whether the prompt is running or pending (`GET /queue`; items are `[number, prompt_id, …]`). */
-  async isQueued(promptId: string): Promise<boolean> {
+  /**
+   * Where the prompt is in `GET /queue` (items are `[number, prompt_id, prompt, extra_data,
+   * outputs]`), with the client id its events go to; null when it is neither running nor pending.
+   */
+  async queueEntry(promptId: string): Promise<QueueEntry | null> {
     const body = await this.json('GET', '/queue');
     if (!isRecord(body)) throw backendError('GET /queue: not an object');
-    const lists = [body.queue_running, body.queue_pending].filter(Array.isArray) as unknown[][];
-    return lists.some((items) => items.some((item) => Array.isArray(item) && item[1] === promptId));
+    for (const [state, list] of [['running', body.queue_running], ['pending', body.queue_pending]] as const) {
+      if (!Array.isArray(list)) continue;
+      for (const item of list) {
+        if (!Array.isArray(item) || item[1] !== promptId) continue;
+        const clientId = isRecord(item[3]) ? item[3].client_id : undefined;
+        return { state, clientId: typeof clientId === 'string' && clientId !== '' ? clientId : null };
+      }
+    }
+    return null;
   }
 
   /** Targeted interrupt: ComfyUI ignores it unless that prompt is running. */

@@ -1,11 +1,11 @@
-import type { ComfyHttpClient } from './http-client.js';
+import type { ComfyHttpClient, QueueEntry } from './http-client.js';
 
 /** Where a prompt is, as far as the backend's HTTP API says. */
 export type PromptWhereabouts =
   /** Finished (success, error or interrupt): its history entry. */
   | { kind: 'finished'; entry: unknown }
-  /** Pending or running. */
-  | { kind: 'queued' }
+  /** Pending or running, with the client id its events go to. */
+  | ({ kind: 'queued' } & QueueEntry)
   /** Neither: never submitted, deleted from the queue, or the backend restarted (history is in memory). */
   | { kind: 'unknown' };
 
@@ -17,7 +17,8 @@ export type PromptWhereabouts =
 export async function findPrompt(http: ComfyHttpClient, promptId: string): Promise<PromptWhereabouts> {
   const entry = await http.historyEntry(promptId);
   if (entry !== undefined) return { kind: 'finished', entry };
-  if (await http.isQueued(promptId)) return { kind: 'queued' };
+  const queued = await http.queueEntry(promptId);
+  if (queued) return { kind: 'queued', ...queued };
   const again = await http.historyEntry(promptId);
   return again === undefined ? { kind: 'unknown' } : { kind: 'finished', entry: again };
 }
@@ -31,5 +32,5 @@ export async function stopPrompt(http: ComfyHttpClient, promptId: string): Promi
   // Delete first: a prompt that starts between the two calls is then caught by the interrupt.
   await http.deleteQueued([promptId]);
   await http.interrupt(promptId);
-  return !(await http.isQueued(promptId));
+  return (await http.queueEntry(promptId)) === null;
 }

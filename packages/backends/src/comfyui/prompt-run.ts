@@ -4,8 +4,8 @@ import type { DriverLogger } from '../logger.js';
 import type { BinaryFrame } from './binary-frames.js';
 import { DisconnectPoller } from './disconnect-poller.js';
 import { toDriverEvent } from './driver-events.js';
-import { backendError, backendUnavailable, canceled, executionFailure } from './errors.js';
-import { readHistoryEntry } from './history.js';
+import { backendError, backendUnavailable, canceled, executionFailure, interruptedElsewhere } from './errors.js';
+import { runOutcomeFromHistory } from './history-outcome.js';
 import { findPrompt, stopPrompt } from './prompt-lookup.js';
 import type { ComfyHttpClient } from './http-client.js';
 import type { ComfyMessage } from './messages.js';
@@ -25,10 +25,11 @@ export interface PromptRunDeps {
 }
 
 /**
- * One prompt on one backend, from `POST /prompt` to its end. Completion is the `executing
- * {node: null}` barrier for this prompt id, after which outputs are read from `/history/{id}`
- * (which also covers fully cached runs). While the socket is down the run polls `/history` and
- * `/queue`, since targeted events are never replayed.
+ * One prompt on one backend, from `POST /prompt` (or from attach(), for a prompt another driver
+ * submitted) to its end. Completion is the `executing {node: null}` barrier for this prompt id,
+ * after which outputs are read from `/history/{id}` (which also covers fully cached runs). While
+ * the socket is down the run polls `/history` and `/queue`, since targeted events are never
+ * replayed; a followed prompt is polled all along (see attach).
  */
 export class PromptRun {
   promptId: string;
@@ -40,6 +41,10 @@ export class PromptRun {
   /** Terminal news seen on the socket before the barrier. */
   private failure: AppError | null = null;
   private interrupted = false;
+  /** `started` was reported (from `execution_start`, or from a reconciliation that found it running). */
+  private started = false;
+  /** Following a prompt submitted elsewhere: poll until it ends, whatever the socket says. */
+  private following = false;
 
   constructor(
     private readonly options: RunOptions,
@@ -51,7 +56,7 @@ export class PromptRun {
       settlement: this.settlement,
       intervalMs: deps.timeouts.pollIntervalMs,
       graceMs: deps.timeouts.disconnectGraceMs,
-      caughtUp: () => deps.isSocketOpen() && !this.missedEvents,
+      caughtUp: () => !this.following && deps.isSocketOpen() && !this.missedEvents,
       ready: () => this.accepted,
       check: () => this.reconcile(),
     });
@@ -76,10 +81,26 @@ export class PromptRun {
     if (!this.deps.isSocketOpen()) this.poller.start();
   }
 
+  /**
+   * Follows the prompt without submitting it (it is pending or `running` already). Its channel
+   * may not be listening yet, and the prompt may have started, or even ended, before it was: so
+   * history is checked at once and polled until the end, because the socket may never carry this
+   * prompt's events (submitted without a client id, or its old client id taken back).
+   */
+  attach(running: boolean): void {
+    this.accepted = true;
+    this.following = true;
+    if (this.settlement.aborted) return this.cancel();
+    if (running) this.reportStarted();
+    void this.reconcileQuietly();
+    this.poller.start();
+  }
+
   /** A message about this prompt. */
   handle(message: ComfyMessage): void {
     if (this.settlement.settled) return;
     const event = toDriverEvent(message, this.deps.logger);
+    if (event?.type === 'started') return this.reportStarted();
     if (event) return this.settlement.emit(this.options.onEvent, event, this.deps.logger);
     if (message.type === 'execution_error') this.failure = executionFailure(message.data);
     else if (message.type === 'execution_interrupted') {
@@ -124,18 +145,26 @@ export class PromptRun {
   }
 
   private settleFromHistory(entry: unknown): void {
-    const outcome = readHistoryEntry(entry, this.deps.logger);
-    if (outcome.kind === 'error') return this.settlement.fail(executionFailure(outcome.data));
-    if (outcome.kind === 'interrupted') return this.settlement.fail(interruptedElsewhere(this.promptId));
-    this.settlement.succeed({ promptId: this.promptId, files: outcome.files, ...(this.nodeErrors ? { nodeErrors: this.nodeErrors } : {}) });
+    const outcome = runOutcomeFromHistory(entry, this.promptId, this.deps.logger);
+    if (!outcome.ok) return this.settlement.fail(outcome.error);
+    this.settlement.succeed({ ...outcome.result, ...(this.nodeErrors ? { nodeErrors: this.nodeErrors } : {}) });
+  }
+
+  /** Once: the `execution_start` may have gone by unseen (socket down, or attached late). */
+  private reportStarted(): void {
+    if (this.started) return;
+    this.started = true;
+    this.settlement.emit(this.options.onEvent, { type: 'started' }, this.deps.logger);
   }
 
   /** After missed events: settle if it finished or was lost; keep waiting if still queued. Throws if unreachable. */
   private async reconcile(): Promise<void> {
     this.missedEvents = false;
     const where = await findPrompt(this.deps.http, this.promptId);
+    if (this.settlement.settled) return;
     if (where.kind === 'finished') this.settleFromHistory(where.entry);
     else if (where.kind === 'unknown') this.settlement.fail(backendUnavailable(`The backend no longer knows prompt ${this.promptId} (was it restarted?)`));
+    else if (where.state === 'running') this.reportStarted();
   }
 
   private async reconcileQuietly(): Promise<void> {
@@ -166,9 +195,4 @@ export class PromptRun {
       },
     );
   }
-}
-
-/** Someone else (a ComfyUI user, another orchestrator) interrupted the prompt; another backend may run it. */
-function interruptedElsewhere(promptId: string): AppError {
-  return backendError(`Prompt ${promptId} was interrupted on the backend`, { promptId, reason: 'interrupted' });
 }

@@ -25,7 +25,9 @@ export class RunSettlement {
       this.resolve = resolve;
       this.reject = reject;
     });
-    signal.addEventListener('abort', this.abortListener, { once: true });
+    // Aborted already (a follow() asked to stop at once): the owner sees `aborted` and stops the prompt.
+    if (signal.aborted) this.aborted = true;
+    else signal.addEventListener('abort', this.abortListener, { once: true });
   }
 
   private readonly abortListener = (): void => {

@@ -1,0 +1,45 @@
+import { AppError } from '@gantry/domain';
+
+/**
+ * Why follow() could not follow a prompt, as stable `details.reason` values of a BACKEND_ERROR.
+ * They stay BACKEND_ERROR (not new error codes): a job that ends with one failed on a backend, and
+ * the codes are part of the public job contract.
+ */
+export const FOLLOW_REASONS = {
+  /** The backend does not know the prompt: never arrived, deleted, or forgotten by a restart. */
+  promptUnknown: 'prompt_unknown',
+  /** The prompt finished, but its outputs cannot be collected (A1111 without saved images). */
+  outputsUnrecoverable: 'outputs_unrecoverable',
+} as const;
+
+/** follow() of a prompt the backend does not know. Retryable: running it (again) is the way on. */
+export function promptUnknown(promptId: string, backendId: string): AppError {
+  return new AppError('BACKEND_ERROR', `Backend ${backendId} does not know prompt ${promptId}`, {
+    details: { promptId, reason: FOLLOW_REASONS.promptUnknown },
+    retryable: true,
+  });
+}
+
+/** follow() of a prompt that finished without collectable outputs. Retryable: only a rerun gives them. */
+export function outputsUnrecoverable(promptId: string, why: string): AppError {
+  return new AppError('BACKEND_ERROR', `Prompt ${promptId} finished, but its outputs cannot be collected: ${why}`, {
+    details: { promptId, reason: FOLLOW_REASONS.outputsUnrecoverable, why },
+    retryable: true,
+  });
+}
+
+function hasReason(err: unknown, reason: string): boolean {
+  if (!(err instanceof AppError) || err.code !== 'BACKEND_ERROR') return false;
+  const details = err.details as { reason?: unknown } | undefined;
+  return details?.reason === reason;
+}
+
+/** Whether follow() rejected because the backend does not know the prompt. */
+export function isPromptUnknown(err: unknown): boolean {
+  return hasReason(err, FOLLOW_REASONS.promptUnknown);
+}
+
+/** Whether follow() rejected because the prompt's outputs cannot be collected. */
+export function isOutputsUnrecoverable(err: unknown): boolean {
+  return hasReason(err, FOLLOW_REASONS.outputsUnrecoverable);
+}
