@@ -104,7 +104,7 @@ describe('a PostgreSQL server that stops and comes back', () => {
   beforeAll(async () => {
     server = await startThrowawayPostgres();
     // connectTimeout short, so a refused or hanging connect never outlasts the test's bounds.
-    prisma = createPrisma(server.url, { poolSize: 2, connectionTimeoutMs: 5_000 });
+    prisma = createPrisma(server.url, { poolSize: 2, poolTimeoutMs: 5_000 });
   }, 120_000);
   afterAll(async () => {
     await prisma?.$disconnect();

@@ -82,7 +82,9 @@ describe('isTransientDbError', () => {
 
   it('accepts pg and pg-pool errors that carry only a message', () => {
     expect(transientReason(new Error('Connection terminated unexpectedly'))).toBe('connection lost');
-    expect(transientReason(new Error('Connection terminated due to connection timeout'))).toBe('connection lost');
+    expect(transientReason(new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }))).toBe('connection timed out');
+    expect(transientReason(new Error('timeout expired'))).toBe('connection timed out');
+    expect(isTransientDbError(new Error('lock timeout expired for the cache'))).toBe(false);
     expect(transientReason(new Error('timeout exceeded when trying to connect'))).toBe('pool timeout');
     expect(transientReason(new Error('Client has encountered a connection error and is not queryable'))).toBe('connection lost');
     expect(transientReason(known('P2024', 'Timed out fetching a new connection from the connection pool.'))).toBe('pool timeout');
