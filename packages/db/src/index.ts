@@ -5,7 +5,7 @@
  */
 export { createPrisma, type CreatePrismaOptions } from './client.js';
 export { parseDatabaseUrl, type ParsedDatabaseUrl } from './connection.js';
-export { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolSettingsFromUrl, resolvePoolSettings, type PoolSettings } from './pool-config.js';
+export { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolOptionsFromEnv, poolSettingsFromUrl, resolvePoolSettings, type DbPoolEnv, type PoolSettings } from './pool-config.js';
 export { findSchemaDrift } from './drift/index.js';
 export { BackendKind, JobStatus, Prisma, PrismaClient } from './generated/client.js';
 export type { ApiKey, Artifact, AuditEvent, Backend, Job, JobEvent, Tenant, WebhookDelivery } from './generated/client.js';

@@ -1,4 +1,6 @@
-import { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolSettingsFromUrl, resolvePoolSettings } from './pool-config.js';
+import { commonEnvSchema, parseEnv } from '@gantry/domain';
+
+import { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolOptionsFromEnv, poolSettingsFromUrl, resolvePoolSettings } from './pool-config.js';
 
 const base = 'postgresql://u:p@db:5432/gantry';
 
@@ -34,5 +36,28 @@ describe('pool settings', () => {
     expect(
       resolvePoolSettings(`${base}?connection_limit=4&pool_timeout=1`, { max: 2, poolTimeoutMs: undefined, connectTimeoutMs: 750, idleTimeoutMs: 0 }),
     ).toEqual({ max: 2, poolTimeoutMs: 1000, connectTimeoutMs: 750, idleTimeoutMs: 0 });
+  });
+});
+
+describe('GANTRY_DB_* variables', () => {
+  const url = `${base}?connection_limit=4&pool_timeout=1`;
+  const settingsFrom = (env: Record<string, string>) => {
+    const opts = poolOptionsFromEnv(parseEnv(commonEnvSchema, { DATABASE_URL: url, ...env }));
+    return resolvePoolSettings(url, { max: opts.poolSize, poolTimeoutMs: opts.poolTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs, idleTimeoutMs: opts.idleTimeoutMs });
+  };
+
+  it('override the URL when set, and leave it alone when unset or empty', () => {
+    expect(settingsFrom({})).toEqual({ ...DEFAULT_POOL_SETTINGS, max: 4, poolTimeoutMs: 1000 });
+    expect(settingsFrom({ GANTRY_DB_POOL_MAX: '', GANTRY_DB_POOL_TIMEOUT_MS: '' })).toEqual({ ...DEFAULT_POOL_SETTINGS, max: 4, poolTimeoutMs: 1000 });
+    expect(
+      settingsFrom({ GANTRY_DB_POOL_MAX: '2', GANTRY_DB_POOL_TIMEOUT_MS: '0', GANTRY_DB_CONNECT_TIMEOUT_MS: '1500', GANTRY_DB_IDLE_TIMEOUT_MS: '60000' }),
+    ).toEqual({ max: 2, poolTimeoutMs: 0, connectTimeoutMs: 1500, idleTimeoutMs: 60_000 });
+  });
+
+  it('are validated at start, naming the variable', () => {
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_DB_POOL_MAX: '0' })).toThrow(/GANTRY_DB_POOL_MAX/);
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_DB_POOL_TIMEOUT_MS: 'soon' })).toThrow(/GANTRY_DB_POOL_TIMEOUT_MS/);
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_DB_CONNECT_TIMEOUT_MS: '-1' })).toThrow(/GANTRY_DB_CONNECT_TIMEOUT_MS/);
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_DB_IDLE_TIMEOUT_MS: '1.5' })).toThrow(/GANTRY_DB_IDLE_TIMEOUT_MS/);
   });
 });

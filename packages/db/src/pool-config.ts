@@ -71,3 +71,21 @@ function seconds(params: URLSearchParams, name: string): number | undefined {
   if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidPoolParameterError(name, 'a non-negative number of seconds');
   return Math.round(Number(value) * 1000);
 }
+
+/** The pool variables of the shared environment schema (domain commonEnvSchema). */
+export interface DbPoolEnv {
+  GANTRY_DB_POOL_MAX?: number | undefined;
+  GANTRY_DB_POOL_TIMEOUT_MS?: number | undefined;
+  GANTRY_DB_CONNECT_TIMEOUT_MS?: number | undefined;
+  GANTRY_DB_IDLE_TIMEOUT_MS?: number | undefined;
+}
+
+/** The GANTRY_DB_* variables as createPrisma options (unset ones stay undefined: URL or default). */
+export function poolOptionsFromEnv(env: DbPoolEnv): { poolSize?: number; poolTimeoutMs?: number; connectTimeoutMs?: number; idleTimeoutMs?: number } {
+  return {
+    ...(env.GANTRY_DB_POOL_MAX !== undefined ? { poolSize: env.GANTRY_DB_POOL_MAX } : {}),
+    ...(env.GANTRY_DB_POOL_TIMEOUT_MS !== undefined ? { poolTimeoutMs: env.GANTRY_DB_POOL_TIMEOUT_MS } : {}),
+    ...(env.GANTRY_DB_CONNECT_TIMEOUT_MS !== undefined ? { connectTimeoutMs: env.GANTRY_DB_CONNECT_TIMEOUT_MS } : {}),
+    ...(env.GANTRY_DB_IDLE_TIMEOUT_MS !== undefined ? { idleTimeoutMs: env.GANTRY_DB_IDLE_TIMEOUT_MS } : {}),
+  };
+}
