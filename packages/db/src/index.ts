@@ -11,5 +11,5 @@ export { BackendKind, JobStatus, Prisma, PrismaClient } from './generated/client
 export type { ApiKey, Artifact, AuditEvent, Backend, Job, JobEvent, Tenant, WebhookDelivery } from './generated/client.js';
 export * from './migrate/index.js';
 export * from './prisma-errors.js';
-export { isTransientDbError, transientReason, withDbRetry, type DbRetryOptions } from './transient.js';
+export { dbErrorReason, isTransientDbError, transientReason, withDbRetry, type DbRetryOptions } from './transient.js';
 export * from './repositories/index.js';

@@ -1,5 +1,5 @@
 import { Prisma } from './generated/client.js';
-import { isTransientDbError, transientReason, withDbRetry } from './transient.js';
+import { dbErrorReason, isTransientDbError, transientReason, withDbRetry } from './transient.js';
 
 /** @prisma/driver-adapter-utils' DriverAdapterError: an Error named so, its payload as `cause`. */
 function adapterError(cause: Record<string, unknown>): Error {
@@ -107,6 +107,19 @@ describe('isTransientDbError', () => {
     const b = new Error('b', { cause: a });
     a.cause = b;
     expect(isTransientDbError(a)).toBe(false);
+  });
+});
+
+describe('dbErrorReason', () => {
+  it('names transient causes, lasting configuration errors, else says query failed — never an address', () => {
+    expect(dbErrorReason(captured.refusedModel)).toBe('server unreachable');
+    expect(dbErrorReason(socketError('ECONNREFUSED'))).toBe('connection refused');
+    expect(dbErrorReason(known('P1000', 'Authentication failed against database server at `10.1.2.3`', { driverAdapterError: adapterError({ kind: 'AuthenticationFailed', user: 'gantry' }) }))).toBe(
+      'authentication failed',
+    );
+    expect(dbErrorReason(pgError('3D000', 'database "gantry" does not exist'))).toBe('database does not exist');
+    expect(dbErrorReason(captured.uniqueViolation)).toBe('query failed');
+    expect(dbErrorReason(new Error('connect to 10.1.2.3 failed strangely'))).toBe('query failed');
   });
 });
 

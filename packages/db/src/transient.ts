@@ -91,6 +91,27 @@ export function transientReason(err: unknown): string | undefined {
   return prisma ? PRISMA_CODE_REASONS[prisma] : undefined;
 }
 
+/** Lasting failures worth naming in a readiness report: the configuration, not the moment, is wrong. */
+const LASTING_REASONS: Array<{ codes: string[]; kind: string; reason: string }> = [
+  { codes: ['28P01', '28000', 'P1000', 'P1010'], kind: 'AuthenticationFailed', reason: 'authentication failed' },
+  { codes: ['3D000', 'P1003'], kind: 'DatabaseDoesNotExist', reason: 'database does not exist' },
+  { codes: ['P1011'], kind: 'TlsConnectionError', reason: 'TLS error' },
+];
+
+/**
+ * A short phrase saying why a database call failed, fit for an unauthenticated readiness probe
+ * (no host names, addresses or server messages): the {@link transientReason}, else a lasting
+ * cause such as `authentication failed`, else `query failed`.
+ */
+export function dbErrorReason(err: unknown): string {
+  const transient = transientReason(err);
+  if (transient) return transient;
+  const chain = errorChain(err);
+  const codes = new Set(chain.flatMap((e) => [e.code, e.errorCode, e.originalCode]).filter((c): c is string => typeof c === 'string'));
+  const kinds = new Set(chain.map((e) => e.kind));
+  return LASTING_REASONS.find((r) => kinds.has(r.kind) || r.codes.some((c) => codes.has(c)))?.reason ?? 'query failed';
+}
+
 /** `err` and every error nested in it, breadth first, each once, at most {@link MAX_DEPTH} deep. */
 function errorChain(err: unknown): Array<Record<string, unknown>> {
   const chain: Array<Record<string, unknown>> = [];
