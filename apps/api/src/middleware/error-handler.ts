@@ -56,8 +56,9 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     next(err);
     return;
   }
-  const appError =
-    fromDatabase(err) ?? (err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? toAppError(err)));
+  // Body parser errors first: an aborted upload carries a socket code (ECONNABORTED) of its own.
+  const parsed = err instanceof AppError ? null : fromBodyParser(err as BodyParserError);
+  const appError = parsed ?? fromDatabase(err) ?? (err instanceof AppError ? err : toAppError(err));
   const requestId = String(req.id ?? '');
   if (appError.code === 'DATABASE_UNAVAILABLE') {
     // Expected during an outage, once per request: a warning, not an error with a stack each time.
