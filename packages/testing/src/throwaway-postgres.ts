@@ -13,8 +13,8 @@
  * await server.start();  // same data, same port; resolves once it accepts connections
  * await server.destroy();
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,8 +49,9 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
   }
-  const pgRun = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args]) : run(path.join(bin, tool), args);
+  const command = (tool: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args]] : [path.join(bin, tool), args];
+  const pgRun = (tool: string, args: string[]) => run(...command(tool, args));
 
   let port = 0;
   let running = false;
@@ -66,9 +67,23 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     await pgRun('pg_ctl', ['stop', '-w', '-t', PG_CTL_WAIT_S, '-m', 'fast', '-D', data]);
     running = false;
   };
+  // pg_ctl daemonizes the server: should the test process end without destroy() (a failed
+  // afterAll, process.exit), stop it synchronously on the way out instead of leaving it behind.
+  const onExit = () => {
+    if (running) {
+      try {
+        execFileSync(...command('pg_ctl', ['stop', '-w', '-t', PG_CTL_WAIT_S, '-m', 'immediate', '-D', data]), { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const destroy = async () => {
     if (destroyed) return;
     destroyed = true;
+    process.removeListener('exit', onExit);
     await stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
