@@ -9,12 +9,15 @@ import { migrateDatabase } from '@gantry/db';
 import { buildApiDeps, listenApi, loadApiEnv, type ApiResources, type RunningApi } from '@gantry/api';
 import { silentLogger } from '@gantry/logger';
 import { apiClient, NO_RATE_LIMITS, startThrowawayPostgres, TEST_REDIS_URL, waitUntil, type ThrowawayPostgres } from '@gantry/testing';
+import { openApiDocument } from '../src/openapi/document';
+import { OpenApiContract } from './openapi-contract';
 
 describe('API during a database outage', () => {
   let server: ThrowawayPostgres;
   let resources: ApiResources;
   let api: RunningApi;
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
+  const contract = new OpenApiContract(openApiDocument().document as Record<string, unknown>);
 
   beforeAll(async () => {
     server = await startThrowawayPostgres();
@@ -65,6 +68,8 @@ describe('API during a database outage', () => {
       expect(res.headers.get('retry-after')).toBe('5');
       expect(res.body).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE', title: 'Database unavailable' });
       expectNoInternals(JSON.stringify(res.body));
+      // Documented, Retry-After included, for the operation hit.
+      expect(contract.check(method, path, res).issues).toEqual([]);
     }
 
     const notReady = await fetch(`${api.url}/readyz`);
