@@ -1,4 +1,4 @@
-import { createPrisma } from '@gantry/db';
+import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { JobDoor } from '@gantry/jobs';
@@ -25,7 +25,7 @@ export interface ApiResources {
 /** Opens the API's connections from validated configuration. */
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
   const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
-  const db = createPrisma(env.DATABASE_URL);
+  const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-api' });
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
   const keySubscriber = createRedis(env.REDIS_URL);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, backoffDelay, type RenderJobPayload } from '@gantry/domain';
-import { createPrisma, upsertBackend, withDbRetry } from '@gantry/db';
+import { createPrisma, poolOptionsFromEnv, upsertBackend, withDbRetry } from '@gantry/db';
 import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
@@ -47,7 +47,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const backends = parseBackendList(env.GANTRY_BACKENDS).filter((b) => wantedTags.every((t) => b.tags.includes(t)));
   if (backends.length === 0) log.warn('GANTRY_BACKENDS lists no backend for this worker; serving only backends registered through the API');
 
-  const db = createPrisma(env.DATABASE_URL);
+  const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-worker' });
   const redis = createRedis(env.REDIS_URL);
   const subscriber = createRedis(env.REDIS_URL);
   const bullConnection = createRedis(env.REDIS_URL);

@@ -4,16 +4,24 @@
  * pool, so nothing has to be downloaded to run it.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 
 import { parseDatabaseUrl } from './connection.js';
 import { PrismaClient, type Prisma } from './generated/client.js';
+import { resolvePoolSettings } from './pool-config.js';
 
-/** Options of {@link createPrisma}. */
+/**
+ * Options of {@link createPrisma}. Pool settings left undefined come from the URL's Prisma-style
+ * parameters (`connection_limit`, `pool_timeout`, `connect_timeout`), else the defaults
+ * (pool-config.ts DEFAULT_POOL_SETTINGS).
+ */
 export interface CreatePrismaOptions {
-  /** Maximum connections in the pool (node-postgres `max`); default 10. */
+  /** Maximum connections in the pool; default `connection_limit` or 10. */
   poolSize?: number;
-  /** How long to wait for a free connection before failing, in ms; default 10 000. */
-  connectionTimeoutMs?: number;
+  /** How long a query may wait for a connection in all (queue + connect), in ms; default `pool_timeout` or 10 000; 0 = no limit. */
+  poolTimeoutMs?: number;
+  /** How long opening one connection may take, in ms; default `connect_timeout` or 5 000; 0 = no limit. */
+  connectTimeoutMs?: number;
   /** Idle connections are closed after this many ms; default 30 000. */
   idleTimeoutMs?: number;
   /** `application_name` shown in pg_stat_activity, to tell services apart. */
@@ -25,17 +33,28 @@ export interface CreatePrismaOptions {
 }
 
 /**
- * A PrismaClient for `databaseUrl` (a Prisma-style PostgreSQL URL; `?schema=` is honoured).
- * The pool opens lazily; call `$disconnect()` to close it.
+ * A PrismaClient for `databaseUrl` (a Prisma-style PostgreSQL URL; `?schema=`, `connection_limit`,
+ * `pool_timeout` and `connect_timeout` are honoured). The pool opens lazily; call `$disconnect()`
+ * to close it.
  */
 export function createPrisma(databaseUrl: string, options: CreatePrismaOptions = {}): PrismaClient {
   const { connectionString, schema } = parseDatabaseUrl(databaseUrl);
+  const pool = resolvePoolSettings(databaseUrl, {
+    max: options.poolSize,
+    poolTimeoutMs: options.poolTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+  });
   const adapter = new PrismaPg(
     {
       connectionString,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      max: pool.max,
+      // pg-pool has one timeout for both waiting in its queue and opening a connection for the
+      // waiter; it bounds the whole wait, like Prisma's pool_timeout.
+      connectionTimeoutMillis: pool.poolTimeoutMs,
+      idleTimeoutMillis: pool.idleTimeoutMs,
+      // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
+      Client: connectTimeoutClient(pool.connectTimeoutMs),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
     },
     {
@@ -46,4 +65,18 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
   );
   // The log option changes the client's type parameters; callers see the plain PrismaClient type.
   return new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
+}
+
+/**
+ * A pg.Client class whose connect attempts time out after `ms`. pg-pool builds its clients from
+ * the pool's own options, which carry the pool timeout; this class replaces that one value, so
+ * a server that accepts TCP but never answers (a half-dead host, a stuck proxy) fails the attempt
+ * early instead of using up the query's whole pool timeout.
+ */
+function connectTimeoutClient(ms: number): typeof pg.Client {
+  return class ConnectTimeoutClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: ms } : { ...config, connectionTimeoutMillis: ms });
+    }
+  };
 }

@@ -2,7 +2,7 @@ import { parseDatabaseUrl, quoteIdent, withDatabase } from './connection.js';
 
 describe('parseDatabaseUrl', () => {
   it('splits off Prisma-only parameters and decodes the database name', () => {
-    const parsed = parseDatabaseUrl('postgresql://u:p@db:5433/my%20db?schema=tenant_a&connection_limit=5&sslmode=require');
+    const parsed = parseDatabaseUrl('postgresql://u:p@db:5433/my%20db?schema=tenant_a&connection_limit=5&pool_timeout=2&connect_timeout=3&sslmode=require');
     expect(parsed).toEqual({
       connectionString: 'postgresql://u:p@db:5433/my%20db?sslmode=require',
       database: 'my db',

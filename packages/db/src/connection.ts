@@ -17,7 +17,7 @@ export interface ParsedDatabaseUrl {
 }
 
 /** Parameters only Prisma understands; node-postgres would pass them to the server or choke. */
-const PRISMA_ONLY_PARAMS = ['schema', 'connection_limit', 'pool_timeout', 'pgbouncer', 'statement_cache_size'];
+const PRISMA_ONLY_PARAMS = ['schema', 'connection_limit', 'pool_timeout', 'connect_timeout', 'pgbouncer', 'statement_cache_size'];
 
 /** Splits a Prisma-style PostgreSQL URL. Throws on a URL without a database name. */
 export function parseDatabaseUrl(databaseUrl: string): ParsedDatabaseUrl {

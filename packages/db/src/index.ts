@@ -5,10 +5,11 @@
  */
 export { createPrisma, type CreatePrismaOptions } from './client.js';
 export { parseDatabaseUrl, type ParsedDatabaseUrl } from './connection.js';
+export { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolOptionsFromEnv, poolSettingsFromUrl, resolvePoolSettings, type DbPoolEnv, type PoolSettings } from './pool-config.js';
 export { findSchemaDrift } from './drift/index.js';
 export { BackendKind, JobStatus, Prisma, PrismaClient } from './generated/client.js';
 export type { ApiKey, Artifact, AuditEvent, Backend, Job, JobEvent, Tenant, WebhookDelivery } from './generated/client.js';
 export * from './migrate/index.js';
 export * from './prisma-errors.js';
-export { isTransientDbError, transientReason, withDbRetry, type DbRetryOptions } from './transient.js';
+export { dbErrorReason, isTransientDbError, transientReason, withDbRetry, type DbRetryOptions } from './transient.js';
 export * from './repositories/index.js';

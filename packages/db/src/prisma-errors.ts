@@ -3,13 +3,7 @@
  * (https://www.prisma.io/docs/orm/reference/error-reference), so callers need not know them.
  */
 import { Prisma } from './generated/client.js';
-
-/** Codes worth retrying: the same operation may succeed a moment later. */
-const RETRIABLE_CODES = new Set([
-  'P2024', // timed out waiting for a connection from the pool
-  'P2028', // transaction API error (e.g. the interactive transaction expired or was closed)
-  'P2034', // write conflict or deadlock: retry the transaction
-]);
+import { isTransientDbError } from './transient.js';
 
 /** The Prisma error code (`P2002`, ...) of a known request error, else undefined. */
 export function prismaErrorCode(err: unknown): string | undefined {
@@ -68,10 +62,13 @@ export function isNotFound(err: unknown): boolean {
   return prismaErrorCode(err) === 'P2025';
 }
 
-/** Whether retrying the operation (or the whole transaction) may succeed: P2024, P2028, P2034. */
+/**
+ * Whether retrying the operation (or the whole transaction) may succeed: the same test as
+ * {@link isTransientDbError} (pool timeout, write conflict, lost connection, ...), kept under this
+ * name for the classification below.
+ */
 export function isRetriable(err: unknown): boolean {
-  const code = prismaErrorCode(err);
-  return code !== undefined && RETRIABLE_CODES.has(code);
+  return isTransientDbError(err);
 }
 
 /** Coarse class of a Prisma error, for mapping to application errors. */

@@ -1,5 +1,5 @@
 import { Prisma } from './generated/client.js';
-import { isTransientDbError, transientReason, withDbRetry } from './transient.js';
+import { dbErrorReason, isTransientDbError, transientReason, withDbRetry } from './transient.js';
 
 /** @prisma/driver-adapter-utils' DriverAdapterError: an Error named so, its payload as `cause`. */
 function adapterError(cause: Record<string, unknown>): Error {
@@ -82,7 +82,9 @@ describe('isTransientDbError', () => {
 
   it('accepts pg and pg-pool errors that carry only a message', () => {
     expect(transientReason(new Error('Connection terminated unexpectedly'))).toBe('connection lost');
-    expect(transientReason(new Error('Connection terminated due to connection timeout'))).toBe('connection lost');
+    expect(transientReason(new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }))).toBe('connection timed out');
+    expect(transientReason(new Error('timeout expired'))).toBe('connection timed out');
+    expect(isTransientDbError(new Error('lock timeout expired for the cache'))).toBe(false);
     expect(transientReason(new Error('timeout exceeded when trying to connect'))).toBe('pool timeout');
     expect(transientReason(new Error('Client has encountered a connection error and is not queryable'))).toBe('connection lost');
     expect(transientReason(known('P2024', 'Timed out fetching a new connection from the connection pool.'))).toBe('pool timeout');
@@ -105,6 +107,19 @@ describe('isTransientDbError', () => {
     const b = new Error('b', { cause: a });
     a.cause = b;
     expect(isTransientDbError(a)).toBe(false);
+  });
+});
+
+describe('dbErrorReason', () => {
+  it('names transient causes, lasting configuration errors, else says query failed — never an address', () => {
+    expect(dbErrorReason(captured.refusedModel)).toBe('server unreachable');
+    expect(dbErrorReason(socketError('ECONNREFUSED'))).toBe('connection refused');
+    expect(dbErrorReason(known('P1000', 'Authentication failed against database server at `10.1.2.3`', { driverAdapterError: adapterError({ kind: 'AuthenticationFailed', user: 'gantry' }) }))).toBe(
+      'authentication failed',
+    );
+    expect(dbErrorReason(pgError('3D000', 'database "gantry" does not exist'))).toBe('database does not exist');
+    expect(dbErrorReason(captured.uniqueViolation)).toBe('query failed');
+    expect(dbErrorReason(new Error('connect to 10.1.2.3 failed strangely'))).toBe('query failed');
   });
 });
 

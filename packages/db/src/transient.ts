@@ -42,22 +42,24 @@ const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClos
  * ENOTFOUND is included because adapter-pg reports it as DatabaseNotReachable (P1001) as well:
  * a database host name that disappears during a failover resolves again a moment later.
  */
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /**
- * Messages of errors that carry no code: node-postgres raises plain `Error`s when the socket
- * ends under a client, and pg-pool when no connection could be had in time.
+ * Messages of errors that carry no code, with the reason each gives: node-postgres raises plain
+ * `Error`s when a socket ends or a connect attempt times out, and pg-pool when no connection
+ * could be had in time. The first match wins, so the specific ones come first.
  */
-const TRANSIENT_MESSAGES = [
-  /Connection terminated/i, // pg: "Connection terminated unexpectedly", "... due to connection timeout"
-  /terminating connection due to administrator command/i, // 57P01 text, when only the text survived
-  /the database system is (starting up|shutting down|in recovery mode)/i, // 57P03 text
-  /Client has encountered a connection error and is not queryable/i, // pg: a client whose socket already failed
-  /server closed the connection unexpectedly/i, // libpq wording, relayed by proxies (pgbouncer)
+const TRANSIENT_MESSAGES: Array<[RegExp, string]> = [
+  [/timeout exceeded when trying to connect/i, 'pool timeout'], // pg-pool: none free within connectionTimeoutMillis
+  [/Timed out fetching a new connection/i, 'pool timeout'], // Prisma's P2024 text
+  [/^timeout expired$/, 'connection timed out'], // pg.Client: connect attempt exceeded its connectionTimeoutMillis
+  [/Connection terminated due to connection timeout/i, 'connection timed out'], // pg-pool ended a slow connect
+  [/Connection terminated/i, 'connection lost'], // pg: "Connection terminated unexpectedly"
+  [/terminating connection due to administrator command/i, 'server shutting down'], // 57P01 text, when only the text survived
+  [/the database system is (starting up|shutting down|in recovery mode)/i, 'server starting up'], // 57P03 text
+  [/Client has encountered a connection error and is not queryable/i, 'connection lost'], // pg: its socket already failed
+  [/server closed the connection unexpectedly/i, 'connection lost'], // libpq wording, relayed by proxies (pgbouncer)
 ];
-
-/** pg-pool found no free connection within connectionTimeoutMillis; Prisma's P2024 text. */
-const POOL_TIMEOUT_MESSAGE = /timeout exceeded when trying to connect|Timed out fetching a new connection/i;
 
 /** How deep nested causes are followed; real chains are 3-4 levels, this guards against cycles. */
 const MAX_DEPTH = 8;
@@ -83,11 +85,31 @@ export function transientReason(err: unknown): string | undefined {
   const kind = chain.map((e) => e.kind).find((k): k is string => typeof k === 'string' && TRANSIENT_ADAPTER_KINDS.has(k));
   if (kind) return ADAPTER_KIND_REASONS[kind];
   const messages = chain.map((e) => e.message).filter((m): m is string => typeof m === 'string');
-  if (messages.some((m) => POOL_TIMEOUT_MESSAGE.test(m))) return 'pool timeout';
+  const matched = TRANSIENT_MESSAGES.find(([re]) => messages.some((m) => re.test(m)));
+  if (matched) return matched[1];
   const prisma = codes.find((c) => TRANSIENT_PRISMA_CODES.has(c));
-  if (prisma) return PRISMA_CODE_REASONS[prisma];
-  if (messages.some((m) => TRANSIENT_MESSAGES.some((re) => re.test(m)))) return 'connection lost';
-  return undefined;
+  return prisma ? PRISMA_CODE_REASONS[prisma] : undefined;
+}
+
+/** Lasting failures worth naming in a readiness report: the configuration, not the moment, is wrong. */
+const LASTING_REASONS: Array<{ codes: string[]; kind: string; reason: string }> = [
+  { codes: ['28P01', '28000', 'P1000', 'P1010'], kind: 'AuthenticationFailed', reason: 'authentication failed' },
+  { codes: ['3D000', 'P1003'], kind: 'DatabaseDoesNotExist', reason: 'database does not exist' },
+  { codes: ['P1011'], kind: 'TlsConnectionError', reason: 'TLS error' },
+];
+
+/**
+ * A short phrase saying why a database call failed, fit for an unauthenticated readiness probe
+ * (no host names, addresses or server messages): the {@link transientReason}, else a lasting
+ * cause such as `authentication failed`, else `query failed`.
+ */
+export function dbErrorReason(err: unknown): string {
+  const transient = transientReason(err);
+  if (transient) return transient;
+  const chain = errorChain(err);
+  const codes = new Set(chain.flatMap((e) => [e.code, e.errorCode, e.originalCode]).filter((c): c is string => typeof c === 'string'));
+  const kinds = new Set(chain.map((e) => e.kind));
+  return LASTING_REASONS.find((r) => kinds.has(r.kind) || r.codes.some((c) => codes.has(c)))?.reason ?? 'query failed';
 }
 
 /** `err` and every error nested in it, breadth first, each once, at most {@link MAX_DEPTH} deep. */
@@ -121,7 +143,6 @@ const NODE_CODE_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
   EPIPE: 'connection lost',
-  ECONNABORTED: 'connection lost',
   ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',

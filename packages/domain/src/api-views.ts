@@ -205,7 +205,14 @@ export const backendViewSchema = z
 
 export const backendListSchema = z.object({ items: z.array(backendViewSchema) }).meta({ description: 'Every backend, sorted by id.' });
 
-export const dependencyHealthSchema = z.object({ status: z.enum(['up', 'down']), latencyMs: z.number().min(0) });
+export const dependencyHealthSchema = z.object({
+  status: z.enum(['up', 'down']),
+  latencyMs: z.number().min(0),
+  reason: z
+    .string()
+    .optional()
+    .meta({ description: 'Why it is down, e.g. `connection refused`, `pool timeout`, `timed out` (never an address)', examples: ['connection refused'] }),
+});
 
 export const healthReportSchema = z
   .object({

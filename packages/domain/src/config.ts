@@ -9,6 +9,17 @@ export const boolEnv = z
 export const commonEnvSchema = z.object({
   /** PostgreSQL connection URL. */
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/gantry'),
+  // --- database pool of this process (docs/database.md). Each variable overrides the URL's
+  // Prisma-style parameter (connection_limit, pool_timeout, connect_timeout, in seconds); unset,
+  // the URL's value or the default applies (10 connections, 10 s, 5 s, 30 s).
+  /** Most database connections open at once. */
+  GANTRY_DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).optional(),
+  /** How long a query may wait for a database connection (queue + connect) before failing (503); 0 = no limit. */
+  GANTRY_DB_POOL_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  /** How long opening one database connection may take; 0 = no limit. */
+  GANTRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  /** Idle database connections are closed after this long; 0 = never. */
+  GANTRY_DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
   /** Redis URL; a database index in the path (`redis://host:6379/2`) is honoured. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and channel Gantry uses (several installations can share a Redis). */

@@ -14,10 +14,22 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, timeoutError: ()
 
 /**
  * A dependency check (health, readiness): `up` when `check` resolves true within `ms`; `down` when
- * it resolves false, throws or is too slow. Reports how long it took.
+ * it resolves false, throws or is too slow, with a `reason`: `timed out`, `unexpected answer`, or
+ * what `describe` makes of the thrown error (default `error`). `describe` must return a phrase fit
+ * for an unauthenticated probe: no host names, addresses or messages of the error itself.
+ * Reports how long it took.
  */
-export async function timedCheck(check: () => Promise<boolean>, ms: number): Promise<DependencyHealth> {
+export async function timedCheck(
+  check: () => Promise<boolean>,
+  ms: number,
+  describe: (err: unknown) => string | undefined = () => undefined,
+): Promise<DependencyHealth> {
   const start = performance.now();
-  const ok = await withTimeout(Promise.resolve().then(check), ms).catch(() => false);
-  return { status: ok ? 'up' : 'down', latencyMs: Math.round((performance.now() - start) * 10) / 10 };
+  const timedOut = new Error('timed out');
+  const reason = await withTimeout(Promise.resolve().then(check), ms, () => timedOut).then(
+    (ok) => (ok ? undefined : 'unexpected answer'),
+    (err: unknown) => (err === timedOut ? 'timed out' : (describe(err) ?? 'error')),
+  );
+  const latencyMs = Math.round((performance.now() - start) * 10) / 10;
+  return reason === undefined ? { status: 'up', latencyMs } : { status: 'down', latencyMs, reason };
 }

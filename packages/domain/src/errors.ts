@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   WEBHOOK_URL_FORBIDDEN: 422,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
   // Job failure codes (stored on the job, never an HTTP status of their own).
   WORKFLOW_INVALID: 422,
   BACKEND_UNAVAILABLE: 503,
@@ -55,6 +56,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
   INTERNAL: 'Internal server error',
   SERVICE_UNAVAILABLE: 'Service unavailable',
+  DATABASE_UNAVAILABLE: 'Database unavailable',
   WORKFLOW_INVALID: 'Workflow rejected by the backend',
   BACKEND_UNAVAILABLE: 'GPU backend unavailable',
   BACKEND_ERROR: 'GPU backend error',

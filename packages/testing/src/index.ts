@@ -9,3 +9,4 @@ export * from './prometheus.js';
 export * from './yaml-subset.js';
 export * from './rate-limits.js';
 export * from './browser.js';
+export * from './throwaway-postgres.js';

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isTransientDbError, transientReason } from '@gantry/db';
 import { AppError, toAppError } from '@gantry/domain';
 import { problemFromError, sendProblem } from '../http/problem.js';
 
@@ -28,21 +29,46 @@ function fromBodyParser(err: BodyParserError): AppError | null {
 }
 
 /**
- * The only place errors become HTTP responses: AppErrors keep their code; anything else is a 500
- * whose details go to the log, never to the client.
+ * Seconds a client should wait after DATABASE_UNAVAILABLE: about what a PostgreSQL restart or a
+ * managed failover takes to be noticed by a fresh pool connection; clients back off beyond it.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A database that cannot be reached right now (or asked for a retry) is the client's cue to try
+ * again, not a bug: 503 DATABASE_UNAVAILABLE. Recognised anywhere in the cause chain of an
+ * unexpected error; an AppError with its own code (e.g. SERVICE_UNAVAILABLE) keeps it.
+ */
+function fromDatabase(err: unknown): AppError | null {
+  const unexpected = !(err instanceof AppError) || err.code === 'INTERNAL';
+  if (!unexpected || !isTransientDbError(err)) return null;
+  // The message is fixed: the driver's would name the server's host and port.
+  return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry shortly', { cause: err });
+}
+
+/**
+ * The only place errors become HTTP responses: AppErrors keep their code; transient database
+ * errors are 503 with Retry-After; anything else is a 500 whose details go to the log, never to
+ * the client.
  */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
   if (res.headersSent) {
     next(err);
     return;
   }
-  const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? toAppError(err));
+  // Body parser errors first: an aborted upload carries a socket code (ECONNABORTED) of its own.
+  const parsed = err instanceof AppError ? null : fromBodyParser(err as BodyParserError);
+  const appError = parsed ?? fromDatabase(err) ?? (err instanceof AppError ? err : toAppError(err));
   const requestId = String(req.id ?? '');
-  if (appError.status >= 500) {
+  if (appError.code === 'DATABASE_UNAVAILABLE') {
+    // Expected during an outage, once per request: a warning, not an error with a stack each time.
+    req.log.warn({ reason: transientReason(err), err: { message: (err as Error).message } }, 'database unavailable');
+  } else if (appError.status >= 500) {
     req.log.error({ err }, 'request failed');
   } else {
     req.log.info({ code: appError.code }, appError.message);
   }
+  if (appError.code === 'DATABASE_UNAVAILABLE') res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   const message = appError.code === 'INTERNAL' ? 'An unexpected error occurred' : appError.message;
   const safe = appError.code === 'INTERNAL' ? new AppError('INTERNAL', message) : appError;
   sendProblem(res, problemFromError(safe, req.originalUrl.split('?')[0] ?? '', requestId));

@@ -25,12 +25,14 @@ const RATE_LIMIT_HEADERS = ['RateLimit-Policy', 'RateLimit'] as const;
 /**
  * Problems an operation can answer by what it is: the JSON body parser runs on every request (a
  * malformed or oversized JSON body fails any route), keys and scopes are checked on every
- * authenticated route, bodies are validated, and anything unexpected is a 500.
+ * authenticated route (against the database: 503 DATABASE_UNAVAILABLE when it cannot be reached),
+ * bodies are validated, and anything unexpected is a 500.
  */
 function impliedErrors(op: OperationSpec): ErrorCode[] {
   if (op.transport === 'websocket') return [];
   const codes: ErrorCode[] = ['MALFORMED_JSON', 'JSON_TOO_DEEP', 'PAYLOAD_TOO_LARGE'];
-  if (op.scope !== 'public') codes.push('UNAUTHENTICATED', 'FORBIDDEN');
+  // The key is looked up in PostgreSQL, so an authenticated route can always meet an outage.
+  if (op.scope !== 'public') codes.push('UNAUTHENTICATED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE');
   if (op.optionalSecurity) codes.push('UNAUTHENTICATED');
   if (op.body) codes.push('UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED');
   if (isRateLimited(op)) codes.push('RATE_LIMITED');

@@ -1,3 +1,4 @@
+import { dbErrorReason } from '@gantry/db';
 import { timedCheck, type DependencyHealth } from '@gantry/domain';
 import { pingRedis } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
@@ -5,8 +6,9 @@ import type { ApiDeps } from '../context.js';
 /** Bound on each dependency check: probes answer fast or count as down. */
 export const CHECK_TIMEOUT_MS = 2000;
 
+/** `SELECT 1`; when it fails, `reason` says why (`connection refused`, `pool timeout`...), never where. */
 export function checkPostgres(deps: Pick<ApiDeps, 'db'>, ms = CHECK_TIMEOUT_MS): Promise<DependencyHealth> {
-  return timedCheck(async () => (await deps.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, ms);
+  return timedCheck(async () => (await deps.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, ms, dbErrorReason);
 }
 
 export function checkRedis(deps: Pick<ApiDeps, 'redis'>, ms = CHECK_TIMEOUT_MS): Promise<DependencyHealth> {

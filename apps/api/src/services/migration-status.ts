@@ -1,4 +1,4 @@
-import { defaultMigrationsDir, readMigrationsFolder, type Db } from '@gantry/db';
+import { dbErrorReason, defaultMigrationsDir, isTransientDbError, readMigrationsFolder, type Db } from '@gantry/db';
 import type { MigrationStatus } from '@gantry/domain';
 import { withTimeout } from '@gantry/domain';
 
@@ -35,6 +35,9 @@ export async function checkMigrations(db: Db, timeoutMs: number): Promise<Migrat
     return pending.length === 0 ? { status: 'up', pending } : { status: 'down', pending, error: 'migrations pending: run npm run db:migrate' };
   } catch (err) {
     const missingTable = (err as { meta?: { code?: string }; message?: string }).message?.includes('_prisma_migrations') ?? false;
-    return { status: 'down', pending: expected, error: missingTable ? 'no migration history: run npm run db:migrate' : 'could not read the migration history' };
+    if (missingTable) return { status: 'down', pending: expected, error: 'no migration history: run npm run db:migrate' };
+    // An unreachable database is the postgres check's news; say so rather than blame the history.
+    const error = isTransientDbError(err) ? `database unavailable: ${dbErrorReason(err)}` : 'could not read the migration history';
+    return { status: 'down', pending: expected, error };
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Db } from '@gantry/db';
+import { dbErrorReason, type Db } from '@gantry/db';
 import { timedCheck, withTimeout } from '@gantry/domain';
 import type { BackendHealth } from '@gantry/fleet';
 import { pingRedis } from '@gantry/queue';
@@ -26,7 +26,7 @@ export function workerReadiness(input: WorkerReadinessInput): () => Promise<Read
   return async () => {
     const backends = input.backends();
     const [postgres, redis, views] = await Promise.all([
-      timedCheck(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, CHECK_TIMEOUT_MS),
+      timedCheck(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, CHECK_TIMEOUT_MS, dbErrorReason),
       timedCheck(() => pingRedis(input.redis, CHECK_TIMEOUT_MS), CHECK_TIMEOUT_MS),
       withTimeout(input.health.views(backends), CHECK_TIMEOUT_MS).catch(() => null),
     ]);

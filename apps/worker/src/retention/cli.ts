@@ -5,7 +5,7 @@
  * The image runs it as `docker run gantry retention --dry-run`.
  */
 import { parseArgs } from 'node:util';
-import { createPrisma } from '@gantry/db';
+import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, runMain } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
 import { closeRedis, createRedis } from '@gantry/queue';
@@ -53,7 +53,7 @@ runMain(async () => {
   const batchSize = positiveInt(values['batch-size'], '--batch-size', 1) ?? env.GANTRY_RETENTION_BATCH_SIZE;
   const dryRun = values['dry-run'] === true || env.GANTRY_RETENTION_DRY_RUN;
   const logger = createLogger({ name: 'retention', level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
-  const db = createPrisma(env.DATABASE_URL);
+  const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-retention' });
   const redis = createRedis(env.REDIS_URL);
   const lock = new RetentionLock(redis, env.GANTRY_QUEUE_PREFIX);
   try {

@@ -1,0 +1,101 @@
+/**
+ * The pool limits really reach node-postgres: with 2 connections busy, a third query queues and
+ * fails with a transient pool timeout, never opening a third connection; a server that accepts
+ * TCP but never answers fails the connect attempt after the connect timeout.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { createTestDatabase, type TestDatabase } from '@gantry/testing';
+import pg from 'pg';
+
+import { createPrisma, type CreatePrismaOptions } from './client.js';
+import { transientReason } from './transient.js';
+
+let db: TestDatabase;
+let admin: pg.Client;
+const LOCK = 424242;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: false });
+  admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.end();
+  await db?.drop();
+});
+
+/** The test database's URL with these query parameters added. */
+function withParams(params: Record<string, string>): string {
+  const url = new URL(db.url);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** Polls until `check` holds, every 20 ms, at most `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < timeoutMs / 20 && Date.now() <= end; i += 1) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * With the admin session holding an advisory lock, two queries block on it (each holding a pool
+ * connection until the lock is released); the third must wait for a connection and time out.
+ */
+async function expectPoolOfTwo(url: string, options: CreatePrismaOptions): Promise<void> {
+  const app = `gantry-pool-${randomBytes(4).toString('hex')}`;
+  const prisma = createPrisma(url, { ...options, applicationName: app });
+  const connections = async () =>
+    Number((await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]?.n);
+  await admin.query('SELECT pg_advisory_lock($1)', [LOCK]);
+  try {
+    const blocked = [1, 2].map(() => prisma.$queryRaw`SELECT pg_advisory_xact_lock(${LOCK})::text`.then(() => 'done'));
+    await until('two connections waiting on the lock', async () => (await connections()) === 2);
+    const third = await prisma.$queryRaw`SELECT 1`.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(transientReason(third)).toBe('pool timeout');
+    expect(await connections()).toBe(2); // the limit held: no third connection was opened
+    await admin.query('SELECT pg_advisory_unlock($1)', [LOCK]);
+    expect(await Promise.all(blocked)).toEqual(['done', 'done']);
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock_all()');
+    await prisma.$disconnect();
+  }
+}
+
+describe('pool limits', () => {
+  it('honours connection_limit and pool_timeout from the URL', async () => {
+    await expectPoolOfTwo(withParams({ connection_limit: '2', pool_timeout: '0.3' }), {});
+  });
+
+  it('lets explicit options win over the URL', async () => {
+    await expectPoolOfTwo(withParams({ connection_limit: '50', pool_timeout: '600' }), { poolSize: 2, poolTimeoutMs: 300 });
+  });
+
+  it('bounds each connect attempt by the connect timeout, even with no pool timeout', async () => {
+    // Accepts TCP connections and never answers: only the connect timeout can end the attempt.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const prisma = createPrisma(`postgresql://postgres@127.0.0.1:${port}/x?pool_timeout=0`, { connectTimeoutMs: 200 });
+    try {
+      const err = await prisma.$queryRaw`SELECT 1`.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(transientReason(err)).toBe('connection timed out');
+      expect(sockets.size).toBe(1);
+    } finally {
+      await prisma.$disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
