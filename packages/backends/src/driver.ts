@@ -86,5 +86,19 @@ export interface BackendDriver {
   run(workflow: Workflow, options: RunOptions): Promise<RunResult>;
   download(file: OutputFile): Promise<DownloadedFile>;
   interrupt(promptId: string): Promise<void>;
+  /**
+   * Throws AppError BACKEND_UNAVAILABLE when the backend cannot be asked, and BACKEND_ERROR
+   * `lookup_unsupported` when it cannot tell (A1111 without its task API).
+   */
+  lookup(promptId: string): Promise<PromptStatus>;
+  /**
+   * Follows a prompt that is already on the backend (pending or running) to its end without
+   * submitting anything, reporting events like run() and resolving/rejecting exactly like run();
+   * for a prompt that already finished it resolves/rejects at once from history. Aborting the
+   * signal interrupts that prompt (and only it). Rejects BACKEND_UNAVAILABLE, or BACKEND_ERROR
+   * with `details.reason` `prompt_unknown` (isPromptUnknown) when the backend does not know the
+   * prompt, or `outputs_unrecoverable` when it finished but its outputs cannot be collected.
+   */
+  follow(promptId: string, options: Omit<RunOptions, 'promptId'>): Promise<RunResult>;
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ export const FOLLOW_REASONS = {
   promptUnknown: 'prompt_unknown',
   /** The prompt finished, but its outputs cannot be collected (A1111 without saved images). */
   outputsUnrecoverable: 'outputs_unrecoverable',
+  /** lookup()/follow() cannot tell: the backend cannot name its jobs (A1111 without `/internal/progress`). */
+  lookupUnsupported: 'lookup_unsupported',
 } as const;
 
 /** follow() of a prompt the backend does not know. Retryable: running it (again) is the way on. */
@@ -25,6 +27,17 @@ export function outputsUnrecoverable(promptId: string, why: string): AppError {
   return new AppError('BACKEND_ERROR', `Prompt ${promptId} finished, but its outputs cannot be collected: ${why}`, {
     details: { promptId, reason: FOLLOW_REASONS.outputsUnrecoverable, why },
     retryable: true,
+  });
+}
+
+/**
+ * The backend cannot say what became of the prompt: rerunning it may run it twice, waiting may
+ * wait for nothing. Not retryable: the caller decides.
+ */
+export function lookupUnsupported(promptId: string, backendId: string, why: string): AppError {
+  return new AppError('BACKEND_ERROR', `Backend ${backendId} cannot say what became of prompt ${promptId}: ${why}`, {
+    details: { promptId, reason: FOLLOW_REASONS.lookupUnsupported, why },
+    retryable: false,
   });
 }
 

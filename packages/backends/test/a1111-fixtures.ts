@@ -28,12 +28,17 @@ export async function simJson(url: string, method: 'GET' | 'POST', path: string,
  * An A1111 without the task API (like one started with `--nowebui`): forwards everything to
  * `target` except `/internal/progress`, which is 404.
  */
-export async function startProxyWithoutTaskApi(target: string): Promise<{ url: string; close(): Promise<void> }> {
+export function startProxyWithoutTaskApi(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  return startProxyWithout(target, ['/internal/']);
+}
+
+/** Forwards everything to `target` except paths starting with one of `hidden`, which are FastAPI's bare 404. */
+export async function startProxyWithout(target: string, hidden: string[]): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.url?.startsWith('/internal/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
+      if (hidden.some((prefix) => req.url?.startsWith(prefix))) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
       fetch(`${target}${req.url}`, { method: req.method, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) }).then(
         async (upstream) => res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer())),
         () => res.destroy(),

@@ -1,13 +1,16 @@
 import { AppError, type Workflow } from '@gantry/domain';
 import { backendError, backendUnavailable, canceled } from '../comfyui/errors.js';
-import type { BackendDriver, DownloadedFile, OutputFile, RunOptions, RunResult } from '../driver.js';
+import type { BackendDriver, DownloadedFile, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { silentLogger, withFields, type DriverLogger } from '../logger.js';
 import { paramsInvalid, zodDetail } from './errors.js';
 import { A1111Http } from './http.js';
 import { ImageStore } from './image-store.js';
 import { DEFAULT_A1111_TIMEOUTS, type A1111DriverOptions, type A1111Timeouts } from './options.js';
 import { txt2ImgParamsSchema, type Txt2ImgDriver, type Txt2ImgParams } from './params.js';
+import { isSavedFile, readSaved, samplesFolder } from './saved-images.js';
 import { interruptTask } from './task-control.js';
+import { followTask, type FollowDeps } from './task-follow.js';
+import { lookupTask } from './task-lookup.js';
 import { runTxt2ImgRequest, type RunPlan } from './txt2img-run.js';
 import { planFromWorkflow } from './workflow-params.js';
 
@@ -16,6 +19,8 @@ import { planFromWorkflow } from './workflow-params.js';
  * ComfyUI workflows are accepted when they are plain text-to-image graphs (see planFromWorkflow).
  * A1111 runs one job at a time and its interrupt is global, so the driver sends each request
  * with its prompt id as `force_task_id` and interrupts only when that task is the running one.
+ * The images come back in the reply only, so (unless `saveOutputs` is false) A1111 also saves
+ * them under the prompt id, where lookup/follow find them if the reply is lost.
  */
 export class A1111Driver implements BackendDriver, Txt2ImgDriver {
   readonly id: string;
@@ -26,6 +31,7 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
   private readonly store: ImageStore;
   private readonly runs = new Set<string>();
   private readonly closing = new AbortController();
+  private readonly deps: FollowDeps;
 
   constructor(options: A1111DriverOptions) {
     this.id = options.id;
@@ -34,6 +40,7 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
     this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
     this.http = new A1111Http(this.url, { requestMs: this.timeouts.requestMs, maxResponseBytes: options.maxResponseBytes ?? 512 * 1024 * 1024 });
     this.store = new ImageStore(options.maxHeldBytes ?? 256 * 1024 * 1024, options.heldMs ?? 15 * 60_000);
+    this.deps = { http: this.http, timeouts: this.timeouts, logger: this.logger, store: this.store, closing: this.closing.signal, saveOutputs: options.saveOutputs ?? true, backendId: this.id };
   }
 
   /** Validates `params` (WORKFLOW_INVALID, FastAPI-shaped `details`, nothing sent) and renders them. */
@@ -54,11 +61,30 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
     return this.start(plan, options);
   }
 
-  /** A file of a recent run, from memory (A1111 keeps no copy): BACKEND_ERROR (retryable) once dropped. */
+  /**
+   * A file of a recent run, from memory; a saved image (from lookup/follow) is read back from the
+   * backend when no longer held. Otherwise BACKEND_ERROR (retryable) once dropped: A1111 keeps no
+   * copy of a reply's images.
+   */
   async download(file: OutputFile): Promise<DownloadedFile> {
     const held = this.store.get(file);
     if (held) return held;
+    if (isSavedFile(file)) {
+      const read = await readSaved(this.http, await samplesFolder(this.http), file);
+      if (read.kind === 'found') return read.content;
+      throw backendError(`${file.filename} of task ${file.subfolder} cannot be read back from the backend`, { file, reason: 'not_held', read });
+    }
     throw backendError(`${file.filename} of run ${file.subfolder} is no longer held (evicted, or the driver restarted)`, { file, reason: 'not_held' });
+  }
+
+  lookup(promptId: string): Promise<PromptStatus> {
+    if (this.closing.signal.aborted) return Promise.reject(backendUnavailable(`Driver for backend ${this.id} is closed`));
+    return lookupTask(this.deps, promptId);
+  }
+
+  /** Follows a task sent by another driver (see followTask): A1111 can be watched and asked, never re-attached to. */
+  follow(promptId: string, options: Omit<RunOptions, 'promptId'>): Promise<RunResult> {
+    return this.exclusive(promptId, () => followTask(this.deps, promptId, options));
   }
 
   /** Stops the task with this id if it is the one running; a no-op otherwise, or if the backend cannot tell tasks apart. */
@@ -73,16 +99,22 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
     this.store.clear();
   }
 
-  private async start(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+  private start(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+    return this.exclusive(options.promptId, async () => {
+      if (options.signal.aborted) throw canceled(options.promptId);
+      return runTxt2ImgRequest(this.deps, plan, options);
+    });
+  }
+
+  /** One run or follower per prompt id at a time, and none once closed. */
+  private async exclusive(promptId: string, work: () => Promise<RunResult>): Promise<RunResult> {
     if (this.closing.signal.aborted) throw backendUnavailable(`Driver for backend ${this.id} is closed`);
-    if (options.signal.aborted) throw canceled(options.promptId);
-    if (this.runs.has(options.promptId)) throw new AppError('CONFLICT', `Prompt ${options.promptId} is already running on backend ${this.id}`);
-    this.runs.add(options.promptId);
+    if (this.runs.has(promptId)) throw new AppError('CONFLICT', `Prompt ${promptId} is already running on backend ${this.id}`);
+    this.runs.add(promptId);
     try {
-      const deps = { http: this.http, timeouts: this.timeouts, logger: this.logger, store: this.store, closing: this.closing.signal };
-      return await runTxt2ImgRequest(deps, plan, options);
+      return await work();
     } finally {
-      this.runs.delete(options.promptId);
+      this.runs.delete(promptId);
     }
   }
 }

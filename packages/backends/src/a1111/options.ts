@@ -15,6 +15,8 @@ export interface A1111Timeouts {
    * it can be interrupted once it starts (A1111 cannot drop a queued request).
    */
   orphanWatchMs: number;
+  /** While following a task (follow), how long the backend may stay unreachable before it fails BACKEND_UNAVAILABLE. */
+  unreachableMs: number;
 }
 
 /** Defaults for a production fleet: quick polls, a generous bound on one generation. */
@@ -24,6 +26,7 @@ export const DEFAULT_A1111_TIMEOUTS: A1111Timeouts = {
   pollIntervalMs: 250,
   cancelGraceMs: 5_000,
   orphanWatchMs: 10 * 60_000,
+  unreachableMs: 30_000,
 };
 
 /** What `createA1111Driver` takes. */
@@ -43,4 +46,10 @@ export interface A1111DriverOptions {
    */
   maxHeldBytes?: number;
   heldMs?: number;
+  /**
+   * Ask A1111 to also save each run's images (under `outdir_txt2img_samples`/`gantry-<prompt id>/`),
+   * so lookup/follow can collect them after the reply was lost with a worker (default true). They
+   * stay on the backend's disk like A1111's own outputs: its operator cleans that folder up.
+   */
+  saveOutputs?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { Txt2ImgParams } from '@gantry/domain';
 import type { RunOptions, RunResult } from '../driver.js';
+import { saveOverrides } from './saved-images.js';
 
 /** The parameters of a txt2img job: one schema for the API and the driver, in @gantry/domain. */
 export { txt2ImgParamsSchema, type Txt2ImgParams } from '@gantry/domain';
@@ -19,17 +20,20 @@ export function isTxt2ImgDriver(driver: object): driver is Txt2ImgDriver {
 }
 
 /**
- * The `POST /sdapi/v1/txt2img` body: one iteration, images in the reply and not saved on the
- * backend, and our id as `force_task_id` so progress and interrupts can be tied to this request.
+ * The `POST /sdapi/v1/txt2img` body: one iteration, images in the reply, and our id as
+ * `force_task_id` so progress and interrupts can be tied to this request. With `save`, A1111 also
+ * saves the images where the task id finds them again (saveOverrides), the one copy that outlives
+ * a lost reply; its settings are restored after the job.
  */
-export function txt2ImgBody(params: Txt2ImgParams, taskId: string): Record<string, unknown> {
+export function txt2ImgBody(params: Txt2ImgParams, taskId: string, save: boolean): Record<string, unknown> {
   const { model, ...rest } = params;
+  const overrides = { ...(save ? saveOverrides(taskId) : {}), ...(model === undefined ? {} : { sd_model_checkpoint: model }) };
   return {
     ...rest,
     n_iter: 1,
     send_images: true,
-    save_images: false,
+    save_images: save,
     force_task_id: taskId,
-    ...(model === undefined ? {} : { override_settings: { sd_model_checkpoint: model }, override_settings_restore_afterwards: true }),
+    ...(Object.keys(overrides).length === 0 ? {} : { override_settings: overrides, override_settings_restore_afterwards: true }),
   };
 }

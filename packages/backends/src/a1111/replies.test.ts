@@ -4,6 +4,7 @@ import type { A1111Reply } from './http.js';
 import { ImageStore } from './image-store.js';
 import { readTxt2ImgReply, type OutputTarget } from './outputs.js';
 import { txt2ImgBody } from './params.js';
+import { canSaveFor, isSavedFile, savedFile, saveOverrides } from './saved-images.js';
 
 const reply = (status: number, body: unknown): A1111Reply => ({ status, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
 const png = (w: number) => encodePng({ width: w, height: 1, pixels: new Uint8Array(w * 3) });
@@ -69,9 +70,26 @@ describe('ImageStore', () => {
 
 describe('txt2ImgBody', () => {
   it('sends one iteration with our task id, and the model as an override', () => {
-    expect(txt2ImgBody({ prompt: 'p', steps: 5, model: 'sd_xl_base_1.0' }, 't-1')).toEqual({
+    expect(txt2ImgBody({ prompt: 'p', steps: 5, model: 'sd_xl_base_1.0' }, 't-1', false)).toEqual({
       prompt: 'p', steps: 5, n_iter: 1, send_images: true, save_images: false, force_task_id: 't-1',
       override_settings: { sd_model_checkpoint: 'sd_xl_base_1.0' }, override_settings_restore_afterwards: true,
     });
+    expect(txt2ImgBody({ prompt: 'p' }, 't-1', false)).toEqual({ prompt: 'p', n_iter: 1, send_images: true, save_images: false, force_task_id: 't-1' });
+  });
+
+  it('with save, asks A1111 to save the images into a folder named after the task, numbered from 00000', () => {
+    const body = txt2ImgBody({ prompt: 'p', model: 'm' }, 't-1', true);
+    expect(body).toMatchObject({ save_images: true, force_task_id: 't-1', override_settings_restore_afterwards: true });
+    expect(body.override_settings).toEqual({
+      ...saveOverrides('t-1'),
+      sd_model_checkpoint: 'm',
+    });
+    expect(body.override_settings).toMatchObject({ save_to_dirs: true, directories_filename_pattern: 'gantry-t-1', samples_filename_pattern: '[none]', save_incomplete_images: false, samples_format: 'png' });
+    expect(isSavedFile(savedFile('t-1', 3))).toBe(true);
+    expect(savedFile('t-1', 3)).toEqual({ nodeId: 'txt2img', filename: '00003.png', subfolder: 't-1', type: 'output' });
+    expect(isSavedFile({ nodeId: 'txt2img', filename: 'txt2img_10_0.png', subfolder: 't-1', type: 'output' })).toBe(false);
+    expect(canSaveFor('3f0e2b1c-0000-4000-8000-000000000000')).toBe(true);
+    expect(canSaveFor('../x')).toBe(false);
+    expect(canSaveFor('task(ABC)')).toBe(false);
   });
 });

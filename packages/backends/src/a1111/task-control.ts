@@ -5,11 +5,13 @@ import type { DriverLogger } from '../logger.js';
 import { parseJson, textOf, type A1111Http } from './http.js';
 
 /**
- * Where a task (a request sent with `force_task_id`) is, from `POST /internal/progress`:
- * running, waiting for the GPU, or neither (finished, failed, or unknown). `unsupported`: the
- * server has no task API (e.g. started with `--nowebui`), so requests cannot be told apart.
+ * Where a task (a request sent with `force_task_id`) is, from `POST /internal/progress`: running
+ * (`active`; A1111 also leaves a task that raised "current" until the next one starts), waiting
+ * for the GPU, `completed` (one of the last 16 to end without raising, interrupted ones
+ * included), or none of these (`gone`: failed and superseded, older, or unknown). `unsupported`:
+ * the server has no task API (e.g. started with `--nowebui`), so requests cannot be told apart.
  */
-export type TaskWhereabouts = 'active' | 'queued' | 'gone' | 'unsupported';
+export type TaskWhereabouts = 'active' | 'queued' | 'completed' | 'gone' | 'unsupported';
 
 /** Throws BACKEND_UNAVAILABLE/BACKEND_ERROR when the backend cannot answer. */
 export async function locateTask(http: A1111Http, taskId: string): Promise<TaskWhereabouts> {
@@ -18,7 +20,7 @@ export async function locateTask(http: A1111Http, taskId: string): Promise<TaskW
   const body = parseJson(reply);
   if (reply.status >= 500) throw backendUnavailable(`POST /internal/progress answered ${reply.status}`, undefined, { status: reply.status });
   if (reply.status !== 200 || !isRecord(body)) throw backendError(`POST /internal/progress answered ${reply.status}`, { status: reply.status, body: textOf(reply) });
-  return body.active === true ? 'active' : body.queued === true ? 'queued' : 'gone';
+  return body.active === true ? 'active' : body.queued === true ? 'queued' : body.completed === true ? 'completed' : 'gone';
 }
 
 /**

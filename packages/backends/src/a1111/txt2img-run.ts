@@ -9,6 +9,7 @@ import type { A1111Timeouts } from './options.js';
 import { readTxt2ImgReply } from './outputs.js';
 import { txt2ImgBody, type Txt2ImgParams } from './params.js';
 import { ProgressPoller, readState } from './progress-poller.js';
+import { canSaveFor } from './saved-images.js';
 import { stopTask } from './task-control.js';
 
 /** What to render and how to report it: `node` for events, `outputNode`/`fileType` for the files. */
@@ -27,6 +28,8 @@ export interface RunDeps {
   store: ImageStore;
   /** Aborted when the driver closes. */
   closing: AbortSignal;
+  /** Ask A1111 to save the images too (see saveOverrides), so lookup can collect them later. */
+  saveOutputs: boolean;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function runTxt2ImgRequest(deps: RunDeps, plan: RunPlan, options: R
   poller.start();
   try {
     const reply = await http
-      .request('POST', '/sdapi/v1/txt2img', txt2ImgBody(plan.params, taskId), { timeoutMs: timeouts.generationMs, signal: AbortSignal.any([request.signal, deps.closing]) })
+      .request('POST', '/sdapi/v1/txt2img', txt2ImgBody(plan.params, taskId, deps.saveOutputs && canSaveFor(taskId)), { timeoutMs: timeouts.generationMs, signal: AbortSignal.any([request.signal, deps.closing]) })
       .finally(() => (inFlight = false));
     if (options.signal.aborted) throw canceled(taskId);
     if (reply.status !== 200) throw replyError(reply);
