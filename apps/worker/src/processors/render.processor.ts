@@ -40,8 +40,8 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   const log = deps.logger.child({ jobId: payload.jobId, attempt: bullJob.attemptsMade + 1 });
   const job = await deps.persist(() => findJobById(deps.db, payload.jobId));
   if (!job || isTerminal(job.status)) return 'skipped';
+  if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it already: a second entry of the job
   if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log);
-  if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it: a second entry of the job
   const claimed = await deps.persist(() =>
     claimLostJob(deps.db, job.id, deps.workerId, deps.config.staleMs, job.workerId === deps.workerId),
   );
@@ -183,6 +183,11 @@ async function recoverLostJob(
         break;
     }
     if (job.cancelRequested || controller.signal.aborted) {
+      if (asked.kind === 'still-running' && prompt) {
+        await deps.fleet.member(prompt.backendId)?.driver.interrupt(prompt.promptId).catch((err: unknown) => {
+          log.warn({ err, backend: prompt.backendId }, 'could not interrupt the canceled prompt');
+        });
+      }
       metrics.recoveries.inc({ outcome: 'canceled' });
       return await settleFailure(deps, bullJob, job, new AppError('CANCELED', 'Canceled by request'), { canceled: true, timedOut: false }, sink, log);
     }
