@@ -7,7 +7,7 @@ import {
   type JobRequirements,
   type RenderJobPayload,
 } from '@gantry/domain';
-import { claimLostJob, findJobById, isTransientDbError, type JobRow } from '@gantry/db';
+import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
@@ -24,6 +24,9 @@ import { WorkerShutdown } from './worker-shutdown.js';
 
 /** Errors that are the backend's final word on the prompt: asking it again would tell nothing new. */
 const DEFINITIVE_CODES = new Set<string>(['WORKFLOW_INVALID', 'EXECUTION_ERROR', 'OUT_OF_MEMORY', 'NO_OUTPUTS']);
+
+/** How many stale periods a lost job waits for a worker that can ask its backend before anyone takes it. */
+const FOREIGN_BACKEND_FACTOR = 3;
 
 export type RenderOutcome = 'succeeded' | 'failed' | 'canceled' | 'skipped' | 'retrying';
 
@@ -42,14 +45,26 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   if (!job || isTerminal(job.status)) return 'skipped';
   if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it already: a second entry of the job
   if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log);
-  const claimed = await deps.persist(() =>
-    claimLostJob(deps.db, job.id, deps.workerId, deps.config.staleMs, job.workerId === deps.workerId),
-  );
-  if (!claimed) {
-    // Its worker is alive (fresh heartbeat). Should that worker die, the reconciler brings it back.
+  // Only a worker that can ask the job's backend recovers it while a worker that can may come; a
+  // job no such worker took within FOREIGN_BACKEND_FACTOR stale periods (its backend left the
+  // fleet, or lives on a node whose workers all died) is taken by anyone and runs again.
+  const canAsk = job.backendId !== null && deps.fleet.member(job.backendId) !== undefined;
+  const age = await deps.persist(() => heartbeatAgeMs(deps.db, job.id));
+  const stale = age === null || age >= deps.config.staleMs;
+  const mine = job.workerId === deps.workerId;
+  if (!stale && !mine) {
+    // Its worker is alive. Should that worker die, the reconciler brings the job back.
     log.debug({ status: job.status, heldBy: job.workerId }, 'job held by a live worker; entry dropped');
     return 'skipped';
   }
+  if (!canAsk && age !== null && age < deps.config.staleMs * FOREIGN_BACKEND_FACTOR) {
+    log.info({ backend: job.backendId }, "lost job's backend is not in this worker's fleet; leaving it to a worker that can ask it");
+    return token ? handBack(bullJob, token, Math.min(deps.config.staleMs, 2000), log) : 'skipped';
+  }
+  const claimed = await deps.persist(() =>
+    claimLostJob(deps.db, job.id, deps.workerId, canAsk ? deps.config.staleMs : deps.config.staleMs * FOREIGN_BACKEND_FACTOR, mine),
+  );
+  if (!claimed) return 'skipped'; // another worker claimed it first, or it moved on
   return recoverLostJob(deps, bullJob, token, claimed, log);
 }
 
