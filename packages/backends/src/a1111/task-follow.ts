@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toAppError } from '@gantry/domain';
 import { backendUnavailable, canceled } from '../comfyui/errors.js';
-import type { DriverEvent, PromptStatus, RunOptions, RunResult } from '../driver.js';
+import type { PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { outputsUnrecoverable, promptUnknown } from '../follow-errors.js';
 import { interruptedElsewhere } from './errors.js';
 import { ProgressPoller } from './progress-poller.js';
 import { lookupTask, lostFailure, type LookupDeps } from './task-lookup.js';
 import { stopTask } from './task-control.js';
 import type { RunDeps } from './txt2img-run.js';
+import { EventRelay } from './event-relay.js';
 
 export type FollowDeps = RunDeps & LookupDeps;
 
@@ -31,16 +32,8 @@ export async function followTask(deps: FollowDeps, taskId: string, options: Omit
 
 async function watchTask(deps: FollowDeps, taskId: string, options: Omit<RunOptions, 'promptId'>, running: boolean): Promise<RunResult> {
   const { http, timeouts, logger } = deps;
-  let settled = false;
-  const emit = (event: DriverEvent): void => {
-    if (settled) return;
-    try {
-      options.onEvent(event);
-    } catch (err) {
-      logger.warn({ promptId: taskId, event: event.type, err: String(err) }, 'a1111: onEvent threw');
-    }
-  };
-  const poller = new ProgressPoller(http, taskId, timeouts.pollIntervalMs, null, emit, logger);
+  const relay = new EventRelay(options.onEvent, taskId, logger);
+  const poller = new ProgressPoller(http, taskId, timeouts.pollIntervalMs, null, relay.emit, logger);
   if (running) poller.markStarted();
   poller.start();
   // An abort interrupts the task once it is ours that runs (A1111 cannot drop a queued request).
@@ -83,12 +76,12 @@ async function watchTask(deps: FollowDeps, taskId: string, options: Omit<RunOpti
         const known: EndStatus = status.state === 'unknown' && seenRunning ? { state: 'failed', error: lostFailure(taskId) } : status;
         const result = finishedResult(deps, taskId, known, poller.sawInterrupted);
         poller.markStarted();
-        emit({ type: 'executed', node: 'txt2img', files: result.files });
+        relay.emit({ type: 'executed', node: 'txt2img', files: result.files });
         return result;
       }
     }
   } finally {
-    settled = true;
+    relay.settle();
     poller.stop();
     options.signal.removeEventListener('abort', onAbort);
   }

@@ -1,6 +1,6 @@
 import { toAppError } from '@gantry/domain';
 import { backendUnavailable, canceled } from '../comfyui/errors.js';
-import type { DriverEvent, RunOptions, RunResult } from '../driver.js';
+import type { RunOptions, RunResult } from '../driver.js';
 import type { DriverLogger } from '../logger.js';
 import { interruptedElsewhere, replyError } from './errors.js';
 import type { A1111Http } from './http.js';
@@ -11,6 +11,7 @@ import { txt2ImgBody, type Txt2ImgParams } from './params.js';
 import { ProgressPoller, readState } from './progress-poller.js';
 import { canSaveFor } from './saved-images.js';
 import { stopTask } from './task-control.js';
+import { EventRelay } from './event-relay.js';
 
 /** What to render and how to report it: `node` for events, `outputNode`/`fileType` for the files. */
 export interface RunPlan {
@@ -41,18 +42,10 @@ export interface RunDeps {
 export async function runTxt2ImgRequest(deps: RunDeps, plan: RunPlan, options: RunOptions): Promise<RunResult> {
   const { http, timeouts, logger } = deps;
   const taskId = options.promptId;
-  let settled = false;
   let inFlight = true;
-  const emit = (event: DriverEvent): void => {
-    if (settled) return;
-    try {
-      options.onEvent(event);
-    } catch (err) {
-      logger.warn({ promptId: taskId, event: event.type, err: String(err) }, 'a1111: onEvent threw');
-    }
-  };
+  const relay = new EventRelay(options.onEvent, taskId, logger);
   const request = new AbortController();
-  const poller = new ProgressPoller(http, taskId, timeouts.pollIntervalMs, plan.node, emit, logger);
+  const poller = new ProgressPoller(http, taskId, timeouts.pollIntervalMs, plan.node, relay.emit, logger);
   let graceTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
     // Stop waiting on the POST after the grace; keep watching a stranded request to interrupt it when it starts.
@@ -81,14 +74,14 @@ export async function runTxt2ImgRequest(deps: RunDeps, plan: RunPlan, options: R
     for (const { file, content } of output.files) deps.store.put(file, content);
     const files = output.files.map((f) => f.file);
     poller.markStarted();
-    emit({ type: 'executed', node: plan.outputNode, files });
+    relay.emit({ type: 'executed', node: plan.outputNode, files });
     return { promptId: taskId, files };
   } catch (err) {
     if (options.signal.aborted) throw canceled(taskId);
     if (deps.closing.aborted) throw backendUnavailable(`The driver was closed during txt2img task ${taskId}`);
     throw toAppError(err);
   } finally {
-    settled = true;
+    relay.settle();
     poller.stop();
     clearTimeout(graceTimer);
     options.signal.removeEventListener('abort', onAbort);
