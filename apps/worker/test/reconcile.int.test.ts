@@ -145,4 +145,22 @@ describe('queue reconciler', () => {
     expect(requeue.event.error).toEqual(expect.objectContaining({ code: 'WORKER_LOST', backend: 'sim0', attempt: 1 }));
     expect(await counter(worker, 'gantry_job_recoveries_total')).toEqual({ rerun: 1 });
   });
+
+  it('loses nothing when Redis forgets the queue while jobs run and wait: each job succeeds once, with the outputs of one run', async () => {
+    const worker = await stack.startWorker({ GANTRY_RECONCILE_INTERVAL_MS: '300', GANTRY_RECONCILE_GRACE_MS: '0', GANTRY_SLOT_WAIT_MS: '200' });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 30, seed: 100 + i }) })).body.id);
+    // One runs on the single GPU, the rest wait: now Redis comes back empty.
+    await waitUntil(async () => ((await db().job.count({ where: { id: { in: ids }, status: 'running' } })) > 0 ? true : undefined));
+    await dropQueue();
+    const done = await Promise.all(ids.map((id) => finished(id)));
+    expect(done.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
+    for (const id of ids) {
+      const events = (await admin('GET', `/api/v1/jobs/${id}/events`)).body.items;
+      expect(events.filter((e: any) => e.event.type === 'state' && e.event.status === 'succeeded')).toHaveLength(1);
+      expect(events.filter((e: any) => e.event.type === 'output')).toHaveLength(1);
+    }
+    const reconciled = await counter(worker, 'gantry_jobs_reconciled_total');
+    expect(reconciled.queued ?? 0).toBeGreaterThan(0);
+  });
 });
