@@ -15,6 +15,11 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_WORKER_ID: z.string().min(1).max(128).optional(),
   /** Attempts per job before it fails (retryable errors only: backend lost, out of memory). */
   GANTRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /**
+   * A job that made this many different backends answer 5xx, time out or stall on it fails with
+   * POISON_JOB (the job, not the fleet, is the likely cause); only the first of them is struck.
+   */
+  GANTRY_POISON_BACKENDS: z.coerce.number().int().min(1).max(64).default(2),
   /** First retry delay; doubles each attempt, with jitter. */
   GANTRY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** A backend slot lease not renewed for this long is reclaimed (a killed worker frees its slots). */

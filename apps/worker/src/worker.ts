@@ -97,6 +97,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       slotWaitMs: env.GANTRY_SLOT_WAIT_MS,
       tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
       staleMs: env.GANTRY_JOB_STALE_MS,
+      poisonBackends: env.GANTRY_POISON_BACKENDS,
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.

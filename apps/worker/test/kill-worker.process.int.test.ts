@@ -13,7 +13,8 @@ import { expectEachSucceededOnce, jobSummary, useProcessStack } from './process-
 const JOBS = 50;
 const CAPACITY = 2;
 const STEP_MS = 25;
-const STEPS = 8;
+// Long enough (1 s a job) that a poll of the ledger under load still sees the fleet mid-run.
+const STEPS = 40;
 
 /** On top of the fixture's workerEnv() defaults (lease TTL, retry base, progress interval, shutdown grace). */
 const workerSettings = {

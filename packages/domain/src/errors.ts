@@ -33,6 +33,7 @@ export const ERROR_STATUS = {
   CANCELED: 409,
   BACKEND_STALLED: 504,
   WORKER_LOST: 500,
+  POISON_JOB: 422,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -67,6 +68,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   CANCELED: 'Job canceled',
   BACKEND_STALLED: 'GPU backend stopped making progress',
   WORKER_LOST: 'The worker running the job was lost',
+  POISON_JOB: 'The job made several backends fail',
 };
 
 export interface AppErrorOptions {

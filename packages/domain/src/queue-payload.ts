@@ -15,6 +15,11 @@ export const renderJobPayloadSchema = z
     excludeBackends: z.array(z.string()).max(64).optional(),
     /** Set after an out-of-memory failure: the failed backend's VRAM; bigger ones are preferred. */
     moreVramThanMb: z.number().int().min(0).optional(),
+    /**
+     * Backends that answered this job with a server error, or stalled on it, while reachable: once
+     * the job did that to GANTRY_POISON_BACKENDS of them, the job is the likely cause (POISON_JOB).
+     */
+    suspectBackends: z.array(z.string()).max(64).optional(),
   })
   .strict();
 export type RenderJobPayload = z.infer<typeof renderJobPayloadSchema>;

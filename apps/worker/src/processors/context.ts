@@ -37,5 +37,7 @@ export interface WorkerDeps {
     tenantMaxRunning: number;
     /** A held job whose heartbeat is older than this has lost its worker (GANTRY_JOB_STALE_MS). */
     staleMs: number;
+    /** A job that made this many backends answer 5xx, time out or stall fails as POISON_JOB (GANTRY_POISON_BACKENDS). */
+    poisonBackends: number;
   };
 }

@@ -3,10 +3,8 @@ import { AppError, toJobError, type RenderJobPayload } from '@gantry/domain';
 import { findJobById, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
+import { blameOf } from './failure-blame.js';
 import type { WorkerDeps } from './context.js';
-
-/** Failures that say something about the backend (not about the workflow or the user). */
-const STRIKE_CODES = new Set<string>(['BACKEND_UNAVAILABLE', 'BACKEND_STALLED', 'BACKEND_ERROR']);
 
 export type FailureOutcome = 'failed' | 'canceled' | 'skipped';
 
@@ -20,12 +18,13 @@ export async function settleFailure(
   deps: WorkerDeps,
   bullJob: BullJob<RenderJobPayload>,
   job: JobRow,
-  error: AppError,
+  cause: AppError,
   why: { canceled: boolean; timedOut: boolean },
   sink: JobEventSink,
   jobLog: Logger,
 ): Promise<FailureOutcome> {
   let log = jobLog;
+  let error = cause;
   if (why.canceled) {
     await sink.change({ to: 'canceled', error: { code: 'CANCELED', message: 'Canceled by request' } });
     log.info('job canceled');
@@ -35,9 +34,19 @@ export async function settleFailure(
   const attempts = current?.attempts ?? 0;
   const backend = current?.backendId ?? null;
   if (backend) log = log.child({ backend });
-  if (backend && STRIKE_CODES.has(error.code)) {
-    // The backend, not the job, misbehaved: count it toward that backend's circuit breaker.
+  const blame = blameOf(error);
+  const suspects = bullJob.data.suspectBackends ?? [];
+  const nowSuspect = blame === 'either' && backend ? [...new Set([...suspects, backend])] : suspects;
+  const poisoned = blame === 'either' && nowSuspect.length >= deps.config.poisonBackends;
+  if (backend && (blame === 'backend' || (blame === 'either' && !poisoned && suspects.length === 0))) {
+    // The backend misbehaved (or may have: the first time, it gets the blame): count it toward its
+    // circuit breaker. A job that fails the same way on a second backend strikes nobody.
     deps.health.recordStrike(backend).catch(() => undefined);
+  }
+  if (poisoned) {
+    error = new AppError('POISON_JOB', `The job made ${nowSuspect.length} backends fail (${error.code}: ${error.message}); it is not retried on more`, {
+      details: { backends: nowSuspect, lastCode: error.code },
+    });
   }
   if (error.retryable && attempts < deps.config.maxAttempts && !why.timedOut) {
     const requeued = await sink.change({
@@ -49,7 +58,8 @@ export async function settleFailure(
     const exclude = [...new Set([...(bullJob.data.excludeBackends ?? []), ...(backend ? [backend] : [])])];
     const vram = backend ? deps.fleet.vramOf(backend) : null;
     const moreVram = error.code === 'OUT_OF_MEMORY' && vram !== null ? { moreVramThanMb: vram } : {};
-    await bullJob.updateData({ ...bullJob.data, excludeBackends: exclude, ...moreVram }).catch((err: unknown) => {
+    const suspectBackends = nowSuspect.length ? { suspectBackends: nowSuspect } : {};
+    await bullJob.updateData({ ...bullJob.data, excludeBackends: exclude, ...moreVram, ...suspectBackends }).catch((err: unknown) => {
       // The entry is gone (Redis lost it): the reconciler queues the job again from PostgreSQL.
       log.warn({ err }, 'queue entry lost; the reconciler will queue the job again');
     });
