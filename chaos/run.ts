@@ -71,8 +71,10 @@ async function main(): Promise<number> {
     workers: 3,
     stepMs: 50,
     steps: 8,
-    // Longer than Gantry's longest legitimate quiet time at its defaults: the stall timeout (120 s).
-    idleMs: 150_000,
+    // Longer than Gantry's longest legitimate quiet time at its defaults: a dead worker's jobs
+    // wait up to lock + stalled interval (60 s); a hung backend's, the stall timeout (120 s;
+    // backend-hang is not in --short).
+    idleMs: args.short ? 90_000 : 150_000,
     maxWaitMs: 15 * 60_000,
     template: 'chaos_template',
   };

@@ -6,8 +6,8 @@
  *   moved on      every job that was in flight (dispatched/running) at a fault hit or at its end
  *                 has a later state event: re-queued, dispatched again or finished
  *   working       a job succeeds after the fault's end (or nothing was left to do)
- *   queue whole   every unfinished accepted job is in the BullMQ queue again (observed live by
- *                 polling Redis, so this one has the poll interval as resolution)
+ *   queue whole   every unfinished accepted job is in the BullMQ queue again, and stayed so to
+ *                 the end (observed live by polling Redis: the poll interval is its resolution)
  *
  * Pure: state events (PostgreSQL timestamps, same machine) and the live observation come in. A
  * criterion that never came true makes the recovery "never" (null), with the reason.

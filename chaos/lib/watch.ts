@@ -2,8 +2,8 @@
  * Waiting on a scenario's jobs, by polling PostgreSQL (and Redis for the queue), always bounded:
  *   waitForTrigger  until the run is at the point where the fault should strike
  *   watchUntilDone  after the fault, until every accepted job is terminal, or nothing has changed
- *                   for `idleMs` (the rest are lost), or the deadline; meanwhile it notes when
- *                   every unfinished accepted job is back in the BullMQ queue (recovery.ts)
+ *                   for `idleMs` (the rest are lost), or the deadline; meanwhile it notes since
+ *                   when every unfinished accepted job has been in the BullMQ queue (recovery.ts)
  * A read that fails (the database or Redis is down: that is the fault) is retried next round.
  */
 import type { AcceptedJob } from './audit.js';
@@ -42,7 +42,7 @@ export interface WatchOptions {
 
 export interface WatchResult {
   ledger: Ledger;
-  /** First poll at or after the fault's end at which every unfinished accepted job was in the queue. */
+  /** Since when (poll time, at or after the fault's end) every unfinished accepted job has been in the queue; null: not at the last look. */
   queueWholeAt: number | null;
   endedBy: 'all terminal' | 'idle' | 'deadline';
 }
@@ -63,9 +63,12 @@ export async function watchUntilDone(o: WatchOptions): Promise<WatchResult> {
     }
     const accepted = o.accepted();
     const unfinished = accepted.filter((a) => !isTerminal(ledger.get(a.jobId)?.status ?? 'missing'));
-    if (read && queueWholeAt === null && now >= o.faultEnd) {
+    if (read && now >= o.faultEnd) {
+      // Whole since the first poll of the last unbroken whole stretch: a job accepted later (a
+      // client's retry answered from a row a killed API never enqueued) breaks it again. An
+      // accepted job is normally enqueued before its 202, so a healthy system never breaks it.
       const live = await o.queue.liveIds().catch(() => null);
-      if (live && unfinished.every((a) => live.has(a.jobId))) queueWholeAt = now;
+      if (live) queueWholeAt = unfinished.every((a) => live.has(a.jobId)) ? (queueWholeAt ?? now) : null;
     }
     if (now - lastLog >= 10_000) {
       lastLog = now;
