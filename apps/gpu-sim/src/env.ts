@@ -35,6 +35,8 @@ export const envSchema = z.object({
   GPU_SIM_PREVIEWS: boolEnv.default(false),
   /** Faults active from the start, as JSON: {"failRate","crashAfterSteps","oom","hang","slowStartMs","dropSocketAtStep"}. */
   GPU_SIM_FAULTS: faultsEnv.optional(),
+  /** Append every successful prompt execution to this file as a JSON line (survives a kill; the chaos suite counts them). */
+  GPU_SIM_EXECUTIONS_FILE: z.string().min(1).optional(),
 });
 
 export type GpuSimEnv = z.infer<typeof envSchema>;
@@ -56,6 +58,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): GpuSimOpti
     modelLoadMs: e.GPU_SIM_MODEL_LOAD_MS,
     previews: e.GPU_SIM_PREVIEWS,
     ...(e.GPU_SIM_FAULTS ? { faults: e.GPU_SIM_FAULTS } : {}),
+    ...(e.GPU_SIM_EXECUTIONS_FILE ? { executionsFile: e.GPU_SIM_EXECUTIONS_FILE } : {}),
   };
 }
 

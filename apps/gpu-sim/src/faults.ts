@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Faults the sim can inject, for tests and chaos benchmarks. All act on the KSampler of each
- * prompt (where a real GPU spends its time) except `slowStartMs`. Unset = no fault.
+ * prompt (where a real GPU spends its time) except `slowStartMs` and the HTTP errors. Unset = no fault.
  */
 export const faultConfigSchema = z
   .object({
@@ -18,6 +18,10 @@ export const faultConfigSchema = z
     slowStartMs: z.number().int().min(0).max(600_000).optional(),
     /** Close every WebSocket connection abruptly when a sampler reaches this step (as a network drop would). */
     dropSocketAtStep: z.number().int().min(1).optional(),
+    /** Answer ComfyUI's HTTP routes (not `/gpu-sim/*`, not the WebSocket) with this 5xx status, as a broken server or its proxy would. */
+    httpErrorStatus: z.number().int().min(500).max(599).optional(),
+    /** Share 0..1 of those requests that get `httpErrorStatus` (default 1: every one). */
+    httpErrorRate: z.number().min(0).max(1).optional(),
   })
   .strict();
 
@@ -44,6 +48,13 @@ export class FaultState {
 
   clear(): void {
     this.current = {};
+  }
+
+  /** The status to answer a request for `path` with instead of serving it, if any (sim controls are never failed). */
+  httpError(path: string, random: () => number = Math.random): number | undefined {
+    const { httpErrorStatus: status, httpErrorRate: rate = 1 } = this.current;
+    if (status === undefined || path.startsWith('/gpu-sim/')) return undefined;
+    return random() < rate ? status : undefined;
   }
 
   /** The step after which the sampler hangs, if it should. */

@@ -2,6 +2,7 @@
 export { startGpuSim, type GpuSimHandle } from './server.js';
 export { DEFAULT_MODELS, type GpuSimOptions } from './options.js';
 export { faultConfigSchema, type FaultConfig } from './faults.js';
+export type { ExecutionRecord } from './execution/execution-log.js';
 export { optionsFromEnv, envSchema, type GpuSimEnv } from './env.js';
 export { loadDefaultWorkflow, DEFAULT_WORKFLOW_PATH } from './workflow.js';
 export { encodePng, PNG_SIGNATURE, type RgbImage, type PngOptions } from './image/png.js';

@@ -20,9 +20,11 @@ export interface GpuSimOptions {
   models?: string[];
   /** Faults active from the start; change them later with `setFaults`. */
   faults?: FaultConfig;
+  /** Also append every successful execution to this file (JSON lines), so counts survive a kill. */
+  executionsFile?: string;
 }
 
-export type ResolvedOptions = Required<GpuSimOptions>;
+export type ResolvedOptions = Required<Omit<GpuSimOptions, 'executionsFile'>> & Pick<GpuSimOptions, 'executionsFile'>;
 
 export const DEFAULT_MODELS = ['v1-5-pruned-emaonly-fp16.safetensors', 'v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors'];
 
@@ -38,6 +40,7 @@ export function resolveOptions(options: GpuSimOptions): ResolvedOptions {
     previews: options.previews ?? false,
     models: options.models ?? DEFAULT_MODELS,
     faults: options.faults ?? {},
+    ...(options.executionsFile ? { executionsFile: options.executionsFile } : {}),
   };
   for (const key of ['port', 'stepMs', 'vramMb', 'modelLoadMs'] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] < 0) throw new RangeError(`gpu-sim option ${key} must be a non-negative number`);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ListeningHub } from './a1111/listening-hub.js';
 import { a1111Routes } from './a1111/routes.js';
 import { OutputCache } from './execution/cache.js';
+import { ExecutionLog, type ExecutionRecord } from './execution/execution-log.js';
 import { GpuState } from './execution/gpu-state.js';
 import { InterruptFlag } from './execution/interrupt.js';
 import { PromptWorker } from './execution/prompt-worker.js';
@@ -10,7 +11,7 @@ import { FaultState, type FaultConfig } from './faults.js';
 import { historyRoutes } from './http/history-routes.js';
 import { infoRoutes } from './http/info-routes.js';
 import { promptRoutes } from './http/prompt-routes.js';
-import { createRequestListener } from './http/router.js';
+import { createRequestListener, text } from './http/router.js';
 import { simRoutes } from './http/sim-routes.js';
 import { viewRoute } from './http/view-route.js';
 import { buildNodeTypes } from './nodes/node-types.js';
@@ -39,6 +40,8 @@ export interface GpuSimHandle {
   dropSockets(): void;
   /** Client ids that currently have a socket. */
   clientIds(): string[];
+  /** Prompts that ran to success, oldest first (only those carrying `marker` when given). */
+  executions(marker?: string): ExecutionRecord[];
   /** Stops work, closes sockets and the server, removes the sim's directories. Idempotent. */
   close(): Promise<void>;
 }
@@ -56,16 +59,23 @@ export async function startGpuSim(options: GpuSimOptions = {}): Promise<GpuSimHa
   const cache = new OutputCache();
   const history = new HistoryStore();
   const interrupt = new InterruptFlag();
+  const executions = new ExecutionLog(opts.name, opts.executionsFile);
   const types = buildNodeTypes(opts.models);
   // The hub and the queue refer to each other (status broadcasts, queue_remaining), hence the late binding.
   const late: { worker?: PromptWorker } = {};
   const queue = new PromptQueue(() => hub.broadcastStatus());
   const hub = new ListeningHub({ features: FEATURES, queueRemaining: () => queue.remaining(), onConnected: (sid) => late.worker?.connected(sid) });
-  const worker = new PromptWorker(queue, history, { hub, types, cache, faults, gpu, interrupt, dirs, stepMs: opts.stepMs, modelLoadMs: opts.modelLoadMs, previews: opts.previews, shutdown: shutdown.signal });
+  const worker = new PromptWorker(queue, history, { hub, types, cache, faults, gpu, interrupt, dirs, stepMs: opts.stepMs, modelLoadMs: opts.modelLoadMs, previews: opts.previews, shutdown: shutdown.signal }, executions);
   late.worker = worker;
-  const ctx: SimContext = { name: opts.name, models: opts.models, types, queue, history, worker, hub, cache, gpu, faults, dirs, features: FEATURES, counter: { number: 0 } };
+  const ctx: SimContext = { name: opts.name, models: opts.models, types, queue, history, worker, hub, cache, gpu, faults, executions, dirs, features: FEATURES, counter: { number: 0 } };
 
-  const server = createServer(createRequestListener([...promptRoutes(ctx), ...historyRoutes(ctx), ...infoRoutes(ctx), viewRoute(ctx), ...simRoutes(ctx), ...a1111Routes(ctx, { hub, shutdown: shutdown.signal })]));
+  const routes = [...promptRoutes(ctx), ...historyRoutes(ctx), ...infoRoutes(ctx), viewRoute(ctx), ...simRoutes(ctx), ...a1111Routes(ctx, { hub, shutdown: shutdown.signal })];
+  const injectedError = (path: string) => {
+    const status = faults.httpError(path);
+    // aiohttp's text for its own 500; any other status as a bare proxy would send it.
+    return status === undefined ? undefined : text(status, status === 500 ? '500 Internal Server Error\n\nServer got itself in trouble' : `${status}: injected by gpu-sim`);
+  };
+  const server = createServer(createRequestListener(routes, injectedError));
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
   try {
     await listen(server, opts.port, opts.host);
@@ -88,6 +98,7 @@ export async function startGpuSim(options: GpuSimOptions = {}): Promise<GpuSimHa
     faults: () => faults.get(),
     dropSockets: () => hub.dropAll(),
     clientIds: () => hub.clientIds(),
+    executions: (marker) => executions.list(marker),
     close: () =>
       (closing ??= (async () => {
         shutdown.abort();

@@ -1,4 +1,5 @@
 import type { OutputCache } from './execution/cache.js';
+import type { ExecutionLog } from './execution/execution-log.js';
 import type { GpuState } from './execution/gpu-state.js';
 import type { PromptWorker } from './execution/prompt-worker.js';
 import type { FaultState } from './faults.js';
@@ -20,6 +21,8 @@ export interface SimContext {
   cache: OutputCache;
   gpu: GpuState;
   faults: FaultState;
+  /** Successful executions, for `GET /gpu-sim/executions`. */
+  executions: ExecutionLog;
   dirs: SimDirs;
   /** What `GET /features` and the WebSocket feature negotiation answer. */
   features: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import type { HistoryEntry, HistoryStore } from '../queue/history-store.js';
 import { toTuple, type PromptQueue, type QueueItem } from '../queue/prompt-queue.js';
 import { ShutdownError } from './errors.js';
+import type { ExecutionLog } from './execution-log.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { clientIdOf, executePrompt, type ExecutionOutcome } from './executor.js';
 
@@ -21,6 +22,7 @@ export class PromptWorker {
     private readonly queue: PromptQueue,
     private readonly history: HistoryStore,
     private readonly deps: Omit<ExecutorDeps, 'onNodeStart'>,
+    private readonly executions: ExecutionLog,
   ) {}
 
   /** Something was queued: start working unless already busy. */
@@ -73,6 +75,8 @@ export class PromptWorker {
     } finally {
       this.running = null;
     }
+    // Counted before anything announces the end, so whoever sees the end also finds the count.
+    if (outcome.success) this.executions.record(item.promptId, item.prompt, outcome.outputs);
     this.history.set(item.promptId, historyEntry(item, outcome));
     this.queue.done(item.promptId);
     if (clientId !== null) this.deps.hub.send('executing', { node: null, prompt_id: item.promptId }, clientId);

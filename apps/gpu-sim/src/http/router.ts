@@ -30,16 +30,19 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export const json = (status: number, value: unknown): SimResponse => ({ status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(value) });
 export const empty = (status = 200): SimResponse => ({ status });
-const text = (status: number, body: string): SimResponse => ({ status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
+export const text = (status: number, body: string): SimResponse => ({ status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
+
+/** Answers a request before any route sees it (injected faults), or lets it through (undefined). */
+export type Intercept = (path: string) => SimResponse | undefined;
 
 /**
  * Dispatches to `routes`. Every route also answers under `/api`, as ComfyUI registers both.
  * Unknown paths get aiohttp's 404 text, a thrown error its 500 text (what ComfyUI does for a
  * malformed JSON body).
  */
-export function createRequestListener(routes: readonly Route[]): RequestListener {
+export function createRequestListener(routes: readonly Route[], intercept?: Intercept): RequestListener {
   return (req, res) => {
-    void dispatch(routes, req)
+    void dispatch(routes, req, intercept)
       .catch(() => text(500, '500 Internal Server Error\n\nServer got itself in trouble'))
       .then((response) => {
         res.writeHead(response.status, response.headers);
@@ -49,9 +52,11 @@ export function createRequestListener(routes: readonly Route[]): RequestListener
   };
 }
 
-async function dispatch(routes: readonly Route[], req: IncomingMessage): Promise<SimResponse> {
+async function dispatch(routes: readonly Route[], req: IncomingMessage, intercept?: Intercept): Promise<SimResponse> {
   const url = new URL(req.url ?? '/', 'http://sim.invalid');
   const path = url.pathname === '/api' || url.pathname.startsWith('/api/') ? url.pathname.slice(4) || '/' : url.pathname;
+  const intercepted = intercept?.(path);
+  if (intercepted) return intercepted;
   let pathMatched = false;
   for (const route of routes) {
     const match = typeof route.path === 'string' ? (route.path === path ? [path] : null) : route.path.exec(path);

@@ -5,7 +5,8 @@ import { empty, json, type Route } from './router.js';
 /**
  * Sim-only controls, for a sim running in another process (benchmarks, e2e): not part of
  * ComfyUI. `GET /gpu-sim/faults`, `POST /gpu-sim/faults` (merge; `{"clear": true}` first clears
- * everything), `POST /gpu-sim/drop-sockets`.
+ * everything), `POST /gpu-sim/drop-sockets`, `GET /gpu-sim/executions[?marker=]` (prompts that
+ * ran to success, with their SaveImage prefixes: how a test counts executions per job).
  */
 export function simRoutes(ctx: SimContext): Route[] {
   return [
@@ -22,6 +23,11 @@ export function simRoutes(ctx: SimContext): Route[] {
         ctx.faults.set(parsed.data);
         return json(200, ctx.faults.get());
       },
+    },
+    {
+      method: 'GET',
+      path: '/gpu-sim/executions',
+      handler: (req) => json(200, { executions: ctx.executions.list(req.query.get('marker') ?? undefined) }),
     },
     {
       method: 'POST',

@@ -1,0 +1,34 @@
+/**
+ * What the BullMQ render queue in Redis holds: the ids of jobs that something will still run
+ * (waiting, prioritized, delayed, active). A job that PostgreSQL says is unfinished but
+ * that is in none of these will never run: it is lost unless something puts it back.
+ */
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createRenderQueue } from '@gantry/queue';
+
+const LIVE_STATES = ['wait', 'prioritized', 'delayed', 'active', 'waiting-children'] as const;
+
+export class QueueView {
+  private readonly redis: Redis;
+  private readonly queue: Queue;
+
+  /** `prefix`: GANTRY_QUEUE_PREFIX of the processes (the default, "gantry", in the suite). */
+  constructor(redisUrl: string, prefix = 'gantry') {
+    // Fail fast while Redis is down (the caller polls again) instead of queueing commands.
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 });
+    this.redis.on('error', () => undefined);
+    this.queue = createRenderQueue({ connection: this.redis, prefix });
+    this.queue.on('error', () => undefined);
+  }
+
+  /** Ids of the jobs the queue will still run; rejects while Redis cannot be reached. */
+  async liveIds(): Promise<Set<string>> {
+    return new Set(await this.queue.getRanges([...LIVE_STATES], 0, -1));
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Waiting on a scenario's jobs, by polling PostgreSQL (and Redis for the queue), always bounded:
+ *   waitForTrigger  until the run is at the point where the fault should strike
+ *   watchUntilDone  after the fault, until every accepted job is terminal, or nothing has changed
+ *                   for `idleMs` (the rest are lost), or the deadline; meanwhile it notes since
+ *                   when every unfinished accepted job has been in the BullMQ queue (recovery.ts)
+ * A read that fails (the database or Redis is down: that is the fault) is retried next round.
+ */
+import type { AcceptedJob } from './audit.js';
+import { isInFlight, isTerminal, readLedger, type Ledger } from './ledger.js';
+import { sleep } from './poll.js';
+import type { QueueView } from './queue-view.js';
+
+const EVERY_MS = 500;
+
+/** Polls until `ready(ledger)` holds; throws after `timeoutMs` (the fault could not be placed mid-run). */
+export async function waitForTrigger(databaseUrl: string, what: string, timeoutMs: number, ready: (ledger: Ledger) => boolean): Promise<Ledger> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ledger = await readLedger(databaseUrl).catch(() => null);
+    if (ledger && ready(ledger)) return ledger;
+    if (Date.now() > deadline) throw new Error(`the fault's moment never came within ${Math.round(timeoutMs / 1000)} s: ${what}`);
+    await sleep(EVERY_MS);
+  }
+}
+
+export interface WatchOptions {
+  databaseUrl: string;
+  queue: QueueView;
+  /** Jobs accepted so far (grows while submits go on). */
+  accepted: () => AcceptedJob[];
+  /** True while the client is still submitting. */
+  submitting: () => boolean;
+  /** The fault's end: the queue check starts counting from here. */
+  faultEnd: number;
+  /** Give up when no state or output event was written for this long. */
+  idleMs: number;
+  /** Give up at this time, whatever happens. */
+  deadline: number;
+  log: (line: string) => void;
+}
+
+export interface WatchResult {
+  ledger: Ledger;
+  /** Since when (poll time, at or after the fault's end) every unfinished accepted job has been in the queue; null: not at the last look. */
+  queueWholeAt: number | null;
+  endedBy: 'all terminal' | 'idle' | 'deadline';
+}
+
+export async function watchUntilDone(o: WatchOptions): Promise<WatchResult> {
+  let ledger: Ledger = new Map();
+  let queueWholeAt: number | null = null;
+  let fingerprint = -1;
+  let lastChange = Date.now();
+  let lastLog = 0;
+  for (;;) {
+    const now = Date.now();
+    const read = await readLedger(o.databaseUrl).catch(() => null);
+    if (read) {
+      ledger = read;
+      const events = [...read.values()].reduce((n, j) => n + j.states.length + j.outputEvents.length, 0);
+      if (events !== fingerprint) [fingerprint, lastChange] = [events, now];
+    }
+    const accepted = o.accepted();
+    const unfinished = accepted.filter((a) => !isTerminal(ledger.get(a.jobId)?.status ?? 'missing'));
+    if (read && now >= o.faultEnd) {
+      // Whole since the first poll of the last unbroken whole stretch: a job accepted later (a
+      // client's retry answered from a row a killed API never enqueued) breaks it again. An
+      // accepted job is normally enqueued before its 202, so a healthy system never breaks it.
+      const live = await o.queue.liveIds().catch(() => null);
+      if (live) queueWholeAt = unfinished.every((a) => live.has(a.jobId)) ? (queueWholeAt ?? now) : null;
+    }
+    if (now - lastLog >= 10_000) {
+      lastLog = now;
+      const inFlight = accepted.filter((a) => isInFlight(ledger.get(a.jobId)?.status ?? '')).length;
+      o.log(`${accepted.length - unfinished.length}/${accepted.length} terminal, ${inFlight} in flight${read ? '' : ' (database unreachable)'}`);
+    }
+    if (read && !o.submitting() && unfinished.length === 0) return { ledger, queueWholeAt, endedBy: 'all terminal' };
+    if (!o.submitting() && now - lastChange > o.idleMs) return { ledger, queueWholeAt, endedBy: 'idle' };
+    if (now > o.deadline) return { ledger, queueWholeAt, endedBy: 'deadline' };
+    await sleep(EVERY_MS);
+  }
+}
