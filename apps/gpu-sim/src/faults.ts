@@ -22,6 +22,12 @@ export const faultConfigSchema = z
     httpErrorStatus: z.number().int().min(500).max(599).optional(),
     /** Share 0..1 of those requests that get `httpErrorStatus` (default 1: every one). */
     httpErrorRate: z.number().min(0).max(1).optional(),
+    /**
+     * `POST /prompt` raises (HTTP 500, as ComfyUI's handler does when validation throws) for a
+     * prompt whose SaveImage `filename_prefix` starts with this: a poison job, while the server
+     * stays healthy for everything else.
+     */
+    crashPromptPrefix: z.string().min(1).optional(),
   })
   .strict();
 

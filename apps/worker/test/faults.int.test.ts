@@ -88,4 +88,25 @@ describe('worker fault handling', () => {
       .map((e: any) => e.event.status);
     expect(statuses.slice(-4)).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
   });
+
+  it('fails a job that makes every backend answer 5xx as POISON_JOB, striking only the first backend', async () => {
+    stack.sims.forEach((s) => s.setFaults({ crashPromptPrefix: 'poison' }));
+    const workflow = defaultWorkflow({ steps: 2 });
+    const save = Object.values(workflow).find((n) => n.class_type === 'SaveImage')!;
+    save.inputs.filename_prefix = 'poison-job';
+    const job = (await admin('POST', '/api/v1/jobs', { workflow })).body;
+    const done = await finalState(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error.code).toBe('POISON_JOB');
+    expect(done.error.details.backends.sort()).toEqual(['sim0', 'sim1']);
+    expect(done.attempts).toBe(2);
+    // Only the first backend took the blame (a strike); the second failure was the job's.
+    const struck = ((await admin('GET', '/api/v1/backends')).body.items as { consecutiveFailures: number }[]).map((b) => b.consecutiveFailures);
+    expect(Math.min(...struck)).toBe(0);
+    // The backends are fine for everything else: a normal job still runs, and neither breaker opened.
+    const next = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }) })).body;
+    expect((await finalState(next.id)).status).toBe('succeeded');
+    const backends = (await admin('GET', '/api/v1/backends')).body.items as { id: string; breaker: string; consecutiveFailures: number }[];
+    expect(backends.map((b) => b.breaker)).toEqual(['closed', 'closed']);
+  });
 });

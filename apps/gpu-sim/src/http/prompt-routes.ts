@@ -80,6 +80,7 @@ function submitPrompt(ctx: SimContext, body: Record<string, unknown>) {
     const error = { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} };
     return json(400, { error, node_errors: {} });
   }
+  if (crashesOn(ctx, body.prompt)) throw new RuntimeFault('prompt validation crashed (gpu-sim crashPromptPrefix fault)');
   // str(json_data.get("prompt_id", uuid4())): any value is accepted, null becomes "None".
   const promptId = 'prompt_id' in body ? pyStr(body.prompt_id) : randomUUID();
   const result = validatePrompt(body.prompt, ctx.types, body.partial_execution_targets);
@@ -89,4 +90,16 @@ function submitPrompt(ctx: SimContext, body: Record<string, unknown>) {
   ctx.queue.put({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
   ctx.worker.notify();
   return json(200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
+}
+
+/** An exception inside ComfyUI's prompt handler: aiohttp answers 500. */
+class RuntimeFault extends Error {}
+
+/** Whether the `crashPromptPrefix` fault hits this prompt (a SaveImage prefix starting with it). */
+function crashesOn(ctx: SimContext, prompt: unknown): boolean {
+  const prefix = ctx.faults.get().crashPromptPrefix;
+  if (!prefix || !isPlainObject(prompt)) return false;
+  return Object.values(prompt).some(
+    (node) => isPlainObject(node) && isPlainObject(node.inputs) && typeof node.inputs.filename_prefix === 'string' && node.inputs.filename_prefix.startsWith(prefix),
+  );
 }
