@@ -109,4 +109,29 @@ describe('worker fault handling', () => {
     const backends = (await admin('GET', '/api/v1/backends')).body.items as { id: string; breaker: string; consecutiveFailures: number }[];
     expect(backends.map((b) => b.breaker)).toEqual(['closed', 'closed']);
   });
+
+  it('shows tenants the node, exception and message without host paths; operators also see the traceback', async () => {
+    stack.sims.forEach((s) => s.setFaults({ crashAfterSteps: 1 }));
+    const tenant = apiClient(stack.url, (await admin('POST', '/api/v1/api-keys', { tenant: 'studio-x', scopes: ['submit', 'read'] })).body.key);
+    const job = (await tenant('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 3 }) })).body;
+    const seen = await waitUntil(async () => {
+      const res = await tenant('GET', `/api/v1/jobs/${job.id}`);
+      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
+    });
+    expect(seen.error.code).toBe('EXECUTION_ERROR');
+    expect(seen.error.details).toEqual(expect.objectContaining({ nodeType: 'KSampler', exceptionType: expect.any(String) }));
+    const events = (await tenant('GET', `/api/v1/jobs/${job.id}/events`)).body;
+    const listed = (await tenant('GET', '/api/v1/jobs')).body;
+    for (const body of [seen, events, listed]) {
+      expect(JSON.stringify(body)).not.toContain('/opt/ComfyUI');
+      expect(JSON.stringify(body)).not.toContain('traceback');
+    }
+    // An operator key (admin) of another tenant cannot read the job, but the operator's view of the
+    // stored row carries the held-back detail; GANTRY_ADMIN_KEY's tenant reads its own jobs that way.
+    const row = await stack.apiResources.deps.db.job.findUniqueOrThrow({ where: { id: job.id } });
+    expect(JSON.stringify(row.errorInternal)).toContain('/opt/ComfyUI/nodes.py');
+    const own = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 3, seed: 5 }) })).body;
+    const failed = await finalState(own.id);
+    expect(failed.error.internal.traceback.join('')).toContain('/opt/ComfyUI/nodes.py');
+  });
 });

@@ -29,7 +29,11 @@ export const jobErrorViewSchema = z
   .object({
     code: z.string().meta({ description: 'A stable error code (see ProblemCode), e.g. WORKFLOW_INVALID, JOB_TIMEOUT' }),
     message: z.string(),
-    details: z.unknown().optional().meta({ description: 'For WORKFLOW_INVALID: the backend\'s `error` and `node_errors` as ComfyUI reported them' }),
+    details: z.unknown().optional().meta({ description: 'For WORKFLOW_INVALID: the backend\'s `error` and `node_errors` as ComfyUI reported them; for EXECUTION_ERROR the node, exception type and message (host paths stripped)' }),
+    internal: z
+      .unknown()
+      .optional()
+      .meta({ description: 'Operator keys only: the backend detail held back from the tenant (e.g. the full traceback)' }),
   })
   .meta({ description: 'Why a job failed or was canceled.' });
 

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-redaction.js';
 export * from './job-state.js';
 export * from './uuidv7.js';
 export * from './workflow.js';

@@ -24,6 +24,8 @@ export interface JobViewSource {
   errorCode: string | null;
   errorMessage: string | null;
   errorDetails: unknown;
+  /** Backend detail for operators only (see splitJobError). */
+  errorInternal?: unknown;
   /** The job this one retries, or null. */
   retryOf: string | null;
   /** Why the last failed attempt sent the job back to the queue (cleared when it ends). */
@@ -54,7 +56,7 @@ export function artifactView(jobId: string, a: ArtifactViewSource): ArtifactView
  * The public shape of a job: what `GET /api/v1/jobs/{id}` returns and what a webhook carries.
  * Internal columns (workflow, hashes, prompt id) stay inside.
  */
-export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[]): JobView {
+export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[], options: { operator?: boolean } = {}): JobView {
   const self = `${API}/jobs/${job.id}`;
   return {
     id: job.id,
@@ -76,6 +78,7 @@ export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[]): Jo
           code: job.errorCode,
           message: job.errorMessage ?? '',
           ...(job.errorDetails === null || job.errorDetails === undefined ? {} : { details: job.errorDetails }),
+          ...(options.operator && job.errorInternal !== null && job.errorInternal !== undefined ? { internal: job.errorInternal } : {}),
         }
       : null,
     lastError: isTerminal(job.status) ? null : ((job.lastError as AttemptErrorView | null | undefined) ?? null),

@@ -1,4 +1,4 @@
-import type { JobErrorInfo, JobStatus } from '@gantry/domain';
+import { splitJobError, stripHostPaths, type JobErrorInfo, type JobStatus } from '@gantry/domain';
 import type { AttemptError, NewArtifact, TransitionPatch } from '@gantry/db';
 
 /**
@@ -31,10 +31,18 @@ export function patchOf(change: JobChange): { patch: TransitionPatch; from?: rea
     case 'succeeded':
       return { patch: { progress: change.progress, outputs: change.outputs } };
     case 'failed':
-      return { patch: { error: change.error } };
+      return { patch: errorPatch(change.error) };
     case 'canceled':
-      return change.onlyFrom ? { patch: { error: change.error }, from: change.onlyFrom } : { patch: { error: change.error } };
+      return change.onlyFrom ? { patch: errorPatch(change.error), from: change.onlyFrom } : { patch: errorPatch(change.error) };
     case 'queued':
-      return { patch: { backendId: null, ...(change.lastError ? { lastError: change.lastError } : {}) } };
+      return {
+        patch: { backendId: null, ...(change.lastError ? { lastError: { ...change.lastError, message: stripHostPaths(change.lastError.message) } } : {}) },
+      };
   }
+}
+
+/** What a tenant may see of an error goes to the job and its events; the rest to operators only. */
+function errorPatch(error: JobErrorInfo): TransitionPatch {
+  const { tenant, internal } = splitJobError(error);
+  return { error: tenant, errorInternal: internal };
 }

@@ -51,14 +51,15 @@ export function jobsRouter(deps: ApiDeps): Router {
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
-    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [])), nextCursor };
+    const audience = viewerOf(req);
+    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], audience)), nextCursor };
     res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
     const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
-    const view = jobView(job, await listJobArtifacts(deps.db, job.id));
+    const view = jobView(job, await listJobArtifacts(deps.db, job.id), viewerOf(req));
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
@@ -108,4 +109,9 @@ export function jobsRouter(deps: ApiDeps): Router {
   });
 
   return router;
+}
+
+/** Operator keys also see the backend detail held back from tenants (a job error's `internal`). */
+function viewerOf(req: Request): { operator: boolean } {
+  return { operator: principalOf(req).scopes.includes('admin') };
 }

@@ -77,7 +77,7 @@ export async function executePrompt(item: QueueItem, deps: ExecutorDeps): Promis
     else {
       const ex = err instanceof NodeException ? err : new NodeException('RuntimeError', err instanceof Error ? err.message : String(err));
       const currentInputs = Object.fromEntries(Object.entries(current?.inputs ?? {}).map(([k, v]) => [k, [formatValue(v)]]));
-      addMessage('execution_error', { ...where, exception_message: ex.message, exception_type: ex.exceptionType, traceback: [`  File "gpu-sim", in ${where.node_type ?? 'execute'}\n`], current_inputs: currentInputs, current_outputs: cachedAtStart }, false);
+      addMessage('execution_error', { ...where, exception_message: ex.message, exception_type: ex.exceptionType, traceback: simTraceback(where.node_type), current_inputs: currentInputs, current_outputs: cachedAtStart }, false);
     }
   }
   cache.retain(new Set(signatures.values()));
@@ -106,4 +106,15 @@ function uiOutputs(prompt: Prompt, signatures: Map<string, string>, cache: Outpu
     if (ui) outputs[id] = ui;
   }
   return outputs;
+}
+
+/**
+ * A traceback shaped like ComfyUI's (`traceback.format_tb`): frames name files on the GPU host by
+ * absolute path, which is exactly what must not reach tenants.
+ */
+function simTraceback(nodeType: string | null): string[] {
+  return [
+    '  File "/opt/ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all, execution_block_cb=execution_block_cb, pre_execute_cb=pre_execute_cb, hidden_inputs=hidden_inputs)\n',
+    `  File "/opt/ComfyUI/nodes.py", line 1525, in ${nodeType ?? 'execute'}\n    return common_ksampler(model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise=denoise)\n`,
+  ];
 }

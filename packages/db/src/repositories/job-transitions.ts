@@ -17,8 +17,10 @@ export interface TransitionPatch {
   backendId?: string | null;
   promptId?: string | null;
   incrementAttempts?: boolean;
-  /** The error a `failed` or `canceled` job ends with. */
+  /** The error a `failed` or `canceled` job ends with (what its tenant may see). */
   error?: JobErrorInfo;
+  /** Backend detail held back from the tenant (operators only), or null. */
+  errorInternal?: unknown;
   /** On `queued`: why the attempt failed (kept as the job's `lastError` until it ends). */
   lastError?: AttemptError;
   progress?: number;
@@ -120,6 +122,7 @@ export async function transitionJob(
   if (patch.error) {
     sets.push(Prisma.sql`error_code = ${patch.error.code}`, Prisma.sql`error_message = ${patch.error.message}`);
     sets.push(Prisma.sql`error_details = ${JSON.stringify(patch.error.details ?? null)}::jsonb`);
+    sets.push(Prisma.sql`error_internal = ${JSON.stringify(patch.errorInternal ?? null)}::jsonb`);
   }
   const extra = patch.error ? { error: patch.error } : to === 'queued' && patch.lastError ? { error: patch.lastError } : {};
   const sources = fromStatuses ? sourcesOf(to).filter((s) => fromStatuses.includes(s)) : sourcesOf(to);
