@@ -7,7 +7,7 @@ import {
   type JobRequirements,
   type RenderJobPayload,
 } from '@gantry/domain';
-import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, type JobRow } from '@gantry/db';
+import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
@@ -151,6 +151,13 @@ async function settleAttempt(
     if (asked.kind === 'collected' || asked.kind === 'followed') return 'succeeded';
     if (asked.kind === 'moved-on') return 'skipped';
     if (asked.kind === 'error' && asked.error.code !== error.code) log.warn({ err: asked.error }, 'asking the backend failed');
+    if (asked.kind === 'still-running' && shutdown && token) {
+      // Our interrupt has not landed yet, or the prompt is past it: requeueing could run it twice.
+      // Let go of the job as it is; the worker that takes the entry next asks the backend again.
+      await deps.persist(() => releaseHeldJob(deps.db, job.id, deps.workerId));
+      log.info({ backend: ctx.prompt.backendId }, 'stopping with the prompt still on its backend: released for the next worker to settle');
+      return handBack(bullJob, token, 0, log);
+    }
   }
   if (shutdown && token) {
     // Interrupted by our own shutdown: back to queued, for another worker, right away.

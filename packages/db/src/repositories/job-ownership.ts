@@ -82,3 +82,15 @@ export async function bumpQueueGeneration(db: Db, jobId: string, fromSeq: number
     RETURNING queue_seq`;
   return rows[0]?.queue_seq ?? null;
 }
+
+/**
+ * Gives up this worker's hold on a dispatched/running job without changing its state (a stopping
+ * worker whose prompt is still on its backend): the next pickup of its entry claims it at once and
+ * asks the backend, which collects, follows or reruns it. True when the hold was released.
+ */
+export async function releaseHeldJob(db: Db, jobId: string, workerId: string): Promise<boolean> {
+  const count = await db.$executeRaw`
+    UPDATE jobs SET worker_id = NULL, heartbeat_at = NULL
+    WHERE id = ${jobId}::uuid AND worker_id = ${workerId} AND status IN ('dispatched', 'running')`;
+  return count === 1;
+}
