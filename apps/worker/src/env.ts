@@ -46,6 +46,8 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_JOB_STALE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
   /** Time between two reconciler passes (one worker at a time): jobs PostgreSQL says must run and Redis lost are queued again. 0: this worker takes no part. */
   GANTRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  /** Every this often a reconciler pass checks every queued job; between them only recently changed ones (a Redis that came back empty triggers a full pass at once). */
+  GANTRY_RECONCILE_FULL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** A queued job changed more recently than this is left alone by the reconciler (its enqueue may be in flight). */
   GANTRY_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(3000),
   /** How long a worker keeps retrying a database step (e.g. recording a finished job) while PostgreSQL is unreachable. */

@@ -106,6 +106,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const reconciler = new QueueReconciler({
     db, redis, prefix: env.GANTRY_QUEUE_PREFIX, jobs, logger: log,
     intervalMs: env.GANTRY_RECONCILE_INTERVAL_MS, graceMs: env.GANTRY_RECONCILE_GRACE_MS, staleMs: env.GANTRY_JOB_STALE_MS,
+    fullEveryMs: env.GANTRY_RECONCILE_FULL_MS,
   });
 
   // Without GANTRY_WORKER_CONCURRENCY, the intake gate follows the fleet's free slots (backends can

@@ -62,7 +62,7 @@ describe('queue reconciler', () => {
 
     const worker = await stack.startWorker(reconcileEnv);
     const report = await worker.reconciler.pass();
-    expect(report).toEqual({ checked: 5, requeued: 5 });
+    expect(report).toEqual({ full: true, checked: 5, requeued: 5 });
     for (const id of ids) {
       const done = await finished(id);
       expect(done.status).toBe('succeeded');
@@ -71,22 +71,26 @@ describe('queue reconciler', () => {
     }
     expect(await counter(worker, 'gantry_jobs_reconciled_total')).toEqual({ queued: 5 });
     // Nothing is lost now: a second pass finds nothing to do.
-    expect(await worker.reconciler.pass()).toEqual({ checked: 0, requeued: 0 });
+    expect(await worker.reconciler.pass()).toEqual({ full: false, checked: 0, requeued: 0 });
   });
 
   it('leaves alone live entries and jobs a live worker holds; takes a held job once its heartbeat is stale', async () => {
     const api = stack.apiResources.deps;
-    const reconciler = new QueueReconciler({ db: api.db, redis: api.redis, prefix: stack.prefix, jobs: api.jobs, logger: api.logger, intervalMs: 0, graceMs: 0, staleMs: 20_000 });
+    const reconciler = new QueueReconciler({ db: api.db, redis: api.redis, prefix: stack.prefix, jobs: api.jobs, logger: api.logger, intervalMs: 0, graceMs: 0, staleMs: 20_000, fullEveryMs: 3_600_000 });
     await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }) });
     const held = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 7 }) })).body.id as string;
     await db().job.update({ where: { id: held }, data: { status: 'running', workerId: 'alive', heartbeatAt: new Date(), backendId: 'sim0', promptId: randomUUID() } });
     await api.queue.remove(held);
     // The queued job's entry is live; the held job's heartbeat is fresh, so it is no candidate.
-    expect(await reconciler.pass()).toEqual({ checked: 1, requeued: 0 });
+    expect(await reconciler.pass()).toEqual({ full: true, checked: 1, requeued: 0 });
 
     await db().job.update({ where: { id: held }, data: { heartbeatAt: new Date(Date.now() - 60_000) } });
-    expect(await reconciler.pass()).toEqual({ checked: 2, requeued: 1 });
+    // Between full passes only recently changed queued jobs are checked (both are recent here).
+    expect(await reconciler.pass()).toEqual({ full: false, checked: 2, requeued: 1 });
     expect(await api.queue.getJob(`${held}.r1`)).toBeDefined();
+    // Redis losing its data (the marker with it) makes the next pass a full one.
+    await redis.del(`${stack.prefix}:reconciler:marker`);
+    expect((await reconciler.pass())?.full).toBe(true);
     await reconciler.stop();
   });
 
@@ -132,7 +136,7 @@ describe('queue reconciler', () => {
     await dropQueue();
 
     const worker = await stack.startWorker(reconcileEnv);
-    expect(await worker.reconciler.pass()).toEqual({ checked: 1, requeued: 1 });
+    expect(await worker.reconciler.pass()).toEqual({ full: true, checked: 1, requeued: 1 });
     const done = await finished(id);
     expect(done.status).toBe('succeeded');
     expect(done.attempts).toBe(2);

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPayload } from '@gantry/domain';
 import {
   appendJobEvent,
-  bumpQueueGeneration,
+  bumpQueueGenerations,
   insertJob,
   transitionJob,
   type Db,
@@ -13,7 +13,7 @@ import {
 } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
-import { enqueueRender, type EventPublisher } from '@gantry/queue';
+import { enqueueRender, enqueueRenders, type EventPublisher } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
 /** What the door needs to know of a job to change it and count the change. */
@@ -106,20 +106,27 @@ export class JobDoor {
   }
 
   /**
-   * The reconciler found that Redis holds no live entry for a job PostgreSQL says must run: move
-   * the job to a new queue entry generation and enqueue it. Reported, never silent: a log line
-   * and `gantry_jobs_reconciled_total`. False when the job moved on meanwhile.
+   * The reconciler found that Redis holds no live entry for these jobs, which PostgreSQL says must
+   * run: move each to a new queue entry generation and enqueue them, one statement and one bulk add
+   * per batch. Reported, never silent: a log line per job and `gantry_jobs_reconciled_total`.
+   * Returns how many were queued again (a job that moved on meanwhile is left alone).
    */
-  async requeueLost(candidate: ReconcileCandidate): Promise<boolean> {
-    const generation = await this.persist(() => bumpQueueGeneration(this.deps.db, candidate.id, candidate.queueSeq));
-    if (generation === null) return false;
-    await enqueueRender(this.deps.queue, { jobId: candidate.id, tenantId: candidate.tenantId }, candidate.priority, 0, generation);
-    jobRecoveryMetrics(this.deps.metrics).reconciled.inc({ status: candidate.status });
-    this.deps.logger.warn(
-      { jobId: candidate.id, status: candidate.status, generation },
-      candidate.status === 'queued' ? 'queue entry lost; job queued again from PostgreSQL' : "job's worker lost and its queue entry gone; job queued again for recovery",
+  async requeueLost(candidates: readonly ReconcileCandidate[]): Promise<number> {
+    const generations = await this.persist(() => bumpQueueGenerations(this.deps.db, candidates.map((c) => ({ id: c.id, fromSeq: c.queueSeq }))));
+    const moved = candidates.filter((c) => generations.has(c.id));
+    await enqueueRenders(
+      this.deps.queue,
+      moved.map((c) => ({ payload: { jobId: c.id, tenantId: c.tenantId }, priority: c.priority, generation: generations.get(c.id)! })),
     );
-    return true;
+    const reconciled = jobRecoveryMetrics(this.deps.metrics).reconciled;
+    for (const c of moved) {
+      reconciled.inc({ status: c.status });
+      this.deps.logger.warn(
+        { jobId: c.id, status: c.status, generation: generations.get(c.id) },
+        c.status === 'queued' ? 'queue entry lost; job queued again from PostgreSQL' : "job's worker lost and its queue entry gone; job queued again for recovery",
+      );
+    }
+    return moved.length;
   }
 
   private async enqueue(job: Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>, tenantRank: number): Promise<void> {

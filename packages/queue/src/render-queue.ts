@@ -73,6 +73,20 @@ export async function enqueueRender(
   await queue.add('render', data, { jobId: renderEntryId(data.jobId, generation), priority: toBullPriority(priority, tenantRank) });
 }
 
+/** Enqueues many render jobs in one round trip (the reconciler's batches). */
+export async function enqueueRenders(
+  queue: Queue<RenderJobPayload>,
+  entries: readonly { payload: RenderJobPayload; priority: number; generation: number }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await queue.addBulk(
+    entries.map((e) => {
+      const data = renderJobPayloadSchema.parse(e.payload);
+      return { name: 'render', data, opts: { jobId: renderEntryId(data.jobId, e.generation), priority: toBullPriority(e.priority) } };
+    }),
+  );
+}
+
 /** Removes a job that is still waiting; returns false when a worker already holds it. */
 export async function removeQueuedRender(queue: Queue<RenderJobPayload>, jobId: string, generation = 0): Promise<boolean> {
   const job = await queue.getJob(renderEntryId(jobId, generation));

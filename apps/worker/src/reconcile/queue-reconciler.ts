@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { findReconcileCandidates, type Db, type ReconcileCandidate } from '@gantry/db';
+import { findReconcileCandidates, type Db } from '@gantry/db';
 import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
 import { FleetLock, findLostRenderEntries, renderEntryId } from '@gantry/queue';
@@ -16,11 +16,26 @@ export interface ReconcilerOptions {
   graceMs: number;
   /** A held job whose heartbeat is older than this has lost its worker (GANTRY_JOB_STALE_MS). */
   staleMs: number;
+  /**
+   * Every this often a pass checks every queued job (GANTRY_RECONCILE_FULL_MS). Between full
+   * passes only queued jobs changed in the last RECENT_WINDOW_MS are checked, unless Redis lost the
+   * reconciler's marker key (it came back empty), which makes the next pass a full one at once.
+   */
+  fullEveryMs: number;
   /** Jobs read from PostgreSQL and checked in Redis per round trip. */
   pageSize?: number;
+  now?: () => number;
 }
 
+/**
+ * What a Redis that kept its marker can have lost: the writes of its last moments before a crash
+ * (`appendfsync everysec`) or a failover to a lagging replica. Generous on purpose.
+ */
+const RECENT_WINDOW_MS = 120_000;
+
 export interface ReconcileReport {
+  /** Every queued job was checked (false: only recently changed ones). */
+  full: boolean;
   checked: number;
   requeued: number;
 }
@@ -33,12 +48,19 @@ export interface ReconcileReport {
  */
 export class QueueReconciler {
   private readonly lock: FleetLock;
+  private readonly pageSize: number;
+  private readonly marker: string;
+  private readonly now: () => number;
+  private lastFullAt = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReconcileReport | null> | null = null;
   private stopped = false;
 
   constructor(private readonly options: ReconcilerOptions) {
     // The lock outlives a pass by far, and a dead holder's lock frees itself within a few passes.
+    this.pageSize = options.pageSize ?? 500;
+    this.marker = `${options.prefix}:reconciler:marker`;
+    this.now = options.now ?? Date.now;
     this.lock = new FleetLock(options.redis, `${options.prefix}:reconciler:lock`, Math.max(10_000, options.intervalMs * 3));
   }
 
@@ -73,28 +95,32 @@ export class QueueReconciler {
     const { db, redis, prefix, logger } = this.options;
     try {
       if (!(await this.lock.hold())) return null;
-      const report: ReconcileReport = { checked: 0, requeued: 0 };
-      let afterId: string | undefined;
-      for (;;) {
-        const page = await findReconcileCandidates(db, {
-          graceMs: this.options.graceMs,
-          staleMs: this.options.staleMs,
-          afterId,
-          limit: this.options.pageSize ?? 500,
-        });
-        if (page.length === 0) break;
-        afterId = page[page.length - 1]?.id;
-        report.checked += page.length;
-        const queued = page.filter((c) => c.status === 'queued');
-        const held = page.filter((c) => c.status !== 'queued');
-        const lost = [
-          ...(await this.lostOf(queued, (ids) => findLostRenderEntries(redis, prefix, ids, false))),
-          ...(await this.lostOf(held, (ids) => findLostRenderEntries(redis, prefix, ids, true))),
-        ];
-        for (const candidate of lost) {
-          if (await this.options.jobs.requeueLost(candidate)) report.requeued += 1;
+      // A missing marker means Redis lost its data since the last pass (or this is the first one).
+      const emptied = (await redis.set(this.marker, String(this.now()), 'NX')) === 'OK';
+      const full = emptied || this.now() - this.lastFullAt >= this.options.fullEveryMs;
+      if (full) this.lastFullAt = this.now();
+      const report: ReconcileReport = { full, checked: 0, requeued: 0 };
+      // Queued jobs: their entry must be live. Held jobs with a stale heartbeat: their worker is
+      // dead, so an active entry is as good as lost (its lock may outlive the worker by 30 s).
+      for (const group of ['queued', 'held'] as const) {
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await findReconcileCandidates(db, {
+            group,
+            graceMs: this.options.graceMs,
+            staleMs: this.options.staleMs,
+            changedWithinMs: full ? null : RECENT_WINDOW_MS,
+            afterId,
+            limit: this.pageSize,
+          });
+          if (page.length === 0) break;
+          afterId = page[page.length - 1]?.id;
+          report.checked += page.length;
+          const ids = page.map((c) => renderEntryId(c.id, c.queueSeq));
+          const lost = await findLostRenderEntries(redis, prefix, ids, group === 'held');
+          report.requeued += await this.options.jobs.requeueLost(page.filter((c) => lost.has(renderEntryId(c.id, c.queueSeq))));
+          if (page.length < this.pageSize) break;
         }
-        if (page.length < (this.options.pageSize ?? 500)) break;
       }
       if (report.requeued > 0) logger.warn(report, 'reconciler queued lost jobs again');
       return report;
@@ -102,11 +128,5 @@ export class QueueReconciler {
       logger.warn({ err }, 'reconcile pass failed; the next pass retries');
       return null;
     }
-  }
-
-  private async lostOf(candidates: ReconcileCandidate[], find: (ids: string[]) => Promise<Set<string>>): Promise<ReconcileCandidate[]> {
-    if (candidates.length === 0) return [];
-    const lost = await find(candidates.map((c) => renderEntryId(c.id, c.queueSeq)));
-    return candidates.filter((c) => lost.has(renderEntryId(c.id, c.queueSeq)));
   }
 }

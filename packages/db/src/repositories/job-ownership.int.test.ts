@@ -49,7 +49,7 @@ describe('job ownership', () => {
   it('clears the owner when the job leaves dispatched/running, and lists stale held jobs for the reconciler', async () => {
     const id = await dispatchedTo('w1');
     await db.job.update({ where: { id }, data: { heartbeatAt: new Date(Date.now() - 120_000) } });
-    const candidates = await findReconcileCandidates(db, { graceMs: 0, staleMs: 60_000, limit: 100 });
+    const candidates = await findReconcileCandidates(db, { group: 'held', graceMs: 0, staleMs: 60_000, limit: 100 });
     expect(candidates.map((c) => c.id)).toContain(id);
     const requeued = await transitionJob(db, id, 'queued', { backendId: null, lastError: { code: 'WORKER_LOST', message: 'gone', backend: 'b', attempt: 1 } });
     expect(requeued?.event).toEqual(expect.objectContaining({ status: 'queued', error: { code: 'WORKER_LOST', message: 'gone', backend: 'b', attempt: 1 } }));

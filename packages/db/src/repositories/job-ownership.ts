@@ -51,36 +51,54 @@ export interface ReconcileCandidate {
 }
 
 /**
- * One page (by id) of the jobs whose queue entry should exist: queued ones not changed in the last
- * `graceMs` (a submit's enqueue may still be in flight), and dispatched/running ones whose worker's
- * heartbeat is stale. Served by the `status` index.
+ * One page (by id) of the jobs of `group` whose queue entry should exist: `queued` ones not changed
+ * in the last `graceMs` (a submit's enqueue may still be in flight), or `held` (dispatched/running)
+ * ones whose worker's heartbeat is stale. Served by the (status, id) index, one status at a time.
  */
 export async function findReconcileCandidates(
   db: Db,
-  options: { graceMs: number; staleMs: number; afterId?: string | undefined; limit: number },
+  options: {
+    group: 'queued' | 'held';
+    graceMs: number;
+    staleMs: number;
+    /** Queued group only: just the jobs changed within this window (null: all of them). */
+    changedWithinMs?: number | null;
+    afterId?: string | undefined;
+    limit: number;
+  },
 ): Promise<ReconcileCandidate[]> {
   const after = options.afterId ?? '00000000-0000-0000-0000-000000000000';
-  const rows = await db.$queryRaw<{ id: string; tenant_id: string; status: JobStatus; priority: number; queue_seq: number }[]>`
-    SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
-    WHERE id > ${after}::uuid AND (
-      (status = 'queued' AND updated_at < now() - make_interval(secs => ${options.graceMs / 1000}))
-      OR (status IN ('dispatched', 'running')
-          AND COALESCE(heartbeat_at, updated_at) < now() - make_interval(secs => ${options.staleMs / 1000})))
-    ORDER BY id
-    LIMIT ${options.limit}`;
+  type Row = { id: string; tenant_id: string; status: JobStatus; priority: number; queue_seq: number };
+  const rows =
+    options.group === 'queued'
+      ? await db.$queryRaw<Row[]>`
+          SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
+          WHERE status = 'queued' AND id > ${after}::uuid AND updated_at < now() - make_interval(secs => ${options.graceMs / 1000})
+            AND (${options.changedWithinMs ?? null}::float8 IS NULL OR updated_at > now() - make_interval(secs => ${(options.changedWithinMs ?? 0) / 1000}))
+          ORDER BY jobs.status, jobs.id
+          LIMIT ${options.limit}`
+      : await db.$queryRaw<Row[]>`
+          SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
+          WHERE status IN ('dispatched', 'running') AND id > ${after}::uuid
+            AND COALESCE(heartbeat_at, updated_at) < now() - make_interval(secs => ${options.staleMs / 1000})
+          ORDER BY jobs.id
+          LIMIT ${options.limit}`;
   return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, status: r.status, priority: r.priority, queueSeq: r.queue_seq }));
 }
 
 /**
- * Moves a job's queue entry to its next generation, if it is still at `fromSeq` and still a
- * candidate (another reconciler, or a worker, may have acted meanwhile). Returns the new generation.
+ * Moves jobs' queue entries to their next generation, each only if it is still at the generation
+ * the caller saw and still must run (another reconciler, or a worker, may have acted meanwhile).
+ * One statement for the whole batch. Returns the new generation of each job it moved.
  */
-export async function bumpQueueGeneration(db: Db, jobId: string, fromSeq: number): Promise<number | null> {
-  const rows = await db.$queryRaw<{ queue_seq: number }[]>`
-    UPDATE jobs SET queue_seq = queue_seq + 1
-    WHERE id = ${jobId}::uuid AND queue_seq = ${fromSeq} AND status IN ('queued', 'dispatched', 'running')
-    RETURNING queue_seq`;
-  return rows[0]?.queue_seq ?? null;
+export async function bumpQueueGenerations(db: Db, jobs: readonly { id: string; fromSeq: number }[]): Promise<Map<string, number>> {
+  if (jobs.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ id: string; queue_seq: number }[]>`
+    UPDATE jobs SET queue_seq = jobs.queue_seq + 1
+    FROM unnest(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.fromSeq)}::int[]) AS seen(id, seq)
+    WHERE jobs.id = seen.id AND jobs.queue_seq = seen.seq AND jobs.status IN ('queued', 'dispatched', 'running')
+    RETURNING jobs.id::text AS id, jobs.queue_seq`;
+  return new Map(rows.map((r) => [r.id, r.queue_seq]));
 }
 
 /**
