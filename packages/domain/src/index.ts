@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './job-state.js';
 export * from './uuidv7.js';
 export * from './workflow.js';
+export * from './scopes.js';
 export * from './job.js';
 export * from './job-view.js';
 export * from './events.js';
