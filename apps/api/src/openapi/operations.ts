@@ -389,7 +389,7 @@ export const operations: OperationSpec[] = [
     tag: 'Stream',
     summary: 'Live job events over a WebSocket',
     description:
-      'Upgrades to a WebSocket (subprotocol `gantry.v1`). Authenticate by also offering the subprotocol `gantry.key.<API key>` or with a first message `{"type":"auth","key":"..."}`; the key needs the `read` scope. Then `subscribe` to a job, several jobs or all of the tenant\'s jobs and resume with `since` after a reconnect. Messages and close codes: docs/websocket.md.',
+      'Upgrades to a WebSocket (subprotocol `gantry.v1`). Authenticate by also offering the subprotocol `gantry.key.<API key>` or with a first message `{"type":"auth","key":"..."}`; the key needs the `read` scope (every key but a `submit`-only one). Then `subscribe` to a job, several jobs or all of the key\'s tenant\'s jobs (any key, operator keys included, sees its own tenant\'s jobs only) and resume with `since` after a reconnect. A key over `GANTRY_WS_MAX_SOCKETS_PER_KEY` open sockets is closed with `4429`. Messages and close codes: docs/websocket.md.',
     scope: 'public',
     transport: 'websocket',
     headers: {
@@ -404,6 +404,11 @@ export const operations: OperationSpec[] = [
     responses: {
       101: { description: 'Switching protocols: the socket is open', headers: ['Upgrade', 'Sec-WebSocket-Protocol'] },
       403: { description: 'The browser `Origin` is not allowed (`GANTRY_WS_ALLOWED_ORIGINS`); no body' },
+      429: {
+        description:
+          'Too many upgrades from this client IP (`GANTRY_WS_UPGRADES_PER_MINUTE`, with `Retry-After`) or too many open sockets from it (`GANTRY_WS_MAX_SOCKETS_PER_IP`); no body',
+        headers: ['Retry-After'],
+      },
     },
   },
 
