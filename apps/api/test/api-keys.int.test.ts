@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
+import { insertStoredKey } from './fixtures';
 
 /**
  * API key administration: list (never secrets), revoke and rotate, effective on every API
@@ -17,17 +17,6 @@ describe('API keys: list, revoke, rotate', () => {
     admin = apiClient(stack.url, stack.adminKey);
   });
   afterAll(() => stack.close());
-
-  /** A key row as an earlier version wrote it (scopes as given), straight into the database. */
-  async function insertLegacyKey(tenant: string, scopes: string[]) {
-    const db = stack.apiResources.deps.db;
-    const prefix = randomBytes(9).toString('hex').slice(0, 12);
-    const key = `gty_${prefix}_${randomBytes(32).toString('base64url')}`;
-    const { id: tenantId } = await db.tenant.findUniqueOrThrow({ where: { name: tenant }, select: { id: true } });
-    const hash = createHash('sha256').update(key).digest('hex');
-    const row = await db.apiKey.create({ data: { tenantId, prefix, hash, scopes, name: 'legacy' }, select: { id: true } });
-    return { id: row.id, key };
-  }
 
   async function createKey(body: Record<string, unknown>) {
     const res = await admin('POST', '/api/v1/api-keys', body);
@@ -146,7 +135,7 @@ describe('API keys: list, revoke, rotate', () => {
     const aliased = await createKey({ tenant: 'studio-o', scopes: ['admin', 'read'] });
     expect((await admin('GET', '/api/v1/api-keys?tenant=studio-o&limit=1')).body.items[0]).toMatchObject({ id: aliased.id, scopes: ['operator', 'read'] });
     // A key stored with `admin` by an earlier version: an operator key, listed as such.
-    const legacy = await insertLegacyKey('studio-o', ['admin']);
+    const legacy = await insertStoredKey(stack.apiResources.deps.db, 'studio-o', ['admin']);
     const asLegacy = apiClient(stack.url, legacy.key);
     expect((await asLegacy('GET', '/api/v1/api-keys?tenant=default&limit=1')).status).toBe(200);
     expect((await asLegacy('POST', '/api/v1/backends', { id: 'legacy-gpu', url: 'http://127.0.0.1:9' })).status).toBe(201);
