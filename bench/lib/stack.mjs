@@ -202,7 +202,9 @@ export class BenchStack {
 
   async startApi(extraEnv = {}) {
     const port = await freePort();
-    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', ...extraEnv };
+    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+      // Thousands of sockets from one address and one key: the stream's abuse limits are off.
+      GANTRY_WS_MAX_SOCKETS_PER_KEY: '0', GANTRY_WS_MAX_SOCKETS_PER_IP: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0', ...extraEnv };
     this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true });
     this.apiUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;

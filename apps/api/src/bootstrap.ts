@@ -10,6 +10,7 @@ import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
 import { KeyDirectory } from './auth/key-directory.js';
 import { securityConfigFrom } from './security-config.js';
+import { clientIpResolver } from './stream/client-ip.js';
 import { EventHub } from './stream/event-hub.js';
 import type { StreamOptions } from './stream/stream-options.js';
 
@@ -31,7 +32,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   const keySubscriber = createRedis(env.REDIS_URL);
   const metrics = createMetricsRegistry('api');
   const keys = new KeyDirectory({
-    db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS, logger: log, metrics,
+    db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS,
+    negativeTtlMs: env.GANTRY_AUTH_NEGATIVE_CACHE_TTL_MS, logger: log, metrics,
   });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
@@ -97,5 +99,9 @@ function streamOptionsFrom(env: ApiEnv): StreamOptions {
     maxSubscriptions: 1000,
     messageRate: env.GANTRY_WS_MESSAGE_RATE,
     messageBurst: Math.ceil(env.GANTRY_WS_MESSAGE_RATE * 2.5),
+    maxSocketsPerKey: env.GANTRY_WS_MAX_SOCKETS_PER_KEY,
+    maxSocketsPerIp: env.GANTRY_WS_MAX_SOCKETS_PER_IP,
+    upgradesPerMinute: env.GANTRY_WS_UPGRADES_PER_MINUTE,
+    clientIp: clientIpResolver(env.GANTRY_TRUST_PROXY),
   };
 }

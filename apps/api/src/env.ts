@@ -7,7 +7,7 @@ export const apiEnvSchema = commonEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Interface to bind; 0.0.0.0 in containers. */
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** When set, this key is the admin key of the default tenant (created or rotated at start). */
+  /** When set, an operator key kept in the default tenant (created or rotated at start). */
   GANTRY_ADMIN_KEY: z.string().min(16, 'at least 16 characters').max(256).optional(),
   /** Name of the tenant the admin key belongs to. */
   GANTRY_DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default'),
@@ -27,6 +27,12 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1 << 24).default(64 * 1024),
   /** Client messages per second per socket (burst: 2.5x). */
   GANTRY_WS_MESSAGE_RATE: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** Open WebSockets per API key on one API instance; more are closed with 4429 once authenticated (0: no cap). */
+  GANTRY_WS_MAX_SOCKETS_PER_KEY: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  /** Open WebSockets per client IP on one API instance; more get 429 on upgrade (0: no cap). */
+  GANTRY_WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(200),
+  /** WebSocket upgrades per minute per client IP, shared by all API instances through Redis (0 disables). */
+  GANTRY_WS_UPGRADES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   /** How long (ms) /metrics reuses its queue and fleet readings (Redis, PostgreSQL); 0: read on every scrape. */
   GANTRY_METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   // --- protection (docs/security.md) ---
@@ -44,6 +50,8 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_JSON_MAX_DEPTH: z.coerce.number().int().min(1).max(10_000).default(64),
   /** How long (ms) an API key lookup is cached per instance (0 disables); revocations also evict at once. */
   GANTRY_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** How long (ms) a key found unknown stays unknown per instance, sparing PostgreSQL repeated bad keys (0 disables). */
+  GANTRY_AUTH_NEGATIVE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

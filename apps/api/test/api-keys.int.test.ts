@@ -1,4 +1,5 @@
 import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
+import { insertStoredKey } from './fixtures';
 
 /**
  * API key administration: list (never secrets), revoke and rotate, effective on every API
@@ -47,7 +48,7 @@ describe('API keys: list, revoke, rotate', () => {
     expect((await admin('GET', '/api/v1/api-keys?cursor=nope')).status).toBe(422);
   });
 
-  it('needs the admin scope', async () => {
+  it('needs the tenant-admin scope', async () => {
     const reader = apiClient(stack.url, (await createKey({ tenant: 'default', scopes: ['read', 'submit'] })).key);
     expect((await reader('GET', '/api/v1/api-keys')).status).toBe(403);
     expect((await reader('DELETE', `/api/v1/api-keys/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`)).status).toBe(403);
@@ -77,11 +78,69 @@ describe('API keys: list, revoke, rotate', () => {
   });
 
   it("does not let one tenant's admin touch another tenant's keys", async () => {
-    const otherAdmin = apiClient(stack.url, (await createKey({ tenant: 'rival', scopes: ['admin'] })).key);
+    const otherAdmin = apiClient(stack.url, (await createKey({ tenant: 'rival', scopes: ['tenant-admin'] })).key);
     const mine = await createKey({ tenant: 'default', scopes: ['read'] });
     expect((await otherAdmin('DELETE', `/api/v1/api-keys/${mine.id}`)).status).toBe(404);
     expect((await otherAdmin('POST', `/api/v1/api-keys/${mine.id}/rotate`)).status).toBe(404);
+    expect((await otherAdmin('GET', '/api/v1/api-keys?tenant=default')).status).toBe(403);
     expect((await apiClient(stack.url, mine.key)('GET', '/api/v1/jobs')).status).toBe(200);
+  });
+
+  it('lets a tenant admin manage its own tenant, never minting an operator key or leaving its tenant', async () => {
+    const tenantAdmin = await createKey({ tenant: 'studio-t', scopes: ['tenant-admin'], name: 'studio admin' });
+    const ta = apiClient(stack.url, tenantAdmin.key);
+    const reader = await ta('POST', '/api/v1/api-keys', { tenant: 'studio-t', scopes: ['read', 'submit'] });
+    expect(reader.status).toBe(201);
+    expect(reader.body).toMatchObject({ tenant: 'studio-t', scopes: ['read', 'submit'] });
+    expect((await ta('POST', '/api/v1/api-keys', { tenant: 'studio-t', scopes: ['tenant-admin'] })).status).toBe(201);
+
+    for (const scopes of [['operator'], ['admin'], ['read', 'operator']]) {
+      const refused = await ta('POST', '/api/v1/api-keys', { tenant: 'studio-t', scopes });
+      expect({ scopes, status: refused.status, body: refused.body }).toMatchObject({ scopes, status: 403, body: { code: 'FORBIDDEN', errors: { reason: 'scope_not_grantable' } } });
+    }
+    // Another tenant, existing or not: refused the same way, and no tenant is created.
+    for (const tenant of ['default', 'no-such-studio']) {
+      const refused = await ta('POST', '/api/v1/api-keys', { tenant, scopes: ['read'] });
+      expect({ tenant, status: refused.status, body: refused.body }).toMatchObject({ tenant, status: 403, body: { code: 'FORBIDDEN', errors: { reason: 'other_tenant' } } });
+    }
+    expect((await admin('GET', '/api/v1/tenants/no-such-studio')).status).toBe(404);
+
+    // Its own keys: listed, rotated, revoked. The operator key of its tenant is out of reach.
+    const listed = (await ta('GET', '/api/v1/api-keys?limit=200')).body.items;
+    expect(listed.map((k: any) => k.tenant)).toEqual(listed.map(() => 'studio-t'));
+    expect(listed.map((k: any) => k.id)).toEqual(expect.arrayContaining([tenantAdmin.id, reader.body.id]));
+    expect((await ta('POST', `/api/v1/api-keys/${reader.body.id}/rotate`)).status).toBe(201);
+    const operatorHere = await createKey({ tenant: 'studio-t', scopes: ['operator'] });
+    expect((await ta('DELETE', `/api/v1/api-keys/${operatorHere.id}`)).status).toBe(403);
+    expect((await ta('POST', `/api/v1/api-keys/${operatorHere.id}/rotate`)).status).toBe(403);
+    expect((await apiClient(stack.url, operatorHere.key)('GET', '/api/v1/backends')).status).toBe(200);
+    // The fleet is not a tenant's.
+    expect((await ta('POST', '/api/v1/backends', { id: 'tenant-gpu', url: 'http://127.0.0.1:9' })).status).toBe(403);
+    expect((await ta('POST', '/api/v1/backends/sim0/drain')).status).toBe(403);
+  });
+
+  it('lets an operator manage every tenant\'s keys, and keeps legacy admin keys working as operator keys', async () => {
+    const ta = await createKey({ tenant: 'studio-o', scopes: ['tenant-admin'] });
+    const theirs = await apiClient(stack.url, ta.key)('POST', '/api/v1/api-keys', { tenant: 'studio-o', scopes: ['read'] });
+    const listed = await admin('GET', '/api/v1/api-keys?tenant=studio-o&limit=200');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((k: any) => k.id).sort()).toEqual([ta.id, theirs.body.id].sort());
+    expect((await admin('GET', '/api/v1/api-keys?tenant=no-such-tenant')).status).toBe(404);
+    const rotated = await admin('POST', `/api/v1/api-keys/${theirs.body.id}/rotate`);
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.tenant).toBe('studio-o');
+    expect((await admin('DELETE', `/api/v1/api-keys/${rotated.body.id}`)).body).toMatchObject({ status: 'revoked', tenant: 'studio-o' });
+
+    // `admin` is accepted on input and stored as operator.
+    const aliased = await createKey({ tenant: 'studio-o', scopes: ['admin', 'read'] });
+    expect((await admin('GET', '/api/v1/api-keys?tenant=studio-o&limit=1')).body.items[0]).toMatchObject({ id: aliased.id, scopes: ['operator', 'read'] });
+    // A key stored with `admin` by an earlier version: an operator key, listed as such.
+    const legacy = await insertStoredKey(stack.apiResources.deps.db, 'studio-o', ['admin']);
+    const asLegacy = apiClient(stack.url, legacy.key);
+    expect((await asLegacy('GET', '/api/v1/api-keys?tenant=default&limit=1')).status).toBe(200);
+    expect((await asLegacy('POST', '/api/v1/backends', { id: 'legacy-gpu', url: 'http://127.0.0.1:9' })).status).toBe(201);
+    expect((await asLegacy('DELETE', '/api/v1/backends/legacy-gpu')).status).toBe(204);
+    expect((await admin('GET', '/api/v1/api-keys?tenant=studio-o&limit=1')).body.items[0]).toMatchObject({ id: legacy.id, scopes: ['operator'] });
   });
 
   it('rotates a key: a new secret at once, the old one stops (after an optional grace period)', async () => {

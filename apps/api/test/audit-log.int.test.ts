@@ -81,18 +81,33 @@ describe('audit log', () => {
     expect((await admin('GET', '/api/v1/audit-events?unknown=1')).status).toBe(422);
   });
 
-  it("is tenant-scoped; creating another tenant's key shows in both logs", async () => {
-    const other = await admin('POST', '/api/v1/api-keys', { tenant: 'studio-x', scopes: ['admin'] });
+  it("is tenant-scoped; an operator's action on another tenant shows in both logs", async () => {
+    const other = await admin('POST', '/api/v1/api-keys', { tenant: 'studio-x', scopes: ['tenant-admin'] });
     const otherAdmin = apiClient(stack.url, other.body.key);
     const theirs = (await otherAdmin('GET', '/api/v1/audit-events')).body.items;
     expect(theirs).toHaveLength(1);
-    expect(theirs[0]).toMatchObject({ action: 'api_key.created', target: { id: other.body.id }, details: { tenant: 'studio-x' } });
+    expect(theirs[0]).toMatchObject({ action: 'api_key.created', target: { id: other.body.id }, details: { tenant: 'studio-x', scopes: ['tenant-admin'] } });
     const ours = (await admin('GET', '/api/v1/audit-events?action=api_key.created')).body.items;
     expect(ours[0]).toMatchObject({ target: { id: other.body.id } });
     // Their own actions stay in their log.
-    await otherAdmin('POST', '/api/v1/backends', { id: 'studio-x-gpu', url: 'http://127.0.0.1:9/' });
-    expect((await otherAdmin('GET', '/api/v1/audit-events?action=backend.created')).body.items).toHaveLength(1);
-    expect((await admin('GET', '/api/v1/audit-events?action=backend.created')).body.items.map((e: any) => e.target.id)).not.toContain('studio-x-gpu');
+    const reader = await otherAdmin('POST', '/api/v1/api-keys', { tenant: 'studio-x', scopes: ['read'] });
+    expect((await otherAdmin('GET', '/api/v1/audit-events?action=api_key.created')).body.items.map((e: any) => e.target.id)).toEqual([reader.body.id, other.body.id]);
+    expect((await admin('GET', '/api/v1/audit-events?action=api_key.created')).body.items.map((e: any) => e.target.id)).not.toContain(reader.body.id);
+    // The operator reads any tenant's log; a tenant admin only its own.
+    const viaOperator = (await admin('GET', '/api/v1/audit-events?tenant=studio-x&action=api_key.created')).body.items;
+    expect(viaOperator.map((e: any) => e.target.id)).toEqual([reader.body.id, other.body.id]);
+    expect((await otherAdmin('GET', '/api/v1/audit-events?tenant=default')).status).toBe(403);
+    // An operator rotating and revoking another tenant's keys: in both logs (same request ids).
+    const rotated = await admin('POST', `/api/v1/api-keys/${reader.body.id}/rotate`);
+    await admin('DELETE', `/api/v1/api-keys/${rotated.body.id}`);
+    const actions = ['api_key.rotated', 'api_key.revoked'];
+    const inTheirs = (await otherAdmin('GET', '/api/v1/audit-events?limit=200')).body.items.filter((e: any) => actions.includes(e.action));
+    expect(inTheirs.map((e: any) => [e.action, e.target.id])).toEqual([['api_key.revoked', rotated.body.id], ['api_key.rotated', reader.body.id]]);
+    const operatorLog = (await admin('GET', '/api/v1/audit-events?limit=200')).body.items;
+    for (const event of inTheirs) {
+      expect(operatorLog.filter((e: any) => e.requestId === event.requestId).map((e: any) => [e.action, e.target.id])).toEqual([[event.action, event.target.id]]);
+    }
+    expect(inTheirs.every((e: any) => e.actorKeyId === inTheirs[0].actorKeyId)).toBe(true);
   });
 
   it('records tenant settings changes (retention), with the values before and after', async () => {

@@ -25,7 +25,7 @@ const HANDLERS: Record<string, (ctx: CommandContext, cmd: ParsedCommand) => Prom
   'backends drain': (ctx, cmd) => backendsDrain(ctx, cmd, true),
   'backends undrain': (ctx, cmd) => backendsDrain(ctx, cmd, false),
   'keys create': keysCreate,
-  'keys ls': (ctx) => keysLs(ctx),
+  'keys ls': keysLs,
   'keys revoke': keysRevoke,
   'keys rotate': keysRotate,
 };

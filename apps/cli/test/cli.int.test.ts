@@ -265,10 +265,20 @@ describe('gantry CLI', () => {
 
   it('keys ls / rotate / revoke: a revoked or rotated key stops working', async () => {
     // Keys are listed, revoked and rotated within the caller's tenant: work as that tenant's admin.
-    const tenantAdmin = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'admin', '--json'])).stdout);
+    const tenantAdmin = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'tenant-admin', '--json'])).stdout);
+    expect(tenantAdmin.scopes).toEqual(['tenant-admin']);
     const asAdmin = { GANTRY_API_KEY: tenantAdmin.key };
     const key = JSON.parse((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'read', '--name', 'reader', '--json'], asAdmin)).stdout);
     expect((await gantry(['jobs', 'ls'], { GANTRY_API_KEY: key.key })).code).toBe(0);
+    // A tenant admin stays in its tenant and below operator.
+    const elsewhere = await gantry(['keys', 'create', '--tenant', 'cli-other', '--scopes', 'read'], asAdmin);
+    expect(elsewhere.code).toBe(3);
+    expect(elsewhere.stderr).toMatch(/FORBIDDEN/);
+    expect((await gantry(['keys', 'create', '--tenant', 'cli-revoke', '--scopes', 'operator'], asAdmin)).stderr).toMatch(/FORBIDDEN/);
+    expect((await gantry(['keys', 'ls', '--tenant', 'default'], asAdmin)).stderr).toMatch(/FORBIDDEN/);
+    // The operator key lists any tenant's keys.
+    const asOperator = JSON.parse((await gantry(['keys', 'ls', '--tenant', 'cli-revoke', '--json'])).stdout);
+    expect(asOperator.map((k: any) => k.id).sort()).toEqual([tenantAdmin.id, key.id].sort());
 
     const listed = JSON.parse((await gantry(['keys', 'ls', '--json'], asAdmin)).stdout);
     expect(listed.map((k: any) => k.id).sort()).toEqual([tenantAdmin.id, key.id].sort());

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './errors.js';
 import { jobEventRecordSchema } from './events.js';
-import { API_KEY_SCOPES, JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
+import { JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
+import { API_KEY_SCOPES } from './scopes.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './audit.js';
 
 /**

@@ -21,6 +21,11 @@ export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 export const listAuditEventsQuerySchema = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
+    tenant: z
+      .string()
+      .max(63)
+      .optional()
+      .meta({ description: 'Another tenant by name (operator keys only; `current` or absent: the caller\'s tenant)' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
   })
@@ -30,6 +35,11 @@ export type ListAuditEventsQuery = z.infer<typeof listAuditEventsQuerySchema>;
 /** Query of `GET /api/v1/api-keys`. */
 export const listApiKeysQuerySchema = z
   .object({
+    tenant: z
+      .string()
+      .max(63)
+      .optional()
+      .meta({ description: 'Another tenant by name (operator keys only; `current` or absent: the caller\'s tenant)' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
   })

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { JOB_STATUSES } from './job-state.js';
 import { txt2ImgParamsSchema } from './txt2img.js';
 import { workflowSchema } from './workflow.js';
-
-export const API_KEY_SCOPES = ['submit', 'read', 'admin'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+import { API_KEY_SCOPE_INPUTS } from './scopes.js';
 
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 
@@ -113,7 +111,11 @@ export const createApiKeySchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63')
       .meta({ description: 'Tenant name; created when it does not exist yet' }),
-    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(3).meta({ description: '`admin` implies the others' }),
+    scopes: z
+      .array(z.enum(API_KEY_SCOPE_INPUTS))
+      .min(1)
+      .max(API_KEY_SCOPE_INPUTS.length)
+      .meta({ description: '`tenant-admin` implies `read` and `submit`; `operator` implies every scope; `admin` is the former name of `operator` (stored as `operator`)' }),
     name: z.string().max(200).optional().meta({ description: 'A label for people' }),
   })
   .strict();

@@ -251,16 +251,16 @@ export class GantryClient {
     /** `GET /backends/{id}` (with `probe.nodeTypes`). */
     get: async (id: string, options: CallOptions = {}): Promise<Backend> =>
       (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}`, this.read(options))).data,
-    /** `POST /backends` (admin). */
+    /** `POST /backends` (operator). */
     register: async (input: RegisterBackendInput, options: CallOptions = {}): Promise<Backend> =>
       (await this.transport.json<Backend>('/api/v1/backends', { method: 'POST', body: input, ...options })).data,
-    /** `POST /backends/{id}/drain` (admin): no new jobs; running ones finish. Idempotent. */
+    /** `POST /backends/{id}/drain` (operator): no new jobs; running ones finish. Idempotent. */
     drain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
       (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/drain`, { method: 'POST', idempotent: true, ...options })).data,
-    /** `POST /backends/{id}/undrain` (admin). Idempotent. */
+    /** `POST /backends/{id}/undrain` (operator). Idempotent. */
     undrain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
       (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/undrain`, { method: 'POST', idempotent: true, ...options })).data,
-    /** `DELETE /backends/{id}` (admin); `force` even with jobs in flight. */
+    /** `DELETE /backends/{id}` (operator); `force` even with jobs in flight. */
     remove: async (id: string, options: CallOptions & { force?: boolean } = {}): Promise<void> => {
       await this.transport.send(`/api/v1/backends/${encodeURIComponent(id)}`, {
         method: 'DELETE',
@@ -272,20 +272,26 @@ export class GantryClient {
   };
 
   readonly apiKeys = {
-    /** `POST /api-keys` (admin): the secret `key` is in this answer only. */
+    /**
+     * `POST /api-keys` (tenant-admin: keys of its own tenant, no operator keys; operator: any). The
+     * secret `key` is in this answer only.
+     */
     create: async (input: CreateApiKeyInput, options: CallOptions = {}): Promise<CreatedApiKey> =>
       (await this.transport.json<CreatedApiKey>('/api/v1/api-keys', { method: 'POST', body: input, ...options })).data,
-    /** `GET /api-keys` (admin): one page of the caller's tenant's keys, newest first (never secrets). */
-    listPage: async (query: { limit?: number; cursor?: string } = {}, options: CallOptions = {}): Promise<ApiKeyPage> =>
-      (await this.transport.json<ApiKeyPage>('/api/v1/api-keys', { ...this.read(options), query: { limit: query.limit, cursor: query.cursor } })).data,
-    /** Every key of the caller's tenant, across pages. */
-    list: (options: CallOptions = {}): AsyncIterable<ApiKey> => {
+    /**
+     * `GET /api-keys` (tenant-admin): one page of the caller's tenant's keys, newest first (never
+     * secrets); operator keys may name another `tenant`.
+     */
+    listPage: async (query: { limit?: number; cursor?: string; tenant?: string } = {}, options: CallOptions = {}): Promise<ApiKeyPage> =>
+      (await this.transport.json<ApiKeyPage>('/api/v1/api-keys', { ...this.read(options), query: { limit: query.limit, cursor: query.cursor, tenant: query.tenant } })).data,
+    /** Every key of the caller's tenant (or, for operator keys, of `tenant`), across pages. */
+    list: (options: CallOptions & { tenant?: string } = {}): AsyncIterable<ApiKey> => {
       const listPage = this.apiKeys.listPage;
       return {
         async *[Symbol.asyncIterator]() {
           let cursor: string | undefined;
           for (;;) {
-            const page = await listPage({ limit: 200, ...(cursor ? { cursor } : {}) }, options);
+            const page = await listPage({ limit: 200, ...(cursor ? { cursor } : {}), ...(options.tenant ? { tenant: options.tenant } : {}) }, options);
             yield* page.items;
             if (!page.nextCursor) return;
             cursor = page.nextCursor;
@@ -293,10 +299,10 @@ export class GantryClient {
         },
       };
     },
-    /** `DELETE /api-keys/{id}` (admin): the key stops working at once (its WebSockets close with 4401). Idempotent. */
+    /** `DELETE /api-keys/{id}` (tenant-admin; operator keys for any tenant's and for operator keys): the key stops working at once (its WebSockets close with 4401). Idempotent. */
     revoke: async (id: string, options: CallOptions = {}): Promise<ApiKey | undefined> =>
       (await this.transport.json<ApiKey | undefined>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options })).data,
-    /** `POST /api-keys/{id}/rotate` (admin): a new secret; the old one works `graceSeconds` longer (default 0). */
+    /** `POST /api-keys/{id}/rotate` (as revoke): a new secret; the old one works `graceSeconds` longer (default 0). */
     rotate: async (id: string, input: { graceSeconds?: number } = {}, options: CallOptions = {}): Promise<RotatedApiKey> =>
       (await this.transport.json<RotatedApiKey>(`/api/v1/api-keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: input, ...options })).data,
   };

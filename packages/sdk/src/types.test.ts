@@ -4,7 +4,9 @@ import {
   JOB_STATUSES,
   TERMINAL_STATUSES,
   type ApiKey,
+  type ApiKeyScope,
   type Artifact,
+  type CreateApiKeyInput,
   type Job,
   type JobEvent,
   type JobEventBody,
@@ -38,7 +40,9 @@ describe('SDK wire types', () => {
     check<Equals<JobEventBody['type'], domain.JobEventType>>();
     check<Assignable<SubmitJobInput, z.input<typeof domain.submitJobSchema>>>();
     check<Assignable<z.output<typeof domain.submitJobSchema>, SubmitJobInput>>();
-    check<Assignable<domain.CreateApiKeyInput['scopes'][number], domain.ApiKeyScope>>();
+    check<Equals<ApiKeyScope, domain.ApiKeyScope>>();
+    // The API also accepts the legacy `admin`; the SDK offers only the current names.
+    check<Assignable<CreateApiKeyInput['scopes'][number], domain.CreateApiKeyInput['scopes'][number]>>();
     expect([...JOB_STATUSES]).toEqual([...domain.JOB_STATUSES]);
     expect([...TERMINAL_STATUSES]).toEqual([...domain.TERMINAL_STATUSES]);
   });

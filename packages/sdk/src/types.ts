@@ -13,7 +13,11 @@ export function isTerminalStatus(status: string): boolean {
 }
 
 export type JobKind = 'workflow' | 'txt2img';
-export type ApiKeyScope = 'submit' | 'read' | 'admin';
+/**
+ * `tenant-admin` implies `submit` and `read` in its own tenant (its keys, settings, audit log);
+ * `operator` implies every scope, for the fleet and every tenant (docs/security.md).
+ */
+export type ApiKeyScope = 'submit' | 'read' | 'tenant-admin' | 'operator';
 
 /** One node of a ComfyUI API-format workflow. */
 export interface WorkflowNode {
@@ -233,7 +237,7 @@ export interface ApiKey {
   id: string;
   tenant: string;
   name: string | null;
-  scopes: string[];
+  scopes: ApiKeyScope[];
   /** `expiring`: rotated with a grace period, works until `revokedAt`. */
   status: 'active' | 'expiring' | 'revoked';
   createdAt: string;

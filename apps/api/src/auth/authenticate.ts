@@ -1,4 +1,4 @@
-import { AppError, type ApiKeyScope } from '@gantry/domain';
+import { AppError, canonicalScopes, scopesGrant, type ApiKeyScope } from '@gantry/domain';
 import { keyMatches, lookupPrefix } from './api-key-format.js';
 import type { KeyLookup } from './key-directory.js';
 
@@ -7,6 +7,7 @@ export interface Principal {
   keyId: string;
   tenantId: string;
   tenantName: string;
+  /** Canonical scopes: a stored legacy `admin` is `operator` here (packages/domain/src/scopes.ts). */
   scopes: ApiKeyScope[];
   /** Set for a rotated key in its grace period: when it stops working. */
   expiresAt?: Date;
@@ -31,12 +32,12 @@ export async function authenticate(keys: KeyLookup, header: string | undefined):
     keyId: record.id,
     tenantId: record.tenantId,
     tenantName: record.tenantName,
-    scopes: record.scopes as ApiKeyScope[],
+    scopes: canonicalScopes(record.scopes),
     ...(record.revokedAt ? { expiresAt: record.revokedAt } : {}),
   };
 }
 
-/** `admin` implies every other scope. */
+/** Whether the key may do what `scope` allows (`operator` implies every scope, `tenant-admin` read and submit). */
 export function hasScope(principal: Principal, scope: ApiKeyScope): boolean {
-  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+  return scopesGrant(principal.scopes, scope);
 }

@@ -6,7 +6,7 @@ import { hashKey, lookupPrefix } from './api-key-format.js';
 export const BOOTSTRAP_KEY_NAME = 'GANTRY_ADMIN_KEY';
 
 /**
- * Makes GANTRY_ADMIN_KEY the admin key of the default tenant. Idempotent; several API instances
+ * Makes GANTRY_ADMIN_KEY an operator key, kept in the default tenant (its jobs and audit log). Idempotent; several API instances
  * may run it at once. A changed value rotates the key: the previous one is revoked (audited as a
  * system action, announced to every instance). A key revoked through the API stays revoked until
  * the variable is set to a new value.
@@ -20,7 +20,7 @@ export async function bootstrapAdminKey(deps: ApiDeps, tenantName: string, admin
       tenantId: tenant.id,
       prefix: lookupPrefix(adminKey),
       hash: hashKey(adminKey),
-      scopes: ['admin'],
+      scopes: ['operator'],
       name: BOOTSTRAP_KEY_NAME,
     });
     const revokedIds = await revokeOtherNamedKeys(tx, tenant.id, BOOTSTRAP_KEY_NAME, key.id, now);
@@ -41,6 +41,6 @@ export async function bootstrapAdminKey(deps: ApiDeps, tenantName: string, admin
   if (key.revokedAt && key.revokedAt.getTime() <= now.getTime()) {
     logger.warn({ tenant: tenantName, apiKeyId: key.id }, 'GANTRY_ADMIN_KEY was revoked through the API and stays revoked: set a new value');
   } else {
-    logger.info({ tenant: tenantName, apiKeyId: key.id, revokedPrevious: revokedIds.length }, 'admin key installed');
+    logger.info({ tenant: tenantName, apiKeyId: key.id, revokedPrevious: revokedIds.length }, 'operator key installed (GANTRY_ADMIN_KEY)');
   }
 }

@@ -4,7 +4,7 @@ import { Counter, metricSet } from '@gantry/metrics';
 export const keyAuthMetrics = metricSet((registry) => ({
   lookups: new Counter({
     name: 'gantry_auth_key_lookups_total',
-    help: 'API key lookups by the per-instance cache: hit (served from memory) or miss (read from PostgreSQL)',
+    help: 'API key lookups by the per-instance cache: hit (served from memory), unknown_hit (a key remembered as unknown) or miss (read from PostgreSQL)',
     labelNames: ['result'] as const,
     registers: [registry],
   }),

@@ -4,7 +4,7 @@ import { silentLogger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
 import { createTestDatabase, redisTestPrefix, TEST_REDIS_URL, waitUntil, type TestDatabase } from '@gantry/testing';
 import { generateApiKey } from './api-key-format';
-import { KeyDirectory } from './key-directory';
+import { KeyDirectory, type KeyDirectoryOptions } from './key-directory';
 
 /** The per-instance key cache: what it caches, and how revocations reach every instance. */
 describe('KeyDirectory', () => {
@@ -28,9 +28,9 @@ describe('KeyDirectory', () => {
     await database.drop();
   });
 
-  async function directory(ttlMs: number): Promise<KeyDirectory> {
+  async function directory(ttlMs: number, extra: Partial<KeyDirectoryOptions> = {}): Promise<KeyDirectory> {
     const sub = new Redis(TEST_REDIS_URL);
-    const dir = new KeyDirectory({ db, redis: scope.redis, subscriber: sub, prefix: scope.prefix, ttlMs, logger: silentLogger(), metrics: createMetricsRegistry('api', { processMetrics: false }) });
+    const dir = new KeyDirectory({ db, redis: scope.redis, subscriber: sub, prefix: scope.prefix, ttlMs, logger: silentLogger(), metrics: createMetricsRegistry('api', { processMetrics: false }), ...extra });
     await dir.start();
     opened.push({ dir, sub });
     return dir;
@@ -63,7 +63,33 @@ describe('KeyDirectory', () => {
     expect(revokedOnB).toEqual([key.id]);
   });
 
-  it('never caches unknown keys, and caches nothing with a TTL of 0', async () => {
+  it('remembers unknown keys for the negative TTL only, apart from known ones', async () => {
+    let clock = 1_000_000;
+    const metrics = createMetricsRegistry('api', { processMetrics: false });
+    const dir = await directory(60_000, { negativeTtlMs: 2000, maxEntries: 3, now: () => clock, metrics });
+    const lookups = async (result: string) => (await metrics.getSingleMetric('gantry_auth_key_lookups_total')!.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+    const known = await newKey();
+    expect(await dir.find(known.prefix)).not.toBeNull();
+
+    const generated = generateApiKey();
+    expect(await dir.find(generated.prefix)).toBeNull();
+    const tenant = await ensureTenant(db, 'cache');
+    await insertApiKey(db, { tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash, scopes: ['read'] });
+    // Within the negative TTL the key is still unknown here, without a query.
+    clock += 1999;
+    expect(await dir.find(generated.prefix)).toBeNull();
+    expect(await lookups('unknown_hit')).toBe(1);
+    clock += 1;
+    expect(await dir.find(generated.prefix)).not.toBeNull();
+
+    // A flood of unknown keys evicts unknown keys, never the known ones.
+    for (let i = 0; i < 10; i++) expect(await dir.find(generateApiKey().prefix)).toBeNull();
+    const missesBefore = await lookups('miss');
+    expect(await dir.find(known.prefix)).not.toBeNull();
+    expect(await lookups('miss')).toBe(missesBefore);
+  });
+
+  it('never caches unknown keys without a negative TTL, and caches nothing with a TTL of 0', async () => {
     const dir = await directory(60_000);
     const generated = generateApiKey();
     expect(await dir.find(generated.prefix)).toBeNull();

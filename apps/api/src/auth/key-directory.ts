@@ -25,10 +25,14 @@ export interface KeyDirectoryOptions {
   prefix: string;
   /** GANTRY_AUTH_CACHE_TTL_MS; 0 disables the cache. */
   ttlMs: number;
+  /** GANTRY_AUTH_NEGATIVE_CACHE_TTL_MS: how long an unknown key stays known as unknown; 0 (default): never cached. */
+  negativeTtlMs?: number;
   logger: Logger;
   metrics: Registry;
-  /** Entries kept at most (oldest go first). */
+  /** Entries kept at most, per cache (oldest go first). */
   maxEntries?: number;
+  /** The clock of cache expiry (tests pass their own). */
+  now?: () => number;
 }
 
 interface Entry {
@@ -49,7 +53,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * API key lookups for one API instance. Keys are read on every request and every WebSocket
- * authentication, so successful lookups are cached for `ttlMs` (unknown keys never are). A
+ * authentication, so successful lookups are cached for `ttlMs`. Unknown keys are remembered for
+ * `negativeTtlMs` in a cache of their own, so a client repeating a bad key (a misconfigured
+ * dashboard, a WebSocket reconnect loop) costs no query each time, and a flood of random keys
+ * cannot push valid keys out; it is brief because a key may come to exist (GANTRY_ADMIN_KEY set
+ * on an instance that starts later). A
  * revocation or rotation is published on Redis; every instance evicts the key at once and tells
  * its listeners (the WebSocket gateway closes the key's sockets). If a notice is lost (Redis
  * blip), the TTL bounds the staleness. A revocation time in the future (rotation grace) is
@@ -57,6 +65,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class KeyDirectory implements KeyLookup {
   private readonly cache = new Map<string, Entry>();
+  /** Prefixes no key has, until when. */
+  private readonly unknown = new Map<string, number>();
+  private readonly now: () => number;
   private readonly listeners = new Set<RevocationListener>();
   /** Pending ends of grace periods, one per key (a later notice replaces it). */
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -74,6 +85,7 @@ export class KeyDirectory implements KeyLookup {
   constructor(private readonly options: KeyDirectoryOptions) {
     this.channel = `${options.prefix}:api-keys`;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
   }
 
   async start(): Promise<void> {
@@ -90,11 +102,15 @@ export class KeyDirectory implements KeyLookup {
 
   async find(prefix: string): Promise<ApiKeyRecord | null> {
     const metrics = keyAuthMetrics(this.options.metrics);
-    const now = Date.now();
+    const now = this.now();
     const hit = this.cache.get(prefix);
     if (hit && hit.expiresAt > now) {
       metrics.lookups.inc({ result: 'hit' });
       return hit.record;
+    }
+    if ((this.unknown.get(prefix) ?? 0) > now) {
+      metrics.lookups.inc({ result: 'unknown_hit' });
+      return null;
     }
     metrics.lookups.inc({ result: 'miss' });
     // Concurrent lookups of one key (a burst on a cold cache) share one query.
@@ -111,10 +127,16 @@ export class KeyDirectory implements KeyLookup {
   private async load(prefix: string, startedAt: number): Promise<ApiKeyRecord | null> {
     const record = await findApiKeyByPrefix(this.options.db, prefix);
     this.cache.delete(prefix);
+    this.unknown.delete(prefix);
     // A revocation notice applied while the query ran may be newer than what it read: not cached.
     if (record && this.options.ttlMs > 0 && this.lastNoticeAt < startedAt) {
       if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(prefix, { record, expiresAt: startedAt + this.options.ttlMs });
+    }
+    const negativeTtlMs = this.options.negativeTtlMs ?? 0;
+    if (!record && negativeTtlMs > 0) {
+      if (this.unknown.size >= this.maxEntries) this.unknown.delete(this.unknown.keys().next().value!);
+      this.unknown.set(prefix, startedAt + negativeTtlMs);
     }
     return record;
   }
@@ -161,7 +183,7 @@ export class KeyDirectory implements KeyLookup {
 
   /** Evicts the key now (its row changed) and tells listeners when it stops working. */
   private apply(notice: RevocationNotice): void {
-    this.lastNoticeAt = Date.now();
+    this.lastNoticeAt = this.now();
     this.evict(notice.keyId);
     clearTimeout(this.timers.get(notice.keyId));
     this.timers.delete(notice.keyId);

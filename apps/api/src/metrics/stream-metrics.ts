@@ -26,6 +26,12 @@ export const streamMetrics = metricSet((registry: Registry) => ({
     help: 'Sockets dropped because their unsent buffer passed GANTRY_WS_MAX_BUFFER_BYTES (told to resume with since; 4408).',
     registers: [registry],
   }),
+  refused: new Counter({
+    name: 'gantry_ws_refused_total',
+    help: 'Sockets refused: origin (403) and ip_sockets, rate_limited (429 on upgrade); key_sockets (4429 once authenticated).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   closed: new Counter({
     name: 'gantry_ws_disconnects_total',
     help: 'Closed WebSocket connections, by close code (4401 auth, 4408 slow consumer, 4429 rate limited, 1001 shutdown, 1006 dropped...).',

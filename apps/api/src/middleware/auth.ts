@@ -43,7 +43,7 @@ export function requireApiKey(keys: KeyLookup): RequestHandler {
 export function requireScope(scope: ApiKeyScope): RequestHandler {
   return (req, _res, next) => {
     if (!req.principal || !hasScope(req.principal, scope)) {
-      throw new AppError('FORBIDDEN', `This API key lacks the "${scope}" scope`);
+      throw new AppError('FORBIDDEN', `This API key lacks the "${scope}" scope`, { details: { requiredScope: scope } });
     }
     next();
   };

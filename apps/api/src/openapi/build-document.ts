@@ -1,4 +1,4 @@
-import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '@gantry/domain';
+import { ERROR_STATUS, ERROR_TITLES, type ApiKeyScope, type ErrorCode } from '@gantry/domain';
 import type { OperationSpec, ResponseHeaderName, ResponseSpec } from './operation-spec.js';
 import { componentSchemas, inlineSchema, schemaRef } from './schemas.js';
 
@@ -169,6 +169,14 @@ function headerParameters(op: OperationSpec): Json[] {
   });
 }
 
+/** Which keys hold a scope, for the operation descriptions (packages/domain/src/scopes.ts). */
+const SCOPE_HOLDERS: Record<ApiKeyScope, string> = {
+  read: '`tenant-admin` and `operator` keys have it too',
+  submit: '`tenant-admin` and `operator` keys have it too',
+  'tenant-admin': 'for the key\'s own tenant; `operator` keys have it for every tenant',
+  operator: 'operator keys only',
+};
+
 function operationObject(op: OperationSpec): Json {
   const scopeText =
     op.transport === 'websocket'
@@ -177,7 +185,7 @@ function operationObject(op: OperationSpec): Json {
         ? `No API key; the \`${op.optionalSecurity}\` bearer token when one is configured.`
         : op.scope === 'public'
           ? 'No API key needed.'
-          : `Scope: \`${op.scope}\` (an \`admin\` key has every scope).`;
+          : `Scope: \`${op.scope}\` (${SCOPE_HOLDERS[op.scope]}).`;
   const limitText = isRateLimited(op)
     ? 'Rate limited: `429 RATE_LIMITED` with `Retry-After` when a quota is spent; `RateLimit` and `RateLimit-Policy` tell what is left.'
     : undefined;
@@ -210,7 +218,7 @@ function operationObject(op: OperationSpec): Json {
 
 const TAGS = [
   { name: 'Jobs', description: 'Submit render jobs, follow them, fetch their outputs.' },
-  { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `admin`.' },
+  { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `tenant-admin` (the tenant\'s keys, settings and audit log), `operator` (the fleet and every tenant).' },
   { name: 'Backends', description: 'The GPU fleet: registry, health, drains.' },
   { name: 'Tenants', description: 'Tenant settings (retention).' },
   { name: 'Audit', description: 'The log of administrative actions.' },
@@ -253,7 +261,7 @@ export function buildOpenApiDocument(operations: readonly OperationSpec[], info:
           type: 'http',
           scheme: 'bearer',
           description:
-            'An API key: `Authorization: Bearer <key>`. Keys belong to one tenant and carry scopes (`submit`, `read`, `admin`; admin implies the others); each operation lists the scope it needs.',
+            'An API key: `Authorization: Bearer <key>`. Keys belong to one tenant and carry scopes: `submit`, `read`, `tenant-admin` (implies `submit` and `read`; acts on its own tenant only), `operator` (implies every scope; the fleet and every tenant; `admin` is its former name). Each operation lists the scope it needs.',
         },
         metricsToken: {
           type: 'http',

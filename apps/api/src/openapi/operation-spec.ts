@@ -13,7 +13,8 @@ export type ResponseHeaderName =
   | 'Content-Disposition'
   | 'Upgrade'
   | 'Sec-WebSocket-Protocol'
-  | 'WWW-Authenticate';
+  | 'WWW-Authenticate'
+  | 'Retry-After';
 
 /** Security schemes besides API keys. */
 export type OtherSecurity = 'metricsToken';

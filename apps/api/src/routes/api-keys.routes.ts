@@ -8,6 +8,7 @@ import { apiKeyView } from '../services/api-key-view.js';
 import { auditActor } from '../services/audit.js';
 import { createApiKey } from '../services/create-api-key.js';
 import { revokeApiKey } from '../services/revoke-api-key.js';
+import { resolveTenant } from '../services/resolve-tenant.js';
 import { rotateApiKey } from '../services/rotate-api-key.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 import { requireJson } from './require-json.js';
@@ -18,30 +19,33 @@ function pathId(req: Request): string {
 }
 
 /**
- * API keys (scope admin): create (for any tenant), list, revoke and rotate (the caller's tenant's
- * keys; another tenant's key is not found). Secrets appear only in create and rotate responses.
+ * API keys (scope tenant-admin): create, list, revoke and rotate the caller's tenant's keys
+ * (another tenant's key is not found); operator keys act on every tenant's keys and are the only
+ * ones that create or manage operator keys (auth/tenant-access.ts). Secrets appear only in create
+ * and rotate responses.
  */
 export function apiKeysRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.use(requireScope('admin'));
+  router.use(requireScope('tenant-admin'));
 
   router.post('/', requireJson, async (req, res) => {
     const input = parseInput(createApiKeySchema, req.body, 'API key request');
-    const created = await createApiKey(deps.db, input, auditActor(req));
+    const created = await createApiKey(deps.db, principalOf(req), input, auditActor(req));
     req.log.info({ apiKeyId: created.id, tenant: created.tenant, scopes: created.scopes }, 'api key created');
     res.status(201).location(`/api/v1/api-keys/${created.id}`).setHeader('Cache-Control', 'no-store').json(created);
   });
 
   router.get('/', async (req, res) => {
     const query = parseInput(listApiKeysQuerySchema, req.query, 'query');
-    const rows = await listTenantApiKeys(deps.db, principalOf(req).tenantId, fetchLimit(query.limit), decodeCursor(query.cursor));
+    const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
+    const rows = await listTenantApiKeys(deps.db, tenant.id, fetchLimit(query.limit), decodeCursor(query.cursor));
     const { page, nextCursor } = pageOf(rows, query.limit);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ items: page.map((k) => apiKeyView(k)), nextCursor } satisfies ApiKeyPage);
   });
 
   router.delete('/:id', async (req, res) => {
-    const key = await revokeApiKey(deps, auditActor(req), pathId(req));
+    const key = await revokeApiKey(deps, principalOf(req), auditActor(req), pathId(req));
     req.log.info({ apiKeyId: key.id }, 'api key revoked');
     res.setHeader('Cache-Control', 'no-store');
     res.json(key);
@@ -52,7 +56,7 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
     const input = parseInput(rotateApiKeySchema, req.body ?? {}, 'rotation request');
-    const rotated = await rotateApiKey(deps, auditActor(req), pathId(req), input);
+    const rotated = await rotateApiKey(deps, principalOf(req), auditActor(req), pathId(req), input);
     req.log.info({ apiKeyId: pathId(req), newApiKeyId: rotated.id, graceSeconds: input.graceSeconds }, 'api key rotated');
     res.status(201).location(`/api/v1/api-keys/${rotated.id}`).setHeader('Cache-Control', 'no-store').json(rotated);
   });

@@ -4,6 +4,7 @@ import { listAuditEvents, type AuditEventRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
+import { resolveTenant } from '../services/resolve-tenant.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 
 function view(row: AuditEventRow): AuditEventView {
@@ -19,13 +20,17 @@ function view(row: AuditEventRow): AuditEventView {
   };
 }
 
-/** `GET /audit-events?action=&limit=&cursor=` (scope admin): the caller's tenant's log, newest first. */
+/**
+ * `GET /audit-events?action=&tenant=&limit=&cursor=` (scope tenant-admin): the caller's tenant's
+ * log, newest first; operator keys may name any tenant.
+ */
 export function auditEventsRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/', requireScope('admin'), async (req, res) => {
+  router.get('/', requireScope('tenant-admin'), async (req, res) => {
     const query = parseInput(listAuditEventsQuerySchema, req.query, 'query');
+    const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
     const rows = await listAuditEvents(deps.db, {
-      tenantId: principalOf(req).tenantId,
+      tenantId: tenant.id,
       action: query.action,
       limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { BackendList, BackendView } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { hasScope } from '../auth/authenticate.js';
+import { isOperator } from '../auth/tenant-access.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
 import { auditActor } from '../services/audit.js';
 import {
@@ -17,9 +17,9 @@ import {
 } from '../services/backends/index.js';
 import { requireJson } from './require-json.js';
 
-/** Backend URLs are internal addresses: only admins see them. */
+/** Backend URLs are internal addresses of the shared fleet: only operators see them. */
 function forCaller(req: Request, view: BackendView): BackendView {
-  if (hasScope(principalOf(req), 'admin')) return view;
+  if (isOperator(principalOf(req))) return view;
   const { url: _url, ...rest } = view;
   return rest;
 }
@@ -31,7 +31,8 @@ function pathId(req: Request): string {
 
 /**
  * The GPU fleet: `GET /backends` and `GET /backends/{id}` (scope read); registering, draining,
- * undraining and deleting backends (scope admin). See docs/backends.md.
+ * undraining and deleting backends (scope operator: the fleet is shared by every tenant). See
+ * docs/backends.md.
  */
 export function backendsRouter(deps: ApiDeps): Router {
   const ctx = backendContext(deps);
@@ -43,7 +44,7 @@ export function backendsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  router.post('/', requireScope('admin'), requireJson, async (req, res) => {
+  router.post('/', requireScope('operator'), requireJson, async (req, res) => {
     const input = parseInput(createBackendSchema, req.body, 'backend');
     const view = await createBackend(ctx, input, auditActor(req));
     req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
@@ -55,19 +56,19 @@ export function backendsRouter(deps: ApiDeps): Router {
     res.json(forCaller(req, await getBackendView(ctx, pathId(req))));
   });
 
-  router.post('/:id/drain', requireScope('admin'), async (req, res) => {
+  router.post('/:id/drain', requireScope('operator'), async (req, res) => {
     const view = await setDraining(ctx, pathId(req), true, auditActor(req));
     req.log.info({ backend: view.id, inFlight: view.inFlight }, 'backend draining');
     res.json(view);
   });
 
-  router.post('/:id/undrain', requireScope('admin'), async (req, res) => {
+  router.post('/:id/undrain', requireScope('operator'), async (req, res) => {
     const view = await setDraining(ctx, pathId(req), false, auditActor(req));
     req.log.info({ backend: view.id }, 'backend undrained');
     res.json(view);
   });
 
-  router.delete('/:id', requireScope('admin'), async (req, res) => {
+  router.delete('/:id', requireScope('operator'), async (req, res) => {
     const { force } = parseInput(deleteBackendQuerySchema, req.query, 'query');
     await deleteBackend(ctx, pathId(req), force, auditActor(req));
     req.log.info({ backend: pathId(req), force }, 'backend deleted');

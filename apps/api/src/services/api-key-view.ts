@@ -1,14 +1,14 @@
-import type { ApiKeyView } from '@gantry/domain';
+import { canonicalScopes, type ApiKeyView } from '@gantry/domain';
 import type { ApiKeySummary } from '@gantry/db';
 
-/** A key as admins see it: never the secret, nor its hash. */
+/** A key as admins see it: never the secret, nor its hash; scopes by their current names. */
 export function apiKeyView(key: ApiKeySummary, now = Date.now()): ApiKeyView {
   const revoked = key.revokedAt?.getTime();
   return {
     id: key.id,
     tenant: key.tenantName,
     name: key.name,
-    scopes: key.scopes as ApiKeyView['scopes'],
+    scopes: canonicalScopes(key.scopes),
     status: revoked === undefined ? 'active' : revoked > now ? 'expiring' : 'revoked',
     createdAt: key.createdAt.toISOString(),
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,

@@ -1,14 +1,19 @@
-import { AppError, type CreateApiKeyInput, type CreatedApiKey } from '@gantry/domain';
+import { AppError, canonicalScopes, type CreateApiKeyInput, type CreatedApiKey } from '@gantry/domain';
 import { ensureTenant, insertApiKey, recordAuditEvents, type Db } from '@gantry/db';
 import { generateApiKey } from '../auth/api-key-format.js';
+import type { Principal } from '../auth/authenticate.js';
 import { BOOTSTRAP_KEY_NAME } from '../auth/bootstrap-admin.js';
+import { assertMayGrant } from '../auth/tenant-access.js';
 import { auditEvents, type AuditActor } from './audit.js';
 
 /**
  * Creates a key for a tenant (creating the tenant if needed), audited in the same transaction.
- * The secret is returned only here.
+ * The caller must be allowed to grant those scopes in that tenant (checked before anything is
+ * written). Legacy scope names are stored as their canonical scope. The secret is returned only here.
  */
-export async function createApiKey(db: Db, input: CreateApiKeyInput, actor: AuditActor): Promise<CreatedApiKey> {
+export async function createApiKey(db: Db, caller: Principal, input: CreateApiKeyInput, actor: AuditActor): Promise<CreatedApiKey> {
+  const scopes = canonicalScopes(input.scopes);
+  assertMayGrant(caller, input.tenant, scopes);
   if (input.name === BOOTSTRAP_KEY_NAME) {
     throw new AppError('VALIDATION_FAILED', 'The API key request is invalid', {
       details: [{ path: 'name', message: `"${BOOTSTRAP_KEY_NAME}" is reserved for the key from the environment`, code: 'reserved' }],
@@ -16,7 +21,6 @@ export async function createApiKey(db: Db, input: CreateApiKeyInput, actor: Audi
   }
   const tenant = await ensureTenant(db, input.tenant);
   const generated = generateApiKey();
-  const scopes = [...new Set(input.scopes)];
   const row = await db.$transaction(async (tx) => {
     const row = await insertApiKey(tx, { tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash, scopes, name: input.name });
     await recordAuditEvents(

@@ -19,10 +19,20 @@ import { authenticate, hasScope, type Principal } from '../auth/authenticate.js'
 import { jobView } from '../services/job-view.js';
 import type { EventHub, HubListener } from './event-hub.js';
 import { JobCursor } from './job-cursor.js';
+import type { SocketQuota } from './socket-quota.js';
 import type { StreamOptions } from './stream-options.js';
 import { TokenBucket } from './token-bucket.js';
 
 const REPLAY_PAGE = 500;
+
+/**
+ * The job ids a (un)subscribe names, each once (UUIDs compare without case, as in PostgreSQL): a
+ * job listed twice in one message is one subscription (one snapshot, one replay), so a small
+ * message cannot multiply the work.
+ */
+function idsOf(message: { jobId?: string | undefined; jobIds?: string[] | undefined }): string[] {
+  return [...new Set((message.jobId ? [message.jobId] : (message.jobIds ?? [])).map((id) => id.toLowerCase()))];
+}
 
 /** One client socket: authentication, subscriptions, ordered delivery, limits. */
 export class StreamConnection implements HubListener {
@@ -36,6 +46,8 @@ export class StreamConnection implements HubListener {
   private readonly bucket: TokenBucket;
   private dropped = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** The key whose socket slot this connection holds (given back on dispose). */
+  private keySlot: string | null = null;
   private closed = false;
   /** Client messages are handled one at a time, in order (a subscribe awaits the database). */
   private chain: Promise<void> = Promise.resolve();
@@ -46,6 +58,8 @@ export class StreamConnection implements HubListener {
     private readonly hub: EventHub,
     private readonly options: StreamOptions,
     private readonly log: Logger,
+    /** Open sockets per API key on this instance (GANTRY_WS_MAX_SOCKETS_PER_KEY). */
+    private readonly keySockets: SocketQuota,
   ) {
     this.bucket = new TokenBucket(options.messageRate, options.messageBurst);
   }
@@ -60,6 +74,14 @@ export class StreamConnection implements HubListener {
     try {
       const principal = await authenticate(this.deps.keys, `Bearer ${key}`);
       if (!hasScope(principal, 'read')) throw new AppError('FORBIDDEN', 'This API key lacks the "read" scope');
+      if (this.closed) return;
+      // One key cannot hold an unbounded share of this instance's sockets (a leaked key, a client
+      // that never closes what it opens). Counted once authenticated: before, the key is unknown.
+      if (!this.keySockets.tryAcquire(principal.keyId)) {
+        streamMetrics(this.deps.metrics).refused.inc({ reason: 'key_sockets' });
+        return this.close(STREAM_CLOSE.RATE_LIMITED, 'too many sockets for this API key');
+      }
+      this.keySlot = principal.keyId;
       this.principal = principal;
       this.closeWhenKeyExpires(principal);
       this.send({ type: 'ready', tenant: principal.tenantName, protocol: STREAM_PROTOCOL });
@@ -119,7 +141,7 @@ export class StreamConnection implements HubListener {
     }
     if (!this.principal) throw new AppError('UNAUTHENTICATED', 'Authenticate first');
     if (message.type === 'subscribe') return this.subscribe(message, this.principal);
-    const ids = message.jobId ? [message.jobId] : (message.jobIds ?? []);
+    const ids = idsOf(message);
     for (const id of ids) this.dropCursor(id);
     if (message.all && this.all) {
       this.all = false;
@@ -131,19 +153,26 @@ export class StreamConnection implements HubListener {
   private async subscribe(message: SubscribeMessage, principal: Principal): Promise<void> {
     if (message.previews !== undefined) this.previews = message.previews;
     if (message.all) {
-      if (!this.all) this.hub.addTenant(principal.tenantId, this);
+      // Already following everything: acknowledged, nothing re-sent (a repeated `all` must not
+      // cost a hundred snapshots each time).
+      if (this.all) return this.send({ type: 'subscribed', all: true });
+      this.hub.addTenant(principal.tenantId, this);
       this.all = true;
       this.send({ type: 'subscribed', all: true });
       const active = await listJobs(this.deps.db, { tenantId: principal.tenantId, limit: 100 });
       for (const job of active.filter((j) => !isTerminal(j.status))) await this.follow(job, undefined);
       return;
     }
-    const ids = message.jobId ? [message.jobId] : (message.jobIds ?? []);
-    if (this.cursors.size - this.followedByAll.size + ids.length > this.options.maxSubscriptions) {
+    const ids = idsOf(message);
+    const sinceByJob = new Map(Object.entries(message.sinceByJob ?? {}).map(([id, seq]) => [id.toLowerCase(), seq]));
+    // Jobs followed one by one now, plus those this message adds (one already followed is
+    // replaced, not added; one seen only through `all` becomes followed on its own).
+    const added = ids.filter((id) => !this.cursors.has(id) || this.followedByAll.has(id)).length;
+    if (this.cursors.size - this.followedByAll.size + added > this.options.maxSubscriptions) {
       throw new AppError('CONFLICT', `At most ${this.options.maxSubscriptions} job subscriptions per connection`);
     }
     for (const id of ids) {
-      const since = message.jobId ? message.since : message.sinceByJob?.[id];
+      const since = message.jobId ? message.since : sinceByJob.get(id);
       const job = await findTenantJob(this.deps.db, principal.tenantId, id);
       if (!job) throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
       await this.follow(job, since);
@@ -199,6 +228,8 @@ export class StreamConnection implements HubListener {
   dispose(): void {
     this.closed = true;
     clearTimeout(this.expiryTimer);
+    if (this.keySlot !== null) this.keySockets.release(this.keySlot);
+    this.keySlot = null;
     for (const id of [...this.cursors.keys()]) this.dropCursor(id);
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /** Limits and timings of the WebSocket gateway (from the API's environment). */
 export interface StreamOptions {
   /** Browser origins allowed besides the API's own; no Origin header (non-browser) is always allowed. */
@@ -11,6 +13,14 @@ export interface StreamOptions {
   /** Client messages per second, and the burst allowed on top. */
   messageRate: number;
   messageBurst: number;
+  /** Open sockets per API key on this instance (0: no cap). */
+  maxSocketsPerKey: number;
+  /** Open sockets per client IP on this instance (0: no cap). */
+  maxSocketsPerIp: number;
+  /** Upgrades per minute per client IP, in the shared Redis limiter (0: not limited). */
+  upgradesPerMinute: number;
+  /** The client's address as `trust proxy` allows it to be known (as Express's req.ip). */
+  clientIp: (req: IncomingMessage) => string;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -22,4 +32,8 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxSubscriptions: 1000,
   messageRate: 20,
   messageBurst: 50,
+  maxSocketsPerKey: 100,
+  maxSocketsPerIp: 200,
+  upgradesPerMinute: 120,
+  clientIp: (req) => req.socket.remoteAddress ?? 'unknown',
 };

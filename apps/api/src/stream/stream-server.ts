@@ -6,8 +6,10 @@ import type { ApiDeps } from '../context.js';
 import type { EventHub } from './event-hub.js';
 import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
 import { originAllowed } from './origin.js';
+import { SocketQuota } from './socket-quota.js';
 import { StreamConnection } from './stream-connection.js';
 import type { StreamOptions } from './stream-options.js';
+import { upgradeRateLimit } from './upgrade-rate-limit.js';
 
 export const STREAM_PATH = '/api/v1/stream';
 
@@ -18,8 +20,10 @@ export interface StreamServer {
   close(): Promise<void>;
 }
 
-function reject(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function reject(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
 }
 
 /** The key a client put in `Sec-WebSocket-Protocol` (`gantry.key.<key>`), if any. */
@@ -42,16 +46,44 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   });
   const connections = new Map<WebSocket, StreamConnection>();
   const metrics = streamMetrics(deps.metrics);
+  const ipSockets = new SocketQuota(options.maxSocketsPerIp);
+  const keySockets = new SocketQuota(options.maxSocketsPerKey);
+  const chargeUpgrade = upgradeRateLimit(deps, options.upgradesPerMinute);
 
+  // Refusals happen before the upgrade (plain HTTP answers), cheapest check first: no Redis
+  // round trip for a client already at its socket cap, no socket for a client over its rate.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== STREAM_PATH) return reject(socket, 404, 'Not Found');
-    if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+    if (!originAllowed(req, options.allowedOrigins)) {
+      metrics.refused.inc({ reason: 'origin' });
+      return reject(socket, 403, 'Forbidden');
+    }
+    const ip = options.clientIp(req);
+    if (!ipSockets.tryAcquire(ip)) {
+      metrics.refused.inc({ reason: 'ip_sockets' });
+      return reject(socket, 429, 'Too Many Requests');
+    }
+    // The slot lives as long as the TCP connection, whatever happens to it from here on.
+    socket.once('close', () => ipSockets.release(ip));
+    socket.on('error', (err) => log.debug({ err }, 'stream upgrade socket error'));
+    chargeUpgrade(ip).then(
+      (retryAfterSeconds) => {
+        if (retryAfterSeconds !== null) {
+          metrics.refused.inc({ reason: 'rate_limited' });
+          return reject(socket, 429, 'Too Many Requests', { 'Retry-After': String(retryAfterSeconds) });
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+      },
+      (err: unknown) => {
+        log.error({ err }, 'stream upgrade failed');
+        socket.destroy();
+      },
+    );
   };
 
   const accept = (ws: WebSocket, req: IncomingMessage) => {
-    const conn = new StreamConnection(ws, deps, hub, options, log);
+    const conn = new StreamConnection(ws, deps, hub, options, log, keySockets);
     connections.set(ws, conn);
     metrics.connections.inc();
     const authTimer = setTimeout(() => {

@@ -4,16 +4,23 @@ import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { table } from '../format.js';
 
-const SCOPES: readonly ApiKeyScope[] = ['submit', 'read', 'admin'];
+const SCOPES: readonly ApiKeyScope[] = ['submit', 'read', 'tenant-admin', 'operator'];
+/** Earlier name of `operator`, still understood so scripts written for it keep working. */
+const LEGACY: Record<string, ApiKeyScope> = { admin: 'operator' };
+
+function parseScopes(raw: string): ApiKeyScope[] {
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => LEGACY[s] ?? s);
+  const bad = names.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (bad !== undefined || names.length === 0) throw new UsageError(`--scopes takes a comma-separated list of ${SCOPES.join(', ')}`, 'keys create');
+  return [...new Set(names as ApiKeyScope[])];
+}
 
 export async function keysCreate(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
   const tenant = cmd.options.tenant as string | undefined;
   if (!tenant) throw new UsageError('--tenant is required', 'keys create');
-  const scopes = ((cmd.options.scopes as string | undefined) ?? 'submit,read').split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
-  if (bad !== undefined || scopes.length === 0) throw new UsageError(`--scopes takes a comma-separated list of ${SCOPES.join(', ')}`, 'keys create');
+  const scopes = parseScopes((cmd.options.scopes as string | undefined) ?? 'submit,read');
   const name = cmd.options.name as string | undefined;
-  const created = await ctx.client.apiKeys.create({ tenant, scopes: scopes as ApiKeyScope[], ...(name ? { name } : {}) }, { signal: ctx.io.signal });
+  const created = await ctx.client.apiKeys.create({ tenant, scopes, ...(name ? { name } : {}) }, { signal: ctx.io.signal });
   if (ctx.json) {
     ctx.emitJson(created);
   } else {
@@ -23,9 +30,10 @@ export async function keysCreate(ctx: CommandContext, cmd: ParsedCommand): Promi
   return EXIT.OK;
 }
 
-export async function keysLs(ctx: CommandContext): Promise<number> {
+export async function keysLs(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
+  const tenant = cmd.options.tenant as string | undefined;
   const keys: ApiKey[] = [];
-  for await (const key of ctx.client.apiKeys.list({ signal: ctx.io.signal })) keys.push(key);
+  for await (const key of ctx.client.apiKeys.list({ signal: ctx.io.signal, ...(tenant ? { tenant } : {}) })) keys.push(key);
   if (ctx.json) {
     ctx.emitJson(keys);
   } else {

@@ -121,6 +121,12 @@ export async function findTenantApiKey(db: DbOrTx, tenantId: string, id: string)
   return row ? toSummary(row) : null;
 }
 
+/** One key of any tenant (for operator keys, which manage every tenant's keys). */
+export async function findApiKey(db: DbOrTx, id: string): Promise<ApiKeySummary | null> {
+  const row = await db.apiKey.findUnique({ where: { id }, select: SUMMARY });
+  return row ? toSummary(row) : null;
+}
+
 /**
  * Sets a key's revocation time unless it is already revoked by then (an earlier revocation is
  * kept). Returns whether the row changed.
