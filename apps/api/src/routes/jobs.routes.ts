@@ -113,5 +113,5 @@ export function jobsRouter(deps: ApiDeps): Router {
 
 /** Operator keys also see the backend detail held back from tenants (a job error's `internal`). */
 function viewerOf(req: Request): { operator: boolean } {
-  return { operator: principalOf(req).scopes.includes('admin') };
+  return { operator: principalOf(req).scopes.includes('operator') };
 }
