@@ -27,7 +27,9 @@ const workerSettings = {
   GANTRY_BACKEND_LOST_MS: '1500',
   // Ownership is decided on the PostgreSQL heartbeat (20 s stale by default): short here too.
   GANTRY_HEARTBEAT_MS: '500',
-  GANTRY_JOB_STALE_MS: '3000',
+  // A worker without sim0 leaves sim0's lost jobs to worker A for 3 stale periods: long enough for
+  // A's restart on a loaded machine. A's own jobs need no wait (it reclaims them under its id).
+  GANTRY_JOB_STALE_MS: '10000',
   GANTRY_RECONCILE_INTERVAL_MS: '1000',
 };
 

@@ -65,8 +65,8 @@ describe('schema drift: the migrated database vs prisma/schema.prisma', () => {
       await client.query(`
         ALTER TABLE jobs ALTER COLUMN progress TYPE REAL, ALTER COLUMN backend_id SET NOT NULL, ADD COLUMN extra INTEGER;
         ALTER TABLE jobs ALTER COLUMN priority DROP DEFAULT;
-        DROP INDEX jobs_status_idx;
-        CREATE INDEX jobs_status_idx ON jobs (status DESC);
+        DROP INDEX jobs_status_id_idx;
+        CREATE INDEX jobs_status_id_idx ON jobs (status DESC, id);
         ALTER TABLE api_keys DROP CONSTRAINT api_keys_tenant_id_fkey,
           ADD CONSTRAINT api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE RESTRICT ON UPDATE CASCADE;
         ALTER TABLE artifacts ALTER COLUMN created_at TYPE TIMESTAMPTZ(6);`);
@@ -77,8 +77,8 @@ describe('schema drift: the migrated database vs prisma/schema.prisma', () => {
         'table jobs: column progress is real, schema says double precision',
         'table jobs: column backend_id is NOT NULL, schema says nullable',
         'table jobs: column extra is not in the schema',
-        'table jobs index: missing index jobs_status_idx (status)',
-        'table jobs index: unexpected index jobs_status_idx (status DESC)',
+        'table jobs index: missing index jobs_status_id_idx (status, id)',
+        'table jobs index: unexpected index jobs_status_id_idx (status DESC, id)',
         'table artifacts: column created_at is timestamp(6) with time zone, schema says timestamp(3) with time zone',
       ]);
     } finally {
