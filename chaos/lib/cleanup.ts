@@ -43,7 +43,7 @@ export function cleanupAll(): Promise<void> {
   return running;
 }
 
-/** Ctrl-C and SIGTERM clean up, then exit 130 / 143; a second signal exits at once. */
+/** Ctrl-C and SIGTERM clean up, then exit 130 / 143 (a second signal exits at once); so does a crash, with 1. */
 export function installSignalHandlers(): void {
   let signaled = false;
   const onSignal = (signal: NodeJS.Signals, code: number) => {
@@ -52,6 +52,13 @@ export function installSignalHandlers(): void {
     console.error(`\n[chaos] ${signal}: stopping everything it started...`);
     void cleanupAll().finally(() => process.exit(code));
   };
+  // A bug in the suite must not leave servers behind either: clean up, then fail.
+  const onCrash = (err: unknown) => {
+    console.error(`[chaos] unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void cleanupAll().finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   process.on('SIGINT', () => onSignal('SIGINT', 130));
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   process.on('exit', () => {
