@@ -9,6 +9,12 @@ type Undo = () => Promise<void> | void;
 const steps: Array<{ name: string; undo: Undo }> = [];
 const lastResorts = new Set<() => void>();
 let running: Promise<void> | null = null;
+let interrupted = false;
+
+/** True once a signal asked the suite to stop: failures caused by the teardown are not news. */
+export function stopRequested(): boolean {
+  return interrupted;
+}
 
 /** Registers `undo`; returns a function that runs it now (once) and unregisters it. */
 export function onCleanup(name: string, undo: Undo): () => Promise<void> {
@@ -49,6 +55,7 @@ export function installSignalHandlers(): void {
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     if (signaled) process.exit(code);
     signaled = true;
+    interrupted = true;
     console.error(`\n[chaos] ${signal}: stopping everything it started...`);
     void cleanupAll().finally(() => process.exit(code));
   };

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ENTRIES, ProcessHarness, type ApiProcess, type GpuSimProcess, type ManagedProcess } from '@gantry/testing';
-import { onCleanup } from './cleanup.js';
+import { onCleanup, stopRequested } from './cleanup.js';
 import { sleep } from './poll.js';
 import { FaultProxy } from './tcp-proxy.js';
 
@@ -78,7 +78,7 @@ export class Fleet {
       ]);
       return new Fleet(harness, adminKey, sims, proxies, api as ApiProcess, workers as ManagedProcess[], journalFiles, undo);
     } catch (err) {
-      console.error(harness.report(30));
+      if (!stopRequested()) console.error(harness.report(30));
       await undo();
       throw err;
     }
