@@ -48,15 +48,21 @@ function readArgs() {
 
 async function main(): Promise<number> {
   const args = readArgs();
-  if (args.help) return console.log(USAGE), 0;
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (args.list) {
     for (const s of SCENARIOS) console.log(`${s.name.padEnd(28)} ${isPlanned(s) ? '(planned) ' : !s.short ? '' : '(short) '}${s.description}`);
     return 0;
   }
   const unknown = (args.scenario ?? []).filter((name) => !SCENARIOS.some((s) => s.name === name));
-  if (unknown.length > 0) return console.error(`unknown scenario ${unknown.join(', ')} (see --list)`), 2;
   const jobs = args.jobs === undefined ? (args.short ? 30 : 200) : Number(args.jobs);
-  if (!Number.isInteger(jobs) || jobs < 6 || jobs > 5000) return console.error('--jobs must be an integer from 6 to 5000'), 2;
+  const usageError = unknown.length > 0 ? `unknown scenario ${unknown.join(', ')} (see --list)` : !Number.isInteger(jobs) || jobs < 6 || jobs > 5000 ? '--jobs must be an integer from 6 to 5000' : null;
+  if (usageError) {
+    console.error(usageError);
+    return 2;
+  }
 
   const chosen = SCENARIOS.filter((s) => (args.scenario ? args.scenario.includes(s.name) : !args.short || isPlanned(s) || s.short));
   const runnable = chosen.filter((s): s is Scenario => !isPlanned(s));

@@ -103,7 +103,10 @@ function auditJob(job: AcceptedJob, row: LedgerJob | undefined, runs: ExecutionR
   if (lost) problems.push(`not terminal: ${row.status} (${history(row)})`);
   const terminalOnce = !lost && terminalStates.length === 1 && terminalStates[0]!.status === row.status;
   if (!lost && !terminalOnce) problems.push(`${terminalStates.length} terminal state events (${history(row)}) for status ${row.status}`);
-  if (runs.length > 1) problems.push(`executed successfully ${runs.length} times (${runs.map((r) => `${r.sim}:${r.prompt_id.slice(0, 8)}`).join(', ')})`);
+  if (runs.length > 1) {
+    const inOrder = [...runs].sort((a, b) => a.finished_at - b.finished_at);
+    problems.push(`executed successfully ${runs.length} times (${inOrder.map((r) => `${r.sim}:${r.prompt_id.slice(0, 8)}`).join(' then ')})`);
+  }
 
   // An unfinished job is reported as lost; its outputs are not judged (and not counted as ok).
   const outputProblems = lost ? [] : checkOutputs(row, runs);

@@ -9,6 +9,12 @@ type Undo = () => Promise<void> | void;
 const steps: Array<{ name: string; undo: Undo }> = [];
 const lastResorts = new Set<() => void>();
 let running: Promise<void> | null = null;
+let interrupted = false;
+
+/** True once a signal asked the suite to stop: failures caused by the teardown are not news. */
+export function stopRequested(): boolean {
+  return interrupted;
+}
 
 /** Registers `undo`; returns a function that runs it now (once) and unregisters it. */
 export function onCleanup(name: string, undo: Undo): () => Promise<void> {
@@ -43,15 +49,23 @@ export function cleanupAll(): Promise<void> {
   return running;
 }
 
-/** Ctrl-C and SIGTERM clean up, then exit 130 / 143; a second signal exits at once. */
+/** Ctrl-C and SIGTERM clean up, then exit 130 / 143 (a second signal exits at once); so does a crash, with 1. */
 export function installSignalHandlers(): void {
   let signaled = false;
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     if (signaled) process.exit(code);
     signaled = true;
+    interrupted = true;
     console.error(`\n[chaos] ${signal}: stopping everything it started...`);
     void cleanupAll().finally(() => process.exit(code));
   };
+  // A bug in the suite must not leave servers behind either: clean up, then fail.
+  const onCrash = (err: unknown) => {
+    console.error(`[chaos] unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void cleanupAll().finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   process.on('SIGINT', () => onSignal('SIGINT', 130));
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   process.on('exit', () => {

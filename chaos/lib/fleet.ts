@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ENTRIES, ProcessHarness, type ApiProcess, type GpuSimProcess, type ManagedProcess } from '@gantry/testing';
-import { onCleanup } from './cleanup.js';
+import { onCleanup, stopRequested } from './cleanup.js';
+import { sleep } from './poll.js';
 import { FaultProxy } from './tcp-proxy.js';
 
 export interface FleetOptions {
@@ -29,6 +30,8 @@ export interface FleetOptions {
 const READY_TIMEOUT_MS = 120_000;
 
 export class Fleet {
+  private readonly starting = new Set<ManagedProcess>();
+
   private constructor(
     readonly harness: ProcessHarness,
     readonly adminKey: string,
@@ -75,7 +78,7 @@ export class Fleet {
       ]);
       return new Fleet(harness, adminKey, sims, proxies, api as ApiProcess, workers as ManagedProcess[], journalFiles, undo);
     } catch (err) {
-      console.error(harness.report(30));
+      if (!stopRequested()) console.error(harness.report(30));
       await undo();
       throw err;
     }
@@ -87,12 +90,33 @@ export class Fleet {
   }
 
   /**
-   * The running worker that holds the most in-flight jobs (of `inFlight`), judged by its own
+   * A supervisor: starts `proc` again after `delayMs`, in the background. The promise is already
+   * handled (an unhandled rejection would end the suite); awaiting it still reports a failed start.
+   */
+  restartLater(proc: ManagedProcess, delayMs: number): Promise<void> {
+    this.starting.add(proc);
+    const restarted = sleep(delayMs)
+      .then(() => proc.start())
+      .then(() => undefined)
+      .finally(() => this.starting.delete(proc));
+    restarted.catch(() => undefined);
+    return restarted;
+  }
+
+  /** Workers up and ready (not dead, not being started again). */
+  readyWorkers(): ManagedProcess[] {
+    return this.workers.filter((w) => w.running && !this.starting.has(w));
+  }
+
+  /**
+   * The ready worker that holds the most in-flight jobs (of `inFlight`), judged by its own
    * "dispatching to backend" log lines: the one whose death orphans the most work.
    */
   busiestWorker(inFlight: Set<string>): { worker: ManagedProcess; jobs: number } {
+    const ready = this.readyWorkers();
+    if (ready.length === 0) throw new Error('no worker is up to inject the fault into');
     const owner = new Map<string, { worker: ManagedProcess; time: number }>();
-    for (const worker of this.workers.filter((w) => w.running)) {
+    for (const worker of ready) {
       for (const line of worker.currentOutput().split('\n')) {
         if (!line.includes('"msg":"dispatching to backend"')) continue;
         try {
@@ -104,7 +128,7 @@ export class Fleet {
         }
       }
     }
-    const counts = new Map<ManagedProcess, number>(this.workers.filter((w) => w.running).map((w) => [w, 0]));
+    const counts = new Map<ManagedProcess, number>(ready.map((w) => [w, 0]));
     for (const id of inFlight) {
       const o = owner.get(id);
       if (o && counts.has(o.worker)) counts.set(o.worker, counts.get(o.worker)! + 1);

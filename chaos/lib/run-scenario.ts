@@ -6,6 +6,7 @@
  * scenario started is stopped and removed before it returns, whatever happened.
  */
 import { auditJobs, type AuditSummary } from './audit.js';
+import { stopRequested } from './cleanup.js';
 import { readExecutions } from './executions.js';
 import { Fleet } from './fleet.js';
 import { isInFlight, isTerminal, readLedger, type Ledger } from './ledger.js';
@@ -108,8 +109,10 @@ export async function runScenario(scenario: Scenario, index: number, postgres: P
     log(`audit: ${a.accepted} accepted, ${a.terminalOnce} terminal once, ${a.lost} lost, ${a.duplicates} duplicated, ${a.outputsOk} outputs ok; recovery ${result.recovery.ms === null ? 'never' : `${(result.recovery.ms / 1000).toFixed(1)} s`} (${result.recovery.reason})`);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
-    log(`could not be carried out: ${result.error}`);
-    if (fleet) console.error(fleet.harness.report(20));
+    if (!stopRequested()) {
+      log(`could not be carried out: ${result.error}`);
+      if (fleet) console.error(fleet.harness.report(20));
+    }
   } finally {
     await queue?.close();
     await fleet?.close();

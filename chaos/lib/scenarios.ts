@@ -21,17 +21,11 @@ async function busiestWorker(world: World): Promise<{ worker: ManagedProcess; jo
   return world.fleet.busiestWorker(inFlight(await world.ledger()));
 }
 
-/** A supervisor: starts the process again after a short delay (in the background). */
-async function restartLater(proc: ManagedProcess): Promise<void> {
-  await sleep(SUPERVISOR_DELAY_MS);
-  await proc.start();
-}
-
 async function killWorker(world: World): Promise<{ at: number; note: string; restarted: Promise<void> }> {
   const { worker, jobs } = await busiestWorker(world);
   const at = Date.now();
   await worker.kill();
-  return { at, note: `${worker.name} (${jobs} jobs in flight)`, restarted: restartLater(worker) };
+  return { at, note: `${worker.name} (${jobs} jobs in flight)`, restarted: world.fleet.restartLater(worker, SUPERVISOR_DELAY_MS) };
 }
 
 /** SIGTERM to the busiest worker; it stops by itself (bounded), then a supervisor starts it again. */
@@ -40,7 +34,7 @@ async function terminateWorker(world: World): Promise<Injected> {
   const at = Date.now();
   const stop = await worker.terminate(90_000);
   const how = stop.forced ? `did not stop within 90 s, SIGKILLed` : `exited ${stop.signal ?? `code ${stop.code}`} after ${(stop.elapsedMs / 1000).toFixed(1)} s`;
-  return { hits: [at], end: stop.at, note: `SIGTERM ${worker.name} (${jobs} jobs in flight): ${how}`, settle: restartLater(worker) };
+  return { hits: [at], end: stop.at, note: `SIGTERM ${worker.name} (${jobs} jobs in flight): ${how}`, settle: world.fleet.restartLater(worker, SUPERVISOR_DELAY_MS) };
 }
 
 /** Repeats `act` `times` times, `everyMs` apart; the hits are the times it ran. */

@@ -55,28 +55,32 @@ export async function watchUntilDone(o: WatchOptions): Promise<WatchResult> {
   let lastLog = 0;
   for (;;) {
     const now = Date.now();
+    // Order matters for the queue check: accepted jobs, then Redis, then PostgreSQL. An accepted
+    // job was enqueued before its 202, and a job the later database read finds unfinished was
+    // unfinished at the Redis read too, so "unfinished but not in the queue" is never a job that
+    // merely finished between the two reads.
+    const submitting = o.submitting(); // read first: once false, the snapshot below is complete
+    const accepted = [...o.accepted()];
+    const live = now >= o.faultEnd ? await o.queue.liveIds().catch(() => null) : null;
     const read = await readLedger(o.databaseUrl).catch(() => null);
     if (read) {
       ledger = read;
       const events = [...read.values()].reduce((n, j) => n + j.states.length + j.outputEvents.length, 0);
       if (events !== fingerprint) [fingerprint, lastChange] = [events, now];
     }
-    const accepted = o.accepted();
     const unfinished = accepted.filter((a) => !isTerminal(ledger.get(a.jobId)?.status ?? 'missing'));
-    if (read && now >= o.faultEnd) {
+    if (read && live) {
       // Whole since the first poll of the last unbroken whole stretch: a job accepted later (a
-      // client's retry answered from a row a killed API never enqueued) breaks it again. An
-      // accepted job is normally enqueued before its 202, so a healthy system never breaks it.
-      const live = await o.queue.liveIds().catch(() => null);
-      if (live) queueWholeAt = unfinished.every((a) => live.has(a.jobId)) ? (queueWholeAt ?? now) : null;
+      // client's retry answered from a row a killed API never enqueued) breaks it again.
+      queueWholeAt = unfinished.every((a) => live.has(a.jobId)) ? (queueWholeAt ?? now) : null;
     }
     if (now - lastLog >= 10_000) {
       lastLog = now;
       const inFlight = accepted.filter((a) => isInFlight(ledger.get(a.jobId)?.status ?? '')).length;
       o.log(`${accepted.length - unfinished.length}/${accepted.length} terminal, ${inFlight} in flight${read ? '' : ' (database unreachable)'}`);
     }
-    if (read && !o.submitting() && unfinished.length === 0) return { ledger, queueWholeAt, endedBy: 'all terminal' };
-    if (!o.submitting() && now - lastChange > o.idleMs) return { ledger, queueWholeAt, endedBy: 'idle' };
+    if (read && !submitting && unfinished.length === 0) return { ledger, queueWholeAt, endedBy: 'all terminal' };
+    if (!submitting && now - lastChange > o.idleMs) return { ledger, queueWholeAt, endedBy: 'idle' };
     if (now > o.deadline) return { ledger, queueWholeAt, endedBy: 'deadline' };
     await sleep(EVERY_MS);
   }
