@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryInt } from './query-int.js';
 
 /** Administrative actions recorded in the audit log (`AuditEvent.action`). Part of the public API. */
 export const AUDIT_ACTIONS = [
@@ -21,7 +22,7 @@ export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 export const listAuditEventsQuerySchema = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200, 50),
     cursor: z.string().max(200).optional(),
   })
   .strict();
@@ -30,7 +31,7 @@ export type ListAuditEventsQuery = z.infer<typeof listAuditEventsQuerySchema>;
 /** Query of `GET /api/v1/api-keys`. */
 export const listApiKeysQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200, 50),
     cursor: z.string().max(200).optional(),
   })
   .strict();
