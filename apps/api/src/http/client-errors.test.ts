@@ -67,6 +67,7 @@ describe('clientErrorProblem, on the errors the body parser really raises', () =
     const httpError = (status: number) => Object.assign(new Error('x'), { status, expose: status < 500 });
     expect(clientErrorProblem(httpError(400))?.code).toBe('BAD_REQUEST');
     expect(clientErrorProblem(httpError(404))?.code).toBe('NOT_FOUND');
+    expect(clientErrorProblem(httpError(412))?.code).toBe('PRECONDITION_FAILED');
     expect(clientErrorProblem(httpError(415))?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     // The server's own failures stay the server's.
     expect(clientErrorProblem(httpError(500))).toBeNull();

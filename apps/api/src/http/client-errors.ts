@@ -58,6 +58,8 @@ function fromClientStatus(status: number): AppError {
   switch (status) {
     case 404:
       return new AppError('NOT_FOUND', 'Not found');
+    case 412:
+      return new AppError('PRECONDITION_FAILED', 'A precondition of the request (If-Match, If-Unmodified-Since) does not hold');
     case 413:
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
     case 415:

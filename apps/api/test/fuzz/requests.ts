@@ -86,6 +86,8 @@ function oddHeader(rng: Rng, ctx: FuzzContext): [string, string] {
     ['origin', rng.pick(['null', 'https://evil.example', 'x'.repeat(3000), 'http://[::1'])],
     ['accept', rng.pick(['text/html', 'application/xml', '*/*;q=0', ''])],
     ['range', rng.pick(['bytes=0-1', 'bytes=-1', 'bytes=9999999999-', 'lines=1'])],
+    ['if-match', rng.pick(['"nope"', '*', 'W/"x"'])],
+    ['if-unmodified-since', rng.pick(['Thu, 01 Jan 1970 00:00:00 GMT', 'yesterday', '0'])],
     ['x-forwarded-for', rng.pick(['not-an-ip', '1.1.1.1, ::1', 'x'.repeat(1000)])],
   ]);
 }
