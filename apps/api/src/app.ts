@@ -3,7 +3,8 @@ import helmet from 'helmet';
 import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
-import { jsonDepthGuard } from './http/json-depth.js';
+import { jsonBody } from './http/json-body.js';
+import { refuseMalformedPath } from './http/path-guard.js';
 import { requireApiKey } from './middleware/auth.js';
 import { cors } from './middleware/cors.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
@@ -48,9 +49,9 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(helmet());
   app.use(cors(deps.config.security.corsOrigins));
+  app.use(refuseMalformedPath); // before anything decodes the path (router params, dashboard, docs assets)
   app.use('/api/v1', rateLimit(deps));
-  const verify = jsonDepthGuard(deps.config.security.jsonMaxDepth);
-  app.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'], verify }));
+  app.use(jsonBody({ limit: deps.config.bodyLimit, maxDepth: deps.config.security.jsonMaxDepth }));
 
   app.use('/dashboard', labelMount('/dashboard'), dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
   app.use(opsRouter(deps)); // /livez, /readyz, /metrics

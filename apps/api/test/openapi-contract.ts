@@ -6,7 +6,7 @@ type Json = Record<string, any>;
  * Response headers that carry meaning a client acts on: when a response has one, the document must
  * declare it for that response (this is how the rate-limit rule of the document is checked live).
  */
-const WATCHED_HEADERS = ['location', 'etag', 'retry-after', 'ratelimit', 'ratelimit-policy', 'www-authenticate', 'idempotent-replayed', 'content-disposition'];
+const WATCHED_HEADERS = ['location', 'etag', 'retry-after', 'ratelimit', 'ratelimit-policy', 'www-authenticate', 'idempotent-replayed', 'content-disposition', 'accept-encoding'];
 
 export interface ContractResult {
   operationId: string;

@@ -1,6 +1,7 @@
 import { Prisma } from './generated/client.js';
 import {
   classifyPrismaError,
+  invalidDataReason,
   isNotFound,
   isRetriable,
   isUniqueViolation,
@@ -49,6 +50,19 @@ describe('prisma error classification', () => {
     expect(classifyPrismaError(adapterP2002)).toBe('unique_violation');
     expect(classifyPrismaError(known('P2025'))).toBe('not_found');
     expect(classifyPrismaError(known('P2034'))).toBe('retriable');
+    expect(classifyPrismaError(known('P2020'))).toBe('invalid_data');
     expect(classifyPrismaError(new TypeError('x'))).toBe('other');
+  });
+
+  it('recognises values the column cannot take, by SQLSTATE anywhere in the chain or by Prisma code', () => {
+    const adapter = (cause: Record<string, unknown>) => known('P2039', { driverAdapterError: { name: 'DriverAdapterError', cause } });
+    expect(invalidDataReason(adapter({ kind: 'postgres', code: '22021', originalCode: '22021' }))).toBe('invalid byte sequence (SQLSTATE 22021)');
+    expect(invalidDataReason(adapter({ kind: 'ValueOutOfRange', originalCode: '22003' }))).toBe('numeric value out of range (SQLSTATE 22003)');
+    expect(invalidDataReason(Object.assign(new Error('pg'), { code: '2200G' }))).toBe('data exception (SQLSTATE 2200G)');
+    expect(invalidDataReason(known('P2000'))).toBe('value too long (P2000)');
+    // Other classes are not data exceptions: 23505 unique violation, 08006 connection failure.
+    expect(invalidDataReason(adapter({ kind: 'postgres', originalCode: '23505' }))).toBeUndefined();
+    expect(invalidDataReason(Object.assign(new Error('pg'), { code: '08006' }))).toBeUndefined();
+    expect(invalidDataReason(known('P2005'))).toBeUndefined();
   });
 });

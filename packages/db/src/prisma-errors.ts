@@ -2,6 +2,7 @@
  * Classification of Prisma client errors by their stable codes
  * (https://www.prisma.io/docs/orm/reference/error-reference), so callers need not know them.
  */
+import { chainCodes, errorChain } from './error-chain.js';
 import { Prisma } from './generated/client.js';
 import { isTransientDbError } from './transient.js';
 
@@ -71,13 +72,59 @@ export function isRetriable(err: unknown): boolean {
   return isTransientDbError(err);
 }
 
+/**
+ * Prisma's codes for a value the column cannot take: P2000 too long, P2006 not valid for the
+ * field, P2007 data validation (adapter-pg: 22P02), P2020 out of range (adapter-pg: 22003), P2033
+ * a number beyond 64 bits. (P2005, a stored value unreadable as its type, is about the database's
+ * content, not the statement's input, and stays out.)
+ */
+const INVALID_DATA_PRISMA_CODES: Record<string, string> = {
+  P2000: 'value too long',
+  P2006: 'invalid value',
+  P2007: 'invalid input',
+  P2020: 'value out of range',
+  P2033: 'number out of range',
+};
+
+/** Reasons of the SQLSTATEs of class 22 (data exception) met with client input; others say `data exception`. */
+const DATA_EXCEPTION_REASONS: Record<string, string> = {
+  '22001': 'value too long',
+  '22003': 'numeric value out of range',
+  '22021': 'invalid byte sequence',
+  '22P02': 'invalid input syntax',
+  '22P05': 'untranslatable character',
+  '22008': 'datetime out of range',
+  '22007': 'invalid datetime',
+};
+
+/**
+ * Why PostgreSQL (or Prisma, before sending it) refused a value of the statement as data the column
+ * cannot hold: a SQLSTATE of class 22 "data exception" (22021 a NUL byte in text, 22P05 a `\u0000`
+ * in jsonb, 22003 out of range, 22P02 invalid input syntax, ...) anywhere in the error chain, or one
+ * of Prisma's data codes; a short phrase without the value, else undefined. These fail the same
+ * way every time: the request, not the moment, is wrong.
+ */
+export function invalidDataReason(err: unknown): string | undefined {
+  const codes = chainCodes(errorChain(err));
+  const sqlstate = codes.find((c) => /^22[0-9A-Z]{3}$/.test(c));
+  if (sqlstate) return `${DATA_EXCEPTION_REASONS[sqlstate] ?? 'data exception'} (SQLSTATE ${sqlstate})`;
+  const prisma = codes.find((c) => c in INVALID_DATA_PRISMA_CODES);
+  return prisma ? `${INVALID_DATA_PRISMA_CODES[prisma]} (${prisma})` : undefined;
+}
+
+/** Whether `err` says a value of the statement cannot be stored or compared as its column's type. */
+export function isInvalidDataError(err: unknown): boolean {
+  return invalidDataReason(err) !== undefined;
+}
+
 /** Coarse class of a Prisma error, for mapping to application errors. */
-export type PrismaErrorKind = 'unique_violation' | 'not_found' | 'retriable' | 'other';
+export type PrismaErrorKind = 'unique_violation' | 'not_found' | 'retriable' | 'invalid_data' | 'other';
 
 /** {@link PrismaErrorKind} of any thrown value; anything unrecognised is `other`. */
 export function classifyPrismaError(err: unknown): PrismaErrorKind {
   if (isUniqueViolation(err)) return 'unique_violation';
   if (isNotFound(err)) return 'not_found';
   if (isRetriable(err)) return 'retriable';
+  if (isInvalidDataError(err)) return 'invalid_data';
   return 'other';
 }

@@ -246,6 +246,7 @@ describe('withDbRetry', () => {
       signal: controller.signal,
       baseMs: 60_000,
       maxMs: 60_000,
+      now: () => started, // a frozen clock: the wait is exactly the 30 s left of the deadline, however slow this machine
       // Abort once the wait has begun (onRetry runs just before it).
       onRetry: (_err, _attempt, delayMs) => {
         delays.push(delayMs);

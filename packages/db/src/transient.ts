@@ -12,6 +12,7 @@
  * walks every nested error it can find and says yes when any of them is transient.
  */
 import { backoffDelay } from '@gantry/domain';
+import { chainCodes, errorChain } from './error-chain.js';
 
 /**
  * SQLSTATEs worth another try (https://www.postgresql.org/docs/current/errcodes-appendix.html):
@@ -61,9 +62,6 @@ const TRANSIENT_MESSAGES: Array<[RegExp, string]> = [
   [/server closed the connection unexpectedly/i, 'connection lost'], // libpq wording, relayed by proxies (pgbouncer)
 ];
 
-/** How deep nested causes are followed; real chains are 3-4 levels, this guards against cycles. */
-const MAX_DEPTH = 8;
-
 /** Whether err says the database could not be reached or the statement may succeed if retried. */
 export function isTransientDbError(err: unknown): boolean {
   return transientReason(err) !== undefined;
@@ -77,7 +75,7 @@ export function isTransientDbError(err: unknown): boolean {
  */
 export function transientReason(err: unknown): string | undefined {
   const chain = errorChain(err);
-  const codes = chain.flatMap((e) => [e.code, e.errorCode, e.originalCode].filter((c): c is string => typeof c === 'string'));
+  const codes = chainCodes(chain);
   const node = codes.find((c) => TRANSIENT_NODE_CODES.has(c));
   if (node) return NODE_CODE_REASONS[node];
   const sqlstate = codes.find((c) => TRANSIENT_SQLSTATES.has(c));
@@ -107,36 +105,9 @@ export function dbErrorReason(err: unknown): string {
   const transient = transientReason(err);
   if (transient) return transient;
   const chain = errorChain(err);
-  const codes = new Set(chain.flatMap((e) => [e.code, e.errorCode, e.originalCode]).filter((c): c is string => typeof c === 'string'));
+  const codes = new Set(chainCodes(chain));
   const kinds = new Set(chain.map((e) => e.kind));
   return LASTING_REASONS.find((r) => kinds.has(r.kind) || r.codes.some((c) => codes.has(c)))?.reason ?? 'query failed';
-}
-
-/** `err` and every error nested in it, breadth first, each once, at most {@link MAX_DEPTH} deep. */
-function errorChain(err: unknown): Array<Record<string, unknown>> {
-  const chain: Array<Record<string, unknown>> = [];
-  const seen = new Set<unknown>();
-  let level: unknown[] = [err];
-  for (let depth = 0; depth <= MAX_DEPTH && level.length > 0; depth += 1) {
-    const next: unknown[] = [];
-    for (const value of level) {
-      if (typeof value !== 'object' || value === null || seen.has(value)) continue;
-      seen.add(value);
-      chain.push(value as Record<string, unknown>);
-      next.push(...nestedErrors(value as Record<string, unknown>));
-    }
-    level = next;
-  }
-  return chain;
-}
-
-/** Errors nested in `e`: `cause`, Prisma's `meta.driverAdapterError`, AggregateError's `errors`. */
-function nestedErrors(e: Record<string, unknown>): unknown[] {
-  const nested: unknown[] = [e.cause];
-  const meta = e.meta as Record<string, unknown> | undefined;
-  if (meta && typeof meta === 'object') nested.push(meta.driverAdapterError);
-  if (Array.isArray(e.errors)) nested.push(...e.errors);
-  return nested;
 }
 
 const NODE_CODE_REASONS: Record<string, string> = {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { queryInt } from './query-int.js';
+import { storableText } from './storable.js';
 
 /** Administrative actions recorded in the audit log (`AuditEvent.action`). Part of the public API. */
 export const AUDIT_ACTIONS = [
@@ -21,12 +23,11 @@ export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 export const listAuditEventsQuerySchema = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
-    tenant: z
-      .string()
+    tenant: storableText()
       .max(63)
       .optional()
       .meta({ description: 'Another tenant by name (operator keys only; `current` or absent: the caller\'s tenant)' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200, 50),
     cursor: z.string().max(200).optional(),
   })
   .strict();
@@ -35,12 +36,11 @@ export type ListAuditEventsQuery = z.infer<typeof listAuditEventsQuerySchema>;
 /** Query of `GET /api/v1/api-keys`. */
 export const listApiKeysQuerySchema = z
   .object({
-    tenant: z
-      .string()
+    tenant: storableText()
       .max(63)
       .optional()
       .meta({ description: 'Another tenant by name (operator keys only; `current` or absent: the caller\'s tenant)' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200, 50),
     cursor: z.string().max(200).optional(),
   })
   .strict();

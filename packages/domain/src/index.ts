@@ -17,3 +17,5 @@ export * from './tenant.js';
 export * from './audit.js';
 export * from './deadline.js';
 export * from './backoff.js';
+export * from './storable.js';
+export * from './query-int.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from './job-state.js';
+import { queryInt } from './query-int.js';
+import { INT4_MAX, storableJson, storableText } from './storable.js';
 import { txt2ImgParamsSchema } from './txt2img.js';
 import { workflowSchema } from './workflow.js';
 import { API_KEY_SCOPE_INPUTS } from './scopes.js';
@@ -10,7 +12,7 @@ export const jobStatusSchema = z.enum(JOB_STATUSES);
 export const jobRequirementsSchema = z
   .object({
     /** Every tag must be present on the backend. */
-    tags: z.array(z.string().min(1).max(64)).max(32).optional().meta({ description: 'Only backends carrying every tag run the job' }),
+    tags: z.array(storableText().min(1).max(64)).max(32).optional().meta({ description: 'Only backends carrying every tag run the job' }),
     /** Minimum free VRAM in MiB. */
     vramMb: z.number().int().positive().max(1_048_576).optional().meta({ description: 'Minimum free VRAM in MiB' }),
   })
@@ -33,8 +35,7 @@ export function webhookEventFor(status: string): WebhookEvent | null {
  */
 export const jobWebhookSchema = z
   .object({
-    url: z
-      .string()
+    url: storableText()
       .max(2048)
       .refine(
         (value) => {
@@ -63,7 +64,7 @@ export const submitJobSchema = z
     priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
     requirements: jobRequirementsSchema.optional(),
     metadata: z
-      .record(z.string().max(64), z.unknown())
+      .record(storableText().max(64), storableJson())
       .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
       .optional()
       .meta({ description: 'Free-form client data returned with the job (at most 64 keys)' }),
@@ -84,15 +85,14 @@ export type SubmitJobInput = z.infer<typeof submitJobSchema>;
 export type JobRequirements = z.infer<typeof jobRequirementsSchema>;
 
 /** Header `Idempotency-Key` of `POST /api/v1/jobs`: 1-255 visible ASCII characters. */
-export const idempotencyKeySchema = z
-  .string()
+export const idempotencyKeySchema = storableText()
   .regex(/^[\x21-\x7e]{1,255}$/)
   .meta({ description: 'A repeat of the same request with this key returns the first job; keys are per tenant', examples: ['render-a-012-v3'] });
 
 export const listJobsQuerySchema = z
   .object({
     status: jobStatusSchema.optional().meta({ description: 'Only jobs in this state' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
+    limit: queryInt(1, 200, 50).meta({ description: 'Page size' }),
     cursor: z.string().max(200).optional().meta({ description: 'The `nextCursor` of the previous page' }),
   })
   .strict();
@@ -101,14 +101,13 @@ export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
 
 /** Query of `GET /api/v1/jobs/{id}/events`. */
 export const jobEventsQuerySchema = z.object({
-  since: z.coerce.number().int().min(0).default(0).meta({ description: 'Return events with a larger sequence number' }),
+  since: queryInt(0, INT4_MAX, 0).meta({ description: 'Return events with a larger sequence number' }),
 });
 
 export const createApiKeySchema = z
   .object({
     /** Tenant name; created when it does not exist yet. */
-    tenant: z
-      .string()
+    tenant: storableText()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, at most 63')
       .meta({ description: 'Tenant name; created when it does not exist yet' }),
     scopes: z
@@ -116,7 +115,7 @@ export const createApiKeySchema = z
       .min(1)
       .max(API_KEY_SCOPE_INPUTS.length)
       .meta({ description: '`tenant-admin` implies `read` and `submit`; `operator` implies every scope; `admin` is the former name of `operator` (stored as `operator`)' }),
-    name: z.string().max(200).optional().meta({ description: 'A label for people' }),
+    name: storableText().max(200).optional().meta({ description: 'A label for people' }),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableText } from './storable.js';
 
 /** A side in pixels: what SD latents allow (multiples of 8) within what one GPU can hold. */
 const side = z.number().int().min(64).max(4096).multipleOf(8);
@@ -10,8 +11,8 @@ const side = z.number().int().min(64).max(4096).multipleOf(8);
  */
 export const txt2ImgParamsSchema = z
   .object({
-    prompt: z.string().min(1).max(20_000),
-    negative_prompt: z.string().max(20_000).optional(),
+    prompt: storableText().min(1).max(20_000),
+    negative_prompt: storableText().max(20_000).optional(),
     /** -1 means a random seed; images of a batch get consecutive seeds. */
     seed: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: '-1: random; images of a batch get consecutive seeds' }),
     steps: z.number().int().min(1).max(150).optional(),
@@ -19,12 +20,12 @@ export const txt2ImgParamsSchema = z
     height: side.optional(),
     cfg_scale: z.number().min(1).max(30).optional(),
     /** An A1111 sampler name, e.g. `Euler a` or `DPM++ 2M` (A1111 falls back to its default for unknown names). */
-    sampler_name: z.string().min(1).max(100).optional().meta({ description: 'An A1111 sampler name, e.g. `Euler a` or `DPM++ 2M`' }),
+    sampler_name: storableText().min(1).max(100).optional().meta({ description: 'An A1111 sampler name, e.g. `Euler a` or `DPM++ 2M`' }),
     /** An A1111 schedule type, e.g. `Karras` (A1111 1.9+; older versions ignore it). */
-    scheduler: z.string().min(1).max(100).optional().meta({ description: 'An A1111 schedule type, e.g. `Karras` (A1111 1.9+)' }),
+    scheduler: storableText().min(1).max(100).optional().meta({ description: 'An A1111 schedule type, e.g. `Karras` (A1111 1.9+)' }),
     batch_size: z.number().int().min(1).max(8).optional(),
     /** A checkpoint by any name A1111 accepts (title, file name, model name or hash); default: the loaded one. */
-    model: z.string().min(1).max(500).optional().meta({ description: 'A checkpoint by title, file name, model name or hash; default: the loaded one' }),
+    model: storableText().min(1).max(500).optional().meta({ description: 'A checkpoint by title, file name, model name or hash; default: the loaded one' }),
   })
   .strict()
   .meta({ description: 'Text-to-image parameters (AUTOMATIC1111/Forge). Left out: the backend\'s default.' });

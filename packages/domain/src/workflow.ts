@@ -1,18 +1,20 @@
 import { z } from 'zod';
+import { STORABLE_JSON, storableJson, storableText } from './storable.js';
 
 /** A link to another node's output: `["<node id>", <output index>]`. */
 export const nodeLinkSchema = z.tuple([z.string().min(1), z.number().int().min(0)]);
 
 /** One node of a ComfyUI API-format workflow. Input values are literals or links. */
 export const workflowNodeSchema = z.object({
-  class_type: z.string().min(1).max(200),
-  inputs: z.record(z.string(), z.unknown()).default({}),
-  _meta: z.object({ title: z.string().max(500).optional() }).passthrough().optional(),
+  class_type: storableText().min(1).max(200),
+  inputs: z.record(storableText(), storableJson()).default({}),
+  // ComfyUI's editor may put more than the title here; all of it is stored, so all of it is checked.
+  _meta: z.object({ title: z.string().max(500).optional() }).passthrough().check(STORABLE_JSON).optional(),
 });
 
 /** A ComfyUI workflow in API format: node id → node. */
 export const workflowSchema = z
-  .record(z.string().min(1).max(64), workflowNodeSchema)
+  .record(storableText().min(1).max(64), workflowNodeSchema)
   .refine((graph) => Object.keys(graph).length > 0, { message: 'the workflow has no nodes' })
   .refine((graph) => Object.keys(graph).length <= 5000, { message: 'the workflow has more than 5000 nodes' })
   .meta({ description: 'A ComfyUI workflow in API format: node id → `{class_type, inputs}` (1 to 5000 nodes); an input is a literal or a link `["<node id>", <output index>]`.' });

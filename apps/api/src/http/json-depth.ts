@@ -45,12 +45,11 @@ export class JsonTooDeepError extends Error {
 
 /**
  * `express.json({ verify })`: refuses bodies nested deeper than `maxDepth` before they are parsed,
- * so nothing downstream (validation, JSON.stringify, Prisma) walks a pathological structure.
+ * so nothing downstream (validation, JSON.stringify, Prisma) walks a pathological structure. It
+ * scans the raw bytes, which are UTF-8: json-body.ts refuses every other charset first.
  */
 export function jsonDepthGuard(maxDepth: number): (req: IncomingMessage, res: unknown, body: Buffer, encoding: string) => void {
-  return (_req, _res, body, encoding) => {
-    const utf8 = !encoding || /^utf-?8$/i.test(encoding);
-    const text = utf8 ? body : new TextDecoder(encoding).decode(body);
-    if (jsonDepthExceeds(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+  return (_req, _res, body) => {
+    if (jsonDepthExceeds(body, maxDepth)) throw new JsonTooDeepError(maxDepth);
   };
 }

@@ -3,14 +3,25 @@ import { AppError, type FieldError } from '@gantry/domain';
 
 export type { FieldError };
 
+/**
+ * One zod issue as a field error. A refused record key (`invalid_key`) reports its inner issue
+ * (why the key is refused) at the key's path; a custom check that names its own code (e.g.
+ * `unstorable_text`) reports that code rather than zod's generic `custom`.
+ */
+function fieldError(issue: z.core.$ZodIssue): FieldError {
+  const inner = issue.code === 'invalid_key' ? issue.issues[0] : undefined;
+  const shown = inner ?? issue;
+  const params = shown.code === 'custom' ? (shown.params as { code?: unknown } | undefined) : undefined;
+  return {
+    path: issue.path.map(String).join('.'),
+    message: shown.message,
+    code: typeof params?.code === 'string' ? params.code : shown.code,
+  };
+}
+
 /** Parses input with a schema; failures become 422 VALIDATION_FAILED listing every failing field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
-  throw new AppError('VALIDATION_FAILED', `The ${what} is invalid`, { details: errors });
+  throw new AppError('VALIDATION_FAILED', `The ${what} is invalid`, { details: result.error.issues.map(fieldError) });
 }

@@ -3,13 +3,13 @@ import { pinoHttp } from 'pino-http';
 import request from 'supertest';
 import { Prisma } from '@gantry/db';
 import { AppError } from '@gantry/domain';
-import { silentLogger } from '@gantry/logger';
+import { createLogger, silentLogger, type Logger } from '@gantry/logger';
 import { DATABASE_RETRY_AFTER_SECONDS, errorHandler } from './error-handler.js';
 
 /** An app whose one route throws `err`, answered by the real error handler. */
-function throwing(err: unknown) {
+function throwing(err: unknown, logger: Logger = silentLogger()) {
   const app = express();
-  app.use(pinoHttp({ logger: silentLogger() }));
+  app.use(pinoHttp({ logger }));
   app.get('/x', () => {
     throw err;
   });
@@ -55,5 +55,53 @@ describe('errorHandler and the database', () => {
     // raw-body marks an aborted upload with a socket code; it is the client's doing, not the database's.
     const aborted = Object.assign(new Error('request aborted'), { code: 'ECONNABORTED', type: 'request.aborted', status: 400 });
     expect(JSON.parse((await request(throwing(aborted)).get('/x')).text).code).toBe('BAD_REQUEST');
+  });
+});
+
+/** A logger whose JSON lines are kept, to see what a request wrote. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ name: 'test', level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  return { logger, lines };
+}
+
+/** Prisma 7 + adapter-pg's error for a U+0000 in a text column (captured; see @gantry/db invalid-data tests). */
+const nulInText = new Prisma.PrismaClientKnownRequestError('Invalid `prisma.tenant.create()` invocation: Database error. Code: `22021`. Message: `invalid byte sequence for encoding "UTF8": 0x00`', {
+  code: 'P2039',
+  clientVersion: '7.10.1',
+  meta: { driverAdapterError: Object.assign(new Error('invalid byte sequence'), { name: 'DriverAdapterError', cause: { kind: 'postgres', code: '22021', originalCode: '22021' } }) },
+});
+
+describe('errorHandler and malformed requests', () => {
+  it('answers a value the database refused with 422 UNSTORABLE_VALUE and a warning without a stack', async () => {
+    const { logger, lines } = capturingLogger();
+    const res = await request(throwing(nulInText, logger)).get('/x');
+    expect(res.status).toBe(422);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'UNSTORABLE_VALUE', status: 422 });
+    expect(res.text).not.toMatch(/prisma|0x00|22021/i);
+    const warning = lines.find((l) => l.msg === 'the database refused a value that validation let through');
+    expect(warning).toMatchObject({ level: 'warn', reason: 'invalid byte sequence (SQLSTATE 22021)' });
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
+  });
+
+  it('answers a broken body coding with 400 and an unknown one with 415 and Accept-Encoding, logging no error', async () => {
+    const { logger, lines } = capturingLogger();
+    const zlibError = Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR', errno: -3, status: 400, expose: true });
+    expect(JSON.parse((await request(throwing(zlibError, logger)).get('/x')).text).code).toBe('MALFORMED_CONTENT_ENCODING');
+    const unsupported = Object.assign(new Error('unsupported content encoding "compress"'), { type: 'encoding.unsupported', status: 415, expose: true });
+    const res = await request(throwing(unsupported, logger)).get('/x');
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.text).code).toBe('UNSUPPORTED_CONTENT_ENCODING');
+    expect(res.headers['accept-encoding']).toMatch(/^gzip, deflate, br/);
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
+  });
+
+  it('keeps the 500 and its logged stack for what is the server\'s fault', async () => {
+    const { logger, lines } = capturingLogger();
+    const res = await request(throwing(new TypeError('cannot read x of undefined'), logger)).get('/x');
+    expect(res.status).toBe(500);
+    expect(lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('"stack"'))).toBe(true);
   });
 });

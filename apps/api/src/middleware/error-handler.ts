@@ -1,32 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isTransientDbError, transientReason } from '@gantry/db';
+import { invalidDataReason, isTransientDbError, transientReason } from '@gantry/db';
 import { AppError, toAppError } from '@gantry/domain';
+import { clientErrorProblem, SUPPORTED_CONTENT_CODINGS } from '../http/client-errors.js';
 import { problemFromError, sendProblem } from '../http/problem.js';
-
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  expose?: boolean;
-}
-
-/** Errors raised by express.json() before a handler runs, mapped to stable codes. */
-function fromBodyParser(err: BodyParserError): AppError | null {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
-    case 'entity.too.deep':
-      return new AppError('JSON_TOO_DEEP', (err as { message?: string }).message ?? 'The JSON body is nested too deeply');
-    case 'entity.too.large':
-      return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset');
-    case 'request.aborted':
-      return new AppError('BAD_REQUEST', 'The request was aborted');
-    default:
-      return null;
-  }
-}
 
 /**
  * Seconds a client should wait after DATABASE_UNAVAILABLE: about what a PostgreSQL restart or a
@@ -47,31 +23,52 @@ function fromDatabase(err: unknown): AppError | null {
 }
 
 /**
- * The only place errors become HTTP responses: AppErrors keep their code; transient database
- * errors are 503 with Retry-After; anything else is a 500 whose details go to the log, never to
- * the client.
+ * A value PostgreSQL refused as data its column cannot hold (a data exception, SQLSTATE class 22):
+ * the request's fault, 422 UNSTORABLE_VALUE, never a 500. The edge validation (storableText,
+ * queryInt, ...) should have refused it with VALIDATION_FAILED naming the field; this is the last
+ * line, and its warning (with the SQLSTATE) says that a check is missing.
+ */
+function fromInvalidData(err: unknown): AppError | null {
+  const unexpected = !(err instanceof AppError) || err.code === 'INTERNAL';
+  if (!unexpected || invalidDataReason(err) === undefined) return null;
+  // Fixed text: the driver's message may quote the value.
+  return new AppError('UNSTORABLE_VALUE', 'A value of the request cannot be stored (out of range, or text with U+0000 or an unpaired surrogate)', { cause: err });
+}
+
+/** One line per refused request, never a stack for the client's errors. */
+function logOutcome(req: Parameters<ErrorRequestHandler>[1], err: unknown, appError: AppError): void {
+  if (appError.code === 'DATABASE_UNAVAILABLE') {
+    // Expected during an outage, once per request: a warning, not an error with a stack each time.
+    req.log.warn({ reason: transientReason(err), err: { message: (err as Error).message } }, 'database unavailable');
+  } else if (appError.code === 'UNSTORABLE_VALUE' && appError.cause !== undefined) {
+    req.log.warn({ code: appError.code, reason: invalidDataReason(err) }, 'the database refused a value that validation let through');
+  } else if (appError.status >= 500) {
+    req.log.error({ err }, 'request failed');
+  } else {
+    req.log.info({ code: appError.code }, appError.message);
+  }
+}
+
+/**
+ * The only place errors become HTTP responses: errors of malformed requests raised outside the
+ * handlers (body decoding, charset, path decoding) get their stable 4xx codes; AppErrors keep
+ * theirs; transient database errors are 503 with Retry-After; values the database refused are 422;
+ * anything else is a 500 whose details go to the log, never to the client.
  */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
   if (res.headersSent) {
     next(err);
     return;
   }
-  // Body parser errors first: an aborted upload carries a socket code (ECONNABORTED) of its own.
-  const parsed = err instanceof AppError ? null : fromBodyParser(err as BodyParserError);
-  const appError = parsed ?? fromDatabase(err) ?? (err instanceof AppError ? err : toAppError(err));
-  const requestId = String(req.id ?? '');
-  if (appError.code === 'DATABASE_UNAVAILABLE') {
-    // Expected during an outage, once per request: a warning, not an error with a stack each time.
-    req.log.warn({ reason: transientReason(err), err: { message: (err as Error).message } }, 'database unavailable');
-  } else if (appError.status >= 500) {
-    req.log.error({ err }, 'request failed');
-  } else {
-    req.log.info({ code: appError.code }, appError.message);
-  }
+  // Client errors first: an aborted upload carries a socket code (ECONNABORTED) of its own.
+  const appError = clientErrorProblem(err) ?? fromDatabase(err) ?? fromInvalidData(err) ?? (err instanceof AppError ? err : toAppError(err));
+  logOutcome(req, err, appError);
   if (appError.code === 'DATABASE_UNAVAILABLE') res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  // RFC 9110 §15.5.16: a 415 for a content coding says which ones are accepted.
+  if (appError.code === 'UNSUPPORTED_CONTENT_ENCODING') res.setHeader('Accept-Encoding', SUPPORTED_CONTENT_CODINGS);
   const message = appError.code === 'INTERNAL' ? 'An unexpected error occurred' : appError.message;
   const safe = appError.code === 'INTERNAL' ? new AppError('INTERNAL', message) : appError;
-  sendProblem(res, problemFromError(safe, req.originalUrl.split('?')[0] ?? '', requestId));
+  sendProblem(res, problemFromError(safe, req.originalUrl.split('?')[0] ?? '', String(req.id ?? '')));
 };
 
 export const notFound: RequestHandler = (req, _res, next) => {

@@ -23,18 +23,20 @@ export function isRateLimited(op: Pick<OperationSpec, 'path' | 'transport'>): bo
 const RATE_LIMIT_HEADERS = ['RateLimit-Policy', 'RateLimit'] as const;
 
 /**
- * Problems an operation can answer by what it is: the JSON body parser runs on every request (a
- * malformed or oversized JSON body fails any route), keys and scopes are checked on every
- * authenticated route (against the database: 503 DATABASE_UNAVAILABLE when it cannot be reached),
- * bodies are validated, and anything unexpected is a 500.
+ * Problems an operation can answer by what it is: any path can carry a malformed %-escape; the
+ * JSON body parser runs on every request (a malformed, oversized, too deep, undecodable or
+ * non-UTF-8 JSON body fails any route); keys and scopes are checked on every authenticated route
+ * (against the database: 503 DATABASE_UNAVAILABLE when it cannot be reached), and what such a route
+ * passes to the database may be refused as unstorable; bodies are validated; anything unexpected
+ * is a 500.
  */
 function impliedErrors(op: OperationSpec): ErrorCode[] {
   if (op.transport === 'websocket') return [];
-  const codes: ErrorCode[] = ['MALFORMED_JSON', 'JSON_TOO_DEEP', 'PAYLOAD_TOO_LARGE'];
+  const codes: ErrorCode[] = ['MALFORMED_URI', 'MALFORMED_JSON', 'JSON_TOO_DEEP', 'MALFORMED_CONTENT_ENCODING', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CONTENT_ENCODING'];
   // The key is looked up in PostgreSQL, so an authenticated route can always meet an outage.
-  if (op.scope !== 'public') codes.push('UNAUTHENTICATED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE');
+  if (op.scope !== 'public') codes.push('UNAUTHENTICATED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE', 'UNSTORABLE_VALUE');
   if (op.optionalSecurity) codes.push('UNAUTHENTICATED');
-  if (op.body) codes.push('UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED');
+  if (op.body) codes.push('VALIDATION_FAILED');
   if (isRateLimited(op)) codes.push('RATE_LIMITED');
   codes.push('INTERNAL');
   return codes;
@@ -44,7 +46,7 @@ function problemCodesOf(op: OperationSpec): ErrorCode[] {
   return [...new Set([...impliedErrors(op), ...(op.errors ?? [])])];
 }
 
-const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-After' | (typeof RATE_LIMIT_HEADERS)[number], Json> = {
+const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-After' | 'Accept-Encoding' | (typeof RATE_LIMIT_HEADERS)[number], Json> = {
   'X-Request-Id': {
     description: 'The request id (an incoming well-formed `X-Request-Id` is reused); quote it when reporting a problem',
     schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
@@ -64,6 +66,7 @@ const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-Afte
     description: 'What is left of each quota: `r` requests remaining, `t` seconds until the quota is whole again.',
     schema: { type: 'string', examples: ['"key";r=598;t=1, "submit";r=119;t=1'] },
   },
+  'Accept-Encoding': { description: 'The content codings a request body may use (with `415 UNSUPPORTED_CONTENT_ENCODING`)', schema: { type: 'string', examples: ['gzip, deflate, br'] } },
   'WWW-Authenticate': { description: 'The authentication scheme to use', schema: { type: 'string', examples: ['Bearer realm="metrics"'] } },
   Upgrade: { description: '`websocket`', schema: { type: 'string', const: 'websocket' } },
   'Sec-WebSocket-Protocol': { description: 'Always `gantry.v1` (the key protocol is never echoed)', schema: { type: 'string', const: 'gantry.v1' } },
@@ -123,6 +126,7 @@ function problemResponses(op: OperationSpec, codes: ErrorCode[]): Record<string,
   for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
     const headers: Json = { 'X-Request-Id': headerRef('X-Request-Id') };
     if (status === 429 || status === 503) headers['Retry-After'] = headerRef('Retry-After');
+    if (list.includes('UNSUPPORTED_CONTENT_ENCODING')) headers['Accept-Encoding'] = headerRef('Accept-Encoding');
     if (status === 401 && op.optionalSecurity) headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
     if (isRateLimited(op)) for (const h of RATE_LIMIT_HEADERS) headers[h] = headerRef(h);
     out[String(status)] = {

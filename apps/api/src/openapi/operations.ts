@@ -452,6 +452,6 @@ export const operations: OperationSpec[] = [
       },
       304: { description: 'Not modified (`If-None-Match` or `If-Modified-Since` matched)', headers: ['ETag'] },
     },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'PRECONDITION_FAILED'],
   },
 ];

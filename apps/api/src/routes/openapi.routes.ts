@@ -47,7 +47,9 @@ export function openApiRouter(): Router {
       res.type('text/javascript').send(asset.source);
       return;
     }
-    res.sendFile(asset.file!, { maxAge: '1h', dotfiles: 'deny' }, (err) => {
+    // No Range support: the files are small, and an unsatisfiable Range would be an error (416) the
+    // contract does not know; conditional GETs (If-None-Match, If-Modified-Since) still answer 304.
+    res.sendFile(asset.file!, { maxAge: '1h', dotfiles: 'deny', acceptRanges: false }, (err) => {
       if (err && !res.headersSent) next(err);
     });
   });

@@ -7,9 +7,11 @@ import { assertMayGrant } from '../auth/tenant-access.js';
 import { auditEvents, type AuditActor } from './audit.js';
 
 /**
- * Creates a key for a tenant (creating the tenant if needed), audited in the same transaction.
- * The caller must be allowed to grant those scopes in that tenant (checked before anything is
- * written). Legacy scope names are stored as their canonical scope. The secret is returned only here.
+ * Creates a key for a tenant (creating the tenant if needed), audited, all in one transaction: a
+ * request refused on the way (a value the database cannot store, a lost connection) leaves no
+ * tenant without its key behind. The caller must be allowed to grant those scopes in that tenant
+ * (checked before anything is written). Legacy scope names are stored as their canonical scope.
+ * The secret is returned only here.
  */
 export async function createApiKey(db: Db, caller: Principal, input: CreateApiKeyInput, actor: AuditActor): Promise<CreatedApiKey> {
   const scopes = canonicalScopes(input.scopes);
@@ -19,15 +21,15 @@ export async function createApiKey(db: Db, caller: Principal, input: CreateApiKe
       details: [{ path: 'name', message: `"${BOOTSTRAP_KEY_NAME}" is reserved for the key from the environment`, code: 'reserved' }],
     });
   }
-  const tenant = await ensureTenant(db, input.tenant);
   const generated = generateApiKey();
-  const row = await db.$transaction(async (tx) => {
+  const { tenant, row } = await db.$transaction(async (tx) => {
+    const tenant = await ensureTenant(tx, input.tenant);
     const row = await insertApiKey(tx, { tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash, scopes, name: input.name });
     await recordAuditEvents(
       tx,
       auditEvents(actor, 'api_key.created', { type: 'api_key', id: row.id, tenantId: tenant.id }, { tenant: tenant.name, scopes, name: input.name ?? null }),
     );
-    return row;
+    return { tenant, row };
   });
   return {
     id: row.id,
