@@ -26,7 +26,9 @@ export function unstorableTextSweep(doc: Json, ctx: FuzzContext, seed: number): 
   const rng = new Rng(seed);
   const cases: SweepCase[] = [];
   for (const op of documentedOperations(doc).filter((o) => o.bodySchema)) {
-    const scope = (doc.paths[op.template][op.method.toLowerCase()]['x-scopes'] as string[])[0] as 'read' | 'submit' | 'admin';
+    const needed = (doc.paths[op.template][op.method.toLowerCase()]['x-scopes'] as string[])[0];
+    // read and submit have keys of their own; tenant-admin and operator work are sent with the operator (admin) key.
+    const scope: 'read' | 'submit' | 'admin' = needed === 'read' || needed === 'submit' ? needed : 'admin';
     const params: Record<string, string> = {};
     for (const p of op.pathParams) {
       const resource = op.template.replace(/^\/api\/v1\//, '').split('/')[0]!;
