@@ -27,4 +27,10 @@ describe('job error redaction', () => {
     const error = { code: 'CANCELED' as const, message: 'Canceled by request' };
     expect(splitJobError(error)).toEqual({ tenant: error, internal: null });
   });
+
+  it('makes text PostgreSQL cannot store storable, wherever the backend put it', () => {
+    const { tenant, internal } = splitJobError({ code: 'EXECUTION_ERROR', message: 'bad \u0000 byte', details: { traceback: ['x\ud800'], nodeId: '1' } });
+    expect(tenant.message).toBe('bad \uFFFD byte');
+    expect(internal).toEqual({ traceback: ['x\uFFFD'], nodeId: '1' });
+  });
 });

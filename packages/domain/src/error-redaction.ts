@@ -6,9 +6,25 @@ const HOST_PATH = /(?:[A-Za-z]:\\|\\\\|\/)(?:[^\s"'`:;,()<>[\]{}\\/]+[\\/])+([^\
 /** Detail fields that are host internals through and through: operators only. */
 const INTERNAL_FIELDS = new Set(['traceback', 'stack', 'current_inputs', 'current_outputs']);
 
+/** U+0000 and unpaired surrogates: text PostgreSQL cannot store (a backend's message may hold them). */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** A backend's text made storable: what PostgreSQL refuses becomes U+FFFD. */
+export function storableBackendText(text: string): string {
+  return text.replace(UNSTORABLE, '\uFFFD');
+}
+
 /** A string with every absolute host path cut down to its last segment (`/srv/ComfyUI/nodes.py` → `nodes.py`). */
 export function stripHostPaths(text: string): string {
-  return text.replace(HOST_PATH, (_match, last: string) => last || '<path>');
+  return storableBackendText(text).replace(HOST_PATH, (_match, last: string) => last || '<path>');
+}
+
+/** Any backend detail, its strings made storable (it goes into a jsonb column as it is). */
+function storableDetail(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return storableBackendText(value);
+  if (depth > 16 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => storableDetail(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableBackendText(k), storableDetail(v, depth + 1)]));
 }
 
 function redactValue(value: unknown, depth: number): unknown {
@@ -17,7 +33,7 @@ function redactValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!INTERNAL_FIELDS.has(key)) out[key] = redactValue(v, depth + 1);
+    if (!INTERNAL_FIELDS.has(key)) out[storableBackendText(key)] = redactValue(v, depth + 1);
   }
   return out;
 }
@@ -32,5 +48,5 @@ export function splitJobError(error: JobErrorInfo): { tenant: JobErrorInfo; inte
   const tenant: JobErrorInfo = { code: error.code, message: stripHostPaths(error.message) };
   if (error.details !== undefined) tenant.details = redactValue(error.details, 0);
   const changed = JSON.stringify(tenant) !== JSON.stringify(error);
-  return { tenant, internal: changed ? (error.details ?? null) : null };
+  return { tenant, internal: changed ? storableDetail(error.details ?? null) : null };
 }
