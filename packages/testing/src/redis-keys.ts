@@ -1,17 +1,20 @@
+import { once } from 'node:events';
 import { isCluster, type RedisClient } from '@gantry/queue';
 
 /**
  * The servers that hold keys: the connection itself, or every master of a cluster (SCAN and
- * KEYS only see the node they run on).
+ * KEYS only see the node they run on). A cluster client knows its nodes once it read the slot map.
  */
-function keyHolders(client: RedisClient): RedisClient[] {
-  return isCluster(client) ? client.nodes('master') : [client];
+async function keyHolders(client: RedisClient): Promise<RedisClient[]> {
+  if (!isCluster(client)) return [client];
+  if (client.status !== 'ready') await once(client, 'ready');
+  return client.nodes('master');
 }
 
 /** Every key matching a glob `pattern`, wherever it lives. */
 export async function scanKeys(client: RedisClient, pattern: string): Promise<string[]> {
   const found: string[] = [];
-  for (const node of keyHolders(client)) {
+  for (const node of await keyHolders(client)) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
