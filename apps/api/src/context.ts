@@ -1,11 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
 import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { JobDoor } from '@gantry/jobs';
-import type { EventPublisher } from '@gantry/queue';
+import type { EventPublisher, RedisClient } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { TargetPolicy } from '@gantry/webhooks';
 import type { KeyDirectory } from './auth/key-directory.js';
@@ -14,7 +13,7 @@ import type { SecurityConfig } from './security-config.js';
 /** Everything the API's handlers need, built once in main.ts (or by a test). */
 export interface ApiDeps {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<RenderJobPayload>;
   publisher: EventPublisher;
   /** The one door for job state changes (submit, cancel): persist, outbox, publish, count. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvSchema, parseEnv } from '@gantry/domain';
+import { commonEnvSchema, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
 import { corsOriginsSchema, trustProxySchema } from './http/security-env.js';
 
 export const apiEnvSchema = commonEnvSchema.extend({
@@ -57,5 +57,5 @@ export const apiEnvSchema = commonEnvSchema.extend({
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export function loadApiEnv(env: Record<string, string | undefined> = process.env): ApiEnv {
-  return parseEnv(apiEnvSchema, env);
+  return withRedisKeyPrefix(parseEnv(apiEnvSchema, env));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolEnv, commonEnvSchema, parseEnv } from '@gantry/domain';
+import { boolEnv, commonEnvSchema, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
 
 export const workerEnvSchema = commonEnvSchema.extend({
   /**
@@ -109,5 +109,5 @@ export const workerEnvSchema = commonEnvSchema.extend({
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
 export function loadWorkerEnv(env: Record<string, string | undefined> = process.env): WorkerEnv {
-  return parseEnv(workerEnvSchema, env);
+  return withRedisKeyPrefix(parseEnv(workerEnvSchema, env));
 }

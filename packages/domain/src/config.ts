@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisTarget, redisKeyPrefix } from './redis-target.js';
 
 /** `true/false/1/0/yes/no` from the environment. */
 export const boolEnv = z
@@ -20,10 +21,25 @@ export const commonEnvSchema = z.object({
   GANTRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   /** Idle database connections are closed after this long; 0 = never. */
   GANTRY_DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
-  /** Redis URL; a database index in the path (`redis://host:6379/2`) is honoured. */
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix of every Redis key and channel Gantry uses (several installations can share a Redis). */
-  GANTRY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('gantry'),
+  /**
+   * Redis: `redis://` or `rediss://` (one server; a `/db` index is honoured), `redis-sentinel://`
+   * (sentinels + master name) or `redis-cluster://` (seed nodes); grammar in redis-target.ts.
+   */
+  REDIS_URL: z
+    .string()
+    .superRefine((url, ctx) => {
+      try {
+        parseRedisTarget(url);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .default('redis://127.0.0.1:6379'),
+  /**
+   * Prefix of every Redis key and channel Gantry uses (several installations can share a Redis).
+   * On Redis Cluster the loaded value is hash-tagged (`gantry` → `{gantry}`): see withRedisKeyPrefix.
+   */
+  GANTRY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/).default('gantry'),
   /** Where the local artifact store keeps outputs. */
   GANTRY_ARTIFACT_DIR: z.string().min(1).default('./.data/artifacts'),
   /**
@@ -41,6 +57,15 @@ export const commonEnvSchema = z.object({
   /** The commit this build runs (set by the image build); default: `git rev-parse HEAD` when available. */
   GANTRY_COMMIT: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
 });
+
+/**
+ * Replaces GANTRY_QUEUE_PREFIX with the prefix keys really use on REDIS_URL (hash-tagged on a
+ * cluster, unchanged otherwise), so every component that builds keys from the loaded environment
+ * agrees. Apps call it right after parsing; REDIS_URL must already be valid.
+ */
+export function withRedisKeyPrefix<E extends { REDIS_URL: string; GANTRY_QUEUE_PREFIX: string }>(env: E): E {
+  return { ...env, GANTRY_QUEUE_PREFIX: redisKeyPrefix(env.GANTRY_QUEUE_PREFIX, parseRedisTarget(env.REDIS_URL).mode) };
+}
 
 /**
  * Parses the environment once, at start. On failure it throws one error naming every bad

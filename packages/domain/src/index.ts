@@ -10,6 +10,7 @@ export * from './events.js';
 export * from './api-views.js';
 export * from './queue-payload.js';
 export * from './config.js';
+export * from './redis-target.js';
 export * from './stream.js';
 export * from './txt2img.js';
 export * from './logger.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@gantry/queue';
 import { ACQUIRE_LEASE_LUA, RENEW_LEASE_LUA } from './lease-script.js';
 
 export interface LeaseCandidate {
@@ -43,7 +43,7 @@ export class SlotLeases {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: SlotLeasesOptions,
   ) {
     this.ttlMs = options.ttlMs ?? 15_000;

@@ -1,21 +1,105 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { parseRedisTarget, type RedisTarget } from '@gantry/domain';
+
+/** A connection to the configured Redis: one server or a Sentinel master (Redis), or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Per-connection settings that mean the same in every mode. */
+export interface RedisConnectionOptions {
+  /** Default null: BullMQ's blocking commands and subscribers must not be cut off by retries. */
+  maxRetriesPerRequest?: number | null;
+  /** Connect on the first command instead of at once. */
+  lazyConnect?: boolean;
+  /** Queue commands while disconnected (default true); false makes them fail at once. */
+  enableOfflineQueue?: boolean;
+}
 
 /**
- * Opens an ioredis connection from a `redis://[user:pass@]host:port[/db]` URL; the database index
- * in the path is honoured by ioredis. BullMQ workers and subscribers need
- * `maxRetriesPerRequest: null` (blocking commands must not be cut off by retries).
+ * The only place Gantry opens Redis connections: REDIS_URL (see @gantry/domain redis-target.ts)
+ * becomes a standalone, Sentinel or Cluster ioredis client with the options BullMQ needs.
  */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: null,
+export function createRedis(url: string, options: RedisConnectionOptions = {}): RedisClient {
+  const target = parseRedisTarget(url);
+  switch (target.mode) {
+    case 'standalone':
+      return new Redis(target.url, nodeOptions(options));
+    case 'sentinel':
+      return new SentinelRedis(sentinelOptions(target, options));
+    case 'cluster':
+      return new Cluster(target.nodes, clusterOptions(target, options));
+  }
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+function nodeOptions(options: RedisConnectionOptions): RedisOptions {
+  return { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...options };
+}
+
+/**
+ * A Sentinel master. ioredis asks the sentinels for the master, checks its role on connect, and
+ * with `failoverDetector` follows `+switch-master` at once: the old master keeps accepting writes
+ * for seconds after a failover (until Sentinel demotes it), and whatever lands there is lost.
+ * A write that still reaches a demoted master fails with READONLY; reconnecting (to the new
+ * master, through the sentinels) and resending it is safe because it was not executed.
+ */
+function sentinelOptions(target: Extract<RedisTarget, { mode: 'sentinel' }>, options: RedisConnectionOptions): Omit<RedisOptions, 'replyMapping'> {
+  return {
+    ...nodeOptions(options),
+    sentinels: target.sentinels,
+    name: target.masterName,
+    db: target.db,
+    username: target.username,
+    password: target.password,
+    sentinelUsername: target.sentinelUsername,
+    sentinelPassword: target.sentinelPassword,
+    failoverDetector: true,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/**
+ * A Sentinel-managed connection that closes completely. ioredis' QUIT ends the connection to the
+ * master but leaves the failover detector's subscriptions to the sentinels open (only
+ * disconnect() closes them), which would keep a stopped process alive. BullMQ closes the
+ * connections it duplicates (a worker's blocking connection) with QUIT, so the fix sits on the
+ * class and duplicate() keeps it. 'end' means closed for good, never a reconnect.
+ */
+class SentinelRedis extends Redis {
+  constructor(options: Omit<RedisOptions, 'replyMapping'>) {
+    super(options);
+    this.on('end', () => this.disconnect());
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new SentinelRedis({ ...this.options, ...override });
+  }
+}
+
+/**
+ * A cluster from its seed nodes (the rest is discovered; no natMap, so nodes must announce
+ * addresses clients can reach). While a master fails over, commands get CLUSTERDOWN, TRYAGAIN or
+ * connection errors: they are retried every 250 ms, and `maxRedirections` is sized so that the
+ * retries outlast Redis' default cluster-node-timeout (15 s) instead of failing mid-failover.
+ */
+function clusterOptions(target: Extract<RedisTarget, { mode: 'cluster' }>, options: RedisConnectionOptions): ClusterOptions {
+  const { enableOfflineQueue, lazyConnect, ...perNode } = options;
+  return {
+    redisOptions: { maxRetriesPerRequest: null, username: target.username, password: target.password, ...perNode },
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    lazyConnect: lazyConnect ?? false,
     enableReadyCheck: true,
-    lazyConnect: false,
-    ...options,
-  });
+    retryDelayOnFailover: 250,
+    retryDelayOnClusterDown: 250,
+    retryDelayOnTryAgain: 250,
+    maxRedirections: 80,
+  };
 }
 
 /** Closes a connection, falling back to disconnect if QUIT cannot be sent. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await redis.quit();
@@ -25,7 +109,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
 }
 
 /** A Redis round trip with a deadline, for health checks. */
-export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<boolean> {
+export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

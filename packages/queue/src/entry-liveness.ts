@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { QUEUE_NAMES } from '@gantry/domain';
 
 /**
@@ -35,7 +35,7 @@ return lost
  * lost even under a lock (the dead worker's lock outlives it by up to the lock duration; BullMQ
  * would hand the entry back only after that and its next stalled check).
  */
-export async function findLostRenderEntries(redis: Redis, prefix: string, entryIds: readonly string[], activeIsLost = false): Promise<Set<string>> {
+export async function findLostRenderEntries(redis: RedisClient, prefix: string, entryIds: readonly string[], activeIsLost = false): Promise<Set<string>> {
   if (entryIds.length === 0) return new Set();
   const base = `${prefix}:${QUEUE_NAMES.render}:`;
   // KEYS[1] (the queue's meta key) only routes the call to the node holding the queue's slot.

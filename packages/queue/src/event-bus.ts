@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { JobEventRecord, PreviewPayload } from '@gantry/domain';
 import { cancelChannel, eventsChannel, previewsChannel } from './channels.js';
+import type { RedisClient } from './connection.js';
 
 /** A job event on the wire: the persisted record plus the tenant, for isolation at fan-out. */
 export interface BusEvent extends JobEventRecord {
@@ -17,7 +17,7 @@ export interface BusPreview extends PreviewPayload {
 /** Publishes job events and cancel requests over Redis pub/sub (fire-and-forget fan-out). */
 export class EventPublisher {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -41,7 +41,7 @@ export type Unsubscribe = () => Promise<void>;
  * other commands). The caller owns `subscriber` and closes it.
  */
 export async function subscribeChannel(
-  subscriber: Redis,
+  subscriber: RedisClient,
   channel: string,
   onMessage: (message: string) => void,
 ): Promise<Unsubscribe> {

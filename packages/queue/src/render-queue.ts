@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { MAX_PRIORITY, QUEUE_NAMES, renderJobPayloadSchema, type RenderJobPayload } from '@gantry/domain';
+import type { RedisClient } from './connection.js';
 
 /**
  * Default options for render jobs. The worker decides whether a failure is retried (it counts
@@ -16,7 +16,7 @@ export const RENDER_JOB_OPTIONS: JobsOptions = {
 };
 
 export interface RenderQueueOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** Key prefix; tests use a random one so parallel runs never meet. */
   prefix?: string;
 }

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUE_NAMES, webhookDeliveryPayloadSchema, type WebhookDeliveryPayload } from '@gantry/domain';
+import type { RedisClient } from './connection.js';
 
 /**
  * Webhook delivery jobs carry only the delivery id (the record in PostgreSQL is the truth) and use
@@ -16,7 +16,7 @@ export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
   removeOnFail: true,
 };
 
-export function createWebhookQueue(options: { connection: Redis; prefix?: string }): Queue<WebhookDeliveryPayload> {
+export function createWebhookQueue(options: { connection: RedisClient; prefix?: string }): Queue<WebhookDeliveryPayload> {
   return new Queue<WebhookDeliveryPayload>(QUEUE_NAMES.webhooks, {
     connection: options.connection,
     prefix: options.prefix ?? 'gantry',

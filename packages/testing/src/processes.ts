@@ -24,10 +24,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createRenderQueue } from '@gantry/queue';
+import { parseRedisTarget, redisKeyPrefix } from '@gantry/domain';
+import { closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { NO_RATE_LIMITS } from './rate-limits.js';
+import { scanKeys } from './redis-keys.js';
 
 /** The repository root (this file lives in packages/testing/src or packages/testing/dist). */
 export const REPO_ROOT = process.env.GANTRY_REPO_ROOT ?? path.resolve(__dirname, '../../..');
@@ -713,28 +714,25 @@ export async function countJobsByStatus(databaseUrl: string): Promise<Record<str
 /**
  * Live members (score = expiry > now) of every Redis sorted set matching `${prefix}:${pattern}`
  * for each pattern; by default the backend slot leases (`lease:*`) and the per-tenant running
- * sets (`tenant-running:*`). Keys with no live member are listed with 0.
+ * sets (`tenant-running:*`). Keys with no live member are listed with 0. `prefix` is
+ * GANTRY_QUEUE_PREFIX; on a cluster its hash-tagged form is what keys carry.
  */
 export async function liveLeases(
   redisUrl: string,
   prefix: string,
   patterns: string[] = ['lease:*', 'tenant-running:*'],
 ): Promise<Record<string, number>> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = createRedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   try {
     const out: Record<string, number> = {};
     const now = Date.now();
+    const keyPrefix = redisKeyPrefix(prefix, parseRedisTarget(redisUrl).mode);
     for (const pattern of patterns) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:${pattern}`, 'COUNT', 500);
-        cursor = next;
-        for (const key of keys) {
-          if ((await redis.type(key)) !== 'zset') continue;
-          out[key] = await redis.zcount(key, `(${now}`, '+inf');
-        }
-      } while (cursor !== '0');
+      for (const key of await scanKeys(redis, `${keyPrefix}:${pattern}`)) {
+        if ((await redis.type(key)) !== 'zset') continue;
+        out[key] = await redis.zcount(key, `(${now}`, '+inf');
+      }
     }
     return out;
   } finally {
@@ -749,13 +747,13 @@ export async function totalLiveLeases(redisUrl: string, prefix: string, patterns
 
 /** BullMQ's counts for the render queue under `prefix` (active, waiting, delayed, ...). */
 export async function renderQueueCounts(redisUrl: string, prefix: string): Promise<Record<string, number>> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = createRenderQueue({ connection, prefix });
+  const connection = createRedis(redisUrl);
+  const queue = createRenderQueue({ connection, prefix: redisKeyPrefix(prefix, parseRedisTarget(redisUrl).mode) });
   try {
     return await queue.getJobCounts('active', 'wait', 'prioritized', 'delayed', 'waiting-children');
   } finally {
     await queue.close();
-    connection.disconnect();
+    await closeRedis(connection);
   }
 }
 

@@ -1,36 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { parseRedisTarget, redisKeyPrefix } from '@gantry/domain';
+import { closeRedis, createRedis, type RedisClient } from '@gantry/queue';
+import { deleteKeys } from './redis-keys.js';
 import { TEST_REDIS_URL } from './stack.js';
 
 /** What {@link redisTestPrefix} gives a test: the suite's client and this test's key prefix. */
 export interface RedisTestPrefix {
   /** One connection for the whole describe block. */
-  readonly redis: Redis;
-  /** `gantry-test-<uuid>`, new for every test. */
+  readonly redis: RedisClient;
+  /** `gantry-test-<uuid>` (hash-tagged on a cluster), new for every test. */
   readonly prefix: string;
 }
 
 /**
  * Registers hooks giving the current describe block a Redis client (connected in beforeAll, quit in
  * afterAll) and every test a fresh key prefix whose keys (`<prefix>:*`) are deleted after it.
- * Read `redis` and `prefix` from the returned object inside tests, not at describe time.
+ * Read `redis` and `prefix` from the returned object inside tests, not at describe time. `url` may be
+ * a function, read in beforeAll: for servers a test starts in an earlier beforeAll.
  *
  * @example
  * const scope = redisTestPrefix();
  * it('...', async () => { const leases = new SlotLeases(scope.redis, { prefix: scope.prefix }); });
  */
-export function redisTestPrefix(url = TEST_REDIS_URL): RedisTestPrefix {
-  const scope = {} as { redis: Redis; prefix: string };
+export function redisTestPrefix(url: string | (() => string) = TEST_REDIS_URL): RedisTestPrefix {
+  const scope = {} as { redis: RedisClient; prefix: string };
+  let resolved = '';
   beforeAll(() => {
-    scope.redis = new Redis(url);
+    resolved = typeof url === 'function' ? url() : url;
+    scope.redis = createRedis(resolved);
   });
   beforeEach(() => {
-    scope.prefix = `gantry-test-${randomUUID()}`;
+    scope.prefix = redisKeyPrefix(`gantry-test-${randomUUID()}`, parseRedisTarget(resolved).mode);
   });
   afterEach(async () => {
-    const keys = await scope.redis.keys(`${scope.prefix}:*`);
-    if (keys.length) await scope.redis.del(...keys);
+    await deleteKeys(scope.redis, `${scope.prefix}:*`);
   });
-  afterAll(() => scope.redis.quit());
+  afterAll(() => closeRedis(scope.redis));
   return scope;
 }

@@ -2,12 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { buildApiDeps, listenApi, loadApiEnv, type ApiResources, type RunningApi } from '@gantry/api';
 import { startGpuSim } from '@gantry/gpu-sim';
+import { parseRedisTarget, redisKeyPrefix } from '@gantry/domain';
 import { silentLogger, type Logger } from '@gantry/logger';
+import { closeRedis, createRedis } from '@gantry/queue';
 import { loadWorkerEnv, startWorker, type RunningWorker } from '@gantry/worker';
 import { NO_RATE_LIMITS } from './rate-limits.js';
+import { deleteKeys } from './redis-keys.js';
 import { createTestDatabase } from './test-database.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,6 +29,8 @@ export interface StackOptions {
   apiEnv?: Record<string, string>;
   /** Simulator options for every gpu-sim (e.g. previews). */
   simOptions?: Record<string, unknown>;
+  /** The Redis to use, in REDIS_URL syntax (Sentinel, Cluster...). Default TEST_REDIS_URL. */
+  redisUrl?: string;
   logger?: Logger;
 }
 
@@ -35,7 +39,11 @@ export interface TestStack {
   url: string;
   adminKey: string;
   databaseUrl: string;
+  redisUrl: string;
+  /** GANTRY_QUEUE_PREFIX as configured. */
   prefix: string;
+  /** The prefix keys really carry: `{prefix}` on a cluster, `prefix` otherwise. */
+  keyPrefix: string;
   artifactDir: string;
   api: RunningApi;
   apiResources: ApiResources;
@@ -52,6 +60,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const logger = options.logger ?? silentLogger();
   const db = await createTestDatabase();
   const prefix = `gantry-test-${randomUUID().slice(0, 8)}`;
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const keyPrefix = redisKeyPrefix(prefix, parseRedisTarget(redisUrl).mode);
   const artifactDir = await mkdtemp(path.join(tmpdir(), 'gantry-artifacts-'));
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
   const sims: GpuSim[] = [];
@@ -60,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   }
   const common = {
     DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: redisUrl,
     GANTRY_QUEUE_PREFIX: prefix,
     GANTRY_ARTIFACT_DIR: artifactDir,
     LOG_LEVEL: 'silent',
@@ -96,7 +106,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     url: api.url,
     adminKey,
     databaseUrl: db.url,
+    redisUrl,
     prefix,
+    keyPrefix,
     artifactDir,
     api,
     apiResources,
@@ -111,23 +123,18 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
         await a.resources.dispose();
       }
       await Promise.allSettled(sims.map((s) => s.close()));
-      await cleanRedis(prefix);
+      await cleanRedis(redisUrl, keyPrefix);
       await db.drop();
       await rm(artifactDir, { recursive: true, force: true });
     },
   };
 }
 
-async function cleanRedis(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+async function cleanRedis(redisUrl: string, keyPrefix: string): Promise<void> {
+  const redis = createRedis(redisUrl);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${keyPrefix}:*`);
   } finally {
-    redis.disconnect();
+    await closeRedis(redis);
   }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { findApiKeyByPrefix, touchApiKey, type ApiKeyRecord, type Db } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
+import type { RedisClient } from '@gantry/queue';
 import { keyAuthMetrics } from './key-auth-metrics.js';
 
 /** Where authentication finds keys (a cache in front of PostgreSQL, or PostgreSQL itself). */
@@ -18,9 +18,9 @@ export type RevocationListener = (keyId: string) => void;
 export interface KeyDirectoryOptions {
   db: Db;
   /** Publishes revocations (any connection). */
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own for SUBSCRIBE. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** GANTRY_QUEUE_PREFIX: the channel is `<prefix>:api-keys`. */
   prefix: string;
   /** GANTRY_AUTH_CACHE_TTL_MS; 0 disables the cache. */

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '@gantry/logger';
+import type { RedisClient } from '@gantry/queue';
 import { GCRA_LUA } from './gcra-script.js';
 
 const DOWN = new Set(['reconnecting', 'close', 'end']);
@@ -47,7 +47,7 @@ export class RateLimiter {
   private lastWarning = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RateLimiterOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? 500;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '@gantry/logger';
-import { eventsChannel, previewsChannel, type BusEvent, type BusPreview } from '@gantry/queue';
+import { eventsChannel, previewsChannel, type BusEvent, type BusPreview, type RedisClient } from '@gantry/queue';
 
 /** Something that receives fanned-out events: a stream connection. */
 export interface HubListener {
@@ -20,7 +19,7 @@ export class EventHub {
   private readonly onMessage = (channel: string, message: string) => this.dispatch(channel, message);
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {}

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { cancelChannel, subscribeChannel, type Unsubscribe } from '@gantry/queue';
+import { cancelChannel, subscribeChannel, type Unsubscribe, type RedisClient } from '@gantry/queue';
 
 /**
  * Cancel requests for the jobs this worker holds. The API publishes a job id on the cancel
@@ -10,7 +9,7 @@ export class CancelRegistry {
   private readonly controllers = new Map<string, AbortController>();
   private unsubscribe: Unsubscribe | null = null;
 
-  async start(subscriber: Redis, prefix: string): Promise<void> {
+  async start(subscriber: RedisClient, prefix: string): Promise<void> {
     this.unsubscribe = await subscribeChannel(subscriber, cancelChannel(prefix), (jobId) => this.cancel(jobId));
   }
 

@@ -1,9 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Db } from '@gantry/db';
 import { MAX_PRIORITY, type RenderJobPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
-import { FAIR_SHARE_RANKS, toBullPriority } from '@gantry/queue';
+import { FAIR_SHARE_RANKS, toBullPriority, type RedisClient } from '@gantry/queue';
 
 const BATCH = 500;
 
@@ -40,7 +39,7 @@ export async function ageWaitingJobs(db: Db, queue: Queue<RenderJobPayload>, agi
 export function startPriorityAging(
   db: Db,
   queue: Queue<RenderJobPayload>,
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   agingMs: number,
   logger: Logger,

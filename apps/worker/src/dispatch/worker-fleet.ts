@@ -1,7 +1,7 @@
 import type { BackendDriver } from '@gantry/backends';
 import type { AcquireOutcome, BackendConfig, LeaseCandidate, SlotLeases } from '@gantry/fleet';
 import type { JobRequirements } from '@gantry/domain';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@gantry/queue';
 
 export interface FleetMember {
   config: BackendConfig;
@@ -15,7 +15,7 @@ export class WorkerFleet {
   constructor(
     members: FleetMember[],
     readonly leases: SlotLeases,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     for (const m of members) this.members.set(m.config.id, m);

@@ -1,14 +1,14 @@
-import type { Redis } from 'ioredis';
 import { listBackends, recordBackendInfo, type Db } from '@gantry/db';
 import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type SlotLeases } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
+import type { RedisClient } from '@gantry/queue';
 import type { WorkerEnv } from '../env.js';
 import { RegistryFleet, type DriverFactory } from './registry-fleet.js';
 
 export interface FleetServicesInput {
   env: WorkerEnv;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   leases: SlotLeases;
   createDriver: DriverFactory;
   workerId: string;

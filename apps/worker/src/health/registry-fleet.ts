@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { BackendDriver } from '@gantry/backends';
 import type { AcquireOutcome, BackendConfig, BackendHealth, BackendRecord, SlotLeases } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
+import type { RedisClient } from '@gantry/queue';
 import { WorkerFleet, type FleetMember } from '../dispatch/worker-fleet.js';
 
 /** Makes the driver of a backend, or null when this worker cannot drive its kind. */
@@ -30,7 +30,7 @@ export class RegistryFleet extends WorkerFleet {
   constructor(
     private readonly createDriver: DriverFactory,
     leases: SlotLeases,
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     private readonly health: BackendHealth,
     private readonly log: Logger,

@@ -1,15 +1,14 @@
-import type { Redis } from 'ioredis';
 import { dbErrorReason, type Db } from '@gantry/db';
 import { timedCheck, withTimeout } from '@gantry/domain';
 import type { BackendHealth } from '@gantry/fleet';
-import { pingRedis } from '@gantry/queue';
+import { pingRedis, type RedisClient } from '@gantry/queue';
 import type { ReadinessResult } from './ops-server.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
 export interface WorkerReadinessInput {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   health: BackendHealth;
   /** The backends this worker serves now (ids; the drain flag comes from the registry). */
   backends: () => { id: string; draining: boolean }[];

@@ -1,12 +1,11 @@
-import type { Redis } from 'ioredis';
 import { findReconcileCandidates, type Db } from '@gantry/db';
 import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
-import { FleetLock, findLostRenderEntries, renderEntryId } from '@gantry/queue';
+import { FleetLock, findLostRenderEntries, renderEntryId, type RedisClient } from '@gantry/queue';
 
 export interface ReconcilerOptions {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   jobs: JobDoor;
   logger: Logger;

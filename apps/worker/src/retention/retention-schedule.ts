@@ -1,7 +1,6 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '@gantry/logger';
-import { closeRedis, createRedis } from '@gantry/queue';
+import { closeRedis, createRedis, type RedisClient } from '@gantry/queue';
 import { RetentionLock } from './retention-lock.js';
 import { runRetention, type RetentionDeps, type RetentionOptions, type RetentionReport } from './run-retention.js';
 
@@ -10,7 +9,7 @@ export const MAINTENANCE_QUEUE = 'gantry-maintenance';
 export const RETENTION_SCHEDULER_ID = 'retention';
 
 export interface RetentionScheduleOptions {
-  redis: Redis;
+  redis: RedisClient;
   redisUrl: string;
   prefix: string;
   /** GANTRY_RETENTION_INTERVAL_MS; 0: this worker neither schedules nor runs retention. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@gantry/queue';
 import {
   breakerPhase,
   DEFAULT_BREAKER,
@@ -47,7 +47,7 @@ export class BackendHealth {
   readonly breaker: BreakerConfig;
   private readonly now: () => number;
 
-  constructor(redis: Redis, options: BackendHealthOptions) {
+  constructor(redis: RedisClient, options: BackendHealthOptions) {
     this.breaker = { ...DEFAULT_BREAKER, ...options.breaker };
     this.store = new HealthStore(redis, { prefix: options.prefix, ttlMs: options.ttlMs ?? Math.max(60_000, 3 * this.breaker.cooldownMs) });
     this.now = options.now ?? Date.now;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@gantry/queue';
 import type { HealthSnapshot } from './breaker.js';
 import { healthKey, probeLockKey } from './health-keys.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
@@ -57,7 +57,7 @@ export class HealthStore {
   readonly ttlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: HealthStoreOptions,
   ) {
     this.ttlMs = options.ttlMs ?? 60_000;
