@@ -58,6 +58,20 @@ describe('createRedis on Redis Sentinel (passwords on data nodes and sentinels)'
     await new EventPublisher(redis, 'test').publishCancel('job-1');
     expect(await subscribed).toBe('job-1');
   });
+});
+
+/**
+ * Its own Sentinel set: the other tests' connections (and their reconnections after the failover)
+ * would change the sentinels' subscriber count this test reads.
+ */
+describe('createRedis on Redis Sentinel: closing', () => {
+  let set: RedisSentinelSet;
+  beforeAll(async () => {
+    set = await startRedisSentinel({ password: 'data-pw', sentinelPassword: 'sentinel-pw' });
+  });
+  afterAll(async () => {
+    await set?.close();
+  });
 
   it('closes its failover subscriptions to the sentinels too, also on duplicates that BullMQ quits', async () => {
     const sentinel = set.sentinels[0]!;
@@ -69,10 +83,10 @@ describe('createRedis on Redis Sentinel (passwords on data nodes and sentinels)'
     const redis = createRedis(set.url) as Redis;
     const copy = redis.duplicate();
     await Promise.all([redis.ping(), copy.ping()]);
-    await waitUntil(async () => ((await subscribers()) === before + 2 ? true : undefined), 10_000);
+    await waitUntil(async () => ((await subscribers()) === before + 2 ? true : undefined), 30_000);
     await closeRedis(redis);
     await copy.quit();
-    await waitUntil(async () => ((await subscribers()) === before ? true : undefined), 10_000);
+    await waitUntil(async () => ((await subscribers()) === before ? true : undefined), 30_000);
   });
 });
 
