@@ -38,6 +38,15 @@ async function terminateWorker(world: World): Promise<Injected> {
 }
 
 /** Repeats `act` `times` times, `everyMs` apart; the hits are the times it ran. */
+/** Redis SIGKILLed (a crash), down 2 s, started again: what it comes back with depends on its persistence. */
+async function crashRedis(world: World, comesBack: string): Promise<Injected> {
+  const at = Date.now();
+  await world.redis.kill();
+  await sleep(2000);
+  await world.redis.restart();
+  return { hits: [at], end: Date.now(), note: `redis-server SIGKILL, restarted after 2 s ${comesBack}` };
+}
+
 async function repeat(times: number, everyMs: number, act: () => Promise<string>): Promise<{ hits: number[]; notes: string[] }> {
   const hits: number[] = [];
   const notes: string[] = [];
@@ -89,13 +98,7 @@ export const SCENARIOS: ScenarioEntry[] = [
     short: false,
     redis: 'none',
     trigger: { kind: 'running' },
-    async inject(world) {
-      const at = Date.now();
-      await world.redis.kill();
-      await sleep(2000);
-      await world.redis.restart();
-      return { hits: [at], end: Date.now(), note: 'redis-server SIGKILL, restarted after 2 s with no data' };
-    },
+    inject: (world) => crashRedis(world, 'with no data'),
   },
   {
     name: 'redis-restart-aof',
@@ -103,13 +106,7 @@ export const SCENARIOS: ScenarioEntry[] = [
     short: true,
     redis: 'aof',
     trigger: { kind: 'running' },
-    async inject(world) {
-      const at = Date.now();
-      await world.redis.kill();
-      await sleep(2000);
-      await world.redis.restart();
-      return { hits: [at], end: Date.now(), note: 'redis-server SIGKILL, restarted after 2 s from the AOF' };
-    },
+    inject: (world) => crashRedis(world, 'from the AOF'),
   },
   {
     name: 'redis-connections-killed',
