@@ -7,12 +7,43 @@ export interface StoredObject {
   bytes: number;
 }
 
-/** Where job outputs live. Local directory by default; the interface fits S3-compatible stores. */
+/** What `put` accepts: bytes in memory, or a stream that is written as it arrives (never held whole). */
+export type PutSource = Buffer | Readable | AsyncIterable<Uint8Array>;
+
+export interface PutOptions {
+  /**
+   * Refuse the object once more than this many bytes arrived (AppError PAYLOAD_TOO_LARGE); the
+   * bytes read so far are discarded and nothing is stored.
+   */
+  maxBytes?: number;
+  /** The content type the object is served with, where the store keeps one (S3). */
+  contentType?: string;
+}
+
+/** An inclusive byte range, as HTTP `Range: bytes=start-end` names it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface OpenedObject {
+  stream: Readable;
+  /** The object's whole size (not the size of the range). */
+  bytes: number;
+}
+
+/** Where job outputs and uploads live. Local directory by default; S3-compatible stores fit too. */
 export interface ArtifactStore {
-  /** Stores the bytes; storing bytes already there refreshes the object's last-written time. */
-  put(data: Buffer): Promise<StoredObject>;
-  /** A stream of the object's bytes; rejects with AppError NOT_FOUND when it is missing. */
-  open(key: string): Promise<{ stream: Readable; bytes: number }>;
+  /**
+   * Stores the bytes, streaming them through a hash to their content-addressed key; storing bytes
+   * already there refreshes the object's last-written time.
+   */
+  put(data: PutSource, options?: PutOptions): Promise<StoredObject>;
+  /**
+   * A stream of the object's bytes, or of one range of them; rejects with AppError NOT_FOUND when
+   * it is missing.
+   */
+  open(key: string, range?: ByteRange): Promise<OpenedObject>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   /**

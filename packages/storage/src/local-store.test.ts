@@ -1,6 +1,8 @@
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { readdir } from 'node:fs/promises';
 import { LocalArtifactStore } from './local-store';
 import { contentTypeFor } from './content-type';
 
@@ -51,6 +53,28 @@ describe('LocalArtifactStore', () => {
     expect((await store.lastWrittenAt(key))!.getTime()).toBeGreaterThan(old.getTime() + 3_000_000);
     await store.delete(key);
     expect(await store.lastWrittenAt(key)).toBeNull();
+  });
+
+  it('streams a source in chunks to the same key as the bytes in memory', async () => {
+    const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(16_384, i));
+    const streamed = await store.put(Readable.from(chunks));
+    const whole = await store.put(Buffer.concat(chunks));
+    expect(streamed).toEqual(whole);
+    expect(streamed.bytes).toBe(64 * 16_384);
+  });
+
+  it('refuses a stream past maxBytes and stores nothing', async () => {
+    const chunks = Array.from({ length: 10 }, () => Buffer.alloc(1000, 7));
+    await expect(store.put(Readable.from(chunks), { maxBytes: 5000 })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    await expect(store.put(Buffer.alloc(5000, 1), { maxBytes: 5000 })).resolves.toMatchObject({ bytes: 5000 });
+  });
+
+  it('opens an inclusive byte range and reports the whole size', async () => {
+    const { key } = await store.put(Buffer.from('0123456789'));
+    const { stream, bytes } = await store.open(key, { start: 2, end: 5 });
+    expect(bytes).toBe(10);
+    expect((await readAll(stream)).toString()).toBe('2345');
   });
 
   it('maps file names to content types', () => {

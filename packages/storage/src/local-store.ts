@@ -1,40 +1,47 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@gantry/domain';
-import type { ArtifactStore, StoredObject } from './artifact-store.js';
-
-const KEY_RE = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
+import type { ArtifactStore, ByteRange, PutOptions, PutSource, StoredObject } from './artifact-store.js';
+import { contentKey, isContentKey } from './content-key.js';
+import { spoolToFile } from './spool.js';
 
 /**
- * Content-addressed files under one root directory: `sha256/<first byte>/<hash>`. Writes go to a
- * temporary file first and are renamed into place, so a reader never sees half a file.
+ * Content-addressed files under one root directory: `sha256/<first byte>/<hash>`. Bytes stream to
+ * a temporary file while they are hashed, and the file is renamed into place, so a reader never
+ * sees half a file and no object is held in memory whole.
  */
 export class LocalArtifactStore implements ArtifactStore {
   constructor(private readonly root: string) {}
 
-  async put(data: Buffer): Promise<StoredObject> {
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    const key = `sha256/${sha256.slice(0, 2)}/${sha256}`;
-    const target = this.pathOf(key);
-    // Equal bytes stored already: mark the blob as freshly written (retention deletes a blob only
-    // when no row references it and it was not written lately, so it stays while the caller records
-    // its new reference). When it is missing, it is written.
-    const now = new Date();
-    if (await utimes(target, now, now).then(() => true, () => false)) return { key, sha256, bytes: data.length };
-    await mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, target);
-    return { key, sha256, bytes: data.length };
+  async put(data: PutSource, options: PutOptions = {}): Promise<StoredObject> {
+    const spoolDir = path.join(this.root, 'tmp');
+    await mkdir(spoolDir, { recursive: true });
+    const tmp = path.join(spoolDir, `${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      const { sha256, bytes } = await spoolToFile(data, tmp, options.maxBytes);
+      const key = contentKey(sha256);
+      const target = this.pathOf(key);
+      // Equal bytes stored already: mark the blob as freshly written (retention deletes a blob only
+      // when no row references it and it was not written lately, so it stays while the caller
+      // records its new reference). When it is missing, the spooled file becomes it.
+      const now = new Date();
+      if (await utimes(target, now, now).then(() => true, () => false)) return { key, sha256, bytes };
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(tmp, target);
+      return { key, sha256, bytes };
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 
-  async open(key: string) {
+  async open(key: string, range?: ByteRange) {
     const file = this.pathOf(key);
     const info = await stat(file).catch(() => null);
     if (!info) throw new AppError('NOT_FOUND', 'The artifact is no longer stored');
-    return { stream: createReadStream(file), bytes: info.size };
+    const stream = range ? createReadStream(file, { start: range.start, end: range.end }) : createReadStream(file);
+    return { stream, bytes: info.size };
   }
 
   async exists(key: string): Promise<boolean> {
@@ -55,7 +62,7 @@ export class LocalArtifactStore implements ArtifactStore {
 
   /** Keys are validated so that no caller can make the store touch a path outside its root. */
   private pathOf(key: string): string {
-    if (!KEY_RE.test(key)) throw new AppError('BAD_REQUEST', 'Invalid artifact key');
+    if (!isContentKey(key)) throw new AppError('BAD_REQUEST', 'Invalid artifact key');
     return path.join(this.root, key);
   }
 }
