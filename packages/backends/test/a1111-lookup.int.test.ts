@@ -158,7 +158,8 @@ describe('A1111 follow', () => {
   it('aborting a follow interrupts only that task; the next one, queued behind it, runs and is collected', async () => {
     const first = txt2img({ prompt: 'first', steps: 150, ...small });
     await first.next((e) => e.type === 'progress');
-    const second = txt2img({ prompt: 'second', steps: 3, ...small });
+    // Long enough (about 1 s of 10 ms steps) that the follower's 20 ms polls see it run, however busy the machine.
+    const second = txt2img({ prompt: 'second', steps: 100, ...small });
     await until(() => task(second.promptId), (t) => t.queued === true);
     await ctx.driver.close();
     await Promise.all([rejection(first.result), rejection(second.result)]);
