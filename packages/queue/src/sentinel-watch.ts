@@ -70,6 +70,8 @@ export class SentinelWatch {
     });
     // (Re)subscribed: whatever was announced while this link was down is read from the sentinel.
     subscriber.on('ready', () => void this.askMaster(sentinel));
+    // The connections it follows keep the process alive; the watch alone must not.
+    subscriber.on('connect', () => subscriber.stream?.unref());
     subscriber.subscribe(CHANNEL).catch(() => undefined); // resubscribed by ioredis on reconnect
     return subscriber;
   }

@@ -140,7 +140,9 @@ export class QueueReconciler {
   private async serverChanged(): Promise<boolean> {
     const { redis } = this.options;
     const server = isCluster(redis) ? 'cluster' : (/run_id:(\w+)/.exec(await redis.info('server'))?.[1] ?? 'unknown');
-    const previous = (await redis.call('SET', this.marker, server, 'GET')) as string | null;
-    return previous !== server;
+    // GET, then SET only on a change (no SET ... GET: that needs Redis 6.2); the fleet lock is held.
+    if ((await redis.get(this.marker)) === server) return false;
+    await redis.set(this.marker, server);
+    return true;
   }
 }
