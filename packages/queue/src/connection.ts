@@ -52,13 +52,14 @@ function nodeOptions(options: RedisConnectionOptions): RedisOptions {
 }
 
 /**
- * A Sentinel master. ioredis asks the sentinels for the master on every (re)connect and checks
- * its role (a node that is not master is dropped and the sentinels asked again). A failover is
- * followed at once by the process's SentinelWatch (sentinel-watch.ts) instead of ioredis'
- * `failoverDetector`, which can end a reconnecting connection for good: the old master keeps
- * accepting writes for seconds after a failover (until Sentinel demotes it), and whatever lands
- * there is lost. A write that still reaches a demoted master fails with READONLY; reconnecting
- * (to the new master, through the sentinels) and resending it is safe because it was not executed.
+ * A Sentinel master. ioredis asks the sentinels for the master on every (re)connect (retrying
+ * for as long as none answers) and checks its role: a node that is not master is dropped and the
+ * sentinels asked again. A failover must be followed at once, because the old master keeps
+ * accepting writes for seconds after it (until Sentinel demotes it) and whatever lands there is
+ * lost; the process's SentinelWatch (sentinel-watch.ts) does that, not ioredis' own
+ * `failoverDetector`, which can end a reconnecting connection for good. A write that still reaches
+ * a demoted master fails with READONLY; reconnecting (to the new master, through the sentinels)
+ * and resending it is safe because it was not executed.
  */
 function sentinelOptions(target: Extract<RedisTarget, { mode: 'sentinel' }>, options: RedisConnectionOptions): Omit<RedisOptions, 'replyMapping'> {
   return {
