@@ -22,7 +22,8 @@ const CHANNEL = '+switch-master';
  *
  * Messages from several sentinels for one failover are deduplicated by the new address. A
  * message missed while a sentinel link was down is caught up by asking that sentinel for the
- * master when the link is back. The old master may still take writes for seconds after a
+ * master when the link is back (a sentinel that is itself behind can cause one needless round of
+ * reconnects; each connection still lands on the node the sentinels agree on, role-checked). The old master may still take writes for seconds after a
  * failover: following the switch at once keeps them off it; a write that reaches it after its
  * demotion fails with READONLY and is resent after a reconnect (see connection.ts).
  */
@@ -68,8 +69,14 @@ export class SentinelWatch {
       const [name, , , host, port] = message.split(' ');
       if (name === this.target.masterName && host && port) this.switchTo(`${host}:${port}`);
     });
-    // (Re)subscribed: whatever was announced while this link was down is read from the sentinel.
-    subscriber.on('ready', () => void this.askMaster(sentinel));
+    // Resubscribed after a lost link: what was announced meanwhile is read from the sentinel. (Not
+    // at the first connect: connections find the master through the sentinels by themselves, and
+    // a sentinel that missed a failover would send them all to the old master once.)
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) void this.askMaster(sentinel);
+      connectedBefore = true;
+    });
     // The connections it follows keep the process alive; the watch alone must not.
     subscriber.on('connect', () => subscriber.stream?.unref());
     subscriber.subscribe(CHANNEL).catch(() => undefined); // resubscribed by ioredis on reconnect
