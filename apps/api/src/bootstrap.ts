@@ -2,7 +2,7 @@ import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { JobDoor } from '@gantry/jobs';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery } from '@gantry/queue';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
@@ -27,16 +27,16 @@ export interface ApiResources {
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
   const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-api' });
-  const redis = createRedis(env.REDIS_URL);
-  const subscriber = createRedis(env.REDIS_URL);
-  const keySubscriber = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'commands') });
+  const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'event subscriber') });
+  const keySubscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'key subscriber') });
   const metrics = createMetricsRegistry('api');
   const keys = new KeyDirectory({
     db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS,
     negativeTtlMs: env.GANTRY_AUTH_NEGATIVE_CACHE_TTL_MS, logger: log, metrics,
   });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
-  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'webhook queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   const jobs = new JobDoor({
     db, publisher, metrics, logger: log, queue,

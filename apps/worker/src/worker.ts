@@ -6,7 +6,7 @@ import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, logRedisErrors } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
@@ -48,9 +48,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   if (backends.length === 0) log.warn('GANTRY_BACKENDS lists no backend for this worker; serving only backends registered through the API');
 
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-worker' });
-  const redis = createRedis(env.REDIS_URL);
-  const subscriber = createRedis(env.REDIS_URL);
-  const bullConnection = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'commands') });
+  const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'cancel subscriber') });
+  const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
 
   // Members follow the backends registry (env list above + backends added through the API); see health/.
@@ -65,7 +65,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const metrics = createMetricsRegistry('worker', { instance: workerId });
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
   const webhooks = await startWebhookService(env, { db, logger: log, metrics });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
   const persist = <T>(step: () => Promise<T>): Promise<T> =>

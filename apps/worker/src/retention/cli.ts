@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, runMain } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
-import { closeRedis, createRedis } from '@gantry/queue';
+import { closeRedis, createRedis, logRedisErrors } from '@gantry/queue';
 import { LocalArtifactStore } from '@gantry/storage';
 import { loadWorkerEnv } from '../env.js';
 import { RetentionLock } from './retention-lock.js';
@@ -54,7 +54,7 @@ runMain(async () => {
   const dryRun = values['dry-run'] === true || env.GANTRY_RETENTION_DRY_RUN;
   const logger = createLogger({ name: 'retention', level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-retention' });
-  const redis = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(logger, 'retention') });
   const lock = new RetentionLock(redis, env.GANTRY_QUEUE_PREFIX);
   try {
     if (!(await lock.acquire())) throw new Error('retention is running elsewhere (the lock is held); try again later');
