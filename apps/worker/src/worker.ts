@@ -97,6 +97,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       slotWaitMs: env.GANTRY_SLOT_WAIT_MS,
       tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
       staleMs: env.GANTRY_JOB_STALE_MS,
+      backendLostMs: env.GANTRY_BACKEND_LOST_MS,
       poisonBackends: env.GANTRY_POISON_BACKENDS,
     },
   };

@@ -77,4 +77,10 @@ export const jobRecoveryMetrics = metricSet((registry: Registry) => ({
     labelNames: ['situation'] as const,
     registers: [registry],
   }),
+  lookupsUnanswered: new Counter({
+    name: 'gantry_backend_lookups_unanswered_total',
+    help: 'Times a worker could not ask a backend what became of a prompt it holds (refused, 5xx, timed out); it asks again for up to GANTRY_BACKEND_LOST_MS before running the prompt elsewhere, by outcome: retry, gave_up.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
 }));

@@ -39,5 +39,10 @@ export interface WorkerDeps {
     staleMs: number;
     /** A job that made this many backends answer 5xx, time out or stall fails as POISON_JOB (GANTRY_POISON_BACKENDS). */
     poisonBackends: number;
+    /**
+     * How long a backend may stay unreachable (GANTRY_BACKEND_LOST_MS): during a run, and again while
+     * a worker asks it what became of a prompt it holds before running that prompt elsewhere.
+     */
+    backendLostMs: number;
   };
 }
