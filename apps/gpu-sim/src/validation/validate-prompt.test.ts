@@ -1,9 +1,10 @@
+import { resolveModelFiles } from '../models/model-files.js';
 import { buildNodeTypes } from '../nodes/node-types.js';
 import type { NodeError, Prompt } from '../prompt.js';
 import { loadDefaultWorkflow } from '../workflow.js';
 import { validatePrompt, type PromptValidation } from './validate-prompt.js';
 
-const types = buildNodeTypes(['model-a.safetensors', 'model-b.safetensors']);
+const types = buildNodeTypes(resolveModelFiles(['model-a.safetensors', 'model-b.safetensors']));
 
 /** The default workflow, using this test's models. */
 function workflow(): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
