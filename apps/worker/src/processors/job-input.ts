@@ -1,12 +1,10 @@
-import { txt2ImgParamsSchema, workflowCheckpoint, workflowSchema, type JobRequirements } from '@gantry/domain';
+import { workflowCheckpoint, type JobRequirements } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
-import { jobNeed, type JobInput, type JobNeed } from '@gantry/fleet';
+import { jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
 
 /** A job's input, parsed again at the worker (the database is trusted, but not blindly). */
 export function jobInput(job: JobRow): JobInput {
-  return job.kind === 'txt2img'
-    ? { kind: 'txt2img', params: txt2ImgParamsSchema.parse(job.workflow) }
-    : { kind: 'workflow', workflow: workflowSchema.parse(job.workflow) };
+  return parseJobInput(job.kind, job.workflow);
 }
 
 /** What the job needs from a backend, by the rule submit used (see jobNeed of @gantry/fleet). */
