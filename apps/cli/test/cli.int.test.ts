@@ -235,6 +235,21 @@ describe('gantry CLI', () => {
     expect(unknown.stderr).toMatch(/NOT_FOUND/);
   });
 
+  it('models lists the fleet\'s model files with their backends, by kind', async () => {
+    // The health probe learns sim0's inventory (checkpoints, LoRAs, ...) with its node types.
+    await waitUntil(async () => ((await admin('GET', '/api/v1/backends/sim0')).body.probe.models ? true : undefined), 30_000);
+    const all = await gantry(['models', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toContainEqual({ kind: 'lora', name: 'add_detail.safetensors', backends: ['sim0'] });
+    const table = await gantry(['models', '--kind', 'checkpoint']);
+    expect(table.stdout).toMatch(/^KIND\s+NAME\s+BACKENDS/);
+    expect(table.stdout).toMatch(/checkpoint\s+sd_xl_base_1\.0\.safetensors\s+sim0/);
+    expect(table.stdout).not.toMatch(/lora/);
+    const bad = await gantry(['models', '--kind', 'embedding']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kind must be one of/);
+  });
+
   it('keys create, scopes enforced, bad keys exit 3; config from a file', async () => {
     const created = await gantry(['keys', 'create', '--tenant', 'cli-test', '--scopes', 'read', '--name', 'ci', '--json']);
     expect(created.code).toBe(0);
