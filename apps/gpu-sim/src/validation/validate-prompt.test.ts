@@ -30,10 +30,10 @@ describe('validatePrompt', () => {
   });
 
   it('rejects an unknown node class as invalid_prompt with empty node_errors', () => {
-    const wf = { ...workflow(), '10': { class_type: 'UpscaleModelLoader', inputs: {} } };
+    const wf = { ...workflow(), '10': { class_type: 'IPAdapterApply', inputs: {} } };
     expect(rejected(validatePrompt(wf, types))).toEqual({
       ok: false,
-      error: { type: 'invalid_prompt', message: 'Cannot execute because node UpscaleModelLoader does not exist.', details: "Node ID '#10'", extra_info: {} },
+      error: { type: 'invalid_prompt', message: 'Cannot execute because node IPAdapterApply does not exist.', details: "Node ID '#10'", extra_info: {} },
       nodeErrors: {},
     });
   });
