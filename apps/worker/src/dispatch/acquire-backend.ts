@@ -1,5 +1,5 @@
-import { AppError } from '@gantry/domain';
-import { whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
+import { AppError, formatModelRef } from '@gantry/domain';
+import { missingModels, whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
 import type { WorkerFleet } from '../fleet/worker-fleet.js';
 
 const MIN_WAIT_MS = 25;
@@ -30,8 +30,9 @@ export interface AcquireRequest {
 /**
  * Leases a slot on an eligible backend, waiting up to `waitMs` while the fleet is full. Rejects
  * CANCELED when the signal aborts, NoSlotError when the wait ran out (the caller hands the job
- * back so a worker with a free slot takes it), and BACKEND_UNAVAILABLE (with the reasons) when
- * no backend of this worker could ever run the job.
+ * back so a worker with a free slot takes it), MODEL_UNAVAILABLE when no backend of this worker
+ * holds a model the job names, and BACKEND_UNAVAILABLE (with the reasons) when no backend of this
+ * worker could ever run it for another reason.
  */
 export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest): Promise<Lease> {
   const { need } = request;
@@ -40,9 +41,14 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   if (candidates.length === 0 && request.exclude.size > 0) candidates = fleet.candidates(need);
   candidates = fleet.preferMoreVram(candidates, request.moreVramThanMb);
   if (candidates.length === 0) {
-    const reasons = whyNoBackend(need, fleet.all().map((c) => ({ ...c, info: fleet.infoOf(c.id), state: 'unknown' as const, draining: false })));
+    const served = fleet.all().map((c) => ({ ...c, info: fleet.infoOf(c.id), state: 'unknown' as const, draining: false }));
+    // Models no backend here holds (their inventories changed since submit): say so by name.
+    const unheld = (need.models ?? []).filter((ref) => served.length > 0 && served.every((b) => missingModels([ref], b.info).length === 1));
+    if (unheld.length > 0) {
+      throw new AppError('MODEL_UNAVAILABLE', `No backend of this worker holds ${unheld.map(formatModelRef).join(', ')}`, { details: { models: unheld } });
+    }
     throw new AppError('BACKEND_UNAVAILABLE', 'No backend of this worker matches the job requirements', {
-      details: { requirements: { tags: need.tags, vramMb: need.vramMb }, reasons },
+      details: { requirements: { tags: need.tags, vramMb: need.vramMb }, reasons: whyNoBackend(need, served) },
     });
   }
   const deadline = Date.now() + request.waitMs;
