@@ -77,12 +77,14 @@ describe('gantry CLI', () => {
   });
 
   it('a failing job exits 1 with its error code and details; --json output parses', async () => {
-    const human = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch']);
+    // A sampler the backend does not know: the workflow itself is invalid. (A missing model is
+    // refused at submit, or retried on another backend: see the models test below.)
+    const human = await gantry(['submit', WORKFLOW, '--set', '3.sampler_name=no-such-sampler', '--watch']);
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/FAILED\s+default-workflow .*failed .*WORKFLOW_INVALID/);
-    expect(human.stdout).toMatch(/node 4 \(CheckpointLoaderSimple\)/);
+    expect(human.stdout).toMatch(/node 3 \(KSampler\)/);
 
-    const r = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch', '--json']);
+    const r = await gantry(['submit', WORKFLOW, '--set', '3.sampler_name=no-such-sampler', '--watch', '--json']);
     expect(r.code).toBe(1);
     const jobs = JSON.parse(r.stdout);
     expect(jobs).toHaveLength(1);
@@ -248,6 +250,9 @@ describe('gantry CLI', () => {
     const bad = await gantry(['models', '--kind', 'embedding']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--kind must be one of/);
+    const missing = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/MODEL_UNAVAILABLE \(HTTP 422\).*checkpoint: no-such-model\.safetensors/);
   });
 
   it('keys create, scopes enforced, bad keys exit 3; config from a file', async () => {
