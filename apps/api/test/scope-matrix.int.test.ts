@@ -164,6 +164,7 @@ describe('route × key matrix', () => {
     drainBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'POST', path: `/api/v1/backends/${await newBackend()}/drain` }) }] },
     undrainBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'POST', path: `/api/v1/backends/${await newBackend()}/undrain` }) }] },
     deleteBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'DELETE', path: `/api/v1/backends/${await newBackend()}` }) }] },
+    listModels: { scope: 'read', cases: [{ reach: 'fleet', request: fixed('GET', () => '/api/v1/models') }] },
 
     getTenant: {
       scope: 'tenant-admin',

@@ -102,6 +102,14 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'backends drain', summary: 'Drain a backend: no new jobs, running ones finish', args: '<backend-id>', minArgs: 1, maxArgs: 1, options: {} },
   { name: 'backends undrain', summary: 'Undrain a backend', args: '<backend-id>', minArgs: 1, maxArgs: 1, options: {} },
   {
+    name: 'models',
+    summary: 'List the model files of the fleet and the backends that hold them',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    options: { kind: { type: 'string', arg: 'kind', help: 'only this kind: checkpoint, lora, vae, upscaler, controlnet, clip, unet' } },
+  },
+  {
     name: 'keys create',
     summary: 'Create an API key (tenant-admin: its own tenant; operator: any)',
     args: '',

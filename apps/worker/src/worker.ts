@@ -13,7 +13,7 @@ import { createDriver } from './dispatch/driver-factory.js';
 import { IntakeGate } from './dispatch/intake-gate.js';
 import { startPriorityAging } from './dispatch/priority-aging.js';
 import type { WorkerEnv } from './env.js';
-import { startFleetServices } from './health/fleet-services.js';
+import { startFleetServices } from './fleet/fleet-services.js';
 import { startOpsServer, type OpsServer } from './http/ops-server.js';
 import { workerReadiness } from './http/readiness.js';
 import { workerMetrics } from './metrics/worker-metrics.js';
@@ -53,7 +53,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
 
-  // Members follow the backends registry (env list above + backends added through the API); see health/.
+  // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log,
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),

@@ -77,7 +77,8 @@ export type PromptStatus =
 
 /**
  * One GPU backend, as the worker drives it. Failures reject with an AppError:
- * WORKFLOW_INVALID (node_errors in details, never retried), BACKEND_UNAVAILABLE (retryable),
+ * WORKFLOW_INVALID (node_errors in details, never retried), MODEL_UNAVAILABLE (the backend lacks a
+ * model the workflow names; retryable elsewhere), BACKEND_UNAVAILABLE (retryable),
  * EXECUTION_ERROR, OUT_OF_MEMORY (retryable), CANCELED.
  */
 export interface BackendDriver {

@@ -211,11 +211,26 @@ export interface Backend {
     vram: { totalMb: number | null; freeMb: number | null };
     nodeTypeCount: number | null;
     nodeTypes?: string[] | null;
+    /** Only from `backends.get`: the model files it holds, per kind; null until learned. */
+    models?: ModelInventory | null;
     learnedAt: string | null;
   };
   createdAt: string;
   updatedAt: string;
   links: { self: string; drain: string; undrain: string };
+}
+
+/** Kinds of model files (ComfyUI's model folders). */
+export type ModelKind = 'checkpoint' | 'lora' | 'vae' | 'upscaler' | 'controlnet' | 'clip' | 'unet';
+
+/** A backend's model files per kind; a kind it does not report is absent. */
+export type ModelInventory = Partial<Record<ModelKind, string[]>>;
+
+/** A model file of the fleet and the ids of the backends that hold it (`GET /models`). */
+export interface Model {
+  kind: ModelKind;
+  name: string;
+  backends: string[];
 }
 
 export interface RegisterBackendInput {

@@ -224,6 +224,7 @@ const TAGS = [
   { name: 'Jobs', description: 'Submit render jobs, follow them, fetch their outputs.' },
   { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `tenant-admin` (the tenant\'s keys, settings and audit log), `operator` (the fleet and every tenant).' },
   { name: 'Backends', description: 'The GPU fleet: registry, health, drains.' },
+  { name: 'Models', description: 'The model files the fleet holds (checkpoints, LoRAs, VAEs, upscalers, ControlNets, CLIP, UNet), learned by the health probes; jobs are routed to backends that hold theirs.' },
   { name: 'Tenants', description: 'Tenant settings (retention).' },
   { name: 'Audit', description: 'The log of administrative actions.' },
   { name: 'Operations', description: 'Health, readiness and metrics of the service, for orchestrators and Prometheus.' },

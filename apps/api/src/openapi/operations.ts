@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema } from '@gantry/domain';
+import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema, listModelsQuerySchema } from '@gantry/domain';
 import { deleteBackendQuerySchema } from '../services/backends/index.js';
 import { DOCS_ASSET_NAMES } from './docs-page.js';
 import type { OperationSpec } from './operation-spec.js';
@@ -53,7 +53,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
   },
   {
     method: 'get',
@@ -113,7 +113,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the new job, queued (or the job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
   },
   {
     method: 'get',
@@ -241,7 +241,7 @@ export const operations: OperationSpec[] = [
     operationId: 'getBackend',
     tag: 'Backends',
     summary: 'Get a backend',
-    description: 'As in the list, plus `probe.nodeTypes`.',
+    description: 'As in the list, plus `probe.nodeTypes` and `probe.models` (its model files per kind).',
     scope: 'read',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend', schema: 'Backend', headers: ['Cache-Control'] } },
@@ -283,6 +283,21 @@ export const operations: OperationSpec[] = [
     query: deleteBackendQuerySchema,
     responses: { 204: { description: 'Deleted' } },
     errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED'],
+  },
+
+  // ── Models ───────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/models',
+    operationId: 'listModels',
+    tag: 'Models',
+    summary: 'List the models of the fleet',
+    description:
+      'Every model file the registered backends hold, by kind, with the ids of the backends holding it (never their URLs). Learned by the health probes with the node types (ComfyUI: the loader nodes\' option lists in `/object_info`; A1111: `/sdapi/v1/sd-models`, `/loras`, `/sd-vae`, `/upscalers`). A job naming a model no backend holds is refused at submit with `422 MODEL_UNAVAILABLE`.',
+    scope: 'read',
+    query: listModelsQuerySchema,
+    responses: { 200: { description: 'The models', schema: 'ModelList', headers: ['Cache-Control'] } },
+    errors: ['VALIDATION_FAILED'],
   },
 
   // ── Tenants ──────────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 import { checkpointLoader, clipTextEncode, emptyLatentImage, vaeDecode } from './basic-nodes.js';
 import { previewImage, saveImage } from './image-nodes.js';
+import * as loaders from './loader-nodes.js';
 import type { NodeImplementation } from './node-context.js';
 import { kSampler } from './sampler.js';
 
@@ -12,4 +13,12 @@ export const NODE_IMPLEMENTATIONS: Readonly<Record<string, NodeImplementation>> 
   VAEDecode: vaeDecode,
   SaveImage: saveImage,
   PreviewImage: previewImage,
+  LoraLoader: loaders.loraLoader,
+  LoraLoaderModelOnly: loaders.loraLoaderModelOnly,
+  VAELoader: loaders.vaeLoader,
+  CLIPLoader: loaders.clipLoader,
+  UNETLoader: loaders.unetLoader,
+  UpscaleModelLoader: loaders.upscaleModelLoader,
+  ImageUpscaleWithModel: loaders.imageUpscaleWithModel,
+  ControlNetLoader: loaders.controlNetLoader,
 };

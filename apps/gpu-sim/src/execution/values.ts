@@ -10,7 +10,9 @@ export type SimValue =
   | { kind: 'VAE'; checkpoint: string }
   | { kind: 'CONDITIONING'; text: string; checkpoint: string }
   | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null }
-  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string };
+  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string }
+  | { kind: 'UPSCALE_MODEL'; name: string; scale: number }
+  | { kind: 'CONTROL_NET'; name: string };
 
 export type SimValueOf<K extends SimValue['kind']> = Extract<SimValue, { kind: K }>;
 
@@ -27,5 +29,6 @@ export function expectValue<K extends SimValue['kind']>(inputs: Record<string, u
 export function formatValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const sim = value as SimValue;
-  return sim.kind ? `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : `${sim.width}x${sim.height}x${sim.batch}`}>` : JSON.stringify(value);
+  if (!sim.kind) return JSON.stringify(value);
+  return `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : 'name' in sim ? sim.name : `${sim.width}x${sim.height}x${sim.batch}`}>`;
 }

@@ -21,8 +21,3 @@ export function createDriver(config: BackendConfig, logger: Logger, settings: Dr
       return createA1111Driver({ id: config.id, url: config.url, logger: logger.child({ backend: config.id }) });
   }
 }
-
-/** Which backend kinds can run a job of this kind. */
-export function kindsFor(jobKind: 'workflow' | 'txt2img'): BackendConfig['kind'][] {
-  return jobKind === 'txt2img' ? ['a1111'] : ['comfyui'];
-}

@@ -6,7 +6,7 @@ import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { CancelRegistry } from '../cancel/cancel-registry.js';
-import type { WorkerFleet } from '../dispatch/worker-fleet.js';
+import type { WorkerFleet } from '../fleet/worker-fleet.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** What the render processor needs; built once per worker process. */

@@ -1,13 +1,15 @@
-import { txt2ImgParamsSchema, workflowCheckpoint, workflowSchema, type Txt2ImgParams, type Workflow } from '@gantry/domain';
+import { workflowCheckpoint, type JobRequirements } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
+import { jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
 
 /** A job's input, parsed again at the worker (the database is trusted, but not blindly). */
-export type JobInput = { kind: 'workflow'; workflow: Workflow } | { kind: 'txt2img'; params: Txt2ImgParams };
-
 export function jobInput(job: JobRow): JobInput {
-  return job.kind === 'txt2img'
-    ? { kind: 'txt2img', params: txt2ImgParamsSchema.parse(job.workflow) }
-    : { kind: 'workflow', workflow: workflowSchema.parse(job.workflow) };
+  return parseJobInput(job.kind, job.workflow);
+}
+
+/** What the job needs from a backend, by the rule submit used (see jobNeed of @gantry/fleet). */
+export function jobNeedOf(job: JobRow): JobNeed {
+  return jobNeed(jobInput(job), job.requirements as JobRequirements | null);
 }
 
 /** The checkpoint the job loads, for warm-model affinity (null: unknown or the backend's default). */

@@ -67,10 +67,8 @@ export class BackendHealth {
       next.deviceName = result.facts.deviceName;
       next.vramTotalMb = result.facts.vramTotalMb;
       next.vramFreeMb = result.facts.vramFreeMb;
-      if (result.nodeTypes) {
-        next.nodeTypeCount = result.nodeTypes.length;
-        next.nodeTypesAt = now;
-      }
+      if (result.nodeTypes) next.nodeTypeCount = result.nodeTypes.length;
+      if (result.nodeTypes || result.models) next.nodeTypesAt = now; // the inventory was fetched
       if (extra.infoHash) next.infoHash = extra.infoHash;
       return next;
     });
@@ -85,6 +83,14 @@ export class BackendHealth {
   async recordStrike(backendId: string): Promise<HealthSnapshot> {
     const now = this.now();
     return (await this.store.update(backendId, (current) => onStrike(current ?? emptySnapshot(), now, this.breaker)))!;
+  }
+
+  /**
+   * Makes the next probe of a backend (by any worker) fetch its inventory again and persist it,
+   * e.g. after a run found a model missing there that its inventory listed.
+   */
+  async requestInventoryRefresh(backendId: string): Promise<void> {
+    await this.store.update(backendId, (current) => (current ? { ...current, nodeTypesAt: null, infoHash: null } : null));
   }
 
   /** Records a job that succeeded on a backend: its strikes are forgiven. */

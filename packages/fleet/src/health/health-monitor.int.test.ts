@@ -111,6 +111,36 @@ describe('health monitor and shared health (real Redis)', () => {
     }
   });
 
+  it('refetches and persists the inventory when a refresh is requested, however recent it is', async () => {
+    const sim = await fakeComfy();
+    const persisted: BackendInfo[] = [];
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 10, nodeTypesRefreshMs: 60_000, persistInfo: async (_id, info) => void persisted.push(info) });
+    const target = { id: 'inv', kind: 'comfyui' as const, url: sim.url };
+    const probe = async () => {
+      await new Promise((r) => setTimeout(r, 12)); // past the probe lock (0.8 × interval)
+      return monitor.probeOne(target);
+    };
+    try {
+      await probe();
+      await probe();
+      const objectInfo = () => sim.state.hits.filter((h) => h === '/object_info').length;
+      expect(objectInfo()).toBe(1); // cached
+      await health.requestInventoryRefresh('inv');
+      await probe();
+      expect(objectInfo()).toBe(2);
+      // Unchanged, but written again: PostgreSQL may hold an inventory this worker never wrote.
+      expect(persisted).toHaveLength(2);
+      expect(persisted[1]).toMatchObject({ nodeTypes: ['KSampler', 'SaveImage'], models: {} });
+      await probe();
+      expect(objectInfo()).toBe(2);
+      await health.requestInventoryRefresh('never-probed'); // nothing known: nothing to do
+      expect((await health.store.read('never-probed')).snapshot).toBeNull();
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('a failed half-open probe opens the breaker again', async () => {
     const sim = await fakeComfy();
     sim.state.up = false;
