@@ -27,7 +27,8 @@ export interface ApiResources {
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
   const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-api' });
-  const redis = createRedis(env.REDIS_URL);
+  // Request-path commands fail after a bound instead of waiting for a Redis that is gone (the subscribers wait).
+  const redis = createRedis(env.REDIS_URL, { commandTimeout: env.GANTRY_REDIS_COMMAND_TIMEOUT_MS });
   const subscriber = createRedis(env.REDIS_URL);
   const keySubscriber = createRedis(env.REDIS_URL);
   const metrics = createMetricsRegistry('api');

@@ -13,6 +13,12 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default'),
   /** Largest accepted request body (workflows with embedded data can be big). */
   GANTRY_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default('10mb'),
+  /**
+   * How long a Redis command of a request (queue position, backend health, cancel notices,
+   * enqueue) may wait, disconnected included, before it fails: the request then gets 503
+   * QUEUE_UNAVAILABLE (or goes on without Redis where it can) instead of hanging while Redis is down.
+   */
+  GANTRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** Queued jobs one tenant may have; more submits get 429 TENANT_QUEUE_FULL. */
   GANTRY_TENANT_MAX_QUEUED: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Browser origins allowed on the WebSocket besides the API's own (comma-separated, or *). */

@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
   // Job failure codes (stored on the job, never an HTTP status of their own).
   WORKFLOW_INVALID: 422,
   BACKEND_UNAVAILABLE: 503,
@@ -68,6 +69,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   INTERNAL: 'Internal server error',
   SERVICE_UNAVAILABLE: 'Service unavailable',
   DATABASE_UNAVAILABLE: 'Database unavailable',
+  QUEUE_UNAVAILABLE: 'Job queue unavailable',
   WORKFLOW_INVALID: 'Workflow rejected by the backend',
   BACKEND_UNAVAILABLE: 'GPU backend unavailable',
   BACKEND_ERROR: 'GPU backend error',

@@ -12,6 +12,11 @@ export interface RedisConnectionOptions {
   lazyConnect?: boolean;
   /** Queue commands while disconnected (default true); false makes them fail at once. */
   enableOfflineQueue?: boolean;
+  /**
+   * Fail a command ("Command timed out") that got no reply within this many ms, waiting while
+   * disconnected included. Unset: wait for ever (BullMQ's workers and subscribers need that).
+   */
+  commandTimeout?: number;
 }
 
 /**
