@@ -59,6 +59,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       bodyLimit: env.GANTRY_BODY_LIMIT,
       version,
       tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
+      workflowLimits: { maxNodes: env.GANTRY_WORKFLOW_MAX_NODES, maxBytes: env.GANTRY_WORKFLOW_MAX_BYTES, maxStringBytes: env.GANTRY_WORKFLOW_MAX_STRING_BYTES },
       commit: resolveCommit(env.GANTRY_COMMIT),
       artifactDir: env.GANTRY_ARTIFACT_DIR,
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,

@@ -53,7 +53,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {
     method: 'get',
@@ -113,7 +113,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the new job, queued (or the job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {
     method: 'get',
