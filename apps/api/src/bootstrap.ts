@@ -39,6 +39,15 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
+  // Without a listener BullMQ prints every reconnect failure to the console (with Redis' address): log it, at most every 10 s.
+  let lastQueueWarning = 0;
+  const onQueueError = (err: Error): void => {
+    if (Date.now() - lastQueueWarning < 10_000) return;
+    lastQueueWarning = Date.now();
+    log.warn({ err: { message: err.message } }, 'job queue connection error (Redis); requests that need it answer 503 QUEUE_UNAVAILABLE');
+  };
+  queue.on('error', onQueueError);
+  webhookQueue.on('error', onQueueError);
   const jobs = new JobDoor({
     db, publisher, metrics, logger: log, queue,
     // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
