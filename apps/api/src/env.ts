@@ -18,7 +18,7 @@ export const apiEnvSchema = commonEnvSchema.extend({
    * enqueue) may wait, disconnected included, before it fails: the request then gets 503
    * QUEUE_UNAVAILABLE (or goes on without Redis where it can) instead of hanging while Redis is down.
    */
-  GANTRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  GANTRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   /** Nodes in one workflow; more: 413 WORKFLOW_TOO_LARGE (ComfyUI itself has no node limit). */
   GANTRY_WORKFLOW_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_WORKFLOW_LIMITS.maxNodes),
   /** Bytes of a workflow's JSON; more: 413 WORKFLOW_TOO_LARGE. Below ComfyUI's default 100 MiB request limit. */
