@@ -27,7 +27,8 @@ export interface ApiResources {
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
   const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-api' });
-  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'commands') });
+  // Request-path commands fail after a bound instead of waiting for a Redis that is gone (the subscribers wait).
+  const redis = createRedis(env.REDIS_URL, { commandTimeout: env.GANTRY_REDIS_COMMAND_TIMEOUT_MS, onError: logRedisErrors(log, 'commands') });
   const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'event subscriber') });
   const keySubscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'key subscriber') });
   const metrics = createMetricsRegistry('api');
@@ -38,6 +39,15 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'webhook queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
+  // Without a listener BullMQ prints every reconnect failure to the console (with Redis' address): log it, at most every 10 s.
+  let lastQueueWarning = 0;
+  const onQueueError = (err: Error): void => {
+    if (Date.now() - lastQueueWarning < 10_000) return;
+    lastQueueWarning = Date.now();
+    log.warn({ err: { message: err.message } }, 'job queue connection error (Redis); requests that need it answer 503 QUEUE_UNAVAILABLE');
+  };
+  queue.on('error', onQueueError);
+  webhookQueue.on('error', onQueueError);
   const jobs = new JobDoor({
     db, publisher, metrics, logger: log, queue,
     // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
@@ -58,6 +68,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       bodyLimit: env.GANTRY_BODY_LIMIT,
       version,
       tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
+      workflowLimits: { maxNodes: env.GANTRY_WORKFLOW_MAX_NODES, maxBytes: env.GANTRY_WORKFLOW_MAX_BYTES, maxStringBytes: env.GANTRY_WORKFLOW_MAX_STRING_BYTES },
       commit: resolveCommit(env.GANTRY_COMMIT),
       artifactDir: env.GANTRY_ARTIFACT_DIR,
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,

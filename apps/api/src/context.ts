@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '@gantry/db';
-import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
+import type { RenderJobPayload, WebhookDeliveryPayload, WorkflowLimits } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { JobDoor } from '@gantry/jobs';
@@ -30,6 +30,8 @@ export interface ApiDeps {
     bodyLimit: string;
     version: string;
     tenantMaxQueued: number;
+    /** GANTRY_WORKFLOW_MAX_NODES / _BYTES / _STRING_BYTES. */
+    workflowLimits: WorkflowLimits;
     /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
     commit: string | null;
     /** GANTRY_ARTIFACT_DIR: where the artifact store writes (health and disk metrics measure it). */

@@ -33,6 +33,13 @@ export interface RunOptions {
   /** Aborting interrupts the prompt on the backend and rejects with AppError CANCELED. */
   signal: AbortSignal;
   onEvent: (event: DriverEvent) => void;
+  /**
+   * Wraps the request that hands the workflow to the backend (ComfyUI `POST /prompt`), which a
+   * real ComfyUI validates in its event loop: a huge workflow keeps it from answering anything
+   * else (health probes included) meanwhile. The worker uses it to tell its health monitor that
+   * the backend is busy accepting a prompt, so a probe timing out then is not counted as down.
+   */
+  submitting?: <T>(submit: () => Promise<T>) => Promise<T>;
 }
 
 export interface RunResult {

@@ -4,6 +4,7 @@ export * from './job-state.js';
 export * from './uuidv7.js';
 export * from './workflow.js';
 export * from './models.js';
+export * from './workflow-limits.js';
 export * from './scopes.js';
 export * from './job.js';
 export * from './job-view.js';

@@ -20,6 +20,11 @@ export interface RedisConnectionOptions {
    * forward it, crash the process.
    */
   onError?: (err: Error) => void;
+  /**
+   * Fail a command ("Command timed out") that got no reply within this many ms, waiting while
+   * disconnected included. Unset: wait for ever (BullMQ's workers and subscribers need that).
+   */
+  commandTimeout?: number;
 }
 
 /**

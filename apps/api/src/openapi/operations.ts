@@ -53,7 +53,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {
     method: 'get',
@@ -93,7 +93,7 @@ export const operations: OperationSpec[] = [
       200: { description: 'Canceled', schema: 'Job' },
       202: { description: 'Cancel requested; the job stops shortly', schema: 'Job' },
     },
-    errors: ['NOT_FOUND', 'INVALID_STATE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -113,7 +113,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the new job, queued (or the job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {
     method: 'get',
@@ -222,6 +222,7 @@ export const operations: OperationSpec[] = [
     description: 'Every backend with its live state, breaker and load. `url` is shown to operator keys only.',
     scope: 'read',
     responses: { 200: { description: 'The fleet', schema: 'BackendList', headers: ['Cache-Control'] } },
+    errors: ['QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -233,7 +234,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     body: { schema: 'CreateBackendRequest', examples: { comfyui: { summary: 'A ComfyUI server', value: { id: 'gpu0', url: 'http://10.0.0.5:8188', capacity: 2, tags: ['sdxl'] } } } },
     responses: { 201: { description: 'Registered', schema: 'Backend', headers: ['Location'] } },
-    errors: ['CONFLICT'],
+    errors: ['CONFLICT', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'get',
@@ -245,7 +246,7 @@ export const operations: OperationSpec[] = [
     scope: 'read',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend', schema: 'Backend', headers: ['Cache-Control'] } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -257,7 +258,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend, draining', schema: 'Backend' } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -269,7 +270,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend', schema: 'Backend' } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'delete',
@@ -282,7 +283,7 @@ export const operations: OperationSpec[] = [
     pathParams: backendPath,
     query: deleteBackendQuerySchema,
     responses: { 204: { description: 'Deleted' } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED', 'QUEUE_UNAVAILABLE'],
   },
 
   // ── Models ───────────────────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@ import type { Db, JobRow } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { listBackends } from '@gantry/db';
 import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
+import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
 import { eligibilityOf } from './check-runnable.js';
@@ -20,7 +21,11 @@ async function recentThroughputPerMinute(db: Db): Promise<number> {
  */
 export async function explainWait(deps: ApiDeps, job: JobRow): Promise<QueueInfo> {
   const [rank, backends, throughput] = await Promise.all([
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id),
+    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
+      if (isRedisUnavailableError(err)) return null;
+      throw err;
+    }),
     listBackends(deps.db),
     recentThroughputPerMinute(deps.db),
   ]);

@@ -1,4 +1,4 @@
-import { AppError, uuidv7, type SubmitJobInput } from '@gantry/domain';
+import { AppError, checkWorkflowSize, uuidv7, type SubmitJobInput } from '@gantry/domain';
 import { countActiveJobs, findJobByIdempotencyKey, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
@@ -25,6 +25,8 @@ export async function submitJob(
   idempotencyKey: string | undefined,
   retryOf?: string,
 ): Promise<SubmitResult> {
+  // Before anything is read or written: a workflow a backend could not take (or that would stall it) is refused outright.
+  if (input.workflow) checkWorkflowSize(input.workflow, deps.config.workflowLimits);
   const hash = idempotencyKey ? requestHash(retryOf ? { retryOf, input } : input) : undefined;
   if (idempotencyKey) {
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);

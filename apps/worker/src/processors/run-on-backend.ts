@@ -53,9 +53,11 @@ export async function runOnBackend(
     const input = jobInput(job);
     await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
+    // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
+    const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.health.whileAccepting(lease.backendId, submit);
     const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
       input.kind === 'workflow'
-        ? member.driver.run(input.workflow, { promptId, ...options })
+        ? member.driver.run(input.workflow, { promptId, ...options, submitting })
         : isTxt2ImgDriver(member.driver)
           ? member.driver.runTxt2Img(input.params, { promptId, ...options })
           : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run txt2img jobs`, { retryable: true })),

@@ -96,12 +96,17 @@ export class HealthMonitor {
     if (before && !probeDue(before, Date.now())) return null;
     const lockMs = Math.max(1, Math.floor(this.options.intervalMs * 0.8));
     if (!(await health.store.tryLockProbe(target.id, this.owner, lockMs))) return null;
-
+    const started = Date.now();
     const result = await probeBackend(target, {
       timeoutMs: this.probeTimeoutMs,
       nodeTypesTimeoutMs: this.options.nodeTypesTimeoutMs,
       wantNodeTypes: (facts) => this.wantNodeTypes(before, facts),
     });
+    if (!result.ok && result.timedOut && (await health.store.acceptedSince(target.id, started))) {
+      // Busy taking a prompt (a real ComfyUI validates it in its event loop), not down.
+      this.log.info({ backend: target.id, error: result.error, latencyMs: result.latencyMs }, 'health: probe timed out while the backend was accepting a prompt; not counted');
+      return health.recordInconclusiveProbe(target.id);
+    }
     if (result.ok && result.nodeTypesError) {
       this.log.warn({ backend: target.id, error: result.nodeTypesError }, 'health: could not read node types');
     }

@@ -45,7 +45,13 @@ export type ProbeResult =
       /** Set when the status answered but the models could not be read. */
       modelsError?: string;
     }
-  | { ok: false; latencyMs: number; error: string };
+  | {
+      ok: false;
+      latencyMs: number;
+      error: string;
+      /** The backend did not answer in time (as opposed to refusing, resetting or answering badly). */
+      timedOut: boolean;
+    };
 
 /** Turns bytes into whole MiB; null for anything that is not a non-negative number. */
 export function bytesToMb(value: unknown): number | null {

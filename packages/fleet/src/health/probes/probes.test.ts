@@ -68,13 +68,13 @@ describe('health probes', () => {
     );
     try {
       const probe = (url: string) => probeBackend({ id: 'a', kind: 'comfyui', url }, { timeoutMs: 100 });
-      expect(await probe(sim.url)).toMatchObject({ ok: false, error: 'GET /system_stats answered 503' });
-      expect(await probe(`${sim.url}/bad`)).toMatchObject({ ok: false, error: 'GET /system_stats: the reply is not JSON' });
-      expect(await probe(`${sim.url}/slow`)).toMatchObject({ ok: false, error: 'GET /system_stats failed: timed out' });
+      expect(await probe(sim.url)).toMatchObject({ ok: false, error: 'GET /system_stats answered 503', timedOut: false });
+      expect(await probe(`${sim.url}/bad`)).toMatchObject({ ok: false, error: 'GET /system_stats: the reply is not JSON', timedOut: false });
+      expect(await probe(`${sim.url}/slow`)).toMatchObject({ ok: false, error: 'GET /system_stats failed: timed out', timedOut: true });
     } finally {
       await sim.close();
     }
-    expect(await probeBackend({ id: 'a', kind: 'comfyui', url: sim.url }, { timeoutMs: 500 })).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await probeBackend({ id: 'a', kind: 'comfyui', url: sim.url }, { timeoutMs: 500 })).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/), timedOut: false });
   });
 
   it('reads A1111 VRAM from /sdapi/v1/memory', async () => {
