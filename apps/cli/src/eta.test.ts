@@ -36,7 +36,7 @@ describe('ETA', () => {
 const job = (over: Partial<Job> = {}): Job => ({
   id: 'j1', kind: 'workflow', status: 'queued', priority: 0, progress: 0, attempts: 0, backend: null, requirements: null,
   metadata: null, timeoutSeconds: null, webhook: null, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, error: null,
-  artifacts: [], lastError: null, retryOf: null, links: { self: '/api/v1/jobs/j1', cancel: '', events: '' }, ...over,
+  artifacts: [], lastError: null, retryOf: null, reusedFrom: null, links: { self: '/api/v1/jobs/j1', cancel: '', events: '' }, ...over,
 });
 const ev = (seq: number, event: JobEvent['event']): JobEvent => ({ jobId: 'j1', seq, at: '2026-01-01T00:00:00Z', event });
 
