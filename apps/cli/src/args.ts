@@ -42,6 +42,7 @@ export const COMMANDS: CommandSpec[] = [
       metadata: { type: 'string', multiple: true, arg: 'key=value', help: 'metadata stored with the job; repeatable' },
       'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first job (-<n> is appended per file)' },
       webhook: { type: 'string', arg: 'url', help: 'POST the finished job to this URL (docs/webhooks.md)' },
+      reuse: { type: 'boolean', help: 'answer from an identical earlier success of your tenant when there is one (no GPU run; fixed seeds only)' },
     },
   },
   {

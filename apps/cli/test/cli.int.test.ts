@@ -53,6 +53,21 @@ describe('gantry CLI', () => {
     expect(job.status).toBe('succeeded');
   });
 
+  it('submit --reuse: an identical earlier success answers at once, its outputs downloaded', async () => {
+    const args = ['submit', WORKFLOW, '--set', '3.steps=2', '--set', '3.seed=4242', '--set', '9.filename_prefix=cli-reuse'];
+    const first = await gantry([...args, '--reuse', '--out', 'reuse-1']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^submitted [0-9a-f-]{36}/m);
+    const firstId = /submitted ([0-9a-f-]{36})/.exec(first.stdout)![1]!;
+    const again = await gantry([...args, '--reuse', '--out', 'reuse-2']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`^reused [0-9a-f-]{36}  .*default-workflow.json  \\(result of ${firstId}, no GPU run\\)`, 'm'));
+    const [a] = await readdir(path.join(dir, 'reuse-1'));
+    const [b] = await readdir(path.join(dir, 'reuse-2'));
+    expect(await readFile(path.join(dir, 'reuse-2', b!))).toEqual(await readFile(path.join(dir, 'reuse-1', a!)));
+    expect(stack.sims[0]!.executions('cli-reuse')).toHaveLength(1);
+  });
+
   (existsSync(SCRIPT) ? it : it.skip)('on a terminal: a progress line per job, redrawn in place', async () => {
     const command = ['stty cols 120;', process.execPath, BIN, 'submit', WORKFLOW, WORKFLOW, '--set', '3.steps=150', '--set', '3.seed=7', '--watch']
       .map((a, i) => (i === 0 ? a : shellQuote(a)))

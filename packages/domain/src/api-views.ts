@@ -82,6 +82,9 @@ export const jobViewSchema = z
       .meta({ description: 'While the job has not ended: why its last attempt failed and it went back to the queue (null when none did)' }),
     artifacts: z.array(artifactViewSchema),
     retryOf: id.nullable().meta({ description: 'The job this one retries (`POST /jobs/{id}/retry`), or null' }),
+    reusedFrom: id
+      .nullable()
+      .meta({ description: 'The job whose result this one answered with (`reuse: true`): it ran on no GPU and its artifacts are that job\'s; null for a job that ran' }),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
     queue: queueInfoSchema.optional().meta({ description: 'Only on `GET /jobs/{id}` of a queued job' }),
   })

@@ -22,3 +22,5 @@ export * from './deadline.js';
 export * from './backoff.js';
 export * from './storable.js';
 export * from './query-int.js';
+export * from './canonical-json.js';
+export * from './reuse-key.js';

@@ -28,6 +28,8 @@ export interface JobViewSource {
   errorInternal?: unknown;
   /** The job this one retries, or null. */
   retryOf: string | null;
+  /** The job whose result this one was answered with (`reuse: true`), or null. */
+  reusedFrom: string | null;
   /** Why the last failed attempt sent the job back to the queue (cleared when it ends). */
   lastError: unknown;
 }
@@ -84,6 +86,7 @@ export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[], opt
     lastError: isTerminal(job.status) ? null : ((job.lastError as AttemptErrorView | null | undefined) ?? null),
     artifacts: artifacts.map((a) => artifactView(job.id, a)),
     retryOf: job.retryOf,
+    reusedFrom: job.reusedFrom,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
 }

@@ -6,7 +6,13 @@ import { metricSet } from './registry.js';
 export const jobSubmitMetrics = metricSet((registry: Registry) => ({
   submitted: new Counter({
     name: 'gantry_jobs_submitted_total',
-    help: 'Jobs accepted and queued, by kind (workflow, txt2img).',
+    help: 'Jobs accepted, by kind (workflow, txt2img); includes those answered by reuse.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  }),
+  reused: new Counter({
+    name: 'gantry_jobs_reused_total',
+    help: 'Jobs submitted with reuse: true that were answered at once from an earlier identical success of their tenant (no GPU run), by kind.',
     labelNames: ['kind'] as const,
     registers: [registry],
   }),

@@ -68,6 +68,11 @@ export interface SubmitJobInput {
   metadata?: Record<string, unknown>;
   timeoutSeconds?: number;
   webhook?: JobWebhook;
+  /**
+   * Answer at once from an earlier identical success of this tenant when there is one (no GPU run;
+   * the job's `reusedFrom` names it). A random seed is never reused (docs/api.md, Result reuse).
+   */
+  reuse?: boolean;
 }
 
 export interface JobError {
@@ -118,6 +123,8 @@ export interface Job {
   artifacts: Artifact[];
   /** The job this one retries (`client.retry`), or null. */
   retryOf: string | null;
+  /** The job whose result this one was answered with (`reuse: true`; it ran on no GPU), or null. */
+  reusedFrom: string | null;
   links: { self: string; cancel: string; events: string };
   queue?: QueueInfo;
 }
@@ -150,6 +157,8 @@ export interface StateEvent {
   attempt: number;
   backend?: string | null;
   error?: JobError;
+  /** On a `succeeded` answered from an earlier job's result (`reuse: true`): that job's id. */
+  reusedFrom?: string;
 }
 
 export interface ProgressEvent {

@@ -36,7 +36,7 @@ export const operations: OperationSpec[] = [
     tag: 'Jobs',
     summary: 'Submit a job',
     description:
-      'Validates, persists and enqueues a render job: a ComfyUI `workflow` (API format) or AUTOMATIC1111/Forge `txt2img` parameters, exactly one of the two. Answers at once with the queued job.',
+      'Validates, persists and enqueues a render job: a ComfyUI `workflow` (API format) or AUTOMATIC1111/Forge `txt2img` parameters, exactly one of the two. Answers at once with the queued job. With `reuse: true`, a request identical to a succeeded job of the same tenant (canonical workflow or parameters, fixed seeds, same requirement tags) is answered with a new job already `succeeded`: its artifacts are that job\'s bytes, it ran on no GPU, and `reusedFrom` names the job that rendered them. A random seed (txt2img `seed` -1 or left out; a workflow seed input that is not a literal whole number) is never reused.',
     scope: 'submit',
     headers: {
       'Idempotency-Key': {
@@ -50,9 +50,10 @@ export const operations: OperationSpec[] = [
       examples: {
         workflow: { summary: 'A ComfyUI workflow', value: { workflow: EXAMPLE_WORKFLOW, priority: 0, requirements: { tags: ['sd15'] }, metadata: { shot: 'a-012' }, timeoutSeconds: 600 } },
         txt2img: { summary: 'AUTOMATIC1111/Forge txt2img', value: { txt2img: { prompt: 'a lighthouse at dusk', steps: 25, width: 768, height: 512 } } },
+        reuse: { summary: 'Reuse an identical earlier result', value: { workflow: EXAMPLE_WORKFLOW, reuse: true } },
       },
     },
-    responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
+    responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request; or, with `reuse: true`, a job already `succeeded` with `reusedFrom` and its artifacts)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
     errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {

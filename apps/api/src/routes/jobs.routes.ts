@@ -35,9 +35,9 @@ export function jobsRouter(deps: ApiDeps): Router {
     const input = parseInput(submitJobSchema, req.body, 'job');
     const key = idempotencyKeyOf(req);
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
-    req.log.info({ jobId: job.id, replayed }, 'job submitted');
+    req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
+    const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts));
   });
 

@@ -4,6 +4,7 @@ import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { requestHash } from './request-hash.js';
+import { submitOrReuse } from './submit-or-reuse.js';
 
 export interface SubmitResult {
   job: JobRow;
@@ -43,7 +44,7 @@ export async function submitJob(
   }
   let job: JobRow;
   try {
-    job = await deps.jobs.submit({
+    job = await submitOrReuse(deps, {
       id: uuidv7(),
       tenantId,
       kind: input.txt2img ? 'txt2img' : 'workflow',
@@ -56,7 +57,7 @@ export async function submitJob(
       idempotencyKey,
       requestHash: hash,
       retryOf,
-    }, active.queued + active.running);
+    }, active.queued + active.running, input.reuse);
   } catch (err) {
     // Two concurrent submits with one key: the loser returns the winner's job.
     if (idempotencyKey && isUniqueViolation(err)) {

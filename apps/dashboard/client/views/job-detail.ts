@@ -146,6 +146,7 @@ export class JobDetail {
     if (job.status === 'queued' && job.queue?.position) props.push(['Queue position', String(job.queue.position)]);
     if (job.status === 'queued' && job.queue?.estimatedStartAt) props.push(['Estimated start', new Date(job.queue.estimatedStartAt).toLocaleTimeString()]);
     if (job.retryOf) props.push(['Retry of', h('a', { href: `#/jobs/${job.retryOf}`, text: shortId(job.retryOf) })]);
+    if (job.reusedFrom) props.push(['Reused from', h('a', { href: `#/jobs/${job.reusedFrom}`, text: shortId(job.reusedFrom) })]);
     if (job.error) props.push(['Error', `${job.error.code}: ${job.error.message}`]);
     byId('detail-props').replaceChildren(...props.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
   }
