@@ -17,7 +17,7 @@ export const storageEnvShape = {
   /** S3: a key prefix for every object (`gantry` or `gantry/` → `gantry/sha256/...`); default none. */
   GANTRY_S3_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, 'path segments of letters, digits, dot, underscore and hyphen')
+    .regex(/^(?!(.*\/)?\.{1,2}(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, 'path segments of letters, digits, dot, underscore and hyphen (no . or ..)')
     .transform((p) => (p.endsWith('/') ? p : `${p}/`))
     .default(''),
   /** S3: the service endpoint for S3-compatible stores (MinIO, R2, GCS...); unset: AWS S3 of GANTRY_S3_REGION. */

@@ -25,7 +25,10 @@ export function isS3NotFound(err: unknown): boolean {
 export function s3ErrorReason(err: unknown): string {
   const e = err as S3ErrorShape | undefined;
   const status = s3Status(err);
-  const code = e?.code ?? (e as { cause?: { code?: string } } | undefined)?.cause?.code;
+  // The SDK wraps socket errors ("AWS SDK error wrapper for Error: connect ECONNREFUSED …"),
+  // dropping their code: read it back from the message.
+  const message = err instanceof Error ? err.message : '';
+  const code = e?.code ?? (e as { cause?: { code?: string } } | undefined)?.cause?.code ?? /\b(E[A-Z_]{4,})\b/.exec(message)?.[1];
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
   if (code === 'ECONNRESET') return 'connection reset';

@@ -155,8 +155,9 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private async head(key: string) {
+    const command = new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) });
     try {
-      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      return await this.client.send(command);
     } catch (err) {
       if (isS3NotFound(err)) return null;
       throw storageUnavailable('head', err);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 
-/** s3rver's fixed credentials: it checks every request's signature against them. */
+/** s3rver's fixed credentials: it refuses another access key id (it does not verify SigV4 signatures). */
 const ACCESS_KEY = 'S3RVER';
 const SECRET_KEY = 'S3RVER';
 
@@ -22,7 +22,8 @@ export interface TestS3Server {
 
 /**
  * Starts s3rver on a free port of 127.0.0.1 with a bucket of a random name (files under a fresh
- * temporary directory). Path-style addressing; signatures are checked as AWS does (SigV4).
+ * temporary directory). Path-style addressing; the real S3 REST protocol (multipart, copy,
+ * ranges, presigned URLs), though s3rver checks only the access key id of a signed request.
  */
 export async function startS3Server(options: { bucket?: string } = {}): Promise<TestS3Server> {
   const directory = await mkdtemp(path.join(tmpdir(), 'gantry-s3rver-'));
