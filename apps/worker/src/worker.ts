@@ -7,7 +7,7 @@ import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { createArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
 import { IntakeGate } from './dispatch/intake-gate.js';
@@ -76,12 +76,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       },
     });
   const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
+  const store = createArtifactStore(env);
   const deps: WorkerDeps = {
     db,
     publisher,
     jobs,
     persist,
-    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    store,
     fleet,
     health: fleetServices.health,
     cancels,
@@ -148,12 +149,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
   recordBuildInfo(deps.metrics, readVersion(), resolveCommit(env.GANTRY_COMMIT));
-  artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
+  // The disk gauges measure the local store's filesystem; with S3 there is none (they stay unset).
+  if (env.GANTRY_STORAGE === 'local') artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
   jobFinishMetrics(deps.metrics);
   jobRunMetrics(deps.metrics);
   const readiness = workerReadiness({
     db,
     redis,
+    store,
     health: fleetServices.health,
     backends: () => fleetServices.registry.current().map((r) => ({ id: r.id, draining: r.draining })),
     accepting: () => accepting,
@@ -206,6 +209,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     await fleet.close();
     await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
     await db.$disconnect();
+    await store.close?.();
   };
 
   try {

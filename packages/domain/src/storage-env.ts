@@ -37,8 +37,6 @@ export const storageEnvShape = {
    * route answers 302 to a short-lived URL of the bucket).
    */
   GANTRY_STORAGE_PRESIGN: z.enum(['off', 'redirect']).default('off'),
-  /** S3: put presigned `downloadUrl`s in job views and webhook payloads. */
-  GANTRY_STORAGE_PRESIGN_LINKS: boolEnv.default(false),
   /** How long a presigned URL works, in seconds. */
   GANTRY_STORAGE_PRESIGN_TTL_SEC: z.coerce.number().int().min(1).max(604_800).default(300),
 };
@@ -55,8 +53,8 @@ export function storageEnvIssues(env: unknown): Array<{ variable: string; messag
   if (!e.GANTRY_S3_ACCESS_KEY_ID !== !e.GANTRY_S3_SECRET_ACCESS_KEY) {
     issues.push({ variable: e.GANTRY_S3_ACCESS_KEY_ID ? 'GANTRY_S3_SECRET_ACCESS_KEY' : 'GANTRY_S3_ACCESS_KEY_ID', message: 'set both GANTRY_S3_ACCESS_KEY_ID and GANTRY_S3_SECRET_ACCESS_KEY, or neither' });
   }
-  if (e.GANTRY_STORAGE === 'local' && (e.GANTRY_STORAGE_PRESIGN === 'redirect' || e.GANTRY_STORAGE_PRESIGN_LINKS)) {
-    issues.push({ variable: e.GANTRY_STORAGE_PRESIGN === 'redirect' ? 'GANTRY_STORAGE_PRESIGN' : 'GANTRY_STORAGE_PRESIGN_LINKS', message: 'presigned URLs need GANTRY_STORAGE=s3 (the local store cannot sign URLs)' });
+  if (e.GANTRY_STORAGE === 'local' && e.GANTRY_STORAGE_PRESIGN === 'redirect') {
+    issues.push({ variable: 'GANTRY_STORAGE_PRESIGN', message: 'presigned URLs need GANTRY_STORAGE=s3 (the local store cannot sign URLs)' });
   }
   return issues;
 }

@@ -6,3 +6,4 @@ export * from './content-type.js';
 export * from './content-key.js';
 export * from './content-disposition.js';
 export * from './spool.js';
+export * from './check-store.js';
