@@ -57,7 +57,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log,
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
-    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS }),
+    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
@@ -99,6 +99,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
       staleMs: env.GANTRY_JOB_STALE_MS,
       poisonBackends: env.GANTRY_POISON_BACKENDS,
+      outputMaxBytes: env.GANTRY_OUTPUT_MAX_BYTES,
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.

@@ -39,5 +39,7 @@ export interface WorkerDeps {
     staleMs: number;
     /** A job that made this many backends answer 5xx, time out or stall fails as POISON_JOB (GANTRY_POISON_BACKENDS). */
     poisonBackends: number;
+    /** Largest output file stored (GANTRY_OUTPUT_MAX_BYTES), enforced while it streams in. */
+    outputMaxBytes: number;
   };
 }
