@@ -33,9 +33,21 @@ export function requestedRange(req: Request, size: number, etag: string): ByteRa
 }
 
 /**
+ * Whether `If-None-Match` names this ETag (weak comparison, RFC 9110 §13.1.2), whatever the
+ * request's Cache-Control says: the origin answers for its own bytes (fetch adds `no-cache` to
+ * conditional requests, which Express's req.fresh would take as "send everything").
+ */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/**
  * Sends a stored object: `ETag` from its sha256 (`304` on a matching `If-None-Match`), one byte
  * range with `206` (`416` when unsatisfiable), streamed from the store and never held whole; or,
- * with `presign`, a `302` to a short-lived URL of the store.
+ * with `presign`, a `302` to a short-lived URL of the store. Error answers (416, 404, 503) carry
+ * no cache headers.
  */
 export async function sendStoredObject(req: Request, res: Response, store: ArtifactStore, row: StoredObjectRow, options: SendOptions = {}): Promise<void> {
   const etag = `"${row.sha256}"`;
@@ -46,19 +58,16 @@ export async function sendStoredObject(req: Request, res: Response, store: Artif
     res.redirect(302, url);
     return;
   }
-  // Content-addressed: the bytes under this ETag never change (req.fresh compares If-None-Match with it).
+  // Content-addressed: the bytes under this ETag never change.
   const cacheHeaders = () => {
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
   };
-  cacheHeaders();
-  if (req.fresh) {
+  if (matchesIfNoneMatch(req.get('if-none-match'), etag)) {
+    cacheHeaders();
     res.status(304).end();
     return;
   }
-  // Error answers (416, 404, 503) carry no cache headers.
-  res.removeHeader('ETag');
-  res.removeHeader('Cache-Control');
   let range: ByteRange | null;
   try {
     range = requestedRange(req, row.bytes, etag);
