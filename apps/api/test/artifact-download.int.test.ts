@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { apiClient, startS3Server, startStack, waitUntil, type TestS3Server, type TestStack } from '@gantry/testing';
+import { GantryClient } from '@gantry/sdk';
 import { defaultWorkflow } from './fixtures';
 
 /**
@@ -137,6 +138,14 @@ describe('S3 store: presigned redirects and readiness', () => {
     const ranged = await fetch(location, { headers: { range: 'bytes=0-7' } });
     expect(ranged.status).toBe(206);
     expect(Buffer.from(await ranged.arrayBuffer())).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  it('the SDK follows the redirect and downloads the bytes from the bucket', async () => {
+    const artifact = await runJob(stack);
+    const client = new GantryClient({ url: stack.url, apiKey: stack.adminKey });
+    const bytes = await client.download(artifact.url);
+    expect(bytes.length).toBe(artifact.bytes);
+    expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('\x89PNG');
   });
 
   it('/readyz and the worker readiness check the bucket, and say why without saying where', async () => {
