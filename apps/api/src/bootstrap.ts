@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { JobDoor } from '@gantry/jobs';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { createArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
@@ -53,13 +53,14 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
     onWebhookDelivery: (deliveryId) => enqueueWebhookDelivery(webhookQueue, deliveryId),
   });
+  const store = createArtifactStore(env);
   const deps: ApiDeps = {
     db,
     redis,
     queue,
     publisher,
     jobs,
-    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    store,
     logger: log,
     metrics,
     keys,
@@ -70,7 +71,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
       workflowLimits: { maxNodes: env.GANTRY_WORKFLOW_MAX_NODES, maxBytes: env.GANTRY_WORKFLOW_MAX_BYTES, maxStringBytes: env.GANTRY_WORKFLOW_MAX_STRING_BYTES },
       commit: resolveCommit(env.GANTRY_COMMIT),
-      artifactDir: env.GANTRY_ARTIFACT_DIR,
+      artifactDir: env.GANTRY_STORAGE === 'local' ? env.GANTRY_ARTIFACT_DIR : null,
+      presign: { mode: env.GANTRY_STORAGE_PRESIGN, ttlSec: env.GANTRY_STORAGE_PRESIGN_TTL_SEC },
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
       metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
       security: securityConfigFrom(env),
@@ -95,6 +97,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       await webhookQueue.close();
       await closeRedis(redis);
       await db.$disconnect();
+      await store.close?.();
     },
   };
 }

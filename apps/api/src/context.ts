@@ -34,8 +34,10 @@ export interface ApiDeps {
     workflowLimits: WorkflowLimits;
     /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
     commit: string | null;
-    /** GANTRY_ARTIFACT_DIR: where the artifact store writes (health and disk metrics measure it). */
-    artifactDir: string;
+    /** GANTRY_ARTIFACT_DIR of the local store (health and disk metrics measure it); null with S3. */
+    artifactDir: string | null;
+    /** Presigned artifact URLs (S3 only): `redirect` makes the artifact route answer 302; ttl in seconds. */
+    presign: { mode: 'off' | 'redirect'; ttlSec: number };
     /** Bearer token guarding /metrics (GANTRY_METRICS_TOKEN); null: open. */
     metricsToken: string | null;
     /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */

@@ -7,7 +7,7 @@ import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
 import { EventPublisher, closeRedis, createRedis, createRenderQueue, logRedisErrors } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { createArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
 import { IntakeGate } from './dispatch/intake-gate.js';
@@ -57,7 +57,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log,
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
-    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS }),
+    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
@@ -76,12 +76,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       },
     });
   const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
+  const store = createArtifactStore(env);
   const deps: WorkerDeps = {
     db,
     publisher,
     jobs,
     persist,
-    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    store,
     fleet,
     health: fleetServices.health,
     cancels,
@@ -99,6 +100,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       staleMs: env.GANTRY_JOB_STALE_MS,
       backendLostMs: env.GANTRY_BACKEND_LOST_MS,
       poisonBackends: env.GANTRY_POISON_BACKENDS,
+      outputMaxBytes: env.GANTRY_OUTPUT_MAX_BYTES,
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.
@@ -149,12 +151,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
   recordBuildInfo(deps.metrics, readVersion(), resolveCommit(env.GANTRY_COMMIT));
-  artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
+  // The disk gauges measure the local store's filesystem; with S3 there is none (they stay unset).
+  if (env.GANTRY_STORAGE === 'local') artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
   jobFinishMetrics(deps.metrics);
   jobRunMetrics(deps.metrics);
   const readiness = workerReadiness({
     db,
     redis,
+    store,
     health: fleetServices.health,
     backends: () => fleetServices.registry.current().map((r) => ({ id: r.id, draining: r.draining })),
     accepting: () => accepting,
@@ -207,6 +211,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     await fleet.close();
     await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
     await db.$disconnect();
+    await store.close?.();
   };
 
   try {

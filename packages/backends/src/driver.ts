@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AppError, Workflow } from '@gantry/domain';
 
 /**
@@ -53,8 +54,19 @@ export interface RunResult {
   nodeErrors?: Record<string, unknown>;
 }
 
+/** A file's bytes held in memory (A1111 returns its images inside the reply). */
 export interface DownloadedFile {
   data: Buffer;
+  contentType: string;
+}
+
+/**
+ * An output file's bytes as the backend sends them, never held whole: the driver's byte ceiling
+ * is enforced while they arrive (BACKEND_ERROR past it), and a transport failure mid-way errors
+ * the stream with BACKEND_UNAVAILABLE. Read it to the end or destroy it.
+ */
+export interface OutputDownload {
+  stream: Readable;
   contentType: string;
 }
 
@@ -92,7 +104,8 @@ export interface BackendDriver {
   readonly id: string;
   readonly url: string;
   run(workflow: Workflow, options: RunOptions): Promise<RunResult>;
-  download(file: OutputFile): Promise<DownloadedFile>;
+  /** Opens an output file's bytes as a stream (ComfyUI `/view`; A1111 from the reply it held, or `/file=`). */
+  download(file: OutputFile): Promise<OutputDownload>;
   interrupt(promptId: string): Promise<void>;
   /**
    * Throws AppError BACKEND_UNAVAILABLE when the backend cannot be asked, and BACKEND_ERROR

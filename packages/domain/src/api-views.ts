@@ -298,9 +298,14 @@ export const migrationStatusSchema = z.object({
 export const readinessReportSchema = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    checks: z.object({ postgres: dependencyHealthSchema, redis: dependencyHealthSchema, migrations: migrationStatusSchema }),
+    checks: z.object({
+      postgres: dependencyHealthSchema,
+      redis: dependencyHealthSchema,
+      migrations: migrationStatusSchema,
+      storage: dependencyHealthSchema.optional().meta({ description: 'The S3 bucket answers HeadBucket (absent with the local store)' }),
+    }),
   })
-  .meta({ description: 'Whether this instance should get traffic: PostgreSQL and Redis answer and every migration is applied.' });
+  .meta({ description: 'Whether this instance should get traffic: PostgreSQL and Redis answer, every migration is applied and an S3 store answers.' });
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 export const problemCodeSchema = z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' });

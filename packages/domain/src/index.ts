@@ -24,3 +24,4 @@ export * from './storable.js';
 export * from './query-int.js';
 export * from './canonical-json.js';
 export * from './reuse-key.js';
+export * from './storage-env.js';

@@ -56,6 +56,11 @@ const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-Afte
   ETag: { description: 'Entity tag of the representation', schema: { type: 'string' } },
   'Cache-Control': { description: 'Caching directives', schema: { type: 'string' } },
   'Content-Disposition': { description: '`inline` with the output\'s file name', schema: { type: 'string' } },
+  'Accept-Ranges': { description: '`bytes`: a `Range` request gets `206` with that range', schema: { type: 'string', enum: ['bytes'] } },
+  'Content-Range': {
+    description: 'The range sent and the whole size (`bytes 0-99/2048`); with `416`, only the whole size (`bytes */2048`)',
+    schema: { type: 'string', examples: ['bytes 0-99/2048'] },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying, when the server knows', schema: { type: 'integer', minimum: 0 } },
   'RateLimit-Policy': {
     description:

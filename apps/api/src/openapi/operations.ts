@@ -147,17 +147,30 @@ export const operations: OperationSpec[] = [
     operationId: 'getJobArtifact',
     tag: 'Jobs',
     summary: 'Download an output',
-    description: 'The output\'s bytes with its content type; `ETag` is its SHA-256.',
+    description:
+      'The output\'s bytes with its content type, streamed from the artifact store. `ETag` is its SHA-256 (`If-None-Match` → `304`); one byte range per request (`Range: bytes=0-99`, `bytes=100-`, `bytes=-100` → `206` with `Content-Range`; several ranges or a stale `If-Range` get the whole output). With `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) the answer is instead a `302` to a short-lived presigned URL of the bucket (valid `GANTRY_STORAGE_PRESIGN_TTL_SEC`), which serves the same bytes, ranges included, without Gantry credentials.',
     scope: 'read',
     pathParams: { ...jobPath, artifactId: pathParams.artifactId },
+    headers: {
+      Range: { schema: z.string().max(200), description: 'One byte range (RFC 9110 §14.2): `bytes=start-end`, `bytes=start-` or `bytes=-suffixLength`' },
+      'If-Range': { schema: z.string().max(200), description: 'The `ETag` the client holds: the range is sent only while it still matches' },
+      'If-None-Match': { schema: z.string().max(200), description: 'The `ETag` the client holds: `304` when it matches (outputs never change under one id)' },
+    },
     responses: {
       200: {
         description: 'The bytes, with the output\'s own content type (its `contentType`: image/png, video/mp4, audio/flac, ...; unknown kinds application/octet-stream)',
         content: { '*/*': {} },
-        headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
+        headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges'],
       },
+      206: {
+        description: 'The range asked for',
+        content: { '*/*': {} },
+        headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'],
+      },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
     },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
   },
 
   // ── API keys ─────────────────────────────────────────────────────────────────────────────

@@ -44,5 +44,7 @@ export interface WorkerDeps {
      * a worker asks it what became of a prompt it holds before running that prompt elsewhere.
      */
     backendLostMs: number;
+    /** Largest output file stored (GANTRY_OUTPUT_MAX_BYTES), enforced while it streams in. */
+    outputMaxBytes: number;
   };
 }
