@@ -90,8 +90,9 @@ async function lookupPatiently(deps: WorkerDeps, driver: BackendDriver, prompt: 
     try {
       return await driver.lookup(prompt.promptId);
     } catch (err) {
-      const delay = backoffDelay(attempt, { baseMs: 500, maxMs: 4000 });
-      const last = signal.aborted || Date.now() + delay > deadline || deps.fleet.member(prompt.backendId) === undefined;
+      // The last question is asked at the deadline itself, not one backoff step before it.
+      const delay = Math.min(backoffDelay(attempt, { baseMs: 500, maxMs: 4000 }), deadline - Date.now());
+      const last = signal.aborted || delay <= 0 || deps.fleet.member(prompt.backendId) === undefined;
       log.warn(
         { err, backend: prompt.backendId, promptId: prompt.promptId, attempt },
         last ? 'could not ask the backend about the prompt; it runs again' : 'could not ask the backend about the prompt; asking again',
