@@ -30,11 +30,12 @@ describe('queue reconciler', () => {
   });
 
   const db = () => stack.apiResources.deps.db;
+  // Generous: on a busy machine eight jobs queued behind one GPU take a while; the wait ends at the event.
   const finished = (id: string) =>
     waitUntil(async () => {
       const res = await admin('GET', `/api/v1/jobs/${id}`);
       return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    }, 150_000);
 
   /** What a Redis restart without persistence, or a failover to an empty replica, leaves: nothing. */
   async function dropQueue(): Promise<number> {
@@ -171,5 +172,5 @@ describe('queue reconciler', () => {
     }
     const reconciled = await counter(worker, 'gantry_jobs_reconciled_total');
     expect(reconciled.queued ?? 0).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
