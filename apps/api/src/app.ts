@@ -18,6 +18,7 @@ import { jobsRouter } from './routes/jobs.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
 import { tenantsRouter } from './routes/tenants.routes.js';
+import { uploadsRouter } from './routes/uploads.routes.js';
 import { openApiRouter } from './routes/openapi.routes.js';
 
 /** Names requests to a non-router mount in the HTTP metrics' `route` label (no ids, one series). */
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): Express {
   const authed = express.Router();
   authed.use(requireApiKey(deps.keys));
   authed.use('/jobs', jobsRouter(deps));
+  authed.use('/uploads', uploadsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
   authed.use('/tenants', tenantsRouter(deps));

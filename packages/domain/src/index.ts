@@ -20,3 +20,4 @@ export * from './deadline.js';
 export * from './backoff.js';
 export * from './storable.js';
 export * from './query-int.js';
+export * from './inputs.js';

@@ -8,7 +8,7 @@ export function jobNeed(input: SubmitJobInput): JobNeed {
     ...(input.requirements?.tags ? { tags: input.requirements.tags } : {}),
     ...(input.requirements?.vramMb ? { vramMb: input.requirements.vramMb } : {}),
     nodeTypes: input.workflow ? workflowNodeTypes(input.workflow) : [],
-    kind: input.txt2img ? 'a1111' : 'comfyui',
+    kind: input.txt2img || input.img2img ? 'a1111' : 'comfyui',
   };
 }
 

@@ -23,6 +23,6 @@ export function createDriver(config: BackendConfig, logger: Logger, settings: Dr
 }
 
 /** Which backend kinds can run a job of this kind. */
-export function kindsFor(jobKind: 'workflow' | 'txt2img'): BackendConfig['kind'][] {
-  return jobKind === 'txt2img' ? ['a1111'] : ['comfyui'];
+export function kindsFor(jobKind: 'workflow' | 'txt2img' | 'img2img'): BackendConfig['kind'][] {
+  return jobKind !== 'workflow' ? ['a1111'] : ['comfyui'];
 }

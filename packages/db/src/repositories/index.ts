@@ -10,3 +10,4 @@ export * from './backends.js';
 export * from './retention.js';
 export * from './webhook-deliveries.js';
 export * from './job-ownership.js';
+export * from './uploads.js';

@@ -8,7 +8,7 @@ export type JobRow = Job;
 export interface NewJob {
   id: string;
   tenantId: string;
-  kind?: 'workflow' | 'txt2img';
+  kind?: 'workflow' | 'txt2img' | 'img2img';
   /** The ComfyUI workflow, or the txt2img parameters. */
   workflow: unknown;
   priority: number;
@@ -21,6 +21,22 @@ export interface NewJob {
   requestHash?: string | undefined;
   /** The job this one retries. */
   retryOf?: string | undefined;
+  /** Its input images, bound at submit (inserted with the job: a worker never sees it without them). */
+  inputs?: NewJobInput[] | undefined;
+}
+
+export interface NewJobInput {
+  name: string;
+  uploadId: string;
+  sha256: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  storageKey: string;
+  filename: string;
+  targets: { node: string; field: string }[];
+  source: 'upload' | 'url' | 'base64';
 }
 
 /** Inserts a queued job together with its first event (seq 1, `state: queued`). */
@@ -42,6 +58,7 @@ export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
       retryOf: job.retryOf ?? null,
       lastSeq: 1,
       events: { create: { seq: 1, type: 'state', payload: { type: 'state', status: 'queued', attempt: 0 } } },
+      ...(job.inputs?.length ? { inputs: { create: job.inputs.map((i) => ({ ...i, targets: i.targets as Prisma.InputJsonValue })) } } : {}),
     },
   });
 }

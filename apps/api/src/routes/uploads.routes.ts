@@ -1,0 +1,72 @@
+import { Router, type Request } from 'express';
+import { AppError, inputFilename, isUuid, uploadView, type UploadView } from '@gantry/domain';
+import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
+import type { ApiDeps } from '../context.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import { releaseBlob } from '../uploads/release-blob.js';
+import { storeImage } from '../uploads/store-image.js';
+import { uploadBody } from '../uploads/upload-body.js';
+
+function uploadId(req: Request): string {
+  const value = req.params.id;
+  if (typeof value !== 'string' || !isUuid(value)) throw new AppError('NOT_FOUND', 'No such upload');
+  return value.toLowerCase();
+}
+
+/** Input images: upload (raw body or multipart), metadata, content, delete (docs/api.md "Input images"). */
+export function uploadsRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/', requireScope('submit'), async (req, res) => {
+    const config = deps.config.uploads;
+    let body;
+    try {
+      body = await uploadBody(req, config.maxBytes);
+    } catch (err) {
+      res.setHeader('Connection', 'close'); // the body is left unread: do not reuse the connection
+      throw err;
+    }
+    let stored;
+    try {
+      stored = await storeImage(deps, config, principalOf(req).tenantId, body, 'UPLOAD_TOO_LARGE');
+    } catch (err) {
+      if (!req.readableEnded) res.setHeader('Connection', 'close');
+      throw err;
+    }
+    const { upload, created } = stored;
+    req.log.info({ uploadId: upload.id, bytes: upload.bytes, created }, 'upload stored');
+    res.status(created ? 201 : 200).location(`/api/v1/uploads/${upload.id}`).json(uploadView(upload) satisfies UploadView);
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+    if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
+    res.json(uploadView(upload) satisfies UploadView);
+  });
+
+  router.get('/:id/content', requireScope('read'), async (req, res) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+    if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
+    const { stream, bytes } = await deps.store.open(upload.storageKey);
+    res.setHeader('Content-Type', upload.contentType);
+    res.setHeader('Content-Length', String(bytes));
+    res.setHeader('Content-Disposition', `inline; filename="${inputFilename(upload.sha256, upload.contentType)}"`);
+    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    res.setHeader('ETag', `"${upload.sha256}"`);
+    stream.on('error', (err) => res.destroy(err));
+    stream.pipe(res);
+  });
+
+  router.delete('/:id', requireScope('submit'), async (req, res) => {
+    const id = uploadId(req);
+    const outcome = await deleteTenantUpload(deps.db, principalOf(req).tenantId, id, (key) => releaseBlob(deps.store, key));
+    if (outcome.kind === 'missing') throw new AppError('NOT_FOUND', 'No such upload');
+    if (outcome.kind === 'in-use') {
+      throw new AppError('UPLOAD_IN_USE', 'A queued or running job uses this upload; delete it once the job ended', { details: { jobs: outcome.jobs } });
+    }
+    req.log.info({ uploadId: id, blobReleased: outcome.blobReleased }, 'upload deleted');
+    res.status(204).end();
+  });
+
+  return router;
+}
