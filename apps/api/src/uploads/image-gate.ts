@@ -9,7 +9,7 @@ const MAX_HEAD_BYTES = 4 * 1024 * 1024;
  * A pass-through that lets an image through only when it is one: its header is read from the
  * first bytes (held back until then, at most 4 MiB), the pixel ceiling is applied before any byte
  * goes on, and the end is checked when the stream ends. Fails with IMAGE_TYPE_UNSUPPORTED,
- * IMAGE_CORRUPT or IMAGE_TOO_MANY_PIXELS; the store then keeps nothing.
+ * IMAGE_CORRUPT, IMAGE_TOO_MANY_PIXELS or PAYLOAD_TOO_LARGE; the store then keeps nothing.
  */
 export class ImageGate extends Transform {
   private head: Buffer[] = [];
@@ -19,7 +19,11 @@ export class ImageGate extends Transform {
   private total = 0;
   private riffSize: number | null = null;
 
-  constructor(private readonly maxPixels: number) {
+  constructor(
+    private readonly maxPixels: number,
+    /** Also counted here (the store counts too), so the ceiling wins over a check at the end. */
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     super();
   }
 
@@ -32,6 +36,7 @@ export class ImageGate extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     try {
       this.total += chunk.length;
+      if (this.total > this.maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${this.maxBytes} bytes`);
       this.keepTail(chunk);
       if (this.found) {
         done(null, chunk);

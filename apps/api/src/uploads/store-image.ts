@@ -24,13 +24,17 @@ export async function storeImage(
   tooLarge: ErrorCode,
 ): Promise<StoredImage> {
   if (Buffer.isBuffer(source) && source.length > config.maxBytes) throw tooLargeError(tooLarge, config.maxBytes);
-  const gate = new ImageGate(config.maxPixels);
+  const gate = new ImageGate(config.maxPixels, config.maxBytes);
   const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
   // An error of the source (client gone, fetch timed out) must fail the gate, hence the store's put.
   input.once('error', (err) => gate.destroy(err));
+  // The bytes start flowing when the store starts reading, so every error of the gate reaches it.
+  async function* gated() {
+    yield* input.pipe(gate) as AsyncIterable<Buffer>;
+  }
   let stored;
   try {
-    stored = await deps.store.put(input.pipe(gate), { maxBytes: config.maxBytes });
+    stored = await deps.store.put(Readable.from(gated(), { objectMode: false }), { maxBytes: config.maxBytes });
   } catch (err) {
     if (err instanceof AppError && err.code === 'PAYLOAD_TOO_LARGE') throw tooLargeError(tooLarge, config.maxBytes);
     throw err;
