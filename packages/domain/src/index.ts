@@ -21,3 +21,4 @@ export * from './backoff.js';
 export * from './storable.js';
 export * from './query-int.js';
 export * from './inputs.js';
+export * from './input-binding.js';
