@@ -1,5 +1,6 @@
 import { checkpointLoader, clipTextEncode, emptyLatentImage, vaeDecode } from './basic-nodes.js';
 import { previewImage, saveImage } from './image-nodes.js';
+import { loadImage, loadImageMask, setLatentNoiseMask, vaeEncode } from './load-image-nodes.js';
 import type { NodeImplementation } from './node-context.js';
 import { kSampler } from './sampler.js';
 
@@ -12,4 +13,8 @@ export const NODE_IMPLEMENTATIONS: Readonly<Record<string, NodeImplementation>> 
   VAEDecode: vaeDecode,
   SaveImage: saveImage,
   PreviewImage: previewImage,
+  LoadImage: loadImage,
+  LoadImageMask: loadImageMask,
+  VAEEncode: vaeEncode,
+  SetLatentNoiseMask: setLatentNoiseMask,
 };

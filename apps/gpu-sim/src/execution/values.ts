@@ -9,8 +9,12 @@ export type SimValue =
   | { kind: 'CLIP'; checkpoint: string }
   | { kind: 'VAE'; checkpoint: string }
   | { kind: 'CONDITIONING'; text: string; checkpoint: string }
-  | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null }
-  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string };
+  | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null; tint?: Tint }
+  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string; tint?: Tint }
+  | { kind: 'MASK'; width: number; height: number; key: string };
+
+/** The mean colour of an input image, carried to the output so that it visibly depends on it. */
+export type Tint = [number, number, number];
 
 export type SimValueOf<K extends SimValue['kind']> = Extract<SimValue, { kind: K }>;
 
@@ -27,5 +31,5 @@ export function expectValue<K extends SimValue['kind']>(inputs: Record<string, u
 export function formatValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const sim = value as SimValue;
-  return sim.kind ? `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : `${sim.width}x${sim.height}x${sim.batch}`}>` : JSON.stringify(value);
+  return sim.kind ? `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : `${sim.width}x${sim.height}${'batch' in sim ? `x${sim.batch}` : ''}`}>` : JSON.stringify(value);
 }
