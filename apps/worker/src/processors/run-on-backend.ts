@@ -11,6 +11,7 @@ import type { WorkerDeps } from './context.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
 import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
+import { stageInputs } from './stage-inputs.js';
 
 /** Where an attempt's prompt went, once it was handed to a backend: recovery asks there. */
 export interface SubmittedPrompt {
@@ -47,6 +48,8 @@ export async function runOnBackend(
     const promptId = randomUUID();
     const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
     if (!dispatched) return 'lost'; // canceled between pickup and dispatch
+    // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
+    const inputs = await stageInputs(deps, job, member.driver, log);
     submitted.prompt = { backendId: lease.backendId, promptId };
     if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
 
