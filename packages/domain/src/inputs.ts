@@ -13,8 +13,7 @@ export const MAX_JOB_INPUTS = 16;
  * Base64 text (standard or URL-safe alphabet, padding optional), optionally as a `data:` URL.
  * Its decoded size is bounded by the request body limit and by GANTRY_UPLOAD_MAX_BYTES.
  */
-const base64Schema = z
-  .string()
+const base64Schema = storableText()
   .regex(/^(data:image\/[a-z0-9.+-]+;base64,)?[A-Za-z0-9+/_-]+={0,2}$/, 'base64 data (optionally a data:image/...;base64, URL)')
   .meta({ description: 'The image as base64 (or a `data:image/...;base64,` URL); bounded by the body limit and GANTRY_UPLOAD_MAX_BYTES' });
 
@@ -24,7 +23,9 @@ const base64Schema = z
  */
 export const jobInputSpecSchema = z
   .object({
-    upload: z.uuid().optional().meta({ description: 'An upload id (`POST /api/v1/uploads`) of this tenant' }),
+    upload: storableText()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a UUID')
+      .optional().meta({ description: 'An upload id (`POST /api/v1/uploads`) of this tenant' }),
     url: storableText().max(2048).optional().meta({ description: 'An https URL the API fetches at submit (webhook SSRF rules, no redirects, size and time bounded)' }),
     base64: base64Schema.optional(),
     node: storableText().min(1).max(64).optional().meta({ description: 'Bind to this node id instead of finding nodes by name' }),
