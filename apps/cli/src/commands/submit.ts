@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { followJobs } from '../follow-jobs.js';
 import { applyAssignments, parseAssignment } from '../set-inputs.js';
+import { parseInputArg, resolveInputArgs } from '../input-images.js';
 
 /** Reads a workflow file: ComfyUI API format (`{"3": {"class_type": ...}}`), or a job body with `workflow`. */
 export async function readWorkflowFile(file: string, cwd: string): Promise<{ workflow: Workflow; extra: Partial<SubmitJobInput> }> {
@@ -76,6 +77,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
   const idempotencyKey = o['idempotency-key'] as string | undefined;
   const webhook = o.webhook as string | undefined;
 
+  const inputArgs = ((o.input as string[] | undefined) ?? []).map(parseInputArg);
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
   const inputs = [];
   for (const file of cmd.args) {
@@ -89,6 +91,9 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     if (webhook !== undefined) body.webhook = { url: webhook };
     inputs.push({ file, body, workflow: edited });
   }
+
+  const images = await resolveInputArgs(ctx.client, inputArgs, ctx.io.cwd, ctx.io.signal);
+  if (images) for (const input of inputs) input.body.inputs = { ...(input.body.inputs ?? {}), ...images };
 
   // Every submit carries an idempotency key (a fresh one unless given), so the SDK may retry it
   // after a 429/503 or a network error without ever creating the job twice.
