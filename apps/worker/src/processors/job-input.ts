@@ -1,22 +1,25 @@
-import { txt2ImgParamsSchema, workflowCheckpoint, workflowSchema, type Txt2ImgParams, type Workflow } from '@gantry/domain';
+import { img2ImgParamsSchema, txt2ImgParamsSchema, workflowCheckpoint, workflowSchema, type Img2ImgParams, type Txt2ImgParams, type Workflow } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
 
 /** A job's input, parsed again at the worker (the database is trusted, but not blindly). */
-export type JobInput = { kind: 'workflow'; workflow: Workflow } | { kind: 'txt2img'; params: Txt2ImgParams };
+export type JobInput =
+  | { kind: 'workflow'; workflow: Workflow }
+  | { kind: 'txt2img'; params: Txt2ImgParams }
+  | { kind: 'img2img'; params: Img2ImgParams };
 
 export function jobInput(job: JobRow): JobInput {
-  return job.kind === 'txt2img'
-    ? { kind: 'txt2img', params: txt2ImgParamsSchema.parse(job.workflow) }
-    : { kind: 'workflow', workflow: workflowSchema.parse(job.workflow) };
+  if (job.kind === 'txt2img') return { kind: 'txt2img', params: txt2ImgParamsSchema.parse(job.workflow) };
+  if (job.kind === 'img2img') return { kind: 'img2img', params: img2ImgParamsSchema.parse(job.workflow) };
+  return { kind: 'workflow', workflow: workflowSchema.parse(job.workflow) };
 }
 
 /** The checkpoint the job loads, for warm-model affinity (null: unknown or the backend's default). */
 export function jobModel(job: JobRow): string | null {
   const input = jobInput(job);
-  return input.kind === 'txt2img' ? (input.params.model ?? null) : workflowCheckpoint(input.workflow);
+  return input.kind === 'workflow' ? workflowCheckpoint(input.workflow) : (input.params.model ?? null);
 }
 
 /** The node ids that weigh in the overall progress. */
 export function progressNodes(input: JobInput): string[] {
-  return input.kind === 'txt2img' ? ['txt2img'] : Object.keys(input.workflow);
+  return input.kind === 'workflow' ? Object.keys(input.workflow) : [input.kind];
 }

@@ -41,3 +41,18 @@ export async function openInput(deps: WorkerDeps, input: JobInputRow) {
     throw err;
   }
 }
+
+/** The images of an A1111 img2img job, read whole from the store (A1111 takes them base64 in the request). */
+export async function img2imgImages(deps: WorkerDeps, inputs: JobInputRow[]): Promise<{ init: Buffer; mask?: Buffer }> {
+  const read = async (name: string) => {
+    const input = inputs.find((i) => i.name === name);
+    if (!input) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await openInput(deps, input)).stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const init = await read('image');
+  if (!init) throw new AppError('EXECUTION_ERROR', 'The img2img job has no input `image`');
+  const mask = await read('mask');
+  return mask ? { init, mask } : { init };
+}
