@@ -95,7 +95,7 @@ async function main() {
     rmSync(rawDir, { recursive: true, force: true });
     await stack.cleanup();
   };
-  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void stop().then(() => process.exit(130)));
   try {
     await stack.createDatabase();
     const sims = await stack.startSims(1, 5);
