@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import { migrateDatabase } from '@gantry/db';
 import { cleanupAll, installSignalHandlers } from './lib/cleanup.js';
-import { PostgresServer } from './lib/postgres-server.js';
+import { startChaosPostgres } from './lib/postgres.js';
 import { formatDetails, formatTable, verdictOf, type Skipped } from './lib/report.js';
 import { runScenario, type RunSettings, type ScenarioResult } from './lib/run-scenario.js';
 import { isPlanned, type Scenario } from './lib/scenario.js';
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     template: 'chaos_template',
   };
   console.log(`[chaos] ${runnable.length} scenario(s), ${jobs} jobs each; starting PostgreSQL`);
-  const postgres = await PostgresServer.start();
+  const postgres = await startChaosPostgres();
   await migrateDatabase(await postgres.createDatabase(settings.template));
 
   const results: ScenarioResult[] = [];

@@ -10,7 +10,8 @@
 #
 # Usage: scripts/backup.sh [--out DIR]        (npm run backup -- --out DIR)
 # Reads DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/gantry), GANTRY_ARTIFACT_DIR
-# (default ./.data/artifacts) and GANTRY_BACKUP_DIR (default ./.data/backups; --out wins).
+# (default ./.data/artifacts) and GANTRY_BACKUP_DIR (default ./.data/backups; --out wins). The local
+# store only: with GANTRY_STORAGE=s3 it stops and says how to back the bucket up instead.
 # Needs pg_dump and psql (PostgreSQL client, same major version as the server or newer), tar,
 # sha256sum. Prints the backup's path on its last line. See docs/operations.md.
 #
@@ -43,6 +44,14 @@ database_url="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/gantry}"
 # Prisma's ?schema= is not a libpq parameter; Gantry uses the default schema.
 db_url=$(printf '%s' "$database_url" | sed -E 's/([?&])schema=[^&]*&?/\1/; s/[?&]$//')
 artifact_dir="${GANTRY_ARTIFACT_DIR:-./.data/artifacts}"
+
+if [ "${GANTRY_STORAGE:-local}" != "local" ]; then
+  # The artifacts are in a bucket (GANTRY_STORAGE=s3), not in a directory this script can archive:
+  # a backup without them would look complete and restore rows without their blobs.
+  echo "backup: GANTRY_STORAGE=${GANTRY_STORAGE}: the artifacts are in the bucket, which this script does not copy." >&2
+  echo "backup: back the bucket up with the provider (versioning + replication, or a bucket copy), and the database with pg_dump (docs/operations.md#with-the-s3-store)." >&2
+  exit 1
+fi
 
 if [ ! -d "$artifact_dir" ]; then
   echo "backup: the artifact directory $artifact_dir does not exist (set GANTRY_ARTIFACT_DIR)" >&2

@@ -40,6 +40,10 @@ grep -q '"format": "gantry-backup/1"' "$src/manifest.json" || { echo "restore: u
 database_url="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/gantry}"
 db_url=$(printf '%s' "$database_url" | sed -E 's/([?&])schema=[^&]*&?/\1/; s/[?&]$//')
 artifact_dir="${GANTRY_ARTIFACT_DIR:-./.data/artifacts}"
+if [ "${GANTRY_STORAGE:-local}" != "local" ]; then
+  echo "restore: GANTRY_STORAGE=${GANTRY_STORAGE}: this script restores into the local store only; restore the database with pg_restore and the bucket from the provider's copy (docs/operations.md#with-the-s3-store)" >&2
+  exit 1
+fi
 
 # The database: created when missing (through the server's `postgres` database).
 dbname=$(printf '%s' "$db_url" | sed -E 's#^[a-z]+://[^/]*/?##; s#\?.*$##')

@@ -4,22 +4,20 @@
  * that is in none of these will never run: it is lost unless something puts it back.
  */
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { createRenderQueue } from '@gantry/queue';
+import { closeRedis, createRedis, createRenderQueue, type RedisClient } from '@gantry/queue';
 
 const LIVE_STATES = ['wait', 'prioritized', 'delayed', 'active', 'waiting-children'] as const;
 
 export class QueueView {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly queue: Queue;
 
   /** `prefix`: GANTRY_QUEUE_PREFIX of the processes (the default, "gantry", in the suite). */
   constructor(redisUrl: string, prefix = 'gantry') {
     // Fail fast while Redis is down (the caller polls again) instead of queueing commands.
-    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 });
-    this.redis.on('error', () => undefined);
+    // Any REDIS_URL (one server or Sentinel); errors stay silent: a read that fails is retried.
+    this.redis = createRedis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
     this.queue = createRenderQueue({ connection: this.redis, prefix });
-    this.queue.on('error', () => undefined);
   }
 
   /** Ids of the jobs the queue will still run; rejects while Redis cannot be reached. */
@@ -29,6 +27,6 @@ export class QueueView {
 
   async close(): Promise<void> {
     await this.queue.close().catch(() => undefined);
-    this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Runs one scenario from start to audit: a fresh Redis (the scenario's persistence), a fresh
+ * Runs one scenario from start to audit: a fresh Redis (the scenario's persistence, or a Sentinel
+ * set), a fresh
  * database cloned from the migrated template, the fleet (sims, proxies, API, workers); submits
  * the jobs, waits for the trigger, injects the fault, waits (bounded) for every accepted job to
  * end, then audits the database against the backends' execution journals. Everything the
@@ -11,7 +12,9 @@ import { readExecutions } from './executions.js';
 import { Fleet } from './fleet.js';
 import { isInFlight, isTerminal, readLedger, type Ledger } from './ledger.js';
 import { pollUntil } from './poll.js';
-import type { PostgresServer } from './postgres-server.js';
+import { startRedisSentinel, type RedisSentinelSet } from '@gantry/testing';
+import { onCleanup } from './cleanup.js';
+import type { ChaosPostgres } from './postgres.js';
 import { QueueView } from './queue-view.js';
 import { computeRecovery, type Recovery } from './recovery.js';
 import { RedisServer } from './redis-server.js';
@@ -50,20 +53,23 @@ export interface ScenarioResult {
   passed: boolean;
 }
 
-export async function runScenario(scenario: Scenario, index: number, postgres: PostgresServer, settings: RunSettings): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, index: number, postgres: ChaosPostgres, settings: RunSettings): Promise<ScenarioResult> {
   const started = Date.now();
   const log = (line: string) => console.log(`[chaos ${scenario.name} +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
   const database = `chaos_${index}_${scenario.name.replace(/[^a-z0-9]/g, '_')}`;
   const result: ScenarioResult = { name: scenario.name, description: scenario.description, durationMs: 0, note: '', audit: null, recovery: null, endedBy: '', unreadableExecutions: 0, error: null, passed: false };
   let redis: RedisServer | null = null;
+  let sentinel: { set: RedisSentinelSet; stop(): Promise<void> } | null = null;
   let fleet: Fleet | null = null;
   let queue: QueueView | null = null;
   try {
-    redis = await RedisServer.start(scenario.redis ?? 'aof');
+    if (scenario.redis === 'sentinel') sentinel = await startSentinelSet();
+    else redis = await RedisServer.start(scenario.redis ?? 'aof');
+    const redisUrl = sentinel?.set.url ?? redis!.url;
     const databaseUrl = await postgres.createDatabase(database, settings.template);
     log(`starting ${settings.sims} gpu-sims behind proxies, the API and ${settings.workers} workers`);
-    fleet = await Fleet.start({ label: scenario.name, databaseUrl, redisUrl: redis.url, sims: settings.sims, workers: settings.workers, stepMs: settings.stepMs, workerEnv: scenario.workerEnv });
-    queue = new QueueView(redis.url);
+    fleet = await Fleet.start({ label: scenario.name, databaseUrl, redisUrl, sims: settings.sims, workers: settings.workers, stepMs: settings.stepMs, workerEnv: scenario.workerEnv });
+    queue = new QueueView(redisUrl);
     const submits = new SubmitRun({
       apiUrl: fleet.api.url,
       adminKey: fleet.adminKey,
@@ -74,7 +80,7 @@ export async function runScenario(scenario: Scenario, index: number, postgres: P
       retryForMs: 120_000,
     });
     log(`submitting ${settings.jobs} jobs`);
-    const world: World = { fleet, redis, postgres, database, submits, jobCount: settings.jobs, short: settings.short, ledger: () => readLedger(databaseUrl), log };
+    const world: World = { fleet, redis, sentinel: sentinel?.set ?? null, postgres, database, submits, jobCount: settings.jobs, short: settings.short, ledger: () => readLedger(databaseUrl), log };
     await waitForMoment(world, databaseUrl, scenario.trigger, settings.jobs);
 
     const injected = await scenario.inject(world);
@@ -117,10 +123,17 @@ export async function runScenario(scenario: Scenario, index: number, postgres: P
     await queue?.close();
     await fleet?.close();
     await redis?.stop();
+    await sentinel?.stop();
     await postgres.dropDatabase(database).catch(() => undefined);
     result.durationMs = Date.now() - started;
   }
   return result;
+}
+
+/** A master, a replica and three sentinels (@gantry/testing), stopped at cleanup at the latest. */
+async function startSentinelSet(): Promise<{ set: RedisSentinelSet; stop(): Promise<void> }> {
+  const set = await startRedisSentinel({ sentinels: 3, masterName: 'gantry-chaos' });
+  return { set, stop: onCleanup(`redis sentinel set ${set.url}`, () => set.close()) };
 }
 
 /** Waits for the scenario's trigger: mid-run, so the fault meets jobs in every state. */

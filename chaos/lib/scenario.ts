@@ -6,7 +6,8 @@
  */
 import type { Fleet } from './fleet.js';
 import type { Ledger } from './ledger.js';
-import type { PostgresServer } from './postgres-server.js';
+import type { RedisSentinelSet } from '@gantry/testing';
+import type { ChaosPostgres } from './postgres.js';
 import type { FaultWindow } from './recovery.js';
 import type { RedisPersistence, RedisServer } from './redis-server.js';
 import type { SubmitRun } from './submit.js';
@@ -14,8 +15,11 @@ import type { SubmitRun } from './submit.js';
 /** Everything a fault can act on. */
 export interface World {
   fleet: Fleet;
-  redis: RedisServer;
-  postgres: PostgresServer;
+  /** The scenario's one Redis server (null when it runs on Sentinel). */
+  redis: RedisServer | null;
+  /** The scenario's Sentinel set (master, replica, three sentinels) when it asked for one. */
+  sentinel: RedisSentinelSet | null;
+  postgres: ChaosPostgres;
   /** The scenario's database (on `postgres`). */
   database: string;
   submits: SubmitRun;
@@ -47,8 +51,12 @@ export interface Scenario {
   description: string;
   /** Part of `--short` (the CI run). */
   short: boolean;
-  /** Redis persistence for this scenario (default aof, as BullMQ advises for production). */
-  redis?: RedisPersistence;
+  /**
+   * The scenario's Redis: one server with that persistence (default aof, as BullMQ advises for
+   * production), or `sentinel`: a master, a replica and three sentinels (no persistence; the
+   * replica is the copy), Gantry connected through REDIS_URL `redis-sentinel://`.
+   */
+  redis?: RedisPersistence | 'sentinel';
   /** Worker settings this scenario is about (default: none, Gantry's defaults). */
   workerEnv?: Record<string, string>;
   trigger: Trigger;

@@ -4,10 +4,10 @@
  * Supervisors are simulated where a real installation has them: a killed or stopped worker and a
  * killed API are started again, as systemd, Docker or Kubernetes would.
  */
-import { commonEnvSchema } from '@gantry/domain';
 import type { ManagedProcess } from '@gantry/testing';
 import { isInFlight, type Ledger } from './ledger.js';
 import { sleep } from './poll.js';
+import type { RedisServer } from './redis-server.js';
 import type { Injected, ScenarioEntry, World } from './scenario.js';
 
 /** The backend the single-backend faults hit. */
@@ -40,10 +40,11 @@ async function terminateWorker(world: World): Promise<Injected> {
 /** Repeats `act` `times` times, `everyMs` apart; the hits are the times it ran. */
 /** Redis SIGKILLed (a crash), down 2 s, started again: what it comes back with depends on its persistence. */
 async function crashRedis(world: World, comesBack: string): Promise<Injected> {
+  const redis = oneRedis(world);
   const at = Date.now();
-  await world.redis.kill();
+  await redis.kill();
   await sleep(2000);
-  await world.redis.restart();
+  await redis.restart();
   return { hits: [at], end: Date.now(), note: `redis-server SIGKILL, restarted after 2 s ${comesBack}` };
 }
 
@@ -61,9 +62,26 @@ async function repeat(times: number, everyMs: number, act: () => Promise<string>
 const simByName = (world: World, name: string) => world.fleet.sims.find((s) => s.name === name)!;
 const proxyOf = (world: World, name: string) => world.fleet.proxies[world.fleet.sims.indexOf(simByName(world, name))]!;
 
-/** Gantry has Redis Sentinel support once its configuration has a Sentinel setting. */
-function sentinelSetting(): string | undefined {
-  return Object.keys(commonEnvSchema.shape).find((key) => /SENTINEL/i.test(key));
+/** The scenario's single Redis server (every scenario but the Sentinel one has it). */
+function oneRedis(world: World): RedisServer {
+  if (!world.redis) throw new Error('this scenario needs a single Redis server (its `redis` is not sentinel)');
+  return world.redis;
+}
+
+/**
+ * The Sentinel master SIGKILLed (no shutdown, no last replication); the sentinels notice it
+ * (down-after 1 s), agree and promote the replica. What the master acknowledged and had not yet
+ * sent to the replica is gone: the reconciler puts the lost queue entries back from PostgreSQL.
+ */
+async function killSentinelMaster(world: World): Promise<Injected> {
+  const set = world.sentinel;
+  if (!set) throw new Error('sentinel-failover needs `redis: sentinel`');
+  const old = await set.master();
+  const at = Date.now();
+  await old.kill();
+  const promoted = await set.waitForNewMaster(old, 60_000);
+  const end = Date.now();
+  return { hits: [at], end, note: `master ${old.name} SIGKILL; sentinels promoted ${promoted.name} after ${((end - at) / 1000).toFixed(1)} s` };
 }
 
 export const SCENARIOS: ScenarioEntry[] = [
@@ -114,7 +132,7 @@ export const SCENARIOS: ScenarioEntry[] = [
     short: false,
     trigger: { kind: 'running' },
     async inject(world) {
-      const { hits, notes } = await repeat(3, 1000, async () => String(await world.redis.killClients()));
+      const { hits, notes } = await repeat(3, 1000, async () => String(await oneRedis(world).killClients()));
       return { hits, end: hits.at(-1)!, note: `connections killed: ${notes.join(', ')}` };
     },
   },
@@ -125,9 +143,9 @@ export const SCENARIOS: ScenarioEntry[] = [
     trigger: { kind: 'running' },
     async inject(world) {
       const at = Date.now();
-      await world.postgres.stop('immediate');
+      await world.postgres.server.stop('immediate');
       await sleep(5000);
-      await world.postgres.startAgain();
+      await world.postgres.server.start();
       return { hits: [at], end: Date.now(), note: `PostgreSQL down ${((Date.now() - at) / 1000).toFixed(1)} s (5 s + restart)` };
     },
   },
@@ -221,12 +239,10 @@ export const SCENARIOS: ScenarioEntry[] = [
   },
   {
     name: 'sentinel-failover',
-    description: 'Redis primary killed behind Sentinel; Sentinel promotes the replica; Gantry follows it',
-    unavailable: () => {
-      const setting = sentinelSetting();
-      return setting
-        ? `Gantry now has ${setting}, but this scenario is not written yet: add it in chaos/lib/scenarios.ts`
-        : 'not yet available: Gantry has no Redis Sentinel support on this branch (no *SENTINEL* setting in commonEnvSchema)';
-    },
+    description: 'Redis master (behind 3 sentinels, one replica) SIGKILLed; Sentinel promotes the replica; Gantry follows it',
+    short: true,
+    redis: 'sentinel',
+    trigger: { kind: 'running' },
+    inject: killSentinelMaster,
   },
 ];

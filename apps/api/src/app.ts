@@ -15,6 +15,7 @@ import { auditEventsRouter } from './routes/audit-events.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { jobsRouter } from './routes/jobs.routes.js';
+import { modelsRouter } from './routes/models.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
 import { tenantsRouter } from './routes/tenants.routes.js';
@@ -64,6 +65,7 @@ export function createApp(deps: ApiDeps): Express {
   authed.use('/uploads', uploadsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
+  authed.use('/models', modelsRouter(deps));
   authed.use('/tenants', tenantsRouter(deps));
   authed.use('/audit-events', auditEventsRouter(deps));
   app.use('/api/v1', authed);

@@ -2,8 +2,8 @@ import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { JobDoor } from '@gantry/jobs';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
+import { createArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
@@ -27,29 +27,40 @@ export interface ApiResources {
 export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger): Promise<ApiResources> {
   const log = logger ?? createLogger({ name: 'api', level: env.LOG_LEVEL, logPrompts: env.GANTRY_LOG_PROMPTS });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-api' });
-  const redis = createRedis(env.REDIS_URL);
-  const subscriber = createRedis(env.REDIS_URL);
-  const keySubscriber = createRedis(env.REDIS_URL);
+  // Request-path commands fail after a bound instead of waiting for a Redis that is gone (the subscribers wait).
+  const redis = createRedis(env.REDIS_URL, { commandTimeout: env.GANTRY_REDIS_COMMAND_TIMEOUT_MS, onError: logRedisErrors(log, 'commands') });
+  const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'event subscriber') });
+  const keySubscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'key subscriber') });
   const metrics = createMetricsRegistry('api');
   const keys = new KeyDirectory({
     db, redis, subscriber: keySubscriber, prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_AUTH_CACHE_TTL_MS,
     negativeTtlMs: env.GANTRY_AUTH_NEGATIVE_CACHE_TTL_MS, logger: log, metrics,
   });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
-  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'webhook queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
+  // Without a listener BullMQ prints every reconnect failure to the console (with Redis' address): log it, at most every 10 s.
+  let lastQueueWarning = 0;
+  const onQueueError = (err: Error): void => {
+    if (Date.now() - lastQueueWarning < 10_000) return;
+    lastQueueWarning = Date.now();
+    log.warn({ err: { message: err.message } }, 'job queue connection error (Redis); requests that need it answer 503 QUEUE_UNAVAILABLE');
+  };
+  queue.on('error', onQueueError);
+  webhookQueue.on('error', onQueueError);
   const jobs = new JobDoor({
     db, publisher, metrics, logger: log, queue,
     // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
     onWebhookDelivery: (deliveryId) => enqueueWebhookDelivery(webhookQueue, deliveryId),
   });
+  const store = createArtifactStore(env);
   const deps: ApiDeps = {
     db,
     redis,
     queue,
     publisher,
     jobs,
-    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    store,
     logger: log,
     metrics,
     keys,
@@ -58,8 +69,10 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       bodyLimit: env.GANTRY_BODY_LIMIT,
       version,
       tenantMaxQueued: env.GANTRY_TENANT_MAX_QUEUED,
+      workflowLimits: { maxNodes: env.GANTRY_WORKFLOW_MAX_NODES, maxBytes: env.GANTRY_WORKFLOW_MAX_BYTES, maxStringBytes: env.GANTRY_WORKFLOW_MAX_STRING_BYTES },
       commit: resolveCommit(env.GANTRY_COMMIT),
-      artifactDir: env.GANTRY_ARTIFACT_DIR,
+      artifactDir: env.GANTRY_STORAGE === 'local' ? env.GANTRY_ARTIFACT_DIR : null,
+      presign: { mode: env.GANTRY_STORAGE_PRESIGN, ttlSec: env.GANTRY_STORAGE_PRESIGN_TTL_SEC },
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
       metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
       security: securityConfigFrom(env),
@@ -85,6 +98,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       await webhookQueue.close();
       await closeRedis(redis);
       await db.$disconnect();
+      await store.close?.();
     },
   };
 }

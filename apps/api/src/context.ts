@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '@gantry/db';
-import type { RenderJobPayload, WebhookDeliveryPayload } from '@gantry/domain';
+import type { RenderJobPayload, WebhookDeliveryPayload, WorkflowLimits } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { JobDoor } from '@gantry/jobs';
@@ -37,10 +37,14 @@ export interface ApiDeps {
     bodyLimit: string;
     version: string;
     tenantMaxQueued: number;
+    /** GANTRY_WORKFLOW_MAX_NODES / _BYTES / _STRING_BYTES. */
+    workflowLimits: WorkflowLimits;
     /** The commit this build runs (GANTRY_COMMIT, else git at start), or null. */
     commit: string | null;
-    /** GANTRY_ARTIFACT_DIR: where the artifact store writes (health and disk metrics measure it). */
-    artifactDir: string;
+    /** GANTRY_ARTIFACT_DIR of the local store (health and disk metrics measure it); null with S3. */
+    artifactDir: string | null;
+    /** Presigned artifact URLs (S3 only): `redirect` makes the artifact route answer 302; ttl in seconds. */
+    presign: { mode: 'off' | 'redirect'; ttlSec: number };
     /** Bearer token guarding /metrics (GANTRY_METRICS_TOKEN); null: open. */
     metricsToken: string | null;
     /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */

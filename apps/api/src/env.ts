@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvSchema, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
+import { commonEnvSchema, DEFAULT_WORKFLOW_LIMITS, MAX_WORKFLOW_BYTES_CEILING, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
 import { corsOriginsSchema, trustProxySchema } from './http/security-env.js';
 
 export const apiEnvSchema = commonEnvSchema.extend({
@@ -13,6 +13,18 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default'),
   /** Largest accepted request body (workflows with embedded data can be big). */
   GANTRY_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default('10mb'),
+  /**
+   * How long a Redis command of a request (queue position, backend health, cancel notices,
+   * enqueue) may wait, disconnected included, before it fails: the request then gets 503
+   * QUEUE_UNAVAILABLE (or goes on without Redis where it can) instead of hanging while Redis is down.
+   */
+  GANTRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  /** Nodes in one workflow; more: 413 WORKFLOW_TOO_LARGE (ComfyUI itself has no node limit). */
+  GANTRY_WORKFLOW_MAX_NODES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_WORKFLOW_LIMITS.maxNodes),
+  /** Bytes of a workflow's JSON; more: 413 WORKFLOW_TOO_LARGE. Below ComfyUI's default 100 MiB request limit. */
+  GANTRY_WORKFLOW_MAX_BYTES: z.coerce.number().int().min(1024).max(MAX_WORKFLOW_BYTES_CEILING).default(DEFAULT_WORKFLOW_LIMITS.maxBytes),
+  /** Bytes of one string in a workflow's inputs; more: 422 VALIDATION_FAILED (code too_big). */
+  GANTRY_WORKFLOW_MAX_STRING_BYTES: z.coerce.number().int().min(64).max(MAX_WORKFLOW_BYTES_CEILING).default(DEFAULT_WORKFLOW_LIMITS.maxStringBytes),
   /** Queued jobs one tenant may have; more submits get 429 TENANT_QUEUE_FULL. */
   GANTRY_TENANT_MAX_QUEUED: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Browser origins allowed on the WebSocket besides the API's own (comma-separated, or *). */

@@ -15,8 +15,8 @@ type Json = Record<string, any>;
  * failure reproduces; set GANTRY_FUZZ_SEED to explore other requests (the failure names its seed).
  */
 const SEED = Number(process.env.GANTRY_FUZZ_SEED ?? 20_261_105);
-/** Requests per operation and kind of caller: 29 operations x 5 callers x 16 = 2320 requests. */
-const PER_CALLER = 16;
+/** Requests per operation and kind of caller: 29 operations x 6 callers x 14 = 2436 requests. */
+const PER_CALLER = 14;
 /** Requests in flight at once: enough to overlap database round trips, gentle on a shared 2-core machine. */
 const CONCURRENCY = 6;
 /** Requests between two row counts: a batch in which every request was refused must not have written a row. */
@@ -48,14 +48,20 @@ describe('hostile input', () => {
       expect(res.status).toBe(201);
       return res.body as { id: string; key: string };
     };
-    const [read, submit, fuzzAdmin, victim] = [await key(['read'], 'read'), await key(['submit'], 'submit'), await key(['admin'], 'admin'), await key(['read'], 'victim')];
+    const [read, submit, tenantAdmin, fuzzOperator, victim] = [
+      await key(['read'], 'read'),
+      await key(['submit'], 'submit'),
+      await key(['tenant-admin'], 'tenant-admin'),
+      await key(['admin'], 'operator'), // the legacy scope name: stored as an operator key
+      await key(['read'], 'victim'),
+    ];
     const job = await apiClient(stack.url, submit.key)('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1 }) });
     expect(job.status).toBe(202);
     jobId = job.body.id;
     // Tagged as the example workflow asks (`sd15`), so example-based submits get past the eligibility check to the database.
     expect((await admin('POST', '/api/v1/backends', { id: 'fuzz-gpu', url: 'http://127.0.0.1:9/', tags: ['sd15'] })).status).toBe(201);
     ctx = {
-      keys: { 'bad-key': `gty_AAAAAAAAAAAA_${'x'.repeat(43)}`, read: read.key, submit: submit.key, admin: fuzzAdmin.key },
+      keys: { 'bad-key': `gty_AAAAAAAAAAAA_${'x'.repeat(43)}`, read: read.key, submit: submit.key, 'tenant-admin': tenantAdmin.key, operator: fuzzOperator.key },
       // The victim key, not a caller's: revoking or rotating it must not end the run's own access.
       pathValues: { 'jobs:id': [jobId], 'api-keys:id': [victim.id], 'backends:id': ['fuzz-gpu'], 'tenants:tenant': ['current', 'fuzz', 'default'] },
       limits: { bodyLimitBytes: BODY_LIMIT_BYTES, maxDepth: 64 },
@@ -97,7 +103,7 @@ describe('hostile input', () => {
   }
 
   function raw(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<FuzzResponse> {
-    const req: FuzzRequest = { index: -1, operationId: '-', kind: '-', caller: 'admin', method, path, headers, ...(body === undefined ? {} : { body: Buffer.from(body) }) };
+    const req: FuzzRequest = { index: -1, operationId: '-', kind: '-', caller: 'operator', method, path, headers, ...(body === undefined ? {} : { body: Buffer.from(body) }) };
     return send(stack.url, req, agent);
   }
 
@@ -124,12 +130,12 @@ describe('hostile input', () => {
         }
       }
       // A well-formed gzip body is still decoded.
-      const gzipped = await raw('POST', '/api/v1/api-keys', { ...json, 'content-encoding': 'gzip', authorization: `Bearer ${ctx.keys.admin}` }, gzipSync(JSON.stringify({ tenant: 'gzipped', scopes: ['read'] })));
+      const gzipped = await raw('POST', '/api/v1/api-keys', { ...json, 'content-encoding': 'gzip', authorization: `Bearer ${ctx.keys.operator}` }, gzipSync(JSON.stringify({ tenant: 'gzipped', scopes: ['read'] })));
       expect(gzipped.status).toBe(201);
     });
 
     it('a malformed %-escape in the path is 400 MALFORMED_URI on routes, docs assets, the dashboard and unknown paths', async () => {
-      const auth = { authorization: `Bearer ${ctx.keys.admin}` };
+      const auth = { authorization: `Bearer ${ctx.keys.operator}` };
       for (const [method, path] of [
         ['GET', '/api/v1/docs/%ff'],
         ['DELETE', '/api/v1/api-keys/%e0%80%af'],
@@ -163,10 +169,10 @@ describe('hostile input', () => {
         [ctx.keys.submit, 'POST', '/api/v1/jobs', JSON.stringify({ workflow: { ...workflow, 'n\u0000': { class_type: 'X' } } }), 'workflow.n\u0000'],
         [ctx.keys.submit, 'POST', '/api/v1/jobs', '{"txt2img":{"prompt":"\\udc00"}}', 'txt2img.prompt'],
         [ctx.keys.submit, 'POST', '/api/v1/jobs', JSON.stringify({ workflow, requirements: { tags: ['sdxl\u0000'] } }), 'requirements.tags.0'],
-        [ctx.keys.admin, 'POST', '/api/v1/api-keys', JSON.stringify({ tenant: 'orphan', scopes: ['read'], name: 'ci\u0000' }), 'name'],
-        [ctx.keys.admin, 'POST', '/api/v1/backends', JSON.stringify({ id: 'gpu-nul', url: 'http://127.0.0.1:9/', tags: ['a\ud800'] }), 'tags.0'],
-        [ctx.keys.admin, 'POST', '/api/v1/backends', JSON.stringify({ id: 'gpu-nul', url: 'http://127.0.0.1:9/\u0000' }), 'url'],
-        [ctx.keys.admin, 'PATCH', '/api/v1/tenants/current', JSON.stringify({ retentionDays: 2 ** 31 }), 'retentionDays'],
+        [ctx.keys.operator, 'POST', '/api/v1/api-keys', JSON.stringify({ tenant: 'orphan', scopes: ['read'], name: 'ci\u0000' }), 'name'],
+        [ctx.keys.operator, 'POST', '/api/v1/backends', JSON.stringify({ id: 'gpu-nul', url: 'http://127.0.0.1:9/', tags: ['a\ud800'] }), 'tags.0'],
+        [ctx.keys.operator, 'POST', '/api/v1/backends', JSON.stringify({ id: 'gpu-nul', url: 'http://127.0.0.1:9/\u0000' }), 'url'],
+        [ctx.keys.operator, 'PATCH', '/api/v1/tenants/current', JSON.stringify({ retentionDays: 2 ** 31 }), 'retentionDays'],
       ];
       for (const [key, method, path, body, field] of cases) {
         const res = problem(await call(key, method, path, body));
@@ -268,6 +274,9 @@ describe('hostile input', () => {
     const operations = documentedOperations(doc).map((o) => o.operationId);
     expect(new Set(requests.map((r) => r.operationId))).toEqual(new Set(operations));
     expect(new Set(requests.map((r) => r.caller))).toEqual(new Set(CALLERS));
+    // ... and every operation by every kind of caller, the tenant admin included.
+    const pairs = new Set(requests.map((r) => `${r.operationId} as ${r.caller}`));
+    expect(operations.flatMap((op) => CALLERS.map((c) => `${op} as ${c}`)).filter((pair) => !pairs.has(pair))).toEqual([]);
     const kinds = new Set(requests.flatMap((r) => r.kind.split('+')));
     for (const kind of ['body.unstorable-text', 'body.unstorable-key', 'body.raw-number', 'body.deep', 'body.oversized', 'body.charset', 'body.content-encoding', 'path.broken-escape', 'query.integer', 'method']) {
       expect(kinds).toContain(kind);

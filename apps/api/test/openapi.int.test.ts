@@ -277,6 +277,8 @@ describe('OpenAPI contract', () => {
     await call(admin, 'GET', '/api/v1/backends');
     await call(reader, 'GET', '/api/v1/backends');
     await call(admin, 'GET', '/api/v1/backends/sim0');
+    await call(admin, 'GET', '/api/v1/models');
+    await call(reader, 'GET', '/api/v1/models?kind=lora');
 
     const created = await call(admin, 'POST', '/api/v1/backends', { id: 'contract-gpu', url: 'http://127.0.0.1:9', tags: ['contract'] });
     expect(created.status).toBe(201);
@@ -315,6 +317,7 @@ describe('OpenAPI contract', () => {
       [admin, 'POST', '/api/v1/backends', { id: 'sim0', url: 'http://127.0.0.1:9' }, undefined, 409],
       [admin, 'DELETE', '/api/v1/backends/sim0?force=maybe', undefined, undefined, 422],
       [admin, 'POST', '/api/v1/backends/no-such-gpu/drain', undefined, undefined, 404],
+      [reader, 'GET', '/api/v1/models?kind=embedding', undefined, undefined, 422],
       [admin, 'POST', '/api/v1/backends/no-such-gpu/undrain', undefined, undefined, 404],
     ];
     for (const [client, method, path, body, headers, status] of problems) {

@@ -22,7 +22,8 @@ interface Caller {
 /**
  * Whose data a request touches, which decides what a caller with the right scope gets:
  * - `own`: the caller's own tenant (lists, submits): 2xx;
- * - `a-job`: a job of studio-a: 2xx in studio-a, else 404 (operators too: jobs are tenant data);
+ * - `a-job`: a job of studio-a: 2xx in studio-a, else 404 (operators too: jobs are tenant data,
+ *   docs/security.md; an operator's answers never contain A's job or output ids);
  * - `a-key`: a key of studio-a by id: 2xx in studio-a or for operators, else 404 (as if missing);
  * - `a-name`: studio-a named (path, query or body): 2xx in studio-a or for operators, else 403;
  * - `fleet`: the shared GPU fleet: 2xx;
@@ -178,6 +179,7 @@ describe('route × key matrix', () => {
     drainBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'POST', path: `/api/v1/backends/${await newBackend()}/drain` }) }] },
     undrainBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'POST', path: `/api/v1/backends/${await newBackend()}/undrain` }) }] },
     deleteBackend: { scope: 'operator', cases: [{ reach: 'fleet', request: async () => ({ method: 'DELETE', path: `/api/v1/backends/${await newBackend()}` }) }] },
+    listModels: { scope: 'read', cases: [{ reach: 'fleet', request: fixed('GET', () => '/api/v1/models') }] },
 
     getTenant: {
       scope: 'tenant-admin',
@@ -207,6 +209,8 @@ describe('route × key matrix', () => {
 
   /** Everything of tenant A a response to a caller outside A must not contain. */
   const markersOfA = () => [a.jobId, a.artifactId, a.tenantId, a.uploadId, ...a.keyIds, 'studio-a'];
+  /** What of tenant A even an operator's answers must not contain: its jobs, their outputs and its uploads. */
+  const jobMarkersOfA = () => [a.jobId, a.artifactId, a.artifactUrl, a.uploadId];
 
   it('answers every operation of the served document, for every caller, as the scope model says', async () => {
     const doc = (await apiClient(stack.url)('GET', '/api/v1/openapi.json')).body as Json;
@@ -238,12 +242,13 @@ describe('route × key matrix', () => {
           const want = expected(caller, recipe.scope, testCase.reach);
           const got = outcomeOf(res.status);
           if (got !== want) mismatches.push(`${id} ${method} ${path} as ${caller.name}: want ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-          const outsideA = caller.tenant !== 'a' && !caller.grants.includes('operator');
-          if (outsideA && recipe.scope !== 'public') {
+          // Outside A, nothing of A; operators see A's keys, settings and audit log, but never its jobs (docs/security.md).
+          const operator = caller.grants.includes('operator');
+          if (caller.tenant !== 'a' && recipe.scope !== 'public') {
             // What the caller sent itself (an id in the path, a name in the body) is no leak.
             const sent = `${path} ${JSON.stringify(body ?? null)}`;
             const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-            for (const marker of markersOfA().filter((m) => !sent.includes(m))) {
+            for (const marker of (operator ? jobMarkersOfA() : markersOfA()).filter((m) => !sent.includes(m))) {
               if (text.includes(marker)) leaks.push(`${id} ${path} as ${caller.name}: answer contains ${marker}`);
             }
           }

@@ -186,9 +186,18 @@ describe('WebSocket stream', () => {
     const ack = await c.next((m) => m.type === 'unsubscribed');
     expect(ack.jobIds).toEqual([job.id]);
     const countAtAck = c.messages.indexOf(ack);
-    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'succeeded' ? true : undefined), 30_000);
-    await new Promise((r) => setTimeout(r, 200));
+    // A second socket still follows the job; the job is canceled (its end does not wait for the
+    // machine to render 200 steps), and once the witness saw the end, a ping on the first socket
+    // is answered after anything the instance sent it for that same event.
+    const witness = await connect(stack.url, { key: stack.adminKey });
+    witness.send({ type: 'subscribe', jobId: job.id });
+    await witness.next((m) => m.type === 'subscribed');
+    await admin('POST', `/api/v1/jobs/${job.id}/cancel`);
+    await witness.next((m) => m.type === 'event' && m.event.type === 'state' && m.event.status === 'canceled', 60_000);
+    c.send({ type: 'ping', id: 'after-end' });
+    await c.next((m) => m.type === 'pong' && m.id === 'after-end');
     expect(c.messages.slice(countAtAck + 1).filter((m) => m.jobId === job.id)).toEqual([]);
+    witness.close();
   });
 
   it('closes sockets with going-away when an instance shuts down', async () => {

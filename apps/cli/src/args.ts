@@ -43,6 +43,7 @@ export const COMMANDS: CommandSpec[] = [
       metadata: { type: 'string', multiple: true, arg: 'key=value', help: 'metadata stored with the job; repeatable' },
       'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first job (-<n> is appended per file)' },
       webhook: { type: 'string', arg: 'url', help: 'POST the finished job to this URL (docs/webhooks.md)' },
+      reuse: { type: 'boolean', help: 'answer from an identical earlier success of your tenant when there is one (no GPU run; fixed seeds only)' },
     },
   },
   {
@@ -102,6 +103,14 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'backends ls', aliases: ['backends list'], summary: 'List the GPU backends', args: '', minArgs: 0, maxArgs: 0, options: {} },
   { name: 'backends drain', summary: 'Drain a backend: no new jobs, running ones finish', args: '<backend-id>', minArgs: 1, maxArgs: 1, options: {} },
   { name: 'backends undrain', summary: 'Undrain a backend', args: '<backend-id>', minArgs: 1, maxArgs: 1, options: {} },
+  {
+    name: 'models',
+    summary: 'List the model files of the fleet and the backends that hold them',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    options: { kind: { type: 'string', arg: 'kind', help: 'only this kind: checkpoint, lora, vae, upscaler, controlnet, clip, unet' } },
+  },
   {
     name: 'keys create',
     summary: 'Create an API key (tenant-admin: its own tenant; operator: any)',

@@ -6,17 +6,17 @@ const MIN_FRACTION = 0.02;
 const MIN_ELAPSED_MS = 1000;
 
 /**
- * Remaining milliseconds, assuming the rest goes at the average pace so far: the pace is the
- * progress made since `from` (the fraction when the clock started) over `elapsedMs`, so a jump
- * at the start (cached nodes count as done at once) does not make the ETA optimistic:
- * (1 − p) · elapsed / (p − from). Undefined while there is too little to go on; 0 when done.
+ * Remaining milliseconds at the job's own rate of overall progress: the fraction done over the
+ * time it has been running, (1 − p) · elapsed / p. The overall fraction already weighs every node
+ * (loaders, sampler steps, decode, save), so its rate since the start of the run is the job's
+ * pace; measuring only the sampler's stretch overestimates what is left when the last nodes are
+ * quick. Undefined while there is too little to go on; 0 when done.
  */
-export function estimateRemainingMs(elapsedMs: number, fraction: number, from = 0): number | undefined {
-  if (!Number.isFinite(elapsedMs) || !Number.isFinite(fraction) || !Number.isFinite(from)) return undefined;
+export function estimateRemainingMs(elapsedMs: number, fraction: number): number | undefined {
+  if (!Number.isFinite(elapsedMs) || !Number.isFinite(fraction)) return undefined;
   if (fraction >= 1) return 0;
-  const gained = fraction - from;
-  if (gained < MIN_FRACTION || elapsedMs < MIN_ELAPSED_MS) return undefined;
-  return Math.round(((1 - fraction) * elapsedMs) / gained);
+  if (fraction < MIN_FRACTION || elapsedMs < MIN_ELAPSED_MS) return undefined;
+  return Math.round(((1 - fraction) * elapsedMs) / fraction);
 }
 
 /** `m:ss`, or `h:mm:ss` from an hour on; negative or missing values are `-:--`. */

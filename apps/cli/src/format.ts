@@ -1,4 +1,4 @@
-import { GantryError, type Backend, type Job, type JobEvent } from '@gantry/sdk';
+import { GantryError, type Backend, type Job, type JobEvent, type Model } from '@gantry/sdk';
 
 /** A left-aligned text table; `columns` are [header, cell of a row]. */
 export function table<T>(rows: T[], columns: [string, (row: T) => string][]): string {
@@ -104,6 +104,15 @@ export function backendsTable(backends: Backend[]): string {
     ['TAGS', (b) => b.tags.join(',') || '-'],
     ['DEVICE', (b) => b.probe.deviceName ?? '-'],
     ['URL', (b) => b.url],
+  ]);
+}
+
+export function modelsTable(models: Model[]): string {
+  if (models.length === 0) return 'No models known yet (backends report theirs once probed).';
+  return table(models, [
+    ['KIND', (m) => m.kind],
+    ['NAME', (m) => m.name],
+    ['BACKENDS', (m) => m.backends.join(',')],
   ]);
 }
 

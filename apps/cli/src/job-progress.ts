@@ -16,10 +16,8 @@ export interface JobProgress {
   step: number;
   steps: number;
   attempt: number;
-  /** When the current attempt started running (local clock), if it did. */
+  /** When the current attempt started running (local clock), if it did: the ETA's rate is measured from here. */
   runningSince: number | undefined;
-  /** The ETA's starting point: the first progress seen in this attempt (time and fraction). */
-  etaBase?: { at: number; overall: number } | undefined;
   finishedAt: number | undefined;
   error: Job['error'];
 }
@@ -48,7 +46,7 @@ export function applyProgressEvent(p: JobProgress, record: JobEvent, now: number
   if (e.type === 'state') {
     const next: JobProgress = { ...p, status: e.status, attempt: Math.max(p.attempt, e.attempt) };
     if (e.error) next.error = e.error;
-    if (e.status === 'queued') Object.assign(next, { overall: 0, node: null, nodeType: null, step: 0, steps: 0, runningSince: undefined, etaBase: undefined });
+    if (e.status === 'queued') Object.assign(next, { overall: 0, node: null, nodeType: null, step: 0, steps: 0, runningSince: undefined });
     if (e.status === 'running' && p.status !== 'running') next.runningSince = now;
     if (e.status === 'succeeded') next.overall = 1;
     if (e.status === 'succeeded' || e.status === 'failed' || e.status === 'canceled') {
@@ -65,7 +63,6 @@ export function applyProgressEvent(p: JobProgress, record: JobEvent, now: number
       step: e.value,
       steps: e.max,
       runningSince: p.runningSince ?? now,
-      etaBase: p.etaBase ?? { at: now, overall: e.overall },
     };
   }
   return p;
@@ -77,6 +74,5 @@ export function timing(p: JobProgress, now: number): { elapsedMs: number | undef
   const end = p.finishedAt ?? now;
   const elapsedMs = Math.max(0, end - p.runningSince);
   const done = p.status === 'succeeded' || p.status === 'failed' || p.status === 'canceled';
-  const base = p.etaBase ?? { at: p.runningSince, overall: 0 };
-  return { elapsedMs, etaMs: done ? undefined : estimateRemainingMs(Math.max(0, now - base.at), p.overall, base.overall) };
+  return { elapsedMs, etaMs: done ? undefined : estimateRemainingMs(elapsedMs, p.overall) };
 }

@@ -6,6 +6,7 @@ import { parseCommandLine, usage, type ParsedCommand } from './args.js';
 import { backendsDrain, backendsLs } from './commands/backends.js';
 import { jobsCancel, jobsDownload, jobsEvents, jobsGet, jobsLs, jobsRetry, jobsWatch } from './commands/jobs.js';
 import { keysCreate, keysLs, keysRevoke, keysRotate } from './commands/keys.js';
+import { modelsLs } from './commands/models.js';
 import { submitCommand } from './commands/submit.js';
 import { resolveConfig } from './config.js';
 import { commandContext, type CliIo, type CommandContext } from './context.js';
@@ -24,6 +25,7 @@ const HANDLERS: Record<string, (ctx: CommandContext, cmd: ParsedCommand) => Prom
   'backends ls': (ctx) => backendsLs(ctx),
   'backends drain': (ctx, cmd) => backendsDrain(ctx, cmd, true),
   'backends undrain': (ctx, cmd) => backendsDrain(ctx, cmd, false),
+  models: modelsLs,
   'keys create': keysCreate,
   'keys ls': keysLs,
   'keys revoke': keysRevoke,

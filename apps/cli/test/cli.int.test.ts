@@ -69,6 +69,21 @@ describe('gantry CLI', () => {
     expect(missing.stderr).toMatch(/cannot read nope.png/);
   });
 
+  it('submit --reuse: an identical earlier success answers at once, its outputs downloaded', async () => {
+    const args = ['submit', WORKFLOW, '--set', '3.steps=2', '--set', '3.seed=4242', '--set', '9.filename_prefix=cli-reuse'];
+    const first = await gantry([...args, '--reuse', '--out', 'reuse-1']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^submitted [0-9a-f-]{36}/m);
+    const firstId = /submitted ([0-9a-f-]{36})/.exec(first.stdout)![1]!;
+    const again = await gantry([...args, '--reuse', '--out', 'reuse-2']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`^reused [0-9a-f-]{36}  .*default-workflow.json  \\(result of ${firstId}, no GPU run\\)`, 'm'));
+    const [a] = await readdir(path.join(dir, 'reuse-1'));
+    const [b] = await readdir(path.join(dir, 'reuse-2'));
+    expect(await readFile(path.join(dir, 'reuse-2', b!))).toEqual(await readFile(path.join(dir, 'reuse-1', a!)));
+    expect(stack.sims[0]!.executions('cli-reuse')).toHaveLength(1);
+  });
+
   (existsSync(SCRIPT) ? it : it.skip)('on a terminal: a progress line per job, redrawn in place', async () => {
     const command = ['stty cols 120;', process.execPath, BIN, 'submit', WORKFLOW, WORKFLOW, '--set', '3.steps=150', '--set', '3.seed=7', '--watch']
       .map((a, i) => (i === 0 ? a : shellQuote(a)))
@@ -93,12 +108,14 @@ describe('gantry CLI', () => {
   });
 
   it('a failing job exits 1 with its error code and details; --json output parses', async () => {
-    const human = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch']);
+    // A sampler the backend does not know: the workflow itself is invalid. (A missing model is
+    // refused at submit, or retried on another backend: see the models test below.)
+    const human = await gantry(['submit', WORKFLOW, '--set', '3.sampler_name=no-such-sampler', '--watch']);
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/FAILED\s+default-workflow .*failed .*WORKFLOW_INVALID/);
-    expect(human.stdout).toMatch(/node 4 \(CheckpointLoaderSimple\)/);
+    expect(human.stdout).toMatch(/node 3 \(KSampler\)/);
 
-    const r = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors', '--watch', '--json']);
+    const r = await gantry(['submit', WORKFLOW, '--set', '3.sampler_name=no-such-sampler', '--watch', '--json']);
     expect(r.code).toBe(1);
     const jobs = JSON.parse(r.stdout);
     expect(jobs).toHaveLength(1);
@@ -249,6 +266,24 @@ describe('gantry CLI', () => {
     const unknown = await gantry(['backends', 'drain', 'no-such-gpu']);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it('models lists the fleet\'s model files with their backends, by kind', async () => {
+    // The health probe learns sim0's inventory (checkpoints, LoRAs, ...) with its node types.
+    await waitUntil(async () => ((await admin('GET', '/api/v1/backends/sim0')).body.probe.models ? true : undefined), 30_000);
+    const all = await gantry(['models', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toContainEqual({ kind: 'lora', name: 'add_detail.safetensors', backends: ['sim0'] });
+    const table = await gantry(['models', '--kind', 'checkpoint']);
+    expect(table.stdout).toMatch(/^KIND\s+NAME\s+BACKENDS/);
+    expect(table.stdout).toMatch(/checkpoint\s+sd_xl_base_1\.0\.safetensors\s+sim0/);
+    expect(table.stdout).not.toMatch(/lora/);
+    const bad = await gantry(['models', '--kind', 'embedding']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kind must be one of/);
+    const missing = await gantry(['submit', WORKFLOW, '--set', '4.ckpt_name=no-such-model.safetensors']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/MODEL_UNAVAILABLE \(HTTP 422\).*checkpoint: no-such-model\.safetensors/);
   });
 
   it('keys create, scopes enforced, bad keys exit 3; config from a file', async () => {

@@ -7,7 +7,7 @@ function job(over: Partial<Job> = {}): Job {
   return {
     id: ID, kind: 'workflow', status: 'queued', priority: 0, progress: 0, attempts: 0, backend: null, requirements: null,
     metadata: null, timeoutSeconds: null, createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, finishedAt: null,
-    error: null, lastError: null, artifacts: [], webhook: null, retryOf: null, links: { self: `/api/v1/jobs/${ID}`, cancel: `/api/v1/jobs/${ID}/cancel`, events: `/api/v1/jobs/${ID}/events` }, ...over,
+    error: null, lastError: null, artifacts: [], webhook: null, retryOf: null, reusedFrom: null, links: { self: `/api/v1/jobs/${ID}`, cancel: `/api/v1/jobs/${ID}/cancel`, events: `/api/v1/jobs/${ID}/events` }, ...over,
   };
 }
 

@@ -38,6 +38,27 @@ function loadFigures() {
   });
 }
 
+const LONG_DEVICE = 'NVIDIA GeForce RTX 4090 Laptop GPU (Ada Lovelace, 16 GiB GDDR6, driver 555.42.02)';
+
+/**
+ * At `width` px, the fleet table's Device cell shows the whole device name inside the card (it
+ * wraps rather than being cut off by the table's scroll box) and carries it as its title.
+ */
+async function expectDeviceCellFits(width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 900 });
+  const cell = await page.evaluate(() => {
+    const td: any = document.querySelector('#fleet tr[data-backend-id="sim0"] td:last-child');
+    const scroll: any = td.closest('.scroll');
+    const box = td.getBoundingClientRect();
+    const frame = scroll.getBoundingClientRect();
+    return { text: td.textContent, title: td.title, right: box.right, frameRight: frame.right, overflow: scroll.scrollWidth - scroll.clientWidth };
+  });
+  expect(cell.text).toBe(`cuda:0 ${LONG_DEVICE} : cudaMallocAsync`);
+  expect(cell.overflow).toBe(0);
+  expect(cell.right).toBeLessThanOrEqual(cell.frameRight + 0.5);
+  expect(cell.title).toBe(cell.text);
+}
+
 async function submitFromForm(): Promise<string> {
   const previous = await page.evaluate(() => document.querySelector('#submit-status a')?.getAttribute('data-job-id') ?? null);
   await page.click('#submit-button');
@@ -53,7 +74,8 @@ beforeAll(async () => {
   const executablePath = findChromium();
   await mkdir(SHOTS, { recursive: true });
   // Steps slow enough to cancel a running job; previews on so the opt-in thumbnails have frames.
-  stack = await startStack({ gpus: 1, stepMs: 100, simOptions: { previews: true }, workerEnv: { GANTRY_PREVIEW_INTERVAL_MS: '100' } });
+  // A device name as long as real ones get (the sim reports `cuda:0 <name> : cudaMallocAsync`).
+  stack = await startStack({ gpus: 1, stepMs: 100, simOptions: { previews: true, name: LONG_DEVICE }, workerEnv: { GANTRY_PREVIEW_INTERVAL_MS: '100' } });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   page = await context.newPage();
@@ -114,6 +136,8 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
   await page.locator('#console').waitFor({ state: 'visible' });
   await page.locator('#conn[data-state="live"]').waitFor();
   await page.locator('#fleet tr[data-backend-id="sim0"] .badge', { hasText: 'healthy' }).waitFor();
+  await expectDeviceCellFits(1400);
+  await expectDeviceCellFits(1280);
   expect(await page.evaluate(() => localStorage.getItem('gantry.dashboard.key'))).toBe(stack.adminKey);
 
   await page.locator('#fig-health', { hasText: 'ok' }).waitFor();

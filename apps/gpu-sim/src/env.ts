@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelKindSchema } from '@gantry/domain';
 import { faultConfigSchema } from './faults.js';
 import type { GpuSimOptions } from './options.js';
 
@@ -16,6 +17,16 @@ const faultsEnv = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 }).pipe(faultConfigSchema);
+
+/** `GPU_SIM_MODELS` holds JSON: model kind → file names. */
+const modelsEnv = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'GPU_SIM_MODELS must be JSON, e.g. {"checkpoint":["a.safetensors"],"lora":[]}' });
+    return z.NEVER;
+  }
+}).pipe(z.partialRecord(modelKindSchema, z.array(z.string().min(1).max(500)).max(10_000)));
 
 /** The sim's environment. Only this module reads `process.env`. */
 export const envSchema = z.object({
@@ -35,6 +46,8 @@ export const envSchema = z.object({
   GPU_SIM_PREVIEWS: boolEnv.default(false),
   /** Faults active from the start, as JSON: {"failRate","crashAfterSteps","oom","hang","slowStartMs","dropSocketAtStep"}. */
   GPU_SIM_FAULTS: faultsEnv.optional(),
+  /** Model files per kind, as JSON (`checkpoint`, `lora`, `vae`, `upscaler`, `controlnet`, `clip`, `unet`); kinds left out keep the defaults. */
+  GPU_SIM_MODELS: modelsEnv.optional(),
   /** Append every successful prompt execution to this file as a JSON line (survives a kill; the chaos suite counts them). */
   GPU_SIM_EXECUTIONS_FILE: z.string().min(1).optional(),
 });
@@ -58,6 +71,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): GpuSimOpti
     modelLoadMs: e.GPU_SIM_MODEL_LOAD_MS,
     previews: e.GPU_SIM_PREVIEWS,
     ...(e.GPU_SIM_FAULTS ? { faults: e.GPU_SIM_FAULTS } : {}),
+    ...(e.GPU_SIM_MODELS ? { modelFiles: e.GPU_SIM_MODELS } : {}),
     ...(e.GPU_SIM_EXECUTIONS_FILE ? { executionsFile: e.GPU_SIM_EXECUTIONS_FILE } : {}),
   };
 }

@@ -28,6 +28,12 @@ export const faultConfigSchema = z
      * stays healthy for everything else.
      */
     crashPromptPrefix: z.string().min(1).optional(),
+    /**
+     * `POST /prompt` spends this long per node of the prompt validating it, synchronously, so the
+     * server answers nothing else meanwhile (health probes included): what a real ComfyUI does
+     * with a huge workflow, whose `validate_prompt` runs in its event loop.
+     */
+    validateMsPerNode: z.number().min(0).max(100).optional(),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import type { ModelInventory } from '@gantry/domain';
 import type { FaultConfig } from './faults.js';
+import { resolveModelFiles, type ModelFiles } from './models/model-files.js';
 
 /** How to start a sim. Every field is optional. */
 export interface GpuSimOptions {
@@ -16,15 +18,21 @@ export interface GpuSimOptions {
   modelLoadMs?: number;
   /** Send sampler preview frames (ComfyUI's default is `--preview-method none`: off). */
   previews?: boolean;
-  /** Checkpoint names offered by CheckpointLoaderSimple. */
+  /** Checkpoint names offered by CheckpointLoaderSimple (and A1111's `/sdapi/v1/sd-models`). */
   models?: string[];
+  /**
+   * Model files of every kind (`lora`, `vae`, `upscaler`, `controlnet`, `clip`, `unet`; a
+   * `checkpoint` entry replaces `models`), offered by the loader nodes and A1111's listings. A kind
+   * left out gets a small default list; an empty list means none.
+   */
+  modelFiles?: ModelInventory;
   /** Faults active from the start; change them later with `setFaults`. */
   faults?: FaultConfig;
   /** Also append every successful execution to this file (JSON lines), so counts survive a kill. */
   executionsFile?: string;
 }
 
-export type ResolvedOptions = Required<Omit<GpuSimOptions, 'executionsFile'>> & Pick<GpuSimOptions, 'executionsFile'>;
+export type ResolvedOptions = Required<Omit<GpuSimOptions, 'executionsFile' | 'modelFiles'>> & Pick<GpuSimOptions, 'executionsFile'> & { modelFiles: ModelFiles };
 
 export const DEFAULT_MODELS = ['v1-5-pruned-emaonly-fp16.safetensors', 'v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors'];
 
@@ -38,7 +46,8 @@ export function resolveOptions(options: GpuSimOptions): ResolvedOptions {
     vramMb: options.vramMb ?? 24576,
     modelLoadMs: options.modelLoadMs ?? 0,
     previews: options.previews ?? false,
-    models: options.models ?? DEFAULT_MODELS,
+    models: options.modelFiles?.checkpoint ?? options.models ?? DEFAULT_MODELS,
+    modelFiles: resolveModelFiles(options.models ?? DEFAULT_MODELS, options.modelFiles),
     faults: options.faults ?? {},
     ...(options.executionsFile ? { executionsFile: options.executionsFile } : {}),
   };

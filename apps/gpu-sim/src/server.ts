@@ -63,14 +63,14 @@ export async function startGpuSim(options: GpuSimOptions = {}): Promise<GpuSimHa
   const history = new HistoryStore();
   const interrupt = new InterruptFlag();
   const executions = new ExecutionLog(opts.name, opts.executionsFile);
-  const types = buildNodeTypes(opts.models);
+  const types = buildNodeTypes(opts.modelFiles);
   // The hub and the queue refer to each other (status broadcasts, queue_remaining), hence the late binding.
   const late: { worker?: PromptWorker } = {};
   const queue = new PromptQueue(() => hub.broadcastStatus());
   const hub = new ListeningHub({ features: FEATURES, queueRemaining: () => queue.remaining(), onConnected: (sid) => late.worker?.connected(sid) });
   const worker = new PromptWorker(queue, history, { hub, types, cache, faults, gpu, interrupt, dirs, stepMs: opts.stepMs, modelLoadMs: opts.modelLoadMs, previews: opts.previews, shutdown: shutdown.signal }, executions);
   late.worker = worker;
-  const ctx: SimContext = { name: opts.name, models: opts.models, types, queue, history, worker, hub, cache, gpu, faults, executions, dirs, features: FEATURES, counter: { number: 0 }, uploads: [] };
+  const ctx: SimContext = { name: opts.name, models: opts.models, modelFiles: opts.modelFiles, types, queue, history, worker, hub, cache, gpu, faults, executions, dirs, features: FEATURES, counter: { number: 0 }, uploads: [] };
 
   const routes = [...promptRoutes(ctx), ...historyRoutes(ctx), ...infoRoutes(ctx), viewRoute(ctx), ...uploadRoutes(ctx), ...simRoutes(ctx), ...a1111Routes(ctx, { hub, shutdown: shutdown.signal })];
   const injectedError = (path: string) => {

@@ -3,6 +3,7 @@ import type { ExecutionLog } from './execution/execution-log.js';
 import type { GpuState } from './execution/gpu-state.js';
 import type { PromptWorker } from './execution/prompt-worker.js';
 import type { FaultState } from './faults.js';
+import type { ModelFiles } from './models/model-files.js';
 import type { NodeTypes } from './nodes/node-types.js';
 import type { SimDirs } from './output/sim-dirs.js';
 import type { HistoryStore } from './queue/history-store.js';
@@ -12,7 +13,9 @@ import type { WsHub } from './ws/hub.js';
 /** The state of one sim instance, as the HTTP routes see it. */
 export interface SimContext {
   name: string;
+  /** Checkpoints (`modelFiles.checkpoint`). */
   models: readonly string[];
+  modelFiles: ModelFiles;
   types: NodeTypes;
   queue: PromptQueue;
   history: HistoryStore;

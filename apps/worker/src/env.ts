@@ -20,6 +20,11 @@ export const workerEnvSchema = commonEnvSchema.extend({
    * POISON_JOB (the job, not the fleet, is the likely cause); only the first of them is struck.
    */
   GANTRY_POISON_BACKENDS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Largest output file a job may produce, in bytes: its download from the backend is cut and the
+   * job fails (BACKEND_ERROR) once more arrived. Outputs stream into the store, never held whole.
+   */
+  GANTRY_OUTPUT_MAX_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 3).default(512 * 1024 * 1024),
   /** First retry delay; doubles each attempt, with jitter. */
   GANTRY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** A backend slot lease not renewed for this long is reclaimed (a killed worker frees its slots). */

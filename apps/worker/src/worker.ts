@@ -6,14 +6,14 @@ import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, logRedisErrors } from '@gantry/queue';
+import { createArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
 import { IntakeGate } from './dispatch/intake-gate.js';
 import { startPriorityAging } from './dispatch/priority-aging.js';
 import type { WorkerEnv } from './env.js';
-import { startFleetServices } from './health/fleet-services.js';
+import { startFleetServices } from './fleet/fleet-services.js';
 import { startOpsServer, type OpsServer } from './http/ops-server.js';
 import { workerReadiness } from './http/readiness.js';
 import { workerMetrics } from './metrics/worker-metrics.js';
@@ -48,16 +48,16 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   if (backends.length === 0) log.warn('GANTRY_BACKENDS lists no backend for this worker; serving only backends registered through the API');
 
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-worker' });
-  const redis = createRedis(env.REDIS_URL);
-  const subscriber = createRedis(env.REDIS_URL);
-  const bullConnection = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'commands') });
+  const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'cancel subscriber') });
+  const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
 
-  // Members follow the backends registry (env list above + backends added through the API); see health/.
+  // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log,
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
-    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS }),
+    createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
   const fleet = fleetServices.fleet;
   const cancels = new CancelRegistry();
@@ -65,7 +65,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const metrics = createMetricsRegistry('worker', { instance: workerId });
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
   const webhooks = await startWebhookService(env, { db, logger: log, metrics });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX });
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
   const persist = <T>(step: () => Promise<T>): Promise<T> =>
@@ -76,12 +76,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       },
     });
   const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
+  const store = createArtifactStore(env);
   const deps: WorkerDeps = {
     db,
     publisher,
     jobs,
     persist,
-    store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR),
+    store,
     fleet,
     health: fleetServices.health,
     cancels,
@@ -97,7 +98,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       slotWaitMs: env.GANTRY_SLOT_WAIT_MS,
       tenantMaxRunning: env.GANTRY_TENANT_MAX_RUNNING,
       staleMs: env.GANTRY_JOB_STALE_MS,
+      backendLostMs: env.GANTRY_BACKEND_LOST_MS,
       poisonBackends: env.GANTRY_POISON_BACKENDS,
+      outputMaxBytes: env.GANTRY_OUTPUT_MAX_BYTES,
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.
@@ -148,12 +151,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
   recordBuildInfo(deps.metrics, readVersion(), resolveCommit(env.GANTRY_COMMIT));
-  artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
+  // The disk gauges measure the local store's filesystem; with S3 there is none (they stay unset).
+  if (env.GANTRY_STORAGE === 'local') artifactDiskMetrics(deps.metrics).watch(env.GANTRY_ARTIFACT_DIR);
   jobFinishMetrics(deps.metrics);
   jobRunMetrics(deps.metrics);
   const readiness = workerReadiness({
     db,
     redis,
+    store,
     health: fleetServices.health,
     backends: () => fleetServices.registry.current().map((r) => ({ id: r.id, draining: r.draining })),
     accepting: () => accepting,
@@ -206,6 +211,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     await fleet.close();
     await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)]);
     await db.$disconnect();
+    await store.close?.();
   };
 
   try {

@@ -91,6 +91,11 @@ describe('queue reconciler', () => {
     // Redis losing its data (the marker with it) makes the next pass a full one.
     await redis.del(`${stack.prefix}:reconciler:marker`);
     expect((await reconciler.pass())?.full).toBe(true);
+    expect((await reconciler.pass())?.full).toBe(false);
+    // So does another server answering: after a Sentinel failover the marker, replicated, names the old master.
+    await redis.set(`${stack.prefix}:reconciler:marker`, 'run-id-of-another-server');
+    expect((await reconciler.pass())?.full).toBe(true);
+    expect((await reconciler.pass())?.full).toBe(false);
     await reconciler.stop();
   });
 

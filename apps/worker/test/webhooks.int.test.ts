@@ -58,6 +58,20 @@ describe('webhooks through the stack', () => {
       return items.length === 1 && items[0].status !== 'pending' ? items[0] : undefined;
     }, 30_000);
 
+  it('delivers job.succeeded for a job answered by reuse, naming the job it reused', async () => {
+    const path = `/reuse-${randomUUID()}`;
+    const workflow = defaultWorkflow({ steps: 1, seed: 8080 });
+    const source = await submit(path, { workflow });
+    expect((await finalDelivery(source.id)).status).toBe('delivered');
+    const reused = await submit(path, { workflow, reuse: true });
+    expect(reused).toMatchObject({ status: 'succeeded', reusedFrom: source.id });
+    const record = await finalDelivery(reused.id);
+    expect(record).toMatchObject({ status: 'delivered', event: 'job.succeeded' });
+    const hit = receiver.on(path).find((h) => h.body.data.job.id === reused.id)!;
+    expect(hit.body.data.job).toMatchObject({ status: 'succeeded', reusedFrom: source.id, attempts: 0 });
+    expect(hit.body.data.job.artifacts).toHaveLength(reused.artifacts.length);
+  });
+
   it('delivers a signed job.succeeded carrying the job as GET /jobs/{id} shows it', async () => {
     const path = `/ok-${randomUUID()}`;
     const job = await submit(path);

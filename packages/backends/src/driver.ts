@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AppError, Workflow } from '@gantry/domain';
 
 /**
@@ -33,6 +34,13 @@ export interface RunOptions {
   /** Aborting interrupts the prompt on the backend and rejects with AppError CANCELED. */
   signal: AbortSignal;
   onEvent: (event: DriverEvent) => void;
+  /**
+   * Wraps the request that hands the workflow to the backend (ComfyUI `POST /prompt`), which a
+   * real ComfyUI validates in its event loop: a huge workflow keeps it from answering anything
+   * else (health probes included) meanwhile. The worker uses it to tell its health monitor that
+   * the backend is busy accepting a prompt, so a probe timing out then is not counted as down.
+   */
+  submitting?: <T>(submit: () => Promise<T>) => Promise<T>;
 }
 
 export interface RunResult {
@@ -46,8 +54,19 @@ export interface RunResult {
   nodeErrors?: Record<string, unknown>;
 }
 
+/** A file's bytes held in memory (A1111 returns its images inside the reply). */
 export interface DownloadedFile {
   data: Buffer;
+  contentType: string;
+}
+
+/**
+ * An output file's bytes as the backend sends them, never held whole: the driver's byte ceiling
+ * is enforced while they arrive (BACKEND_ERROR past it), and a transport failure mid-way errors
+ * the stream with BACKEND_UNAVAILABLE. Read it to the end or destroy it.
+ */
+export interface OutputDownload {
+  stream: Readable;
   contentType: string;
 }
 
@@ -77,14 +96,16 @@ export type PromptStatus =
 
 /**
  * One GPU backend, as the worker drives it. Failures reject with an AppError:
- * WORKFLOW_INVALID (node_errors in details, never retried), BACKEND_UNAVAILABLE (retryable),
+ * WORKFLOW_INVALID (node_errors in details, never retried), MODEL_UNAVAILABLE (the backend lacks a
+ * model the workflow names; retryable elsewhere), BACKEND_UNAVAILABLE (retryable),
  * EXECUTION_ERROR, OUT_OF_MEMORY (retryable), CANCELED.
  */
 export interface BackendDriver {
   readonly id: string;
   readonly url: string;
   run(workflow: Workflow, options: RunOptions): Promise<RunResult>;
-  download(file: OutputFile): Promise<DownloadedFile>;
+  /** Opens an output file's bytes as a stream (ComfyUI `/view`; A1111 from the reply it held, or `/file=`). */
+  download(file: OutputFile): Promise<OutputDownload>;
   interrupt(promptId: string): Promise<void>;
   /**
    * Throws AppError BACKEND_UNAVAILABLE when the backend cannot be asked, and BACKEND_ERROR

@@ -1,5 +1,5 @@
 /** @gantry/backends: drivers that run workflows on GPU backends. */
-export type { BackendDriver, DriverEvent, OutputFile, PromptStatus, RunOptions, RunResult, DownloadedFile } from './driver.js';
+export type { BackendDriver, DriverEvent, OutputFile, PromptStatus, RunOptions, RunResult, DownloadedFile, OutputDownload } from './driver.js';
 export { FOLLOW_REASONS, isOutputsUnrecoverable, isPromptUnknown } from './follow-errors.js';
 export { silentLogger, type DriverLogger } from './logger.js';
 export { ComfyUiDriver, createComfyUiDriver } from './comfyui/driver.js';

@@ -2,7 +2,7 @@ import { AppError } from '@gantry/domain';
 import { inspectPng, loadDefaultWorkflow } from '@gantry/gpu-sim';
 import { createA1111Driver, type A1111Driver, type Txt2ImgParams } from '../src/index.js';
 import { A1111_FAST_TIMEOUTS, simJson, startProxyWithoutTaskApi, startRun, until } from './a1111-fixtures.js';
-import { rejection, useSimAndDriver } from './sim-fixtures.js';
+import { downloadBytes, rejection, useSimAndDriver } from './sim-fixtures.js';
 
 const ctx = useSimAndDriver((url) => createA1111Driver({ id: 'a1111-1', url, timeouts: A1111_FAST_TIMEOUTS }));
 
@@ -28,7 +28,7 @@ describe('A1111 driver against gpu-sim', () => {
     const values = progress.map((e) => (e.type === 'progress' ? e.value : -1));
     expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(run.events.at(-1)).toEqual({ type: 'executed', node: 'txt2img', files: result.files });
-    const downloads = await Promise.all(result.files.map((f) => ctx.driver.download(f)));
+    const downloads = await Promise.all(result.files.map((f) => downloadBytes(ctx.driver, f)));
     for (const d of downloads) {
       expect(d.contentType).toBe('image/png');
       expect(inspectPng(d.data)).toMatchObject({ valid: true, width: 96, height: 64 });
@@ -37,8 +37,8 @@ describe('A1111 driver against gpu-sim', () => {
     // The same parameters give the same bytes; other steps, another picture.
     const short = { prompt: 'a red barn', negative_prompt: 'blurry', seed: 1234, steps: 2, width: 96, height: 64, sampler_name: 'Euler a', cfg_scale: 6 };
     const same = await txt2img(short).result;
-    const a = await ctx.driver.download(same.files[0]!);
-    const b = await ctx.driver.download((await txt2img(short).result).files[0]!);
+    const a = await downloadBytes(ctx.driver, same.files[0]!);
+    const b = await downloadBytes(ctx.driver, (await txt2img(short).result).files[0]!);
     expect(a.data.equals(b.data)).toBe(true);
     expect(a.data.equals(downloads[0]!.data)).toBe(false);
     await expect(ctx.driver.download({ ...same.files[0]!, subfolder: 'other-run' })).rejects.toMatchObject({ code: 'BACKEND_ERROR', details: { reason: 'not_held' } });
@@ -136,7 +136,7 @@ describe('A1111 driver against gpu-sim', () => {
     expect(result.files).toEqual([{ nodeId: '9', filename: 'txt2img_77_0.png', subfolder: run.promptId, type: 'output' }]);
     expect(run.events.slice(0, 2)).toEqual([{ type: 'started' }, { type: 'executing', node: '3' }]);
     expect(run.events.filter((e) => e.type === 'progress').every((e) => e.type === 'progress' && e.node === '3')).toBe(true);
-    expect(inspectPng((await ctx.driver.download(result.files[0]!)).data)).toMatchObject({ width: 64, height: 64 });
+    expect(inspectPng((await downloadBytes(ctx.driver, result.files[0]!)).data)).toMatchObject({ width: 64, height: 64 });
     const upscale = { ...workflow, '10': { class_type: 'ImageScale', inputs: { image: ['8', 0] } } };
     expect(await rejection(startRun((options) => ctx.driver.run(upscale as never, options)).result)).toMatchObject({ code: 'BACKEND_ERROR', retryable: true, details: { reason: 'unsupported_workflow' } });
   });

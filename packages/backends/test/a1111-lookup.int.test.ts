@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspectPng } from '@gantry/gpu-sim';
 import { createA1111Driver, isOutputsUnrecoverable, isPromptUnknown, type A1111Driver, type A1111DriverOptions, type Txt2ImgParams } from '../src/index.js';
 import { A1111_FAST_TIMEOUTS, simJson, startProxyWithout, startRun, until } from './a1111-fixtures.js';
-import { rejection, useSimAndDriver } from './sim-fixtures.js';
+import { downloadBytes, rejection, useSimAndDriver } from './sim-fixtures.js';
 
 const ctx = useSimAndDriver((url) => createA1111Driver({ id: 'a1111-1', url, timeouts: A1111_FAST_TIMEOUTS }));
 
@@ -40,12 +40,12 @@ describe('A1111 lookup', () => {
     });
     if (status.state !== 'succeeded') throw new Error('unreachable');
     for (const [i, file] of status.files.entries()) {
-      const recovered = await taker.download(file);
+      const recovered = await downloadBytes(taker, file);
       expect(recovered.contentType).toBe('image/png');
-      expect(recovered.data.equals((await ctx.driver.download(result.files[i]!)).data)).toBe(true);
+      expect(recovered.data.equals((await downloadBytes(ctx.driver, result.files[i]!)).data)).toBe(true);
     }
     // Not held any more (a third driver): read back from the backend again.
-    expect(inspectPng((await otherDriver().download(status.files[1]!)).data)).toMatchObject({ valid: true, width: 64, height: 64 });
+    expect(inspectPng((await downloadBytes(otherDriver(), status.files[1]!)).data)).toMatchObject({ valid: true, width: 64, height: 64 });
     // The run's settings were overridden for that job only.
     expect(await simJson(ctx.sim.url, 'GET', '/sdapi/v1/options')).toMatchObject({ directories_filename_pattern: '[date]', samples_filename_pattern: '' });
   });
@@ -133,7 +133,7 @@ describe('A1111 follow', () => {
     expect(steps.length).toBeGreaterThan(3);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(followed.events.at(-1)).toEqual({ type: 'executed', node: 'txt2img', files: result.files });
-    for (const file of result.files) expect(inspectPng((await taker.download(file)).data)).toMatchObject({ valid: true, width: 64, height: 64 });
+    for (const file of result.files) expect(inspectPng((await downloadBytes(taker, file)).data)).toMatchObject({ valid: true, width: 64, height: 64 });
     // Ran once: one task, one folder of two images.
     expect(await task(lost.promptId)).toMatchObject({ completed: true });
     expect(await readdir(join(ctx.sim.outputDir, 'txt2img-images'))).toEqual([`gantry-${lost.promptId}`]);
@@ -158,7 +158,8 @@ describe('A1111 follow', () => {
   it('aborting a follow interrupts only that task; the next one, queued behind it, runs and is collected', async () => {
     const first = txt2img({ prompt: 'first', steps: 150, ...small });
     await first.next((e) => e.type === 'progress');
-    const second = txt2img({ prompt: 'second', steps: 3, ...small });
+    // Long enough (about 1 s of 10 ms steps) that the follower's 20 ms polls see it run, however busy the machine.
+    const second = txt2img({ prompt: 'second', steps: 100, ...small });
     await until(() => task(second.promptId), (t) => t.queued === true);
     await ctx.driver.close();
     await Promise.all([rejection(first.result), rejection(second.result)]);

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { AppError } from '@gantry/domain';
 import { inspectPng, startGpuSim } from '@gantry/gpu-sim';
 import { createComfyUiDriver } from '../src/index.js';
-import { FAST_TIMEOUTS, rejection, start, useSimAndDriver, workflow } from './sim-fixtures.js';
+import { FAST_TIMEOUTS, downloadBytes, rejection, start, useSimAndDriver, workflow } from './sim-fixtures.js';
 
 const ctx = useSimAndDriver((url) => createComfyUiDriver({ id: 'sim-1', url, timeouts: FAST_TIMEOUTS }));
 
@@ -26,13 +26,29 @@ describe('ComfyUI driver against gpu-sim', () => {
       { nodeId: '9', filename: 'ComfyUI_00002_.png', subfolder: '', type: 'output' },
     ]);
     expect(result.nodeErrors).toBeUndefined();
-    const downloads = await Promise.all(result.files.map((f) => ctx.driver.download(f)));
+    const downloads = await Promise.all(result.files.map((f) => downloadBytes(ctx.driver, f)));
     for (const file of downloads) {
       expect(file.contentType).toBe('image/png');
       expect(inspectPng(file.data)).toMatchObject({ width: 64, height: 48, bitDepth: 8, colourType: 2, valid: true });
     }
     // Two images of one batch differ.
     expect(downloads[0]!.data.equals(downloads[1]!.data)).toBe(false);
+  });
+
+  it('streams a download and cuts it past maxDownloadBytes with BACKEND_ERROR (not retryable)', async () => {
+    const result = await start(ctx.driver, workflow({ steps: 1 })).result;
+    const whole = await downloadBytes(ctx.driver, result.files[0]!);
+    const small = createComfyUiDriver({ id: 'small', url: ctx.sim.url, timeouts: FAST_TIMEOUTS, maxDownloadBytes: whole.data.length - 1 });
+    try {
+      const error = await rejection(downloadBytes(small, result.files[0]!));
+      expect(error).toMatchObject({ code: 'BACKEND_ERROR', retryable: false, details: { limit: whole.data.length - 1 } });
+      const exact = createComfyUiDriver({ id: 'exact', url: ctx.sim.url, timeouts: FAST_TIMEOUTS, maxDownloadBytes: whole.data.length });
+      expect((await downloadBytes(exact, result.files[0]!)).data.equals(whole.data)).toBe(true);
+      await exact.close();
+      await expect(small.download({ nodeId: '9', filename: 'missing.png', subfolder: '', type: 'output' })).rejects.toMatchObject({ code: 'BACKEND_ERROR', details: { status: 404 } });
+    } finally {
+      await small.close();
+    }
   });
 
   it('routes events by prompt id when several prompts share the backend', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppError, Workflow } from '@gantry/domain';
 import { loadDefaultWorkflow, startGpuSim, type GpuSimHandle } from '@gantry/gpu-sim';
-import type { BackendDriver, DriverEvent, RunOptions, RunResult } from '../src/index.js';
+import type { BackendDriver, DriverEvent, OutputFile, RunOptions, RunResult } from '../src/index.js';
 
 /** Tight bounds so failure paths finish in well under a second. */
 export const FAST_TIMEOUTS = {
@@ -100,4 +100,12 @@ export async function rejection(promise: Promise<unknown>): Promise<AppError> {
     return err as AppError;
   }
   throw new Error('expected a rejection');
+}
+
+/** A driver's download read to the end: the bytes and the content type. */
+export async function downloadBytes(driver: Pick<BackendDriver, 'download'>, file: OutputFile): Promise<{ data: Buffer; contentType: string }> {
+  const { stream, contentType } = await driver.download(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return { data: Buffer.concat(chunks), contentType };
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -170,5 +171,12 @@ describe('backup and restore (scripts/backup.sh, scripts/restore.sh)', () => {
     expect((await runScript('backup.sh', ['--bogus'], restoreEnv(target.url, emptyDir))).code).toBe(2);
     const missingDir = await runScript('backup.sh', ['--out', path.join(work, 'b2')], restoreEnv(stack.databaseUrl, path.join(work, 'no-such-dir')));
     expect({ code: missingDir.code, stderr: missingDir.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('does not exist') });
+    // The S3 store is not archived: both scripts stop and say so rather than leave a backup without blobs.
+    const s3 = { ...restoreEnv(stack.databaseUrl, stack.artifactDir), GANTRY_STORAGE: 's3' };
+    const s3Backup = await runScript('backup.sh', ['--out', path.join(work, 'b3')], s3);
+    expect({ code: s3Backup.code, stderr: s3Backup.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('the artifacts are in the bucket') });
+    expect(existsSync(path.join(work, 'b3'))).toBe(false);
+    const s3Restore = await runScript('restore.sh', [backupDir], { ...s3, DATABASE_URL: target.url });
+    expect({ code: s3Restore.code, stderr: s3Restore.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('local store only') });
   });
 });

@@ -4,6 +4,7 @@ import { jobEventRecordSchema } from './events.js';
 import { JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
 import { API_KEY_SCOPES } from './scopes.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './audit.js';
+import { modelKindSchema, MODEL_KINDS } from './models.js';
 
 /**
  * What the API answers, as zod schemas. The view functions of apps/api return these types
@@ -79,7 +80,7 @@ export const attemptErrorViewSchema = z
 export const queueInfoSchema = z
   .object({
     position: z.number().int().min(0).nullable().meta({ description: 'Jobs ahead of it (0: next); null while it waits for a retry' }),
-    eligibleBackends: z.number().int().min(0).meta({ description: 'Registered backends that could run it (tags match, not draining)' }),
+    eligibleBackends: z.number().int().min(0).meta({ description: 'Registered backends that could take it now: kind, tags, VRAM, node types and models match; healthy, not draining (busy ones count)' }),
     throughputPerMinute: z.number().min(0).meta({ description: 'Jobs finished per minute across the fleet over the last 10 minutes' }),
     estimatedStartAt: timestamp.nullable().meta({ description: 'From position and recent throughput; null without either' }),
   })
@@ -111,6 +112,9 @@ export const jobViewSchema = z
     artifacts: z.array(artifactViewSchema),
     inputs: z.array(jobInputViewSchema).optional().meta({ description: 'Input images (on submit, get and list; not in webhooks or stream snapshots)' }),
     retryOf: id.nullable().meta({ description: 'The job this one retries (`POST /jobs/{id}/retry`), or null' }),
+    reusedFrom: id
+      .nullable()
+      .meta({ description: 'The job whose result this one answered with (`reuse: true`): it ran on no GPU and its artifacts are that job\'s; null for a job that ran' }),
     links: z.object({ self: z.string(), cancel: z.string(), events: z.string() }),
     queue: queueInfoSchema.optional().meta({ description: 'Only on `GET /jobs/{id}` of a queued job' }),
   })
@@ -202,6 +206,29 @@ export const tenantViewSchema = z
   })
   .meta({ description: 'A tenant and its settings.' });
 
+/** A backend's model files per kind; a kind it does not report is absent. */
+export const modelInventorySchema = z
+  .object(Object.fromEntries(MODEL_KINDS.map((k) => [k, z.array(z.string()).optional()])) as Record<(typeof MODEL_KINDS)[number], z.ZodOptional<z.ZodArray<z.ZodString>>>)
+  .meta({ description: 'Model files per kind (`checkpoint`, `lora`, `vae`, `upscaler`, `controlnet`, `clip`, `unet`); a kind the backend does not report is absent' });
+
+/** One model file of the fleet and the backends that hold it (`GET /models`). */
+export const modelViewSchema = z
+  .object({
+    kind: modelKindSchema,
+    name: z.string().meta({ description: 'The file name as the backends list it', examples: ['sd_xl_base_1.0.safetensors'] }),
+    backends: z.array(z.string()).meta({ description: 'Ids of the registered backends that hold it, sorted', examples: [['gpu0', 'gpu1']] }),
+  })
+  .meta({ description: 'A model file and the backends that hold it.' });
+
+export const modelListSchema = z
+  .object({ items: z.array(modelViewSchema) })
+  .meta({ description: 'Every model file the registered backends hold, sorted by kind then name.' });
+
+/** Query of `GET /api/v1/models`. */
+export const listModelsQuerySchema = z
+  .object({ kind: modelKindSchema.optional().meta({ description: 'Only models of this kind' }) })
+  .strict();
+
 /** Mirrors BACKEND_STATES of @gantry/fleet (the view function's types check they agree). */
 export const backendStateSchema = z
   .enum(['healthy', 'unhealthy', 'open', 'draining', 'unknown'])
@@ -230,6 +257,7 @@ export const backendViewSchema = z
       vram: z.object({ totalMb: z.number().nullable(), freeMb: z.number().nullable() }),
       nodeTypeCount: z.number().int().min(0).nullable(),
       nodeTypes: z.array(z.string()).nullable().optional().meta({ description: 'Only on `GET /backends/{id}`; null until learned' }),
+      models: modelInventorySchema.nullable().optional().meta({ description: 'Only on `GET /backends/{id}`: the model files it holds, per kind; null until learned' }),
       learnedAt: timestamp.nullable(),
     }),
     createdAt: timestamp,
@@ -300,9 +328,14 @@ export const migrationStatusSchema = z.object({
 export const readinessReportSchema = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    checks: z.object({ postgres: dependencyHealthSchema, redis: dependencyHealthSchema, migrations: migrationStatusSchema }),
+    checks: z.object({
+      postgres: dependencyHealthSchema,
+      redis: dependencyHealthSchema,
+      migrations: migrationStatusSchema,
+      storage: dependencyHealthSchema.optional().meta({ description: 'The S3 bucket answers HeadBucket (absent with the local store)' }),
+    }),
   })
-  .meta({ description: 'Whether this instance should get traffic: PostgreSQL and Redis answer and every migration is applied.' });
+  .meta({ description: 'Whether this instance should get traffic: PostgreSQL and Redis answer, every migration is applied and an S3 store answers.' });
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 export const problemCodeSchema = z.enum(ERROR_CODES).meta({ description: 'Stable error code; clients switch on it' });
@@ -343,6 +376,8 @@ export type JobEventPage = z.infer<typeof jobEventPageSchema>;
 export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
 export type BackendView = z.infer<typeof backendViewSchema>;
 export type BackendList = z.infer<typeof backendListSchema>;
+export type ModelView = z.infer<typeof modelViewSchema>;
+export type ModelList = z.infer<typeof modelListSchema>;
 export type DependencyHealth = z.infer<typeof dependencyHealthSchema>;
 export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
 export type ApiKeyPage = z.infer<typeof apiKeyPageSchema>;

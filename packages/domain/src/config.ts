@@ -1,11 +1,9 @@
 import { z } from 'zod';
+import { boolEnv } from './bool-env.js';
 import { parseRedisTarget, redisKeyPrefix } from './redis-target.js';
+import { storageEnvIssues, storageEnvShape } from './storage-env.js';
 
-/** `true/false/1/0/yes/no` from the environment. */
-export const boolEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
+export { boolEnv } from './bool-env.js';
 /** Variables every Gantry process reads. Each app extends this with its own. */
 export const commonEnvSchema = z.object({
   /** PostgreSQL connection URL. */
@@ -40,8 +38,9 @@ export const commonEnvSchema = z.object({
    * On Redis Cluster the loaded value is hash-tagged (`gantry` → `{gantry}`): see withRedisKeyPrefix.
    */
   GANTRY_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/).default('gantry'),
-  /** Where the local artifact store keeps outputs. */
+  /** Where the local artifact store keeps outputs (GANTRY_STORAGE=local). */
   GANTRY_ARTIFACT_DIR: z.string().min(1).default('./.data/artifacts'),
+  ...storageEnvShape,
   /**
    * Webhook hosts allowed although they resolve to private, loopback or other internal addresses
    * (comma-separated exact hostnames, IP addresses and CIDRs). Read by the API (submit) and the
@@ -74,7 +73,11 @@ export function withRedisKeyPrefix<E extends { REDIS_URL: string; GANTRY_QUEUE_P
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  // Rules between variables (storage: a bucket for s3...) are checked once each one is valid.
+  const issues = result.success
+    ? storageEnvIssues(result.data)
+    : result.error.issues.map((i) => ({ variable: i.path.join('.') || '(root)', message: i.message }));
+  if (result.success && issues.length === 0) return result.data;
+  const lines = issues.map((i) => `  ${i.variable}: ${i.message}`);
   throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
 }

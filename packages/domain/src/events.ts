@@ -17,6 +17,8 @@ export const stateEventSchema = z.object({
   attempt: z.number().int().min(0),
   backend: z.string().nullable().optional(),
   error: jobErrorSchema.optional(),
+  /** On a `succeeded` that answered from an earlier job's result (`reuse: true`): that job's id. */
+  reusedFrom: z.string().optional(),
 });
 
 export const progressEventSchema = z.object({

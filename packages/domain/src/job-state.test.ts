@@ -27,6 +27,11 @@ describe('job state machine', () => {
     expect(() => assertTransition('queued', 'running')).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
   });
 
+  it('lets a queued job succeed only as a reuse (no run), never fall back from a terminal state', () => {
+    expect(canTransition('queued', 'succeeded')).toBe(true);
+    expect(sourcesOf('succeeded').sort()).toEqual(['dispatched', 'queued', 'running']);
+  });
+
   it('lists the statuses a target can be reached from', () => {
     expect(sourcesOf('dispatched')).toEqual(['queued']);
     expect(sourcesOf('canceled').sort()).toEqual(['dispatched', 'queued', 'running']);

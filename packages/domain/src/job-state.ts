@@ -8,10 +8,12 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', '
 
 /**
  * Allowed transitions. `dispatched|running → queued` is a retry (backend lost, worker died);
- * `queued → queued` is not a transition.
+ * `queued → queued` is not a transition. `queued → succeeded` is a job answered from an earlier
+ * job's result (`reuse: true`) without running; a worker's success comes only from
+ * `dispatched`/`running` (the job door narrows it so).
  */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
-  queued: ['dispatched', 'canceled', 'failed'],
+  queued: ['dispatched', 'canceled', 'failed', 'succeeded'],
   dispatched: ['running', 'queued', 'succeeded', 'failed', 'canceled'],
   running: ['succeeded', 'failed', 'canceled', 'queued'],
   succeeded: [],

@@ -29,6 +29,8 @@ export interface JobViewSource {
   errorInternal?: unknown;
   /** The job this one retries, or null. */
   retryOf: string | null;
+  /** The job whose result this one was answered with (`reuse: true`), or null. */
+  reusedFrom: string | null;
   /** Why the last failed attempt sent the job back to the queue (cleared when it ends). */
   lastError: unknown;
 }
@@ -144,6 +146,7 @@ export function jobView(
     artifacts: artifacts.map((a) => artifactView(job.id, a)),
     ...(options.inputs ? { inputs: options.inputs.map(jobInputView) } : {}),
     retryOf: job.retryOf,
+    reusedFrom: job.reusedFrom,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
 }

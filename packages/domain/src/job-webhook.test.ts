@@ -30,7 +30,7 @@ describe('job webhook field', () => {
     const base = {
       id: '019a0000-0000-7000-8000-000000000000', kind: 'workflow' as const, status: 'succeeded' as const, priority: 0, progress: 1,
       attempts: 1, backendId: 'sim0', requirements: null, metadata: null, timeoutSeconds: null, createdAt: new Date(0),
-      startedAt: null, finishedAt: null, errorCode: null, errorMessage: null, errorDetails: null, retryOf: null, lastError: null,
+      startedAt: null, finishedAt: null, errorCode: null, errorMessage: null, errorDetails: null, retryOf: null, reusedFrom: null, lastError: null,
     };
     expect(jobView({ ...base, webhookUrl: 'https://example.com/h', webhookEvents: ['job.succeeded'] }, []).webhook).toEqual({
       url: 'https://example.com/h',

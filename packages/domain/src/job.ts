@@ -75,6 +75,14 @@ export const submitJobSchema = z
     timeoutSeconds: z.number().int().min(1).max(86_400).optional().meta({ description: 'Wall-clock limit of a run; exceeded: `failed` with JOB_TIMEOUT' }),
     /** Callback on terminal states (see docs/webhooks.md). */
     webhook: jobWebhookSchema.optional().meta({ description: 'Callback POSTed on terminal states, HMAC-signed (docs/webhooks.md)' }),
+    /** Answer from an earlier identical success of this tenant when there is one (docs/api.md, Result reuse). */
+    reuse: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'true: when this tenant has a succeeded job with the same request (canonical workflow or parameters, fixed seeds, same requirement tags), answer at once with a new job that points to its artifacts and runs on no GPU (`reusedFrom`). A random seed is never reused.',
+      }),
   })
   .strict()
   .meta({ description: 'A render job: exactly one of `workflow`, `txt2img` and `img2img`.' })

@@ -16,8 +16,11 @@ export const workflowNodeSchema = z.object({
 export const workflowSchema = z
   .record(storableText().min(1).max(64), workflowNodeSchema)
   .refine((graph) => Object.keys(graph).length > 0, { message: 'the workflow has no nodes' })
-  .refine((graph) => Object.keys(graph).length <= 5000, { message: 'the workflow has more than 5000 nodes' })
-  .meta({ description: 'A ComfyUI workflow in API format: node id → `{class_type, inputs}` (1 to 5000 nodes); an input is a literal or a link `["<node id>", <output index>]`.' });
+  // How many nodes and bytes are accepted is configured (GANTRY_WORKFLOW_MAX_*, workflow-limits.ts), not fixed here.
+  .meta({
+    description:
+      'A ComfyUI workflow in API format: node id → `{class_type, inputs}`; an input is a literal or a link `["<node id>", <output index>]`. At least one node; at most `GANTRY_WORKFLOW_MAX_NODES` nodes (default 10000) and `GANTRY_WORKFLOW_MAX_BYTES` bytes as JSON (default 10 MiB; `413 WORKFLOW_TOO_LARGE`), strings of at most `GANTRY_WORKFLOW_MAX_STRING_BYTES` bytes (default 4 MiB; `422`, code `too_big`).',
+  });
 
 export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
 export type Workflow = z.infer<typeof workflowSchema>;

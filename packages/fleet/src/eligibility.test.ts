@@ -1,4 +1,4 @@
-import { explainEligibility, whyNoBackend, type EligibilityBackend } from './eligibility';
+import { explainEligibility, missingModels, whyNoBackend, type EligibilityBackend } from './eligibility';
 
 const base: EligibilityBackend & { id: string } = {
   id: 'gpu0',
@@ -84,5 +84,48 @@ describe('whyNoBackend', () => {
 
   it('says so when there is no backend at all', () => {
     expect(whyNoBackend({ nodeTypes: [] }, [])).toEqual(['no backend is registered']);
+  });
+});
+
+describe('eligibility by model', () => {
+  const holder: EligibilityBackend & { id: string } = {
+    ...base,
+    id: 'sdxl0',
+    info: { ...base.info, models: { checkpoint: ['sd_xl_base_1.0.safetensors'], lora: ['detail.safetensors'] } },
+  };
+  const other = { ...holder, id: 'sd15', info: { ...base.info, models: { checkpoint: ['v1-5.safetensors'], lora: [] } } };
+
+  it('needs every model the job names, each kind judged only when its list is known', () => {
+    const need = { nodeTypes: [], models: [{ kind: 'checkpoint' as const, name: 'sd_xl_base_1.0.safetensors' }, { kind: 'lora' as const, name: 'detail.safetensors' }] };
+    expect(explainEligibility(need, holder)).toMatchObject({ eligible: true, possible: true });
+    expect(explainEligibility(need, other)).toEqual({
+      eligible: false,
+      possible: false,
+      reasons: ['lacks models: checkpoint: sd_xl_base_1.0.safetensors, lora: detail.safetensors'],
+    });
+    // No VAE list known: a VAE never excludes; no inventory at all: nothing excludes.
+    expect(explainEligibility({ nodeTypes: [], models: [{ kind: 'vae', name: 'x.safetensors' }] }, holder).possible).toBe(true);
+    expect(explainEligibility(need, { ...holder, info: { vramTotalMb: 24576 } }).possible).toBe(true);
+    // A transient reason keeps it possible but not eligible now.
+    expect(explainEligibility(need, { ...holder, state: 'open' })).toMatchObject({ eligible: false, possible: true });
+  });
+
+  it('accepts an A1111 checkpoint by any of its aliases', () => {
+    const forge = { ...holder, kind: 'a1111' as const, info: { models: { checkpoint: ['v1-5.safetensors'] }, modelAliases: { 'v1-5.safetensors [6ce0161689]': 'v1-5.safetensors', '6ce0161689': 'v1-5.safetensors' } } };
+    const need = (name: string) => ({ nodeTypes: [], kind: 'a1111' as const, models: [{ kind: 'checkpoint' as const, name }] });
+    expect(missingModels(need('6ce0161689').models, forge.info)).toEqual([]);
+    expect(missingModels(need('v1-5.safetensors [6ce0161689]').models, forge.info)).toEqual([]);
+    expect(missingModels(need('v1-5.safetensors').models, forge.info)).toEqual([]);
+    expect(missingModels(need('sdxl').models, forge.info)).toEqual([{ kind: 'checkpoint', name: 'sdxl' }]);
+    expect(missingModels(need('toString').models, forge.info)).toEqual([{ kind: 'checkpoint', name: 'toString' }]);
+  });
+
+  it('explains, per backend, which models it lacks', () => {
+    expect(whyNoBackend({ nodeTypes: [], models: [{ kind: 'checkpoint', name: 'flux.safetensors' }] }, [holder, other])).toEqual([
+      'sdxl0, sd15: lacks models: checkpoint: flux.safetensors',
+    ]);
+    // Models held by different backends: no single one can run the job.
+    const split = { nodeTypes: [], models: [{ kind: 'checkpoint' as const, name: 'v1-5.safetensors' }, { kind: 'lora' as const, name: 'detail.safetensors' }] };
+    expect(whyNoBackend(split, [holder, other])).toEqual(['sdxl0: lacks models: checkpoint: v1-5.safetensors', 'sd15: lacks models: lora: detail.safetensors']);
   });
 });

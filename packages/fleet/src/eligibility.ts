@@ -1,3 +1,4 @@
+import { formatModelRef, type ModelInventory, type ModelRef } from '@gantry/domain';
 import type { BackendState } from './health/states.js';
 import { isDispatchable } from './health/states.js';
 
@@ -11,6 +12,8 @@ export interface JobNeed {
   nodeTypes: readonly string[];
   /** Only backends of this kind (ComfyUI workflows need `comfyui`); any kind when absent. */
   kind?: 'comfyui' | 'a1111';
+  /** Model files the job names (its loader nodes' inputs, txt2img's checkpoint). */
+  models?: readonly ModelRef[];
 }
 
 /** A backend as eligibility sees it (a registry record plus its health state fits). */
@@ -19,7 +22,12 @@ export interface EligibilityBackend {
   kind?: 'comfyui' | 'a1111';
   tags: readonly string[];
   /** Learned by probes; absent fields mean "not known yet" and never exclude. */
-  info?: { vramTotalMb?: number | null; nodeTypes?: readonly string[] | null } | null;
+  info?: {
+    vramTotalMb?: number | null;
+    nodeTypes?: readonly string[] | null;
+    models?: ModelInventory | null;
+    modelAliases?: Readonly<Record<string, string>> | null;
+  } | null;
   state: BackendState;
   draining: boolean;
 }
@@ -37,9 +45,10 @@ export interface Eligibility {
 const MAX_NAMED = 10;
 
 /**
- * Explains whether a backend can run a job. Permanent reasons: kind, missing tags, too little
- * VRAM (total), missing node types (only when the backend's node types are known). Transient
- * reasons: draining, circuit open, unhealthy. Pure: no I/O.
+ * Explains whether a backend can run a job: the one rule of submit (whyNoBackend), dispatch (the
+ * worker's fleet) and the wait explanation. Permanent reasons: kind, missing tags, too little
+ * VRAM (total), missing node types, missing models (each only when the backend's inventory of it
+ * is known). Transient reasons: draining, circuit open, unhealthy. Pure: no I/O.
  */
 export function explainEligibility(need: JobNeed, backend: EligibilityBackend): Eligibility {
   const permanent = permanentReasons(need, backend);
@@ -52,8 +61,8 @@ export function explainEligibility(need: JobNeed, backend: EligibilityBackend): 
 /**
  * Why no backend of the fleet could ever run the job, one line per group of backends with the
  * same reasons (e.g. `gpu0, gpu1: missing tags: sdxl`), or null when at least one could. "Ever"
- * ignores health and draining (they pass) but not kind, tags, VRAM and known node types; a
- * backend whose node types are not known yet counts as possibly able.
+ * ignores health and draining (they pass) but not kind, tags, VRAM, known node types and known
+ * models; a backend whose inventory is not known yet counts as possibly able.
  */
 export function whyNoBackend(need: JobNeed, backends: readonly (EligibilityBackend & { id: string })[]): string[] | null {
   if (backends.length === 0) return ['no backend is registered'];
@@ -82,7 +91,23 @@ function permanentReasons(need: JobNeed, backend: EligibilityBackend): string[] 
     const missing = unique(need.nodeTypes).filter((t) => !offered.has(t)).sort();
     if (missing.length) reasons.push(`lacks node types: ${named(missing)}`);
   }
+  const lacking = missingModels(need.models ?? [], backend.info);
+  if (lacking.length) reasons.push(`lacks models: ${named(lacking.map(formatModelRef))}`);
   return reasons;
+}
+
+/**
+ * The models of `refs` a backend's inventory says it does not hold. A kind whose list is not known
+ * holds anything (it never excludes). A1111 checkpoints also answer to their aliases.
+ */
+export function missingModels(refs: readonly ModelRef[], info: EligibilityBackend['info']): ModelRef[] {
+  return refs.filter((ref) => {
+    const list = info?.models?.[ref.kind];
+    if (!list) return false;
+    if (list.includes(ref.name)) return false;
+    const alias = info?.modelAliases && Object.hasOwn(info.modelAliases, ref.name) ? info.modelAliases[ref.name] : undefined;
+    return alias === undefined || !list.includes(alias);
+  });
 }
 
 function stateReason(state: BackendState): string {

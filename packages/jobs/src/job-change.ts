@@ -29,7 +29,8 @@ export function patchOf(change: JobChange): { patch: TransitionPatch; from?: rea
     case 'running':
       return { patch: {} };
     case 'succeeded':
-      return { patch: { progress: change.progress, outputs: change.outputs } };
+      // A worker's success needs a run: `queued → succeeded` is only for reuse (JobDoor.submitReused).
+      return { patch: { progress: change.progress, outputs: change.outputs }, from: ['dispatched', 'running'] };
     case 'failed':
       return { patch: errorPatch(change.error) };
     case 'canceled':

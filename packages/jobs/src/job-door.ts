@@ -4,6 +4,7 @@ import {
   appendJobEvent,
   bumpQueueGenerations,
   insertJob,
+  insertReusedJob,
   transitionJob,
   type Db,
   type JobRow,
@@ -44,7 +45,7 @@ export interface JobDoorDeps {
 
 /**
  * The one door for every state change of a job, for the API and the workers alike: submit,
- * dispatch, running, progress, output, success, failure, retry, cancel, recovery and reconcile.
+ * dispatch, running, progress, output, success, failure, retry, cancel, recovery, reconcile and reuse.
  * Each change is one guarded statement (transition + its events + outbox rows, in
  * @gantry/db's transitionJob), then published to live subscribers and counted. Enqueueing follows
  * from the committed row: a failed enqueue is not a failed submit, the reconciler queues the job.
@@ -70,6 +71,25 @@ export class JobDoor {
   }
 
   /**
+   * Answers a new job from an earlier success of its tenant with the same reuse key, without
+   * running it: the job is recorded already `succeeded`, with artifact rows pointing to that
+   * success's blobs and `reusedFrom` naming it (one transaction, @gantry/db insertReusedJob), then
+   * its events are published, its webhook handed over and it is counted (`gantry_jobs_reused_total`).
+   * Nothing is enqueued. Null when there is no such success: submit the job instead.
+   */
+  async submitReused(job: NewJob & { reuseKey: string }): Promise<JobRow | null> {
+    const reused = await this.persist(() => insertReusedJob(this.deps.db, job));
+    if (!reused) return null;
+    const { row, transition } = reused;
+    const metrics = jobSubmitMetrics(this.deps.metrics);
+    metrics.submitted.inc({ kind: row.kind });
+    metrics.reused.inc({ kind: row.kind });
+    await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });
+    await this.announce(row, { to: 'succeeded', progress: 1, outputs: [] }, transition);
+    return row;
+  }
+
+  /**
    * Makes sure a queued job has its queue entry (an idempotent replay of its submit may be the
    * client's retry after the first enqueue never happened). Adding an existing entry is a no-op.
    */
@@ -83,6 +103,12 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
+    await this.announce(job, change, result);
+    return result;
+  }
+
+  /** What follows a committed change: its webhook delivery handed to the queue, its events published, the change counted. */
+  private async announce(job: JobRef, change: JobChange, result: TransitionResult): Promise<void> {
     if (result.webhookDeliveryId) {
       try {
         await this.deps.onWebhookDelivery(result.webhookDeliveryId);
@@ -95,7 +121,6 @@ export class JobDoor {
       await this.publish(job.tenantId, { jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody });
     }
     this.count(job, change, result);
-    return result;
   }
 
   /** Appends a progress or output event (state events only come with a change). */

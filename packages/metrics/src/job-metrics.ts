@@ -6,7 +6,13 @@ import { metricSet } from './registry.js';
 export const jobSubmitMetrics = metricSet((registry: Registry) => ({
   submitted: new Counter({
     name: 'gantry_jobs_submitted_total',
-    help: 'Jobs accepted and queued, by kind (workflow, txt2img).',
+    help: 'Jobs accepted, by kind (workflow, txt2img); includes those answered by reuse.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  }),
+  reused: new Counter({
+    name: 'gantry_jobs_reused_total',
+    help: 'Jobs submitted with reuse: true that were answered at once from an earlier identical success of their tenant (no GPU run), by kind.',
     labelNames: ['kind'] as const,
     registers: [registry],
   }),
@@ -75,6 +81,12 @@ export const jobRecoveryMetrics = metricSet((registry: Registry) => ({
     name: 'gantry_duplicate_runs_avoided_total',
     help: 'Prompts that had already run, or were still running, on their backend and would have been run again without asking it, by situation (worker_lost, success_path_error, shutdown).',
     labelNames: ['situation'] as const,
+    registers: [registry],
+  }),
+  lookupsUnanswered: new Counter({
+    name: 'gantry_backend_lookups_unanswered_total',
+    help: 'Times a worker could not ask a backend what became of a prompt it holds (refused, 5xx, timed out); it asks again for up to GANTRY_BACKEND_LOST_MS before running the prompt elsewhere, by outcome: retry, gave_up.',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   }),
 }));

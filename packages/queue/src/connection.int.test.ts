@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { startRedisCluster, startRedisSentinel, waitUntil, withClient, type RedisClusterSet, type RedisSentinelSet } from '@gantry/testing';
 import { closeRedis, createRedis, isCluster, type RedisClient } from './connection';
 import { EventPublisher, subscribeChannel } from './event-bus';
+import { watchedConnections } from './sentinel-watch';
 
 /** Resolves with the first message on `channel`, bounded in time. */
 function nextMessage(subscriber: RedisClient, channel: string, timeoutMs = 45_000): Promise<string> {
@@ -73,7 +74,7 @@ describe('createRedis on Redis Sentinel: closing', () => {
     await set?.close();
   });
 
-  it('closes its failover subscriptions to the sentinels too, also on duplicates that BullMQ quits', async () => {
+  it('watches the sentinels once per process, also for duplicates that BullMQ quits, and stops when the last connection ends', async () => {
     const sentinel = set.sentinels[0]!;
     const subscribers = async () =>
       String(await withClient(sentinel.connect, (c) => c.call('CLIENT', 'LIST')))
@@ -83,10 +84,48 @@ describe('createRedis on Redis Sentinel: closing', () => {
     const redis = createRedis(set.url) as Redis;
     const copy = redis.duplicate();
     await Promise.all([redis.ping(), copy.ping()]);
-    await waitUntil(async () => ((await subscribers()) === before + 2 ? true : undefined), 30_000);
+    expect(watchedConnections()).toBe(2);
+    // One +switch-master subscription for both connections.
+    await waitUntil(async () => ((await subscribers()) === before + 1 ? true : undefined), 30_000);
     await closeRedis(redis);
+    expect(await subscribers()).toBe(before + 1);
     await copy.quit();
+    await waitUntil(async () => (watchedConnections() === 0 ? true : undefined), 10_000);
     await waitUntil(async () => ((await subscribers()) === before ? true : undefined), 30_000);
+  });
+});
+
+/**
+ * The master SIGKILLed under connections that are busy: they reconnect in a loop (the sentinels
+ * name the dead master until they agree on a failover), and the +switch-master must not end any
+ * of them for good (what ioredis' failoverDetector did to a connection asking the sentinels).
+ */
+describe('createRedis on Redis Sentinel: the master killed', () => {
+  let set: RedisSentinelSet;
+  const clients: RedisClient[] = [];
+  beforeAll(async () => {
+    set = await startRedisSentinel({ sentinels: 3 });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map(closeRedis));
+    await set?.close();
+  });
+
+  it('moves every connection to the promoted replica; none ends', async () => {
+    for (let i = 0; i < 6; i++) clients.push(createRedis(set.url));
+    await Promise.all(clients.map((c, i) => c.set(`k${i}`, 'before')));
+    const ended: number[] = [];
+    clients.forEach((c, i) => c.once('end', () => ended.push(i)));
+    const old = await set.master();
+    await old.kill();
+    // Writes issued while the master is gone wait in the offline queue and land on the new master.
+    const writes = Promise.all(clients.map((c, i) => c.set(`k${i}`, 'after')));
+    const promoted = await set.waitForNewMaster(old, 45_000);
+    await writes;
+    for (const c of clients) await waitUntil(async () => ((await servingPort(c)) === promoted.port ? true : undefined), 20_000);
+    expect(ended).toEqual([]);
+    expect(clients.map((c) => c.status)).toEqual(clients.map(() => 'ready'));
+    expect(await withClient(promoted.connect, (c) => c.mget(clients.map((_, i) => `k${i}`)))).toEqual(clients.map(() => 'after'));
   });
 });
 

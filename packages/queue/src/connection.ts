@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { parseRedisTarget, type RedisTarget } from '@gantry/domain';
+import { watchSentinelMaster, type SentinelWatchTarget } from './sentinel-watch.js';
 
 /** A connection to the configured Redis: one server or a Sentinel master (Redis), or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -12,19 +13,36 @@ export interface RedisConnectionOptions {
   lazyConnect?: boolean;
   /** Queue commands while disconnected (default true); false makes them fail at once. */
   enableOfflineQueue?: boolean;
+  /**
+   * Connection errors (refused, reset, a failover in progress): the connection retries by itself,
+   * commands report their own failures. Every connection gets a listener, this one or a silent
+   * one, because an 'error' event nobody listens to would be printed or, on emitters that
+   * forward it, crash the process.
+   */
+  onError?: (err: Error) => void;
+  /**
+   * Fail a command ("Command timed out") that got no reply within this many ms, waiting while
+   * disconnected included. Unset: wait for ever (BullMQ's workers and subscribers need that).
+   */
+  commandTimeout?: number;
 }
 
 /**
  * The only place Gantry opens Redis connections: REDIS_URL (see @gantry/domain redis-target.ts)
  * becomes a standalone, Sentinel or Cluster ioredis client with the options BullMQ needs.
  */
-export function createRedis(url: string, options: RedisConnectionOptions = {}): RedisClient {
-  const target = parseRedisTarget(url);
+export function createRedis(url: string, { onError, ...options }: RedisConnectionOptions = {}): RedisClient {
+  const client = open(parseRedisTarget(url), options);
+  client.on('error', onError ?? (() => undefined));
+  return client;
+}
+
+function open(target: RedisTarget, options: Omit<RedisConnectionOptions, 'onError'>): RedisClient {
   switch (target.mode) {
     case 'standalone':
       return new Redis(target.url, nodeOptions(options));
     case 'sentinel':
-      return new SentinelRedis(sentinelOptions(target, options));
+      return new SentinelRedis(sentinelOptions(target, options), target);
     case 'cluster':
       return new Cluster(target.nodes, clusterOptions(target, options));
   }
@@ -39,11 +57,14 @@ function nodeOptions(options: RedisConnectionOptions): RedisOptions {
 }
 
 /**
- * A Sentinel master. ioredis asks the sentinels for the master, checks its role on connect, and
- * with `failoverDetector` follows `+switch-master` at once: the old master keeps accepting writes
- * for seconds after a failover (until Sentinel demotes it), and whatever lands there is lost.
- * A write that still reaches a demoted master fails with READONLY; reconnecting (to the new
- * master, through the sentinels) and resending it is safe because it was not executed.
+ * A Sentinel master. ioredis asks the sentinels for the master on every (re)connect (retrying
+ * for as long as none answers) and checks its role: a node that is not master is dropped and the
+ * sentinels asked again. A failover must be followed at once, because the old master keeps
+ * accepting writes for seconds after it (until Sentinel demotes it) and whatever lands there is
+ * lost; the process's SentinelWatch (sentinel-watch.ts) does that, not ioredis' own
+ * `failoverDetector`, which can end a reconnecting connection for good. A write that still reaches
+ * a demoted master fails with READONLY; reconnecting (to the new master, through the sentinels)
+ * and resending it is safe because it was not executed.
  */
 function sentinelOptions(target: Extract<RedisTarget, { mode: 'sentinel' }>, options: RedisConnectionOptions): Omit<RedisOptions, 'replyMapping'> {
   return {
@@ -55,26 +76,27 @@ function sentinelOptions(target: Extract<RedisTarget, { mode: 'sentinel' }>, opt
     password: target.password,
     sentinelUsername: target.sentinelUsername,
     sentinelPassword: target.sentinelPassword,
-    failoverDetector: true,
+    failoverDetector: false,
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
   };
 }
 
 /**
- * A Sentinel-managed connection that closes completely. ioredis' QUIT ends the connection to the
- * master but leaves the failover detector's subscriptions to the sentinels open (only
- * disconnect() closes them), which would keep a stopped process alive. BullMQ closes the
- * connections it duplicates (a worker's blocking connection) with QUIT, so the fix sits on the
- * class and duplicate() keeps it. 'end' means closed for good, never a reconnect.
+ * A Sentinel-managed connection that the process's SentinelWatch follows until it ends. BullMQ
+ * duplicates connections (a worker's blocking connection, QueueEvents), so duplicate() keeps the
+ * class and the watch.
  */
 class SentinelRedis extends Redis {
-  constructor(options: Omit<RedisOptions, 'replyMapping'>) {
+  constructor(
+    options: Omit<RedisOptions, 'replyMapping'>,
+    private readonly watchTarget: SentinelWatchTarget,
+  ) {
     super(options);
-    this.on('end', () => this.disconnect());
+    watchSentinelMaster(watchTarget, this);
   }
 
   override duplicate(override?: Partial<RedisOptions>): Redis {
-    return new SentinelRedis({ ...this.options, ...override });
+    return new SentinelRedis({ ...this.options, ...override }, this.watchTarget);
   }
 }
 
@@ -121,4 +143,25 @@ export async function pingRedis(redis: RedisClient, timeoutMs = 1000): Promise<b
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * An `onError` that logs a connection's errors as warnings, naming the connection. While Redis
+ * restarts or fails over every reconnect attempt fails, so repeats of one message within a
+ * minute are counted and not logged again.
+ */
+export function logRedisErrors(log: { warn(obj: object, msg: string): void }, connection: string, now: () => number = Date.now): (err: Error) => void {
+  let last = '';
+  let lastAt = -Infinity;
+  let repeats = 0;
+  return (err) => {
+    if (err.message === last && now() - lastAt < 60_000) {
+      repeats += 1;
+      return;
+    }
+    log.warn({ err, connection, ...(repeats > 0 ? { repeatsOfPrevious: repeats } : {}) }, 'redis connection error; it reconnects by itself');
+    last = err.message;
+    lastAt = now();
+    repeats = 0;
+  };
 }

@@ -5,3 +5,4 @@ export * from './event-bus.js';
 export * from './webhook-queue.js';
 export * from './entry-liveness.js';
 export * from './fleet-lock.js';
+export { isRedisUnavailableError } from './redis-errors.js';

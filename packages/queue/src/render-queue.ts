@@ -19,14 +19,18 @@ export interface RenderQueueOptions {
   connection: RedisClient;
   /** Key prefix; tests use a random one so parallel runs never meet. */
   prefix?: string;
+  /** The queue's connection errors (see RedisConnectionOptions.onError); silent when omitted. */
+  onError?: (err: Error) => void;
 }
 
 export function createRenderQueue(options: RenderQueueOptions): Queue<RenderJobPayload> {
-  return new Queue<RenderJobPayload>(QUEUE_NAMES.render, {
+  const queue = new Queue<RenderJobPayload>(QUEUE_NAMES.render, {
     connection: options.connection,
     prefix: options.prefix ?? 'gantry',
     defaultJobOptions: RENDER_JOB_OPTIONS,
   });
+  queue.on('error', options.onError ?? (() => undefined));
+  return queue;
 }
 
 /** Ranks a tenant can hold within one priority band; beyond it, a tenant's jobs share the last rank. */

@@ -16,12 +16,15 @@ export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
   removeOnFail: true,
 };
 
-export function createWebhookQueue(options: { connection: RedisClient; prefix?: string }): Queue<WebhookDeliveryPayload> {
-  return new Queue<WebhookDeliveryPayload>(QUEUE_NAMES.webhooks, {
+/** `onError`: the queue's connection errors (see RedisConnectionOptions.onError); silent when omitted. */
+export function createWebhookQueue(options: { connection: RedisClient; prefix?: string; onError?: (err: Error) => void }): Queue<WebhookDeliveryPayload> {
+  const queue = new Queue<WebhookDeliveryPayload>(QUEUE_NAMES.webhooks, {
     connection: options.connection,
     prefix: options.prefix ?? 'gantry',
     defaultJobOptions: WEBHOOK_JOB_OPTIONS,
   });
+  queue.on('error', options.onError ?? (() => undefined));
+  return queue;
 }
 
 /** Enqueues a delivery (idempotent: its id is the job id), optionally not before `delayMs`. */

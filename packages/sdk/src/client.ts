@@ -7,6 +7,8 @@ import {
   type ApiKeyPage,
   type Artifact,
   type Backend,
+  type Model,
+  type ModelKind,
   type CreateApiKeyInput,
   type CreatedApiKey,
   type Health,
@@ -268,11 +270,17 @@ export class GantryClient {
 
   // ---- fleet, keys, health ----
 
+  /** `GET /models`: every model file the fleet holds, with the backends holding it; `kind` narrows it. */
+  async models(options: CallOptions & { kind?: ModelKind } = {}): Promise<Model[]> {
+    const { kind, ...call } = options;
+    return (await this.transport.json<{ items: Model[] }>('/api/v1/models', { ...this.read(call), query: { kind } })).data.items;
+  }
+
   readonly backends = {
     /** `GET /backends`. */
     list: async (options: CallOptions = {}): Promise<Backend[]> =>
       (await this.transport.json<{ items: Backend[] }>('/api/v1/backends', this.read(options))).data.items,
-    /** `GET /backends/{id}` (with `probe.nodeTypes`). */
+    /** `GET /backends/{id}` (with `probe.nodeTypes` and `probe.models`). */
     get: async (id: string, options: CallOptions = {}): Promise<Backend> =>
       (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}`, this.read(options))).data,
     /** `POST /backends` (operator). */

@@ -11,6 +11,7 @@ export function applyJobEvent(job: Job, record: JobEvent): Job {
       const next: Job = { ...job, status: e.status, attempts: Math.max(job.attempts, e.attempt) };
       if (e.backend !== undefined) next.backend = e.backend;
       if (e.error !== undefined) next.error = e.error;
+      if (e.reusedFrom !== undefined) next.reusedFrom = e.reusedFrom;
       if (e.status === 'queued') next.progress = 0;
       if (e.status === 'running' && next.startedAt === null) next.startedAt = record.at;
       if (isTerminalStatus(e.status)) {

@@ -10,6 +10,8 @@ import {
   type Job,
   type JobEvent,
   type JobEventBody,
+  type Model,
+  type ModelKind,
   type SubmitJobInput,
   type WebhookDelivery,
   type Upload,
@@ -47,6 +49,9 @@ describe('SDK wire types', () => {
     check<Assignable<SubmitJobInput, z.input<typeof domain.submitJobSchema>>>();
     check<Assignable<z.output<typeof domain.submitJobSchema>, SubmitJobInput>>();
     check<Equals<ApiKeyScope, domain.ApiKeyScope>>();
+    check<Equals<ModelKind, domain.ModelKind>>();
+    check<Assignable<domain.ModelView, Model>>();
+    check<Equals<keyof Model, keyof domain.ModelView>>();
     // The API also accepts the legacy `admin`; the SDK offers only the current names.
     check<Assignable<CreateApiKeyInput['scopes'][number], domain.CreateApiKeyInput['scopes'][number]>>();
     expect([...JOB_STATUSES]).toEqual([...domain.JOB_STATUSES]);

@@ -91,6 +91,11 @@ export interface SubmitJobInput {
   metadata?: Record<string, unknown>;
   timeoutSeconds?: number;
   webhook?: JobWebhook;
+  /**
+   * Answer at once from an earlier identical success of this tenant when there is one (no GPU run;
+   * the job's `reusedFrom` names it). A random seed is never reused (docs/api.md, Result reuse).
+   */
+  reuse?: boolean;
 }
 
 export interface JobError {
@@ -172,6 +177,8 @@ export interface Job {
   inputs?: JobInput[];
   /** The job this one retries (`client.retry`), or null. */
   retryOf: string | null;
+  /** The job whose result this one was answered with (`reuse: true`; it ran on no GPU), or null. */
+  reusedFrom: string | null;
   links: { self: string; cancel: string; events: string };
   queue?: QueueInfo;
 }
@@ -204,6 +211,8 @@ export interface StateEvent {
   attempt: number;
   backend?: string | null;
   error?: JobError;
+  /** On a `succeeded` answered from an earlier job's result (`reuse: true`): that job's id. */
+  reusedFrom?: string;
 }
 
 export interface ProgressEvent {
@@ -265,11 +274,26 @@ export interface Backend {
     vram: { totalMb: number | null; freeMb: number | null };
     nodeTypeCount: number | null;
     nodeTypes?: string[] | null;
+    /** Only from `backends.get`: the model files it holds, per kind; null until learned. */
+    models?: ModelInventory | null;
     learnedAt: string | null;
   };
   createdAt: string;
   updatedAt: string;
   links: { self: string; drain: string; undrain: string };
+}
+
+/** Kinds of model files (ComfyUI's model folders). */
+export type ModelKind = 'checkpoint' | 'lora' | 'vae' | 'upscaler' | 'controlnet' | 'clip' | 'unet';
+
+/** A backend's model files per kind; a kind it does not report is absent. */
+export type ModelInventory = Partial<Record<ModelKind, string[]>>;
+
+/** A model file of the fleet and the ids of the backends that hold it (`GET /models`). */
+export interface Model {
+  kind: ModelKind;
+  name: string;
+  backends: string[];
 }
 
 export interface RegisterBackendInput {

@@ -9,7 +9,7 @@ const ID = '0190a4c5-0000-7000-8000-000000000001';
 const job = (status: Job['status'], progress = 0): Job => ({
   id: ID, kind: 'workflow', status, priority: 0, progress, attempts: 1, backend: 'gpu0', requirements: null, metadata: null,
   timeoutSeconds: null, webhook: null, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, error: null,
-  artifacts: [], lastError: null, retryOf: null, links: { self: `/api/v1/jobs/${ID}`, cancel: '', events: '' },
+  artifacts: [], lastError: null, retryOf: null, reusedFrom: null, links: { self: `/api/v1/jobs/${ID}`, cancel: '', events: '' },
 });
 const event = (seq: number, body: JobEvent['event']) => ({ type: 'event', jobId: ID, seq, at: '2026-01-01T00:00:01Z', event: body });
 const progress = (seq: number, overall: number) => event(seq, { type: 'progress', node: '3', value: seq, max: 20, overall });

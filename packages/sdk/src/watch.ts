@@ -442,6 +442,7 @@ function placeholderJob(record: JobEvent): Job {
     lastError: null,
     artifacts: [],
     retryOf: null,
+    reusedFrom: null,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
   };
   return applyJobEvent(base, record);

@@ -32,6 +32,16 @@ export interface OpenedObject {
   bytes: number;
 }
 
+/** What a presigned download URL answers with. */
+export interface PresignOptions {
+  /** How long the URL works. */
+  expiresInSec: number;
+  /** Offered as the download's file name (`Content-Disposition: attachment`). */
+  filename?: string;
+  /** The `Content-Type` the URL answers with. */
+  contentType?: string;
+}
+
 /** Where job outputs and uploads live. Local directory by default; S3-compatible stores fit too. */
 export interface ArtifactStore {
   /**
@@ -51,6 +61,15 @@ export interface ArtifactStore {
    * leaves objects written lately alone. Optional: a store without it is treated as written long ago.
    */
   lastWrittenAt?(key: string): Promise<Date | null>;
+  /**
+   * A short-lived URL that downloads the object straight from the store, for stores that can sign
+   * one (S3); clients then need no Gantry credentials and the API carries no bytes.
+   */
+  presign?(key: string, options: PresignOptions): Promise<string>;
+  /** Rejects when the store cannot be reached or used now (readiness); stores with nothing to check omit it. */
+  check?(): Promise<void>;
+  /** Releases the store's connections (S3 client sockets); the store is not used afterwards. */
+  close?(): Promise<void>;
   /** A short description for logs and health output (never credentials). */
   describe(): string;
 }

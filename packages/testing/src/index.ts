@@ -14,3 +14,4 @@ export * from './yaml-subset.js';
 export * from './rate-limits.js';
 export * from './browser.js';
 export * from './throwaway-postgres.js';
+export * from './s3-server.js';

@@ -73,8 +73,8 @@ export async function startRedisProcess(spec: RedisProcessSpec): Promise<RedisPr
       resolve();
     }),
   );
-  const connect = () =>
-    new Redis({
+  const connect = () => {
+    const client = new Redis({
       host: '127.0.0.1',
       port: spec.port,
       password: spec.password,
@@ -84,6 +84,9 @@ export async function startRedisProcess(spec: RedisProcessSpec): Promise<RedisPr
       retryStrategy: () => null,
       connectTimeout: 1000,
     });
+    client.on('error', () => undefined); // reported through the rejected call (a server starting or killed)
+    return client;
+  };
   const proc: RedisProcess = {
     name: spec.name,
     port: spec.port,

@@ -31,6 +31,11 @@ export interface RedisSentinelSet {
    * `role:master` (after SENTINEL FAILOVER, or after the master was killed).
    */
   waitForNewMaster(previous: RedisProcess, timeoutMs?: number): Promise<RedisProcess>;
+  /**
+   * Waits until the node that is not master replicates it (link up) and every sentinel lists it
+   * as a healthy replica: until then a failover has no replica to promote.
+   */
+  waitForReplica(timeoutMs?: number): Promise<void>;
   /** Planned failover: SENTINEL FAILOVER, then waitForNewMaster. */
   failover(timeoutMs?: number): Promise<{ from: RedisProcess; to: RedisProcess }>;
   /** Kills every process and removes the directory. */
@@ -83,14 +88,17 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     }
     const nodes = [master, replica];
     const ask = (sentinel: RedisProcess, ...args: string[]) => withClient(sentinel.connect, (c) => c.call('SENTINEL', ...args));
-    for (const sentinel of sentinels) {
-      await waitUntil(async () => {
-        const replicas = (await ask(sentinel, 'REPLICAS', masterName)) as string[][];
-        const known = replicas.map(fields).some((r) => r.port === String(replica.port) && r.flags === 'slave' && r['master-link-status'] === 'ok');
-        const others = Number(fields((await ask(sentinel, 'MASTER', masterName)) as string[])['num-other-sentinels']);
-        return known && others === count - 1 ? true : undefined;
-      }, 30_000);
-    }
+    const replicaKnown = async (node: RedisProcess, timeoutMs: number) => {
+      for (const sentinel of sentinels) {
+        await waitUntil(async () => {
+          const replicas = (await ask(sentinel, 'REPLICAS', masterName)) as string[][];
+          const known = replicas.map(fields).some((r) => r.port === String(node.port) && r.flags === 'slave' && r['master-link-status'] === 'ok');
+          const others = Number(fields((await ask(sentinel, 'MASTER', masterName)) as string[])['num-other-sentinels']);
+          return known && others === count - 1 ? true : undefined;
+        }, timeoutMs);
+      }
+    };
+    await replicaKnown(replica, 30_000);
 
     const liveSentinel = async () => {
       for (const s of sentinels) if (await withClient(s.connect, (c) => c.ping()).catch(() => null)) return s;
@@ -118,6 +126,12 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       sentinels,
       master: named,
       waitForNewMaster,
+      waitForReplica: async (timeoutMs = 60_000) => {
+        const master = await named();
+        const other = nodes.find((n) => n !== master)!;
+        await waitUntil(async () => ((await other.info('replication').catch(() => ({}) as Record<string, string>)).master_link_status === 'up' ? true : undefined), timeoutMs);
+        await replicaKnown(other, timeoutMs);
+      },
       failover: async (timeoutMs = 30_000) => {
         const from = await named();
         await ask(await liveSentinel(), 'FAILOVER', masterName);

@@ -10,6 +10,7 @@
  * @example
  * const server = await startThrowawayPostgres();
  * await server.stop();   // fast shutdown: connections are terminated, new ones refused
+ * await server.stop('immediate'); // a crash: no shutdown checkpoint, recovery at the next start
  * await server.start();  // same data, same port; resolves once it accepts connections
  * await server.destroy();
  */
@@ -28,8 +29,11 @@ export interface ThrowawayPostgres {
   /** `postgresql://postgres@127.0.0.1:<port>/postgres`. */
   url: string;
   port: number;
-  /** Stops the server (fast mode: open sessions are terminated); resolves once it is down. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server; resolves once it is down. `fast` (default): open sessions are terminated;
+   * `immediate`: a crash, recovered from the WAL at the next start.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts it again; resolves once it accepts connections. */
   start(): Promise<void>;
   /** Stops it if running and deletes its data directory. Idempotent. */
@@ -39,7 +43,12 @@ export interface ThrowawayPostgres {
 /** pg_ctl's own bound on waiting for start/stop, in seconds (it polls the server, no guessing). */
 const PG_CTL_WAIT_S = '60';
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+export interface ThrowawayPostgresOptions {
+  /** max_connections (default 30; a whole fleet of processes needs more). */
+  maxConnections?: number;
+}
+
+export async function startThrowawayPostgres(options: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const bin = postgresBinDir();
   const dir = await mkdtemp(path.join(tmpdir(), 'gantry-pg-'));
   const data = path.join(dir, 'data');
@@ -58,13 +67,13 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   let destroyed = false;
   const start = async () => {
     // -k: the Unix socket goes to our dir, so no system directory is needed (or touched).
-    const opts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=30`;
+    const opts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=${options.maxConnections ?? 30}`;
     await pgRun('pg_ctl', ['start', '-w', '-t', PG_CTL_WAIT_S, '-D', data, '-l', path.join(dir, 'server.log'), '-o', opts]);
     running = true;
   };
-  const stop = async () => {
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     if (!running) return;
-    await pgRun('pg_ctl', ['stop', '-w', '-t', PG_CTL_WAIT_S, '-m', 'fast', '-D', data]);
+    await pgRun('pg_ctl', ['stop', '-w', '-t', PG_CTL_WAIT_S, '-m', mode, '-D', data]);
     running = false;
   };
   // pg_ctl daemonizes the server: should the test process end without destroy() (a failed

@@ -76,7 +76,6 @@ describe('deploy/k8s manifests', () => {
   const commands = entrypointCommands();
   const configMaps = new Map(byKind('ConfigMap').map((m) => [m.doc.metadata.name, m.doc.data as Obj]));
   const secrets = new Map(byKind('Secret').map((m) => [m.doc.metadata.name, { ...(m.doc.stringData ?? {}), ...(m.doc.data ?? {}) } as Obj]));
-  const claims = new Set(byKind('PersistentVolumeClaim').map((m) => m.doc.metadata.name));
   const workloads = manifests.filter((m) => WORKLOADS.includes(m.doc.kind));
   const gantryContainers = workloads.flatMap(({ file, doc }) =>
     (doc.spec.template.spec.containers as Obj[]).filter((c) => isGantryImage(c.image)).map((c) => ({ file, doc, c, command: c.args?.[0] as string })),
@@ -155,21 +154,17 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('mount the shared artifact volume at GANTRY_ARTIFACT_DIR in the api and every worker', () => {
-    const artifactDir = configMaps.get('gantry-config')!.GANTRY_ARTIFACT_DIR;
+  it('keep artifacts in an S3 bucket: no volume shared between pods, no ReadWriteMany claim', () => {
+    const config = configMaps.get('gantry-config')!;
+    expect(config).toMatchObject({ GANTRY_STORAGE: 's3', GANTRY_S3_BUCKET: expect.any(String) });
+    expect(config.GANTRY_ARTIFACT_DIR).toBeUndefined();
+    expect(byKind('PersistentVolumeClaim')).toEqual([]);
     for (const { file, doc, c, command } of gantryContainers.filter((g) => g.command !== 'migrate')) {
-      const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === artifactDir);
-      const volume = (doc.spec.template.spec.volumes as Obj[]).find((v) => v.name === mount?.name);
-      expect({ file, command, claim: volume?.persistentVolumeClaim?.claimName, known: claims.has(volume?.persistentVolumeClaim?.claimName) }).toEqual({
-        file,
-        command,
-        claim: 'gantry-artifacts',
-        known: true,
-      });
-      for (const m of c.volumeMounts as Obj[]) expect((doc.spec.template.spec.volumes as Obj[]).map((v) => v.name)).toContain(m.name);
+      expect({ file, command, envFrom: (c.envFrom as Obj[]).map((e) => e.configMapRef?.name) }).toEqual({ file, command, envFrom: expect.arrayContaining(['gantry-config']) });
+      const volumes = (doc.spec.template.spec.volumes ?? []) as Obj[];
+      expect({ file, command, shared: volumes.filter((v) => !v.emptyDir).map((v) => v.name) }).toEqual({ file, command, shared: [] });
+      for (const m of (c.volumeMounts ?? []) as Obj[]) expect(volumes.map((v) => v.name)).toContain(m.name);
     }
-    const claim = byKind('PersistentVolumeClaim').find((m) => m.doc.metadata.name === 'gantry-artifacts')!.doc;
-    expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
   });
 
   it('api: probes on /livez and /readyz at its PORT, a Service and a PDB that select it, a grace period longer than its drain', () => {

@@ -17,7 +17,8 @@ export function installApiMetrics(deps: ApiDeps): void {
   jobSubmitMetrics(registry);
   jobFinishMetrics(registry);
   recordBuildInfo(registry, deps.config.version, deps.config.commit);
-  artifactDiskMetrics(registry).watch(deps.config.artifactDir);
+  // The disk gauges measure the local store's filesystem; with S3 there is none (they stay unset).
+  if (deps.config.artifactDir !== null) artifactDiskMetrics(registry).watch(deps.config.artifactDir);
   const cacheMs = deps.config.metricsCacheMs;
   queueMetrics(registry).watch(deps, cacheMs);
   const prefix = deps.queue.opts.prefix ?? 'gantry';

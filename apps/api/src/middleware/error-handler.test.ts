@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Prisma } from '@gantry/db';
 import { AppError } from '@gantry/domain';
 import { createLogger, silentLogger, type Logger } from '@gantry/logger';
-import { DATABASE_RETRY_AFTER_SECONDS, errorHandler } from './error-handler.js';
+import { DATABASE_RETRY_AFTER_SECONDS, errorHandler, QUEUE_RETRY_AFTER_SECONDS } from './error-handler.js';
 
 /** An app whose one route throws `err`, answered by the real error handler. */
 function throwing(err: unknown, logger: Logger = silentLogger()) {
@@ -103,5 +103,25 @@ describe('errorHandler and malformed requests', () => {
     const res = await request(throwing(new TypeError('cannot read x of undefined'), logger)).get('/x');
     expect(res.status).toBe(500);
     expect(lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('"stack"'))).toBe(true);
+  });
+});
+
+describe('errorHandler and Redis', () => {
+  it('answers Redis being unavailable with 503 QUEUE_UNAVAILABLE and Retry-After, not DATABASE_UNAVAILABLE', async () => {
+    for (const err of [
+      new Error('Command timed out'),
+      new Error('Connection is closed.'),
+      new AppError('INTERNAL', 'health read failed', { cause: Object.assign(new Error('Reached the max retries per request limit (which is 0).'), { name: 'MaxRetriesPerRequestError' }) }),
+      new Error('LOADING Redis is loading the dataset in memory'),
+    ]) {
+      const res = await request(throwing(err)).get('/x');
+      expect({ message: err.message, status: res.status, code: JSON.parse(res.text).code, retryAfter: res.headers['retry-after'] }).toEqual({
+        message: err.message,
+        status: 503,
+        code: 'QUEUE_UNAVAILABLE',
+        retryAfter: String(QUEUE_RETRY_AFTER_SECONDS),
+      });
+      expect(res.text).not.toMatch(/timed out|closed|max retries|LOADING/);
+    }
   });
 });

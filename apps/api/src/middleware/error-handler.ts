@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { invalidDataReason, isTransientDbError, transientReason } from '@gantry/db';
 import { AppError, toAppError } from '@gantry/domain';
+import { isRedisUnavailableError } from '@gantry/queue';
 import { clientErrorProblem, SUPPORTED_CONTENT_CODINGS } from '../http/client-errors.js';
 import { problemFromError, sendProblem } from '../http/problem.js';
 
@@ -9,6 +10,21 @@ import { problemFromError, sendProblem } from '../http/problem.js';
  * managed failover takes to be noticed by a fresh pool connection; clients back off beyond it.
  */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Seconds a client should wait after QUEUE_UNAVAILABLE: about what a Redis restart or Sentinel failover takes. */
+export const QUEUE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Redis (the job queue, live backend health, cancel notices) that cannot serve right now:
+ * 503 QUEUE_UNAVAILABLE, its own code, so neither clients nor operators look at PostgreSQL.
+ * Checked before the database: a socket code such as ECONNREFUSED alone would say "database".
+ */
+function fromQueue(err: unknown): AppError | null {
+  const unexpected = !(err instanceof AppError) || err.code === 'INTERNAL';
+  if (!unexpected || !isRedisUnavailableError(err)) return null;
+  // Fixed text: ioredis' messages may name the server's address.
+  return new AppError('QUEUE_UNAVAILABLE', 'The job queue is unavailable right now; retry shortly', { cause: err });
+}
 
 /**
  * A database that cannot be reached right now (or asked for a retry) is the client's cue to try
@@ -40,6 +56,8 @@ function logOutcome(req: Parameters<ErrorRequestHandler>[1], err: unknown, appEr
   if (appError.code === 'DATABASE_UNAVAILABLE') {
     // Expected during an outage, once per request: a warning, not an error with a stack each time.
     req.log.warn({ reason: transientReason(err), err: { message: (err as Error).message } }, 'database unavailable');
+  } else if (appError.code === 'QUEUE_UNAVAILABLE') {
+    req.log.warn({ err: { message: (err as Error).message } }, 'redis unavailable');
   } else if (appError.code === 'UNSTORABLE_VALUE' && appError.cause !== undefined) {
     req.log.warn({ code: appError.code, reason: invalidDataReason(err) }, 'the database refused a value that validation let through');
   } else if (appError.status >= 500) {
@@ -61,9 +79,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     return;
   }
   // Client errors first: an aborted upload carries a socket code (ECONNABORTED) of its own.
-  const appError = clientErrorProblem(err) ?? fromDatabase(err) ?? fromInvalidData(err) ?? (err instanceof AppError ? err : toAppError(err));
+  const appError = clientErrorProblem(err) ?? fromQueue(err) ?? fromDatabase(err) ?? fromInvalidData(err) ?? (err instanceof AppError ? err : toAppError(err));
   logOutcome(req, err, appError);
   if (appError.code === 'DATABASE_UNAVAILABLE') res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  if (appError.code === 'QUEUE_UNAVAILABLE') res.setHeader('Retry-After', String(QUEUE_RETRY_AFTER_SECONDS));
   // RFC 9110 §15.5.16: a 415 for a content coding says which ones are accepted.
   if (appError.code === 'UNSUPPORTED_CONTENT_ENCODING') res.setHeader('Accept-Encoding', SUPPORTED_CONTENT_CODINGS);
   const message = appError.code === 'INTERNAL' ? 'An unexpected error occurred' : appError.message;

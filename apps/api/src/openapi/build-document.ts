@@ -56,6 +56,11 @@ const RESPONSE_HEADERS: Record<ResponseHeaderName | 'X-Request-Id' | 'Retry-Afte
   ETag: { description: 'Entity tag of the representation', schema: { type: 'string' } },
   'Cache-Control': { description: 'Caching directives', schema: { type: 'string' } },
   'Content-Disposition': { description: '`inline` with the output\'s file name', schema: { type: 'string' } },
+  'Accept-Ranges': { description: '`bytes`: a `Range` request gets `206` with that range', schema: { type: 'string', enum: ['bytes'] } },
+  'Content-Range': {
+    description: 'The range sent and the whole size (`bytes 0-99/2048`); with `416`, only the whole size (`bytes */2048`)',
+    schema: { type: 'string', examples: ['bytes 0-99/2048'] },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying, when the server knows', schema: { type: 'integer', minimum: 0 } },
   'RateLimit-Policy': {
     description:
@@ -226,6 +231,7 @@ const TAGS = [
   { name: 'Uploads', description: 'Input images for jobs: upload, read, delete (docs/api.md "Input images").' },
   { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `tenant-admin` (the tenant\'s keys, settings and audit log), `operator` (the fleet and every tenant).' },
   { name: 'Backends', description: 'The GPU fleet: registry, health, drains.' },
+  { name: 'Models', description: 'The model files the fleet holds (checkpoints, LoRAs, VAEs, upscalers, ControlNets, CLIP, UNet), learned by the health probes; jobs are routed to backends that hold theirs.' },
   { name: 'Tenants', description: 'Tenant settings (retention).' },
   { name: 'Audit', description: 'The log of administrative actions.' },
   { name: 'Operations', description: 'Health, readiness and metrics of the service, for orchestrators and Prometheus.' },

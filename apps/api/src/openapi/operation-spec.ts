@@ -11,6 +11,8 @@ export type ResponseHeaderName =
   | 'ETag'
   | 'Cache-Control'
   | 'Content-Disposition'
+  | 'Accept-Ranges'
+  | 'Content-Range'
   | 'Upgrade'
   | 'Sec-WebSocket-Protocol'
   | 'WWW-Authenticate'

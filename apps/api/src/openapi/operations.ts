@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema } from '@gantry/domain';
+import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema, listModelsQuerySchema } from '@gantry/domain';
 import { deleteBackendQuerySchema } from '../services/backends/index.js';
 import { DOCS_ASSET_NAMES } from './docs-page.js';
 import type { OperationSpec } from './operation-spec.js';
@@ -38,7 +38,7 @@ export const operations: OperationSpec[] = [
     tag: 'Jobs',
     summary: 'Submit a job',
     description:
-      'Validates, persists and enqueues a render job: a ComfyUI `workflow` (API format) or AUTOMATIC1111/Forge `txt2img` parameters, exactly one of the two. Answers at once with the queued job.',
+      'Validates, persists and enqueues a render job: a ComfyUI `workflow` (API format) or AUTOMATIC1111/Forge `txt2img` parameters, exactly one of the two. Answers at once with the queued job. With `reuse: true`, a request identical to a succeeded job of the same tenant (canonical workflow or parameters, fixed seeds, same requirement tags) is answered with a new job already `succeeded`: its artifacts are that job\'s bytes, it ran on no GPU, and `reusedFrom` names the job that rendered them. A random seed (txt2img `seed` -1 or left out; a workflow seed input that is not a literal whole number) is never reused.',
     scope: 'submit',
     headers: {
       'Idempotency-Key': {
@@ -60,11 +60,12 @@ export const operations: OperationSpec[] = [
           summary: 'AUTOMATIC1111/Forge img2img with an inpainting mask',
           value: { img2img: { prompt: 'a lighthouse at night', denoising_strength: 0.6 }, inputs: { image: { url: 'https://images.example.com/lighthouse.png' }, mask: { base64: 'iVBORw0KGgoAAAANSUhEUg==' } } },
         },
+        reuse: { summary: 'Reuse an identical earlier result', value: { workflow: EXAMPLE_WORKFLOW, reuse: true } },
       },
     },
-    responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
+    responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request; or, with `reuse: true`, a job already `succeeded` with `reusedFrom` and its artifacts)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
     errors: [
-      'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE',
+      'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE',
       'UPLOAD_NOT_FOUND', 'INPUT_UNBOUND', 'INPUT_URL_FORBIDDEN', 'INPUT_FETCH_FAILED', 'INPUT_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS',
     ],
   },
@@ -106,7 +107,7 @@ export const operations: OperationSpec[] = [
       200: { description: 'Canceled', schema: 'Job' },
       202: { description: 'Cancel requested; the job stops shortly', schema: 'Job' },
     },
-    errors: ['NOT_FOUND', 'INVALID_STATE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -126,7 +127,7 @@ export const operations: OperationSpec[] = [
       },
     },
     responses: { 202: { description: 'Accepted: the new job, queued (or the job of a replayed idempotent request)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
   },
   {
     method: 'get',
@@ -159,17 +160,30 @@ export const operations: OperationSpec[] = [
     operationId: 'getJobArtifact',
     tag: 'Jobs',
     summary: 'Download an output',
-    description: 'The output\'s bytes with its content type; `ETag` is its SHA-256.',
+    description:
+      'The output\'s bytes with its content type, streamed from the artifact store. `ETag` is its SHA-256 (`If-None-Match` → `304`); one byte range per request (`Range: bytes=0-99`, `bytes=100-`, `bytes=-100` → `206` with `Content-Range`; several ranges or a stale `If-Range` get the whole output). With `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) the answer is instead a `302` to a short-lived presigned URL of the bucket (valid `GANTRY_STORAGE_PRESIGN_TTL_SEC`), which serves the same bytes, ranges included, without Gantry credentials.',
     scope: 'read',
     pathParams: { ...jobPath, artifactId: pathParams.artifactId },
+    headers: {
+      Range: { schema: z.string().max(200), description: 'One byte range (RFC 9110 §14.2): `bytes=start-end`, `bytes=start-` or `bytes=-suffixLength`' },
+      'If-Range': { schema: z.string().max(200), description: 'The `ETag` the client holds: the range is sent only while it still matches' },
+      'If-None-Match': { schema: z.string().max(200), description: 'The `ETag` the client holds: `304` when it matches (outputs never change under one id)' },
+    },
     responses: {
       200: {
         description: 'The bytes, with the output\'s own content type (its `contentType`: image/png, video/mp4, audio/flac, ...; unknown kinds application/octet-stream)',
         content: { '*/*': {} },
-        headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
+        headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges'],
       },
+      206: {
+        description: 'The range asked for',
+        content: { '*/*': {} },
+        headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'],
+      },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
     },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
   },
 
   // ── Uploads ──────────────────────────────────────────────────────────────────────────────
@@ -214,13 +228,22 @@ export const operations: OperationSpec[] = [
     operationId: 'getUploadContent',
     tag: 'Uploads',
     summary: 'Download an upload',
-    description: 'The bytes with the type read from them; `ETag` is their SHA-256.',
+    description:
+      'The bytes with the type read from them, served like an output (`GET /jobs/{id}/artifacts/{artifactId}`): `ETag` is their SHA-256 (`If-None-Match` → `304`), one byte range per request (`206`), and with `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) a `302` to a short-lived presigned URL of the bucket.',
     scope: 'read',
     pathParams: uploadPath,
-    responses: {
-      200: { description: 'The image', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition'] },
+    headers: {
+      Range: { schema: z.string().max(200), description: 'One byte range (RFC 9110 §14.2): `bytes=start-end`, `bytes=start-` or `bytes=-suffixLength`' },
+      'If-Range': { schema: z.string().max(200), description: 'The `ETag` the client holds: the range is sent only while it still matches' },
+      'If-None-Match': { schema: z.string().max(200), description: 'The `ETag` the client holds: `304` when it matches (uploads never change under one id)' },
     },
-    errors: ['NOT_FOUND'],
+    responses: {
+      200: { description: 'The image', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges'] },
+      206: { description: 'The range asked for', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'] },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
+    },
+    errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
   },
   {
     method: 'delete',
@@ -299,6 +322,7 @@ export const operations: OperationSpec[] = [
     description: 'Every backend with its live state, breaker and load. `url` is shown to operator keys only.',
     scope: 'read',
     responses: { 200: { description: 'The fleet', schema: 'BackendList', headers: ['Cache-Control'] } },
+    errors: ['QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -310,7 +334,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     body: { schema: 'CreateBackendRequest', examples: { comfyui: { summary: 'A ComfyUI server', value: { id: 'gpu0', url: 'http://10.0.0.5:8188', capacity: 2, tags: ['sdxl'] } } } },
     responses: { 201: { description: 'Registered', schema: 'Backend', headers: ['Location'] } },
-    errors: ['CONFLICT'],
+    errors: ['CONFLICT', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'get',
@@ -318,11 +342,11 @@ export const operations: OperationSpec[] = [
     operationId: 'getBackend',
     tag: 'Backends',
     summary: 'Get a backend',
-    description: 'As in the list, plus `probe.nodeTypes`.',
+    description: 'As in the list, plus `probe.nodeTypes` and `probe.models` (its model files per kind).',
     scope: 'read',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend', schema: 'Backend', headers: ['Cache-Control'] } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -334,7 +358,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend, draining', schema: 'Backend' } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'post',
@@ -346,7 +370,7 @@ export const operations: OperationSpec[] = [
     scope: 'operator',
     pathParams: backendPath,
     responses: { 200: { description: 'The backend', schema: 'Backend' } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'QUEUE_UNAVAILABLE'],
   },
   {
     method: 'delete',
@@ -359,7 +383,22 @@ export const operations: OperationSpec[] = [
     pathParams: backendPath,
     query: deleteBackendQuerySchema,
     responses: { 204: { description: 'Deleted' } },
-    errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED'],
+    errors: ['NOT_FOUND', 'INVALID_STATE', 'VALIDATION_FAILED', 'QUEUE_UNAVAILABLE'],
+  },
+
+  // ── Models ───────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'get',
+    path: '/api/v1/models',
+    operationId: 'listModels',
+    tag: 'Models',
+    summary: 'List the models of the fleet',
+    description:
+      'Every model file the registered backends hold, by kind, with the ids of the backends holding it (never their URLs). Learned by the health probes with the node types (ComfyUI: the loader nodes\' option lists in `/object_info`; A1111: `/sdapi/v1/sd-models`, `/loras`, `/sd-vae`, `/upscalers`). A job naming a model no backend holds is refused at submit with `422 MODEL_UNAVAILABLE`.',
+    scope: 'read',
+    query: listModelsQuerySchema,
+    responses: { 200: { description: 'The models', schema: 'ModelList', headers: ['Cache-Control'] } },
+    errors: ['VALIDATION_FAILED'],
   },
 
   // ── Tenants ──────────────────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listInputsOfJobs, listJobArtifacts, listJobEvents, listJobInputs, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
+import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
 import { cancelJob } from '../services/cancel-job.js';
@@ -35,9 +36,9 @@ export function jobsRouter(deps: ApiDeps): Router {
     const input = parseInput(submitJobSchema, req.body, 'job');
     const key = idempotencyKeyOf(req);
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
-    req.log.info({ jobId: job.id, replayed }, 'job submitted');
+    req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
+    const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id) }));
   });
 
@@ -99,14 +100,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (typeof artifactId !== 'string' || !isUuid(artifactId)) throw new AppError('NOT_FOUND', 'No such artifact');
     const artifact = await findTenantArtifact(deps.db, principalOf(req).tenantId, jobId, artifactId.toLowerCase());
     if (!artifact) throw new AppError('NOT_FOUND', 'No such artifact');
-    const { stream, bytes } = await deps.store.open(artifact.storageKey);
-    res.setHeader('Content-Type', artifact.contentType);
-    res.setHeader('Content-Length', String(bytes));
-    res.setHeader('Content-Disposition', `inline; filename="${artifact.filename.replace(/["\\\r\n]/g, '_')}"`);
-    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-    res.setHeader('ETag', `"${artifact.sha256}"`);
-    stream.on('error', (err) => res.destroy(err));
-    stream.pipe(res);
+    const presign = deps.config.presign.mode === 'redirect' ? { ttlSec: deps.config.presign.ttlSec } : null;
+    await sendStoredObject(req, res, deps.store, artifact, { presign });
   });
 
   return router;

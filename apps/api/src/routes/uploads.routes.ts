@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { AppError, inputFilename, isUuid, uploadView, type UploadView } from '@gantry/domain';
 import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
+import { sendStoredObject } from '../http/send-stored-object.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
 import { releaseBlob } from '../uploads/release-blob.js';
 import { storeImage } from '../uploads/store-image.js';
@@ -47,14 +48,9 @@ export function uploadsRouter(deps: ApiDeps): Router {
   router.get('/:id/content', requireScope('read'), async (req, res) => {
     const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
-    const { stream, bytes } = await deps.store.open(upload.storageKey);
-    res.setHeader('Content-Type', upload.contentType);
-    res.setHeader('Content-Length', String(bytes));
-    res.setHeader('Content-Disposition', `inline; filename="${inputFilename(upload.sha256, upload.contentType)}"`);
-    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-    res.setHeader('ETag', `"${upload.sha256}"`);
-    stream.on('error', (err) => res.destroy(err));
-    stream.pipe(res);
+    // As an artifact: ETag/304, one byte range (206/416), or a 302 to a presigned URL of the store.
+    const presign = deps.config.presign.mode === 'redirect' ? { ttlSec: deps.config.presign.ttlSec } : null;
+    await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign });
   });
 
   router.delete('/:id', requireScope('submit'), async (req, res) => {

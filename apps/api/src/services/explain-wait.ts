@@ -1,7 +1,11 @@
 import type { Db, JobRow } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { listBackends } from '@gantry/db';
+import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
+import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
+import { backendContext } from './backends/backend-context.js';
+import { eligibilityOf } from './check-runnable.js';
 
 const WINDOW_MS = 10 * 60_000;
 
@@ -10,15 +14,28 @@ async function recentThroughputPerMinute(db: Db): Promise<number> {
   return finished / (WINDOW_MS / 60_000);
 }
 
-/** Explains a queued job's wait: its place in the queue, who could run it, an estimated start. */
+/**
+ * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
+ * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
+ * drain), and an estimated start.
+ */
 export async function explainWait(deps: ApiDeps, job: JobRow): Promise<QueueInfo> {
-  const tags = (job.requirements as JobRequirements | null)?.tags ?? [];
   const [rank, backends, throughput] = await Promise.all([
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id),
+    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
+      if (isRedisUnavailableError(err)) return null;
+      throw err;
+    }),
     listBackends(deps.db),
     recentThroughputPerMinute(deps.db),
   ]);
-  const eligible = backends.filter((b) => !b.draining && tags.every((t) => b.tags.includes(t))).length;
+  const need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
+  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
+  const health = await backendContext(deps).health.views(backends).catch(() => new Map<string, HealthView>());
+  const eligible = backends.filter((b) => {
+    const view = health.get(b.id);
+    return explainEligibility(need, { ...eligibilityOf(b, view?.state ?? 'unknown'), draining: b.draining || (view?.draining ?? false) }).eligible;
+  }).length;
   const position = rank ?? null;
   const estimatedStartAt =
     position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;

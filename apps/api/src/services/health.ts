@@ -26,7 +26,7 @@ export async function checkHealth(deps: ApiDeps): Promise<HealthReport> {
     checkPostgres(deps, 1000),
     checkRedis(deps, 1000),
     withTimeout(countBackends(deps), 1000).catch(() => null),
-    withTimeout(diskSpace(deps.config.artifactDir), 1000).catch(() => null),
+    deps.config.artifactDir === null ? null : withTimeout(diskSpace(deps.config.artifactDir), 1000).catch(() => null),
   ]);
   return {
     status: postgres.status === 'up' && redis.status === 'up' ? 'ok' : 'degraded',

@@ -1,10 +1,11 @@
-import { AppError, uuidv7, type SubmitJobInput } from '@gantry/domain';
+import { AppError, checkWorkflowSize, uuidv7, type SubmitJobInput } from '@gantry/domain';
 import { countActiveJobs, findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { requestHash } from './request-hash.js';
 import { resolveInputs } from './resolve-inputs.js';
+import { submitOrReuse } from './submit-or-reuse.js';
 
 export interface SubmitResult {
   job: JobRow;
@@ -26,6 +27,8 @@ export async function submitJob(
   idempotencyKey: string | undefined,
   retryOf?: string,
 ): Promise<SubmitResult> {
+  // Before anything is read or written: a workflow a backend could not take (or that would stall it) is refused outright.
+  if (input.workflow) checkWorkflowSize(input.workflow, deps.config.workflowLimits);
   const hash = idempotencyKey ? requestHash(retryOf ? { retryOf, input } : input) : undefined;
   if (idempotencyKey) {
     const existing = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
@@ -44,7 +47,7 @@ export async function submitJob(
   const resolved = await resolveInputs(deps, tenantId, input);
   let job: JobRow;
   try {
-    job = await deps.jobs.submit({
+    job = await submitOrReuse(deps, {
       id: uuidv7(),
       tenantId,
       kind: input.txt2img ? 'txt2img' : input.img2img ? 'img2img' : 'workflow',
@@ -58,7 +61,7 @@ export async function submitJob(
       idempotencyKey,
       requestHash: hash,
       retryOf,
-    }, active.queued + active.running);
+    }, active.queued + active.running, input.reuse);
   } catch (err) {
     // Two concurrent submits with one key: the loser returns the winner's job.
     if (idempotencyKey && isUniqueViolation(err)) {

@@ -4,8 +4,12 @@ import { Rng } from './rng';
 
 type Json = Record<string, any>;
 
-/** The kinds of caller every operation is tried with. */
-export const CALLERS = ['none', 'bad-key', 'read', 'submit', 'admin'] as const;
+/**
+ * The kinds of caller every operation is tried with: no key, a well-formed unknown key, and a key
+ * of each scope (docs/security.md): `read`, `submit`, `tenant-admin` (its own tenant only) and
+ * `operator` (made as a legacy `admin` key, which is stored as an operator key).
+ */
+export const CALLERS = ['none', 'bad-key', 'read', 'submit', 'tenant-admin', 'operator'] as const;
 export type CallerName = (typeof CALLERS)[number];
 
 export interface FuzzContext {
@@ -77,7 +81,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PR
 
 /** Request headers set to odd values: credentials, idempotency, request ids, revalidation, origins. */
 function oddHeader(rng: Rng, ctx: FuzzContext): [string, string] {
-  const key = ctx.keys.admin;
+  const key = ctx.keys.operator;
   return rng.pick<[string, string]>([
     ['authorization', rng.pick(['Bearer', 'Bearer ', `bearer ${key}`, `Bearer ${key} extra`, 'Basic Zm9vOmJhcg==', `Bearer ${'a'.repeat(8000)}`, `Bearer gty_${'\u00ff'.repeat(12)}_x`, `Bearer \t${key}`, 'Bearer gty__', `Bearer ${key},Bearer ${key}`])],
     ['idempotency-key', rng.pick(['', ' ', 'x'.repeat(300), '\u00ff\u00fe', 'a b', 'k\t', '%00'])],

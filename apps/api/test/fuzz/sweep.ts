@@ -27,8 +27,8 @@ export function unstorableTextSweep(doc: Json, ctx: FuzzContext, seed: number): 
   const cases: SweepCase[] = [];
   for (const op of documentedOperations(doc).filter((o) => o.bodySchema)) {
     const needed = (doc.paths[op.template][op.method.toLowerCase()]['x-scopes'] as string[])[0];
-    // read and submit have keys of their own; tenant-admin and operator work are sent with the operator (admin) key.
-    const scope: 'read' | 'submit' | 'admin' = needed === 'read' || needed === 'submit' ? needed : 'admin';
+    // Each operation is sent by a key of exactly the scope it declares (no key has a scope of its own for `public`).
+    const scope = needed === 'read' || needed === 'submit' || needed === 'tenant-admin' || needed === 'operator' ? needed : 'operator';
     const params: Record<string, string> = {};
     for (const p of op.pathParams) {
       const resource = op.template.replace(/^\/api\/v1\//, '').split('/')[0]!;

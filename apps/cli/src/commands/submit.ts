@@ -76,6 +76,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
   const watch = Boolean(o.watch) || outDir !== undefined;
   const idempotencyKey = o['idempotency-key'] as string | undefined;
   const webhook = o.webhook as string | undefined;
+  const reuse = Boolean(o.reuse);
 
   const inputArgs = ((o.input as string[] | undefined) ?? []).map(parseInputArg);
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
@@ -89,6 +90,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     if (metadata) body.metadata = { ...(extra.metadata ?? {}), ...metadata };
     if (tags?.length) body.requirements = { ...(extra.requirements ?? {}), tags };
     if (webhook !== undefined) body.webhook = { url: webhook };
+    if (reuse) body.reuse = true;
     inputs.push({ file, body, workflow: edited });
   }
 
@@ -103,7 +105,8 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     const key = inputs.length > 1 ? `${base}-${i + 1}` : base;
     const { job, replayed } = await ctx.client.submit(input.body, { signal: ctx.io.signal, idempotencyKey: key });
     submitted.push({ ...input, job });
-    ctx.say(`${replayed ? 'already submitted' : 'submitted'} ${job.id}  ${input.file}`);
+    const how = replayed ? 'already submitted' : job.reusedFrom ? 'reused' : 'submitted';
+    ctx.say(`${how} ${job.id}  ${input.file}${job.reusedFrom ? `  (result of ${job.reusedFrom}, no GPU run)` : ''}`);
   }
   if (!watch) {
     if (ctx.json) ctx.emitJson(submitted.map((s) => s.job));

@@ -65,7 +65,8 @@ export class FleetPanel {
         h('td', {}, h('span', { class: `badge b-${b.draining ? 'draining' : b.state}`, text: b.draining ? 'draining' : b.state, title: b.lastError ?? undefined })),
         h('td', {}, load),
         h('td', { text: vram ? `${mib(vram.freeMb)} of ${mib(vram.totalMb)}` : '?' }),
-        h('td', { text: b.probe?.deviceName ?? b.kind }),
+        // Device names run long (`cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync`): the cell wraps, the title keeps the whole name.
+        h('td', { class: 'device', text: b.probe?.deviceName ?? b.kind, title: b.probe?.deviceName ?? b.kind }),
       );
     });
     if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 5, class: 'help', text: 'No backend registered.' })));

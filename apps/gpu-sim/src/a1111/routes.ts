@@ -5,6 +5,7 @@ import { checkpointsFor } from './checkpoints.js';
 import { fileRoute } from './file-route.js';
 import type { ListeningHub } from './listening-hub.js';
 import { MemoryStats } from './memory.js';
+import { lorasResponse, sdVaeResponse, upscalersResponse } from './model-lists.js';
 import { WebuiOptions } from './options.js';
 import { progressResponse, taskProgress, TASK_PROGRESS_FIELDS } from './progress.js';
 import { bodyError, coerce, validateModel } from './pydantic.js';
@@ -48,7 +49,7 @@ async function body(req: SimRequest): Promise<{ ok: true; value: unknown } | { o
 
 /**
  * The AUTOMATIC1111/Forge API (`modules/api/api.py`, v1.10) on the sim's server: `txt2img`,
- * `progress`, `interrupt`, `sd-models`, `options`, `memory`, `samplers`, `schedulers`, the
+ * `progress`, `interrupt`, `sd-models`, `loras`, `sd-vae`, `upscalers`, `options`, `memory`, `samplers`, `schedulers`, the
  * task-aware `POST /internal/progress`, and the web UI’s `GET /file=` (how saved images are read
  * back). Its jobs run on the same GPU queue as ComfyUI prompts.
  */
@@ -99,6 +100,9 @@ export function a1111Routes(ctx: SimContext, wiring: A1111Wiring): Route[] {
       path: '/sdapi/v1/sd-models',
       handler: a1111(() => json(200, checkpoints.map(({ comfyName: _comfyName, ...item }) => item))),
     },
+    { method: 'GET', path: '/sdapi/v1/loras', handler: a1111(() => json(200, lorasResponse(ctx.modelFiles))) },
+    { method: 'GET', path: '/sdapi/v1/sd-vae', handler: a1111(() => json(200, sdVaeResponse(ctx.modelFiles))) },
+    { method: 'GET', path: '/sdapi/v1/upscalers', handler: a1111(() => json(200, upscalersResponse(ctx.modelFiles))) },
     { method: 'GET', path: '/sdapi/v1/options', handler: a1111(() => json(200, server.options.all())) },
     {
       method: 'POST',

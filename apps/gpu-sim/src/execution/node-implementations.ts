@@ -1,6 +1,7 @@
 import { checkpointLoader, clipTextEncode, emptyLatentImage, vaeDecode } from './basic-nodes.js';
 import { previewImage, saveImage } from './image-nodes.js';
 import { loadImage, loadImageMask, setLatentNoiseMask, vaeEncode } from './load-image-nodes.js';
+import * as loaders from './loader-nodes.js';
 import type { NodeImplementation } from './node-context.js';
 import { kSampler } from './sampler.js';
 
@@ -17,4 +18,12 @@ export const NODE_IMPLEMENTATIONS: Readonly<Record<string, NodeImplementation>> 
   LoadImageMask: loadImageMask,
   VAEEncode: vaeEncode,
   SetLatentNoiseMask: setLatentNoiseMask,
+  LoraLoader: loaders.loraLoader,
+  LoraLoaderModelOnly: loaders.loraLoaderModelOnly,
+  VAELoader: loaders.vaeLoader,
+  CLIPLoader: loaders.clipLoader,
+  UNETLoader: loaders.unetLoader,
+  UpscaleModelLoader: loaders.upscaleModelLoader,
+  ImageUpscaleWithModel: loaders.imageUpscaleWithModel,
+  ControlNetLoader: loaders.controlNetLoader,
 };

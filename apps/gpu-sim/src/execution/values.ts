@@ -11,7 +11,9 @@ export type SimValue =
   | { kind: 'CONDITIONING'; text: string; checkpoint: string }
   | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null; tint?: Tint }
   | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string; tint?: Tint }
-  | { kind: 'MASK'; width: number; height: number; key: string };
+  | { kind: 'MASK'; width: number; height: number; key: string }
+  | { kind: 'UPSCALE_MODEL'; name: string; scale: number }
+  | { kind: 'CONTROL_NET'; name: string };
 
 /** The mean colour of an input image, carried to the output so that it visibly depends on it. */
 export type Tint = [number, number, number];
@@ -31,5 +33,6 @@ export function expectValue<K extends SimValue['kind']>(inputs: Record<string, u
 export function formatValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const sim = value as SimValue;
-  return sim.kind ? `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : `${sim.width}x${sim.height}${'batch' in sim ? `x${sim.batch}` : ''}`}>` : JSON.stringify(value);
+  if (!sim.kind) return JSON.stringify(value);
+  return `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : 'name' in sim ? sim.name : `${sim.width}x${sim.height}${'batch' in sim ? `x${sim.batch}` : ''}`}>`;
 }

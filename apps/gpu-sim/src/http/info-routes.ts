@@ -1,4 +1,6 @@
 import { freemem, totalmem } from 'node:os';
+import { MODEL_KINDS } from '@gantry/domain';
+import { FOLDER_OF_KIND } from '../models/model-files.js';
 import { objectInfo, objectInfoFor } from '../nodes/object-info.js';
 import type { SimContext } from '../sim-context.js';
 import { json, type Route } from './router.js';
@@ -14,11 +16,14 @@ export function infoRoutes(ctx: SimContext): Route[] {
     { method: 'GET', path: '/features', handler: () => json(200, ctx.features) },
     { method: 'GET', path: '/object_info', handler: () => json(200, objectInfo(ctx.types)) },
     { method: 'GET', path: /^\/object_info\/([^/]+)$/, handler: (req) => json(200, objectInfoFor(ctx.types, req.params[0]!)) },
-    { method: 'GET', path: '/models', handler: () => json(200, ['checkpoints']) },
+    { method: 'GET', path: '/models', handler: () => json(200, MODEL_KINDS.map((k) => FOLDER_OF_KIND[k])) },
     {
       method: 'GET',
       path: /^\/models\/([^/]+)$/,
-      handler: (req) => (req.params[0] === 'checkpoints' ? json(200, ctx.models) : { status: 404 }),
+      handler: (req) => {
+        const kind = MODEL_KINDS.find((k) => FOLDER_OF_KIND[k] === req.params[0]);
+        return kind ? json(200, ctx.modelFiles[kind]) : { status: 404 };
+      },
     },
   ];
 }

@@ -83,6 +83,7 @@ function submitPrompt(ctx: SimContext, body: Record<string, unknown>) {
   if (crashesOn(ctx, body.prompt)) throw new RuntimeFault('prompt validation crashed (gpu-sim crashPromptPrefix fault)');
   // str(json_data.get("prompt_id", uuid4())): any value is accepted, null becomes "None".
   const promptId = 'prompt_id' in body ? pyStr(body.prompt_id) : randomUUID();
+  blockWhileValidating(ctx, body.prompt);
   const result = validatePrompt(body.prompt, ctx.types, body.partial_execution_targets);
   if (!result.ok) return json(400, { error: result.error, node_errors: result.nodeErrors });
   const extraData: ExtraData = isPlainObject(body.extra_data) ? { ...body.extra_data } : {};
@@ -90,6 +91,16 @@ function submitPrompt(ctx: SimContext, body: Record<string, unknown>) {
   ctx.queue.put({ number, promptId, prompt: result.prompt, extraData, outputs: result.outputs });
   ctx.worker.notify();
   return json(200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
+}
+
+/** The `validateMsPerNode` fault: busy for that long per node, blocking the event loop on purpose. */
+function blockWhileValidating(ctx: SimContext, prompt: unknown): void {
+  const perNode = ctx.faults.get().validateMsPerNode;
+  if (!perNode || !isPlainObject(prompt)) return;
+  const until = performance.now() + perNode * Object.keys(prompt).length;
+  while (performance.now() < until) {
+    // spin: a synchronous validation holds the event loop
+  }
 }
 
 /** An exception inside ComfyUI's prompt handler: aiohttp answers 500. */

@@ -1,3 +1,6 @@
+import type { ModelFiles } from '../models/model-files.js';
+import { modelLoaderTypes } from './model-loaders.js';
+
 /**
  * The node types the sim implements, declared the way ComfyUI's `INPUT_TYPES()` declares them.
  * This one table drives validation, execution (input and output types) and `GET /object_info`.
@@ -55,8 +58,9 @@ export const SCHEDULERS = ['simple', 'sgm_uniform', 'karras', 'exponential', 'dd
 
 const imageHidden = { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' };
 
-/** Builds the table; the checkpoint combo lists this sim's models. */
-export function buildNodeTypes(checkpoints: readonly string[]): NodeTypes {
+/** Builds the table; each loader's file combo lists this sim's files of that kind. */
+export function buildNodeTypes(files: ModelFiles): NodeTypes {
+  const checkpoints = files.checkpoint;
   const node = (def: Omit<NodeType, 'output_is_list' | 'output_name'> & { output_name?: string[] }): NodeType => ({
     ...def,
     output_name: def.output_name ?? def.output,
@@ -157,5 +161,6 @@ export function buildNodeTypes(checkpoints: readonly string[]): NodeTypes {
       input: { required: { images: ['IMAGE'] }, hidden: imageHidden },
       output: [],
     }),
+    ...modelLoaderTypes(files),
   };
 }

@@ -1,9 +1,10 @@
+import { resolveModelFiles } from '../models/model-files.js';
 import { buildNodeTypes } from '../nodes/node-types.js';
 import type { NodeError, Prompt } from '../prompt.js';
 import { loadDefaultWorkflow } from '../workflow.js';
 import { validatePrompt, type PromptValidation } from './validate-prompt.js';
 
-const types = buildNodeTypes(['model-a.safetensors', 'model-b.safetensors']);
+const types = buildNodeTypes(resolveModelFiles(['model-a.safetensors', 'model-b.safetensors']));
 
 /** The default workflow, using this test's models. */
 function workflow(): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
@@ -29,10 +30,10 @@ describe('validatePrompt', () => {
   });
 
   it('rejects an unknown node class as invalid_prompt with empty node_errors', () => {
-    const wf = { ...workflow(), '10': { class_type: 'UpscaleModelLoader', inputs: {} } };
+    const wf = { ...workflow(), '10': { class_type: 'IPAdapterApply', inputs: {} } };
     expect(rejected(validatePrompt(wf, types))).toEqual({
       ok: false,
-      error: { type: 'invalid_prompt', message: 'Cannot execute because node UpscaleModelLoader does not exist.', details: "Node ID '#10'", extra_info: {} },
+      error: { type: 'invalid_prompt', message: 'Cannot execute because node IPAdapterApply does not exist.', details: "Node ID '#10'", extra_info: {} },
       nodeErrors: {},
     });
   });

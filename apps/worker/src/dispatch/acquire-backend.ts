@@ -1,6 +1,6 @@
-import { AppError, type JobRequirements } from '@gantry/domain';
-import type { BackendConfig, Lease } from '@gantry/fleet';
-import type { WorkerFleet } from './worker-fleet.js';
+import { AppError, formatModelRef } from '@gantry/domain';
+import { missingModels, whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
+import type { WorkerFleet } from '../fleet/worker-fleet.js';
 
 const MIN_WAIT_MS = 25;
 const MAX_WAIT_MS = 250;
@@ -15,9 +15,8 @@ export class NoSlotError extends Error {
 
 export interface AcquireRequest {
   tenantId: string;
-  /** Backend kinds that can run the job (ComfyUI for workflows, A1111 for txt2img). */
-  kinds: readonly BackendConfig['kind'][];
-  requirements: JobRequirements | null;
+  /** What the job needs from a backend (kind, tags, VRAM, node types, models): see jobNeed. */
+  need: JobNeed;
   exclude: ReadonlySet<string>;
   /** After an OOM: prefer backends with more total VRAM than this (MiB). */
   moreVramThanMb?: number | undefined;
@@ -31,24 +30,32 @@ export interface AcquireRequest {
 /**
  * Leases a slot on an eligible backend, waiting up to `waitMs` while the fleet is full. Rejects
  * CANCELED when the signal aborts, NoSlotError when the wait ran out (the caller hands the job
- * back so a worker with a free slot takes it), and BACKEND_UNAVAILABLE when no backend of this
- * worker could ever run the job.
+ * back so a worker with a free slot takes it), MODEL_UNAVAILABLE when no backend of this worker
+ * holds a model the job names, and BACKEND_UNAVAILABLE (with the reasons) when no backend of this
+ * worker could ever run it for another reason.
  */
 export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest): Promise<Lease> {
-  let candidates = fleet.eligible(request.requirements, request.exclude, request.kinds);
+  const { need } = request;
+  let candidates = fleet.candidates(need, request.exclude);
   // Every backend already failed this job: try them all again rather than strand it.
-  if (candidates.length === 0 && request.exclude.size > 0) candidates = fleet.eligible(request.requirements, new Set(), request.kinds);
+  if (candidates.length === 0 && request.exclude.size > 0) candidates = fleet.candidates(need);
   candidates = fleet.preferMoreVram(candidates, request.moreVramThanMb);
   if (candidates.length === 0) {
+    const served = fleet.all().map((c) => ({ ...c, info: fleet.infoOf(c.id), state: 'unknown' as const, draining: false }));
+    // Models no backend here holds (their inventories changed since submit): say so by name.
+    const unheld = (need.models ?? []).filter((ref) => served.length > 0 && served.every((b) => missingModels([ref], b.info).length === 1));
+    if (unheld.length > 0) {
+      throw new AppError('MODEL_UNAVAILABLE', `No backend of this worker holds ${unheld.map(formatModelRef).join(', ')}`, { details: { models: unheld } });
+    }
     throw new AppError('BACKEND_UNAVAILABLE', 'No backend of this worker matches the job requirements', {
-      details: { requirements: request.requirements },
+      details: { requirements: { tags: need.tags, vramMb: need.vramMb }, reasons: whyNoBackend(need, served) },
     });
   }
   const deadline = Date.now() + request.waitMs;
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-    const outcome = await fleet.tryAcquire(request.tenantId, candidates, request.model, request.tenantCap);
+    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap);
     if (outcome.lease) return outcome.lease;
     if (Date.now() + wait > deadline) throw new NoSlotError(outcome.reason);
     await sleep(wait, request.signal);

@@ -1,4 +1,6 @@
-import type { AppError } from '@gantry/domain';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, type AppError } from '@gantry/domain';
+import type { BackendDriver } from '@gantry/backends';
 import type { JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
@@ -42,13 +44,8 @@ export async function askBackend(
   const { situation, log } = options;
   const member = deps.fleet.member(prompt.backendId);
   if (!member) return { kind: 'absent', why: 'not-in-fleet' };
-  let status;
-  try {
-    status = await member.driver.lookup(prompt.promptId);
-  } catch (err) {
-    log.warn({ err, backend: prompt.backendId, promptId: prompt.promptId }, 'could not ask the backend about the prompt');
-    return { kind: 'absent', why: 'unreachable' };
-  }
+  const status = await lookupPatiently(deps, member.driver, prompt, options.signal, log);
+  if (!status) return { kind: 'absent', why: 'unreachable' };
   switch (status.state) {
     case 'succeeded': {
       const done = await recordSuccess(deps, job, member.driver, status.files, 1, options.sink);
@@ -78,6 +75,32 @@ export async function askBackend(
       return { kind: 'absent', why: 'unrecoverable' };
     default:
       return { kind: 'absent', why: 'unknown' };
+  }
+}
+
+/**
+ * The backend's word on the prompt. A backend that cannot be reached (refused, 5xx, timed out)
+ * may still hold a finished prompt: it is asked again, with backoff, for up to
+ * GANTRY_BACKEND_LOST_MS (while it stays in the fleet and the attempt is not aborted), since running
+ * the prompt elsewhere in the meantime could run it twice. Null when it never answered.
+ */
+async function lookupPatiently(deps: WorkerDeps, driver: BackendDriver, prompt: SubmittedPrompt, signal: AbortSignal, log: Logger) {
+  const deadline = Date.now() + deps.config.backendLostMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await driver.lookup(prompt.promptId);
+    } catch (err) {
+      const delay = backoffDelay(attempt, { baseMs: 500, maxMs: 4000 });
+      const last = signal.aborted || Date.now() + delay > deadline || deps.fleet.member(prompt.backendId) === undefined;
+      log.warn(
+        { err, backend: prompt.backendId, promptId: prompt.promptId, attempt },
+        last ? 'could not ask the backend about the prompt; it runs again' : 'could not ask the backend about the prompt; asking again',
+      );
+      jobRecoveryMetrics(deps.metrics).lookupsUnanswered.inc({ outcome: last ? 'gave_up' : 'retry' });
+      if (last) return null;
+      const waited = await sleep(delay, undefined, { signal }).then(() => true, () => false);
+      if (!waited) return null;
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import type { Registry } from '@gantry/metrics';
 import type { EventPublisher } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { CancelRegistry } from '../cancel/cancel-registry.js';
-import type { WorkerFleet } from '../dispatch/worker-fleet.js';
+import type { WorkerFleet } from '../fleet/worker-fleet.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** What the render processor needs; built once per worker process. */
@@ -39,5 +39,12 @@ export interface WorkerDeps {
     staleMs: number;
     /** A job that made this many backends answer 5xx, time out or stall fails as POISON_JOB (GANTRY_POISON_BACKENDS). */
     poisonBackends: number;
+    /**
+     * How long a backend may stay unreachable (GANTRY_BACKEND_LOST_MS): during a run, and again while
+     * a worker asks it what became of a prompt it holds before running that prompt elsewhere.
+     */
+    backendLostMs: number;
+    /** Largest output file stored (GANTRY_OUTPUT_MAX_BYTES), enforced while it streams in. */
+    outputMaxBytes: number;
   };
 }

@@ -1,16 +1,15 @@
-import { img2ImgParamsSchema, txt2ImgParamsSchema, workflowCheckpoint, workflowSchema, type Img2ImgParams, type Txt2ImgParams, type Workflow } from '@gantry/domain';
+import { workflowCheckpoint, type JobRequirements } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
+import { jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
 
 /** A job's input, parsed again at the worker (the database is trusted, but not blindly). */
-export type JobInput =
-  | { kind: 'workflow'; workflow: Workflow }
-  | { kind: 'txt2img'; params: Txt2ImgParams }
-  | { kind: 'img2img'; params: Img2ImgParams };
-
 export function jobInput(job: JobRow): JobInput {
-  if (job.kind === 'txt2img') return { kind: 'txt2img', params: txt2ImgParamsSchema.parse(job.workflow) };
-  if (job.kind === 'img2img') return { kind: 'img2img', params: img2ImgParamsSchema.parse(job.workflow) };
-  return { kind: 'workflow', workflow: workflowSchema.parse(job.workflow) };
+  return parseJobInput(job.kind, job.workflow);
+}
+
+/** What the job needs from a backend, by the rule submit used (see jobNeed of @gantry/fleet). */
+export function jobNeedOf(job: JobRow): JobNeed {
+  return jobNeed(jobInput(job), job.requirements as JobRequirements | null);
 }
 
 /** The checkpoint the job loads, for warm-model affinity (null: unknown or the backend's default). */

@@ -31,7 +31,7 @@ export async function recordSuccess(
   progress: number,
   sink: JobEventSink,
 ): Promise<TransitionResult | null> {
-  const outputs = await fetchOutputs(deps.store, driver, job, files);
+  const outputs = await fetchOutputs(deps.store, driver, job, files, deps.config.outputMaxBytes);
   try {
     await sink.drain();
     return await sink.change({ to: 'succeeded', progress, outputs });

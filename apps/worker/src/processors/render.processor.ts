@@ -4,26 +4,24 @@ import {
   isTerminal,
   renderJobPayloadSchema,
   toAppError,
-  type JobRequirements,
   type RenderJobPayload,
 } from '@gantry/domain';
 import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
-import { kindsFor } from '../dispatch/driver-factory.js';
 import { JobEventSink } from '../events/job-event-sink.js';
 import { askBackend, type AskSituation } from './ask-backend.js';
 import type { WorkerDeps } from './context.js';
 import { handBack } from './hand-back.js';
-import { jobModel } from './job-input.js';
+import { jobModel, jobNeedOf } from './job-input.js';
 import { OutcomeNotRecorded } from './record-success.js';
 import { runOnBackend, type SubmittedPrompt } from './run-on-backend.js';
 import { settleFailure, timeoutError } from './settle-failure.js';
 import { WorkerShutdown } from './worker-shutdown.js';
 
 /** Errors that are the backend's final word on the prompt: asking it again would tell nothing new. */
-const DEFINITIVE_CODES = new Set<string>(['WORKFLOW_INVALID', 'EXECUTION_ERROR', 'OUT_OF_MEMORY', 'NO_OUTPUTS']);
+const DEFINITIVE_CODES = new Set<string>(['WORKFLOW_INVALID', 'MODEL_UNAVAILABLE', 'EXECUTION_ERROR', 'OUT_OF_MEMORY', 'NO_OUTPUTS']);
 
 /** How many stale periods a lost job waits for a worker that can ask its backend before anyone takes it. */
 const FOREIGN_BACKEND_FACTOR = 3;
@@ -86,8 +84,7 @@ async function runAttempt(
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
       tenantId: job.tenantId,
-      kinds: kindsFor(job.kind),
-      requirements: job.requirements as JobRequirements | null,
+      need: jobNeedOf(job),
       exclude: new Set(payload.excludeBackends ?? []),
       moreVramThanMb: payload.moreVramThanMb,
       model: jobModel(job),

@@ -57,9 +57,11 @@ export async function runOnBackend(
     await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
     const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
+    // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
+    const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.health.whileAccepting(lease.backendId, submit);
     const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
       input.kind === 'workflow'
-        ? member.driver.run(input.workflow, { promptId, ...options })
+        ? member.driver.run(input.workflow, { promptId, ...options, submitting })
         : input.kind === 'img2img' && isImg2ImgDriver(member.driver) && images
           ? member.driver.runImg2Img(input.params, images, { promptId, ...options })
           : input.kind === 'txt2img' && isTxt2ImgDriver(member.driver)

@@ -11,7 +11,7 @@ export type FailureOutcome = 'failed' | 'canceled' | 'skipped';
 /**
  * Ends an attempt that did not succeed: canceled when the user asked; back to the queue (with the
  * reason as the job's `lastError`, and BullMQ's backoff) when the error is retryable and attempts
- * remain; failed otherwise. Throws what BullMQ must see: the error itself for a retry,
+ * remain (MODEL_UNAVAILABLE also refreshes that backend's inventory); failed otherwise. Throws what BullMQ must see: the error itself for a retry,
  * UnrecoverableError for a failure.
  */
 export async function settleFailure(
@@ -42,6 +42,13 @@ export async function settleFailure(
     // The backend misbehaved (or may have: the first time, it gets the blame): count it toward its
     // circuit breaker. A job that fails the same way on a second backend strikes nobody.
     deps.health.recordStrike(backend).catch(() => undefined);
+  }
+  if (backend && error.code === 'MODEL_UNAVAILABLE') {
+    // The backend's inventory listed a model it turned out not to hold: the next probe (by any
+    // worker) reads it again, so dispatch and submit stop counting on it. Meanwhile the retry
+    // below excludes this backend.
+    deps.health.requestInventoryRefresh(backend).catch((err: unknown) => log.warn({ err }, 'could not ask for an inventory refresh'));
+    log.info({ models: (error.details as { models?: unknown } | undefined)?.models }, 'backend lacks a model the job names; its inventory will be refreshed');
   }
   if (poisoned) {
     error = new AppError('POISON_JOB', `The job made ${nowSuspect.length} backends fail (${error.code}: ${error.message}); it is not retried on more`, {

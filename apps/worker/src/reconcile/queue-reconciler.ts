@@ -1,7 +1,7 @@
 import { findReconcileCandidates, type Db } from '@gantry/db';
 import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
-import { FleetLock, findLostRenderEntries, renderEntryId, type RedisClient } from '@gantry/queue';
+import { FleetLock, findLostRenderEntries, isCluster, renderEntryId, type RedisClient } from '@gantry/queue';
 
 export interface ReconcilerOptions {
   db: Db;
@@ -18,7 +18,8 @@ export interface ReconcilerOptions {
   /**
    * Every this often a pass checks every queued job (GANTRY_RECONCILE_FULL_MS). Between full
    * passes only queued jobs changed in the last RECENT_WINDOW_MS are checked, unless Redis lost the
-   * reconciler's marker key (it came back empty), which makes the next pass a full one at once.
+   * reconciler's marker key (it came back empty) or another Redis server answers than at the last
+   * pass (a Sentinel failover, a restart), which makes the next pass a full one at once.
    */
   fullEveryMs: number;
   /** Jobs read from PostgreSQL and checked in Redis per round trip. */
@@ -94,9 +95,7 @@ export class QueueReconciler {
     const { db, redis, prefix, logger } = this.options;
     try {
       if (!(await this.lock.hold())) return null;
-      // A missing marker means Redis lost its data since the last pass (or this is the first one).
-      const emptied = (await redis.set(this.marker, String(this.now()), 'NX')) === 'OK';
-      const full = emptied || this.now() - this.lastFullAt >= this.options.fullEveryMs;
+      const full = (await this.serverChanged()) || this.now() - this.lastFullAt >= this.options.fullEveryMs;
       if (full) this.lastFullAt = this.now();
       const report: ReconcileReport = { full, checked: 0, requeued: 0 };
       // Queued jobs: their entry must be live. Held jobs with a stale heartbeat: their worker is
@@ -127,5 +126,23 @@ export class QueueReconciler {
       logger.warn({ err }, 'reconcile pass failed; the next pass retries');
       return null;
     }
+  }
+
+  /**
+   * Whether Redis may have lost writes since the last pass: the marker is gone (Redis came back
+   * empty, or this is the first pass) or it names another server. The marker holds the run id of
+   * the server that answered; it replicates, so after a Sentinel failover the promoted replica
+   * holds it with the old master's run id, while the last second or so of the old master's writes
+   * never reached it (asynchronous replication): those can be older than the recent window by
+   * the time a pass runs on a slow failover. A Cluster spreads the marker's server per slot, so
+   * there only its loss counts.
+   */
+  private async serverChanged(): Promise<boolean> {
+    const { redis } = this.options;
+    const server = isCluster(redis) ? 'cluster' : (/run_id:(\w+)/.exec(await redis.info('server'))?.[1] ?? 'unknown');
+    // GET, then SET only on a change (no SET ... GET: that needs Redis 6.2); the fleet lock is held.
+    if ((await redis.get(this.marker)) === server) return false;
+    await redis.set(this.marker, server);
+    return true;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run retention [-- --dry-run] [-- --days N]`: one retention run now, by hand, with the
- * worker's configuration (GANTRY_RETENTION_*, DATABASE_URL, REDIS_URL, GANTRY_ARTIFACT_DIR); prints
+ * worker's configuration (GANTRY_RETENTION_*, DATABASE_URL, REDIS_URL, GANTRY_STORAGE and its store's
+ * variables); prints
  * a summary. It takes the fleet's retention lock, so it never overlaps a scheduled run.
  * The image runs it as `docker run gantry retention --dry-run`.
  */
@@ -8,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, runMain } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
-import { closeRedis, createRedis } from '@gantry/queue';
-import { LocalArtifactStore } from '@gantry/storage';
+import { closeRedis, createRedis, logRedisErrors } from '@gantry/queue';
+import { createArtifactStore } from '@gantry/storage';
 import { loadWorkerEnv } from '../env.js';
 import { RetentionLock } from './retention-lock.js';
 import { runRetention, type RetentionReport } from './run-retention.js';
@@ -25,14 +26,14 @@ function positiveInt(value: string | undefined, name: string, min: number): numb
   return Number(value);
 }
 
-function formatReport(report: RetentionReport, artifactDir: string): string {
+function formatReport(report: RetentionReport, where: string): string {
   const verb = report.dryRun ? 'would delete' : 'deleted';
   return [
     `retention ${report.dryRun ? '(dry run: nothing deleted)' : ''}`.trim(),
     `  default retention: ${report.defaultDays === 0 ? 'keep forever' : `${report.defaultDays} days`} (tenant overrides apply)`,
     `  jobs ${verb}: ${report.jobs}`,
     `  artifacts ${verb}: ${report.artifacts}`,
-    `  blobs ${verb}: ${report.blobs} (${report.bytes} bytes) in ${artifactDir}`,
+    `  blobs ${verb}: ${report.blobs} (${report.bytes} bytes) in ${where}`,
     ...(report.dryRun ? [] : [`  blobs kept, still referenced: ${report.sharedBlobsKept}`, `  blobs kept, written lately: ${report.recentBlobsKept}`]),
     `  complete: ${report.complete ? 'yes' : 'no (run again to go on)'}`,
     `  took: ${report.durationMs} ms`,
@@ -54,21 +55,23 @@ runMain(async () => {
   const dryRun = values['dry-run'] === true || env.GANTRY_RETENTION_DRY_RUN;
   const logger = createLogger({ name: 'retention', level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
   const db = createPrisma(env.DATABASE_URL, { ...poolOptionsFromEnv(env), applicationName: 'gantry-retention' });
-  const redis = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { onError: logRedisErrors(logger, 'retention') });
   const lock = new RetentionLock(redis, env.GANTRY_QUEUE_PREFIX);
+  const store = createArtifactStore(env);
   try {
     if (!(await lock.acquire())) throw new Error('retention is running elsewhere (the lock is held); try again later');
     try {
       const report = await runRetention(
-        { db, store: new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR), logger, metrics: createMetricsRegistry('worker', { processMetrics: false }) },
+        { db, store, logger, metrics: createMetricsRegistry('worker', { processMetrics: false }) },
         { defaultDays: days, dryRun, batchSize, shouldContinue: () => lock.extend() },
       );
-      console.log(formatReport(report, env.GANTRY_ARTIFACT_DIR));
+      console.log(formatReport(report, store.describe()));
     } finally {
       await lock.release();
     }
   } finally {
     await closeRedis(redis);
     await db.$disconnect();
+    await store.close?.();
   }
 });

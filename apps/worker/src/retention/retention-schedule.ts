@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from '@gantry/logger';
-import { closeRedis, createRedis, type RedisClient } from '@gantry/queue';
+import { closeRedis, createRedis, logRedisErrors, type RedisClient } from '@gantry/queue';
 import { RetentionLock } from './retention-lock.js';
 import { runRetention, type RetentionDeps, type RetentionOptions, type RetentionReport } from './run-retention.js';
 
@@ -32,13 +32,14 @@ export async function startRetentionSchedule(deps: RetentionDeps, options: Reten
   if (options.intervalMs === 0) return { stop: async () => undefined };
   const log = options.logger.child({ component: 'retention' });
   const queue = new Queue(MAINTENANCE_QUEUE, { connection: options.redis, prefix: options.prefix });
+  queue.on('error', logRedisErrors(log, 'maintenance queue'));
   await queue.upsertJobScheduler(
     RETENTION_SCHEDULER_ID,
     { every: options.intervalMs },
     { name: RETENTION_SCHEDULER_ID, opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } } },
   );
   let stopping = false;
-  const connection = createRedis(options.redisUrl);
+  const connection = createRedis(options.redisUrl, { onError: logRedisErrors(log, 'maintenance worker') });
   const worker = new Worker<unknown, RetentionReport | { skipped: string }>(
     MAINTENANCE_QUEUE,
     async (job) => {

@@ -3,7 +3,7 @@ import type { Db } from '@gantry/db';
 import { QUEUE_NAMES, type WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
-import { closeRedis, createRedis, createWebhookQueue, enqueueWebhookDelivery } from '@gantry/queue';
+import { closeRedis, createRedis, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
 import { WebhookAllowlist, systemResolver, type TargetPolicy } from '@gantry/webhooks';
 import type { WorkerEnv } from '../env.js';
 import { deliverWebhook } from './deliver-webhook.js';
@@ -31,8 +31,8 @@ export async function startWebhookService(
 ): Promise<WebhookService> {
   const log = ctx.logger.child({ component: 'webhooks' });
   const policy: TargetPolicy = { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver };
-  const connection = createRedis(env.REDIS_URL);
-  const queue = createWebhookQueue({ connection, prefix: env.GANTRY_QUEUE_PREFIX });
+  const connection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'webhooks') });
+  const queue = createWebhookQueue({ connection, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'webhook queue') });
   const secrets = (env.GANTRY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   let worker: Worker<WebhookDeliveryPayload> | null = null;
   if (secrets.length === 0) {

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { AppError, img2ImgParamsSchema, type Img2ImgParams, type Workflow } from '@gantry/domain';
 import { backendError, backendUnavailable, canceled } from '../comfyui/errors.js';
-import type { BackendDriver, DownloadedFile, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
+import type { BackendDriver, DownloadedFile, OutputDownload, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { silentLogger, withFields, type DriverLogger } from '../logger.js';
 import { paramsInvalid, zodDetail } from './errors.js';
 import { A1111Http } from './http.js';
@@ -85,12 +86,12 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
    * backend when no longer held. Otherwise BACKEND_ERROR (retryable) once dropped: A1111 keeps no
    * copy of a reply's images.
    */
-  async download(file: OutputFile): Promise<DownloadedFile> {
+  async download(file: OutputFile): Promise<OutputDownload> {
     const held = this.store.get(file);
-    if (held) return held;
+    if (held) return streamOf(held);
     if (isSavedFile(file)) {
       const read = await readSaved(this.http, await samplesFolder(this.http), file);
-      if (read.kind === 'found') return read.content;
+      if (read.kind === 'found') return streamOf(read.content);
       throw backendError(`${file.filename} of task ${file.subfolder} cannot be read back from the backend`, { file, reason: 'not_held', read });
     }
     throw backendError(`${file.filename} of run ${file.subfolder} is no longer held (evicted, or the driver restarted)`, { file, reason: 'not_held' });
@@ -141,4 +142,13 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
 /** Creates an A1111/Forge driver. It holds no connection; each run is one HTTP request plus polls. */
 export function createA1111Driver(options: A1111DriverOptions): A1111Driver {
   return new A1111Driver(options);
+}
+
+/**
+ * A1111 hands images over inside its JSON reply (base64), or as one PNG read back through `/file=`
+ * whose signature is checked before it is trusted: they are in memory already, and are passed on
+ * as a stream like any other download.
+ */
+function streamOf(file: DownloadedFile): OutputDownload {
+  return { stream: Readable.from([file.data]), contentType: file.contentType };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, toAppError, type Workflow } from '@gantry/domain';
-import type { BackendDriver, DownloadedFile, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
+import type { BackendDriver, OutputDownload, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { promptUnknown } from '../follow-errors.js';
 import { silentLogger, withFields, type DriverLogger } from '../logger.js';
 import { ClientChannel } from './client-channel.js';
@@ -90,7 +90,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
     return lookupPrompt(this.http, promptId, this.logger);
   }
 
-  download(file: OutputFile): Promise<DownloadedFile> {
+  download(file: OutputFile): Promise<OutputDownload> {
     return this.http.view(file);
   }
 

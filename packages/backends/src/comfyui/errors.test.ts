@@ -1,5 +1,5 @@
 import { silentLogger } from '../logger.js';
-import { executionFailure, workflowInvalid } from './errors.js';
+import { executionFailure, promptRejected } from './errors.js';
 import { readHistoryEntry } from './history.js';
 import { filesFromOutputs } from './output-files.js';
 
@@ -23,19 +23,38 @@ describe('executionFailure', () => {
   });
 });
 
-describe('workflowInvalid', () => {
+describe('promptRejected', () => {
+  it('maps value_not_in_list on loader inputs to a retryable MODEL_UNAVAILABLE naming the models', () => {
+    const notInList = (input: string, value: string) => ({ type: 'value_not_in_list', message: 'Value not in list', details: `${input}: '${value}' not in [...]`, extra_info: { input_name: input, input_config: null, received_value: value } });
+    const body = {
+      error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
+      node_errors: {
+        '4': { errors: [notInList('ckpt_name', 'sdxl.safetensors')], dependent_outputs: ['9'], class_type: 'CheckpointLoaderSimple' },
+        '10': { errors: [notInList('lora_name', 'detail.safetensors')], dependent_outputs: ['9'], class_type: 'LoraLoader' },
+      },
+    };
+    const error = promptRejected(body);
+    expect(error).toMatchObject({ code: 'MODEL_UNAVAILABLE', retryable: true, details: { models: [{ kind: 'checkpoint', name: 'sdxl.safetensors' }, { kind: 'lora', name: 'detail.safetensors' }] } });
+    expect(error.message).toBe('The backend does not hold checkpoint: sdxl.safetensors, lora: detail.safetensors');
+    // Anything else wrong as well, or a combo that is not a model file: the workflow is at fault.
+    const mixed = { ...body, node_errors: { ...body.node_errors, '3': { errors: [{ type: 'value_smaller_than_min', message: 'x', details: 'steps', extra_info: {} }], class_type: 'KSampler' } } };
+    expect(promptRejected(mixed).code).toBe('WORKFLOW_INVALID');
+    expect(promptRejected({ ...body, node_errors: { '3': { errors: [notInList('sampler_name', 'nope')], class_type: 'KSampler' } } }).code).toBe('WORKFLOW_INVALID');
+  });
+
+
   it('keeps error and node_errors and summarises them, never retryable', () => {
     const body = {
       error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
       node_errors: { '3': { errors: [{ type: 'value_smaller_than_min', message: 'Value 0 smaller than min of 1', details: 'steps', extra_info: {} }], dependent_outputs: ['9'], class_type: 'KSampler' } },
     };
-    const error = workflowInvalid(body);
+    const error = promptRejected(body);
     expect(error).toMatchObject({ code: 'WORKFLOW_INVALID', retryable: false, details: { error: body.error, node_errors: body.node_errors } });
     expect(error.message).toBe('Prompt outputs failed validation; KSampler 3: Value 0 smaller than min of 1 (steps)');
   });
 
   it('copes with a body that is not ComfyUI’s shape', () => {
-    expect(workflowInvalid('oops')).toMatchObject({ code: 'WORKFLOW_INVALID', details: { error: {}, node_errors: {} } });
+    expect(promptRejected('oops')).toMatchObject({ code: 'WORKFLOW_INVALID', details: { error: {}, node_errors: {} } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { AppError } from '@gantry/domain';
+import { AppError, formatModelRef, loaderInputKind, uniqueRefs, type ModelRef } from '@gantry/domain';
 import { isRecord, stringOr } from './messages.js';
 
 /**
@@ -25,10 +25,21 @@ export function executionFailure(data: Record<string, unknown>): AppError {
     : new AppError('EXECUTION_ERROR', `${exceptionType || 'Error'}${where}: ${firstLine}`, { details });
 }
 
-/** A 400 from `POST /prompt` → WORKFLOW_INVALID, never retried; the body goes into details. */
-export function workflowInvalid(body: unknown): AppError {
+/**
+ * A 400 from `POST /prompt` → WORKFLOW_INVALID, never retried; the body goes into details. When
+ * every error is `value_not_in_list` on a loader's model input, the workflow is fine and this
+ * backend lacks the files: MODEL_UNAVAILABLE, retryable on another backend (details: `models`).
+ */
+export function promptRejected(body: unknown): AppError {
   const error = isRecord(body) && isRecord(body.error) ? body.error : {};
   const nodeErrors = isRecord(body) && isRecord(body.node_errors) ? body.node_errors : {};
+  const missing = missingModels(nodeErrors);
+  if (missing) {
+    return new AppError('MODEL_UNAVAILABLE', `The backend does not hold ${missing.map(formatModelRef).join(', ')}`, {
+      details: { models: missing, error, node_errors: nodeErrors },
+      retryable: true,
+    });
+  }
   const summary = Object.entries(nodeErrors)
     .slice(0, 3)
     .flatMap(([id, entry]) => {
@@ -58,4 +69,24 @@ export function canceled(promptId: string): AppError {
 /** Someone else (a ComfyUI user, another orchestrator) interrupted the prompt; another backend may run it. */
 export function interruptedElsewhere(promptId: string): AppError {
   return backendError(`Prompt ${promptId} was interrupted on the backend`, { promptId, reason: 'interrupted' });
+}
+
+/**
+ * The models named by `value_not_in_list` errors on loader inputs, or null when the node errors
+ * hold anything else (or nothing): then the workflow itself is at fault.
+ */
+function missingModels(nodeErrors: Record<string, unknown>): ModelRef[] | null {
+  const refs: ModelRef[] = [];
+  for (const entry of Object.values(nodeErrors)) {
+    if (!isRecord(entry) || !Array.isArray(entry.errors)) return null;
+    const classType = stringOr(entry.class_type, '');
+    for (const e of entry.errors) {
+      if (!isRecord(e) || e.type !== 'value_not_in_list' || !isRecord(e.extra_info)) return null;
+      const kind = loaderInputKind(classType, stringOr(e.extra_info.input_name, ''));
+      const name = e.extra_info.received_value;
+      if (!kind || typeof name !== 'string') return null;
+      refs.push({ kind, name });
+    }
+  }
+  return refs.length > 0 ? uniqueRefs(refs) : null;
 }

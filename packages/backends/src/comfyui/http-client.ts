@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { AppError } from '@gantry/domain';
-import type { DownloadedFile, OutputFile } from '../driver.js';
+import type { OutputDownload, OutputFile } from '../driver.js';
 import { backendError, backendUnavailable } from './errors.js';
 import { isRecord } from './messages.js';
 import { uploadImageBody, type InputFile } from './upload-input.js';
@@ -99,13 +100,28 @@ export class ComfyHttpClient {
     await this.expectOk('POST', '/queue', { delete: promptIds });
   }
 
-  async view(file: OutputFile): Promise<DownloadedFile> {
+  /**
+   * `GET /view` as a stream: the body is handed on as it arrives (never held whole), bounded by
+   * `maxDownloadBytes` and by `downloadMs` for the whole transfer.
+   */
+  async view(file: OutputFile): Promise<OutputDownload> {
     const query = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder, type: file.type });
-    const reply = await this.request('GET', `/view?${query}`, undefined, this.options.downloadMs);
-    if (reply.status !== 200) {
-      throw backendError(`GET /view ${file.filename} answered ${reply.status}`, { status: reply.status, file }, false);
+    const what = `GET /view ${file.filename}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/view?${query}`, { signal: AbortSignal.timeout(this.options.downloadMs) });
+    } catch (err) {
+      throw unreachable(what, err);
     }
-    return { data: reply.body, contentType: reply.contentType };
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      if (res.status >= 500) throw backendUnavailable(`${what} answered ${res.status}`, undefined, { status: res.status });
+      throw backendError(`${what} answered ${res.status}`, { status: res.status, file }, false);
+    }
+    return {
+      stream: Readable.from(limitedBody(res, this.options.maxDownloadBytes, what)),
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+    };
   }
 
   /**
@@ -153,23 +169,32 @@ export function parseJson(reply: HttpReply, what: string): unknown {
   }
 }
 
-/** Reads a body, refusing more than `max` bytes: a backend's replies are untrusted. */
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
+/**
+ * A body's chunks as they arrive, refusing more than `max` bytes (a backend's replies are
+ * untrusted); a transport failure while reading is BACKEND_UNAVAILABLE. Stopping early (the
+ * consumer is destroyed) cancels the body.
+ */
+async function* limitedBody(res: Response, max: number, what: string): AsyncGenerator<Buffer> {
   let size = 0;
   try {
     for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       if (size > max) {
-        await res.body?.cancel();
+        // Leaving the loop cancels the body (the iterator holds its lock: cancel() here would throw).
         throw backendError(`${what}: the reply is over the ${max}-byte limit`, { limit: max }, false);
       }
-      chunks.push(chunk);
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw unreachable(`${what} (reading the body)`, err);
   }
+}
+
+/** A whole (small) reply: JSON answers and errors. */
+async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of limitedBody(res, max, what)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

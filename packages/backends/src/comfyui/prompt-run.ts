@@ -67,7 +67,8 @@ export class PromptRun {
   }
 
   async submit(workflow: Workflow): Promise<void> {
-    const outcome = await submitPrompt(this.deps.http, { workflow, clientId: this.deps.clientId, promptId: this.promptId, locate: () => this.locate() }, this.deps.logger);
+    const send = () => submitPrompt(this.deps.http, { workflow, clientId: this.deps.clientId, promptId: this.promptId, locate: () => this.locate() }, this.deps.logger);
+    const outcome = await (this.options.submitting ? this.options.submitting(send) : send());
     if (outcome.kind === 'rejected') return this.settlement.fail(outcome.error);
     this.nodeErrors = outcome.nodeErrors;
     if (outcome.promptId !== this.promptId) {

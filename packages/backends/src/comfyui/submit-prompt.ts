@@ -1,6 +1,6 @@
 import type { AppError, Workflow } from '@gantry/domain';
 import type { DriverLogger } from '../logger.js';
-import { backendError, workflowInvalid } from './errors.js';
+import { backendError, promptRejected } from './errors.js';
 import { parseJson, type ComfyHttpClient, type HttpReply } from './http-client.js';
 import { isRecord } from './messages.js';
 
@@ -21,7 +21,8 @@ export interface SubmitRequest {
 }
 
 /**
- * `POST /prompt` with our client id and prompt id. 400 → WORKFLOW_INVALID; 200 with
+ * `POST /prompt` with our client id and prompt id. 400 → WORKFLOW_INVALID (MODEL_UNAVAILABLE when
+ * only loader model inputs failed: see promptRejected); 200 with
  * `node_errors` → accepted (only the valid outputs run; logged); 409 (newer servers: the id is
  * already known) → accepted; a transport failure → accepted only if the prompt can be found.
  */
@@ -34,7 +35,7 @@ export async function submitPrompt(http: ComfyHttpClient, request: SubmitRequest
     // A timeout or reset may hide a prompt the backend did queue.
     return (await request.locate()) ? { kind: 'accepted', promptId, uncertain: true } : { kind: 'rejected', error: err as AppError };
   }
-  if (reply.status === 400) return { kind: 'rejected', error: workflowInvalid(bodyOf(reply)) };
+  if (reply.status === 400) return { kind: 'rejected', error: promptRejected(bodyOf(reply)) };
   if (reply.status === 409) {
     logger.info({ promptId }, 'comfyui: prompt id already known to the backend; tracking that prompt');
     return { kind: 'accepted', promptId, uncertain: true };

@@ -11,3 +11,4 @@ export * from './retention.js';
 export * from './webhook-deliveries.js';
 export * from './job-ownership.js';
 export * from './uploads.js';
+export * from './reused-jobs.js';

@@ -1,7 +1,7 @@
 import { isTerminal, sourcesOf, uuidv7, webhookEventFor, type JobErrorInfo, type JobStatus } from '@gantry/domain';
 import { Prisma } from '../generated/client.js';
 import type { NewArtifact } from './artifacts.js';
-import type { Db } from './db-client.js';
+import type { DbOrTx } from './audit-events.js';
 
 /** Why a failed attempt sent its job back to the queue: the queued event and the job view carry it. */
 export interface AttemptError {
@@ -31,6 +31,8 @@ export interface TransitionPatch {
    * one `output` event each before the state event. Success and its outputs land together or not at all.
    */
   outputs?: NewArtifact[];
+  /** On `succeeded` without a run: the job whose result this one answers with (its state event says so too). */
+  reusedFrom?: string;
 }
 
 /** An event a transition wrote, in sequence order. */
@@ -94,7 +96,7 @@ interface TransitionRow {
  * counts and enqueues what a transition implies.
  */
 export async function transitionJob(
-  db: Db,
+  db: DbOrTx,
   jobId: string,
   to: JobStatus,
   patch: TransitionPatch = {},
@@ -119,12 +121,16 @@ export async function transitionJob(
   if (to === 'queued') sets.push(Prisma.sql`progress = 0`);
   if (to === 'queued' && patch.lastError) sets.push(Prisma.sql`last_error = ${JSON.stringify(patch.lastError)}::jsonb`);
   if (isTerminal(to)) sets.push(Prisma.sql`finished_at = now()`, Prisma.sql`last_error = NULL`);
+  if (patch.reusedFrom !== undefined) sets.push(Prisma.sql`reused_from = ${patch.reusedFrom}::uuid`);
   if (patch.error) {
     sets.push(Prisma.sql`error_code = ${patch.error.code}`, Prisma.sql`error_message = ${patch.error.message}`);
     sets.push(Prisma.sql`error_details = ${JSON.stringify(patch.error.details ?? null)}::jsonb`);
     sets.push(Prisma.sql`error_internal = ${JSON.stringify(patch.errorInternal ?? null)}::jsonb`);
   }
-  const extra = patch.error ? { error: patch.error } : to === 'queued' && patch.lastError ? { error: patch.lastError } : {};
+  const extra = {
+    ...(patch.error ? { error: patch.error } : to === 'queued' && patch.lastError ? { error: patch.lastError } : {}),
+    ...(patch.reusedFrom !== undefined ? { reusedFrom: patch.reusedFrom } : {}),
+  };
   const sources = fromStatuses ? sourcesOf(to).filter((s) => fromStatuses.includes(s)) : sourcesOf(to);
   const webhookEvent = webhookEventFor(to);
   const deliveryId = uuidv7();

@@ -1,6 +1,7 @@
 import type { JobStatus } from '@gantry/domain';
 import { Prisma } from '../generated/client.js';
 import type { Job } from '../generated/client.js';
+import type { DbOrTx } from './audit-events.js';
 import type { Db } from './db-client.js';
 
 export type JobRow = Job;
@@ -21,6 +22,8 @@ export interface NewJob {
   requestHash?: string | undefined;
   /** The job this one retries. */
   retryOf?: string | undefined;
+  /** The request's reuse key (`reuseKey` of @gantry/domain); null or left out: never reused. */
+  reuseKey?: string | null | undefined;
   /** Its input images, bound at submit (inserted with the job: a worker never sees it without them). */
   inputs?: NewJobInput[] | undefined;
 }
@@ -40,7 +43,7 @@ export interface NewJobInput {
 }
 
 /** Inserts a queued job together with its first event (seq 1, `state: queued`). */
-export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
+export async function insertJob(db: DbOrTx, job: NewJob): Promise<JobRow> {
   return db.job.create({
     data: {
       id: job.id,
@@ -56,6 +59,7 @@ export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
       idempotencyKey: job.idempotencyKey ?? null,
       requestHash: job.requestHash ?? null,
       retryOf: job.retryOf ?? null,
+      reuseKey: job.reuseKey ?? null,
       lastSeq: 1,
       events: { create: { seq: 1, type: 'state', payload: { type: 'state', status: 'queued', attempt: 0 } } },
       ...(job.inputs?.length ? { inputs: { create: job.inputs.map((i) => ({ ...i, targets: i.targets as Prisma.InputJsonValue })) } } : {}),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@gantry/queue';
 import {
   breakerPhase,
@@ -5,6 +6,7 @@ import {
   emptySnapshot,
   onJobSuccess,
   onProbeFailure,
+  onProbeInconclusive,
   onProbeSuccess,
   onStrike,
   type BreakerConfig,
@@ -14,6 +16,12 @@ import {
 import { HealthStore } from './health-store.js';
 import type { ProbeResult } from './probes/probe-types.js';
 import { deriveState, isDispatchable, type BackendState } from './states.js';
+
+/**
+ * Longest a prompt submission is taken as in flight when its worker never reports the end (it
+ * died): well past the ComfyUI driver's request timeout (10 s), which ends a live one.
+ */
+export const ACCEPTING_BOUND_MS = 30_000;
 
 export interface BackendHealthOptions {
   /** Redis key prefix (GANTRY_QUEUE_PREFIX). */
@@ -67,14 +75,42 @@ export class BackendHealth {
       next.deviceName = result.facts.deviceName;
       next.vramTotalMb = result.facts.vramTotalMb;
       next.vramFreeMb = result.facts.vramFreeMb;
-      if (result.nodeTypes) {
-        next.nodeTypeCount = result.nodeTypes.length;
-        next.nodeTypesAt = now;
-      }
+      if (result.nodeTypes) next.nodeTypeCount = result.nodeTypes.length;
+      if (result.nodeTypes || result.models) next.nodeTypesAt = now; // the inventory was fetched
       if (extra.infoHash) next.infoHash = extra.infoHash;
       return next;
     });
     return written!;
+  }
+
+  /**
+   * Records a probe that timed out while the backend was accepting a prompt (see
+   * {@link whileAccepting}): neither a success nor a failure, only the probe time is kept.
+   */
+  async recordInconclusiveProbe(backendId: string): Promise<HealthSnapshot> {
+    const now = this.now();
+    return (await this.store.update(backendId, (current) => onProbeInconclusive(current ?? emptySnapshot(), now)))!;
+  }
+
+  /**
+   * Runs `submit` (the request that hands a prompt to the backend) with the backend marked as
+   * accepting a prompt in the shared health, for every worker's monitor to see: a real ComfyUI
+   * validates `POST /prompt` in its event loop, so while it takes a huge workflow it answers no
+   * probe, and such a probe's timeout says busy, not down. The mark ends with `submit`, or after
+   * `boundMs` if this process dies first. Redis trouble never fails the submit.
+   */
+  async whileAccepting<T>(backendId: string, submit: () => Promise<T>, boundMs = ACCEPTING_BOUND_MS): Promise<T> {
+    const token = randomUUID();
+    const started = this.now();
+    const marked = await this.store.beginAccepting(backendId, token, started, started + boundMs).then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await submit();
+    } finally {
+      if (marked) await this.store.endAccepting(backendId, token, this.now()).catch(() => undefined);
+    }
   }
 
   /**
@@ -85,6 +121,14 @@ export class BackendHealth {
   async recordStrike(backendId: string): Promise<HealthSnapshot> {
     const now = this.now();
     return (await this.store.update(backendId, (current) => onStrike(current ?? emptySnapshot(), now, this.breaker)))!;
+  }
+
+  /**
+   * Makes the next probe of a backend (by any worker) fetch its inventory again and persist it,
+   * e.g. after a run found a model missing there that its inventory listed.
+   */
+  async requestInventoryRefresh(backendId: string): Promise<void> {
+    await this.store.update(backendId, (current) => (current ? { ...current, nodeTypesAt: null, infoHash: null } : null));
   }
 
   /** Records a job that succeeded on a backend: its strikes are forgiven. */

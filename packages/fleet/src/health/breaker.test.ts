@@ -4,6 +4,7 @@ import {
   emptySnapshot,
   onJobSuccess,
   onProbeFailure,
+  onProbeInconclusive,
   onProbeSuccess,
   onStrike,
   probeDue,
@@ -100,6 +101,13 @@ describe('circuit breaker', () => {
     expect(s.strikes).toBe(0);
     s = failTimes(s, 3, 0);
     expect(onJobSuccess(s).phase).toBe('open');
+  });
+
+  it('an inconclusive probe (timed out while the backend accepted a prompt) changes neither count nor phase', () => {
+    const once = failTimes(emptySnapshot(), 2, 0);
+    const s = onProbeInconclusive(once, 50);
+    expect(s).toEqual({ ...once, lastProbeAt: 50 });
+    expect(onProbeInconclusive(failTimes(emptySnapshot(), 3, 0), 60).phase).toBe('open');
   });
 
   it('strikes while open only count', () => {

@@ -104,6 +104,15 @@ export function onProbeSuccess(s: HealthSnapshot, now: number): HealthSnapshot {
 }
 
 /**
+ * A probe that timed out while the backend was busy accepting a prompt (validating a huge
+ * workflow in its event loop, as ComfyUI does): it proves neither up nor down, so it changes
+ * nothing but the probe time; the failure count and the breaker are left as they were.
+ */
+export function onProbeInconclusive(s: HealthSnapshot, now: number): HealthSnapshot {
+  return { ...s, lastProbeAt: now };
+}
+
+/**
  * A failed probe: one more consecutive failure; a closed breaker opens at the threshold, a
  * half-open one opens again for another cooldown (an open one in its cooldown is left alone).
  */

@@ -10,7 +10,7 @@ const MIB = 1024 * 1024;
 
 /** A tiny ComfyUI stand-in whose answers a test can switch. */
 async function fakeComfy() {
-  const state = { up: true, version: '0.3.64', nodes: ['KSampler', 'SaveImage'], hits: [] as string[] };
+  const state = { up: true, version: '0.3.64', nodes: ['KSampler', 'SaveImage'], hits: [] as string[], delayMs: 0 };
   const server: Server = createServer((req, res) => {
     state.hits.push(req.url ?? '');
     if (!state.up) {
@@ -21,7 +21,7 @@ async function fakeComfy() {
       req.url === '/system_stats'
         ? { system: { comfyui_version: state.version }, devices: [{ name: 'cuda:0 fake', vram_total: 8192 * MIB, vram_free: 4096 * MIB }] }
         : Object.fromEntries(state.nodes.map((n) => [n, {}]));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)), state.delayMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -107,6 +107,59 @@ describe('health monitor and shared health (real Redis)', () => {
       expect(persisted.map((p) => p.version)).toEqual(['0.3.64', '0.4.0']);
     } finally {
       await monitor.stop();
+      await sim.close();
+    }
+  });
+
+  it('refetches and persists the inventory when a refresh is requested, however recent it is', async () => {
+    const sim = await fakeComfy();
+    const persisted: BackendInfo[] = [];
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 10, nodeTypesRefreshMs: 60_000, persistInfo: async (_id, info) => void persisted.push(info) });
+    const target = { id: 'inv', kind: 'comfyui' as const, url: sim.url };
+    const probe = async () => {
+      await new Promise((r) => setTimeout(r, 12)); // past the probe lock (0.8 × interval)
+      return monitor.probeOne(target);
+    };
+    try {
+      await probe();
+      await probe();
+      const objectInfo = () => sim.state.hits.filter((h) => h === '/object_info').length;
+      expect(objectInfo()).toBe(1); // cached
+      await health.requestInventoryRefresh('inv');
+      await probe();
+      expect(objectInfo()).toBe(2);
+      // Unchanged, but written again: PostgreSQL may hold an inventory this worker never wrote.
+      expect(persisted).toHaveLength(2);
+      expect(persisted[1]).toMatchObject({ nodeTypes: ['KSampler', 'SaveImage'], models: {} });
+      await probe();
+      expect(objectInfo()).toBe(2);
+      await health.requestInventoryRefresh('never-probed'); // nothing known: nothing to do
+      expect((await health.store.read('never-probed')).snapshot).toBeNull();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('does not count a probe that timed out while a prompt was being handed to the backend; counts one after', async () => {
+    const sim = await fakeComfy();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 5, probeTimeoutMs: 100, nodeTypesRefreshMs: 60_000 });
+    const target = { id: 'busy-gpu', kind: 'comfyui' as const, url: sim.url };
+    try {
+      expect(await monitor.probeOne(target)).toMatchObject({ up: true, phase: 'closed' });
+      sim.state.delayMs = 400; // the backend is busy validating: it answers nothing in time
+      let release!: () => void;
+      const accepting = health.whileAccepting('busy-gpu', () => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 10));
+      const during = await monitor.probeOne(target);
+      expect(during).toMatchObject({ up: true, phase: 'closed', probeFailures: 0 });
+      release();
+      await accepting;
+      // The submission ended before this probe started: its timeout counts (threshold 1: open).
+      await new Promise((r) => setTimeout(r, 10));
+      expect(await monitor.probeOne(target)).toMatchObject({ up: false, phase: 'open', probeFailures: 1, lastError: 'GET /system_stats failed: timed out' });
+    } finally {
       await sim.close();
     }
   });

@@ -96,14 +96,22 @@ export class HealthMonitor {
     if (before && !probeDue(before, Date.now())) return null;
     const lockMs = Math.max(1, Math.floor(this.options.intervalMs * 0.8));
     if (!(await health.store.tryLockProbe(target.id, this.owner, lockMs))) return null;
-
+    const started = Date.now();
     const result = await probeBackend(target, {
       timeoutMs: this.probeTimeoutMs,
       nodeTypesTimeoutMs: this.options.nodeTypesTimeoutMs,
       wantNodeTypes: (facts) => this.wantNodeTypes(before, facts),
     });
+    if (!result.ok && result.timedOut && (await health.store.acceptedSince(target.id, started))) {
+      // Busy taking a prompt (a real ComfyUI validates it in its event loop), not down.
+      this.log.info({ backend: target.id, error: result.error, latencyMs: result.latencyMs }, 'health: probe timed out while the backend was accepting a prompt; not counted');
+      return health.recordInconclusiveProbe(target.id);
+    }
     if (result.ok && result.nodeTypesError) {
       this.log.warn({ backend: target.id, error: result.nodeTypesError }, 'health: could not read node types');
+    }
+    if (result.ok && result.modelsError) {
+      this.log.warn({ backend: target.id, error: result.modelsError }, 'health: could not read the model lists');
     }
     const infoHash = result.ok ? await this.persistIfChanged(target, result, before) : undefined;
     const after = await health.recordProbe(target.id, result, infoHash ? { infoHash } : {});
@@ -128,7 +136,10 @@ export class HealthMonitor {
     this.timer.unref();
   }
 
-  /** Node types are cached: fetched when unknown, stale, or when the software or device changed. */
+  /**
+   * The inventory (node types, models) is cached: fetched when unknown, stale, asked for
+   * (BackendHealth.requestInventoryRefresh), or when the software or device changed.
+   */
   private wantNodeTypes(before: HealthSnapshot | null, facts: BackendFacts): boolean {
     if (!before || before.nodeTypesAt === null) return true;
     if (Date.now() - before.nodeTypesAt >= this.nodeTypesRefreshMs) return true;
@@ -137,25 +148,28 @@ export class HealthMonitor {
 
   /**
    * Writes the learned info to PostgreSQL when its fingerprint differs from the one last written
-   * (by any worker). ComfyUI info is only complete when node types were fetched this round.
+   * (by any worker). Info is only complete when the inventory was fetched this round (ComfyUI's
+   * node types and models, A1111's models), so only such rounds persist.
    * Returns the fingerprint written, or undefined.
    */
   private async persistIfChanged(target: ProbeTarget, result: Extract<ProbeResult, { ok: true }>, before: HealthSnapshot | null): Promise<string | undefined> {
     if (!this.options.persistInfo) return undefined;
-    if (target.kind === 'comfyui' && !result.nodeTypes) return undefined;
+    if (target.kind === 'comfyui' ? !result.nodeTypes : !result.models) return undefined;
     const info: BackendInfo = {
       kind: target.kind,
       version: result.facts.version,
       deviceName: result.facts.deviceName,
       vramTotalMb: result.facts.vramTotalMb,
       ...(result.nodeTypes ? { nodeTypes: result.nodeTypes } : {}),
+      ...(result.models ? { models: result.models } : {}),
+      ...(result.modelAliases && Object.keys(result.modelAliases).length > 0 ? { modelAliases: result.modelAliases } : {}),
       learnedAt: new Date().toISOString(),
     };
     const fingerprint = infoFingerprint(info);
     if (before?.infoHash === fingerprint) return undefined;
     try {
       await this.options.persistInfo(target.id, info);
-      this.log.info({ backend: target.id, version: info.version, vramTotalMb: info.vramTotalMb, nodeTypes: info.nodeTypes?.length }, 'health: backend info updated');
+      this.log.info({ backend: target.id, version: info.version, vramTotalMb: info.vramTotalMb, nodeTypes: info.nodeTypes?.length, models: modelCount(info) }, 'health: backend info updated');
       return fingerprint;
     } catch (err) {
       // E.g. the backend was deleted a moment ago; the next round tries again if it still exists.
@@ -173,4 +187,8 @@ export class HealthMonitor {
     if (is === 'healthy') this.log.info(fields, 'health: backend is healthy');
     else this.log.warn(fields, `health: backend is ${is}`);
   }
+}
+
+function modelCount(info: BackendInfo): number | undefined {
+  return info.models ? Object.values(info.models).reduce((n, list) => n + list.length, 0) : undefined;
 }

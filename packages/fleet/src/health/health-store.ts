@@ -1,6 +1,6 @@
 import type { RedisClient } from '@gantry/queue';
 import type { HealthSnapshot } from './breaker.js';
-import { healthKey, probeLockKey } from './health-keys.js';
+import { acceptingKey, healthKey, probeLockKey } from './health-keys.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 
 /**
@@ -29,6 +29,9 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `;
+
+/** How long a finished prompt submission stays on record (it only matters to probes running meanwhile). */
+export const ACCEPTING_KEEP_MS = 60_000;
 
 /** One backend's shared health, as read from Redis. */
 export interface StoredHealth {
@@ -112,7 +115,27 @@ export class HealthStore {
 
   /** Forgets a deleted backend. */
   async forget(backendId: string): Promise<void> {
-    await this.redis.del(healthKey(this.prefix, backendId), probeLockKey(this.prefix, backendId));
+    await this.redis.del(healthKey(this.prefix, backendId), probeLockKey(this.prefix, backendId), acceptingKey(this.prefix, backendId));
+  }
+
+  /**
+   * Records that a worker started handing a prompt to the backend (ComfyUI `POST /prompt`), as
+   * `token`, in flight until at most `boundAt` (if the worker dies meanwhile, the record ends
+   * then by itself). Entries older than {@link ACCEPTING_KEEP_MS} are pruned.
+   */
+  async beginAccepting(backendId: string, token: string, now: number, boundAt: number): Promise<void> {
+    const key = acceptingKey(this.prefix, backendId);
+    await this.redis.multi().zremrangebyscore(key, '-inf', now - ACCEPTING_KEEP_MS).zadd(key, boundAt, token).pexpire(key, ACCEPTING_KEEP_MS + (boundAt - now)).exec();
+  }
+
+  /** Records when that submission ended (it stays on record for {@link ACCEPTING_KEEP_MS}). */
+  async endAccepting(backendId: string, token: string, endedAt: number): Promise<void> {
+    await this.redis.zadd(acceptingKey(this.prefix, backendId), 'XX', endedAt, token);
+  }
+
+  /** Whether a prompt was being handed to the backend at any time since `since` (one still in flight included). */
+  async acceptedSince(backendId: string, since: number): Promise<boolean> {
+    return (await this.redis.zcount(acceptingKey(this.prefix, backendId), since, '+inf')) > 0;
   }
 
   /** Takes the probe turn for a backend for `ms`; false when another worker holds it. */

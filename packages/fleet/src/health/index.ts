@@ -10,3 +10,4 @@ export { probeBackend } from './probes/probe-backend.js';
 export { parseSystemStats } from './probes/comfyui-probe.js';
 export { parseMemory } from './probes/a1111-probe.js';
 export type { BackendFacts, ProbeOptions, ProbeResult, ProbeTarget } from './probes/probe-types.js';
+export { comfyInventory, a1111Inventory, type A1111Inventory } from './probes/model-inventory.js';

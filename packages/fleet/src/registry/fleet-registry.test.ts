@@ -69,5 +69,7 @@ describe('FleetRegistry', () => {
     const r = recordFromRow({ id: 'x', kind: 'a1111', url: 'http://h', capacity: 2, tags: ['t'], draining: true, info: { version: 3, nodeTypes: ['A', 1], vramTotalMb: 100 } });
     expect(r).toEqual({ id: 'x', kind: 'a1111', url: 'http://h', capacity: 2, tags: ['t'], draining: true, info: { nodeTypes: ['A'], vramTotalMb: 100 } });
     expect(recordFromRow({ ...r, info: 'junk' }).info).toBeNull();
+    const models = recordFromRow({ ...r, info: { models: { checkpoint: ['a', 2], lora: 'x', embedding: ['e'] }, modelAliases: { t: 'a', n: 1 } } }).info;
+    expect(models).toEqual({ models: { checkpoint: ['a'] }, modelAliases: { t: 'a' } });
   });
 });

@@ -41,7 +41,7 @@ export function backendView(
       deviceName: s?.deviceName ?? info?.deviceName ?? null,
       vram: { totalMb: s?.vramTotalMb ?? info?.vramTotalMb ?? null, freeMb: s?.vramFreeMb ?? null },
       nodeTypeCount,
-      ...(options.detail ? { nodeTypes: info?.nodeTypes ?? null } : {}),
+      ...(options.detail ? { nodeTypes: info?.nodeTypes ?? null, models: info?.models ?? null } : {}),
       learnedAt: info?.learnedAt ?? null,
     },
     createdAt: row.createdAt.toISOString(),

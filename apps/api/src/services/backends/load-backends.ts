@@ -23,7 +23,7 @@ export async function findBackendRow(ctx: BackendContext, id: string): Promise<B
   return row;
 }
 
-/** One backend with its node type names. */
+/** One backend with its node type names and model files. */
 export async function getBackendView(ctx: BackendContext, id: string): Promise<BackendView> {
   const [view] = await viewsOf(ctx, [await findBackendRow(ctx, id)], { detail: true });
   return view!;

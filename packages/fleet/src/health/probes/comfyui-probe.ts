@@ -1,10 +1,11 @@
 import { getJson } from './get-json.js';
+import { comfyInventory } from './model-inventory.js';
 import { bytesToMb, isRecord, type BackendFacts, type ProbeOptions, type ProbeResult, type ProbeTarget } from './probe-types.js';
 
 /**
  * Probes a ComfyUI backend: `GET /system_stats` (version `system.comfyui_version`, first device's
  * name and `vram_total`/`vram_free` in bytes) and, when asked, `GET /object_info` (node class
- * names: the keys of the reply).
+ * names: the keys of the reply; models: its loader nodes' option lists).
  */
 export async function probeComfyUi(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
   const started = performance.now();
@@ -15,7 +16,7 @@ export async function probeComfyUi(target: ProbeTarget, options: ProbeOptions): 
   try {
     const info = await getJson(target.url, '/object_info', options.nodeTypesTimeoutMs ?? 30_000);
     if (!isRecord(info)) return { ok: true, latencyMs, facts, nodeTypesError: 'GET /object_info: not an object' };
-    return { ok: true, latencyMs, facts, nodeTypes: Object.keys(info).sort() };
+    return { ok: true, latencyMs, facts, nodeTypes: Object.keys(info).sort(), models: comfyInventory(info) };
   } catch (err) {
     return { ok: true, latencyMs, facts, nodeTypesError: err instanceof Error ? err.message : String(err) };
   }

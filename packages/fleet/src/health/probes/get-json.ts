@@ -3,6 +3,8 @@ export class ProbeError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** No answer within the bound. */
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'ProbeError';
@@ -26,11 +28,11 @@ export async function getJson(baseUrl: string, path: string, timeoutMs: number):
     res = await fetch(url, { headers: { accept: 'application/json' }, signal });
   } catch (err) {
     // A pooled keep-alive socket the server closed meanwhile fails at once: one fresh try.
-    if (!STALE_SOCKET.has(reason(err)) || signal.aborted) throw new ProbeError(`GET ${path} failed: ${reason(err)}`);
+    if (!STALE_SOCKET.has(reason(err)) || signal.aborted) throw failed(path, err, signal);
     try {
       res = await fetch(url, { headers: { accept: 'application/json' }, signal });
     } catch (again) {
-      throw new ProbeError(`GET ${path} failed: ${reason(again)}`);
+      throw failed(path, again, signal);
     }
   }
   if (res.status < 200 || res.status >= 300) {
@@ -46,7 +48,7 @@ export async function getJson(baseUrl: string, path: string, timeoutMs: number):
   try {
     text = await res.text();
   } catch (err) {
-    throw new ProbeError(`GET ${path} failed while reading: ${reason(err)}`);
+    throw new ProbeError(`GET ${path} failed while reading: ${reason(err)}`, undefined, signal.aborted);
   }
   if (text.length > MAX_REPLY_BYTES) throw new ProbeError(`GET ${path}: the reply is over ${MAX_REPLY_BYTES} bytes`);
   try {
@@ -54,6 +56,11 @@ export async function getJson(baseUrl: string, path: string, timeoutMs: number):
   } catch {
     throw new ProbeError(`GET ${path}: the reply is not JSON`);
   }
+}
+
+function failed(path: string, err: unknown, signal: AbortSignal): ProbeError {
+  const why = reason(err);
+  return new ProbeError(`GET ${path} failed: ${why}`, undefined, signal.aborted || why === 'timed out');
 }
 
 /**

@@ -1,4 +1,5 @@
 import { probeA1111 } from './a1111-probe.js';
+import { ProbeError } from './get-json.js';
 import { probeComfyUi } from './comfyui-probe.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from './probe-types.js';
 
@@ -8,6 +9,7 @@ export async function probeBackend(target: ProbeTarget, options: ProbeOptions): 
   try {
     return target.kind === 'a1111' ? await probeA1111(target, options) : await probeComfyUi(target, options);
   } catch (err) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) };
+    const timedOut = err instanceof ProbeError && err.timedOut;
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err), timedOut };
   }
 }

@@ -1,3 +1,5 @@
+import type { ModelInventory } from '@gantry/domain';
+
 /** A backend as the prober needs it. */
 export interface ProbeTarget {
   id: string;
@@ -20,8 +22,9 @@ export interface ProbeOptions {
   /** Bound on `/object_info`, which is large on real installations (default 30 s). */
   nodeTypesTimeoutMs?: number;
   /**
-   * Called with the status facts: whether to fetch the node types as well (they are cached and
-   * refetched rarely, or when the version changed). Ignored by kinds without node types.
+   * Called with the status facts: whether to fetch the inventory as well (ComfyUI's node types and
+   * models from `/object_info`, A1111's model lists); it is cached and refetched rarely, when the
+   * version changed, or when a run found a model missing.
    */
   wantNodeTypes?: (facts: BackendFacts) => boolean;
 }
@@ -35,8 +38,20 @@ export type ProbeResult =
       nodeTypes?: string[];
       /** Set when the status answered but the node types could not be read (the probe still counts as up). */
       nodeTypesError?: string;
+      /** The model files, per kind, when the inventory was fetched. */
+      models?: ModelInventory;
+      /** A1111: other names of its checkpoints → file name. */
+      modelAliases?: Record<string, string>;
+      /** Set when the status answered but the models could not be read. */
+      modelsError?: string;
     }
-  | { ok: false; latencyMs: number; error: string };
+  | {
+      ok: false;
+      latencyMs: number;
+      error: string;
+      /** The backend did not answer in time (as opposed to refusing, resetting or answering badly). */
+      timedOut: boolean;
+    };
 
 /** Turns bytes into whole MiB; null for anything that is not a non-negative number. */
 export function bytesToMb(value: unknown): number | null {

@@ -68,13 +68,13 @@ describe('health probes', () => {
     );
     try {
       const probe = (url: string) => probeBackend({ id: 'a', kind: 'comfyui', url }, { timeoutMs: 100 });
-      expect(await probe(sim.url)).toMatchObject({ ok: false, error: 'GET /system_stats answered 503' });
-      expect(await probe(`${sim.url}/bad`)).toMatchObject({ ok: false, error: 'GET /system_stats: the reply is not JSON' });
-      expect(await probe(`${sim.url}/slow`)).toMatchObject({ ok: false, error: 'GET /system_stats failed: timed out' });
+      expect(await probe(sim.url)).toMatchObject({ ok: false, error: 'GET /system_stats answered 503', timedOut: false });
+      expect(await probe(`${sim.url}/bad`)).toMatchObject({ ok: false, error: 'GET /system_stats: the reply is not JSON', timedOut: false });
+      expect(await probe(`${sim.url}/slow`)).toMatchObject({ ok: false, error: 'GET /system_stats failed: timed out', timedOut: true });
     } finally {
       await sim.close();
     }
-    expect(await probeBackend({ id: 'a', kind: 'comfyui', url: sim.url }, { timeoutMs: 500 })).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await probeBackend({ id: 'a', kind: 'comfyui', url: sim.url }, { timeoutMs: 500 })).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/), timedOut: false });
   });
 
   it('reads A1111 VRAM from /sdapi/v1/memory', async () => {
@@ -101,6 +101,63 @@ describe('health probes', () => {
     } finally {
       await old.close();
       await cpu.close();
+    }
+  });
+});
+
+describe('model inventories', () => {
+  it('reads ComfyUI models from the loader nodes of /object_info (both combo shapes)', async () => {
+    const objectInfo = {
+      CheckpointLoaderSimple: { input: { required: { ckpt_name: [['b.safetensors', 'a.safetensors'], { tooltip: 'x' }] } } },
+      CheckpointLoader: { input: { required: { ckpt_name: [['c.safetensors']], config_name: [['v1.yaml']] } } },
+      LoraLoader: { input: { required: { lora_name: ['COMBO', { options: ['detail.safetensors'] }], model: ['MODEL'] } } },
+      DualCLIPLoader: { input: { required: { clip_name1: [['clip_l.safetensors']], clip_name2: [['t5.safetensors']] } } },
+      VAELoader: { input: { required: { vae_name: [[]] } } },
+      KSampler: { input: { required: { sampler_name: [['euler']] } } },
+    };
+    const sim = await serve((path) => (path === '/system_stats' ? { status: 200, body: systemStats } : { status: 200, body: objectInfo }));
+    try {
+      const r = await probeBackend({ id: 'a', kind: 'comfyui', url: sim.url }, { timeoutMs: 1000, wantNodeTypes: () => true });
+      expect(r.ok && r.models).toEqual({
+        checkpoint: ['a.safetensors', 'b.safetensors', 'c.safetensors'],
+        lora: ['detail.safetensors'],
+        vae: [], // installed loader, no files: known to hold none
+        clip: ['clip_l.safetensors', 't5.safetensors'],
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('reads A1111 models and checkpoint aliases; optional listings may be missing', async () => {
+    const sdModels = [{ title: 'sd15.safetensors [6ce0161689]', model_name: 'sd15', hash: '6ce0161689', sha256: 'f'.repeat(64), filename: '/m/sd15.safetensors' }];
+    const a1111 = await serve((path) =>
+      path === '/sdapi/v1/memory'
+        ? { status: 200, body: { cuda: { system: { total: 1024 * MIB, free: 0 } } } }
+        : path === '/sdapi/v1/sd-models'
+          ? { status: 200, body: sdModels }
+          : path === '/sdapi/v1/sd-vae'
+            ? { status: 200, body: [{ model_name: 'ft.safetensors', filename: '/v/ft.safetensors' }] }
+            : { status: 404 },
+    );
+    try {
+      const r = await probeBackend({ id: 'f', kind: 'a1111', url: a1111.url }, { timeoutMs: 1000, wantNodeTypes: () => true });
+      expect(r).toMatchObject({ ok: true, models: { checkpoint: ['sd15.safetensors'], vae: ['ft.safetensors'] } });
+      expect(r.ok && r.models && 'lora' in r.models).toBe(false); // no Lora extension: unknown, not empty
+      expect(r.ok && r.modelAliases).toEqual({ 'sd15.safetensors [6ce0161689]': 'sd15.safetensors', sd15: 'sd15.safetensors', '6ce0161689': 'sd15.safetensors', ['f'.repeat(64)]: 'sd15.safetensors' });
+      const quiet = await probeBackend({ id: 'f', kind: 'a1111', url: a1111.url }, { timeoutMs: 1000, wantNodeTypes: () => false });
+      expect(quiet.ok && quiet.models).toBeUndefined();
+    } finally {
+      await a1111.close();
+    }
+    const broken = await serve((path) => (path === '/sdapi/v1/memory' ? { status: 200, body: {} } : { status: 500 }));
+    try {
+      expect(await probeBackend({ id: 'f', kind: 'a1111', url: broken.url }, { timeoutMs: 1000, wantNodeTypes: () => true })).toMatchObject({
+        ok: true,
+        modelsError: 'GET /sdapi/v1/sd-models answered 500',
+      });
+    } finally {
+      await broken.close();
     }
   });
 });

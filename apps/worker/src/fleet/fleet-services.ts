@@ -3,7 +3,7 @@ import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type SlotLe
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
 import type { WorkerEnv } from '../env.js';
-import { RegistryFleet, type DriverFactory } from './registry-fleet.js';
+import { WorkerFleet, type DriverFactory } from './worker-fleet.js';
 
 export interface FleetServicesInput {
   env: WorkerEnv;
@@ -17,7 +17,7 @@ export interface FleetServicesInput {
 
 /** A worker's view of the fleet: registry, dynamic members, shared health and its monitor. */
 export interface FleetServices {
-  fleet: RegistryFleet;
+  fleet: WorkerFleet;
   registry: FleetRegistry;
   /** Shared health: `recordStrike(id)`, `recordJobSuccess(id)`, `views(...)`. */
   health: BackendHealth;
@@ -47,7 +47,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     refreshMs: env.GANTRY_REGISTRY_REFRESH_MS,
     logger,
   });
-  const fleet = new RegistryFleet(input.createDriver, input.leases, redis, prefix, health, logger);
+  const fleet = new WorkerFleet({ createDriver: input.createDriver, leases: input.leases, redis, prefix, health, logger });
   const monitor = new HealthMonitor({
     health,
     backends: () => registry.current(),
@@ -67,7 +67,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
   fleet.sync(registry.current());
   monitor.start();
   const reaper = setInterval(() => {
-    // Learned info (VRAM) changes without a registry change event: re-sync it (cheap, in place).
+    // Learned info (VRAM, inventory) changes without a registry change event: re-sync it (cheap, in place).
     fleet.sync(registry.current());
     void fleet.closeIdleRetired();
   }, env.GANTRY_REGISTRY_REFRESH_MS);

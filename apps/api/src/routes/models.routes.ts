@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import { listModelsQuerySchema } from '@gantry/domain';
+import type { ApiDeps } from '../context.js';
+import { parseInput } from '../http/validate.js';
+import { requireScope } from '../middleware/auth.js';
+import { backendContext, listModels } from '../services/backends/index.js';
+
+/**
+ * `GET /models` (scope read, like the fleet's state): every model file the fleet holds and the
+ * ids of the backends that hold it. Ids only, never backend URLs (docs/security.md).
+ */
+export function modelsRouter(deps: ApiDeps): Router {
+  const ctx = backendContext(deps);
+  const router = Router();
+  router.get('/', requireScope('read'), async (req, res) => {
+    const { kind } = parseInput(listModelsQuerySchema, req.query, 'query');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await listModels(ctx, kind));
+  });
+  return router;
+}

@@ -1,0 +1,213 @@
+import type { BackendDriver } from '@gantry/backends';
+import {
+  explainEligibility,
+  type AcquireOutcome,
+  type BackendConfig,
+  type BackendHealth,
+  type BackendRecord,
+  type EligibilityBackend,
+  type JobNeed,
+  type LeaseCandidate,
+  type SlotLeases,
+} from '@gantry/fleet';
+import type { Logger } from '@gantry/logger';
+import type { RedisClient } from '@gantry/queue';
+
+/** A backend this worker drives: its configuration and its driver. */
+export interface FleetMember {
+  config: BackendConfig;
+  driver: BackendDriver;
+}
+
+/** Makes the driver of a backend, or null when this worker cannot drive its kind. */
+export type DriverFactory = (record: BackendRecord) => BackendDriver | null;
+
+export interface WorkerFleetOptions {
+  createDriver: DriverFactory;
+  leases: SlotLeases;
+  redis: RedisClient;
+  /** Redis key prefix (GANTRY_QUEUE_PREFIX), for the warm-model map. */
+  prefix: string;
+  /** Shared health: which backends may take new jobs now. */
+  health: BackendHealth;
+  logger: Logger;
+}
+
+/**
+ * The backends one worker serves, following the FleetRegistry, with their drivers and slot
+ * leasing over them. Which backend may run a job is decided by `explainEligibility` of
+ * @gantry/fleet, the rule submit and the wait explanation use too:
+ *
+ * - `candidates(need)` keeps the backends with no permanent reason against the job (kind, tags,
+ *   VRAM, node types, models, as the registry's records know them), so a job whose backends are
+ *   only temporarily unavailable waits (and is handed back) instead of failing;
+ * - `tryAcquire` leases among the candidates that are eligible now (health and drain from Redis
+ *   added) and reports `full` when none is; least-connections, warm model preferred.
+ *
+ * `sync(records)` (on every registry change) adds drivers for new backends, updates changed ones
+ * in place (a new URL gets a new driver) and retires removed ones. A retired member stays
+ * reachable through `member(id)` (its running jobs finish, an orphan can be interrupted) and its
+ * driver is closed once no slot lease on it is live.
+ */
+export class WorkerFleet {
+  readonly leases: SlotLeases;
+  private readonly live = new Map<string, FleetMember>();
+  private readonly retired = new Map<string, FleetMember[]>();
+  private readonly unsupported = new Set<string>();
+  private records = new Map<string, BackendRecord>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: WorkerFleetOptions) {
+    this.leases = options.leases;
+    this.log = options.logger;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  get totalCapacity(): number {
+    return [...this.live.values()].reduce((sum, m) => sum + m.config.capacity, 0);
+  }
+
+  member(id: string): FleetMember | undefined {
+    return this.live.get(id) ?? this.retired.get(id)?.at(-1);
+  }
+
+  /** The live members' configurations. */
+  all(): BackendConfig[] {
+    return [...this.live.values()].map((m) => m.config);
+  }
+
+  /** Total VRAM of a backend in MiB, when a probe has learned it. */
+  vramOf(id: string): number | null {
+    return this.records.get(id)?.info?.vramTotalMb ?? null;
+  }
+
+  /** What probes learned about a backend (VRAM, node types, models), as the registry last read it. */
+  infoOf(id: string): BackendRecord['info'] {
+    return this.records.get(id)?.info ?? null;
+  }
+
+  /** The members that could run the job at some point (no permanent reason against it), minus the excluded. */
+  candidates(need: JobNeed, exclude: ReadonlySet<string> = new Set()): BackendConfig[] {
+    return this.all().filter((c) => !exclude.has(c.id) && explainEligibility(need, this.asEligible(c, 'unknown')).possible);
+  }
+
+  /**
+   * After an out-of-memory failure: the candidates with more VRAM than the backend that ran out,
+   * when there are any (otherwise all of them: a smaller job mix may fit next time).
+   */
+  preferMoreVram(candidates: BackendConfig[], thanMb: number | undefined): BackendConfig[] {
+    if (thanMb === undefined) return candidates;
+    const bigger = candidates.filter((c) => (this.vramOf(c.id) ?? 0) > thanMb);
+    return bigger.length > 0 ? bigger : candidates;
+  }
+
+  /** Tries once to lease the best of the candidates eligible now (least-connections, warm model preferred); `full` when none is. */
+  async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
+    const open = await this.eligibleNow(need, candidates);
+    if (open.length === 0) return { lease: null, reason: 'full' };
+    const warm = model ? await this.options.redis.hmget(this.modelsKey(), ...open.map((c) => c.id)) : [];
+    const list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
+    return this.leases.acquire({ tenantId, candidates: list, tenantCap });
+  }
+
+  /**
+   * The members whose health allows new jobs now (healthy or not yet probed, not draining), for
+   * the intake gate. If Redis cannot be read, every one passes: health must not stop a working fleet.
+   */
+  async dispatchable(members: BackendConfig[]): Promise<BackendConfig[]> {
+    return this.eligibleNow({ nodeTypes: [] }, members);
+  }
+
+  /** Remembers which model a backend has loaded, for warm-model affinity. */
+  async noteModel(backendId: string, model: string | null): Promise<void> {
+    if (model) await this.options.redis.hset(this.modelsKey(), backendId, model);
+  }
+
+  /** Reconciles the members with the registry's list (also refreshes what probes learned: VRAM, inventory). */
+  sync(records: readonly BackendRecord[]): void {
+    this.records = new Map(records.map((r) => [r.id, r]));
+    for (const record of records) {
+      const current = this.live.get(record.id);
+      const config: BackendConfig = { id: record.id, kind: record.kind, url: record.url, capacity: record.capacity, tags: [...record.tags] };
+      if (current && current.config.url === config.url && current.config.kind === config.kind) {
+        current.config = config; // capacity or tags changed: same driver
+        continue;
+      }
+      const driver = this.options.createDriver(record);
+      if (!driver) {
+        if (!this.unsupported.has(record.id)) this.log.warn({ backend: record.id, kind: record.kind }, 'fleet: this worker cannot drive this backend kind; skipping it');
+        this.unsupported.add(record.id);
+        if (current) this.retire(current);
+        continue;
+      }
+      this.unsupported.delete(record.id);
+      if (current) this.retire(current);
+      this.live.set(record.id, { config, driver });
+      this.log.info({ backend: record.id, url: record.url, capacity: record.capacity, tags: record.tags }, current ? 'fleet: backend reconfigured' : 'fleet: backend added');
+    }
+    for (const [id, member] of [...this.live]) {
+      if (!this.records.has(id)) {
+        this.retire(member);
+        this.log.info({ backend: id }, 'fleet: backend removed');
+      }
+    }
+    void this.closeIdleRetired();
+  }
+
+  /** Closes retired drivers that no live lease uses any more (call periodically). */
+  async closeIdleRetired(): Promise<void> {
+    const ids = [...this.retired.keys()];
+    if (ids.length === 0) return;
+    let inFlight: Record<string, number>;
+    try {
+      inFlight = await this.leases.inFlight(ids);
+    } catch {
+      return; // try again at the next sync
+    }
+    for (const id of ids) {
+      // A live namesake shares the lease key; wait until it is idle too before closing the old driver.
+      if ((inFlight[id] ?? 0) > 0) continue;
+      const members = this.retired.get(id) ?? [];
+      this.retired.delete(id);
+      await Promise.all(members.map((m) => m.driver.close().catch(() => undefined)));
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.live.values(), ...[...this.retired.values()].flat()];
+    this.live.clear();
+    this.retired.clear();
+    await Promise.all(all.map((m) => m.driver.close()));
+  }
+
+  /** The candidates eligible now: the same rule, with the live health and drain flag from Redis. */
+  private async eligibleNow(need: JobNeed, candidates: BackendConfig[]): Promise<BackendConfig[]> {
+    try {
+      const views = await this.options.health.views(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
+      return candidates.filter((c) => {
+        const view = views.get(c.id);
+        return explainEligibility(need, this.asEligible(c, view?.state ?? 'unknown', view?.draining)).eligible;
+      });
+    } catch (err) {
+      this.log.debug({ err }, 'fleet: could not read backend health; not filtering');
+      return candidates;
+    }
+  }
+
+  private asEligible(config: BackendConfig, state: EligibilityBackend['state'], draining?: boolean): EligibilityBackend {
+    const record = this.records.get(config.id);
+    return { id: config.id, kind: config.kind, tags: config.tags, info: record?.info ?? null, state, draining: draining ?? record?.draining ?? false };
+  }
+
+  private retire(member: FleetMember): void {
+    this.live.delete(member.config.id);
+    this.retired.set(member.config.id, [...(this.retired.get(member.config.id) ?? []), member]);
+  }
+
+  private modelsKey(): string {
+    return `${this.options.prefix}:backend-models`;
+  }
+}
