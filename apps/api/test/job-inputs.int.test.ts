@@ -220,4 +220,22 @@ describe('job inputs', () => {
     expect(retry.body.inputs).toEqual([expect.objectContaining({ name: 'photo', uploadId: photo.id, targets: [{ node: '20', field: 'image' }] })]);
     expect((await storedWorkflow(retry.body.id))['20'].inputs.image).toBe(`gantry/${photo.sha256}.png`);
   });
+
+  it('the reuse key covers the input images: other bytes under one input name never share it', async () => {
+    const red = await upload(png(8, 8, [200, 10, 10]));
+    const blue = await upload(png(8, 8, [10, 10, 200]));
+    const submit = async (body: object) => (await admin('POST', '/api/v1/jobs', body)).body.id as string;
+    const reuseKeyOf = async (id: string) => (await stack.apiResources.deps.db.job.findUniqueOrThrow({ where: { id } })).reuseKey;
+    const workflow = { ...defaultWorkflow({ steps: 1, seed: 7 }), '20': { class_type: 'LoadImage', inputs: { image: 'photo', upload: 'image' } } };
+    const wfRed = await reuseKeyOf(await submit({ workflow, inputs: { photo: { upload: red.id } } }));
+    expect(wfRed).toMatch(/^[0-9a-f]{64}$/);
+    expect(await reuseKeyOf(await submit({ workflow, inputs: { photo: { upload: red.id } } }))).toBe(wfRed);
+    expect(await reuseKeyOf(await submit({ workflow, inputs: { photo: { upload: blue.id } } }))).not.toBe(wfRed);
+    // img2img stores its parameters only: the images' hashes still make the key.
+    const img2img = { prompt: 'a fox', steps: 2, seed: 7 };
+    const i2iRed = await reuseKeyOf(await submit({ img2img, inputs: { image: { upload: red.id } } }));
+    expect(i2iRed).toMatch(/^[0-9a-f]{64}$/);
+    expect(await reuseKeyOf(await submit({ img2img, inputs: { image: { upload: red.id } } }))).toBe(i2iRed);
+    expect(await reuseKeyOf(await submit({ img2img, inputs: { image: { upload: blue.id } } }))).not.toBe(i2iRed);
+  });
 });
