@@ -68,6 +68,19 @@ describe('uploads', () => {
     expect(content.status).toBe(200);
     expect(content.headers.get('content-type')).toBe('image/png');
     expect(Buffer.compare(content.body as Buffer, bytes)).toBe(0);
+    expect(content.headers.get('etag')).toBe(`"${first.body.sha256}"`);
+
+    // Served like an artifact (sendStoredObject): a byte range, a matching ETag, a range past the end.
+    const get = (headers: Record<string, string>) => fetch(`${stack.url}${first.body.url}`, { headers: { authorization: `Bearer ${stack.adminKey}`, ...headers } });
+    const part = await get({ range: 'bytes=0-7' });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 0-7/${bytes.length}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(0, 8));
+    const unchanged = await get({ 'if-none-match': `"${first.body.sha256}"` });
+    expect(unchanged.status).toBe(304);
+    const outside = await get({ range: `bytes=${bytes.length + 10}-` });
+    expect(outside.status).toBe(416);
+    expect(((await outside.json()) as { code: string }).code).toBe('RANGE_NOT_SATISFIABLE');
   });
 
   it('takes the first file of a multipart body and reads the type from the bytes, not the name or part type', async () => {
