@@ -19,6 +19,7 @@ import { modelsRouter } from './routes/models.routes.js';
 import { trackHttpMetrics } from './metrics/index.js';
 import { opsRouter } from './routes/ops.routes.js';
 import { tenantsRouter } from './routes/tenants.routes.js';
+import { uploadsRouter } from './routes/uploads.routes.js';
 import { openApiRouter } from './routes/openapi.routes.js';
 
 /** Names requests to a non-router mount in the HTTP metrics' `route` label (no ids, one series). */
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): Express {
   const authed = express.Router();
   authed.use(requireApiKey(deps.keys));
   authed.use('/jobs', jobsRouter(deps));
+  authed.use('/uploads', uploadsRouter(deps));
   authed.use('/api-keys', apiKeysRouter(deps));
   authed.use('/backends', backendsRouter(deps));
   authed.use('/models', modelsRouter(deps));

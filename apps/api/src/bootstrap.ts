@@ -76,6 +76,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       metricsToken: env.GANTRY_METRICS_TOKEN ?? null,
       metricsCacheMs: env.GANTRY_METRICS_CACHE_MS,
       security: securityConfigFrom(env),
+      uploads: { maxBytes: env.GANTRY_UPLOAD_MAX_BYTES, maxPixels: env.GANTRY_UPLOAD_MAX_PIXELS, fetchTimeoutMs: env.GANTRY_INPUT_FETCH_TIMEOUT_MS },
     },
   };
   const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);

@@ -10,6 +10,13 @@ import type { TargetPolicy } from '@gantry/webhooks';
 import type { KeyDirectory } from './auth/key-directory.js';
 import type { SecurityConfig } from './security-config.js';
 
+export interface UploadConfig {
+  maxBytes: number;
+  maxPixels: number;
+  fetchTimeoutMs: number;
+  fetchCa?: string | Buffer;
+}
+
 /** Everything the API's handlers need, built once in main.ts (or by a test). */
 export interface ApiDeps {
   db: Db;
@@ -43,5 +50,7 @@ export interface ApiDeps {
     /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */
     metricsCacheMs: number;
     security: SecurityConfig;
+    /** Input images: byte and pixel ceilings, URL fetch bound (and extra trusted CAs, tests only). */
+    uploads: UploadConfig;
   };
 }

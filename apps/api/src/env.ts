@@ -47,6 +47,13 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_WS_UPGRADES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   /** How long (ms) /metrics reuses its queue and fleet readings (Redis, PostgreSQL); 0: read on every scrape. */
   GANTRY_METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  // --- input images (docs/api.md "Input images") ---
+  /** Largest image accepted by POST /uploads or as a job input (URL, inline), enforced while streaming. */
+  GANTRY_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(50 * 1024 * 1024),
+  /** Largest image by pixels (width x height), read from its header before anything decodes it. */
+  GANTRY_UPLOAD_MAX_PIXELS: z.coerce.number().int().min(1).max(2 ** 40).default(64 * 1024 * 1024),
+  /** Bound (ms) on fetching one job input by URL: connect, headers and the whole body. */
+  GANTRY_INPUT_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   // --- protection (docs/security.md) ---
   /** Requests per minute per API key, shared by all API instances (0 disables). */
   GANTRY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),

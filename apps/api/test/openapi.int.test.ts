@@ -9,6 +9,7 @@ import { openApiDocument } from '../src/openapi/document';
 import { JsonSchemaChecker } from '../src/openapi/json-schema-check';
 import { handlerMounts, servedRoutes } from '../src/openapi/served-routes';
 import { STREAM_PATH } from '../src/stream/stream-server';
+import { png } from './images';
 import { defaultWorkflow } from './fixtures';
 import { OpenApiContract } from './openapi-contract';
 
@@ -101,6 +102,24 @@ describe('OpenAPI contract', () => {
     });
     // Nothing the contract documents is served by such a mount instead of a route.
     expect(documented.filter((r) => mounts.some((m) => m !== '/api/v1' && r.split(' ')[1]!.startsWith(`${m}/`)))).toEqual([]);
+  });
+
+  it('serves the uploads as documented', async () => {
+    const bytes = png(4, 4);
+    const post = async () => {
+      const raw = await fetch(`${stack.url}/api/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'image/png' }, body: bytes });
+      const res = { status: raw.status, headers: raw.headers, body: await raw.json() };
+      expect(contract.check('POST', '/api/v1/uploads', res).issues).toEqual([]);
+      return res;
+    };
+    const created = await post();
+    expect(created.status).toBe(201);
+    expect((await post()).status).toBe(200);
+    const id = (created.body as { id: string }).id;
+    await call(admin, 'GET', `/api/v1/uploads/${id}`);
+    expect((await call(admin, 'GET', `/api/v1/uploads/${id}/content`)).status).toBe(200);
+    expect((await call(admin, 'DELETE', `/api/v1/uploads/${id}`)).status).toBe(204);
+    expect((await call(admin, 'GET', `/api/v1/uploads/${id}`)).status).toBe(404);
   });
 
   it('upgrades the documented stream path to a WebSocket (101)', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
 import { defaultWorkflow, insertStoredKey } from './fixtures';
+import { png } from './images';
 
 type Json = Record<string, any>;
 type Scope = 'read' | 'submit' | 'tenant-admin' | 'operator';
@@ -33,7 +34,7 @@ type Reach = 'own' | 'a-job' | 'a-key' | 'a-name' | 'fleet' | 'public';
 interface Case {
   reach: Reach;
   /** Built per call: mutating operations get fresh targets, so each caller meets the same state. */
-  request: () => Promise<{ method: string; path: string; body?: unknown }>;
+  request: () => Promise<{ method: string; path: string; body?: unknown; raw?: Buffer }>;
 }
 
 interface Recipe {
@@ -75,8 +76,15 @@ describe('route × key matrix', () => {
   let stack: TestStack;
   let operatorClient: ReturnType<typeof apiClient>;
   let callers: Caller[];
-  const a: { jobId: string; artifactId: string; artifactUrl: string; tenantId: string; keyIds: string[]; adminKey: string } = {
-    jobId: '', artifactId: '', artifactUrl: '', tenantId: '', keyIds: [], adminKey: '',
+  const a: { jobId: string; artifactId: string; artifactUrl: string; tenantId: string; keyIds: string[]; adminKey: string; uploadId: string } = {
+    jobId: '', artifactId: '', artifactUrl: '', tenantId: '', keyIds: [], adminKey: '', uploadId: '',
+  };
+  let uploads = 0;
+  /** An upload of tenant A (new bytes each time). */
+  const uploadOfA = async () => {
+    uploads += 1;
+    const res = await fetch(`${stack.url}/api/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${a.adminKey}` }, body: png(4, 4, [uploads % 256, Math.floor(uploads / 256), 7]) });
+    return created({ status: res.status, body: await res.json() });
   };
 
   async function created(res: { status: number; body: any }): Promise<any> {
@@ -120,6 +128,7 @@ describe('route × key matrix', () => {
     a.artifactId = done.artifacts[0].id;
     a.artifactUrl = done.artifacts[0].url;
     a.tenantId = (await created(await operatorClient('GET', '/api/v1/tenants/studio-a'))).id;
+    a.uploadId = (await uploadOfA()).id;
   }, 180_000);
   afterAll(() => stack?.close());
 
@@ -138,6 +147,11 @@ describe('route × key matrix', () => {
     listJobEvents: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => `/api/v1/jobs/${a.jobId}/events`) }] },
     listJobWebhookDeliveries: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => `/api/v1/jobs/${a.jobId}/webhook-deliveries`) }] },
     getJobArtifact: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => a.artifactUrl) }] },
+
+    createUpload: { scope: 'submit', cases: [{ reach: 'own', request: async () => ({ method: 'POST', path: '/api/v1/uploads', raw: png(3, 3, [1, 2, 3]) }) }] },
+    getUpload: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => `/api/v1/uploads/${a.uploadId}`) }] },
+    getUploadContent: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => `/api/v1/uploads/${a.uploadId}/content`) }] },
+    deleteUpload: { scope: 'submit', cases: [{ reach: 'a-job', request: async () => ({ method: 'DELETE', path: `/api/v1/uploads/${(await uploadOfA()).id}` }) }] },
 
     createApiKey: { scope: 'tenant-admin', cases: [{ reach: 'a-name', request: fixed('POST', () => '/api/v1/api-keys', { tenant: 'studio-a', scopes: ['read'] }) }] },
     listApiKeys: {
@@ -194,9 +208,9 @@ describe('route × key matrix', () => {
   };
 
   /** Everything of tenant A a response to a caller outside A must not contain. */
-  const markersOfA = () => [a.jobId, a.artifactId, a.tenantId, ...a.keyIds, 'studio-a'];
-  /** What of tenant A even an operator's answers must not contain: its jobs and their outputs. */
-  const jobMarkersOfA = () => [a.jobId, a.artifactId, a.artifactUrl];
+  const markersOfA = () => [a.jobId, a.artifactId, a.tenantId, a.uploadId, ...a.keyIds, 'studio-a'];
+  /** What of tenant A even an operator's answers must not contain: its jobs, their outputs and its uploads. */
+  const jobMarkersOfA = () => [a.jobId, a.artifactId, a.artifactUrl, a.uploadId];
 
   it('answers every operation of the served document, for every caller, as the scope model says', async () => {
     const doc = (await apiClient(stack.url)('GET', '/api/v1/openapi.json')).body as Json;
@@ -221,8 +235,10 @@ describe('route × key matrix', () => {
       const recipe = recipes[id]!;
       for (const testCase of recipe.cases) {
         for (const caller of callers) {
-          const { method, path, body } = await testCase.request();
-          const res = await apiClient(stack.url, caller.key ?? undefined)(method, path, body);
+          const { method, path, body, raw } = await testCase.request();
+          const res = raw
+            ? await fetch(`${stack.url}${path}`, { method, headers: caller.key ? { authorization: `Bearer ${caller.key}` } : {}, body: raw }).then(async (r) => ({ status: r.status, body: await r.text() }))
+            : await apiClient(stack.url, caller.key ?? undefined)(method, path, body);
           const want = expected(caller, recipe.scope, testCase.reach);
           const got = outcomeOf(res.status);
           if (got !== want) mismatches.push(`${id} ${method} ${path} as ${caller.name}: want ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);

@@ -34,6 +34,7 @@ export const COMMANDS: CommandSpec[] = [
     maxArgs: 100,
     options: {
       set: { type: 'string', multiple: true, arg: 'node.input=value', help: 'set an input of a node (value: JSON if it parses, else a string); repeatable' },
+      input: { type: 'string', multiple: true, arg: 'name=file|https-url|upload:id', help: 'an input image, bound to the LoadImage node whose image (or title) is name; files are uploaded once; repeatable' },
       watch: { type: 'boolean', short: 'w', help: 'follow the jobs live until they finish' },
       out: { type: 'string', short: 'o', arg: 'dir', help: 'download the outputs into dir (implies --watch)' },
       priority: { type: 'string', arg: 'n', help: 'priority -100..100 (higher runs first)' },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { apiClient, freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { png } from '../../api/test/images';
 import { BIN, runGantry, startGantry } from './run-gantry';
 
 /** util-linux `script` gives a command a real terminal (it is on every Debian/Ubuntu system). */
@@ -51,6 +52,21 @@ describe('gantry CLI', () => {
     const id = /submitted ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
     const job = (await admin('GET', `/api/v1/jobs/${id}`)).body;
     expect(job.status).toBe('succeeded');
+  });
+
+  it('submit --input: uploads the file, binds it to the LoadImage node named after it', async () => {
+    await writeFile(path.join(dir, 'photo.png'), png(36, 20, [20, 220, 20]));
+    const img2img = path.resolve(__dirname, '../../gpu-sim/fixtures/img2img-workflow.json');
+    const r = await gantry(['submit', img2img, '--input', 'photo=photo.png', '--watch', '--out', 'img2img-out']);
+    expect(r.code).toBe(0);
+    const files = await readdir(path.join(dir, 'img2img-out'));
+    const out = await readFile(path.join(dir, 'img2img-out', files[0]!));
+    expect([out.readUInt32BE(16), out.readUInt32BE(20)]).toEqual([36, 20]);
+    const id = /submitted ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
+    expect((await admin('GET', `/api/v1/jobs/${id}`)).body.inputs[0]).toMatchObject({ name: 'photo', source: 'upload', width: 36, height: 20 });
+    const missing = await gantry(['submit', img2img, '--input', 'photo=nope.png']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read nope.png/);
   });
 
   it('submit --reuse: an identical earlier success answers at once, its outputs downloaded', async () => {

@@ -8,6 +8,8 @@ export interface DashboardApi {
   listJobs(query: { status?: JobStatus; limit?: number; cursor?: string }): Promise<JobPage>;
   getJob(id: string): Promise<Job>;
   submitJob(body: SubmitBody): Promise<Job>;
+  /** `POST /uploads`: an input image; its id goes in the submit's `inputs`. */
+  uploadImage(file: Blob): Promise<{ id: string }>;
   cancelJob(id: string): Promise<Job>;
   /** A new job with the input of a finished one (`POST /jobs/{id}/retry`). */
   retryJob(id: string): Promise<Job>;

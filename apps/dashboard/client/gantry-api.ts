@@ -8,6 +8,7 @@ export function createApi(key: string, origin: string = location.origin): Dashbo
     listJobs: (query) => client.listPage(query),
     getJob: (id) => client.get(id),
     submitJob: async (body) => (await client.submit(body)).job,
+    uploadImage: (file) => client.upload(file),
     cancelJob: (id) => client.cancel(id),
     retryJob: async (id) => (await client.retry(id)).job,
     jobEvents: (id, since = 0) => client.events(id, { since }),

@@ -121,7 +121,7 @@ function start(key: string): void {
   const table = new JobsTable(store, images, actions);
   const detail = new JobDetail(api, store, images, actions);
   const fleet = new FleetPanel(api);
-  new SubmitForm(submit);
+  new SubmitForm(submit, (file) => api.uploadImage(file));
 
   // The fleet's figures change with job states: refresh them soon after one, at most every 3 s
   // (the dashboard's requests count against the key's rate limit).

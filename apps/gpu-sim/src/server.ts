@@ -14,12 +14,13 @@ import { promptRoutes } from './http/prompt-routes.js';
 import { createRequestListener, text } from './http/router.js';
 import { simRoutes } from './http/sim-routes.js';
 import { viewRoute } from './http/view-route.js';
+import { uploadRoutes } from './http/upload-routes.js';
 import { buildNodeTypes } from './nodes/node-types.js';
 import { resolveOptions, type GpuSimOptions } from './options.js';
 import { createSimDirs, removeSimDirs } from './output/sim-dirs.js';
 import { HistoryStore } from './queue/history-store.js';
 import { PromptQueue } from './queue/prompt-queue.js';
-import type { SimContext } from './sim-context.js';
+import type { SimContext, UploadRecord } from './sim-context.js';
 
 /** A running sim. */
 export interface GpuSimHandle {
@@ -42,6 +43,8 @@ export interface GpuSimHandle {
   clientIds(): string[];
   /** Prompts that ran to success, oldest first (only those carrying `marker` when given). */
   executions(marker?: string): ExecutionRecord[];
+  /** File uploads (`/upload/image`, `/upload/mask`, A1111 img2img images) taken so far, oldest first. */
+  uploads(): readonly UploadRecord[];
   /** Stops work, closes sockets and the server, removes the sim's directories. Idempotent. */
   close(): Promise<void>;
 }
@@ -67,9 +70,9 @@ export async function startGpuSim(options: GpuSimOptions = {}): Promise<GpuSimHa
   const hub = new ListeningHub({ features: FEATURES, queueRemaining: () => queue.remaining(), onConnected: (sid) => late.worker?.connected(sid) });
   const worker = new PromptWorker(queue, history, { hub, types, cache, faults, gpu, interrupt, dirs, stepMs: opts.stepMs, modelLoadMs: opts.modelLoadMs, previews: opts.previews, shutdown: shutdown.signal }, executions);
   late.worker = worker;
-  const ctx: SimContext = { name: opts.name, models: opts.models, modelFiles: opts.modelFiles, types, queue, history, worker, hub, cache, gpu, faults, executions, dirs, features: FEATURES, counter: { number: 0 } };
+  const ctx: SimContext = { name: opts.name, models: opts.models, modelFiles: opts.modelFiles, types, queue, history, worker, hub, cache, gpu, faults, executions, dirs, features: FEATURES, counter: { number: 0 }, uploads: [] };
 
-  const routes = [...promptRoutes(ctx), ...historyRoutes(ctx), ...infoRoutes(ctx), viewRoute(ctx), ...simRoutes(ctx), ...a1111Routes(ctx, { hub, shutdown: shutdown.signal })];
+  const routes = [...promptRoutes(ctx), ...historyRoutes(ctx), ...infoRoutes(ctx), viewRoute(ctx), ...uploadRoutes(ctx), ...simRoutes(ctx), ...a1111Routes(ctx, { hub, shutdown: shutdown.signal })];
   const injectedError = (path: string) => {
     const status = faults.httpError(path);
     // aiohttp's text for its own 500; any other status as a bare proxy would send it.
@@ -99,6 +102,7 @@ export async function startGpuSim(options: GpuSimOptions = {}): Promise<GpuSimHa
     dropSockets: () => hub.dropAll(),
     clientIds: () => hub.clientIds(),
     executions: (marker) => executions.list(marker),
+    uploads: () => ctx.uploads,
     close: () =>
       (closing ??= (async () => {
         shutdown.abort();

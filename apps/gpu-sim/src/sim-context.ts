@@ -31,4 +31,16 @@ export interface SimContext {
   features: Record<string, unknown>;
   /** ComfyUI's `self.number`: the next priority for prompts submitted without `number`. */
   counter: { number: number };
+  /** Every `/upload/image` and `/upload/mask` answered, for tests (`GpuSimHandle.uploads`). */
+  uploads: UploadRecord[];
+}
+
+/** One file upload the sim took (`duplicate`: equal bytes were there already and were reused). */
+export interface UploadRecord {
+  name: string;
+  subfolder: string;
+  type: string;
+  bytes: number;
+  sha256: string;
+  duplicate: boolean;
 }

@@ -7,5 +7,6 @@ export { DEFAULT_TIMEOUTS as COMFYUI_DEFAULT_TIMEOUTS, type ComfyUiDriverOptions
 export { parseBinaryFrame, type BinaryFrame } from './comfyui/binary-frames.js';
 export { A1111Driver, createA1111Driver } from './a1111/driver.js';
 export { DEFAULT_A1111_TIMEOUTS, type A1111DriverOptions, type A1111Timeouts } from './a1111/options.js';
-export { txt2ImgParamsSchema, isTxt2ImgDriver, type Txt2ImgParams, type Txt2ImgDriver } from './a1111/params.js';
+export { txt2ImgParamsSchema, isTxt2ImgDriver, isImg2ImgDriver, type Txt2ImgParams, type Txt2ImgDriver, type Img2ImgDriver } from './a1111/params.js';
 export { planFromWorkflow as txt2ImgPlanFromWorkflow } from './a1111/workflow-params.js';
+export { isInputUploader, type InputFile, type InputUploader } from './comfyui/upload-input.js';

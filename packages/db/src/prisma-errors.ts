@@ -58,6 +58,11 @@ export function isUniqueViolation(err: unknown, target?: string | readonly strin
   return found.table !== undefined && found.constraint === `${found.table}_${target.join('_')}_key`;
 }
 
+/** Whether `err` is a foreign key violation (P2003): the row referenced is gone. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return prismaErrorCode(err) === 'P2003';
+}
+
 /** Whether `err` says the record to update, delete or connect does not exist (P2025). */
 export function isNotFound(err: unknown): boolean {
   return prismaErrorCode(err) === 'P2025';

@@ -27,6 +27,35 @@ export const artifactViewSchema = z
   })
   .meta({ description: 'One stored output of a job.' });
 
+export const uploadViewSchema = z
+  .object({
+    id,
+    sha256: z.string().meta({ description: 'SHA-256 of the bytes (hex); the same bytes give the same upload' }),
+    contentType: z.enum(['image/png', 'image/jpeg', 'image/webp']).meta({ description: 'From the magic bytes, never from the name or header' }),
+    bytes: z.number().int().min(0),
+    width: z.number().int().min(1),
+    height: z.number().int().min(1),
+    createdAt: timestamp,
+    url: z.string().meta({ description: 'Where to download the bytes (scope read)', examples: ['/api/v1/uploads/019a.../content'] }),
+  })
+  .meta({ description: 'An input image of the tenant (`POST /api/v1/uploads`).' });
+
+export const jobInputViewSchema = z
+  .object({
+    name: z.string(),
+    source: z.enum(['upload', 'url', 'base64']).meta({ description: 'How the client handed it over; URL and inline inputs are stored as uploads too' }),
+    uploadId: id.nullable().meta({ description: 'The upload holding it (null once that upload was deleted)' }),
+    sha256: z.string(),
+    contentType: z.string(),
+    bytes: z.number().int().min(0),
+    width: z.number().int().min(1),
+    height: z.number().int().min(1),
+    filename: z.string().meta({ description: 'Its name on the backend: `gantry/<sha256>.<ext>` in the bound fields' }),
+    targets: z.array(z.object({ node: z.string(), field: z.string() })).meta({ description: 'The workflow node fields it is bound to (img2img: node `img2img`, field `init_images` or `mask`)' }),
+    url: z.string().nullable().meta({ description: 'Where to download it (the upload\'s content), or null once deleted' }),
+  })
+  .meta({ description: 'One input image of a job, as bound at submit.' });
+
 export const jobErrorViewSchema = z
   .object({
     code: z.string().meta({ description: 'A stable error code (see ProblemCode), e.g. WORKFLOW_INVALID, JOB_TIMEOUT' }),
@@ -60,7 +89,7 @@ export const queueInfoSchema = z
 export const jobViewSchema = z
   .object({
     id,
-    kind: z.enum(JOB_KINDS).meta({ description: '`workflow` (ComfyUI) or `txt2img` (AUTOMATIC1111/Forge)' }),
+    kind: z.enum(JOB_KINDS).meta({ description: '`workflow` (ComfyUI), `txt2img` or `img2img` (AUTOMATIC1111/Forge)' }),
     status: jobStatusSchema,
     priority: z.number().int(),
     progress: z.number().min(0).max(1).meta({ description: 'Overall progress 0..1; never falls while a job runs, restarts on a retry' }),
@@ -81,6 +110,7 @@ export const jobViewSchema = z
       .nullable()
       .meta({ description: 'While the job has not ended: why its last attempt failed and it went back to the queue (null when none did)' }),
     artifacts: z.array(artifactViewSchema),
+    inputs: z.array(jobInputViewSchema).optional().meta({ description: 'Input images (on submit, get and list; not in webhooks or stream snapshots)' }),
     retryOf: id.nullable().meta({ description: 'The job this one retries (`POST /jobs/{id}/retry`), or null' }),
     reusedFrom: id
       .nullable()
@@ -335,6 +365,8 @@ export const problemSchema = z
 
 export type ArtifactView = z.infer<typeof artifactViewSchema>;
 export type JobErrorView = z.infer<typeof jobErrorViewSchema>;
+export type UploadView = z.infer<typeof uploadViewSchema>;
+export type JobInputView = z.infer<typeof jobInputViewSchema>;
 export type QueueInfo = z.infer<typeof queueInfoSchema>;
 export type JobView = z.infer<typeof jobViewSchema>;
 export type AttemptErrorView = z.infer<typeof attemptErrorViewSchema>;

@@ -22,6 +22,8 @@ export * from './deadline.js';
 export * from './backoff.js';
 export * from './storable.js';
 export * from './query-int.js';
+export * from './inputs.js';
+export * from './input-binding.js';
 export * from './canonical-json.js';
 export * from './reuse-key.js';
 export * from './storage-env.js';

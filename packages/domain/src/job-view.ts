@@ -1,4 +1,5 @@
-import type { ArtifactView, AttemptErrorView, JobView } from './api-views.js';
+import type { ArtifactView, AttemptErrorView, JobInputView, JobView, UploadView } from './api-views.js';
+import { inputFieldValue } from './inputs.js';
 import type { JobKind, JobRequirements, WebhookEvent } from './job.js';
 import { isTerminal, type JobStatus } from './job-state.js';
 
@@ -58,7 +59,65 @@ export function artifactView(jobId: string, a: ArtifactViewSource): ArtifactView
  * The public shape of a job: what `GET /api/v1/jobs/{id}` returns and what a webhook carries.
  * Internal columns (workflow, hashes, prompt id) stay inside.
  */
-export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[], options: { operator?: boolean } = {}): JobView {
+/** What the upload view reads from a stored upload. */
+export interface UploadViewSource {
+  id: string;
+  sha256: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  createdAt: Date;
+}
+
+export function uploadView(u: UploadViewSource): UploadView {
+  return {
+    id: u.id,
+    sha256: u.sha256,
+    contentType: u.contentType as UploadView['contentType'],
+    bytes: u.bytes,
+    width: u.width,
+    height: u.height,
+    createdAt: u.createdAt.toISOString(),
+    url: `${API}/uploads/${u.id}/content`,
+  };
+}
+
+/** What the job input view reads from a stored job input. */
+export interface JobInputViewSource {
+  name: string;
+  source: string;
+  uploadId: string | null;
+  sha256: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  filename: string;
+  targets: unknown;
+}
+
+export function jobInputView(i: JobInputViewSource): JobInputView {
+  return {
+    name: i.name,
+    source: i.source as JobInputView['source'],
+    uploadId: i.uploadId,
+    sha256: i.sha256,
+    contentType: i.contentType,
+    bytes: i.bytes,
+    width: i.width,
+    height: i.height,
+    filename: inputFieldValue(i.filename),
+    targets: (i.targets as JobInputView['targets'] | null) ?? [],
+    url: i.uploadId ? `${API}/uploads/${i.uploadId}/content` : null,
+  };
+}
+
+export function jobView(
+  job: JobViewSource,
+  artifacts: ArtifactViewSource[],
+  options: { operator?: boolean; inputs?: JobInputViewSource[] } = {},
+): JobView {
   const self = `${API}/jobs/${job.id}`;
   return {
     id: job.id,
@@ -85,6 +144,7 @@ export function jobView(job: JobViewSource, artifacts: ArtifactViewSource[], opt
       : null,
     lastError: isTerminal(job.status) ? null : ((job.lastError as AttemptErrorView | null | undefined) ?? null),
     artifacts: artifacts.map((a) => artifactView(job.id, a)),
+    ...(options.inputs ? { inputs: options.inputs.map(jobInputView) } : {}),
     retryOf: job.retryOf,
     reusedFrom: job.reusedFrom,
     links: { self, cancel: `${self}/cancel`, events: `${self}/events` },

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { JOB_STATUSES } from './job-state.js';
 import { queryInt } from './query-int.js';
 import { INT4_MAX, storableJson, storableText } from './storable.js';
-import { txt2ImgParamsSchema } from './txt2img.js';
+import { jobInputsSchema } from './inputs.js';
+import { IMG2IMG_INPUTS, img2ImgParamsSchema, txt2ImgParamsSchema } from './txt2img.js';
 import { workflowSchema } from './workflow.js';
 import { API_KEY_SCOPE_INPUTS } from './scopes.js';
 
@@ -51,15 +52,17 @@ export const jobWebhookSchema = z
   .strict();
 export type JobWebhook = z.infer<typeof jobWebhookSchema>;
 
-/** What a job runs: a ComfyUI workflow, or txt2img parameters (AUTOMATIC1111/Forge backends). */
-export const JOB_KINDS = ['workflow', 'txt2img'] as const;
+/** What a job runs: a ComfyUI workflow, or txt2img/img2img parameters (AUTOMATIC1111/Forge backends). */
+export const JOB_KINDS = ['workflow', 'txt2img', 'img2img'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
+/** Body of `POST /api/v1/jobs`: exactly one of `workflow`, `txt2img` and `img2img`. */
 export const submitJobSchema = z
   .object({
     workflow: workflowSchema.optional().meta({ description: 'A ComfyUI workflow in API format, run on a `comfyui` backend' }),
     txt2img: txt2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge parameters, run on an `a1111` backend' }),
+    img2img: img2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge image-to-image parameters (inputs `image`, `mask`), run on an `a1111` backend' }),
+    inputs: jobInputsSchema.optional(),
     /** Higher runs first; 0 is the default. */
     priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
     requirements: jobRequirementsSchema.optional(),
@@ -82,10 +85,21 @@ export const submitJobSchema = z
       }),
   })
   .strict()
-  .meta({ description: 'A render job: exactly one of `workflow` and `txt2img`.' })
+  .meta({ description: 'A render job: exactly one of `workflow`, `txt2img` and `img2img`.' })
   .superRefine((body, ctx) => {
-    if ((body.workflow === undefined) === (body.txt2img === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow and txt2img' });
+    if ([body.workflow, body.txt2img, body.img2img].filter((v) => v !== undefined).length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow, txt2img and img2img' });
+    }
+    if (body.txt2img !== undefined && body.inputs !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'txt2img jobs take no inputs (use img2img)' });
+    }
+    if (body.img2img !== undefined) {
+      const names = Object.keys(body.inputs ?? {});
+      if (!names.includes('image')) ctx.addIssue({ code: 'custom', path: ['inputs', 'image'], message: 'img2img needs the input `image`' });
+      for (const name of names) {
+        if (!(name in IMG2IMG_INPUTS)) ctx.addIssue({ code: 'custom', path: ['inputs', name], message: 'img2img takes the inputs `image` and `mask` only' });
+        else if (body.inputs![name]!.node !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'node'], message: 'img2img inputs bind by name' });
+      }
     }
   });
 

@@ -73,4 +73,15 @@ describe('reuseKey', () => {
     expect(reuseKey({ kind: 'txt2img', workflow: { prompt: 'a fox', steps: 20 } })).toBeNull();
     expect(reuseKey({ kind: 'workflow', workflow: params })).not.toBe(t);
   });
+
+  it('keys img2img by its input images too: one parameter set over two images never shares a key', () => {
+    const params = { prompt: 'a fox', steps: 20, seed: 5 };
+    const a = reuseKey({ kind: 'img2img', workflow: params, inputs: { image: 'a'.repeat(64) } });
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(reuseKey({ kind: 'img2img', workflow: params, inputs: { image: 'a'.repeat(64) } })).toBe(a);
+    expect(reuseKey({ kind: 'img2img', workflow: params, inputs: { image: 'b'.repeat(64) } })).not.toBe(a);
+    expect(reuseKey({ kind: 'img2img', workflow: params })).not.toBe(a);
+    // No inputs: the key is the one a job without the field had (keys already stored stay valid).
+    expect(reuseKey({ kind: 'txt2img', workflow: params, inputs: {} })).toBe(reuseKey({ kind: 'txt2img', workflow: params }));
+  });
 });

@@ -8,6 +8,11 @@ export interface ReuseRequest {
   /** The workflow (kind `workflow`) or the parameters (other kinds), as the job stores them. */
   workflow: unknown;
   requirements?: unknown;
+  /**
+   * Input images by name → sha256 of their bytes. A bound workflow already names them by content
+   * hash; parameter kinds (img2img) carry them only here, so two images never share a key.
+   */
+  inputs?: Record<string, string> | undefined;
 }
 
 /** Bumped whenever what goes into the key changes, so keys of different versions never match. */
@@ -59,6 +64,7 @@ export function reuseKey(request: ReuseRequest): string | null {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
   const run = request.kind === 'workflow' ? canonicalWorkflow(body as Nodes) : canonicalParams(body);
   if (run === null) return null;
-  const canonical = canonicalJson({ v: REUSE_KEY_VERSION, kind: request.kind, run, tags: tagsOf(request.requirements) });
+  const inputs = request.inputs && Object.keys(request.inputs).length > 0 ? { inputs: request.inputs } : {};
+  const canonical = canonicalJson({ v: REUSE_KEY_VERSION, kind: request.kind, run, tags: tagsOf(request.requirements), ...inputs });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -33,3 +33,22 @@ export const txt2ImgParamsSchema = z
 /** Validated txt2img parameters (see txt2ImgParamsSchema). */
 export type Txt2ImgParams = z.infer<typeof txt2ImgParamsSchema>;
 
+
+/**
+ * An image-to-image job by parameters (AUTOMATIC1111/Forge's `img2img`): the txt2img parameters
+ * plus how far to move from the input. The job's inputs name the images: `image` (required, sent
+ * as `init_images`) and `mask` (optional, inpainting: white is repainted).
+ */
+export const img2ImgParamsSchema = txt2ImgParamsSchema
+  .extend({
+    denoising_strength: z.number().min(0).max(1).optional().meta({ description: '0: keep the input, 1: ignore it (A1111 default 0.75)' }),
+    mask_blur: z.number().int().min(0).max(64).optional().meta({ description: 'Blur of the mask edge in pixels (A1111 default 4)' }),
+    inpainting_fill: z.number().int().min(0).max(3).optional().meta({ description: 'Masked area start: 0 fill, 1 original, 2 latent noise, 3 latent nothing' }),
+  })
+  .strict()
+  .meta({ description: 'Image-to-image parameters (AUTOMATIC1111/Forge); inputs `image` (required) and `mask` (optional).' });
+
+export type Img2ImgParams = z.infer<typeof img2ImgParamsSchema>;
+
+/** The input names an img2img job takes, and the A1111 parameter each one becomes. */
+export const IMG2IMG_INPUTS = { image: 'init_images', mask: 'mask' } as const;

@@ -1,12 +1,17 @@
-import { txt2ImgModels, txt2ImgParamsSchema, workflowModels, workflowNodeTypes, workflowSchema, type JobRequirements, type Txt2ImgParams, type Workflow } from '@gantry/domain';
+import { img2ImgParamsSchema, txt2ImgModels, txt2ImgParamsSchema, workflowModels, workflowNodeTypes, workflowSchema, type Img2ImgParams, type JobRequirements, type Txt2ImgParams, type Workflow } from '@gantry/domain';
 import type { JobNeed } from './eligibility.js';
 
 /** A job's input, as submit has it and the worker reads it back from the job row. */
-export type JobInput = { kind: 'workflow'; workflow: Workflow } | { kind: 'txt2img'; params: Txt2ImgParams };
+export type JobInput =
+  | { kind: 'workflow'; workflow: Workflow }
+  | { kind: 'txt2img'; params: Txt2ImgParams }
+  | { kind: 'img2img'; params: Img2ImgParams };
 
 /** A stored job's input (`jobs.kind`, `jobs.workflow`), parsed again: the database is trusted, but not blindly. */
 export function parseJobInput(kind: string, stored: unknown): JobInput {
-  return kind === 'txt2img' ? { kind: 'txt2img', params: txt2ImgParamsSchema.parse(stored) } : { kind: 'workflow', workflow: workflowSchema.parse(stored) };
+  if (kind === 'txt2img') return { kind: 'txt2img', params: txt2ImgParamsSchema.parse(stored) };
+  if (kind === 'img2img') return { kind: 'img2img', params: img2ImgParamsSchema.parse(stored) };
+  return { kind: 'workflow', workflow: workflowSchema.parse(stored) };
 }
 
 /**
@@ -19,7 +24,7 @@ export function jobNeed(input: JobInput, requirements: JobRequirements | null | 
     ...(requirements?.tags ? { tags: requirements.tags } : {}),
     ...(requirements?.vramMb ? { vramMb: requirements.vramMb } : {}),
     nodeTypes: input.kind === 'workflow' ? workflowNodeTypes(input.workflow) : [],
-    kind: input.kind === 'txt2img' ? 'a1111' : 'comfyui',
+    kind: input.kind === 'workflow' ? 'comfyui' : 'a1111',
     models: input.kind === 'workflow' ? workflowModels(input.workflow) : txt2ImgModels(input.params),
   };
 }

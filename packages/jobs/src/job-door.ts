@@ -21,7 +21,7 @@ import { patchOf, type JobChange } from './job-change.js';
 export interface JobRef {
   id: string;
   tenantId: string;
-  kind: 'workflow' | 'txt2img';
+  kind: 'workflow' | 'txt2img' | 'img2img';
   createdAt: Date;
   /** Null until its first start: the queue wait is observed once. */
   startedAt: Date | null;

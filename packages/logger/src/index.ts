@@ -32,7 +32,7 @@ export const SECRET_REDACT_PATHS = [
  * `err.details.workflow`). Redacted unless the logger is made with `logPrompts`
  * (GANTRY_LOG_PROMPTS=true), for debugging on a private installation.
  */
-export const CONTENT_REDACT_PATHS = ['workflow', 'txt2img', 'prompt', 'negative_prompt', 'negativePrompt'].flatMap((key) => [
+export const CONTENT_REDACT_PATHS = ['workflow', 'txt2img', 'img2img', 'prompt', 'negative_prompt', 'negativePrompt'].flatMap((key) => [
   key,
   `*.${key}`,
   `*.*.${key}`,

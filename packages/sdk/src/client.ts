@@ -20,6 +20,7 @@ import {
   type RotatedApiKey,
   type SubmitJobInput,
   type WebhookDelivery,
+  type Upload,
 } from './types.js';
 import { JobWatch, type WatchHandlers, type WatchOptions } from './watch.js';
 import { globalWebSocket, type WebSocketConstructor } from './websocket.js';
@@ -222,6 +223,29 @@ export class GantryClient {
       await sleep(everyMs, signal);
     }
   }
+
+  // ---- input images ----
+
+  /**
+   * `POST /uploads`: stores an input image (PNG, JPEG or WebP, told by its bytes) and returns it;
+   * name it in a submit's `inputs` (`{ photo: { upload: upload.id } }`). The same bytes again
+   * return the same upload. A `ReadableStream` is streamed (Node: `Readable.toWeb(createReadStream(f))`)
+   * and not retried; bytes and Blobs are retried like other idempotent calls.
+   */
+  async upload(data: Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>, options: CallOptions = {}): Promise<Upload> {
+    const rawBody = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    return (await this.transport.json<Upload>('/api/v1/uploads', { method: 'POST', rawBody, idempotent: true, ...options })).data;
+  }
+
+  readonly uploads = {
+    /** `GET /uploads/{id}`. */
+    get: async (id: string, options: CallOptions = {}): Promise<Upload> =>
+      (await this.transport.json<Upload>(`/api/v1/uploads/${encodeURIComponent(id)}`, this.read(options))).data,
+    /** `DELETE /uploads/{id}`; refused (UPLOAD_IN_USE) while a queued or running job uses it. */
+    delete: async (id: string, options: CallOptions = {}): Promise<void> => {
+      await this.transport.send(`/api/v1/uploads/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options });
+    },
+  };
 
   // ---- artifacts ----
 

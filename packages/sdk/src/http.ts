@@ -28,6 +28,8 @@ export interface RequestOptions {
   method?: string;
   /** JSON body. */
   body?: unknown;
+  /** Or bytes sent as they are (uploads); a stream is sent once, never retried. */
+  rawBody?: Blob | Uint8Array | ReadableStream<Uint8Array>;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
@@ -79,17 +81,22 @@ export class Transport {
     const url = this.url(path, options.query);
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json;q=0.9, */*;q=0.8', ...this.options.headers, ...options.headers };
     if (this.options.apiKey && this.sameOrigin(url)) headers.authorization = `Bearer ${this.options.apiKey}`;
-    let body: string | undefined;
+    let body: RequestInit['body'] | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
+    } else if (options.rawBody !== undefined) {
+      body = options.rawBody as RequestInit['body'];
+      headers['content-type'] ??= 'application/octet-stream';
     }
+    const streamed = typeof ReadableStream !== 'undefined' && options.rawBody instanceof ReadableStream;
     const retry = this.options.retry;
-    const retries = options.idempotent ? retry.retries : 0;
+    const retries = options.idempotent && !streamed ? retry.retries : 0;
     for (let attempt = 0; ; attempt++) {
       let error: GantryError;
       try {
-        const response = await this.attempt(url, { method, headers, ...(body === undefined ? {} : { body }) }, options);
+        const init = { method, headers, ...(body === undefined ? {} : { body }), ...(streamed ? { duplex: 'half' } : {}) } as RequestInit;
+        const response = await this.attempt(url, init, options);
         if (response.ok || options.acceptStatuses?.includes(response.status)) return response;
         error = await problemOf(response);
         if (!RETRY_STATUSES.has(response.status) || attempt >= retries) throw error;

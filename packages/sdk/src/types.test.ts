@@ -14,6 +14,8 @@ import {
   type ModelKind,
   type SubmitJobInput,
   type WebhookDelivery,
+  type Upload,
+  type JobInput,
 } from './types.js';
 
 /**
@@ -35,6 +37,10 @@ describe('SDK wire types', () => {
     check<Equals<keyof ApiKey, keyof domain.ApiKeyView>>();
     check<Assignable<domain.WebhookDeliveryView, WebhookDelivery>>();
     check<Equals<keyof WebhookDelivery, keyof domain.WebhookDeliveryView>>();
+    check<Assignable<domain.UploadView, Upload>>();
+    check<Equals<keyof Upload, keyof domain.UploadView>>();
+    check<Assignable<domain.JobInputView, JobInput>>();
+    check<Equals<keyof JobInput, keyof domain.JobInputView>>();
     check<Assignable<domain.ArtifactView, Artifact>>();
     check<Assignable<Artifact, domain.ArtifactView>>();
     check<Assignable<domain.JobEventRecord, JobEvent>>();

@@ -12,7 +12,7 @@ export function isTerminalStatus(status: string): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
-export type JobKind = 'workflow' | 'txt2img';
+export type JobKind = 'workflow' | 'txt2img' | 'img2img';
 /**
  * `tenant-admin` implies `submit` and `read` in its own tenant (its keys, settings, audit log);
  * `operator` implies every scope, for the fleet and every tenant (docs/security.md).
@@ -59,10 +59,33 @@ export interface JobWebhook {
   events?: WebhookEvent[];
 }
 
-/** Body of `POST /api/v1/jobs`: exactly one of `workflow` and `txt2img`. */
+/** Image-to-image parameters (AUTOMATIC1111/Forge); the job's inputs `image` and `mask` are the images. */
+export interface Img2ImgParams extends Txt2ImgParams {
+  /** 0: keep the input, 1: ignore it (A1111 default 0.75). */
+  denoising_strength?: number;
+  mask_blur?: number;
+  inpainting_fill?: number;
+}
+
+/**
+ * One input image of a job: exactly one of `upload` (an id from `client.upload`), `url` (https,
+ * fetched by the API) and `base64`; `node`/`field` bind it explicitly (default: by name, docs/api.md).
+ */
+export interface JobInputSpec {
+  upload?: string;
+  url?: string;
+  base64?: string;
+  node?: string;
+  field?: string;
+}
+
+/** Body of `POST /api/v1/jobs`: exactly one of `workflow`, `txt2img` and `img2img`. */
 export interface SubmitJobInput {
   workflow?: Workflow;
   txt2img?: Txt2ImgParams;
+  img2img?: Img2ImgParams;
+  /** Input images by name (bound to LoadImage-like nodes whose `image` value or title is the name). */
+  inputs?: Record<string, JobInputSpec>;
   priority?: number;
   requirements?: JobRequirements;
   metadata?: Record<string, unknown>;
@@ -89,6 +112,35 @@ export interface Artifact {
   bytes: number;
   nodeId: string | null;
   url: string;
+}
+
+/** An input image of the tenant (`client.upload`). Same bytes, same upload. */
+export interface Upload {
+  id: string;
+  sha256: string;
+  contentType: 'image/png' | 'image/jpeg' | 'image/webp';
+  bytes: number;
+  width: number;
+  height: number;
+  createdAt: string;
+  /** Path of its bytes on the API (`/api/v1/uploads/{id}/content`). */
+  url: string;
+}
+
+/** One input image of a job, as bound at submit. */
+export interface JobInput {
+  name: string;
+  source: 'upload' | 'url' | 'base64';
+  uploadId: string | null;
+  sha256: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  /** Its name on the backend (`gantry/<sha256>.<ext>`), what the bound fields carry. */
+  filename: string;
+  targets: { node: string; field: string }[];
+  url: string | null;
 }
 
 /** Why a queued job waits (only on `GET /jobs/{id}` of a queued job). */
@@ -121,6 +173,8 @@ export interface Job {
   /** While the job has not ended: why its last attempt failed and it went back to the queue. */
   lastError: AttemptError | null;
   artifacts: Artifact[];
+  /** Input images (on submit, get and list; not in webhooks or stream snapshots). */
+  inputs?: JobInput[];
   /** The job this one retries (`client.retry`), or null. */
   retryOf: string | null;
   /** The job whose result this one was answered with (`reuse: true`; it ran on no GPU), or null. */

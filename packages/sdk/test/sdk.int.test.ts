@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startStack, waitUntil, type TestStack } from '@gantry/testing';
 import { createNodeClient, GantryClient, GantryError, saveOutputs, type JobEvent, type WatchMessage } from '@gantry/sdk/node';
+import { png } from '../../../apps/api/test/images';
 import { cuttableProxy, workflow } from './fixtures';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47];
@@ -21,6 +22,23 @@ describe('@gantry/sdk against a real stack', () => {
   afterAll(async () => {
     await rm(outDir, { recursive: true, force: true });
     await stack.close();
+  });
+
+  it('uploads an input image (bytes and a stream) and submits a job that binds it', async () => {
+    const bytes = png(24, 12, [240, 20, 20]);
+    const up = await gantry.upload(bytes);
+    expect(up).toMatchObject({ contentType: 'image/png', width: 24, height: 12, bytes: bytes.length });
+    const streamed = await gantry.upload(new Blob([bytes]).stream());
+    expect(streamed.id).toBe(up.id); // same bytes, same upload
+    expect(await gantry.uploads.get(up.id)).toEqual(up);
+    const wf = JSON.parse(await readFile(path.join(__dirname, '../../../apps/gpu-sim/fixtures/img2img-workflow.json'), 'utf8'));
+    const { job } = await gantry.submit({ workflow: wf, inputs: { photo: { upload: up.id } } });
+    expect(job.inputs).toEqual([expect.objectContaining({ name: 'photo', uploadId: up.id, filename: `gantry/${up.sha256}.png` })]);
+    const done = await gantry.waitFor(job.id);
+    expect(done.status).toBe('succeeded');
+    const out = Buffer.from(await gantry.download(done.artifacts[0]!));
+    expect([out.readUInt32BE(16), out.readUInt32BE(20)]).toEqual([24, 12]);
+    await expect(gantry.upload(new TextEncoder().encode('not an image'))).rejects.toMatchObject({ code: 'IMAGE_TYPE_UNSUPPORTED', status: 415 });
   });
 
   it('submits idempotently, waits for the result and downloads the outputs', async () => {

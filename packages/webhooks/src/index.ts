@@ -12,3 +12,4 @@ export * from './target-policy.js';
 export * from './post-webhook.js';
 export * from './retry-policy.js';
 export * from './envelope.js';
+export * from './get-pinned.js';

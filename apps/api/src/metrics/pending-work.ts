@@ -57,7 +57,7 @@ export async function readPendingWork(db: Db): Promise<PendingWork> {
       SELECT kind, workflow, created_at FROM jobs WHERE status = 'queued'::"JobStatus" ORDER BY created_at LIMIT ${MODEL_SCAN_LIMIT}
     )
     SELECT COALESCE(
-             CASE WHEN kind = 'txt2img'::"JobKind" THEN workflow->>'model'
+             CASE WHEN kind IN ('txt2img'::"JobKind", 'img2img'::"JobKind") THEN workflow->>'model'
                   ELSE (SELECT n.value->'inputs'->>'ckpt_name' FROM jsonb_each(workflow) AS n
                         WHERE jsonb_typeof(n.value->'inputs'->'ckpt_name') = 'string' AND n.value->'inputs'->>'ckpt_name' <> '' LIMIT 1)
              END, 'default') AS key,

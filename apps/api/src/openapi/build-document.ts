@@ -214,6 +214,7 @@ function operationObject(op: OperationSpec): Json {
       content: { 'application/json': { schema: schemaRef(op.body.schema), ...(op.body.examples ? { examples: op.body.examples } : {}) } },
     };
   }
+  if (op.rawBody) out.requestBody = { required: true, description: op.rawBody.description, content: op.rawBody.content };
   const responses: Record<string, Json> = {};
   for (const [status, spec] of Object.entries(op.responses)) responses[status] = successResponse(op, spec);
   for (const [status, response] of Object.entries(problemResponses(op, problemCodesOf(op)))) {
@@ -227,6 +228,7 @@ function operationObject(op: OperationSpec): Json {
 
 const TAGS = [
   { name: 'Jobs', description: 'Submit render jobs, follow them, fetch their outputs.' },
+  { name: 'Uploads', description: 'Input images for jobs: upload, read, delete (docs/api.md "Input images").' },
   { name: 'API keys', description: 'Keys belong to one tenant and carry scopes: `submit`, `read`, `tenant-admin` (the tenant\'s keys, settings and audit log), `operator` (the fleet and every tenant).' },
   { name: 'Backends', description: 'The GPU fleet: registry, health, drains.' },
   { name: 'Models', description: 'The model files the fleet holds (checkpoints, LoRAs, VAEs, upscalers, ControlNets, CLIP, UNet), learned by the health probes; jobs are routed to backends that hold theirs.' },

@@ -67,6 +67,8 @@ export interface OperationSpec {
     required?: boolean;
     examples?: Record<string, { summary: string; value: unknown }>;
   };
+  /** A body that is not JSON (uploads): media type → JSON Schema; always required. */
+  rawBody?: { description: string; content: Record<string, Record<string, unknown>> };
   /** Success (and other non-problem) responses by status. */
   responses: Record<number, ResponseSpec>;
   /**

@@ -20,6 +20,8 @@ const EXAMPLE_WORKFLOW = {
 };
 
 const jobPath = { id: pathParams.jobId };
+const uploadPath = { id: pathParams.uploadId };
+const IMAGE_ERRORS = ['UPLOAD_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS'] as const;
 const backendPath = { id: pathParams.backendId };
 
 /**
@@ -50,11 +52,22 @@ export const operations: OperationSpec[] = [
       examples: {
         workflow: { summary: 'A ComfyUI workflow', value: { workflow: EXAMPLE_WORKFLOW, priority: 0, requirements: { tags: ['sd15'] }, metadata: { shot: 'a-012' }, timeoutSeconds: 600 } },
         txt2img: { summary: 'AUTOMATIC1111/Forge txt2img', value: { txt2img: { prompt: 'a lighthouse at dusk', steps: 25, width: 768, height: 512 } } },
+        inputs: {
+          summary: 'A workflow with an input image (bound to the LoadImage node whose `image` is "photo")',
+          value: { workflow: { ...EXAMPLE_WORKFLOW, '10': { class_type: 'LoadImage', inputs: { image: 'photo' } } }, inputs: { photo: { upload: '019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01' } } },
+        },
+        img2img: {
+          summary: 'AUTOMATIC1111/Forge img2img with an inpainting mask',
+          value: { img2img: { prompt: 'a lighthouse at night', denoising_strength: 0.6 }, inputs: { image: { url: 'https://images.example.com/lighthouse.png' }, mask: { base64: 'iVBORw0KGgoAAAANSUhEUg==' } } },
+        },
         reuse: { summary: 'Reuse an identical earlier result', value: { workflow: EXAMPLE_WORKFLOW, reuse: true } },
       },
     },
     responses: { 202: { description: 'Accepted: the job, queued (or the first job of a replayed idempotent request; or, with `reuse: true`, a job already `succeeded` with `reusedFrom` and its artifacts)', schema: 'Job', headers: ['Location', 'Idempotent-Replayed'] } },
-    errors: ['BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE'],
+    errors: [
+      'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE',
+      'UPLOAD_NOT_FOUND', 'INPUT_UNBOUND', 'INPUT_URL_FORBIDDEN', 'INPUT_FETCH_FAILED', 'INPUT_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS',
+    ],
   },
   {
     method: 'get',
@@ -171,6 +184,79 @@ export const operations: OperationSpec[] = [
       304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
     },
     errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
+  },
+
+  // ── Uploads ──────────────────────────────────────────────────────────────────────────────
+  {
+    method: 'post',
+    path: '/api/v1/uploads',
+    operationId: 'createUpload',
+    tag: 'Uploads',
+    summary: 'Upload an input image',
+    description:
+      'The image as the raw body, or as the first file part of `multipart/form-data`; streamed to the store, never held whole. Its type comes from its bytes (PNG, JPEG, WebP), never from the name or `Content-Type`; its size is read from its header and refused past `GANTRY_UPLOAD_MAX_PIXELS` before anything decodes it; past `GANTRY_UPLOAD_MAX_BYTES` the upload stops; a truncated image is refused. Nothing is stored when any check fails. Content-addressed per tenant: the same bytes again answer `200` with the same upload.',
+    scope: 'submit',
+    rawBody: {
+      description: 'The image bytes (any Content-Type), or a multipart form whose first file part is the image',
+      content: {
+        'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+        'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } },
+        'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+      },
+    },
+    responses: {
+      201: { description: 'Stored: a new upload', schema: 'Upload', headers: ['Location'] },
+      200: { description: 'The tenant had uploaded the same bytes: that upload (same id)', schema: 'Upload', headers: ['Location'] },
+    },
+    errors: ['BAD_REQUEST', ...IMAGE_ERRORS],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/uploads/{id}',
+    operationId: 'getUpload',
+    tag: 'Uploads',
+    summary: 'Get an upload',
+    description: 'Its metadata. Another tenant\'s upload is `404`, like a missing one.',
+    scope: 'read',
+    pathParams: uploadPath,
+    responses: { 200: { description: 'The upload', schema: 'Upload' } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/uploads/{id}/content',
+    operationId: 'getUploadContent',
+    tag: 'Uploads',
+    summary: 'Download an upload',
+    description:
+      'The bytes with the type read from them, served like an output (`GET /jobs/{id}/artifacts/{artifactId}`): `ETag` is their SHA-256 (`If-None-Match` → `304`), one byte range per request (`206`), and with `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) a `302` to a short-lived presigned URL of the bucket.',
+    scope: 'read',
+    pathParams: uploadPath,
+    headers: {
+      Range: { schema: z.string().max(200), description: 'One byte range (RFC 9110 §14.2): `bytes=start-end`, `bytes=start-` or `bytes=-suffixLength`' },
+      'If-Range': { schema: z.string().max(200), description: 'The `ETag` the client holds: the range is sent only while it still matches' },
+      'If-None-Match': { schema: z.string().max(200), description: 'The `ETag` the client holds: `304` when it matches (uploads never change under one id)' },
+    },
+    responses: {
+      200: { description: 'The image', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges'] },
+      206: { description: 'The range asked for', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'] },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
+    },
+    errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/uploads/{id}',
+    operationId: 'deleteUpload',
+    tag: 'Uploads',
+    summary: 'Delete an upload',
+    description:
+      'Deletes the upload, and its bytes when nothing else holds the same bytes. Refused with `409 UPLOAD_IN_USE` (the jobs in `errors.jobs`) while a queued or running job uses it; jobs that ended keep the input\'s hash and name, with `uploadId: null`.',
+    scope: 'submit',
+    pathParams: uploadPath,
+    responses: { 204: { description: 'Deleted' } },
+    errors: ['NOT_FOUND', 'UPLOAD_IN_USE'],
   },
 
   // ── API keys ─────────────────────────────────────────────────────────────────────────────

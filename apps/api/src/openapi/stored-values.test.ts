@@ -9,6 +9,7 @@ import { requestSchemas } from './schemas';
  */
 const NOT_INT4_COLUMNS: Record<string, string> = {
   'txt2img.seed': 'stored inside the job\'s jsonb `workflow` column (numeric), not an int4 column',
+  'img2img.seed': 'stored inside the job\'s jsonb `workflow` column (numeric), not an int4 column',
   'requirements.vramMb': 'stored inside the job\'s jsonb `requirements` column',
 };
 

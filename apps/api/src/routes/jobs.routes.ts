@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
-import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listJobArtifacts, listJobEvents, listJobs } from '@gantry/db';
+import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listInputsOfJobs, listJobArtifacts, listJobEvents, listJobInputs, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
@@ -39,7 +39,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts));
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id) }));
   });
 
   router.get('/', requireScope('read'), async (req, res) => {
@@ -52,15 +52,16 @@ export function jobsRouter(deps: ApiDeps): Router {
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
+    const inputs = await listInputsOfJobs(deps.db, page.map((j) => j.id));
     const audience = viewerOf(req);
-    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], audience)), nextCursor };
+    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], { ...audience, inputs: inputs.get(j.id) ?? [] })), nextCursor };
     res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
     const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
-    const view = jobView(job, await listJobArtifacts(deps.db, job.id), viewerOf(req));
+    const view = jobView(job, await listJobArtifacts(deps.db, job.id), { ...viewerOf(req), inputs: await listJobInputs(deps.db, job.id) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
@@ -77,7 +78,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts));
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id) }));
   });
 
   router.get('/:id/events', requireScope('read'), async (req, res) => {

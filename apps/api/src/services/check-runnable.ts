@@ -1,11 +1,16 @@
 import { AppError, type SubmitJobInput } from '@gantry/domain';
 import { listBackends, type Backend, type Db } from '@gantry/db';
-import { jobNeed, readBackendInfo, whyNoBackend, type EligibilityBackend, type JobNeed } from '@gantry/fleet';
+import { jobNeed, readBackendInfo, whyNoBackend, type EligibilityBackend, type JobInput, type JobNeed } from '@gantry/fleet';
 import { checkModels } from './check-models.js';
 
 /** What a submitted job needs from a backend (the rule dispatch applies too). */
 export function submittedNeed(input: SubmitJobInput): JobNeed {
-  return jobNeed(input.txt2img ? { kind: 'txt2img', params: input.txt2img } : { kind: 'workflow', workflow: input.workflow! }, input.requirements);
+  const job: JobInput = input.txt2img
+    ? { kind: 'txt2img', params: input.txt2img }
+    : input.img2img
+      ? { kind: 'img2img', params: input.img2img }
+      : { kind: 'workflow', workflow: input.workflow! };
+  return jobNeed(job, input.requirements);
 }
 
 /** A backend row as eligibility sees it; `state`: its health when known (else `unknown`). */

@@ -1,12 +1,29 @@
 import { AppError, isTerminal, submitJobSchema, type SubmitJobInput } from '@gantry/domain';
-import { findTenantJob, type JobRow } from '@gantry/db';
+import { findTenantJob, listJobInputs, type JobInputRow, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { submitJob, type SubmitResult } from './submit-job.js';
 
-/** The submit body a stored job came from (its input, without ids, hashes or state). */
-export function resubmitInput(job: JobRow): SubmitJobInput {
+/**
+ * The submit body a stored job came from (its input, without ids, hashes or state). Its inputs
+ * name their uploads again, and the bound workflow fields carry the input's name again, so the
+ * retry binds them as the first submit did (an upload deleted since is UPLOAD_NOT_FOUND).
+ */
+export function resubmitInput(job: JobRow, inputs: JobInputRow[] = []): SubmitJobInput {
+  let workflow: unknown = job.workflow;
+  const specs: Record<string, { upload: string; node?: string; field?: string }> = {};
+  if (inputs.length > 0) {
+    const nodes = structuredClone(job.workflow) as Record<string, { inputs: Record<string, unknown> }>;
+    for (const i of inputs) {
+      if (!i.uploadId) throw new AppError('UPLOAD_NOT_FOUND', `The upload of the job's input ${JSON.stringify(i.name)} was deleted; the job cannot be retried`);
+      const targets = i.targets as { node: string; field: string }[];
+      specs[i.name] = job.kind === 'workflow' && targets.length === 1 ? { upload: i.uploadId, node: targets[0]!.node, field: targets[0]!.field } : { upload: i.uploadId };
+      if (job.kind === 'workflow') for (const t of targets) if (nodes[t.node]) nodes[t.node]!.inputs[t.field] = i.name;
+    }
+    if (job.kind === 'workflow') workflow = nodes;
+  }
   const body = {
-    ...(job.kind === 'txt2img' ? { txt2img: job.workflow } : { workflow: job.workflow }),
+    ...(job.kind === 'workflow' ? { workflow } : { [job.kind]: job.workflow }),
+    ...(inputs.length > 0 ? { inputs: specs } : {}),
     priority: job.priority,
     ...(job.requirements === null ? {} : { requirements: job.requirements }),
     ...(job.metadata === null ? {} : { metadata: job.metadata }),
@@ -33,5 +50,5 @@ export async function retryJob(deps: ApiDeps, tenantId: string, jobId: string, i
       details: { status: job.status },
     });
   }
-  return submitJob(deps, tenantId, resubmitInput(job), idempotencyKey, job.id);
+  return submitJob(deps, tenantId, resubmitInput(job, await listJobInputs(deps.db, job.id)), idempotencyKey, job.id);
 }

@@ -1,9 +1,10 @@
 import { AppError, checkWorkflowSize, uuidv7, type SubmitJobInput } from '@gantry/domain';
-import { countActiveJobs, findJobByIdempotencyKey, isUniqueViolation, type JobRow } from '@gantry/db';
+import { countActiveJobs, findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { requestHash } from './request-hash.js';
+import { resolveInputs } from './resolve-inputs.js';
 import { submitOrReuse } from './submit-or-reuse.js';
 
 export interface SubmitResult {
@@ -42,13 +43,16 @@ export async function submitJob(
       details: { queued: active.queued, limit: deps.config.tenantMaxQueued },
     });
   }
+  // Inputs last among the checks: they fetch and store bytes.
+  const resolved = await resolveInputs(deps, tenantId, input);
   let job: JobRow;
   try {
     job = await submitOrReuse(deps, {
       id: uuidv7(),
       tenantId,
-      kind: input.txt2img ? 'txt2img' : 'workflow',
-      workflow: input.txt2img ?? input.workflow,
+      kind: input.txt2img ? 'txt2img' : input.img2img ? 'img2img' : 'workflow',
+      workflow: resolved.body,
+      inputs: resolved.inputs,
       priority: input.priority,
       requirements: input.requirements,
       metadata: input.metadata,
@@ -64,6 +68,8 @@ export async function submitJob(
       const winner = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
       if (winner) return replay(deps, winner, hash);
     }
+    // An upload deleted between its lookup and the job's insert.
+    if (isForeignKeyViolation(err)) throw new AppError('UPLOAD_NOT_FOUND', 'An upload the job names was deleted meanwhile');
     throw err;
   }
   return { job, replayed: false };

@@ -4,12 +4,13 @@ import type { ApiDeps } from '../context.js';
 
 /**
  * Hands a new job to the job door. Every job gets its reuse key, computed from the job as it is
- * stored (inputs bound), so any earlier success can answer a later `reuse: true` request; with
+ * stored (inputs bound, and their content hashes), so any earlier success can answer a later `reuse: true` request; with
  * `reuse`, the newest identical success of the tenant answers this job at once (no run, no queue).
  * Without one, or with a random seed (no key), the job is queued as usual.
  */
 export async function submitOrReuse(deps: ApiDeps, job: NewJob, tenantRank: number, reuse: boolean | undefined): Promise<JobRow> {
-  const key = reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements });
+  const inputs = Object.fromEntries((job.inputs ?? []).map((i) => [i.name, i.sha256]));
+  const key = reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements, inputs });
   if (reuse && key !== null) {
     const reused = await deps.jobs.submitReused({ ...job, reuseKey: key });
     if (reused) return reused;

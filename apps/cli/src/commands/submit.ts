@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { followJobs } from '../follow-jobs.js';
 import { applyAssignments, parseAssignment } from '../set-inputs.js';
+import { parseInputArg, resolveInputArgs } from '../input-images.js';
 
 /** Reads a workflow file: ComfyUI API format (`{"3": {"class_type": ...}}`), or a job body with `workflow`. */
 export async function readWorkflowFile(file: string, cwd: string): Promise<{ workflow: Workflow; extra: Partial<SubmitJobInput> }> {
@@ -77,6 +78,7 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
   const webhook = o.webhook as string | undefined;
   const reuse = Boolean(o.reuse);
 
+  const inputArgs = ((o.input as string[] | undefined) ?? []).map(parseInputArg);
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
   const inputs = [];
   for (const file of cmd.args) {
@@ -91,6 +93,9 @@ export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Pr
     if (reuse) body.reuse = true;
     inputs.push({ file, body, workflow: edited });
   }
+
+  const images = await resolveInputArgs(ctx.client, inputArgs, ctx.io.cwd, ctx.io.signal);
+  if (images) for (const input of inputs) input.body.inputs = { ...(input.body.inputs ?? {}), ...images };
 
   // Every submit carries an idempotency key (a fresh one unless given), so the SDK may retry it
   // after a 429/503 or a network error without ever creating the job twice.

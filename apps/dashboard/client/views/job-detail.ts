@@ -147,6 +147,10 @@ export class JobDetail {
     if (job.status === 'queued' && job.queue?.estimatedStartAt) props.push(['Estimated start', new Date(job.queue.estimatedStartAt).toLocaleTimeString()]);
     if (job.retryOf) props.push(['Retry of', h('a', { href: `#/jobs/${job.retryOf}`, text: shortId(job.retryOf) })]);
     if (job.reusedFrom) props.push(['Reused from', h('a', { href: `#/jobs/${job.reusedFrom}`, text: shortId(job.reusedFrom) })]);
+    for (const input of job.inputs ?? []) {
+      const text = `${input.name}: ${input.width}×${input.height} ${input.contentType.replace('image/', '')}, ${input.bytes} bytes → ${input.targets.map((t) => `${t.node}.${t.field}`).join(', ')}`;
+      props.push([`Input ${input.name}`, h('span', { title: input.sha256, text })]);
+    }
     if (job.error) props.push(['Error', `${job.error.code}: ${job.error.message}`]);
     byId('detail-props').replaceChildren(...props.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
   }

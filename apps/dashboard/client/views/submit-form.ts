@@ -13,8 +13,13 @@ export class SubmitForm {
   private readonly workflow = byId<HTMLTextAreaElement>('workflow');
   private readonly priority = byId<HTMLInputElement>('priority');
   private readonly button = byId<HTMLButtonElement>('submit-button');
+  private readonly inputFile = byId<HTMLInputElement>('input-file');
+  private readonly inputName = byId<HTMLInputElement>('input-name');
 
-  constructor(private readonly submit: (body: SubmitBody) => Promise<Job>) {
+  constructor(
+    private readonly submit: (body: SubmitBody) => Promise<Job>,
+    private readonly upload: (file: Blob) => Promise<{ id: string }>,
+  ) {
     this.workflow.value = SAMPLE_WORKFLOW;
     byId('sample-button').addEventListener('click', () => {
       this.workflow.value = SAMPLE_WORKFLOW;
@@ -50,7 +55,11 @@ export class SubmitForm {
     this.button.disabled = true;
     setText(byId('submit-status'), 'Submitting…');
     try {
-      const job = await this.submit({ workflow: workflow as SubmitBody['workflow'], priority });
+      // An input image is uploaded first, then bound by name (docs/api.md "Input images").
+      const file = this.inputFile.files?.[0];
+      const name = this.inputName.value.trim() || 'image';
+      const inputs = file ? { [name]: { upload: (await this.upload(file)).id } } : undefined;
+      const job = await this.submit({ workflow: workflow as SubmitBody['workflow'], priority, ...(inputs ? { inputs } : {}) });
       const status = byId('submit-status');
       status.replaceChildren('Submitted job ', h('a', { href: `#/jobs/${job.id}`, 'data-job-id': job.id }, h('code', { text: shortId(job.id) })), '.');
     } catch (err) {

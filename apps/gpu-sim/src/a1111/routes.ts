@@ -13,6 +13,7 @@ import { errorResponse, validationResponse } from './responses.js';
 import { SAMPLERS, SCHEDULERS } from './samplers.js';
 import { SharedState } from './shared-state.js';
 import { txt2img, type A1111Server } from './txt2img.js';
+import { img2img } from './img2img.js';
 
 /** What the A1111 API needs from the server that hosts it besides the ComfyUI context. */
 export interface A1111Wiring {
@@ -65,6 +66,14 @@ export function a1111Routes(ctx: SimContext, wiring: A1111Wiring): Route[] {
       handler: a1111(async (req) => {
         const parsed = await body(req);
         return parsed.ok ? txt2img(server, parsed.value) : parsed.reply;
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/sdapi/v1/img2img',
+      handler: a1111(async (req) => {
+        const parsed = await body(req);
+        return parsed.ok ? img2img(server, parsed.value) : parsed.reply;
       }),
     },
     {

@@ -21,5 +21,5 @@ export const vaeDecode: NodeImplementation = async (inputs) => {
   const vae = expectValue(inputs, 'vae', 'VAE');
   // An unsampled latent decodes to the same flat picture for a given VAE.
   const key = latent.key ?? `empty-latent/${vae.checkpoint}`;
-  return { outputs: [{ kind: 'IMAGE', width: latent.width, height: latent.height, batch: latent.batch, key }] };
+  return { outputs: [{ kind: 'IMAGE', width: latent.width, height: latent.height, batch: latent.batch, key, ...(latent.tint ? { tint: latent.tint } : {}) }] };
 };

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodePng } from '../image/png.js';
+import { encodePng, type RgbImage } from '../image/png.js';
 import { renderScene } from '../image/render.js';
 import { saveImagePath } from '../output/save-path.js';
 import { isPlainObject } from '../prompt.js';
 import type { NodeContext, NodeImplementation, NodeResult } from './node-context.js';
-import { expectValue } from './values.js';
+import { expectValue, type Tint } from './values.js';
 
 /** SaveImage: PNGs into the output folder, with the prompt (and extra_pnginfo) embedded as ComfyUI does. */
 export const saveImage: NodeImplementation = (inputs, ctx) => save(inputs, ctx, 'output', String(inputs.filename_prefix ?? 'ComfyUI'));
@@ -24,12 +24,20 @@ async function save(inputs: Record<string, unknown>, ctx: NodeContext, type: 'ou
   const text = type === 'output' ? pngText(ctx) : undefined;
   const files: Array<{ filename: string; subfolder: string; type: string }> = [];
   for (let i = 0; i < batch; i += 1) {
-    const png = encodePng(renderScene(`${key}#${i}`, width, height), { compressLevel: type === 'output' ? 4 : 1, text });
+    const png = encodePng(tinted(renderScene(`${key}#${i}`, width, height), images.tint), { compressLevel: type === 'output' ? 4 : 1, text });
     const filename = `${path.filename.replaceAll('%batch_num%', String(i))}_${String(path.counter + i).padStart(5, '0')}_.png`;
     await writeFile(join(path.fullDir, filename), png);
     files.push({ filename, subfolder: path.subfolder, type });
   }
   return { outputs: [], ui: { images: files } };
+}
+
+/** An image made from an input picture leans halfway towards that picture's mean colour. */
+function tinted(image: RgbImage, tint: Tint | undefined): RgbImage {
+  if (!tint) return image;
+  const p = image.pixels;
+  for (let i = 0; i < p.length; i += 1) p[i] = Math.round(p[i]! * 0.5 + tint[i % 3]! * 0.5);
+  return image;
 }
 
 /** `tEXt` chunks: `prompt` plus each `extra_pnginfo` key, as ASCII JSON (Python's `json.dumps`). */

@@ -1,5 +1,6 @@
 import { checkpointLoader, clipTextEncode, emptyLatentImage, vaeDecode } from './basic-nodes.js';
 import { previewImage, saveImage } from './image-nodes.js';
+import { loadImage, loadImageMask, setLatentNoiseMask, vaeEncode } from './load-image-nodes.js';
 import * as loaders from './loader-nodes.js';
 import type { NodeImplementation } from './node-context.js';
 import { kSampler } from './sampler.js';
@@ -13,6 +14,10 @@ export const NODE_IMPLEMENTATIONS: Readonly<Record<string, NodeImplementation>> 
   VAEDecode: vaeDecode,
   SaveImage: saveImage,
   PreviewImage: previewImage,
+  LoadImage: loadImage,
+  LoadImageMask: loadImageMask,
+  VAEEncode: vaeEncode,
+  SetLatentNoiseMask: setLatentNoiseMask,
   LoraLoader: loaders.loraLoader,
   LoraLoaderModelOnly: loaders.loraLoaderModelOnly,
   VAELoader: loaders.vaeLoader,

@@ -51,7 +51,7 @@ export const kSampler: NodeImplementation = async (inputs, ctx) => {
   } finally {
     ctx.gpu.activationMb = 0;
   }
-  return { outputs: [{ kind: 'LATENT', width, height, batch, key }] };
+  return { outputs: [{ kind: 'LATENT', width, height, batch, key, ...(latent.tint ? { tint: latent.tint } : {}) }] };
 };
 
 /** Hang or crash once `done` steps are complete (a fault set beyond the last step fires at the end). */

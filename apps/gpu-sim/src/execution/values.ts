@@ -9,10 +9,14 @@ export type SimValue =
   | { kind: 'CLIP'; checkpoint: string }
   | { kind: 'VAE'; checkpoint: string }
   | { kind: 'CONDITIONING'; text: string; checkpoint: string }
-  | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null }
-  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string }
+  | { kind: 'LATENT'; width: number; height: number; batch: number; key: string | null; tint?: Tint }
+  | { kind: 'IMAGE'; width: number; height: number; batch: number; key: string; tint?: Tint }
+  | { kind: 'MASK'; width: number; height: number; key: string }
   | { kind: 'UPSCALE_MODEL'; name: string; scale: number }
   | { kind: 'CONTROL_NET'; name: string };
+
+/** The mean colour of an input image, carried to the output so that it visibly depends on it. */
+export type Tint = [number, number, number];
 
 export type SimValueOf<K extends SimValue['kind']> = Extract<SimValue, { kind: K }>;
 
@@ -30,5 +34,5 @@ export function formatValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const sim = value as SimValue;
   if (!sim.kind) return JSON.stringify(value);
-  return `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : 'name' in sim ? sim.name : `${sim.width}x${sim.height}x${sim.batch}`}>`;
+  return `<${sim.kind} ${'checkpoint' in sim ? sim.checkpoint : 'name' in sim ? sim.name : `${sim.width}x${sim.height}${'batch' in sim ? `x${sim.batch}` : ''}`}>`;
 }

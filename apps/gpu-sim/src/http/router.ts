@@ -10,6 +10,8 @@ export interface SimRequest {
   params: string[];
   /** The body parsed as JSON; rejects on a malformed body. */
   json(): Promise<unknown>;
+  /** The request itself, for bodies read as a stream (multipart uploads). */
+  incoming: IncomingMessage;
 }
 
 export interface SimResponse {
@@ -63,7 +65,7 @@ async function dispatch(routes: readonly Route[], req: IncomingMessage, intercep
     if (!match) continue;
     pathMatched = true;
     if (route.method !== req.method) continue;
-    return route.handler({ method: req.method, path, query: url.searchParams, params: match.slice(1).map((p) => decodeURIComponent(p ?? '')), json: () => readJson(req) });
+    return route.handler({ method: req.method, path, query: url.searchParams, params: match.slice(1).map((p) => decodeURIComponent(p ?? '')), json: () => readJson(req), incoming: req });
   }
   return pathMatched ? text(405, '405: Method Not Allowed') : text(404, '404: Not Found');
 }

@@ -19,6 +19,8 @@ export interface InputOptions {
   dynamicPrompts?: boolean;
   control_after_generate?: boolean;
   tooltip?: string;
+  /** A file of the input folder (LoadImage...): the list is not checked at validation, the node checks the file. */
+  image_upload?: boolean;
 }
 
 /** `[type]` or `[type, options]`, exactly ComfyUI's tuple. */
@@ -128,6 +130,30 @@ export function buildNodeTypes(files: ModelFiles): NodeTypes {
         hidden: imageHidden,
       },
       output: [],
+    }),
+    LoadImage: node({
+      name: 'LoadImage', display_name: 'Load Image', category: 'image', output_node: false,
+      description: 'Loads an image from the input folder (upload one with POST /upload/image).',
+      input: { required: { image: [[], { image_upload: true }] } },
+      output: ['IMAGE', 'MASK'],
+    }),
+    LoadImageMask: node({
+      name: 'LoadImageMask', display_name: 'Load Image (as Mask)', category: 'mask', output_node: false,
+      description: 'Loads one channel of an image from the input folder as a mask.',
+      input: { required: { image: [[], { image_upload: true }], channel: [['alpha', 'red', 'green', 'blue']] } },
+      output: ['MASK'],
+    }),
+    VAEEncode: node({
+      name: 'VAEEncode', display_name: 'VAE Encode', category: 'latent', output_node: false,
+      description: 'Encodes pixel space images into latent space.',
+      input: { required: { pixels: ['IMAGE'], vae: ['VAE'] } },
+      output: ['LATENT'],
+    }),
+    SetLatentNoiseMask: node({
+      name: 'SetLatentNoiseMask', display_name: 'Set Latent Noise Mask', category: 'latent/inpaint', output_node: false,
+      description: 'Limits the sampler to the masked area of the latent.',
+      input: { required: { samples: ['LATENT'], mask: ['MASK'] } },
+      output: ['LATENT'],
     }),
     PreviewImage: node({
       name: 'PreviewImage', display_name: 'Preview Image', category: 'image', output_node: true,

@@ -111,7 +111,7 @@ function checkLiteral(check: InputCheck, raw: unknown): unknown {
     issue(check, 'value_smaller_than_min', `Value ${formatNumber(val, typeName)} smaller than min of ${formatNumber(opts.min, typeName)}`, name, { received_value: val });
   } else if (opts.max !== undefined && typeof val === 'number' && val > opts.max) {
     issue(check, 'value_bigger_than_max', `Value ${formatNumber(val, typeName)} bigger than max of ${formatNumber(opts.max, typeName)}`, name, { received_value: val });
-  } else if (typeof type !== 'string' && !type.includes(val as string)) {
+  } else if (typeof type !== 'string' && !opts.image_upload && !type.includes(val as string)) {
     // Like ComfyUI, don't echo long option lists (e.g. every model file) back.
     const long = type.length > 20;
     check.errors.push({

@@ -15,10 +15,10 @@ export function jobNeedOf(job: JobRow): JobNeed {
 /** The checkpoint the job loads, for warm-model affinity (null: unknown or the backend's default). */
 export function jobModel(job: JobRow): string | null {
   const input = jobInput(job);
-  return input.kind === 'txt2img' ? (input.params.model ?? null) : workflowCheckpoint(input.workflow);
+  return input.kind === 'workflow' ? workflowCheckpoint(input.workflow) : (input.params.model ?? null);
 }
 
 /** The node ids that weigh in the overall progress. */
 export function progressNodes(input: JobInput): string[] {
-  return input.kind === 'txt2img' ? ['txt2img'] : Object.keys(input.workflow);
+  return input.kind === 'workflow' ? Object.keys(input.workflow) : [input.kind];
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
+import { isImg2ImgDriver, isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
 import { keepLeaseAlive, type Lease } from '@gantry/fleet';
@@ -11,6 +11,7 @@ import type { WorkerDeps } from './context.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
 import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
+import { img2imgImages, stageInputs } from './stage-inputs.js';
 
 /** Where an attempt's prompt went, once it was handed to a backend: recovery asks there. */
 export interface SubmittedPrompt {
@@ -47,20 +48,25 @@ export async function runOnBackend(
     const promptId = randomUUID();
     const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
     if (!dispatched) return 'lost'; // canceled between pickup and dispatch
+    // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
+    const inputs = await stageInputs(deps, job, member.driver, log);
     submitted.prompt = { backendId: lease.backendId, promptId };
     if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
 
     const input = jobInput(job);
     await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
+    const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
     // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
     const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.health.whileAccepting(lease.backendId, submit);
     const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
       input.kind === 'workflow'
         ? member.driver.run(input.workflow, { promptId, ...options, submitting })
-        : isTxt2ImgDriver(member.driver)
-          ? member.driver.runTxt2Img(input.params, { promptId, ...options })
-          : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run txt2img jobs`, { retryable: true })),
+        : input.kind === 'img2img' && isImg2ImgDriver(member.driver) && images
+          ? member.driver.runImg2Img(input.params, images, { promptId, ...options })
+          : input.kind === 'txt2img' && isTxt2ImgDriver(member.driver)
+            ? member.driver.runTxt2Img(input.params, { promptId, ...options })
+            : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run ${input.kind} jobs`, { retryable: true })),
     );
     const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
     if (!done) return 'lost';

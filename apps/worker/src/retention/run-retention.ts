@@ -1,4 +1,4 @@
-import { deleteExpiredBatch, previewExpired, type Db, type ExpiredArtifact, type RetentionPolicy } from '@gantry/db';
+import { deleteExpiredBatch, deleteExpiredUploads, previewExpired, previewExpiredUploads, type Db, type ExpiredArtifact, type RetentionPolicy } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { ArtifactStore } from '@gantry/storage';
@@ -45,6 +45,8 @@ export interface RetentionReport {
   sharedBlobsKept: number;
   /** Blobs kept because they were written within the grace period. */
   recentBlobsKept: number;
+  /** Uploads (input images) deleted: unused for the tenant's retention, named by no unfinished job. */
+  uploads: number;
   batches: number;
   /** False when the run stopped early (batch limit, lock lost, stopping); the next run goes on. */
   complete: boolean;
@@ -72,6 +74,7 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
     bytes: 0,
     sharedBlobsKept: 0,
     recentBlobsKept: 0,
+    uploads: 0,
     batches: 0,
     complete: true,
     durationMs: 0,
@@ -81,9 +84,11 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
     if (options.dryRun) {
       const counts = await previewExpired(deps.db, policy);
       Object.assign(report, counts);
+      report.uploads = await previewExpiredUploads(deps.db, policy);
       for (const [kind, value] of Object.entries(counts)) metrics.wouldDelete.set({ kind }, value);
     } else {
       await deleteInBatches(deps, options, policy, report, log);
+      await deleteUploads(deps, options, policy, report);
     }
     report.durationMs = Date.now() - started;
     metrics.lastRun.set({ result: 'ok' }, Date.now() / 1000);
@@ -124,6 +129,22 @@ async function deleteInBatches(
     log.debug({ batch: report.batches, jobs: batch.jobs, artifacts: batch.artifacts.length }, 'retention batch deleted');
     if (batch.jobs < options.batchSize) return;
   }
+}
+
+/** Deletes expired uploads in batches, with the blobs nothing else holds (after the job batches). */
+async function deleteUploads(deps: RetentionDeps, options: RetentionOptions, policy: RetentionPolicy, report: RetentionReport): Promise<void> {
+  const graceMs = options.blobGraceMs ?? 10 * 60_000;
+  for (let batch = 0; batch < (options.maxBatches ?? 1000); batch++) {
+    if (options.shouldContinue && !(await options.shouldContinue())) {
+      report.complete = false;
+      return;
+    }
+    const deleted = await deleteExpiredUploads(deps.db, policy, options.batchSize, (unreferenced) => releaseBlobs(deps, unreferenced, graceMs, report));
+    report.uploads += deleted.length;
+    report.sharedBlobsKept += deleted.filter((d) => d.shared).length;
+    if (deleted.length < options.batchSize) return;
+  }
+  report.complete = false;
 }
 
 /**

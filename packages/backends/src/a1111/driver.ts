@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { AppError, type Workflow } from '@gantry/domain';
+import { AppError, img2ImgParamsSchema, type Img2ImgParams, type Workflow } from '@gantry/domain';
 import { backendError, backendUnavailable, canceled } from '../comfyui/errors.js';
 import type { BackendDriver, DownloadedFile, OutputDownload, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { silentLogger, withFields, type DriverLogger } from '../logger.js';
@@ -49,6 +49,25 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
     const parsed = txt2ImgParamsSchema.safeParse(params);
     if (!parsed.success) return Promise.reject(paramsInvalid(zodDetail(parsed.error.issues), 'Gantry'));
     return this.start({ params: parsed.data, node: null, outputNode: 'txt2img', fileType: 'output' }, options);
+  }
+
+  /**
+   * Renders img2img `params` from `images` (base64: `init_images`, optional `mask`) at
+   * `/sdapi/v1/img2img`. Not saved by A1111 under the task id (only txt2img is): a reply lost
+   * with its worker is run again rather than collected.
+   */
+  runImg2Img(params: Img2ImgParams, images: { init: Buffer; mask?: Buffer }, options: RunOptions): Promise<RunResult> {
+    const parsed = img2ImgParamsSchema.safeParse(params);
+    if (!parsed.success) return Promise.reject(paramsInvalid(zodDetail(parsed.error.issues), 'Gantry'));
+    const { denoising_strength, mask_blur, inpainting_fill, ...rest } = parsed.data;
+    const extra = {
+      init_images: [images.init.toString('base64')],
+      ...(images.mask ? { mask: images.mask.toString('base64') } : {}),
+      ...(denoising_strength === undefined ? {} : { denoising_strength }),
+      ...(mask_blur === undefined ? {} : { mask_blur }),
+      ...(inpainting_fill === undefined ? {} : { inpainting_fill }),
+    };
+    return this.start({ params: rest, endpoint: 'img2img', extra, node: null, outputNode: 'img2img', fileType: 'output' }, options);
   }
 
   /** Runs a plain txt2img workflow; others reject BACKEND_ERROR (`unsupported_workflow`, retryable elsewhere). */

@@ -14,6 +14,15 @@ export interface Txt2ImgDriver {
   runTxt2Img(params: Txt2ImgParams, options: RunOptions): Promise<RunResult>;
 }
 
+/** A backend that runs img2img parameter jobs (AUTOMATIC1111/Forge). */
+export interface Img2ImgDriver {
+  runImg2Img(params: import('@gantry/domain').Img2ImgParams, images: { init: Buffer; mask?: Buffer }, options: RunOptions): Promise<RunResult>;
+}
+
+export function isImg2ImgDriver(driver: object): driver is Img2ImgDriver {
+  return typeof (driver as Partial<Img2ImgDriver>).runImg2Img === 'function';
+}
+
 /** Whether a driver can run parameter jobs. */
 export function isTxt2ImgDriver(driver: object): driver is Txt2ImgDriver {
   return typeof (driver as Partial<Txt2ImgDriver>).runTxt2Img === 'function';

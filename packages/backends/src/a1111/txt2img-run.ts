@@ -16,6 +16,10 @@ import { EventRelay } from './event-relay.js';
 /** What to render and how to report it: `node` for events, `outputNode`/`fileType` for the files. */
 export interface RunPlan {
   params: Txt2ImgParams;
+  /** `img2img`: the request goes to `/sdapi/v1/img2img` with `extra` (init_images, mask); default txt2img. */
+  endpoint?: 'txt2img' | 'img2img';
+  /** Fields sent besides the parameters (img2img: `init_images`, `mask`, `denoising_strength`...). */
+  extra?: Record<string, unknown>;
   node: string | null;
   outputNode: string;
   fileType: 'output' | 'temp';
@@ -62,7 +66,7 @@ export async function runTxt2ImgRequest(deps: RunDeps, plan: RunPlan, options: R
   poller.start();
   try {
     const reply = await http
-      .request('POST', '/sdapi/v1/txt2img', txt2ImgBody(plan.params, taskId, deps.saveOutputs && canSaveFor(taskId)), { timeoutMs: timeouts.generationMs, signal: AbortSignal.any([request.signal, deps.closing]) })
+      .request('POST', `/sdapi/v1/${plan.endpoint ?? 'txt2img'}`, { ...txt2ImgBody(plan.params, taskId, deps.saveOutputs && plan.endpoint !== 'img2img' && canSaveFor(taskId)), ...plan.extra }, { timeoutMs: timeouts.generationMs, signal: AbortSignal.any([request.signal, deps.closing]) })
       .finally(() => (inFlight = false));
     if (options.signal.aborted) throw canceled(taskId);
     if (reply.status !== 200) throw replyError(reply);

@@ -11,13 +11,14 @@ import { lookupPrompt } from './lookup.js';
 import { DEFAULT_TIMEOUTS, type ComfyUiDriverOptions, type ComfyUiTimeouts } from './options.js';
 import { findPrompt } from './prompt-lookup.js';
 import { PromptRun } from './prompt-run.js';
+import type { InputFile, InputUploader } from './upload-input.js';
 
 /**
  * A ComfyUI backend: one WebSocket under a stable client id, prompts submitted with that id and
  * our prompt id, and every event routed to its run by `prompt_id`. Following a prompt another
  * driver submitted opens a second socket under that driver's client id (see follow).
  */
-export class ComfyUiDriver implements BackendDriver {
+export class ComfyUiDriver implements BackendDriver, InputUploader {
   readonly id: string;
   readonly url: string;
   readonly clientId: string;
@@ -38,6 +39,11 @@ export class ComfyUiDriver implements BackendDriver {
     this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
     this.http = new ComfyHttpClient(this.url, { requestMs: this.timeouts.requestMs, downloadMs: this.timeouts.downloadMs, maxDownloadBytes: options.maxDownloadBytes ?? 512 * 1024 * 1024 });
     this.own = new ClientChannel(this.url, this.clientId, this.timeouts, this.runs, this.logger);
+  }
+
+  /** Puts an input file into the backend's input folder (before the run that loads it). */
+  uploadInput(file: InputFile): Promise<void> {
+    return this.http.uploadInput(file);
   }
 
   async run(workflow: Workflow, options: RunOptions): Promise<RunResult> {

@@ -3,6 +3,7 @@ import { AppError } from '@gantry/domain';
 import type { OutputDownload, OutputFile } from '../driver.js';
 import { backendError, backendUnavailable } from './errors.js';
 import { isRecord } from './messages.js';
+import { uploadImageBody, type InputFile } from './upload-input.js';
 
 export interface HttpReply {
   status: number;
@@ -121,6 +122,37 @@ export class ComfyHttpClient {
       stream: Readable.from(limitedBody(res, this.options.maxDownloadBytes, what)),
       contentType: res.headers.get('content-type') ?? 'application/octet-stream',
     };
+  }
+
+  /**
+   * `POST /upload/image` with the bytes streamed from the store. ComfyUI answers the name it kept:
+   * ours when the file is new or equal bytes were there already; another name means a different
+   * file holds ours (not content-addressed by Gantry), a BACKEND_ERROR.
+   */
+  async uploadInput(file: InputFile): Promise<void> {
+    const source = await file.open();
+    const { body, contentType, length } = uploadImageBody(file, source);
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/upload/image`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'content-length': String(length) },
+        body: body as unknown as RequestInit['body'],
+        duplex: 'half',
+        signal: AbortSignal.timeout(this.options.downloadMs),
+      } as RequestInit);
+    } catch (err) {
+      source.destroy();
+      if (err instanceof AppError) throw err;
+      throw unreachable(`POST /upload/image ${file.filename}`, err);
+    }
+    const reply = await readLimited(res, 64 * 1024, 'POST /upload/image');
+    if (res.status >= 500) throw backendUnavailable(`POST /upload/image answered ${res.status}`, undefined, { status: res.status });
+    if (res.status !== 200) throw backendError(`POST /upload/image ${file.filename} answered ${res.status}`, { status: res.status });
+    const kept = parseJson({ status: res.status, body: reply, contentType: 'application/json' }, 'POST /upload/image');
+    if (!isRecord(kept) || kept.name !== file.filename || (kept.subfolder ?? '') !== file.subfolder) {
+      throw backendError(`POST /upload/image kept ${file.filename} as ${JSON.stringify(kept)}`, { kept }, false);
+    }
   }
 
   private async expectOk(method: 'GET' | 'POST', path: string, body?: unknown): Promise<void> {

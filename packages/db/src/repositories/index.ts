@@ -10,4 +10,5 @@ export * from './backends.js';
 export * from './retention.js';
 export * from './webhook-deliveries.js';
 export * from './job-ownership.js';
+export * from './uploads.js';
 export * from './reused-jobs.js';

@@ -45,7 +45,7 @@ export interface WrittenEvent {
 export interface TransitionResult {
   id: string;
   tenantId: string;
-  kind: 'workflow' | 'txt2img';
+  kind: 'workflow' | 'txt2img' | 'img2img';
   status: JobStatus;
   attempts: number;
   backendId: string | null;
@@ -69,7 +69,7 @@ export interface TransitionResult {
 interface TransitionRow {
   id: string;
   tenant_id: string;
-  kind: 'workflow' | 'txt2img';
+  kind: 'workflow' | 'txt2img' | 'img2img';
   status: JobStatus;
   attempts: number;
   backend_id: string | null;

@@ -9,7 +9,7 @@ export type JobRow = Job;
 export interface NewJob {
   id: string;
   tenantId: string;
-  kind?: 'workflow' | 'txt2img';
+  kind?: 'workflow' | 'txt2img' | 'img2img';
   /** The ComfyUI workflow, or the txt2img parameters. */
   workflow: unknown;
   priority: number;
@@ -24,6 +24,22 @@ export interface NewJob {
   retryOf?: string | undefined;
   /** The request's reuse key (`reuseKey` of @gantry/domain); null or left out: never reused. */
   reuseKey?: string | null | undefined;
+  /** Its input images, bound at submit (inserted with the job: a worker never sees it without them). */
+  inputs?: NewJobInput[] | undefined;
+}
+
+export interface NewJobInput {
+  name: string;
+  uploadId: string;
+  sha256: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  storageKey: string;
+  filename: string;
+  targets: { node: string; field: string }[];
+  source: 'upload' | 'url' | 'base64';
 }
 
 /** Inserts a queued job together with its first event (seq 1, `state: queued`). */
@@ -46,6 +62,7 @@ export async function insertJob(db: DbOrTx, job: NewJob): Promise<JobRow> {
       reuseKey: job.reuseKey ?? null,
       lastSeq: 1,
       events: { create: { seq: 1, type: 'state', payload: { type: 'state', status: 'queued', attempt: 0 } } },
+      ...(job.inputs?.length ? { inputs: { create: job.inputs.map((i) => ({ ...i, targets: i.targets as Prisma.InputJsonValue })) } } : {}),
     },
   });
 }

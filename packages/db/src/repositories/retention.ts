@@ -46,6 +46,8 @@ export async function previewExpired(db: Db, policy: RetentionPolicy): Promise<R
         SELECT 1 FROM artifacts o
         WHERE o.storage_key = da.storage_key AND NOT EXISTS (SELECT 1 FROM doomed d WHERE d.id = o.job_id)
       )
+      -- uploads share the content-addressed blobs: equal bytes uploaded keep the blob
+      AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.storage_key = da.storage_key)
       GROUP BY storage_key
     )
     SELECT (SELECT count(*)::int FROM doomed) AS jobs,
@@ -95,7 +97,8 @@ export async function deleteExpiredBatch(
       const ids = jobs.map((j) => j.id);
       const artifacts = await tx.$queryRaw<{ storage_key: string; bytes: number; shared: boolean }[]>`
         SELECT a.storage_key, a.bytes,
-               EXISTS (SELECT 1 FROM artifacts o WHERE o.storage_key = a.storage_key AND o.job_id <> ALL(${ids}::uuid[])) AS shared
+               (EXISTS (SELECT 1 FROM artifacts o WHERE o.storage_key = a.storage_key AND o.job_id <> ALL(${ids}::uuid[]))
+                OR EXISTS (SELECT 1 FROM uploads u WHERE u.storage_key = a.storage_key)) AS shared
         FROM artifacts a WHERE a.job_id = ANY(${ids}::uuid[])`;
       const unreferenced = new Map<string, number>();
       for (const a of artifacts) if (!a.shared) unreferenced.set(a.storage_key, a.bytes);
@@ -124,4 +127,69 @@ export async function setTenantRetention(
   retentionDays: number | null,
 ): Promise<{ id: string; name: string; retentionDays: number | null }> {
   return db.tenant.update({ where: { id: tenantId }, data: { retentionDays }, select: { id: true, name: true, retentionDays: true } });
+}
+
+/** An upload retention deleted (or would): its blob is released when nothing else holds it. */
+export interface ExpiredUpload {
+  id: string;
+  storageKey: string;
+  bytes: number;
+  /** Another row (upload, artifact, input of an unfinished job) still holds the blob. */
+  shared: boolean;
+}
+
+/**
+ * The expired-upload condition on `uploads u JOIN tenants t`: unused (not uploaded again, not named
+ * by a submitted job) for the tenant's retention, and named by no queued or running job.
+ */
+function expiredUploadWhere(policy: RetentionPolicy): Prisma.Sql {
+  const days = Prisma.sql`COALESCE(t.retention_days, ${policy.defaultDays}::int)`;
+  return Prisma.sql`${days} > 0
+    AND u.last_used_at < ${policy.now}::timestamptz - make_interval(days => ${days})
+    AND NOT EXISTS (SELECT 1 FROM job_inputs i JOIN jobs j ON j.id = i.job_id
+                    WHERE i.upload_id = u.id AND j.status IN ('queued', 'dispatched', 'running'))`;
+}
+
+/** Counts the uploads that expire now (dry run). */
+export async function previewExpiredUploads(db: Db, policy: RetentionPolicy): Promise<number> {
+  const rows = await db.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM uploads u JOIN tenants t ON t.id = u.tenant_id WHERE ${expiredUploadWhere(policy)}`;
+  return rows[0]!.n;
+}
+
+/**
+ * Deletes up to `limit` expired uploads in one transaction (rows locked, skipped when another
+ * transaction holds them, so a submit binding one wins or waits). Before the rows go,
+ * `releaseBlobs` gets the ones whose blob nothing else holds.
+ */
+export async function deleteExpiredUploads(
+  db: Db,
+  policy: RetentionPolicy,
+  limit: number,
+  releaseBlobs: (unreferenced: ExpiredUpload[]) => Promise<void>,
+): Promise<ExpiredUpload[]> {
+  return db.$transaction(
+    async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string; storage_key: string; bytes: number }[]>`
+        SELECT u.id::text AS id, u.storage_key, u.bytes FROM uploads u JOIN tenants t ON t.id = u.tenant_id
+        WHERE ${expiredUploadWhere(policy)}
+        ORDER BY u.last_used_at
+        LIMIT ${limit}::int
+        FOR UPDATE OF u SKIP LOCKED`;
+      if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.id);
+      const shared = await tx.$queryRaw<{ storage_key: string }[]>`
+        SELECT DISTINCT r.storage_key FROM unnest(${rows.map((r) => r.storage_key)}::text[]) AS r(storage_key)
+        WHERE EXISTS (SELECT 1 FROM uploads o WHERE o.storage_key = r.storage_key AND o.id <> ALL(${ids}::uuid[]))
+           OR EXISTS (SELECT 1 FROM artifacts a WHERE a.storage_key = r.storage_key)
+           OR EXISTS (SELECT 1 FROM job_inputs i JOIN jobs j ON j.id = i.job_id
+                      WHERE i.storage_key = r.storage_key AND j.status IN ('queued', 'dispatched', 'running'))`;
+      const kept = new Set(shared.map((r) => r.storage_key));
+      const expired = rows.map((r) => ({ id: r.id, storageKey: r.storage_key, bytes: r.bytes, shared: kept.has(r.storage_key) }));
+      await releaseBlobs(expired.filter((e) => !e.shared));
+      await tx.$executeRaw`DELETE FROM uploads WHERE id = ANY(${ids}::uuid[])`;
+      return expired;
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
 }

@@ -1,0 +1,68 @@
+import { Router, type Request } from 'express';
+import { AppError, inputFilename, isUuid, uploadView, type UploadView } from '@gantry/domain';
+import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
+import type { ApiDeps } from '../context.js';
+import { sendStoredObject } from '../http/send-stored-object.js';
+import { principalOf, requireScope } from '../middleware/auth.js';
+import { releaseBlob } from '../uploads/release-blob.js';
+import { storeImage } from '../uploads/store-image.js';
+import { uploadBody } from '../uploads/upload-body.js';
+
+function uploadId(req: Request): string {
+  const value = req.params.id;
+  if (typeof value !== 'string' || !isUuid(value)) throw new AppError('NOT_FOUND', 'No such upload');
+  return value.toLowerCase();
+}
+
+/** Input images: upload (raw body or multipart), metadata, content, delete (docs/api.md "Input images"). */
+export function uploadsRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/', requireScope('submit'), async (req, res) => {
+    const config = deps.config.uploads;
+    let body;
+    try {
+      body = await uploadBody(req, config.maxBytes);
+    } catch (err) {
+      res.setHeader('Connection', 'close'); // the body is left unread: do not reuse the connection
+      throw err;
+    }
+    let stored;
+    try {
+      stored = await storeImage(deps, config, principalOf(req).tenantId, body, 'UPLOAD_TOO_LARGE');
+    } catch (err) {
+      if (!req.readableEnded) res.setHeader('Connection', 'close');
+      throw err;
+    }
+    const { upload, created } = stored;
+    req.log.info({ uploadId: upload.id, bytes: upload.bytes, created }, 'upload stored');
+    res.status(created ? 201 : 200).location(`/api/v1/uploads/${upload.id}`).json(uploadView(upload) satisfies UploadView);
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+    if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
+    res.json(uploadView(upload) satisfies UploadView);
+  });
+
+  router.get('/:id/content', requireScope('read'), async (req, res) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+    if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
+    // As an artifact: ETag/304, one byte range (206/416), or a 302 to a presigned URL of the store.
+    const presign = deps.config.presign.mode === 'redirect' ? { ttlSec: deps.config.presign.ttlSec } : null;
+    await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign });
+  });
+
+  router.delete('/:id', requireScope('submit'), async (req, res) => {
+    const id = uploadId(req);
+    const outcome = await deleteTenantUpload(deps.db, principalOf(req).tenantId, id, (key) => releaseBlob(deps.store, key));
+    if (outcome.kind === 'missing') throw new AppError('NOT_FOUND', 'No such upload');
+    if (outcome.kind === 'in-use') {
+      throw new AppError('UPLOAD_IN_USE', 'A queued or running job uses this upload; delete it once the job ended', { details: { jobs: outcome.jobs } });
+    }
+    req.log.info({ uploadId: id, blobReleased: outcome.blobReleased }, 'upload deleted');
+    res.status(204).end();
+  });
+
+  return router;
+}
