@@ -10,7 +10,7 @@ import {
   type JobStatus,
   type SubscribeMessage,
 } from '@gantry/domain';
-import { findTenantJob, listJobArtifacts, listJobEvents, listJobs, type JobRow } from '@gantry/db';
+import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, listJobs, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { BusEvent, BusPreview } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
@@ -191,7 +191,7 @@ export class StreamConnection implements HubListener {
     this.cursors.set(job.id, cursor);
     this.hub.addJob(job.id, this);
     const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
-    this.send({ type: 'snapshot', job: jobView(fresh, await listJobArtifacts(this.deps.db, fresh.id)), lastSeq: fresh.lastSeq });
+    this.send({ type: 'snapshot', job: jobView(fresh, await listJobArtifacts(this.deps.db, fresh.id), { inputs: await listJobInputs(this.deps.db, fresh.id) }), lastSeq: fresh.lastSeq });
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
   }
 

@@ -5,6 +5,7 @@ import {
   findJobById,
   findWebhookDelivery,
   listJobArtifacts,
+  listJobInputs,
   recordWebhookAttempt,
   type DeliveryAttemptOutcome,
 } from '@gantry/db';
@@ -52,7 +53,7 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, bullJob: BullJob
     return 'failed';
   }
   const event = delivery.event as WebhookEvent;
-  const body = JSON.stringify(webhookEnvelope(delivery.id, event, delivery.createdAt, jobView(job, await listJobArtifacts(deps.db, job.id))));
+  const body = JSON.stringify(webhookEnvelope(delivery.id, event, delivery.createdAt, jobView(job, await listJobArtifacts(deps.db, job.id), { inputs: await listJobInputs(deps.db, job.id) })));
   const attempt = delivery.attempts + 1;
   const canRetry = attempt < deps.retry.maxAttempts;
 
