@@ -98,10 +98,15 @@ describe('fleet health and registry (running worker)', () => {
     expect(await finished(job.id)).toMatchObject({ status: 'succeeded', backend: 'late-gpu' });
   });
 
-  it('stops serving a deleted backend', async () => {
+  it('stops serving a deleted backend, and never leases it to a job that chose it before', async () => {
+    const fleet = stack.worker!.deps.fleet;
+    const chosenEarlier = fleet.all().filter((b) => b.id === 'late-gpu');
+    expect(chosenEarlier).toHaveLength(1);
     expect((await admin('DELETE', '/api/v1/backends/late-gpu')).status).toBe(204);
-    const served = () => stack.worker!.deps.fleet.all().map((b) => b.id);
+    const served = () => fleet.all().map((b) => b.id);
     await waitUntil(async () => (served().includes('late-gpu') ? undefined : true));
     expect(served().sort()).toEqual(['flaky', 'sim0']);
+    // A job whose candidate list was made before the delete (it waited for a slot) gets no lease there.
+    expect(await fleet.tryAcquire('any-tenant', { nodeTypes: [] }, chosenEarlier, null, 10)).toMatchObject({ lease: null });
   });
 });

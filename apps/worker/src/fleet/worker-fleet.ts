@@ -106,7 +106,8 @@ export class WorkerFleet {
 
   /** Tries once to lease the best of the candidates eligible now (least-connections, warm model preferred); `full` when none is. */
   async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
-    const open = await this.eligibleNow(need, candidates);
+    // A backend that left the registry while the job waited is never leased (its list was made earlier).
+    const open = await this.eligibleNow(need, candidates.filter((c) => this.live.has(c.id)));
     if (open.length === 0) return { lease: null, reason: 'full' };
     const warm = model ? await this.options.redis.hmget(this.modelsKey(), ...open.map((c) => c.id)) : [];
     const list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
