@@ -15,6 +15,9 @@ const CAPACITY = 2;
 const STEP_MS = 25;
 // Long enough (1 s a job) that a poll of the ledger under load still sees the fleet mid-run.
 const STEPS = 40;
+// sim0 runs 8× slower (8 s a job): a job seen running there is still running when the kill lands,
+// however long a loaded machine takes between the poll and the signal.
+const SIM0_STEP_MS = STEP_MS * 8;
 
 /** On top of the fixture's workerEnv() defaults (lease TTL, retry base, progress interval, shutdown grace). */
 const workerSettings = {
@@ -35,7 +38,7 @@ const workerSettings = {
 
 describe('a worker killed with SIGKILL during 50 jobs (real processes)', () => {
   const fx = useProcessStack('kill-worker', async ({ procs, workerEnv }) => {
-    const sims = await Promise.all([0, 1, 2].map((i) => procs.startGpuSim({ name: `sim${i}`, stepMs: STEP_MS })));
+    const sims = await Promise.all([0, 1, 2].map((i) => procs.startGpuSim({ name: `sim${i}`, stepMs: i === 0 ? SIM0_STEP_MS : STEP_MS })));
     const base = workerEnv(workerSettings);
     // Backends are fleet-wide; tags keep sim0 to A and sim2 to B, sim1 is served by both.
     const sim0 = backendEntry(sims[0]!, { capacity: CAPACITY, tags: ['node-a'] });

@@ -43,6 +43,19 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 }
 
 /**
+ * Opens the pool's two connections before the test takes its lock. A pool timeout of 300 ms also
+ * bounds opening a connection (pg-pool has one timeout for both), and a loaded machine can take
+ * longer than that to start a PostgreSQL backend: a failed attempt is tried again (at most 50
+ * times), so the blocked queries below find open connections and only the third one waits.
+ */
+async function warmPoolOfTwo(prisma: ReturnType<typeof createPrisma>, connections: () => Promise<number>): Promise<void> {
+  for (let i = 0; i < 50 && (await connections()) < 2; i += 1) {
+    await Promise.all([1, 2].map(() => prisma.$queryRaw`SELECT pg_sleep(0.05)::text`.catch(() => undefined)));
+  }
+  expect(await connections()).toBe(2);
+}
+
+/**
  * With the admin session holding an advisory lock, two queries block on it (each holding a pool
  * connection until the lock is released); the third must wait for a connection and time out.
  */
@@ -51,8 +64,9 @@ async function expectPoolOfTwo(url: string, options: CreatePrismaOptions): Promi
   const prisma = createPrisma(url, { ...options, applicationName: app });
   const connections = async () =>
     Number((await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]?.n);
-  await admin.query('SELECT pg_advisory_lock($1)', [LOCK]);
   try {
+    await warmPoolOfTwo(prisma, connections);
+    await admin.query('SELECT pg_advisory_lock($1)', [LOCK]);
     const blocked = [1, 2].map(() => prisma.$queryRaw`SELECT pg_advisory_xact_lock(${LOCK})::text`.then(() => 'done'));
     await until('two connections waiting on the lock', async () => (await connections()) === 2);
     const third = await prisma.$queryRaw`SELECT 1`.then(
