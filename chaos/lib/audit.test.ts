@@ -17,7 +17,7 @@ function job(id: string, history: string[], files: string[] = [], extra: Partial
   };
 }
 
-const run = (marker: string, file: string, sim = 'sim0'): ExecutionRecord => ({ sim, prompt_id: `${marker}-${file}`, markers: [marker], outputs: [file], finished_at: 0 });
+const run = (marker: string, file: string, sim = 'sim0', finishedAt = 0): ExecutionRecord => ({ sim, prompt_id: `${marker}-${file}`, markers: [marker], outputs: [file], finished_at: finishedAt });
 const ledgerOf = (...jobs: LedgerJob[]): Ledger => new Map(jobs.map((j) => [j.id, j]));
 const accepted = (...ids: string[]): AcceptedJob[] => ids.map((id) => ({ jobId: id, marker: `m-${id}` }));
 const OK = ['queued', 'dispatched', 'running', 'succeeded'];
@@ -64,5 +64,33 @@ describe('auditJobs', () => {
   it('lists rows and executions that belong to no accepted job', () => {
     const a = auditJobs(accepted('a'), ledgerOf(job('a', OK, ['a.png']), job('orphan', ['queued'])), [run('m-a', 'a.png'), run('m-orphan', 'o.png')]);
     expect(a).toMatchObject({ unacknowledgedRows: 1, unacknowledgedUnfinished: 1, strayExecutions: 1, outputsOk: 1 });
+  });
+
+  describe('a backend lost for good', () => {
+    const RERUN = [...OK.slice(0, 3), 'queued', 'dispatched', 'running', 'succeeded'];
+    const lost = [{ backend: 'sim2', at: 10_000 }];
+
+    it('reports a rerun forced by outputs that went with the backend, not a duplicate', () => {
+      const a = auditJobs(accepted('a'), ledgerOf(job('a', RERUN, ['a_2.png'])), [run('m-a', 'a_1.png', 'sim2', 9_000), run('m-a', 'a_2.png', 'sim1', 20_000)], lost);
+      expect(a).toMatchObject({ duplicates: 0, rerunsAfterLoss: 1, outputsOk: 1, terminalOnce: 1 });
+      expect(a.findings[0]).toMatchObject({ rerunAfterLoss: true, unreachableExecutions: 1, problems: [] });
+    });
+
+    it('still counts a duplicate when the first execution finished well before the loss (it could be collected)', () => {
+      const a = auditJobs(accepted('a'), ledgerOf(job('a', RERUN, ['a_2.png'])), [run('m-a', 'a_1.png', 'sim2', 7_000), run('m-a', 'a_2.png', 'sim1', 20_000)], lost);
+      expect(a).toMatchObject({ duplicates: 1, rerunsAfterLoss: 0 });
+    });
+
+    it('still counts a duplicate when the outputs were collected from the lost backend and the prompt ran again', () => {
+      const a = auditJobs(accepted('a'), ledgerOf(job('a', RERUN, ['a_1.png'])), [run('m-a', 'a_1.png', 'sim2', 9_500), run('m-a', 'a_2.png', 'sim1', 20_000)], lost);
+      expect(a.outputsOk).toBe(0);
+      expect(a.findings[0]!.problems).toEqual(['artifacts not produced by a counted execution: a_1.png']);
+    });
+
+    it('accepts a job collected from the lost backend just in time, and one failed because nothing could be read', () => {
+      const failed = job('f', ['queued', 'dispatched', 'failed'], [], { errorCode: 'BACKEND_LOST' });
+      const a = auditJobs(accepted('a', 'f'), ledgerOf(job('a', OK, ['a_1.png']), failed), [run('m-a', 'a_1.png', 'sim2', 9_500), run('m-f', 'f_1.png', 'sim2', 11_000)], lost);
+      expect(a).toMatchObject({ duplicates: 0, rerunsAfterLoss: 0, outputsOk: 2, failed: 1 });
+    });
   });
 });

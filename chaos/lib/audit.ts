@@ -9,6 +9,12 @@
  *                   the row's status
  *   executions      successful executions of its marker counted at the backends; more than one
  *                   is a duplicate (the prompt succeeded and was run again)
+ *   unreachable     an execution on a backend the fault took away for good (a hung or killed
+ *                   backend), finished no earlier than UNREACHABLE_GRACE_MS before it was cut off:
+ *                   nothing could read its outputs any more. One such execution followed by one
+ *                   elsewhere is a rerun forced by the loss, reported on its own (not a duplicate:
+ *                   the only other end is failing a job whose result nobody can fetch); any other
+ *                   second execution is a duplicate
  *   outputs ok      its artifact rows are the outputs of one counted execution (same number,
  *                   file names from it), one `output` event per artifact row and no other, and
  *                   a job that succeeded was executed; so outputs of an abandoned attempt, a
@@ -25,6 +31,19 @@ export interface AcceptedJob {
   jobId: string;
 }
 
+/** A backend the fault took away for the rest of the run, and when. */
+export interface LostBackend {
+  backend: string;
+  at: number;
+}
+
+/**
+ * How long before a backend was cut off a prompt that finished there still counts as unreachable:
+ * the worker hears of the end over the backend's WebSocket and then reads /history and the output
+ * files, which takes a moment. A prompt that finished earlier than this was there to be collected.
+ */
+export const UNREACHABLE_GRACE_MS = 2000;
+
 export interface JobFinding {
   marker: string;
   jobId: string;
@@ -32,6 +51,12 @@ export interface JobFinding {
   attempts: number;
   terminalEvents: number;
   executions: number;
+  /** Executions whose outputs became unreachable with a lost backend (see UNREACHABLE_GRACE_MS). */
+  unreachableExecutions: number;
+  /** Run again because its one successful execution was on a backend lost for good. */
+  rerunAfterLoss: boolean;
+  /** Executed successfully more than once, a forced rerun aside. */
+  duplicate: boolean;
   lost: boolean;
   terminalOnce: boolean;
   outputsOk: boolean;
@@ -48,6 +73,8 @@ export interface AuditSummary {
   lost: number;
   /** Jobs executed successfully more than once. */
   duplicates: number;
+  /** Jobs run again because their first successful execution was on a backend lost for good (outputs unreachable). */
+  rerunsAfterLoss: number;
   /** Jobs that needed more than one attempt (a chance to run twice) yet ran successfully at most once. */
   duplicatesAvoided: number;
   outputsOk: number;
@@ -61,9 +88,9 @@ export interface AuditSummary {
   findings: JobFinding[];
 }
 
-export function auditJobs(accepted: AcceptedJob[], ledger: Ledger, executions: ExecutionRecord[]): AuditSummary {
+export function auditJobs(accepted: AcceptedJob[], ledger: Ledger, executions: ExecutionRecord[], lost: LostBackend[] = []): AuditSummary {
   const byMarker = executionsByMarker(executions);
-  const findings = accepted.map((job) => auditJob(job, ledger.get(job.jobId), byMarker.get(job.marker) ?? []));
+  const findings = accepted.map((job) => auditJob(job, ledger.get(job.jobId), byMarker.get(job.marker) ?? [], lost));
   const acceptedIds = new Set(accepted.map((a) => a.jobId));
   const acceptedMarkers = new Set(accepted.map((a) => a.marker));
   const unacknowledged = [...ledger.values()].filter((j) => !acceptedIds.has(j.id));
@@ -81,7 +108,8 @@ export function auditJobs(accepted: AcceptedJob[], ledger: Ledger, executions: E
     failed: count((f) => f.status === 'failed'),
     canceled: count((f) => f.status === 'canceled'),
     lost: count((f) => f.lost),
-    duplicates: count((f) => f.executions > 1),
+    duplicates: count((f) => f.duplicate),
+    rerunsAfterLoss: count((f) => f.rerunAfterLoss),
     duplicatesAvoided: count((f) => f.attempts > 1 && f.executions <= 1),
     outputsOk: count((f) => f.outputsOk),
     failureCodes,
@@ -92,8 +120,17 @@ export function auditJobs(accepted: AcceptedJob[], ledger: Ledger, executions: E
   };
 }
 
-function auditJob(job: AcceptedJob, row: LedgerJob | undefined, runs: ExecutionRecord[]): JobFinding {
-  const base = { marker: job.marker, jobId: job.jobId, executions: runs.length };
+/** Whether `run`'s outputs went with a backend lost for good. */
+function isUnreachable(run: ExecutionRecord, lost: LostBackend[]): boolean {
+  return lost.some((l) => l.backend === run.sim && run.finished_at >= l.at - UNREACHABLE_GRACE_MS);
+}
+
+function auditJob(job: AcceptedJob, row: LedgerJob | undefined, allRuns: ExecutionRecord[], lostBackends: LostBackend[]): JobFinding {
+  const unreachable = allRuns.filter((r) => isUnreachable(r, lostBackends));
+  const reachable = allRuns.filter((r) => !isUnreachable(r, lostBackends));
+  const rerunAfterLoss = unreachable.length === 1 && reachable.length === 1;
+  const duplicate = reachable.length > 1 || unreachable.length > 1;
+  const base = { marker: job.marker, jobId: job.jobId, executions: allRuns.length, unreachableExecutions: unreachable.length, rerunAfterLoss, duplicate };
   if (!row) {
     return { ...base, status: 'missing', attempts: 0, terminalEvents: 0, lost: true, terminalOnce: false, outputsOk: false, problems: ['accepted (202) but no row in jobs'] };
   }
@@ -103,12 +140,16 @@ function auditJob(job: AcceptedJob, row: LedgerJob | undefined, runs: ExecutionR
   if (lost) problems.push(`not terminal: ${row.status} (${history(row)})`);
   const terminalOnce = !lost && terminalStates.length === 1 && terminalStates[0]!.status === row.status;
   if (!lost && !terminalOnce) problems.push(`${terminalStates.length} terminal state events (${history(row)}) for status ${row.status}`);
-  if (runs.length > 1) {
-    const inOrder = [...runs].sort((a, b) => a.finished_at - b.finished_at);
-    problems.push(`executed successfully ${runs.length} times (${inOrder.map((r) => `${r.sim}:${r.prompt_id.slice(0, 8)}`).join(' then ')})`);
+  if (duplicate) {
+    const inOrder = [...allRuns].sort((a, b) => a.finished_at - b.finished_at);
+    problems.push(`executed successfully ${allRuns.length} times (${inOrder.map((r) => `${r.sim}:${r.prompt_id.slice(0, 8)}`).join(' then ')})`);
   }
 
   // An unfinished job is reported as lost; its outputs are not judged (and not counted as ok).
+  // Outputs are judged against the executions whose outputs could be read.
+  // A job that succeeded from an execution within the grace was collected in time after all; one
+  // that failed because nothing could be read threw no readable outputs away.
+  const runs = reachable.length > 0 || row.status !== 'succeeded' ? reachable : allRuns;
   const outputProblems = lost ? [] : checkOutputs(row, runs);
   problems.push(...outputProblems);
   return { ...base, status: row.status, attempts: row.attempts, terminalEvents: terminalStates.length, lost, terminalOnce, outputsOk: !lost && outputProblems.length === 0, problems };

@@ -25,7 +25,7 @@ function row(r: ScenarioResult): string[] {
     String(a.accepted),
     `${a.terminalOnce}/${a.accepted}`,
     `${a.succeeded}/${a.failed}`,
-    `${a.duplicatesAvoided}/${a.duplicates}`,
+    `${a.duplicatesAvoided}/${a.duplicates}${a.rerunsAfterLoss > 0 ? ` (+${a.rerunsAfterLoss} forced)` : ''}`,
     String(a.lost),
     `${a.outputsOk}/${a.accepted}`,
     seconds(r.recovery?.ms),
@@ -55,6 +55,8 @@ export function formatDetails(results: ScenarioResult[], skipped: Skipped[], max
     if (a.unacknowledgedRows > 0) out.push(`  rows never acknowledged with 202: ${a.unacknowledgedRows} (${a.unacknowledgedUnfinished} unfinished)`);
     if (a.strayExecutions > 0) out.push(`  executions of prompts of no accepted job: ${a.strayExecutions}`);
     if (r.unreadableExecutions > 0) out.push(`  unreadable execution journal lines: ${r.unreadableExecutions}`);
+    const forced = a.findings.filter((f) => f.rerunAfterLoss);
+    if (forced.length > 0) out.push(`  run again because the backend that had finished them was lost for good (outputs unreachable; not duplicates): ${forced.map((f) => `job ${f.jobId}`).join(', ')}`);
     const bad = a.findings.filter((f) => f.problems.length > 0);
     for (const f of bad.slice(0, maxProblems)) out.push(`  job ${f.jobId} (${f.marker}): ${f.problems.join('; ')}`);
     if (bad.length > maxProblems) out.push(`  ... and ${bad.length - maxProblems} more jobs with problems`);

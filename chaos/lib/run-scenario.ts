@@ -106,13 +106,13 @@ export async function runScenario(scenario: Scenario, index: number, postgres: C
     const ledger = await pollUntil('the database for the audit', 60_000, 500, () => readLedger(databaseUrl).catch(() => undefined));
     const executions = readExecutions(fleet.journalFiles);
     result.unreadableExecutions = executions.unreadable;
-    result.audit = auditJobs(submits.accepted, ledger, executions.records);
+    result.audit = auditJobs(submits.accepted, ledger, executions.records, injected.lostForGood);
     const acceptedRows = submits.accepted.map((a) => ledger.get(a.jobId)).filter((j) => j !== undefined);
     result.recovery = computeRecovery(injected, acceptedRows, watched.queueWholeAt);
     const a = result.audit;
     result.passed =
       a.accepted > 0 && a.lost === 0 && a.terminalOnce === a.accepted && a.duplicates === 0 && a.outputsOk === a.accepted && result.recovery.ms !== null && executions.unreadable === 0;
-    log(`audit: ${a.accepted} accepted, ${a.terminalOnce} terminal once, ${a.lost} lost, ${a.duplicates} duplicated, ${a.outputsOk} outputs ok; recovery ${result.recovery.ms === null ? 'never' : `${(result.recovery.ms / 1000).toFixed(1)} s`} (${result.recovery.reason})`);
+    log(`audit: ${a.accepted} accepted, ${a.terminalOnce} terminal once, ${a.lost} lost, ${a.duplicates} duplicated, ${a.rerunsAfterLoss} rerun after a backend was lost, ${a.outputsOk} outputs ok; recovery ${result.recovery.ms === null ? 'never' : `${(result.recovery.ms / 1000).toFixed(1)} s`} (${result.recovery.reason})`);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     if (!stopRequested()) {

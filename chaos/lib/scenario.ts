@@ -8,6 +8,7 @@ import type { Fleet } from './fleet.js';
 import type { Ledger } from './ledger.js';
 import type { RedisSentinelSet } from '@gantry/testing';
 import type { ChaosPostgres } from './postgres.js';
+import type { LostBackend } from './audit.js';
 import type { FaultWindow } from './recovery.js';
 import type { RedisPersistence, RedisServer } from './redis-server.js';
 import type { SubmitRun } from './submit.js';
@@ -43,6 +44,8 @@ export interface Injected extends FaultWindow {
   note: string;
   /** Work the fault left running (e.g. a supervisor restarting a killed worker); awaited before the audit. */
   settle?: Promise<unknown>;
+  /** Backends the fault took away for the rest of the run: prompts that finished there just before can't be collected (audit.ts). */
+  lostForGood?: LostBackend[];
 }
 
 export interface Scenario {

@@ -182,7 +182,7 @@ export const SCENARIOS: ScenarioEntry[] = [
       const proxy = proxyOf(world, TARGET);
       const at = Date.now();
       await proxy.setMode('hang');
-      return { hits: [at], end: at, note: `${TARGET} proxy hangs ${proxy.connections} open connections and every new one` };
+      return { hits: [at], end: at, note: `${TARGET} proxy hangs ${proxy.connections} open connections and every new one`, lostForGood: [{ backend: TARGET, at }] };
     },
   },
   {
@@ -204,7 +204,7 @@ export const SCENARIOS: ScenarioEntry[] = [
       const at = Date.now();
       await proxyOf(world, TARGET).setMode('refuse');
       await simByName(world, TARGET).kill();
-      return { hits: [at], end: at, note: `${TARGET} killed, connections refused` };
+      return { hits: [at], end: at, note: `${TARGET} killed, connections refused`, lostForGood: [{ backend: TARGET, at }] };
     },
   },
   {
