@@ -10,7 +10,6 @@ export * from './redis-process.js';
 export * from './redis-sentinel.js';
 export * from './redis-cluster.js';
 export * from './prometheus.js';
-export * from './yaml-subset.js';
 export * from './rate-limits.js';
 export * from './browser.js';
 export * from './throwaway-postgres.js';

@@ -9,11 +9,10 @@ import { commonEnvSchema } from '@gantry/domain';
 import { parseBackendList } from '@gantry/fleet';
 import { envSchema as gpuSimEnvSchema } from '@gantry/gpu-sim';
 import { workerEnvSchema } from '@gantry/worker';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   apiClient,
   freePort,
-  parseYaml,
-  parseYamlDocuments,
   REPO_ROOT,
   startStack,
   StreamClient,
@@ -51,6 +50,20 @@ const SCHEMAS: Record<string, z.ZodObject<any> | undefined> = {
   retention: workerEnvSchema,
 };
 const varsOf = (command: string) => new Set([...Object.keys(SCHEMAS[command]!.shape), ...PROBE_VARS]);
+
+/** Compose files use `<<` merge keys (YAML 1.1), which the `yaml` package reads when asked. */
+const YAML_OPTIONS = { merge: true } as const;
+
+/** One YAML document; a syntax error or a duplicate key throws. */
+const parseYaml = (source: string): unknown => parse(source, YAML_OPTIONS) as unknown;
+
+/** Every document of a multi-document YAML file; a syntax error or a duplicate key fails the test, naming it. */
+function parseYamlDocuments(source: string): unknown[] {
+  return parseAllDocuments(source, YAML_OPTIONS).map((doc) => {
+    if (doc.errors.length > 0) throw doc.errors[0]!;
+    return doc.toJS() as unknown;
+  });
+}
 
 /** The k8s manifests: every document of every deploy/k8s/*.yaml, with its file. */
 function loadManifests(): { file: string; doc: Obj }[] {
