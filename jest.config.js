@@ -13,7 +13,7 @@ const shared = {
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/src/**/*.test.ts', '<rootDir>/chaos/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.test.ts', '<rootDir>/chaos/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.int.test.ts'] },
   ],
 };

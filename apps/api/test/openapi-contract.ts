@@ -1,4 +1,4 @@
-import { JsonSchemaChecker } from '../src/openapi/json-schema-check';
+import { JsonSchemaChecker } from './openapi/json-schema-check';
 
 type Json = Record<string, any>;
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ERROR_CODES } from '@gantry/domain';
 import { openApiDocument } from './document';
-import { JsonSchemaChecker } from './json-schema-check';
+import { JsonSchemaChecker } from '../../test/openapi/json-schema-check';
 import { operations } from './operations';
 import { requestSchemas } from './schemas';
 
