@@ -13,7 +13,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir -p /out \
  && cp package.json package-lock.json .npmrc /out/ \
- && for f in packages/*/package.json apps/*/package.json; do \
+ && for f in packages/*/package.json apps/*/package.json tooling/testing/package.json; do \
       mkdir -p "/out/$(dirname "$f")" && cp "$f" "/out/$f"; \
     done
 

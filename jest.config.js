@@ -4,6 +4,7 @@ const shared = {
   transform: { '^.+\\.ts$': esbuild },
   moduleNameMapper: {
     '^@gantry/(api|worker|gpu-sim|cli|dashboard)$': '<rootDir>/apps/$1/src/index.ts',
+    '^@gantry/testing$': '<rootDir>/tooling/testing/src/index.ts',
     '^@gantry/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@gantry/sdk/node$': '<rootDir>/packages/sdk/src/node.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -13,7 +14,7 @@ const shared = {
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.test.ts', '<rootDir>/chaos/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
-    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.int.test.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.test.ts', '<rootDir>/tooling/testing/{src,test}/**/*.test.ts', '<rootDir>/chaos/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
+    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{packages,apps}/*/{src,test}/**/*.int.test.ts', '<rootDir>/tooling/testing/{src,test}/**/*.int.test.ts'] },
   ],
 };

@@ -384,7 +384,6 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
 
   // Submit over HTTP, `concurrency` requests at a time.
   log(`${policy}: submitting ${config.jobs} jobs (${config.concurrency} at a time)`);
-  let submitted = 0;
   let submitErrors = 0;
   const submitErrorSample: string[] = [];
   let next = 0;
@@ -410,10 +409,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
               signal: AbortSignal.timeout(30_000),
             });
             const text = await res.text();
-            if (res.status === 202) {
-              submitted += 1;
-              break;
-            }
+            if (res.status === 202) break;
             throw new Error(`HTTP ${res.status} ${text.slice(0, 200)}`);
           } catch (err) {
             if (attempt < 3) continue; // the idempotency key makes a retried submit safe

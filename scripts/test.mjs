@@ -1,5 +1,5 @@
-// `npm test`: makes sure PostgreSQL and Redis run, generates the Prisma client, typechecks the
-// repository, then runs every jest suite (unit and integration). Each integration test file makes
+// `npm test`: makes sure PostgreSQL and Redis run, generates the Prisma client, typechecks and
+// lints the repository, then runs every jest suite (unit and integration). Each integration test file makes
 // its own database and Redis key prefix, so nothing here touches development data.
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -22,6 +22,11 @@ const typecheck = spawnSync(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'], { c
 if (typecheck.status !== 0) {
   console.error('[test] typecheck failed');
   process.exit(typecheck.status ?? 1);
+}
+const lint = spawnSync(process.execPath, [path.join(ROOT, 'scripts/lint.mjs')], { cwd: ROOT, stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('[test] lint failed (npm run lint)');
+  process.exit(lint.status ?? 1);
 }
 const jestArgs = ['--ci', ...(process.env.CI ? ['--maxWorkers=2'] : []), ...process.argv.slice(2)];
 const jest = spawnSync(bin('jest'), jestArgs, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: baseDb, TEST_REDIS_URL: redisUrl } });

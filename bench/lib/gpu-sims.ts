@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    Promise.allSettled(sims.map((s) => s.close())).then(() => process.exit(0));
+    void Promise.allSettled(sims.map((s) => s.close())).then(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGTERM', stop);

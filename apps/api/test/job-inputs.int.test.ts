@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ describe('job inputs', () => {
   let server: https.Server;
   let dir: string;
   let port: number;
-  const served: Record<string, (res: import('node:http').ServerResponse) => void> = {};
+  const served: Record<string, (res: ServerResponse) => void> = {};
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gantry-inputs-tls-'));

@@ -20,7 +20,6 @@ import {
   startStack,
   StreamClient,
   waitUntil,
-  type Exposition,
   type TestStack,
 } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';

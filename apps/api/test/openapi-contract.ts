@@ -23,7 +23,7 @@ export class OpenApiContract {
   /** operationId → statuses seen. */
   readonly seen = new Map<string, Set<number>>();
 
-  constructor(private readonly doc: Json) {
+  constructor(doc: Json) {
     this.checker = new JsonSchemaChecker(doc);
     for (const [template, item] of Object.entries(doc.paths as Record<string, Json>)) {
       const re = new RegExp(`^${template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { apiClient, findChromium, startStack, waitUntil, type TestResponse, type TestStack } from '@gantry/testing';

@@ -41,8 +41,7 @@ export const storageEnvShape = {
   GANTRY_STORAGE_PRESIGN_TTL_SEC: z.coerce.number().int().min(1).max(604_800).default(300),
 };
 
-const storageEnvSchema = z.object(storageEnvShape);
-export type StorageEnv = z.infer<typeof storageEnvSchema> & { GANTRY_ARTIFACT_DIR: string };
+export type StorageEnv = z.infer<z.ZodObject<typeof storageEnvShape>> & { GANTRY_ARTIFACT_DIR: string };
 
 /** Rules between the storage variables, checked once each of them is valid on its own. */
 export function storageEnvIssues(env: unknown): Array<{ variable: string; message: string }> {

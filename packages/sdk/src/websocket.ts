@@ -6,7 +6,6 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  /* eslint-disable @typescript-eslint/no-explicit-any -- the two implementations type their events differently */
   onopen: ((event: any) => void) | null;
   onmessage: ((event: any) => void) | null;
   onclose: ((event: any) => void) | null;

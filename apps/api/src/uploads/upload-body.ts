@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { Readable } from 'node:stream';
+import { type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AppError } from '@gantry/domain';
 

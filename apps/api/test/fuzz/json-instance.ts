@@ -59,7 +59,7 @@ function objectInstance(doc: Json, schema: Json, rng: Rng, depth: number): Json 
   return out;
 }
 
-function stringInstance(schema: Json, rng: Rng): string {
+function stringInstance(schema: Json, _rng: Rng): string {
   if (schema.format === 'uri') return 'http://127.0.0.1:9/fuzz';
   if (schema.format === 'uuid') return '019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01';
   if (schema.format === 'date-time') return '2026-01-01T00:00:00.000Z';

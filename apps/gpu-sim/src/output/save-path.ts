@@ -1,5 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import { basename, dirname, join, normalize, relative, resolve, isAbsolute } from 'node:path';
+import { basename, dirname, normalize, relative, resolve, isAbsolute } from 'node:path';
 import { NodeException } from '../execution/errors.js';
 
 export interface SavePath {

@@ -1,4 +1,4 @@
-import type { Txt2ImgParams } from '@gantry/domain';
+import type { Img2ImgParams, Txt2ImgParams } from '@gantry/domain';
 import type { RunOptions, RunResult } from '../driver.js';
 import { saveOverrides } from './saved-images.js';
 
@@ -16,7 +16,7 @@ export interface Txt2ImgDriver {
 
 /** A backend that runs img2img parameter jobs (AUTOMATIC1111/Forge). */
 export interface Img2ImgDriver {
-  runImg2Img(params: import('@gantry/domain').Img2ImgParams, images: { init: Buffer; mask?: Buffer }, options: RunOptions): Promise<RunResult>;
+  runImg2Img(params: Img2ImgParams, images: { init: Buffer; mask?: Buffer }, options: RunOptions): Promise<RunResult>;
 }
 
 export function isImg2ImgDriver(driver: object): driver is Img2ImgDriver {

@@ -1,4 +1,4 @@
-import { Prisma } from '../generated/client.js';
+import { type Prisma } from '../generated/client.js';
 import type { Backend } from '../generated/client.js';
 import type { Db } from './db-client.js';
 

@@ -19,7 +19,7 @@ export class StreamClient {
       this.waiters.splice(0).forEach((w) => w());
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    this.closed.then(() => this.waiters.splice(0).forEach((w) => w()));
+    void this.closed.then(() => this.waiters.splice(0).forEach((w) => w()));
   }
 
   static async connect(baseUrl: string, options: StreamClientOptions = {}): Promise<StreamClient> {

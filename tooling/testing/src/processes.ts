@@ -30,7 +30,7 @@ import { closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
 import { NO_RATE_LIMITS } from './rate-limits.js';
 import { scanKeys } from './redis-keys.js';
 
-/** The repository root (this file lives in packages/testing/src or packages/testing/dist). */
+/** The repository root (this file lives in tooling/testing/src or tooling/testing/dist). */
 export const REPO_ROOT = process.env.GANTRY_REPO_ROOT ?? path.resolve(__dirname, '../../..');
 
 /** Entry points of the Gantry processes, relative to the repository root. */
