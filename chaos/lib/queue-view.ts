@@ -4,7 +4,7 @@
  * that is in none of these will never run: it is lost unless something puts it back.
  */
 import type { Queue } from 'bullmq';
-import { closeRedis, createRedis, createRenderQueue, type RedisClient } from '@gantry/queue';
+import { closeRedis, createRedis, createRenderQueue, jobIdOfEntry, type RedisClient } from '@gantry/queue';
 
 const LIVE_STATES = ['wait', 'prioritized', 'delayed', 'active', 'waiting-children'] as const;
 
@@ -20,9 +20,12 @@ export class QueueView {
     this.queue = createRenderQueue({ connection: this.redis, prefix });
   }
 
-  /** Ids of the jobs the queue will still run; rejects while Redis cannot be reached. */
+  /**
+   * Ids of the jobs the queue will still run; rejects while Redis cannot be reached. A job the
+   * reconciler queued again has an entry `<id>.r<n>` (renderEntryId): it counts for its job.
+   */
   async liveIds(): Promise<Set<string>> {
-    return new Set(await this.queue.getRanges([...LIVE_STATES], 0, -1));
+    return new Set((await this.queue.getRanges([...LIVE_STATES], 0, -1)).map(jobIdOfEntry));
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,7 @@ describe('computeRecovery', () => {
   });
 
   it('lasts until every unfinished job is back in the queue when that is last', () => {
-    expect(computeRecovery({ hits: [1000], end: 1000 }, [bystander, later], 9000)).toEqual({ ms: 8000, reason: 'every unfinished job back in the queue', inFlightAtFault: 1 });
+    expect(computeRecovery({ hits: [1000], end: 1000 }, [bystander, later], 9000)).toEqual({ ms: 8000, reason: 'every waiting job back in the queue', inFlightAtFault: 1 });
   });
 
   it('counts from the end of a lasting fault, and jobs in flight at any hit', () => {
@@ -44,10 +44,10 @@ describe('computeRecovery', () => {
     const failedAfter = job('f', [['queued', 0], ['dispatched', 1100], ['failed', 1200]]);
     const waiting = job('w', [['queued', 0]]);
     expect(computeRecovery({ hits: [1000], end: 1000 }, [failedAfter, waiting], 1000)).toMatchObject({ ms: null, reason: 'no job succeeded after the fault' });
-    expect(computeRecovery({ hits: [1000], end: 1000 }, [bystander, later], null)).toMatchObject({ ms: null, reason: 'unfinished accepted jobs missing from the queue' });
+    expect(computeRecovery({ hits: [1000], end: 1000 }, [bystander, later], null)).toMatchObject({ ms: null, reason: 'waiting accepted jobs missing from the queue' });
   });
 
   it('is 0 when the fault found nothing to do and everything had ended', () => {
-    expect(computeRecovery({ hits: [5000], end: 5000 }, [bystander, later], 5000)).toEqual({ ms: 0, reason: 'every unfinished job back in the queue', inFlightAtFault: 0 });
+    expect(computeRecovery({ hits: [5000], end: 5000 }, [bystander, later], 5000)).toEqual({ ms: 0, reason: 'every waiting job back in the queue', inFlightAtFault: 0 });
   });
 });

@@ -6,8 +6,9 @@
  *   moved on      every job that was in flight (dispatched/running) at a fault hit or at its end
  *                 has a later state event: re-queued, dispatched again or finished
  *   working       a job succeeds after the fault's end (or nothing was left to do)
- *   queue whole   every unfinished accepted job is in the BullMQ queue again, and stayed so to
- *                 the end (observed live by polling Redis: the poll interval is its resolution)
+ *   queue whole   every accepted job waiting to run (not finished, not in flight) is in the BullMQ
+ *                 queue again, under any generation of its entry id, and stayed so to the end
+ *                 (observed live by polling Redis: the poll interval is its resolution)
  *
  * Pure: state events (PostgreSQL timestamps, same machine) and the live observation come in. A
  * criterion that never came true makes the recovery "never" (null), with the reason.
@@ -50,8 +51,8 @@ export function computeRecovery(window: FaultWindow, jobs: LedgerJob[], queueWho
     marks.push({ at: firstSuccess, reason: 'first job succeeded after the fault' });
   }
 
-  if (queueWholeAt === null) return { ms: null, reason: 'unfinished accepted jobs missing from the queue', inFlightAtFault: hit.size };
-  marks.push({ at: queueWholeAt, reason: 'every unfinished job back in the queue' });
+  if (queueWholeAt === null) return { ms: null, reason: 'waiting accepted jobs missing from the queue', inFlightAtFault: hit.size };
+  marks.push({ at: queueWholeAt, reason: 'every waiting job back in the queue' });
 
   const last = marks.reduce((a, b) => (b.at > a.at ? b : a));
   return { ms: Math.max(0, last.at - window.end), reason: last.reason, inFlightAtFault: hit.size };

@@ -53,6 +53,7 @@ export async function watchUntilDone(o: WatchOptions): Promise<WatchResult> {
   let fingerprint = -1;
   let lastChange = Date.now();
   let lastLog = 0;
+  let lastMissing = 0;
   for (;;) {
     const now = Date.now();
     // Order matters for the queue check: accepted jobs, then Redis, then PostgreSQL. An accepted
@@ -69,19 +70,35 @@ export async function watchUntilDone(o: WatchOptions): Promise<WatchResult> {
       if (events !== fingerprint) [fingerprint, lastChange] = [events, now];
     }
     const unfinished = accepted.filter((a) => !isTerminal(ledger.get(a.jobId)?.status ?? 'missing'));
+    let missing: string[] = [];
     if (read && live) {
       // Whole since the first poll of the last unbroken whole stretch: a job accepted later (a
       // client's retry answered from a row a killed API never enqueued) breaks it again.
-      queueWholeAt = unfinished.every((a) => live.has(a.jobId)) ? (queueWholeAt ?? now) : null;
+      // A job in flight is its worker's (PostgreSQL heartbeat): its entry may be gone with Redis's
+      // data while the worker runs it; recovery.ts's "moved on" judges those. A waiting job that
+      // is in no live entry is one nothing will run.
+      missing = unfinished
+        .map((a) => ledger.get(a.jobId)?.status ?? 'missing')
+        .filter((status, i) => !isInFlight(status) && !live.has(unfinished[i]!.jobId));
+      queueWholeAt = missing.length === 0 ? (queueWholeAt ?? now) : null;
     }
-    if (now - lastLog >= 10_000) {
-      lastLog = now;
+    // Every 10 s, and whenever the set of jobs missing from the queue changes size (recovery).
+    if (now - lastLog >= 10_000 || missing.length !== lastMissing) {
+      [lastLog, lastMissing] = [now, missing.length];
       const inFlight = accepted.filter((a) => isInFlight(ledger.get(a.jobId)?.status ?? '')).length;
-      o.log(`${accepted.length - unfinished.length}/${accepted.length} terminal, ${inFlight} in flight${read ? '' : ' (database unreachable)'}`);
+      const absent = missing.length > 0 ? `, ${missing.length} unfinished not in the queue (${countsOf(missing)})` : '';
+      o.log(`${accepted.length - unfinished.length}/${accepted.length} terminal, ${inFlight} in flight${absent}${read ? '' : ' (database unreachable)'}`);
     }
     if (read && !submitting && unfinished.length === 0) return { ledger, queueWholeAt, endedBy: 'all terminal' };
     if (!submitting && now - lastChange > o.idleMs) return { ledger, queueWholeAt, endedBy: 'idle' };
     if (now > o.deadline) return { ledger, queueWholeAt, endedBy: 'deadline' };
     await sleep(EVERY_MS);
   }
+}
+
+/** `queued ×3, running ×1`: how many of each. */
+function countsOf(statuses: string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${s} ×${n}`).join(', ');
 }

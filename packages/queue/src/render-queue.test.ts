@@ -1,4 +1,4 @@
-import { FAIR_SHARE_RANKS, toBullPriority } from './render-queue';
+import { FAIR_SHARE_RANKS, jobIdOfEntry, renderEntryId, toBullPriority } from './render-queue';
 
 describe('toBullPriority', () => {
   it('serves higher Gantry priorities first', () => {
@@ -18,5 +18,14 @@ describe('toBullPriority', () => {
     expect(toBullPriority(1, 1e9)).toBeLessThan(toBullPriority(0, 0));
     expect(toBullPriority(-100, FAIR_SHARE_RANKS * 5)).toBeLessThanOrEqual(2 ** 21);
     expect(toBullPriority(1000)).toBe(toBullPriority(100));
+  });
+});
+
+describe('renderEntryId and jobIdOfEntry', () => {
+  it('name a job\'s entries by generation and read the job id back from any of them', () => {
+    const id = '01a24623-a638-7000-9e41-91fc0a7da390';
+    expect(renderEntryId(id)).toBe(id);
+    expect(renderEntryId(id, 3)).toBe(`${id}.r3`);
+    for (const generation of [0, 1, 12]) expect(jobIdOfEntry(renderEntryId(id, generation))).toBe(id);
   });
 });

@@ -65,6 +65,11 @@ export function renderEntryId(jobId: string, generation = 0): string {
   return generation === 0 ? jobId : `${jobId}.r${generation}`;
 }
 
+/** The Gantry job id of a queue entry id (the inverse of renderEntryId, whatever the generation). */
+export function jobIdOfEntry(entryId: string): string {
+  return entryId.replace(/\.r\d+$/, '');
+}
+
 /** Enqueues a render job under its entry id (see renderEntryId). */
 export async function enqueueRender(
   queue: Queue<RenderJobPayload>,
