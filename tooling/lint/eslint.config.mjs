@@ -7,6 +7,9 @@ import tseslint from 'typescript-eslint';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = ['api', 'worker', 'gpu-sim', 'cli', 'dashboard'];
+/** Prisma's model delegates (prisma/schema.prisma) and their operations. */
+const PRISMA_MODELS = ['tenant', 'apiKey', 'job', 'jobEvent', 'artifact', 'webhookDelivery', 'backend', 'auditEvent', 'upload', 'jobInput'];
+const PRISMA_OPERATIONS = ['findMany', 'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'delete', 'deleteMany', 'count', 'upsert', 'aggregate', 'groupBy'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'packages/db/src/generated/**', 'apps/dashboard/client/**', 'apps/dashboard/public/**'] },
@@ -33,10 +36,22 @@ export default tseslint.config(
     },
   },
   {
-    // Apps reach PostgreSQL only through @gantry/db: no Prisma client or driver of their own.
+    // Apps reach PostgreSQL only through @gantry/db: no Prisma client or driver of their own, no
+    // model call or raw SQL of their own (a repository function in packages/db does it, typed, once).
     files: ['apps/*/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `CallExpression > MemberExpression.callee[property.name=/^(${PRISMA_OPERATIONS.join('|')})$/] > MemberExpression.object[property.name=/^(${PRISMA_MODELS.join('|')})$/]`,
+          message: 'apps reach the database only through @gantry/db: call (or add) a repository function there',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^\\$(queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe)$/]',
+          message: 'apps reach the database only through @gantry/db: raw SQL belongs in a repository function there',
+        },
+      ],
       'no-restricted-imports': [
         'error',
         {

@@ -1,4 +1,4 @@
-import type { Db } from '@gantry/db';
+import { readPendingWorkRows, type Db, type PendingWorkRow } from '@gantry/db';
 
 /** Largest number of label values per breakdown; the rest is summed under `other`. */
 export const MAX_BREAKDOWN_SERIES = 50;
@@ -21,12 +21,6 @@ export interface PendingWork {
   byModel: PendingGroup[];
 }
 
-interface Row {
-  key: string | null;
-  jobs: number;
-  oldest: number | null;
-}
-
 /**
  * Reads the queued jobs' requirements from PostgreSQL: how many wait, the oldest's age, how many
  * need each backend tag, and which checkpoints the oldest `MODEL_SCAN_LIMIT` load. Label values
@@ -34,35 +28,7 @@ interface Row {
  * `MAX_BREAKDOWN_SERIES` biggest values and sum the rest as `other`).
  */
 export async function readPendingWork(db: Db): Promise<PendingWork> {
-  const [totals] = await db.$queryRaw<{ jobs: number; untagged: number; oldest: number | null; oldest_untagged: number | null }[]>`
-    WITH queued AS (
-      SELECT created_at,
-             COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(requirements->'tags') = 'array' THEN requirements->'tags' END), 0) = 0 AS untagged
-      FROM jobs WHERE status = 'queued'::"JobStatus"
-    )
-    SELECT count(*)::int AS jobs,
-           count(*) FILTER (WHERE untagged)::int AS untagged,
-           EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest,
-           EXTRACT(EPOCH FROM (now() - min(created_at) FILTER (WHERE untagged)))::float8 AS oldest_untagged
-    FROM queued`;
-  const tags = await db.$queryRaw<Row[]>`
-    SELECT tag AS key, count(*)::int AS jobs, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest
-    FROM jobs CROSS JOIN LATERAL jsonb_array_elements_text(
-      CASE WHEN jsonb_typeof(requirements->'tags') = 'array' THEN requirements->'tags' ELSE '[]'::jsonb END) AS tag
-    WHERE status = 'queued'::"JobStatus"
-    GROUP BY tag ORDER BY jobs DESC, tag`;
-  const models = await db.$queryRaw<Row[]>`
-    WITH oldest AS (
-      -- created_at (not id): the planner then walks the status index, never the finished jobs' ids
-      SELECT kind, workflow, created_at FROM jobs WHERE status = 'queued'::"JobStatus" ORDER BY created_at LIMIT ${MODEL_SCAN_LIMIT}
-    )
-    SELECT COALESCE(
-             CASE WHEN kind IN ('txt2img'::"JobKind", 'img2img'::"JobKind") THEN workflow->>'model'
-                  ELSE (SELECT n.value->'inputs'->>'ckpt_name' FROM jsonb_each(workflow) AS n
-                        WHERE jsonb_typeof(n.value->'inputs'->'ckpt_name') = 'string' AND n.value->'inputs'->>'ckpt_name' <> '' LIMIT 1)
-             END, 'default') AS key,
-           count(*)::int AS jobs, EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS oldest
-    FROM oldest GROUP BY 1 ORDER BY jobs DESC, 1`;
+  const { totals, tags, models } = await readPendingWorkRows(db, MODEL_SCAN_LIMIT);
   return {
     total: totals?.jobs ?? 0,
     oldestAgeSeconds: Math.max(0, totals?.oldest ?? 0),
@@ -73,7 +39,7 @@ export async function readPendingWork(db: Db): Promise<PendingWork> {
 }
 
 /** The biggest groups, label values shortened; the rest summed as `other`. */
-export function bounded(rows: Row[], max = MAX_BREAKDOWN_SERIES): PendingGroup[] {
+export function bounded(rows: PendingWorkRow[], max = MAX_BREAKDOWN_SERIES): PendingGroup[] {
   const groups = new Map<string, PendingGroup>();
   rows.forEach((row, i) => {
     const key = i < max ? (row.key ?? 'default').slice(0, MAX_LABEL_LENGTH) : 'other';

@@ -1,4 +1,4 @@
-import { dbErrorReason } from '@gantry/db';
+import { dbErrorReason, pingDatabase } from '@gantry/db';
 import { timedCheck, type DependencyHealth } from '@gantry/domain';
 import { pingRedis } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
@@ -8,7 +8,7 @@ export const CHECK_TIMEOUT_MS = 2000;
 
 /** `SELECT 1`; when it fails, `reason` says why (`connection refused`, `pool timeout`...), never where. */
 export function checkPostgres(deps: Pick<ApiDeps, 'db'>, ms = CHECK_TIMEOUT_MS): Promise<DependencyHealth> {
-  return timedCheck(async () => (await deps.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, ms, dbErrorReason);
+  return timedCheck(() => pingDatabase(deps.db), ms, dbErrorReason);
 }
 
 export function checkRedis(deps: Pick<ApiDeps, 'redis'>, ms = CHECK_TIMEOUT_MS): Promise<DependencyHealth> {

@@ -1,6 +1,6 @@
 import type { Db, JobRow } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
-import { listBackends } from '@gantry/db';
+import { countSucceededSince, listBackends } from '@gantry/db';
 import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
 import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
@@ -10,7 +10,7 @@ import { eligibilityOf } from './check-runnable.js';
 const WINDOW_MS = 10 * 60_000;
 
 async function recentThroughputPerMinute(db: Db): Promise<number> {
-  const finished = await db.job.count({ where: { finishedAt: { gte: new Date(Date.now() - WINDOW_MS) }, status: 'succeeded' } });
+  const finished = await countSucceededSince(db, new Date(Date.now() - WINDOW_MS));
   return finished / (WINDOW_MS / 60_000);
 }
 

@@ -1,4 +1,4 @@
-import { dbErrorReason, defaultMigrationsDir, isTransientDbError, readMigrationsFolder, type Db } from '@gantry/db';
+import { appliedMigrationNames, dbErrorReason, defaultMigrationsDir, isTransientDbError, readMigrationsFolder, type Db } from '@gantry/db';
 import type { MigrationStatus } from '@gantry/domain';
 import { withTimeout } from '@gantry/domain';
 
@@ -26,11 +26,7 @@ export async function checkMigrations(db: Db, timeoutMs: number): Promise<Migrat
     return { status: 'down', pending: [], error: 'migrations folder not found' };
   }
   try {
-    const rows = await withTimeout(
-      db.$queryRaw<{ name: string }[]>`SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-      timeoutMs,
-    );
-    const applied = new Set(rows.map((r) => r.name));
+    const applied = new Set(await withTimeout(appliedMigrationNames(db), timeoutMs));
     const pending = expected.filter((name) => !applied.has(name));
     return pending.length === 0 ? { status: 'up', pending } : { status: 'down', pending, error: 'migrations pending: run npm run db:migrate' };
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Db } from '@gantry/db';
+import { findAgingCandidates, type Db } from '@gantry/db';
 import { MAX_PRIORITY, type RenderJobPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import { FAIR_SHARE_RANKS, toBullPriority, type RedisClient } from '@gantry/queue';
@@ -13,12 +13,7 @@ const BATCH = 500;
  * waits behind higher-priority work forever. Returns how many jobs were promoted.
  */
 export async function ageWaitingJobs(db: Db, queue: Queue<RenderJobPayload>, agingMs: number, now = Date.now()): Promise<number> {
-  const waiting = await db.job.findMany({
-    where: { status: 'queued', createdAt: { lt: new Date(now - agingMs) }, priority: { lt: MAX_PRIORITY } },
-    orderBy: { id: 'asc' },
-    take: BATCH,
-    select: { id: true, priority: true, createdAt: true },
-  });
+  const waiting = await findAgingCandidates(db, new Date(now - agingMs), MAX_PRIORITY, BATCH);
   let promoted = 0;
   for (const row of waiting) {
     const bullJob = await queue.getJob(row.id);

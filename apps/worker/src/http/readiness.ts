@@ -1,4 +1,4 @@
-import { dbErrorReason, type Db } from '@gantry/db';
+import { dbErrorReason, pingDatabase, type Db } from '@gantry/db';
 import { timedCheck, withTimeout } from '@gantry/domain';
 import { checkStore } from '@gantry/storage';
 import type { BackendHealth } from '@gantry/fleet';
@@ -30,7 +30,7 @@ export function workerReadiness(input: WorkerReadinessInput): () => Promise<Read
   return async () => {
     const backends = input.backends();
     const [postgres, redis, views, storage] = await Promise.all([
-      timedCheck(async () => (await input.db.$queryRaw<unknown[]>`SELECT 1`).length === 1, CHECK_TIMEOUT_MS, dbErrorReason),
+      timedCheck(() => pingDatabase(input.db), CHECK_TIMEOUT_MS, dbErrorReason),
       timedCheck(() => pingRedis(input.redis, CHECK_TIMEOUT_MS), CHECK_TIMEOUT_MS),
       withTimeout(input.health.views(backends), CHECK_TIMEOUT_MS).catch(() => null),
       checkStore(input.store, CHECK_TIMEOUT_MS),

@@ -12,3 +12,6 @@ export * from './webhook-deliveries.js';
 export * from './job-ownership.js';
 export * from './uploads.js';
 export * from './reused-jobs.js';
+export * from './database-status.js';
+export * from './pending-work.js';
+export * from './priority-aging.js';

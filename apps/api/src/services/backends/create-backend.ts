@@ -1,5 +1,5 @@
 import { AppError } from '@gantry/domain';
-import { isUniqueViolation, recordAuditEvents } from '@gantry/db';
+import { createBackendRow, isUniqueViolation, recordAuditEvents } from '@gantry/db';
 import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
 import type { CreateBackendInput } from './backend-schemas.js';
@@ -15,9 +15,7 @@ export async function createBackend(ctx: BackendContext, input: CreateBackendInp
   let row;
   try {
     row = await ctx.deps.db.$transaction(async (tx) => {
-      const created = await tx.backend.create({
-        data: { id: input.id, kind: input.kind, url: input.url, capacity: input.capacity, tags: input.tags },
-      });
+      const created = await createBackendRow(tx, input);
       const details = { kind: created.kind, url: created.url, capacity: created.capacity, tags: created.tags };
       await recordAuditEvents(tx, auditEvents(actor, 'backend.created', { type: 'backend', id: created.id }, details));
       return created;

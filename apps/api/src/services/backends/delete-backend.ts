@@ -1,5 +1,5 @@
 import { AppError } from '@gantry/domain';
-import { isNotFound, recordAuditEvents } from '@gantry/db';
+import { deleteBackendRow, isNotFound, recordAuditEvents } from '@gantry/db';
 import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
 import { findBackendRow } from './load-backends.js';
@@ -20,7 +20,7 @@ export async function deleteBackend(ctx: BackendContext, id: string, force: bool
   }
   try {
     await ctx.deps.db.$transaction(async (tx) => {
-      await tx.backend.delete({ where: { id } });
+      await deleteBackendRow(tx, id);
       const details = { force, inFlight, url: existing.url, kind: existing.kind };
       await recordAuditEvents(tx, auditEvents(actor, 'backend.deleted', { type: 'backend', id }, details));
     });

@@ -1,5 +1,5 @@
 import { AppError } from '@gantry/domain';
-import { listBackends, type Backend } from '@gantry/db';
+import { findBackend, listBackends, type Backend } from '@gantry/db';
 import type { BackendContext } from './backend-context.js';
 import { backendView, type BackendView } from './backend-view.js';
 import { BACKEND_ID_RE } from './backend-schemas.js';
@@ -18,7 +18,7 @@ export async function listBackendViews(ctx: BackendContext): Promise<BackendView
 
 /** One backend's row, or NOT_FOUND. */
 export async function findBackendRow(ctx: BackendContext, id: string): Promise<Backend> {
-  const row = BACKEND_ID_RE.test(id) ? await ctx.deps.db.backend.findUnique({ where: { id } }) : null;
+  const row = BACKEND_ID_RE.test(id) ? await findBackend(ctx.deps.db, id) : null;
   if (!row) throw new AppError('NOT_FOUND', 'No such backend');
   return row;
 }

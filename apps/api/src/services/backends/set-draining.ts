@@ -1,5 +1,5 @@
 import { AppError } from '@gantry/domain';
-import { isNotFound, recordAuditEvents } from '@gantry/db';
+import { isNotFound, recordAuditEvents, setBackendDraining } from '@gantry/db';
 import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
 import { BACKEND_ID_RE } from './backend-schemas.js';
@@ -17,12 +17,11 @@ export async function setDraining(ctx: BackendContext, id: string, draining: boo
   let row;
   try {
     row = await ctx.deps.db.$transaction(async (tx) => {
-      const before = await tx.backend.findUnique({ where: { id }, select: { draining: true } });
-      if (!before) throw new AppError('NOT_FOUND', 'No such backend');
-      const updated = await tx.backend.update({ where: { id }, data: { draining } });
+      const changed = await setBackendDraining(tx, id, draining);
+      if (!changed) throw new AppError('NOT_FOUND', 'No such backend');
       const action = draining ? 'backend.drained' : 'backend.undrained';
-      await recordAuditEvents(tx, auditEvents(actor, action, { type: 'backend', id }, { wasDraining: before.draining }));
-      return updated;
+      await recordAuditEvents(tx, auditEvents(actor, action, { type: 'backend', id }, { wasDraining: changed.wasDraining }));
+      return changed.row;
     });
   } catch (err) {
     if (isNotFound(err)) throw new AppError('NOT_FOUND', 'No such backend');
