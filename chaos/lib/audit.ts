@@ -42,9 +42,9 @@ export interface LostBackend {
  * the worker hears of the end over the backend's WebSocket and then reads /history and the output
  * files, which takes a moment. A prompt that finished earlier than this was there to be collected.
  */
-export const UNREACHABLE_GRACE_MS = 2000;
+const UNREACHABLE_GRACE_MS = 2000;
 
-export interface JobFinding {
+interface JobFinding {
   marker: string;
   jobId: string;
   status: string;

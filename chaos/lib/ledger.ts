@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 
-export const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
-export const IN_FLIGHT = ['dispatched', 'running'] as const;
+const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
+const IN_FLIGHT = ['dispatched', 'running'] as const;
 
 export const isTerminal = (status: string): boolean => (TERMINAL as readonly string[]).includes(status);
 export const isInFlight = (status: string): boolean => (IN_FLIGHT as readonly string[]).includes(status);

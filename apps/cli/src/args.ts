@@ -12,7 +12,7 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export interface CommandSpec {
+interface CommandSpec {
   /** `submit`, `jobs ls`, ... */
   name: string;
   /** Other names, e.g. `jobs list`. */
@@ -185,7 +185,7 @@ function positionalWords(argv: string[]): string[] {
   return words;
 }
 
-export function findCommand(words: string[]): { spec: CommandSpec; used: number } | undefined {
+function findCommand(words: string[]): { spec: CommandSpec; used: number } | undefined {
   for (const spec of COMMANDS) {
     for (const name of [spec.name, ...(spec.aliases ?? [])]) {
       const parts = name.split(' ');

@@ -1,7 +1,7 @@
 /** Shapes of a submitted prompt and of ComfyUI's validation errors, shared by validation and execution. */
 
 /** One node of an API-format prompt (after validation: `inputs` is always an object). */
-export interface PromptNode {
+interface PromptNode {
   class_type: string;
   inputs: Record<string, unknown>;
   _meta?: unknown;

@@ -27,7 +27,7 @@ const CHANNEL = '+switch-master';
  * failover: following the switch at once keeps them off it; a write that reaches it after its
  * demotion fails with READONLY and is resent after a reconnect (see connection.ts).
  */
-export class SentinelWatch {
+class SentinelWatch {
   private readonly clients = new Set<Redis>();
   /** Connections that check their server once ready (one check each, whatever the switches). */
   private readonly checking = new WeakSet<Redis>();

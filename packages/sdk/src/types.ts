@@ -184,7 +184,7 @@ export interface Job {
 }
 
 /** Why a job's last attempt failed and sent it back to the queue. */
-export interface AttemptError {
+interface AttemptError {
   code: string;
   message: string;
   /** The backend the failed attempt ran on, when it got that far. */

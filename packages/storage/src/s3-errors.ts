@@ -8,7 +8,7 @@ interface S3ErrorShape {
 }
 
 /** The HTTP status an S3 call failed with, when the service answered at all. */
-export function s3Status(err: unknown): number | undefined {
+function s3Status(err: unknown): number | undefined {
   return (err as S3ErrorShape | undefined)?.$metadata?.httpStatusCode;
 }
 
@@ -22,7 +22,7 @@ export function isS3NotFound(err: unknown): boolean {
  * Why the store cannot be used, in a few words and never an address, a bucket or a key: `access
  * denied`, `bucket not found`, `connection refused`, `timed out`... (readiness and logs).
  */
-export function s3ErrorReason(err: unknown): string {
+function s3ErrorReason(err: unknown): string {
   const e = err as S3ErrorShape | undefined;
   const status = s3Status(err);
   // The SDK wraps socket errors ("AWS SDK error wrapper for Error: connect ECONNREFUSED …"),

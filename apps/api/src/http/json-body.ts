@@ -3,13 +3,13 @@ import express, { type RequestHandler } from 'express';
 import { jsonDepthGuard } from './json-depth.js';
 
 /** Media types parsed as JSON. Other bodies are left alone (a route that needs JSON answers 415). */
-export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
+const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 /**
  * The error `verify` throws for a charset other than UTF-8; body-parser keeps its `type`, which the
  * error handler maps to 415 UNSUPPORTED_MEDIA_TYPE.
  */
-export class UnsupportedCharsetError extends Error {
+class UnsupportedCharsetError extends Error {
   readonly type = 'charset.unsupported';
   readonly status = 415;
   constructor() {
@@ -21,7 +21,7 @@ export class UnsupportedCharsetError extends Error {
  * The error `verify` throws for bytes that are not UTF-8 (a stray continuation byte, an overlong
  * or surrogate sequence): mapped to 400 MALFORMED_JSON, since JSON text is UTF-8.
  */
-export class InvalidUtf8Error extends Error {
+class InvalidUtf8Error extends Error {
   readonly type = 'entity.not.utf8';
   readonly status = 400;
   constructor() {

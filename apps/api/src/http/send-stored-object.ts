@@ -21,7 +21,7 @@ export interface SendOptions {
  * header, a malformed one, several ranges, or an `If-Range` that no longer matches); throws 416
  * RANGE_NOT_SATISFIABLE when none of the object lies in it.
  */
-export function requestedRange(req: Request, size: number, etag: string): ByteRange | null {
+function requestedRange(req: Request, size: number, etag: string): ByteRange | null {
   if (req.get('range') === undefined) return null;
   const ifRange = req.get('if-range');
   if (ifRange !== undefined && ifRange !== etag) return null;

@@ -1,8 +1,6 @@
 import type { z } from 'zod';
 import { AppError, type FieldError } from '@gantry/domain';
 
-export type { FieldError };
-
 /**
  * One zod issue as a field error. A refused record key (`invalid_key`) reports its inner issue
  * (why the key is refused) at the key's path; a custom check that names its own code (e.g.

@@ -1,2 +1,1 @@
-export { trackHttpMetrics, httpMetrics } from './http-metrics.js';
-export { installApiMetrics } from './install.js';
+export { trackHttpMetrics } from './http-metrics.js';

@@ -3,7 +3,7 @@ import { readPendingWorkRows, type Db, type PendingWorkRow } from '@gantry/db';
 /** Largest number of label values per breakdown; the rest is summed under `other`. */
 export const MAX_BREAKDOWN_SERIES = 50;
 /** The model breakdown reads the workflows of at most this many of the oldest queued jobs. */
-export const MODEL_SCAN_LIMIT = 5000;
+const MODEL_SCAN_LIMIT = 5000;
 const MAX_LABEL_LENGTH = 100;
 
 export interface PendingGroup {

@@ -3,7 +3,7 @@ import type { ApiDeps } from '../context.js';
 import { readPendingWork, type PendingWork } from './pending-work.js';
 
 /** BullMQ states reported by `gantry_queue_jobs`. */
-export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
 
 interface QueueSnapshot {
   counts: Record<(typeof QUEUE_STATES)[number], number>;

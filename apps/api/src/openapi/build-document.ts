@@ -16,7 +16,7 @@ const SECURITY_SCHEME = 'apiKey';
  * /api/v1 except the health check; the WebSocket upgrade never reaches Express. The contract test
  * checks this rule against a rate-limited API.
  */
-export function isRateLimited(op: Pick<OperationSpec, 'path' | 'transport'>): boolean {
+function isRateLimited(op: Pick<OperationSpec, 'path' | 'transport'>): boolean {
   return op.transport !== 'websocket' && op.path.startsWith('/api/v1/') && !/^\/api\/v1\/health(\/|$)/.test(op.path);
 }
 

@@ -5,8 +5,8 @@ import path from 'node:path';
  * by the API itself (no CDN: the machine and its users may be offline). Helmet's CSP allows no
  * inline script, so the page loads its init code from a file of its own.
  */
-export const DOCS_PATH = '/api/v1/docs';
-export const OPENAPI_PATH = '/api/v1/openapi.json';
+const DOCS_PATH = '/api/v1/docs';
+const OPENAPI_PATH = '/api/v1/openapi.json';
 
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
@@ -31,7 +31,7 @@ export const DOCS_CSP = [
 ].join('; ');
 
 /** The init script: renders the document; no validator badge (it would call an external host). */
-export const DOCS_INIT_SCRIPT = `'use strict';
+const DOCS_INIT_SCRIPT = `'use strict';
 window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
     url: '${OPENAPI_PATH}',

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ApiKeyScope, ErrorCode } from '@gantry/domain';
 import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Response headers the document defines once (`components.headers`). */
 export type ResponseHeaderName =
@@ -19,7 +19,7 @@ export type ResponseHeaderName =
   | 'Retry-After';
 
 /** Security schemes besides API keys. */
-export type OtherSecurity = 'metricsToken';
+type OtherSecurity = 'metricsToken';
 
 export interface ResponseSpec {
   description: string;
@@ -30,7 +30,7 @@ export interface ResponseSpec {
   headers?: ResponseHeaderName[];
 }
 
-export interface HeaderParamSpec {
+interface HeaderParamSpec {
   schema: z.ZodType;
   required?: boolean;
   description: string;

@@ -68,7 +68,7 @@ export const requestSchemas = {
   UpdateTenantRequest: updateTenantSchema,
 } satisfies Record<string, z.ZodType>;
 
-export const responseSchemas = {
+const responseSchemas = {
   Job: jobViewSchema,
   JobPage: jobPageSchema,
   JobStatus: jobStatusSchema,

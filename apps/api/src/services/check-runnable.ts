@@ -4,7 +4,7 @@ import { jobNeed, readBackendInfo, whyNoBackend, type EligibilityBackend, type J
 import { checkModels } from './check-models.js';
 
 /** What a submitted job needs from a backend (the rule dispatch applies too). */
-export function submittedNeed(input: SubmitJobInput): JobNeed {
+function submittedNeed(input: SubmitJobInput): JobNeed {
   const job: JobInput = input.txt2img
     ? { kind: 'txt2img', params: input.txt2img }
     : input.img2img

@@ -1,13 +1,12 @@
 import { BackendHealth } from '@gantry/fleet';
 import { listBackends } from '@gantry/db';
 import { diskSpace } from '@gantry/metrics';
-import type { DependencyHealth, HealthReport } from '@gantry/domain';
+import type { HealthReport } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { withTimeout } from '@gantry/domain';
 import { checkPostgres, checkRedis } from './dependency-checks.js';
 
-export type { DependencyHealth, HealthReport };
-
+export type { HealthReport };
 
 /** Registered backends and the healthy ones among them (shared health in Redis). */
 async function countBackends(deps: ApiDeps): Promise<{ total: number; online: number }> {

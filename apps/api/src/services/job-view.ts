@@ -1,2 +1,2 @@
 /** The public job view lives in @gantry/domain: the API and the worker's webhooks share it. */
-export { artifactView, jobView } from '@gantry/domain';
+export { jobView } from '@gantry/domain';

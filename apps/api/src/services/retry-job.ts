@@ -8,7 +8,7 @@ import { submitJob, type SubmitResult } from './submit-job.js';
  * name their uploads again, and the bound workflow fields carry the input's name again, so the
  * retry binds them as the first submit did (an upload deleted since is UPLOAD_NOT_FOUND).
  */
-export function resubmitInput(job: JobRow, inputs: JobInputRow[] = []): SubmitJobInput {
+function resubmitInput(job: JobRow, inputs: JobInputRow[] = []): SubmitJobInput {
   let workflow: unknown = job.workflow;
   const specs: Record<string, { upload: string; node?: string; field?: string }> = {};
   if (inputs.length > 0) {

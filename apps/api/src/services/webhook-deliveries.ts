@@ -2,7 +2,7 @@ import { AppError, type WebhookDeliveryView, type WebhookEvent } from '@gantry/d
 import { findTenantJob, listJobWebhookDeliveries, type WebhookDeliveryRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 
-export function webhookDeliveryView(d: WebhookDeliveryRow): WebhookDeliveryView {
+function webhookDeliveryView(d: WebhookDeliveryRow): WebhookDeliveryView {
   return {
     id: d.id,
     event: d.event as WebhookEvent,

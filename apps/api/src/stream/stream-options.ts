@@ -23,17 +23,3 @@ export interface StreamOptions {
   clientIp: (req: IncomingMessage) => string;
 }
 
-export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
-  allowedOrigins: [],
-  authTimeoutMs: 5000,
-  pingIntervalMs: 30_000,
-  maxBufferedBytes: 1 << 20,
-  maxMessageBytes: 64 * 1024,
-  maxSubscriptions: 1000,
-  messageRate: 20,
-  messageBurst: 50,
-  maxSocketsPerKey: 100,
-  maxSocketsPerIp: 200,
-  upgradesPerMinute: 120,
-  clientIp: (req) => req.socket.remoteAddress ?? 'unknown',
-};

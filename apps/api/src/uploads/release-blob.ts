@@ -4,7 +4,7 @@ import type { ArtifactStore } from '@gantry/storage';
  * A blob written again within this time is kept when its last row goes: equal bytes were just
  * stored for a row that is not written yet (the store's put refreshes the write time).
  */
-export const BLOB_GRACE_MS = 60_000;
+const BLOB_GRACE_MS = 60_000;
 
 /** Deletes a blob no row references any more, unless it was written lately; says whether it went. */
 export async function releaseBlob(store: ArtifactStore, key: string, now = Date.now()): Promise<boolean> {

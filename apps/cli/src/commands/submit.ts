@@ -10,7 +10,7 @@ import { applyAssignments, parseAssignment } from '../set-inputs.js';
 import { parseInputArg, resolveInputArgs } from '../input-images.js';
 
 /** Reads a workflow file: ComfyUI API format (`{"3": {"class_type": ...}}`), or a job body with `workflow`. */
-export async function readWorkflowFile(file: string, cwd: string): Promise<{ workflow: Workflow; extra: Partial<SubmitJobInput> }> {
+async function readWorkflowFile(file: string, cwd: string): Promise<{ workflow: Workflow; extra: Partial<SubmitJobInput> }> {
   let text: string;
   try {
     text = await readFile(path.resolve(cwd, file), 'utf8');

@@ -6,7 +6,7 @@ import type { ResolvedSampler } from './samplers.js';
 import type { Txt2ImgRequest } from './txt2img-request.js';
 
 /** The A1111 release whose API shapes the sim follows (`Version:` in infotexts). */
-export const A1111_VERSION = 'v1.10.1';
+const A1111_VERSION = 'v1.10.1';
 
 /** One txt2img job with everything its images and infotexts depend on. */
 export interface Txt2ImgJob {
@@ -101,7 +101,7 @@ export function processedInfo(job: Txt2ImgJob, infotexts: string[], jobTimestamp
 }
 
 /** `processing.fix_seed`: -1 draws `random.randrange(4294967294)`. */
-export function fixSeed(seed: number): number {
+function fixSeed(seed: number): number {
   return seed === -1 ? Math.floor(Math.random() * 4294967294) : seed;
 }
 

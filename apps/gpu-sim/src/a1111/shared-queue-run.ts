@@ -25,7 +25,7 @@ export type JobEnd = ({ kind: 'success' } | { kind: 'interrupted'; iteration: nu
 type Outcome = { kind: 'success' } | { kind: 'interrupted'; iteration: number; step: number } | { kind: 'error'; error: A1111Exception };
 
 /** The ComfyUI graph one A1111 job runs as: shared loaders and prompts, one latent and sampler per iteration. */
-export function buildPrompt(job: Txt2ImgJob, taskId: string): { prompt: Prompt; outputs: string[] } {
+function buildPrompt(job: Txt2ImgJob, taskId: string): { prompt: Prompt; outputs: string[] } {
   const r = job.request;
   const prompt: Prompt = {
     ckpt: { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: job.checkpoint.comfyName } },

@@ -6,7 +6,7 @@ import type { SimContext } from '../sim-context.js';
 import { json, type Route } from './router.js';
 
 /** The ComfyUI release whose protocol the sim follows. */
-export const COMFYUI_VERSION = '0.3.64';
+const COMFYUI_VERSION = '0.3.64';
 const MIB = 1024 * 1024;
 
 /** `GET /system_stats`, `/features`, `/object_info[/{class}]`, `/models[/{folder}]`. */

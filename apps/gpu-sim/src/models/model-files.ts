@@ -4,7 +4,7 @@ import { MODEL_KINDS, type ModelInventory, type ModelKind } from '@gantry/domain
 export type ModelFiles = Readonly<Record<ModelKind, readonly string[]>>;
 
 /** The files of the kinds other than checkpoints when none are configured (checkpoints: `models`). */
-export const DEFAULT_MODEL_FILES: Omit<ModelFiles, 'checkpoint'> = {
+const DEFAULT_MODEL_FILES: Omit<ModelFiles, 'checkpoint'> = {
   lora: ['add_detail.safetensors', 'lcm-lora-sdv1-5.safetensors'],
   vae: ['sdxl_vae.safetensors', 'vae-ft-mse-840000-ema-pruned.safetensors'],
   upscaler: ['4x-UltraSharp.pth', 'RealESRGAN_x4plus.pth'],

@@ -24,7 +24,7 @@ export interface InputOptions {
 }
 
 /** `[type]` or `[type, options]`, exactly ComfyUI's tuple. */
-export type InputSpec = readonly [InputType] | readonly [InputType, InputOptions];
+type InputSpec = readonly [InputType] | readonly [InputType, InputOptions];
 
 export interface NodeType {
   name: string;
@@ -42,7 +42,7 @@ export interface NodeType {
 export type NodeTypes = Readonly<Record<string, NodeType>>;
 
 /** ComfyUI's `MAX_RESOLUTION`. */
-export const MAX_RESOLUTION = 16384;
+const MAX_RESOLUTION = 16384;
 
 /** `comfy.samplers.KSampler.SAMPLERS` (2025-10). More than 20, so errors show only its length. */
 export const SAMPLERS = [

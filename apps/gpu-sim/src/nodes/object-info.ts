@@ -1,7 +1,7 @@
 import type { NodeType, NodeTypes } from './node-types.js';
 
 /** One entry of `GET /object_info`, in ComfyUI's V1 shape. */
-export function objectInfoEntry(type: NodeType): Record<string, unknown> {
+function objectInfoEntry(type: NodeType): Record<string, unknown> {
   const inputOrder: Record<string, string[]> = { required: Object.keys(type.input.required) };
   if (type.input.optional) inputOrder.optional = Object.keys(type.input.optional);
   if (type.input.hidden) inputOrder.hidden = Object.keys(type.input.hidden);

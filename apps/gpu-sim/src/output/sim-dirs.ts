@@ -10,7 +10,7 @@ export interface SimDirs {
   input: string;
 }
 
-export const FOLDER_TYPES = ['output', 'temp', 'input'] as const;
+const FOLDER_TYPES = ['output', 'temp', 'input'] as const;
 export type FolderType = (typeof FOLDER_TYPES)[number];
 
 /** A fresh directory tree under the OS temp dir, private to one sim instance. */

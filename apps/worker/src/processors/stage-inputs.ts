@@ -31,7 +31,7 @@ export async function stageInputs(deps: WorkerDeps, job: JobRow, driver: Backend
 }
 
 /** An input's bytes from the store; a missing blob fails the job (no backend could run it). */
-export async function openInput(deps: WorkerDeps, input: JobInputRow) {
+async function openInput(deps: WorkerDeps, input: JobInputRow) {
   try {
     return await deps.store.open(input.storageKey);
   } catch (err) {

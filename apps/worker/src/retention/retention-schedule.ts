@@ -5,8 +5,8 @@ import { RetentionLock } from './retention-lock.js';
 import { runRetention, type RetentionDeps, type RetentionOptions, type RetentionReport } from './run-retention.js';
 
 /** BullMQ queue of fleet-wide periodic work; its job scheduler `retention` creates one job per period. */
-export const MAINTENANCE_QUEUE = 'gantry-maintenance';
-export const RETENTION_SCHEDULER_ID = 'retention';
+const MAINTENANCE_QUEUE = 'gantry-maintenance';
+const RETENTION_SCHEDULER_ID = 'retention';
 
 export interface RetentionScheduleOptions {
   redis: RedisClient;

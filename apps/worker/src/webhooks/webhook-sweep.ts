@@ -14,7 +14,7 @@ const BATCH = 500;
  * those whose queue job was lost (a crash between commit and enqueue, a flushed Redis) come back.
  * Returns how many it enqueued.
  */
-export async function sweepWebhookDeliveries(db: Db, queue: Queue<WebhookDeliveryPayload>, metrics: Registry): Promise<number> {
+async function sweepWebhookDeliveries(db: Db, queue: Queue<WebhookDeliveryPayload>, metrics: Registry): Promise<number> {
   const due = await listDueWebhookDeliveries(db, new Date(), BATCH);
   for (const d of due) await enqueueWebhookDelivery(queue, d.id);
   if (due.length) webhookMetrics(metrics).sweepEnqueued.inc(due.length);

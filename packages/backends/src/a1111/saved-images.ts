@@ -15,7 +15,7 @@ export function canSaveFor(taskId: string): boolean {
 }
 
 /** The folder, under `outdir_txt2img_samples`, that holds one task's saved images. */
-export function savedFolder(taskId: string): string {
+function savedFolder(taskId: string): string {
   return `gantry-${taskId}`;
 }
 

@@ -9,9 +9,9 @@ export type BinaryFrame =
   | { kind: 'text'; node: string; text: string }
   | { kind: 'unknown'; eventType: number };
 
-export const PREVIEW_IMAGE = 1;
-export const TEXT = 3;
-export const PREVIEW_IMAGE_WITH_METADATA = 4;
+const PREVIEW_IMAGE = 1;
+const TEXT = 3;
+const PREVIEW_IMAGE_WITH_METADATA = 4;
 
 /** Type 1's image_format field. */
 const IMAGE_FORMATS: Record<number, string> = { 1: 'image/jpeg', 2: 'image/png' };

@@ -31,7 +31,7 @@ export interface DmmfModel {
 }
 
 /** A DMMF index: `id` (primary key), `unique`, `normal` or `fulltext`. */
-export interface DmmfIndex {
+interface DmmfIndex {
   model: string;
   type: 'id' | 'unique' | 'normal' | 'fulltext';
   dbName?: string;

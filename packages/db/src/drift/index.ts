@@ -11,10 +11,7 @@ import { compareSchemas } from './compare.js';
 import { datamodel, type DmmfDatamodel } from './dmmf.js';
 import { expectedSchema } from './expected.js';
 
-export { compareSchemas } from './compare.js';
 export type { DmmfDatamodel } from './dmmf.js';
-export { actualSchema } from './actual.js';
-export { expectedSchema } from './expected.js';
 
 /**
  * Differences between the database at `databaseUrl` (in the URL's `schema`, default `public`) and
