@@ -24,6 +24,12 @@ export interface S3StoreOptions {
   prefix?: string;
   /** Multipart part size: the most one upload holds in memory per part in flight (default 8 MiB). */
   partSize?: number;
+  /**
+   * Signs presigned URLs, when clients reach the bucket at another endpoint than `client` does
+   * (GANTRY_S3_PUBLIC_ENDPOINT): a SigV4 signature covers the host, so the URL must be signed for
+   * the public one. It only signs, offline; it never sends a request.
+   */
+  presignClient?: S3Client;
 }
 
 /** Metadata that records the last `put` of the bytes (refreshed by every put; read by retention). */
@@ -45,9 +51,11 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partSize: number;
+  private readonly presignClient: S3Client;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
+    this.presignClient = options.presignClient ?? options.client;
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.partSize = options.partSize ?? PART_SIZE;
@@ -138,7 +146,7 @@ export class S3ArtifactStore implements ArtifactStore {
       ResponseContentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
       ResponseContentType: options.contentType,
     });
-    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSec });
+    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSec, signingDate: options.signedAt });
   }
 
   /** HeadBucket: the bucket exists and these credentials may use it. */
@@ -148,6 +156,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    if (this.presignClient !== this.client) this.presignClient.destroy();
   }
 
   describe(): string {
