@@ -9,12 +9,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '@gantry/domain';
 import type { ArtifactStore, ByteRange, OpenedObject, PresignOptions, PutOptions, PutSource, StoredObject } from './artifact-store.js';
 import { contentKey, isContentKey } from './content-key.js';
 import { contentDisposition } from './content-disposition.js';
 import { isS3NotFound, storageUnavailable } from './s3-errors.js';
+import { S3UrlSigner } from './s3-url-signer.js';
 import { measuringStream, toReadable } from './spool.js';
 
 export interface S3StoreOptions {
@@ -52,6 +52,7 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly presignClient: S3Client;
+  private readonly signer: S3UrlSigner;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
@@ -59,6 +60,7 @@ export class S3ArtifactStore implements ArtifactStore {
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.partSize = options.partSize ?? PART_SIZE;
+    this.signer = new S3UrlSigner(this.presignClient, this.bucket);
   }
 
   async put(data: PutSource, options: PutOptions = {}): Promise<StoredObject> {
@@ -140,13 +142,12 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async presign(key: string, options: PresignOptions): Promise<string> {
-    const command = new GetObjectCommand({
-      Bucket: this.bucket,
-      Key: this.objectKey(key),
-      ResponseContentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
-      ResponseContentType: options.contentType,
+    return this.signer.sign(this.objectKey(key), {
+      expiresInSec: options.expiresInSec,
+      contentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
+      contentType: options.contentType,
+      signedAt: options.signedAt,
     });
-    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSec, signingDate: options.signedAt });
   }
 
   /** HeadBucket: the bucket exists and these credentials may use it. */
