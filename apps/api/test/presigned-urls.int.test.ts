@@ -138,6 +138,33 @@ describe('GANTRY_STORAGE_PRESIGN=urls', () => {
     }
   });
 
+  it('the download route still answers 302 to the bucket', async () => {
+    const job = await succeededJob(`/redirect-${randomUUID()}`);
+    const res = await fetch(`${stack.url}${job.artifacts[0].url}`, { headers: { authorization: `Bearer ${stack.adminKey}` }, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('location')!).origin).toBe(s3.endpoint);
+  });
+
+  it("never signs for another tenant: its key sees neither the job nor the job's outputs in its list", async () => {
+    const job = await succeededJob(`/tenant-${randomUUID()}`);
+    const otherKey = (await admin('POST', '/api/v1/api-keys', { tenant: `other-${randomUUID().slice(0, 8)}`, scopes: ['read'] })).body.key as string;
+    const other = apiClient(stack.url, otherKey);
+    expect((await other('GET', `/api/v1/jobs/${job.id}`)).status).toBe(404);
+    const page = await other('GET', '/api/v1/jobs?limit=200');
+    expect(page.status).toBe(200);
+    expect(JSON.stringify(page.body)).not.toContain(job.id);
+    expect(JSON.stringify(page.body)).not.toContain('X-Amz-Signature');
+  });
+
+  it('signs for GANTRY_S3_PUBLIC_ENDPOINT: the internal endpoint never shows in a view', async () => {
+    const job = await succeededJob(`/public-${randomUUID()}`);
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    const { api } = await stack.startApi({ GANTRY_S3_PUBLIC_ENDPOINT: publicEndpoint });
+    const body = (await apiClient(api.url, stack.adminKey)('GET', `/api/v1/jobs/${job.id}`)).body;
+    expect(body.artifacts[0].presignedUrl.startsWith(`${publicEndpoint}/${s3.bucket}/`)).toBe(true);
+    expect(JSON.stringify(body)).not.toContain('127.0.0.1');
+  });
+
   it('with `off` or `redirect` no view carries a presigned URL', async () => {
     const job = await succeededJob(`/off-${randomUUID()}`);
     for (const mode of ['off', 'redirect']) {
