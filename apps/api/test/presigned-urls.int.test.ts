@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { apiClient, startS3Server, startStack, StreamClient, waitUntil, type TestS3Server, type TestStack } from '@gantry/testing';
+import { jobPageSchema, jobViewSchema } from '@gantry/domain';
 import { verifyWebhookSignature, type HostResolver } from '@gantry/webhooks';
 import { loadApiEnv } from '../src/env';
 import { loadWorkerEnv } from '../../worker/src/env';
@@ -90,6 +91,8 @@ describe('GANTRY_STORAGE_PRESIGN=urls', () => {
     const before = Date.now();
     const view = (await admin('GET', `/api/v1/jobs/${job.id}`)).body;
     const after = Date.now();
+    // The documented shape (the OpenAPI document is generated from these schemas).
+    expect(jobViewSchema.parse(view)).toEqual(view);
     for (const artifact of view.artifacts) {
       // Gantry's own path stays; the presigned one is absolute, on the bucket, and says when it ends.
       expect(artifact.url).toBe(`/api/v1/jobs/${job.id}/artifacts/${artifact.id}`);
@@ -105,6 +108,7 @@ describe('GANTRY_STORAGE_PRESIGN=urls', () => {
   it('the list view and the stream snapshot carry them too', async () => {
     const job = await succeededJob(`/list-${randomUUID()}`);
     const page = (await admin('GET', '/api/v1/jobs?limit=5')).body;
+    expect(jobPageSchema.parse(page)).toEqual(page);
     const listed = page.items.find((j: any) => j.id === job.id);
     expect(listed.artifacts[0].presignedUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     expect((await plainFetch(listed.artifacts[0].presignedUrl)).length).toBe(job.artifacts[0].bytes);
