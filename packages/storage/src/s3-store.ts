@@ -142,12 +142,18 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async presign(key: string, options: PresignOptions): Promise<string> {
-    return this.signer.sign(this.objectKey(key), {
-      expiresInSec: options.expiresInSec,
-      contentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
-      contentType: options.contentType,
-      signedAt: options.signedAt,
-    });
+    const objectKey = this.objectKey(key);
+    try {
+      return await this.signer.sign(objectKey, {
+        expiresInSec: options.expiresInSec,
+        contentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
+        contentType: options.contentType,
+        signedAt: options.signedAt,
+      });
+    } catch (err) {
+      // Signing is local; what fails is resolving credentials (`no credentials`).
+      throw storageUnavailable('signing a URL', err);
+    }
   }
 
   /** HeadBucket: the bucket exists and these credentials may use it. */

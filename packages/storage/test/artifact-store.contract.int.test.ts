@@ -235,7 +235,7 @@ describe('S3ArtifactStore specifics', () => {
         { id: 'a', storageKey: a.key, filename: 'a.png', contentType: 'image/png' },
         { id: 'b', storageKey: b.key, filename: 'b.txt', contentType: 'text/plain' },
       ];
-      const links = (await presignedLinks(h.store, objects, { ttlSec: 900 }, now))!;
+      const links = (await presignedLinks(h.store, objects, { ttlSec: 900 }, { now }))!;
       expect([...links.keys()]).toEqual(['a', 'b']);
       for (const link of links.values()) {
         expect(link.expiresAt.toISOString()).toBe('2030-01-02T03:19:05.000Z');

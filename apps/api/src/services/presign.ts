@@ -10,7 +10,12 @@ export function redirectPresign(deps: ApiDeps): { ttlSec: number } | null {
   return deps.config.presign.mode === 'off' ? null : { ttlSec: deps.config.presign.ttlSec };
 }
 
-/** Presigned URLs of the artifacts a job view shows (GANTRY_STORAGE_PRESIGN=urls), else undefined. */
+/**
+ * Presigned URLs of the artifacts a job view shows (GANTRY_STORAGE_PRESIGN=urls), else undefined.
+ * A signing failure is logged and the view goes without them (the job's state still answers).
+ */
 export function viewLinks(deps: ApiDeps, artifacts: readonly PresignableObject[]): Promise<PresignedLinks | undefined> {
-  return presignedLinks(deps.store, artifacts, deps.config.presign.mode === 'urls' ? { ttlSec: deps.config.presign.ttlSec } : null);
+  return presignedLinks(deps.store, artifacts, deps.config.presign.mode === 'urls' ? { ttlSec: deps.config.presign.ttlSec } : null, {
+    onError: (err) => deps.logger.warn({ err }, 'presigned URLs not signed; the job view goes without them'),
+  });
 }

@@ -56,7 +56,9 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, bullJob: BullJob
   const event = delivery.event as WebhookEvent;
   const artifacts = await listJobArtifacts(deps.db, job.id);
   // Each attempt signs afresh: the URLs work ttlSec from when this attempt is sent.
-  const links = await presignedLinks(deps.store, artifacts, deps.presign);
+  const links = await presignedLinks(deps.store, artifacts, deps.presign, {
+    onError: (err) => log.warn({ err }, 'presigned URLs not signed; the webhook goes without them'),
+  });
   const view = jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links });
   const body = JSON.stringify(webhookEnvelope(delivery.id, event, delivery.createdAt, view));
   const attempt = delivery.attempts + 1;
