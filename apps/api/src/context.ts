@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '@gantry/db';
-import type { RenderJobPayload, WebhookDeliveryPayload, WorkflowLimits } from '@gantry/domain';
+import type { PresignMode, RenderJobPayload, WebhookDeliveryPayload, WorkflowLimits } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { JobDoor } from '@gantry/jobs';
@@ -43,8 +43,11 @@ export interface ApiDeps {
     commit: string | null;
     /** GANTRY_ARTIFACT_DIR of the local store (health and disk metrics measure it); null with S3. */
     artifactDir: string | null;
-    /** Presigned artifact URLs (S3 only): `redirect` makes the artifact route answer 302; ttl in seconds. */
-    presign: { mode: 'off' | 'redirect'; ttlSec: number };
+    /**
+     * Presigned URLs (S3 only, GANTRY_STORAGE_PRESIGN): `redirect` makes the download routes answer
+     * 302; `urls` also puts them in job views (services/presign.ts); ttl in seconds.
+     */
+    presign: { mode: PresignMode; ttlSec: number };
     /** Bearer token guarding /metrics (GANTRY_METRICS_TOKEN); null: open. */
     metricsToken: string | null;
     /** How long scrape-time readings (queue, fleet) are reused (GANTRY_METRICS_CACHE_MS). */

@@ -104,7 +104,8 @@ const stage = (status: JobStatus): number => (isTerminal(status) ? 3 : ['queued'
 /**
  * A plain read (GET) of a job the stream already moves: the read may have been answered before
  * the latest events, so it only moves the job forward (a later stage); otherwise it contributes
- * what events do not carry (kind, priority, metadata, queue position, ...).
+ * what events do not carry (kind, priority, metadata, queue position, inputs, ...). A job first
+ * seen through its events (its events can beat the submit's answer) has none of those.
  */
 export function mergeRead(current: Job, read: Job): Job {
   if (stage(read.status) > stage(current.status)) return { ...read };
@@ -118,6 +119,9 @@ export function mergeRead(current: Job, read: Job): Job {
     timeoutSeconds: read.timeoutSeconds,
     createdAt: read.createdAt,
     links: read.links,
+    webhook: read.webhook,
+    retryOf: read.retryOf,
+    inputs: read.inputs ?? current.inputs,
     queue: sameStatus ? read.queue : undefined,
     progress: sameStatus ? Math.max(read.progress, current.progress) : current.progress,
     artifacts: read.artifacts.length > current.artifacts.length ? read.artifacts : current.artifacts,

@@ -94,3 +94,16 @@ test('beyond its bound the store forgets the oldest finished jobs, never active 
   store.upsert(job({ id: id(5), status: 'queued' }));
   expect(store.list().map((j) => j.id)).toEqual([id(5), id(4), id(1)]);
 });
+
+test('a read gives a job first seen through its events what events do not carry (inputs, retryOf, webhook)', () => {
+  const store = new JobStore();
+  // The stream's view of a job submitted a moment ago: its events beat the submit's answer.
+  store.upsert(job({ status: 'running', kind: 'workflow' }), 2);
+  const input = { name: 'photo', source: 'upload' as const, uploadId: 'u1', sha256: 'ab', contentType: 'image/png', bytes: 10, width: 2, height: 1, filename: 'gantry/ab.png', targets: [{ node: '20', field: 'image' }], url: '/api/v1/uploads/u1/content' };
+  const webhook = { url: 'https://example.com/h', events: ['job.succeeded' as const] };
+  store.upsert(job({ status: 'queued', inputs: [input], retryOf: '019a0000-0000-7000-8000-000000000009', webhook }));
+  expect(store.get(ID)).toMatchObject({ status: 'running', inputs: [input], retryOf: '019a0000-0000-7000-8000-000000000009', webhook });
+  // A later read without inputs (a cancel's answer) keeps the ones known.
+  store.upsert(job({ status: 'running' }));
+  expect(store.get(ID)!.inputs).toEqual([input]);
+});

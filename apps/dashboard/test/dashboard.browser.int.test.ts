@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 import { DASHBOARD_CSP } from '@gantry/dashboard';
 import { apiClient, findChromium, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { png } from '../../api/test/images';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `chromium` package) driven by
@@ -289,6 +291,51 @@ test('sign in, submit a job and watch it finish, cancel another, keyboard basics
 
   expect(pageErrors).toEqual([]);
 }, 300_000);
+
+test('the file picker uploads an input image, the submit binds it, and the job detail shows it', async () => {
+  // On its own (it may run alone): a fresh page load and sign-in, key not remembered.
+  await page.goto(`${stack.url}/dashboard`);
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  await page.fill('#key', stack.adminKey);
+  await page.keyboard.press('Enter');
+  await page.locator('#console').waitFor({ state: 'visible' });
+
+  // The sample workflow plus a LoadImage node whose image is named `photo`: the name to bind.
+  const workflow = { ...JSON.parse(await page.inputValue('#workflow')), '20': { class_type: 'LoadImage', inputs: { image: 'photo', upload: 'image' } } };
+  await page.fill('#workflow', JSON.stringify(workflow, null, 2));
+  const image = png(24, 16, [10, 120, 200]);
+  await page.setInputFiles('#input-file', { name: 'photo.png', mimeType: 'image/png', buffer: image });
+  await page.fill('#input-name', 'photo');
+  const id = await submitFromForm();
+
+  // The API holds the upload and the job's input bound to the LoadImage node.
+  const call = apiClient(stack.url, stack.adminKey);
+  const job = await waitUntil(async () => {
+    const res = await call('GET', `/api/v1/jobs/${id}`);
+    return res.body.status === 'succeeded' || res.body.status === 'failed' ? res.body : undefined;
+  }, WAIT);
+  expect(job.status).toBe('succeeded');
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  expect(job.inputs).toEqual([
+    expect.objectContaining({ name: 'photo', source: 'upload', sha256, contentType: 'image/png', bytes: image.length, width: 24, height: 16, targets: [{ node: '20', field: 'image' }] }),
+  ]);
+  const upload = await call('GET', `/api/v1/uploads/${job.inputs[0].uploadId}`);
+  expect(upload.body).toMatchObject({ sha256, width: 24, height: 16 });
+
+  // The job's detail lists the input as the page shows it.
+  await page.click(`${row(id)} th a`);
+  await page.locator('#detail').waitFor({ state: 'visible' });
+  const input = page.locator('#detail-props dd', { hasText: 'photo: 24×16 png' });
+  await input.waitFor();
+  expect(await input.textContent()).toBe(`photo: 24×16 png, ${image.length} bytes → 20.image`);
+  expect(await input.locator('span').getAttribute('title')).toBe(sha256);
+  await shot('08-job-with-input');
+  await page.keyboard.press('Escape');
+  await page.locator('#detail').waitFor({ state: 'hidden' });
+  // The form's file stays picked for the next submit; clearing it is the user's choice.
+  await page.setInputFiles('#input-file', []);
+  expect(pageErrors).toEqual([]);
+}, 180_000);
 
 test('what the dashboard does not serve falls through to the API problem answers', async () => {
   const call = apiClient(stack.url);

@@ -109,6 +109,12 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
   /** How often pending webhook deliveries whose queue entry was lost are enqueued again. */
   GANTRY_WEBHOOK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
+  /**
+   * With GANTRY_STORAGE_PRESIGN=urls: how long the presigned output URLs in a webhook work, in
+   * seconds, counted from the attempt that carries them (each attempt signs afresh). Longer than
+   * the API's view TTL: a receiver may queue the event before it fetches the outputs.
+   */
+  GANTRY_WEBHOOK_PRESIGN_TTL_SEC: z.coerce.number().int().min(1).max(604_800).default(3600),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

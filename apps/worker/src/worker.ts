@@ -64,7 +64,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   await cancels.start(subscriber, env.GANTRY_QUEUE_PREFIX);
   const metrics = createMetricsRegistry('worker', { instance: workerId });
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
-  const webhooks = await startWebhookService(env, { db, logger: log, metrics });
+  const store = createArtifactStore(env);
+  const webhooks = await startWebhookService(env, { db, logger: log, metrics, store });
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
@@ -76,7 +77,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       },
     });
   const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
-  const store = createArtifactStore(env);
   const deps: WorkerDeps = {
     db,
     publisher,

@@ -94,6 +94,8 @@ describe('webhooks through the stack', () => {
     expect(hit!.body).toEqual({ id: record.id, type: 'job.succeeded', createdAt: record.createdAt, data: { job: view } });
     expect(view.status).toBe('succeeded');
     expect(view.artifacts.length).toBeGreaterThan(0);
+    // GANTRY_STORAGE_PRESIGN is off (the local store): outputs carry only Gantry's download path.
+    expect(hit!.body.data.job.artifacts[0]).not.toHaveProperty('presignedUrl');
   });
 
   it('retries 500, 500 and records the third attempt that gets 200', async () => {

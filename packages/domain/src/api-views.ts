@@ -24,6 +24,17 @@ export const artifactViewSchema = z
     /** The workflow node that produced it (null for txt2img jobs). */
     nodeId: z.string().nullable(),
     url: z.string().meta({ description: 'Where to download the bytes (scope read)', examples: ['/api/v1/jobs/019a.../artifacts/019a...'] }),
+    presignedUrl: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'Only with `GANTRY_STORAGE_PRESIGN=urls` (S3 store): an absolute URL of the bucket that downloads the bytes without Gantry credentials (ranges too) until `presignedUrlExpiresAt`',
+        examples: ['https://renders.s3.us-east-1.amazonaws.com/sha256/ab/ab12...?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=300&...'],
+      }),
+    presignedUrlExpiresAt: timestamp
+      .optional()
+      .meta({ description: 'When `presignedUrl` stops working; fetch the job again (or use `url`) for a fresh one' }),
   })
   .meta({ description: 'One stored output of a job.' });
 

@@ -44,7 +44,16 @@ export interface ArtifactViewSource {
   nodeId: string | null;
 }
 
-export function artifactView(jobId: string, a: ArtifactViewSource): ArtifactView {
+/** A short-lived URL of the bucket for one stored object, and when it stops working. */
+export interface PresignedLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/** Presigned links of a job's artifacts by artifact id (GANTRY_STORAGE_PRESIGN=urls). */
+export type PresignedLinks = ReadonlyMap<string, PresignedLink>;
+
+export function artifactView(jobId: string, a: ArtifactViewSource, link?: PresignedLink): ArtifactView {
   return {
     id: a.id,
     filename: a.filename,
@@ -52,6 +61,7 @@ export function artifactView(jobId: string, a: ArtifactViewSource): ArtifactView
     bytes: a.bytes,
     nodeId: a.nodeId,
     url: `${API}/jobs/${jobId}/artifacts/${a.id}`,
+    ...(link ? { presignedUrl: link.url, presignedUrlExpiresAt: link.expiresAt.toISOString() } : {}),
   };
 }
 
@@ -116,7 +126,12 @@ export function jobInputView(i: JobInputViewSource): JobInputView {
 export function jobView(
   job: JobViewSource,
   artifacts: ArtifactViewSource[],
-  options: { operator?: boolean; inputs?: JobInputViewSource[] } = {},
+  options: {
+    operator?: boolean;
+    inputs?: JobInputViewSource[];
+    /** Presigned URLs of the artifacts, by artifact id; an artifact without one gets none. */
+    links?: PresignedLinks;
+  } = {},
 ): JobView {
   const self = `${API}/jobs/${job.id}`;
   return {
@@ -143,7 +158,7 @@ export function jobView(
         }
       : null,
     lastError: isTerminal(job.status) ? null : ((job.lastError as AttemptErrorView | null | undefined) ?? null),
-    artifacts: artifacts.map((a) => artifactView(job.id, a)),
+    artifacts: artifacts.map((a) => artifactView(job.id, a, options.links?.get(a.id))),
     ...(options.inputs ? { inputs: options.inputs.map(jobInputView) } : {}),
     retryOf: job.retryOf,
     reusedFrom: job.reusedFrom,

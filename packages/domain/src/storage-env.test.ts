@@ -17,5 +17,13 @@ describe('storage configuration', () => {
     expect(halfKeys).toThrow('GANTRY_S3_SECRET_ACCESS_KEY: set both GANTRY_S3_ACCESS_KEY_ID and GANTRY_S3_SECRET_ACCESS_KEY, or neither');
     expect(halfKeys).not.toThrow(/AKIASECRETVALUE/);
     expect(() => parseEnv(commonEnvSchema, { GANTRY_STORAGE_PRESIGN: 'redirect' })).toThrow('GANTRY_STORAGE_PRESIGN: presigned URLs need GANTRY_STORAGE=s3');
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_STORAGE_PRESIGN: 'urls' })).toThrow('GANTRY_STORAGE_PRESIGN: presigned URLs need GANTRY_STORAGE=s3');
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_STORAGE_PRESIGN: 'always' })).toThrow(/GANTRY_STORAGE_PRESIGN:/);
+    expect(() => parseEnv(commonEnvSchema, { GANTRY_STORAGE: 's3', GANTRY_S3_BUCKET: 'ok-bucket', GANTRY_S3_PUBLIC_ENDPOINT: 'minio:9000' })).toThrow(/GANTRY_S3_PUBLIC_ENDPOINT/);
+  });
+
+  it('accepts presigned URLs in views with an S3 store and a public endpoint', () => {
+    const env = parseEnv(commonEnvSchema, { GANTRY_STORAGE: 's3', GANTRY_S3_BUCKET: 'ok-bucket', GANTRY_STORAGE_PRESIGN: 'urls', GANTRY_S3_PUBLIC_ENDPOINT: 'https://files.example.com' });
+    expect(env).toMatchObject({ GANTRY_STORAGE_PRESIGN: 'urls', GANTRY_S3_PUBLIC_ENDPOINT: 'https://files.example.com' });
   });
 });

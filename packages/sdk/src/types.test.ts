@@ -43,6 +43,7 @@ describe('SDK wire types', () => {
     check<Equals<keyof JobInput, keyof domain.JobInputView>>();
     check<Assignable<domain.ArtifactView, Artifact>>();
     check<Assignable<Artifact, domain.ArtifactView>>();
+    check<Equals<keyof Artifact, keyof domain.ArtifactView>>();
     check<Assignable<domain.JobEventRecord, JobEvent>>();
     check<Assignable<domain.JobEventBody, JobEventBody>>();
     check<Equals<JobEventBody['type'], domain.JobEventType>>();

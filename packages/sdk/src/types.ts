@@ -112,6 +112,14 @@ export interface Artifact {
   bytes: number;
   nodeId: string | null;
   url: string;
+  /**
+   * Only when the server runs with `GANTRY_STORAGE_PRESIGN=urls` (S3 store): an absolute URL of
+   * the bucket that downloads the bytes with no credentials (plain `fetch`, ranges too) until
+   * `presignedUrlExpiresAt`. Past that, fetch the job again, or download through `url`.
+   */
+  presignedUrl?: string;
+  /** RFC 3339 time when `presignedUrl` stops working. */
+  presignedUrlExpiresAt?: string;
 }
 
 /** An input image of the tenant (`client.upload`). Same bytes, same upload. */

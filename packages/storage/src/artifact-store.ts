@@ -40,6 +40,8 @@ export interface PresignOptions {
   filename?: string;
   /** The `Content-Type` the URL answers with. */
   contentType?: string;
+  /** When the signature counts from (default now): the URL works until this plus `expiresInSec`. */
+  signedAt?: Date;
 }
 
 /** Where job outputs and uploads live. Local directory by default; S3-compatible stores fit too. */

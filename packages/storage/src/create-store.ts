@@ -12,6 +12,7 @@ export type ArtifactStoreEnv = Pick<
   | 'GANTRY_S3_BUCKET'
   | 'GANTRY_S3_PREFIX'
   | 'GANTRY_S3_ENDPOINT'
+  | 'GANTRY_S3_PUBLIC_ENDPOINT'
   | 'GANTRY_S3_REGION'
   | 'GANTRY_S3_FORCE_PATH_STYLE'
   | 'GANTRY_S3_ACCESS_KEY_ID'
@@ -26,9 +27,16 @@ export type ArtifactStoreEnv = Pick<
 export function createArtifactStore(env: ArtifactStoreEnv): ArtifactStore {
   if (env.GANTRY_STORAGE === 'local') return new LocalArtifactStore(env.GANTRY_ARTIFACT_DIR);
   if (!env.GANTRY_S3_BUCKET) throw new Error('Invalid configuration:\n  GANTRY_S3_BUCKET: required when GANTRY_STORAGE=s3');
-  const client = new S3Client({
+  const client = s3Client(env, env.GANTRY_S3_ENDPOINT);
+  // Presigned URLs name the host clients use; signing needs no connection, so this client sends nothing.
+  const presignClient = env.GANTRY_S3_PUBLIC_ENDPOINT ? s3Client(env, env.GANTRY_S3_PUBLIC_ENDPOINT) : undefined;
+  return new S3ArtifactStore({ client, presignClient, bucket: env.GANTRY_S3_BUCKET, prefix: env.GANTRY_S3_PREFIX });
+}
+
+function s3Client(env: ArtifactStoreEnv, endpoint: string | undefined): S3Client {
+  return new S3Client({
     region: env.GANTRY_S3_REGION,
-    endpoint: env.GANTRY_S3_ENDPOINT,
+    endpoint,
     forcePathStyle: env.GANTRY_S3_FORCE_PATH_STYLE,
     // Unset: the SDK's default chain (environment, profile, web identity, instance role).
     credentials:
@@ -40,5 +48,4 @@ export function createArtifactStore(env: ArtifactStoreEnv): ArtifactStore {
     // A store that does not accept the connection counts as down quickly (readiness, requests).
     requestHandler: { connectionTimeout: 5000 },
   });
-  return new S3ArtifactStore({ client, bucket: env.GANTRY_S3_BUCKET, prefix: env.GANTRY_S3_PREFIX });
 }

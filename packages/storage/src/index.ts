@@ -7,3 +7,4 @@ export * from './content-key.js';
 export * from './content-disposition.js';
 export * from './spool.js';
 export * from './check-store.js';
+export * from './presigned-links.js';

@@ -9,12 +9,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '@gantry/domain';
 import type { ArtifactStore, ByteRange, OpenedObject, PresignOptions, PutOptions, PutSource, StoredObject } from './artifact-store.js';
 import { contentKey, isContentKey } from './content-key.js';
 import { contentDisposition } from './content-disposition.js';
 import { isS3NotFound, storageUnavailable } from './s3-errors.js';
+import { S3UrlSigner } from './s3-url-signer.js';
 import { measuringStream, toReadable } from './spool.js';
 
 export interface S3StoreOptions {
@@ -24,6 +24,12 @@ export interface S3StoreOptions {
   prefix?: string;
   /** Multipart part size: the most one upload holds in memory per part in flight (default 8 MiB). */
   partSize?: number;
+  /**
+   * Signs presigned URLs, when clients reach the bucket at another endpoint than `client` does
+   * (GANTRY_S3_PUBLIC_ENDPOINT): a SigV4 signature covers the host, so the URL must be signed for
+   * the public one. It only signs, offline; it never sends a request.
+   */
+  presignClient?: S3Client;
 }
 
 /** Metadata that records the last `put` of the bytes (refreshed by every put; read by retention). */
@@ -45,12 +51,16 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partSize: number;
+  private readonly presignClient: S3Client;
+  private readonly signer: S3UrlSigner;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
+    this.presignClient = options.presignClient ?? options.client;
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.partSize = options.partSize ?? PART_SIZE;
+    this.signer = new S3UrlSigner(this.presignClient, this.bucket);
   }
 
   async put(data: PutSource, options: PutOptions = {}): Promise<StoredObject> {
@@ -132,13 +142,18 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async presign(key: string, options: PresignOptions): Promise<string> {
-    const command = new GetObjectCommand({
-      Bucket: this.bucket,
-      Key: this.objectKey(key),
-      ResponseContentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
-      ResponseContentType: options.contentType,
-    });
-    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSec });
+    const objectKey = this.objectKey(key);
+    try {
+      return await this.signer.sign(objectKey, {
+        expiresInSec: options.expiresInSec,
+        contentDisposition: options.filename ? contentDisposition(options.filename) : undefined,
+        contentType: options.contentType,
+        signedAt: options.signedAt,
+      });
+    } catch (err) {
+      // Signing is local; what fails is resolving credentials (`no credentials`).
+      throw storageUnavailable('signing a URL', err);
+    }
   }
 
   /** HeadBucket: the bucket exists and these credentials may use it. */
@@ -148,6 +163,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    if (this.presignClient !== this.client) this.presignClient.destroy();
   }
 
   describe(): string {

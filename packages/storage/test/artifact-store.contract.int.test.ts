@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { CopyObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parseEnv, commonEnvSchema } from '@gantry/domain';
 import { startS3Server, type TestS3Server } from '@gantry/testing';
-import { contentKey, createArtifactStore, type ArtifactStore } from '@gantry/storage';
+import { contentKey, createArtifactStore, presignedLinks, type ArtifactStore } from '@gantry/storage';
 
 /**
  * One contract, two stores: what every ArtifactStore must do, run against the local directory and
@@ -204,6 +204,48 @@ describe('S3ArtifactStore specifics', () => {
       // SigV4 query signing with the expiry asked for (s3rver checks the key id, not the signature).
       expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('60');
       expect(new URL(url).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('signs for GANTRY_S3_PUBLIC_ENDPOINT when clients reach the bucket elsewhere than the API does', async () => {
+    const writer = createArtifactStore(parseEnv(commonEnvSchema, s3.env('public')));
+    // The API's own endpoint is an internal name nobody outside could resolve; signing never calls it.
+    const signer = createArtifactStore(parseEnv(commonEnvSchema, { ...s3.env('public'), GANTRY_S3_ENDPOINT: 'http://s3.internal.invalid:9000', GANTRY_S3_PUBLIC_ENDPOINT: s3.endpoint }));
+    try {
+      const { key } = await writer.put(Buffer.from('public bytes'));
+      const url = await signer.presign!(key, { expiresInSec: 60 });
+      expect(url.startsWith(`${s3.endpoint}/${s3.bucket}/public/`)).toBe(true);
+      expect(url).not.toContain('internal');
+      expect(await (await fetch(url)).text()).toBe('public bytes');
+    } finally {
+      await signer.close?.();
+      await writer.close?.();
+    }
+  });
+
+  it('presignedLinks signs every object at one instant and says when each URL expires', async () => {
+    const h = await s3Harness();
+    try {
+      const a = await h.store.put(Buffer.from('first'));
+      const b = await h.store.put(Buffer.from('second'));
+      const now = new Date('2030-01-02T03:04:05.678Z');
+      const objects = [
+        { id: 'a', storageKey: a.key, filename: 'a.png', contentType: 'image/png' },
+        { id: 'b', storageKey: b.key, filename: 'b.txt', contentType: 'text/plain' },
+      ];
+      const links = (await presignedLinks(h.store, objects, { ttlSec: 900 }, { now }))!;
+      expect([...links.keys()]).toEqual(['a', 'b']);
+      for (const link of links.values()) {
+        expect(link.expiresAt.toISOString()).toBe('2030-01-02T03:19:05.000Z');
+        const params = new URL(link.url).searchParams;
+        expect(params.get('X-Amz-Date')).toBe('20300102T030405Z');
+        expect(params.get('X-Amz-Expires')).toBe('900');
+      }
+      // Off, or nothing to sign: no links at all, so views carry none.
+      expect(await presignedLinks(h.store, objects, null)).toBeUndefined();
+      expect(await presignedLinks(h.store, [], { ttlSec: 900 })).toBeUndefined();
     } finally {
       await h.close();
     }

@@ -75,7 +75,7 @@ export const operations: OperationSpec[] = [
     operationId: 'listJobs',
     tag: 'Jobs',
     summary: 'List jobs',
-    description: 'The tenant\'s jobs, newest first, by keyset pagination: pass `nextCursor` as `cursor` for the next page.',
+    description: 'The tenant\'s jobs, newest first, by keyset pagination: pass `nextCursor` as `cursor` for the next page. Outputs carry presigned URLs as on `GET /jobs/{id}` (`GANTRY_STORAGE_PRESIGN=urls`).',
     scope: 'read',
     query: listJobsQuerySchema,
     responses: { 200: { description: 'A page of jobs', schema: 'JobPage' } },
@@ -87,7 +87,8 @@ export const operations: OperationSpec[] = [
     operationId: 'getJob',
     tag: 'Jobs',
     summary: 'Get a job',
-    description: 'A queued job also carries `queue`: its position, eligible backends and an estimated start.',
+    description:
+      'A queued job also carries `queue`: its position, eligible backends and an estimated start. With `GANTRY_STORAGE_PRESIGN=urls` (S3 store) each output also carries `presignedUrl`, a URL of the bucket that downloads it without Gantry credentials, and `presignedUrlExpiresAt` (`GANTRY_STORAGE_PRESIGN_TTL_SEC` from this answer); fetch the job again for fresh ones.',
     scope: 'read',
     pathParams: jobPath,
     responses: { 200: { description: 'The job', schema: 'Job' } },
@@ -161,7 +162,7 @@ export const operations: OperationSpec[] = [
     tag: 'Jobs',
     summary: 'Download an output',
     description:
-      'The output\'s bytes with its content type, streamed from the artifact store. `ETag` is its SHA-256 (`If-None-Match` → `304`); one byte range per request (`Range: bytes=0-99`, `bytes=100-`, `bytes=-100` → `206` with `Content-Range`; several ranges or a stale `If-Range` get the whole output). With `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) the answer is instead a `302` to a short-lived presigned URL of the bucket (valid `GANTRY_STORAGE_PRESIGN_TTL_SEC`), which serves the same bytes, ranges included, without Gantry credentials.',
+      'The output\'s bytes with its content type, streamed from the artifact store. `ETag` is its SHA-256 (`If-None-Match` → `304`); one byte range per request (`Range: bytes=0-99`, `bytes=100-`, `bytes=-100` → `206` with `Content-Range`; several ranges or a stale `If-Range` get the whole output). With `GANTRY_STORAGE_PRESIGN=redirect` or `urls` (S3 store) the answer is instead a `302` to a short-lived presigned URL of the bucket (valid `GANTRY_STORAGE_PRESIGN_TTL_SEC`), which serves the same bytes, ranges included, without Gantry credentials.',
     scope: 'read',
     pathParams: { ...jobPath, artifactId: pathParams.artifactId },
     headers: {
@@ -180,7 +181,7 @@ export const operations: OperationSpec[] = [
         content: { '*/*': {} },
         headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'],
       },
-      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect` or `urls`); not cacheable', headers: ['Location', 'Cache-Control'] },
       304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
     },
     errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],
@@ -229,7 +230,7 @@ export const operations: OperationSpec[] = [
     tag: 'Uploads',
     summary: 'Download an upload',
     description:
-      'The bytes with the type read from them, served like an output (`GET /jobs/{id}/artifacts/{artifactId}`): `ETag` is their SHA-256 (`If-None-Match` → `304`), one byte range per request (`206`), and with `GANTRY_STORAGE_PRESIGN=redirect` (S3 store) a `302` to a short-lived presigned URL of the bucket.',
+      'The bytes with the type read from them, served like an output (`GET /jobs/{id}/artifacts/{artifactId}`): `ETag` is their SHA-256 (`If-None-Match` → `304`), one byte range per request (`206`), and with `GANTRY_STORAGE_PRESIGN=redirect` or `urls` (S3 store) a `302` to a short-lived presigned URL of the bucket.',
     scope: 'read',
     pathParams: uploadPath,
     headers: {
@@ -240,7 +241,7 @@ export const operations: OperationSpec[] = [
     responses: {
       200: { description: 'The image', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges'] },
       206: { description: 'The range asked for', content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} }, headers: ['ETag', 'Cache-Control', 'Content-Disposition', 'Accept-Ranges', 'Content-Range'] },
-      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect`); not cacheable', headers: ['Location', 'Cache-Control'] },
+      302: { description: 'A presigned URL of the bucket to download from (`GANTRY_STORAGE_PRESIGN=redirect` or `urls`); not cacheable', headers: ['Location', 'Cache-Control'] },
       304: { description: 'Not modified: the `If-None-Match` ETag matches', headers: ['ETag', 'Cache-Control'] },
     },
     errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'STORAGE_UNAVAILABLE'],

@@ -8,6 +8,7 @@ import { principalOf, requireScope } from '../middleware/auth.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
+import { redirectPresign, viewLinks } from '../services/presign.js';
 import { retryJob } from '../services/retry-job.js';
 import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
@@ -39,7 +40,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id) }));
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
   router.get('/', requireScope('read'), async (req, res) => {
@@ -53,15 +54,17 @@ export function jobsRouter(deps: ApiDeps): Router {
     const { page, nextCursor } = pageOf(rows, query.limit);
     const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
     const inputs = await listInputsOfJobs(deps.db, page.map((j) => j.id));
+    const links = await viewLinks(deps, [...artifacts.values()].flat());
     const audience = viewerOf(req);
-    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], { ...audience, inputs: inputs.get(j.id) ?? [] })), nextCursor };
+    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], { ...audience, inputs: inputs.get(j.id) ?? [], links })), nextCursor };
     res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
     const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
-    const view = jobView(job, await listJobArtifacts(deps.db, job.id), { ...viewerOf(req), inputs: await listJobInputs(deps.db, job.id) });
+    const artifacts = await listJobArtifacts(deps.db, job.id);
+    const view = jobView(job, artifacts, { ...viewerOf(req), inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
@@ -69,7 +72,8 @@ export function jobsRouter(deps: ApiDeps): Router {
   router.post('/:id/cancel', requireScope('submit'), async (req, res) => {
     const job = await cancelJob(deps, principalOf(req).tenantId, pathId(req, 'id'));
     req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
-    res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, await listJobArtifacts(deps.db, job.id)));
+    const artifacts = await listJobArtifacts(deps.db, job.id);
+    res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, artifacts, { links: await viewLinks(deps, artifacts) }));
   });
 
   router.post('/:id/retry', requireScope('submit'), async (req, res) => {
@@ -78,7 +82,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id) }));
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
   router.get('/:id/events', requireScope('read'), async (req, res) => {
@@ -100,8 +104,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (typeof artifactId !== 'string' || !isUuid(artifactId)) throw new AppError('NOT_FOUND', 'No such artifact');
     const artifact = await findTenantArtifact(deps.db, principalOf(req).tenantId, jobId, artifactId.toLowerCase());
     if (!artifact) throw new AppError('NOT_FOUND', 'No such artifact');
-    const presign = deps.config.presign.mode === 'redirect' ? { ttlSec: deps.config.presign.ttlSec } : null;
-    await sendStoredObject(req, res, deps.store, artifact, { presign });
+    await sendStoredObject(req, res, deps.store, artifact, { presign: redirectPresign(deps) });
   });
 
   return router;

@@ -4,6 +4,7 @@ import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
+import { redirectPresign } from '../services/presign.js';
 import { releaseBlob } from '../uploads/release-blob.js';
 import { storeImage } from '../uploads/store-image.js';
 import { uploadBody } from '../uploads/upload-body.js';
@@ -49,8 +50,7 @@ export function uploadsRouter(deps: ApiDeps): Router {
     const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
     // As an artifact: ETag/304, one byte range (206/416), or a 302 to a presigned URL of the store.
-    const presign = deps.config.presign.mode === 'redirect' ? { ttlSec: deps.config.presign.ttlSec } : null;
-    await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign });
+    await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign: redirectPresign(deps) });
   });
 
   router.delete('/:id', requireScope('submit'), async (req, res) => {

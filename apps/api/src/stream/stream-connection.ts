@@ -17,6 +17,7 @@ import type { ApiDeps } from '../context.js';
 import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
+import { viewLinks } from '../services/presign.js';
 import type { EventHub, HubListener } from './event-hub.js';
 import { JobCursor } from './job-cursor.js';
 import type { SocketQuota } from './socket-quota.js';
@@ -191,7 +192,9 @@ export class StreamConnection implements HubListener {
     this.cursors.set(job.id, cursor);
     this.hub.addJob(job.id, this);
     const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
-    this.send({ type: 'snapshot', job: jobView(fresh, await listJobArtifacts(this.deps.db, fresh.id), { inputs: await listJobInputs(this.deps.db, fresh.id) }), lastSeq: fresh.lastSeq });
+    const artifacts = await listJobArtifacts(this.deps.db, fresh.id);
+    const view = jobView(fresh, artifacts, { inputs: await listJobInputs(this.deps.db, fresh.id), links: await viewLinks(this.deps, artifacts) });
+    this.send({ type: 'snapshot', job: view, lastSeq: fresh.lastSeq });
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
   }
 

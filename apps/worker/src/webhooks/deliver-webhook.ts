@@ -10,6 +10,7 @@ import {
   type DeliveryAttemptOutcome,
 } from '@gantry/db';
 import { jobView, webhookDeliveryPayloadSchema, type WebhookDeliveryPayload, type WebhookEvent } from '@gantry/domain';
+import { presignedLinks } from '@gantry/storage';
 import {
   WebhookTargetForbidden,
   isRetryableStatus,
@@ -53,7 +54,13 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, bullJob: BullJob
     return 'failed';
   }
   const event = delivery.event as WebhookEvent;
-  const body = JSON.stringify(webhookEnvelope(delivery.id, event, delivery.createdAt, jobView(job, await listJobArtifacts(deps.db, job.id), { inputs: await listJobInputs(deps.db, job.id) })));
+  const artifacts = await listJobArtifacts(deps.db, job.id);
+  // Each attempt signs afresh: the URLs work ttlSec from when this attempt is sent.
+  const links = await presignedLinks(deps.store, artifacts, deps.presign, {
+    onError: (err) => log.warn({ err }, 'presigned URLs not signed; the webhook goes without them'),
+  });
+  const view = jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links });
+  const body = JSON.stringify(webhookEnvelope(delivery.id, event, delivery.createdAt, view));
   const attempt = delivery.attempts + 1;
   const canRetry = attempt < deps.retry.maxAttempts;
 

@@ -1,6 +1,7 @@
 import type { Db } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
+import type { ArtifactStore } from '@gantry/storage';
 import type { RetryPolicy, TargetPolicy } from '@gantry/webhooks';
 
 /** What the webhook delivery processor needs. */
@@ -14,4 +15,8 @@ export interface WebhookDeliveryDeps {
   secrets: string[];
   retry: RetryPolicy;
   timeoutMs: number;
+  /** Signs the outputs' presigned URLs. */
+  store: ArtifactStore;
+  /** GANTRY_STORAGE_PRESIGN=urls: the payload's outputs carry presigned URLs valid ttlSec; null: none. */
+  presign: { ttlSec: number } | null;
 }

@@ -4,6 +4,7 @@ import { QUEUE_NAMES, type WebhookDeliveryPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import { closeRedis, createRedis, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
+import type { ArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver, type TargetPolicy } from '@gantry/webhooks';
 import type { WorkerEnv } from '../env.js';
 import { deliverWebhook } from './deliver-webhook.js';
@@ -27,7 +28,7 @@ export interface WebhookService {
  */
 export async function startWebhookService(
   env: WorkerEnv,
-  ctx: { db: Db; logger: Logger; metrics: Registry },
+  ctx: { db: Db; logger: Logger; metrics: Registry; store: ArtifactStore },
 ): Promise<WebhookService> {
   const log = ctx.logger.child({ component: 'webhooks' });
   const policy: TargetPolicy = { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver };
@@ -46,6 +47,8 @@ export async function startWebhookService(
       secrets,
       retry: { maxAttempts: env.GANTRY_WEBHOOK_MAX_ATTEMPTS, baseDelayMs: env.GANTRY_WEBHOOK_RETRY_BASE_MS, maxDelayMs: env.GANTRY_WEBHOOK_RETRY_MAX_MS },
       timeoutMs: env.GANTRY_WEBHOOK_TIMEOUT_MS,
+      store: ctx.store,
+      presign: env.GANTRY_STORAGE_PRESIGN === 'urls' ? { ttlSec: env.GANTRY_WEBHOOK_PRESIGN_TTL_SEC } : null,
     };
     worker = new Worker<WebhookDeliveryPayload>(QUEUE_NAMES.webhooks, (job, token) => deliverWebhook(deps, job, token), {
       connection,
