@@ -121,3 +121,20 @@ export class ManualClock implements Clock {
     return best;
   }
 }
+
+/**
+ * Resolves after `ms` on `clock`, or as soon as `signal` aborts (check `signal.aborted` after):
+ * never rejects, and leaves no timer or listener behind.
+ */
+export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(done, ms);
+    function done() {
+      clock.clear(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

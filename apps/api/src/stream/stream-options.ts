@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Clock } from '@gantry/domain';
 
 /** Limits and timings of the WebSocket gateway (from the API's environment). */
 export interface StreamOptions {
@@ -21,6 +22,8 @@ export interface StreamOptions {
   upgradesPerMinute: number;
   /** The client's address as `trust proxy` allows it to be known (as Express's req.ip). */
   clientIp: (req: IncomingMessage) => string;
+  /** Time of the heartbeat, the auth timeout, key expiry and the message rate (default the system clock). */
+  clock?: Clock;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
