@@ -15,6 +15,8 @@ describe('VRAM-aware placement', () => {
     const worker = await stack.startWorker({
       GANTRY_BACKENDS: sims.map((s, i) => `${['small0', 'small1', 'small2', 'big'][i]}=${s.url}`).join(' '),
       GANTRY_HEALTH_INTERVAL_MS: '100',
+      // Not the default min(interval, 5 s): a loaded machine answers a probe in more than 100 ms.
+      GANTRY_HEALTH_TIMEOUT_MS: '2000',
       GANTRY_REGISTRY_REFRESH_MS: '100',
     });
     admin = apiClient(stack.url, stack.adminKey);
