@@ -1,18 +1,15 @@
 import { Redis } from 'ioredis';
+import { redisTimeMs } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { SlotLeases } from './slot-leases';
 
 
 describe('SlotLeases (real Redis)', () => {
   const scope = redisTestPrefix();
-  /** Redis's clock in ms: lease scripts judge expiry by it, so tests wait on it, not on sleeps. */
-  const redisNow = async () => {
-    const [seconds, micros] = await scope.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  };
+  /** Lease scripts judge expiry by Redis's clock, so tests wait on it, not on sleeps. */
   const redisTimePasses = async (ms: number) => {
-    const from = await redisNow();
-    await waitUntil(async () => ((await redisNow()) >= from + ms ? true : undefined), 10_000, 2);
+    const from = await redisTimeMs(scope.redis);
+    await waitUntil(async () => ((await redisTimeMs(scope.redis)) >= from + ms ? true : undefined), 10_000, 2);
   };
 
   it('chooses the backend with the lowest in-flight / capacity', async () => {

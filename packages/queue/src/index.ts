@@ -7,3 +7,4 @@ export * from './entry-liveness.js';
 export * from './fleet-lock.js';
 export { isRedisUnavailableError } from './redis-errors.js';
 export * from './redis-script.js';
+export * from './redis-time.js';
