@@ -74,6 +74,17 @@ describe('SlotLeases (real Redis)', () => {
     expect(await leases.inFlight(['only'])).toEqual({ only: 0 });
   });
 
+  it("sets a lease's expiry from Redis's clock (TIME), not the worker's", async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const before = await redisTimeMs(scope.redis);
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'only', capacity: 1 }] })).lease!;
+    const after = await redisTimeMs(scope.redis);
+    const expiry = Number(await scope.redis.zscore(leases.key('only'), lease.leaseId));
+    expect(expiry).toBeGreaterThanOrEqual(before + 60_000);
+    expect(expiry).toBeLessThanOrEqual(after + 60_000);
+    expect(Number(await scope.redis.zscore(leases.tenantKey('t1'), lease.leaseId))).toBe(expiry);
+  });
+
   it('caps the running jobs of a tenant across the fleet', async () => {
     const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const fleet = [{ id: 'big', capacity: 8 }];
