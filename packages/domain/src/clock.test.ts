@@ -1,4 +1,4 @@
-import { ManualClock, systemClock } from './clock.js';
+import { delay, ManualClock, systemClock } from './clock.js';
 
 describe('ManualClock', () => {
   it('stands still until advanced, then fires due timers in due order with now() at their due time', () => {
@@ -51,5 +51,26 @@ describe('systemClock', () => {
     }, 0);
     systemClock.clear(cleared);
     await new Promise<void>((resolve) => systemClock.setTimeout(resolve, 0).unref());
+  });
+});
+
+describe('delay', () => {
+  it('resolves when the clock passes the delay, or at once when the signal aborts, leaving no timer', async () => {
+    const clock = new ManualClock(0);
+    let done = false;
+    const waiting = delay(clock, 100, undefined).then(() => (done = true));
+    clock.advance(99);
+    await Promise.resolve();
+    expect(done).toBe(false);
+    clock.advance(1);
+    await waiting;
+    expect(done).toBe(true);
+
+    const controller = new AbortController();
+    const aborted = delay(clock, 1_000_000, controller.signal);
+    controller.abort();
+    await aborted;
+    expect(clock.pending).toBe(0);
+    await delay(clock, 1_000_000, controller.signal); // already aborted: no wait at all
   });
 });
