@@ -216,11 +216,15 @@ describe('WebSocket heartbeat', () => {
       const c = await StreamClient.connect(stack.url, { key: stack.adminKey });
       await c.next((m) => m.type === 'ready');
       (c.ws as any)._socket.pause(); // a dead peer: pings go unanswered
-      await new Promise((r) => setTimeout(r, 1200));
+      // Wait for the server to drop it (its only socket), not for a guessed number of rounds.
+      await waitUntil(async () => (stack.api.stream.connections === 0 ? true : undefined), 30_000, 20);
       (c.ws as any)._socket.resume();
       expect((await c.closed).code).toBe(1006); // cut off without a close frame
       const alive = await StreamClient.connect(stack.url, { key: stack.adminKey });
-      await new Promise((r) => setTimeout(r, 1200)); // answers pings: stays open
+      let pings = 0;
+      alive.ws.on('ping', () => pings++);
+      // Answers pings: stays open through four heartbeat rounds (each checks the previous pong).
+      await waitUntil(async () => (pings >= 4 ? true : undefined), 30_000, 20);
       alive.send({ type: 'ping', id: 'still-here' });
       expect((await alive.next((m) => m.type === 'pong')).id).toBe('still-here');
       alive.close();

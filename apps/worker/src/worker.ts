@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
-import { QUEUE_NAMES, backoffDelay, type RenderJobPayload } from '@gantry/domain';
+import { QUEUE_NAMES, backoffDelay, systemClock, type Clock, type RenderJobPayload } from '@gantry/domain';
 import { createPrisma, poolOptionsFromEnv, upsertBackend, withDbRetry } from '@gantry/db';
 import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
@@ -39,8 +39,14 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+export interface WorkerOptions {
+  /** Where time comes from wherever it decides behaviour (default the system clock). */
+  clock?: Clock;
+}
+
 /** Starts a worker process's job loop from validated configuration. */
-export async function startWorker(env: WorkerEnv, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(env: WorkerEnv, logger: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const clock = options.clock ?? systemClock;
   const workerId = env.GANTRY_WORKER_ID ?? `${hostname()}-${process.pid}`;
   const log = logger.child({ worker: workerId });
   const wantedTags = env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean);
@@ -55,7 +61,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
-    env, db, redis, workerId, logger: log,
+    env, db, redis, workerId, logger: log, clock,
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
     createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
@@ -89,6 +95,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger: log,
     metrics,
     workerId,
+    clock,
     webhooks,
     config: {
       maxAttempts: env.GANTRY_MAX_ATTEMPTS,
@@ -104,12 +111,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.
-  const heartbeat = new JobHeartbeat(db, workerId, () => cancels.heldIds(), env.GANTRY_HEARTBEAT_MS, log);
+  const heartbeat = new JobHeartbeat(db, workerId, () => cancels.heldIds(), env.GANTRY_HEARTBEAT_MS, log, clock);
   heartbeat.start();
   const reconciler = new QueueReconciler({
     db, redis, prefix: env.GANTRY_QUEUE_PREFIX, jobs, logger: log,
     intervalMs: env.GANTRY_RECONCILE_INTERVAL_MS, graceMs: env.GANTRY_RECONCILE_GRACE_MS, staleMs: env.GANTRY_JOB_STALE_MS,
     fullEveryMs: env.GANTRY_RECONCILE_FULL_MS,
+    clock,
   });
 
   // Without GANTRY_WORKER_CONCURRENCY, the intake gate follows the fleet's free slots (backends can
@@ -144,10 +152,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   let accepting = false; // /readyz: the job loop runs (false again once stopping)
   const freeSlots = async () =>
     fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
-  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log);
+  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
   gate.start();
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
-  const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log);
+  const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
   recordBuildInfo(deps.metrics, readVersion(), resolveCommit(env.GANTRY_COMMIT));

@@ -63,8 +63,13 @@ describe('fleet health and registry (running worker)', () => {
     expect(open.breaker).toBe('open');
     expect(open.consecutiveFailures).toBe(3);
     expect(Date.parse(open.openUntil)).toBeGreaterThan(Date.now());
-    // Nobody probes during the cooldown: the count stays put.
-    await new Promise((r) => setTimeout(r, 400));
+    // Nobody probes during the cooldown: the count stays put while the monitor runs its rounds
+    // (it probes sim0 each round: wait for two of them rather than for a guessed time).
+    const rounds = new Set<string>();
+    await waitUntil(async () => {
+      rounds.add((await view('sim0')).lastProbeAt);
+      return rounds.size >= 3 ? true : undefined;
+    }, 30_000, 20);
     expect((await view('flaky')).consecutiveFailures).toBe(3);
 
     await newSim(port);
@@ -91,7 +96,9 @@ describe('fleet health and registry (running worker)', () => {
     // first, and a draining backend that is down shows its health problem (docs/backends.md).
     expect((await admin('POST', '/api/v1/backends/late-gpu/drain')).body.draining).toBe(true);
     const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }), requirements: { tags: ['only-late'] } })).body;
-    await new Promise((r) => setTimeout(r, 800));
+    // The worker takes its queue entry, finds no slot it may use and hands it back: wait until it
+    // did so three times (BullMQ counts the takes) rather than for a guessed time.
+    await waitUntil(async () => ((await stack.apiResources.deps.queue.getJob(job.id))?.attemptsStarted ?? 0) >= 3 ? true : undefined, 30_000, 20);
     expect((await admin('GET', `/api/v1/jobs/${job.id}`)).body).toMatchObject({ status: 'queued', attempts: 0 });
 
     await admin('POST', '/api/v1/backends/late-gpu/undrain');

@@ -12,9 +12,11 @@ describe('VRAM-aware placement', () => {
     for (const [name, vramMb] of [['small0', 8192], ['small1', 8192], ['small2', 8192], ['big', 49152]] as const) {
       sims.push(await startGpuSim({ port: 0, name, stepMs: 2, vramMb }));
     }
-    await stack.startWorker({
+    const worker = await stack.startWorker({
       GANTRY_BACKENDS: sims.map((s, i) => `${['small0', 'small1', 'small2', 'big'][i]}=${s.url}`).join(' '),
       GANTRY_HEALTH_INTERVAL_MS: '100',
+      // Not the default min(interval, 5 s): a loaded machine answers a probe in more than 100 ms.
+      GANTRY_HEALTH_TIMEOUT_MS: '2000',
       GANTRY_REGISTRY_REFRESH_MS: '100',
     });
     admin = apiClient(stack.url, stack.adminKey);
@@ -23,7 +25,8 @@ describe('VRAM-aware placement', () => {
       const list = (await admin('GET', '/api/v1/backends')).body.items as any[];
       return list.length === 4 && list.every((b) => b.probe.vram.totalMb > 0) ? true : undefined;
     });
-    await new Promise((r) => setTimeout(r, 300));
+    const fleet = worker.deps.fleet;
+    await waitUntil(async () => (['small0', 'small1', 'small2', 'big'].every((id) => (fleet.vramOf(id) ?? 0) > 0) ? true : undefined), 30_000, 20);
   });
   afterAll(async () => {
     await stack.close();

@@ -114,7 +114,9 @@ describe('ComfyUI driver against gpu-sim', () => {
     const blocker = start(ctx.driver, workflow({ seed: 1 }));
     await blocker.next((e) => e.type === 'executing' && e.node === '3');
     const pending = start(ctx.driver, workflow({ seed: 2 }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Until the sim has it queued behind the blocker (bounded), so the abort must remove it.
+    const pendingCount = async () => ((await (await fetch(`${ctx.sim.url}/queue`)).json()) as { queue_pending: unknown[][] }).queue_pending.length;
+    for (let i = 0; i < 500 && (await pendingCount()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     pending.controller.abort();
     expect(await rejection(pending.result)).toMatchObject({ code: 'CANCELED' });
     const queue = (await (await fetch(`${ctx.sim.url}/queue`)).json()) as { queue_pending: unknown[][] };

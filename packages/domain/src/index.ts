@@ -27,3 +27,4 @@ export * from './input-binding.js';
 export * from './canonical-json.js';
 export * from './reuse-key.js';
 export * from './storage-env.js';
+export * from './clock.js';

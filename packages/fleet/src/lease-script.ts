@@ -1,12 +1,23 @@
+import { redisScript } from '@gantry/queue';
+
+/**
+ * Time in every lease script is Redis's clock (TIME, in ms), never the caller's: leases are
+ * written and judged by many workers, whose clocks need not agree. (Redis 5+ replicates a
+ * script's effects, so reading TIME before writing is allowed.)
+ */
+const REDIS_NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * Backend slot leasing, atomic across every worker process (one Redis script).
  *
  * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
  * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
- * ARGV[1] now (ms)   ARGV[2] lease TTL (ms)   ARGV[3] lease id   ARGV[4] rotation offset
- * ARGV[5] policy: "lc" least-connections, "rr" round-robin (the benchmark's baseline)
- * ARGV[6] tenant running cap (0 = none)
- * ARGV[7 + 2(i-1)] capacity of candidate i, ARGV[8 + 2(i-1)] 1 when candidate i already holds
+ * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
+ * ARGV[4] policy: "lc" least-connections, "rr" round-robin (the benchmark's baseline)
+ * ARGV[5] tenant running cap (0 = none)
+ * ARGV[6 + 2(i-1)] capacity of candidate i, ARGV[7 + 2(i-1)] 1 when candidate i already holds
  * the job's model in memory (warm), else 0
  *
  * Least-connections picks the lowest in-flight/capacity; ties go to a warm backend, then to the
@@ -15,13 +26,14 @@
  * Returns the chosen candidate's index (1-based), 0 when every candidate is full, -1 when the
  * tenant is at its running cap.
  */
-export const ACQUIRE_LEASE_LUA = `
-local now = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
+export const ACQUIRE_LEASE = redisScript(
+  'gantryAcquireLease',
+  `${REDIS_NOW_MS}
+local ttl = tonumber(ARGV[1])
 local n = #KEYS - 1
-local offset = tonumber(ARGV[4]) % n
-local policy = ARGV[5]
-local tenantCap = tonumber(ARGV[6])
+local offset = tonumber(ARGV[3]) % n
+local policy = ARGV[4]
+local tenantCap = tonumber(ARGV[5])
 local tenantKey = KEYS[n + 1]
 if tenantCap > 0 then
   redis.call('ZREMRANGEBYSCORE', tenantKey, '-inf', now)
@@ -35,8 +47,8 @@ for j = 0, n - 1 do
   local i = ((j + offset) % n) + 1
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
   local used = redis.call('ZCARD', KEYS[i])
-  local cap = tonumber(ARGV[7 + 2 * (i - 1)])
-  local warm = tonumber(ARGV[8 + 2 * (i - 1)])
+  local cap = tonumber(ARGV[6 + 2 * (i - 1)])
+  local warm = tonumber(ARGV[7 + 2 * (i - 1)])
   if used < cap then
     if policy == 'rr' then
       best = i
@@ -54,29 +66,45 @@ for j = 0, n - 1 do
   end
 end
 if best > 0 then
-  redis.call('ZADD', KEYS[best], now + ttl, ARGV[3])
+  redis.call('ZADD', KEYS[best], now + ttl, ARGV[2])
   redis.call('PEXPIRE', KEYS[best], ttl * 2)
-  redis.call('ZADD', tenantKey, now + ttl, ARGV[3])
+  redis.call('ZADD', tenantKey, now + ttl, ARGV[2])
   redis.call('PEXPIRE', tenantKey, ttl * 2)
 end
 return best
-`;
+`,
+);
 
 /**
  * Renews a lease if it is still live. KEYS[1] backend lease set, KEYS[2] tenant running set;
- * ARGV[1] lease id, ARGV[2] now (ms), ARGV[3] new expiry, ARGV[4] key TTL (ms). Returns 1 when
- * renewed, 0 when the lease had expired (it is removed: its slot may belong to someone else).
+ * ARGV[1] lease id, ARGV[2] lease TTL (ms): the new expiry is now + TTL, the keys live twice the
+ * TTL. Returns 1 when renewed, 0 when the lease had expired (it is removed: its slot may belong
+ * to someone else).
  */
-export const RENEW_LEASE_LUA = `
+export const RENEW_LEASE = redisScript(
+  'gantryRenewLease',
+  `${REDIS_NOW_MS}
+local ttl = tonumber(ARGV[2])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and tonumber(score) > tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if score and tonumber(score) > now then
+  redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl * 2)
+  redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ttl * 2)
   return 1
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 0
-`;
+`,
+);
+
+/** Live (unexpired) leases of each backend: KEYS[i] lease set of backend i; returns the counts in order. */
+export const COUNT_LIVE_LEASES = redisScript(
+  'gantryCountLiveLeases',
+  `${REDIS_NOW_MS}
+local counts = {}
+for i = 1, #KEYS do counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf') end
+return counts
+`,
+);

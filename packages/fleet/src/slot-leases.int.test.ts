@@ -1,10 +1,16 @@
 import { Redis } from 'ioredis';
-import { redisTestPrefix, TEST_REDIS_URL } from '@gantry/testing';
+import { redisTimeMs } from '@gantry/queue';
+import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { SlotLeases } from './slot-leases';
 
 
 describe('SlotLeases (real Redis)', () => {
   const scope = redisTestPrefix();
+  /** Lease scripts judge expiry by Redis's clock, so tests wait on it, not on sleeps. */
+  const redisTimePasses = async (ms: number) => {
+    const from = await redisTimeMs(scope.redis);
+    await waitUntil(async () => ((await redisTimeMs(scope.redis)) >= from + ms ? true : undefined), 10_000, 2);
+  };
 
   it('chooses the backend with the lowest in-flight / capacity', async () => {
     const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
@@ -45,22 +51,38 @@ describe('SlotLeases (real Redis)', () => {
     const first = (await leases.acquire({ tenantId: 't1', candidates: fleet })).lease;
     expect(first).not.toBeNull();
     expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).toBeNull();
-    await new Promise((r) => setTimeout(r, 250));
+    // Expiry by Redis's clock: the lease stops counting once its TTL is over.
+    await waitUntil(async () => ((await leases.inFlight(['only'])).only === 0 ? true : undefined), 10_000, 5);
     expect(await leases.renew(first!)).toBe(false);
     expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).not.toBeNull();
   });
 
   it('renews and releases', async () => {
-    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 200 });
+    // A TTL no stall of this process can outlast; each renewal must push the expiry further out.
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
     const fleet = [{ id: 'only', capacity: 1 }];
     const lease = (await leases.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    const expiry = async () => Number(await scope.redis.zscore(leases.key('only'), lease.leaseId));
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      const before = await expiry();
+      await redisTimePasses(5);
       expect(await leases.renew(lease)).toBe(true);
+      expect(await expiry()).toBeGreaterThan(before);
     }
     expect((await leases.acquire({ tenantId: 't1', candidates: fleet })).lease).toBeNull();
     await leases.release(lease);
     expect(await leases.inFlight(['only'])).toEqual({ only: 0 });
+  });
+
+  it("sets a lease's expiry from Redis's clock (TIME), not the worker's", async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const before = await redisTimeMs(scope.redis);
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'only', capacity: 1 }] })).lease!;
+    const after = await redisTimeMs(scope.redis);
+    const expiry = Number(await scope.redis.zscore(leases.key('only'), lease.leaseId));
+    expect(expiry).toBeGreaterThanOrEqual(before + 60_000);
+    expect(expiry).toBeLessThanOrEqual(after + 60_000);
+    expect(Number(await scope.redis.zscore(leases.tenantKey('t1'), lease.leaseId))).toBe(expiry);
   });
 
   it('caps the running jobs of a tenant across the fleet', async () => {

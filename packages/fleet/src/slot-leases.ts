@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '@gantry/queue';
-import { ACQUIRE_LEASE_LUA, RENEW_LEASE_LUA } from './lease-script.js';
+import { systemClock, type Clock } from '@gantry/domain';
+import { runScript, type RedisClient } from '@gantry/queue';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -85,19 +86,12 @@ export class SlotLeases {
     const roundRobin = this.options.policy === 'round-robin';
     // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
     const offset = roundRobin ? await this.redis.incr(`${this.options.prefix}:rr`) : (this.rotation = (this.rotation + 1) % 1_000_000);
-    const index = (await this.redis.eval(
-      ACQUIRE_LEASE_LUA,
-      candidates.length + 1,
-      ...candidates.map((c) => this.key(c.id)),
-      this.tenantKey(request.tenantId),
-      Date.now(),
-      this.ttlMs,
-      leaseId,
-      offset,
-      roundRobin ? 'rr' : 'lc',
-      request.tenantCap ?? 0,
-      ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
-    )) as number;
+    const index = await runScript<number>(
+      this.redis,
+      ACQUIRE_LEASE,
+      [...candidates.map((c) => this.key(c.id)), this.tenantKey(request.tenantId)],
+      [this.ttlMs, leaseId, offset, roundRobin ? 'rr' : 'lc', request.tenantCap ?? 0, ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0])],
+    );
     if (index === -1) return { lease: null, reason: 'tenant-cap' };
     const chosen = index > 0 ? candidates[index - 1] : undefined;
     if (!chosen) return { lease: null, reason: 'full' };
@@ -107,16 +101,7 @@ export class SlotLeases {
 
   /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */
   async renew(lease: Lease): Promise<boolean> {
-    const renewed = (await this.redis.eval(
-      RENEW_LEASE_LUA,
-      2,
-      this.key(lease.backendId),
-      this.tenantKey(lease.tenantId),
-      lease.leaseId,
-      Date.now(),
-      Date.now() + this.ttlMs,
-      this.ttlMs * 2,
-    )) as number;
+    const renewed = await runScript<number>(this.redis, RENEW_LEASE, [this.key(lease.backendId), this.tenantKey(lease.tenantId)], [lease.leaseId, this.ttlMs]);
     return renewed === 1;
   }
 
@@ -128,13 +113,11 @@ export class SlotLeases {
     }
   }
 
-  /** Live (unexpired) leases per backend. */
+  /** Live (unexpired, by Redis's clock) leases per backend. */
   async inFlight(backendIds: string[]): Promise<Record<string, number>> {
-    const now = Date.now();
-    const pipeline = this.redis.pipeline();
-    for (const id of backendIds) pipeline.zcount(this.key(id), `(${now}`, '+inf');
-    const results = (await pipeline.exec()) ?? [];
-    return Object.fromEntries(backendIds.map((id, i) => [id, Number(results[i]?.[1] ?? 0)]));
+    if (backendIds.length === 0) return {};
+    const counts = await runScript<number[]>(this.redis, COUNT_LIVE_LEASES, backendIds.map((id) => this.key(id)));
+    return Object.fromEntries(backendIds.map((id, i) => [id, Number(counts[i] ?? 0)]));
   }
 
   /** Free slots across the given backends right now (for the worker's intake gate). */
@@ -148,9 +131,9 @@ export class SlotLeases {
  * Keeps a lease alive while work runs: renews at a third of the TTL and reports a lost lease
  * (Redis unreachable too long, or the process stalled past the TTL).
  */
-export function keepLeaseAlive(leases: SlotLeases, lease: Lease, onLost: () => void): () => void {
+export function keepLeaseAlive(leases: SlotLeases, lease: Lease, onLost: () => void, clock: Clock = systemClock): () => void {
   let stopped = false;
-  const timer = setInterval(() => {
+  const timer = clock.setInterval(() => {
     leases.renew(lease).then(
       (ok) => {
         if (!ok && !stopped) onLost();
@@ -161,6 +144,6 @@ export function keepLeaseAlive(leases: SlotLeases, lease: Lease, onLost: () => v
   timer.unref();
   return () => {
     stopped = true;
-    clearInterval(timer);
+    clock.clear(timer);
   };
 }

@@ -1,5 +1,6 @@
 import type { RedisClient } from './connection.js';
 import { QUEUE_NAMES } from '@gantry/domain';
+import { redisScript, runScript } from './redis-script.js';
 
 /**
  * Which of these BullMQ entries can still lead to a run: the entry exists and is waiting, delayed,
@@ -11,7 +12,9 @@ import { QUEUE_NAMES } from '@gantry/domain';
  * One script call per batch, its keys all under the queue's prefix (one hash slot when the prefix
  * is hash-tagged). The keys are computed here the way BullMQ names them.
  */
-const LOST_ENTRIES = `
+const LOST_ENTRIES = redisScript(
+  'gantryLostRenderEntries',
+  `
 local base = ARGV[1]
 local activeIsLost = ARGV[2] == '1'
 local lost = {}
@@ -27,7 +30,8 @@ for i = 3, #ARGV do
   end
 end
 return lost
-`;
+`,
+);
 
 /**
  * Returns the subset of the render queue's `entryIds` that can no longer lead to a run (see above).
@@ -39,6 +43,6 @@ export async function findLostRenderEntries(redis: RedisClient, prefix: string, 
   if (entryIds.length === 0) return new Set();
   const base = `${prefix}:${QUEUE_NAMES.render}:`;
   // KEYS[1] (the queue's meta key) only routes the call to the node holding the queue's slot.
-  const lost = (await redis.eval(LOST_ENTRIES, 1, `${base}meta`, base, activeIsLost ? '1' : '0', ...entryIds)) as string[];
+  const lost = await runScript<string[]>(redis, LOST_ENTRIES, [`${base}meta`], [base, activeIsLost ? '1' : '0', ...entryIds]);
   return new Set(lost);
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './connection.js';
+import { redisScript, runScript } from './redis-script.js';
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = redisScript('gantryLockRelease', `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
+const EXTEND = redisScript('gantryLockExtend', `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
 
 /**
  * A Redis lock with a token and a TTL, for work one process at a time across the fleet does
@@ -30,10 +31,10 @@ export class FleetLock {
 
   /** Pushes the expiry out again; false when the lock was lost (expired and taken by another). */
   async extend(): Promise<boolean> {
-    return Number(await this.redis.eval(EXTEND, 1, this.key, this.token, String(this.ttlMs))) === 1;
+    return Number(await runScript(this.redis, EXTEND, [this.key], [this.token, String(this.ttlMs)])) === 1;
   }
 
   async release(): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key, this.token);
+    await runScript(this.redis, RELEASE, [this.key], [this.token]);
   }
 }

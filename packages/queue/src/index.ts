@@ -6,3 +6,5 @@ export * from './webhook-queue.js';
 export * from './entry-liveness.js';
 export * from './fleet-lock.js';
 export { isRedisUnavailableError } from './redis-errors.js';
+export * from './redis-script.js';
+export * from './redis-time.js';

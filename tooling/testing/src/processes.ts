@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseRedisTarget, redisKeyPrefix } from '@gantry/domain';
-import { closeRedis, createRedis, createRenderQueue } from '@gantry/queue';
+import { closeRedis, createRedis, createRenderQueue, redisTimeMs } from '@gantry/queue';
 import { NO_RATE_LIMITS } from './rate-limits.js';
 import { scanKeys } from './redis-keys.js';
 
@@ -726,7 +726,7 @@ export async function liveLeases(
   await redis.connect();
   try {
     const out: Record<string, number> = {};
-    const now = Date.now();
+    const now = await redisTimeMs(redis); // lease expiry is judged by Redis's clock
     const keyPrefix = redisKeyPrefix(prefix, parseRedisTarget(redisUrl).mode);
     for (const pattern of patterns) {
       for (const key of await scanKeys(redis, `${keyPrefix}:${pattern}`)) {

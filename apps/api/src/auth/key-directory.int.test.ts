@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { ManualClock } from '@gantry/domain';
 import { createPrisma, ensureTenant, insertApiKey, type Db } from '@gantry/db';
 import { silentLogger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
@@ -64,9 +65,9 @@ describe('KeyDirectory', () => {
   });
 
   it('remembers unknown keys for the negative TTL only, apart from known ones', async () => {
-    let clock = 1_000_000;
+    const clock = new ManualClock(1_000_000);
     const metrics = createMetricsRegistry('api', { processMetrics: false });
-    const dir = await directory(60_000, { negativeTtlMs: 2000, maxEntries: 3, now: () => clock, metrics });
+    const dir = await directory(60_000, { negativeTtlMs: 2000, maxEntries: 3, clock, metrics });
     const lookups = async (result: string) => (await metrics.getSingleMetric('gantry_auth_key_lookups_total')!.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
     const known = await newKey();
     expect(await dir.find(known.prefix)).not.toBeNull();
@@ -76,10 +77,10 @@ describe('KeyDirectory', () => {
     const tenant = await ensureTenant(db, 'cache');
     await insertApiKey(db, { tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash, scopes: ['read'] });
     // Within the negative TTL the key is still unknown here, without a query.
-    clock += 1999;
+    clock.advance(1999);
     expect(await dir.find(generated.prefix)).toBeNull();
     expect(await lookups('unknown_hit')).toBe(1);
-    clock += 1;
+    clock.advance(1);
     expect(await dir.find(generated.prefix)).not.toBeNull();
 
     // A flood of unknown keys evicts unknown keys, never the known ones.

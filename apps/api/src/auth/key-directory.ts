@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { findApiKeyByPrefix, touchApiKey, type ApiKeyRecord, type Db } from '@gantry/db';
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { Registry } from '@gantry/metrics';
 import type { RedisClient } from '@gantry/queue';
@@ -31,8 +32,8 @@ export interface KeyDirectoryOptions {
   metrics: Registry;
   /** Entries kept at most, per cache (oldest go first). */
   maxEntries?: number;
-  /** The clock of cache expiry (tests pass their own). */
-  now?: () => number;
+  /** The clock of cache expiry and of scheduled revocations (default the system clock; tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 interface Entry {
@@ -67,10 +68,10 @@ export class KeyDirectory implements KeyLookup {
   private readonly cache = new Map<string, Entry>();
   /** Prefixes no key has, until when. */
   private readonly unknown = new Map<string, number>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly listeners = new Set<RevocationListener>();
   /** Pending ends of grace periods, one per key (a later notice replaces it). */
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, ClockTimer>();
   private readonly instanceId = randomUUID();
   private readonly touched = new Map<string, number>();
   private readonly inflight = new Map<string, { lookup: Promise<ApiKeyRecord | null>; startedAt: number }>();
@@ -85,7 +86,7 @@ export class KeyDirectory implements KeyLookup {
   constructor(private readonly options: KeyDirectoryOptions) {
     this.channel = `${options.prefix}:api-keys`;
     this.maxEntries = options.maxEntries ?? 10_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   async start(): Promise<void> {
@@ -95,14 +96,14 @@ export class KeyDirectory implements KeyLookup {
 
   async stop(): Promise<void> {
     this.options.subscriber.off('message', this.onMessage);
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clear(t);
     this.timers.clear();
     await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
 
   async find(prefix: string): Promise<ApiKeyRecord | null> {
     const metrics = keyAuthMetrics(this.options.metrics);
-    const now = this.now();
+    const now = this.clock.now();
     const hit = this.cache.get(prefix);
     if (hit && hit.expiresAt > now) {
       metrics.lookups.inc({ result: 'hit' });
@@ -142,7 +143,7 @@ export class KeyDirectory implements KeyLookup {
   }
 
   noteUse(keyId: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - (this.touched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
     if (this.touched.size >= this.maxEntries) this.touched.clear();
     this.touched.set(keyId, now);
@@ -183,13 +184,13 @@ export class KeyDirectory implements KeyLookup {
 
   /** Evicts the key now (its row changed) and tells listeners when it stops working. */
   private apply(notice: RevocationNotice): void {
-    this.lastNoticeAt = this.now();
+    this.lastNoticeAt = this.clock.now();
     this.evict(notice.keyId);
-    clearTimeout(this.timers.get(notice.keyId));
+    this.clock.clear(this.timers.get(notice.keyId));
     this.timers.delete(notice.keyId);
-    const delay = notice.at - Date.now();
+    const delay = notice.at - this.clock.now();
     if (delay <= 0) return this.emit(notice.keyId);
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(notice.keyId);
       this.evict(notice.keyId);
       this.emit(notice.keyId);

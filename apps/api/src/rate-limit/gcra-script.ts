@@ -1,3 +1,5 @@
+import { redisScript } from '@gantry/queue';
+
 /**
  * Generic cell rate algorithm (GCRA) over several buckets at once, atomic across every API
  * instance (one Redis script). A bucket of `limit` requests per `window` ms lets `limit` requests
@@ -15,7 +17,9 @@
  * `remaining` is what is left after this request (before it, if refused), `resetMs` the time
  * until the bucket is full again.
  */
-export const GCRA_LUA = `
+export const GCRA = redisScript(
+  'gantryRateLimit',
+  `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cost = tonumber(ARGV[1])
@@ -52,4 +56,5 @@ for i = 1, n do
   out[#out + 1] = math.ceil(tat - now)
 end
 return out
-`;
+`,
+);

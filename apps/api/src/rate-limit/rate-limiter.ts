@@ -1,6 +1,6 @@
 import type { Logger } from '@gantry/logger';
-import type { RedisClient } from '@gantry/queue';
-import { GCRA_LUA } from './gcra-script.js';
+import { runScript, type RedisClient } from '@gantry/queue';
+import { GCRA } from './gcra-script.js';
 
 const DOWN = new Set(['reconnecting', 'close', 'end']);
 
@@ -63,7 +63,7 @@ export class RateLimiter {
     let timer: NodeJS.Timeout | undefined;
     try {
       const reply = (await Promise.race([
-        this.redis.eval(GCRA_LUA, keys.length, ...keys, ...args),
+        runScript(this.redis, GCRA, keys, args),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`rate limiter: no answer from redis within ${this.timeoutMs} ms`)), this.timeoutMs);
         }),

@@ -5,8 +5,11 @@ import {
   isTerminal,
   STREAM_CLOSE,
   STREAM_PROTOCOL,
+  systemClock,
   toAppError,
   type ClientMessage,
+  type Clock,
+  type ClockTimer,
   type JobStatus,
   type SubscribeMessage,
 } from '@gantry/domain';
@@ -46,7 +49,8 @@ export class StreamConnection implements HubListener {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: ClockTimer | undefined;
+  private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
   private keySlot: string | null = null;
   private closed = false;
@@ -62,7 +66,8 @@ export class StreamConnection implements HubListener {
     /** Open sockets per API key on this instance (GANTRY_WS_MAX_SOCKETS_PER_KEY). */
     private readonly keySockets: SocketQuota,
   ) {
-    this.bucket = new TokenBucket(options.messageRate, options.messageBurst);
+    this.clock = options.clock ?? systemClock;
+    this.bucket = new TokenBucket(options.messageRate, options.messageBurst, this.clock);
   }
 
   /** Authenticates with a key from the subprotocol header, ahead of any message. */
@@ -95,9 +100,8 @@ export class StreamConnection implements HubListener {
   /** A rotated key in its grace period: the socket goes when the grace ends (docs/security.md). */
   private closeWhenKeyExpires(principal: Principal): void {
     if (!principal.expiresAt) return;
-    const delay = Math.min(Math.max(0, principal.expiresAt.getTime() - Date.now()), 2 ** 31 - 1);
-    this.expiryTimer = setTimeout(() => this.close(STREAM_CLOSE.UNAUTHENTICATED, 'API key revoked'), delay);
-    this.expiryTimer.unref();
+    const delay = Math.min(Math.max(0, principal.expiresAt.getTime() - this.clock.now()), 2 ** 31 - 1);
+    this.expiryTimer = this.clock.setTimeout(() => this.close(STREAM_CLOSE.UNAUTHENTICATED, 'API key revoked'), delay).unref();
   }
 
   /** A text frame from the client. Bad input gets an error message, never a crash. */
@@ -230,7 +234,7 @@ export class StreamConnection implements HubListener {
   /** Releases every registration; called once the socket closed. */
   dispose(): void {
     this.closed = true;
-    clearTimeout(this.expiryTimer);
+    this.clock.clear(this.expiryTimer);
     if (this.keySlot !== null) this.keySockets.release(this.keySlot);
     this.keySlot = null;
     for (const id of [...this.cursors.keys()]) this.dropCursor(id);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Clock } from '@gantry/domain';
 
 /** Limits and timings of the WebSocket gateway (from the API's environment). */
 export interface StreamOptions {
@@ -21,5 +22,7 @@ export interface StreamOptions {
   upgradesPerMinute: number;
   /** The client's address as `trust proxy` allows it to be known (as Express's req.ip). */
   clientIp: (req: IncomingMessage) => string;
+  /** Time of the heartbeat, the auth timeout, key expiry and the message rate (default the system clock). */
+  clock?: Clock;
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL } from '@gantry/domain';
+import { STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL, systemClock } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import type { EventHub } from './event-hub.js';
 import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
@@ -37,6 +37,7 @@ function keyFromProtocols(req: IncomingMessage): string | undefined {
 /** Serves `/api/v1/stream` on the API's HTTP server. */
 export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub, options: StreamOptions): StreamServer {
   const log = deps.logger.child({ component: 'stream' });
+  const clock = options.clock ?? systemClock;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,
@@ -86,10 +87,9 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     const conn = new StreamConnection(ws, deps, hub, options, log, keySockets);
     connections.set(ws, conn);
     metrics.connections.inc();
-    const authTimer = setTimeout(() => {
+    const authTimer = clock.setTimeout(() => {
       if (!conn.principal) conn.close(STREAM_CLOSE.UNAUTHENTICATED, 'authentication timeout');
-    }, options.authTimeoutMs);
-    authTimer.unref();
+    }, options.authTimeoutMs).unref();
     ws.on('pong', () => {
       conn.alive = true;
     });
@@ -101,7 +101,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     ws.on('close', (code: number) => {
       metrics.connections.dec();
       metrics.closed.inc({ code: closeCodeLabel(code) });
-      clearTimeout(authTimer);
+      clock.clear(authTimer);
       connections.delete(ws);
       conn.dispose();
     });
@@ -110,7 +110,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   };
 
   // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP) and goes.
-  const heartbeat = setInterval(() => {
+  const heartbeat = clock.setInterval(() => {
     for (const [ws, conn] of connections) {
       if (!conn.alive) {
         ws.terminate();
@@ -119,8 +119,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
       conn.alive = false;
       ws.ping();
     }
-  }, options.pingIntervalMs);
-  heartbeat.unref();
+  }, options.pingIntervalMs).unref();
 
   // A revoked key (or a rotated one whose grace ended) loses its open sockets at once.
   const stopWatchingKeys = deps.keys.onRevoked((keyId) => {
@@ -135,7 +134,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
       return connections.size;
     },
     close: async () => {
-      clearInterval(heartbeat);
+      clock.clear(heartbeat);
       stopWatchingKeys();
       server.off('upgrade', onUpgrade);
       for (const conn of connections.values()) conn.close(STREAM_CLOSE.GOING_AWAY, 'server shutting down: reconnect');

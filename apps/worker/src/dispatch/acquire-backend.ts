@@ -1,4 +1,4 @@
-import { AppError, formatModelRef } from '@gantry/domain';
+import { AppError, delay, formatModelRef, systemClock, type Clock } from '@gantry/domain';
 import { missingModels, whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
 import type { WorkerFleet } from '../fleet/worker-fleet.js';
 
@@ -25,6 +25,8 @@ export interface AcquireRequest {
   /** How long to wait for a slot before giving the job back. */
   waitMs: number;
   signal: AbortSignal;
+  /** Time of the wait (default the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -51,26 +53,15 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
       details: { requirements: { tags: need.tags, vramMb: need.vramMb }, reasons: whyNoBackend(need, served) },
     });
   }
-  const deadline = Date.now() + request.waitMs;
+  const clock = request.clock ?? systemClock;
+  const deadline = clock.now() + request.waitMs;
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
     const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap);
     if (outcome.lease) return outcome.lease;
-    if (Date.now() + wait > deadline) throw new NoSlotError(outcome.reason);
-    await sleep(wait, request.signal);
+    if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
+    await delay(clock, wait, request.signal);
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

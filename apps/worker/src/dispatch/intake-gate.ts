@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 
 /** Jobs a worker may hold while they look for a free slot. */
@@ -13,7 +14,7 @@ const PENDING_ALLOWANCE = 2;
  * lease change of this process and every `intervalMs` (slots freed by other workers).
  */
 export class IntakeGate {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private running = false;
   private again = false;
 
@@ -25,15 +26,16 @@ export class IntakeGate {
     private readonly holding: () => number,
     private readonly maxConcurrency: number,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(intervalMs = 100): void {
-    this.timer = setInterval(() => void this.adjust(), intervalMs);
+    this.timer = this.clock.setInterval(() => void this.adjust(), intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
   }
 

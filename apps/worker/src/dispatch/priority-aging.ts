@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { findAgingCandidates, type Db } from '@gantry/db';
-import { MAX_PRIORITY, type RenderJobPayload } from '@gantry/domain';
+import { MAX_PRIORITY, systemClock, type Clock, type RenderJobPayload } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import { FAIR_SHARE_RANKS, toBullPriority, type RedisClient } from '@gantry/queue';
 
@@ -38,19 +38,20 @@ export function startPriorityAging(
   prefix: string,
   agingMs: number,
   logger: Logger,
+  clock: Clock = systemClock,
 ): () => void {
   if (agingMs <= 0) return () => undefined;
   const every = Math.max(100, Math.min(agingMs, 60_000));
-  const timer = setInterval(async () => {
+  const timer = clock.setInterval(async () => {
     try {
       const locked = await redis.set(`${prefix}:aging-lock`, '1', 'PX', every, 'NX');
       if (!locked) return;
-      const promoted = await ageWaitingJobs(db, queue, agingMs);
+      const promoted = await ageWaitingJobs(db, queue, agingMs, clock.now());
       if (promoted > 0) logger.info({ promoted }, 'aged waiting jobs up one priority level');
     } catch (err) {
       logger.warn({ err }, 'priority aging sweep failed');
     }
   }, every);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => clock.clear(timer);
 }

@@ -1,4 +1,4 @@
-import type { JobEventBody } from '@gantry/domain';
+import { systemClock, type Clock, type ClockTimer, type JobEventBody } from '@gantry/domain';
 import type { TransitionResult } from '@gantry/db';
 import type { JobChange, JobDoor, JobRef } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
@@ -13,14 +13,14 @@ export class JobEventSink {
   private chain: Promise<void> = Promise.resolve();
   private pendingProgress: Extract<JobEventBody, { type: 'progress' }> | null = null;
   private lastProgressAt = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
 
   constructor(
     private readonly door: JobDoor,
     private readonly logger: Logger,
     private readonly job: JobRef,
     private readonly progressIntervalMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Appends a progress or output event after everything emitted before it. */
@@ -52,22 +52,22 @@ export class JobEventSink {
 
   private progress(event: Extract<JobEventBody, { type: 'progress' }>): Promise<void> {
     this.pendingProgress = event;
-    const wait = this.lastProgressAt + this.progressIntervalMs - this.now();
+    const wait = this.lastProgressAt + this.progressIntervalMs - this.clock.now();
     if (wait <= 0) {
       this.flushProgress();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flushProgress(), wait);
+      this.timer = this.clock.setTimeout(() => this.flushProgress(), wait);
     }
     return this.chain;
   }
 
   private flushProgress(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
     const event = this.pendingProgress;
     if (!event) return;
     this.pendingProgress = null;
-    this.lastProgressAt = this.now();
+    this.lastProgressAt = this.clock.now();
     void this.enqueue(event, event.overall);
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { EventPublisher } from '@gantry/queue';
 
@@ -16,10 +17,11 @@ export class PreviewPublisher {
     private readonly job: { id: string; tenantId: string },
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   offer(node: string | null, mime: string, data: Buffer): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastAt < this.intervalMs || data.length > MAX_PREVIEW_BYTES) return;
     this.lastAt = now;
     this.publisher

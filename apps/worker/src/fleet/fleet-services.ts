@@ -1,4 +1,5 @@
 import { listBackends, recordBackendInfo, type Db } from '@gantry/db';
+import type { Clock } from '@gantry/domain';
 import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type SlotLeases } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
@@ -13,6 +14,8 @@ export interface FleetServicesInput {
   createDriver: DriverFactory;
   workerId: string;
   logger: Logger;
+  /** Time of the breaker, the probe rounds and the refresh loops. */
+  clock: Clock;
 }
 
 /** A worker's view of the fleet: registry, dynamic members, shared health and its monitor. */
@@ -33,19 +36,21 @@ export interface FleetServices {
  * GANTRY_BACKENDS were upserted, so they are in the first read.
  */
 export async function startFleetServices(input: FleetServicesInput): Promise<FleetServices> {
-  const { env, db, redis, logger } = input;
+  const { env, db, redis, logger, clock } = input;
   const prefix = env.GANTRY_QUEUE_PREFIX;
   const health = new BackendHealth(redis, {
     prefix,
     breaker: { failureThreshold: env.GANTRY_BREAKER_FAILURES, cooldownMs: env.GANTRY_BREAKER_COOLDOWN_MS },
     // Outlive an open breaker's cooldown (nobody writes then) and a few missed rounds.
     ttlMs: Math.max(60_000, 3 * env.GANTRY_BREAKER_COOLDOWN_MS, 10 * env.GANTRY_HEALTH_INTERVAL_MS),
+    clock,
   });
   const registry = new FleetRegistry({
     source: { list: async () => (await listBackends(db)).map(recordFromRow) },
     workerTags: env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean),
     refreshMs: env.GANTRY_REGISTRY_REFRESH_MS,
     logger,
+    clock,
   });
   const fleet = new WorkerFleet({ createDriver: input.createDriver, leases: input.leases, redis, prefix, health, logger });
   const monitor = new HealthMonitor({
@@ -66,7 +71,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
   await registry.start();
   fleet.sync(registry.current());
   monitor.start();
-  const reaper = setInterval(() => {
+  const reaper = clock.setInterval(() => {
     // Learned info (VRAM, inventory) changes without a registry change event: re-sync it (cheap, in place).
     fleet.sync(registry.current());
     void fleet.closeIdleRetired();
@@ -79,7 +84,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     health,
     monitor,
     stop: async () => {
-      clearInterval(reaper);
+      clock.clear(reaper);
       await registry.stop();
       await monitor.stop();
     },

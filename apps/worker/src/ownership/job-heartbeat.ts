@@ -1,4 +1,5 @@
 import { touchHeldJobs, type Db } from '@gantry/db';
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 
 /**
@@ -8,7 +9,7 @@ import type { Logger } from '@gantry/logger';
  * A failed beat is only logged: the next one may pass, and a few missed ones are within the limit.
  */
 export class JobHeartbeat {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private beating: Promise<void> | null = null;
 
   constructor(
@@ -18,10 +19,11 @@ export class JobHeartbeat {
     private readonly held: () => readonly string[],
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.timer = this.clock.setInterval(() => void this.beat(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -42,7 +44,7 @@ export class JobHeartbeat {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
     await this.beating;
   }

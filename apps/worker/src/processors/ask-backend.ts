@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, type AppError } from '@gantry/domain';
+import { backoffDelay, delay as wait, type AppError } from '@gantry/domain';
 import type { BackendDriver } from '@gantry/backends';
 import type { JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
@@ -85,13 +84,14 @@ export async function askBackend(
  * the prompt elsewhere in the meantime could run it twice. Null when it never answered.
  */
 async function lookupPatiently(deps: WorkerDeps, driver: BackendDriver, prompt: SubmittedPrompt, signal: AbortSignal, log: Logger) {
-  const deadline = Date.now() + deps.config.backendLostMs;
+  const { clock } = deps;
+  const deadline = clock.now() + deps.config.backendLostMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await driver.lookup(prompt.promptId);
     } catch (err) {
       // The last question is asked at the deadline itself, not one backoff step before it.
-      const delay = Math.min(backoffDelay(attempt, { baseMs: 500, maxMs: 4000 }), deadline - Date.now());
+      const delay = Math.min(backoffDelay(attempt, { baseMs: 500, maxMs: 4000 }), deadline - clock.now());
       const last = signal.aborted || delay <= 0 || deps.fleet.member(prompt.backendId) === undefined;
       log.warn(
         { err, backend: prompt.backendId, promptId: prompt.promptId, attempt },
@@ -99,8 +99,8 @@ async function lookupPatiently(deps: WorkerDeps, driver: BackendDriver, prompt: 
       );
       jobRecoveryMetrics(deps.metrics).lookupsUnanswered.inc({ outcome: last ? 'gave_up' : 'retry' });
       if (last) return null;
-      const waited = await sleep(delay, undefined, { signal }).then(() => true, () => false);
-      if (!waited) return null;
+      await wait(clock, delay, signal);
+      if (signal.aborted) return null;
     }
   }
 }

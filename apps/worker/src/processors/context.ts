@@ -1,3 +1,4 @@
+import type { Clock } from '@gantry/domain';
 import type { Db } from '@gantry/db';
 import type { BackendHealth } from '@gantry/fleet';
 import type { JobDoor } from '@gantry/jobs';
@@ -26,6 +27,8 @@ export interface WorkerDeps {
   /** This worker's Prometheus registry (see @gantry/metrics). */
   metrics: Registry;
   workerId: string;
+  /** Where time comes from for waits, deadlines and timers (the system clock; tests may pass a ManualClock). */
+  clock: Clock;
   /** Webhook deliveries: terminal transitions enqueue the delivery they recorded. */
   webhooks: WebhookService;
   config: {

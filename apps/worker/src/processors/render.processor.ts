@@ -78,7 +78,7 @@ async function runAttempt(
   const controller = deps.cancels.register(job.id);
   const timeout = job.timeoutSeconds ? AbortSignal.timeout(job.timeoutSeconds * 1000) : null;
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs);
+  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
@@ -91,6 +91,7 @@ async function runAttempt(
       tenantCap: deps.config.tenantMaxRunning,
       waitMs: deps.config.slotWaitMs,
       signal,
+      clock: deps.clock,
     });
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
@@ -182,7 +183,7 @@ async function recoverLostJob(
   log.warn({ status: job.status, backend: job.backendId, lastWorker: job.workerId }, 'recovering a job whose worker was lost');
   const metrics = jobRecoveryMetrics(deps.metrics);
   const controller = deps.cancels.register(job.id);
-  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs);
+  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const prompt = job.backendId && job.promptId ? { backendId: job.backendId, promptId: job.promptId } : null;
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));

@@ -36,8 +36,11 @@ export async function runOnBackend(
   submitted: { prompt: SubmittedPrompt | null },
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
-  const stopRenewing = keepLeaseAlive(deps.fleet.leases, lease, () =>
-    log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend'),
+  const stopRenewing = keepLeaseAlive(
+    deps.fleet.leases,
+    lease,
+    () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend'),
+    deps.clock,
   );
   try {
     const member = deps.fleet.member(lease.backendId);
@@ -95,11 +98,11 @@ export async function followPrompt(
   log: Logger,
   start: Start,
 ): Promise<RunResult> {
-  const watchdog = new StallWatchdog(deps.config.stallTimeoutMs);
+  const watchdog = new StallWatchdog(deps.config.stallTimeoutMs, deps.clock);
   const runSignal = AbortSignal.any([signal, watchdog.controller.signal]);
   const progress = new OverallProgress(progressNodes(jobInput(job)));
   let running: Promise<unknown> | null = job.status === 'running' ? Promise.resolve() : null; // the `running` change, once
-  const previews = new PreviewPublisher(deps.publisher, job, deps.config.previewIntervalMs, log);
+  const previews = new PreviewPublisher(deps.publisher, job, deps.config.previewIntervalMs, log, deps.clock);
   const onEvent = (event: DriverEvent): void => {
     watchdog.touch();
     if (event.type === 'preview') return previews.offer(event.node, event.mime, event.data);

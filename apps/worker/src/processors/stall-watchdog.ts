@@ -1,12 +1,17 @@
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
+
 /**
  * Aborts a run when its backend stops making progress: any driver event resets the clock; silence
  * for longer than `timeoutMs` aborts `controller` (the driver then interrupts the prompt).
  */
 export class StallWatchdog {
   readonly controller = new AbortController();
-  private timer: NodeJS.Timeout;
+  private timer: ClockTimer;
 
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.timer = this.arm();
   }
 
@@ -16,17 +21,15 @@ export class StallWatchdog {
 
   /** Progress was seen. */
   touch(): void {
-    clearTimeout(this.timer);
+    this.clock.clear(this.timer);
     if (!this.stalled) this.timer = this.arm();
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.clock.clear(this.timer);
   }
 
-  private arm(): NodeJS.Timeout {
-    const timer = setTimeout(() => this.controller.abort(new Error('stalled')), this.timeoutMs);
-    timer.unref();
-    return timer;
+  private arm(): ClockTimer {
+    return this.clock.setTimeout(() => this.controller.abort(new Error('stalled')), this.timeoutMs).unref();
   }
 }

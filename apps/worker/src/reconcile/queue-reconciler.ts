@@ -1,4 +1,5 @@
 import { findReconcileCandidates, type Db } from '@gantry/db';
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
 import { FleetLock, findLostRenderEntries, isCluster, renderEntryId, type RedisClient } from '@gantry/queue';
@@ -24,7 +25,8 @@ export interface ReconcilerOptions {
   fullEveryMs: number;
   /** Jobs read from PostgreSQL and checked in Redis per round trip. */
   pageSize?: number;
-  now?: () => number;
+  /** Time of the loop and of the full-pass schedule (default the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -50,9 +52,9 @@ export class QueueReconciler {
   private readonly lock: FleetLock;
   private readonly pageSize: number;
   private readonly marker: string;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private lastFullAt = -Infinity;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private running: Promise<ReconcileReport | null> | null = null;
   private stopped = false;
 
@@ -60,7 +62,7 @@ export class QueueReconciler {
     // The lock outlives a pass by far, and a dead holder's lock frees itself within a few passes.
     this.pageSize = options.pageSize ?? 500;
     this.marker = `${options.prefix}:reconciler:marker`;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.lock = new FleetLock(options.redis, `${options.prefix}:reconciler:lock`, Math.max(10_000, options.intervalMs * 3));
   }
 
@@ -68,7 +70,7 @@ export class QueueReconciler {
     if (this.options.intervalMs <= 0) return;
     const loop = (): void => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         void this.pass().finally(loop);
       }, this.options.intervalMs);
       this.timer.unref();
@@ -86,7 +88,7 @@ export class QueueReconciler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clear(this.timer);
     await this.running;
     await this.lock.release().catch(() => undefined);
   }
@@ -95,8 +97,8 @@ export class QueueReconciler {
     const { db, redis, prefix, logger } = this.options;
     try {
       if (!(await this.lock.hold())) return null;
-      const full = (await this.serverChanged()) || this.now() - this.lastFullAt >= this.options.fullEveryMs;
-      if (full) this.lastFullAt = this.now();
+      const full = (await this.serverChanged()) || this.clock.now() - this.lastFullAt >= this.options.fullEveryMs;
+      if (full) this.lastFullAt = this.clock.now();
       const report: ReconcileReport = { full, checked: 0, requeued: 0 };
       // Queued jobs: their entry must be live. Held jobs with a stale heartbeat: their worker is
       // dead, so an active entry is as good as lost (its lock may outlive the worker by 30 s).

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { createTestDatabase, testServerUrl, type TestDatabase } from '@gantry/testing';
+import { createTestDatabase, testServerUrl, waitUntil, type TestDatabase } from '@gantry/testing';
 import pg from 'pg';
 
 import { withDatabase } from '../connection.js';
@@ -97,7 +97,10 @@ describe('migrateDatabase', () => {
       await holder.query(`SELECT pg_advisory_lock(${PRISMA_MIGRATE_LOCK_KEY})`);
       await expect(migrateDatabase(db.url, { lockTimeoutMs: 300 })).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
       const waiting = migrateDatabase(db.url, { lockTimeoutMs: 10_000 });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Until the migrator is queued behind the holder (a lock request not granted yet).
+      const queued = async () =>
+        Number((await holder.query(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = ${PRISMA_MIGRATE_LOCK_KEY}`)).rows[0].count) > 0;
+      await waitUntil(async () => ((await queued()) ? true : undefined), 10_000, 10);
       await holder.query(`SELECT pg_advisory_unlock(${PRISMA_MIGRATE_LOCK_KEY})`);
       expect(await waiting).toEqual(names);
     } finally {

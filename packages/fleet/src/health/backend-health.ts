@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '@gantry/domain';
 import type { RedisClient } from '@gantry/queue';
 import {
   breakerPhase,
@@ -29,8 +30,8 @@ export interface BackendHealthOptions {
   breaker?: Partial<BreakerConfig>;
   /** TTL of the health hashes; default max(60 s, 3 cooldowns). */
   ttlMs?: number;
-  /** Clock, for tests. */
-  now?: () => number;
+  /** Time of breaker transitions and state derivation (default the system clock; tests move a ManualClock). */
+  clock?: Clock;
 }
 
 /** A backend's health as dispatch and the API consume it. */
@@ -53,12 +54,12 @@ export interface HealthView {
 export class BackendHealth {
   readonly store: HealthStore;
   readonly breaker: BreakerConfig;
-  private readonly now: () => number;
+  readonly clock: Clock;
 
   constructor(redis: RedisClient, options: BackendHealthOptions) {
     this.breaker = { ...DEFAULT_BREAKER, ...options.breaker };
     this.store = new HealthStore(redis, { prefix: options.prefix, ttlMs: options.ttlMs ?? Math.max(60_000, 3 * this.breaker.cooldownMs) });
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -66,7 +67,7 @@ export class BackendHealth {
    * breaker), failure counts towards opening it. `infoHash` records what was persisted.
    */
   async recordProbe(backendId: string, result: ProbeResult, extra: { infoHash?: string } = {}): Promise<HealthSnapshot> {
-    const now = this.now();
+    const now = this.clock.now();
     const written = await this.store.update(backendId, (current) => {
       const s = current ?? emptySnapshot();
       if (!result.ok) return onProbeFailure(s, now, result.error, this.breaker);
@@ -88,7 +89,7 @@ export class BackendHealth {
    * {@link whileAccepting}): neither a success nor a failure, only the probe time is kept.
    */
   async recordInconclusiveProbe(backendId: string): Promise<HealthSnapshot> {
-    const now = this.now();
+    const now = this.clock.now();
     return (await this.store.update(backendId, (current) => onProbeInconclusive(current ?? emptySnapshot(), now)))!;
   }
 
@@ -101,7 +102,7 @@ export class BackendHealth {
    */
   async whileAccepting<T>(backendId: string, submit: () => Promise<T>, boundMs = ACCEPTING_BOUND_MS): Promise<T> {
     const token = randomUUID();
-    const started = this.now();
+    const started = this.clock.now();
     const marked = await this.store.beginAccepting(backendId, token, started, started + boundMs).then(
       () => true,
       () => false,
@@ -109,7 +110,7 @@ export class BackendHealth {
     try {
       return await submit();
     } finally {
-      if (marked) await this.store.endAccepting(backendId, token, this.now()).catch(() => undefined);
+      if (marked) await this.store.endAccepting(backendId, token, this.clock.now()).catch(() => undefined);
     }
   }
 
@@ -119,7 +120,7 @@ export class BackendHealth {
    * `failureThreshold` consecutive failures (probe failures + strikes) open the breaker.
    */
   async recordStrike(backendId: string): Promise<HealthSnapshot> {
-    const now = this.now();
+    const now = this.clock.now();
     return (await this.store.update(backendId, (current) => onStrike(current ?? emptySnapshot(), now, this.breaker)))!;
   }
 
@@ -141,7 +142,7 @@ export class BackendHealth {
 
   /** The view of one snapshot, with the PostgreSQL drain flag ORed into Redis' mirror. */
   view(stored: { snapshot: HealthSnapshot | null; draining: boolean }, draining = false): HealthView {
-    const now = this.now();
+    const now = this.clock.now();
     const isDraining = draining || stored.draining;
     const state = deriveState(stored.snapshot, isDraining, now);
     const breaker = stored.snapshot ? breakerPhase(stored.snapshot, now) : 'closed';

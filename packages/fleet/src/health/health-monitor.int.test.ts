@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { redisTestPrefix, TEST_REDIS_URL } from '@gantry/testing';
+import { ManualClock } from '@gantry/domain';
+import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { BackendHealth } from './backend-health';
 import type { BackendInfo } from './backend-info';
+import { acceptingKey, probeLockKey } from './health-keys';
 import { HealthMonitor } from './health-monitor';
 
 const MIB = 1024 * 1024;
@@ -33,6 +35,11 @@ async function fakeComfy() {
 
 describe('health monitor and shared health (real Redis)', () => {
   const scope = redisTestPrefix();
+  /**
+   * The per-interval probe lock is a Redis key with a real TTL (it spans workers): wait until it
+   * is gone rather than sleeping for the interval. Breaker and monitor time is a ManualClock.
+   */
+  const probeLockGone = (id: string) => waitUntil(async () => ((await scope.redis.exists(probeLockKey(scope.prefix, id))) === 0 ? true : undefined), 10_000, 2);
 
   it('counts concurrent strikes from many clients exactly (compare-and-set)', async () => {
     const clients = Array.from({ length: 4 }, () => new Redis(TEST_REDIS_URL));
@@ -64,7 +71,8 @@ describe('health monitor and shared health (real Redis)', () => {
   it('goes unhealthy, opens after N failed probes, and closes after the half-open probe succeeds', async () => {
     const sim = await fakeComfy();
     const persisted: BackendInfo[] = [];
-    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 3, cooldownMs: 300 } });
+    const clock = new ManualClock();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 3, cooldownMs: 300 }, clock });
     const monitor = new HealthMonitor({
       health,
       backends: () => [{ id: 'gpu', kind: 'comfyui', url: sim.url }],
@@ -74,7 +82,7 @@ describe('health monitor and shared health (real Redis)', () => {
       persistInfo: async (_id, info) => void persisted.push(info),
     });
     const probe = async () => {
-      await new Promise((r) => setTimeout(r, 12)); // past the probe lock (0.8 × interval)
+      await probeLockGone('gpu'); // past the probe lock (0.8 × interval)
       return monitor.probeOne({ id: 'gpu', kind: 'comfyui', url: sim.url });
     };
     try {
@@ -100,7 +108,7 @@ describe('health monitor and shared health (real Redis)', () => {
       sim.state.up = true;
       sim.state.version = '0.4.0'; // a new version refetches node types and persists the change
       sim.state.nodes = ['KSampler', 'SaveImage', 'IPAdapter'];
-      await new Promise((r) => setTimeout(r, 320));
+      clock.advance(320); // past the cooldown
       const after = await probe();
       expect(after).toMatchObject({ phase: 'closed', up: true, probeFailures: 0, version: '0.4.0', nodeTypeCount: 3 });
       expect((await health.views([{ id: 'gpu' }])).get('gpu')).toMatchObject({ state: 'healthy', dispatchable: true });
@@ -118,7 +126,7 @@ describe('health monitor and shared health (real Redis)', () => {
     const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 10, nodeTypesRefreshMs: 60_000, persistInfo: async (_id, info) => void persisted.push(info) });
     const target = { id: 'inv', kind: 'comfyui' as const, url: sim.url };
     const probe = async () => {
-      await new Promise((r) => setTimeout(r, 12)); // past the probe lock (0.8 × interval)
+      await probeLockGone('inv'); // past the probe lock (0.8 × interval)
       return monitor.probeOne(target);
     };
     try {
@@ -143,7 +151,8 @@ describe('health monitor and shared health (real Redis)', () => {
 
   it('does not count a probe that timed out while a prompt was being handed to the backend; counts one after', async () => {
     const sim = await fakeComfy();
-    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    const clock = new ManualClock();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 60_000 }, clock });
     const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 5, probeTimeoutMs: 100, nodeTypesRefreshMs: 60_000 });
     const target = { id: 'busy-gpu', kind: 'comfyui' as const, url: sim.url };
     try {
@@ -151,13 +160,16 @@ describe('health monitor and shared health (real Redis)', () => {
       sim.state.delayMs = 400; // the backend is busy validating: it answers nothing in time
       let release!: () => void;
       const accepting = health.whileAccepting('busy-gpu', () => new Promise<void>((r) => (release = r)));
-      await new Promise((r) => setTimeout(r, 10));
+      // The submission is on record, and the first probe's lock is gone.
+      await waitUntil(async () => ((await scope.redis.exists(acceptingKey(scope.prefix, 'busy-gpu'))) === 1 ? true : undefined), 10_000, 2);
+      await probeLockGone('busy-gpu');
       const during = await monitor.probeOne(target);
       expect(during).toMatchObject({ up: true, phase: 'closed', probeFailures: 0 });
       release();
       await accepting;
       // The submission ended before this probe started: its timeout counts (threshold 1: open).
-      await new Promise((r) => setTimeout(r, 10));
+      clock.advance(10);
+      await probeLockGone('busy-gpu');
       expect(await monitor.probeOne(target)).toMatchObject({ up: false, phase: 'open', probeFailures: 1, lastError: 'GET /system_stats failed: timed out' });
     } finally {
       await sim.close();
@@ -167,13 +179,15 @@ describe('health monitor and shared health (real Redis)', () => {
   it('a failed half-open probe opens the breaker again', async () => {
     const sim = await fakeComfy();
     sim.state.up = false;
-    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 100 } });
+    const clock = new ManualClock();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1, cooldownMs: 100 }, clock });
     const monitor = new HealthMonitor({ health, backends: () => [], intervalMs: 5 });
     try {
       const target = { id: 'gpu', kind: 'comfyui' as const, url: sim.url };
       const opened = (await monitor.probeOne(target))!;
       expect(opened.phase).toBe('open');
-      await new Promise((r) => setTimeout(r, 120));
+      clock.advance(120); // past the cooldown
+      await probeLockGone('gpu');
       const again = (await monitor.probeOne(target))!;
       expect(again.phase).toBe('open');
       expect(again.openUntil!).toBeGreaterThan(opened.openUntil!);
@@ -184,13 +198,20 @@ describe('health monitor and shared health (real Redis)', () => {
 
   it('several monitors probe a backend about once per interval, and keep running on their own', async () => {
     const sim = await fakeComfy();
-    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const clock = new ManualClock();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, clock });
     const monitors = [1, 2, 3].map(
       (i) => new HealthMonitor({ health, owner: `w${i}`, backends: () => [{ id: 'gpu', kind: 'comfyui', url: sim.url }], intervalMs: 100 }),
     );
     try {
       monitors.forEach((m) => m.start());
-      await new Promise((r) => setTimeout(r, 550));
+      // ~5 rounds: each fires the three monitors' timers, then waits until every monitor has
+      // finished its round (it has scheduled the next) and the round's probe lock is gone.
+      for (let round = 0; round < 5; round++) {
+        clock.advance(round === 0 ? 0 : 100);
+        await waitUntil(async () => (clock.pending === monitors.length ? true : undefined), 10_000, 2);
+        await probeLockGone('gpu');
+      }
       const probes = sim.state.hits.filter((h) => h === '/system_stats').length;
       expect(probes).toBeGreaterThanOrEqual(3);
       expect(probes).toBeLessThanOrEqual(8); // 3 monitors × ~5 rounds would be 15 without the lock

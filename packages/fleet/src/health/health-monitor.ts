@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock, ClockTimer } from '@gantry/domain';
 import { infoFingerprint, type BackendInfo } from './backend-info.js';
 import type { BackendHealth } from './backend-health.js';
 import type { HealthSnapshot } from './breaker.js';
@@ -27,6 +28,12 @@ export interface HealthMonitorOptions {
   logger?: FleetLogger;
 }
 
+/*
+ * Time (rounds, breaker cooldowns, inventory age, the accepting window) is the clock of
+ * `health` (BackendHealth's `clock`), so one ManualClock drives both in tests. Probe request
+ * timeouts stay real: they bound I/O, not behaviour.
+ */
+
 /**
  * Probes the backends a worker serves, every interval, and records the outcome in the shared
  * health (Redis). Every worker runs one; a short per-backend lock in Redis gives each backend
@@ -39,7 +46,7 @@ export class HealthMonitor {
   private readonly log: FleetLogger;
   private readonly probeTimeoutMs: number;
   private readonly nodeTypesRefreshMs: number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
   private again = false;
@@ -71,9 +78,13 @@ export class HealthMonitor {
   /** Stops probing and waits for a round in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
     await this.running;
+  }
+
+  private get clock(): Clock {
+    return this.options.health.clock;
   }
 
   /** One round: every backend whose turn it is gets probed, concurrently. */
@@ -93,10 +104,10 @@ export class HealthMonitor {
   async probeOne(target: ProbeTarget): Promise<HealthSnapshot | null> {
     const { health } = this.options;
     const before = (await health.store.read(target.id)).snapshot;
-    if (before && !probeDue(before, Date.now())) return null;
+    if (before && !probeDue(before, this.clock.now())) return null;
     const lockMs = Math.max(1, Math.floor(this.options.intervalMs * 0.8));
     if (!(await health.store.tryLockProbe(target.id, this.owner, lockMs))) return null;
-    const started = Date.now();
+    const started = this.clock.now();
     const result = await probeBackend(target, {
       timeoutMs: this.probeTimeoutMs,
       nodeTypesTimeoutMs: this.options.nodeTypesTimeoutMs,
@@ -121,8 +132,8 @@ export class HealthMonitor {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.clock.clear(this.timer);
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.running = this.tick()
         .catch((err: unknown) => this.log.error({ err }, 'health: round failed'))
@@ -142,7 +153,7 @@ export class HealthMonitor {
    */
   private wantNodeTypes(before: HealthSnapshot | null, facts: BackendFacts): boolean {
     if (!before || before.nodeTypesAt === null) return true;
-    if (Date.now() - before.nodeTypesAt >= this.nodeTypesRefreshMs) return true;
+    if (this.clock.now() - before.nodeTypesAt >= this.nodeTypesRefreshMs) return true;
     return facts.version !== before.version || facts.vramTotalMb !== before.vramTotalMb || facts.deviceName !== before.deviceName;
   }
 
@@ -179,7 +190,7 @@ export class HealthMonitor {
   }
 
   private logTransition(id: string, before: HealthSnapshot | null, after: HealthSnapshot, result: ProbeResult): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const was = deriveState(before, false, now);
     const is = deriveState(after, false, now);
     if (was === is) return;

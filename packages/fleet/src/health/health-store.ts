@@ -1,4 +1,4 @@
-import type { RedisClient } from '@gantry/queue';
+import { redisScript, runScript, type RedisClient } from '@gantry/queue';
 import type { HealthSnapshot } from './breaker.js';
 import { acceptingKey, healthKey, probeLockKey } from './health-keys.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
@@ -8,7 +8,9 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
  * ARGV[2] key TTL (ms); ARGV[3..] field/value pairs. Writes and bumps `rev` only when nobody
  * wrote in between; returns 1 when written, 0 on conflict (the caller re-reads and retries).
  */
-const CAS_LUA = `
+const CAS_SNAPSHOT = redisScript(
+  'gantryHealthCas',
+  `
 local rev = redis.call('HGET', KEYS[1], 'rev') or ''
 if rev ~= ARGV[1] then return 0 end
 local fields = {}
@@ -16,19 +18,23 @@ for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'rev', (tonumber(rev) or 0) + 1, unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
-`;
+`,
+);
 
 /**
  * Sets the drain mirror. KEYS[1] the hash; ARGV[1] '1' or '0'; ARGV[2] TTL (ms). The TTL is only
  * ever extended: a writer with a shorter TTL (the API) must not make a worker's open breaker
  * expire during its cooldown.
  */
-const SET_DRAINING_LUA = `
+const SET_DRAINING = redisScript(
+  'gantryHealthSetDraining',
+  `
 redis.call('HSET', KEYS[1], 'draining', ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
-`;
+`,
+);
 
 /** How long a finished prompt submission stays on record (it only matters to probes running meanwhile). */
 export const ACCEPTING_KEEP_MS = 60_000;
@@ -100,7 +106,7 @@ export class HealthStore {
       const stored = await this.read(backendId);
       const next = change(stored.snapshot);
       if (!next) return null;
-      const written = (await this.redis.eval(CAS_LUA, 1, key, stored.rev, this.ttlMs, ...encodeSnapshot(next))) as number;
+      const written = await runScript<number>(this.redis, CAS_SNAPSHOT, [key], [stored.rev, this.ttlMs, ...encodeSnapshot(next)]);
       if (written === 1) return next;
       // Lost a race: back off a random while (growing) so contenders spread out.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
@@ -110,7 +116,7 @@ export class HealthStore {
 
   /** Mirrors the drain flag (set by the API after it updated PostgreSQL). */
   async setDraining(backendId: string, draining: boolean): Promise<void> {
-    await this.redis.eval(SET_DRAINING_LUA, 1, healthKey(this.prefix, backendId), draining ? '1' : '0', this.ttlMs);
+    await runScript(this.redis, SET_DRAINING, [healthKey(this.prefix, backendId)], [draining ? '1' : '0', this.ttlMs]);
   }
 
   /** Forgets a deleted backend. */

@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import { silentFleetLogger, type FleetLogger } from '../health/fleet-logger.js';
 import { servesTags, type BackendRecord, type BackendSource } from './backend-record.js';
 import { diffRecords, isEmptyChange, type RegistryChange } from './registry-diff.js';
@@ -9,6 +10,8 @@ export interface FleetRegistryOptions {
   /** Time between two reads of the source (GANTRY_REGISTRY_REFRESH_MS); default 5 s. */
   refreshMs?: number;
   logger?: FleetLogger;
+  /** Timers of the refresh loop (default the system clock). */
+  clock?: Clock;
 }
 
 export type RegistryListener = (change: RegistryChange, registry: FleetRegistry) => void;
@@ -24,7 +27,7 @@ export class FleetRegistry {
   private readonly listeners = new Set<RegistryListener>();
   private readonly workerTags: readonly string[];
   private readonly log: FleetLogger;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private inFlight: Promise<RegistryChange> | null = null;
   private loaded = false;
 
@@ -37,13 +40,17 @@ export class FleetRegistry {
   async start(): Promise<void> {
     await this.refresh({ throwOnError: true });
     if (this.timer) return;
-    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs ?? 5000);
+    this.timer = this.clock.setInterval(() => void this.refresh(), this.options.refreshMs ?? 5000);
     this.timer.unref();
+  }
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
   }
 
   /** Stops refreshing (the last list stays readable) and waits for a read in progress. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
     await this.inFlight?.catch(() => undefined);
   }
