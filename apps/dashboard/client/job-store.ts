@@ -107,7 +107,7 @@ const stage = (status: JobStatus): number => (isTerminal(status) ? 3 : ['queued'
  * what events do not carry (kind, priority, metadata, queue position, inputs, ...). A job first
  * seen through its events (its events can beat the submit's answer) has none of those.
  */
-export function mergeRead(current: Job, read: Job): Job {
+function mergeRead(current: Job, read: Job): Job {
   if (stage(read.status) > stage(current.status)) return { ...read };
   const sameStatus = read.status === current.status;
   return {

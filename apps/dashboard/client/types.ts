@@ -3,16 +3,13 @@
  * Names as the dashboard uses them.
  */
 export type {
-  Artifact,
   Backend,
   Health,
   Job,
-  JobError,
   JobEvent as JobEventRecord,
-  JobEventBody,
   JobPage,
   JobStatus,
   Preview,
   SubmitJobInput as SubmitBody,
 } from '@gantry/sdk';
-export { JOB_STATUSES, isTerminalStatus as isTerminal } from '@gantry/sdk';
+export { isTerminalStatus as isTerminal } from '@gantry/sdk';

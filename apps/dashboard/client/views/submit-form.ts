@@ -5,7 +5,7 @@ import { shortId } from '../format.js';
 import type { Job, SubmitBody } from '../types.js';
 
 /** A workflow the bundled simulator (apps/gpu-sim) runs: the README's example. */
-export const SAMPLE_WORKFLOW = JSON.stringify(sample, null, 2);
+const SAMPLE_WORKFLOW = JSON.stringify(sample, null, 2);
 
 /** The submit form: workflow JSON (the sample prefilled) and priority. */
 export class SubmitForm {
