@@ -106,7 +106,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
 function streamOptionsFrom(env: ApiEnv): StreamOptions {
   return {
     // Origins allowed by CORS may open the stream too.
-    allowedOrigins: [...env.GANTRY_WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean), ...env.GANTRY_CORS_ORIGINS],
+    allowedOrigins: [...env.GANTRY_WS_ALLOWED_ORIGINS, ...env.GANTRY_CORS_ORIGINS],
     authTimeoutMs: env.GANTRY_WS_AUTH_TIMEOUT_MS,
     pingIntervalMs: env.GANTRY_WS_PING_MS,
     maxBufferedBytes: env.GANTRY_WS_MAX_BUFFER_BYTES,

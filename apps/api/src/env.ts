@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvSchema, DEFAULT_WORKFLOW_LIMITS, MAX_WORKFLOW_BYTES_CEILING, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
+import { commonEnvSchema, DEFAULT_WORKFLOW_LIMITS, listEnv, MAX_WORKFLOW_BYTES_CEILING, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
 import { corsOriginsSchema, trustProxySchema } from './http/security-env.js';
 
 export const apiEnvSchema = commonEnvSchema.extend({
@@ -28,7 +28,7 @@ export const apiEnvSchema = commonEnvSchema.extend({
   /** Queued jobs one tenant may have; more submits get 429 TENANT_QUEUE_FULL. */
   GANTRY_TENANT_MAX_QUEUED: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Browser origins allowed on the WebSocket besides the API's own (comma-separated, or *). */
-  GANTRY_WS_ALLOWED_ORIGINS: z.string().default(''),
+  GANTRY_WS_ALLOWED_ORIGINS: listEnv(),
   /** A socket that has not authenticated within this time is closed (4401). */
   GANTRY_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Ping interval; a socket that missed the previous pong is dropped. */

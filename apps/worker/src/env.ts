@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolEnv, commonEnvSchema, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
+import { boolEnv, commonEnvSchema, listEnv, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
 
 export const workerEnvSchema = commonEnvSchema.extend({
   /**
@@ -8,7 +8,7 @@ export const workerEnvSchema = commonEnvSchema.extend({
    */
   GANTRY_BACKENDS: z.string().default(''),
   /** Only use backends carrying every one of these tags (comma-separated), e.g. this node's name. */
-  GANTRY_WORKER_TAGS: z.string().default(''),
+  GANTRY_WORKER_TAGS: listEnv(),
   /** Jobs this worker runs at once; default: the total capacity of its backends. */
   GANTRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /** Name of this worker in logs and leases; default: hostname-pid. */
@@ -93,10 +93,7 @@ export const workerEnvSchema = commonEnvSchema.extend({
    * Secret(s) that sign webhooks (HMAC-SHA256), at least 16 characters each. Comma-separated during
    * a rotation: every listed secret signs (one `v1` each). Unset: this worker delivers no webhooks.
    */
-  GANTRY_WEBHOOK_SECRET: z
-    .string()
-    .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.length >= 16), 'each secret needs at least 16 characters')
-    .optional(),
+  GANTRY_WEBHOOK_SECRET: listEnv({ check: (secret) => secret.length >= 16, message: 'each secret needs at least 16 characters' }),
   /** Attempts per webhook delivery (the first included) before it is marked failed. */
   GANTRY_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** Bound on one webhook attempt (connect, send, response). */

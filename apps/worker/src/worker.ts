@@ -49,7 +49,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const clock = options.clock ?? systemClock;
   const workerId = env.GANTRY_WORKER_ID ?? `${hostname()}-${process.pid}`;
   const log = logger.child({ worker: workerId });
-  const wantedTags = env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean);
+  const wantedTags = env.GANTRY_WORKER_TAGS;
   const backends = parseBackendList(env.GANTRY_BACKENDS).filter((b) => wantedTags.every((t) => b.tags.includes(t)));
   if (backends.length === 0) log.warn('GANTRY_BACKENDS lists no backend for this worker; serving only backends registered through the API');
 

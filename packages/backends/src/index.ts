@@ -1,7 +1,7 @@
 /** @gantry/backends: drivers that run workflows on GPU backends. */
 export type { BackendDriver, DriverEvent, OutputFile, PromptStatus, RunOptions, RunResult, DownloadedFile, OutputDownload } from './driver.js';
 export { FOLLOW_REASONS, isOutputsUnrecoverable, isPromptUnknown } from './follow-errors.js';
-export { silentLogger, type DriverLogger } from './logger.js';
+export { silentStructuredLogger, type StructuredLogger } from './logger.js';
 export { ComfyUiDriver, createComfyUiDriver } from './comfyui/driver.js';
 export { DEFAULT_TIMEOUTS as COMFYUI_DEFAULT_TIMEOUTS, type ComfyUiDriverOptions, type ComfyUiTimeouts } from './comfyui/options.js';
 export { parseBinaryFrame, type BinaryFrame } from './comfyui/binary-frames.js';

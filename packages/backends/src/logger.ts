@@ -1,17 +1,14 @@
-import { silentStructuredLogger, type StructuredLogger } from '@gantry/domain';
+import type { StructuredLogger } from '@gantry/domain';
 
 /**
- * The logging surface drivers use: the shared StructuredLogger of @gantry/domain, a subset of
- * pino's API (`logger.warn({ fields }, 'message')`), so a pino logger or child logger can be
- * passed as is, without depending on pino here.
+ * Drivers log through the shared StructuredLogger of @gantry/domain, a subset of pino's API
+ * (`logger.warn({ fields }, 'message')`), so a pino logger or child logger can be passed as is,
+ * without depending on pino here; silentStructuredLogger is the default when none is given.
  */
-export type DriverLogger = StructuredLogger;
-
-/** Discards everything; the default when no logger is given. */
-export const silentLogger: DriverLogger = silentStructuredLogger;
+export { silentStructuredLogger, type StructuredLogger } from '@gantry/domain';
 
 /** A logger that adds `fields` to every entry (like pino's `child`, without requiring pino). */
-export function withFields(logger: DriverLogger, fields: Record<string, unknown>): DriverLogger {
+export function withFields(logger: StructuredLogger, fields: Record<string, unknown>): StructuredLogger {
   return {
     debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
     info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),

@@ -4,6 +4,7 @@ import { parseRedisTarget, redisKeyPrefix } from './redis-target.js';
 import { storageEnvIssues, storageEnvShape } from './storage-env.js';
 
 export { boolEnv } from './bool-env.js';
+export { listEnv, splitList } from './list-env.js';
 /** Variables every Gantry process reads. Each app extends this with its own. */
 export const commonEnvSchema = z.object({
   /** PostgreSQL connection URL. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { listEnv, splitList } from '@gantry/domain';
 import { z } from 'zod';
 
 /** What Express's `trust proxy` setting accepts, parsed from GANTRY_TRUST_PROXY. */
@@ -27,7 +28,7 @@ export function parseTrustProxy(raw: string): TrustProxy | null {
   if (value === 'false' || value === '0' || value === '') return false;
   if (value === 'true') return true;
   if (/^\d{1,2}$/.test(value)) return Number(value);
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = splitList(value);
   return entries.length > 0 && entries.every(validProxyAddress) ? entries : null;
 }
 
@@ -53,15 +54,7 @@ export function isExactOrigin(value: string): boolean {
   }
 }
 
-export const corsOriginsSchema = z
-  .string()
-  .default('')
-  .transform((raw, ctx) => {
-    const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
-    const bad = origins.filter((o) => o !== '*' && !isExactOrigin(o));
-    if (bad.length > 0) {
-      ctx.addIssue({ code: 'custom', message: 'comma-separated exact origins like https://app.example.com (no path), or *' });
-      return z.NEVER;
-    }
-    return origins;
-  });
+export const corsOriginsSchema = listEnv({
+  check: (origin) => origin === '*' || isExactOrigin(origin),
+  message: 'comma-separated exact origins like https://app.example.com (no path), or *',
+});

@@ -47,7 +47,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
   });
   const registry = new FleetRegistry({
     source: { list: async () => (await listBackends(db)).map(recordFromRow) },
-    workerTags: env.GANTRY_WORKER_TAGS.split(',').map((t) => t.trim()).filter(Boolean),
+    workerTags: env.GANTRY_WORKER_TAGS,
     refreshMs: env.GANTRY_REGISTRY_REFRESH_MS,
     logger,
     clock,

@@ -34,7 +34,7 @@ export async function startWebhookService(
   const policy: TargetPolicy = { allowlist: WebhookAllowlist.parse(env.GANTRY_WEBHOOK_ALLOWED_HOSTS), resolver: systemResolver };
   const connection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'webhooks') });
   const queue = createWebhookQueue({ connection, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'webhook queue') });
-  const secrets = (env.GANTRY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const secrets = env.GANTRY_WEBHOOK_SECRET;
   let worker: Worker<WebhookDeliveryPayload> | null = null;
   if (secrets.length === 0) {
     log.warn('GANTRY_WEBHOOK_SECRET is not set: this worker delivers no webhooks (they wait for a worker that has it)');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError, img2ImgParamsSchema, type Img2ImgParams, type Workflow } from '@gantry/domain';
 import { backendError, backendUnavailable, canceled } from '../comfyui/errors.js';
 import type { BackendDriver, DownloadedFile, OutputDownload, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
-import { silentLogger, withFields, type DriverLogger } from '../logger.js';
+import { silentStructuredLogger, withFields, type StructuredLogger } from '../logger.js';
 import { paramsInvalid, zodDetail } from './errors.js';
 import { A1111Http } from './http.js';
 import { ImageStore } from './image-store.js';
@@ -27,7 +27,7 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
   readonly id: string;
   readonly url: string;
   private readonly timeouts: A1111Timeouts;
-  private readonly logger: DriverLogger;
+  private readonly logger: StructuredLogger;
   private readonly http: A1111Http;
   private readonly store: ImageStore;
   private readonly runs = new Set<string>();
@@ -38,7 +38,7 @@ export class A1111Driver implements BackendDriver, Txt2ImgDriver {
     this.id = options.id;
     this.url = options.url.replace(/\/+$/, '');
     this.timeouts = { ...DEFAULT_A1111_TIMEOUTS, ...options.timeouts };
-    this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
+    this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentStructuredLogger;
     this.http = new A1111Http(this.url, { requestMs: this.timeouts.requestMs, maxResponseBytes: options.maxResponseBytes ?? 512 * 1024 * 1024 });
     this.store = new ImageStore(options.maxHeldBytes ?? 256 * 1024 * 1024, options.heldMs ?? 15 * 60_000);
     this.deps = { http: this.http, timeouts: this.timeouts, logger: this.logger, store: this.store, closing: this.closing.signal, saveOutputs: options.saveOutputs ?? true, backendId: this.id };

@@ -1,5 +1,5 @@
 import type { DriverEvent, RunOptions } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 
 /**
  * Hands a task's events to the caller's `onEvent` until the task settles: nothing after the end
@@ -12,7 +12,7 @@ export class EventRelay {
   constructor(
     private readonly onEvent: RunOptions['onEvent'],
     private readonly taskId: string,
-    private readonly logger: DriverLogger,
+    private readonly logger: StructuredLogger,
   ) {}
 
   readonly emit = (event: DriverEvent): void => {

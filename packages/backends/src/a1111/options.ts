@@ -1,4 +1,4 @@
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 
 /** Every bound the A1111 driver applies. All in milliseconds. */
 export interface A1111Timeouts {
@@ -36,7 +36,7 @@ export interface A1111DriverOptions {
   /** Base URL, e.g. `http://10.0.0.6:7860` (a path prefix is kept). */
   url: string;
   /** A pino-compatible logger; silent by default. */
-  logger?: DriverLogger;
+  logger?: StructuredLogger;
   timeouts?: Partial<A1111Timeouts>;
   /** Largest reply accepted (the images come base64 in the txt2img reply). Default 512 MiB. */
   maxResponseBytes?: number;

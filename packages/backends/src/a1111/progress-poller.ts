@@ -1,6 +1,6 @@
 import { isRecord } from '../comfyui/messages.js';
 import type { DriverEvent } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import type { A1111Http } from './http.js';
 import { locateTask } from './task-control.js';
 
@@ -47,7 +47,7 @@ export class ProgressPoller {
     /** `null` for parameter jobs; the sampler's node id when running a translated workflow. */
     private readonly node: string | null,
     private readonly emit: (event: DriverEvent) => void,
-    private readonly logger: DriverLogger,
+    private readonly logger: StructuredLogger,
   ) {}
 
   start(): void {

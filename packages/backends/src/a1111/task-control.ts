@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendError, backendUnavailable } from '../comfyui/errors.js';
 import { isRecord } from '../comfyui/messages.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { parseJson, textOf, type A1111Http } from './http.js';
 
 /**
@@ -45,7 +45,7 @@ export async function stopTask(
   http: A1111Http,
   taskId: string,
   opts: { pollMs: number; deadline: number; stop: AbortSignal; inFlight(): boolean },
-  logger: DriverLogger,
+  logger: StructuredLogger,
 ): Promise<TaskWhereabouts | 'timeout'> {
   while (!opts.stop.aborted && Date.now() < opts.deadline) {
     try {

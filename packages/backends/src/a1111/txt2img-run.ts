@@ -1,7 +1,7 @@
 import { toAppError } from '@gantry/domain';
 import { backendUnavailable, canceled } from '../comfyui/errors.js';
 import type { RunOptions, RunResult } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { interruptedElsewhere, replyError } from './errors.js';
 import type { A1111Http } from './http.js';
 import type { ImageStore } from './image-store.js';
@@ -29,7 +29,7 @@ export interface RunPlan {
 export interface RunDeps {
   http: A1111Http;
   timeouts: A1111Timeouts;
-  logger: DriverLogger;
+  logger: StructuredLogger;
   store: ImageStore;
   /** Aborted when the driver closes. */
   closing: AbortSignal;

@@ -1,4 +1,4 @@
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import type { BinaryFrame } from './binary-frames.js';
 import { promptIdOf, type ComfyMessage } from './messages.js';
 import type { ComfyUiTimeouts } from './options.js';
@@ -26,7 +26,7 @@ export class ClientChannel {
     readonly clientId: string,
     timeouts: ComfyUiTimeouts,
     private readonly runs: ReadonlyMap<string, PromptRun>,
-    private readonly logger: DriverLogger,
+    private readonly logger: StructuredLogger,
   ) {
     const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`;
     this.socket = new ComfySocket(wsUrl, timeouts, {

@@ -1,5 +1,5 @@
 import type { DriverEvent } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import type { ComfyMessage } from './messages.js';
 import { filesFromUi } from './output-files.js';
 
@@ -8,7 +8,7 @@ import { filesFromUi } from './output-files.js';
  * messages (`execution_error`, `execution_interrupted`, `executing {node: null}`) and unknown
  * ones (`progress_state`, `status`…) give null; the prompt run handles the former.
  */
-export function toDriverEvent(message: ComfyMessage, logger: DriverLogger): DriverEvent | null {
+export function toDriverEvent(message: ComfyMessage, logger: StructuredLogger): DriverEvent | null {
   const d = message.data;
   switch (message.type) {
     case 'execution_start':

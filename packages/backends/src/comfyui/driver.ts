@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, toAppError, type Workflow } from '@gantry/domain';
 import type { BackendDriver, OutputDownload, OutputFile, PromptStatus, RunOptions, RunResult } from '../driver.js';
 import { promptUnknown } from '../follow-errors.js';
-import { silentLogger, withFields, type DriverLogger } from '../logger.js';
+import { silentStructuredLogger, withFields, type StructuredLogger } from '../logger.js';
 import { ClientChannel } from './client-channel.js';
 import { backendUnavailable, canceled } from './errors.js';
 import { runOutcomeFromHistory } from './history-outcome.js';
@@ -23,7 +23,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
   readonly url: string;
   readonly clientId: string;
   private readonly timeouts: ComfyUiTimeouts;
-  private readonly logger: DriverLogger;
+  private readonly logger: StructuredLogger;
   private readonly http: ComfyHttpClient;
   private readonly runs = new Map<string, PromptRun>();
   private readonly own: ClientChannel;
@@ -36,7 +36,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
     this.url = options.url.replace(/\/+$/, '');
     this.clientId = options.clientId ?? randomUUID();
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentLogger;
+    this.logger = options.logger ? withFields(options.logger, { backend: this.id }) : silentStructuredLogger;
     this.http = new ComfyHttpClient(this.url, { requestMs: this.timeouts.requestMs, downloadMs: this.timeouts.downloadMs, maxDownloadBytes: options.maxDownloadBytes ?? 512 * 1024 * 1024 });
     this.own = new ClientChannel(this.url, this.clientId, this.timeouts, this.runs, this.logger);
   }

@@ -1,4 +1,4 @@
-import { silentLogger } from '../logger.js';
+import { silentStructuredLogger } from '../logger.js';
 import { executionFailure, promptRejected } from './errors.js';
 import { readHistoryEntry } from './history.js';
 import { filesFromOutputs } from './output-files.js';
@@ -63,7 +63,7 @@ describe('readHistoryEntry', () => {
 
   it('reads success with every output file, deduplicated', () => {
     const entry = { outputs: { '9': { images: [image, image] }, '10': { gifs: [{ filename: 'a.gif', subfolder: 'anim', type: 'temp' }], text: ['hi'] } }, status: { status_str: 'success', completed: true, messages: [] } };
-    expect(readHistoryEntry(entry, silentLogger)).toEqual({
+    expect(readHistoryEntry(entry, silentStructuredLogger)).toEqual({
       kind: 'success',
       files: [{ nodeId: '9', ...image }, { nodeId: '10', filename: 'a.gif', subfolder: 'anim', type: 'temp' }],
     });
@@ -72,12 +72,12 @@ describe('readHistoryEntry', () => {
   it('tells an error from an interrupt by the last message', () => {
     const error = { status: { status_str: 'error', completed: false, messages: [['execution_start', {}], ['execution_error', { exception_type: 'X' }]] } };
     const interrupted = { status: { status_str: 'error', completed: false, messages: [['execution_start', {}], ['execution_interrupted', { node_id: '3' }]] } };
-    expect(readHistoryEntry(error, silentLogger)).toEqual({ kind: 'error', data: { exception_type: 'X' } });
-    expect(readHistoryEntry(interrupted, silentLogger)).toEqual({ kind: 'interrupted', data: { node_id: '3' } });
+    expect(readHistoryEntry(error, silentStructuredLogger)).toEqual({ kind: 'error', data: { exception_type: 'X' } });
+    expect(readHistoryEntry(interrupted, silentStructuredLogger)).toEqual({ kind: 'interrupted', data: { node_id: '3' } });
   });
 
   it('treats entries without status (old servers) as success', () => {
-    expect(readHistoryEntry({ outputs: { '9': { images: [image] } } }, silentLogger)).toMatchObject({ kind: 'success', files: [{ filename: image.filename }] });
+    expect(readHistoryEntry({ outputs: { '9': { images: [image] } } }, silentStructuredLogger)).toMatchObject({ kind: 'success', files: [{ filename: image.filename }] });
   });
 });
 
@@ -89,6 +89,6 @@ describe('filesFromOutputs', () => {
     ['an absolute subfolder', { filename: 'a.png', subfolder: '/etc', type: 'output' }],
     ['an unknown folder type', { filename: 'a.png', subfolder: '', type: 'models' }],
   ])('drops untrusted references: %s', (_name, item) => {
-    expect(filesFromOutputs({ '9': { images: [item] } }, silentLogger)).toEqual([]);
+    expect(filesFromOutputs({ '9': { images: [item] } }, silentStructuredLogger)).toEqual([]);
   });
 });

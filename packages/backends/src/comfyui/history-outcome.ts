@@ -1,6 +1,6 @@
 import type { AppError } from '@gantry/domain';
 import type { PromptStatus, RunResult } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { executionFailure, interruptedElsewhere } from './errors.js';
 import { readHistoryEntry } from './history.js';
 
@@ -11,7 +11,7 @@ export type RunOutcome = { ok: true; result: RunResult } | { ok: false; error: A
  * The one reading of a finished prompt's `/history/{id}` entry, shared by run(), follow() and
  * lookup() so a recovered prompt ends exactly as the lost run would have.
  */
-export function runOutcomeFromHistory(entry: unknown, promptId: string, logger: DriverLogger): RunOutcome {
+export function runOutcomeFromHistory(entry: unknown, promptId: string, logger: StructuredLogger): RunOutcome {
   const outcome = readHistoryEntry(entry, logger);
   switch (outcome.kind) {
     case 'success':
@@ -24,7 +24,7 @@ export function runOutcomeFromHistory(entry: unknown, promptId: string, logger: 
 }
 
 /** The same entry as lookup() reports it (an interrupt is a state of its own there). */
-export function statusFromHistory(entry: unknown, logger: DriverLogger): PromptStatus {
+export function statusFromHistory(entry: unknown, logger: StructuredLogger): PromptStatus {
   const outcome = readHistoryEntry(entry, logger);
   switch (outcome.kind) {
     case 'success':

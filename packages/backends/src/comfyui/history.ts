@@ -1,5 +1,5 @@
 import type { OutputFile } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { isRecord } from './messages.js';
 import { filesFromOutputs } from './output-files.js';
 
@@ -14,7 +14,7 @@ export type HistoryOutcome =
  * `execution_error` / `execution_interrupted` message tells which (the only way `/history`
  * distinguishes a cancel). Entries without `status` (servers before 2024-01) count as success.
  */
-export function readHistoryEntry(entry: unknown, logger: DriverLogger): HistoryOutcome {
+export function readHistoryEntry(entry: unknown, logger: StructuredLogger): HistoryOutcome {
   const record = isRecord(entry) ? entry : {};
   const status = isRecord(record.status) ? record.status : null;
   if (!status || status.status_str === 'success') return { kind: 'success', files: filesFromOutputs(record.outputs, logger) };

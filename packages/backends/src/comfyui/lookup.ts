@@ -1,5 +1,5 @@
 import type { PromptStatus } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { statusFromHistory } from './history-outcome.js';
 import type { ComfyHttpClient } from './http-client.js';
 import { findPrompt } from './prompt-lookup.js';
@@ -9,7 +9,7 @@ import { findPrompt } from './prompt-lookup.js';
  * ComfyUI keeps history in memory, so after a restart every earlier prompt is `unknown`. Throws
  * BACKEND_UNAVAILABLE when the backend cannot be reached.
  */
-export async function lookupPrompt(http: ComfyHttpClient, promptId: string, logger: DriverLogger): Promise<PromptStatus> {
+export async function lookupPrompt(http: ComfyHttpClient, promptId: string, logger: StructuredLogger): Promise<PromptStatus> {
   const where = await findPrompt(http, promptId);
   switch (where.kind) {
     case 'finished':

@@ -1,4 +1,4 @@
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 
 /** Every bound the ComfyUI driver applies. All in milliseconds. */
 export interface ComfyUiTimeouts {
@@ -41,7 +41,7 @@ export interface ComfyUiDriverOptions {
   /** The WebSocket client id; stable per driver so a reconnect gets this driver's events again. Default: a random UUID. */
   clientId?: string;
   /** A pino-compatible logger; silent by default. */
-  logger?: DriverLogger;
+  logger?: StructuredLogger;
   timeouts?: Partial<ComfyUiTimeouts>;
   /** Largest reply or download accepted (default 512 MiB). */
   maxDownloadBytes?: number;

@@ -1,5 +1,5 @@
 import type { OutputFile } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { isRecord } from './messages.js';
 
 const FOLDER_TYPES = new Set(['output', 'temp', 'input']);
@@ -22,7 +22,7 @@ function safeFile(nodeId: string, item: unknown): OutputFile | null {
  * The files in one node's UI dict (`{images: [...], gifs: [...], ...}`: keys vary by node, so
  * every list of `{filename, subfolder, type}` counts).
  */
-export function filesFromUi(nodeId: string, ui: unknown, logger: DriverLogger): OutputFile[] {
+export function filesFromUi(nodeId: string, ui: unknown, logger: StructuredLogger): OutputFile[] {
   if (!isRecord(ui)) return [];
   const files: OutputFile[] = [];
   for (const [key, list] of Object.entries(ui)) {
@@ -38,7 +38,7 @@ export function filesFromUi(nodeId: string, ui: unknown, logger: DriverLogger): 
 }
 
 /** Every file of a history entry's `outputs`, deduplicated. */
-export function filesFromOutputs(outputs: unknown, logger: DriverLogger): OutputFile[] {
+export function filesFromOutputs(outputs: unknown, logger: StructuredLogger): OutputFile[] {
   if (!isRecord(outputs)) return [];
   const seen = new Set<string>();
   const files: OutputFile[] = [];

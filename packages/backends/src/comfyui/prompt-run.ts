@@ -1,6 +1,6 @@
 import type { AppError, Workflow } from '@gantry/domain';
 import type { RunOptions, RunResult } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import type { BinaryFrame } from './binary-frames.js';
 import { DisconnectPoller } from './disconnect-poller.js';
 import { toDriverEvent } from './driver-events.js';
@@ -16,7 +16,7 @@ import { submitPrompt } from './submit-prompt.js';
 export interface PromptRunDeps {
   http: ComfyHttpClient;
   clientId: string;
-  logger: DriverLogger;
+  logger: StructuredLogger;
   timeouts: ComfyUiTimeouts;
   isSocketOpen(): boolean;
   /** The backend chose another prompt id (servers before 2025-07 ignore ours). */

@@ -1,6 +1,6 @@
 import type { AppError } from '@gantry/domain';
 import type { DriverEvent, RunResult } from '../driver.js';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { canceled } from './errors.js';
 
 /**
@@ -37,7 +37,7 @@ export class RunSettlement {
   };
 
   /** Hands an event to the caller; a throwing callback is logged, never allowed to break the run. */
-  emit(onEvent: (event: DriverEvent) => void, event: DriverEvent, logger: DriverLogger): void {
+  emit(onEvent: (event: DriverEvent) => void, event: DriverEvent, logger: StructuredLogger): void {
     if (this.settled) return;
     try {
       onEvent(event);

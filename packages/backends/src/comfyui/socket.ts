@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { parseBinaryFrame, type BinaryFrame } from './binary-frames.js';
 import { backendUnavailable } from './errors.js';
 import { parseTextFrame, type ComfyMessage } from './messages.js';
@@ -44,7 +44,7 @@ export class ComfySocket {
     private readonly url: string,
     private readonly options: ComfySocketOptions,
     private readonly handlers: ComfySocketHandlers,
-    private readonly logger: DriverLogger,
+    private readonly logger: StructuredLogger,
   ) {}
 
   get isOpen(): boolean {

@@ -1,5 +1,5 @@
 import type { AppError, Workflow } from '@gantry/domain';
-import type { DriverLogger } from '../logger.js';
+import type { StructuredLogger } from '../logger.js';
 import { backendError, promptRejected } from './errors.js';
 import { parseJson, type ComfyHttpClient, type HttpReply } from './http-client.js';
 import { isRecord } from './messages.js';
@@ -26,7 +26,7 @@ export interface SubmitRequest {
  * `node_errors` → accepted (only the valid outputs run; logged); 409 (newer servers: the id is
  * already known) → accepted; a transport failure → accepted only if the prompt can be found.
  */
-export async function submitPrompt(http: ComfyHttpClient, request: SubmitRequest, logger: DriverLogger): Promise<SubmitOutcome> {
+export async function submitPrompt(http: ComfyHttpClient, request: SubmitRequest, logger: StructuredLogger): Promise<SubmitOutcome> {
   const { promptId } = request;
   let reply: HttpReply;
   try {

@@ -4,7 +4,7 @@ import { infoFingerprint, type BackendInfo } from './backend-info.js';
 import type { BackendHealth } from './backend-health.js';
 import type { HealthSnapshot } from './breaker.js';
 import { probeDue } from './breaker.js';
-import { silentFleetLogger, type FleetLogger } from './fleet-logger.js';
+import { silentStructuredLogger, type StructuredLogger } from './fleet-logger.js';
 import { probeBackend } from './probes/probe-backend.js';
 import type { BackendFacts, ProbeResult, ProbeTarget } from './probes/probe-types.js';
 import { deriveState } from './states.js';
@@ -25,7 +25,7 @@ export interface HealthMonitorOptions {
   persistInfo?: (backendId: string, info: BackendInfo) => Promise<void>;
   /** Names this monitor in probe locks and logs (the worker id). */
   owner?: string;
-  logger?: FleetLogger;
+  logger?: StructuredLogger;
 }
 
 /*
@@ -43,7 +43,7 @@ export interface HealthMonitorOptions {
  */
 export class HealthMonitor {
   private readonly owner: string;
-  private readonly log: FleetLogger;
+  private readonly log: StructuredLogger;
   private readonly probeTimeoutMs: number;
   private readonly nodeTypesRefreshMs: number;
   private timer: ClockTimer | null = null;
@@ -53,7 +53,7 @@ export class HealthMonitor {
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.owner = options.owner ?? randomUUID();
-    this.log = options.logger ?? silentFleetLogger;
+    this.log = options.logger ?? silentStructuredLogger;
     this.probeTimeoutMs = options.probeTimeoutMs ?? Math.max(100, Math.min(options.intervalMs, 5000));
     this.nodeTypesRefreshMs = options.nodeTypesRefreshMs ?? 60_000;
   }

@@ -1,5 +1,5 @@
 import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
-import { silentFleetLogger, type FleetLogger } from '../health/fleet-logger.js';
+import { silentStructuredLogger, type StructuredLogger } from '../health/fleet-logger.js';
 import { servesTags, type BackendRecord, type BackendSource } from './backend-record.js';
 import { diffRecords, isEmptyChange, type RegistryChange } from './registry-diff.js';
 
@@ -9,7 +9,7 @@ export interface FleetRegistryOptions {
   workerTags?: readonly string[];
   /** Time between two reads of the source (GANTRY_REGISTRY_REFRESH_MS); default 5 s. */
   refreshMs?: number;
-  logger?: FleetLogger;
+  logger?: StructuredLogger;
   /** Timers of the refresh loop (default the system clock). */
   clock?: Clock;
 }
@@ -26,14 +26,14 @@ export class FleetRegistry {
   private records = new Map<string, BackendRecord>();
   private readonly listeners = new Set<RegistryListener>();
   private readonly workerTags: readonly string[];
-  private readonly log: FleetLogger;
+  private readonly log: StructuredLogger;
   private timer: ClockTimer | null = null;
   private inFlight: Promise<RegistryChange> | null = null;
   private loaded = false;
 
   constructor(private readonly options: FleetRegistryOptions) {
     this.workerTags = options.workerTags ?? [];
-    this.log = options.logger ?? silentFleetLogger;
+    this.log = options.logger ?? silentStructuredLogger;
   }
 
   /** Reads the source once (errors propagate), then keeps refreshing on the interval. */
