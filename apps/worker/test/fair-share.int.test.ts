@@ -48,12 +48,14 @@ describe('scheduling order', () => {
     const done = await waitUntil(async () => {
       const res = await small('GET', `/api/v1/jobs/${lone.id}`);
       return res.body.status === 'succeeded' ? res.body : undefined;
-    }, 30_000);
+    }, 90_000);
     const startedBefore = await db.job.count({ where: { tenantId, startedAt: { lt: new Date(done.startedAt) } } });
     // One GPU slot: the lone job waits for at most the burst's first job (the one holding the slot).
     expect(startedBefore).toBeLessThanOrEqual(2);
     expect(await db.job.count({ where: { tenantId, status: 'queued' } })).toBeGreaterThan(9_000);
-  });
+    // Bounds, not speed: writing 10,000 rows and queue entries on a loaded 2-core machine can take
+    // a minute; the assertions above are about order, never time.
+  }, 180_000);
 
   it('runs higher priorities first, FIFO within a priority', async () => {
     const client = apiClient(stack.url, await tenantKey('prio'));
