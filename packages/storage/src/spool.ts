@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '@gantry/domain';
@@ -33,9 +33,19 @@ export function measuringStream(maxBytes?: number) {
   return { stream, result: () => ({ sha256: hash.digest('hex'), bytes }) };
 }
 
-/** Streams the source into `file` while hashing it; the caller removes the file afterwards. */
+/**
+ * Streams the source into `file` while hashing it; the caller removes the file afterwards. The file
+ * is opened before any byte flows: a write stream that opens it lazily can still be creating it
+ * when an early error (a refused image's first bytes) has already failed the pipeline, and the
+ * caller's cleanup would then run before the file exists and leave it behind.
+ */
 export async function spoolToFile(data: PutSource, file: string, maxBytes?: number) {
   const measure = measuringStream(maxBytes);
-  await pipeline(toReadable(data), measure.stream, createWriteStream(file));
+  const handle = await open(file, 'w');
+  try {
+    await pipeline(toReadable(data), measure.stream, handle.createWriteStream());
+  } finally {
+    await handle.close().catch(() => undefined); // already closed by the stream on success
+  }
   return measure.result();
 }
