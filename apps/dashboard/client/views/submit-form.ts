@@ -1,4 +1,5 @@
-import sample from '../../../gpu-sim/fixtures/default-workflow.json';
+// The simulator's sample workflow, through the package's own export (bundled at build time).
+import sample from '@gantry/gpu-sim/default-workflow.json';
 import { ApiError } from '../api.js';
 import { byId, h, setText } from '../dom.js';
 import { shortId } from '../format.js';
