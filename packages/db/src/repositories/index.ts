@@ -12,3 +12,4 @@ export * from './webhook-deliveries.js';
 export * from './job-ownership.js';
 export * from './uploads.js';
 export * from './reused-jobs.js';
+export * from './job-batches.js';
