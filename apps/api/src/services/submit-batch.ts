@@ -5,7 +5,7 @@ import { tryParseInput } from '../http/validate.js';
 import { runnableCheck } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { assertQueueRoom, newJobOf } from './new-job.js';
-import { requestHash } from './request-hash.js';
+import { batchRequestHash } from './request-hash.js';
 import { resolveInputs, type ResolvedInputs } from './resolve-inputs.js';
 import { reuseKeyOf } from './submit-or-reuse.js';
 
@@ -57,7 +57,7 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   });
   problems.throwIfAny();
 
-  const hash = idempotencyKey ? requestHash({ batch: inputs }) : undefined;
+  const hash = idempotencyKey ? batchRequestHash(inputs) : undefined;
   const keys = idempotencyKey ? batchItemKeys(idempotencyKey, inputs.length) : undefined;
   if (keys) {
     const existing = await findJobsByIdempotencyKeys(deps.db, tenantId, keys);
