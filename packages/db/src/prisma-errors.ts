@@ -64,11 +64,13 @@ export function isForeignKeyViolation(err: unknown): boolean {
 }
 
 /**
- * A raw statement (`$queryRaw`, e.g. a batch insert) that PostgreSQL refused with this SQLSTATE:
- * Prisma reports it as P2010 (raw query failed) with the adapter's error, not as P2002/P2003.
+ * A raw statement that PostgreSQL refused with this SQLSTATE: through `$queryRaw` Prisma reports
+ * it as P2010 (raw query failed) with the adapter's error, not as P2002/P2003; through the pool
+ * itself (pgPoolOf) it is pg's error, the SQLSTATE in its `code`.
  */
 function isRawQueryViolation(err: unknown, sqlstate: string): boolean {
-  return prismaErrorCode(err) === 'P2010' && chainCodes(errorChain(err)).includes(sqlstate);
+  const code = prismaErrorCode(err);
+  return (code === 'P2010' || code === undefined) && chainCodes(errorChain(err)).includes(sqlstate);
 }
 
 /** Whether `err` says the record to update, delete or connect does not exist (P2025). */
