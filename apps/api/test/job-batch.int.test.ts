@@ -26,10 +26,18 @@ describe('job batches', () => {
     return page.body.items.length;
   }
 
+  /** gantry_jobs_submitted_total{kind="workflow"} of the API's registry. */
+  async function submittedCount(): Promise<number> {
+    const metric = await stack.apiResources.deps.metrics.getSingleMetric('gantry_jobs_submitted_total')?.get();
+    return metric?.values.find((v) => v.labels.kind === 'workflow')?.value ?? 0;
+  }
+
   it('accepts a sweep in order and every job runs to success', async () => {
     const client = await tenantClient('sweep');
+    const counted = await submittedCount();
     const res = await client('POST', '/api/v1/jobs/batch', { jobs: sweep(12) });
     expect(res.status).toBe(202);
+    expect(await submittedCount()).toBe(counted + 12);
     expect(res.headers.get('idempotent-replayed')).toBeNull();
     const items = res.body.items as { id: string; status: string; reusedFrom: string | null }[];
     expect(items).toHaveLength(12);
