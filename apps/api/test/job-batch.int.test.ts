@@ -157,7 +157,8 @@ describe('job batches against quotas', () => {
   let stack: TestStack;
   let admin: Client;
   beforeAll(async () => {
-    stack = await startStack({ worker: false, apiEnv: { GANTRY_TENANT_MAX_QUEUED: '5', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '4' } });
+    // Tiny quotas: a submit comes back every 30 s, so no step below depends on the machine's speed.
+    stack = await startStack({ worker: false, apiEnv: { GANTRY_TENANT_MAX_QUEUED: '3', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '2' } });
     admin = apiClient(stack.url, stack.adminKey);
   });
   afterAll(() => stack.close());
@@ -167,29 +168,29 @@ describe('job batches against quotas', () => {
   it('refuses a batch over the submit quota as a whole, then charges every job of one that fits', async () => {
     const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'limited-batch', scopes: ['submit', 'read'] })).body.key;
     const client = apiClient(stack.url, key);
-    const tooBig = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(5) });
+    const tooBig = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(3) });
     expect(tooBig.status).toBe(413);
-    expect(tooBig.body).toMatchObject({ code: 'BATCH_TOO_LARGE', errors: { jobs: 5, max: 4, limit: 'submitRateLimit' } });
-    const fits = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(3) });
+    expect(tooBig.body).toMatchObject({ code: 'BATCH_TOO_LARGE', errors: { jobs: 3, max: 2, limit: 'submitRateLimit' } });
+    const fits = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(2) });
     expect(fits.status).toBe(202);
-    expect(fits.headers.get('ratelimit')).toMatch(/"submit";r=1;/);
-    // One submit left in the quota (one more comes back every 15 s; the next calls come at once).
-    const second = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(2) });
+    expect(fits.headers.get('ratelimit')).toMatch(/"submit";r=0;/);
+    // The quota is spent by the two jobs (one comes back in 30 s).
+    const second = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(1) });
     expect(second.status).toBe(429);
     expect(second.body).toMatchObject({ code: 'RATE_LIMITED', errors: { policy: 'submit' } });
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(3);
+    expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(2);
   });
 
   it("counts every job against the tenant's queued cap", async () => {
-    // Two keys of one tenant: the cap is the tenant's, each key has its own submit quota of 4.
+    // Two keys of one tenant: the cap (3) is the tenant's, each key has its own submit quota of 2.
     const newKey = async () => (await admin('POST', '/api/v1/api-keys', { tenant: 'capped-batch', scopes: ['submit', 'read'] })).body.key as string;
     const first = apiClient(stack.url, await newKey());
     const client = apiClient(stack.url, await newKey());
-    expect((await first('POST', '/api/v1/jobs/batch', { jobs: jobs(3) })).status).toBe(202);
-    const over = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(3) });
+    expect((await first('POST', '/api/v1/jobs/batch', { jobs: jobs(2) })).status).toBe(202);
+    const over = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(2) });
     expect(over.status).toBe(429);
-    expect(over.body).toMatchObject({ code: 'TENANT_QUEUE_FULL', errors: { queued: 3, limit: 5, adding: 3 } });
-    expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(3);
+    expect(over.body).toMatchObject({ code: 'TENANT_QUEUE_FULL', errors: { queued: 2, limit: 3, adding: 2 } });
+    expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(2);
   });
 });
