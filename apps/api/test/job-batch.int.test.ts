@@ -1,5 +1,8 @@
 import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defaultWorkflow } from './fixtures';
+import { png } from './images';
 
 type Client = ReturnType<typeof apiClient>;
 
@@ -94,6 +97,28 @@ describe('job batches', () => {
     expect(ineligible.status).toBe(422);
     expect(ineligible.body.errors).toEqual([expect.objectContaining({ index: 1, code: 'NO_ELIGIBLE_BACKEND' })]);
     expect(await countJobs(client)).toBe(0);
+  });
+
+  it('binds input images per job (refusing an unknown upload by index) and runs them', async () => {
+    const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'batch-inputs', scopes: ['submit', 'read'] })).body.key as string;
+    const client = apiClient(stack.url, key);
+    const photo = (await (await fetch(`${stack.url}/api/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: png(24, 16) })).json()) as { id: string; sha256: string };
+    const workflow = JSON.parse(readFileSync(path.join(__dirname, '../../gpu-sim/fixtures/img2img-workflow.json'), 'utf8'));
+    const job = (upload: string, seed: number) => ({ workflow: { ...workflow, '3': { ...workflow['3'], inputs: { ...workflow['3'].inputs, seed, steps: 1 } } }, inputs: { photo: { upload } } });
+    const refused = await client('POST', '/api/v1/jobs/batch', { jobs: [job(photo.id, 1), job('019a7f4e-2c1b-7d3a-9c4e-5b6a7d8e9f01', 2)] });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ index: 1, code: 'UPLOAD_NOT_FOUND' })]);
+    expect(await countJobs(client)).toBe(0);
+
+    const res = await client('POST', '/api/v1/jobs/batch', { jobs: [job(photo.id, 1), job(photo.id, 2)] });
+    expect(res.status).toBe(202);
+    for (const item of res.body.items as { id: string }[]) {
+      const done = await waitUntil(async () => {
+        const view = (await client('GET', `/api/v1/jobs/${item.id}`)).body;
+        return ['succeeded', 'failed'].includes(view.status) ? view : undefined;
+      }, 30_000);
+      expect(done).toMatchObject({ status: 'succeeded', inputs: [expect.objectContaining({ name: 'photo', uploadId: photo.id, sha256: photo.sha256, source: 'upload' })] });
+    }
   });
 
   it('refuses more than 1000 jobs, an empty batch and a body that is not one', async () => {
