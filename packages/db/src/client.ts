@@ -80,7 +80,9 @@ const pools = new WeakMap<object, pg.Pool>();
  * (SQLSTATE in `code`), which the classifiers of this package read as well.
  */
 export function pgPoolOf(db: object): pg.Pool | undefined {
-  return pools.get(db);
+  const pool = pools.get(db);
+  // After $disconnect the adapter has ended it; a later query reconnects through Prisma only.
+  return pool && !pool.ended ? pool : undefined;
 }
 
 /**
