@@ -245,6 +245,12 @@ describe('OpenAPI contract', () => {
     const page = await call(admin, 'GET', '/api/v1/jobs?limit=1');
     expect(page.body.items.map((j: Json) => j.id)).toEqual([id]);
     await call(admin, 'GET', '/api/v1/jobs?status=succeeded');
+    const batch = await call(admin, 'POST', '/api/v1/jobs/batch', { jobs: [{ workflow: defaultWorkflow({ steps: 1 }) }, { workflow: defaultWorkflow({ steps: 2 }) }] }, { 'idempotency-key': `contract-${randomUUID()}` });
+    expect(batch.status).toBe(202);
+    expect(batch.body.items).toHaveLength(2);
+    const refused = await call(admin, 'POST', '/api/v1/jobs/batch', { jobs: [{ workflow: defaultWorkflow() }, { priority: 1 }] });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ index: 1, code: 'VALIDATION_FAILED' })]);
 
     const events = await call(admin, 'GET', `/api/v1/jobs/${id}/events`);
     expect(new Set(events.body.items.map((e: Json) => e.event.type))).toEqual(new Set(['state', 'progress', 'output']));

@@ -70,6 +70,10 @@ describe('API during a Redis outage', () => {
     expect(job.body.status).toBe('queued');
     const accepted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
     expect(accepted.status).toBe(202);
+    // A batch too: every job committed, the bulk add left to the reconciler.
+    const batch = await admin('POST', '/api/v1/jobs/batch', { jobs: [{ workflow: defaultWorkflow({ seed: 1 }) }, { workflow: defaultWorkflow({ seed: 2 }) }] });
+    expect({ status: batch.status, statuses: batch.body.items?.map((j: { status: string }) => j.status) }).toEqual({ status: 202, statuses: ['queued', 'queued'] });
+    expect((await admin('GET', `/api/v1/jobs/${batch.body.items[1].id}`)).body.status).toBe('queued');
     const canceled = await admin('POST', `/api/v1/jobs/${queued.body.id}/cancel`);
     expect({ status: canceled.status, job: canceled.body.status }).toEqual({ status: 200, job: 'canceled' });
 

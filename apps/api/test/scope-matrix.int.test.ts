@@ -137,6 +137,7 @@ describe('route × key matrix', () => {
   /** One recipe per operationId of the document. */
   const recipes: Record<string, Recipe> = {
     createJob: { scope: 'submit', cases: [{ reach: 'own', request: fixed('POST', () => '/api/v1/jobs', { workflow: defaultWorkflow() }) }] },
+    createJobBatch: { scope: 'submit', cases: [{ reach: 'own', request: fixed('POST', () => '/api/v1/jobs/batch', { jobs: [{ workflow: defaultWorkflow() }] }) }] },
     listJobs: { scope: 'read', cases: [{ reach: 'own', request: fixed('GET', () => '/api/v1/jobs') }] },
     getJob: { scope: 'read', cases: [{ reach: 'a-job', request: fixed('GET', () => `/api/v1/jobs/${a.jobId}`) }] },
     cancelJob: {

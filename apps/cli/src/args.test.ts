@@ -42,6 +42,8 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['jobs', 'get', 'a', 'b'])).toThrow(/Unexpected argument "b"/);
     expect(() => parseCommandLine(['submit', 'a.json', '--set'])).toThrow(UsageError);
     expect(() => parseCommandLine(['submit'])).toThrow(/Missing <workflow.json>/);
+    expect(() => parseCommandLine(['submit', 'a.json', '--batch', 'jobs.jsonl'])).toThrow(/either <workflow.json>\.\.\. or --batch, not both/);
+    expect(parseCommandLine(['submit', '--batch', 'jobs.jsonl'])).toMatchObject({ args: [], options: { batch: 'jobs.jsonl' } });
   });
 
   it('checks integer options', () => {

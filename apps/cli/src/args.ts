@@ -22,17 +22,21 @@ interface CommandSpec {
   args: string;
   minArgs: number;
   maxArgs: number;
+  /** An option that stands for the positional arguments (`submit --batch file.jsonl`): with it, none are taken; without it, minArgs apply. */
+  argsOption?: string;
   options: Record<string, OptionSpec & { help: string; arg?: string }>;
 }
 
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'submit',
-    summary: 'Submit ComfyUI workflows (API format), optionally watch them and download the outputs',
-    args: '<workflow.json>...',
+    summary: 'Submit ComfyUI workflows (API format), or a JSON Lines file of jobs (--batch); optionally watch them and download the outputs',
+    args: '<workflow.json>... | --batch <file.jsonl>',
     minArgs: 1,
+    argsOption: 'batch',
     maxArgs: 100,
     options: {
+      batch: { type: 'string', arg: 'file.jsonl', help: 'submit one job per line (a job body or a workflow) through POST /jobs/batch, 1000 per request; bad lines are reported by number and nothing is sent' },
       set: { type: 'string', multiple: true, arg: 'node.input=value', help: 'set an input of a node (value: JSON if it parses, else a string); repeatable' },
       input: { type: 'string', multiple: true, arg: 'name=file|https-url|upload:id', help: 'an input image, bound to the LoadImage node whose image (or title) is name; files are uploaded once; repeatable' },
       watch: { type: 'boolean', short: 'w', help: 'follow the jobs live until they finish' },
@@ -41,7 +45,7 @@ export const COMMANDS: CommandSpec[] = [
       tag: { type: 'string', multiple: true, arg: 'tag', help: 'only backends with this tag run it; repeatable' },
       timeout: { type: 'string', arg: 'seconds', help: 'wall-clock limit of a run' },
       metadata: { type: 'string', multiple: true, arg: 'key=value', help: 'metadata stored with the job; repeatable' },
-      'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first job (-<n> is appended per file)' },
+      'idempotency-key': { type: 'string', arg: 'key', help: 'a repeat with the same key returns the first job (-<n> is appended per file, -b<n> per batch request)' },
       webhook: { type: 'string', arg: 'url', help: 'POST the finished job to this URL (docs/webhooks.md)' },
       reuse: { type: 'boolean', help: 'answer from an identical earlier success of your tenant when there is one (no GPU run; fixed seeds only)' },
     },
@@ -228,7 +232,9 @@ export function parseCommandLine(argv: string[]): Parsed {
   }
   if (parsed.values.help) return { help: true, topic: spec.name };
   const args = parsed.positionals.slice(found.used);
-  if (args.length < spec.minArgs) throw new UsageError(`Missing ${spec.args}`, spec.name);
+  if (spec.argsOption && parsed.values[spec.argsOption] !== undefined) {
+    if (args.length > 0) throw new UsageError(`Give either ${spec.args.split(' | ')[0]} or --${spec.argsOption}, not both`, spec.name);
+  } else if (args.length < spec.minArgs) throw new UsageError(`Missing ${spec.args}`, spec.name);
   if (args.length > spec.maxArgs) throw new UsageError(`Unexpected argument "${args[spec.maxArgs]}"`, spec.name);
   return { command: spec, args, options: parsed.values as ParsedCommand['options'] };
 }

@@ -84,6 +84,41 @@ describe('gantry CLI', () => {
     expect(stack.sims[0]!.executions('cli-reuse')).toHaveLength(1);
   });
 
+  it('submit --batch: one job per line through POST /jobs/batch, ids by line, bad lines by number', async () => {
+    const wf = JSON.parse(await readFile(WORKFLOW, 'utf8'));
+    const seeded = (seed: number) => ({ ...wf, '3': { ...wf['3'], inputs: { ...wf['3'].inputs, seed } } });
+    const lines = [JSON.stringify({ workflow: seeded(11), metadata: { shot: 'a' } }), '', JSON.stringify(seeded(12)), JSON.stringify({ workflow: seeded(13), priority: 5 })];
+    await writeFile(path.join(dir, 'sweep.jsonl'), `${lines.join('\n')}\n`);
+    const r = await gantry(['submit', '--batch', 'sweep.jsonl', '--set', '3.steps=2', '--watch', '--idempotency-key', 'cli-sweep']);
+    expect(r.code).toBe(0);
+    const ids = [...r.stdout.matchAll(/^submitted ([0-9a-f-]{36})  sweep\.jsonl:(\d+)$/gm)].map((m) => [m[1]!, Number(m[2])] as const);
+    expect(ids.map(([, line]) => line)).toEqual([1, 3, 4]);
+    expect(r.stdout).toMatch(/^request 1\/1: 3 jobs accepted \(3\/3\)$/m);
+    expect(r.stdout).toMatch(/^ok\s+sweep\.jsonl:4/m);
+    const first = (await admin('GET', `/api/v1/jobs/${ids[0]![0]}`)).body;
+    expect(first).toMatchObject({ status: 'succeeded', metadata: { shot: 'a' } });
+    expect((await admin('GET', `/api/v1/jobs/${ids[2]![0]}`)).body).toMatchObject({ status: 'succeeded', priority: 5 });
+    // The same command again: the request's key replays it, nothing is queued twice.
+    const again = await gantry(['submit', '--batch', 'sweep.jsonl', '--set', '3.steps=2', '--idempotency-key', 'cli-sweep']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`already submitted ${ids[0]![0]}  sweep.jsonl:1`);
+
+    await writeFile(path.join(dir, 'bad.jsonl'), [JSON.stringify(seeded(1)), '{"workflow": ', '[]', JSON.stringify(seeded(2))].join('\n'));
+    const bad = await gantry(['submit', '--batch', 'bad.jsonl']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bad\.jsonl:2: not valid JSON/m);
+    expect(bad.stderr).toMatch(/^bad\.jsonl:3: not a JSON object$/m);
+    expect(bad.stderr).toMatch(/2 bad lines in bad\.jsonl; nothing was submitted/);
+    expect(bad.stdout).not.toMatch(/submitted/);
+
+    await writeFile(path.join(dir, 'refused.jsonl'), [JSON.stringify(seeded(3)), JSON.stringify(seeded(4)), JSON.stringify({ workflow: seeded(5), priority: 500 })].join('\n'));
+    const refused = await gantry(['submit', '--batch', 'refused.jsonl']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^refused\.jsonl:3: VALIDATION_FAILED: /m);
+    expect(refused.stderr).toMatch(/^  priority: /m);
+    expect(refused.stderr).toMatch(/none of its 3 jobs was submitted/);
+  });
+
   it('on a terminal: a progress line per job, redrawn in place', async () => {
     // util-linux's `script` gives the CLI a real terminal; without it this test fails, never skips.
     if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: install Debian's bsdutils (.ci/run does)`);

@@ -45,26 +45,44 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
   });
-  const adapter = new PrismaPg(
-    {
-      connectionString,
-      max: pool.max,
-      // pg-pool has one timeout for both waiting in its queue and opening a connection for the
-      // waiter; it bounds the whole wait, like Prisma's pool_timeout.
-      connectionTimeoutMillis: pool.poolTimeoutMs,
-      idleTimeoutMillis: pool.idleTimeoutMs,
-      // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
-      Client: connectTimeoutClient(pool.connectTimeoutMs),
-      ...(options.applicationName ? { application_name: options.applicationName } : {}),
-    },
-    {
-      ...(schema ? { schema } : {}),
-      // Without a listener, an idle connection's error (server restart) crashes the process.
-      onPoolError: options.onPoolError ?? (() => undefined),
-    },
-  );
+  // The pool is made here and handed to the adapter (which ends it on $disconnect), so the few
+  // hot-path statements that gain from skipping Prisma's parameter handling (pgPoolOf) share the
+  // very same connections and limits as every other query.
+  const pgPool = new pg.Pool({
+    connectionString,
+    max: pool.max,
+    // pg-pool has one timeout for both waiting in its queue and opening a connection for the
+    // waiter; it bounds the whole wait, like Prisma's pool_timeout.
+    connectionTimeoutMillis: pool.poolTimeoutMs,
+    idleTimeoutMillis: pool.idleTimeoutMs,
+    // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
+    Client: connectTimeoutClient(pool.connectTimeoutMs),
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+  });
+  const adapter = new PrismaPg(pgPool, {
+    ...(schema ? { schema } : {}),
+    // Without a listener, an idle connection's error (server restart) crashes the process.
+    onPoolError: options.onPoolError ?? (() => undefined),
+    disposeExternalPool: true,
+  });
   // The log option changes the client's type parameters; callers see the plain PrismaClient type.
-  return new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
+  const client = new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
+  pools.set(client, pgPool);
+  return client;
+}
+
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * The node-postgres pool under a client of createPrisma (undefined for a transaction client or
+ * any other): for a statement on a hot path where measurement shows Prisma's raw-query parameter
+ * handling costs (a batch insert's megabyte of JSON: bench/README.md). Errors come as pg's own
+ * (SQLSTATE in `code`), which the classifiers of this package read as well.
+ */
+export function pgPoolOf(db: object): pg.Pool | undefined {
+  const pool = pools.get(db);
+  // After $disconnect the adapter has ended it; a later query reconnects through Prisma only.
+  return pool && !pool.ended ? pool : undefined;
 }
 
 /**

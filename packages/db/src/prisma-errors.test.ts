@@ -2,6 +2,7 @@ import { Prisma } from './generated/client.js';
 import {
   classifyPrismaError,
   invalidDataReason,
+  isForeignKeyViolation,
   isNotFound,
   isRetriable,
   isUniqueViolation,
@@ -37,6 +38,18 @@ describe('prisma error classification', () => {
     expect(isUniqueViolation(known('P2002', { target: ['name'] }), ['name'])).toBe(true);
     expect(isUniqueViolation(known('P2025'))).toBe(false);
     expect(uniqueViolationTarget(known('P2002', { target: ['a', 'b'] }))).toEqual({ fields: ['a', 'b'] });
+  });
+
+  it('recognises violations of raw statements: Prisma P2010 with the SQLSTATE inside, or pg\'s own error', () => {
+    const rawUnique = known('P2010', { driverAdapterError: { name: 'DriverAdapterError', cause: { originalCode: '23505', kind: 'UniqueConstraintViolation', constraint: { index: 'jobs_tenant_id_idempotency_key_key' }, table: 'jobs' } } });
+    expect(isUniqueViolation(rawUnique)).toBe(true);
+    expect(isUniqueViolation(rawUnique, 'jobs_tenant_id_idempotency_key_key')).toBe(true);
+    const pgUnique = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505', constraint: 'jobs_pkey' });
+    expect(isUniqueViolation(pgUnique)).toBe(true);
+    expect(isForeignKeyViolation(Object.assign(new Error('violates foreign key constraint'), { code: '23503' }))).toBe(true);
+    expect(isForeignKeyViolation(pgUnique)).toBe(false);
+    expect(isUniqueViolation(known('P2010', { driverAdapterError: { cause: { originalCode: '22P02' } } }))).toBe(false);
+    expect(isUniqueViolation(known('P2025', { driverAdapterError: { cause: { originalCode: '23505' } } }))).toBe(false);
   });
 
   it('recognises not-found and retriable errors', () => {

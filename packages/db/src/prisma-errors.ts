@@ -50,7 +50,7 @@ export function uniqueViolationTarget(err: unknown): UniqueViolationTarget {
  * @example isUniqueViolation(err, ['tenant_id', 'idempotency_key'])
  */
 export function isUniqueViolation(err: unknown, target?: string | readonly string[]): boolean {
-  if (prismaErrorCode(err) !== 'P2002') return false;
+  if (prismaErrorCode(err) !== 'P2002' && !isRawQueryViolation(err, '23505')) return false;
   if (target === undefined) return true;
   const found = uniqueViolationTarget(err);
   if (typeof target === 'string') return found.constraint === target;
@@ -60,7 +60,17 @@ export function isUniqueViolation(err: unknown, target?: string | readonly strin
 
 /** Whether `err` is a foreign key violation (P2003): the row referenced is gone. */
 export function isForeignKeyViolation(err: unknown): boolean {
-  return prismaErrorCode(err) === 'P2003';
+  return prismaErrorCode(err) === 'P2003' || isRawQueryViolation(err, '23503');
+}
+
+/**
+ * A raw statement that PostgreSQL refused with this SQLSTATE: through `$queryRaw` Prisma reports
+ * it as P2010 (raw query failed) with the adapter's error, not as P2002/P2003; through the pool
+ * itself (pgPoolOf) it is pg's error, the SQLSTATE in its `code`.
+ */
+function isRawQueryViolation(err: unknown, sqlstate: string): boolean {
+  const code = prismaErrorCode(err);
+  return (code === 'P2010' || code === undefined) && chainCodes(errorChain(err)).includes(sqlstate);
 }
 
 /** Whether `err` says the record to update, delete or connect does not exist (P2025). */

@@ -357,6 +357,19 @@ export const fieldErrorSchema = z.object({
   code: z.string(),
 });
 
+/** One refused item of `POST /jobs/batch`: its index in `jobs`, why, and (for VALIDATION_FAILED) its failing fields. */
+export const batchItemErrorSchema = z
+  .object({
+    index: z.number().int().min(0).meta({ description: 'Position of the item in `jobs` (0-based)' }),
+    code: problemCodeSchema,
+    detail: z.string(),
+    errors: z
+      .union([z.array(fieldErrorSchema), z.record(z.string(), z.unknown())])
+      .optional()
+      .meta({ description: 'The failing fields (paths inside the item), or details such as `reasons`' }),
+  })
+  .meta({ description: 'Why one job of a batch was refused.' });
+
 /** RFC 9457 problem details: the one error envelope of the API. */
 export const problemSchema = z
   .object({
@@ -368,9 +381,9 @@ export const problemSchema = z
     code: problemCodeSchema,
     requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem (also in `X-Request-Id`)' }),
     errors: z
-      .union([z.array(fieldErrorSchema), z.record(z.string(), z.unknown())])
+      .union([z.array(fieldErrorSchema), z.array(batchItemErrorSchema), z.record(z.string(), z.unknown())])
       .optional()
-      .meta({ description: 'VALIDATION_FAILED: every failing field; otherwise details such as `reasons` or `inFlight`' }),
+      .meta({ description: 'VALIDATION_FAILED: every failing field; BATCH_INVALID: every refused item by index; otherwise details such as `reasons` or `inFlight`' }),
   })
   .meta({ description: 'RFC 9457 problem details.' });
 
@@ -402,4 +415,5 @@ export type MigrationStatus = z.infer<typeof migrationStatusSchema>;
 export type ReadinessReport = z.infer<typeof readinessReportSchema>;
 export type HealthReport = z.infer<typeof healthReportSchema>;
 export type FieldError = z.infer<typeof fieldErrorSchema>;
+export type BatchItemError = z.infer<typeof batchItemErrorSchema>;
 export type Problem = z.infer<typeof problemSchema>;

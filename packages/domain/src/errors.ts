@@ -21,6 +21,9 @@ export const ERROR_STATUS = {
   UNSUPPORTED_CONTENT_ENCODING: 415,
   VALIDATION_FAILED: 422,
   UNSTORABLE_VALUE: 422,
+  // POST /jobs/batch: items over the limit; some item refused (each named by index in `errors`).
+  BATCH_TOO_LARGE: 413,
+  BATCH_INVALID: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   TENANT_QUEUE_FULL: 429,
@@ -78,6 +81,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   UNSUPPORTED_CONTENT_ENCODING: 'Unsupported content encoding',
   VALIDATION_FAILED: 'Validation failed',
   UNSTORABLE_VALUE: 'A value cannot be stored',
+  BATCH_TOO_LARGE: 'Too many jobs in one batch',
+  BATCH_INVALID: 'Some jobs of the batch are invalid; none was accepted',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency key reused with a different request',
   RATE_LIMITED: 'Too many requests',
   TENANT_QUEUE_FULL: 'Too many queued jobs for this tenant',

@@ -7,6 +7,7 @@ export * from './models.js';
 export * from './workflow-limits.js';
 export * from './scopes.js';
 export * from './job.js';
+export * from './job-batch.js';
 export * from './job-view.js';
 export * from './events.js';
 export * from './api-views.js';

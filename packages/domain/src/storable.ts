@@ -48,18 +48,22 @@ export interface UnstorableSpot {
  * depth anyway); `limit` bounds the report for a value full of them.
  */
 export function findUnstorable(value: unknown, limit = 20): UnstorableSpot[] {
+  // Most values checked are scalars (a workflow's inputs, one by one): no walk for them.
+  if (typeof value === 'string') return isStorableText(value) ? [] : [{ path: [], kind: 'text' }];
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [{ path: [], kind: 'number' }];
+  if (value === null || typeof value === 'boolean') return [];
   const found: UnstorableSpot[] = [];
   // Each entry links to its parent: a path is only built for what is reported, so a deep value
   // costs linear time, not a copy of its path at every level.
   const stack: Step[] = [{ value, key: undefined, parent: undefined }];
-  const report = (step: Step, kind: UnstorableSpot['kind']) => found.push({ path: pathOf(step), kind });
+  // No closure here: under tsx (tests, benches) each one made per call costs a __name() call.
   while (stack.length > 0 && found.length < limit) {
     const step = stack.pop()!;
     const v = step.value;
     if (typeof v === 'string') {
-      if (!isStorableText(v)) report(step, 'text');
+      if (!isStorableText(v)) found.push({ path: pathOf(step), kind: 'text' });
     } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) report(step, 'number');
+      if (!Number.isFinite(v)) found.push({ path: pathOf(step), kind: 'number' });
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: step });
     } else if (v !== null && typeof v === 'object') {
@@ -67,7 +71,7 @@ export function findUnstorable(value: unknown, limit = 20): UnstorableSpot[] {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i]!;
         const next = { value: child, key, parent: step };
-        if (!isStorableText(key)) report(next, 'text');
+        if (!isStorableText(key)) found.push({ path: pathOf(next), kind: 'text' });
         stack.push(next);
       }
     }

@@ -39,7 +39,9 @@ export function checkWorkflowSize(workflow: Workflow, limits: WorkflowLimits): v
   if (nodes > limits.maxNodes) {
     throw tooLarge(`The workflow has ${nodes} nodes; at most ${limits.maxNodes} are accepted`, { limit: 'nodes', max: limits.maxNodes, actual: nodes });
   }
-  const bytes = utf8Length(JSON.stringify(workflow));
+  const json = JSON.stringify(workflow);
+  // At most 3 bytes per UTF-16 unit: a workflow well under the limit needs no counting (a batch checks a thousand).
+  const bytes = json.length * 3 <= limits.maxBytes ? json.length : utf8Length(json);
   if (bytes > limits.maxBytes) {
     throw tooLarge(`The workflow is ${bytes} bytes as JSON; at most ${limits.maxBytes} are accepted`, { limit: 'bytes', max: limits.maxBytes, actual: bytes });
   }
@@ -55,21 +57,48 @@ function tooLarge(message: string, details: JobErrorInfo['details']): AppError {
   return new AppError('WORKFLOW_TOO_LARGE', message, { details });
 }
 
-/** The first string in the nodes' inputs over `max` UTF-8 bytes, with its path. Iterative: no recursion on hostile nesting. */
+/** A place in a workflow, linked to its parent: a path is spelled out only for the one string reported. */
+interface Place {
+  key: string;
+  parent: Place | null;
+}
+
+function pathOf(place: Place | null): string[] {
+  const path: string[] = [];
+  for (let p = place; p; p = p.parent) path.push(p.key);
+  return path.reverse();
+}
+
+/**
+ * The first string in the nodes' inputs over `max` UTF-8 bytes, with its path. Iterative: no
+ * recursion on hostile nesting; no path arrays copied per value (a batch walks a thousand workflows).
+ */
 function findLongString(workflow: Workflow, max: number): { path: string[]; bytes: number } | undefined {
-  const stack: Array<{ value: unknown; path: string[] }> = Object.entries(workflow).map(([id, node]) => ({ value: node.inputs, path: [id, 'inputs'] }));
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
+  const values: unknown[] = [];
+  const places: Place[] = [];
+  for (const [id, node] of Object.entries(workflow)) {
+    values.push(node.inputs);
+    places.push({ key: 'inputs', parent: { key: id, parent: null } });
+  }
+  while (values.length > 0) {
+    const value = values.pop();
+    const place = places.pop()!;
     // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: only long ones need counting.
     if (typeof value === 'string') {
       if (value.length * 3 > max) {
         const bytes = utf8Length(value);
-        if (bytes > max) return { path, bytes };
+        if (bytes > max) return { path: pathOf(place), bytes };
       }
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push({ value: item, path: [...path, String(i)] }));
+      value.forEach((item, i) => {
+        values.push(item);
+        places.push({ key: String(i), parent: place });
+      });
     } else if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: [...path, key] });
+      for (const key of Object.keys(value)) {
+        values.push((value as Record<string, unknown>)[key]);
+        places.push({ key, parent: place });
+      }
     }
   }
   return undefined;

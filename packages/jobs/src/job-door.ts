@@ -4,10 +4,12 @@ import {
   appendJobEvent,
   bumpQueueGenerations,
   insertJob,
+  insertJobBatch,
   insertReusedJob,
   transitionJob,
   type Db,
   type JobRow,
+  type NewBatchJob,
   type NewJob,
   type ReconcileCandidate,
   type TransitionResult,
@@ -71,6 +73,33 @@ export class JobDoor {
   }
 
   /**
+   * Records a batch of new jobs all-or-nothing (one statement, or one transaction when some ask for
+   * reuse: @gantry/db insertJobBatch), then does for each what submit or submitReused does: one
+   * bulk enqueue of the queued ones (`firstRank` + position orders them fairly among the tenant's
+   * jobs; a refused enqueue leaves them to the reconciler), their events published, the reused
+   * ones announced, everything counted. Returns the rows in input order.
+   */
+  async submitBatch(jobs: readonly NewBatchJob[], firstRank: number): Promise<JobRow[]> {
+    const { rows, reused } = await this.persist(() => insertJobBatch(this.deps.db, jobs));
+    const metrics = jobSubmitMetrics(this.deps.metrics);
+    await this.enqueueMany(rows.filter((r) => !reused.has(r.id)), firstRank);
+    // Published together: the client pipelines them instead of waiting a round trip per job.
+    await Promise.all(
+      rows.map((r) => this.publish(r.tenantId, { jobId: r.id, seq: 1, at: r.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })),
+    );
+    const byKind = new Map<string, number>();
+    for (const r of rows) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
+    for (const [kind, n] of byKind) metrics.submitted.inc({ kind }, n);
+    for (const r of rows) {
+      const transition = reused.get(r.id);
+      if (!transition) continue;
+      metrics.reused.inc({ kind: r.kind });
+      await this.announce(r, { to: 'succeeded', progress: 1, outputs: [] }, transition);
+    }
+    return rows;
+  }
+
+  /**
    * Answers a new job from an earlier success of its tenant with the same reuse key, without
    * running it: the job is recorded already `succeeded`, with artifact rows pointing to that
    * success's blobs and `reusedFrom` naming it (one transaction, @gantry/db insertReusedJob), then
@@ -96,6 +125,11 @@ export class JobDoor {
   async ensureQueued(job: JobRow): Promise<void> {
     if (job.status !== 'queued') return;
     await this.enqueue(job, 0);
+  }
+
+  /** ensureQueued for many jobs (the replay of a batch): one bulk add of the queued ones' entries. */
+  async ensureQueuedMany(jobs: readonly JobRow[]): Promise<void> {
+    await this.enqueueMany(jobs.filter((j) => j.status === 'queued'), 0);
   }
 
   /** Applies one state change; null when the job was not in a state that allows it (a lost race). */
@@ -161,6 +195,20 @@ export class JobDoor {
       // The row is committed, so the job is accepted: the reconciler queues it from PostgreSQL.
       jobRecoveryMetrics(this.deps.metrics).enqueueDeferred.inc();
       this.deps.logger.warn({ err, jobId: job.id }, 'job accepted but not enqueued (Redis unavailable); the reconciler will queue it');
+    }
+  }
+
+  /** One bulk add for many jobs (ranks `firstRank`, +1, ...); a refusal leaves them to the reconciler, as for one. */
+  private async enqueueMany(jobs: readonly Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>[], firstRank: number): Promise<void> {
+    try {
+      await enqueueRenders(
+        this.deps.queue,
+        jobs.map((j, i) => ({ payload: { jobId: j.id, tenantId: j.tenantId }, priority: j.priority, generation: j.queueSeq, tenantRank: firstRank + i })),
+      );
+    } catch (err) {
+      // The rows are committed, so the jobs are accepted: the reconciler queues them from PostgreSQL.
+      jobRecoveryMetrics(this.deps.metrics).enqueueDeferred.inc(jobs.length);
+      this.deps.logger.warn({ err, jobs: jobs.length }, 'jobs accepted but not enqueued (Redis unavailable); the reconciler will queue them');
     }
   }
 

@@ -82,16 +82,16 @@ export async function enqueueRender(
   await queue.add('render', data, { jobId: renderEntryId(data.jobId, generation), priority: toBullPriority(priority, tenantRank) });
 }
 
-/** Enqueues many render jobs in one round trip (the reconciler's batches). */
+/** Enqueues many render jobs in one round trip (the reconciler's batches, a submitted batch). */
 export async function enqueueRenders(
   queue: Queue<RenderJobPayload>,
-  entries: readonly { payload: RenderJobPayload; priority: number; generation: number }[],
+  entries: readonly { payload: RenderJobPayload; priority: number; generation: number; tenantRank?: number }[],
 ): Promise<void> {
   if (entries.length === 0) return;
   await queue.addBulk(
     entries.map((e) => {
       const data = renderJobPayloadSchema.parse(e.payload);
-      return { name: 'render', data, opts: { jobId: renderEntryId(data.jobId, e.generation), priority: toBullPriority(e.priority) } };
+      return { name: 'render', data, opts: { jobId: renderEntryId(data.jobId, e.generation), priority: toBullPriority(e.priority, e.tenantRank) } };
     }),
   );
 }

@@ -5,6 +5,8 @@ import {
   isTerminalStatus,
   type ApiKey,
   type ApiKeyPage,
+  type BatchJobResult,
+  type BatchResult,
   type Artifact,
   type Backend,
   type Model,
@@ -18,6 +20,7 @@ import {
   type ListJobsQuery,
   type RegisterBackendInput,
   type RotatedApiKey,
+  type SubmitBatchInput,
   type SubmitJobInput,
   type WebhookDelivery,
   type Upload,
@@ -57,6 +60,13 @@ export interface SubmitOptions extends CallOptions {
 export interface SubmitResult {
   job: Job;
   /** True when the API returned the job of an earlier submit with the same idempotency key. */
+  replayed: boolean;
+}
+
+export interface SubmitBatchResult {
+  /** Every job of the batch, in the order sent: id, status (`queued`, or `succeeded` when reused) and reusedFrom. */
+  jobs: BatchJobResult[];
+  /** True when the API returned the answer of an earlier batch with the same idempotency key. */
   replayed: boolean;
 }
 
@@ -121,6 +131,29 @@ export class GantryClient {
       timeoutMs: options.timeoutMs,
     });
     return { job: expectJob(data), replayed: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /**
+   * `POST /jobs/batch`: queues up to 1000 jobs (`BATCH_MAX_JOBS`) at once, all or none. When any job
+   * is refused the call throws a GantryError `BATCH_INVALID` whose `errors` name each refused job
+   * by its index (`BatchItemError[]`), and none was stored. With `idempotencyKey`, a repeat returns
+   * the first answer (`replayed`) and the call is retried like a GET.
+   */
+  async submitBatch(input: SubmitBatchInput | SubmitJobInput[], options: SubmitOptions = {}): Promise<SubmitBatchResult> {
+    const body: SubmitBatchInput = Array.isArray(input) ? { jobs: input } : input;
+    const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+    const { data, response } = await this.transport.json<BatchResult>('/api/v1/jobs/batch', {
+      method: 'POST',
+      body,
+      headers,
+      idempotent: options.idempotencyKey !== undefined,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    if (!data || !Array.isArray(data.items) || data.items.length !== body.jobs.length) {
+      throw clientError('BAD_RESPONSE', 'The API did not answer with one result per job of the batch');
+    }
+    return { jobs: data.items, replayed: response.headers.get('idempotent-replayed') === 'true' };
   }
 
   /** `GET /jobs/{id}`. A queued job also carries `queue` (position, estimated start). */

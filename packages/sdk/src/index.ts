@@ -5,7 +5,7 @@
  * Exports are listed by name (no `export *`), so ES modules can import them from the CommonJS
  * build and from the sources run through tsx alike.
  */
-export { JOB_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './types.js';
+export { BATCH_MAX_JOBS, JOB_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './types.js';
 export type {
   ApiKey,
   ApiKeyPage,
@@ -14,6 +14,9 @@ export type {
   Backend,
   BackendKind,
   BackendState,
+  BatchItemError,
+  BatchJobResult,
+  BatchResult,
   CreateApiKeyInput,
   CreatedApiKey,
   Health,
@@ -39,6 +42,7 @@ export type {
   RegisterBackendInput,
   RotatedApiKey,
   StateEvent,
+  SubmitBatchInput,
   SubmitJobInput,
   Txt2ImgParams,
   Img2ImgParams,
@@ -53,7 +57,7 @@ export type {
 export { CLIENT_ERROR_CODES, GantryError, clientError, errorFromResponse, isGantryError } from './errors.js';
 export type { GantryErrorInit } from './errors.js';
 export { GantryClient } from './client.js';
-export type { CallOptions, GantryClientOptions, JobList, SubmitOptions, SubmitResult, WaitForOptions } from './client.js';
+export type { CallOptions, GantryClientOptions, JobList, SubmitBatchResult, SubmitOptions, SubmitResult, WaitForOptions } from './client.js';
 export type { FetchLike, RetryOptions } from './http.js';
 export { JobWatch } from './watch.js';
 export type { ReconnectOptions, StreamConfig, WatchHandlers, WatchMessage, WatchOptions } from './watch.js';

@@ -1,9 +1,13 @@
 import * as domain from '@gantry/domain';
 import type { z } from 'zod';
 import {
+  BATCH_MAX_JOBS,
   JOB_STATUSES,
   TERMINAL_STATUSES,
   type ApiKey,
+  type BatchItemError,
+  type BatchResult,
+  type SubmitBatchInput,
   type ApiKeyScope,
   type Artifact,
   type CreateApiKeyInput,
@@ -55,6 +59,12 @@ describe('SDK wire types', () => {
     check<Equals<keyof Model, keyof domain.ModelView>>();
     // The API also accepts the legacy `admin`; the SDK offers only the current names.
     check<Assignable<CreateApiKeyInput['scopes'][number], domain.CreateApiKeyInput['scopes'][number]>>();
+    check<Assignable<domain.BatchResult, BatchResult>>();
+    check<Equals<keyof BatchResult['items'][number], keyof domain.BatchJobResult>>();
+    check<Assignable<domain.BatchItemError, BatchItemError>>();
+    check<Equals<keyof BatchItemError, keyof domain.BatchItemError>>();
+    check<Assignable<SubmitBatchInput, z.input<typeof domain.submitBatchSchema>>>();
+    expect(BATCH_MAX_JOBS).toBe(domain.BATCH_MAX_JOBS);
     expect([...JOB_STATUSES]).toEqual([...domain.JOB_STATUSES]);
     expect([...TERMINAL_STATUSES]).toEqual([...domain.TERMINAL_STATUSES]);
   });

@@ -374,6 +374,35 @@ export interface Health {
 }
 
 /** RFC 9457 problem details as the API sends them. */
+/** Body of `POST /jobs/batch`: 1 to 1000 jobs, each a `POST /jobs` body. */
+export interface SubmitBatchInput {
+  jobs: SubmitJobInput[];
+}
+
+/** One accepted job of a batch, in the order sent. */
+export interface BatchJobResult {
+  id: string;
+  /** `queued`; `succeeded` for a job answered from an earlier result (`reuse: true`). */
+  status: JobStatus;
+  reusedFrom: string | null;
+}
+
+/** The answer of `POST /jobs/batch`: every job, in the order of `jobs`. */
+export interface BatchResult {
+  items: BatchJobResult[];
+}
+
+/** One refused job of a batch (`errors` of a `BATCH_INVALID` problem): its index in `jobs`, why, and its failing fields. */
+export interface BatchItemError {
+  index: number;
+  code: string;
+  detail: string;
+  errors?: unknown;
+}
+
+/** The most jobs one batch may carry (`BATCH_TOO_LARGE` beyond). */
+export const BATCH_MAX_JOBS = 1000;
+
 export interface Problem {
   type?: string;
   title?: string;

@@ -69,6 +69,24 @@ describe('@gantry/sdk against a real stack', () => {
     expect((await gantry.events(done.id, { since: history.lastSeq })).items).toEqual([]);
   });
 
+  it('submits a batch in order, replays it by key, and names refused jobs by index', async () => {
+    const key = `sdk-batch-${Date.now()}`;
+    const jobs = [1, 2, 3].map((steps) => ({ workflow: workflow(steps), metadata: { steps } }));
+    const first = await gantry.submitBatch(jobs, { idempotencyKey: key });
+    expect(first.replayed).toBe(false);
+    expect(first.jobs).toHaveLength(3);
+    expect(first.jobs.every((j) => j.status === 'queued' && j.reusedFrom === null)).toBe(true);
+    const again = await gantry.submitBatch({ jobs }, { idempotencyKey: key });
+    expect(again).toEqual({ replayed: true, jobs: first.jobs });
+    for (const [i, j] of first.jobs.entries()) {
+      const done = await gantry.waitFor(j.id, { timeoutMs: 60_000 });
+      expect(done).toMatchObject({ status: 'succeeded', metadata: { steps: i + 1 } });
+    }
+    const refused = await gantry.submitBatch([{ workflow: workflow(1) }, { workflow: workflow(1), priority: 999 }]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GantryError);
+    expect(refused).toMatchObject({ code: 'BATCH_INVALID', status: 422, errors: [expect.objectContaining({ index: 1, code: 'VALIDATION_FAILED' })] });
+  });
+
   it('watches jobs with handlers and as an async iterator, ending on terminal states', async () => {
     const a = (await gantry.submit({ workflow: workflow(8) })).job;
     const b = (await gantry.submit({ workflow: workflow(4) })).job;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema, listModelsQuerySchema } from '@gantry/domain';
+import { BATCH_MAX_JOBS, idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema, listModelsQuerySchema } from '@gantry/domain';
 import { deleteBackendQuerySchema } from '../services/backends/index.js';
 import { DOCS_ASSET_NAMES } from './docs-page.js';
 import type { OperationSpec } from './operation-spec.js';
@@ -68,6 +68,34 @@ export const operations: OperationSpec[] = [
       'BAD_REQUEST', 'IDEMPOTENCY_KEY_REUSED', 'MODEL_UNAVAILABLE', 'NO_ELIGIBLE_BACKEND', 'WEBHOOK_URL_FORBIDDEN', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE', 'WORKFLOW_TOO_LARGE',
       'UPLOAD_NOT_FOUND', 'INPUT_UNBOUND', 'INPUT_URL_FORBIDDEN', 'INPUT_FETCH_FAILED', 'INPUT_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS',
     ],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/jobs/batch',
+    operationId: 'createJobBatch',
+    tag: 'Jobs',
+    summary: 'Submit many jobs at once',
+    description:
+      `Up to ${BATCH_MAX_JOBS} jobs in one request (a seed sweep, a dataset), each a \`POST /api/v1/jobs\` body with the same checks. All-or-nothing: when any job is refused, the answer is \`422 BATCH_INVALID\` naming every refused job by its index in \`jobs\` (\`errors: [{index, code, detail, errors}]\`), and nothing is stored. Accepted: every job is stored in one transaction, queued with one bulk add and answered in order (\`items\`: id, status, reusedFrom). Every job counts against the key's submit rate limit (a batch larger than that quota is \`413 BATCH_TOO_LARGE\`) and the tenant's queued cap (\`GANTRY_TENANT_MAX_QUEUED\`). The body limit (\`GANTRY_BODY_LIMIT\`) applies to the whole batch.`,
+    scope: 'submit',
+    headers: {
+      'Idempotency-Key': {
+        schema: idempotencyKeySchema,
+        description:
+          'A repeat of the same batch returns the whole first answer (`202` with `Idempotent-Replayed: true`, the same jobs in the same order); the same key with another batch is `422 IDEMPOTENCY_KEY_REUSED`. Keys are per tenant, apart from those of `POST /jobs`.',
+      },
+    },
+    body: {
+      schema: 'SubmitBatchRequest',
+      examples: {
+        sweep: {
+          summary: 'A seed sweep: the same workflow with three seeds',
+          value: { jobs: [1, 2, 3].map((seed) => ({ workflow: { ...EXAMPLE_WORKFLOW, '3': { ...EXAMPLE_WORKFLOW['3'], inputs: { ...EXAMPLE_WORKFLOW['3'].inputs, seed } } }, metadata: { seed } })) },
+        },
+      },
+    },
+    responses: { 202: { description: 'Accepted: every job, in the order of `jobs` (or the first answer of a replayed idempotent request)', schema: 'BatchResult', headers: ['Idempotent-Replayed'] } },
+    errors: ['BAD_REQUEST', 'BATCH_TOO_LARGE', 'BATCH_INVALID', 'IDEMPOTENCY_KEY_REUSED', 'TENANT_QUEUE_FULL', 'SERVICE_UNAVAILABLE'],
   },
   {
     method: 'get',

@@ -8,6 +8,9 @@ import {
   backendListSchema,
   backendStateSchema,
   backendViewSchema,
+  batchItemErrorSchema,
+  batchJobResultSchema,
+  batchResultSchema,
   breakerPhaseSchema,
   createApiKeySchema,
   createdApiKeySchema,
@@ -33,6 +36,7 @@ import {
   readinessReportSchema,
   rotateApiKeySchema,
   rotatedApiKeySchema,
+  submitBatchSchema,
   submitJobSchema,
   tenantViewSchema,
   txt2ImgParamsSchema,
@@ -56,6 +60,7 @@ import { BACKEND_ID_RE, createBackendSchema } from '../services/backends/index.j
  */
 export const requestSchemas = {
   SubmitJobRequest: submitJobSchema,
+  SubmitBatchRequest: submitBatchSchema,
   Workflow: workflowSchema,
   Txt2ImgParams: txt2ImgParamsSchema,
   Img2ImgParams: img2ImgParamsSchema,
@@ -71,6 +76,8 @@ export const requestSchemas = {
 const responseSchemas = {
   Job: jobViewSchema,
   JobPage: jobPageSchema,
+  BatchResult: batchResultSchema,
+  BatchJobResult: batchJobResultSchema,
   JobStatus: jobStatusSchema,
   JobRequirements: jobRequirementsSchema,
   JobError: jobErrorViewSchema,
@@ -105,6 +112,7 @@ const responseSchemas = {
   Problem: problemSchema,
   ProblemCode: problemCodeSchema,
   FieldError: fieldErrorSchema,
+  BatchItemError: batchItemErrorSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type RequestSchemaName = keyof typeof requestSchemas;

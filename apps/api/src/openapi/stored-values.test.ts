@@ -11,6 +11,8 @@ const NOT_INT4_COLUMNS: Record<string, string> = {
   'txt2img.seed': 'stored inside the job\'s jsonb `workflow` column (numeric), not an int4 column',
   'img2img.seed': 'stored inside the job\'s jsonb `workflow` column (numeric), not an int4 column',
   'requirements.vramMb': 'stored inside the job\'s jsonb `requirements` column',
+  'jobs[].txt2img.seed': 'a batch item: as txt2img.seed',
+  'jobs[].img2img.seed': 'a batch item: as img2img.seed',
 };
 
 /** Request headers whose value is stored (the idempotency key, on the job row). */

@@ -53,12 +53,13 @@ export class RateLimiter {
     this.timeoutMs = options.timeoutMs ?? 500;
   }
 
-  async check(policies: RateLimitPolicy[]): Promise<RateLimitDecision> {
+  /** Charges `cost` requests (a batch of jobs counts each one) to every policy, or none when one refuses. */
+  async check(policies: RateLimitPolicy[], cost = 1): Promise<RateLimitDecision> {
     if (policies.length === 0) return { outcome: 'allowed', states: [] };
     // A lost connection fails open at once; one still being opened gets the timeout.
     if (DOWN.has(this.redis.status)) return this.failOpen(new Error(`redis connection is ${this.redis.status}`));
     const keys = policies.map((p) => `${this.options.prefix}:ratelimit:${p.name}:${p.partition}`);
-    const args: (string | number)[] = [1];
+    const args: (string | number)[] = [cost];
     for (const p of policies) args.push((p.windowSeconds * 1000) / p.limit, p.limit);
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -1,15 +1,30 @@
 import { Router, type Request } from 'express';
-import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
+import {
+  AppError,
+  idempotencyKeySchema,
+  isUuid,
+  jobEventsQuerySchema,
+  listJobsQuerySchema,
+  submitBatchEnvelopeSchema,
+  submitJobSchema,
+  type BatchResult,
+  type JobEventPage,
+  type JobPage,
+  type JobView,
+  type WebhookDeliveryList,
+} from '@gantry/domain';
 import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listInputsOfJobs, listJobArtifacts, listJobEvents, listJobInputs, listJobs } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
+import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
 import { redirectPresign, viewLinks } from '../services/presign.js';
 import { retryJob } from '../services/retry-job.js';
+import { assertBatchSize, submitBatch } from '../services/submit-batch.js';
 import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
@@ -41,6 +56,18 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
+  });
+
+  router.post('/batch', requireScope('submit'), requireJson, async (req, res) => {
+    const { jobs: items } = parseInput(submitBatchEnvelopeSchema, req.body, 'batch');
+    assertBatchSize(items.length);
+    const key = idempotencyKeyOf(req);
+    await chargeBatchSubmits(deps, req, res, items.length);
+    const { jobs, replayed } = await submitBatch(deps, principalOf(req).tenantId, items, key);
+    req.log.info({ jobs: jobs.length, firstJobId: jobs[0]?.id, replayed }, 'batch submitted');
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const body: BatchResult = { items: jobs.map((j) => ({ id: j.id, status: j.status, reusedFrom: j.reusedFrom })) };
+    res.status(202).json(body);
   });
 
   router.get('/', requireScope('read'), async (req, res) => {

@@ -26,13 +26,23 @@ export function eligibilityOf(row: Backend, state: EligibilityBackend['state'] =
  * jobs are accepted.
  */
 export async function assertRunnable(db: Db, input: SubmitJobInput): Promise<void> {
+  (await runnableCheck(db))(input);
+}
+
+/**
+ * The check of assertRunnable for many jobs: the backends are read once, then each job is judged
+ * in memory (a batch of a thousand costs one query).
+ */
+export async function runnableCheck(db: Db): Promise<(input: SubmitJobInput) => void> {
   const rows = await listBackends(db);
-  if (rows.length === 0) return;
-  const need = submittedNeed(input);
+  if (rows.length === 0) return () => undefined;
   const backends = rows.map((r) => eligibilityOf(r));
-  checkModels(need, backends);
-  const reasons = whyNoBackend(need, backends);
-  if (reasons) {
-    throw new AppError('NO_ELIGIBLE_BACKEND', 'No registered backend can run this job', { details: { reasons } });
-  }
+  return (input) => {
+    const need = submittedNeed(input);
+    checkModels(need, backends);
+    const reasons = whyNoBackend(need, backends);
+    if (reasons) {
+      throw new AppError('NO_ELIGIBLE_BACKEND', 'No registered backend can run this job', { details: { reasons } });
+    }
+  };
 }

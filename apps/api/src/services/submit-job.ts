@@ -1,8 +1,9 @@
-import { AppError, checkWorkflowSize, uuidv7, type SubmitJobInput } from '@gantry/domain';
+import { AppError, checkWorkflowSize, type SubmitJobInput } from '@gantry/domain';
 import { countActiveJobs, findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
+import { assertQueueRoom, newJobOf } from './new-job.js';
 import { requestHash } from './request-hash.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { submitOrReuse } from './submit-or-reuse.js';
@@ -38,30 +39,12 @@ export async function submitJob(
   await assertRunnable(deps.db, input);
   // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
   const active = await countActiveJobs(deps.db, tenantId);
-  if (active.queued >= deps.config.tenantMaxQueued) {
-    throw new AppError('TENANT_QUEUE_FULL', `This tenant already has ${active.queued} queued jobs (limit ${deps.config.tenantMaxQueued})`, {
-      details: { queued: active.queued, limit: deps.config.tenantMaxQueued },
-    });
-  }
+  assertQueueRoom(deps, active.queued, 1);
   // Inputs last among the checks: they fetch and store bytes.
   const resolved = await resolveInputs(deps, tenantId, input);
   let job: JobRow;
   try {
-    job = await submitOrReuse(deps, {
-      id: uuidv7(),
-      tenantId,
-      kind: input.txt2img ? 'txt2img' : input.img2img ? 'img2img' : 'workflow',
-      workflow: resolved.body,
-      inputs: resolved.inputs,
-      priority: input.priority,
-      requirements: input.requirements,
-      metadata: input.metadata,
-      timeoutSeconds: input.timeoutSeconds,
-      webhook,
-      idempotencyKey,
-      requestHash: hash,
-      retryOf,
-    }, active.queued + active.running, input.reuse);
+    job = await submitOrReuse(deps, newJobOf(tenantId, input, resolved, { webhook, idempotencyKey, requestHash: hash, retryOf }), active.queued + active.running, input.reuse);
   } catch (err) {
     // Two concurrent submits with one key: the loser returns the winner's job.
     if (idempotencyKey && isUniqueViolation(err)) {

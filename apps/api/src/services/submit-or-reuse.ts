@@ -9,11 +9,16 @@ import type { ApiDeps } from '../context.js';
  * Without one, or with a random seed (no key), the job is queued as usual.
  */
 export async function submitOrReuse(deps: ApiDeps, job: NewJob, tenantRank: number, reuse: boolean | undefined): Promise<JobRow> {
-  const inputs = Object.fromEntries((job.inputs ?? []).map((i) => [i.name, i.sha256]));
-  const key = reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements, inputs });
+  const key = reuseKeyOf(job);
   if (reuse && key !== null) {
     const reused = await deps.jobs.submitReused({ ...job, reuseKey: key });
     if (reused) return reused;
   }
   return deps.jobs.submit({ ...job, reuseKey: key }, tenantRank);
+}
+
+/** The reuse key of a job as it is stored (bound inputs by content hash); null when it can never be reused (a random seed). */
+export function reuseKeyOf(job: NewJob): string | null {
+  const inputs = Object.fromEntries((job.inputs ?? []).map((i) => [i.name, i.sha256]));
+  return reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements, inputs });
 }

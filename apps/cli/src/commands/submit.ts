@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SubmitJobInput, Workflow } from '@gantry/sdk';
-import { intOption, type ParsedCommand } from '../args.js';
+import type { ParsedCommand } from '../args.js';
+import { applyJobFlags, jobFlagsOf } from '../job-flags.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { followJobs } from '../follow-jobs.js';
-import { applyAssignments, parseAssignment } from '../set-inputs.js';
 import { parseInputArg, resolveInputArgs } from '../input-images.js';
+import { submitBatchFile } from './submit-batch.js';
 
 /** Reads a workflow file: ComfyUI API format (`{"3": {"class_type": ...}}`), or a job body with `workflow`. */
 async function readWorkflowFile(file: string, cwd: string): Promise<{ workflow: Workflow; extra: Partial<SubmitJobInput> }> {
@@ -47,51 +48,22 @@ function checkWorkflow(workflow: Workflow, file: string): void {
   }
 }
 
-function keyValues(values: string[] | undefined, flag: string): Record<string, unknown> | undefined {
-  if (!values?.length) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const kv of values) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--${flag} expects key=value, got "${kv}"`, 'submit');
-    const raw = kv.slice(eq + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string
-    }
-    out[kv.slice(0, eq)] = value;
-  }
-  return out;
-}
-
 export async function submitCommand(ctx: CommandContext, cmd: ParsedCommand): Promise<number> {
   const o = cmd.options;
-  const assignments = ((o.set as string[] | undefined) ?? []).map(parseAssignment);
-  const priority = intOption(o.priority, 'priority', -100, 100, 'submit');
-  const timeoutSeconds = intOption(o.timeout, 'timeout', 1, 86_400, 'submit');
-  const metadata = keyValues(o.metadata as string[] | undefined, 'metadata');
-  const tags = o.tag as string[] | undefined;
+  // The command line parser made sure of: workflow files, or --batch alone.
+  if (o.batch !== undefined) return submitBatchFile(ctx, cmd, o.batch as string);
+  const flags = jobFlagsOf(o);
   const outDir = o.out as string | undefined;
   const watch = Boolean(o.watch) || outDir !== undefined;
   const idempotencyKey = o['idempotency-key'] as string | undefined;
-  const webhook = o.webhook as string | undefined;
-  const reuse = Boolean(o.reuse);
 
   const inputArgs = ((o.input as string[] | undefined) ?? []).map(parseInputArg);
   // Read and edit every file before submitting any (a typo must not leave half the batch queued).
   const inputs = [];
   for (const file of cmd.args) {
     const { workflow, extra } = await readWorkflowFile(file, ctx.io.cwd);
-    const edited = applyAssignments(workflow, assignments, file);
-    const body: SubmitJobInput = { ...extra, workflow: edited };
-    if (priority !== undefined) body.priority = priority;
-    if (timeoutSeconds !== undefined) body.timeoutSeconds = timeoutSeconds;
-    if (metadata) body.metadata = { ...(extra.metadata ?? {}), ...metadata };
-    if (tags?.length) body.requirements = { ...(extra.requirements ?? {}), tags };
-    if (webhook !== undefined) body.webhook = { url: webhook };
-    if (reuse) body.reuse = true;
-    inputs.push({ file, body, workflow: edited });
+    const body = applyJobFlags(extra, workflow, flags, file);
+    inputs.push({ file, body, workflow: body.workflow! });
   }
 
   const images = await resolveInputArgs(ctx.client, inputArgs, ctx.io.cwd, ctx.io.signal);

@@ -15,3 +15,4 @@ export * from './reused-jobs.js';
 export * from './database-status.js';
 export * from './pending-work.js';
 export * from './priority-aging.js';
+export * from './job-batches.js';
