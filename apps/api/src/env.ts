@@ -59,6 +59,11 @@ export const apiEnvSchema = commonEnvSchema.extend({
   GANTRY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /** Job submissions (`POST /jobs`) per minute per API key, on top of the general limit (0 disables). */
   GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  /**
+   * Jobs submitted in batches (`POST /jobs/batch`) per minute per API key (0 disables). A batch
+   * request is one submit; its jobs are charged here, so one request can carry a sweep of 1000.
+   */
+  GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Requests per minute per client IP without a valid API key (0 disables). */
   GANTRY_IP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   /** Browser origins allowed by CORS: comma-separated exact origins, or * (empty: no CORS). */

@@ -7,6 +7,8 @@ export interface SecurityConfig {
   keyRateLimit: number;
   /** `POST /jobs` per minute per API key (0: off). */
   submitRateLimit: number;
+  /** Jobs of `POST /jobs/batch` per minute per API key (0: off). */
+  batchJobsRateLimit: number;
   /** Requests per minute per client IP without a valid key (0: off). */
   ipRateLimit: number;
   /** Allowed CORS origins (exact), or `*`; empty: no CORS headers. */
@@ -19,6 +21,7 @@ export function securityConfigFrom(env: ApiEnv): SecurityConfig {
   return {
     keyRateLimit: env.GANTRY_RATE_LIMIT_PER_MINUTE,
     submitRateLimit: env.GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE,
+    batchJobsRateLimit: env.GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE,
     ipRateLimit: env.GANTRY_IP_RATE_LIMIT_PER_MINUTE,
     corsOrigins: env.GANTRY_CORS_ORIGINS,
     trustProxy: env.GANTRY_TRUST_PROXY,

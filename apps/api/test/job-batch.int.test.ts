@@ -182,33 +182,33 @@ describe('job batches against quotas', () => {
   let stack: TestStack;
   let admin: Client;
   beforeAll(async () => {
-    // Tiny quotas: a submit comes back every 30 s, so no step below depends on the machine's speed.
-    stack = await startStack({ worker: false, apiEnv: { GANTRY_TENANT_MAX_QUEUED: '3', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '2' } });
+    // Tiny quotas: a batch job comes back every 30 s, so no step below depends on the machine's speed.
+    stack = await startStack({ worker: false, apiEnv: { GANTRY_TENANT_MAX_QUEUED: '3', GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE: '2' } });
     admin = apiClient(stack.url, stack.adminKey);
   });
   afterAll(() => stack.close());
 
   const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ workflow: defaultWorkflow({ steps: 1, seed: i }) }));
 
-  it('refuses a batch over the submit quota as a whole, then charges every job of one that fits', async () => {
+  it('refuses a batch over the batch-jobs quota as a whole, then charges every job of one that fits', async () => {
     const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'limited-batch', scopes: ['submit', 'read'] })).body.key;
     const client = apiClient(stack.url, key);
     const tooBig = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(3) });
     expect(tooBig.status).toBe(413);
-    expect(tooBig.body).toMatchObject({ code: 'BATCH_TOO_LARGE', errors: { jobs: 3, max: 2, limit: 'submitRateLimit' } });
+    expect(tooBig.body).toMatchObject({ code: 'BATCH_TOO_LARGE', errors: { jobs: 3, max: 2, limit: 'batchJobsRateLimit' } });
     const fits = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(2) });
     expect(fits.status).toBe(202);
-    expect(fits.headers.get('ratelimit')).toMatch(/"submit";r=0;/);
+    expect(fits.headers.get('ratelimit')).toMatch(/"batch-jobs";r=0;/);
     // The quota is spent by the two jobs (one comes back in 30 s).
     const second = await client('POST', '/api/v1/jobs/batch', { jobs: jobs(1) });
     expect(second.status).toBe(429);
-    expect(second.body).toMatchObject({ code: 'RATE_LIMITED', errors: { policy: 'submit' } });
+    expect(second.body).toMatchObject({ code: 'RATE_LIMITED', errors: { policy: 'batch-jobs' } });
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(2);
   });
 
   it("counts every job against the tenant's queued cap", async () => {
-    // Two keys of one tenant: the cap (3) is the tenant's, each key has its own submit quota of 2.
+    // Two keys of one tenant: the cap (3) is the tenant's, each key has its own batch-jobs quota of 2.
     const newKey = async () => (await admin('POST', '/api/v1/api-keys', { tenant: 'capped-batch', scopes: ['submit', 'read'] })).body.key as string;
     const first = apiClient(stack.url, await newKey());
     const client = apiClient(stack.url, await newKey());
@@ -218,4 +218,22 @@ describe('job batches against quotas', () => {
     expect(over.body).toMatchObject({ code: 'TENANT_QUEUE_FULL', errors: { queued: 2, limit: 3, adding: 2 } });
     expect((await client('GET', '/api/v1/jobs')).body.items).toHaveLength(2);
   });
+});
+
+describe('job batches at the default limits', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+  });
+  afterAll(() => stack.close());
+
+  it('accept a sweep of 1000 jobs in one request: one submit, 1000 batch jobs', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'sweeper', scopes: ['submit', 'read'] })).body.key;
+    const client = apiClient(stack.url, key);
+    const res = await client('POST', '/api/v1/jobs/batch', { jobs: Array.from({ length: 1000 }, (_, i) => ({ workflow: defaultWorkflow({ steps: 1, seed: i }) })) });
+    expect(res.status).toBe(202);
+    expect(res.body.items).toHaveLength(1000);
+    expect(res.headers.get('ratelimit')).toMatch(/"batch-jobs";r=9000;/);
+  }, 120_000);
 });

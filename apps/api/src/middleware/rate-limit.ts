@@ -11,9 +11,9 @@ const WINDOW_SECONDS = 60;
 /** Paths (under /api/v1) never limited: load balancers and orchestrators probe health. */
 const EXEMPT = /^\/health(\/|$)/;
 
-/** A request that creates a job: `POST /jobs` and `POST /jobs/{id}/retry`. */
+/** A request that creates jobs: `POST /jobs`, `POST /jobs/batch` and `POST /jobs/{id}/retry`. */
 function isSubmit(req: Request): boolean {
-  return req.method === 'POST' && /^\/jobs(\/|\/[^/]+\/retry\/?)?$/.test(req.path);
+  return req.method === 'POST' && /^\/jobs(\/|\/batch\/?|\/[^/]+\/retry\/?)?$/.test(req.path);
 }
 
 /** The quotas a request is charged to: its key's (and, for submits, the submit quota), else its IP's. */
@@ -64,8 +64,8 @@ function limited(deps: ApiDeps, res: Response, states: PolicyState[], retryAfter
  * `trust proxy`), charges its quotas in Redis (shared by every API instance) and answers 429
  * RATE_LIMITED with Retry-After when one is spent. Every limited response carries RateLimit and
  * RateLimit-Policy. When Redis does not answer, requests pass (fail open, logged, counted).
- * `POST /jobs/batch` is charged here as one request; its jobs are charged to the submit quota by
- * chargeBatchSubmits once the body is read.
+ * `POST /jobs/batch` is charged here as one request and one submit; its jobs are charged to the
+ * batch-jobs quota by chargeBatchSubmits once the body is read.
  */
 export function rateLimit(deps: ApiDeps): RequestHandler {
   const limiter = limiterOf(deps);
@@ -84,20 +84,21 @@ export function rateLimit(deps: ApiDeps): RequestHandler {
 }
 
 /**
- * Charges every job of a batch to the caller's submit quota (one GCRA call with cost `jobs`), so a
- * batch of n counts as n submits. A batch larger than the whole quota could never pass: 413
- * BATCH_TOO_LARGE saying so, rather than a Retry-After that would never come true.
+ * Charges every job of a batch to the caller's batch-jobs quota (one GCRA call with cost `jobs`),
+ * so a batch of n counts as n jobs there (the request itself was charged as one submit). A batch
+ * larger than the whole quota could never pass: 413 BATCH_TOO_LARGE saying so, rather than a
+ * Retry-After that would never come true.
  */
 export async function chargeBatchSubmits(deps: ApiDeps, req: Request, res: Response, jobs: number): Promise<void> {
-  const limit = deps.config.security.submitRateLimit;
+  const limit = deps.config.security.batchJobsRateLimit;
   const principal = req.principal;
   if (limit <= 0 || !principal) return;
   if (jobs > limit) {
-    throw new AppError('BATCH_TOO_LARGE', `The batch has ${jobs} jobs; this key's submit rate limit allows at most ${limit} per minute (GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE): split it`, {
-      details: { jobs, max: limit, limit: 'submitRateLimit' },
+    throw new AppError('BATCH_TOO_LARGE', `The batch has ${jobs} jobs; this key's batch rate limit allows at most ${limit} per minute (GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE): split it`, {
+      details: { jobs, max: limit, limit: 'batchJobsRateLimit' },
     });
   }
-  const policy: RateLimitPolicy = { name: 'submit', partition: principal.keyId, limit, windowSeconds: WINDOW_SECONDS };
+  const policy: RateLimitPolicy = { name: 'batch-jobs', partition: principal.keyId, limit, windowSeconds: WINDOW_SECONDS };
   const decision = await limiterOf(deps).check([policy], jobs);
   if (decision.outcome === 'unchecked') return;
   const earlier = (res.locals.rateLimitStates as PolicyState[] | undefined) ?? [];

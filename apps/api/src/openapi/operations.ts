@@ -76,7 +76,7 @@ export const operations: OperationSpec[] = [
     tag: 'Jobs',
     summary: 'Submit many jobs at once',
     description:
-      `Up to ${BATCH_MAX_JOBS} jobs in one request (a seed sweep, a dataset), each a \`POST /api/v1/jobs\` body with the same checks. All-or-nothing: when any job is refused, the answer is \`422 BATCH_INVALID\` naming every refused job by its index in \`jobs\` (\`errors: [{index, code, detail, errors}]\`), and nothing is stored. Accepted: every job is stored in one transaction, queued with one bulk add and answered in order (\`items\`: id, status, reusedFrom). Every job counts against the key's submit rate limit (a batch larger than that quota is \`413 BATCH_TOO_LARGE\`) and the tenant's queued cap (\`GANTRY_TENANT_MAX_QUEUED\`). The body limit (\`GANTRY_BODY_LIMIT\`) applies to the whole batch.`,
+      `Up to ${BATCH_MAX_JOBS} jobs in one request (a seed sweep, a dataset), each a \`POST /api/v1/jobs\` body with the same checks. All-or-nothing: when any job is refused, the answer is \`422 BATCH_INVALID\` naming every refused job by its index in \`jobs\` (\`errors: [{index, code, detail, errors}]\`), and nothing is stored. Accepted: every job is stored in one transaction, queued with one bulk add and answered in order (\`items\`: id, status, reusedFrom). The request counts as one submit (\`GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE\`); every job counts against the key's batch quota (\`GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE\`, default 10,000 a minute; a batch larger than that quota is \`413 BATCH_TOO_LARGE\`) and the tenant's queued cap (\`GANTRY_TENANT_MAX_QUEUED\`). The body limit (\`GANTRY_BODY_LIMIT\`) applies to the whole batch.`,
     scope: 'submit',
     headers: {
       'Idempotency-Key': {
