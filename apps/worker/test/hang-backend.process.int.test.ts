@@ -20,7 +20,8 @@ describe('a hung backend (real processes)', () => {
   it('interrupts runs that stopped making progress and retries them on another backend', () =>
     fx.procs.guard(async () => {
       const hung = fx.sims[0]!;
-      const ids = await fx.submit(10, 15);
+      // ~1 s of sampling each: long enough that a poll on a loaded machine finds sim0 rendering.
+      const ids = await fx.submit(10, 50);
       // Both backends are rendering; then sim0 hangs: every prompt it starts from now on stops
       // before its first sampler step, until it is interrupted.
       await fx.whenRendering(ids, 'sim0', 4);

@@ -39,7 +39,9 @@ describe('a worker stopped with SIGTERM while it runs jobs (real processes)', ()
 
   it('finishes its in-flight job within the grace period, takes no new job, and exits 0', () =>
     fx.procs.guard(async () => {
-      const ids = await fx.submit(12, 20, 0); // ~0.5 s of sampling each: well inside the 10 s grace
+      // ~1.5 s of sampling each: well inside the 10 s grace, and long enough that a poll on a loaded
+      // machine still finds A rendering.
+      const ids = await fx.submit(12, 60, 0);
       const inFlight = await whenARenders(ids, 4);
 
       const termAt = Date.now();
