@@ -45,26 +45,50 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
   });
+  // The pool is built here rather than by the adapter so the hot read paths (src/reads) can send
+  // their SQL straight through it: the same connections, without Prisma's per-query overhead.
+  const pgPool = new pg.Pool({
+    connectionString,
+    max: pool.max,
+    // pg-pool has one timeout for both waiting in its queue and opening a connection for the
+    // waiter; it bounds the whole wait, like Prisma's pool_timeout.
+    connectionTimeoutMillis: pool.poolTimeoutMs,
+    idleTimeoutMillis: pool.idleTimeoutMs,
+    // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
+    Client: connectTimeoutClient(pool.connectTimeoutMs),
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+    // Prisma qualifies its tables with the schema; raw reads rely on the search path instead.
+    ...(schema ? { options: `-c search_path="${schema.replaceAll('"', '""')}"` } : {}),
+  });
+  // The adapter adds its listener (onPoolError) when Prisma first connects; a raw read may come
+  // first, and an idle connection's error without any listener would crash the process.
+  pgPool.on('error', () => undefined);
   const adapter = new PrismaPg(
-    {
-      connectionString,
-      max: pool.max,
-      // pg-pool has one timeout for both waiting in its queue and opening a connection for the
-      // waiter; it bounds the whole wait, like Prisma's pool_timeout.
-      connectionTimeoutMillis: pool.poolTimeoutMs,
-      idleTimeoutMillis: pool.idleTimeoutMs,
-      // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
-      Client: connectTimeoutClient(pool.connectTimeoutMs),
-      ...(options.applicationName ? { application_name: options.applicationName } : {}),
-    },
+    pgPool,
     {
       ...(schema ? { schema } : {}),
+      // $disconnect() ends the pool, as it did when the adapter built it.
+      disposeExternalPool: true,
       // Without a listener, an idle connection's error (server restart) crashes the process.
       onPoolError: options.onPoolError ?? (() => undefined),
     },
   );
   // The log option changes the client's type parameters; callers see the plain PrismaClient type.
-  return new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
+  const client = new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
+  pools.set(client, pgPool);
+  return client;
+}
+
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * The node-postgres pool under a client made by {@link createPrisma}: the raw reads in src/reads
+ * query through it. A client built elsewhere (or a transaction client) has none.
+ */
+export function poolOf(db: object): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('poolOf: not a client made by createPrisma');
+  return pool;
 }
 
 /**

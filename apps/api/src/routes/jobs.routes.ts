@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
-import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listInputsOfJobs, listJobArtifacts, listJobEvents, listJobInputs, listJobs } from '@gantry/db';
+import { findTenantArtifact, findTenantJob, listJobArtifacts, listJobEvents, listJobInputs, readTenantJobList, readTenantJobView } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
@@ -44,24 +44,24 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const query = parseInput(listJobsQuerySchema, req.query, 'query');
-    const rows = await listJobs(deps.db, {
+    const audience = viewerOf(req);
+    const rows = await readTenantJobList(deps.db, {
       tenantId: principalOf(req).tenantId,
       status: query.status,
       limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),
+      operator: audience.operator,
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
-    const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
-    const inputs = await listInputsOfJobs(deps.db, page.map((j) => j.id));
-    const audience = viewerOf(req);
-    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], { ...audience, inputs: inputs.get(j.id) ?? [] })), nextCursor };
+    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { ...audience, inputs: j.inputs })), nextCursor };
     res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
-    const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
+    const audience = viewerOf(req);
+    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, pathId(req, 'id'), audience);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
-    const view = jobView(job, await listJobArtifacts(deps.db, job.id), { ...viewerOf(req), inputs: await listJobInputs(deps.db, job.id) });
+    const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
