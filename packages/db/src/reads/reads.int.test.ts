@@ -8,6 +8,7 @@ import { listJobArtifacts } from '../repositories/artifacts.js';
 import { findTenantJob, insertJob } from '../repositories/jobs.js';
 import { ensureTenant } from '../repositories/tenants.js';
 import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
+import { listBackends } from './backend-list-read.js';
 import { readTenantJobList } from './job-list-read.js';
 import { readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
@@ -161,6 +162,18 @@ describe('countSucceededSince', () => {
     const now = Date.now();
     expect(await countSucceededSince(prisma, new Date(now - 60_000))).toBe(1);
     expect(await countSucceededSince(prisma, new Date(now + 60_000))).toBe(0);
+  });
+});
+
+describe('listBackends', () => {
+  it('gives the rows Prisma gives, by id', async () => {
+    for (const id of ['gpu-b', 'gpu-a']) {
+      await prisma.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1/${id}`, capacity: 2, tags: ['sdxl'], info: { vramTotalMb: 24_000 } } });
+    }
+    await prisma.backend.create({ data: { id: 'gpu-c', kind: 'a1111', url: 'http://127.0.0.1/c', draining: true, tags: [] } });
+    const rows = await listBackends(prisma);
+    expect(rows.map((r) => r.id)).toEqual(['gpu-a', 'gpu-b', 'gpu-c']);
+    expect(rows).toEqual(await prisma.backend.findMany({ orderBy: { id: 'asc' } }));
   });
 });
 
