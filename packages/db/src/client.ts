@@ -6,7 +6,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 
-import { parseDatabaseUrl } from './connection.js';
+import { parseDatabaseUrl, quoteIdent } from './connection.js';
 import { PrismaClient, type Prisma } from './generated/client.js';
 import { resolvePoolSettings } from './pool-config.js';
 
@@ -58,7 +58,7 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     Client: connectTimeoutClient(pool.connectTimeoutMs),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
     // Prisma qualifies its tables with the schema; raw reads rely on the search path instead.
-    ...(schema ? { options: `-c search_path="${schema.replaceAll('"', '""')}"` } : {}),
+    ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}),
   });
   // The adapter adds its listener (onPoolError) when Prisma first connects; a raw read may come
   // first, and an idle connection's error without any listener would crash the process.

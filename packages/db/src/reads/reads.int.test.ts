@@ -3,6 +3,7 @@ import { jobView, uuidv7 } from '@gantry/domain';
 import { createTestDatabase, type TestDatabase } from '@gantry/testing';
 
 import { createPrisma, poolOf } from '../client.js';
+import { migrateDatabase } from '../migrate/index.js';
 import type { PrismaClient } from '../generated/client.js';
 import { listJobArtifacts } from '../repositories/artifacts.js';
 import { findTenantJob, insertJob } from '../repositories/jobs.js';
@@ -178,6 +179,22 @@ describe('listBackends', () => {
 });
 
 describe('poolOf', () => {
+  it("reads the URL's ?schema= like Prisma does", async () => {
+    const other = await createTestDatabase({ migrate: false });
+    const url = `${other.url}?schema=gantry_reads`;
+    const client = createPrisma(url, { poolSize: 2 });
+    try {
+      await migrateDatabase(url);
+      const tenantId = (await ensureTenant(client, 'in-a-schema')).id;
+      const id = uuidv7();
+      await insertJob(client, { id, tenantId, workflow: WORKFLOW, priority: 0 });
+      expect((await readTenantJobView(client, tenantId, id))?.id).toBe(id);
+    } finally {
+      await client.$disconnect();
+      await other.drop();
+    }
+  });
+
   it('is the pool Prisma runs on, and refuses a client it did not make', async () => {
     const { rows } = await poolOf(prisma).query<{ n: number }>('SELECT count(*)::int AS n FROM jobs');
     expect(rows[0]!.n).toBe(await prisma.job.count());
