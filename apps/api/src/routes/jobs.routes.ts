@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { AppError, idempotencyKeySchema, isUuid, jobEventsQuerySchema, listJobsQuerySchema, submitJobSchema, type JobEventPage, type JobPage, type JobView, type WebhookDeliveryList } from '@gantry/domain';
-import { findTenantArtifact, findTenantJob, listJobArtifacts, listJobEvents, listJobInputs, readTenantJobList, readTenantJobView } from '@gantry/db';
+import { findTenantArtifact, listJobArtifacts, listJobEvents, listJobInputs, readTenantJobList, readTenantJobView, tenantHasJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
@@ -84,7 +84,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   router.get('/:id/events', requireScope('read'), async (req, res) => {
     const jobId = pathId(req, 'id');
     const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
-    if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
+    if (!(await tenantHasJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
     const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
     res.json(body);

@@ -7,3 +7,4 @@ export * from './job-view-read.js';
 export * from './job-list-read.js';
 export * from './succeeded-count.js';
 export * from './backend-list-read.js';
+export * from './tenant-job-exists.js';

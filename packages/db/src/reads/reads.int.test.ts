@@ -13,6 +13,7 @@ import { listBackends } from './backend-list-read.js';
 import { readTenantJobList } from './job-list-read.js';
 import { readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
+import { tenantHasJob } from './tenant-job-exists.js';
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -163,6 +164,14 @@ describe('countSucceededSince', () => {
     const now = Date.now();
     expect(await countSucceededSince(prisma, new Date(now - 60_000))).toBe(1);
     expect(await countSucceededSince(prisma, new Date(now + 60_000))).toBe(0);
+  });
+});
+
+describe('tenantHasJob', () => {
+  it("finds a tenant's own job only", async () => {
+    expect(await tenantHasJob(prisma, tenantA, jobsOfA[0]!)).toBe(true);
+    expect(await tenantHasJob(prisma, tenantB, jobsOfA[0]!)).toBe(false);
+    expect(await tenantHasJob(prisma, tenantA, randomUUID())).toBe(false);
   });
 });
 
