@@ -3,9 +3,9 @@ import { apiClient, startStack, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 /**
- * The wait estimate of a queued job reads the backends' health together with the backend rows,
- * guessing the ids from its previous estimate (apps/api/src/services/explain-wait.ts): it must
- * stay exact when the fleet changes between two views.
+ * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) reads the backend rows
+ * and their health for each view: it must be exact when the fleet changes between two views (no
+ * cached fleet).
  */
 describe('wait estimate of a queued job', () => {
   let stack: TestStack;
@@ -33,12 +33,11 @@ describe('wait estimate of a queued job', () => {
     expect(await eligible()).toBe(0);
     await addBackend('b1');
     expect(await eligible()).toBe(1);
-    // b2 is draining in Redis before its row appears: the estimate must read b2's health, not
-    // only that of the backends its previous view found.
+    // b2 is draining in Redis before its row appears: its health counts from its first view.
     await health.setDraining('b2', true);
     await addBackend('b2');
     expect(await eligible()).toBe(1);
-    // Same backends as the previous view: their health is read as fresh as ever.
+    // Same backends as the previous view: their health is read again.
     await health.setDraining('b1', true);
     expect(await eligible()).toBe(0);
     await health.setDraining('b2', false);

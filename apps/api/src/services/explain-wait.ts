@@ -1,7 +1,7 @@
 import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { countSucceededSince, listBackends } from '@gantry/db';
-import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type StoredHealth } from '@gantry/fleet';
+import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
 import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
@@ -21,37 +21,12 @@ function recentThroughputPerMinute(db: Db): Promise<number> {
 }
 
 /**
- * The backend ids the last estimate of this API found. The backends' health (Redis) is read for
- * them at the same time as the backend rows (PostgreSQL), instead of after: one round trip less
- * for every queued job's view. When the rows name other backends (one was added or removed), the
- * health is read again for those: the estimate stays exact, only that view pays the trip.
- */
-const lastBackendIds = new WeakMap<ApiDeps, readonly string[]>();
-/** One health reader per API (the Redis key prefix is the queue's). */
-const healthReaders = new WeakMap<ApiDeps, BackendHealth>();
-
-function healthOf(deps: ApiDeps): BackendHealth {
-  let health = healthReaders.get(deps);
-  if (!health) {
-    health = backendContext(deps).health;
-    healthReaders.set(deps, health);
-  }
-  return health;
-}
-
-const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
-
-/**
  * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), and an estimated start.
  */
 export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
-  const health = healthOf(deps);
-  const guessedIds = lastBackendIds.get(deps) ?? [];
-  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
-  const readHealth = (ids: readonly string[]) => health.readStored(ids).catch(() => new Map<string, StoredHealth>());
-  const [rank, backends, throughput, guessedHealth] = await Promise.all([
+  const [rank, backends, throughput] = await Promise.all([
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
     deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
       if (isRedisUnavailableError(err)) return null;
@@ -59,15 +34,12 @@ export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | '
     }),
     listBackends(deps.db),
     recentThroughputPerMinute(deps.db),
-    readHealth(guessedIds),
   ]);
-  const ids = backends.map((b) => b.id);
-  lastBackendIds.set(deps, ids);
-  const stored = sameIds(ids, guessedIds) ? guessedHealth : await readHealth(ids);
-  const views = health.viewsOf(backends, stored);
   const need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
+  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
+  const health = await backendContext(deps).health.views(backends).catch(() => new Map<string, HealthView>());
   const eligible = backends.filter((b) => {
-    const view = views.get(b.id);
+    const view = health.get(b.id);
     return explainEligibility(need, { ...eligibilityOf(b, view?.state ?? 'unknown'), draining: b.draining || (view?.draining ?? false) }).eligible;
   }).length;
   const position = rank ?? null;

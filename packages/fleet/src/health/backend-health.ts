@@ -13,7 +13,7 @@ import {
   type BreakerPhase,
   type HealthSnapshot,
 } from './breaker.js';
-import { HealthStore, type StoredHealth } from './health-store.js';
+import { HealthStore } from './health-store.js';
 import type { ProbeResult } from './probes/probe-types.js';
 import { deriveState, isDispatchable, type BackendState } from './states.js';
 
@@ -150,19 +150,7 @@ export class BackendHealth {
 
   /** Health views of several backends in one Redis round trip. */
   async views(backends: readonly { id: string; draining?: boolean }[]): Promise<Map<string, HealthView>> {
-    return this.viewsOf(backends, await this.readStored(backends.map((b) => b.id)));
-  }
-
-  /**
-   * What Redis holds for these backends, in one round trip: for a caller that reads it before it
-   * knows the current backend rows (then gives both to viewsOf).
-   */
-  readStored(backendIds: readonly string[]): Promise<Map<string, StoredHealth>> {
-    return this.store.readMany(backendIds);
-  }
-
-  /** The views of backends from what readStored gave (a backend it did not ask for: no snapshot). */
-  viewsOf(backends: readonly { id: string; draining?: boolean }[], stored: ReadonlyMap<string, StoredHealth>): Map<string, HealthView> {
+    const stored = await this.store.readMany(backends.map((b) => b.id));
     return new Map(backends.map((b) => [b.id, this.view(stored.get(b.id) ?? { snapshot: null, draining: false }, b.draining ?? false)]));
   }
 }
