@@ -1,4 +1,5 @@
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
+import { poolOf } from '@gantry/db';
 import { defaultWorkflow } from './fixtures';
 
 /** Every error code of the API, as problem+json, without a worker (nothing needs to run). */
@@ -70,17 +71,18 @@ describe('API errors and auth', () => {
   });
 
   it('500 for the unexpected, with a request id and no internals', async () => {
-    // Break the database handle for one request: the client sees a bare 500.
-    const db = stack.apiResources.deps.db;
-    const original = db.job.findMany;
-    (db.job as any).findMany = () => Promise.reject(new Error('connection to /var/run/secret.sock lost'));
+    // Break the database pool (Prisma and the raw reads both query through it) for one request:
+    // the client sees a bare 500.
+    const pool = poolOf(stack.apiResources.deps.db);
+    const original = pool.query;
+    (pool as any).query = () => Promise.reject(new Error('connection to /var/run/secret.sock lost'));
     try {
       const res = await admin('GET', '/api/v1/jobs', undefined, { 'x-request-id': 'trace-123' });
       expectProblem(res, 500, 'INTERNAL');
       expect(res.body.requestId).toBe('trace-123');
       expect(res.body.detail).toBe('An unexpected error occurred');
     } finally {
-      (db.job as any).findMany = original;
+      pool.query = original;
     }
   });
 

@@ -6,7 +6,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 
-import { parseDatabaseUrl } from './connection.js';
+import { parseDatabaseUrl, quoteIdent } from './connection.js';
 import { PrismaClient, type Prisma } from './generated/client.js';
 import { resolvePoolSettings } from './pool-config.js';
 
@@ -45,9 +45,8 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
   });
-  // The pool is made here and handed to the adapter (which ends it on $disconnect), so the few
-  // hot-path statements that gain from skipping Prisma's parameter handling (pgPoolOf) share the
-  // very same connections and limits as every other query.
+  // The pool is built here rather than by the adapter so the hot read paths (src/reads) can send
+  // their SQL straight through it: the same connections, without Prisma's per-query overhead.
   const pgPool = new pg.Pool({
     connectionString,
     max: pool.max,
@@ -58,13 +57,22 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
     Client: connectTimeoutClient(pool.connectTimeoutMs),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
+    // Prisma qualifies its tables with the schema; raw reads rely on the search path instead.
+    ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}),
   });
-  const adapter = new PrismaPg(pgPool, {
-    ...(schema ? { schema } : {}),
-    // Without a listener, an idle connection's error (server restart) crashes the process.
-    onPoolError: options.onPoolError ?? (() => undefined),
-    disposeExternalPool: true,
-  });
+  // The adapter adds its listener (onPoolError) when Prisma first connects; a raw read may come
+  // first, and an idle connection's error without any listener would crash the process.
+  pgPool.on('error', () => undefined);
+  const adapter = new PrismaPg(
+    pgPool,
+    {
+      ...(schema ? { schema } : {}),
+      // $disconnect() ends the pool, as it did when the adapter built it.
+      disposeExternalPool: true,
+      // Without a listener, an idle connection's error (server restart) crashes the process.
+      onPoolError: options.onPoolError ?? (() => undefined),
+    },
+  );
   // The log option changes the client's type parameters; callers see the plain PrismaClient type.
   const client = new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) }) as PrismaClient;
   pools.set(client, pgPool);
@@ -74,15 +82,23 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
 const pools = new WeakMap<object, pg.Pool>();
 
 /**
- * The node-postgres pool under a client of createPrisma (undefined for a transaction client or
- * any other): for a statement on a hot path where measurement shows Prisma's raw-query parameter
- * handling costs (a batch insert's megabyte of JSON: bench/README.md). Errors come as pg's own
- * (SQLSTATE in `code`), which the classifiers of this package read as well.
+/**
+ * The node-postgres pool under a client made by createPrisma: undefined for a transaction client,
+ * a client built elsewhere, or after $disconnect (the adapter ended it). For statements on a hot
+ * path where measurement shows Prisma's per-query cost matters (src/reads; a batch insert's
+ * megabyte of JSON: bench/README.md). Errors come as pg's own (SQLSTATE in `code`), which the
+ * classifiers of this package read as well.
  */
 export function pgPoolOf(db: object): pg.Pool | undefined {
   const pool = pools.get(db);
-  // After $disconnect the adapter has ended it; a later query reconnects through Prisma only.
   return pool && !pool.ended ? pool : undefined;
+}
+
+/** pgPoolOf for the reads, which are only ever given a live client of createPrisma. */
+export function poolOf(db: object): pg.Pool {
+  const pool = pgPoolOf(db);
+  if (!pool) throw new Error('poolOf: not a live client made by createPrisma');
+  return pool;
 }
 
 /**

@@ -3,7 +3,7 @@
  * the repositories, error classification, the offline Prisma-compatible migrator and the schema
  * drift check.
  */
-export { createPrisma, pgPoolOf, type CreatePrismaOptions } from './client.js';
+export { createPrisma, pgPoolOf, poolOf, type CreatePrismaOptions } from './client.js';
 export { parseDatabaseUrl, type ParsedDatabaseUrl } from './connection.js';
 export { DEFAULT_POOL_SETTINGS, InvalidPoolParameterError, poolOptionsFromEnv, poolSettingsFromUrl, resolvePoolSettings, type DbPoolEnv, type PoolSettings } from './pool-config.js';
 export { findSchemaDrift } from './drift/index.js';
@@ -13,3 +13,4 @@ export * from './migrate/index.js';
 export * from './prisma-errors.js';
 export { dbErrorReason, isTransientDbError, transientReason, withDbRetry, type DbRetryOptions } from './transient.js';
 export * from './repositories/index.js';
+export * from './reads/index.js';

@@ -13,7 +13,7 @@ import {
   type JobView,
   type WebhookDeliveryList,
 } from '@gantry/domain';
-import { findTenantArtifact, findTenantJob, listArtifactsOfJobs, listInputsOfJobs, listJobArtifacts, listJobEvents, listJobInputs, listJobs } from '@gantry/db';
+import { findTenantArtifact, listJobArtifacts, listJobEvents, listJobInputs, readTenantJobList, readTenantJobView, tenantHasJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
@@ -72,26 +72,25 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const query = parseInput(listJobsQuerySchema, req.query, 'query');
-    const rows = await listJobs(deps.db, {
+    const audience = viewerOf(req);
+    const rows = await readTenantJobList(deps.db, {
       tenantId: principalOf(req).tenantId,
       status: query.status,
       limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),
+      operator: audience.operator,
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
-    const artifacts = await listArtifactsOfJobs(deps.db, page.map((j) => j.id));
-    const inputs = await listInputsOfJobs(deps.db, page.map((j) => j.id));
-    const links = await viewLinks(deps, [...artifacts.values()].flat());
-    const audience = viewerOf(req);
-    const body: JobPage = { items: page.map((j) => jobView(j, artifacts.get(j.id) ?? [], { ...audience, inputs: inputs.get(j.id) ?? [], links })), nextCursor };
+    const links = await viewLinks(deps, page.flatMap((j) => j.artifacts));
+    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { ...audience, inputs: j.inputs, links })), nextCursor };
     res.json(body);
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
-    const job = await findTenantJob(deps.db, principalOf(req).tenantId, pathId(req, 'id'));
+    const audience = viewerOf(req);
+    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, pathId(req, 'id'), audience);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
-    const artifacts = await listJobArtifacts(deps.db, job.id);
-    const view = jobView(job, artifacts, { ...viewerOf(req), inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) });
+    const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
@@ -115,7 +114,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   router.get('/:id/events', requireScope('read'), async (req, res) => {
     const jobId = pathId(req, 'id');
     const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
-    if (!(await findTenantJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
+    if (!(await tenantHasJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
     const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
     res.json(body);

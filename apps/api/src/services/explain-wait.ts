@@ -1,4 +1,4 @@
-import type { Db, JobRow } from '@gantry/db';
+import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { countSucceededSince, listBackends } from '@gantry/db';
 import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
@@ -6,12 +6,18 @@ import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
 import { eligibilityOf } from './check-runnable.js';
+import { RecentThroughput } from './recent-throughput.js';
 
-const WINDOW_MS = 10 * 60_000;
+/** One per database (several APIs in one test process each have their own). */
+const throughputs = new WeakMap<Db, RecentThroughput>();
 
-async function recentThroughputPerMinute(db: Db): Promise<number> {
-  const finished = await countSucceededSince(db, new Date(Date.now() - WINDOW_MS));
-  return finished / (WINDOW_MS / 60_000);
+function recentThroughputPerMinute(db: Db): Promise<number> {
+  let throughput = throughputs.get(db);
+  if (!throughput) {
+    throughput = new RecentThroughput((since) => countSucceededSince(db, since));
+    throughputs.set(db, throughput);
+  }
+  return throughput.perMinute();
 }
 
 /**
@@ -19,7 +25,7 @@ async function recentThroughputPerMinute(db: Db): Promise<number> {
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), and an estimated start.
  */
-export async function explainWait(deps: ApiDeps, job: JobRow): Promise<QueueInfo> {
+export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
   const [rank, backends, throughput] = await Promise.all([
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
     deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {

@@ -32,12 +32,3 @@ export async function findTenantArtifact(
 ): Promise<ArtifactRow | null> {
   return db.artifact.findFirst({ where: { id: artifactId, jobId, tenantId } });
 }
-
-/** Artifacts of several jobs in one query, grouped by job id. */
-export async function listArtifactsOfJobs(db: Db, jobIds: string[]): Promise<Map<string, ArtifactRow[]>> {
-  const grouped = new Map<string, ArtifactRow[]>();
-  if (jobIds.length === 0) return grouped;
-  const rows = await db.artifact.findMany({ where: { jobId: { in: jobIds } }, orderBy: { id: 'asc' } });
-  for (const row of rows) grouped.set(row.jobId, [...(grouped.get(row.jobId) ?? []), row]);
-  return grouped;
-}

@@ -19,10 +19,6 @@ export async function upsertBackend(db: Db, backend: BackendRecord): Promise<voi
   await db.backend.upsert({ where: { id: backend.id }, update: data, create: { id: backend.id, ...data } });
 }
 
-export async function listBackends(db: Db): Promise<BackendRow[]> {
-  return db.backend.findMany({ orderBy: { id: 'asc' } });
-}
-
 export async function recordBackendInfo(db: Db, id: string, info: Record<string, unknown>): Promise<void> {
   await db.backend.update({ where: { id }, data: { info: info as Prisma.InputJsonValue } });
 }

@@ -125,8 +125,3 @@ export async function countActiveJobs(db: Db, tenantId: string): Promise<{ queue
   }
   return { queued, running };
 }
-
-/** How many jobs (all tenants) succeeded since `since`: the fleet's recent throughput. */
-export async function countSucceededSince(db: Db, since: Date): Promise<number> {
-  return db.job.count({ where: { finishedAt: { gte: since }, status: 'succeeded' } });
-}

@@ -115,13 +115,4 @@ export async function listJobInputs(db: Db, jobId: string) {
   return db.jobInput.findMany({ where: { jobId }, orderBy: { name: 'asc' } });
 }
 
-/** The inputs of several jobs in one query, grouped by job id. */
-export async function listInputsOfJobs(db: Db, jobIds: string[]) {
-  const grouped = new Map<string, Awaited<ReturnType<typeof listJobInputs>>>();
-  if (jobIds.length === 0) return grouped;
-  const rows = await db.jobInput.findMany({ where: { jobId: { in: jobIds } }, orderBy: { name: 'asc' } });
-  for (const row of rows) grouped.set(row.jobId, [...(grouped.get(row.jobId) ?? []), row]);
-  return grouped;
-}
-
 export type JobInputRow = Awaited<ReturnType<typeof listJobInputs>>[number];

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:reads`: the API's reads at 1M jobs against the raw SQL of the same rows through
+ * node-postgres, measured interleaved in the same run (bench/README.md, "Reads").
+ *
+ *   npm run bench:reads                               1M jobs, 1000 rounds
+ *   npm run bench:reads -- --jobs 200000 --rounds 300
+ *
+ * Seeds a throwaway database with generate_series INSERTs (bench/lib/reads-seed.ts: three large
+ * tenants, one small one every 1000th job, mixed statuses, events, an artifact per succeeded job),
+ * starts the API in this process (startStack of @gantry/testing, no worker, no rate limits, logs
+ * silent) and, round after round, sends each read once over HTTP (keep-alive, one socket) and runs
+ * its raw query once (a pg.Client of its own), alternating which goes first. Then, for the job
+ * view alone, the API's statement through the pool vs Prisma's $queryRawUnsafe vs the Prisma reads
+ * main sent (findFirst + two findMany): why the hot reads go through the pool.
+ * Prints p50/p99 and ratios with the load average; asserts nothing. Needs PostgreSQL and Redis
+ * like `npm test`.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createPrisma, jobViewColumns, readTenantJobView } from '@gantry/db';
+import { startStack, apiClient } from '@gantry/testing';
+import { seedJobs } from './lib/reads-seed.js';
+
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' } } });
+const JOBS = Number(values.jobs);
+const ROUNDS = Number(values.rounds);
+if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
+const WARMUP = Math.min(100, ROUNDS);
+
+/** What the API shows of a job, as a plain query would ask for it. */
+const SHOWN = `j.id, j.kind, j.status, j.priority, j.progress, j.attempts, j.backend_id, j.requirements, j.metadata, j.timeout_seconds,
+  j.webhook_url, j.webhook_events, j.created_at, j.started_at, j.finished_at, j.error_code, j.error_message, j.error_details,
+  j.retry_of, j.reused_from, j.last_error`;
+const ARTIFACT = 'a.id AS artifact_id, a.filename, a.content_type, a.bytes, a.node_id';
+/** The raw query of one job: its shown columns and its artifacts (the bench has no inputs). */
+const RAW_ONE = `SELECT ${SHOWN}, ${ARTIFACT} FROM jobs j LEFT JOIN artifacts a ON a.job_id = j.id WHERE j.id = $1 AND j.tenant_id = $2 ORDER BY a.id`;
+/**
+ * The raw query of a page: 51 jobs (a page of 50 and the one that says a next page exists) with
+ * their artifacts. The page's ids come from the index alone, then the rows: the plain
+ * `SELECT ... ORDER BY id DESC LIMIT 51` is planned on the primary key and can skip thousands of
+ * rows (bench/README.md, "Reads"), which would make a slow baseline.
+ */
+const rawPage = (where: string) =>
+  `SELECT ${SHOWN}, ${ARTIFACT} FROM (SELECT id FROM jobs j WHERE ${where} ORDER BY j.id DESC LIMIT 51) p
+   JOIN jobs j ON j.id = p.id LEFT JOIN artifacts a ON a.job_id = j.id ORDER BY j.id DESC, a.id`;
+
+interface Case {
+  name: string;
+  path: string;
+  key: string;
+  raw: { text: string; values: unknown[] };
+  http: number[];
+  rawMs: number[];
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One GET over the kept-alive socket; resolves with the body's byte count once it has all arrived. */
+function get(base: URL, path: string, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: base.hostname, port: base.port, path, agent, headers: key ? { authorization: `Bearer ${key}` } : {}, timeout: 30_000 }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${path}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function summary(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: pct(sorted, 50), p99: pct(sorted, 99) };
+}
+
+const f = (v: number) => v.toFixed(2);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  const stack = await startStack({ worker: false, gpus: 0 });
+  const raw = new pg.Client({ connectionString: stack.databaseUrl });
+  const prisma = createPrisma(stack.databaseUrl, { poolSize: 1, applicationName: 'gantry-bench-reads' });
+  try {
+    await raw.connect();
+    const admin = apiClient(stack.url, stack.adminKey);
+    const keys: Record<string, string> = {};
+    for (const tenant of ['big-a', 'big-b', 'big-c', 'small']) {
+      const res = await admin('POST', '/api/v1/api-keys', { tenant, scopes: ['read'] });
+      if (res.status !== 201) throw new Error(`key for ${tenant}: HTTP ${res.status}`);
+      keys[tenant] = res.body.key;
+    }
+    const tenants = Object.fromEntries(
+      (await raw.query<{ name: string; id: string }>(`SELECT name, id FROM tenants WHERE name LIKE 'big-%' OR name = 'small'`)).rows.map((r) => [r.name, r.id]),
+    );
+    // A fleet of four backends for the wait estimate to judge (health unknown: none in Redis).
+    await raw.query(
+      `INSERT INTO backends (id, kind, url, capacity, tags, updated_at) SELECT 'gpu-' || i, 'comfyui', 'http://127.0.0.1:' || (9000 + i), 2, '{}', now() FROM generate_series(0, 3) i`,
+    );
+    const started = Date.now();
+    console.log(`seeding ${JOBS} jobs (load ${load()})`);
+    await seedJobs(
+      stack.databaseUrl,
+      { jobs: JOBS, large: [tenants['big-a']!, tenants['big-b']!, tenants['big-c']!], small: tenants.small!, smallEvery: 1000, workflow: JSON.parse(readFileSync('apps/gpu-sim/fixtures/default-workflow.json', 'utf8')) },
+      (line) => console.log(`${line} (${((Date.now() - started) / 1000).toFixed(0)} s)`),
+    );
+
+    const a = tenants['big-a']!;
+    const one = async (sql: string, v: unknown[]) => (await raw.query<{ id: string }>(sql, v)).rows[0]!.id;
+    const queued = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'queued' ORDER BY id DESC LIMIT 1`, [a]);
+    const finished = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'succeeded' ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 6)]);
+    // Deep: 90% of the way down the tenant's history.
+    const deep = await one(`SELECT id FROM jobs WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 30)]);
+    const deepFailed = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'failed' ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 400)]);
+    const cursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+    const cases: Case[] = [
+      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [] },
+      { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [] },
+      { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [] },
+      {
+        name: 'list, deep cursor',
+        path: `/api/v1/jobs?limit=50&cursor=${cursor(deep)}`,
+        key: keys['big-a']!,
+        raw: { text: rawPage('j.tenant_id = $1 AND j.id < $2'), values: [a, deep] },
+        http: [],
+        rawMs: [],
+      },
+      {
+        name: 'list, status=failed, deep cursor',
+        path: `/api/v1/jobs?limit=50&status=failed&cursor=${cursor(deepFailed)}`,
+        key: keys['big-a']!,
+        raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'failed' AND j.id < $2`), values: [a, deepFailed] },
+        http: [],
+        rawMs: [],
+      },
+      { name: 'list, status=succeeded', path: '/api/v1/jobs?limit=50&status=succeeded', key: keys['big-a']!, raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'succeeded'`), values: [a] }, http: [], rawMs: [] },
+      { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [] },
+    ];
+    const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [] };
+    const base = new URL(stack.url);
+
+    console.log(`\nmeasuring ${ROUNDS} rounds (+${WARMUP} warm-up) of ${cases.length + 1} reads, HTTP and raw interleaved (load ${load()})`);
+    const loadBefore = load();
+    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+      for (const c of [...cases, floor]) {
+        const viaHttp = () => timed(() => get(base, c.path, c.key));
+        const viaRaw = () => timed(() => raw.query(c.raw.text, c.raw.values));
+        // Alternate which goes first, so neither always meets a warmer cache or a quieter moment.
+        let h: number;
+        let r: number;
+        if (round % 2 === 0) {
+          h = await viaHttp();
+          r = await viaRaw();
+        } else {
+          r = await viaRaw();
+          h = await viaHttp();
+        }
+        if (round >= WARMUP) {
+          c.http.push(h);
+          c.rawMs.push(r);
+        }
+      }
+    }
+    const loadAfter = load();
+
+    console.log(`\nreads at ${JOBS} jobs, ${ROUNDS} rounds; load average before ${loadBefore}, after ${loadAfter} (${process.env.npm_lifecycle_event ?? 'bench/reads.ts'})\n`);
+    console.log('| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const c of [...cases, floor]) {
+      const h = summary(c.http);
+      const r = summary(c.rawMs);
+      console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |`);
+    }
+
+    // The job view's statement three ways, interleaved: why the hot reads use the pool.
+    const statement = async (): Promise<void> => void (await readTenantJobView(prisma, a, finished));
+    const viaQueryRaw = async (): Promise<void> => {
+      // The same SQL text and parameters readTenantJobView sends, through Prisma's raw query path.
+      await prisma.$queryRawUnsafe(`SELECT ${jobViewColumns('$3::boolean')}, CASE WHEN j.status = 'queued' THEN j.workflow END AS workflow FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false);
+    };
+    const viaPrismaReads = async (): Promise<void> => {
+      await prisma.job.findFirst({ where: { id: finished, tenantId: a } });
+      await prisma.artifact.findMany({ where: { jobId: finished }, orderBy: { id: 'asc' } });
+      await prisma.jobInput.findMany({ where: { jobId: finished }, orderBy: { name: 'asc' } });
+    };
+    const ways: [string, () => Promise<void>, number[]][] = [
+      ['pool.query (readTenantJobView)', statement, []],
+      ['Prisma $queryRawUnsafe, same SQL', viaQueryRaw, []],
+      ["Prisma reads (main's: findFirst + 2 findMany)", viaPrismaReads, []],
+    ];
+    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+      for (const [, fn, samples] of round % 2 === 0 ? ways : [...ways].reverse()) {
+        const ms = await timed(fn);
+        if (round >= WARMUP) samples.push(ms);
+      }
+    }
+    const first = summary(ways[0]![2]);
+    console.log(`\njob view's reads in the API process, ${ROUNDS} rounds (load ${load()})\n`);
+    console.log('| way | p50 | p99 | vs pool p50 |');
+    console.log('|---|---|---|---|');
+    for (const [name, , samples] of ways) {
+      const s = summary(samples);
+      console.log(`| ${name} | ${f(s.p50)} ms | ${f(s.p99)} ms | ${f(s.p50 / first.p50)}x |`);
+    }
+  } finally {
+    agent.destroy();
+    await raw.end().catch(() => undefined);
+    await prisma.$disconnect();
+    await stack.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

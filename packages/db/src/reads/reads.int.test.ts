@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { jobView, uuidv7 } from '@gantry/domain';
+import { createTestDatabase, type TestDatabase } from '@gantry/testing';
+
+import { createPrisma, poolOf } from '../client.js';
+import { migrateDatabase } from '../migrate/index.js';
+import type { PrismaClient } from '../generated/client.js';
+import { listJobArtifacts } from '../repositories/artifacts.js';
+import { findTenantJob, insertJob } from '../repositories/jobs.js';
+import { ensureTenant } from '../repositories/tenants.js';
+import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
+import { listBackends } from './backend-list-read.js';
+import { readTenantJobList } from './job-list-read.js';
+import { readTenantJobView } from './job-view-read.js';
+import { countSucceededSince } from './succeeded-count.js';
+import { tenantHasJob } from './tenant-job-exists.js';
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let tenantA: string;
+let tenantB: string;
+/** Tenant A's jobs, oldest first (ids are UUIDv7: creation order). */
+const jobsOfA: string[] = [];
+
+const WORKFLOW = { '3': { class_type: 'KSampler', inputs: { seed: 1, steps: 20 } } };
+
+/** The view the Prisma reads gave before the raw ones: what every response must stay equal to. */
+async function prismaView(tenantId: string, id: string, operator: boolean) {
+  const job = await findTenantJob(prisma, tenantId, id);
+  if (!job) return null;
+  return jobView(job, await listJobArtifacts(prisma, id), { operator, inputs: await listJobInputs(prisma, id) });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { poolSize: 4, applicationName: 'gantry-db-reads-test' });
+  tenantA = (await ensureTenant(prisma, 'reads-a')).id;
+  tenantB = (await ensureTenant(prisma, 'reads-b')).id;
+  // Job 4's inputs come from two uploads of tenant A.
+  const uploads = [];
+  for (const name of ['mask', 'image']) {
+    const upload = { tenantId: tenantA, sha256: name.padEnd(64, '0'), contentType: 'image/png', bytes: 10, width: 4, height: 4, storageKey: `sha256/${name}` };
+    uploads.push({ name, ...upload, ...(await upsertUpload(prisma, uuidv7(), upload)).row });
+  }
+  for (let i = 0; i < 7; i++) {
+    const id = uuidv7();
+    await insertJob(prisma, {
+      id,
+      tenantId: tenantA,
+      workflow: WORKFLOW,
+      priority: i,
+      requirements: i === 1 ? { tags: ['sdxl'], minVramGb: 12 } : undefined,
+      metadata: i === 2 ? { project: 'x', nested: { n: [1, 2] } } : undefined,
+      webhook: i === 3 ? { url: 'https://hooks.example/x', events: ['job.succeeded'] } : undefined,
+      timeoutSeconds: i === 3 ? 90 : undefined,
+      inputs:
+        i === 4
+          ? uploads.map((u) => ({
+              name: u.name, uploadId: u.id, sha256: u.sha256, contentType: u.contentType, bytes: u.bytes, width: u.width, height: u.height,
+              storageKey: u.storageKey, filename: `${u.name}.png`, targets: [{ node: '10', field: 'image' }], source: 'upload' as const,
+            }))
+          : undefined,
+    });
+    jobsOfA.push(id);
+  }
+  // Job 5 succeeded with two artifacts; job 6 failed with a backend detail only operators see.
+  const [succeeded, failed] = [jobsOfA[5]!, jobsOfA[6]!];
+  await prisma.job.update({ where: { id: succeeded }, data: { status: 'succeeded', attempts: 1, progress: 1, backendId: 'gpu-1', startedAt: new Date(), finishedAt: new Date() } });
+  for (const name of ['b.png', 'a.png']) {
+    await prisma.artifact.create({
+      data: { id: uuidv7(), jobId: succeeded, tenantId: tenantA, nodeId: '9', filename: name, contentType: 'image/png', bytes: 123, sha256: 'a'.repeat(64), storageKey: `k/${name}` },
+    });
+  }
+  await prisma.job.update({
+    where: { id: failed },
+    data: { status: 'failed', finishedAt: new Date(), errorCode: 'EXECUTION_ERROR', errorMessage: 'boom', errorDetails: { node: '3' }, errorInternal: { traceback: '/srv/x.py' } },
+  });
+  await insertJob(prisma, { id: uuidv7(), tenantId: tenantB, workflow: WORKFLOW, priority: 0 });
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describe('readTenantJobView', () => {
+  it('gives every job the view the Prisma reads gave, for tenants and operators', async () => {
+    for (const id of jobsOfA) {
+      for (const operator of [false, true]) {
+        const read = await readTenantJobView(prisma, tenantA, id, { operator });
+        expect(read).not.toBeNull();
+        expect(jobView(read!, read!.artifacts, { operator, inputs: read!.inputs })).toEqual(await prismaView(tenantA, id, operator));
+      }
+    }
+  });
+
+  it('reads the backend detail of an error for operators only', async () => {
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[6]!))?.errorInternal).toBeNull();
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[6]!, { operator: true }))?.errorInternal).toEqual({ traceback: '/srv/x.py' });
+  });
+
+  it('reads the workflow of a queued job only (the wait estimate needs it)', async () => {
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[0]!))?.workflow).toEqual(WORKFLOW);
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.workflow).toBeNull();
+  });
+
+  it('orders artifacts by id and inputs by name', async () => {
+    const ids = (await prisma.artifact.findMany({ where: { jobId: jobsOfA[5]! }, select: { id: true } })).map((a) => a.id).sort();
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.artifacts.map((a) => a.id)).toEqual(ids);
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[4]!))?.inputs.map((i) => i.name)).toEqual(['image', 'mask']);
+  });
+
+  it("does not find another tenant's job, nor a missing one", async () => {
+    expect(await readTenantJobView(prisma, tenantB, jobsOfA[0]!)).toBeNull();
+    expect(await readTenantJobView(prisma, tenantA, randomUUID())).toBeNull();
+  });
+});
+
+describe('readTenantJobList', () => {
+  const viewsOf = (rows: Awaited<ReturnType<typeof readTenantJobList>>) => rows.map((r) => jobView(r, r.artifacts, { inputs: r.inputs }));
+
+  it('lists one tenant newest first, with the views the Prisma reads gave', async () => {
+    const rows = await readTenantJobList(prisma, { tenantId: tenantA, limit: 100 });
+    expect(rows.map((r) => r.id)).toEqual([...jobsOfA].reverse());
+    const expected = await Promise.all([...jobsOfA].reverse().map((id) => prismaView(tenantA, id, false)));
+    expect(viewsOf(rows)).toEqual(expected);
+  });
+
+  it('pages by cursor without gaps or repeats', async () => {
+    const seen: string[] = [];
+    let afterId: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const rows = await readTenantJobList(prisma, { tenantId: tenantA, limit: 3, afterId });
+      seen.push(...rows.map((r) => r.id));
+      if (rows.length < 3) break;
+      afterId = rows[rows.length - 1]!.id;
+    }
+    expect(seen).toEqual([...jobsOfA].reverse());
+  });
+
+  it('filters by status, also past a cursor', async () => {
+    expect((await readTenantJobList(prisma, { tenantId: tenantA, status: 'succeeded', limit: 10 })).map((r) => r.id)).toEqual([jobsOfA[5]]);
+    const queued = [...jobsOfA.slice(0, 5)].reverse();
+    expect((await readTenantJobList(prisma, { tenantId: tenantA, status: 'queued', limit: 10, afterId: queued[1] })).map((r) => r.id)).toEqual(queued.slice(2));
+  });
+
+  it("never shows another tenant's jobs", async () => {
+    const rows = await readTenantJobList(prisma, { tenantId: tenantB, limit: 100 });
+    expect(rows).toHaveLength(1);
+    expect(jobsOfA).not.toContain(rows[0]!.id);
+    expect(await readTenantJobList(prisma, { tenantId: randomUUID(), limit: 100 })).toEqual([]);
+  });
+
+  it('reads the backend detail of an error for operators only', async () => {
+    const internal = async (operator: boolean) =>
+      (await readTenantJobList(prisma, { tenantId: tenantA, status: 'failed', limit: 10, operator }))[0]?.errorInternal;
+    expect(await internal(false)).toBeNull();
+    expect(await internal(true)).toEqual({ traceback: '/srv/x.py' });
+  });
+});
+
+describe('countSucceededSince', () => {
+  it("counts every tenant's jobs that succeeded since the moment", async () => {
+    const now = Date.now();
+    expect(await countSucceededSince(prisma, new Date(now - 60_000))).toBe(1);
+    expect(await countSucceededSince(prisma, new Date(now + 60_000))).toBe(0);
+  });
+});
+
+describe('tenantHasJob', () => {
+  it("finds a tenant's own job only", async () => {
+    expect(await tenantHasJob(prisma, tenantA, jobsOfA[0]!)).toBe(true);
+    expect(await tenantHasJob(prisma, tenantB, jobsOfA[0]!)).toBe(false);
+    expect(await tenantHasJob(prisma, tenantA, randomUUID())).toBe(false);
+  });
+});
+
+describe('listBackends', () => {
+  it('gives the rows Prisma gives, by id', async () => {
+    for (const id of ['gpu-b', 'gpu-a']) {
+      await prisma.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1/${id}`, capacity: 2, tags: ['sdxl'], info: { vramTotalMb: 24_000 } } });
+    }
+    await prisma.backend.create({ data: { id: 'gpu-c', kind: 'a1111', url: 'http://127.0.0.1/c', draining: true, tags: [] } });
+    const rows = await listBackends(prisma);
+    expect(rows.map((r) => r.id)).toEqual(['gpu-a', 'gpu-b', 'gpu-c']);
+    expect(rows).toEqual(await prisma.backend.findMany({ orderBy: { id: 'asc' } }));
+  });
+});
+
+describe('poolOf', () => {
+  it("reads the URL's ?schema= like Prisma does", async () => {
+    const other = await createTestDatabase({ migrate: false });
+    const url = `${other.url}?schema=gantry_reads`;
+    const client = createPrisma(url, { poolSize: 2 });
+    try {
+      await migrateDatabase(url);
+      const tenantId = (await ensureTenant(client, 'in-a-schema')).id;
+      const id = uuidv7();
+      await insertJob(client, { id, tenantId, workflow: WORKFLOW, priority: 0 });
+      expect((await readTenantJobView(client, tenantId, id))?.id).toBe(id);
+    } finally {
+      await client.$disconnect();
+      await other.drop();
+    }
+  });
+
+  it('is the pool Prisma runs on, and refuses a client it did not make', async () => {
+    const { rows } = await poolOf(prisma).query<{ n: number }>('SELECT count(*)::int AS n FROM jobs');
+    expect(rows[0]!.n).toBe(await prisma.job.count());
+    expect(() => poolOf({})).toThrow('not a client made by createPrisma');
+  });
+});
