@@ -97,7 +97,7 @@ export function pgPoolOf(db: object): pg.Pool | undefined {
 /** pgPoolOf for the reads, which are only ever given a live client of createPrisma. */
 export function poolOf(db: object): pg.Pool {
   const pool = pgPoolOf(db);
-  if (!pool) throw new Error('poolOf: not a live client made by createPrisma');
+  if (!pool) throw new Error('poolOf: not a client made by createPrisma, or disconnected');
   return pool;
 }
 
