@@ -31,6 +31,7 @@ const OPTIONS = {
   idle: { type: 'string', default: '3', help: 'seconds to let the connected subscribers idle before measuring' },
   drain: { type: 'string', default: '30', help: 'seconds to wait, after the last job ended, for its events to arrive everywhere' },
   timeout: { type: 'string', default: '300', help: 'overall limit in seconds' },
+  'api-cpu-prof': { type: 'string', default: '', help: 'directory: run the API with --cpu-prof and write its CPU profile there (on exit)' },
   help: { type: 'boolean', default: false, help: 'this text' },
 };
 
@@ -72,6 +73,7 @@ const cfg = {
   idleMs: num('idle') * 1000,
   drainMs: num('drain') * 1000,
   timeoutMs: num('timeout', 10) * 1000,
+  apiCpuProf: values['api-cpu-prof'] ? path.resolve(values['api-cpu-prof']) : null,
 };
 const command = `npm run bench:ws${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
@@ -235,7 +237,7 @@ async function main() {
   const simUrls = await stack.startSims(cfg.gpus, cfg.stepMs);
   log(`${cfg.gpus} gpu-sims up (step ${cfg.stepMs} ms): ${simUrls.join(' ')}`);
   await stack.startWorker(simUrls);
-  await stack.startApi();
+  await stack.startApi({}, cfg.apiCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.apiCpuProf}`] : []);
   log(`API up at ${stack.apiUrl} (pid ${stack.api.pid}); worker pid ${stack.worker.pid}; sims pid ${stack.sims.pid}`);
   log(`API command: ${stack.api.command}`);
 

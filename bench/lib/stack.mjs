@@ -34,7 +34,7 @@ function withDatabase(url, name) {
 
 /** A child process running a TypeScript entry point with tsx, with the bench's probe preloaded. */
 class Child {
-  constructor(name, entry, env, { exposeGc = false, log }) {
+  constructor(name, entry, env, { exposeGc = false, nodeArgs = [], log }) {
     this.name = name;
     this.lines = [];
     this.printed = 0;
@@ -44,6 +44,7 @@ class Child {
     this.nextId = 1;
     const args = [
       ...(exposeGc ? ['--expose-gc'] : []),
+      ...nodeArgs,
       '--conditions=@gantry/source',
       '--import',
       'tsx',
@@ -200,12 +201,13 @@ export class BenchStack {
     return this.worker;
   }
 
-  async startApi(extraEnv = {}) {
+  /** `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`). */
+  async startApi(extraEnv = {}, nodeArgs = []) {
     const port = await freePort();
     this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
       // Thousands of sockets from one address and one key: the stream's abuse limits are off.
       GANTRY_WS_MAX_SOCKETS_PER_KEY: '0', GANTRY_WS_MAX_SOCKETS_PER_IP: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0', ...extraEnv };
-    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true });
+    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true, nodeArgs });
     this.apiUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;
     for (;;) {

@@ -21,6 +21,11 @@ export const streamMetrics = metricSet((registry: Registry) => ({
     help: 'Messages sent to WebSocket clients (events, snapshots, replies).',
     registers: [registry],
   }),
+  followedJobs: new Gauge({
+    name: 'gantry_ws_followed_jobs',
+    help: 'Job cursors held by the open sockets (one per socket and job followed; an `all` socket lets a job go once it ended).',
+    registers: [registry],
+  }),
   slowConsumerDrops: new Counter({
     name: 'gantry_ws_slow_consumer_drops_total',
     help: 'Sockets dropped because their unsent buffer passed GANTRY_WS_MAX_BUFFER_BYTES (told to resume with since; 4408).',
