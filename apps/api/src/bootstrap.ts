@@ -79,7 +79,7 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       uploads: { maxBytes: env.GANTRY_UPLOAD_MAX_BYTES, maxPixels: env.GANTRY_UPLOAD_MAX_PIXELS, fetchTimeoutMs: env.GANTRY_INPUT_FETCH_TIMEOUT_MS },
     },
   };
-  const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
+  const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log, { metrics: deps.metrics });
   await hub.start();
   await keys.start();
   if (env.GANTRY_ADMIN_KEY) {

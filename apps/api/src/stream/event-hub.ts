@@ -1,6 +1,9 @@
-import { isTerminal, systemClock, type Clock, type JobStatus } from '@gantry/domain';
+import { performance } from 'node:perf_hooks';
+import { isTerminal, type JobStatus } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
+import type { Registry } from '@gantry/metrics';
 import { eventsChannel, previewsChannel, type BusEvent, type BusPreview, type RedisClient } from '@gantry/queue';
+import { streamMetrics } from '../metrics/stream-metrics.js';
 import { FanoutQueue, type Delivery } from './fanout-queue.js';
 import { textFrame } from './ws-frame.js';
 
@@ -29,7 +32,10 @@ export interface HubListener {
 
 /** How the fan-out is cut up (defaults suit thousands of sockets per instance). */
 export interface FanoutOptions {
-  clock?: Clock;
+  /** Where the slice durations go (gantry_ws_fanout_slice_seconds). */
+  metrics?: Registry;
+  /** Milliseconds for the slice budget (default performance.now). */
+  now?: () => number;
   /** Sockets written per slice at most, and the time a slice may hold the event loop. */
   sliceSize?: number;
   sliceBudgetMs?: number;
@@ -64,12 +70,20 @@ export class EventHub {
     private readonly logger: Logger,
     options: FanoutOptions = {},
   ) {
-    const clock = options.clock ?? systemClock;
+    const slice = options.metrics ? streamMetrics(options.metrics).fanoutSlice : undefined;
     this.queue = new FanoutQueue<HubListener, HubEntry>({
       plan: (batch) => this.plan(batch),
-      deliver: (listener, entries) => listener.deliver(entries),
+      deliver: (listener, entries) => {
+        // One socket's failure must not stop the round for the others (nor the process).
+        try {
+          listener.deliver(entries);
+        } catch (err) {
+          this.logger.error({ err }, 'stream delivery failed');
+        }
+      },
       bytes: (entry) => entry.frame.length,
-      now: () => clock.now(),
+      now: options.now ?? (() => performance.now()),
+      onSlice: slice ? (ms) => slice.observe(ms / 1000) : undefined,
       maxBatch: options.maxBatch ?? 256,
       maxBatchBytes: options.maxBatchBytes ?? 128 * 1024,
       sliceSize: options.sliceSize ?? 256,

@@ -11,8 +11,10 @@ export interface FanoutQueueOptions<L, E> {
   deliver: (listener: L, entries: readonly E[]) => void;
   /** Size of an entry in bytes (a round's batch is bounded by it too). */
   bytes: (entry: E) => number;
-  /** Milliseconds, for the slice budget (the stream's clock). */
+  /** Milliseconds, for the slice budget (performance.now; a test injects its own). */
   now: () => number;
+  /** Told how long each slice held the event loop (ms, by `now`). */
+  onSlice?: (ms: number) => void;
   /** Entries per round at most, and their bytes at most (what one socket may get at once). */
   maxBatch: number;
   maxBatchBytes: number;
@@ -87,6 +89,7 @@ export class FanoutQueue<L, E> {
       // The clock is read every 16 recipients: cheap, and a recipient is a few µs.
       if ((this.next & 15) === 0 && now() - started >= sliceBudgetMs) break;
     }
+    this.options.onSlice?.(now() - started);
     if (this.next >= this.round.length) {
       this.round = [];
       this.next = 0;
