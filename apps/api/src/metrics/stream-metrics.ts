@@ -28,7 +28,7 @@ export const streamMetrics = metricSet((registry: Registry) => ({
   }),
   fanoutSlice: new Histogram({
     name: 'gantry_ws_fanout_slice_seconds',
-    help: 'Time one slice of the stream fan-out held the event loop (wall clock; a slice stops after 256 sockets or 10 ms).',
+    help: 'Time one slice of the stream fan-out held the event loop (wall clock; a slice stops after 128 sockets or 5 ms).',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   }),

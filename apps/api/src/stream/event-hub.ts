@@ -86,8 +86,8 @@ export class EventHub {
       onSlice: slice ? (ms) => slice.observe(ms / 1000) : undefined,
       maxBatch: options.maxBatch ?? 256,
       maxBatchBytes: options.maxBatchBytes ?? 128 * 1024,
-      sliceSize: options.sliceSize ?? 256,
-      sliceBudgetMs: options.sliceBudgetMs ?? 10,
+      sliceSize: options.sliceSize ?? 128,
+      sliceBudgetMs: options.sliceBudgetMs ?? 5,
       maxPending: options.maxPending ?? 20_000,
       onPressure: (paused) => this.pressure(paused),
     });

@@ -31,7 +31,7 @@ export interface FanoutQueueOptions<L, E> {
  * (nothing is delivered while the Redis client hands over a burst); a round takes what is queued
  * (bounded), plans it once for every recipient, and delivers each recipient all of its entries
  * at once, so a burst costs one socket write per recipient instead of one per entry. A round is
- * cut in slices of a few hundred recipients, with `setImmediate` between them, so HTTP requests
+ * cut in slices (128 recipients or 5 ms by default), with `setImmediate` between them, so HTTP requests
  * and other sockets are served while thousands of sockets are written. Rounds run one after the
  * other: a recipient gets its entries in queue order. When more is queued than the process
  * delivers, the source is paused (pending work is bounded) and resumed once half is done.
