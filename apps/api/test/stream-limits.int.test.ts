@@ -159,7 +159,8 @@ describe('WebSocket stream limits', () => {
 describe('WebSocket stream: `all` sockets stay flat', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ gpus: 0, worker: false });
+    // A small send buffer: a burst delivered in one round must still fit (see the last test).
+    stack = await startStack({ gpus: 0, worker: false, apiEnv: { GANTRY_WS_MAX_BUFFER_BYTES: '16384' } });
   });
   afterAll(() => stack.close());
 
@@ -203,5 +204,29 @@ describe('WebSocket stream: `all` sockets stay flat', () => {
       c.close();
     }
     await waitUntil(async () => ((await followed()) === 0 ? true : undefined), 30_000, 20);
+  }, 120_000);
+
+  it('does not take a reading client for slow when a burst comes in one round', async () => {
+    const { publisher, db } = stack.apiResources.deps;
+    const admin = apiClient(stack.url, stack.adminKey);
+    const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'burst', scopes: ['read'] })).body.key;
+    const tenantId = (await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text FROM tenants WHERE name = 'burst'`))[0]!.id;
+    const c = await StreamClient.connect(stack.url, { key });
+    try {
+      c.send({ type: 'subscribe', all: true });
+      await c.next((m) => m.type === 'subscribed');
+      // 400 events of ~250 bytes (100 KB, six times the socket's 16 KiB limit) published at once.
+      const jobId = randomUUID();
+      const at = new Date(0).toISOString();
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          publisher.publishEvent({ jobId, seq: i + 2, at, event: { type: 'progress', node: '3', value: i, max: 400, overall: i / 400 } as never, tenantId }),
+        ),
+      );
+      await c.next((m) => m.type === 'event' && m.seq === 401, 60_000);
+      expect(c.events(jobId).map((e) => e.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i + 2));
+    } finally {
+      c.close();
+    }
   }, 120_000);
 });

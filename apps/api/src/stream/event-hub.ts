@@ -39,7 +39,7 @@ export interface FanoutOptions {
   /** Sockets written per slice at most, and the time a slice may hold the event loop. */
   sliceSize?: number;
   sliceBudgetMs?: number;
-  /** Entries per round at most, and their bytes (keep well under GANTRY_WS_MAX_BUFFER_BYTES). */
+  /** Entries per round at most, and their bytes (a socket may get them all at once: keep well under GANTRY_WS_MAX_BUFFER_BYTES). */
   maxBatch?: number;
   maxBatchBytes?: number;
   /** Queued entries above which the Redis subscription is paused. */
