@@ -31,6 +31,8 @@ const OPTIONS = {
   idle: { type: 'string', default: '3', help: 'seconds to let the connected subscribers idle before measuring' },
   drain: { type: 'string', default: '30', help: 'seconds to wait, after the last job ended, for its events to arrive everywhere' },
   timeout: { type: 'string', default: '300', help: 'overall limit in seconds' },
+  'no-raw': { type: 'boolean', default: false, help: 'skip the raw ws baseline (plain ws fanning out the same jobs)' },
+  'api-cpu-prof': { type: 'string', default: '', help: 'directory: run the API with --cpu-prof and write its CPU profile there (on exit)' },
   help: { type: 'boolean', default: false, help: 'this text' },
 };
 
@@ -72,6 +74,8 @@ const cfg = {
   idleMs: num('idle') * 1000,
   drainMs: num('drain') * 1000,
   timeoutMs: num('timeout', 10) * 1000,
+  noRaw: values['no-raw'],
+  apiCpuProf: values['api-cpu-prof'] ? path.resolve(values['api-cpu-prof']) : null,
 };
 const command = `npm run bench:ws${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
@@ -226,6 +230,106 @@ async function apiMemory() {
   return { rss: proc?.rss ?? NaN, hwm: proc?.hwm ?? NaN, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers };
 }
 
+/**
+ * GET /jobs/{id} one at a time, every 100 ms, until stopped: how HTTP answers meanwhile. From its
+ * own process (bench/lib/get-probe.mjs): timed here, the bench clients' own queueing would count.
+ */
+async function getProbe(jobId) {
+  const probe = stack.getProbe ?? (await stack.startGetProbe(100));
+  const started = stack.nextMessage(probe, 'getProbeStarted', 30_000);
+  probe.proc.send({ getProbe: 'start', jobId });
+  await started;
+  return {
+    stop: async () => {
+      const result = stack.nextMessage(probe, 'getProbeResult', 180_000);
+      probe.proc.send({ getProbe: 'stop' });
+      const { times, failed } = await result;
+      const histogram = new Histogram();
+      for (const t of times) histogram.add(t);
+      return { ms: histogram.summary(), failed, histogram };
+    },
+  };
+}
+
+/** The fan-out's slice histogram from the API's /metrics (null when this API has none). */
+async function sliceCounts() {
+  const text = await fetch(`${stack.apiUrl}/metrics`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text()).catch(() => '');
+  // Lines carry the registry's default labels (service, instance_id) besides `le`.
+  const series = (suffix, le) =>
+    text.split('\n').find((l) => l.startsWith(`gantry_ws_fanout_slice_seconds_${suffix}`) && (le === undefined || l.includes(`le="${le}"`)));
+  const value = (suffix, le) => Number(series(suffix, le)?.split(' ').pop() ?? NaN);
+  const count = value('count');
+  if (!Number.isFinite(count)) return null;
+  return { count, sum: value('sum'), le10: value('bucket', '0.01'), le25: value('bucket', '0.025'), le50: value('bucket', '0.05'), le100: value('bucket', '0.1') };
+}
+
+/** Every GET of the quiet phases together: the baseline of the fan-out's GET figures. */
+const quietGets = new Histogram();
+
+/**
+ * The HTTP baseline, interleaved with the fan-out (before the subscribers connect and after they
+ * left): the same jobs run with no subscriber, and the same GET probe times the API meanwhile.
+ * The worker must be running.
+ */
+async function quietPhase(label) {
+  await stack.api.ask('loop-reset');
+  const cpu0 = procCpuMs(stack.api.pid);
+  const start = Date.now();
+  const ids = [(await http('POST', '/api/v1/jobs', { workflow: workflow(), metadata: { bench: 'ws-quiet' } })).id];
+  const probe = await getProbe(ids[0]);
+  await pool([...Array(cfg.jobs - 1).keys()], cfg.submitConcurrency, async () => {
+    ids.push((await http('POST', '/api/v1/jobs', { workflow: workflow(), metadata: { bench: 'ws-quiet' } })).id);
+  });
+  await waitJobsDone(ids, Math.min(deadline, Date.now() + 120_000));
+  const get = await probe.stop();
+  quietGets.merge(get.histogram);
+  const seconds = (Date.now() - start) / 1000;
+  const r = { label, seconds, get: get.ms, getFailed: get.failed, apiLoopMs: (await stack.api.ask('loop')).loop, apiCpuPct: (procCpuMs(stack.api.pid) - cpu0) / 10 / seconds, loadavg: loadavg()[0] };
+  log(`quiet phase (${label}, no subscribers): ${cfg.jobs} jobs in ${seconds.toFixed(1)} s, GET p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}, API loop max ${r.apiLoopMs.max} ms`);
+  return r;
+}
+
+/**
+ * The raw baseline: plain ws fanning out the same bus to as many sockets, for the same jobs;
+ * its CPU per delivery is what the machine charges for a delivery done the obvious way right now.
+ */
+async function rawPhase(simUrls) {
+  const url = await stack.startRawFanout();
+  const rawObs = new Observations();
+  const n = results.idle.open;
+  const clients = Array.from({ length: n }, (_, i) => new Subscriber(i, 'all', rawObs));
+  await connectAll(clients, { wsUrl: url, key: 'raw', concurrency: cfg.connectConcurrency, timeoutMs: cfg.connectTimeoutMs, retries: 3, deadline });
+  const open = clients.filter((c) => c.ready).length;
+  await stack.raw.ask('loop-reset');
+  const cpu0 = procCpuMs(stack.raw.pid);
+  const ids = [];
+  await pool([...Array(cfg.jobs).keys()], cfg.submitConcurrency, async () => {
+    ids.push((await http('POST', '/api/v1/jobs', { workflow: workflow(), metadata: { bench: 'ws-raw' } })).id);
+  });
+  await waitJobsDone(ids, deadline, rawObs.terminal);
+  const until = Math.min(deadline, Date.now() + cfg.drainMs);
+  while (rawObs.doneStreams < open * cfg.jobs && Date.now() < until) await sleep(100);
+  const seconds = Math.max(0.001, (Date.now() - (rawObs.firstEventAt ?? Date.now())) / 1000);
+  const cpuMs = procCpuMs(stack.raw.pid) - cpu0;
+  const delivered = rawObs.delivered.all;
+  const loop = (await stack.raw.ask('loop')).loop;
+  for (const c of clients) c.close();
+  await stack.raw.stop();
+  const r = {
+    sockets: open,
+    delivered,
+    cpuMs,
+    cpuUsPerDelivery: (cpuMs * 1000) / Math.max(1, delivered),
+    deliveredPerSecond: delivered / seconds,
+    latency: rawObs.latency.all.summary(),
+    loopMs: loop,
+    gaps: rawObs.gaps,
+    loadavg: loadavg()[0],
+  };
+  log(`raw ws baseline: ${delivered} deliveries to ${open} sockets, ${r.cpuUsPerDelivery.toFixed(1)} µs CPU each, loop max ${loop.max} ms`);
+  return r;
+}
+
 async function main() {
   const wsUrl = () => `${stack.apiUrl.replace(/^http/, 'ws')}/api/v1/stream`;
   await ensureServices({ databaseUrl: stack.serverUrl, redisUrl: stack.redisUrl });
@@ -235,7 +339,7 @@ async function main() {
   const simUrls = await stack.startSims(cfg.gpus, cfg.stepMs);
   log(`${cfg.gpus} gpu-sims up (step ${cfg.stepMs} ms): ${simUrls.join(' ')}`);
   await stack.startWorker(simUrls);
-  await stack.startApi();
+  await stack.startApi({}, cfg.apiCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.apiCpuProf}`] : []);
   log(`API up at ${stack.apiUrl} (pid ${stack.api.pid}); worker pid ${stack.worker.pid}; sims pid ${stack.sims.pid}`);
   log(`API command: ${stack.api.command}`);
 
@@ -256,6 +360,8 @@ async function main() {
   await sleep(1000);
   warm.forEach((s) => s.close());
   log(`warm-up: ${warmJobs.length} jobs done, ${warmObs.delivered.all + warmObs.delivered.job} events to ${warm.length} clients`);
+  results.phase = 'quiet-before';
+  results.quiet = [await quietPhase('before')];
   // The measured jobs are queued while no worker runs, so that every subscriber, the per-job ones
   // too, is subscribed before their first event is published; a fresh worker starts them all.
   await stack.worker.stop();
@@ -378,6 +484,7 @@ async function main() {
   obs.firstEventAt = null;
   const deliveredBefore = obs.delivered.all + obs.delivered.job;
   await stack.api.ask('loop-reset');
+  const slices0 = await sliceCounts();
   const loopBench = monitorEventLoopDelay({ resolution: 5 });
   loopBench.enable();
   const cpuApi0 = procCpuMs(stack.api.pid);
@@ -390,23 +497,16 @@ async function main() {
   const jobsStart = obs.firstEventAt;
   const cpuWorker0 = procCpuMs(stack.worker.pid);
   log(`worker up (pid ${stack.worker.pid}) after ${((jobsStart - launched) / 1000).toFixed(1)} s; events flowing`);
-  // How the HTTP API answers while it fans out: one GET at a time, every 250 ms.
-  const probeMs = new Histogram();
-  let probing = true;
-  const probe = (async () => {
-    while (probing) {
-      const p0 = Date.now();
-      await http('GET', `/api/v1/jobs/${jobIds[0]}`, undefined, stack.adminKey, 120_000).then(
-        () => probeMs.add(Date.now() - p0),
-        () => (httpErrors += 1),
-      );
-      await sleep(Math.max(0, 250 - (Date.now() - p0)));
-    }
-  })();
+  // How the HTTP API answers while it fans out: one GET at a time, every 100 ms (as in the quiet phases).
+  const probe = await getProbe(jobIds[0]);
   const statuses = await waitJobsDone(jobIds, deadline, obs.terminal);
   const jobsEnd = Date.now();
-  probing = false;
-  await probe;
+  // Until every event reached every client: the fan-out is what is measured, not the jobs.
+  const drainUntilProbe = Math.min(deadline, Date.now() + cfg.drainMs);
+  const streamsWanted = open.filter((s) => s.mode === 'all').length * cfg.jobs + jobSubs.length;
+  while (obs.doneStreams < streamsWanted && Date.now() < drainUntilProbe) await sleep(100);
+  const probed = await probe.stop();
+  httpErrors += probed.failed;
   const openAll = open.filter((s) => s.mode === 'all').length;
   const expectedStreams = openAll * cfg.jobs + jobSubs.length;
   log(`jobs finished in ${((jobsEnd - jobsStart) / 1000).toFixed(1)} s; waiting for their events to reach every subscriber`);
@@ -453,6 +553,8 @@ async function main() {
   const publishSeconds = Math.max(0.001, (obs.maxPublishedAt - obs.minPublishedAt) / 1000);
   const latencyAll = new Histogram().merge(obs.latency.all).merge(obs.latency.job);
   const loopApi = (await stack.api.ask('loop')).loop;
+  const slices1 = await sliceCounts();
+  const sliceDelta = slices0 && slices1 ? Object.fromEntries(Object.keys(slices1).map((k) => [k, slices1[k] - slices0[k]])) : null;
   const q = (h, p) => h.percentile(p) / 1e6;
   results.jobs = {
     jobs: cfg.jobs,
@@ -460,7 +562,7 @@ async function main() {
     seconds: publishSeconds,
     seenDoneAfterSeconds: (jobsEnd - jobsStart) / 1000,
     submitMs: submitMs.summary(),
-    httpDuringFanoutMs: probeMs.summary(),
+    httpDuringFanoutMs: probed.ms,
     httpErrors,
     eventsPerJob: [...lastSeq.values()].reduce((a, b) => a + b, 0) / cfg.jobs,
     delivered,
@@ -497,6 +599,8 @@ async function main() {
     benchCpuUsPerDelivery: (benchCpu.user + benchCpu.system) / delivered,
     benchCpuPct: (benchCpu.user + benchCpu.system) / 1e4 / cpuWall,
     apiLoopMs: loopApi,
+    // Fan-out slices during the jobs (gantry_ws_fanout_slice_seconds): how many, and how many held the loop longer than 10/25/50/100 ms.
+    slices: sliceDelta && { count: sliceDelta.count, meanMs: (sliceDelta.sum * 1000) / Math.max(1, sliceDelta.count), over10: sliceDelta.count - sliceDelta.le10, over25: sliceDelta.count - sliceDelta.le25, over50: sliceDelta.count - sliceDelta.le50, over100: sliceDelta.count - sliceDelta.le100 },
     benchLoopMs: { p50: Math.round(q(loopBench, 50) * 100) / 100, p99: Math.round(q(loopBench, 99) * 100) / 100, max: Math.round((loopBench.max / 1e6) * 100) / 100 },
   };
   loopBench.disable();
@@ -512,10 +616,19 @@ async function main() {
   await sleep(1000);
   const afterClose = await apiMemory();
   results.afterClose = { ...afterClose, heapDeltaVsBaseline: afterClose.heapUsed - before.heapUsed, sockets: procSocketCount(stack.api.pid) - socketsBefore };
+  results.phase = 'quiet-after';
+  results.quiet.push(await quietPhase('after'));
+  if (!cfg.noRaw) {
+    results.phase = 'raw';
+    results.raw = await rawPhase(simUrls);
+  }
   results.phase = 'done';
 }
 
+const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+
 function printReport(r, partial = false) {
+  r.quietGet = quietGets.count ? quietGets.summary() : undefined;
   const rows = [];
   const c = r.config;
   r.loadavgAtEnd = loadavg()[0];
@@ -562,6 +675,25 @@ function printReport(r, partial = false) {
     rows.push(['CPU per delivered event', `API ${j.apiCpuUsPerDelivery.toFixed(1)} µs, bench clients ${j.benchCpuUsPerDelivery.toFixed(1)} µs`]);
     rows.push(['HTTP GET /jobs/{id} during fan-out', `p50 ${ms(j.httpDuringFanoutMs.p50)}, p99 ${ms(j.httpDuringFanoutMs.p99)}, max ${ms(j.httpDuringFanoutMs.max)} (${j.httpDuringFanoutMs.count} requests, ${j.httpErrors} failed; POST /jobs before it, API idle: p50 ${ms(j.submitMs.p50)})`]);
     rows.push(['event-loop delay p99/max', `API ${j.apiLoopMs.p99}/${j.apiLoopMs.max} ms, bench ${j.benchLoopMs.p99}/${j.benchLoopMs.max} ms`]);
+    rows.push([
+      'fan-out slices (API /metrics)',
+      j.slices ? `${j.slices.count} slices, mean ${j.slices.meanMs.toFixed(2)} ms; longer than 10 / 25 / 50 / 100 ms: ${j.slices.over10} / ${j.slices.over25} / ${j.slices.over50} / ${j.slices.over100}` : 'n/a (this API does not slice its fan-out)',
+    ]);
+  }
+  if (r.quiet?.length) {
+    rows.push('against the baselines of the same run (load average when each ended)');
+    for (const q of r.quiet) {
+      rows.push([`no subscribers (${q.label}): GET /jobs/{id}`, `p50 ${ms(q.get.p50)}, p99 ${ms(q.get.p99)}, max ${ms(q.get.max)} (${q.get.count} requests); API event loop max ${q.apiLoopMs.max} ms; load ${q.loadavg.toFixed(1)}`]);
+    }
+    if (r.jobs && r.quietGet?.count) {
+      const f = r.jobs.httpDuringFanoutMs;
+      rows.push(['GET during fan-out / no subscribers', `p50 ${ratio(f.p50, r.quietGet.p50)}, p99 ${ratio(f.p99, r.quietGet.p99)} (${ms(f.p50)} / ${ms(r.quietGet.p50)}, ${ms(f.p99)} / ${ms(r.quietGet.p99)})`]);
+      rows.push(['API event loop max: fan-out / none', `${r.jobs.apiLoopMs.max} / ${Math.max(...r.quiet.map((q) => q.apiLoopMs.max))} ms`]);
+    }
+    if (r.jobs && r.raw) {
+      rows.push(['raw ws, same jobs, same sockets', `${r.raw.cpuUsPerDelivery.toFixed(1)} µs CPU per delivery (${r.raw.delivered} to ${r.raw.sockets} sockets), event loop max ${r.raw.loopMs.max} ms, latency p50 ${ms(r.raw.latency.p50)} p99 ${ms(r.raw.latency.p99)}; load ${r.raw.loadavg.toFixed(1)}`]);
+      rows.push(['API CPU per delivery / raw ws', `${ratio(r.jobs.apiCpuUsPerDelivery, r.raw.cpuUsPerDelivery)} (${r.jobs.apiCpuUsPerDelivery.toFixed(1)} / ${r.raw.cpuUsPerDelivery.toFixed(1)} µs)`]);
+    }
   }
   if (r.afterJobs) rows.push(['API heap after jobs (vs idle)', `${mib(r.afterJobs.heapUsed)} (+${mib(r.afterJobs.heapDeltaVsIdle)}; RSS ${mib(r.afterJobs.rss)}, peak ${mib(r.afterJobs.hwm)})`]);
   if (r.afterClose) rows.push(['API heap after all closed', `${mib(r.afterClose.heapUsed)} (${r.afterClose.heapDeltaVsBaseline >= 0 ? '+' : ''}${mib(r.afterClose.heapDeltaVsBaseline)} vs baseline; ${r.afterClose.sockets} sockets left)`]);

@@ -34,7 +34,7 @@ function withDatabase(url, name) {
 
 /** A child process running a TypeScript entry point with tsx, with the bench's probe preloaded. */
 class Child {
-  constructor(name, entry, env, { exposeGc = false, log }) {
+  constructor(name, entry, env, { exposeGc = false, nodeArgs = [], log }) {
     this.name = name;
     this.lines = [];
     this.printed = 0;
@@ -44,6 +44,7 @@ class Child {
     this.nextId = 1;
     const args = [
       ...(exposeGc ? ['--expose-gc'] : []),
+      ...nodeArgs,
       '--conditions=@gantry/source',
       '--import',
       'tsx',
@@ -200,12 +201,13 @@ export class BenchStack {
     return this.worker;
   }
 
-  async startApi(extraEnv = {}) {
+  /** `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`). */
+  async startApi(extraEnv = {}, nodeArgs = []) {
     const port = await freePort();
     this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
       // Thousands of sockets from one address and one key: the stream's abuse limits are off.
       GANTRY_WS_MAX_SOCKETS_PER_KEY: '0', GANTRY_WS_MAX_SOCKETS_PER_IP: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0', ...extraEnv };
-    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true });
+    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true, nodeArgs });
     this.apiUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;
     for (;;) {
@@ -222,6 +224,46 @@ export class BenchStack {
     return this.api;
   }
 
+  /** The GET probe in its own process (bench/lib/get-probe.mjs); resolves once it listens for work. */
+  async startGetProbe(everyMs) {
+    const probe = this.launch('get-probe', 'bench/lib/get-probe.mjs', { BENCH_API_URL: this.apiUrl, BENCH_API_KEY: this.adminKey, BENCH_PROBE_EVERY_MS: String(everyMs) });
+    await this.nextMessage(probe, 'getProbeReady', 60_000);
+    this.getProbe = probe;
+    return probe;
+  }
+
+  /** The next IPC message of a child that has `field`. */
+  nextMessage(child, field, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${child.name}: no ${field} within ${timeoutMs / 1000} s\n${child.tail()}`)), timeoutMs);
+      const onMessage = (msg) => {
+        if (msg?.[field] === undefined) return;
+        clearTimeout(timer);
+        child.proc.off('bench-message', onMessage);
+        resolve(msg[field]);
+      };
+      child.proc.on('bench-message', onMessage);
+      child.exit.then(({ code }) => reject(new Error(`${child.name} exited (${code})\n${child.tail()}`)));
+    });
+  }
+
+  /** The raw baseline: plain ws fanning out the same bus (bench/lib/raw-ws-fanout.mjs); resolves with its URL. */
+  async startRawFanout() {
+    const port = await freePort();
+    this.raw = this.launch('raw-ws', 'bench/lib/raw-ws-fanout.mjs', { ...this.common(), PORT: String(port) }, { exposeGc: true });
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`raw ws server did not start within 60 s\n${this.raw.tail()}`)), 60_000);
+      this.raw.proc.on('bench-message', (msg) => {
+        if (msg?.benchRawReady) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.raw.exit.then(({ code }) => reject(new Error(`raw ws server exited (${code})\n${this.raw.tail()}`)));
+    });
+    return `ws://127.0.0.1:${port}`;
+  }
+
   /** Stops the processes, drops the database, deletes the prefix's Redis keys and the artifacts. */
   cleanup() {
     this.cleaning ??= this.doCleanup();
@@ -231,7 +273,7 @@ export class BenchStack {
   async doCleanup() {
     const problems = [];
     // Worker first (it holds jobs), then the API, then the sims.
-    const order = ['worker', 'api', 'gpu-sims'];
+    const order = ['get-probe', 'worker', 'api', 'raw-ws', 'gpu-sims'];
     const children = [...this.children].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     for (const child of children) await child.stop().catch((err) => problems.push(`${child.name}: ${err.message}`));
     if (this.dbCreated) {

@@ -79,7 +79,12 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
       uploads: { maxBytes: env.GANTRY_UPLOAD_MAX_BYTES, maxPixels: env.GANTRY_UPLOAD_MAX_PIXELS, fetchTimeoutMs: env.GANTRY_INPUT_FETCH_TIMEOUT_MS },
     },
   };
-  const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log);
+  const hub = new EventHub(subscriber, env.GANTRY_QUEUE_PREFIX, log, {
+    metrics: deps.metrics,
+    // A socket gets a round's messages in one corked write, counted against its buffer limit
+    // until written: a round stays well under it, so a client that reads is never taken for slow.
+    maxBatchBytes: Math.min(128 * 1024, Math.floor(env.GANTRY_WS_MAX_BUFFER_BYTES / 4)),
+  });
   await hub.start();
   await keys.start();
   if (env.GANTRY_ADMIN_KEY) {

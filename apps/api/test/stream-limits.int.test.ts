@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
@@ -148,4 +149,84 @@ describe('WebSocket stream limits', () => {
     expect(c.messages.filter((m) => m.type === 'snapshot')).toHaveLength(snapshotsAfterFirst);
     expect(c.messages.filter((m) => m.type === 'subscribed' && m.all)).toHaveLength(2);
   });
+});
+
+/**
+ * An `all` socket's memory does not grow with the jobs it has seen: a job's cursor goes once its
+ * end was sent, a late event of an ended job does not bring it back, and jobs whose end never
+ * came are bounded. Events are published on the bus directly (no worker: the counts are exact).
+ */
+describe('WebSocket stream: `all` sockets stay flat', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // A small send buffer: a burst delivered in one round must still fit (see the last test).
+    stack = await startStack({ gpus: 0, worker: false, apiEnv: { GANTRY_WS_MAX_BUFFER_BYTES: '16384' } });
+  });
+  afterAll(() => stack.close());
+
+  it('keeps no cursor per ended job, and at most 1000 for jobs that never end', async () => {
+    const { metrics, publisher, db } = stack.apiResources.deps;
+    const followed = async () => (await metrics.getSingleMetric('gantry_ws_followed_jobs')!.get()).values[0]?.value ?? 0;
+    const admin = apiClient(stack.url, stack.adminKey);
+    const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'flat', scopes: ['read'] })).body.key;
+    const tenantId = (await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text FROM tenants WHERE name = 'flat'`))[0]!.id;
+    const c = await StreamClient.connect(stack.url, { key });
+    try {
+      c.send({ type: 'subscribe', all: true });
+      await c.next((m) => m.type === 'subscribed');
+      const at = new Date(0).toISOString();
+      const publish = (jobId: string, seq: number, event: object) => publisher.publishEvent({ jobId, seq, at, event: event as never, tenantId });
+
+      const ended = Array.from({ length: 300 }, () => randomUUID());
+      for (const jobId of ended) {
+        await publish(jobId, 2, { type: 'state', status: 'running', attempt: 1 });
+        await publish(jobId, 3, { type: 'state', status: 'succeeded', attempt: 1 });
+      }
+      const last = ended[ended.length - 1];
+      await c.next((m) => m.type === 'event' && m.jobId === last && m.seq === 3, 60_000);
+      expect(ended.every((id) => c.events(id).map((e) => e.seq).join() === '2,3')).toBe(true);
+      expect(await followed()).toBe(0);
+
+      // A late event of an ended job (published out of order) is not sent and follows nothing.
+      await publish(ended[0]!, 2, { type: 'progress', node: '3', value: 1, max: 2, overall: 0.5 });
+      c.send({ type: 'ping', id: 'after-late' });
+      await c.next((m) => m.type === 'pong' && m.id === 'after-late');
+      expect(c.events(ended[0]!)).toHaveLength(2);
+      expect(await followed()).toBe(0);
+
+      // Jobs whose end never comes over the bus: bounded, the oldest let go.
+      const open = Array.from({ length: 1100 }, () => randomUUID());
+      for (const jobId of open) await publish(jobId, 2, { type: 'state', status: 'running', attempt: 1 });
+      await c.next((m) => m.type === 'event' && m.jobId === open[open.length - 1], 60_000);
+      expect(open.every((id) => c.events(id).length === 1)).toBe(true);
+      expect(await followed()).toBe(1000);
+    } finally {
+      c.close();
+    }
+    await waitUntil(async () => ((await followed()) === 0 ? true : undefined), 30_000, 20);
+  }, 120_000);
+
+  it('does not take a reading client for slow when a burst comes in one round', async () => {
+    const { publisher, db } = stack.apiResources.deps;
+    const admin = apiClient(stack.url, stack.adminKey);
+    const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'burst', scopes: ['read'] })).body.key;
+    const tenantId = (await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text FROM tenants WHERE name = 'burst'`))[0]!.id;
+    const c = await StreamClient.connect(stack.url, { key });
+    try {
+      c.send({ type: 'subscribe', all: true });
+      await c.next((m) => m.type === 'subscribed');
+      // 400 events of ~250 bytes (100 KB, six times the socket's 16 KiB limit) published at once.
+      const jobId = randomUUID();
+      const at = new Date(0).toISOString();
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          publisher.publishEvent({ jobId, seq: i + 2, at, event: { type: 'progress', node: '3', value: i, max: 400, overall: i / 400 } as never, tenantId }),
+        ),
+      );
+      await c.next((m) => m.type === 'event' && m.seq === 401, 60_000);
+      expect(c.events(jobId).map((e) => e.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i + 2));
+    } finally {
+      c.close();
+    }
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { STREAM_CLOSE } from '@gantry/domain';
-import { Counter, Gauge, metricSet, type Registry } from '@gantry/metrics';
+import { Counter, Gauge, Histogram, metricSet, type Registry } from '@gantry/metrics';
 
 /** Close codes reported as themselves; any other code a client sends is counted as `other`. */
 const KNOWN_CODES = new Set<number>([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1011, ...Object.values(STREAM_CLOSE)]);
@@ -19,6 +19,17 @@ export const streamMetrics = metricSet((registry: Registry) => ({
   sent: new Counter({
     name: 'gantry_ws_messages_sent_total',
     help: 'Messages sent to WebSocket clients (events, snapshots, replies).',
+    registers: [registry],
+  }),
+  followedJobs: new Gauge({
+    name: 'gantry_ws_followed_jobs',
+    help: 'Job cursors held by the open sockets (one per socket and job followed; an `all` socket lets a job go once it ended).',
+    registers: [registry],
+  }),
+  fanoutSlice: new Histogram({
+    name: 'gantry_ws_fanout_slice_seconds',
+    help: 'Time one slice of the stream fan-out held the event loop (wall clock; a slice stops after 128 sockets or 5 ms).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   }),
   slowConsumerDrops: new Counter({

@@ -18,9 +18,9 @@ function setup(stored: number, lastSeq: number) {
       loads.push(since);
       return db.filter((r) => r.seq > since).slice(0, 3);
     },
-    (data) => sent.push(JSON.parse(data).seq),
+    (data) => sent.push(JSON.parse(data.toString()).seq),
   );
-  const live = (seq: number) => cursor.live({ seq, wire: () => JSON.stringify({ seq }) });
+  const live = (seq: number) => cursor.live({ seq, frame: Buffer.from(JSON.stringify({ seq })), terminal: false });
   return { db, sent, loads, cursor, live };
 }
 
@@ -57,10 +57,10 @@ describe('JobCursor', () => {
   });
 
   it('reports a buffer overflow so the caller can drop the client', () => {
-    const cursor = new JobCursor(JOB, 0, () => new Promise(() => undefined), () => undefined, 2);
+    const cursor = new JobCursor(JOB, 0, () => new Promise(() => undefined), () => undefined, { maxBuffered: 2 });
     void cursor.catchUp();
-    expect(cursor.live({ seq: 1, wire: () => '' })).toBe(true);
-    expect(cursor.live({ seq: 2, wire: () => '' })).toBe(true);
-    expect(cursor.live({ seq: 3, wire: () => '' })).toBe(false);
+    expect(cursor.live({ seq: 1, frame: Buffer.alloc(0), terminal: false })).toBe(true);
+    expect(cursor.live({ seq: 2, frame: Buffer.alloc(0), terminal: false })).toBe(true);
+    expect(cursor.live({ seq: 3, frame: Buffer.alloc(0), terminal: false })).toBe(false);
   });
 });

@@ -1,11 +1,24 @@
-import type { JobEventRecord } from '@gantry/domain';
+import { isTerminal, type JobEventRecord } from '@gantry/domain';
 
 /** Loads persisted events of a job after `since`, in order (a page at most). */
 export type EventLoader = (jobId: string, since: number) => Promise<JobEventRecord[]>;
 
+/** What a cursor sends: a JSON text (a replayed event), or a complete WebSocket frame shared by every socket (a live one). */
+export type Outbound = string | Buffer;
+
 export interface LiveEvent {
   seq: number;
-  wire: () => string;
+  /** The event's WebSocket frame, built once by the hub. */
+  frame: Buffer;
+  /** A terminal state event: the job's last. */
+  terminal: boolean;
+}
+
+export interface CursorOptions {
+  /** Live events held while catching up, at most (more: the client is dropped). */
+  maxBuffered?: number;
+  /** Called once the job's terminal event was sent (live or replayed). */
+  onEnd?: () => void;
 }
 
 /**
@@ -19,17 +32,23 @@ export class JobCursor {
   private readonly buffer: LiveEvent[] = [];
   private gapRetries = 0;
   private closed = false;
+  private readonly maxBuffered: number;
+  private readonly onEnd: (() => void) | undefined;
 
   constructor(
     readonly jobId: string,
     private lastSeq: number,
     private readonly load: EventLoader,
-    private readonly send: (data: string) => void,
-    private readonly maxBuffered = 10_000,
-  ) {}
+    private readonly send: (data: Outbound) => void,
+    options: CursorOptions = {},
+  ) {
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.onEnd = options.onEnd;
+  }
 
-  get position(): number {
-    return this.lastSeq;
+  /** Neither reading from the database nor holding live events. */
+  get idle(): boolean {
+    return !this.catchingUp && this.buffer.length === 0;
   }
 
   /** A live event from the hub. Returns false when the buffer overflowed (drop the client). */
@@ -42,7 +61,8 @@ export class JobCursor {
     if (event.seq <= this.lastSeq) return true;
     if (event.seq === this.lastSeq + 1) {
       this.lastSeq = event.seq;
-      this.send(event.wire());
+      this.send(event.frame);
+      if (event.terminal) this.ended();
       return true;
     }
     this.buffer.push(event);
@@ -73,6 +93,7 @@ export class JobCursor {
           if (record.seq !== this.lastSeq + 1) break;
           this.lastSeq = record.seq;
           this.send(JSON.stringify({ type: 'event', jobId: record.jobId, seq: record.seq, at: record.at, event: record.event }));
+          if (record.event.type === 'state' && isTerminal(record.event.status)) this.ended();
         }
         if (page.length === 0 || page[page.length - 1]!.seq !== this.lastSeq) break;
       }
@@ -98,6 +119,10 @@ export class JobCursor {
     }
     this.gapRetries = 0;
     for (const event of pending) this.live(event);
+  }
+
+  private ended(): void {
+    if (!this.closed) this.onEnd?.();
   }
 
   /** Stops pending retries (the subscription ended). */

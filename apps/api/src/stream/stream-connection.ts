@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   AppError,
@@ -10,24 +11,29 @@ import {
   type ClientMessage,
   type Clock,
   type ClockTimer,
-  type JobStatus,
   type SubscribeMessage,
 } from '@gantry/domain';
 import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, listJobs, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
-import type { BusEvent, BusPreview } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
 import { viewLinks } from '../services/presign.js';
-import type { EventHub, HubListener } from './event-hub.js';
-import { JobCursor } from './job-cursor.js';
+import type { EventHub, HubEntry, HubListener } from './event-hub.js';
+import { JobCursor, type Outbound } from './job-cursor.js';
 import type { SocketQuota } from './socket-quota.js';
 import type { StreamOptions } from './stream-options.js';
 import { TokenBucket } from './token-bucket.js';
 
 const REPLAY_PAGE = 500;
+
+/**
+ * Jobs an `all` socket follows at once at most (each a cursor). A job's cursor goes when its end
+ * was sent; this bounds the rest (jobs whose end never came over the bus): past it, the oldest
+ * idle one goes, and that job, if it goes on, is followed again from its next event.
+ */
+const MAX_FOLLOWED_BY_ALL = 1000;
 
 /**
  * The job ids a (un)subscribe names, each once (UUIDs compare without case, as in PostgreSQL): a
@@ -49,6 +55,8 @@ export class StreamConnection implements HubListener {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
+  /** Messages sent during a hub round (counted into the metric once per round, not per message). */
+  private roundSent: number | null = null;
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -59,6 +67,8 @@ export class StreamConnection implements HubListener {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The socket under `ws`: live frames, built once by the hub, are written to it as they are. */
+    private readonly socket: Duplex,
     private readonly deps: ApiDeps,
     private readonly hub: EventHub,
     private readonly options: StreamOptions,
@@ -165,7 +175,11 @@ export class StreamConnection implements HubListener {
       this.all = true;
       this.send({ type: 'subscribed', all: true });
       const active = await listJobs(this.deps.db, { tenantId: principal.tenantId, limit: 100 });
-      for (const job of active.filter((j) => !isTerminal(j.status))) await this.follow(job, undefined);
+      for (const job of active.filter((j) => !isTerminal(j.status))) {
+        await this.follow(job, undefined);
+        // Followed because of `all`: goes when the job ends, like the jobs seen later.
+        if (this.all && !this.closed) this.followedByAll.add(job.id);
+      }
       return;
     }
     const ids = idsOf(message);
@@ -194,6 +208,7 @@ export class StreamConnection implements HubListener {
     const cursor = this.newCursor(job.id, 0);
     cursor.hold();
     this.cursors.set(job.id, cursor);
+    streamMetrics(this.deps.metrics).followedJobs.inc();
     this.hub.addJob(job.id, this);
     const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
     const artifacts = await listJobArtifacts(this.deps.db, fresh.id);
@@ -203,32 +218,57 @@ export class StreamConnection implements HubListener {
   }
 
   private newCursor(jobId: string, lastSeq: number): JobCursor {
-    return new JobCursor(jobId, lastSeq, (id, after) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE), (d) => this.sendRaw(d));
+    const cursor: JobCursor = new JobCursor(jobId, lastSeq, (id, after) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE), (d) => this.sendRaw(d), {
+      onEnd: () => this.ended(cursor),
+    });
+    return cursor;
   }
 
-  onEvent(event: BusEvent, wire: () => string): void {
-    if (!this.principal || event.tenantId !== this.principal.tenantId) return;
+  /** One round of the hub for this socket: written in one go (one system call, not one per event). */
+  deliver(entries: readonly HubEntry[]): void {
+    if (this.closed || !this.principal) return;
+    this.roundSent = 0;
+    this.socket.cork();
+    try {
+      for (const entry of entries) {
+        if (this.closed) break;
+        if (entry.tenantId !== this.principal.tenantId) continue;
+        if (entry.kind === 'event') this.onEvent(entry);
+        else if (this.previews && (this.all || this.cursors.has(entry.jobId))) this.sendRaw(entry.frame);
+      }
+    } finally {
+      this.socket.uncork();
+    }
+    if (this.roundSent > 0) streamMetrics(this.deps.metrics).sent.inc(this.roundSent);
+    this.roundSent = null;
+  }
+
+  private onEvent(event: HubEntry): void {
     let cursor = this.cursors.get(event.jobId);
     if (!cursor) {
-      if (!this.all) return;
-      // First sight of a job under `all`: follow it from this event on.
+      // A job not followed, seen under `all`: followed from this event on, unless it is a late
+      // event of a job that already ended (its cursor is gone).
+      if (!this.all || event.afterEnd) return;
       cursor = this.newCursor(event.jobId, event.seq - 1);
       this.cursors.set(event.jobId, cursor);
+      streamMetrics(this.deps.metrics).followedJobs.inc();
       this.followedByAll.add(event.jobId);
+      if (this.followedByAll.size > MAX_FOLLOWED_BY_ALL) this.forgetOldestFollowed(event.jobId);
     }
-    if (!cursor.live({ seq: event.seq, wire })) return this.slowConsumer();
-    // A finished job seen only through `all` needs no cursor any more (memory stays flat).
-    const body = event.event as { type?: string; status?: JobStatus };
-    if (this.followedByAll.has(event.jobId) && body.type === 'state' && body.status && isTerminal(body.status) && cursor.position >= event.seq) {
-      cursor.close();
-      this.cursors.delete(event.jobId);
-      this.followedByAll.delete(event.jobId);
-    }
+    if (!cursor.live(event)) this.slowConsumer();
   }
 
-  onPreview(preview: BusPreview, wire: () => string): void {
-    if (!this.previews || !this.principal || preview.tenantId !== this.principal.tenantId) return;
-    if (this.all || this.cursors.has(preview.jobId)) this.sendRaw(wire());
+  /** A job seen only through `all` ended: its cursor goes (memory does not grow with jobs seen). */
+  private ended(cursor: JobCursor): void {
+    if (this.followedByAll.has(cursor.jobId) && this.cursors.get(cursor.jobId) === cursor) this.dropCursor(cursor.jobId);
+  }
+
+  private forgetOldestFollowed(keep: string): void {
+    for (const id of this.followedByAll) {
+      if (id === keep || this.cursors.get(id)?.idle === false) continue;
+      this.dropCursor(id);
+      return;
+    }
   }
 
   /** Releases every registration; called once the socket closed. */
@@ -255,6 +295,7 @@ export class StreamConnection implements HubListener {
     if (!cursor) return;
     cursor.close();
     this.cursors.delete(jobId);
+    streamMetrics(this.deps.metrics).followedJobs.dec();
     this.hub.removeJob(jobId, this);
   }
 
@@ -266,12 +307,18 @@ export class StreamConnection implements HubListener {
     this.sendRaw(JSON.stringify(message));
   }
 
-  /** Bounded send: a client that cannot keep up is dropped and told to resume with `since`. */
-  private sendRaw(data: string): void {
+  /**
+   * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
+   * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
+   * writes every frame straight to the socket too, so the order is kept).
+   */
+  private sendRaw(data: Outbound): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
-    this.ws.send(data);
-    streamMetrics(this.deps.metrics).sent.inc();
+    if (typeof data === 'string') this.ws.send(data);
+    else this.socket.write(data);
+    if (this.roundSent !== null) this.roundSent += 1;
+    else streamMetrics(this.deps.metrics).sent.inc();
   }
 
   private slowConsumer(): void {

@@ -74,7 +74,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
           metrics.refused.inc({ reason: 'rate_limited' });
           return reject(socket, 429, 'Too Many Requests', { 'Retry-After': String(retryAfterSeconds) });
         }
-        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, socket));
       },
       (err: unknown) => {
         log.error({ err }, 'stream upgrade failed');
@@ -83,8 +83,8 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     );
   };
 
-  const accept = (ws: WebSocket, req: IncomingMessage) => {
-    const conn = new StreamConnection(ws, deps, hub, options, log, keySockets);
+  const accept = (ws: WebSocket, req: IncomingMessage, socket: Duplex) => {
+    const conn = new StreamConnection(ws, socket, deps, hub, options, log, keySockets);
     connections.set(ws, conn);
     metrics.connections.inc();
     const authTimer = clock.setTimeout(() => {
