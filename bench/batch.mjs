@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import gantryQueue from '@gantry/queue'; // TypeScript source through tsx: CommonJS, so no named imports
 import { BenchStack, ROOT } from './lib/stack.mjs';
 import { procCpuMs } from './lib/stats.mjs';
+import { runMain } from './lib/run-main.ts';
 
 const { createRenderQueue, renderEntryId, toBullPriority } = gantryQueue;
 
@@ -159,10 +160,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { uuidv7 } from '@gantry/domain';
 import { startS3Server, startStack, type TestStack } from '@gantry/testing';
+import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, rounds: { type: 'string', default: '5' } } });
 const MB = Number(values.mb);
@@ -123,10 +124,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -21,6 +21,7 @@ import pg from 'pg';
 import { commonEnvSchema, parseEnv, uuidv7 } from '@gantry/domain';
 import { contentDisposition, contentKey, createArtifactStore } from '@gantry/storage';
 import { startS3Server, startStack, type TestStack } from '@gantry/testing';
+import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, urls: { type: 'string', default: '2000' } } });
 const ROUNDS = Number(values.rounds);
@@ -124,10 +125,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

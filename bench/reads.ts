@@ -23,6 +23,7 @@ import pg from 'pg';
 import { createPrisma, jobViewColumns, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient } from '@gantry/testing';
 import { seedJobs } from './lib/reads-seed.js';
+import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' } } });
 const JOBS = Number(values.jobs);
@@ -223,10 +224,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

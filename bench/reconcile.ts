@@ -23,6 +23,7 @@ import { createMetricsRegistry } from '@gantry/metrics';
 import { EventPublisher, createRenderQueue, renderEntryId, toBullPriority } from '@gantry/queue';
 import { createTestDatabase, TEST_REDIS_URL } from '@gantry/testing';
 import { QueueReconciler } from '../apps/worker/src/reconcile/queue-reconciler.js';
+import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '20000' } } });
 const JOBS = Number(values.jobs);
@@ -98,10 +99,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { ACQUIRE_LEASE } from '../packages/fleet/src/lease-script.js';
 import { closeRedis, createRedis, runScript, type RedisClient } from '@gantry/queue';
 import { deleteKeys, TEST_REDIS_URL } from '@gantry/testing';
+import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' }, candidates: { type: 'string', default: '8' } } });
 const CALLS = Number(values.calls);
@@ -75,10 +76,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

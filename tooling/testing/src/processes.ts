@@ -329,8 +329,8 @@ export class ManagedProcess {
   }
 }
 
-/** A gpu-sim child on a fixed port (kept across restarts, so backend URLs stay valid). */
-export class GpuSimProcess extends ManagedProcess {
+/** A child serving HTTP on a fixed port of 127.0.0.1 (kept across restarts, so its URL stays valid). */
+export class PortedProcess extends ManagedProcess {
   constructor(
     spec: ProcessSpec,
     harness: { dir: string; runId: string },
@@ -342,7 +342,10 @@ export class GpuSimProcess extends ManagedProcess {
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
+}
 
+/** A gpu-sim child on a fixed port (kept across restarts, so backend URLs stay valid). */
+export class GpuSimProcess extends PortedProcess {
   /** Backend id used by backendList (the sim's name). */
   get id(): string {
     return this.name;
@@ -377,19 +380,8 @@ export class GpuSimProcess extends ManagedProcess {
   }
 }
 
-export class ApiProcess extends ManagedProcess {
-  constructor(
-    spec: ProcessSpec,
-    harness: { dir: string; runId: string },
-    readonly port: number,
-  ) {
-    super(spec, harness);
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-}
+/** An API child on a fixed port. */
+export class ApiProcess extends PortedProcess {}
 
 export interface GpuSimProcessOptions {
   /** Process name and backend id, e.g. "sim0". */
