@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     gpus: { type: 'string', default: '2' },
     capacity: { type: 'string', default: '8' },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -49,7 +50,8 @@ if (args.help) {
   --seconds S     length of a segment (default 10)
   --rounds N      rounds; each runs every rate both ways (default 2)
   --gpus N        simulated GPUs (default 2), each a backend of
-  --capacity N    slots (default 8)`);
+  --capacity N    slots (default 8)
+  --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)`);
   process.exit(0);
 }
 const config = {
@@ -59,6 +61,7 @@ const config = {
   gpus: Number(args.gpus),
   capacity: Number(args.capacity),
 };
+const profileEnv: Record<string, string> = args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args.profile)}` } : {};
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
 const log = (msg: string) => process.stderr.write(`[bench:dispatch] ${msg}\n`);
@@ -159,6 +162,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
     GANTRY_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0',
+    ...profileEnv,
   });
   const worker = spawnTs('worker', 'apps/worker/src/main.ts', {
     ...common,
@@ -167,6 +171,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
     GANTRY_WORKER_HTTP_PORT: '0',
     GANTRY_SHUTDOWN_GRACE_MS: '3000',
     LOG_LEVEL: 'info',
+    ...profileEnv,
   });
   children.push(api, worker);
   cleanups.push(() => api.stop());

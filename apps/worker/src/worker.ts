@@ -153,8 +153,11 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const freeSlots = async () =>
     fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
+  // The gate reacts to lease events: this process's acquires and releases at once, other workers'
+  // releases through the lease-freed channel; its poll only catches leases that expire unreleased.
   gate.start();
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
+  const stopGateOnFreed = await fleet.leases.onFreedAnywhere(subscriber, () => void gate.adjust());
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
@@ -193,6 +196,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     accepting = false;
     gate.stop();
     stopGateOnLeases();
+    await stopGateOnFreed().catch(() => undefined);
     stopAging();
     const retentionStopped = retention.stop();
     // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
-import { runScript, type RedisClient } from '@gantry/queue';
+import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
 import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
@@ -105,12 +105,23 @@ export class SlotLeases {
     return renewed === 1;
   }
 
+  /** Frees the slot and tells every worker (the lease-freed channel) in the same round trip. */
   async release(lease: Lease): Promise<void> {
     try {
-      await this.redis.multi().zrem(this.key(lease.backendId), lease.leaseId).zrem(this.tenantKey(lease.tenantId), lease.leaseId).exec();
+      await this.redis
+        .multi()
+        .zrem(this.key(lease.backendId), lease.leaseId)
+        .zrem(this.tenantKey(lease.tenantId), lease.leaseId)
+        .publish(leaseFreedChannel(this.options.prefix), lease.backendId)
+        .exec();
     } finally {
       this.changed(-1);
     }
+  }
+
+  /** Calls `listener` with the backend id whenever any process releases a lease (`subscriber` in subscriber mode). */
+  onFreedAnywhere(subscriber: RedisClient, listener: (backendId: string) => void): Promise<Unsubscribe> {
+    return subscribeChannel(subscriber, leaseFreedChannel(this.options.prefix), listener);
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

@@ -10,3 +10,8 @@ export function cancelChannel(prefix: string): string {
 export function previewsChannel(prefix: string): string {
   return `${prefix}:previews`;
 }
+
+/** A backend slot lease was released (the message is the backend id): workers' intake gates look again. */
+export function leaseFreedChannel(prefix: string): string {
+  return `${prefix}:lease-freed`;
+}

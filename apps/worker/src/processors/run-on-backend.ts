@@ -57,7 +57,8 @@ export async function runOnBackend(
     if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
 
     const input = jobInput(job);
-    await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
+    // Warm-model affinity is a hint for later leases: written beside the submit, not before it.
+    void deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
     const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
     // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
