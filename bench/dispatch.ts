@@ -61,7 +61,7 @@ const config = {
   gpus: Number(args.gpus),
   capacity: Number(args.capacity),
 };
-const profileEnv: Record<string, string> = args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args.profile)}` } : {};
+const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
 const log = (msg: string) => process.stderr.write(`[bench:dispatch] ${msg}\n`);
@@ -88,6 +88,8 @@ interface Side {
   submit(marker: string, workflow: unknown): Promise<void>;
   /** Resolves when every job of the markers is done as far as this way goes. */
   settled(markers: string[]): Promise<boolean>;
+  /** Gantry only: per marker, when the job row was committed and when it was marked dispatched (ms). */
+  stamps?(markers: string[]): Promise<Map<string, { created: number; dispatched: number | null }>>;
 }
 
 interface Segment {
@@ -101,6 +103,8 @@ interface Segment {
   xactPerJob: number;
   achievedRate: number;
   load1: number;
+  /** Gantry only: where the latency goes, ms per job (submit → row committed → dispatched → POST /prompt). */
+  stages?: { toRow: number[]; toDispatched: number[]; toPrompt: number[] };
 }
 
 function workflowFor(base: Record<string, { inputs: Record<string, unknown> }>, marker: string, seed: number): unknown {
@@ -162,8 +166,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
     GANTRY_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0',
-    ...profileEnv,
-  });
+  }, profileArgs);
   const worker = spawnTs('worker', 'apps/worker/src/main.ts', {
     ...common,
     GANTRY_BACKENDS: recorders.map((r, i) => `sim${i}=${r.url};${config.capacity}`).join(' '),
@@ -171,8 +174,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
     GANTRY_WORKER_HTTP_PORT: '0',
     GANTRY_SHUTDOWN_GRACE_MS: '3000',
     LOG_LEVEL: 'info',
-    ...profileEnv,
-  });
+  }, profileArgs);
   children.push(api, worker);
   cleanups.push(() => api.stop());
   cleanups.push(() => worker.stop());
@@ -194,6 +196,17 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
       });
       await res.arrayBuffer();
       if (res.status !== 202) log(`gantry submit: HTTP ${res.status}`);
+    },
+    async stamps(markers) {
+      const { rows } = await pool.query<{ marker: string; created: number; dispatched: number | null }>(
+        `SELECT j.workflow->'9'->'inputs'->>'filename_prefix' AS marker,
+                (extract(epoch FROM j.created_at) * 1000)::float8 AS created,
+                (SELECT (extract(epoch FROM min(e.created_at)) * 1000)::float8 FROM job_events e
+                  WHERE e.job_id = j.id AND e.type = 'state' AND e.payload->>'status' = 'dispatched') AS dispatched
+           FROM jobs j WHERE j.workflow->'9'->'inputs'->>'filename_prefix' = ANY($1)`,
+        [markers],
+      );
+      return new Map(rows.map((r) => [r.marker, { created: r.created, dispatched: r.dispatched }]));
     },
     async settled() {
       // Every job terminal: its CPU (follow, outputs, success) belongs to its segment.
@@ -275,6 +288,20 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
     if (at !== undefined) latencies.push(at - (sent.get(m) as number));
   }
+  let stages: Segment['stages'];
+  if (side.stamps) {
+    const stamps = await side.stamps(markers);
+    stages = { toRow: [], toDispatched: [], toPrompt: [] };
+    for (const m of markers) {
+      const st = stamps.get(m);
+      const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
+      if (!st || st.dispatched === null || at === undefined) continue;
+      stages.toRow.push(st.created - (sent.get(m) as number));
+      stages.toDispatched.push(st.dispatched - st.created);
+      stages.toPrompt.push(at - st.dispatched);
+    }
+    for (const list of Object.values(stages)) list.sort((a, b) => a - b);
+  }
   if (!arrivedAll) log(`${side.way} @ ${rate}/s: ${latencies.length} of ${jobs} prompts arrived in time`);
   latencies.sort((a, b) => a - b);
   return {
@@ -288,6 +315,7 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     xactPerJob: (xact1 - xact0) / jobs,
     achievedRate: (latencies.length * 1000) / Math.max(1, lastArrival - start),
     load1: loadavg()[0] ?? 0,
+    ...(stages ? { stages } : {}),
   };
 }
 
@@ -318,7 +346,9 @@ async function main(): Promise<void> {
       const order = roundNo % 2 === 1 ? sides : [...sides].reverse();
       for (const side of order) {
         const seg = await runSegment(side, recorders, base, rate, roundNo, Math.max(1, Math.round(rate * config.seconds)));
-        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
+        const st = seg.stages;
+        const split = st ? ` (p50 submit → row ${round(percentile(st.toRow, 50) ?? NaN, 1)}, → dispatched ${round(percentile(st.toDispatched, 50) ?? NaN, 1)}, → POST /prompt ${round(percentile(st.toPrompt, 50) ?? NaN, 1)} ms)` : '';
+        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
         segments.push(seg);
       }
     }
@@ -329,6 +359,7 @@ async function main(): Promise<void> {
 function report(segments: Segment[]): void {
   const rows: string[][] = [];
   const json: Record<string, unknown>[] = [];
+  const splits: string[] = [];
   for (const rate of config.rates) {
     const of = (way: Way) => {
       const segs = segments.filter((s) => s.rate === rate && s.way === way);
@@ -350,7 +381,11 @@ function report(segments: Segment[]): void {
     rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
     rows.push(['', 'skeleton', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
     rows.push(['', 'ratio', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.xact, s.xact), '', '']);
-    json.push({ rate, gantry: g, skeleton: s });
+    const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
+    const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
+    const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
+    splits.push(`${rate}/s: submit → row committed ${split.toRow} ms, → dispatched ${split.toDispatched} ms, → POST /prompt ${split.toPrompt} ms`);
+    json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s });
   }
   const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'xact/job', 'achieved/s', 'load 1m'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -361,6 +396,7 @@ function report(segments: Segment[]): void {
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
+  console.log(`gantry p50 by stage (PostgreSQL timestamps): ${splits.join('; ')}`);
   console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json }));
 }
 

@@ -157,7 +157,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   // releases through the lease-freed channel; its poll only catches leases that expire unreleased.
   gate.start();
   const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
-  const stopGateOnFreed = await fleet.leases.onFreedAnywhere(subscriber, () => void gate.adjust());
+  const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => void gate.adjust());
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).

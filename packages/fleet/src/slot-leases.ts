@@ -41,6 +41,8 @@ export class SlotLeases {
   private readonly ttlMs: number;
   private rotation = Math.floor(Math.random() * 1_000_000);
   private held = 0;
+  /** Names this process's releases on the lease-freed channel, so it skips its own (onChange saw them). */
+  private readonly instance = randomUUID();
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -112,16 +114,22 @@ export class SlotLeases {
         .multi()
         .zrem(this.key(lease.backendId), lease.leaseId)
         .zrem(this.tenantKey(lease.tenantId), lease.leaseId)
-        .publish(leaseFreedChannel(this.options.prefix), lease.backendId)
+        .publish(leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`)
         .exec();
     } finally {
       this.changed(-1);
     }
   }
 
-  /** Calls `listener` with the backend id whenever any process releases a lease (`subscriber` in subscriber mode). */
-  onFreedAnywhere(subscriber: RedisClient, listener: (backendId: string) => void): Promise<Unsubscribe> {
-    return subscribeChannel(subscriber, leaseFreedChannel(this.options.prefix), listener);
+  /**
+   * Calls `listener` with the backend id whenever another process releases a lease (this
+   * process's own releases reach `onChange`); `subscriber` is a connection in subscriber mode.
+   */
+  onFreedElsewhere(subscriber: RedisClient, listener: (backendId: string) => void): Promise<Unsubscribe> {
+    return subscribeChannel(subscriber, leaseFreedChannel(this.options.prefix), (message) => {
+      const [from, backendId] = message.split(' ');
+      if (from !== this.instance && backendId) listener(backendId);
+    });
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

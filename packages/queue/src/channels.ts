@@ -11,7 +11,7 @@ export function previewsChannel(prefix: string): string {
   return `${prefix}:previews`;
 }
 
-/** A backend slot lease was released (the message is the backend id): workers' intake gates look again. */
+/** A backend slot lease was released (message: `<releasing instance> <backend id>`): workers' intake gates look again. */
 export function leaseFreedChannel(prefix: string): string {
   return `${prefix}:lease-freed`;
 }
