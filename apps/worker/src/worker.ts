@@ -59,9 +59,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
 
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log, clock,
+    waiting: async () => {
+      const counts = await queue.getJobCounts('wait', 'prioritized');
+      return (counts.wait ?? 0) + (counts.prioritized ?? 0);
+    },
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
     createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
@@ -72,7 +77,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
   const store = createArtifactStore(env);
   const webhooks = await startWebhookService(env, { db, logger: log, metrics, store });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
   const persist = <T>(step: () => Promise<T>): Promise<T> =>

@@ -31,6 +31,11 @@ export interface AcquireRequest {
   candidates: LeaseCandidate[];
   /** Running jobs the tenant may have at once across the fleet (0 or undefined: no cap). */
   tenantCap?: number;
+  /**
+   * Least-connections only: the candidates are in order of preference (e.g. fastest first), so
+   * equally loaded ones go to the earliest instead of rotating.
+   */
+  ordered?: boolean;
 }
 
 /** Why no lease was granted. */
@@ -87,7 +92,11 @@ export class SlotLeases {
     const leaseId = randomUUID();
     const roundRobin = this.options.policy === 'round-robin';
     // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
-    const offset = roundRobin ? await this.redis.incr(`${this.options.prefix}:rr`) : (this.rotation = (this.rotation + 1) % 1_000_000);
+    const offset = roundRobin
+      ? await this.redis.incr(`${this.options.prefix}:rr`)
+      : request.ordered
+        ? 0
+        : (this.rotation = (this.rotation + 1) % 1_000_000);
     const index = await runScript<number>(
       this.redis,
       ACQUIRE_LEASE,

@@ -1,6 +1,9 @@
 import type { BackendDriver } from '@gantry/backends';
 import {
+  BackendPace,
+  betterWaitForFaster,
   explainEligibility,
+  fasterBusyExists,
   type AcquireOutcome,
   type BackendConfig,
   type BackendHealth,
@@ -8,6 +11,7 @@ import {
   type EligibilityBackend,
   type JobNeed,
   type LeaseCandidate,
+  type PacedBackend,
   type SlotLeases,
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
@@ -31,6 +35,8 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
+  /** Jobs in the queue not yet taken by any worker (for placement in the drain tail); unknown: 0. */
+  waiting?: () => Promise<number>;
 }
 
 /**
@@ -51,6 +57,8 @@ export interface WorkerFleetOptions {
  */
 export class WorkerFleet {
   readonly leases: SlotLeases;
+  /** How long each backend held a slot per job, as this worker saw it (speed-aware placement). */
+  readonly pace = new BackendPace();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
@@ -104,14 +112,35 @@ export class WorkerFleet {
     return bigger.length > 0 ? bigger : candidates;
   }
 
-  /** Tries once to lease the best of the candidates eligible now (least-connections, warm model preferred); `full` when none is. */
+  /**
+   * Tries once to lease the best of the candidates eligible now (least-connections, warm model
+   * preferred); `full` when none is. Once this worker knows every candidate's pace, equally loaded
+   * ones go fastest first, and a job is left for a much faster busy backend when that finishes the
+   * waiting jobs sooner (the drain tail; see placement.ts of @gantry/fleet).
+   */
   async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made earlier).
     const open = await this.eligibleNow(need, candidates.filter((c) => this.live.has(c.id)));
     if (open.length === 0) return { lease: null, reason: 'full' };
     const warm = model ? await this.options.redis.hmget(this.modelsKey(), ...open.map((c) => c.id)) : [];
-    const list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
+    let list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
+    const paces = open.map((c) => this.pace.expectedMs(c.id));
+    if (open.length > 1 && paces.every((p) => p !== null)) {
+      const expected = new Map(open.map((c, i) => [c.id, paces[i] as number]));
+      if (await this.leaveForFaster(open, expected)) return { lease: null, reason: 'full' };
+      list = [...list].sort((a, b) => (expected.get(a.id) ?? 0) - (expected.get(b.id) ?? 0));
+      return this.leases.acquire({ tenantId, candidates: list, tenantCap, ordered: true });
+    }
     return this.leases.acquire({ tenantId, candidates: list, tenantCap });
+  }
+
+  /** Whether the job should wait for a much faster busy backend (reads the leases, and the queue only when one exists). */
+  private async leaveForFaster(open: BackendConfig[], expected: Map<string, number>): Promise<boolean> {
+    const used = await this.leases.inFlight(open.map((c) => c.id));
+    const paced: PacedBackend[] = open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: expected.get(c.id) ?? 0 }));
+    if (!fasterBusyExists(paced)) return false;
+    const waiting = (await this.options.waiting?.().catch(() => 0)) ?? 0;
+    return betterWaitForFaster(paced, waiting + 1);
   }
 
   /**

@@ -36,6 +36,7 @@ export async function runOnBackend(
   submitted: { prompt: SubmittedPrompt | null },
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
+  const leasedAt = deps.clock.now();
   const stopRenewing = keepLeaseAlive(
     deps.fleet.leases,
     lease,
@@ -75,6 +76,7 @@ export async function runOnBackend(
     const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
     if (!done) return 'lost';
     deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+    deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
     log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
     return 'succeeded';
   } finally {
