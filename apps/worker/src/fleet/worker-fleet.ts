@@ -120,24 +120,32 @@ export class WorkerFleet {
    */
   async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made earlier).
-    const open = await this.eligibleNow(need, candidates.filter((c) => this.live.has(c.id)));
+    const live = candidates.filter((c) => this.live.has(c.id));
+    if (live.length === 0) return { lease: null, reason: 'full' };
+    const ids = live.map((c) => c.id);
+    const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
+    const paced = live.length > 1 && [...expected.values()].every((p) => p !== null);
+    // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
+    const [open, warmOf, used] = await Promise.all([
+      this.eligibleNow(need, live),
+      model ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => new Map(ids.map((id, i) => [id, w[i]]))) : null,
+      paced ? this.leases.inFlight(ids) : null,
+    ]);
     if (open.length === 0) return { lease: null, reason: 'full' };
-    const warm = model ? await this.options.redis.hmget(this.modelsKey(), ...open.map((c) => c.id)) : [];
-    let list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
-    const paces = open.map((c) => this.pace.expectedMs(c.id));
-    if (open.length > 1 && paces.every((p) => p !== null)) {
-      const expected = new Map(open.map((c, i) => [c.id, paces[i] as number]));
-      if (await this.leaveForFaster(open, expected)) return { lease: null, reason: 'full' };
-      list = [...list].sort((a, b) => (expected.get(a.id) ?? 0) - (expected.get(b.id) ?? 0));
+    let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warmOf?.get(c.id) === model }));
+    if (used && open.length > 1) {
+      const pace = (id: string) => expected.get(id) ?? 0;
+      if (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })))) {
+        return { lease: null, reason: 'full' };
+      }
+      list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
       return this.leases.acquire({ tenantId, candidates: list, tenantCap, ordered: true });
     }
     return this.leases.acquire({ tenantId, candidates: list, tenantCap });
   }
 
-  /** Whether the job should wait for a much faster busy backend (reads the leases, and the queue only when one exists). */
-  private async leaveForFaster(open: BackendConfig[], expected: Map<string, number>): Promise<boolean> {
-    const used = await this.leases.inFlight(open.map((c) => c.id));
-    const paced: PacedBackend[] = open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: expected.get(c.id) ?? 0 }));
+  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists). */
+  private async leaveForFaster(paced: PacedBackend[]): Promise<boolean> {
     if (!fasterBusyExists(paced)) return false;
     const waiting = (await this.options.waiting?.().catch(() => 0)) ?? 0;
     return betterWaitForFaster(paced, waiting + 1);
