@@ -27,6 +27,11 @@ export interface AcquireRequest {
   signal: AbortSignal;
   /** Time of the wait (default the system clock). */
   clock?: Clock;
+  /**
+   * May the job be left for a much faster busy GPU in the drain tail (default true)? The caller
+   * stops it once the job was handed back for that, so a stuck fast GPU cannot hold it for long.
+   */
+  mayWaitForFaster?: boolean;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap);
+    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true);
     if (outcome.lease) return outcome.lease;
     if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
     await delay(clock, wait, request.signal);

@@ -118,7 +118,15 @@ export class WorkerFleet {
    * ones go fastest first, and a job is left for a much faster busy backend when that finishes the
    * waiting jobs sooner (the drain tail; see placement.ts of @gantry/fleet).
    */
-  async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
+  async tryAcquire(
+    tenantId: string,
+    need: JobNeed,
+    candidates: BackendConfig[],
+    model: string | null,
+    tenantCap: number,
+    /** False once the job has waited for a faster GPU long enough (a busy fast GPU may be stuck). */
+    mayWaitForFaster = true,
+  ): Promise<AcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made earlier).
     const live = candidates.filter((c) => this.live.has(c.id));
     if (live.length === 0) return { lease: null, reason: 'full' };
@@ -135,7 +143,7 @@ export class WorkerFleet {
     let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warmOf?.get(c.id) === model }));
     if (used && open.length > 1) {
       const pace = (id: string) => expected.get(id) ?? 0;
-      if (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })))) {
+      if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
         return { lease: null, reason: 'full' };
       }
       list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
