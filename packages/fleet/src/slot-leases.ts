@@ -61,6 +61,10 @@ export class SlotLeases {
     return this.ttlMs;
   }
 
+  get policy(): DispatchPolicy {
+    return this.options.policy ?? 'least-connections';
+  }
+
   /** Leases this process holds right now (acquired and not yet released). */
   get heldByThisProcess(): number {
     return this.held;

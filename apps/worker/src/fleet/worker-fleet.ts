@@ -132,7 +132,8 @@ export class WorkerFleet {
     if (live.length === 0) return { lease: null, reason: 'full' };
     const ids = live.map((c) => c.id);
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
-    const paced = live.length > 1 && [...expected.values()].every((p) => p !== null);
+    // Round-robin stays blind to speed: it is the benchmark's baseline.
+    const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
     // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
     const [open, warmOf, used] = await Promise.all([
       this.eligibleNow(need, live),
