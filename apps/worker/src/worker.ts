@@ -160,8 +160,15 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   // The gate reacts to lease events: this process's acquires and releases at once, other workers'
   // releases through the lease-freed channel; its poll only catches leases that expire unreleased.
   gate.start();
-  const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
-  const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => void gate.adjust());
+  // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.
+  const stopGateOnLeases = fleet.leases.onChange((delta) => {
+    if (delta < 0) fleet.slotFreed();
+    void gate.adjust();
+  });
+  const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
+    fleet.slotFreed();
+    void gate.adjust();
+  });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).

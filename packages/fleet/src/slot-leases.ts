@@ -48,7 +48,7 @@ export class SlotLeases {
   private held = 0;
   /** Names this process's releases on the lease-freed channel, so it skips its own (onChange saw them). */
   private readonly instance = randomUUID();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(delta: 1 | -1) => void>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -70,15 +70,15 @@ export class SlotLeases {
     return this.held;
   }
 
-  /** Called whenever this process acquires or releases a lease. */
-  onChange(listener: () => void): () => void {
+  /** Called whenever this process acquires (+1) or releases (-1) a lease. */
+  onChange(listener: (delta: 1 | -1) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private changed(delta: number): void {
+  private changed(delta: 1 | -1): void {
     this.held = Math.max(0, this.held + delta);
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(delta);
   }
 
   key(backendId: string): string {

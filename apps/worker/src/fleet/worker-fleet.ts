@@ -64,6 +64,7 @@ export class WorkerFleet {
   private readonly unsupported = new Set<string>();
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
+  private readonly freedWaiters = new Set<AbortController>();
 
   constructor(private readonly options: WorkerFleetOptions) {
     this.leases = options.leases;
@@ -166,6 +167,20 @@ export class WorkerFleet {
    */
   async dispatchable(members: BackendConfig[]): Promise<BackendConfig[]> {
     return this.eligibleNow({ nodeTypes: [] }, members);
+  }
+
+  /** A slot was freed (here or by another worker): every job waiting for one tries again now. */
+  slotFreed(): void {
+    const waiters = [...this.freedWaiters];
+    this.freedWaiters.clear();
+    for (const w of waiters) w.abort();
+  }
+
+  /** A signal that fires at the next `slotFreed()`; call `done()` when no longer waiting. */
+  whenSlotFreed(): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    this.freedWaiters.add(controller);
+    return { signal: controller.signal, done: () => this.freedWaiters.delete(controller) };
   }
 
   /** Remembers which model a backend has loaded, for warm-model affinity. */
