@@ -45,8 +45,9 @@ export class SchedProc {
     readonly name: string,
     entry: string,
     env: Record<string, string>,
+    nodeArgs: string[] = [],
   ) {
-    const args = ['--conditions=@gantry/source', '--import', 'tsx', '--import', GUARD, path.join(ROOT, entry)];
+    const args = [...nodeArgs, '--conditions=@gantry/source', '--import', 'tsx', '--import', GUARD, path.join(ROOT, entry)];
     this.proc = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -152,9 +153,9 @@ export class SchedProc {
   }
 }
 
-/** Starts a TypeScript entry point of the repository as a child process. */
-export function spawnTs(name: string, entry: string, env: Record<string, string>): SchedProc {
-  return new SchedProc(name, entry, env);
+/** Starts a TypeScript entry point of the repository as a child process (`nodeArgs`: e.g. --cpu-prof). */
+export function spawnTs(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): SchedProc {
+  return new SchedProc(name, entry, env, nodeArgs);
 }
 
 /** CPU time (user + system) a process has used so far, in ms; NaN when it is gone (Linux /proc). */

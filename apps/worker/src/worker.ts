@@ -59,9 +59,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
 
+  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log, clock,
+    waiting: async () => {
+      const counts = await queue.getJobCounts('wait', 'prioritized');
+      return (counts.wait ?? 0) + (counts.prioritized ?? 0);
+    },
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
     createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });
@@ -72,7 +77,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   // Webhook deliveries: their own BullMQ worker, concurrency and Redis connection (webhooks/).
   const store = createArtifactStore(env);
   const webhooks = await startWebhookService(env, { db, logger: log, metrics, store });
-  const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   const publisher = new EventPublisher(redis, env.GANTRY_QUEUE_PREFIX);
   // Database steps ride out a PostgreSQL restart or failover instead of failing the job.
   const persist = <T>(step: () => Promise<T>): Promise<T> =>
@@ -153,8 +157,18 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const freeSlots = async () =>
     fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
+  // The gate reacts to lease events: this process's acquires and releases at once, other workers'
+  // releases through the lease-freed channel; its poll only catches leases that expire unreleased.
   gate.start();
-  const stopGateOnLeases = fleet.leases.onChange(() => void gate.adjust());
+  // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.
+  const stopGateOnLeases = fleet.leases.onChange((delta) => {
+    if (delta < 0) fleet.slotFreed();
+    void gate.adjust();
+  });
+  const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
+    fleet.slotFreed();
+    void gate.adjust();
+  });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
@@ -193,6 +207,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     accepting = false;
     gate.stop();
     stopGateOnLeases();
+    await stopGateOnFreed().catch(() => undefined);
     stopAging();
     const retentionStopped = retention.stop();
     // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their

@@ -5,3 +5,4 @@ export * from './eligibility.js';
 export * from './job-need.js';
 export * from './health/index.js';
 export * from './registry/index.js';
+export * from './placement.js';

@@ -120,4 +120,25 @@ describe('SlotLeases (real Redis)', () => {
     expect(picks.filter((p) => p === 'a')).toHaveLength(2);
     expect(await leases.freeSlots(fleet)).toBe(4);
   });
+
+  it('tells other processes when a slot is freed (lease-freed channel), not the one that freed it', async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const seenByOther: string[] = [];
+      const seenByMine: string[] = [];
+      const stopOther = await other.onFreedElsewhere(subscriber, (id) => seenByOther.push(id));
+      const stopMine = await mine.onFreedElsewhere(subscriber, (id) => seenByMine.push(id));
+      const lease = (await mine.acquire({ tenantId: 't', candidates: [{ id: 'gpu', capacity: 1 }] })).lease!;
+      await mine.release(lease);
+      await waitUntil(async () => (seenByOther.length > 0 ? true : undefined), 10_000, 5);
+      expect(seenByOther).toEqual(['gpu']);
+      expect(seenByMine).toEqual([]); // its own release reached onChange instead
+      await stopOther();
+      await stopMine();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
 });

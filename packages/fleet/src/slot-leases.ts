@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
-import { runScript, type RedisClient } from '@gantry/queue';
+import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
 import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
@@ -31,6 +31,11 @@ export interface AcquireRequest {
   candidates: LeaseCandidate[];
   /** Running jobs the tenant may have at once across the fleet (0 or undefined: no cap). */
   tenantCap?: number;
+  /**
+   * Least-connections only: the candidates are in order of preference (e.g. fastest first), so
+   * equally loaded ones go to the earliest instead of rotating.
+   */
+  ordered?: boolean;
 }
 
 /** Why no lease was granted. */
@@ -41,7 +46,9 @@ export class SlotLeases {
   private readonly ttlMs: number;
   private rotation = Math.floor(Math.random() * 1_000_000);
   private held = 0;
-  private readonly listeners = new Set<() => void>();
+  /** Names this process's releases on the lease-freed channel, so it skips its own (onChange saw them). */
+  private readonly instance = randomUUID();
+  private readonly listeners = new Set<(delta: 1 | -1) => void>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -54,20 +61,24 @@ export class SlotLeases {
     return this.ttlMs;
   }
 
+  get policy(): DispatchPolicy {
+    return this.options.policy ?? 'least-connections';
+  }
+
   /** Leases this process holds right now (acquired and not yet released). */
   get heldByThisProcess(): number {
     return this.held;
   }
 
-  /** Called whenever this process acquires or releases a lease. */
-  onChange(listener: () => void): () => void {
+  /** Called whenever this process acquires (+1) or releases (-1) a lease. */
+  onChange(listener: (delta: 1 | -1) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private changed(delta: number): void {
+  private changed(delta: 1 | -1): void {
     this.held = Math.max(0, this.held + delta);
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(delta);
   }
 
   key(backendId: string): string {
@@ -85,7 +96,11 @@ export class SlotLeases {
     const leaseId = randomUUID();
     const roundRobin = this.options.policy === 'round-robin';
     // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
-    const offset = roundRobin ? await this.redis.incr(`${this.options.prefix}:rr`) : (this.rotation = (this.rotation + 1) % 1_000_000);
+    const offset = roundRobin
+      ? await this.redis.incr(`${this.options.prefix}:rr`)
+      : request.ordered
+        ? 0
+        : (this.rotation = (this.rotation + 1) % 1_000_000);
     const index = await runScript<number>(
       this.redis,
       ACQUIRE_LEASE,
@@ -105,12 +120,29 @@ export class SlotLeases {
     return renewed === 1;
   }
 
+  /** Frees the slot and tells every worker (the lease-freed channel) in the same round trip. */
   async release(lease: Lease): Promise<void> {
     try {
-      await this.redis.multi().zrem(this.key(lease.backendId), lease.leaseId).zrem(this.tenantKey(lease.tenantId), lease.leaseId).exec();
+      await this.redis
+        .multi()
+        .zrem(this.key(lease.backendId), lease.leaseId)
+        .zrem(this.tenantKey(lease.tenantId), lease.leaseId)
+        .publish(leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`)
+        .exec();
     } finally {
       this.changed(-1);
     }
+  }
+
+  /**
+   * Calls `listener` with the backend id whenever another process releases a lease (this
+   * process's own releases reach `onChange`); `subscriber` is a connection in subscriber mode.
+   */
+  onFreedElsewhere(subscriber: RedisClient, listener: (backendId: string) => void): Promise<Unsubscribe> {
+    return subscribeChannel(subscriber, leaseFreedChannel(this.options.prefix), (message) => {
+      const [from, backendId] = message.split(' ');
+      if (from !== this.instance && backendId) listener(backendId);
+    });
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

@@ -10,3 +10,8 @@ export function cancelChannel(prefix: string): string {
 export function previewsChannel(prefix: string): string {
   return `${prefix}:previews`;
 }
+
+/** A backend slot lease was released (message: `<releasing instance> <backend id>`): workers' intake gates look again. */
+export function leaseFreedChannel(prefix: string): string {
+  return `${prefix}:lease-freed`;
+}

@@ -27,10 +27,16 @@ export interface AcquireRequest {
   signal: AbortSignal;
   /** Time of the wait (default the system clock). */
   clock?: Clock;
+  /**
+   * May the job be left for a much faster busy GPU in the drain tail (default true)? The caller
+   * stops it once the job was handed back for that, so a stuck fast GPU cannot hold it for long.
+   */
+  mayWaitForFaster?: boolean;
 }
 
 /**
- * Leases a slot on an eligible backend, waiting up to `waitMs` while the fleet is full. Rejects
+ * Leases a slot on an eligible backend, waiting up to `waitMs` while the fleet is full (trying
+ * again whenever a slot is freed, and at least every 25-250 ms). Rejects
  * CANCELED when the signal aborts, NoSlotError when the wait ran out (the caller hands the job
  * back so a worker with a free slot takes it), MODEL_UNAVAILABLE when no backend of this worker
  * holds a model the job names, and BACKEND_UNAVAILABLE (with the reasons) when no backend of this
@@ -58,10 +64,16 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap);
+    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true);
     if (outcome.lease) return outcome.lease;
     if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
-    await delay(clock, wait, request.signal);
+    // A freed slot ends the wait at once (the backoff only bounds how often a full fleet is asked).
+    const freed = fleet.whenSlotFreed();
+    try {
+      await delay(clock, wait, AbortSignal.any([request.signal, freed.signal]));
+    } finally {
+      freed.done();
+    }
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
 }

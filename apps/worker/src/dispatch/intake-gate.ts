@@ -11,7 +11,8 @@ const PENDING_ALLOWANCE = 2;
  * looking for one, and none of those when no slot is free. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated on every
- * lease change of this process and every `intervalMs` (slots freed by other workers).
+ * lease change of this process, on every slot another worker frees (the lease-freed channel, see
+ * worker.ts), and every `intervalMs` as a fallback for leases that expire without a release.
  */
 export class IntakeGate {
   private timer: ClockTimer | null = null;
@@ -29,7 +30,7 @@ export class IntakeGate {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  start(intervalMs = 100): void {
+  start(intervalMs = 1000): void {
     this.timer = this.clock.setInterval(() => void this.adjust(), intervalMs);
     this.timer.unref();
   }
@@ -49,7 +50,9 @@ export class IntakeGate {
     try {
       const free = await this.freeSlots();
       const target = Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
-      if (target !== this.worker.concurrency) this.worker.concurrency = target;
+      const current = this.worker.concurrency;
+      if (target !== current) this.worker.concurrency = target;
+      if (target > current) wakeFetchLoop(this.worker);
     } catch (err) {
       this.logger.debug({ err }, 'intake gate could not read free slots');
     } finally {
@@ -60,4 +63,15 @@ export class IntakeGate {
       await this.adjust();
     }
   }
+}
+
+/**
+ * BullMQ's main loop compares its jobs with `concurrency` only when one of them settles: with every
+ * allowed job running (held for the whole render), a raised concurrency would wait for a render to
+ * end before the next job is fetched, capping intake at the completion rate. Adding a settled
+ * promise to the loop's queue wakes it to fetch up to the new concurrency at once; BullMQ's own
+ * `resume()` wakes the loop the same way (bullmq 6, `Worker.mainLoopQueue`).
+ */
+function wakeFetchLoop(worker: Worker): void {
+  (worker as unknown as { mainLoopQueue?: { add(p: Promise<unknown>): void } | null }).mainLoopQueue?.add(Promise.resolve());
 }

@@ -16,6 +16,8 @@ export interface FleetServicesInput {
   logger: Logger;
   /** Time of the breaker, the probe rounds and the refresh loops. */
   clock: Clock;
+  /** Jobs in the render queue not yet taken (placement in the drain tail). */
+  waiting?: () => Promise<number>;
 }
 
 /** A worker's view of the fleet: registry, dynamic members, shared health and its monitor. */
@@ -52,7 +54,15 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     logger,
     clock,
   });
-  const fleet = new WorkerFleet({ createDriver: input.createDriver, leases: input.leases, redis, prefix, health, logger });
+  const fleet = new WorkerFleet({
+    createDriver: input.createDriver,
+    leases: input.leases,
+    redis,
+    prefix,
+    health,
+    logger,
+    ...(input.waiting ? { waiting: input.waiting } : {}),
+  });
   const monitor = new HealthMonitor({
     health,
     backends: () => registry.current(),

@@ -1,6 +1,9 @@
 import type { BackendDriver } from '@gantry/backends';
 import {
+  BackendPace,
+  betterWaitForFaster,
   explainEligibility,
+  fasterBusyExists,
   type AcquireOutcome,
   type BackendConfig,
   type BackendHealth,
@@ -8,6 +11,7 @@ import {
   type EligibilityBackend,
   type JobNeed,
   type LeaseCandidate,
+  type PacedBackend,
   type SlotLeases,
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
@@ -31,6 +35,8 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
+  /** Jobs in the queue not yet taken by any worker (for placement in the drain tail); unknown: 0. */
+  waiting?: () => Promise<number>;
 }
 
 /**
@@ -51,11 +57,14 @@ export interface WorkerFleetOptions {
  */
 export class WorkerFleet {
   readonly leases: SlotLeases;
+  /** How long each backend held a slot per job, as this worker saw it (speed-aware placement). */
+  readonly pace = new BackendPace();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
+  private readonly freedWaiters = new Set<AbortController>();
 
   constructor(private readonly options: WorkerFleetOptions) {
     this.leases = options.leases;
@@ -104,14 +113,52 @@ export class WorkerFleet {
     return bigger.length > 0 ? bigger : candidates;
   }
 
-  /** Tries once to lease the best of the candidates eligible now (least-connections, warm model preferred); `full` when none is. */
-  async tryAcquire(tenantId: string, need: JobNeed, candidates: BackendConfig[], model: string | null, tenantCap: number): Promise<AcquireOutcome> {
+  /**
+   * Tries once to lease the best of the candidates eligible now (least-connections, warm model
+   * preferred); `full` when none is. Once this worker knows every candidate's pace, equally loaded
+   * ones go fastest first, and a job is left for a much faster busy backend when that finishes the
+   * waiting jobs sooner (the drain tail; see placement.ts of @gantry/fleet).
+   */
+  async tryAcquire(
+    tenantId: string,
+    need: JobNeed,
+    candidates: BackendConfig[],
+    model: string | null,
+    tenantCap: number,
+    /** False once the job has waited for a faster GPU long enough (a busy fast GPU may be stuck). */
+    mayWaitForFaster = true,
+  ): Promise<AcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made earlier).
-    const open = await this.eligibleNow(need, candidates.filter((c) => this.live.has(c.id)));
+    const live = candidates.filter((c) => this.live.has(c.id));
+    if (live.length === 0) return { lease: null, reason: 'full' };
+    const ids = live.map((c) => c.id);
+    const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
+    // Round-robin stays blind to speed: it is the benchmark's baseline.
+    const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
+    // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
+    const [open, warmOf, used] = await Promise.all([
+      this.eligibleNow(need, live),
+      model ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => new Map(ids.map((id, i) => [id, w[i]]))) : null,
+      paced ? this.leases.inFlight(ids) : null,
+    ]);
     if (open.length === 0) return { lease: null, reason: 'full' };
-    const warm = model ? await this.options.redis.hmget(this.modelsKey(), ...open.map((c) => c.id)) : [];
-    const list: LeaseCandidate[] = open.map((c, i) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warm[i] === model }));
+    let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warmOf?.get(c.id) === model }));
+    if (used && open.length > 1) {
+      const pace = (id: string) => expected.get(id) ?? 0;
+      if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
+        return { lease: null, reason: 'full' };
+      }
+      list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
+      return this.leases.acquire({ tenantId, candidates: list, tenantCap, ordered: true });
+    }
     return this.leases.acquire({ tenantId, candidates: list, tenantCap });
+  }
+
+  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists). */
+  private async leaveForFaster(paced: PacedBackend[]): Promise<boolean> {
+    if (!fasterBusyExists(paced)) return false;
+    const waiting = (await this.options.waiting?.().catch(() => 0)) ?? 0;
+    return betterWaitForFaster(paced, waiting + 1);
   }
 
   /**
@@ -120,6 +167,20 @@ export class WorkerFleet {
    */
   async dispatchable(members: BackendConfig[]): Promise<BackendConfig[]> {
     return this.eligibleNow({ nodeTypes: [] }, members);
+  }
+
+  /** A slot was freed (here or by another worker): every job waiting for one tries again now. */
+  slotFreed(): void {
+    const waiters = [...this.freedWaiters];
+    this.freedWaiters.clear();
+    for (const w of waiters) w.abort();
+  }
+
+  /** A signal that fires at the next `slotFreed()`; call `done()` when no longer waiting. */
+  whenSlotFreed(): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    this.freedWaiters.add(controller);
+    return { signal: controller.signal, done: () => this.freedWaiters.delete(controller) };
   }
 
   /** Remembers which model a backend has loaded, for warm-model affinity. */

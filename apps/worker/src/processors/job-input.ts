@@ -2,9 +2,17 @@ import { workflowCheckpoint, type JobRequirements } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
 import { jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
 
-/** A job's input, parsed again at the worker (the database is trusted, but not blindly). */
+/** Parsed inputs by row: an attempt asks for them several times (need, model, run, progress), the row never changes. */
+const parsed = new WeakMap<JobRow, JobInput>();
+
+/** A job's input, parsed again at the worker (the database is trusted, but not blindly); once per row. */
 export function jobInput(job: JobRow): JobInput {
-  return parseJobInput(job.kind, job.workflow);
+  let input = parsed.get(job);
+  if (!input) {
+    input = parseJobInput(job.kind, job.workflow);
+    parsed.set(job, input);
+  }
+  return input;
 }
 
 /** What the job needs from a backend, by the rule submit used (see jobNeed of @gantry/fleet). */

@@ -92,6 +92,8 @@ async function runAttempt(
       waitMs: deps.config.slotWaitMs,
       signal,
       clock: deps.clock,
+      // The first take of the entry and one hand-back may wait for a faster GPU; later takes run where they can.
+      mayWaitForFaster: bullJob.attemptsStarted <= 2,
     });
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';

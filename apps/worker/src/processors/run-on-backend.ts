@@ -36,6 +36,7 @@ export async function runOnBackend(
   submitted: { prompt: SubmittedPrompt | null },
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
+  const leasedAt = deps.clock.now();
   const stopRenewing = keepLeaseAlive(
     deps.fleet.leases,
     lease,
@@ -57,7 +58,8 @@ export async function runOnBackend(
     if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
 
     const input = jobInput(job);
-    await deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
+    // Warm-model affinity is a hint for later leases: written beside the submit, not before it.
+    void deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
     const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
     // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
@@ -74,6 +76,7 @@ export async function runOnBackend(
     const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
     if (!done) return 'lost';
     deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+    deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
     log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
     return 'succeeded';
   } finally {

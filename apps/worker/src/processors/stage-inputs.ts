@@ -3,6 +3,7 @@ import { AppError, INPUT_SUBFOLDER } from '@gantry/domain';
 import { listJobInputs, type JobInputRow, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { WorkerDeps } from './context.js';
+import { jobInput } from './job-input.js';
 
 /**
  * Puts a workflow job's input images on the backend chosen for this attempt, before the prompt:
@@ -12,6 +13,7 @@ import type { WorkerDeps } from './context.js';
  * uploads there. Returns the job's inputs (A1111 img2img jobs send them in the request instead).
  */
 export async function stageInputs(deps: WorkerDeps, job: JobRow, driver: BackendDriver, log: Logger): Promise<JobInputRow[]> {
+  if (!mayHaveInputs(job)) return []; // most jobs: no statement on the way to the prompt
   const inputs = await deps.persist(() => listJobInputs(deps.db, job.id));
   if (inputs.length === 0 || job.kind !== 'workflow') return inputs;
   if (!isInputUploader(driver)) {
@@ -28,6 +30,19 @@ export async function stageInputs(deps: WorkerDeps, job: JobRow, driver: Backend
   }
   log.debug({ inputs: inputs.length }, 'inputs uploaded to the backend');
   return inputs;
+}
+
+/**
+ * Whether the job can have input rows: txt2img never; a workflow only when a field was bound to an
+ * input at submit (its value is then `gantry/<sha256>.<ext>`, inputFieldValue); img2img always.
+ */
+function mayHaveInputs(job: JobRow): boolean {
+  if (job.kind === 'txt2img') return false;
+  if (job.kind !== 'workflow') return true;
+  const input = jobInput(job);
+  if (input.kind !== 'workflow') return true;
+  const bound = `${INPUT_SUBFOLDER}/`;
+  return Object.values(input.workflow).some((node) => Object.values(node.inputs ?? {}).some((v) => typeof v === 'string' && v.startsWith(bound)));
 }
 
 /** An input's bytes from the store; a missing blob fails the job (no backend could run it). */

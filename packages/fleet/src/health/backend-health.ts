@@ -103,14 +103,16 @@ export class BackendHealth {
   async whileAccepting<T>(backendId: string, submit: () => Promise<T>, boundMs = ACCEPTING_BOUND_MS): Promise<T> {
     const token = randomUUID();
     const started = this.clock.now();
-    const marked = await this.store.beginAccepting(backendId, token, started, started + boundMs).then(
+    // Not awaited before the submit: the mark lands within a round trip, long before a probe of a
+    // backend stuck validating could time out, and the prompt does not wait for Redis.
+    const marked = this.store.beginAccepting(backendId, token, started, started + boundMs).then(
       () => true,
       () => false,
     );
     try {
       return await submit();
     } finally {
-      if (marked) await this.store.endAccepting(backendId, token, this.clock.now()).catch(() => undefined);
+      if (await marked) await this.store.endAccepting(backendId, token, this.clock.now()).catch(() => undefined);
     }
   }
 

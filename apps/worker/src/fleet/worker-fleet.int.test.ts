@@ -1,0 +1,68 @@
+import type { BackendDriver } from '@gantry/backends';
+import { BackendHealth, SlotLeases, type BackendRecord } from '@gantry/fleet';
+import { silentLogger } from '@gantry/logger';
+import { redisTestPrefix } from '@gantry/testing';
+import { WorkerFleet } from './worker-fleet';
+
+const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
+
+describe('WorkerFleet speed-aware placement (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  function fleetWith(waiting: number) {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = new WorkerFleet({
+      createDriver: (r) => ({ id: r.id, close: async () => undefined }) as unknown as BackendDriver,
+      leases,
+      redis: scope.redis,
+      prefix: scope.prefix,
+      health: new BackendHealth(scope.redis, { prefix: scope.prefix }),
+      logger: silentLogger(),
+      waiting: async () => waiting,
+    });
+    fleet.sync([record('slow'), record('fast')]);
+    return { fleet, leases };
+  }
+  const learn = (fleet: WorkerFleet) => {
+    for (let i = 0; i < 3; i++) {
+      fleet.pace.observe('fast', 100);
+      fleet.pace.observe('slow', 800);
+    }
+  };
+  const need = { nodeTypes: [] };
+
+  it('takes the fastest free backend once it knows their paces', async () => {
+    const { fleet } = fleetWith(0);
+    learn(fleet);
+    for (let i = 0; i < 3; i++) {
+      const outcome = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+      expect(outcome.lease?.backendId).toBe('fast');
+      await fleet.leases.release(outcome.lease!);
+    }
+  });
+
+  it('in the tail, leaves the job for the busy fast GPU rather than the free slow one; with a backlog, or once it waited, it runs on the slow one', async () => {
+    const tail = fleetWith(3);
+    learn(tail.fleet);
+    const running = (await tail.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    expect(await tail.fleet.tryAcquire('t', need, tail.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    const waited = await tail.fleet.tryAcquire('t', need, tail.fleet.all(), null, 0, false);
+    expect(waited.lease?.backendId).toBe('slow');
+    await tail.leases.release(waited.lease!);
+
+    const backlog = fleetWith(50);
+    learn(backlog.fleet);
+    const outcome = await backlog.fleet.tryAcquire('t', need, backlog.fleet.all(), null, 0);
+    expect(outcome.lease?.backendId).toBe('slow');
+    await backlog.leases.release(outcome.lease!);
+    await tail.leases.release(running);
+  });
+
+  it('places as before while a pace is unknown', async () => {
+    const { fleet, leases } = fleetWith(0);
+    fleet.pace.observe('fast', 100); // not yet trusted
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    expect((await fleet.tryAcquire('t', need, fleet.all(), null, 0)).lease?.backendId).toBe('slow');
+    await leases.release(running);
+  });
+});

@@ -1,0 +1,409 @@
+/**
+ * Dispatch benchmark: how fast Gantry gets a submitted job to its backend's `POST /prompt`, and
+ * what that costs in CPU, against a bare BullMQ skeleton doing the same durable steps by hand.
+ *
+ *   npm run bench:dispatch                         rates 5 and 20 jobs/s, 10 s each, 2 rounds
+ *   npm run bench:dispatch -- --rates 5,20,40 --seconds 15 --rounds 3
+ *
+ * One gpu-sim process (fast GPUs: 1 step of 1 ms) behind a recording pass-through per GPU
+ * (bench/lib/prompt-recorder.ts: notes when each POST /prompt arrives, keyed by the job's
+ * SaveImage marker). Two ways, each its own processes, database and Redis prefix:
+ *   gantry:   one API and one worker process; the bench POSTs /api/v1/jobs (t0 before the request);
+ *   skeleton: bench/lib/dispatch-skeleton.ts, one process: INSERT + Queue.add, then a BullMQ
+ *             Worker that SELECTs the row, UPDATEs its status and POSTs /prompt (t0 before the
+ *             IPC message that asks for the insert).
+ * Segments are interleaved (each round: every rate, both ways, the order of the ways alternating),
+ * open-loop at a fixed rate. Per segment: t0 → POST /prompt p50/p99; CPU per job of the way's
+ * processes (/proc; for Gantry the API and the worker, including following the prompt to its end,
+ * storing the output and recording the success, which the skeleton does not do); PostgreSQL
+ * transactions per job (pg_stat_database.xact_commit of the way's database, background loops
+ * included); achieved rate. Prints a table with ratios and the load average, and one JSON line.
+ * Figures, not assertions.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTestDatabase } from '@gantry/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { startPromptRecorder, type PromptRecorder } from './lib/prompt-recorder.js';
+import { createBenchDatabase, dropBenchDatabase } from './lib/sched-db.js';
+import { percentile, round } from './lib/sched-metrics.js';
+import { cpuMs, freePort, ROOT, spawnTs, type SchedProc } from './lib/sched-procs.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '5,20' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    gpus: { type: 'string', default: '2' },
+    capacity: { type: 'string', default: '8' },
+    profile: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log(`usage: npm run bench:dispatch -- [options]
+  --rates LIST    jobs per second of each segment (default 5,20)
+  --seconds S     length of a segment (default 10)
+  --rounds N      rounds; each runs every rate both ways (default 2)
+  --gpus N        simulated GPUs (default 2), each a backend of
+  --capacity N    slots (default 8)
+  --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)`);
+  process.exit(0);
+}
+const config = {
+  rates: args.rates.split(',').map(Number),
+  seconds: Number(args.seconds),
+  rounds: Number(args.rounds),
+  gpus: Number(args.gpus),
+  capacity: Number(args.capacity),
+};
+const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RUN = randomBytes(4).toString('hex');
+const log = (msg: string) => process.stderr.write(`[bench:dispatch] ${msg}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const cleanups: Array<() => Promise<unknown>> = [];
+const children: SchedProc[] = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length) {
+    await (cleanups.pop() as () => Promise<unknown>)().catch((err: unknown) => log(`cleanup: ${String(err)}`));
+  }
+}
+process.once('SIGINT', () => {
+  for (const c of children) c.proc.kill('SIGTERM');
+  void cleanup().then(() => process.exit(130));
+});
+
+type Way = 'gantry' | 'skeleton';
+interface Side {
+  way: Way;
+  procs: SchedProc[];
+  pool: pg.Pool;
+  dbName: string;
+  submit(marker: string, workflow: unknown): Promise<void>;
+  /** Resolves when every job of the markers is done as far as this way goes. */
+  settled(markers: string[]): Promise<boolean>;
+  /** Gantry only: per marker, when the job row was committed and when it was marked dispatched (ms). */
+  stamps?(markers: string[]): Promise<Map<string, { created: number; dispatched: number | null }>>;
+}
+
+interface Segment {
+  way: Way;
+  rate: number;
+  round: number;
+  jobs: number;
+  arrived: number;
+  latencies: number[];
+  cpuMsPerJob: number;
+  xactPerJob: number;
+  achievedRate: number;
+  load1: number;
+  /** Gantry only: where the latency goes, ms per job (submit → row committed → dispatched → POST /prompt). */
+  stages?: { toRow: number[]; toDispatched: number[]; toPrompt: number[] };
+}
+
+function workflowFor(base: Record<string, { inputs: Record<string, unknown> }>, marker: string, seed: number): unknown {
+  const w = structuredClone(base);
+  (w['3'] as { inputs: Record<string, unknown> }).inputs.steps = 1;
+  (w['3'] as { inputs: Record<string, unknown> }).inputs.seed = seed;
+  (w['5'] as { inputs: Record<string, unknown> }).inputs.width = 16;
+  (w['5'] as { inputs: Record<string, unknown> }).inputs.height = 16;
+  (w['9'] as { inputs: Record<string, unknown> }).inputs.filename_prefix = marker;
+  return w;
+}
+
+async function xactCommits(side: Side): Promise<number> {
+  const client = await side.pool.connect();
+  try {
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [side.dbName]);
+    return Number(rows[0]?.n ?? NaN);
+  } finally {
+    client.release();
+  }
+}
+
+async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
+  const dbName = `gantry_bench_dispatch_${RUN}_g`;
+  cleanups.push(() => dropBenchDatabase(dbName));
+  const db = await createBenchDatabase(dbName);
+  const prefix = `gbench-dispatch-${RUN}-g`;
+  const redis = new Redis(REDIS_URL);
+  cleanups.push(async () => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+  const artifactDir = mkdtempSync(path.join(tmpdir(), 'gantry-bench-dispatch-'));
+  cleanups.push(async () => rmSync(artifactDir, { recursive: true, force: true }));
+  const common = { DATABASE_URL: db.url, REDIS_URL, GANTRY_QUEUE_PREFIX: prefix, GANTRY_ARTIFACT_DIR: artifactDir };
+  const port = await freePort();
+  const adminKey = `bench-dispatch-${randomBytes(16).toString('hex')}`;
+  const api = spawnTs('api', 'apps/api/src/main.ts', {
+    ...common,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    GANTRY_ADMIN_KEY: adminKey,
+    LOG_LEVEL: 'warn',
+    GANTRY_RATE_LIMIT_PER_MINUTE: '0',
+    GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+    GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0',
+  }, profileArgs);
+  const worker = spawnTs('worker', 'apps/worker/src/main.ts', {
+    ...common,
+    GANTRY_BACKENDS: recorders.map((r, i) => `sim${i}=${r.url};${config.capacity}`).join(' '),
+    GANTRY_WORKER_ID: `bench-dispatch-${RUN}`,
+    GANTRY_WORKER_HTTP_PORT: '0',
+    GANTRY_SHUTDOWN_GRACE_MS: '3000',
+    LOG_LEVEL: 'info',
+  }, profileArgs);
+  children.push(api, worker);
+  cleanups.push(() => api.stop());
+  cleanups.push(() => worker.stop());
+  const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-dispatch' });
+  cleanups.push(() => pool.end());
+  const apiUrl = `http://127.0.0.1:${port}`;
+  await worker.waitForLine(/"msg":"worker ready"/, 120_000);
+  if (!(await waitFor(async () => (await fetch(`${apiUrl}/api/v1/health`).catch(() => null))?.ok ?? false, 120_000, 200))) throw new Error(`API not healthy\n${api.tail()}`);
+  return {
+    way: 'gantry',
+    procs: [api, worker],
+    pool,
+    dbName,
+    async submit(marker, workflow) {
+      const res = await fetch(`${apiUrl}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow }),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 202) log(`gantry submit: HTTP ${res.status}`);
+    },
+    async stamps(markers) {
+      const { rows } = await pool.query<{ marker: string; created: number; dispatched: number | null }>(
+        `SELECT j.workflow->'9'->'inputs'->>'filename_prefix' AS marker,
+                (extract(epoch FROM j.created_at) * 1000)::float8 AS created,
+                (SELECT (extract(epoch FROM min(e.created_at)) * 1000)::float8 FROM job_events e
+                  WHERE e.job_id = j.id AND e.type = 'state' AND e.payload->>'status' = 'dispatched') AS dispatched
+           FROM jobs j WHERE j.workflow->'9'->'inputs'->>'filename_prefix' = ANY($1)`,
+        [markers],
+      );
+      return new Map(rows.map((r) => [r.marker, { created: r.created, dispatched: r.dispatched }]));
+    },
+    async settled() {
+      // Every job terminal: its CPU (follow, outputs, success) belongs to its segment.
+      return waitFor(async () => {
+        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE status NOT IN ('succeeded', 'failed', 'canceled')");
+        return rows[0]?.n === 0;
+      }, 60_000);
+    },
+  };
+}
+
+async function startSkeleton(recorders: PromptRecorder[]): Promise<Side> {
+  const dbName = `gantry_bench_dispatch_${RUN}_s`;
+  cleanups.push(() => dropBenchDatabase(dbName));
+  const db = await createTestDatabase({ name: dbName, migrate: false });
+  const prefix = `gbench-dispatch-${RUN}-s`;
+  const redis = new Redis(REDIS_URL);
+  cleanups.push(async () => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+  const proc = spawnTs('skeleton', 'bench/lib/dispatch-skeleton.ts', {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    SKELETON_PREFIX: prefix,
+    SKELETON_BACKENDS: recorders.map((r) => r.url).join(','),
+    SKELETON_CONCURRENCY: String(config.capacity * config.gpus),
+  });
+  children.push(proc);
+  cleanups.push(() => proc.stop());
+  await proc.waitForLine(/skeleton ready/, 60_000);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-dispatch' });
+  cleanups.push(() => pool.end());
+  return {
+    way: 'skeleton',
+    procs: [proc],
+    pool,
+    dbName,
+    async submit(marker, workflow) {
+      proc.proc.send({ submit: { marker, workflow } });
+    },
+    async settled() {
+      return true; // its last step is the POST /prompt itself
+    },
+  };
+}
+
+async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<string, { inputs: Record<string, unknown> }>, rate: number, roundNo: number, jobs: number, warm = false): Promise<Segment> {
+  const markers = Array.from({ length: jobs }, (_, i) => `d${RUN}-${side.way}-${roundNo}-${rate}-${i}${warm ? '-warm' : ''}`);
+  const workflows = markers.map((m, i) => workflowFor(base, m, roundNo * 1_000_000 + rate * 10_000 + i));
+  const sent = new Map<string, number>();
+  const cpu0 = side.procs.reduce((a, p) => a + cpuMs(p.pid), 0);
+  const xact0 = await xactCommits(side);
+  const start = Date.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    const marker = markers[i] as string;
+    sent.set(marker, Date.now());
+    inflight.push(side.submit(marker, workflows[i]).catch((err: unknown) => void log(`${side.way} submit failed: ${String(err)}`)));
+  }
+  await Promise.all(inflight);
+  const arrivedAll = await waitFor(() => markers.every((m) => recorders.some((r) => r.arrivals.has(m))), 60_000, 20);
+  const lastArrival = Math.max(...markers.map((m) => recorders.map((r) => r.arrivals.get(m) ?? 0).reduce((a, b) => Math.max(a, b), 0)));
+  await side.settled(markers);
+  const cpu1 = side.procs.reduce((a, p) => a + cpuMs(p.pid), 0);
+  // Idle backends report their statistics within about a second (PostgreSQL 15).
+  await sleep(1500);
+  const xact1 = await xactCommits(side);
+  const latencies: number[] = [];
+  for (const m of markers) {
+    const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
+    if (at !== undefined) latencies.push(at - (sent.get(m) as number));
+  }
+  let stages: Segment['stages'];
+  if (side.stamps) {
+    const stamps = await side.stamps(markers);
+    stages = { toRow: [], toDispatched: [], toPrompt: [] };
+    for (const m of markers) {
+      const st = stamps.get(m);
+      const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
+      if (!st || st.dispatched === null || at === undefined) continue;
+      stages.toRow.push(st.created - (sent.get(m) as number));
+      stages.toDispatched.push(st.dispatched - st.created);
+      stages.toPrompt.push(at - st.dispatched);
+    }
+    for (const list of Object.values(stages)) list.sort((a, b) => a - b);
+  }
+  if (!arrivedAll) log(`${side.way} @ ${rate}/s: ${latencies.length} of ${jobs} prompts arrived in time`);
+  latencies.sort((a, b) => a - b);
+  return {
+    way: side.way,
+    rate,
+    round: roundNo,
+    jobs,
+    arrived: latencies.length,
+    latencies,
+    cpuMsPerJob: (cpu1 - cpu0) / jobs,
+    xactPerJob: (xact1 - xact0) / jobs,
+    achievedRate: (latencies.length * 1000) / Math.max(1, lastArrival - start),
+    load1: loadavg()[0] ?? 0,
+    ...(stages ? { stages } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const base = JSON.parse(readFileSync(path.join(ROOT, 'apps/gpu-sim/fixtures/default-workflow.json'), 'utf8')) as Record<string, { inputs: Record<string, unknown> }>;
+  const sim = spawnTs('gpu-sim', 'apps/gpu-sim/src/main.ts', {
+    GPU_SIM_GPUS: String(config.gpus),
+    GPU_SIM_PORT: '0',
+    GPU_SIM_HOST: '127.0.0.1',
+    GPU_SIM_STEP_MS: '1',
+    GPU_SIM_NAME: 'bench-dispatch',
+  });
+  children.push(sim);
+  cleanups.push(() => sim.stop());
+  const lines = await sim.collectLines(/gpu-sim listening/, config.gpus, 90_000);
+  const recorders: PromptRecorder[] = [];
+  for (const line of lines) {
+    const r = await startPromptRecorder((JSON.parse(line) as { url: string }).url);
+    recorders.push(r);
+    cleanups.push(() => r.close());
+  }
+  log(`starting Gantry (API + 1 worker) and the skeleton; ${config.gpus} GPUs × capacity ${config.capacity}`);
+  const sides = [await startGantry(recorders), await startSkeleton(recorders)];
+  for (const side of sides) await runSegment(side, recorders, base, 5, 0, 10, true); // warm-up: code loaded, connections open
+  const segments: Segment[] = [];
+  for (let roundNo = 1; roundNo <= config.rounds; roundNo++) {
+    for (const rate of config.rates) {
+      const order = roundNo % 2 === 1 ? sides : [...sides].reverse();
+      for (const side of order) {
+        const seg = await runSegment(side, recorders, base, rate, roundNo, Math.max(1, Math.round(rate * config.seconds)));
+        const st = seg.stages;
+        const split = st ? ` (p50 submit → row ${round(percentile(st.toRow, 50) ?? NaN, 1)}, → dispatched ${round(percentile(st.toDispatched, 50) ?? NaN, 1)}, → POST /prompt ${round(percentile(st.toPrompt, 50) ?? NaN, 1)} ms)` : '';
+        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
+        segments.push(seg);
+      }
+    }
+  }
+  report(segments);
+}
+
+function report(segments: Segment[]): void {
+  const rows: string[][] = [];
+  const json: Record<string, unknown>[] = [];
+  const splits: string[] = [];
+  for (const rate of config.rates) {
+    const of = (way: Way) => {
+      const segs = segments.filter((s) => s.rate === rate && s.way === way);
+      const lat = segs.flatMap((s) => s.latencies).sort((a, b) => a - b);
+      const jobs = segs.reduce((a, s) => a + s.jobs, 0);
+      return {
+        p50: percentile(lat, 50) ?? NaN,
+        p99: percentile(lat, 99) ?? NaN,
+        cpu: segs.reduce((a, s) => a + s.cpuMsPerJob * s.jobs, 0) / jobs,
+        xact: segs.reduce((a, s) => a + s.xactPerJob * s.jobs, 0) / jobs,
+        achieved: segs.reduce((a, s) => a + s.achievedRate, 0) / segs.length,
+        arrived: `${segs.reduce((a, s) => a + s.arrived, 0)}/${jobs}`,
+        load: segs.map((s) => round(s.load1, 2)),
+      };
+    };
+    const g = of('gantry');
+    const s = of('skeleton');
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
+    rows.push(['', 'skeleton', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
+    rows.push(['', 'ratio', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.xact, s.xact), '', '']);
+    const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
+    const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
+    const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
+    splits.push(`${rate}/s: submit → row committed ${split.toRow} ms, → dispatched ${split.toDispatched} ms, → POST /prompt ${split.toPrompt} ms`);
+    json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s });
+  }
+  const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'xact/job', 'achieved/s', 'load 1m'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  console.log('');
+  console.log(`Dispatch: submit → POST /prompt, ${config.rounds} interleaved rounds × ${config.seconds} s per rate and way; ${config.gpus} simulated GPUs × capacity ${config.capacity}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log('CPU ms/job: gantry = API + worker (including following the prompt and recording the success), skeleton = its one process; xact/job: PostgreSQL commits of the way\'s database (background loops included)');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log(`gantry p50 by stage (PostgreSQL timestamps): ${splits.join('; ')}`);
+  console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json }));
+}
+
+main()
+  .then(cleanup, async (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());

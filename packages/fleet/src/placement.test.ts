@@ -1,0 +1,49 @@
+import { BackendPace, betterWaitForFaster, fasterBusyExists, freeFastestFirst, type PacedBackend } from './placement';
+
+const gpu = (id: string, expectedMs: number, used: number, capacity = 1): PacedBackend => ({ id, capacity, used, expectedMs });
+
+describe('BackendPace', () => {
+  it('knows a pace only after three observations, then follows a moving average', () => {
+    const pace = new BackendPace();
+    pace.observe('a', 100);
+    pace.observe('a', 100);
+    expect(pace.expectedMs('a')).toBeNull();
+    pace.observe('a', 100);
+    expect(pace.expectedMs('a')).toBe(100);
+    pace.observe('a', 200);
+    expect(pace.expectedMs('a')).toBeCloseTo(120);
+    pace.observe('a', Number.NaN); // ignored
+    expect(pace.expectedMs('a')).toBeCloseTo(120);
+    expect(pace.expectedMs('unknown')).toBeNull();
+  });
+});
+
+describe('speed-aware placement', () => {
+  // The bench's mixed fleet: job slot times 100, 200, 400, 800 ms.
+  const fleet = (usedFast: number, usedSlow: number) => [gpu('fast', 100, usedFast), gpu('mid', 200, 1), gpu('slow', 800, usedSlow)];
+
+  it('tries free backends fastest first', () => {
+    expect(freeFastestFirst([gpu('slow', 800, 0), gpu('busy', 50, 1), gpu('fast', 100, 0)]).map((b) => b.id)).toEqual(['fast', 'slow']);
+  });
+
+  it('in the tail, leaves a job for a much faster busy GPU rather than start it on a slow free one', () => {
+    const backends = fleet(1, 0);
+    expect(fasterBusyExists(backends)).toBe(true);
+    // Within 800 ms the fast GPU finishes 7 more jobs and the mid one 3: 10 waiting jobs are better off waiting.
+    expect(betterWaitForFaster(backends, 1)).toBe(true);
+    expect(betterWaitForFaster(backends, 10)).toBe(true);
+  });
+
+  it('with a backlog, every free slot works, slow ones too', () => {
+    expect(betterWaitForFaster(fleet(1, 0), 11)).toBe(false);
+    expect(betterWaitForFaster(fleet(1, 0), 500)).toBe(false);
+  });
+
+  it('never waits when the free backend is the fastest, when nothing is free, or when the busy ones are not much faster', () => {
+    expect(fasterBusyExists(fleet(0, 1))).toBe(false);
+    expect(betterWaitForFaster(fleet(0, 1), 1)).toBe(false);
+    expect(betterWaitForFaster([gpu('a', 100, 1), gpu('b', 100, 1)], 1)).toBe(false);
+    expect(fasterBusyExists([gpu('a', 90, 1), gpu('b', 100, 0)])).toBe(false);
+    expect(betterWaitForFaster([gpu('a', 90, 1), gpu('b', 100, 0)], 1)).toBe(false);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Speed-aware placement: on a fleet of mixed GPUs, a job should go where it finishes first. A
+ * worker learns each backend's pace (how long it held a slot per job, `BackendPace`) and, once it
+ * knows every candidate's, (1) tries free backends fastest first and (2) in the drain tail leaves a
+ * job for a much faster busy GPU instead of starting it on a slow free one, when the faster GPUs
+ * will get through every waiting job before the slow one would finish this one.
+ */
+
+/** Observations of a backend before its pace is trusted. */
+const MIN_OBSERVATIONS = 3;
+/** Weight of the newest observation in the moving average. */
+const ALPHA = 0.2;
+
+/** Per-backend moving average of the slot time of a job (lease → release, successful runs only). */
+export class BackendPace {
+  private readonly paces = new Map<string, { ms: number; n: number }>();
+
+  observe(backendId: string, ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    const p = this.paces.get(backendId);
+    if (!p) this.paces.set(backendId, { ms, n: 1 });
+    else this.paces.set(backendId, { ms: p.ms + ALPHA * (ms - p.ms), n: p.n + 1 });
+  }
+
+  /** Expected slot time of a job on the backend (ms), or null while too little is known. */
+  expectedMs(backendId: string): number | null {
+    const p = this.paces.get(backendId);
+    return p && p.n >= MIN_OBSERVATIONS ? p.ms : null;
+  }
+}
+
+export interface PacedBackend {
+  id: string;
+  capacity: number;
+  /** Live leases on it now. */
+  used: number;
+  expectedMs: number;
+}
+
+/** A busy backend counts as much faster when its jobs take less than this share of the free one's. */
+const MUCH_FASTER = 1 / 1.5;
+
+/** The free backends, fastest first (ties keep their order). */
+export function freeFastestFirst(backends: readonly PacedBackend[]): PacedBackend[] {
+  return backends.filter((b) => b.used < b.capacity).sort((a, b) => a.expectedMs - b.expectedMs);
+}
+
+/**
+ * Whether a job should wait for a faster busy backend rather than take the fastest free one:
+ * within the time the free one would need for this job, the much faster busy backends (each
+ * assumed half-way through its current job) finish at least `waiting` jobs, this one included.
+ * With a backlog that is never the case, so every slot keeps working; in the tail it keeps the
+ * last jobs off slow GPUs. False when nothing is free (the caller waits anyway) or nothing is faster.
+ */
+export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
+  const free = freeFastestFirst(backends)[0];
+  if (!free) return false;
+  const horizon = free.expectedMs;
+  let finished = 0;
+  for (const b of backends) {
+    if (b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
+    finished += b.capacity * Math.max(0, Math.floor((horizon - b.expectedMs / 2) / b.expectedMs));
+  }
+  return finished >= waiting;
+}
+
+/** Whether any busy backend is much faster than the fastest free one (only then is the queue depth worth reading). */
+export function fasterBusyExists(backends: readonly PacedBackend[]): boolean {
+  const free = freeFastestFirst(backends)[0];
+  return free !== undefined && backends.some((b) => b.used >= b.capacity && b.expectedMs <= free.expectedMs * MUCH_FASTER);
+}
