@@ -25,7 +25,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTestDatabase } from '@gantry/testing';
+import { createTestDatabase, deleteKeys } from '@gantry/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPromptRecorder, type PromptRecorder } from './lib/prompt-recorder.js';
@@ -144,12 +144,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
   const prefix = `gbench-dispatch-${RUN}-g`;
   const redis = new Redis(REDIS_URL);
   cleanups.push(async () => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
   const artifactDir = mkdtempSync(path.join(tmpdir(), 'gantry-bench-dispatch-'));
@@ -225,12 +220,7 @@ async function startSkeleton(recorders: PromptRecorder[]): Promise<Side> {
   const prefix = `gbench-dispatch-${RUN}-s`;
   const redis = new Redis(REDIS_URL);
   cleanups.push(async () => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
   const proc = spawnTs('skeleton', 'bench/lib/dispatch-skeleton.ts', {

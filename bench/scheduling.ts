@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { deleteKeys } from '@gantry/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
@@ -281,12 +282,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   const prefix = `gbench-sched-${RUN_ID}-${tag}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   undo('redis keys', async () => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
   const artifactDir = mkdtempSync(path.join(tmpdir(), `gantry-bench-sched-${tag}-`));
