@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from './job-state.js';
+import { JOB_STATUSES } from './job-statuses.js';
 import { queryInt } from './query-int.js';
 import { INT4_MAX, storableJson, storableText } from './storable.js';
 import { jobInputsSchema } from './inputs.js';
