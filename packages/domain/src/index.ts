@@ -13,7 +13,6 @@ export * from './config.js';
 export * from './redis-target.js';
 export * from './stream.js';
 export * from './logger.js';
-export * from './tenant.js';
 export * from './deadline.js';
 export * from './backoff.js';
 export * from './input-binding.js';

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { BackendList, BackendView } from '@gantry/domain';
+import { backendConfigSchema, deleteBackendQuerySchema, type BackendList, type BackendView } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { isOperator } from '../auth/tenant-access.js';
@@ -8,9 +8,7 @@ import { auditActor } from '../services/audit.js';
 import {
   backendContext,
   createBackend,
-  createBackendSchema,
   deleteBackend,
-  deleteBackendQuerySchema,
   getBackendView,
   listBackendViews,
   setDraining,
@@ -45,7 +43,7 @@ export function backendsRouter(deps: ApiDeps): Router {
   });
 
   router.post('/', requireScope('operator'), requireJson, async (req, res) => {
-    const input = parseInput(createBackendSchema, req.body, 'backend');
+    const input = parseInput(backendConfigSchema, req.body, 'backend');
     const view = await createBackend(ctx, input, auditActor(req));
     req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
     res.status(201).location(view.links.self).json(view);
