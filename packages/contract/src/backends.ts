@@ -18,6 +18,8 @@ export const backendConfigSchema = z
   .strict();
 
 export type BackendConfig = z.infer<typeof backendConfigSchema>;
+/** What a client sends to `POST /api/v1/backends` (before defaults). */
+export type RegisterBackendRequest = z.input<typeof backendConfigSchema>;
 
 /** Query of `DELETE /api/v1/backends/{id}`. */
 export const deleteBackendQuerySchema = z

@@ -8,7 +8,6 @@ import type {
   ApiKeyScope,
   ApiKeyView,
   ArtifactView,
-  BackendKind,
   BackendView,
   CreateApiKeyRequest,
   HealthReport,
@@ -21,6 +20,7 @@ import type {
   Workflow,
   ListJobsQuery as ListJobsQueryParsed,
   ModelView,
+  RegisterBackendRequest,
   SubmitJobRequest,
   UploadView,
   WebhookDeliveryView,
@@ -121,13 +121,8 @@ export interface Problem {
   errors?: unknown;
 }
 
-export interface RegisterBackendInput {
-  id: string;
-  url: string;
-  kind?: BackendKind;
-  capacity?: number;
-  tags?: string[];
-}
+/** Body of `POST /api/v1/backends`: an entry of GANTRY_BACKENDS. */
+export type RegisterBackendInput = RegisterBackendRequest;
 
 /** A preview image from the stream (only when asked for with `previews: true`). */
 export interface Preview {
