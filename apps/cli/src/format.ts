@@ -103,7 +103,7 @@ export function backendsTable(backends: Backend[]): string {
     ['DRAINING', (b) => (b.draining ? 'yes' : 'no')],
     ['TAGS', (b) => b.tags.join(',') || '-'],
     ['DEVICE', (b) => b.probe.deviceName ?? '-'],
-    ['URL', (b) => b.url],
+    ['URL', (b) => b.url ?? '-'],
   ]);
 }
 

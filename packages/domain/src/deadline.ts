@@ -1,4 +1,4 @@
-import type { DependencyHealth } from './api-views.js';
+import type { DependencyHealth } from '@gantry/contract';
 
 /**
  * Settles like `promise`, or rejects with `timeoutError()` when it has not settled within `ms`.

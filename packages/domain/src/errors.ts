@@ -1,67 +1,9 @@
+import { ERROR_STATUS, type ErrorCode } from '@gantry/contract';
+
 /**
  * Typed application errors with stable codes. Every error that crosses a process or HTTP boundary
  * is an AppError; its `code` is part of the public contract (clients switch on it).
  */
-export const ERROR_STATUS = {
-  MALFORMED_JSON: 400,
-  BAD_REQUEST: 400,
-  JSON_TOO_DEEP: 400,
-  MALFORMED_URI: 400,
-  MALFORMED_CONTENT_ENCODING: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  INVALID_STATE: 409,
-  PRECONDITION_FAILED: 412,
-  RANGE_NOT_SATISFIABLE: 416,
-  PAYLOAD_TOO_LARGE: 413,
-  WORKFLOW_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  UNSUPPORTED_CONTENT_ENCODING: 415,
-  VALIDATION_FAILED: 422,
-  UNSTORABLE_VALUE: 422,
-  // POST /jobs/batch: items over the limit; some item refused (each named by index in `errors`).
-  BATCH_TOO_LARGE: 413,
-  BATCH_INVALID: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  RATE_LIMITED: 429,
-  TENANT_QUEUE_FULL: 429,
-  NO_ELIGIBLE_BACKEND: 422,
-  MODEL_UNAVAILABLE: 422,
-  WEBHOOK_URL_FORBIDDEN: 422,
-  // Input images (uploads and job inputs; docs/api.md "Input images").
-  UPLOAD_TOO_LARGE: 413,
-  INPUT_TOO_LARGE: 413,
-  IMAGE_TYPE_UNSUPPORTED: 415,
-  IMAGE_CORRUPT: 422,
-  IMAGE_TOO_MANY_PIXELS: 422,
-  UPLOAD_NOT_FOUND: 422,
-  UPLOAD_IN_USE: 409,
-  INPUT_URL_FORBIDDEN: 422,
-  INPUT_FETCH_FAILED: 422,
-  INPUT_UNBOUND: 422,
-  INTERNAL: 500,
-  SERVICE_UNAVAILABLE: 503,
-  DATABASE_UNAVAILABLE: 503,
-  QUEUE_UNAVAILABLE: 503,
-  STORAGE_UNAVAILABLE: 503,
-  // Job failure codes (stored on the job, never an HTTP status of their own).
-  WORKFLOW_INVALID: 422,
-  BACKEND_UNAVAILABLE: 503,
-  BACKEND_ERROR: 502,
-  EXECUTION_ERROR: 500,
-  OUT_OF_MEMORY: 500,
-  JOB_TIMEOUT: 504,
-  NO_OUTPUTS: 500,
-  CANCELED: 409,
-  BACKEND_STALLED: 504,
-  WORKER_LOST: 500,
-  POISON_JOB: 422,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   MALFORMED_JSON: 'Malformed JSON',
   BAD_REQUEST: 'Bad request',

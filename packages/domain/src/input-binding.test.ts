@@ -1,5 +1,5 @@
 import { applyInputBindings, findInputTargets } from './input-binding';
-import type { Workflow } from './workflow';
+import type { Workflow } from '@gantry/contract';
 
 const wf: Workflow = {
   '10': { class_type: 'LoadImage', inputs: { image: 'photo', upload: 'image' } },

@@ -1,6 +1,5 @@
 import { AppError } from './errors.js';
-import type { InputTarget, JobInputSpec } from './inputs.js';
-import type { Workflow } from './workflow.js';
+import type { InputTarget, JobInputSpec, Workflow } from '@gantry/contract';
 
 /** The node field an image loader takes its file name in (LoadImage, LoadImageMask, most custom loaders). */
 export const IMAGE_FIELD = 'image';

@@ -1,4 +1,5 @@
-import { JOB_STATUSES, assertTransition, canTransition, isTerminal, sourcesOf } from './job-state';
+import { JOB_STATUSES } from '@gantry/contract';
+import { assertTransition, canTransition, isTerminal, sourcesOf } from './job-state';
 
 describe('job state machine', () => {
   it('follows queued → dispatched → running → terminal', () => {

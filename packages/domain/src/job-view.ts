@@ -1,7 +1,16 @@
-import type { ArtifactView, AttemptErrorView, JobInputView, JobView, UploadView } from './api-views.js';
-import { inputFieldValue } from './inputs.js';
-import type { JobKind, JobRequirements, WebhookEvent } from './job.js';
-import { isTerminal, type JobStatus } from './job-state.js';
+import {
+  inputFieldValue,
+  type ArtifactView,
+  type AttemptErrorView,
+  type JobInputView,
+  type JobKind,
+  type JobRequirements,
+  type JobStatus,
+  type JobView,
+  type UploadView,
+  type WebhookEvent,
+} from '@gantry/contract';
+import { isTerminal } from './job-state.js';
 
 const API = '/api/v1';
 

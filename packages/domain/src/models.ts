@@ -1,27 +1,10 @@
-import { z } from 'zod';
-import type { Txt2ImgParams } from './txt2img.js';
-import type { Workflow } from './workflow.js';
-
-/**
- * Kinds of model files a backend holds, as ComfyUI's model folders divide them (`checkpoints`,
- * `loras`, `vae`, `upscale_models`, `controlnet`, `text_encoders`/`clip`, `diffusion_models`/`unet`).
- */
-export const MODEL_KINDS = ['checkpoint', 'lora', 'vae', 'upscaler', 'controlnet', 'clip', 'unet'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
+import { MODEL_KINDS, type ModelKind, type Txt2ImgParams, type Workflow } from '@gantry/contract';
 
 /** A model a job names: its kind and its file name as the backend lists it. */
 export interface ModelRef {
   kind: ModelKind;
   name: string;
 }
-
-/**
- * What a backend holds, per kind. A kind that is absent is not known (the backend does not say, or
- * it has no loader for it): it never excludes the backend. A present kind is the complete list.
- */
-export type ModelInventory = Partial<Record<ModelKind, string[]>>;
-
-export const modelKindSchema = z.enum(MODEL_KINDS);
 
 /**
  * The loader nodes of ComfyUI (core nodes, 2025) and which of their inputs name a model file of

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { JobKind } from './job.js';
+import type { JobKind } from '@gantry/contract';
 
 /** What decides a job's result: what it runs (as stored, inputs bound) and where it may run. */
 export interface ReuseRequest {

@@ -1,4 +1,5 @@
-import { API_KEY_SCOPES, canonicalScopes, scopesGrant, type ApiKeyScope } from './scopes';
+import { API_KEY_SCOPES, type ApiKeyScope } from '@gantry/contract';
+import { canonicalScopes, scopesGrant } from './scopes';
 
 describe('API key scopes', () => {
   it('resolves the legacy admin scope to operator and drops duplicates and unknown names', () => {

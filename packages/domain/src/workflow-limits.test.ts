@@ -1,6 +1,6 @@
 import { AppError } from './errors';
 import { checkWorkflowSize, utf8Length, type WorkflowLimits } from './workflow-limits';
-import type { Workflow } from './workflow';
+import type { Workflow } from '@gantry/contract';
 
 const limits: WorkflowLimits = { maxNodes: 3, maxBytes: 400, maxStringBytes: 10 };
 const node = (text: string) => ({ class_type: 'CLIPTextEncode', inputs: { text, clip: ['1', 1] as [string, number] } });

@@ -1,5 +1,5 @@
 import { AppError, type JobErrorInfo } from './errors.js';
-import type { Workflow } from './workflow.js';
+import type { Workflow } from '@gantry/contract';
 
 /**
  * How big a workflow Gantry accepts. A real ComfyUI has no limit on nodes or strings; what it

@@ -1,20 +1,7 @@
 import { z } from 'zod';
-import { storableText } from '@gantry/domain';
+import { backendConfigSchema, type BackendConfig } from '@gantry/domain';
 
-export const backendKindSchema = z.enum(['comfyui', 'a1111']);
-
-/** One GPU backend as an operator declares it. */
-export const backendConfigSchema = z
-  .object({
-    id: storableText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ -; at most 64'),
-    kind: backendKindSchema.default('comfyui'),
-    url: storableText().url().refine((u) => /^https?:\/\//.test(u), 'http(s) URL'),
-    capacity: z.number().int().min(1).max(64).default(1),
-    tags: z.array(storableText().min(1).max(64)).max(32).default([]),
-  })
-  .strict();
-
-export type BackendConfig = z.infer<typeof backendConfigSchema>;
+export type { BackendConfig };
 
 /**
  * Parses `GANTRY_BACKENDS`: either a JSON array of backend objects, or the short form

@@ -1,5 +1,5 @@
+import type { OperationSpec, ResponseHeaderName, ResponseSpec } from '@gantry/contract';
 import { ERROR_STATUS, ERROR_TITLES, type ApiKeyScope, type ErrorCode } from '@gantry/domain';
-import type { OperationSpec, ResponseHeaderName, ResponseSpec } from './operation-spec.js';
 import { componentSchemas, inlineSchema, schemaRef } from './schemas.js';
 
 type Json = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { DocsAssetName } from '@gantry/domain';
 
 /**
  * The documentation page at `/api/v1/docs`: Swagger UI from the installed swagger-ui-dist, served
@@ -62,17 +63,14 @@ export const DOCS_HTML = `<!doctype html>
 </html>
 `;
 
-/** The files under `/api/v1/docs/`: an allowlist, not a directory listing. */
+/** Where each file under `/api/v1/docs/` comes from (the names: DOCS_ASSET_NAMES of the contract). */
 export const DOCS_ASSETS = {
   'swagger-ui.css': { file: path.join(SWAGGER_UI_DIR, 'swagger-ui.css') },
   'swagger-ui-bundle.js': { file: path.join(SWAGGER_UI_DIR, 'swagger-ui-bundle.js') },
   'favicon-32x32.png': { file: path.join(SWAGGER_UI_DIR, 'favicon-32x32.png') },
   'favicon-16x16.png': { file: path.join(SWAGGER_UI_DIR, 'favicon-16x16.png') },
   'init.js': { source: DOCS_INIT_SCRIPT },
-} as const satisfies Record<string, { file: string } | { source: string }>;
-
-export type DocsAssetName = keyof typeof DOCS_ASSETS;
-export const DOCS_ASSET_NAMES = Object.keys(DOCS_ASSETS) as [DocsAssetName, ...DocsAssetName[]];
+} as const satisfies Record<DocsAssetName, { file: string } | { source: string }>;
 
 export function isDocsAsset(name: string): name is DocsAssetName {
   return Object.hasOwn(DOCS_ASSETS, name);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { operations } from '@gantry/contract';
 import { readVersion } from '../version.js';
 import { buildOpenApiDocument } from './build-document.js';
-import { operations } from './operations.js';
 
 export interface ServedDocument {
   document: Record<string, unknown>;

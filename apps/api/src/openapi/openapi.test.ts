@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { operations, requestSchemas } from '@gantry/contract';
 import { ERROR_CODES } from '@gantry/domain';
 import { openApiDocument } from './document';
 import { JsonSchemaChecker } from '../../test/openapi/json-schema-check';
-import { operations } from './operations';
-import { requestSchemas } from './schemas';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];

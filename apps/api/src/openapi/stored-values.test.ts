@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { operations, requestSchemas } from '@gantry/contract';
 import { INT4_MAX, INT4_MIN, STORABLE_JSON, STORABLE_TEXT } from '@gantry/domain';
-import { operations } from './operations';
-import { requestSchemas } from './schemas';
 
 /**
  * Integers of request bodies that are not stored in an `integer` column (so int4 does not bound

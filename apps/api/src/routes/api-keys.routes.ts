@@ -12,6 +12,9 @@ import { resolveTenant } from '../services/resolve-tenant.js';
 import { rotateApiKey } from '../services/rotate-api-key.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 import { requireJson } from './require-json.js';
+import { bindOperation } from '../http/bind-operation.js';
+
+const MOUNT = '/api/v1/api-keys';
 
 function pathId(req: Request): string {
   const id = req.params.id;
@@ -26,16 +29,18 @@ function pathId(req: Request): string {
  */
 export function apiKeysRouter(deps: ApiDeps): Router {
   const router = Router();
+  // Guards the whole router, so a path below /api-keys that no route serves is 403 too, not 404 (each
+  // route checks the catalog's scope again: the same).
   router.use(requireScope('tenant-admin'));
 
-  router.post('/', requireJson, async (req, res) => {
+  bindOperation(router, MOUNT, 'createApiKey', requireJson, async (req, res) => {
     const input = parseInput(createApiKeySchema, req.body, 'API key request');
     const created = await createApiKey(deps.db, principalOf(req), input, auditActor(req));
     req.log.info({ apiKeyId: created.id, tenant: created.tenant, scopes: created.scopes }, 'api key created');
     res.status(201).location(`/api/v1/api-keys/${created.id}`).setHeader('Cache-Control', 'no-store').json(created);
   });
 
-  router.get('/', async (req, res) => {
+  bindOperation(router, MOUNT, 'listApiKeys', async (req, res) => {
     const query = parseInput(listApiKeysQuerySchema, req.query, 'query');
     const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
     const rows = await listTenantApiKeys(deps.db, tenant.id, fetchLimit(query.limit), decodeCursor(query.cursor));
@@ -44,14 +49,14 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     res.json({ items: page.map((k) => apiKeyView(k)), nextCursor } satisfies ApiKeyPage);
   });
 
-  router.delete('/:id', async (req, res) => {
+  bindOperation(router, MOUNT, 'revokeApiKey', async (req, res) => {
     const key = await revokeApiKey(deps, principalOf(req), auditActor(req), pathId(req));
     req.log.info({ apiKeyId: key.id }, 'api key revoked');
     res.setHeader('Cache-Control', 'no-store');
     res.json(key);
   });
 
-  router.post('/:id/rotate', async (req, res) => {
+  bindOperation(router, MOUNT, 'rotateApiKey', async (req, res) => {
     // The body is optional; one that is sent must be JSON.
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');

@@ -3,9 +3,12 @@ import { listAuditEventsQuerySchema, type AuditAction, type AuditEventPage, type
 import { listAuditEvents, type AuditEventRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { principalOf, requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
+import { principalOf } from '../middleware/auth.js';
 import { resolveTenant } from '../services/resolve-tenant.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
+
+const MOUNT = '/api/v1/audit-events';
 
 function view(row: AuditEventRow): AuditEventView {
   return {
@@ -26,7 +29,7 @@ function view(row: AuditEventRow): AuditEventView {
  */
 export function auditEventsRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/', requireScope('tenant-admin'), async (req, res) => {
+  bindOperation(router, MOUNT, 'listAuditEvents', async (req, res) => {
     const query = parseInput(listAuditEventsQuerySchema, req.query, 'query');
     const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
     const rows = await listAuditEvents(deps.db, {

@@ -1,21 +1,22 @@
 import { Router, type Request } from 'express';
-import type { BackendList, BackendView } from '@gantry/domain';
+import { backendConfigSchema, deleteBackendQuerySchema, type BackendList, type BackendView } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
 import { isOperator } from '../auth/tenant-access.js';
-import { principalOf, requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
+import { principalOf } from '../middleware/auth.js';
 import { auditActor } from '../services/audit.js';
 import {
   backendContext,
   createBackend,
-  createBackendSchema,
   deleteBackend,
-  deleteBackendQuerySchema,
   getBackendView,
   listBackendViews,
   setDraining,
 } from '../services/backends/index.js';
 import { requireJson } from './require-json.js';
+
+const MOUNT = '/api/v1/backends';
 
 /** Backend URLs are internal addresses of the shared fleet: only operators see them. */
 function forCaller(req: Request, view: BackendView): BackendView {
@@ -38,37 +39,37 @@ export function backendsRouter(deps: ApiDeps): Router {
   const ctx = backendContext(deps);
   const router = Router();
 
-  router.get('/', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'listBackends', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const body: BackendList = { items: (await listBackendViews(ctx)).map((v) => forCaller(req, v)) };
     res.json(body);
   });
 
-  router.post('/', requireScope('operator'), requireJson, async (req, res) => {
-    const input = parseInput(createBackendSchema, req.body, 'backend');
+  bindOperation(router, MOUNT, 'createBackend', requireJson, async (req, res) => {
+    const input = parseInput(backendConfigSchema, req.body, 'backend');
     const view = await createBackend(ctx, input, auditActor(req));
     req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
     res.status(201).location(view.links.self).json(view);
   });
 
-  router.get('/:id', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getBackend', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json(forCaller(req, await getBackendView(ctx, pathId(req))));
   });
 
-  router.post('/:id/drain', requireScope('operator'), async (req, res) => {
+  bindOperation(router, MOUNT, 'drainBackend', async (req, res) => {
     const view = await setDraining(ctx, pathId(req), true, auditActor(req));
     req.log.info({ backend: view.id, inFlight: view.inFlight }, 'backend draining');
     res.json(view);
   });
 
-  router.post('/:id/undrain', requireScope('operator'), async (req, res) => {
+  bindOperation(router, MOUNT, 'undrainBackend', async (req, res) => {
     const view = await setDraining(ctx, pathId(req), false, auditActor(req));
     req.log.info({ backend: view.id }, 'backend undrained');
     res.json(view);
   });
 
-  router.delete('/:id', requireScope('operator'), async (req, res) => {
+  bindOperation(router, MOUNT, 'deleteBackend', async (req, res) => {
     const { force } = parseInput(deleteBackendQuerySchema, req.query, 'query');
     await deleteBackend(ctx, pathId(req), force, auditActor(req));
     req.log.info({ backend: pathId(req), force }, 'backend deleted');

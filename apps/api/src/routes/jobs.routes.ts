@@ -17,7 +17,8 @@ import { findTenantArtifact, listJobArtifacts, listJobEvents, listJobInputs, rea
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { parseInput } from '../http/validate.js';
-import { principalOf, requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
+import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
@@ -29,6 +30,8 @@ import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 import { requireJson } from './require-json.js';
+
+const MOUNT = '/api/v1/jobs';
 
 /** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
 function pathId(req: Request, name: string): string {
@@ -48,7 +51,7 @@ function idempotencyKeyOf(req: Request): string | undefined {
 export function jobsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/', requireScope('submit'), requireJson, async (req, res) => {
+  bindOperation(router, MOUNT, 'createJob', requireJson, async (req, res) => {
     const input = parseInput(submitJobSchema, req.body, 'job');
     const key = idempotencyKeyOf(req);
     const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
@@ -58,7 +61,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
-  router.post('/batch', requireScope('submit'), requireJson, async (req, res) => {
+  bindOperation(router, MOUNT, 'createJobBatch', requireJson, async (req, res) => {
     const { jobs: items } = parseInput(submitBatchEnvelopeSchema, req.body, 'batch');
     assertBatchSize(items.length);
     const key = idempotencyKeyOf(req);
@@ -70,7 +73,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.status(202).json(body);
   });
 
-  router.get('/', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'listJobs', async (req, res) => {
     const query = parseInput(listJobsQuerySchema, req.query, 'query');
     const audience = viewerOf(req);
     const rows = await readTenantJobList(deps.db, {
@@ -86,7 +89,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  router.get('/:id', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getJob', async (req, res) => {
     const audience = viewerOf(req);
     const job = await readTenantJobView(deps.db, principalOf(req).tenantId, pathId(req, 'id'), audience);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
@@ -95,14 +98,14 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  router.post('/:id/cancel', requireScope('submit'), async (req, res) => {
+  bindOperation(router, MOUNT, 'cancelJob', async (req, res) => {
     const job = await cancelJob(deps, principalOf(req).tenantId, pathId(req, 'id'));
     req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
     const artifacts = await listJobArtifacts(deps.db, job.id);
     res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, artifacts, { links: await viewLinks(deps, artifacts) }));
   });
 
-  router.post('/:id/retry', requireScope('submit'), async (req, res) => {
+  bindOperation(router, MOUNT, 'retryJob', async (req, res) => {
     const retryOf = pathId(req, 'id');
     const { job, replayed } = await retryJob(deps, principalOf(req).tenantId, retryOf, idempotencyKeyOf(req));
     req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
@@ -111,7 +114,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
-  router.get('/:id/events', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'listJobEvents', async (req, res) => {
     const jobId = pathId(req, 'id');
     const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
     if (!(await tenantHasJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
@@ -120,11 +123,11 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  router.get('/:id/webhook-deliveries', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'listJobWebhookDeliveries', async (req, res) => {
     res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, pathId(req, 'id')) } satisfies WebhookDeliveryList);
   });
 
-  router.get('/:id/artifacts/:artifactId', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getJobArtifact', async (req, res) => {
     const jobId = pathId(req, 'id');
     const artifactId = req.params.artifactId;
     if (typeof artifactId !== 'string' || !isUuid(artifactId)) throw new AppError('NOT_FOUND', 'No such artifact');

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { listModelsQuerySchema } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
 import { backendContext, listModels } from '../services/backends/index.js';
 
 /**
@@ -12,7 +12,7 @@ import { backendContext, listModels } from '../services/backends/index.js';
 export function modelsRouter(deps: ApiDeps): Router {
   const ctx = backendContext(deps);
   const router = Router();
-  router.get('/', requireScope('read'), async (req, res) => {
+  bindOperation(router, '/api/v1/models', 'listModels', async (req, res) => {
     const { kind } = parseInput(listModelsQuerySchema, req.query, 'query');
     res.setHeader('Cache-Control', 'no-store');
     res.json(await listModels(ctx, kind));

@@ -2,6 +2,9 @@ import { Router } from 'express';
 import { AppError } from '@gantry/domain';
 import { DOCS_ASSETS, DOCS_CSP, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
 import { openApiDocument } from '../openapi/document.js';
+import { bindOperation } from '../http/bind-operation.js';
+
+const MOUNT = '/api/v1';
 
 /**
  * RFC 9110 If-None-Match (weak comparison), evaluated even when the request says
@@ -21,7 +24,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 export function openApiRouter(): Router {
   const router = Router();
 
-  router.get('/openapi.json', (req, res) => {
+  bindOperation(router, MOUNT, 'getOpenApiDocument', (req, res) => {
     const { json, etag } = openApiDocument();
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'public, no-cache');
@@ -32,13 +35,13 @@ export function openApiRouter(): Router {
     res.type('application/json').send(json);
   });
 
-  router.get('/docs', (_req, res) => {
+  bindOperation(router, MOUNT, 'getApiDocs', (_req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(DOCS_HTML);
   });
 
-  router.get('/docs/:asset', (req, res, next) => {
+  bindOperation(router, MOUNT, 'getApiDocsAsset', (req, res, next) => {
     const name = req.params.asset;
     if (typeof name !== 'string' || !isDocsAsset(name)) throw new AppError('NOT_FOUND', 'No such documentation asset');
     const asset: { file?: string; source?: string } = DOCS_ASSETS[name];

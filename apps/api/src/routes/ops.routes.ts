@@ -5,6 +5,10 @@ import type { ApiDeps } from '../context.js';
 import { requireMetricsToken } from '../metrics/metrics-auth.js';
 import { installApiMetrics } from '../metrics/install.js';
 import { checkReadiness } from '../services/readiness.js';
+import { bindOperation } from '../http/bind-operation.js';
+
+/** Where app.ts mounts this router (the catalog's paths are absolute). */
+const MOUNT = '';
 
 /**
  * Operations endpoints at the root, for orchestrators and Prometheus (not under /api/v1, not
@@ -16,16 +20,16 @@ import { checkReadiness } from '../services/readiness.js';
 export function opsRouter(deps: ApiDeps): Router {
   installApiMetrics(deps);
   const router = Router();
-  router.get('/livez', (_req, res) => {
+  bindOperation(router, MOUNT, 'getLiveness', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'alive', uptimeSeconds: Math.round(process.uptime()) } satisfies LivenessReport);
   });
-  router.get('/readyz', async (_req, res) => {
+  bindOperation(router, MOUNT, 'getReadiness', async (_req, res) => {
     const report = await checkReadiness(deps);
     res.setHeader('Cache-Control', 'no-store');
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
-  router.get('/metrics', requireMetricsToken(deps.config.metricsToken), async (_req, res) => {
+  bindOperation(router, MOUNT, 'getMetrics', requireMetricsToken(deps.config.metricsToken), async (_req, res) => {
     const { contentType, body } = await renderMetrics(deps.metrics);
     res.setHeader('Cache-Control', 'no-store');
     res.type(contentType).send(body);

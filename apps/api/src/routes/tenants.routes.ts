@@ -3,10 +3,13 @@ import { AppError, updateTenantSchema, type TenantView } from '@gantry/domain';
 import { getTenantRetention, recordAuditEvents, setTenantRetention } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { parseInput } from '../http/validate.js';
-import { principalOf, requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
+import { principalOf } from '../middleware/auth.js';
 import { auditActor, auditEvents } from '../services/audit.js';
 import { resolveTenant } from '../services/resolve-tenant.js';
 import { requireJson } from './require-json.js';
+
+const MOUNT = '/api/v1/tenants';
 
 /** The tenant a path names: `current` (the caller's), its own name or, for operator keys, any tenant. */
 async function tenantIdOf(deps: ApiDeps, req: Request): Promise<string> {
@@ -22,14 +25,14 @@ async function tenantIdOf(deps: ApiDeps, req: Request): Promise<string> {
 export function tenantsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.get('/:tenant', requireScope('tenant-admin'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getTenant', async (req, res) => {
     const tenant = await getTenantRetention(deps.db, await tenantIdOf(deps, req));
     if (!tenant) throw new AppError('NOT_FOUND', 'No such tenant');
     res.setHeader('Cache-Control', 'no-store');
     res.json(tenant satisfies TenantView);
   });
 
-  router.patch('/:tenant', requireScope('tenant-admin'), requireJson, async (req, res) => {
+  bindOperation(router, MOUNT, 'updateTenant', requireJson, async (req, res) => {
     const tenantId = await tenantIdOf(deps, req); // who may, before what: a refusal says nothing about the body
     const input = parseInput(updateTenantSchema, req.body, 'tenant settings');
     const actor = auditActor(req);

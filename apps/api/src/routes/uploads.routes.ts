@@ -3,11 +3,14 @@ import { AppError, inputFilename, isUuid, uploadView, type UploadView } from '@g
 import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
-import { principalOf, requireScope } from '../middleware/auth.js';
+import { bindOperation } from '../http/bind-operation.js';
+import { principalOf } from '../middleware/auth.js';
 import { redirectPresign } from '../services/presign.js';
 import { releaseBlob } from '../uploads/release-blob.js';
 import { storeImage } from '../uploads/store-image.js';
 import { uploadBody } from '../uploads/upload-body.js';
+
+const MOUNT = '/api/v1/uploads';
 
 function uploadId(req: Request): string {
   const value = req.params.id;
@@ -19,7 +22,7 @@ function uploadId(req: Request): string {
 export function uploadsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/', requireScope('submit'), async (req, res) => {
+  bindOperation(router, MOUNT, 'createUpload', async (req, res) => {
     const config = deps.config.uploads;
     let body;
     try {
@@ -40,20 +43,20 @@ export function uploadsRouter(deps: ApiDeps): Router {
     res.status(created ? 201 : 200).location(`/api/v1/uploads/${upload.id}`).json(uploadView(upload) satisfies UploadView);
   });
 
-  router.get('/:id', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getUpload', async (req, res) => {
     const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
     res.json(uploadView(upload) satisfies UploadView);
   });
 
-  router.get('/:id/content', requireScope('read'), async (req, res) => {
+  bindOperation(router, MOUNT, 'getUploadContent', async (req, res) => {
     const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
     // As an artifact: ETag/304, one byte range (206/416), or a 302 to a presigned URL of the store.
     await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign: redirectPresign(deps) });
   });
 
-  router.delete('/:id', requireScope('submit'), async (req, res) => {
+  bindOperation(router, MOUNT, 'deleteUpload', async (req, res) => {
     const id = uploadId(req);
     const outcome = await deleteTenantUpload(deps.db, principalOf(req).tenantId, id, (key) => releaseBlob(deps.store, key));
     if (outcome.kind === 'missing') throw new AppError('NOT_FOUND', 'No such upload');

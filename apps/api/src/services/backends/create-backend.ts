@@ -1,8 +1,7 @@
-import { AppError } from '@gantry/domain';
+import { AppError, type BackendConfig } from '@gantry/domain';
 import { createBackendRow, isUniqueViolation, recordAuditEvents } from '@gantry/db';
 import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
-import type { CreateBackendInput } from './backend-schemas.js';
 import { viewsOf } from './load-backends.js';
 import type { BackendView } from './backend-view.js';
 
@@ -11,7 +10,7 @@ import type { BackendView } from './backend-view.js';
  * registry refresh and start probing and dispatching to it. An existing id is CONFLICT. Audited
  * in the same transaction.
  */
-export async function createBackend(ctx: BackendContext, input: CreateBackendInput, actor: AuditActor): Promise<BackendView> {
+export async function createBackend(ctx: BackendContext, input: BackendConfig, actor: AuditActor): Promise<BackendView> {
   let row;
   try {
     row = await ctx.deps.db.$transaction(async (tx) => {

@@ -1,6 +1,5 @@
 export * from './backend-context.js';
 export * from './backend-view.js';
-export * from './backend-schemas.js';
 export * from './load-backends.js';
 export * from './create-backend.js';
 export * from './set-draining.js';

@@ -1,8 +1,7 @@
-import { AppError } from '@gantry/domain';
+import { AppError, BACKEND_ID_RE } from '@gantry/domain';
 import { findBackend, listBackends, type Backend } from '@gantry/db';
 import type { BackendContext } from './backend-context.js';
 import { backendView, type BackendView } from './backend-view.js';
-import { BACKEND_ID_RE } from './backend-schemas.js';
 
 /** Views of rows: health and lease counts read in one round trip each. */
 export async function viewsOf(ctx: BackendContext, rows: Backend[], options: { detail?: boolean } = {}): Promise<BackendView[]> {

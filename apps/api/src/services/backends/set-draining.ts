@@ -1,8 +1,7 @@
-import { AppError } from '@gantry/domain';
+import { AppError, BACKEND_ID_RE } from '@gantry/domain';
 import { isNotFound, recordAuditEvents, setBackendDraining } from '@gantry/db';
 import { auditEvents, type AuditActor } from '../audit.js';
 import type { BackendContext } from './backend-context.js';
-import { BACKEND_ID_RE } from './backend-schemas.js';
 import { viewsOf } from './load-backends.js';
 import type { BackendView } from './backend-view.js';
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { ApiKeyScope, ErrorCode } from '@gantry/domain';
-import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
+import type { ErrorCode } from './error-codes.js';
+import type { RequestSchemaName, ResponseSchemaName } from './named-schemas.js';
+import type { ApiKeyScope } from './scopes.js';
 
 type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

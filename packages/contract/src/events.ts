@@ -42,6 +42,9 @@ export const outputEventSchema = z.object({
 });
 
 export const jobEventBodySchema = z.discriminatedUnion('type', [stateEventSchema, progressEventSchema, outputEventSchema]);
+export type StateEvent = z.infer<typeof stateEventSchema>;
+export type ProgressEvent = z.infer<typeof progressEventSchema>;
+export type OutputEvent = z.infer<typeof outputEventSchema>;
 export type JobEventBody = z.infer<typeof jobEventBodySchema>;
 export type JobEventType = JobEventBody['type'];
 

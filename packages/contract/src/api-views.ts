@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { jobEventRecordSchema } from './events.js';
 import { JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
 import { API_KEY_SCOPES } from './scopes.js';
@@ -399,6 +399,8 @@ export type JobPage = z.infer<typeof jobPageSchema>;
 export type JobEventPage = z.infer<typeof jobEventPageSchema>;
 export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
 export type BackendView = z.infer<typeof backendViewSchema>;
+export type BackendKind = BackendView['kind'];
+export type BackendState = z.infer<typeof backendStateSchema>;
 export type BackendList = z.infer<typeof backendListSchema>;
 export type ModelView = z.infer<typeof modelViewSchema>;
 export type ModelList = z.infer<typeof modelListSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from './job-state.js';
+import { JOB_STATUSES } from './job-statuses.js';
 import { queryInt } from './query-int.js';
 import { INT4_MAX, storableJson, storableText } from './storable.js';
 import { jobInputsSchema } from './inputs.js';
@@ -104,6 +104,8 @@ export const submitJobSchema = z
   });
 
 export type SubmitJobInput = z.infer<typeof submitJobSchema>;
+/** What a client sends to `POST /jobs` (before defaults: `priority` optional, a node's `inputs` optional). */
+export type SubmitJobRequest = z.input<typeof submitJobSchema>;
 export type JobRequirements = z.infer<typeof jobRequirementsSchema>;
 
 /** Header `Idempotency-Key` of `POST /api/v1/jobs`: 1-255 visible ASCII characters. */
@@ -142,3 +144,5 @@ export const createApiKeySchema = z
   .strict();
 
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
+/** What a client sends to `POST /api-keys`. */
+export type CreateApiKeyRequest = z.input<typeof createApiKeySchema>;

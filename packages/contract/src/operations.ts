@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { BATCH_MAX_JOBS, idempotencyKeySchema, jobEventsQuerySchema, listApiKeysQuerySchema, listAuditEventsQuerySchema, listJobsQuerySchema, listModelsQuerySchema } from '@gantry/domain';
-import { deleteBackendQuerySchema } from '../services/backends/index.js';
-import { DOCS_ASSET_NAMES } from './docs-page.js';
+import { listModelsQuerySchema } from './api-views.js';
+import { listApiKeysQuerySchema, listAuditEventsQuerySchema } from './audit.js';
+import { deleteBackendQuerySchema } from './backends.js';
+import { DOCS_ASSET_NAMES } from './docs-assets.js';
+import { BATCH_MAX_JOBS } from './job-batch.js';
+import { idempotencyKeySchema, jobEventsQuerySchema, listJobsQuerySchema } from './job.js';
 import type { OperationSpec } from './operation-spec.js';
-import { pathParams } from './schemas.js';
+import { pathParams } from './named-schemas.js';
 
 /** A small workflow for examples: checkpoint → prompt → sampler → decode → save. */
 const EXAMPLE_WORKFLOW = {
