@@ -63,6 +63,13 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
   // The adapter adds its listener (onPoolError) when Prisma first connects; a raw read may come
   // first, and an idle connection's error without any listener would crash the process.
   pgPool.on('error', () => undefined);
+  // pg-pool listens to a client's errors only while it is idle. A checked-out client with no
+  // query active (a result arrived and its release has not run yet; a raw read's client between
+  // statements) has none: a server that terminates connections (a restart, a failover,
+  // pg_terminate_backend) then makes pg emit an 'error' nobody handles, which ends the process.
+  // The next statement on that client still fails and is classified as transient (transient.ts);
+  // this listener only keeps the event from being fatal (pool.int.test.ts).
+  pgPool.on('connect', (client) => client.on('error', () => undefined));
   const adapter = new PrismaPg(
     pgPool,
     {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@gantry/testing';
 import pg from 'pg';
 
-import { createPrisma, type CreatePrismaOptions } from './client.js';
+import { createPrisma, poolOf, type CreatePrismaOptions } from './client.js';
 import { transientReason } from './transient.js';
 
 let db: TestDatabase;
@@ -110,6 +110,30 @@ describe('pool limits', () => {
       await prisma.$disconnect();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe('a connection terminated while a client is checked out', () => {
+  it('never raises an unhandled error event: the process survives, the pool goes on', async () => {
+    // A client is checked out between two statements (a query's result arrived, its release has
+    // not run yet; or a transaction's client) when the server ends the connection, as a restart
+    // or pg_terminate_backend does. With no query active, pg emits 'error' on the client; pg-pool
+    // listens only to idle clients, so without a listener of its own this ends the process.
+    const app = `gantry-checked-out-${randomBytes(4).toString('hex')}`;
+    const prisma = createPrisma(db.url, { applicationName: app });
+    const client = await poolOf(prisma).connect();
+    try {
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
+      await ended;
+    } finally {
+      client.release(true);
+    }
+    try {
+      expect(await prisma.$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+    } finally {
+      await prisma.$disconnect();
     }
   });
 });
