@@ -28,6 +28,7 @@ if (lint.status !== 0) {
   console.error('[test] lint failed (npm run lint)');
   process.exit(lint.status ?? 1);
 }
-const jestArgs = ['--ci', ...(process.env.CI ? ['--maxWorkers=2'] : []), ...process.argv.slice(2)];
+// CI measures coverage (thresholds in jest.config.js); local runs skip it to stay fast.
+const jestArgs = ['--ci', ...(process.env.CI ? ['--maxWorkers=2', '--coverage'] : []), ...process.argv.slice(2)];
 const jest = spawnSync(bin('jest'), jestArgs, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: baseDb, TEST_REDIS_URL: redisUrl } });
 process.exit(jest.status ?? 1);
