@@ -1,24 +1,14 @@
-import type { BackendDriver } from '@gantry/backends';
+import type { BackendRecord } from '@gantry/fleet';
+import { testFleet } from '../../test/fleet-fixture';
 import { ManualClock } from '@gantry/domain';
-import { BackendHealth, SlotLeases, type BackendRecord } from '@gantry/fleet';
-import { silentLogger } from '@gantry/logger';
 import { redisTestPrefix, waitUntil } from '@gantry/testing';
-import { WorkerFleet } from '../fleet/worker-fleet';
 import { acquireBackend } from './acquire-backend';
 
 describe('acquireBackend (real Redis)', () => {
   const scope = redisTestPrefix();
 
   it('a job waiting for a slot takes it as soon as one is freed, without waiting out its backoff', async () => {
-    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
-    const fleet = new WorkerFleet({
-      createDriver: (r) => ({ id: r.id, close: async () => undefined }) as unknown as BackendDriver,
-      leases,
-      redis: scope.redis,
-      prefix: scope.prefix,
-      health: new BackendHealth(scope.redis, { prefix: scope.prefix }),
-      logger: silentLogger(),
-    });
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix);
     const gpu: BackendRecord = { id: 'gpu', kind: 'comfyui', url: 'http://127.0.0.1:1', capacity: 1, tags: [], draining: false, info: null };
     fleet.sync([gpu]);
     const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'gpu', capacity: 1 }] })).lease!;

@@ -1,8 +1,7 @@
-import type { BackendDriver } from '@gantry/backends';
-import { BackendHealth, SlotLeases, type BackendRecord } from '@gantry/fleet';
-import { silentLogger } from '@gantry/logger';
+import type { BackendRecord } from '@gantry/fleet';
+import { testFleet } from '../../test/fleet-fixture';
 import { redisTestPrefix } from '@gantry/testing';
-import { WorkerFleet } from './worker-fleet';
+import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
 
@@ -10,16 +9,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const scope = redisTestPrefix();
 
   function fleetWith(waiting: number) {
-    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
-    const fleet = new WorkerFleet({
-      createDriver: (r) => ({ id: r.id, close: async () => undefined }) as unknown as BackendDriver,
-      leases,
-      redis: scope.redis,
-      prefix: scope.prefix,
-      health: new BackendHealth(scope.redis, { prefix: scope.prefix }),
-      logger: silentLogger(),
-      waiting: async () => waiting,
-    });
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, { waiting: async () => waiting });
     fleet.sync([record('slow'), record('fast')]);
     return { fleet, leases };
   }
