@@ -73,9 +73,9 @@ describe('operationInput', () => {
   });
 
   it('stops at start on a path parameter or a body it has no answer for', () => {
-    const widgets: OperationSpec = { ...entry('getJob'), operationId: 'getWidget', path: '/api/v1/widgets/{id}', pathParams: { id: z.string() } };
-    expect(() => operationInput(widgets)).toThrow(/getWidget: no answer for a malformed \{id\} below \/widgets/);
-    const workflow: OperationSpec = { ...entry('createJob'), operationId: 'postWorkflow', body: { schema: 'Workflow' } };
-    expect(() => operationInput(workflow)).toThrow(/postWorkflow: no name for a refused Workflow/);
+    const widgets: OperationSpec = { ...entry('getJob'), path: '/api/v1/widgets/{id}', pathParams: { id: z.string() } };
+    expect(() => operationInput(widgets)).toThrow(/getJob: no answer for a malformed \{id\} below \/widgets/);
+    const workflow: OperationSpec = { ...entry('createJob'), body: { schema: 'Workflow' } };
+    expect(() => operationInput(workflow)).toThrow(/createJob: no name for a refused Workflow/);
   });
 });
