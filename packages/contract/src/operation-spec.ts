@@ -28,7 +28,7 @@ export interface ResponseSpec {
   schema?: ResponseSchemaName;
   /** Or any other body: media type → JSON Schema (e.g. bytes, HTML, JavaScript). */
   content?: Record<string, Record<string, unknown>>;
-  headers?: ResponseHeaderName[];
+  headers?: readonly ResponseHeaderName[];
 }
 
 interface HeaderParamSpec {
@@ -76,7 +76,7 @@ export interface OperationSpec {
    * Problem responses beyond the implied ones (401 and 403 with a scope; 400, 413, 415 and
    * VALIDATION_FAILED with a body; 429 under the rate limit; 500 always).
    */
-  errors?: ErrorCode[];
+  errors?: readonly ErrorCode[];
   /** Not an Express route: served by the HTTP server's upgrade handler (the WebSocket stream). */
   transport?: 'websocket';
 }

@@ -28,11 +28,12 @@ const IMAGE_ERRORS = ['UPLOAD_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRU
 const backendPath = { id: pathParams.backendId };
 
 /**
- * Every operation the API serves, one entry per route. The route ↔ spec test
- * (apps/api/test/openapi.int.test.ts) fails naming any route missing here, and any entry here
- * the API does not serve. Keep entries in the order of the routers.
+ * Every operation the API serves, one entry per route. The API binds its routes from here
+ * (apps/api/src/http/bind-operation.ts: method, path, scope, and the parsing of params, query and
+ * body) and refuses to start unless each HTTP operation is bound exactly once. Keep entries in the
+ * order of the routers.
  */
-export const operations: OperationSpec[] = [
+const catalog = [
   // ── Jobs ─────────────────────────────────────────────────────────────────────────────────
   {
     method: 'post',
@@ -602,4 +603,9 @@ export const operations: OperationSpec[] = [
     },
     errors: ['NOT_FOUND', 'PRECONDITION_FAILED'],
   },
-];
+] as const satisfies readonly OperationSpec[];
+
+export const operations: readonly OperationSpec[] = catalog;
+
+/** The catalog's entries by operationId, with their literal types: what a bound handler's input is inferred from. */
+export type OperationCatalog = { [O in (typeof catalog)[number] as O['operationId']]: O };
