@@ -3,7 +3,9 @@
  * scopes). Browser-safe: zod only, no node: module, so the SDK and the dashboard can take its types.
  */
 export * from './error-codes.js';
+export * from './routes.js';
 export * from './job-statuses.js';
+export * from './limits.js';
 export * from './scopes.js';
 export * from './storable.js';
 export * from './query-int.js';

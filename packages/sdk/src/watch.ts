@@ -1,3 +1,4 @@
+import { routePath } from '@gantry/contract/zod-free';
 import { clientError, GantryError } from './errors.js';
 import { applyJobEvent } from './job-view.js';
 import { abortReason, backoffDelay } from './signals.js';
@@ -422,7 +423,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
 
 /** A minimal job for an event of a job seen first through `all` (before any snapshot of it). */
 function placeholderJob(record: JobEvent): Job {
-  const self = `/api/v1/jobs/${record.jobId}`;
+  const self = routePath('getJob', { id: record.jobId });
   const base: Job = {
     id: record.jobId,
     kind: 'workflow',
@@ -443,7 +444,7 @@ function placeholderJob(record: JobEvent): Job {
     artifacts: [],
     retryOf: null,
     reusedFrom: null,
-    links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
+    links: { self, cancel: routePath('cancelJob', { id: record.jobId }), events: routePath('listJobEvents', { id: record.jobId }) },
   };
   return applyJobEvent(base, record);
 }
