@@ -16,6 +16,7 @@ export * from './inputs.js';
 export * from './job.js';
 export * from './job-batch.js';
 export * from './events.js';
+export * from './stream.js';
 export * from './audit.js';
 export * from './api-views.js';
 export * from './tenant.js';
