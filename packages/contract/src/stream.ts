@@ -1,29 +1,11 @@
 import { z } from 'zod';
+import { STREAM_MAX_JOB_IDS } from './stream-protocol.js';
 
 /**
- * The WebSocket protocol of `/api/v1/stream` (see docs/websocket.md). Client messages are
- * validated with these schemas; server messages are typed by the interfaces below.
+ * The WebSocket protocol of `/api/v1/stream` (see docs/websocket.md): the client messages, which
+ * the API validates with these schemas. Subprotocols, close codes and the server messages are in
+ * stream-protocol.ts (zod-free).
  */
-export const STREAM_PROTOCOL = 'gantry.v1';
-/** Prefix of the subprotocol that carries an API key: `gantry.key.<key>`. */
-export const STREAM_KEY_PROTOCOL_PREFIX = 'gantry.key.';
-
-/** Close codes Gantry uses (4000-4999 are application codes). */
-export const STREAM_CLOSE = {
-  /** Server shutting down: reconnect (to another instance) and resume with `since`. */
-  GOING_AWAY: 1001,
-  /** A message over the size limit (ws sends it itself). */
-  TOO_BIG: 1009,
-  /** No valid authentication in time, or a bad key. */
-  UNAUTHENTICATED: 4401,
-  /** The browser origin is not allowed. */
-  FORBIDDEN_ORIGIN: 4403,
-  /** The client read too slowly and its buffer overflowed: reconnect and resume with `since`. */
-  SLOW_CONSUMER: 4408,
-  /** Too many messages from the client. */
-  RATE_LIMITED: 4429,
-} as const;
-
 const jobIdSchema = z.string().uuid();
 
 export const authMessageSchema = z.object({ type: z.literal('auth'), key: z.string().min(16).max(512) }).strict();
@@ -33,7 +15,7 @@ export const subscribeMessageSchema = z
     type: z.literal('subscribe'),
     /** One job, several jobs, or every job of the tenant (`all: true`). */
     jobId: jobIdSchema.optional(),
-    jobIds: z.array(jobIdSchema).min(1).max(100).optional(),
+    jobIds: z.array(jobIdSchema).min(1).max(STREAM_MAX_JOB_IDS).optional(),
     all: z.literal(true).optional(),
     /** Resume: events with a larger sequence number are sent (per job; only with jobId). */
     since: z.number().int().min(0).optional(),
@@ -51,7 +33,7 @@ export const unsubscribeMessageSchema = z
   .object({
     type: z.literal('unsubscribe'),
     jobId: jobIdSchema.optional(),
-    jobIds: z.array(jobIdSchema).min(1).max(100).optional(),
+    jobIds: z.array(jobIdSchema).min(1).max(STREAM_MAX_JOB_IDS).optional(),
     all: z.literal(true).optional(),
   })
   .strict();
@@ -61,25 +43,3 @@ export const pingMessageSchema = z.object({ type: z.literal('ping'), id: z.strin
 export const clientMessageSchema = z.union([authMessageSchema, subscribeMessageSchema, unsubscribeMessageSchema, pingMessageSchema]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type SubscribeMessage = z.infer<typeof subscribeMessageSchema>;
-
-/** A live preview image; not persisted (no sequence number), rate-limited per job. */
-export interface PreviewPayload {
-  jobId: string;
-  node: string | null;
-  mime: string;
-  /** Base64 image bytes. */
-  data: string;
-}
-
-/** Messages the server sends. */
-export type ServerMessage =
-  | { type: 'ready'; tenant: string; protocol: string }
-  | { type: 'subscribed'; jobIds?: string[]; all?: true }
-  | { type: 'unsubscribed'; jobIds?: string[]; all?: true }
-  /** A job's current state, sent on subscribe before its events. */
-  | { type: 'snapshot'; job: unknown; lastSeq: number }
-  /** A persisted job event; per job, `seq` rises by exactly one from message to message. */
-  | { type: 'event'; jobId: string; seq: number; at: string; event: unknown; publishedAt?: number }
-  | ({ type: 'preview' } & PreviewPayload)
-  | { type: 'error'; code: string; message: string; details?: unknown }
-  | { type: 'pong'; id?: string };
