@@ -20,6 +20,7 @@ import type {
   ListJobsQuery as ListJobsQueryParsed,
   ModelView,
   PreviewPayload,
+  Problem as ProblemBody,
   RegisterBackendRequest,
   SubmitJobRequest,
   UploadView,
@@ -103,20 +104,11 @@ export type ListJobsQuery = Partial<ListJobsQueryParsed>;
 export type CreateApiKeyInput = Omit<CreateApiKeyRequest, 'scopes'> & { scopes: ApiKeyScope[] };
 
 /**
- * RFC 9457 problem details as the SDK reads them: every field optional and `code` any string, since
- * an error body may come from a proxy in front of the API, and the SDK's own errors (`CLIENT_ERROR_CODES`)
- * take the same form.
+ * RFC 9457 problem details as the SDK reads them: the contract's fields, every one optional and
+ * `code` any string, since an error body may come from a proxy in front of the API, and the SDK's
+ * own errors (`CLIENT_ERROR_CODES`) take the same form.
  */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-  code?: string;
-  requestId?: string;
-  errors?: unknown;
-}
+export type Problem = Partial<Omit<ProblemBody, 'code' | 'errors'>> & { code?: string; errors?: unknown };
 
 /** Body of `POST /api/v1/backends`: an entry of GANTRY_BACKENDS. */
 export type RegisterBackendInput = RegisterBackendRequest;
