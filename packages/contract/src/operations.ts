@@ -4,7 +4,7 @@ import { listApiKeysQuerySchema, listAuditEventsQuerySchema } from './audit.js';
 import { deleteBackendQuerySchema } from './backends.js';
 import { DOCS_ASSET_NAMES } from './docs-assets.js';
 import { idempotencyKeySchema, jobEventsQuerySchema, listJobsQuerySchema } from './job.js';
-import { BATCH_MAX_JOBS } from './limits.js';
+import { BATCH_MAX_JOBS, JOB_EVENTS_PAGE_MAX } from './limits.js';
 import type { OperationSpec } from './operation-spec.js';
 import { pathParams } from './named-schemas.js';
 import { ROUTES, type OperationId } from './routes.js';
@@ -154,7 +154,7 @@ export const operations: OperationSpec[] = [
     ...route('listJobEvents'),
     tag: 'Jobs',
     summary: 'List a job\'s events',
-    description: 'Persisted events after sequence number `since`, in order, at most 1000. For live events use the WebSocket stream.',
+    description: `Persisted events after sequence number \`since\`, in order, at most ${JOB_EVENTS_PAGE_MAX}. For live events use the WebSocket stream.`,
     pathParams: jobPath,
     query: jobEventsQuerySchema,
     responses: { 200: { description: 'The events', schema: 'JobEventPage' } },

@@ -57,7 +57,7 @@ export type {
   WorkflowNode,
 } from '@gantry/contract';
 
-export { BATCH_MAX_JOBS, JOB_STATUSES, TERMINAL_STATUSES } from '@gantry/contract/zod-free';
+export { BATCH_MAX_JOBS, JOB_EVENTS_PAGE_MAX, JOB_STATUSES, TERMINAL_STATUSES } from '@gantry/contract/zod-free';
 
 export function isTerminalStatus(status: string): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
