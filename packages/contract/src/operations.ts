@@ -23,21 +23,20 @@ const EXAMPLE_WORKFLOW = {
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'ComfyUI', images: ['8', 0] } },
 };
 
-const jobPath = { id: pathParams.jobId };
-const uploadPath = { id: pathParams.uploadId };
-const IMAGE_ERRORS = ['UPLOAD_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS'] as const;
-const backendPath = { id: pathParams.backendId };
-
 /** An entry's id with its method, path and scope from the route table (routes.ts), where they are written once. */
 function route<Id extends OperationId>(operationId: Id) {
   return { operationId, ...ROUTES[operationId] };
 }
 
+const jobPath = { id: pathParams.jobId };
+const uploadPath = { id: pathParams.uploadId };
+const IMAGE_ERRORS = ['UPLOAD_TOO_LARGE', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_CORRUPT', 'IMAGE_TOO_MANY_PIXELS'] as const;
+const backendPath = { id: pathParams.backendId };
+
 /**
- * Every operation the API serves, one entry per route of the route table (routes.ts; routes.test.ts
- * checks each is used once). The route ↔ spec test (apps/api/test/openapi.int.test.ts) fails
- * naming any route missing here, and any entry here the API does not serve. Keep entries in the
- * order of the routers.
+ * Every operation the API serves, one entry per route. The route ↔ spec test
+ * (apps/api/test/openapi.int.test.ts) fails naming any route missing here, and any entry here
+ * the API does not serve. Keep entries in the order of the routers.
  */
 export const operations: OperationSpec[] = [
   // ── Jobs ─────────────────────────────────────────────────────────────────────────────────
