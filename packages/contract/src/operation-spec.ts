@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './error-codes.js';
 import type { RequestSchemaName, ResponseSchemaName } from './named-schemas.js';
-import type { HttpMethod, OperationId, Route } from './routes.js';
+import type { HttpMethod, Route } from './routes.js';
 
 /** Response headers the document defines once (`components.headers`). */
 export type ResponseHeaderName =
@@ -44,8 +44,8 @@ export interface OperationSpec {
   method: HttpMethod;
   /** The full OpenAPI path, with `{name}` parameters: `/api/v1/jobs/{id}`. */
   path: string;
-  /** Stable: SDKs name their methods after it. A key of `ROUTES`. */
-  operationId: OperationId;
+  /** Stable: SDKs name their methods after it. The catalog's are the keys of `ROUTES` (routes.ts). */
+  operationId: string;
   tag: string;
   summary: string;
   description?: string;

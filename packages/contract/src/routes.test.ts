@@ -4,7 +4,7 @@ import { ROUTES, routePath, type OperationId } from './routes';
 describe('the route table', () => {
   it('has one catalog entry per route, with its method, path and scope', () => {
     expect(operations.map((op) => op.operationId).sort()).toEqual(Object.keys(ROUTES).sort());
-    for (const op of operations) expect({ method: op.method, path: op.path, scope: op.scope }).toEqual(ROUTES[op.operationId]);
+    for (const op of operations) expect({ method: op.method, path: op.path, scope: op.scope }).toEqual(ROUTES[op.operationId as OperationId]);
   });
 
   it('names each method and path once', () => {
