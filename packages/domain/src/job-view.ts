@@ -10,9 +10,8 @@ import {
   type UploadView,
   type WebhookEvent,
 } from '@gantry/contract';
+import { routePath } from '@gantry/contract/zod-free';
 import { isTerminal } from './job-state.js';
-
-const API = '/api/v1';
 
 /** What the job view reads from a stored job (a database row satisfies it). */
 export interface JobViewSource {
@@ -69,7 +68,7 @@ export function artifactView(jobId: string, a: ArtifactViewSource, link?: Presig
     contentType: a.contentType,
     bytes: a.bytes,
     nodeId: a.nodeId,
-    url: `${API}/jobs/${jobId}/artifacts/${a.id}`,
+    url: routePath('getJobArtifact', { id: jobId, artifactId: a.id }),
     ...(link ? { presignedUrl: link.url, presignedUrlExpiresAt: link.expiresAt.toISOString() } : {}),
   };
 }
@@ -98,7 +97,7 @@ export function uploadView(u: UploadViewSource): UploadView {
     width: u.width,
     height: u.height,
     createdAt: u.createdAt.toISOString(),
-    url: `${API}/uploads/${u.id}/content`,
+    url: routePath('getUploadContent', { id: u.id }),
   };
 }
 
@@ -128,7 +127,7 @@ export function jobInputView(i: JobInputViewSource): JobInputView {
     height: i.height,
     filename: inputFieldValue(i.filename),
     targets: (i.targets as JobInputView['targets'] | null) ?? [],
-    url: i.uploadId ? `${API}/uploads/${i.uploadId}/content` : null,
+    url: i.uploadId ? routePath('getUploadContent', { id: i.uploadId }) : null,
   };
 }
 
@@ -142,7 +141,7 @@ export function jobView(
     links?: PresignedLinks;
   } = {},
 ): JobView {
-  const self = `${API}/jobs/${job.id}`;
+  const self = routePath('getJob', { id: job.id });
   return {
     id: job.id,
     kind: job.kind,
@@ -171,6 +170,6 @@ export function jobView(
     ...(options.inputs ? { inputs: options.inputs.map(jobInputView) } : {}),
     retryOf: job.retryOf,
     reusedFrom: job.reusedFrom,
-    links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
+    links: { self, cancel: routePath('cancelJob', { id: job.id }), events: routePath('listJobEvents', { id: job.id }) },
   };
 }

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type { DocsAssetName } from '@gantry/domain';
+import { routePath } from '@gantry/contract/zod-free';
 
 /**
  * The documentation page at `/api/v1/docs`: Swagger UI from the installed swagger-ui-dist, served
  * by the API itself (no CDN: the machine and its users may be offline). Helmet's CSP allows no
  * inline script, so the page loads its init code from a file of its own.
  */
-const DOCS_PATH = '/api/v1/docs';
-const OPENAPI_PATH = '/api/v1/openapi.json';
+const DOCS_PATH = routePath('getApiDocs');
+const OPENAPI_PATH = routePath('getOpenApiDocument');
 
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 

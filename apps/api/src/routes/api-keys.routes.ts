@@ -1,3 +1,4 @@
+import { routePath } from '@gantry/contract/zod-free';
 import { Router } from 'express';
 import type { ApiKeyPage } from '@gantry/domain';
 import { listTenantApiKeys } from '@gantry/db';
@@ -35,7 +36,7 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     const input = bound.body();
     const created = await createApiKey(deps.db, principalOf(req), input, auditActor(req));
     req.log.info({ apiKeyId: created.id, tenant: created.tenant, scopes: created.scopes }, 'api key created');
-    res.status(201).location(`/api/v1/api-keys/${created.id}`).setHeader('Cache-Control', 'no-store').json(created);
+    res.status(201).location(routePath('revokeApiKey', { id: created.id })).setHeader('Cache-Control', 'no-store').json(created);
   });
 
   bindOperation(router, MOUNT, 'listApiKeys', async (req, res, bound) => {
@@ -58,7 +59,7 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     const input = bound.body(); // optional: left out, its defaults apply
     const rotated = await rotateApiKey(deps, principalOf(req), auditActor(req), keyIdOf(bound), input);
     req.log.info({ apiKeyId: keyIdOf(bound), newApiKeyId: rotated.id, graceSeconds: input.graceSeconds }, 'api key rotated');
-    res.status(201).location(`/api/v1/api-keys/${rotated.id}`).setHeader('Cache-Control', 'no-store').json(rotated);
+    res.status(201).location(routePath('revokeApiKey', { id: rotated.id })).setHeader('Cache-Control', 'no-store').json(rotated);
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { JOB_EVENTS_PAGE_MAX } from '@gantry/contract/zod-free';
 import {
   AppError,
   submitBatchEnvelopeSchema,
@@ -96,7 +97,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     const jobId = jobIdOf(bound);
     const { since } = bound.query();
     if (!(await tenantHasJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
-    const items = await listJobEvents(deps.db, jobId, since, 1000);
+    const items = await listJobEvents(deps.db, jobId, since, JOB_EVENTS_PAGE_MAX);
     const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
     res.json(body);
   });

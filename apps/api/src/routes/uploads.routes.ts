@@ -1,3 +1,4 @@
+import { routePath } from '@gantry/contract/zod-free';
 import { Router } from 'express';
 import { AppError, inputFilename, uploadView, type UploadView } from '@gantry/domain';
 import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
@@ -39,7 +40,7 @@ export function uploadsRouter(deps: ApiDeps): Router {
     }
     const { upload, created } = stored;
     req.log.info({ uploadId: upload.id, bytes: upload.bytes, created }, 'upload stored');
-    res.status(created ? 201 : 200).location(`/api/v1/uploads/${upload.id}`).json(uploadView(upload) satisfies UploadView);
+    res.status(created ? 201 : 200).location(routePath('getUpload', { id: upload.id })).json(uploadView(upload) satisfies UploadView);
   });
 
   bindOperation(router, MOUNT, 'getUpload', async (req, res, bound) => {

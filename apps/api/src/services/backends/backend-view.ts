@@ -1,3 +1,4 @@
+import { routePath } from '@gantry/contract/zod-free';
 import type { Backend } from '@gantry/db';
 import type { BackendView } from '@gantry/domain';
 import { consecutiveFailures, readBackendInfo, type HealthView } from '@gantry/fleet';
@@ -20,7 +21,7 @@ export function backendView(
   const s = health.snapshot;
   const info = readBackendInfo(row.info);
   const nodeTypeCount = s?.nodeTypeCount ?? info?.nodeTypes?.length ?? null;
-  const self = `/api/v1/backends/${encodeURIComponent(row.id)}`;
+  const self = routePath('getBackend', { id: row.id });
   return {
     id: row.id,
     kind: row.kind,
