@@ -3,8 +3,8 @@ import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPaylo
 import {
   appendJobEvent,
   bumpQueueGenerations,
-  insertJob,
   insertJobBatch,
+  insertJobs,
   insertReusedJob,
   transitionJob,
   type Db,
@@ -61,11 +61,13 @@ export class JobDoor {
   }
 
   /**
-   * Records a new job (row and its `queued` event, committed together: from here on the job is
-   * accepted), then enqueues it. `tenantRank` orders it fairly among its tenant's jobs.
+   * Records a new job (row, its `queued` event and its input rows in one statement through the
+   * pool, insertJobs of @gantry/db: from here on the job is accepted; nothing is read back), then
+   * enqueues it. `tenantRank` orders it fairly among its tenant's jobs.
    */
   async submit(job: NewJob, tenantRank: number): Promise<JobRow> {
-    const row = await this.persist(() => insertJob(this.deps.db, job));
+    const [row] = await this.persist(() => insertJobs(this.deps.db, [job]));
+    if (!row) throw new Error(`job ${job.id} was not inserted`);
     jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
     await this.enqueue(row, tenantRank);
     await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });

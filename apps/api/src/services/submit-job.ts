@@ -12,6 +12,8 @@ export interface SubmitResult {
   job: JobRow;
   /** True when an Idempotency-Key matched an earlier submit and that job is returned. */
   replayed: boolean;
+  /** The job's input rows when known without a read (a new job without inputs: none); else undefined, read them. */
+  inputs?: [];
 }
 
 /**
@@ -55,7 +57,7 @@ export async function submitJob(
     if (isForeignKeyViolation(err)) throw new AppError('UPLOAD_NOT_FOUND', 'An upload the job names was deleted meanwhile');
     throw err;
   }
-  return { job, replayed: false };
+  return resolved.inputs.length === 0 ? { job, replayed: false, inputs: [] } : { job, replayed: false };
 }
 
 /** A replay never returns a job that nothing will run: a queued one gets its queue entry (a no-op if it has it). */
