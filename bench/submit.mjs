@@ -18,12 +18,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import gantryQueue from '@gantry/queue'; // TypeScript source through tsx: CommonJS, so no named imports
-import gantryFleet from '@gantry/fleet';
 import { BenchStack, ROOT } from './lib/stack.mjs';
 import { procCpuMs } from './lib/stats.mjs';
 import { runMain } from './lib/run-main.ts';
 
-const { createRenderQueue, renderEntryId, toBullPriority } = gantryQueue;
+const { announceFleetChange, createRenderQueue, renderEntryId, TenantJobCounts, toBullPriority } = gantryQueue;
 
 const argOf = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -134,7 +133,8 @@ async function main() {
           JSON.stringify(info),
         ]);
       }
-      await gantryFleet.announceFleetChange?.(redis, stack.prefix);
+      // As the API's backend routes and the workers' probes do after a write: submits read the fleet again.
+      await announceFleetChange(redis, stack.prefix);
     };
 
     /** Empties both sides' tables and queues, then queues `depth` jobs for each side's tenant. */
@@ -142,7 +142,8 @@ async function main() {
       await pool.query('TRUNCATE jobs CASCADE');
       await apiQueue.obliterate({ force: true });
       await rawQueue.obliterate({ force: true });
-      await gantryFleet.forgetTenantCounts?.(redis, stack.prefix);
+      // The counts kept in Redis no longer match: forget them (the next submit counts in PostgreSQL once).
+      await new TenantJobCounts(redis, stack.prefix).clear();
       if (depth === 0) return;
       const workflow = JSON.stringify(WORKFLOW);
       for (const [tenant, queue] of [[apiTenant.id, apiQueue], [rawTenant.id, rawQueue]]) {

@@ -3,6 +3,7 @@ import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPaylo
 import {
   appendJobEvent,
   bumpQueueGenerations,
+  countActiveJobs,
   insertJobBatch,
   insertJobs,
   insertReusedJob,
@@ -16,7 +17,7 @@ import {
 } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
-import { enqueueRender, enqueueRenders, type EventPublisher } from '@gantry/queue';
+import { enqueueRender, enqueueRenders, type ActiveCounts, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
 /** What the door needs to know of a job to change it and count the change. */
@@ -36,6 +37,12 @@ export interface JobDoorDeps {
   logger: Logger;
   /** The render queue: submit and reconcile enqueue into it. */
   queue: Queue<RenderJobPayload>;
+  /**
+   * The tenants' queued/held counts in Redis, kept by every change through this door (submit's
+   * fair-share rank and queued cap read them instead of counting in PostgreSQL). Without it the
+   * counts come from PostgreSQL.
+   */
+  counts?: TenantJobCounts;
   /** A terminal transition recorded a webhook delivery (outbox row): hand it to the delivery queue. */
   onWebhookDelivery(deliveryId: string): Promise<void> | void;
   /**
@@ -69,7 +76,7 @@ export class JobDoor {
     const [row] = await this.persist(() => insertJobs(this.deps.db, [job]));
     if (!row) throw new Error(`job ${job.id} was not inserted`);
     jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
-    await this.enqueue(row, tenantRank);
+    await Promise.all([this.enqueue(row, tenantRank), this.countChanges([{ tenantId: row.tenantId, queued: 1, running: 0 }])]);
     await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });
     return row;
   }
@@ -84,7 +91,8 @@ export class JobDoor {
   async submitBatch(jobs: readonly NewBatchJob[], firstRank: number): Promise<JobRow[]> {
     const { rows, reused } = await this.persist(() => insertJobBatch(this.deps.db, jobs));
     const metrics = jobSubmitMetrics(this.deps.metrics);
-    await this.enqueueMany(rows.filter((r) => !reused.has(r.id)), firstRank);
+    const queued = rows.filter((r) => !reused.has(r.id));
+    await Promise.all([this.enqueueMany(queued, firstRank), this.countChanges(queued.length ? [{ tenantId: queued[0]!.tenantId, queued: queued.length, running: 0 }] : [])]);
     // Published together: the client pipelines them instead of waiting a round trip per job.
     await Promise.all(
       rows.map((r) => this.publish(r.tenantId, { jobId: r.id, seq: 1, at: r.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })),
@@ -139,8 +147,33 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
-    await this.announce(job, change, result);
+    await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
     return result;
+  }
+
+  /**
+   * A tenant's queued and held (dispatched, running) jobs, for a submit's fair-share rank and
+   * queued cap: the counts kept in Redis as the caller just read them (`kept`); when Redis keeps
+   * none for the tenant (null), counted in PostgreSQL and seeded into Redis (best effort); when
+   * Redis did not answer (undefined), counted in PostgreSQL only.
+   */
+  async activeCounts(tenantId: string, kept: ActiveCounts | null | undefined): Promise<ActiveCounts> {
+    if (kept) return kept;
+    const counted = await countActiveJobs(this.deps.db, tenantId);
+    if (kept === null) {
+      await this.deps.counts?.seed(tenantId, counted).catch((err: unknown) => this.deps.logger.warn({ err, tenantId }, 'tenant job counts not seeded in Redis'));
+    }
+    return counted;
+  }
+
+  /** Applies committed changes to the kept counts; a lost update is a drift the reconciler corrects. */
+  private async countChanges(changes: CountChange[]): Promise<void> {
+    if (!this.deps.counts || changes.length === 0) return;
+    try {
+      await this.deps.counts.apply(changes);
+    } catch (err) {
+      this.deps.logger.warn({ err, changes: changes.length }, 'tenant job counts not updated in Redis; the reconciler corrects them');
+    }
   }
 
   /** What follows a committed change: its webhook delivery handed to the queue, its events published, the change counted. */
@@ -236,4 +269,12 @@ export class JobDoor {
       .publishEvent({ ...record, tenantId })
       .catch((err: unknown) => this.deps.logger.warn({ err, jobId: record.jobId }, 'job event not published'));
   }
+}
+
+/** How a transition moves its tenant's counts: queued and held (dispatched, running) are counted; the rest are not. */
+function countChangeOf(result: Pick<TransitionResult, 'tenantId' | 'from' | 'status'>): CountChange {
+  const weight = (s: string): [number, number] => (s === 'queued' ? [1, 0] : s === 'dispatched' || s === 'running' ? [0, 1] : [0, 0]);
+  const [q0, r0] = weight(result.from);
+  const [q1, r1] = weight(result.status);
+  return { tenantId: result.tenantId, queued: q1 - q0, running: r1 - r0 };
 }

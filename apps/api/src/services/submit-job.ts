@@ -1,5 +1,5 @@
 import { AppError, checkWorkflowSize, type SubmitJobInput } from '@gantry/domain';
-import { countActiveJobs, findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
+import { findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
@@ -7,6 +7,7 @@ import { assertQueueRoom, newJobOf } from './new-job.js';
 import { requestHash } from './request-hash.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { submitOrReuse } from './submit-or-reuse.js';
+import { readSubmitState } from './submit-state.js';
 
 export interface SubmitResult {
   job: JobRow;
@@ -38,9 +39,10 @@ export async function submitJob(
     if (existing) return replay(deps, existing, hash);
   }
   const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
-  await assertRunnable(deps.db, input);
+  const state = await readSubmitState(deps, tenantId);
+  await assertRunnable(deps, input, state.fleetVersion);
   // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
-  const active = await countActiveJobs(deps.db, tenantId);
+  const active = await deps.jobs.activeCounts(tenantId, state.counts);
   assertQueueRoom(deps, active.queued, 1);
   // Inputs last among the checks: they fetch and store bytes.
   const resolved = await resolveInputs(deps, tenantId, input);
