@@ -75,6 +75,14 @@ describe('tenant job counts in Redis', () => {
     await submit(3);
     expect(await kept(id)).toEqual({ queued: 3, running: 0 });
 
+    // A submit reserves its job in the counts before its insert; a refused one gives it back. (The
+    // backend registered here is seen by the next submit: its registration announced a change.)
+    const admin = apiClient(stack.url, stack.adminKey);
+    expect((await admin('POST', '/api/v1/backends', { id: 'gpu-x', url: 'http://127.0.0.1:9' })).status).toBe(201);
+    const refused = await client('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ seed: 9 }), requirements: { tags: ['absent'] } });
+    expect(refused.body.code).toBe('NO_ELIGIBLE_BACKEND');
+    expect(await kept(id)).toEqual({ queued: 3, running: 0 });
+
     // Updates lost (an API died between its commit and Redis): the counts drift from PostgreSQL.
     await stack.apiResources.deps.redis.hincrby(tenantCountsKey(stack.prefix), `${id}:q`, 5);
     await stack.apiResources.deps.redis.hincrby(tenantCountsKey(stack.prefix), `${id}:r`, -1);

@@ -70,14 +70,21 @@ export class JobDoor {
   /**
    * Records a new job (row, its `queued` event and its input rows in one statement through the
    * pool, insertJobs of @gantry/db: from here on the job is accepted; nothing is read back), then
-   * enqueues it. `tenantRank` orders it fairly among its tenant's jobs.
+   * enqueues it. `tenantRank` orders it fairly among its tenant's jobs. `reserved`: the tenant's
+   * kept counts already include this job (TenantJobCounts.submitState with `reserve`).
    */
-  async submit(job: NewJob, tenantRank: number): Promise<JobRow> {
+  async submit(job: NewJob, tenantRank: number, reserved = false): Promise<JobRow> {
     const [row] = await this.persist(() => insertJobs(this.deps.db, [job]));
     if (!row) throw new Error(`job ${job.id} was not inserted`);
     jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
-    await Promise.all([this.enqueue(row, tenantRank), this.countChanges([{ tenantId: row.tenantId, queued: 1, running: 0 }])]);
-    await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });
+    // Issued together (one write on an auto-pipelined connection). The `queued` event may go out
+    // before the entry exists: it is true from the commit on, and no worker can publish a later
+    // state of the job before its entry is added.
+    await Promise.all([
+      this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } }),
+      this.countChanges(reserved ? [] : [{ tenantId: row.tenantId, queued: 1, running: 0 }]),
+      this.enqueue(row, tenantRank),
+    ]);
     return row;
   }
 
@@ -164,6 +171,11 @@ export class JobDoor {
       await this.deps.counts?.seed(tenantId, counted).catch((err: unknown) => this.deps.logger.warn({ err, tenantId }, 'tenant job counts not seeded in Redis'));
     }
     return counted;
+  }
+
+  /** Gives back a queued job reserved in the kept counts by a submit that committed none (refused, replayed, reused, failed). */
+  async releaseReserved(tenantId: string): Promise<void> {
+    await this.countChanges([{ tenantId, queued: -1, running: 0 }]);
   }
 
   /** Applies committed changes to the kept counts; a lost update is a drift the reconciler corrects. */

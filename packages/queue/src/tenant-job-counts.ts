@@ -17,7 +17,10 @@ export interface CountChange {
 
 /** What a submit reads from Redis before it writes: the tenant's counts (null: not kept yet) and the fleet's version. */
 export interface SubmitState {
+  /** The counts before this submit (its reservation not included). */
   counts: ActiveCounts | null;
+  /** Whether one queued job was added to the kept counts for this submit (see submitState). */
+  reserved: boolean;
   /** The last announced change of the registered backends (announceFleetChange); null when none is known. */
   fleetVersion: string | null;
 }
@@ -31,6 +34,7 @@ const READ = redisScript(
   'gantrySubmitState',
   `local q = redis.call('HGET', KEYS[1], ARGV[1] .. ':q')
    local r = redis.call('HGET', KEYS[1], ARGV[1] .. ':r')
+   if q and ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':q', 1) end
    return {q or false, r or false, redis.call('GET', KEYS[2]) or false}`,
 );
 
@@ -71,10 +75,15 @@ export class TenantJobCounts {
     this.key = tenantCountsKey(prefix);
   }
 
-  /** The submit's one Redis read: the tenant's counts and the fleet's version. */
-  async submitState(tenantId: string): Promise<SubmitState> {
-    const [q, r, version] = await runScript<[string | null, string | null, string | null]>(this.redis, READ, [this.key, fleetVersionKey(this.prefix)], [tenantId]);
-    return { counts: q === null || r === null ? null : { queued: Number(q), running: Number(r) }, fleetVersion: version };
+  /**
+   * The submit's one Redis call before its insert: the tenant's counts and the fleet's version;
+   * with `reserve`, one queued job is added to the tenant's counts at once when they are kept (the
+   * job door then adds nothing at the commit; a submit that ends without a queued job releases it).
+   */
+  async submitState(tenantId: string, reserve = false): Promise<SubmitState> {
+    const [q, r, version] = await runScript<[string | null, string | null, string | null]>(this.redis, READ, [this.key, fleetVersionKey(this.prefix)], [tenantId, reserve ? 1 : 0]);
+    const counts = q === null || r === null ? null : { queued: Number(q), running: Number(r) };
+    return { counts, reserved: reserve && counts !== null, fleetVersion: version };
   }
 
   /** Starts keeping a tenant's counts from PostgreSQL's (a no-op when they are kept already). */
