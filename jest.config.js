@@ -7,6 +7,7 @@ const shared = {
     '^@gantry/testing$': '<rootDir>/tooling/testing/src/index.ts',
     '^@gantry/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@gantry/sdk/node$': '<rootDir>/packages/sdk/src/node.ts',
+    '^@gantry/contract/zod-free$': '<rootDir>/packages/contract/src/zod-free.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

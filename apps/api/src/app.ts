@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { dashboard } from '@gantry/dashboard';
 import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
+import { assertCatalogBound, mountBound } from './http/bind-operation.js';
 import { jsonBody } from './http/json-body.js';
 import { refuseMalformedPath } from './http/path-guard.js';
 import { requireApiKey } from './middleware/auth.js';
@@ -56,18 +57,27 @@ export function createApp(deps: ApiDeps): Express {
   app.use(jsonBody({ limit: deps.config.bodyLimit, maxDepth: deps.config.security.jsonMaxDepth }));
 
   app.use('/dashboard', labelMount('/dashboard'), dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)
-  app.use(opsRouter(deps)); // /livez, /readyz, /metrics
-  app.use('/api/v1/health', healthRouter(deps));
-  app.use('/api/v1', openApiRouter()); // openapi.json and the docs page: public
+  const routers = {
+    ops: opsRouter(deps), // /livez, /readyz, /metrics
+    health: healthRouter(deps),
+    openApi: openApiRouter(), // openapi.json and the docs page: public
+    jobs: jobsRouter(deps),
+    uploads: uploadsRouter(deps),
+    apiKeys: apiKeysRouter(deps),
+    backends: backendsRouter(deps),
+    models: modelsRouter(deps),
+    tenants: tenantsRouter(deps),
+    auditEvents: auditEventsRouter(deps),
+  };
+  assertCatalogBound(Object.values(routers)); // each operation of the contract, once, or the API does not start
+  mountBound(app, '', routers.ops);
+  mountBound(app, '', routers.health);
+  mountBound(app, '', routers.openApi);
   const authed = express.Router();
   authed.use(requireApiKey(deps.keys));
-  authed.use('/jobs', jobsRouter(deps));
-  authed.use('/uploads', uploadsRouter(deps));
-  authed.use('/api-keys', apiKeysRouter(deps));
-  authed.use('/backends', backendsRouter(deps));
-  authed.use('/models', modelsRouter(deps));
-  authed.use('/tenants', tenantsRouter(deps));
-  authed.use('/audit-events', auditEventsRouter(deps));
+  for (const router of [routers.jobs, routers.uploads, routers.apiKeys, routers.backends, routers.models, routers.tenants, routers.auditEvents]) {
+    mountBound(authed, '/api/v1', router);
+  }
   app.use('/api/v1', authed);
 
   app.use(notFound);

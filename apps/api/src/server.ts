@@ -1,14 +1,11 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import type { ApiResources } from './bootstrap.js';
 import { createApp } from './app.js';
 import { attachStreamServer, type StreamServer } from './stream/stream-server.js';
 
 export interface RunningApi {
   server: Server;
-  /** The Express app the server dispatches to (the route ↔ spec test walks its routes). */
-  app: Express;
   stream: StreamServer;
   url: string;
   port: number;
@@ -44,7 +41,6 @@ export async function listenApi(resources: ApiResources, port: number, host: str
   const address = server.address() as AddressInfo;
   return {
     server,
-    app,
     stream,
     port: address.port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { apiClient, startS3Server, startStack, waitUntil, type TestS3Server, type TestStack } from '@gantry/testing';
+import { apiClient, startS3Server, startStack, type TestS3Server, type TestStack, jobEnd } from '@gantry/testing';
 import { GantryClient } from '@gantry/sdk';
 import { defaultWorkflow } from './fixtures';
 
@@ -21,10 +21,7 @@ async function runJob(stack: TestStack) {
   const admin = apiClient(stack.url, stack.adminKey);
   const submit = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, width: 64, height: 48 }) });
   expect(submit.status).toBe(202);
-  const job = await waitUntil(async () => {
-    const res = await admin('GET', `/api/v1/jobs/${submit.body.id}`);
-    return ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
-  }, 20_000);
+  const job = await jobEnd(admin, submit.body.id, 20_000);
   expect(job.status).toBe('succeeded');
   return job.artifacts[0] as { id: string; url: string; bytes: number; sha256: string };
 }

@@ -6,7 +6,6 @@ import { WebSocket } from 'ws';
 import { apiClient, findChromium, startStack, waitUntil, type TestResponse, type TestStack } from '@gantry/testing';
 import { openApiDocument } from '../src/openapi/document';
 import { JsonSchemaChecker } from './openapi/json-schema-check';
-import { handlerMounts, servedRoutes } from './openapi/served-routes';
 import { STREAM_PATH } from '../src/stream/stream-server';
 import { png } from './images';
 import { defaultWorkflow } from './fixtures';
@@ -21,24 +20,15 @@ type Client = ReturnType<typeof apiClient>;
  */
 const NOT_EXERCISED_HERE: Record<string, string> = {};
 
-/**
- * Plain handlers mounted at a path (not routes: the route walk cannot see what they serve), each
- * with why it is not an operation of the contract. A new mount fails the route ↔ spec test until
- * it is listed here (reviewed) or replaced by routes the document describes.
- */
-const MOUNTS_OUTSIDE_THE_CONTRACT: Record<string, string> = {
-  '/api/v1': 'the rate limit middleware: it answers only 429, documented on every operation it covers',
-  '/dashboard': 'the web dashboard for browsers (an HTML page and its content-hashed assets, docs/dashboard.md): a UI, not an API operation',
-};
-
 /** Webhooks of this suite go to a receiver on loopback, allowed for the API and the worker (which signs). */
 const WEBHOOK_ENV = { GANTRY_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', GANTRY_WEBHOOK_SECRET: 'whsec-contract-0123456789abcdef' };
 const METRICS_TOKEN = 'contract-metrics-token-0123456789';
 
 /**
- * The OpenAPI document against the running API: every served route is documented and every
- * documented operation is served; live responses match the document; the document and its docs
- * page are served (the page renders in a real browser under helmet's CSP).
+ * The OpenAPI document against the running API: live responses match the document; the document
+ * and its docs page are served (the page renders in a real browser under helmet's CSP). That every
+ * operation is served, once, at its path, the API checks itself at start (bindOperation,
+ * assertCatalogBound).
  */
 describe('OpenAPI contract', () => {
   const doc = openApiDocument().document as Json;
@@ -75,32 +65,6 @@ describe('OpenAPI contract', () => {
     await stack?.close();
     receiver.closeAllConnections();
     await new Promise((resolve) => receiver.close(resolve));
-  });
-
-  it('documents every route the API serves, and the API serves every documented operation', () => {
-    const app = stack.api.app;
-    const served = servedRoutes(app).map((r) => `${r.method.toUpperCase()} ${r.path}`);
-    const documented: string[] = [];
-    const upgrades: string[] = [];
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
-      for (const [method, op] of Object.entries(item)) {
-        (op['x-websocket'] ? upgrades : documented).push(`${method.toUpperCase()} ${path}`);
-      }
-    }
-    expect(served.length).toBeGreaterThanOrEqual(17);
-    expect({
-      servedButNotDocumented: served.filter((r) => !documented.includes(r)),
-      documentedButNotServed: documented.filter((r) => !served.includes(r)),
-    }).toEqual({ servedButNotDocumented: [], documentedButNotServed: [] });
-    // The one route outside Express: the HTTP server's upgrade handler serves the stream.
-    expect(upgrades).toEqual([`GET ${STREAM_PATH}`]);
-    const mounts = handlerMounts(app);
-    expect({ unlistedHandlerMounts: mounts.filter((m) => !(m in MOUNTS_OUTSIDE_THE_CONTRACT)), listedButGone: Object.keys(MOUNTS_OUTSIDE_THE_CONTRACT).filter((m) => !mounts.includes(m)) }).toEqual({
-      unlistedHandlerMounts: [],
-      listedButGone: [],
-    });
-    // Nothing the contract documents is served by such a mount instead of a route.
-    expect(documented.filter((r) => mounts.some((m) => m !== '/api/v1' && r.split(' ')[1]!.startsWith(`${m}/`)))).toEqual([]);
   });
 
   it('serves the uploads as documented', async () => {

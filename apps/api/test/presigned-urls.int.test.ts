@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { apiClient, startS3Server, startStack, StreamClient, waitUntil, type TestS3Server, type TestStack } from '@gantry/testing';
+import { apiClient, startS3Server, startStack, StreamClient, waitUntil, type TestS3Server, type TestStack, jobEnd } from '@gantry/testing';
 import { jobPageSchema, jobViewSchema } from '@gantry/domain';
 import { verifyWebhookSignature, type HostResolver } from '@gantry/webhooks';
 import { loadApiEnv } from '../src/env';
@@ -69,10 +69,7 @@ async function succeededJob(hookPath: string) {
     webhook: { url: `http://receiver.test:${receiver.port}${hookPath}` },
   });
   expect(submit.status).toBe(202);
-  const job = await waitUntil(async () => {
-    const res = await admin('GET', `/api/v1/jobs/${submit.body.id}`);
-    return ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
-  }, 20_000);
+  const job = await jobEnd(admin, submit.body.id, 20_000);
   expect(job.status).toBe('succeeded');
   expect(job.artifacts.length).toBeGreaterThan(0);
   return job;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, StreamClient, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -35,10 +35,7 @@ describe('result reuse', () => {
   };
   const executions = (marker: string) => stack.sims[0]!.executions(marker).length;
   const finished = (client: typeof a, id: string) =>
-    waitUntil(async () => {
-      const res = await client('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    jobEnd(client, id);
   const hashes = async (client: typeof a, job: { artifacts: { url: string }[] }) =>
     Promise.all(job.artifacts.map(async (art) => sha256((await client('GET', art.url)).body as Buffer)));
   const reusedCount = async () => {

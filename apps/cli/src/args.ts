@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { BATCH_MAX_JOBS } from '@gantry/sdk';
 import { UsageError } from './exit-codes.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
@@ -36,7 +37,7 @@ export const COMMANDS: CommandSpec[] = [
     argsOption: 'batch',
     maxArgs: 100,
     options: {
-      batch: { type: 'string', arg: 'file.jsonl', help: 'submit one job per line (a job body or a workflow) through POST /jobs/batch, 1000 per request; bad lines are reported by number and nothing is sent' },
+      batch: { type: 'string', arg: 'file.jsonl', help: `submit one job per line (a job body or a workflow) through POST /jobs/batch, ${BATCH_MAX_JOBS} per request; bad lines are reported by number and nothing is sent` },
       set: { type: 'string', multiple: true, arg: 'node.input=value', help: 'set an input of a node (value: JSON if it parses, else a string); repeatable' },
       input: { type: 'string', multiple: true, arg: 'name=file|https-url|upload:id', help: 'an input image, bound to the LoadImage node whose image (or title) is name; files are uploaded once; repeatable' },
       watch: { type: 'boolean', short: 'w', help: 'follow the jobs live until they finish' },

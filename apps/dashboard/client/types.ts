@@ -1,5 +1,5 @@
 /**
- * The API's shapes, from the SDK (types only, plus two tiny helpers: the bundle stays small).
+ * The API's shapes, from the SDK (types only, plus tiny helpers and limits: the bundle stays small).
  * Names as the dashboard uses them.
  */
 export type {
@@ -12,4 +12,4 @@ export type {
   Preview,
   SubmitJobInput as SubmitBody,
 } from '@gantry/sdk';
-export { isTerminalStatus as isTerminal } from '@gantry/sdk';
+export { isTerminalStatus as isTerminal, JOB_EVENTS_PAGE_MAX } from '@gantry/sdk';

@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /**
@@ -37,10 +37,7 @@ describe('a backend that cannot be asked about a finished prompt', () => {
     expect(sim.executions('asked-again')).toHaveLength(1);
     sim.clearFaults();
 
-    const done = await waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${job.id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    }, 60_000);
+    const done = await jobEnd(admin, job.id, 60_000);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1, backend: running.backend });
     expect(done.artifacts).toHaveLength(1);
     expect(stack.sims.reduce((n, s) => n + s.executions('asked-again').length, 0)).toBe(1);

@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { enqueueRender } from '@gantry/queue';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
@@ -13,10 +13,7 @@ describe('worker fault handling', () => {
   afterEach(() => stack.close());
 
   const finalState = (id: string, ms = 20_000) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    }, ms);
+    jobEnd(admin, id, ms);
 
   async function slotsInUse(): Promise<number> {
     const counts = await stack.worker!.deps.fleet.leases.inFlight(['sim0', 'sim1']);
@@ -114,10 +111,7 @@ describe('worker fault handling', () => {
     stack.sims.forEach((s) => s.setFaults({ crashAfterSteps: 1 }));
     const tenant = apiClient(stack.url, (await admin('POST', '/api/v1/api-keys', { tenant: 'studio-x', scopes: ['submit', 'read'] })).body.key);
     const job = (await tenant('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 3 }) })).body;
-    const seen = await waitUntil(async () => {
-      const res = await tenant('GET', `/api/v1/jobs/${job.id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    const seen = await jobEnd(tenant, job.id);
     expect(seen.error.code).toBe('EXECUTION_ERROR');
     expect(seen.error.details).toEqual(expect.objectContaining({ nodeType: 'KSampler', exceptionType: expect.any(String) }));
     const events = (await tenant('GET', `/api/v1/jobs/${job.id}/events`)).body;

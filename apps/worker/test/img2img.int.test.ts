@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, type TestStack, jobEnd } from '@gantry/testing';
 import { png } from '../../api/test/images';
 
 /** A1111 img2img jobs: the inputs go to `/sdapi/v1/img2img` as `init_images` and `mask`. */
@@ -26,10 +26,7 @@ describe('img2img jobs', () => {
       ['image', [{ node: 'img2img', field: 'init_images' }]],
       ['mask', [{ node: 'img2img', field: 'mask' }]],
     ]);
-    const job = await waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${submit.body.id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    const job = await jobEnd(admin, submit.body.id);
     expect(job).toMatchObject({ status: 'succeeded', backend: 'forge0' });
     const out = (await admin('GET', job.artifacts[0].url)).body as Buffer;
     expect([out.readUInt32BE(16), out.readUInt32BE(20)]).toEqual([96, 72]);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { summarisePng } from '../../gpu-sim/src/image/png-decode';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { png } from '../../api/test/images';
 
 const img2img = () => JSON.parse(readFileSync(path.join(__dirname, '../../gpu-sim/fixtures/img2img-workflow.json'), 'utf8'));
@@ -19,10 +19,7 @@ describe('jobs with input images', () => {
   const upload = async (bytes: Buffer) =>
     (await (await fetch(`${stack.url}/api/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.adminKey}` }, body: bytes })).json()) as any;
   const finished = (id: string) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    jobEnd(admin, id);
   const output = async (job: any) => summarisePng((await admin('GET', job.artifacts[0].url)).body as Buffer);
   const uploadsOf = (sha: string) => stack.sims.map((s) => s.uploads().filter((u) => u.name === `${sha}.png` && u.subfolder === 'gantry'));
 

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { apiClient, startS3Server, startStack, waitUntil, type TestS3Server, type TestStack } from '@gantry/testing';
+import { apiClient, startS3Server, startStack, type TestS3Server, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /**
@@ -26,10 +26,7 @@ describe('output byte ceiling with the S3 store', () => {
   const run = async (width: number) => {
     const admin = apiClient(stack.url, stack.adminKey);
     const submit = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1, width, height: 64 }) });
-    return waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${submit.body.id}`);
-      return ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
-    }, 20_000);
+    return jobEnd(admin, submit.body.id, 20_000);
   };
 
   it('fails an output over the ceiling and stores one under it', async () => {

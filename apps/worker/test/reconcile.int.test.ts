@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { QUEUE_NAMES, uuidv7 } from '@gantry/domain';
 import { JobDoor } from '@gantry/jobs';
 import { createRenderQueue } from '@gantry/queue';
-import { apiClient, startStack, TEST_REDIS_URL, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, TEST_REDIS_URL, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import type { RunningWorker } from '@gantry/worker';
 import { QueueReconciler } from '../src/reconcile/queue-reconciler';
 import { defaultWorkflow } from '../../api/test/fixtures';
@@ -32,10 +32,7 @@ describe('queue reconciler', () => {
   const db = () => stack.apiResources.deps.db;
   // Generous: on a busy machine eight jobs queued behind one GPU take a while; the wait ends at the event.
   const finished = (id: string) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    }, 150_000);
+    jobEnd(admin, id, 150_000);
 
   /** What a Redis restart without persistence, or a failover to an empty replica, leaves: nothing. */
   async function dropQueue(): Promise<number> {

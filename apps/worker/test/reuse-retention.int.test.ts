@@ -3,7 +3,7 @@ import { createPrisma, type Db } from '@gantry/db';
 import { silentLogger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
 import { LocalArtifactStore } from '@gantry/storage';
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 import { runRetention } from '../src/retention/run-retention';
 
@@ -36,10 +36,7 @@ describe('reuse and retention', () => {
   });
 
   const finished = (id: string) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    jobEnd(admin, id);
   const age = (id: string, days: number) => client.query(`UPDATE jobs SET finished_at = $2 WHERE id = $1`, [id, new Date(Date.now() - days * DAY)]);
   const keysOf = async (id: string) => (await client.query(`SELECT storage_key FROM artifacts WHERE job_id = $1 ORDER BY id`, [id])).rows.map((r) => r.storage_key as string);
   const retain = () =>

@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /** Jobs by parameters on AUTOMATIC1111-style backends, and jobs no backend could ever run. */
@@ -21,10 +21,7 @@ describe('txt2img jobs and submit-time eligibility', () => {
   afterAll(() => stack.close());
 
   const finished = (id: string) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    });
+    jobEnd(admin, id);
 
   it('runs a txt2img job on the A1111 backend with progress and a PNG', async () => {
     const submit = await admin('POST', '/api/v1/jobs', { txt2img: { prompt: 'a lighthouse at dusk', steps: 150, width: 64, height: 96, seed: 7 } });

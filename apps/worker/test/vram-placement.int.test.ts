@@ -1,5 +1,5 @@
 import { startGpuSim } from '@gantry/gpu-sim';
-import { apiClient, startStack, waitUntil, type GpuSim, type TestStack } from '@gantry/testing';
+import { apiClient, startStack, waitUntil, type GpuSim, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /** Mixed GPUs: jobs go where they fit, and an out-of-memory retry goes to a bigger GPU. */
@@ -34,10 +34,7 @@ describe('VRAM-aware placement', () => {
   });
 
   const finished = (id: string) =>
-    waitUntil(async () => {
-      const res = await admin('GET', `/api/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'canceled'].includes(res.body.status) ? res.body : undefined;
-    }, 30_000);
+    jobEnd(admin, id, 30_000);
 
   it('places a job that states its VRAM only on a GPU that fits it', async () => {
     for (let i = 0; i < 3; i++) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { jobEventRecordSchema } from './events.js';
 import { JOB_KINDS, WEBHOOK_EVENTS, jobRequirementsSchema, jobStatusSchema } from './job.js';
+import { JOB_EVENTS_PAGE_MAX } from './limits.js';
 import { API_KEY_SCOPES } from './scopes.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './audit.js';
 import { modelKindSchema, MODEL_KINDS } from './models.js';
@@ -143,7 +144,7 @@ export const jobEventPageSchema = z
     items: z.array(jobEventRecordSchema),
     lastSeq: z.number().int().min(0).meta({ description: 'The last sequence number returned (or `since` when none)' }),
   })
-  .meta({ description: 'A job\'s events after `since`, in order (at most 1000).' });
+  .meta({ description: `A job's events after \`since\`, in order (at most ${JOB_EVENTS_PAGE_MAX}).` });
 
 export const createdApiKeySchema = z
   .object({

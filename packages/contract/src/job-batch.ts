@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { jobStatusSchema, submitJobSchema } from './job.js';
-
-/** The most jobs one `POST /api/v1/jobs/batch` may carry (a seed sweep, a dataset); more is 413 BATCH_TOO_LARGE. */
-export const BATCH_MAX_JOBS = 1000;
+import { BATCH_MAX_JOBS } from './limits.js';
 
 /**
  * Body of `POST /api/v1/jobs/batch`, as documented (OpenAPI, SDK types): 1 to BATCH_MAX_JOBS job

@@ -1,9 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './error-codes.js';
 import type { RequestSchemaName, ResponseSchemaName } from './named-schemas.js';
-import type { ApiKeyScope } from './scopes.js';
-
-type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+import type { HttpMethod, Route } from './routes.js';
 
 /** Response headers the document defines once (`components.headers`). */
 export type ResponseHeaderName =
@@ -28,7 +26,7 @@ export interface ResponseSpec {
   schema?: ResponseSchemaName;
   /** Or any other body: media type → JSON Schema (e.g. bytes, HTML, JavaScript). */
   content?: Record<string, Record<string, unknown>>;
-  headers?: ResponseHeaderName[];
+  headers?: readonly ResponseHeaderName[];
 }
 
 interface HeaderParamSpec {
@@ -39,19 +37,20 @@ interface HeaderParamSpec {
 
 /**
  * One operation of the API: one entry per route, and all the document says about it comes from
- * here and from the zod schemas it names. Adding a route = adding an entry to `operations`.
+ * here and from the zod schemas it names. Adding a route = adding its method, path and scope to
+ * `ROUTES` (routes.ts) and an entry to `operations` that spreads `route(id)`.
  */
 export interface OperationSpec {
   method: HttpMethod;
   /** The full OpenAPI path, with `{name}` parameters: `/api/v1/jobs/{id}`. */
   path: string;
-  /** Stable: SDKs name their methods after it. */
+  /** Stable: SDKs name their methods after it. The catalog's are the keys of `ROUTES` (routes.ts). */
   operationId: string;
   tag: string;
   summary: string;
   description?: string;
   /** The API key scope it needs, or `public` (no key). */
-  scope: ApiKeyScope | 'public';
+  scope: Route['scope'];
   /**
    * A `public` operation optionally guarded by another bearer token (the /metrics token, when
    * configured): the document lists "none" and this scheme as alternatives.
@@ -76,7 +75,7 @@ export interface OperationSpec {
    * Problem responses beyond the implied ones (401 and 403 with a scope; 400, 413, 415 and
    * VALIDATION_FAILED with a body; 429 under the rate limit; 500 always).
    */
-  errors?: ErrorCode[];
+  errors?: readonly ErrorCode[];
   /** Not an Express route: served by the HTTP server's upgrade handler (the WebSocket stream). */
   transport?: 'websocket';
 }

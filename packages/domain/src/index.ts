@@ -11,7 +11,6 @@ export * from './job-view.js';
 export * from './queue-payload.js';
 export * from './config.js';
 export * from './redis-target.js';
-export * from './stream.js';
 export * from './logger.js';
 export * from './deadline.js';
 export * from './backoff.js';

@@ -1,3 +1,4 @@
+import { endpoint } from './endpoint.js';
 import { clientError } from './errors.js';
 import { Transport, type FetchLike, type RetryOptions } from './http.js';
 import { anySignal, sleep } from './signals.js';
@@ -122,8 +123,7 @@ export class GantryClient {
   /** `POST /jobs`: queues a job. With `idempotencyKey`, a repeat returns the first job (`replayed`). */
   async submit(input: SubmitJobInput, options: SubmitOptions = {}): Promise<SubmitResult> {
     const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
-    const { data, response } = await this.transport.json<Job>('/api/v1/jobs', {
-      method: 'POST',
+    const { data, response } = await this.transport.json<Job>(endpoint('createJob'), {
       body: input,
       headers,
       idempotent: options.idempotencyKey !== undefined,
@@ -142,8 +142,7 @@ export class GantryClient {
   async submitBatch(input: SubmitBatchInput | SubmitJobInput[], options: SubmitOptions = {}): Promise<SubmitBatchResult> {
     const body: SubmitBatchInput = Array.isArray(input) ? { jobs: input } : input;
     const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
-    const { data, response } = await this.transport.json<BatchResult>('/api/v1/jobs/batch', {
-      method: 'POST',
+    const { data, response } = await this.transport.json<BatchResult>(endpoint('createJobBatch'), {
       body,
       headers,
       idempotent: options.idempotencyKey !== undefined,
@@ -158,13 +157,13 @@ export class GantryClient {
 
   /** `GET /jobs/{id}`. A queued job also carries `queue` (position, estimated start). */
   async get(jobId: string, options: CallOptions = {}): Promise<Job> {
-    return expectJob((await this.transport.json<Job>(`/api/v1/jobs/${encodeURIComponent(jobId)}`, this.read(options))).data);
+    return expectJob((await this.transport.json<Job>(endpoint('getJob', { id: jobId }), this.read(options))).data);
   }
 
   /** `GET /jobs`: one page, newest first. */
   async listPage(query: ListJobsQuery = {}, options: CallOptions = {}): Promise<JobPage> {
     const q = { status: query.status, limit: query.limit, cursor: query.cursor };
-    return (await this.transport.json<JobPage>('/api/v1/jobs', { ...this.read(options), query: q })).data;
+    return (await this.transport.json<JobPage>(endpoint('listJobs'), { ...this.read(options), query: q })).data;
   }
 
   /**
@@ -191,8 +190,7 @@ export class GantryClient {
 
   /** `POST /jobs/{id}/cancel`: a queued job is canceled at once; a running one shortly after. */
   async cancel(jobId: string, options: CallOptions = {}): Promise<Job> {
-    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`;
-    return expectJob((await this.transport.json<Job>(path, { method: 'POST', signal: options.signal, timeoutMs: options.timeoutMs })).data);
+    return expectJob((await this.transport.json<Job>(endpoint('cancelJob', { id: jobId }), { signal: options.signal, timeoutMs: options.timeoutMs })).data);
   }
 
   /**
@@ -202,8 +200,7 @@ export class GantryClient {
    */
   async retry(jobId: string, options: SubmitOptions = {}): Promise<SubmitResult> {
     const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
-    const { data, response } = await this.transport.json<Job>(`/api/v1/jobs/${encodeURIComponent(jobId)}/retry`, {
-      method: 'POST',
+    const { data, response } = await this.transport.json<Job>(endpoint('retryJob', { id: jobId }), {
       headers,
       idempotent: options.idempotencyKey !== undefined,
       signal: options.signal,
@@ -214,8 +211,7 @@ export class GantryClient {
 
   /** `GET /jobs/{id}/events?since=`: persisted events after `since` (at most 1000 per call). */
   async events(jobId: string, options: CallOptions & { since?: number } = {}): Promise<JobEventsPage> {
-    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/events`;
-    return (await this.transport.json<JobEventsPage>(path, { ...this.read(options), query: { since: options.since } })).data;
+    return (await this.transport.json<JobEventsPage>(endpoint('listJobEvents', { id: jobId }), { ...this.read(options), query: { since: options.since } })).data;
   }
 
   /**
@@ -267,16 +263,16 @@ export class GantryClient {
    */
   async upload(data: Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>, options: CallOptions = {}): Promise<Upload> {
     const rawBody = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-    return (await this.transport.json<Upload>('/api/v1/uploads', { method: 'POST', rawBody, idempotent: true, ...options })).data;
+    return (await this.transport.json<Upload>(endpoint('createUpload'), { rawBody, idempotent: true, ...options })).data;
   }
 
   readonly uploads = {
     /** `GET /uploads/{id}`. */
     get: async (id: string, options: CallOptions = {}): Promise<Upload> =>
-      (await this.transport.json<Upload>(`/api/v1/uploads/${encodeURIComponent(id)}`, this.read(options))).data,
+      (await this.transport.json<Upload>(endpoint('getUpload', { id }), this.read(options))).data,
     /** `DELETE /uploads/{id}`; refused (UPLOAD_IN_USE) while a queued or running job uses it. */
     delete: async (id: string, options: CallOptions = {}): Promise<void> => {
-      await this.transport.send(`/api/v1/uploads/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options });
+      await this.transport.send(endpoint('deleteUpload', { id }), { idempotent: true, ...options });
     },
   };
 
@@ -306,29 +302,28 @@ export class GantryClient {
   /** `GET /models`: every model file the fleet holds, with the backends holding it; `kind` narrows it. */
   async models(options: CallOptions & { kind?: ModelKind } = {}): Promise<Model[]> {
     const { kind, ...call } = options;
-    return (await this.transport.json<{ items: Model[] }>('/api/v1/models', { ...this.read(call), query: { kind } })).data.items;
+    return (await this.transport.json<{ items: Model[] }>(endpoint('listModels'), { ...this.read(call), query: { kind } })).data.items;
   }
 
   readonly backends = {
     /** `GET /backends`. */
     list: async (options: CallOptions = {}): Promise<Backend[]> =>
-      (await this.transport.json<{ items: Backend[] }>('/api/v1/backends', this.read(options))).data.items,
+      (await this.transport.json<{ items: Backend[] }>(endpoint('listBackends'), this.read(options))).data.items,
     /** `GET /backends/{id}` (with `probe.nodeTypes` and `probe.models`). */
     get: async (id: string, options: CallOptions = {}): Promise<Backend> =>
-      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}`, this.read(options))).data,
+      (await this.transport.json<Backend>(endpoint('getBackend', { id }), this.read(options))).data,
     /** `POST /backends` (operator). */
     register: async (input: RegisterBackendInput, options: CallOptions = {}): Promise<Backend> =>
-      (await this.transport.json<Backend>('/api/v1/backends', { method: 'POST', body: input, ...options })).data,
+      (await this.transport.json<Backend>(endpoint('createBackend'), { body: input, ...options })).data,
     /** `POST /backends/{id}/drain` (operator): no new jobs; running ones finish. Idempotent. */
     drain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
-      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/drain`, { method: 'POST', idempotent: true, ...options })).data,
+      (await this.transport.json<Backend>(endpoint('drainBackend', { id }), { idempotent: true, ...options })).data,
     /** `POST /backends/{id}/undrain` (operator). Idempotent. */
     undrain: async (id: string, options: CallOptions = {}): Promise<Backend> =>
-      (await this.transport.json<Backend>(`/api/v1/backends/${encodeURIComponent(id)}/undrain`, { method: 'POST', idempotent: true, ...options })).data,
+      (await this.transport.json<Backend>(endpoint('undrainBackend', { id }), { idempotent: true, ...options })).data,
     /** `DELETE /backends/{id}` (operator); `force` even with jobs in flight. */
     remove: async (id: string, options: CallOptions & { force?: boolean } = {}): Promise<void> => {
-      await this.transport.send(`/api/v1/backends/${encodeURIComponent(id)}`, {
-        method: 'DELETE',
+      await this.transport.send(endpoint('deleteBackend', { id }), {
         query: { force: options.force ? 'true' : undefined },
         signal: options.signal,
         timeoutMs: options.timeoutMs,
@@ -342,13 +337,13 @@ export class GantryClient {
      * secret `key` is in this answer only.
      */
     create: async (input: CreateApiKeyInput, options: CallOptions = {}): Promise<CreatedApiKey> =>
-      (await this.transport.json<CreatedApiKey>('/api/v1/api-keys', { method: 'POST', body: input, ...options })).data,
+      (await this.transport.json<CreatedApiKey>(endpoint('createApiKey'), { body: input, ...options })).data,
     /**
      * `GET /api-keys` (tenant-admin): one page of the caller's tenant's keys, newest first (never
      * secrets); operator keys may name another `tenant`.
      */
     listPage: async (query: { limit?: number; cursor?: string; tenant?: string } = {}, options: CallOptions = {}): Promise<ApiKeyPage> =>
-      (await this.transport.json<ApiKeyPage>('/api/v1/api-keys', { ...this.read(options), query: { limit: query.limit, cursor: query.cursor, tenant: query.tenant } })).data,
+      (await this.transport.json<ApiKeyPage>(endpoint('listApiKeys'), { ...this.read(options), query: { limit: query.limit, cursor: query.cursor, tenant: query.tenant } })).data,
     /** Every key of the caller's tenant (or, for operator keys, of `tenant`), across pages. */
     list: (options: CallOptions & { tenant?: string } = {}): AsyncIterable<ApiKey> => {
       const listPage = this.apiKeys.listPage;
@@ -366,26 +361,25 @@ export class GantryClient {
     },
     /** `DELETE /api-keys/{id}` (tenant-admin; operator keys for any tenant's and for operator keys): the key stops working at once (its WebSockets close with 4401). Idempotent. */
     revoke: async (id: string, options: CallOptions = {}): Promise<ApiKey | undefined> =>
-      (await this.transport.json<ApiKey | undefined>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE', idempotent: true, ...options })).data,
+      (await this.transport.json<ApiKey | undefined>(endpoint('revokeApiKey', { id }), { idempotent: true, ...options })).data,
     /** `POST /api-keys/{id}/rotate` (as revoke): a new secret; the old one works `graceSeconds` longer (default 0). */
     rotate: async (id: string, input: { graceSeconds?: number } = {}, options: CallOptions = {}): Promise<RotatedApiKey> =>
-      (await this.transport.json<RotatedApiKey>(`/api/v1/api-keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: input, ...options })).data,
+      (await this.transport.json<RotatedApiKey>(endpoint('rotateApiKey', { id }), { body: input, ...options })).data,
   };
 
   /** `GET /jobs/{id}/webhook-deliveries`: the job's webhook deliveries, oldest first. */
   async webhookDeliveries(jobId: string, options: CallOptions = {}): Promise<WebhookDelivery[]> {
-    const path = `/api/v1/jobs/${encodeURIComponent(jobId)}/webhook-deliveries`;
-    return (await this.transport.json<{ items: WebhookDelivery[] }>(path, this.read(options))).data.items;
+    return (await this.transport.json<{ items: WebhookDelivery[] }>(endpoint('listJobWebhookDeliveries', { id: jobId }), this.read(options))).data.items;
   }
 
   /** `GET /health` (no key needed); a degraded API answers 503, returned here, not thrown. */
   async health(options: CallOptions = {}): Promise<Health> {
-    return (await this.transport.json<Health>('/api/v1/health', { ...this.read(options), acceptStatuses: [503] })).data;
+    return (await this.transport.json<Health>(endpoint('getHealth'), { ...this.read(options), acceptStatuses: [503] })).data;
   }
 
   /** The stream's URL (`ws(s)://.../api/v1/stream`). */
   streamUrl(): string {
-    return `${this.url.replace(/^http/i, 'ws')}/api/v1/stream`;
+    return `${this.url.replace(/^http/i, 'ws')}${endpoint('openStream').path}`;
   }
 
   private read(options: CallOptions) {

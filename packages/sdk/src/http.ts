@@ -1,3 +1,4 @@
+import type { Endpoint } from './endpoint.js';
 import { clientError, errorFromResponse, GantryError } from './errors.js';
 import { anySignal, backoffDelay, isAbortError, parseRetryAfter, sleep } from './signals.js';
 
@@ -24,8 +25,10 @@ export interface TransportOptions {
   headers?: Record<string, string> | undefined;
 }
 
+/** Where a request goes: an operation's endpoint (see endpoint.ts), or a path or URL to GET (an artifact's `url`). */
+type Target = Endpoint | string;
+
 export interface RequestOptions {
-  method?: string;
   /** JSON body. */
   body?: unknown;
   /** Or bytes sent as they are (uploads); a stream is sent once, never retried. */
@@ -64,20 +67,20 @@ export class Transport {
   }
 
   /** Sends a request and parses its JSON answer (undefined for 204); throws GantryError otherwise. */
-  async json<T>(path: string, options: RequestOptions = {}): Promise<{ data: T; response: Response }> {
-    const response = await this.send(path, options);
+  async json<T>(target: Target, options: RequestOptions = {}): Promise<{ data: T; response: Response }> {
+    const response = await this.send(target, options);
     if (response.status === 204) return { data: undefined as T, response };
     const text = await response.text();
     try {
       return { data: (text === '' ? undefined : JSON.parse(text)) as T, response };
     } catch (err) {
-      throw clientError('BAD_RESPONSE', `The API answered ${path} with a body that is not JSON`, err);
+      throw clientError('BAD_RESPONSE', `The API answered ${typeof target === 'string' ? target : target.path} with a body that is not JSON`, err);
     }
   }
 
   /** Sends a request; resolves with a 2xx response (body unread), throws GantryError otherwise. */
-  async send(path: string, options: RequestOptions = {}): Promise<Response> {
-    const method = options.method ?? 'GET';
+  async send(target: Target, options: RequestOptions = {}): Promise<Response> {
+    const { method, path } = typeof target === 'string' ? { method: 'GET', path: target } : target;
     const url = this.url(path, options.query);
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json;q=0.9, */*;q=0.8', ...this.options.headers, ...options.headers };
     if (this.options.apiKey && this.sameOrigin(url)) headers.authorization = `Bearer ${this.options.apiKey}`;

@@ -5,7 +5,7 @@
  * Exports are listed by name (no `export *`), so ES modules can import them from the CommonJS
  * build and from the sources run through tsx alike.
  */
-export { BATCH_MAX_JOBS, JOB_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './types.js';
+export { BATCH_MAX_JOBS, JOB_EVENTS_PAGE_MAX, JOB_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './types.js';
 export type {
   ApiKey,
   ApiKeyPage,

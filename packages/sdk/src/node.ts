@@ -16,6 +16,7 @@ import type { WebSocketConstructor } from './websocket.js';
 // Everything of the isomorphic entry, by name (see index.ts).
 export {
   BATCH_MAX_JOBS,
+  JOB_EVENTS_PAGE_MAX,
   JOB_STATUSES,
   TERMINAL_STATUSES,
   isTerminalStatus,

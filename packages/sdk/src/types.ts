@@ -1,8 +1,8 @@
 /**
  * The API's wire types, as the SDK sees them: taken from @gantry/contract (the zod schemas the API
- * validates with and answers from), type-only, so a browser bundle of the SDK carries neither
- * zod nor the contract (esbuild erases `import type`). Only the few runtime values the SDK needs
- * (the statuses, the batch limit) are declared here; types.test.ts checks they match the contract.
+ * validates with and answers from), type-only, so a browser bundle of the SDK carries no zod
+ * (esbuild erases `import type`). The few runtime values the SDK needs (the statuses, the batch
+ * limit) come from `@gantry/contract/zod-free`, which has no zod.
  */
 import type {
   ApiKeyScope,
@@ -15,16 +15,18 @@ import type {
   JobEventPage,
   JobEventRecord,
   JobInputView,
-  JobStatus,
   JobView,
   Workflow,
   ListJobsQuery as ListJobsQueryParsed,
   ModelView,
+  PreviewPayload,
+  Problem as ProblemBody,
   RegisterBackendRequest,
   SubmitJobRequest,
   UploadView,
   WebhookDeliveryView,
 } from '@gantry/contract';
+import { TERMINAL_STATUSES } from '@gantry/contract/zod-free';
 
 export type {
   ApiKeyPage,
@@ -55,15 +57,11 @@ export type {
   WorkflowNode,
 } from '@gantry/contract';
 
-export const JOB_STATUSES = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'canceled'] as const satisfies readonly JobStatus[];
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+export { BATCH_MAX_JOBS, JOB_EVENTS_PAGE_MAX, JOB_STATUSES, TERMINAL_STATUSES } from '@gantry/contract/zod-free';
 
 export function isTerminalStatus(status: string): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
-
-/** The most jobs one batch may carry (`BATCH_TOO_LARGE` beyond). */
-export const BATCH_MAX_JOBS = 1000;
 
 /** A job, as the API returns it. */
 export type Job = JobView;
@@ -106,29 +104,14 @@ export type ListJobsQuery = Partial<ListJobsQueryParsed>;
 export type CreateApiKeyInput = Omit<CreateApiKeyRequest, 'scopes'> & { scopes: ApiKeyScope[] };
 
 /**
- * RFC 9457 problem details as the SDK reads them: every field optional and `code` any string, since
- * an error body may come from a proxy in front of the API, and the SDK's own errors (`CLIENT_ERROR_CODES`)
- * take the same form.
+ * RFC 9457 problem details as the SDK reads them: the contract's fields, every one optional and
+ * `code` any string, since an error body may come from a proxy in front of the API, and the SDK's
+ * own errors (`CLIENT_ERROR_CODES`) take the same form.
  */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-  code?: string;
-  requestId?: string;
-  errors?: unknown;
-}
+export type Problem = Partial<Omit<ProblemBody, 'code' | 'errors'>> & { code?: string; errors?: unknown };
 
 /** Body of `POST /api/v1/backends`: an entry of GANTRY_BACKENDS. */
 export type RegisterBackendInput = RegisterBackendRequest;
 
 /** A preview image from the stream (only when asked for with `previews: true`). */
-export interface Preview {
-  jobId: string;
-  node: string | null;
-  mime: string;
-  /** Base64 image bytes. */
-  data: string;
-}
+export type Preview = PreviewPayload;

@@ -1,3 +1,5 @@
+import type { ClientMessage, ServerMessage } from '@gantry/contract';
+import { routePath, STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_MAX_JOB_IDS, STREAM_PROTOCOL } from '@gantry/contract/zod-free';
 import { clientError, GantryError } from './errors.js';
 import { applyJobEvent } from './job-view.js';
 import { abortReason, backoffDelay } from './signals.js';
@@ -64,15 +66,14 @@ export interface StreamConfig {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SUBSCRIBE_CHUNK = 100;
 /** Messages kept for an iteration that has not started (a watch used with handlers only drops the oldest). */
 const UNREAD_LIMIT = 1000;
 /** A connection that stayed up this long resets the reconnect backoff. */
 const STABLE_MS = 10_000;
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSES: Record<number, { status: number; code: string; detail: string }> = {
-  4401: { status: 401, code: 'UNAUTHENTICATED', detail: 'The stream refused the API key (missing, unknown, revoked, or without the "read" scope)' },
-  1009: { status: 0, code: 'STREAM_CLOSED', detail: 'The stream refused a message as too big' },
+  [STREAM_CLOSE.UNAUTHENTICATED]: { status: 401, code: 'UNAUTHENTICATED', detail: 'The stream refused the API key (missing, unknown, revoked, or without the "read" scope)' },
+  [STREAM_CLOSE.TOO_BIG]: { status: 0, code: 'STREAM_CLOSED', detail: 'The stream refused a message as too big' },
 };
 
 interface JobTrack {
@@ -201,7 +202,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
 
   private connect(): void {
     if (this.stopped) return;
-    const protocols = ['gantry.v1', ...(this.config.apiKey ? [`gantry.key.${this.config.apiKey}`] : [])];
+    const protocols = [STREAM_PROTOCOL, ...(this.config.apiKey ? [`${STREAM_KEY_PROTOCOL_PREFIX}${this.config.apiKey}`] : [])];
     let ws: WebSocketLike;
     try {
       ws = new this.config.WebSocket!(this.config.streamUrl, protocols);
@@ -217,9 +218,9 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
       this.lastMessageAt = Date.now();
       const text = frameText(event.data);
       if (text === null) return;
-      let message: Record<string, unknown>;
+      let message: ServerMessage;
       try {
-        message = JSON.parse(text) as Record<string, unknown>;
+        message = JSON.parse(text) as ServerMessage;
       } catch {
         return;
       }
@@ -252,23 +253,23 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
         }
         return;
       }
-      if (isOpen(ws)) ws.send(JSON.stringify({ type: 'ping', id: 'hb' }));
+      if (isOpen(ws)) send(ws, { type: 'ping', id: 'hb' });
     }, every);
     (this.heartbeatTimer as { unref?: () => void }).unref?.();
   }
 
-  private onMessage(ws: WebSocketLike, m: Record<string, unknown>): void {
+  private onMessage(ws: WebSocketLike, m: ServerMessage): void {
     switch (m.type) {
       case 'ready':
         this.ready = true;
         this.readyAt = Date.now();
         return this.subscribe(ws);
       case 'snapshot':
-        return this.onSnapshot(m.job as Job, Number(m.lastSeq));
+        return this.onSnapshot(m.job, Number(m.lastSeq));
       case 'event':
-        return this.onEvent({ jobId: String(m.jobId), seq: Number(m.seq), at: String(m.at), event: m.event as JobEventBody });
+        return this.onEvent({ jobId: String(m.jobId), seq: Number(m.seq), at: String(m.at), event: m.event });
       case 'preview': {
-        const preview: Preview = { jobId: String(m.jobId), node: (m.node as string | null) ?? null, mime: String(m.mime), data: String(m.data) };
+        const preview: Preview = { jobId: String(m.jobId), node: m.node ?? null, mime: String(m.mime), data: String(m.data) };
         if (!this.previews || (!this.all && !this.tracks.has(preview.jobId))) return;
         this.handlers.onPreview?.(preview);
         return this.push({ type: 'preview', jobId: preview.jobId, preview });
@@ -279,7 +280,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
           status: 0,
           code: String(m.code),
           title: 'Stream error',
-          detail: String(m.message ?? m.code),
+          detail: String((m.message as string | undefined) ?? m.code),
           errors: m.details,
         });
         if (m.code === 'NOT_FOUND' && details?.jobId) {
@@ -299,16 +300,15 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   private subscribe(ws: WebSocketLike): void {
     const previews = { previews: this.previews };
     if (this.all) {
-      ws.send(JSON.stringify({ type: 'subscribe', all: true, ...previews }));
+      send(ws, { type: 'subscribe', all: true, ...previews });
       return;
     }
     const open = [...this.tracks.entries()].filter(([, t]) => !t.terminal);
-    for (let i = 0; i < open.length; i += SUBSCRIBE_CHUNK) {
-      const chunk = open.slice(i, i + SUBSCRIBE_CHUNK);
+    for (let i = 0; i < open.length; i += STREAM_MAX_JOB_IDS) {
+      const chunk = open.slice(i, i + STREAM_MAX_JOB_IDS);
       const sinceByJob: Record<string, number> = {};
       for (const [id, t] of chunk) if (t.position !== undefined) sinceByJob[id] = t.position;
-      const message = { type: 'subscribe', jobIds: chunk.map(([id]) => id), ...(Object.keys(sinceByJob).length ? { sinceByJob } : {}), ...previews };
-      ws.send(JSON.stringify(message));
+      send(ws, { type: 'subscribe', jobIds: chunk.map(([id]) => id), ...(Object.keys(sinceByJob).length ? { sinceByJob } : {}), ...previews });
     }
   }
 
@@ -378,7 +378,7 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
     if (this.failures > (r.maxAttempts ?? 20)) {
       return this.fail(clientError('STREAM_CLOSED', `The stream closed (${code}${reason ? `: ${reason}` : ''}) and ${this.failures - 1} reconnects failed`));
     }
-    const base = code === 4429 ? 5_000 : (r.baseDelayMs ?? 500);
+    const base = code === STREAM_CLOSE.RATE_LIMITED ? 5_000 : (r.baseDelayMs ?? 500);
     const delayMs = backoffDelay(this.failures - 1, base, Math.max(base, r.maxDelayMs ?? 15_000));
     const info = { attempt: this.failures, delayMs, code, reason };
     this.handlers.onReconnecting?.(info);
@@ -420,9 +420,14 @@ export class JobWatch implements AsyncIterable<WatchMessage> {
   }
 }
 
+/** Sends a message of the stream protocol (its type is the contract's). */
+function send(ws: WebSocketLike, message: ClientMessage): void {
+  ws.send(JSON.stringify(message));
+}
+
 /** A minimal job for an event of a job seen first through `all` (before any snapshot of it). */
 function placeholderJob(record: JobEvent): Job {
-  const self = `/api/v1/jobs/${record.jobId}`;
+  const self = routePath('getJob', { id: record.jobId });
   const base: Job = {
     id: record.jobId,
     kind: 'workflow',
@@ -443,7 +448,7 @@ function placeholderJob(record: JobEvent): Job {
     artifacts: [],
     retryOf: null,
     reusedFrom: null,
-    links: { self, cancel: `${self}/cancel`, events: `${self}/events` },
+    links: { self, cancel: routePath('cancelJob', { id: record.jobId }), events: routePath('listJobEvents', { id: record.jobId }) },
   };
   return applyJobEvent(base, record);
 }

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Readable } from 'node:stream';
-import { pinnedLookup } from './post-webhook.js';
+import { pinnedRequest } from './pinned-request.js';
 import type { VettedTarget } from './target-policy.js';
 
 export interface GetOptions {
@@ -26,25 +25,10 @@ export interface PinnedResponse {
  * bound for connect, headers and body. Rejects on a transport error or the time bound.
  */
 export function getPinned(options: GetOptions): Promise<PinnedResponse> {
-  const { target } = options;
-  const isHttps = target.url.protocol === 'https:';
-  const request = isHttps ? https.request : http.request;
   const signal = AbortSignal.timeout(options.timeoutMs);
   return new Promise<PinnedResponse>((resolve, reject) => {
-    const req = request(
-      {
-        protocol: target.url.protocol,
-        host: target.hostname,
-        port: target.url.port || (isHttps ? 443 : 80),
-        path: `${target.url.pathname}${target.url.search}`,
-        method: 'GET',
-        headers: options.headers ?? {},
-        lookup: pinnedLookup(target.address.address, target.address.family),
-        agent: false,
-        signal,
-        ...(isHttps && options.ca ? { ca: options.ca } : {}),
-      },
-      (res) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res }),
+    const req = pinnedRequest({ target: options.target, method: 'GET', headers: options.headers ?? {}, signal, ca: options.ca }, (res) =>
+      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
     req.on('error', (err) => reject(signal.aborted ? Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' }) : err));
     req.end();

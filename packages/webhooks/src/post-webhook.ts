@@ -1,6 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { pinnedRequest } from './pinned-request.js';
 import type { VettedTarget } from './target-policy.js';
 
 export interface PostOptions {
@@ -21,25 +19,11 @@ export type PostResult =
 const SNIPPET_BYTES = 512;
 
 /**
- * A `lookup` that answers with the vetted address only: the connection goes exactly where the
- * SSRF check said, whatever DNS says by now (no DNS rebinding between check and connect).
- */
-export function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
-  return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  }) as unknown as LookupFunction;
-}
-
-/**
  * POSTs one webhook. Redirects are never followed (a 3xx is just an answer); the connection is
  * pinned to the vetted address; a fresh agent per attempt, so no pooled socket to another address
  * is reused. Never throws.
  */
 export function postWebhook(options: PostOptions): Promise<PostResult> {
-  const { target } = options;
-  const isHttps = target.url.protocol === 'https:';
-  const request = isHttps ? https.request : http.request;
   const signal = AbortSignal.timeout(options.timeoutMs);
   return new Promise<PostResult>((resolve) => {
     let settled = false;
@@ -48,19 +32,13 @@ export function postWebhook(options: PostOptions): Promise<PostResult> {
       settled = true;
       resolve(result);
     };
-    const req = request(
+    const req = pinnedRequest(
       {
-        protocol: target.url.protocol,
-        host: target.hostname,
-        port: target.url.port || (isHttps ? 443 : 80),
-        path: `${target.url.pathname}${target.url.search}`,
+        target: options.target,
         method: 'POST',
         headers: { ...options.headers, 'Content-Length': String(Buffer.byteLength(options.body)) },
-        lookup: pinnedLookup(target.address.address, target.address.family),
-        agent: false,
         signal,
-        // TLS: SNI and the certificate check use the hostname (the agent derives them from `host`).
-        ...(isHttps && options.ca ? { ca: options.ca } : {}),
+        ca: options.ca,
       },
       (res) => {
         const chunks: Buffer[] = [];

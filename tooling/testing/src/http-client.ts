@@ -39,3 +39,11 @@ export async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutM
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Polls `GET /api/v1/jobs/{id}` with `call` (an `apiClient`) until the job has ended (succeeded, failed or canceled); returns its view. */
+export function jobEnd(call: ReturnType<typeof apiClient>, id: string, timeoutMs = 30_000): Promise<any> {
+  return waitUntil(async () => {
+    const res = await call('GET', `/api/v1/jobs/${id}`);
+    return ['succeeded', 'failed', 'canceled'].includes(res.body?.status) ? res.body : undefined;
+  }, timeoutMs);
+}

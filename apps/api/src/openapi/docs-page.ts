@@ -71,7 +71,3 @@ export const DOCS_ASSETS = {
   'favicon-16x16.png': { file: path.join(SWAGGER_UI_DIR, 'favicon-16x16.png') },
   'init.js': { source: DOCS_INIT_SCRIPT },
 } as const satisfies Record<DocsAssetName, { file: string } | { source: string }>;
-
-export function isDocsAsset(name: string): name is DocsAssetName {
-  return Object.hasOwn(DOCS_ASSETS, name);
-}

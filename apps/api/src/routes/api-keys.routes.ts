@@ -1,8 +1,7 @@
-import { Router, type Request } from 'express';
-import { AppError, createApiKeySchema, listApiKeysQuerySchema, rotateApiKeySchema, type ApiKeyPage } from '@gantry/domain';
+import { Router } from 'express';
+import type { ApiKeyPage } from '@gantry/domain';
 import { listTenantApiKeys } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
-import { parseInput } from '../http/validate.js';
 import { principalOf, requireScope } from '../middleware/auth.js';
 import { apiKeyView } from '../services/api-key-view.js';
 import { auditActor } from '../services/audit.js';
@@ -11,14 +10,13 @@ import { revokeApiKey } from '../services/revoke-api-key.js';
 import { resolveTenant } from '../services/resolve-tenant.js';
 import { rotateApiKey } from '../services/rotate-api-key.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
-import { requireJson } from './require-json.js';
 import { bindOperation } from '../http/bind-operation.js';
 
 const MOUNT = '/api/v1/api-keys';
 
-function pathId(req: Request): string {
-  const id = req.params.id;
-  return typeof id === 'string' ? id.toLowerCase() : '';
+/** The key id of the path (parsed by the binder: a malformed one is not found), in the form it is stored. */
+function keyIdOf(bound: { params(): { id: string } }): string {
+  return bound.params().id.toLowerCase();
 }
 
 /**
@@ -33,15 +31,15 @@ export function apiKeysRouter(deps: ApiDeps): Router {
   // route checks the catalog's scope again: the same).
   router.use(requireScope('tenant-admin'));
 
-  bindOperation(router, MOUNT, 'createApiKey', requireJson, async (req, res) => {
-    const input = parseInput(createApiKeySchema, req.body, 'API key request');
+  bindOperation(router, MOUNT, 'createApiKey', async (req, res, bound) => {
+    const input = bound.body();
     const created = await createApiKey(deps.db, principalOf(req), input, auditActor(req));
     req.log.info({ apiKeyId: created.id, tenant: created.tenant, scopes: created.scopes }, 'api key created');
     res.status(201).location(`/api/v1/api-keys/${created.id}`).setHeader('Cache-Control', 'no-store').json(created);
   });
 
-  bindOperation(router, MOUNT, 'listApiKeys', async (req, res) => {
-    const query = parseInput(listApiKeysQuerySchema, req.query, 'query');
+  bindOperation(router, MOUNT, 'listApiKeys', async (req, res, bound) => {
+    const query = bound.query();
     const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
     const rows = await listTenantApiKeys(deps.db, tenant.id, fetchLimit(query.limit), decodeCursor(query.cursor));
     const { page, nextCursor } = pageOf(rows, query.limit);
@@ -49,20 +47,17 @@ export function apiKeysRouter(deps: ApiDeps): Router {
     res.json({ items: page.map((k) => apiKeyView(k)), nextCursor } satisfies ApiKeyPage);
   });
 
-  bindOperation(router, MOUNT, 'revokeApiKey', async (req, res) => {
-    const key = await revokeApiKey(deps, principalOf(req), auditActor(req), pathId(req));
+  bindOperation(router, MOUNT, 'revokeApiKey', async (req, res, bound) => {
+    const key = await revokeApiKey(deps, principalOf(req), auditActor(req), keyIdOf(bound));
     req.log.info({ apiKeyId: key.id }, 'api key revoked');
     res.setHeader('Cache-Control', 'no-store');
     res.json(key);
   });
 
-  bindOperation(router, MOUNT, 'rotateApiKey', async (req, res) => {
-    // The body is optional; one that is sent must be JSON.
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
-    const input = parseInput(rotateApiKeySchema, req.body ?? {}, 'rotation request');
-    const rotated = await rotateApiKey(deps, principalOf(req), auditActor(req), pathId(req), input);
-    req.log.info({ apiKeyId: pathId(req), newApiKeyId: rotated.id, graceSeconds: input.graceSeconds }, 'api key rotated');
+  bindOperation(router, MOUNT, 'rotateApiKey', async (req, res, bound) => {
+    const input = bound.body(); // optional: left out, its defaults apply
+    const rotated = await rotateApiKey(deps, principalOf(req), auditActor(req), keyIdOf(bound), input);
+    req.log.info({ apiKeyId: keyIdOf(bound), newApiKeyId: rotated.id, graceSeconds: input.graceSeconds }, 'api key rotated');
     res.status(201).location(`/api/v1/api-keys/${rotated.id}`).setHeader('Cache-Control', 'no-store').json(rotated);
   });
 

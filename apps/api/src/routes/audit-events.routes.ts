@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { listAuditEventsQuerySchema, type AuditAction, type AuditEventPage, type AuditEventView, type AuditTargetType } from '@gantry/domain';
+import type { AuditAction, AuditEventPage, AuditEventView, AuditTargetType } from '@gantry/domain';
 import { listAuditEvents, type AuditEventRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
-import { parseInput } from '../http/validate.js';
 import { bindOperation } from '../http/bind-operation.js';
 import { principalOf } from '../middleware/auth.js';
 import { resolveTenant } from '../services/resolve-tenant.js';
@@ -29,8 +28,8 @@ function view(row: AuditEventRow): AuditEventView {
  */
 export function auditEventsRouter(deps: ApiDeps): Router {
   const router = Router();
-  bindOperation(router, MOUNT, 'listAuditEvents', async (req, res) => {
-    const query = parseInput(listAuditEventsQuerySchema, req.query, 'query');
+  bindOperation(router, MOUNT, 'listAuditEvents', async (req, res, bound) => {
+    const query = bound.query();
     const tenant = await resolveTenant(deps.db, principalOf(req), query.tenant);
     const rows = await listAuditEvents(deps.db, {
       tenantId: tenant.id,

@@ -1,7 +1,6 @@
 import { Router, type Request } from 'express';
-import { backendConfigSchema, deleteBackendQuerySchema, type BackendList, type BackendView } from '@gantry/domain';
+import type { BackendList, BackendView } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-import { parseInput } from '../http/validate.js';
 import { isOperator } from '../auth/tenant-access.js';
 import { bindOperation } from '../http/bind-operation.js';
 import { principalOf } from '../middleware/auth.js';
@@ -14,7 +13,6 @@ import {
   listBackendViews,
   setDraining,
 } from '../services/backends/index.js';
-import { requireJson } from './require-json.js';
 
 const MOUNT = '/api/v1/backends';
 
@@ -23,11 +21,6 @@ function forCaller(req: Request, view: BackendView): BackendView {
   if (isOperator(principalOf(req))) return view;
   const { url: _url, ...rest } = view;
   return rest;
-}
-
-function pathId(req: Request): string {
-  const id = req.params.id;
-  return typeof id === 'string' ? id : '';
 }
 
 /**
@@ -45,34 +38,35 @@ export function backendsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  bindOperation(router, MOUNT, 'createBackend', requireJson, async (req, res) => {
-    const input = parseInput(backendConfigSchema, req.body, 'backend');
+  bindOperation(router, MOUNT, 'createBackend', async (req, res, bound) => {
+    const input = bound.body();
     const view = await createBackend(ctx, input, auditActor(req));
     req.log.info({ backend: view.id, url: view.url, tags: view.tags }, 'backend registered');
     res.status(201).location(view.links.self).json(view);
   });
 
-  bindOperation(router, MOUNT, 'getBackend', async (req, res) => {
+  bindOperation(router, MOUNT, 'getBackend', async (req, res, bound) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json(forCaller(req, await getBackendView(ctx, pathId(req))));
+    res.json(forCaller(req, await getBackendView(ctx, bound.params().id)));
   });
 
-  bindOperation(router, MOUNT, 'drainBackend', async (req, res) => {
-    const view = await setDraining(ctx, pathId(req), true, auditActor(req));
+  bindOperation(router, MOUNT, 'drainBackend', async (req, res, bound) => {
+    const view = await setDraining(ctx, bound.params().id, true, auditActor(req));
     req.log.info({ backend: view.id, inFlight: view.inFlight }, 'backend draining');
     res.json(view);
   });
 
-  bindOperation(router, MOUNT, 'undrainBackend', async (req, res) => {
-    const view = await setDraining(ctx, pathId(req), false, auditActor(req));
+  bindOperation(router, MOUNT, 'undrainBackend', async (req, res, bound) => {
+    const view = await setDraining(ctx, bound.params().id, false, auditActor(req));
     req.log.info({ backend: view.id }, 'backend undrained');
     res.json(view);
   });
 
-  bindOperation(router, MOUNT, 'deleteBackend', async (req, res) => {
-    const { force } = parseInput(deleteBackendQuerySchema, req.query, 'query');
-    await deleteBackend(ctx, pathId(req), force, auditActor(req));
-    req.log.info({ backend: pathId(req), force }, 'backend deleted');
+  bindOperation(router, MOUNT, 'deleteBackend', async (req, res, bound) => {
+    const { force } = bound.query();
+    const { id } = bound.params();
+    await deleteBackend(ctx, id, force, auditActor(req));
+    req.log.info({ backend: id, force }, 'backend deleted');
     res.status(204).end();
   });
 

@@ -1,12 +1,7 @@
 import { Router, type Request } from 'express';
 import {
   AppError,
-  idempotencyKeySchema,
-  isUuid,
-  jobEventsQuerySchema,
-  listJobsQuerySchema,
   submitBatchEnvelopeSchema,
-  submitJobSchema,
   type BatchResult,
   type JobEventPage,
   type JobPage,
@@ -16,7 +11,6 @@ import {
 import { findTenantArtifact, listJobArtifacts, listJobEvents, listJobInputs, readTenantJobList, readTenantJobView, tenantHasJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
-import { parseInput } from '../http/validate.js';
 import { bindOperation } from '../http/bind-operation.js';
 import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
@@ -29,31 +23,15 @@ import { assertBatchSize, submitBatch } from '../services/submit-batch.js';
 import { submitJob } from '../services/submit-job.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
-import { requireJson } from './require-json.js';
 
 const MOUNT = '/api/v1/jobs';
-
-/** An id from the path; a malformed one is simply not found (ids are never guessable anyway). */
-function pathId(req: Request, name: string): string {
-  const value = req.params[name];
-  if (typeof value !== 'string' || !isUuid(value)) throw new AppError('NOT_FOUND', 'No such job');
-  return value.toLowerCase();
-}
-
-function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
-    throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters');
-  }
-  return key;
-}
 
 export function jobsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  bindOperation(router, MOUNT, 'createJob', requireJson, async (req, res) => {
-    const input = parseInput(submitJobSchema, req.body, 'job');
-    const key = idempotencyKeyOf(req);
+  bindOperation(router, MOUNT, 'createJob', async (req, res, bound) => {
+    const input = bound.body();
+    const key = bound.header('Idempotency-Key');
     const { job, replayed, inputs } = await submitJob(deps, principalOf(req).tenantId, input, key);
     req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -61,20 +39,20 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
   });
 
-  bindOperation(router, MOUNT, 'createJobBatch', requireJson, async (req, res) => {
-    const { jobs: items } = parseInput(submitBatchEnvelopeSchema, req.body, 'batch');
+  bindOperation(router, MOUNT, 'createJobBatch', async (req, res, bound) => {
+    const { jobs: items } = bound.body();
     assertBatchSize(items.length);
-    const key = idempotencyKeyOf(req);
+    const key = bound.header('Idempotency-Key');
     await chargeBatchSubmits(deps, req, res, items.length);
     const { jobs, replayed } = await submitBatch(deps, principalOf(req).tenantId, items, key);
     req.log.info({ jobs: jobs.length, firstJobId: jobs[0]?.id, replayed }, 'batch submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const body: BatchResult = { items: jobs.map((j) => ({ id: j.id, status: j.status, reusedFrom: j.reusedFrom })) };
     res.status(202).json(body);
-  });
+  }, { body: submitBatchEnvelopeSchema });
 
-  bindOperation(router, MOUNT, 'listJobs', async (req, res) => {
-    const query = parseInput(listJobsQuerySchema, req.query, 'query');
+  bindOperation(router, MOUNT, 'listJobs', async (req, res, bound) => {
+    const query = bound.query();
     const audience = viewerOf(req);
     const rows = await readTenantJobList(deps.db, {
       tenantId: principalOf(req).tenantId,
@@ -89,54 +67,57 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  bindOperation(router, MOUNT, 'getJob', async (req, res) => {
+  bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
     const audience = viewerOf(req);
-    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, pathId(req, 'id'), audience);
+    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, jobIdOf(bound), audience);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
     res.json(body);
   });
 
-  bindOperation(router, MOUNT, 'cancelJob', async (req, res) => {
-    const job = await cancelJob(deps, principalOf(req).tenantId, pathId(req, 'id'));
+  bindOperation(router, MOUNT, 'cancelJob', async (req, res, bound) => {
+    const job = await cancelJob(deps, principalOf(req).tenantId, jobIdOf(bound));
     req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
     const artifacts = await listJobArtifacts(deps.db, job.id);
     res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, artifacts, { links: await viewLinks(deps, artifacts) }));
   });
 
-  bindOperation(router, MOUNT, 'retryJob', async (req, res) => {
-    const retryOf = pathId(req, 'id');
-    const { job, replayed } = await retryJob(deps, principalOf(req).tenantId, retryOf, idempotencyKeyOf(req));
+  bindOperation(router, MOUNT, 'retryJob', async (req, res, bound) => {
+    const retryOf = jobIdOf(bound);
+    const { job, replayed } = await retryJob(deps, principalOf(req).tenantId, retryOf, bound.header('Idempotency-Key'));
     req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
-  bindOperation(router, MOUNT, 'listJobEvents', async (req, res) => {
-    const jobId = pathId(req, 'id');
-    const { since } = parseInput(jobEventsQuerySchema, req.query, 'query');
+  bindOperation(router, MOUNT, 'listJobEvents', async (req, res, bound) => {
+    const jobId = jobIdOf(bound);
+    const { since } = bound.query();
     if (!(await tenantHasJob(deps.db, principalOf(req).tenantId, jobId))) throw new AppError('NOT_FOUND', 'No such job');
     const items = await listJobEvents(deps.db, jobId, since, 1000);
     const body: JobEventPage = { items, lastSeq: items[items.length - 1]?.seq ?? since };
     res.json(body);
   });
 
-  bindOperation(router, MOUNT, 'listJobWebhookDeliveries', async (req, res) => {
-    res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, pathId(req, 'id')) } satisfies WebhookDeliveryList);
+  bindOperation(router, MOUNT, 'listJobWebhookDeliveries', async (req, res, bound) => {
+    res.json({ items: await listWebhookDeliveries(deps, principalOf(req).tenantId, jobIdOf(bound)) } satisfies WebhookDeliveryList);
   });
 
-  bindOperation(router, MOUNT, 'getJobArtifact', async (req, res) => {
-    const jobId = pathId(req, 'id');
-    const artifactId = req.params.artifactId;
-    if (typeof artifactId !== 'string' || !isUuid(artifactId)) throw new AppError('NOT_FOUND', 'No such artifact');
-    const artifact = await findTenantArtifact(deps.db, principalOf(req).tenantId, jobId, artifactId.toLowerCase());
+  bindOperation(router, MOUNT, 'getJobArtifact', async (req, res, bound) => {
+    const { id, artifactId } = bound.params();
+    const artifact = await findTenantArtifact(deps.db, principalOf(req).tenantId, id.toLowerCase(), artifactId.toLowerCase());
     if (!artifact) throw new AppError('NOT_FOUND', 'No such artifact');
     await sendStoredObject(req, res, deps.store, artifact, { presign: redirectPresign(deps) });
   });
 
   return router;
+}
+
+/** The job id of the path (parsed by the binder: a malformed one is not found), in the form it is stored. */
+function jobIdOf(bound: { params(): { id: string } }): string {
+  return bound.params().id.toLowerCase();
 }
 
 /** Operator keys also see the backend detail held back from tenants (a job error's `internal`). */

@@ -1,7 +1,5 @@
 import { Router } from 'express';
-import { listModelsQuerySchema } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
-import { parseInput } from '../http/validate.js';
 import { bindOperation } from '../http/bind-operation.js';
 import { backendContext, listModels } from '../services/backends/index.js';
 
@@ -12,8 +10,8 @@ import { backendContext, listModels } from '../services/backends/index.js';
 export function modelsRouter(deps: ApiDeps): Router {
   const ctx = backendContext(deps);
   const router = Router();
-  bindOperation(router, '/api/v1/models', 'listModels', async (req, res) => {
-    const { kind } = parseInput(listModelsQuerySchema, req.query, 'query');
+  bindOperation(router, '/api/v1/models', 'listModels', async (_req, res, bound) => {
+    const { kind } = bound.query();
     res.setHeader('Cache-Control', 'no-store');
     res.json(await listModels(ctx, kind));
   });

@@ -1,6 +1,5 @@
 import { Router } from 'express';
-import { AppError } from '@gantry/domain';
-import { DOCS_ASSETS, DOCS_CSP, DOCS_HTML, isDocsAsset } from '../openapi/docs-page.js';
+import { DOCS_ASSETS, DOCS_CSP, DOCS_HTML } from '../openapi/docs-page.js';
 import { openApiDocument } from '../openapi/document.js';
 import { bindOperation } from '../http/bind-operation.js';
 
@@ -41,9 +40,8 @@ export function openApiRouter(): Router {
     res.type('html').send(DOCS_HTML);
   });
 
-  bindOperation(router, MOUNT, 'getApiDocsAsset', (req, res, next) => {
-    const name = req.params.asset;
-    if (typeof name !== 'string' || !isDocsAsset(name)) throw new AppError('NOT_FOUND', 'No such documentation asset');
+  bindOperation(router, MOUNT, 'getApiDocsAsset', (_req, res, bound, next) => {
+    const name = bound.params().asset; // one of the catalog's names: another is not found
     const asset: { file?: string; source?: string } = DOCS_ASSETS[name];
     if (asset.source !== undefined) {
       res.setHeader('Cache-Control', 'no-cache');

@@ -29,10 +29,16 @@ export function opsRouter(deps: ApiDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
-  bindOperation(router, MOUNT, 'getMetrics', requireMetricsToken(deps.config.metricsToken), async (_req, res) => {
-    const { contentType, body } = await renderMetrics(deps.metrics);
-    res.setHeader('Cache-Control', 'no-store');
-    res.type(contentType).send(body);
-  });
+  bindOperation(
+    router,
+    MOUNT,
+    'getMetrics',
+    async (_req, res) => {
+      const { contentType, body } = await renderMetrics(deps.metrics);
+      res.setHeader('Cache-Control', 'no-store');
+      res.type(contentType).send(body);
+    },
+    { before: [requireMetricsToken(deps.config.metricsToken)] },
+  );
   return router;
 }

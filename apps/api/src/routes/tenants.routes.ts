@@ -1,20 +1,20 @@
 import { Router, type Request } from 'express';
-import { AppError, updateTenantSchema, type TenantView } from '@gantry/domain';
+import { AppError, type TenantView } from '@gantry/domain';
 import { getTenantRetention, recordAuditEvents, setTenantRetention } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
-import { parseInput } from '../http/validate.js';
 import { bindOperation } from '../http/bind-operation.js';
 import { principalOf } from '../middleware/auth.js';
 import { auditActor, auditEvents } from '../services/audit.js';
 import { resolveTenant } from '../services/resolve-tenant.js';
-import { requireJson } from './require-json.js';
 
 const MOUNT = '/api/v1/tenants';
 
-/** The tenant a path names: `current` (the caller's), its own name or, for operator keys, any tenant. */
-async function tenantIdOf(deps: ApiDeps, req: Request): Promise<string> {
-  const name = typeof req.params.tenant === 'string' ? req.params.tenant : '';
-  return (await resolveTenant(deps.db, principalOf(req), name)).id;
+/**
+ * The tenant a path names: `current` (the caller's), its own name or, for operator keys, any tenant.
+ * The binder passes the name as sent: resolveTenant refuses another tenant's (403) before a malformed one (404).
+ */
+async function tenantIdOf(deps: ApiDeps, req: Request, bound: { params(): { tenant: string } }): Promise<string> {
+  return (await resolveTenant(deps.db, principalOf(req), bound.params().tenant)).id;
 }
 
 /**
@@ -25,16 +25,16 @@ async function tenantIdOf(deps: ApiDeps, req: Request): Promise<string> {
 export function tenantsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  bindOperation(router, MOUNT, 'getTenant', async (req, res) => {
-    const tenant = await getTenantRetention(deps.db, await tenantIdOf(deps, req));
+  bindOperation(router, MOUNT, 'getTenant', async (req, res, bound) => {
+    const tenant = await getTenantRetention(deps.db, await tenantIdOf(deps, req, bound));
     if (!tenant) throw new AppError('NOT_FOUND', 'No such tenant');
     res.setHeader('Cache-Control', 'no-store');
     res.json(tenant satisfies TenantView);
   });
 
-  bindOperation(router, MOUNT, 'updateTenant', requireJson, async (req, res) => {
-    const tenantId = await tenantIdOf(deps, req); // who may, before what: a refusal says nothing about the body
-    const input = parseInput(updateTenantSchema, req.body, 'tenant settings');
+  bindOperation(router, MOUNT, 'updateTenant', async (req, res, bound) => {
+    const tenantId = await tenantIdOf(deps, req, bound); // who may, before what: a refusal says nothing about the body
+    const input = bound.body();
     const actor = auditActor(req);
     const tenant = await deps.db.$transaction(async (tx) => {
       const before = await getTenantRetention(tx, tenantId);

@@ -1,5 +1,5 @@
-import { Router, type Request } from 'express';
-import { AppError, inputFilename, isUuid, uploadView, type UploadView } from '@gantry/domain';
+import { Router } from 'express';
+import { AppError, inputFilename, uploadView, type UploadView } from '@gantry/domain';
 import { deleteTenantUpload, findTenantUpload } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
@@ -12,10 +12,9 @@ import { uploadBody } from '../uploads/upload-body.js';
 
 const MOUNT = '/api/v1/uploads';
 
-function uploadId(req: Request): string {
-  const value = req.params.id;
-  if (typeof value !== 'string' || !isUuid(value)) throw new AppError('NOT_FOUND', 'No such upload');
-  return value.toLowerCase();
+/** The upload id of the path (parsed by the binder: a malformed one is not found), in the form it is stored. */
+function uploadId(bound: { params(): { id: string } }): string {
+  return bound.params().id.toLowerCase();
 }
 
 /** Input images: upload (raw body or multipart), metadata, content, delete (docs/api.md "Input images"). */
@@ -43,21 +42,21 @@ export function uploadsRouter(deps: ApiDeps): Router {
     res.status(created ? 201 : 200).location(`/api/v1/uploads/${upload.id}`).json(uploadView(upload) satisfies UploadView);
   });
 
-  bindOperation(router, MOUNT, 'getUpload', async (req, res) => {
-    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+  bindOperation(router, MOUNT, 'getUpload', async (req, res, bound) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(bound));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
     res.json(uploadView(upload) satisfies UploadView);
   });
 
-  bindOperation(router, MOUNT, 'getUploadContent', async (req, res) => {
-    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(req));
+  bindOperation(router, MOUNT, 'getUploadContent', async (req, res, bound) => {
+    const upload = await findTenantUpload(deps.db, principalOf(req).tenantId, uploadId(bound));
     if (!upload) throw new AppError('NOT_FOUND', 'No such upload');
     // As an artifact: ETag/304, one byte range (206/416), or a 302 to a presigned URL of the store.
     await sendStoredObject(req, res, deps.store, { ...upload, filename: inputFilename(upload.sha256, upload.contentType) }, { presign: redirectPresign(deps) });
   });
 
-  bindOperation(router, MOUNT, 'deleteUpload', async (req, res) => {
-    const id = uploadId(req);
+  bindOperation(router, MOUNT, 'deleteUpload', async (req, res, bound) => {
+    const id = uploadId(bound);
     const outcome = await deleteTenantUpload(deps.db, principalOf(req).tenantId, id, (key) => releaseBlob(deps.store, key));
     if (outcome.kind === 'missing') throw new AppError('NOT_FOUND', 'No such upload');
     if (outcome.kind === 'in-use') {

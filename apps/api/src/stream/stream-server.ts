@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL, systemClock } from '@gantry/domain';
+import { ROUTES, STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL, systemClock } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
 import type { EventHub } from './event-hub.js';
 import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
@@ -11,7 +11,8 @@ import { StreamConnection } from './stream-connection.js';
 import type { StreamOptions } from './stream-options.js';
 import { upgradeRateLimit } from './upgrade-rate-limit.js';
 
-export const STREAM_PATH = '/api/v1/stream';
+/** Where the upgrade is served: the route table's `openStream`. */
+export const STREAM_PATH = ROUTES.openStream.path;
 
 export interface StreamServer {
   /** Open sockets right now. */

@@ -3,7 +3,7 @@ import { byId, h, progressBar, setProgress, setText } from '../dom.js';
 import { bytes, duration, percent, shortId } from '../format.js';
 import type { ImageCache } from '../images.js';
 import type { JobStore } from '../job-store.js';
-import { isTerminal, type Job, type JobEventRecord } from '../types.js';
+import { isTerminal, JOB_EVENTS_PAGE_MAX, type Job, type JobEventRecord } from '../types.js';
 import type { RowActions } from './jobs-table.js';
 
 /**
@@ -79,7 +79,7 @@ export class JobDetail {
     void this.loadEvents();
   }
 
-  /** Reads the timeline after `lastSeq` (1000 events a page) until it is complete. */
+  /** Reads the timeline after `lastSeq` (JOB_EVENTS_PAGE_MAX events a page) until it is complete. */
   private loadEvents(): Promise<void> {
     if (this.loading) return this.loading;
     const id = this.jobId;
@@ -92,7 +92,7 @@ export class JobDetail {
           const { items } = await this.api.jobEvents(id, this.lastSeq);
           if (id !== this.jobId) return;
           for (const r of items) if (r.seq > this.lastSeq) this.append(r);
-          if (items.length < 1000 && !this.reload) break;
+          if (items.length < JOB_EVENTS_PAGE_MAX && !this.reload) break;
         }
       } finally {
         if (this.loading === run) this.loading = null;
