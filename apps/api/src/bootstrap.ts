@@ -2,13 +2,14 @@ import { createPrisma, poolOptionsFromEnv } from '@gantry/db';
 import { createLogger, type Logger } from '@gantry/logger';
 import { createMetricsRegistry, resolveCommit } from '@gantry/metrics';
 import { JobDoor } from '@gantry/jobs';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors } from '@gantry/queue';
+import { EventPublisher, closeRedis, createRedis, createRenderQueue, createWebhookQueue, enqueueWebhookDelivery, logRedisErrors, TenantJobCounts } from '@gantry/queue';
 import { createArtifactStore } from '@gantry/storage';
 import { WebhookAllowlist, systemResolver } from '@gantry/webhooks';
 import type { ApiDeps } from './context.js';
 import type { ApiEnv } from './env.js';
 import { bootstrapAdminKey } from './auth/bootstrap-admin.js';
 import { KeyDirectory } from './auth/key-directory.js';
+import { submitFleet } from './services/check-runnable.js';
 import { securityConfigFrom } from './security-config.js';
 import { clientIpResolver } from './stream/client-ip.js';
 import { EventHub } from './stream/event-hub.js';
@@ -48,8 +49,9 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
   };
   queue.on('error', onQueueError);
   webhookQueue.on('error', onQueueError);
+  const counts = new TenantJobCounts(redis, env.GANTRY_QUEUE_PREFIX);
   const jobs = new JobDoor({
-    db, publisher, metrics, logger: log, queue,
+    db, publisher, metrics, logger: log, queue, counts,
     // Best effort: a delivery not enqueued here stays pending and the workers' sweep enqueues it.
     onWebhookDelivery: (deliveryId) => enqueueWebhookDelivery(webhookQueue, deliveryId),
   });
@@ -60,6 +62,8 @@ export async function buildApiDeps(env: ApiEnv, version: string, logger?: Logger
     queue,
     publisher,
     jobs,
+    counts,
+    fleet: submitFleet(db),
     store,
     logger: log,
     metrics,

@@ -2,9 +2,10 @@ import type { Queue } from 'bullmq';
 import type { Db } from '@gantry/db';
 import type { PresignMode, RenderJobPayload, WebhookDeliveryPayload, WorkflowLimits } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
+import type { FleetIndex } from '@gantry/fleet';
 import type { Registry } from '@gantry/metrics';
 import type { JobDoor } from '@gantry/jobs';
-import type { EventPublisher, RedisClient } from '@gantry/queue';
+import type { EventPublisher, RedisClient, TenantJobCounts } from '@gantry/queue';
 import type { ArtifactStore } from '@gantry/storage';
 import type { TargetPolicy } from '@gantry/webhooks';
 import type { KeyDirectory } from './auth/key-directory.js';
@@ -25,6 +26,10 @@ export interface ApiDeps {
   publisher: EventPublisher;
   /** The one door for job state changes (submit, cancel): persist, outbox, publish, count. */
   jobs: JobDoor;
+  /** The tenants' queued/held counts in Redis (the door keeps them; a submit reads them). */
+  counts: TenantJobCounts;
+  /** The registered backends in memory, for submit's eligibility check (read again on an announced change). */
+  fleet: FleetIndex;
   store: ArtifactStore;
   logger: Logger;
   /** This instance's Prometheus registry (see @gantry/metrics). */

@@ -6,7 +6,7 @@ import { JobDoor } from '@gantry/jobs';
 import { SlotLeases, parseBackendList } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { artifactDiskMetrics, createMetricsRegistry, jobFinishMetrics, jobRunMetrics, recordBuildInfo, resolveCommit } from '@gantry/metrics';
-import { EventPublisher, closeRedis, createRedis, createRenderQueue, logRedisErrors } from '@gantry/queue';
+import { EventPublisher, TenantJobCounts, announceFleetChange, closeRedis, createRedis, createRenderQueue, logRedisErrors } from '@gantry/queue';
 import { createArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
@@ -58,6 +58,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const subscriber = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'cancel subscriber') });
   const bullConnection = createRedis(env.REDIS_URL, { onError: logRedisErrors(log, 'render worker') });
   for (const b of backends) await upsertBackend(db, b);
+  // The API instances' submit checks read the backends again (fleet/fleet-services.ts announces learned info).
+  if (backends.length > 0) void announceFleetChange(redis, env.GANTRY_QUEUE_PREFIX).catch((err: unknown) => log.warn({ err }, 'fleet change not announced in Redis'));
 
   const queue = createRenderQueue({ connection: redis, prefix: env.GANTRY_QUEUE_PREFIX, onError: logRedisErrors(log, 'render queue') });
   // Members follow the backends registry (env list above + backends added through the API); see fleet/.
@@ -86,7 +88,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
         if (attempt === 1 || attempt % 10 === 0) log.warn({ err, attempt, delayMs }, 'database unreachable; retrying');
       },
     });
-  const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, onWebhookDelivery: (id) => webhooks.enqueue(id) });
+  const counts = new TenantJobCounts(redis, env.GANTRY_QUEUE_PREFIX);
+  const jobs = new JobDoor({ db, publisher, metrics, logger: log, queue, persist, counts, onWebhookDelivery: (id) => webhooks.enqueue(id) });
   const deps: WorkerDeps = {
     db,
     publisher,
@@ -118,7 +121,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const heartbeat = new JobHeartbeat(db, workerId, () => cancels.heldIds(), env.GANTRY_HEARTBEAT_MS, log, clock);
   heartbeat.start();
   const reconciler = new QueueReconciler({
-    db, redis, prefix: env.GANTRY_QUEUE_PREFIX, jobs, logger: log,
+    db, redis, prefix: env.GANTRY_QUEUE_PREFIX, jobs, counts, logger: log,
     intervalMs: env.GANTRY_RECONCILE_INTERVAL_MS, graceMs: env.GANTRY_RECONCILE_GRACE_MS, staleMs: env.GANTRY_JOB_STALE_MS,
     fullEveryMs: env.GANTRY_RECONCILE_FULL_MS,
     clock,

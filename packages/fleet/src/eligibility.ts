@@ -87,7 +87,7 @@ function permanentReasons(need: JobNeed, backend: EligibilityBackend): string[] 
   }
   const known = backend.info?.nodeTypes;
   if (known) {
-    const offered = new Set(known);
+    const offered = setOf(known);
     const missing = unique(need.nodeTypes).filter((t) => !offered.has(t)).sort();
     if (missing.length) reasons.push(`lacks node types: ${named(missing)}`);
   }
@@ -104,10 +104,23 @@ export function missingModels(refs: readonly ModelRef[], info: EligibilityBacken
   return refs.filter((ref) => {
     const list = info?.models?.[ref.kind];
     if (!list) return false;
-    if (list.includes(ref.name)) return false;
+    const held = setOf(list);
+    if (held.has(ref.name)) return false;
     const alias = info?.modelAliases && Object.hasOwn(info.modelAliases, ref.name) ? info.modelAliases[ref.name] : undefined;
-    return alias === undefined || !list.includes(alias);
+    return alias === undefined || !held.has(alias);
   });
+}
+
+/**
+ * A list as a set, built once per list: a backend's node types and model lists are the same
+ * arrays from one read of the fleet to the next (FleetIndex), so a check is O(what the job names),
+ * not O(what the fleet offers).
+ */
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function setOf(list: readonly string[]): ReadonlySet<string> {
+  let set = sets.get(list);
+  if (!set) sets.set(list, (set = new Set(list)));
+  return set;
 }
 
 function stateReason(state: BackendState): string {

@@ -6,3 +6,4 @@ export * from './job-need.js';
 export * from './health/index.js';
 export * from './registry/index.js';
 export * from './placement.js';
+export * from './fleet-index.js';

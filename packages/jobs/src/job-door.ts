@@ -3,8 +3,9 @@ import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPaylo
 import {
   appendJobEvent,
   bumpQueueGenerations,
-  insertJob,
+  countActiveJobs,
   insertJobBatch,
+  insertJobs,
   insertReusedJob,
   transitionJob,
   type Db,
@@ -16,7 +17,7 @@ import {
 } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
-import { enqueueRender, enqueueRenders, type EventPublisher } from '@gantry/queue';
+import { enqueueRender, enqueueRenders, type ActiveCounts, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
 /** What the door needs to know of a job to change it and count the change. */
@@ -36,6 +37,12 @@ export interface JobDoorDeps {
   logger: Logger;
   /** The render queue: submit and reconcile enqueue into it. */
   queue: Queue<RenderJobPayload>;
+  /**
+   * The tenants' queued/held counts in Redis, kept by every change through this door (submit's
+   * fair-share rank and queued cap read them instead of counting in PostgreSQL). Without it the
+   * counts come from PostgreSQL.
+   */
+  counts?: TenantJobCounts;
   /** A terminal transition recorded a webhook delivery (outbox row): hand it to the delivery queue. */
   onWebhookDelivery(deliveryId: string): Promise<void> | void;
   /**
@@ -61,14 +68,23 @@ export class JobDoor {
   }
 
   /**
-   * Records a new job (row and its `queued` event, committed together: from here on the job is
-   * accepted), then enqueues it. `tenantRank` orders it fairly among its tenant's jobs.
+   * Records a new job (row, its `queued` event and its input rows in one statement through the
+   * pool, insertJobs of @gantry/db: from here on the job is accepted; nothing is read back), then
+   * enqueues it. `tenantRank` orders it fairly among its tenant's jobs. `reserved`: the tenant's
+   * kept counts already include this job (TenantJobCounts.submitState with `reserve`).
    */
-  async submit(job: NewJob, tenantRank: number): Promise<JobRow> {
-    const row = await this.persist(() => insertJob(this.deps.db, job));
+  async submit(job: NewJob, tenantRank: number, reserved = false): Promise<JobRow> {
+    const [row] = await this.persist(() => insertJobs(this.deps.db, [job]));
+    if (!row) throw new Error(`job ${job.id} was not inserted`);
     jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
-    await this.enqueue(row, tenantRank);
-    await this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } });
+    // Issued together (one write on an auto-pipelined connection). The `queued` event may go out
+    // before the entry exists: it is true from the commit on, and no worker can publish a later
+    // state of the job before its entry is added.
+    await Promise.all([
+      this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } }),
+      this.countChanges(reserved ? [] : [{ tenantId: row.tenantId, queued: 1, running: 0 }]),
+      this.enqueue(row, tenantRank),
+    ]);
     return row;
   }
 
@@ -82,7 +98,8 @@ export class JobDoor {
   async submitBatch(jobs: readonly NewBatchJob[], firstRank: number): Promise<JobRow[]> {
     const { rows, reused } = await this.persist(() => insertJobBatch(this.deps.db, jobs));
     const metrics = jobSubmitMetrics(this.deps.metrics);
-    await this.enqueueMany(rows.filter((r) => !reused.has(r.id)), firstRank);
+    const queued = rows.filter((r) => !reused.has(r.id));
+    await Promise.all([this.enqueueMany(queued, firstRank), this.countChanges(queued.length ? [{ tenantId: queued[0]!.tenantId, queued: queued.length, running: 0 }] : [])]);
     // Published together: the client pipelines them instead of waiting a round trip per job.
     await Promise.all(
       rows.map((r) => this.publish(r.tenantId, { jobId: r.id, seq: 1, at: r.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })),
@@ -137,8 +154,38 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
-    await this.announce(job, change, result);
+    await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
     return result;
+  }
+
+  /**
+   * A tenant's queued and held (dispatched, running) jobs, for a submit's fair-share rank and
+   * queued cap: the counts kept in Redis as the caller just read them (`kept`); when Redis keeps
+   * none for the tenant (null), counted in PostgreSQL and seeded into Redis (best effort); when
+   * Redis did not answer (undefined), counted in PostgreSQL only.
+   */
+  async activeCounts(tenantId: string, kept: ActiveCounts | null | undefined): Promise<ActiveCounts> {
+    if (kept) return kept;
+    const counted = await countActiveJobs(this.deps.db, tenantId);
+    if (kept === null) {
+      await this.deps.counts?.seed(tenantId, counted).catch((err: unknown) => this.deps.logger.warn({ err, tenantId }, 'tenant job counts not seeded in Redis'));
+    }
+    return counted;
+  }
+
+  /** Gives back a queued job reserved in the kept counts by a submit that committed none (refused, replayed, reused, failed). */
+  async releaseReserved(tenantId: string): Promise<void> {
+    await this.countChanges([{ tenantId, queued: -1, running: 0 }]);
+  }
+
+  /** Applies committed changes to the kept counts; a lost update is a drift the reconciler corrects. */
+  private async countChanges(changes: CountChange[]): Promise<void> {
+    if (!this.deps.counts || changes.length === 0) return;
+    try {
+      await this.deps.counts.apply(changes);
+    } catch (err) {
+      this.deps.logger.warn({ err, changes: changes.length }, 'tenant job counts not updated in Redis; the reconciler corrects them');
+    }
   }
 
   /** What follows a committed change: its webhook delivery handed to the queue, its events published, the change counted. */
@@ -234,4 +281,12 @@ export class JobDoor {
       .publishEvent({ ...record, tenantId })
       .catch((err: unknown) => this.deps.logger.warn({ err, jobId: record.jobId }, 'job event not published'));
   }
+}
+
+/** How a transition moves its tenant's counts: queued and held (dispatched, running) are counted; the rest are not. */
+function countChangeOf(result: Pick<TransitionResult, 'tenantId' | 'from' | 'status'>): CountChange {
+  const weight = (s: string): [number, number] => (s === 'queued' ? [1, 0] : s === 'dispatched' || s === 'running' ? [0, 1] : [0, 0]);
+  const [q0, r0] = weight(result.from);
+  const [q1, r1] = weight(result.status);
+  return { tenantId: result.tenantId, queued: q1 - q0, running: r1 - r0 };
 }

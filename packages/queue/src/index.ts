@@ -8,3 +8,5 @@ export * from './fleet-lock.js';
 export { isRedisUnavailableError } from './redis-errors.js';
 export * from './redis-script.js';
 export * from './redis-time.js';
+export * from './tenant-job-counts.js';
+export * from './fleet-version.js';

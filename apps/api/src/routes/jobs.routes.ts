@@ -33,11 +33,11 @@ export function jobsRouter(deps: ApiDeps): Router {
   bindOperation(router, MOUNT, 'createJob', async (req, res, bound) => {
     const input = bound.body();
     const key = bound.header('Idempotency-Key');
-    const { job, replayed } = await submitJob(deps, principalOf(req).tenantId, input, key);
+    const { job, replayed, inputs } = await submitJob(deps, principalOf(req).tenantId, input, key);
     req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
   });
 
   bindOperation(router, MOUNT, 'createJobBatch', async (req, res, bound) => {

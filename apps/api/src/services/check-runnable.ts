@@ -1,6 +1,7 @@
 import { AppError, type SubmitJobInput } from '@gantry/domain';
 import { listBackends, type Backend, type Db } from '@gantry/db';
-import { jobNeed, readBackendInfo, whyNoBackend, type EligibilityBackend, type JobInput, type JobNeed } from '@gantry/fleet';
+import { FleetIndex, jobNeed, readBackendInfo, whyNoBackend, type EligibilityBackend, type JobInput, type JobNeed } from '@gantry/fleet';
+import type { ApiDeps } from '../context.js';
 import { checkModels } from './check-models.js';
 
 /** What a submitted job needs from a backend (the rule dispatch applies too). */
@@ -18,25 +19,30 @@ export function eligibilityOf(row: Backend, state: EligibilityBackend['state'] =
   return { id: row.id, kind: row.kind, tags: row.tags, info: readBackendInfo(row.info), state, draining: row.draining };
 }
 
+/** The API's in-memory fleet for submit: every registered backend, read again when a change is announced (FleetIndex). */
+export function submitFleet(db: Db): FleetIndex {
+  return new FleetIndex({ load: async () => (await listBackends(db)).map((r) => eligibilityOf(r)) });
+}
+
 /**
  * Refuses at submit a job that no registered backend could ever run, instead of leaving it
  * queued forever: a model no backend holds is MODEL_UNAVAILABLE (naming it); otherwise kind,
  * tags, VRAM, node types and models together are NO_ELIGIBLE_BACKEND with the reasons. Health
  * and draining do not count: they pass. With no backend registered yet (workers not started),
- * jobs are accepted.
+ * jobs are accepted. `fleetVersion`: the fleet's token as just read from Redis (undefined when it
+ * could not be: the backends are read from PostgreSQL then).
  */
-export async function assertRunnable(db: Db, input: SubmitJobInput): Promise<void> {
-  (await runnableCheck(db))(input);
+export async function assertRunnable(deps: Pick<ApiDeps, 'fleet'>, input: SubmitJobInput, fleetVersion: string | null | undefined): Promise<void> {
+  (await runnableCheck(deps, fleetVersion))(input);
 }
 
 /**
- * The check of assertRunnable for many jobs: the backends are read once, then each job is judged
- * in memory (a batch of a thousand costs one query).
+ * The check of assertRunnable for many jobs: the backends are taken once (from memory unless the
+ * fleet changed), then each job is judged in memory.
  */
-export async function runnableCheck(db: Db): Promise<(input: SubmitJobInput) => void> {
-  const rows = await listBackends(db);
-  if (rows.length === 0) return () => undefined;
-  const backends = rows.map((r) => eligibilityOf(r));
+export async function runnableCheck(deps: Pick<ApiDeps, 'fleet'>, fleetVersion: string | null | undefined): Promise<(input: SubmitJobInput) => void> {
+  const backends = await deps.fleet.backends(fleetVersion);
+  if (backends.length === 0) return () => undefined;
   return (input) => {
     const need = submittedNeed(input);
     checkModels(need, backends);

@@ -1,5 +1,5 @@
 import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, submitJobSchema, type BatchItemError, type SubmitJobInput } from '@gantry/domain';
-import { countActiveJobs, findJobsByIdempotencyKeys, isForeignKeyViolation, isUniqueViolation, type JobRow, type NewBatchJob } from '@gantry/db';
+import { findJobsByIdempotencyKeys, isForeignKeyViolation, isUniqueViolation, type JobRow, type NewBatchJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { tryParseInput } from '../http/validate.js';
 import { runnableCheck } from './check-runnable.js';
@@ -8,6 +8,7 @@ import { assertQueueRoom, newJobOf } from './new-job.js';
 import { batchRequestHash } from './request-hash.js';
 import { resolveInputs, type ResolvedInputs } from './resolve-inputs.js';
 import { reuseKeyOf } from './submit-or-reuse.js';
+import { readSubmitState } from './submit-state.js';
 
 export interface BatchSubmitResult {
   /** Every job of the batch, in the order of its items. */
@@ -59,11 +60,10 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
 
   const hash = idempotencyKey ? batchRequestHash(inputs) : undefined;
   const keys = idempotencyKey ? batchItemKeys(idempotencyKey, inputs.length) : undefined;
-  // The three reads the checks need, at once: one round trip of waiting instead of three.
-  const [existing, runnable, active] = await Promise.all([
+  // The reads the checks need, at once: the idempotency lookup alongside the Redis read (and what it leads to).
+  const [existing, [runnable, active]] = await Promise.all([
     keys ? findJobsByIdempotencyKeys(deps.db, tenantId, keys) : [],
-    runnableCheck(deps.db),
-    countActiveJobs(deps.db, tenantId),
+    readSubmitState(deps, tenantId).then((state) => Promise.all([runnableCheck(deps, state.fleetVersion), deps.jobs.activeCounts(tenantId, state.counts)])),
   ]);
   if (existing.length > 0) return replay(deps, existing, hash, inputs.length);
 

@@ -1,5 +1,5 @@
 import { AppError, checkWorkflowSize, type SubmitJobInput } from '@gantry/domain';
-import { countActiveJobs, findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
+import { findJobByIdempotencyKey, isForeignKeyViolation, isUniqueViolation, type JobRow } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { assertRunnable } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
@@ -7,11 +7,14 @@ import { assertQueueRoom, newJobOf } from './new-job.js';
 import { requestHash } from './request-hash.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { submitOrReuse } from './submit-or-reuse.js';
+import { readSubmitState } from './submit-state.js';
 
 export interface SubmitResult {
   job: JobRow;
   /** True when an Idempotency-Key matched an earlier submit and that job is returned. */
   replayed: boolean;
+  /** The job's input rows when known without a read (a new job without inputs: none); else undefined, read them. */
+  inputs?: [];
 }
 
 /**
@@ -36,26 +39,36 @@ export async function submitJob(
     if (existing) return replay(deps, existing, hash);
   }
   const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
-  await assertRunnable(deps.db, input);
-  // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
-  const active = await countActiveJobs(deps.db, tenantId);
-  assertQueueRoom(deps, active.queued, 1);
-  // Inputs last among the checks: they fetch and store bytes.
-  const resolved = await resolveInputs(deps, tenantId, input);
-  let job: JobRow;
+  // One Redis call: the fleet's version and the tenant's counts, this job reserved in them.
+  const state = await readSubmitState(deps, tenantId, true);
+  let reserved = state.reserved;
   try {
-    job = await submitOrReuse(deps, newJobOf(tenantId, input, resolved, { webhook, idempotencyKey, requestHash: hash, retryOf }), active.queued + active.running, input.reuse);
-  } catch (err) {
-    // Two concurrent submits with one key: the loser returns the winner's job.
-    if (idempotencyKey && isUniqueViolation(err)) {
-      const winner = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
-      if (winner) return replay(deps, winner, hash);
+    await assertRunnable(deps, input, state.fleetVersion);
+    // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
+    const active = await deps.jobs.activeCounts(tenantId, state.counts);
+    assertQueueRoom(deps, active.queued, 1);
+    // Inputs last among the checks: they fetch and store bytes.
+    const resolved = await resolveInputs(deps, tenantId, input);
+    let job: JobRow;
+    try {
+      job = await submitOrReuse(deps, newJobOf(tenantId, input, resolved, { webhook, idempotencyKey, requestHash: hash, retryOf }), active.queued + active.running, input.reuse, reserved);
+    } catch (err) {
+      // Two concurrent submits with one key: the loser returns the winner's job.
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const winner = await findJobByIdempotencyKey(deps.db, tenantId, idempotencyKey);
+        if (winner) return await replay(deps, winner, hash);
+      }
+      // An upload deleted between its lookup and the job's insert.
+      if (isForeignKeyViolation(err)) throw new AppError('UPLOAD_NOT_FOUND', 'An upload the job names was deleted meanwhile');
+      throw err;
     }
-    // An upload deleted between its lookup and the job's insert.
-    if (isForeignKeyViolation(err)) throw new AppError('UPLOAD_NOT_FOUND', 'An upload the job names was deleted meanwhile');
-    throw err;
+    // The queued job took the reservation; a reused one (recorded as succeeded) gives it back below.
+    if (job.status === 'queued') reserved = false;
+    return resolved.inputs.length === 0 ? { job, replayed: false, inputs: [] } : { job, replayed: false };
+  } finally {
+    // Refused, replayed, reused or failed: no queued job was committed for the reservation.
+    if (reserved) await deps.jobs.releaseReserved(tenantId);
   }
-  return { job, replayed: false };
 }
 
 /** A replay never returns a job that nothing will run: a queued one gets its queue entry (a no-op if it has it). */

@@ -2,7 +2,7 @@ import { listBackends, recordBackendInfo, type Db } from '@gantry/db';
 import type { Clock } from '@gantry/domain';
 import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type SlotLeases } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
-import type { RedisClient } from '@gantry/queue';
+import { announceFleetChange, type RedisClient } from '@gantry/queue';
 import type { WorkerEnv } from '../env.js';
 import { WorkerFleet, type DriverFactory } from './worker-fleet.js';
 
@@ -69,7 +69,11 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     intervalMs: env.GANTRY_HEALTH_INTERVAL_MS,
     probeTimeoutMs: env.GANTRY_HEALTH_TIMEOUT_MS,
     nodeTypesRefreshMs: env.GANTRY_NODE_TYPES_REFRESH_MS,
-    persistInfo: (id, info) => recordBackendInfo(db, id, { ...info }),
+    persistInfo: async (id, info) => {
+      await recordBackendInfo(db, id, { ...info });
+      // Node types and models decide submit's eligibility check: the API instances read the backends again.
+      void announceFleetChange(redis, prefix).catch((err: unknown) => logger.warn({ err, backend: id }, 'fleet change not announced in Redis'));
+    },
     owner: input.workerId,
     logger,
   });

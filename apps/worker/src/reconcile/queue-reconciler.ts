@@ -1,14 +1,16 @@
-import { findReconcileCandidates, type Db } from '@gantry/db';
+import { countActiveJobsByTenant, findReconcileCandidates, type Db } from '@gantry/db';
 import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 import type { JobDoor } from '@gantry/jobs';
 import type { Logger } from '@gantry/logger';
-import { FleetLock, findLostRenderEntries, isCluster, renderEntryId, type RedisClient } from '@gantry/queue';
+import { FleetLock, findLostRenderEntries, isCluster, renderEntryId, type ActiveCounts, type RedisClient, type TenantJobCounts } from '@gantry/queue';
 
 export interface ReconcilerOptions {
   db: Db;
   redis: RedisClient;
   prefix: string;
   jobs: JobDoor;
+  /** The tenants' queued/held counts kept in Redis: each pass corrects a drift it saw on the pass before too. */
+  counts?: TenantJobCounts;
   logger: Logger;
   /** Time between two passes (GANTRY_RECONCILE_INTERVAL_MS); 0 disables the loop. */
   intervalMs: number;
@@ -57,6 +59,8 @@ export class QueueReconciler {
   private timer: ClockTimer | null = null;
   private running: Promise<ReconcileReport | null> | null = null;
   private stopped = false;
+  /** By tenant: how PostgreSQL's counts differed from Redis' at the last pass (a drift is corrected when it persists). */
+  private drifts = new Map<string, ActiveCounts>();
 
   constructor(private readonly options: ReconcilerOptions) {
     // The lock outlives a pass by far, and a dead holder's lock frees itself within a few passes.
@@ -123,11 +127,41 @@ export class QueueReconciler {
         }
       }
       if (report.requeued > 0) logger.warn(report, 'reconciler queued lost jobs again');
+      await this.correctCounts();
       return report;
     } catch (err) {
       logger.warn({ err }, 'reconcile pass failed; the next pass retries');
       return null;
     }
+  }
+
+  /**
+   * Checks every kept tenant's counts against PostgreSQL. A difference can be a change in flight
+   * (committed, its Redis update not sent yet) or a lost update (a crash between the two, a
+   * Redis outage): only the same difference on two passes in a row is corrected, by an increment
+   * (so updates landing meanwhile are kept). Returns how many tenants were corrected.
+   */
+  private async correctCounts(): Promise<number> {
+    const { counts, db, logger } = this.options;
+    if (!counts) return 0;
+    // A change in flight while these two are read shows as a difference on this pass only.
+    const kept = await counts.all();
+    const actual = await countActiveJobsByTenant(db);
+    const drifts = new Map<string, ActiveCounts>();
+    const corrections = [];
+    for (const [tenantId, k] of kept) {
+      const a = actual.get(tenantId) ?? { queued: 0, running: 0 };
+      const drift = { queued: a.queued - k.queued, running: a.running - k.running };
+      if (drift.queued === 0 && drift.running === 0) continue;
+      const before = this.drifts.get(tenantId);
+      if (before && before.queued === drift.queued && before.running === drift.running) corrections.push({ tenantId, ...drift });
+      else drifts.set(tenantId, drift);
+    }
+    this.drifts = drifts;
+    if (corrections.length === 0) return 0;
+    await counts.apply(corrections);
+    logger.warn({ corrections }, "reconciler corrected tenants' job counts in Redis");
+    return corrections.length;
   }
 
   /**

@@ -120,7 +120,9 @@ const INSERT_JOBS_SQL = `
  * Inserts queued jobs with their first event (seq 1, `state: queued`) and their input rows: one
  * statement for the whole batch (a multi-row INSERT per table from one JSON parameter, so the
  * round trips and the planning do not grow with the batch). Returns the rows in input order, as
- * they were stored (PostgreSQL's `now()` as created and updated time).
+ * they were stored (PostgreSQL's `now()` as created and updated time), without reading them back.
+ * A single submit (JobDoor.submit) sends the same statement with one job: one round trip, no
+ * transaction, no read-back (bench/README.md, "Single submit").
  */
 export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<JobRow[]> {
   if (jobs.length === 0) return [];
@@ -160,7 +162,10 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<J
   // Straight to the pool when there is one: Prisma's handling of a megabyte parameter costs a
   // quarter of the statement (bench/README.md, batch submit). In a transaction, through it.
   const pool = pgPoolOf(db);
-  const rows = pool ? (await pool.query<{ created_at: Date }>(INSERT_JOBS_SQL, params)).rows : await db.$queryRawUnsafe<{ created_at: Date }[]>(INSERT_JOBS_SQL, ...params);
+  // Named: each connection parses and plans it once.
+  const rows = pool
+    ? (await pool.query<{ created_at: Date }>({ name: 'gantry-insert-jobs', text: INSERT_JOBS_SQL, values: params })).rows
+    : await db.$queryRawUnsafe<{ created_at: Date }[]>(INSERT_JOBS_SQL, ...params);
   const at = rows[0]!.created_at;
   return jobs.map((j) => ({
     id: j.id,

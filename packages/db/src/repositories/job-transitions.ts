@@ -47,6 +47,8 @@ export interface TransitionResult {
   tenantId: string;
   kind: 'workflow' | 'txt2img' | 'img2img';
   status: JobStatus;
+  /** The status the job left (the door keeps the tenant's queued/held counts by it). */
+  from: JobStatus;
   attempts: number;
   backendId: string | null;
   cancelRequested: boolean;
@@ -71,6 +73,7 @@ interface TransitionRow {
   tenant_id: string;
   kind: 'workflow' | 'txt2img' | 'img2img';
   status: JobStatus;
+  from_status: JobStatus;
   attempts: number;
   backend_id: string | null;
   cancel_requested: boolean;
@@ -147,9 +150,11 @@ export async function transitionJob(
     })),
   );
   const rows = await db.$queryRaw<TransitionRow[]>`
-    WITH u AS (
+    WITH p AS ( -- the status it leaves: locked first, so it is the one the update sees
+      SELECT status FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE
+    ), u AS (
       UPDATE jobs SET ${Prisma.join(sets)}
-      WHERE id = ${jobId}::uuid AND status = ANY(${sources}::"JobStatus"[])
+      WHERE id = ${jobId}::uuid AND status = ANY(${sources}::"JobStatus"[]) AND EXISTS (SELECT 1 FROM p)
       RETURNING id, tenant_id, kind, status, attempts, backend_id, cancel_requested, last_seq, webhook_url, webhook_events,
                 created_at, started_at, finished_at
     ), o AS (
@@ -184,7 +189,8 @@ export async function transitionJob(
       WHERE ${webhookEvent}::text IS NOT NULL AND u.webhook_url IS NOT NULL AND ${webhookEvent}::text = ANY(u.webhook_events)
       RETURNING id
     )
-    SELECT u.id::text AS id, u.tenant_id::text AS tenant_id, u.kind::text AS kind, u.status::text AS status, u.attempts,
+    SELECT u.id::text AS id, u.tenant_id::text AS tenant_id, u.kind::text AS kind, u.status::text AS status,
+           (SELECT p.status::text FROM p) AS from_status, u.attempts,
            u.backend_id, u.cancel_requested, u.created_at, u.started_at, u.finished_at,
            (SELECT jsonb_agg(jsonb_build_object('seq', x.seq, 'at', x.created_at, 'payload', x.payload) ORDER BY x.seq)
               FROM (SELECT * FROM oe UNION ALL SELECT * FROM e) x) AS events,
@@ -200,6 +206,7 @@ export async function transitionJob(
     tenantId: row.tenant_id,
     kind: row.kind,
     status: row.status,
+    from: row.from_status,
     attempts: row.attempts,
     backendId: row.backend_id,
     cancelRequested: row.cancel_requested,

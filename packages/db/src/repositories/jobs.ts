@@ -125,3 +125,20 @@ export async function countActiveJobs(db: Db, tenantId: string): Promise<{ queue
   }
   return { queued, running };
 }
+
+/** Every tenant's queued and held (dispatched, running) jobs (the reconciler checks the counts kept in Redis against it). */
+export async function countActiveJobsByTenant(db: Db): Promise<Map<string, { queued: number; running: number }>> {
+  const rows = await db.job.groupBy({
+    by: ['tenantId', 'status'],
+    where: { status: { in: ['queued', 'dispatched', 'running'] } },
+    _count: { _all: true },
+  });
+  const out = new Map<string, { queued: number; running: number }>();
+  for (const r of rows) {
+    const counts = out.get(r.tenantId) ?? { queued: 0, running: 0 };
+    if (r.status === 'queued') counts.queued += r._count._all;
+    else counts.running += r._count._all;
+    out.set(r.tenantId, counts);
+  }
+  return out;
+}

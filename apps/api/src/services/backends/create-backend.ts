@@ -23,6 +23,7 @@ export async function createBackend(ctx: BackendContext, input: BackendConfig, a
     if (isUniqueViolation(err)) throw new AppError('CONFLICT', `A backend with id "${input.id}" already exists`);
     throw err;
   }
+  await ctx.announceChange();
   // Health left behind under this id (a deleted namesake probed one last time) must not leak in.
   await ctx.health.store.forget(input.id);
   const [view] = await viewsOf(ctx, [row]);

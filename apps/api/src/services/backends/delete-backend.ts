@@ -28,5 +28,6 @@ export async function deleteBackend(ctx: BackendContext, id: string, force: bool
     if (isNotFound(err)) throw new AppError('NOT_FOUND', 'No such backend');
     throw err;
   }
+  await ctx.announceChange();
   await ctx.health.store.forget(id);
 }
