@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { JOB_EVENTS_PAGE_MAX } from '@gantry/contract/zod-free';
+import { JOB_EVENTS_PAGE_MAX, routePath } from '@gantry/contract/zod-free';
 import {
   AppError,
   submitBatchEnvelopeSchema,
@@ -37,7 +37,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
+    res.status(202).location(routePath('getJob', { id: job.id })).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
   });
 
   bindOperation(router, MOUNT, 'createJobBatch', async (req, res, bound) => {
@@ -90,7 +90,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
-    res.status(202).location(`/api/v1/jobs/${job.id}`).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
+    res.status(202).location(routePath('getJob', { id: job.id })).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
   });
 
   bindOperation(router, MOUNT, 'listJobEvents', async (req, res, bound) => {
