@@ -204,7 +204,7 @@ export class BenchStack {
   /** `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`). */
   async startApi(extraEnv = {}, nodeArgs = []) {
     const port = await freePort();
-    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+    this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE: '0',
       // Thousands of sockets from one address and one key: the stream's abuse limits are off.
       GANTRY_WS_MAX_SOCKETS_PER_KEY: '0', GANTRY_WS_MAX_SOCKETS_PER_IP: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0', ...extraEnv };
     this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true, nodeArgs });
