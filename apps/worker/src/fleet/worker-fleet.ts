@@ -16,6 +16,7 @@ import {
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
+import { SlotTurns } from '../dispatch/slot-turns.js';
 
 /** A backend this worker drives: its configuration and its driver. */
 export interface FleetMember {
@@ -59,6 +60,8 @@ export class WorkerFleet {
   readonly leases: SlotLeases;
   /** How long each backend held a slot per job, as this worker saw it (speed-aware placement). */
   readonly pace = new BackendPace();
+  /** This worker's jobs waiting for a slot try freed ones in queue order, one at a time. */
+  readonly turns = new SlotTurns();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
