@@ -6,7 +6,7 @@ import {
   toAppError,
   type RenderJobPayload,
 } from '@gantry/domain';
-import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, releaseHeldJob, type JobRow } from '@gantry/db';
+import { claimLostJob, heartbeatAgeMs, isTransientDbError, readJobRow, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
@@ -41,7 +41,7 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   const payload = renderJobPayloadSchema.parse(bullJob.data);
   const log = deps.logger.child({ jobId: payload.jobId, attempt: bullJob.attemptsMade + 1 });
   const place = deps.fleet.turns.placeOf(bullJob.priority); // taken now: its turn for a slot follows queue order
-  const job = await deps.persist(() => findJobById(deps.db, payload.jobId));
+  const job = await deps.persist(() => readJobRow(deps.db, payload.jobId));
   if (!job || isTerminal(job.status)) return 'skipped';
   if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it already: a second entry of the job
   if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log, place);
@@ -238,7 +238,7 @@ async function recoverLostJob(
   } finally {
     deps.cancels.unregister(job.id, controller);
   }
-  const fresh = await deps.persist(() => findJobById(deps.db, job.id));
+  const fresh = await deps.persist(() => readJobRow(deps.db, job.id));
   if (!fresh || fresh.status !== 'queued') return 'skipped';
   return runAttempt(deps, bullJob, token, fresh, log, place);
 }
