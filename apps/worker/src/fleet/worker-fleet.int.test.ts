@@ -56,3 +56,33 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     await leases.release(running);
   });
 });
+
+describe('WorkerFleet warm-model notes (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('writes a backend’s model only when the map named another one at the last read', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('gpu')]);
+    const key = `${scope.prefix}:backend-models`;
+    const writes: string[] = [];
+    const hset = scope.redis.hset.bind(scope.redis);
+    scope.redis.hset = ((...args: Parameters<typeof hset>) => {
+      writes.push(String(args[2]));
+      return hset(...args);
+    }) as typeof hset;
+    try {
+      await fleet.noteModel('gpu', 'sdxl'); // nothing read yet: written
+      let outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), 'sdxl', 0);
+      await fleet.leases.release(outcome.lease!);
+      await fleet.noteModel('gpu', 'sdxl'); // the read just said sdxl: nothing to write
+      await scope.redis.hset(key, 'gpu', 'flux'); // another worker ran flux there
+      outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), 'sdxl', 0);
+      await fleet.leases.release(outcome.lease!);
+      await fleet.noteModel('gpu', 'sdxl'); // the read said flux: written
+      expect(writes).toEqual(['sdxl', 'flux', 'sdxl']);
+      expect(await scope.redis.hget(key, 'gpu')).toBe('sdxl');
+    } finally {
+      scope.redis.hset = hset;
+    }
+  });
+});

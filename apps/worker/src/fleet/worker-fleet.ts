@@ -68,6 +68,8 @@ export class WorkerFleet {
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
   private readonly freedWaiters = new Set<AbortController>();
+  /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
+  private readonly warmSeen = new Map<string, string | null>();
 
   constructor(private readonly options: WorkerFleetOptions) {
     this.leases = options.leases;
@@ -141,7 +143,12 @@ export class WorkerFleet {
     // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
     const [open, warmOf, used] = await Promise.all([
       this.eligibleNow(need, live),
-      model ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => new Map(ids.map((id, i) => [id, w[i]]))) : null,
+      model
+        ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => {
+            ids.forEach((id, i) => this.warmSeen.set(id, w[i] ?? null));
+            return new Map(ids.map((id, i) => [id, w[i]]));
+          })
+        : null,
       paced ? this.leases.inFlight(ids) : null,
     ]);
     if (open.length === 0) return { lease: null, reason: 'full' };
@@ -186,9 +193,15 @@ export class WorkerFleet {
     return { signal: controller.signal, done: () => this.freedWaiters.delete(controller) };
   }
 
-  /** Remembers which model a backend has loaded, for warm-model affinity. */
+  /**
+   * Remembers which model a backend has loaded, for warm-model affinity. Skipped when the map
+   * already named this model at this worker's last read of it (just before the lease, as a rule):
+   * the hint is then unchanged, and a write per job was a Redis command per job for nothing.
+   */
   async noteModel(backendId: string, model: string | null): Promise<void> {
-    if (model) await this.options.redis.hset(this.modelsKey(), backendId, model);
+    if (!model || this.warmSeen.get(backendId) === model) return;
+    await this.options.redis.hset(this.modelsKey(), backendId, model);
+    this.warmSeen.set(backendId, model);
   }
 
   /** Reconciles the members with the registry's list (also refreshes what probes learned: VRAM, inventory). */
