@@ -86,3 +86,28 @@ describe('WorkerFleet warm-model notes (real Redis)', () => {
     }
   });
 });
+
+describe('WorkerFleet health reads (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('joins a health read in flight instead of repeating it, and keeps nothing once it settled', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('a'), record('b')]);
+    let pipelines = 0;
+    const pipeline = scope.redis.pipeline.bind(scope.redis);
+    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    }) as typeof pipeline;
+    try {
+      const [first, second] = await Promise.all([fleet.dispatchable(fleet.all()), fleet.dispatchable(fleet.all())]);
+      expect(first.map((c) => c.id)).toEqual(['a', 'b']);
+      expect(second.map((c) => c.id)).toEqual(['a', 'b']);
+      expect(pipelines).toBe(1);
+      await fleet.dispatchable(fleet.all());
+      expect(pipelines).toBe(2);
+    } finally {
+      scope.redis.pipeline = pipeline;
+    }
+  });
+});

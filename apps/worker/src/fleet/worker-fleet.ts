@@ -9,6 +9,7 @@ import {
   type BackendHealth,
   type BackendRecord,
   type EligibilityBackend,
+  type HealthView,
   type JobNeed,
   type LeaseCandidate,
   type PacedBackend,
@@ -68,6 +69,8 @@ export class WorkerFleet {
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
   private readonly freedWaiters = new Set<AbortController>();
+  /** The health read in flight, shared by callers asking for the same backends meanwhile (the gate and a lease attempt, as a rule). */
+  private healthRead: { key: string; views: Promise<Map<string, HealthView>> } | null = null;
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -264,7 +267,7 @@ export class WorkerFleet {
   /** The candidates eligible now: the same rule, with the live health and drain flag from Redis. */
   private async eligibleNow(need: JobNeed, candidates: BackendConfig[]): Promise<BackendConfig[]> {
     try {
-      const views = await this.options.health.views(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
+      const views = await this.healthViews(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
       return candidates.filter((c) => {
         const view = views.get(c.id);
         return explainEligibility(need, this.asEligible(c, view?.state ?? 'unknown', view?.draining)).eligible;
@@ -273,6 +276,23 @@ export class WorkerFleet {
       this.log.debug({ err }, 'fleet: could not read backend health; not filtering');
       return candidates;
     }
+  }
+
+  /**
+   * The backends' health views: a read already in flight for the same backends is joined rather
+   * than repeated (a freed slot wakes the intake gate and the waiting jobs at once, and each read
+   * the same hashes). Nothing is kept once the read settled.
+   */
+  private healthViews(backends: { id: string; draining: boolean }[]): Promise<Map<string, HealthView>> {
+    const key = JSON.stringify(backends);
+    if (this.healthRead?.key === key) return this.healthRead.views;
+    const read = { key, views: this.options.health.views(backends) };
+    this.healthRead = read;
+    const settled = () => {
+      if (this.healthRead === read) this.healthRead = null;
+    };
+    read.views.then(settled, settled);
+    return read.views;
   }
 
   private asEligible(config: BackendConfig, state: EligibilityBackend['state'], draining?: boolean): EligibilityBackend {
