@@ -39,4 +39,36 @@ describe('acquireBackend (real Redis)', () => {
     expect(attempts).toBe(2);
     await leases.release(lease);
   });
+
+  it("jobs waiting for a slot take a freed one in queue order, not in the order they began waiting", async () => {
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix);
+    const gpu: BackendRecord = { id: 'gpu', kind: 'comfyui', url: 'http://127.0.0.1:1', capacity: 1, tags: [], draining: false, info: null };
+    fleet.sync([gpu]);
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'gpu', capacity: 1 }] })).lease!;
+    const clock = new ManualClock(); // never advanced: only freed slots end the waits
+    const answered = new Map<string, number>();
+    const tryAcquire = fleet.tryAcquire.bind(fleet);
+    fleet.tryAcquire = async (tenantId, ...rest) => {
+      const outcome = await tryAcquire(tenantId, ...rest);
+      answered.set(tenantId, (answered.get(tenantId) ?? 0) + 1);
+      return outcome;
+    };
+    const earlier = fleet.turns.placeOf(5); // taken first, same priority
+    const later = fleet.turns.placeOf(5);
+    const request = (tenantId: string, place: typeof earlier) =>
+      acquireBackend(fleet, { tenantId, need: { nodeTypes: [] }, exclude: new Set(), model: null, tenantCap: 0, waitMs: 60_000, signal: new AbortController().signal, clock, place });
+    // The later job begins waiting first.
+    const second = request('later', later);
+    await waitUntil(async () => (answered.get('later') ? true : undefined), 10_000, 1);
+    const first = request('earlier', earlier);
+    await waitUntil(async () => (answered.get('earlier') ? true : undefined), 10_000, 1);
+    await leases.release(running);
+    fleet.slotFreed();
+    const lease = await first;
+    expect(lease.backendId).toBe('gpu');
+    await waitUntil(async () => (answered.get('later') === 2 ? true : undefined), 10_000, 1); // it tried after, found it taken, waits on
+    await leases.release(lease);
+    fleet.slotFreed();
+    await leases.release(await second);
+  });
 });

@@ -1,6 +1,7 @@
 import { AppError, delay, formatModelRef, systemClock, type Clock } from '@gantry/domain';
 import { missingModels, whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
 import type { WorkerFleet } from '../fleet/worker-fleet.js';
+import type { QueuePlace } from './slot-turns.js';
 
 const MIN_WAIT_MS = 25;
 const MAX_WAIT_MS = 250;
@@ -32,11 +33,17 @@ export interface AcquireRequest {
    * stops it once the job was handed back for that, so a stuck fast GPU cannot hold it for long.
    */
   mayWaitForFaster?: boolean;
+  /**
+   * The job's place in the queue: this worker's jobs try freed slots in this order, one at a time
+   * (SlotTurns). Default: after every job this worker took before.
+   */
+  place?: QueuePlace;
 }
 
 /**
  * Leases a slot on an eligible backend, waiting up to `waitMs` while the fleet is full (trying
- * again whenever a slot is freed, and at least every 25-250 ms). Rejects
+ * again whenever a slot is freed, and at least every 25-250 ms; this worker's jobs try in queue
+ * order, see SlotTurns). Rejects
  * CANCELED when the signal aborts, NoSlotError when the wait ran out (the caller hands the job
  * back so a worker with a free slot takes it), MODEL_UNAVAILABLE when no backend of this worker
  * holds a model the job names, and BACKEND_UNAVAILABLE (with the reasons) when no backend of this
@@ -61,10 +68,14 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   }
   const clock = request.clock ?? systemClock;
   const deadline = clock.now() + request.waitMs;
+  const place = request.place ?? fleet.turns.placeOf(undefined);
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-    const outcome = await fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true);
+    const outcome = await fleet.turns.run(place, () => {
+      if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
+      return fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true);
+    });
     if (outcome.lease) return outcome.lease;
     if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
     // A freed slot ends the wait at once (the backoff only bounds how often a full fleet is asked).

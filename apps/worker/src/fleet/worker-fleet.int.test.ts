@@ -56,3 +56,58 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     await leases.release(running);
   });
 });
+
+describe('WorkerFleet warm-model notes (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('writes a backend’s model only when the map named another one at the last read', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('gpu')]);
+    const key = `${scope.prefix}:backend-models`;
+    const writes: string[] = [];
+    const hset = scope.redis.hset.bind(scope.redis);
+    scope.redis.hset = ((...args: Parameters<typeof hset>) => {
+      writes.push(String(args[2]));
+      return hset(...args);
+    }) as typeof hset;
+    try {
+      await fleet.noteModel('gpu', 'sdxl'); // nothing read yet: written
+      let outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), 'sdxl', 0);
+      await fleet.leases.release(outcome.lease!);
+      await fleet.noteModel('gpu', 'sdxl'); // the read just said sdxl: nothing to write
+      await scope.redis.hset(key, 'gpu', 'flux'); // another worker ran flux there
+      outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), 'sdxl', 0);
+      await fleet.leases.release(outcome.lease!);
+      await fleet.noteModel('gpu', 'sdxl'); // the read said flux: written
+      expect(writes).toEqual(['sdxl', 'flux', 'sdxl']);
+      expect(await scope.redis.hget(key, 'gpu')).toBe('sdxl');
+    } finally {
+      scope.redis.hset = hset;
+    }
+  });
+});
+
+describe('WorkerFleet health reads (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('joins a health read in flight instead of repeating it, and keeps nothing once it settled', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('a'), record('b')]);
+    let pipelines = 0;
+    const pipeline = scope.redis.pipeline.bind(scope.redis);
+    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    }) as typeof pipeline;
+    try {
+      const [first, second] = await Promise.all([fleet.dispatchable(fleet.all()), fleet.dispatchable(fleet.all())]);
+      expect(first.map((c) => c.id)).toEqual(['a', 'b']);
+      expect(second.map((c) => c.id)).toEqual(['a', 'b']);
+      expect(pipelines).toBe(1);
+      await fleet.dispatchable(fleet.all());
+      expect(pipelines).toBe(2);
+    } finally {
+      scope.redis.pipeline = pipeline;
+    }
+  });
+});

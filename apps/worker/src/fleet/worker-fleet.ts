@@ -9,6 +9,7 @@ import {
   type BackendHealth,
   type BackendRecord,
   type EligibilityBackend,
+  type HealthView,
   type JobNeed,
   type LeaseCandidate,
   type PacedBackend,
@@ -16,6 +17,7 @@ import {
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
+import { SlotTurns } from '../dispatch/slot-turns.js';
 
 /** A backend this worker drives: its configuration and its driver. */
 export interface FleetMember {
@@ -59,12 +61,18 @@ export class WorkerFleet {
   readonly leases: SlotLeases;
   /** How long each backend held a slot per job, as this worker saw it (speed-aware placement). */
   readonly pace = new BackendPace();
+  /** This worker's jobs waiting for a slot try freed ones in queue order, one at a time. */
+  readonly turns = new SlotTurns();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
   private readonly freedWaiters = new Set<AbortController>();
+  /** The health read in flight, shared by callers asking for the same backends meanwhile (the gate and a lease attempt, as a rule). */
+  private healthRead: { key: string; views: Promise<Map<string, HealthView>> } | null = null;
+  /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
+  private readonly warmSeen = new Map<string, string | null>();
 
   constructor(private readonly options: WorkerFleetOptions) {
     this.leases = options.leases;
@@ -138,7 +146,12 @@ export class WorkerFleet {
     // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
     const [open, warmOf, used] = await Promise.all([
       this.eligibleNow(need, live),
-      model ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => new Map(ids.map((id, i) => [id, w[i]]))) : null,
+      model
+        ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => {
+            ids.forEach((id, i) => this.warmSeen.set(id, w[i] ?? null));
+            return new Map(ids.map((id, i) => [id, w[i]]));
+          })
+        : null,
       paced ? this.leases.inFlight(ids) : null,
     ]);
     if (open.length === 0) return { lease: null, reason: 'full' };
@@ -183,9 +196,15 @@ export class WorkerFleet {
     return { signal: controller.signal, done: () => this.freedWaiters.delete(controller) };
   }
 
-  /** Remembers which model a backend has loaded, for warm-model affinity. */
+  /**
+   * Remembers which model a backend has loaded, for warm-model affinity. Skipped when the map
+   * already named this model at this worker's last read of it (just before the lease, as a rule):
+   * the hint is then unchanged, and a write per job was a Redis command per job for nothing.
+   */
   async noteModel(backendId: string, model: string | null): Promise<void> {
-    if (model) await this.options.redis.hset(this.modelsKey(), backendId, model);
+    if (!model || this.warmSeen.get(backendId) === model) return;
+    await this.options.redis.hset(this.modelsKey(), backendId, model);
+    this.warmSeen.set(backendId, model);
   }
 
   /** Reconciles the members with the registry's list (also refreshes what probes learned: VRAM, inventory). */
@@ -248,7 +267,7 @@ export class WorkerFleet {
   /** The candidates eligible now: the same rule, with the live health and drain flag from Redis. */
   private async eligibleNow(need: JobNeed, candidates: BackendConfig[]): Promise<BackendConfig[]> {
     try {
-      const views = await this.options.health.views(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
+      const views = await this.healthViews(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
       return candidates.filter((c) => {
         const view = views.get(c.id);
         return explainEligibility(need, this.asEligible(c, view?.state ?? 'unknown', view?.draining)).eligible;
@@ -257,6 +276,23 @@ export class WorkerFleet {
       this.log.debug({ err }, 'fleet: could not read backend health; not filtering');
       return candidates;
     }
+  }
+
+  /**
+   * The backends' health views: a read already in flight for the same backends is joined rather
+   * than repeated (a freed slot wakes the intake gate and the waiting jobs at once, and each read
+   * the same hashes). Nothing is kept once the read settled.
+   */
+  private healthViews(backends: { id: string; draining: boolean }[]): Promise<Map<string, HealthView>> {
+    const key = JSON.stringify(backends);
+    if (this.healthRead?.key === key) return this.healthRead.views;
+    const read = { key, views: this.options.health.views(backends) };
+    this.healthRead = read;
+    const settled = () => {
+      if (this.healthRead === read) this.healthRead = null;
+    };
+    read.views.then(settled, settled);
+    return read.views;
   }
 
   private asEligible(config: BackendConfig, state: EligibilityBackend['state'], draining?: boolean): EligibilityBackend {

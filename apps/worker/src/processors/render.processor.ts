@@ -6,10 +6,11 @@ import {
   toAppError,
   type RenderJobPayload,
 } from '@gantry/domain';
-import { claimLostJob, findJobById, heartbeatAgeMs, isTransientDbError, releaseHeldJob, type JobRow } from '@gantry/db';
+import { claimLostJob, heartbeatAgeMs, isTransientDbError, readJobRow, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
+import type { QueuePlace } from '../dispatch/slot-turns.js';
 import { JobEventSink } from '../events/job-event-sink.js';
 import { askBackend, type AskSituation } from './ask-backend.js';
 import type { WorkerDeps } from './context.js';
@@ -39,10 +40,11 @@ export type RenderOutcome = 'succeeded' | 'failed' | 'canceled' | 'skipped' | 'r
 export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJobPayload>, token?: string): Promise<RenderOutcome> {
   const payload = renderJobPayloadSchema.parse(bullJob.data);
   const log = deps.logger.child({ jobId: payload.jobId, attempt: bullJob.attemptsMade + 1 });
-  const job = await deps.persist(() => findJobById(deps.db, payload.jobId));
+  const place = deps.fleet.turns.placeOf(bullJob.priority); // taken now: its turn for a slot follows queue order
+  const job = await deps.persist(() => readJobRow(deps.db, payload.jobId));
   if (!job || isTerminal(job.status)) return 'skipped';
   if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it already: a second entry of the job
-  if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log);
+  if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log, place);
   // Only a worker that can ask the job's backend recovers it while a worker that can may come; a
   // job no such worker took within FOREIGN_BACKEND_FACTOR stale periods (its backend left the
   // fleet, or lives on a node whose workers all died) is taken by anyone and runs again.
@@ -63,7 +65,7 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
     claimLostJob(deps.db, job.id, deps.workerId, canAsk ? deps.config.staleMs : deps.config.staleMs * FOREIGN_BACKEND_FACTOR, mine),
   );
   if (!claimed) return 'skipped'; // another worker claimed it first, or it moved on
-  return recoverLostJob(deps, bullJob, token, claimed, log);
+  return recoverLostJob(deps, bullJob, token, claimed, log, place);
 }
 
 /** One attempt of a queued job: lease a backend, run, settle. */
@@ -73,6 +75,7 @@ async function runAttempt(
   token: string | undefined,
   job: JobRow,
   log: Logger,
+  place: QueuePlace,
 ): Promise<RenderOutcome> {
   const payload = bullJob.data;
   const controller = deps.cancels.register(job.id);
@@ -94,6 +97,7 @@ async function runAttempt(
       clock: deps.clock,
       // The first take of the entry and one hand-back may wait for a faster GPU; later takes run where they can.
       mayWaitForFaster: bullJob.attemptsStarted <= 2,
+      place,
     });
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
@@ -181,6 +185,7 @@ async function recoverLostJob(
   token: string | undefined,
   job: JobRow,
   log: Logger,
+  place: QueuePlace,
 ): Promise<RenderOutcome> {
   log.warn({ status: job.status, backend: job.backendId, lastWorker: job.workerId }, 'recovering a job whose worker was lost');
   const metrics = jobRecoveryMetrics(deps.metrics);
@@ -233,9 +238,9 @@ async function recoverLostJob(
   } finally {
     deps.cancels.unregister(job.id, controller);
   }
-  const fresh = await deps.persist(() => findJobById(deps.db, job.id));
+  const fresh = await deps.persist(() => readJobRow(deps.db, job.id));
   if (!fresh || fresh.status !== 'queued') return 'skipped';
-  return runAttempt(deps, bullJob, token, fresh, log);
+  return runAttempt(deps, bullJob, token, fresh, log, place);
 }
 
 /** An AppError for anything thrown; a database that cannot be reached makes the attempt retryable. */

@@ -103,6 +103,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
     if (this.closed) return;
     this.closed = true;
     this.own.close();
+    this.http.close();
     for (const channel of this.adopted.values()) channel.close();
     this.adopted.clear();
     for (const run of [...this.runs.values()]) run.fail(backendUnavailable(`Driver for backend ${this.id} was closed during the run`));

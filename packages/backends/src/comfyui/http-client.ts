@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { AppError } from '@gantry/domain';
 import type { OutputDownload, OutputFile } from '../driver.js';
 import { backendError, backendUnavailable } from './errors.js';
+import { KeepAliveHttp } from './keepalive-http.js';
 import { isRecord } from './messages.js';
 import { uploadImageBody, type InputFile } from './upload-input.js';
 
@@ -26,37 +28,47 @@ export interface ComfyHttpOptions {
 }
 
 /**
- * ComfyUI's HTTP API over Node's global fetch. Transport failures (refused, reset, timeout) and
+ * ComfyUI's HTTP API: the per-job calls over node:http with a keep-alive agent (KeepAliveHttp),
+ * the input upload over Node's global fetch. Transport failures (refused, reset, timeout) and
  * 5xx replies become BACKEND_UNAVAILABLE (retryable); other statuses are returned to the caller.
  */
 export class ComfyHttpClient {
   private readonly base: string;
+  private readonly http: KeepAliveHttp;
 
   constructor(
     baseUrl: string,
     private readonly options: ComfyHttpOptions,
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
+    this.http = new KeepAliveHttp(this.base);
   }
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = this.options.requestMs): Promise<HttpReply> {
-    let res: Response;
+    let res: IncomingMessage;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await this.http.send({
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        path,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        signal,
       });
     } catch (err) {
       throw unreachable(`${method} ${path}`, err);
     }
-    if (res.status >= 500) {
-      await res.body?.cancel();
-      throw backendUnavailable(`${method} ${path} answered ${res.status}`, undefined, { status: res.status });
+    const status = res.statusCode ?? 0;
+    if (status >= 500) {
+      res.destroy();
+      throw backendUnavailable(`${method} ${path} answered ${status}`, undefined, { status });
     }
-    const data = await readLimited(res, this.options.maxDownloadBytes, `${method} ${path}`);
-    return { status: res.status, body: data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+    const data = await readLimited(res, this.options.maxDownloadBytes, `${method} ${path}`, signal);
+    return { status, body: data, contentType: res.headers['content-type'] ?? 'application/octet-stream' };
+  }
+
+  /** Ends the idle keep-alive sockets (the driver closes). */
+  close(): void {
+    this.http.close();
   }
 
   /** A 2xx JSON reply, or BACKEND_ERROR. */
@@ -107,20 +119,22 @@ export class ComfyHttpClient {
   async view(file: OutputFile): Promise<OutputDownload> {
     const query = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder, type: file.type });
     const what = `GET /view ${file.filename}`;
-    let res: Response;
+    let res: IncomingMessage;
+    const signal = AbortSignal.timeout(this.options.downloadMs);
     try {
-      res = await fetch(`${this.base}/view?${query}`, { signal: AbortSignal.timeout(this.options.downloadMs) });
+      res = await this.http.send({ method: 'GET', path: `/view?${query}`, signal });
     } catch (err) {
       throw unreachable(what, err);
     }
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      if (res.status >= 500) throw backendUnavailable(`${what} answered ${res.status}`, undefined, { status: res.status });
-      throw backendError(`${what} answered ${res.status}`, { status: res.status, file }, false);
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      res.destroy();
+      if (status >= 500) throw backendUnavailable(`${what} answered ${status}`, undefined, { status });
+      throw backendError(`${what} answered ${status}`, { status, file }, false);
     }
     return {
-      stream: Readable.from(limitedBody(res, this.options.maxDownloadBytes, what)),
-      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+      stream: Readable.from(limitedBody(res, this.options.maxDownloadBytes, what, signal)),
+      contentType: res.headers['content-type'] ?? 'application/octet-stream',
     };
   }
 
@@ -174,10 +188,10 @@ export function parseJson(reply: HttpReply, what: string): unknown {
  * untrusted); a transport failure while reading is BACKEND_UNAVAILABLE. Stopping early (the
  * consumer is destroyed) cancels the body.
  */
-async function* limitedBody(res: Response, max: number, what: string): AsyncGenerator<Buffer> {
+async function* limitedBody(res: Response | IncomingMessage, max: number, what: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
   let size = 0;
   try {
-    for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+    for await (const chunk of (res instanceof Response ? (res.body ?? []) : res) as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       if (size > max) {
         // Leaving the loop cancels the body (the iterator holds its lock: cancel() here would throw).
@@ -187,14 +201,15 @@ async function* limitedBody(res: Response, max: number, what: string): AsyncGene
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw unreachable(`${what} (reading the body)`, err);
+    // The request's timeout ended the reply midway: say so, not the reset it caused.
+    throw unreachable(`${what} (reading the body)`, signal?.aborted ? signal.reason : err);
   }
 }
 
 /** A whole (small) reply: JSON answers and errors. */
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+async function readLimited(res: Response | IncomingMessage, max: number, what: string, signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of limitedBody(res, max, what)) chunks.push(chunk);
+  for await (const chunk of limitedBody(res, max, what, signal)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

@@ -8,3 +8,4 @@ export * from './job-list-read.js';
 export * from './succeeded-count.js';
 export * from './backend-list-read.js';
 export * from './tenant-job-exists.js';
+export * from './job-row-read.js';

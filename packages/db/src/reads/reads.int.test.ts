@@ -6,10 +6,11 @@ import { createPrisma, poolOf } from '../client.js';
 import { migrateDatabase } from '../migrate/index.js';
 import type { PrismaClient } from '../generated/client.js';
 import { listJobArtifacts } from '../repositories/artifacts.js';
-import { findTenantJob, insertJob } from '../repositories/jobs.js';
+import { findJobById, findTenantJob, insertJob } from '../repositories/jobs.js';
 import { ensureTenant } from '../repositories/tenants.js';
 import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
 import { listBackends } from './backend-list-read.js';
+import { readJobRow } from './job-row-read.js';
 import { readTenantJobList } from './job-list-read.js';
 import { readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
@@ -81,6 +82,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await prisma?.$disconnect();
   await db?.drop();
+});
+
+describe('readJobRow', () => {
+  it("gives every job's row exactly as Prisma's findJobById does (every column, same types)", async () => {
+    await prisma.job.update({
+      where: { id: jobsOfA[3]! },
+      data: { status: 'running', workerId: 'w-1', heartbeatAt: new Date(), promptId: 'p-1', lastError: { code: 'X', attempt: 1 }, reuseKey: 'r', idempotencyKey: 'k', requestHash: 'h' },
+    });
+    for (const id of jobsOfA) {
+      const row = await readJobRow(prisma, id);
+      expect(row).toEqual(await findJobById(prisma, id));
+      expect(Object.keys(row!).sort()).toEqual(Object.keys((await findJobById(prisma, id))!).sort());
+    }
+    expect(await readJobRow(prisma, randomUUID())).toBeNull();
+  });
 });
 
 describe('readTenantJobView', () => {

@@ -1,5 +1,6 @@
 import type { JobEventBody, JobEventRecord } from '@gantry/domain';
 import { Prisma } from '../generated/client.js';
+import { rawRows } from '../pool-query.js';
 import type { Db } from './db-client.js';
 
 /**
@@ -13,14 +14,14 @@ export async function appendJobEvent(
   progress?: number,
 ): Promise<JobEventRecord> {
   const progressSet = progress === undefined ? Prisma.empty : Prisma.sql`, progress = GREATEST(progress, ${progress})`;
-  const rows = await db.$queryRaw<{ seq: number; at: Date }[]>`
+  const rows = await rawRows<{ seq: number; at: Date }>(db, Prisma.sql`
     WITH u AS (
       UPDATE jobs SET last_seq = last_seq + 1, updated_at = now() ${progressSet}
       WHERE id = ${jobId}::uuid RETURNING id, last_seq
     )
     INSERT INTO job_events (job_id, seq, type, payload)
     SELECT id, last_seq, ${event.type}, ${JSON.stringify(event)}::jsonb FROM u
-    RETURNING seq, created_at AS at`;
+    RETURNING seq, created_at AS at`);
   const row = rows[0];
   if (!row) throw new Error(`job ${jobId} does not exist`);
   return { jobId, seq: row.seq, at: row.at.toISOString(), event };

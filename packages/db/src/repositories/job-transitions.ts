@@ -1,5 +1,6 @@
 import { isTerminal, sourcesOf, uuidv7, webhookEventFor, type JobErrorInfo, type JobStatus } from '@gantry/domain';
 import { Prisma } from '../generated/client.js';
+import { rawRows } from '../pool-query.js';
 import type { NewArtifact } from './artifacts.js';
 import type { DbOrTx } from './audit-events.js';
 
@@ -149,7 +150,8 @@ export async function transitionJob(
       storage_key: o.storageKey,
     })),
   );
-  const rows = await db.$queryRaw<TransitionRow[]>`
+  // Through the pg pool (rawRows): the worker runs three of these per job.
+  const rows = await rawRows<TransitionRow>(db, Prisma.sql`
     WITH p AS ( -- the status it leaves: locked first, so it is the one the update sees
       SELECT status FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE
     ), u AS (
@@ -195,7 +197,7 @@ export async function transitionJob(
            (SELECT jsonb_agg(jsonb_build_object('seq', x.seq, 'at', x.created_at, 'payload', x.payload) ORDER BY x.seq)
               FROM (SELECT * FROM oe UNION ALL SELECT * FROM e) x) AS events,
            (SELECT w.id::text FROM w) AS webhook_delivery_id
-    FROM u`;
+    FROM u`);
   const row = rows[0];
   if (!row) return null;
   const events = row.events.map((e) => ({ seq: e.seq, at: new Date(e.at), payload: e.payload }));
