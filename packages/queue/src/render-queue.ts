@@ -41,7 +41,8 @@ export const FAIR_SHARE_RANKS = 10_000;
  * on top of BullMQ's single ordered set (the open-source edition has no groups):
  *
  *   priority band (Gantry priority -100..100, higher first)  ×  FAIR_SHARE_RANKS
- *   + the job's rank within its tenant (how many of the tenant's jobs were ahead of it)
+ *   + the job's rank within its tenant (how many of the tenant's jobs were ahead of it, never
+ *     below its newest queued job's: TenantJobCounts)
  *
  * Inside a band, jobs are served round-robin across tenants: every tenant's 1st job, then every
  * tenant's 2nd, and so on (FIFO among equals). A tenant that queues 10,000 jobs therefore holds

@@ -23,19 +23,42 @@ export interface SubmitState {
   reserved: boolean;
   /** The last announced change of the registered backends (announceFleetChange); null when none is known. */
   fleetVersion: string | null;
+  /**
+   * The fair-share rank of the first of the jobs this submit ranks (`rankJobs`), the next ones
+   * following one by one; null when the counts are not kept or no job was ranked (see submitState).
+   */
+  firstRank: number | null;
 }
 
-/** The hash of every tenant's counts: fields `<tenant id>:q` and `<tenant id>:r`. */
+/**
+ * The hash of every tenant's counts: fields `<tenant id>:q` and `<tenant id>:r`, and `<tenant
+ * id>:t`, the rank given to the tenant's newest job (the tail, which keeps its queue FIFO).
+ */
 export function tenantCountsKey(prefix: string): string {
   return `${prefix}:tenant-jobs`;
 }
 
+// A submit's read, its reservation and its ranks in one step, so concurrent submits of a tenant
+// (on any API instance) get ranks in the order Redis serves them. A job's rank is its tenant's
+// active jobs (queued and held) when it arrives, but never below the rank of the tenant's newest
+// job while the tenant still has queued ones: jobs that end between two submits would otherwise
+// let the later one overtake the earlier within the tenant (equal ranks are served FIFO).
 const READ = redisScript(
   'gantrySubmitState',
   `local q = redis.call('HGET', KEYS[1], ARGV[1] .. ':q')
    local r = redis.call('HGET', KEYS[1], ARGV[1] .. ':r')
-   if q and ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':q', 1) end
-   return {q or false, r or false, redis.call('GET', KEYS[2]) or false}`,
+   local rank = false
+   if q and r then
+     local n = tonumber(ARGV[3])
+     if n > 0 then
+       rank = tonumber(q) + tonumber(r)
+       local tail = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':t') or '-1')
+       if tonumber(q) > 0 and tail > rank then rank = tail end
+       redis.call('HSET', KEYS[1], ARGV[1] .. ':t', rank + n - 1)
+     end
+     if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':q', 1) end
+   end
+   return {q or false, r or false, redis.call('GET', KEYS[2]) or false, rank}`,
 );
 
 // A tenant's counts change only while they are kept: an increment of a missing field would
@@ -78,12 +101,18 @@ export class TenantJobCounts {
   /**
    * The submit's one Redis call before its insert: the tenant's counts and the fleet's version;
    * with `reserve`, one queued job is added to the tenant's counts at once when they are kept (the
-   * job door then adds nothing at the commit; a submit that ends without a queued job releases it).
+   * job door then adds nothing at the commit; a submit that ends without a queued job releases it);
+   * with `rankJobs`, that many jobs get their fair-share ranks (`firstRank`, +1, ...; see READ).
    */
-  async submitState(tenantId: string, reserve = false): Promise<SubmitState> {
-    const [q, r, version] = await runScript<[string | null, string | null, string | null]>(this.redis, READ, [this.key, fleetVersionKey(this.prefix)], [tenantId, reserve ? 1 : 0]);
+  async submitState(tenantId: string, reserve = false, rankJobs = 0): Promise<SubmitState> {
+    const [q, r, version, rank] = await runScript<[string | null, string | null, string | null, number | null]>(
+      this.redis,
+      READ,
+      [this.key, fleetVersionKey(this.prefix)],
+      [tenantId, reserve ? 1 : 0, rankJobs],
+    );
     const counts = q === null || r === null ? null : { queued: Number(q), running: Number(r) };
-    return { counts, reserved: reserve && counts !== null, fleetVersion: version };
+    return { counts, reserved: reserve && counts !== null, fleetVersion: version, firstRank: rank === null ? null : Number(rank) };
   }
 
   /** Starts keeping a tenant's counts from PostgreSQL's (a no-op when they are kept already). */
@@ -103,6 +132,7 @@ export class TenantJobCounts {
     const fields = await this.redis.hgetall(this.key);
     const out = new Map<string, ActiveCounts>();
     for (const [field, value] of Object.entries(fields)) {
+      if (field.endsWith(':t')) continue; // a tail rank, not a count
       const tenantId = field.slice(0, -2);
       const counts = out.get(tenantId) ?? { queued: 0, running: 0 };
       if (field.endsWith(':q')) counts.queued = Number(value);

@@ -61,9 +61,11 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   const hash = idempotencyKey ? batchRequestHash(inputs) : undefined;
   const keys = idempotencyKey ? batchItemKeys(idempotencyKey, inputs.length) : undefined;
   // The reads the checks need, at once: the idempotency lookup alongside the Redis read (and what it leads to).
-  const [existing, [runnable, active]] = await Promise.all([
+  const [existing, [runnable, active, firstRank]] = await Promise.all([
     keys ? findJobsByIdempotencyKeys(deps.db, tenantId, keys) : [],
-    readSubmitState(deps, tenantId).then((state) => Promise.all([runnableCheck(deps, state.fleetVersion), deps.jobs.activeCounts(tenantId, state.counts)])),
+    readSubmitState(deps, tenantId, false, inputs.length).then((state) =>
+      Promise.all([runnableCheck(deps, state.fleetVersion), deps.jobs.activeCounts(tenantId, state.counts), state.firstRank]),
+    ),
   ]);
   if (existing.length > 0) return replay(deps, existing, hash, inputs.length);
 
@@ -102,7 +104,7 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
     return { ...job, reuseKey: reuseKeyOf(job), reuse: input.reuse === true };
   });
   try {
-    return { jobs: await deps.jobs.submitBatch(jobs, active.queued + active.running), replayed: false };
+    return { jobs: await deps.jobs.submitBatch(jobs, firstRank ?? active.queued + active.running), replayed: false };
   } catch (err) {
     // Two concurrent submits of one batch with one key: the loser returns the winner's jobs.
     if (keys && isUniqueViolation(err)) {

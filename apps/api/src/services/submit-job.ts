@@ -40,18 +40,20 @@ export async function submitJob(
   }
   const webhook = input.webhook ? await checkWebhook(deps.webhooks.policy, input.webhook) : undefined;
   // One Redis call: the fleet's version and the tenant's counts, this job reserved in them.
-  const state = await readSubmitState(deps, tenantId, true);
+  const state = await readSubmitState(deps, tenantId, true, 1);
   let reserved = state.reserved;
   try {
     await assertRunnable(deps, input, state.fleetVersion);
-    // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue.
+    // Fair share: the job's rank among its tenant's waiting and running jobs orders it in the queue
+    // (from Redis, where it never falls below the tenant's newest job's: FIFO within the tenant).
     const active = await deps.jobs.activeCounts(tenantId, state.counts);
+    const rank = state.firstRank ?? active.queued + active.running;
     assertQueueRoom(deps, active.queued, 1);
     // Inputs last among the checks: they fetch and store bytes.
     const resolved = await resolveInputs(deps, tenantId, input);
     let job: JobRow;
     try {
-      job = await submitOrReuse(deps, newJobOf(tenantId, input, resolved, { webhook, idempotencyKey, requestHash: hash, retryOf }), active.queued + active.running, input.reuse, reserved);
+      job = await submitOrReuse(deps, newJobOf(tenantId, input, resolved, { webhook, idempotencyKey, requestHash: hash, retryOf }), rank, input.reuse, reserved);
     } catch (err) {
       // Two concurrent submits with one key: the loser returns the winner's job.
       if (idempotencyKey && isUniqueViolation(err)) {

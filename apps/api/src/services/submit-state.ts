@@ -8,6 +8,8 @@ export interface KnownSubmitState {
   /** One queued job was added to the kept counts for this submit (release it unless a queued job is committed). */
   reserved: boolean;
   fleetVersion: string | null | undefined;
+  /** The fair-share rank of the first job ranked (TenantJobCounts.submitState); null: rank by the counts. */
+  firstRank: number | null;
 }
 
 /**
@@ -15,11 +17,11 @@ export interface KnownSubmitState {
  * `reserve`: one queued job counted for it at once, TenantJobCounts.submitState). Without Redis
  * the submit still works from PostgreSQL alone: the counts are counted there and the backends read.
  */
-export async function readSubmitState(deps: Pick<ApiDeps, 'counts' | 'logger'>, tenantId: string, reserve = false): Promise<KnownSubmitState> {
+export async function readSubmitState(deps: Pick<ApiDeps, 'counts' | 'logger'>, tenantId: string, reserve = false, rankJobs = 0): Promise<KnownSubmitState> {
   try {
-    return await deps.counts.submitState(tenantId, reserve);
+    return await deps.counts.submitState(tenantId, reserve, rankJobs);
   } catch (err) {
     deps.logger.debug({ err: { message: (err as Error).message } }, 'submit state not read from Redis; counting in PostgreSQL');
-    return { counts: undefined, reserved: false, fleetVersion: undefined };
+    return { counts: undefined, reserved: false, fleetVersion: undefined, firstRank: null };
   }
 }
