@@ -14,3 +14,4 @@ export * from './rate-limits.js';
 export * from './browser.js';
 export * from './throwaway-postgres.js';
 export * from './s3-server.js';
+export * from './browser-bundle.js';
