@@ -11,12 +11,14 @@ import { loadavg, cpus } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import gantryQueue from '@gantry/queue'; // TypeScript source through tsx: CommonJS, so no named imports
+import gantryDomain from '@gantry/domain'; // TypeScript sources through tsx: CommonJS, so no named imports
+import gantryQueue from '@gantry/queue';
 import { BenchStack, ROOT } from './lib/stack.mjs';
 import { procCpuMs } from './lib/stats.mjs';
 import { runMain } from './lib/run-main.ts';
 
 const { createRenderQueue, renderEntryId, toBullPriority } = gantryQueue;
+const { uuidv7 } = gantryDomain; // the API's own ids (same index order)
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,16 +42,6 @@ function sweep(size) {
   });
 }
 
-/** A UUIDv7 (the ids the API gives its jobs), so the raw rows land in the same index order. */
-function uuidv7() {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  b[6] = (b[6] & 0x0f) | 0x70;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Buffer.from(b).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);

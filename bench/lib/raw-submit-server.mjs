@@ -5,20 +5,11 @@
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import gantryQueue from '@gantry/queue'; // TypeScript source through tsx: CommonJS, so no named imports
+import gantryDomain from '@gantry/domain'; // TypeScript sources through tsx: CommonJS, so no named imports
+import gantryQueue from '@gantry/queue';
 
 const { createRenderQueue, renderEntryId, toBullPriority } = gantryQueue;
-
-/** A UUIDv7, as the API gives its jobs (same index order). */
-function uuidv7() {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  b[6] = (b[6] & 0x0f) | 0x70;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Buffer.from(b).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+const { uuidv7 } = gantryDomain; // the API's own ids (same index order)
 
 const SQL = `WITH j AS (
     INSERT INTO jobs (id, tenant_id, kind, workflow, priority, metadata, webhook_events, last_seq, created_at, updated_at)
