@@ -120,9 +120,17 @@ function clusterOptions(target: Extract<RedisTarget, { mode: 'cluster' }>, optio
   };
 }
 
-/** Closes a connection, falling back to disconnect if QUIT cannot be sent. */
+/**
+ * Closes a connection: QUIT when it is ready (pending replies arrive first), else a plain
+ * disconnect. A QUIT sent while the connection is (re)connecting would wait in the offline queue
+ * for a server that may never come back (a Sentinel set that is gone), and keep reconnecting.
+ */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
   try {
     await redis.quit();
   } catch {

@@ -36,7 +36,7 @@ class SentinelWatch {
   private master: string | null = null;
 
   constructor(
-    private readonly target: SentinelWatchTarget,
+    readonly target: SentinelWatchTarget,
     private readonly onEmpty: () => void,
   ) {
     this.subscribers = target.sentinels.map((sentinel) => this.subscribe(sentinel));
@@ -155,9 +155,9 @@ export function watchSentinelMaster(target: SentinelWatchTarget, client: Redis):
   watch.add(client);
 }
 
-/** How many connections the process's watches follow (tests). */
-export function watchedConnections(): number {
+/** How many connections the process's watches follow; with `sentinelPort`, only the watches asking that sentinel (tests). */
+export function watchedConnections(sentinelPort?: number): number {
   let n = 0;
-  for (const w of watches.values()) n += w.size;
+  for (const w of watches.values()) if (sentinelPort === undefined || w.target.sentinels.some((s) => s.port === sentinelPort)) n += w.size;
   return n;
 }
