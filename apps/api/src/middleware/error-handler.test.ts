@@ -1,5 +1,5 @@
 import express from 'express';
-import { pinoHttp } from 'pino-http';
+import { requestLog } from './request-log.js';
 import request from 'supertest';
 import { Prisma } from '@gantry/db';
 import { AppError } from '@gantry/domain';
@@ -9,7 +9,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, errorHandler, QUEUE_RETRY_AFTER_SECONDS }
 /** An app whose one route throws `err`, answered by the real error handler. */
 function throwing(err: unknown, logger: Logger = silentLogger()) {
   const app = express();
-  app.use(pinoHttp({ logger }));
+  app.use(requestLog(logger));
   app.get('/x', () => {
     throw err;
   });
