@@ -28,16 +28,64 @@ function serializeRes(res: Response): { statusCode: number | null } {
   return { statusCode: res.headersSent ? res.statusCode : null };
 }
 
-/** Bindings added to the request's logger before it exists (the caller's tenant and key). */
-const pending = new WeakMap<IncomingMessage, Record<string, unknown>[]>();
+/** The request's loggers, built when first used. */
+interface LogState {
+  /** Bound to `req` only: the end-of-request line's. */
+  own?: Logger;
+  /** `req.log`: `own` with the bindings added since (the caller's tenant and key). */
+  log?: Logger;
+  pending: Record<string, unknown>[];
+  build(): Logger;
+}
+
+const STATE = Symbol('gantry.requestLog');
+type Logged = IncomingMessage & { [STATE]?: LogState };
+
+/** `req.log` of a request this middleware saw, else as set. */
+function logOf(req: Logged): Logger | undefined {
+  const state = req[STATE];
+  if (!state) return undefined;
+  if (!state.log) {
+    let built = state.build();
+    for (const bindings of state.pending) built = built.child(bindings);
+    state.pending = [];
+    state.log = built;
+  }
+  return state.log;
+}
+
+/** Request prototypes (an app's `request`) given the `log` accessor, once each. */
+const installed = new WeakSet<object>();
+
+/** `req.log` as an accessor of the app's request prototype: defined once, not on every request. */
+function installLogAccessor(proto: object): void {
+  if (installed.has(proto)) return;
+  installed.add(proto);
+  Object.defineProperty(proto, 'log', {
+    configurable: true,
+    enumerable: true,
+    get(this: Logged) {
+      return logOf(this);
+    },
+    set(this: Logged, value: Logger) {
+      const state = this[STATE];
+      if (!state) {
+        Object.defineProperty(this, 'log', { configurable: true, enumerable: true, writable: true, value });
+        return;
+      }
+      state.pending = [];
+      state.log = value;
+    },
+  });
+}
 
 /**
  * Adds `bindings` to every later line of `req.log` (as `req.log = req.log.child(bindings)` would),
  * without building the logger when nothing logs through it.
  */
 export function logBindings(req: IncomingMessage, bindings: Record<string, unknown>): void {
-  const list = pending.get(req);
-  if (list) list.push(bindings);
+  const state = (req as Logged)[STATE];
+  if (state && !state.log) state.pending.push(bindings);
   else req.log = req.log.child(bindings);
 }
 
@@ -50,27 +98,11 @@ export function logBindings(req: IncomingMessage, bindings: Record<string, unkno
 export function requestLog(logger: Logger): RequestHandler {
   const base = logger.child({}, { serializers: { req: serializeReq, res: serializeRes } });
   return (req, res, next) => {
+    installLogAccessor(Object.getPrototypeOf(req) as object);
     req.id = requestId(req, res);
     const started = Date.now();
-    let own: Logger | undefined; // bound to `req` only: the end-of-request line's
-    const reqLogger = (): Logger => (own ??= base.child({ req }));
-    let log: Logger | undefined;
-    pending.set(req, []);
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      enumerable: true,
-      get: () => {
-        if (log) return log;
-        let built = reqLogger();
-        for (const bindings of pending.get(req) ?? []) built = built.child(bindings);
-        pending.delete(req);
-        return (log = built);
-      },
-      set: (value: Logger) => {
-        pending.delete(req);
-        log = value;
-      },
-    });
+    const state: LogState = { pending: [], build: () => (state.own ??= base.child({ req })) };
+    (req as Logged)[STATE] = state;
     const onEnd = (err?: Error): void => {
       res.removeListener('close', onEnd);
       res.removeListener('finish', onEnd);
@@ -79,10 +111,10 @@ export function requestLog(logger: Logger): RequestHandler {
       if (!base.isLevelEnabled(level)) return;
       const responseTime = Date.now() - started;
       if (err || res.statusCode >= 500) {
-        reqLogger()[level]({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+        state.build()[level]({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
         return;
       }
-      reqLogger()[level]({ res, responseTime }, 'request completed');
+      state.build()[level]({ res, responseTime }, 'request completed');
     };
     res.on('close', onEnd);
     res.on('finish', onEnd);
