@@ -1,5 +1,4 @@
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { dashboard } from '@gantry/dashboard';
 import type { ApiDeps } from './context.js';
 import { assertCatalogBound, mountBound } from './http/bind-operation.js';
@@ -10,6 +9,7 @@ import { cors } from './middleware/cors.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestLog } from './middleware/request-log.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { apiKeysRouter } from './routes/api-keys.routes.js';
 import { auditEventsRouter } from './routes/audit-events.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
@@ -38,7 +38,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(trackHttpMetrics(deps.metrics)); // first, so it times everything (docs/metrics.md)
   app.set('trust proxy', deps.config.security.trustProxy);
   app.use(requestLog(deps.logger)); // req.id, req.log and one line per request (docs/metrics.md, "Logs")
-  app.use(helmet());
+  app.use(securityHeaders()); // helmet's defaults, taken once
   app.use(cors(deps.config.security.corsOrigins));
   app.use(refuseMalformedPath); // before anything decodes the path (router params, dashboard, docs assets)
   app.use('/api/v1', rateLimit(deps));
