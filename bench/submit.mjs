@@ -11,6 +11,7 @@
 //
 //   npm run bench:submit
 //   npm run bench:submit -- --rounds 4 --requests 200 --variants base,deep --concurrency 16,64
+//   npm run bench:submit -- --variants base --cpu-prof /tmp/prof   # the API's CPU profile, written on exit
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
@@ -34,6 +35,7 @@ const WARMUP = Number(argOf('warmup', 1));
 const DEPTH = Number(argOf('depth', 100_000));
 const CONCURRENCIES = argOf('concurrency', '16,64').split(',').map(Number);
 const VARIANTS = argOf('variants', 'base,deep,fleet').split(',');
+const CPU_PROF = argOf('cpu-prof', ''); // a directory: the API runs under `node --cpu-prof` and writes its profile there on exit
 const log = (...a) => console.log(...a);
 
 const WORKFLOW = JSON.parse(readFileSync(path.join(ROOT, 'apps/gpu-sim/fixtures/default-workflow.json'), 'utf8'));
@@ -98,7 +100,7 @@ async function main() {
   try {
     await stack.createDatabase();
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
-    await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' });
+    await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 4 });
     redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
     const apiQueue = createRenderQueue({ connection: redis, prefix: stack.prefix });

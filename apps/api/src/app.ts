@@ -1,7 +1,5 @@
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { dashboard } from '@gantry/dashboard';
-import { pinoHttp } from 'pino-http';
 import type { ApiDeps } from './context.js';
 import { assertCatalogBound, mountBound } from './http/bind-operation.js';
 import { jsonBody } from './http/json-body.js';
@@ -10,7 +8,8 @@ import { requireApiKey } from './middleware/auth.js';
 import { cors } from './middleware/cors.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { rateLimit } from './middleware/rate-limit.js';
-import { requestId } from './middleware/request-id.js';
+import { requestLog } from './middleware/request-log.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { apiKeysRouter } from './routes/api-keys.routes.js';
 import { auditEventsRouter } from './routes/audit-events.routes.js';
 import { backendsRouter } from './routes/backends.routes.js';
@@ -38,19 +37,8 @@ export function createApp(deps: ApiDeps): Express {
   app.set('etag', false);
   app.use(trackHttpMetrics(deps.metrics)); // first, so it times everything (docs/metrics.md)
   app.set('trust proxy', deps.config.security.trustProxy);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: requestId,
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-      serializers: {
-        // `ip` is Express's req.ip: the client's address as `trust proxy` allows it to be known.
-        req: (req: { id: unknown; method: string; url: string; raw?: { ip?: string } }) => ({ id: req.id, method: req.method, url: req.url, ip: req.raw?.ip }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-  app.use(helmet());
+  app.use(requestLog(deps.logger)); // req.id, req.log and one line per request (docs/metrics.md, "Logs")
+  app.use(securityHeaders()); // helmet's defaults, taken once
   app.use(cors(deps.config.security.corsOrigins));
   app.use(refuseMalformedPath); // before anything decodes the path (router params, dashboard, docs assets)
   app.use('/api/v1', rateLimit(deps));

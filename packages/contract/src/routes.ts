@@ -76,16 +76,45 @@ export type PathParams<Id extends OperationId> = { [K in ParamNames<(typeof ROUT
 /** The arguments after the id that an operation's path needs: `[{ id }]` for `getJob`, none for `listJobs`. */
 export type PathParamArgs<Id extends OperationId> = keyof PathParams<Id> extends never ? [] : [params: PathParams<Id>];
 
+/** A path template split once: the literal pieces around its `{name}` parameters (one more piece than names). */
+interface CompiledPath {
+  pieces: string[];
+  names: string[];
+}
+
+const compiledPaths = new Map<OperationId, CompiledPath>();
+
+function compiledPath(id: OperationId): CompiledPath {
+  let compiled = compiledPaths.get(id);
+  if (!compiled) {
+    const path: string = ROUTES[id].path;
+    compiled = { pieces: [], names: [] };
+    let last = 0;
+    for (const m of path.matchAll(/\{([A-Za-z0-9_]+)\}/g)) {
+      compiled.pieces.push(path.slice(last, m.index));
+      compiled.names.push(m[1]!);
+      last = m.index + m[0].length;
+    }
+    compiled.pieces.push(path.slice(last));
+    compiledPaths.set(id, compiled);
+  }
+  return compiled;
+}
+
 /**
  * The path of an operation with its parameters filled in, each URL-encoded:
  * `routePath('getJob', { id })` is `/api/v1/jobs/<id>`. Parameters are required exactly when
- * the path has some (checked by the compiler; a missing one also throws).
+ * the path has some (checked by the compiler; a missing one also throws). Each template is split
+ * once, not matched again for every path (views build several per job).
  */
 export function routePath<Id extends OperationId>(id: Id, ...[params]: PathParamArgs<Id>): string {
+  const { pieces, names } = compiledPath(id);
   const values = (params ?? {}) as Record<string, string | undefined>;
-  return ROUTES[id].path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new TypeError(`${id}: path parameter ${name} is missing`);
-    return encodeURIComponent(value);
-  });
+  let path = pieces[0]!;
+  for (let i = 0; i < names.length; i++) {
+    const value = values[names[i]!];
+    if (value === undefined) throw new TypeError(`${id}: path parameter ${names[i]} is missing`);
+    path += encodeURIComponent(value) + pieces[i + 1]!;
+  }
+  return path;
 }

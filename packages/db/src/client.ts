@@ -9,6 +9,7 @@ import pg from 'pg';
 import { parseDatabaseUrl, quoteIdent } from './connection.js';
 import { PrismaClient, type Prisma } from './generated/client.js';
 import { resolvePoolSettings } from './pool-config.js';
+import { poolTypes } from './timestamptz.js';
 
 /**
  * Options of {@link createPrisma}. Pool settings left undefined come from the URL's Prisma-style
@@ -56,6 +57,9 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     idleTimeoutMillis: pool.idleTimeoutMs,
     // Each connection attempt gets its own, usually shorter, bound (see connectTimeoutClient).
     Client: connectTimeoutClient(pool.connectTimeoutMs),
+    // timestamptz read by position rather than three regular expressions (the hot reads' rows carry
+    // several each); the same Dates. Prisma's queries parse their own (the adapter's types).
+    types: poolTypes,
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
     // Prisma qualifies its tables with the schema; raw reads rely on the search path instead.
     ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}),

@@ -17,7 +17,7 @@ import {
 } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
-import { enqueueRender, enqueueRenders, type ActiveCounts, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
+import { coalesceWrites, enqueueRender, enqueueRenders, type ActiveCounts, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
 /** What the door needs to know of a job to change it and count the change. */
@@ -77,9 +77,10 @@ export class JobDoor {
     const [row] = await this.persist(() => insertJobs(this.deps.db, [job]));
     if (!row) throw new Error(`job ${job.id} was not inserted`);
     jobSubmitMetrics(this.deps.metrics).submitted.inc({ kind: row.kind });
-    // Issued together (one write on an auto-pipelined connection). The `queued` event may go out
-    // before the entry exists: it is true from the commit on, and no worker can publish a later
-    // state of the job before its entry is added.
+    // Issued together, in one write when the queue's connection is the publisher's (as in the API).
+    // The `queued` event may go out before the entry exists: it is true from the commit on, and no
+    // worker can publish a later state of the job before its entry is added.
+    coalesceWrites(this.deps.queue.opts.connection);
     await Promise.all([
       this.publish(row.tenantId, { jobId: row.id, seq: 1, at: row.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } }),
       this.countChanges(reserved ? [] : [{ tenantId: row.tenantId, queued: 1, running: 0 }]),

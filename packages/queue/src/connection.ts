@@ -173,3 +173,19 @@ export function logRedisErrors(log: { warn(obj: object, msg: string): void }, co
     repeats = 0;
   };
 }
+
+/**
+ * Holds back the connection's socket writes until the event loop's next turn, so the commands
+ * issued in this turn (the caller's, and those of anything else running in it) leave in one write
+ * instead of one each: fewer system calls for the writer, one wake-up for Redis. Nothing else
+ * changes: the commands and their order are the same, each still gets its own reply. A connection
+ * that is not ready (its commands wait in the offline queue) or a cluster is left alone. (ioredis'
+ * auto-pipelining would do this for every command, but breaks defined scripts.)
+ */
+export function coalesceWrites(client: unknown): void {
+  if (!(client instanceof Redis) || client.status !== 'ready') return;
+  const stream = client.stream;
+  if (!stream.writable) return;
+  stream.cork();
+  setImmediate(() => stream.uncork());
+}

@@ -32,6 +32,58 @@ export const httpMetrics = metricSet((registry: Registry) => ({
   }),
 }));
 
+/** What the metrics keep of one request while it runs. */
+interface RequestMetrics {
+  started: bigint;
+  route: string;
+  matched: unknown;
+  recorded: boolean;
+  record(status: string): void;
+}
+
+const STATE = Symbol('gantry.httpMetrics');
+type Tracked = { [STATE]?: RequestMetrics; baseUrl: string };
+
+/** Request and response prototypes (an app's `request`/`response`) given the accessors below, once each. */
+const installed = new WeakSet<object>();
+
+/**
+ * `req.route` as an accessor of the app's request prototype (defined once, not on every request):
+ * the router's assignment names the request's route label at that moment. A request not tracked
+ * keeps a plain property.
+ */
+function installRouteCapture(proto: object): void {
+  if (installed.has(proto)) return;
+  installed.add(proto);
+  Object.defineProperty(proto, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: Tracked) {
+      return this[STATE]?.matched;
+    },
+    set(this: Tracked, value: unknown) {
+      const state = this[STATE];
+      if (!state) {
+        Object.defineProperty(this, 'route', { configurable: true, enumerable: true, writable: true, value });
+        return;
+      }
+      state.matched = value;
+      state.route = routeLabel(this.baseUrl, value);
+    },
+  });
+}
+
+/** `res.end` of the app's response prototype records the request first (once, not a wrapper per request). */
+function installEndRecord(proto: { end: (...args: unknown[]) => unknown }): void {
+  if (installed.has(proto)) return;
+  installed.add(proto);
+  const end = proto.end;
+  proto.end = function endRecorded(this: { statusCode: number; [STATE]?: RequestMetrics }, ...args: unknown[]) {
+    this[STATE]?.record(String(this.statusCode));
+    return end.apply(this, args);
+  };
+}
+
 /**
  * Measures every request. The route label is the Express route pattern that matched
  * (`/api/v1/jobs/:id`), captured when the router assigns `req.route` (the mount path is right at
@@ -42,41 +94,33 @@ export const httpMetrics = metricSet((registry: Registry) => ({
 export function trackHttpMetrics(registry: Registry): RequestHandler {
   const m = httpMetrics(registry);
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    let route = 'unmatched';
-    let matched: unknown;
-    Object.defineProperty(req, 'route', {
-      configurable: true,
-      enumerable: true,
-      get: () => matched,
-      set: (value: unknown) => {
-        matched = value;
-        route = routeLabel(req.baseUrl, value);
+    installRouteCapture(Object.getPrototypeOf(req) as object);
+    installEndRecord(Object.getPrototypeOf(res) as { end: (...args: unknown[]) => unknown });
+    const state: RequestMetrics = {
+      started: process.hrtime.bigint(),
+      route: 'unmatched',
+      matched: undefined,
+      recorded: false,
+      record: (status) => {
+        if (state.recorded) return;
+        state.recorded = true;
+        m.inFlight.dec();
+        const method = METHODS.has(req.method) ? req.method : 'OTHER';
+        // A mount that is not an Express route (the dashboard's asset handler) names itself.
+        const mountLabel = (res.locals as { metricsRoute?: unknown }).metricsRoute;
+        const route = state.route === 'unmatched' && typeof mountLabel === 'string' ? mountLabel : state.route;
+        m.requests.inc({ method, route, status });
+        m.duration.observe({ method, route }, Number(process.hrtime.bigint() - state.started) / 1e9);
+        const code = (res.locals as { problemCode?: unknown }).problemCode;
+        if (typeof code === 'string') m.errors.inc({ route, code });
       },
-    });
-    m.inFlight.inc();
-    let recorded = false;
-    const record = (status: string) => {
-      if (recorded) return;
-      recorded = true;
-      m.inFlight.dec();
-      const method = METHODS.has(req.method) ? req.method : 'OTHER';
-      // A mount that is not an Express route (the dashboard's asset handler) names itself.
-      const mountLabel = (res.locals as { metricsRoute?: unknown }).metricsRoute;
-      if (route === 'unmatched' && typeof mountLabel === 'string') route = mountLabel;
-      m.requests.inc({ method, route, status });
-      m.duration.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
-      const code = (res.locals as { problemCode?: unknown }).problemCode;
-      if (typeof code === 'string') m.errors.inc({ route, code });
     };
+    (req as unknown as Tracked)[STATE] = state;
     // Recorded as the response is ended (before the client can read it, so a scrape that follows a
-    // response always includes it); a connection closed before that counts as 499.
-    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
-    res.end = ((...args: unknown[]) => {
-      record(String(res.statusCode));
-      return end(...args);
-    }) as typeof res.end;
-    res.once('close', () => record('499'));
+    // response always includes it: the prototype's `end`); a connection closed before that counts as 499.
+    (res as unknown as Tracked)[STATE] = state;
+    m.inFlight.inc();
+    res.once('close', () => state.record('499'));
     next();
   };
 }

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { AppError, type ApiKeyScope } from '@gantry/domain';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import type { KeyLookup } from '../auth/key-directory.js';
+import { logBindings } from './request-log.js';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -13,7 +14,7 @@ declare module 'http' {
 
 function attach(req: Request, principal: Principal): void {
   req.principal = principal;
-  req.log = req.log.child({ tenant: principal.tenantName, keyId: principal.keyId });
+  logBindings(req, { tenant: principal.tenantName, keyId: principal.keyId });
 }
 
 /**

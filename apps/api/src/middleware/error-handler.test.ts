@@ -1,15 +1,15 @@
 import express from 'express';
-import { pinoHttp } from 'pino-http';
 import request from 'supertest';
 import { Prisma } from '@gantry/db';
 import { AppError } from '@gantry/domain';
 import { createLogger, silentLogger, type Logger } from '@gantry/logger';
 import { DATABASE_RETRY_AFTER_SECONDS, errorHandler, QUEUE_RETRY_AFTER_SECONDS } from './error-handler.js';
+import { requestLog } from './request-log.js';
 
 /** An app whose one route throws `err`, answered by the real error handler. */
 function throwing(err: unknown, logger: Logger = silentLogger()) {
   const app = express();
-  app.use(pinoHttp({ logger }));
+  app.use(requestLog(logger));
   app.get('/x', () => {
     throw err;
   });
