@@ -1,4 +1,4 @@
-import type { BackendRecord } from '@gantry/fleet';
+import { BackendHealth, type BackendRecord } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
 import { redisTestPrefix } from '@gantry/testing';
 import type { WorkerFleet } from './worker-fleet';
@@ -109,5 +109,47 @@ describe('WorkerFleet health reads (real Redis)', () => {
     } finally {
       scope.redis.pipeline = pipeline;
     }
+  });
+});
+
+describe('WorkerFleet lease attempts on the intake gate’s health read (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('leases without reading the health again, and still sees a drain written since the read', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('a')]);
+    const api = new BackendHealth(scope.redis, { prefix: scope.prefix }); // another process's view of the same hashes
+    let pipelines = 0;
+    const pipeline = scope.redis.pipeline.bind(scope.redis);
+    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    }) as typeof pipeline;
+    try {
+      expect(await fleet.freeSlots()).toBe(1); // the gate: health and leases in one script
+      const outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+      expect(outcome.lease?.backendId).toBe('a');
+      expect(pipelines).toBe(0); // the gate's read was enough
+      await fleet.leases.release(outcome.lease!);
+
+      expect(await fleet.freeSlots()).toBe(1);
+      await api.store.setDraining('a', true); // after the gate's read
+      expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+      expect(pipelines).toBe(1); // the script refused, the health was read again
+      expect(await fleet.freeSlots()).toBe(0);
+      expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
+    } finally {
+      scope.redis.pipeline = pipeline;
+    }
+  });
+
+  it('sees a breaker opened since the read', async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('a')]);
+    const api = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 1 } });
+    expect(await fleet.freeSlots()).toBe(1);
+    await api.recordStrike('a');
+    expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
   });
 });

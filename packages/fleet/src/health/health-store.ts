@@ -77,7 +77,7 @@ export class HealthStore {
   }
 
   async read(backendId: string): Promise<StoredHealth> {
-    return parse(await this.redis.hgetall(healthKey(this.prefix, backendId)));
+    return storedHealthOf(await this.redis.hgetall(healthKey(this.prefix, backendId)));
   }
 
   /** Several backends in one round trip. */
@@ -90,7 +90,7 @@ export class HealthStore {
     backendIds.forEach((id, i) => {
       const [err, hash] = results[i] ?? [null, {}];
       if (err) throw err;
-      out.set(id, parse(hash as Record<string, string>));
+      out.set(id, storedHealthOf(hash as Record<string, string>));
     });
     return out;
   }
@@ -151,7 +151,8 @@ export class HealthStore {
   }
 }
 
-function parse(hash: Record<string, string> | null | undefined): StoredHealth {
+/** A backend's health hash (HGETALL) as StoredHealth. */
+export function storedHealthOf(hash: Record<string, string> | null | undefined): StoredHealth {
   const h = hash ?? {};
   return { snapshot: decodeSnapshot(h), draining: h.draining === '1', rev: h.rev ?? '' };
 }
