@@ -100,6 +100,8 @@ interface Segment {
   arrived: number;
   latencies: number[];
   cpuMsPerJob: number;
+  /** The same per process of the way (Gantry: API, worker). */
+  cpuMsPerJobOf: Record<string, number>;
   xactPerJob: number;
   achievedRate: number;
   load1: number;
@@ -253,7 +255,8 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
   const markers = Array.from({ length: jobs }, (_, i) => `d${RUN}-${side.way}-${roundNo}-${rate}-${i}${warm ? '-warm' : ''}`);
   const workflows = markers.map((m, i) => workflowFor(base, m, roundNo * 1_000_000 + rate * 10_000 + i));
   const sent = new Map<string, number>();
-  const cpu0 = side.procs.reduce((a, p) => a + cpuMs(p.pid), 0);
+  const cpuOf0 = side.procs.map((p) => cpuMs(p.pid));
+  const cpu0 = cpuOf0.reduce((a, b) => a + b, 0);
   const xact0 = await xactCommits(side);
   const start = Date.now();
   const inflight: Promise<void>[] = [];
@@ -269,7 +272,8 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
   const arrivedAll = await waitFor(() => markers.every((m) => recorders.some((r) => r.arrivals.has(m))), 60_000, 20);
   const lastArrival = Math.max(...markers.map((m) => recorders.map((r) => r.arrivals.get(m) ?? 0).reduce((a, b) => Math.max(a, b), 0)));
   await side.settled(markers);
-  const cpu1 = side.procs.reduce((a, p) => a + cpuMs(p.pid), 0);
+  const cpuOf1 = side.procs.map((p) => cpuMs(p.pid));
+  const cpu1 = cpuOf1.reduce((a, b) => a + b, 0);
   // Idle backends report their statistics within about a second (PostgreSQL 15).
   await sleep(1500);
   const xact1 = await xactCommits(side);
@@ -302,6 +306,7 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     arrived: latencies.length,
     latencies,
     cpuMsPerJob: (cpu1 - cpu0) / jobs,
+    cpuMsPerJobOf: Object.fromEntries(side.procs.map((p, i) => [p.name, ((cpuOf1[i] ?? NaN) - (cpuOf0[i] ?? NaN)) / jobs])),
     xactPerJob: (xact1 - xact0) / jobs,
     achievedRate: (latencies.length * 1000) / Math.max(1, lastArrival - start),
     load1: loadavg()[0] ?? 0,
@@ -350,6 +355,7 @@ function report(segments: Segment[]): void {
   const rows: string[][] = [];
   const json: Record<string, unknown>[] = [];
   const splits: string[] = [];
+  const byProc: string[] = [];
   for (const rate of config.rates) {
     const of = (way: Way) => {
       const segs = segments.filter((s) => s.rate === rate && s.way === way);
@@ -359,6 +365,9 @@ function report(segments: Segment[]): void {
         p50: percentile(lat, 50) ?? NaN,
         p99: percentile(lat, 99) ?? NaN,
         cpu: segs.reduce((a, s) => a + s.cpuMsPerJob * s.jobs, 0) / jobs,
+        cpuOf: Object.fromEntries(
+          Object.keys(segs[0]?.cpuMsPerJobOf ?? {}).map((name) => [name, round(segs.reduce((a, s) => a + (s.cpuMsPerJobOf[name] ?? NaN) * s.jobs, 0) / jobs, 2)]),
+        ),
         xact: segs.reduce((a, s) => a + s.xactPerJob * s.jobs, 0) / jobs,
         achieved: segs.reduce((a, s) => a + s.achievedRate, 0) / segs.length,
         arrived: `${segs.reduce((a, s) => a + s.arrived, 0)}/${jobs}`,
@@ -375,6 +384,7 @@ function report(segments: Segment[]): void {
     const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
     const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
     splits.push(`${rate}/s: submit → row committed ${split.toRow} ms, → dispatched ${split.toDispatched} ms, → POST /prompt ${split.toPrompt} ms`);
+    byProc.push(`${rate}/s: ${Object.entries(g.cpuOf).map(([name, ms]) => `${name} ${ms}`).join(', ')}`);
     json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s });
   }
   const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'xact/job', 'achieved/s', 'load 1m'];
@@ -387,6 +397,7 @@ function report(segments: Segment[]): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   console.log(`gantry p50 by stage (PostgreSQL timestamps): ${splits.join('; ')}`);
+  console.log(`gantry CPU ms/job by process: ${byProc.join('; ')}`);
   console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json }));
 }
 

@@ -32,7 +32,7 @@ const ways: Record<'eval (text every call)' | 'runScript (EVALSHA)', Call> = {
 async function run(redis: RedisClient, call: Call, prefix: string, concurrency: number): Promise<number> {
   const keys = [...Array.from({ length: CANDIDATES }, (_, i) => `${prefix}:lease:gpu${i}`), `${prefix}:tenant-running:t`];
   // Capacity far above the calls: every call takes a lease, as a busy fleet's dispatch does.
-  const args = (i: number) => [60_000, `lease-${i}`, i, 'lc', 0, ...Array.from({ length: CANDIDATES }, () => [1_000_000_000, 0]).flat()];
+  const args = (i: number) => [60_000, `lease-${i}`, i, 'lc', 0, CANDIDATES, 0, '', ...Array.from({ length: CANDIDATES }, () => [1_000_000_000, 0]).flat()];
   let next = 0;
   const start = process.hrtime.bigint();
   await Promise.all(

@@ -157,8 +157,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   );
   worker.on('error', (err) => log.error({ err }, 'worker connection error'));
   let accepting = false; // /readyz: the job loop runs (false again once stopping)
-  const freeSlots = async () =>
-    fleet.leases.freeSlots((await fleet.dispatchable(fleet.all())).map((c) => ({ id: c.id, capacity: c.capacity })));
+  const freeSlots = () => fleet.freeSlots();
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
   // The gate reacts to lease events: this process's acquires and releases at once, other workers'
   // releases through the lease-freed channel; its poll only catches leases that expire unreleased.

@@ -14,30 +14,56 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  *
  * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
  * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
+ * KEYS[n+1+j] (j = 1..g) a backend's health hash the caller judged eligibility from
+ * KEYS[n+2+g] the warm-model map (only when ARGV[8] names a model)
  * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
  * ARGV[4] policy: "lc" least-connections, "rr" round-robin (the benchmark's baseline)
- * ARGV[5] tenant running cap (0 = none)
- * ARGV[6 + 2(i-1)] capacity of candidate i, ARGV[7 + 2(i-1)] 1 when candidate i already holds
- * the job's model in memory (warm), else 0
+ * ARGV[5] tenant running cap (0 = none)   ARGV[6] n   ARGV[7] g
+ * ARGV[8] the job's model ('' = none): candidate i is warm when the warm-model map names it for
+ *         the candidate's id (ARGV[9 + 2n + 2g + (i-1)]); without a model, warm is ARGV[10 + 2(i-1)]
+ * ARGV[9 + 2(i-1)] capacity of candidate i, ARGV[10 + 2(i-1)] 1 when it is known warm, else 0
+ * ARGV[9 + 2n + 2(j-1)], ARGV[10 + 2n + 2(j-1)]: the `rev` and `draining` ('1'/'0') of health hash
+ *         j as the caller read them ('' rev: absent)
  *
- * Least-connections picks the lowest in-flight/capacity; ties go to a warm backend, then to the
- * one with fewer jobs, then by rotation, so load spreads. Expired leases (a worker that died
- * without releasing) are dropped first, so a killed worker never holds a slot longer than the TTL.
- * Returns the chosen candidate's index (1-based), 0 when every candidate is full, -1 when the
- * tenant is at its running cap.
+ * The health check makes a health read the caller kept (the intake gate's, a moment ago) as good
+ * as one taken now: a probe, strike or drain since then changed a rev or the drain flag, and the
+ * script takes nothing (-2) so the caller reads again. Least-connections picks the lowest
+ * in-flight/capacity; ties go to a warm backend, then to the one with fewer jobs, then by
+ * rotation, so load spreads. Expired leases (a worker that died without releasing) are dropped
+ * first, so a killed worker never holds a slot longer than the TTL.
+ * Returns {code, warm}: code the chosen candidate's index (1-based), 0 when every candidate is
+ * full, -1 when the tenant is at its running cap, -2 when a health hash changed; warm 1 when the
+ * chosen candidate was warm.
  */
 export const ACQUIRE_LEASE = redisScript(
   'gantryAcquireLease',
   `${REDIS_NOW_MS}
 local ttl = tonumber(ARGV[1])
-local n = #KEYS - 1
+local n = tonumber(ARGV[6])
+local g = tonumber(ARGV[7])
+local model = ARGV[8]
 local offset = tonumber(ARGV[3]) % n
 local policy = ARGV[4]
 local tenantCap = tonumber(ARGV[5])
 local tenantKey = KEYS[n + 1]
+for j = 1, g do
+  local h = redis.call('HMGET', KEYS[n + 1 + j], 'rev', 'draining')
+  local rev = h[1] or ''
+  local draining = (h[2] == '1') and '1' or '0'
+  if rev ~= ARGV[9 + 2 * n + 2 * (j - 1)] or draining ~= ARGV[10 + 2 * n + 2 * (j - 1)] then return {-2, 0} end
+end
+local warmOf = {}
+if model ~= '' then
+  local ids = {}
+  for i = 1, n do ids[i] = ARGV[9 + 2 * n + 2 * g + (i - 1)] end
+  local names = redis.call('HMGET', KEYS[n + 2 + g], unpack(ids))
+  for i = 1, n do warmOf[i] = (names[i] == model) and 1 or 0 end
+else
+  for i = 1, n do warmOf[i] = tonumber(ARGV[10 + 2 * (i - 1)]) end
+end
 if tenantCap > 0 then
   redis.call('ZREMRANGEBYSCORE', tenantKey, '-inf', now)
-  if redis.call('ZCARD', tenantKey) >= tenantCap then return -1 end
+  if redis.call('ZCARD', tenantKey) >= tenantCap then return {-1, 0} end
 end
 local best = 0
 local bestLoad = 2
@@ -47,8 +73,8 @@ for j = 0, n - 1 do
   local i = ((j + offset) % n) + 1
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
   local used = redis.call('ZCARD', KEYS[i])
-  local cap = tonumber(ARGV[6 + 2 * (i - 1)])
-  local warm = tonumber(ARGV[7 + 2 * (i - 1)])
+  local cap = tonumber(ARGV[9 + 2 * (i - 1)])
+  local warm = warmOf[i]
   if used < cap then
     if policy == 'rr' then
       best = i
@@ -70,8 +96,9 @@ if best > 0 then
   redis.call('PEXPIRE', KEYS[best], ttl * 2)
   redis.call('ZADD', tenantKey, now + ttl, ARGV[2])
   redis.call('PEXPIRE', tenantKey, ttl * 2)
+  return {best, warmOf[best]}
 end
-return best
+return {0, 0}
 `,
 );
 
@@ -106,5 +133,35 @@ export const COUNT_LIVE_LEASES = redisScript(
 local counts = {}
 for i = 1, #KEYS do counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf') end
 return counts
+`,
+);
+
+/**
+ * What the intake gate needs, in one round trip: KEYS[1..n] the backends' health hashes,
+ * KEYS[n+1..2n] their lease sets. Returns per backend {health hash as field/value list, live
+ * (unexpired) leases}.
+ */
+export const READ_FLEET_STATE = redisScript(
+  'gantryReadFleetState',
+  `${REDIS_NOW_MS}
+local n = #KEYS / 2
+local out = {}
+for i = 1, n do
+  out[i] = {redis.call('HGETALL', KEYS[i]), redis.call('ZCOUNT', KEYS[n + i], '(' .. now, '+inf')}
+end
+return out
+`,
+);
+
+/**
+ * Frees a slot and tells every worker, one command: KEYS[1] the backend's lease set, KEYS[2] the
+ * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message.
+ */
+export const RELEASE_LEASE = redisScript(
+  'gantryReleaseLease',
+  `redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
 `,
 );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, READ_FLEET_STATE, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -40,6 +40,21 @@ export interface AcquireRequest {
 
 /** Why no lease was granted. */
 export type AcquireOutcome = { lease: Lease } | { lease: null; reason: 'full' | 'tenant-cap' };
+
+/** A backend's health hash as the caller read it: `rev` ('' when absent) and the drain flag. */
+export interface HealthSeen {
+  key: string;
+  rev: string;
+  draining: boolean;
+}
+
+/** What acquireChecked checks and reads in the same script as the lease. */
+export interface AcquireChecks {
+  /** Health hashes the caller judged eligibility from: any change since (a probe, a strike, a drain) takes nothing. */
+  health?: readonly HealthSeen[];
+  /** The warm-model map and the job's model: candidates whose entry names it are warm (their `warm` flags are ignored). */
+  warm?: { key: string; model: string };
+}
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
 export class SlotLeases {
@@ -91,6 +106,15 @@ export class SlotLeases {
 
   /** Leases a slot on the best candidate (see the script), or says why none was granted. */
   async acquire(request: AcquireRequest): Promise<AcquireOutcome> {
+    return (await this.acquireChecked(request, {}))!;
+  }
+
+  /**
+   * `acquire` with `checks` in the same round trip: null when a health hash changed since the
+   * caller read it (nothing was taken: read the health again); a granted lease says whether its
+   * backend was warm.
+   */
+  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean }) | null> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
     const leaseId = randomUUID();
@@ -101,17 +125,32 @@ export class SlotLeases {
       : request.ordered
         ? 0
         : (this.rotation = (this.rotation + 1) % 1_000_000);
-    const index = await runScript<number>(
+    const health = checks.health ?? [];
+    const warm = checks.warm;
+    const [code, chosenWarm] = await runScript<[number, number]>(
       this.redis,
       ACQUIRE_LEASE,
-      [...candidates.map((c) => this.key(c.id)), this.tenantKey(request.tenantId)],
-      [this.ttlMs, leaseId, offset, roundRobin ? 'rr' : 'lc', request.tenantCap ?? 0, ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0])],
+      [...candidates.map((c) => this.key(c.id)), this.tenantKey(request.tenantId), ...health.map((h) => h.key), ...(warm ? [warm.key] : [])],
+      [
+        this.ttlMs,
+        leaseId,
+        offset,
+        roundRobin ? 'rr' : 'lc',
+        request.tenantCap ?? 0,
+        candidates.length,
+        health.length,
+        warm?.model ?? '',
+        ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
+        ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
+        ...(warm ? candidates.map((c) => c.id) : []),
+      ],
     );
-    if (index === -1) return { lease: null, reason: 'tenant-cap' };
-    const chosen = index > 0 ? candidates[index - 1] : undefined;
+    if (code === -2) return null;
+    if (code === -1) return { lease: null, reason: 'tenant-cap' };
+    const chosen = code > 0 ? candidates[code - 1] : undefined;
     if (!chosen) return { lease: null, reason: 'full' };
     this.changed(1);
-    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId } };
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1 };
   }
 
   /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */
@@ -120,15 +159,15 @@ export class SlotLeases {
     return renewed === 1;
   }
 
-  /** Frees the slot and tells every worker (the lease-freed channel) in the same round trip. */
+  /** Frees the slot and tells every worker (the lease-freed channel) in the same command. */
   async release(lease: Lease): Promise<void> {
     try {
-      await this.redis
-        .multi()
-        .zrem(this.key(lease.backendId), lease.leaseId)
-        .zrem(this.tenantKey(lease.tenantId), lease.leaseId)
-        .publish(leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`)
-        .exec();
+      await runScript(
+        this.redis,
+        RELEASE_LEASE,
+        [this.key(lease.backendId), this.tenantKey(lease.tenantId)],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`],
+      );
     } finally {
       this.changed(-1);
     }
@@ -150,6 +189,25 @@ export class SlotLeases {
     if (backendIds.length === 0) return {};
     const counts = await runScript<number[]>(this.redis, COUNT_LIVE_LEASES, backendIds.map((id) => this.key(id)));
     return Object.fromEntries(backendIds.map((id, i) => [id, Number(counts[i] ?? 0)]));
+  }
+
+  /**
+   * The health hashes (as field/value maps) and live lease counts of the given backends, in one
+   * round trip (the worker's intake gate); `healthKeyOf` names a backend's health hash.
+   */
+  async readWithHealth(backendIds: readonly string[], healthKeyOf: (id: string) => string): Promise<{ health: Map<string, Record<string, string>>; live: Record<string, number> }> {
+    const health = new Map<string, Record<string, string>>();
+    const live: Record<string, number> = {};
+    if (backendIds.length === 0) return { health, live };
+    const rows = await runScript<[string[], number][]>(this.redis, READ_FLEET_STATE, [...backendIds.map(healthKeyOf), ...backendIds.map((id) => this.key(id))]);
+    backendIds.forEach((id, i) => {
+      const [flat, count] = rows[i] ?? [[], 0];
+      const hash: Record<string, string> = {};
+      for (let f = 0; f + 1 < flat.length; f += 2) hash[flat[f]!] = flat[f + 1]!;
+      health.set(id, hash);
+      live[id] = Number(count);
+    });
+    return { health, live };
   }
 
   /** Free slots across the given backends right now (for the worker's intake gate). */

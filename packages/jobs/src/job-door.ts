@@ -199,9 +199,9 @@ export class JobDoor {
         this.deps.logger.warn({ err, jobId: job.id, deliveryId: result.webhookDeliveryId }, 'webhook delivery not enqueued; the sweep will');
       }
     }
-    for (const e of result.events) {
-      await this.publish(job.tenantId, { jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody });
-    }
+    // Issued together, in order: one connection sends them in one write and delivers them in
+    // order, without a round trip's wait between a change's events (outputs, then its state).
+    await Promise.all(result.events.map((e) => this.publish(job.tenantId, { jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody })));
     this.count(job, change, result);
   }
 

@@ -1,4 +1,5 @@
-import type { BackendRecord } from '@gantry/fleet';
+import { ManualClock } from '@gantry/domain';
+import { BackendHealth, type BackendRecord } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
 import { redisTestPrefix } from '@gantry/testing';
 import type { WorkerFleet } from './worker-fleet';
@@ -109,5 +110,64 @@ describe('WorkerFleet health reads (real Redis)', () => {
     } finally {
       scope.redis.pipeline = pipeline;
     }
+  });
+});
+
+describe('WorkerFleet lease attempts on the intake gate’s health read (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  function gateFleet(breaker?: { failureThreshold: number }) {
+    const clock = new ManualClock();
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, clock, ...(breaker ? { breaker } : {}) });
+    const { fleet } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([record('a')]);
+    // Another process's view of the same hashes (the API's drain, another worker's strikes).
+    const other = new BackendHealth(scope.redis, { prefix: scope.prefix, clock, ...(breaker ? { breaker } : {}) });
+    return { fleet, other, clock };
+  }
+
+  function countPipelines(): { count(): number; restore(): void } {
+    let pipelines = 0;
+    const pipeline = scope.redis.pipeline.bind(scope.redis);
+    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    }) as typeof pipeline;
+    return { count: () => pipelines, restore: () => (scope.redis.pipeline = pipeline) };
+  }
+
+  it('leases without reading the health again while the read is recent, and still sees a drain written since', async () => {
+    const { fleet, other, clock } = gateFleet();
+    const reads = countPipelines();
+    try {
+      expect(await fleet.freeSlots()).toBe(1); // the gate: health and leases in one script
+      let outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+      expect(outcome.lease?.backendId).toBe('a');
+      expect(reads.count()).toBe(0); // the gate's read was enough
+      await fleet.leases.release(outcome.lease!);
+
+      clock.advance(2001); // too old to reuse: read again
+      outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+      expect(outcome.lease?.backendId).toBe('a');
+      expect(reads.count()).toBe(1);
+      await fleet.leases.release(outcome.lease!);
+
+      expect(await fleet.freeSlots()).toBe(1);
+      await other.store.setDraining('a', true); // after the gate's read
+      expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+      expect(reads.count()).toBe(2); // the script refused, the health was read again
+      expect(await fleet.freeSlots()).toBe(0);
+      expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
+    } finally {
+      reads.restore();
+    }
+  });
+
+  it('sees a breaker opened since the read', async () => {
+    const { fleet, other } = gateFleet({ failureThreshold: 1 });
+    expect(await fleet.freeSlots()).toBe(1);
+    await other.recordStrike('a');
+    expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
   });
 });

@@ -4,6 +4,8 @@ import {
   betterWaitForFaster,
   explainEligibility,
   fasterBusyExists,
+  healthKey,
+  storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
   type BackendHealth,
@@ -14,10 +16,21 @@ import {
   type LeaseCandidate,
   type PacedBackend,
   type SlotLeases,
+  type StoredHealth,
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
 import { SlotTurns } from '../dispatch/slot-turns.js';
+
+/**
+ * How long a health read stays usable for a lease attempt. The lease script checks that nothing
+ * changed since (see ACQUIRE_LEASE), so age does not make it wrong; the bound only keeps an
+ * expired and re-created hash from coming back to the same revision unnoticed.
+ */
+const HEALTH_REUSE_MS = 2000;
+
+/** Lease attempts per tryAcquire when the health keeps changing under it (then: full, try later). */
+const HEALTH_CHANGED_TRIES = 3;
 
 /** A backend this worker drives: its configuration and its driver. */
 export interface FleetMember {
@@ -70,7 +83,9 @@ export class WorkerFleet {
   private readonly log: Logger;
   private readonly freedWaiters = new Set<AbortController>();
   /** The health read in flight, shared by callers asking for the same backends meanwhile (the gate and a lease attempt, as a rule). */
-  private healthRead: { key: string; views: Promise<Map<string, HealthView>> } | null = null;
+  private healthRead: { key: string; stored: Promise<Map<string, StoredHealth>> } | null = null;
+  /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
+  private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -143,28 +158,58 @@ export class WorkerFleet {
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
     // Round-robin stays blind to speed: it is the benchmark's baseline.
     const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
-    // Health, warm models and (once paces are known) the leases: read together, one round trip's wait.
-    const [open, warmOf, used] = await Promise.all([
-      this.eligibleNow(need, live),
-      model
-        ? this.options.redis.hmget(this.modelsKey(), ...ids).then((w) => {
-            ids.forEach((id, i) => this.warmSeen.set(id, w[i] ?? null));
-            return new Map(ids.map((id, i) => [id, w[i]]));
-          })
-        : null,
-      paced ? this.leases.inFlight(ids) : null,
-    ]);
-    if (open.length === 0) return { lease: null, reason: 'full' };
-    let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity, warm: model !== null && warmOf?.get(c.id) === model }));
-    if (used && open.length > 1) {
-      const pace = (id: string) => expected.get(id) ?? 0;
-      if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
-        return { lease: null, reason: 'full' };
+    // The health as last read (the intake gate reads it at every lease change) is checked by the
+    // lease script itself; the warm models are read there too. One round trip in the usual case.
+    let kept = this.recalledHealth(ids);
+    for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
+      const reused = kept !== null;
+      const [stored, used] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.inFlight(ids) : null]);
+      const open = this.openNow(need, live, stored);
+      if (open.length === 0) {
+        if (!reused) return { lease: null, reason: 'full' };
+        kept = null; // judged on a kept read: make sure with a fresh one
+        continue;
       }
-      list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
-      return this.leases.acquire({ tenantId, candidates: list, tenantCap, ordered: true });
+      let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
+      let ordered = false;
+      if (used && open.length > 1) {
+        const pace = (id: string) => expected.get(id) ?? 0;
+        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
+          return { lease: null, reason: 'full' };
+        }
+        list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
+        ordered = true;
+      }
+      const outcome = await this.leases.acquireChecked(
+        { tenantId, candidates: list, tenantCap, ordered },
+        {
+          // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
+          health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
+          ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
+        },
+      );
+      if (!outcome) {
+        kept = null; // a probe, strike or drain since the read: read again
+        continue;
+      }
+      if (outcome.lease && model) this.warmSeen.set(outcome.lease.backendId, outcome.warm ? model : null);
+      return outcome.lease ? { lease: outcome.lease } : outcome;
     }
-    return this.leases.acquire({ tenantId, candidates: list, tenantCap });
+    return { lease: null, reason: 'full' };
+  }
+
+  /**
+   * Free slots on this worker's backends that may take new jobs now (healthy or not yet probed,
+   * not draining), for the intake gate: health and leases read in one round trip; the health read
+   * is kept for the next lease attempt.
+   */
+  async freeSlots(): Promise<number> {
+    const members = this.all();
+    const ids = members.map((c) => c.id);
+    const { health, live } = await this.leases.readWithHealth(ids, (id) => healthKey(this.options.prefix, id));
+    const stored = new Map([...health].map(([id, hash]) => [id, storedHealthOf(hash)]));
+    this.rememberHealth(stored);
+    return this.openNow({ nodeTypes: [] }, members, stored).reduce((sum, c) => sum + Math.max(0, c.capacity - (live[c.id] ?? 0)), 0);
   }
 
   /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists). */
@@ -266,33 +311,62 @@ export class WorkerFleet {
 
   /** The candidates eligible now: the same rule, with the live health and drain flag from Redis. */
   private async eligibleNow(need: JobNeed, candidates: BackendConfig[]): Promise<BackendConfig[]> {
+    return this.openNow(need, candidates, await this.readHealth(candidates.map((c) => c.id)));
+  }
+
+  /** The candidates eligible by this health read; all of them when there is none (Redis could not be read). */
+  private openNow(need: JobNeed, candidates: BackendConfig[], stored: Map<string, StoredHealth> | null): BackendConfig[] {
+    if (!stored) return candidates;
+    return candidates.filter((c) => {
+      const view: HealthView = this.options.health.view(stored.get(c.id) ?? { snapshot: null, draining: false }, this.records.get(c.id)?.draining ?? false);
+      return explainEligibility(need, this.asEligible(c, view.state, view.draining)).eligible;
+    });
+  }
+
+  /** Reads the backends' health (kept for later lease attempts); null when Redis could not be read: health must not stop a working fleet. */
+  private async readHealth(ids: string[]): Promise<Map<string, StoredHealth> | null> {
     try {
-      const views = await this.healthViews(candidates.map((c) => ({ id: c.id, draining: this.records.get(c.id)?.draining ?? false })));
-      return candidates.filter((c) => {
-        const view = views.get(c.id);
-        return explainEligibility(need, this.asEligible(c, view?.state ?? 'unknown', view?.draining)).eligible;
-      });
+      const stored = await this.healthHashes(ids);
+      this.rememberHealth(stored);
+      return stored;
     } catch (err) {
       this.log.debug({ err }, 'fleet: could not read backend health; not filtering');
-      return candidates;
+      return null;
     }
   }
 
+  private rememberHealth(stored: Map<string, StoredHealth>): void {
+    const at = this.options.health.clock.now();
+    for (const [id, health] of stored) this.healthSeen.set(id, { stored: health, at });
+  }
+
+  /** The kept health of every one of `ids`, when all of it is recent enough; else null. */
+  private recalledHealth(ids: string[]): Map<string, StoredHealth> | null {
+    const now = this.options.health.clock.now();
+    const out = new Map<string, StoredHealth>();
+    for (const id of ids) {
+      const seen = this.healthSeen.get(id);
+      if (!seen || now - seen.at > HEALTH_REUSE_MS || now < seen.at) return null;
+      out.set(id, seen.stored);
+    }
+    return out;
+  }
+
   /**
-   * The backends' health views: a read already in flight for the same backends is joined rather
+   * The backends' health hashes: a read already in flight for the same backends is joined rather
    * than repeated (a freed slot wakes the intake gate and the waiting jobs at once, and each read
-   * the same hashes). Nothing is kept once the read settled.
+   * the same hashes). Nothing is kept here once the read settled.
    */
-  private healthViews(backends: { id: string; draining: boolean }[]): Promise<Map<string, HealthView>> {
-    const key = JSON.stringify(backends);
-    if (this.healthRead?.key === key) return this.healthRead.views;
-    const read = { key, views: this.options.health.views(backends) };
+  private healthHashes(ids: string[]): Promise<Map<string, StoredHealth>> {
+    const key = ids.join('\n');
+    if (this.healthRead?.key === key) return this.healthRead.stored;
+    const read = { key, stored: this.options.health.store.readMany(ids) };
     this.healthRead = read;
     const settled = () => {
       if (this.healthRead === read) this.healthRead = null;
     };
-    read.views.then(settled, settled);
-    return read.views;
+    read.stored.then(settled, settled);
+    return read.stored;
   }
 
   private asEligible(config: BackendConfig, state: EligibilityBackend['state'], draining?: boolean): EligibilityBackend {

@@ -36,6 +36,20 @@ return 1
 `,
 );
 
+/**
+ * Starts a prompt submission's record, one command: KEYS[1] the accepting set; ARGV[1] prune
+ * before (ms), ARGV[2] the bound (score), ARGV[3] the token, ARGV[4] the key's TTL (ms).
+ */
+const BEGIN_ACCEPTING = redisScript(
+  'gantryHealthBeginAccepting',
+  `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`,
+);
+
 /** How long a finished prompt submission stays on record (it only matters to probes running meanwhile). */
 export const ACCEPTING_KEEP_MS = 60_000;
 
@@ -77,7 +91,7 @@ export class HealthStore {
   }
 
   async read(backendId: string): Promise<StoredHealth> {
-    return parse(await this.redis.hgetall(healthKey(this.prefix, backendId)));
+    return storedHealthOf(await this.redis.hgetall(healthKey(this.prefix, backendId)));
   }
 
   /** Several backends in one round trip. */
@@ -90,7 +104,7 @@ export class HealthStore {
     backendIds.forEach((id, i) => {
       const [err, hash] = results[i] ?? [null, {}];
       if (err) throw err;
-      out.set(id, parse(hash as Record<string, string>));
+      out.set(id, storedHealthOf(hash as Record<string, string>));
     });
     return out;
   }
@@ -130,8 +144,7 @@ export class HealthStore {
    * then by itself). Entries older than {@link ACCEPTING_KEEP_MS} are pruned.
    */
   async beginAccepting(backendId: string, token: string, now: number, boundAt: number): Promise<void> {
-    const key = acceptingKey(this.prefix, backendId);
-    await this.redis.multi().zremrangebyscore(key, '-inf', now - ACCEPTING_KEEP_MS).zadd(key, boundAt, token).pexpire(key, ACCEPTING_KEEP_MS + (boundAt - now)).exec();
+    await runScript(this.redis, BEGIN_ACCEPTING, [acceptingKey(this.prefix, backendId)], [now - ACCEPTING_KEEP_MS, boundAt, token, ACCEPTING_KEEP_MS + (boundAt - now)]);
   }
 
   /** Records when that submission ended (it stays on record for {@link ACCEPTING_KEEP_MS}). */
@@ -151,7 +164,8 @@ export class HealthStore {
   }
 }
 
-function parse(hash: Record<string, string> | null | undefined): StoredHealth {
+/** A backend's health hash (HGETALL) as StoredHealth. */
+export function storedHealthOf(hash: Record<string, string> | null | undefined): StoredHealth {
   const h = hash ?? {};
   return { snapshot: decodeSnapshot(h), draining: h.draining === '1', rev: h.rev ?? '' };
 }
