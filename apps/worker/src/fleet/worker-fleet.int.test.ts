@@ -1,10 +1,22 @@
 import { ManualClock } from '@gantry/domain';
 import { BackendHealth, type BackendRecord } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
+import type { RedisClient } from '@gantry/queue';
 import { redisTestPrefix } from '@gantry/testing';
 import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
+
+/** Counts the pipelines (health reads) sent on `redis` until restored. */
+function countPipelines(redis: RedisClient): { count(): number; restore(): void } {
+  let pipelines = 0;
+  const pipeline = redis.pipeline.bind(redis);
+  redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+    pipelines += 1;
+    return pipeline(...args);
+  }) as typeof pipeline;
+  return { count: () => pipelines, restore: () => (redis.pipeline = pipeline) };
+}
 
 describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const scope = redisTestPrefix();
@@ -94,21 +106,16 @@ describe('WorkerFleet health reads (real Redis)', () => {
   it('joins a health read in flight instead of repeating it, and keeps nothing once it settled', async () => {
     const { fleet } = testFleet(scope.redis, scope.prefix);
     fleet.sync([record('a'), record('b')]);
-    let pipelines = 0;
-    const pipeline = scope.redis.pipeline.bind(scope.redis);
-    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
-      pipelines += 1;
-      return pipeline(...args);
-    }) as typeof pipeline;
+    const reads = countPipelines(scope.redis);
     try {
       const [first, second] = await Promise.all([fleet.dispatchable(fleet.all()), fleet.dispatchable(fleet.all())]);
       expect(first.map((c) => c.id)).toEqual(['a', 'b']);
       expect(second.map((c) => c.id)).toEqual(['a', 'b']);
-      expect(pipelines).toBe(1);
+      expect(reads.count()).toBe(1);
       await fleet.dispatchable(fleet.all());
-      expect(pipelines).toBe(2);
+      expect(reads.count()).toBe(2);
     } finally {
-      scope.redis.pipeline = pipeline;
+      reads.restore();
     }
   });
 });
@@ -126,19 +133,10 @@ describe('WorkerFleet lease attempts on the intake gate’s health read (real Re
     return { fleet, other, clock };
   }
 
-  function countPipelines(): { count(): number; restore(): void } {
-    let pipelines = 0;
-    const pipeline = scope.redis.pipeline.bind(scope.redis);
-    scope.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
-      pipelines += 1;
-      return pipeline(...args);
-    }) as typeof pipeline;
-    return { count: () => pipelines, restore: () => (scope.redis.pipeline = pipeline) };
-  }
 
   it('leases without reading the health again while the read is recent, and still sees a drain written since', async () => {
     const { fleet, other, clock } = gateFleet();
-    const reads = countPipelines();
+    const reads = countPipelines(scope.redis);
     try {
       expect(await fleet.freeSlots()).toBe(1); // the gate: health and leases in one script
       let outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
