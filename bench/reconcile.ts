@@ -10,23 +10,33 @@
  *    per id.
  * 2. Redis came back empty: one pass queues every job again (a generation bump in PostgreSQL and an
  *    add in BullMQ per job) vs raw: one BullMQ addBulk of every job.
+ * 3. the tenants' counts check every pass ends with (the kept counts in Redis against PostgreSQL's,
+ *    `countActiveJobsByTenant`) vs raw: the same GROUP BY through node-postgres. The jobs are spread
+ *    over `--tenants` tenants.
  * Figures, not assertions. Needs PostgreSQL and Redis like `npm test`.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createPrisma } from '@gantry/db';
+import { countActiveJobsByTenant, createPrisma, poolOf } from '@gantry/db';
 import { QUEUE_NAMES } from '@gantry/domain';
 import { JobDoor } from '@gantry/jobs';
 import { silentLogger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
-import { EventPublisher, createRenderQueue, renderEntryId, toBullPriority } from '@gantry/queue';
+import { EventPublisher, TenantJobCounts, createRenderQueue, renderEntryId, toBullPriority } from '@gantry/queue';
 import { createTestDatabase, TEST_REDIS_URL } from '@gantry/testing';
 import { QueueReconciler } from '../apps/worker/src/reconcile/queue-reconciler.js';
 import { runMain } from './lib/run-main.js';
 
-const { values } = parseArgs({ options: { jobs: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: '20000' }, tenants: { type: 'string', default: '50' } } });
 const JOBS = Number(values.jobs);
+const TENANTS = Math.max(1, Number(values.tenants));
+const COUNT_ROUNDS = 20;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();
@@ -42,18 +52,23 @@ async function main(): Promise<void> {
   const queue = createRenderQueue({ connection: redis, prefix });
   const logger = silentLogger();
   const jobs = new JobDoor({ db, publisher: new EventPublisher(redis, prefix), metrics: createMetricsRegistry('worker', { processMetrics: false }), logger, queue, onWebhookDelivery: () => undefined });
-  const reconciler = new QueueReconciler({ db, redis, prefix, jobs, logger, intervalMs: 0, graceMs: 0, staleMs: 20_000, fullEveryMs: 0 });
+  // As the worker runs it: every pass ends with the tenants' counts check (the counts are kept).
+  const counts = new TenantJobCounts(redis, prefix);
+  const reconciler = new QueueReconciler({ db, redis, prefix, jobs, logger, counts, intervalMs: 0, graceMs: 0, staleMs: 20_000, fullEveryMs: 0 });
   // Defaults: full passes once a minute; in between only jobs changed in the last 2 minutes.
-  const between = new QueueReconciler({ db, redis, prefix, jobs, logger, intervalMs: 0, graceMs: 0, staleMs: 20_000, fullEveryMs: 3_600_000 });
+  const between = new QueueReconciler({ db, redis, prefix, jobs, logger, counts, intervalMs: 0, graceMs: 0, staleMs: 20_000, fullEveryMs: 3_600_000 });
   try {
-    const tenant = await db.tenant.create({ data: { name: `bench-${randomUUID()}` } });
+    const tenants: string[] = [];
+    for (let t = 0; t < TENANTS; t++) tenants.push((await db.tenant.create({ data: { name: `bench-${randomUUID()}` } })).id);
     await db.$executeRaw`
       INSERT INTO jobs (id, tenant_id, status, priority, kind, workflow, webhook_events, last_seq, created_at, updated_at)
-      SELECT gen_random_uuid(), ${tenant.id}::uuid, 'queued', 0, 'workflow', '{}'::jsonb, '{}', 1, now() - interval '10 minutes', now() - interval '10 minutes'
-      FROM generate_series(1, ${JOBS})`;
+      SELECT gen_random_uuid(), (${tenants}::uuid[])[1 + i % ${TENANTS}], 'queued', 0, 'workflow', '{}'::jsonb, '{}', 1, now() - interval '10 minutes', now() - interval '10 minutes'
+      FROM generate_series(1, ${JOBS}) AS i`;
     await db.$executeRaw`ANALYZE jobs`;
-    const ids = (await db.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM jobs WHERE status = 'queued'`).map((r) => r.id);
-    const bulk = () => ids.map((id) => ({ name: 'render', data: { jobId: id, tenantId: tenant.id }, opts: { jobId: renderEntryId(id), priority: toBullPriority(0) } }));
+    for (const [tenantId, c] of await countActiveJobsByTenant(db)) await counts.seed(tenantId, c);
+    const rows = await db.$queryRaw<{ id: string; tenant_id: string }[]>`SELECT id::text AS id, tenant_id::text AS tenant_id FROM jobs WHERE status = 'queued'`;
+    const ids = rows.map((r) => r.id);
+    const bulk = () => rows.map((r) => ({ name: 'render', data: { jobId: r.id, tenantId: r.tenant_id }, opts: { jobId: renderEntryId(r.id), priority: toBullPriority(0) } }));
     const drop = async () => {
       let cursor = '0';
       do {
@@ -77,17 +92,33 @@ async function main(): Promise<void> {
       for (const r of rows) pipeline.exists(`${prefix}:${QUEUE_NAMES.render}:${r.id}`);
       await pipeline.exec();
     });
+    // The counts check alone, interleaved with its raw GROUP BY (each pass ends with one).
+    const pool = poolOf(db);
+    const check: number[] = [];
+    const rawGroup: number[] = [];
+    for (let i = 0; i < COUNT_ROUNDS; i++) {
+      const ours = () => timed(() => countActiveJobsByTenant(db));
+      const raw = () => timed(() => pool.query("SELECT tenant_id, status, count(*)::int AS n FROM jobs WHERE status IN ('queued', 'dispatched', 'running') GROUP BY tenant_id, status"));
+      if (i % 2 === 0) {
+        check.push((await ours())[1]);
+        rawGroup.push((await raw())[1]);
+      } else {
+        rawGroup.push((await raw())[1]);
+        check.push((await ours())[1]);
+      }
+    }
     await drop();
     const [rebuilt, rebuildMs] = await timed(() => reconciler.pass());
 
     const row = (what: string, ms: number, raw: number, note: string) =>
       console.log(`| ${what} | ${ms.toFixed(0)} ms | ${raw.toFixed(0)} ms | ${(ms / raw).toFixed(2)}x | ${note} |`);
-    console.log(`\nqueue reconciler, ${JOBS} queued jobs (PostgreSQL + Redis on this machine)\n`);
+    console.log(`\nqueue reconciler, ${JOBS} queued jobs of ${TENANTS} tenants (PostgreSQL + Redis on this machine)\n`);
     console.log('| figure | reconciler | raw in the same run | ratio | |');
     console.log('|---|---|---|---|---|');
     row('full pass, nothing lost', passMs, rawCheck, `checked ${steady?.checked}, requeued ${steady?.requeued}; raw: SELECT ids + pipelined EXISTS`);
     row('pass between full ones (every 5 s)', quickMs, rawCheck, `checked ${quick?.checked} (full: ${quick?.full})`);
     row('pass after Redis came back empty', rebuildMs, rawAdd, `requeued ${rebuilt?.requeued}; raw: addBulk of every entry`);
+    row(`tenants' counts check (in every pass), median of ${COUNT_ROUNDS}`, median(check), median(rawGroup), 'countActiveJobsByTenant; raw: the same GROUP BY through node-postgres');
   } finally {
     await reconciler.stop();
     await between.stop();
