@@ -61,8 +61,8 @@ async function main(): Promise<void> {
     const tenants: string[] = [];
     for (let t = 0; t < TENANTS; t++) tenants.push((await db.tenant.create({ data: { name: `bench-${randomUUID()}` } })).id);
     await db.$executeRaw`
-      INSERT INTO jobs (id, tenant_id, status, priority, kind, workflow, webhook_events, last_seq, created_at, updated_at)
-      SELECT gen_random_uuid(), (${tenants}::uuid[])[1 + i % ${TENANTS}], 'queued', 0, 'workflow', '{}'::jsonb, '{}', 1, now() - interval '10 minutes', now() - interval '10 minutes'
+      INSERT INTO jobs (id, tenant_id, status, priority, kind, workflow, webhook_events, last_seq, created_at, updated_at, queued_at)
+      SELECT gen_random_uuid(), (${tenants}::uuid[])[1 + i % ${TENANTS}], 'queued', 0, 'workflow', '{}'::jsonb, '{}', 1, now() - interval '10 minutes', now() - interval '10 minutes', now() - interval '10 minutes'
       FROM generate_series(1, ${JOBS}) AS i`;
     await db.$executeRaw`ANALYZE jobs`;
     for (const [tenantId, c] of await countActiveJobsByTenant(db)) await counts.seed(tenantId, c);

@@ -39,6 +39,7 @@ const COLUMNS = [
   ['queueSeq', 'queue_seq'],
   ['lastError', 'last_error'],
   ['lastSeq', 'last_seq'],
+  ['queuedAt', 'queued_at'],
   ['createdAt', 'created_at'],
   ['updatedAt', 'updated_at'],
   ['startedAt', 'started_at'],

@@ -198,6 +198,7 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<J
     queueSeq: 0,
     lastError: null,
     lastSeq: 1,
+    queuedAt: at,
     createdAt: at,
     updatedAt: at,
     startedAt: null,

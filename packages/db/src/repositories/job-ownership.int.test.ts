@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@gantry/testing';
 import { uuidv7 } from '@gantry/domain';
 import { createPrisma } from '../client';
-import { claimLostJob, touchHeldJobs, findReconcileCandidates } from './job-ownership';
+import { bumpQueueGenerations, claimLostJob, touchHeldJobs, findReconcileCandidates } from './job-ownership';
 import { insertJob } from './jobs';
 import { transitionJob } from './job-transitions';
 
@@ -72,5 +72,27 @@ describe('job ownership', () => {
     // A second success (another worker finishing the same job) changes nothing.
     expect(await transitionJob(db, id, 'succeeded', { progress: 1, outputs: [{ ...outputs[0]!, id: uuidv7() }] })).toBeNull();
     expect(await db.artifact.count({ where: { jobId: id } })).toBe(2);
+  });
+  it('checks between full passes the queued jobs that entered the queue within the window, whatever else changed them', async () => {
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const fresh = uuidv7(); // just submitted
+    const old = uuidv7(); // queued long ago, touched since (e.g. its priority aged)
+    const sentBack = uuidv7(); // queued long ago, dispatched, then sent back to the queue
+    const rewritten = uuidv7(); // queued long ago, its entry written again by the reconciler
+    for (const id of [fresh, old, sentBack, rewritten]) await insertJob(db, { id, tenantId, workflow: {}, priority: 0 });
+    await db.job.updateMany({ where: { id: { in: [old, sentBack, rewritten] } }, data: { queuedAt: ago(600_000) } });
+    await db.job.update({ where: { id: old }, data: { priority: 5 } }); // updated_at is now
+    expect(await transitionJob(db, sentBack, 'dispatched', { workerId: 'w1', backendId: 'b', promptId: randomUUID(), incrementAttempts: true })).not.toBeNull();
+    expect(await transitionJob(db, sentBack, 'queued', { backendId: null })).not.toBeNull();
+    expect((await bumpQueueGenerations(db, [{ id: rewritten, fromSeq: 0 }])).get(rewritten)).toBe(1);
+
+    const mine = new Set([fresh, old, sentBack, rewritten]);
+    const ids = async (changedWithinMs: number | null, graceMs = 0) =>
+      (await findReconcileCandidates(db, { group: 'queued', graceMs, staleMs: 60_000, changedWithinMs, limit: 1000 })).map((c) => c.id).filter((id) => mine.has(id));
+    expect(await ids(120_000)).toEqual([fresh, sentBack, rewritten].sort());
+    expect(await ids(null)).toEqual([fresh, old, sentBack, rewritten].sort());
+    // The grace counts from entering the queue too: a job queued a moment ago may have its enqueue in flight.
+    expect(await ids(null, 300_000)).toEqual([old]);
+    expect(await ids(120_000, 60_000)).toEqual([]);
   });
 });

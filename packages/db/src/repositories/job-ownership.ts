@@ -1,4 +1,5 @@
 import type { JobStatus } from '@gantry/domain';
+import { Prisma } from '../generated/client.js';
 import type { Db } from './db-client.js';
 import type { JobRow } from './jobs.js';
 
@@ -51,9 +52,11 @@ export interface ReconcileCandidate {
 }
 
 /**
- * One page (by id) of the jobs of `group` whose queue entry should exist: `queued` ones not changed
- * in the last `graceMs` (a submit's enqueue may still be in flight), or `held` (dispatched/running)
- * ones whose worker's heartbeat is stale. Served by the (status, id) index, one status at a time.
+ * One page (by id) of the jobs of `group` whose queue entry should exist: `queued` ones that
+ * entered the queue more than `graceMs` ago (a submit's enqueue may still be in flight; with
+ * `changedWithinMs`, only those that entered it within that window, served by the
+ * (status, queued_at) index), or `held` (dispatched/running) ones whose worker's heartbeat is
+ * stale. Otherwise served by the (status, id) index, one status at a time.
  */
 export async function findReconcileCandidates(
   db: Db,
@@ -69,20 +72,28 @@ export async function findReconcileCandidates(
 ): Promise<ReconcileCandidate[]> {
   const after = options.afterId ?? '00000000-0000-0000-0000-000000000000';
   type Row = { id: string; tenant_id: string; status: JobStatus; priority: number; queue_seq: number };
+  const grace = Prisma.sql`make_interval(secs => ${options.graceMs / 1000})`;
   const rows =
-    options.group === 'queued'
+    options.group === 'held'
       ? await db.$queryRaw<Row[]>`
-          SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
-          WHERE status = 'queued' AND id > ${after}::uuid AND updated_at < now() - make_interval(secs => ${options.graceMs / 1000})
-            AND (${options.changedWithinMs ?? null}::float8 IS NULL OR updated_at > now() - make_interval(secs => ${(options.changedWithinMs ?? 0) / 1000}))
-          ORDER BY jobs.status, jobs.id
-          LIMIT ${options.limit}`
-      : await db.$queryRaw<Row[]>`
           SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
           WHERE status IN ('dispatched', 'running') AND id > ${after}::uuid
             AND COALESCE(heartbeat_at, updated_at) < now() - make_interval(secs => ${options.staleMs / 1000})
           ORDER BY jobs.id
-          LIMIT ${options.limit}`;
+          LIMIT ${options.limit}`
+      : options.changedWithinMs == null
+        ? await db.$queryRaw<Row[]>`
+            SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
+            WHERE status = 'queued' AND id > ${after}::uuid AND queued_at < now() - ${grace}
+            ORDER BY jobs.status, jobs.id
+            LIMIT ${options.limit}`
+        : // The window's jobs through (status, queued_at), then ordered: not a walk of every queued job.
+          await db.$queryRaw<Row[]>`
+            SELECT id::text AS id, tenant_id::text AS tenant_id, status::text AS status, priority, queue_seq FROM jobs
+            WHERE status = 'queued' AND id > ${after}::uuid
+              AND queued_at < now() - ${grace} AND queued_at > now() - make_interval(secs => ${options.changedWithinMs / 1000})
+            ORDER BY jobs.id
+            LIMIT ${options.limit}`;
   return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, status: r.status, priority: r.priority, queueSeq: r.queue_seq }));
 }
 
@@ -94,7 +105,7 @@ export async function findReconcileCandidates(
 export async function bumpQueueGenerations(db: Db, jobs: readonly { id: string; fromSeq: number }[]): Promise<Map<string, number>> {
   if (jobs.length === 0) return new Map();
   const rows = await db.$queryRaw<{ id: string; queue_seq: number }[]>`
-    UPDATE jobs SET queue_seq = jobs.queue_seq + 1
+    UPDATE jobs SET queue_seq = jobs.queue_seq + 1, queued_at = now()
     FROM unnest(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.fromSeq)}::int[]) AS seen(id, seq)
     WHERE jobs.id = seen.id AND jobs.queue_seq = seen.seq AND jobs.status IN ('queued', 'dispatched', 'running')
     RETURNING jobs.id::text AS id, jobs.queue_seq`;

@@ -122,7 +122,7 @@ export async function transitionJob(
   }
   if (to === 'running') sets.push(Prisma.sql`started_at = COALESCE(started_at, now())`, Prisma.sql`heartbeat_at = now()`);
   if (to === 'queued' || isTerminal(to)) sets.push(Prisma.sql`worker_id = NULL`, Prisma.sql`heartbeat_at = NULL`);
-  if (to === 'queued') sets.push(Prisma.sql`progress = 0`);
+  if (to === 'queued') sets.push(Prisma.sql`progress = 0`, Prisma.sql`queued_at = now()`);
   if (to === 'queued' && patch.lastError) sets.push(Prisma.sql`last_error = ${JSON.stringify(patch.lastError)}::jsonb`);
   if (isTerminal(to)) sets.push(Prisma.sql`finished_at = now()`, Prisma.sql`last_error = NULL`);
   if (patch.reusedFrom !== undefined) sets.push(Prisma.sql`reused_from = ${patch.reusedFrom}::uuid`);
