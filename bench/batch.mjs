@@ -6,6 +6,7 @@
 //
 //   npm run bench:batch                                  # 20 rounds of 2 concurrent batches of 1000
 //   npm run bench:batch -- --rounds 10 --size 500 --concurrency 1
+//   npm run bench:batch -- --cpu-prof /tmp/prof          # the API's CPU profile, written on exit
 import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,10 @@ const ROUNDS = arg('rounds', 20);
 const SIZE = arg('size', 1000);
 const CONCURRENCY = arg('concurrency', 2);
 const WARMUP = arg('warmup', 3);
+const CPU_PROF = (() => {
+  const i = process.argv.indexOf('--cpu-prof');
+  return i > 0 ? path.resolve(process.argv[i + 1]) : ''; // a directory: the API runs under `node --cpu-prof`
+})();
 const log = (...a) => console.log(...a);
 
 const WORKFLOW = JSON.parse(readFileSync(path.join(ROOT, 'apps/gpu-sim/fixtures/default-workflow.json'), 'utf8'));
@@ -63,7 +68,7 @@ async function main() {
   try {
     await stack.createDatabase();
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
-    await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' });
+    await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 10 });
     redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
     // The raw side's own queue, under the bench prefix (cleaned up with it).
