@@ -20,7 +20,7 @@ import { BenchStack, ROOT } from './lib/stack.mjs';
 import { procCpuMs } from './lib/stats.mjs';
 import { runMain } from './lib/run-main.ts';
 
-const { createRenderQueue, enqueueRenders, renderEntryId, toBullPriority } = gantryQueue;
+const { addPrioritizedBulk, createRenderQueue, renderEntryId, toBullPriority } = gantryQueue;
 const { uuidv7 } = gantryDomain; // the API's own ids (same index order)
 
 const arg = (name, fallback) => {
@@ -117,7 +117,7 @@ async function main() {
 
     // Raw, fast: the same rows and entries by the means the API now uses: one jsonb_to_recordset
     // statement from one JSON parameter, then BullMQ's own add of every entry in one script call
-    // (enqueueRenders → addPrioritizedBulk). Still no HTTP, validation or hashing.
+    // (addPrioritizedBulk, as enqueueRenders). Still no HTTP, validation or hashing.
     const rawFast = async () => {
       const jobs = sweep(SIZE).map((j) => ({ ...j, id: uuidv7() }));
       const started = performance.now();
@@ -133,7 +133,7 @@ async function main() {
          SELECT id, 1, 'state', '{"type": "state", "status": "queued", "attempt": 0}'::jsonb, now() FROM j`,
         values: [JSON.stringify(jobs), tenant.id],
       });
-      await enqueueRenders(queue, jobs.map((j) => ({ payload: { jobId: j.id, tenantId: tenant.id }, priority: 0, generation: 0 })));
+      await addPrioritizedBulk(queue, jobs.map((j) => ({ name: 'render', data: { jobId: j.id, tenantId: tenant.id }, opts: { jobId: renderEntryId(j.id), priority: toBullPriority(0) } })));
       return performance.now() - started;
     };
 
