@@ -58,11 +58,13 @@ const percentile = (values, p) => {
 async function main() {
   const stack = new BenchStack({ log });
   let pool;
+  let cpuClient;
   let redis;
   let queue;
   const stop = async () => {
     await queue?.close().catch(() => undefined);
     redis?.disconnect();
+    await cpuClient?.end().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await stack.cleanup();
   };
@@ -72,6 +74,8 @@ async function main() {
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
     await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 10, application_name: 'bench-raw' });
+    cpuClient = new pg.Client({ connectionString: stack.databaseUrl, application_name: 'bench-cpu' });
+    await cpuClient.connect();
     redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
     // The raw side's own queue, under the bench prefix (cleaned up with it).
     queue = createRenderQueue({ connection: redis, prefix: `${stack.prefix}:raw` });
@@ -137,9 +141,13 @@ async function main() {
       return performance.now() - started;
     };
 
-    // PostgreSQL CPU: the backends serving this run's database, read from /proc (same machine).
+    // PostgreSQL CPU: the client backends serving this run's database (the API's and the raw
+    // sides'), read from /proc (same machine), through a connection of its own that is left out.
+    // Autovacuum and the WAL writer are not counted (they trail the inserts, not one side's round).
     const pgCpuMs = async () => {
-      const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+      const { rows } = await cpuClient.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
       return rows.reduce((sum, r) => sum + (procCpuMs(r.pid) || 0), 0);
     };
 
