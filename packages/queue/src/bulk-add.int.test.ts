@@ -37,7 +37,7 @@ async function stateOf(redis: Redis, prefix: string): Promise<Record<string, unk
       const hash = await redis.hgetall(key);
       delete hash['timestamp'];
       state[name] = hash;
-    } else if (type === 'zset') state[name] = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    } else if (type === 'zset') state[name] = await redis.zrange(key, '0', '-1', 'WITHSCORES');
     else if (type === 'list') state[name] = await redis.lrange(key, 0, -1);
     else if (type === 'string') state[name] = await redis.get(key);
     else if (type === 'stream') state[name] = (await redis.xrange(key, '-', '+')).map(([, fields]) => fields);
