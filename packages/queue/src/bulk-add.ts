@@ -110,7 +110,8 @@ async function recordAdds<T>(queue: Queue<T>, jobs: readonly { name: string; dat
     }
   }
   if (!keys.every((k): k is string => typeof k === 'string')) return null;
-  return { client, script: bulkScriptOf(defined.lua), keys, argv };
+  const script = bulkScriptOf(defined.lua);
+  return script ? { client, script, keys, argv } : null;
 }
 
 let bulkScript: RedisScript | undefined;
@@ -119,8 +120,10 @@ let bulkScript: RedisScript | undefined;
  * BullMQ's script as a function of (KEYS, ARGV), called once per job: the body is BullMQ's text
  * unchanged (its `local`s and its final `return` are those of a function either way).
  */
-function bulkScriptOf(lua: string): RedisScript {
+function bulkScriptOf(lua: string): RedisScript | null {
   if (bulkScript?.lua.includes(lua)) return bulkScript;
+  if (bulkScript) return null; // a second BullMQ text in one process: its own addBulk for that one
+  if (lua.startsWith('#!')) return null; // a shebang (script flags) cannot sit inside a function
   bulkScript = redisScript(
     'gantryBullAddPrioritizedBulk',
     `local function addOne(KEYS, ARGV)\n${lua}\nend\n` +
