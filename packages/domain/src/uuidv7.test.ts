@@ -14,4 +14,11 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('draws a fresh random tail for every id, across refills of its random pool', () => {
+    const ids = Array.from({ length: 3000 }, () => uuidv7(0x0123456789ab)); // 3000 ids: the 8 KiB pool refills twice
+    const tails = ids.map((id) => id.slice(19).replace('-', '').slice(1)); // the 60 random bits after the variant
+    expect(new Set(tails).size).toBe(ids.length);
+    expect(ids.every((id) => isUuid(id) && ['8', '9', 'a', 'b'].includes(id[19]!))).toBe(true);
+  });
 });

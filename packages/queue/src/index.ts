@@ -1,5 +1,6 @@
 export * from './connection.js';
 export * from './render-queue.js';
+export { addPrioritizedBulk, bulkAddPath } from './bulk-add.js';
 export * from './channels.js';
 export * from './event-bus.js';
 export * from './webhook-queue.js';

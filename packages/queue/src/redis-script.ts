@@ -24,12 +24,12 @@ export function redisScript(name: string, lua: string): RedisScript {
   return { name, lua };
 }
 
-type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: (string | number | Buffer)[]) => Promise<unknown>;
 
 const definedOn = new WeakMap<RedisClient, Set<string>>();
 
 /** Runs `script` with `keys` (KEYS) and `args` (ARGV) on `redis`, defining it there first if needed. */
-export function runScript<T = unknown>(redis: RedisClient, script: RedisScript, keys: readonly string[], args: readonly (string | number)[] = []): Promise<T> {
+export function runScript<T = unknown>(redis: RedisClient, script: RedisScript, keys: readonly string[], args: readonly (string | number | Buffer)[] = []): Promise<T> {
   let names = definedOn.get(redis);
   if (!names) definedOn.set(redis, (names = new Set()));
   if (!names.has(script.name)) {

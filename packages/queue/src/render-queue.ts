@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { MAX_PRIORITY, QUEUE_NAMES, renderJobPayloadSchema, type RenderJobPayload } from '@gantry/domain';
+import { addPrioritizedBulk } from './bulk-add.js';
 import type { RedisClient } from './connection.js';
 
 /**
@@ -83,13 +84,18 @@ export async function enqueueRender(
   await queue.add('render', data, { jobId: renderEntryId(data.jobId, generation), priority: toBullPriority(priority, tenantRank) });
 }
 
-/** Enqueues many render jobs in one round trip (the reconciler's batches, a submitted batch). */
+/**
+ * Enqueues many render jobs in one round trip (the reconciler's batches, a submitted batch): BullMQ's
+ * own add of each, run in one script call per chunk (addPrioritizedBulk; every render job is
+ * prioritized, toBullPriority ≥ 1).
+ */
 export async function enqueueRenders(
   queue: Queue<RenderJobPayload>,
   entries: readonly { payload: RenderJobPayload; priority: number; generation: number; tenantRank?: number }[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  await queue.addBulk(
+  await addPrioritizedBulk(
+    queue,
     entries.map((e) => {
       const data = renderJobPayloadSchema.parse(e.payload);
       return { name: 'render', data, opts: { jobId: renderEntryId(data.jobId, e.generation), priority: toBullPriority(e.priority, e.tenantRank) } };

@@ -1,7 +1,8 @@
-import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, submitJobSchema, type BatchItemError, type SubmitJobInput } from '@gantry/domain';
+import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, type BatchItemError, type SubmitJobInput } from '@gantry/domain';
 import { findJobsByIdempotencyKeys, isForeignKeyViolation, isUniqueViolation, type JobRow, type NewBatchJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { tryParseInput } from '../http/validate.js';
+import { batchItemSchema } from './batch-item-schema.js';
 import { runnableCheck } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { assertQueueRoom, newJobOf } from './new-job.js';
@@ -47,7 +48,7 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   const problems = new ItemProblems(items.length);
   const inputs: SubmitJobInput[] = [];
   items.forEach((item, index) => {
-    const parsed = tryParseInput(submitJobSchema, item, 'job');
+    const parsed = tryParseInput(batchItemSchema, item, 'job');
     if (!parsed.ok) return problems.add(index, parsed.error);
     try {
       if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits);
