@@ -5,6 +5,7 @@ import {
   explainEligibility,
   fasterBusyExists,
   healthKey,
+  jobsToPlace,
   storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
@@ -16,6 +17,7 @@ import {
   type Lease,
   type LeaseCandidate,
   type PacedBackend,
+  type QueueCounts,
   type SlotLeases,
   type StoredHealth,
 } from '@gantry/fleet';
@@ -64,8 +66,8 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
-  /** Jobs in the queue not yet taken by any worker (for placement in the drain tail); unknown: 0. */
-  waiting?: () => Promise<number>;
+  /** The render queue's counts (placement in the drain tail, see jobsToPlace); unknown: nothing queued. */
+  queueCounts?: () => Promise<QueueCounts>;
 }
 
 /**
@@ -198,7 +200,8 @@ export class WorkerFleet {
       let ordered = false;
       if (used && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
+        const leased = Object.values(used).reduce((a, b) => a + b, 0);
+        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })), leased))) {
           return freedIf({ lease: null, reason: 'full' });
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
@@ -284,11 +287,11 @@ export class WorkerFleet {
     return this.openNow({ nodeTypes: [] }, members, stored).reduce((sum, c) => sum + Math.max(0, c.capacity - (live[c.id] ?? 0)), 0);
   }
 
-  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists). */
-  private async leaveForFaster(paced: PacedBackend[]): Promise<boolean> {
+  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists); `leased` live leases on this worker's candidates. */
+  private async leaveForFaster(paced: PacedBackend[], leased: number): Promise<boolean> {
     if (!fasterBusyExists(paced)) return false;
-    const waiting = (await this.options.waiting?.().catch(() => 0)) ?? 0;
-    return betterWaitForFaster(paced, waiting + 1);
+    const counts = (await this.options.queueCounts?.().catch(() => null)) ?? { queued: 0, taken: 0 };
+    return betterWaitForFaster(paced, jobsToPlace(counts, leased));
   }
 
   /**
