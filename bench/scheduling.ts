@@ -591,6 +591,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
       }),
     ],
     ['per-job overhead mean / p95', ...f((r) => `${fmtMs(r.figures.overheadMs.mean)} / ${fmtMs(r.figures.overheadMs.p95)}`)],
+    ['  last 8 taken: backend (ms/step) and finish after the last take', ...f((r) => r.figures.lastTaken.map((t) => `${config.sims.find((s) => s.id === t.backendId)?.stepMs ?? '?'}:${fmtMs(t.finishedAfterMs)}`).join(' '))],
     ['throughput (jobs/s)', ...f((r) => r.figures.throughputJobsPerS.toFixed(1))],
     ['backlog phase / drain tail', ...f((r) => `${fmtMs(r.figures.backlogMs)} / ${fmtMs(r.figures.drainMs)}`)],
     ['utilization: slot held / makespan', ...f((r) => pct(r.figures.utilization))],

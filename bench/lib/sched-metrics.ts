@@ -161,6 +161,8 @@ export interface RunFigures {
   overCapacity: string[];
   /** Where `ratioWithOverhead − 1` goes (see LossBreakdown). */
   loss: LossBreakdown;
+  /** The last 8 jobs taken from the queue: where each ran, and when it finished after the last take (ms). */
+  lastTaken: Array<{ backendId: string | null; finishedAfterMs: number | null }>;
   backends: BackendFigures[];
 }
 
@@ -286,6 +288,11 @@ export function computeFigures(
     slotIdleGapMs: summarize(allSlotGaps),
     overCapacity,
     loss,
+    lastTaken: rows
+      .filter((r) => r.firstDispatchedAt !== null)
+      .sort((a, b) => (a.firstDispatchedAt as number) - (b.firstDispatchedAt as number))
+      .slice(-8)
+      .map((r) => ({ backendId: r.backendId, finishedAfterMs: r.finishedAt === null ? null : r.finishedAt - backlogEnd })),
     backends: perBackend,
   };
 }
