@@ -583,6 +583,15 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['makespan / lower bound', ...f((r) => `${r.figures.ratio.toFixed(2)}x`)],
     ['per-job overhead p50 (slot held − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
     ['bound with that overhead; makespan / it', ...f((r) => `${fmtMs(r.figures.lowerBoundWithOverheadMs)}; ${r.figures.ratioWithOverhead.toFixed(2)}x`)],
+    [
+      '  its excess: start / gaps queued / gaps idle / tail / overhead > p50',
+      ...f((r) => {
+        const l = r.figures.loss;
+        return [l.start, l.gapsUnderBacklog, l.gapsOther, l.tail, l.overheadAboveP50].map((v) => v.toFixed(3)).join(' / ') + (l.otherIdle ? ` (+${l.otherIdle.toFixed(3)} cap>1)` : '');
+      }),
+    ],
+    ['per-job overhead mean / p95', ...f((r) => `${fmtMs(r.figures.overheadMs.mean)} / ${fmtMs(r.figures.overheadMs.p95)}`)],
+    ['  last 8 taken: backend (ms/step) and finish after the last take', ...f((r) => r.figures.lastTaken.map((t) => `${config.sims.find((s) => s.id === t.backendId)?.stepMs ?? '?'}:${fmtMs(t.finishedAfterMs)}`).join(' '))],
     ['throughput (jobs/s)', ...f((r) => r.figures.throughputJobsPerS.toFixed(1))],
     ['backlog phase / drain tail', ...f((r) => `${fmtMs(r.figures.backlogMs)} / ${fmtMs(r.figures.drainMs)}`)],
     ['utilization: slot held / makespan', ...f((r) => pct(r.figures.utilization))],

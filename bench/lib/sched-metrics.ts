@@ -159,7 +159,32 @@ export interface RunFigures {
   slotIdleGapMs: Summary;
   /** Backends that ever held more jobs than their capacity. */
   overCapacity: string[];
+  /** Where `ratioWithOverhead − 1` goes (see LossBreakdown). */
+  loss: LossBreakdown;
+  /** The last 8 jobs taken from the queue: where each ran, and when it finished after the last take (ms). */
+  lastTaken: Array<{ backendId: string | null; finishedAfterMs: number | null }>;
   backends: BackendFigures[];
+}
+
+/**
+ * Where makespan / bound-with-overhead − 1 goes, in the same unit (the parts add up to it). A slot
+ * of pace r = 1 / (steps × ms/step + p50 overhead) idle for t ms, or holding a job t ms beyond its
+ * steps + p50 overhead, loses r × t jobs against the bound; each part is those lost jobs / N:
+ * makespan × Σ capacity × r − N = Σ over slots of r × (idle + Σ (overhead − p50)).
+ */
+export interface LossBreakdown {
+  /** First submit → a slot's first dispatch (submits and the first fetches). */
+  start: number;
+  /** A slot free between two jobs (previous finished → next dispatched) while jobs were queued. */
+  gapsUnderBacklog: number;
+  /** The same with nothing queued (between bursts, or before the last jobs arrived). */
+  gapsOther: number;
+  /** A slot's last finish → the run's last finish: the drain tail. */
+  tail: number;
+  /** Per-job overhead above the p50 the bound assumes (jobs below it count against it). */
+  overheadAboveP50: number;
+  /** Backends of capacity > 1: their idle time, not split up. */
+  otherIdle: number;
 }
 
 export function computeFigures(
@@ -235,6 +260,7 @@ export function computeFigures(
     };
   });
   const totalCap = backends.reduce((s, b) => s + b.capacity, 0);
+  const loss = lossBreakdown(rows, backends, steps, o, firstSubmitAt, lastFinish, waitingAt);
   const weighted = (f: (b: BackendFigures) => number) => round(perBackend.reduce((s, b) => s + f(b) * b.capacity, 0) / totalCap, 3);
 
   return {
@@ -261,8 +287,56 @@ export function computeFigures(
     idleGapMs: summarize(allGaps),
     slotIdleGapMs: summarize(allSlotGaps),
     overCapacity,
+    loss,
+    lastTaken: rows
+      .filter((r) => r.firstDispatchedAt !== null)
+      .sort((a, b) => (a.firstDispatchedAt as number) - (b.firstDispatchedAt as number))
+      .slice(-8)
+      .map((r) => ({ backendId: r.backendId, finishedAfterMs: r.finishedAt === null ? null : r.finishedAt - backlogEnd })),
     backends: perBackend,
   };
+}
+
+function lossBreakdown(
+  rows: JobTimes[],
+  backends: SimBackend[],
+  steps: number,
+  o: number,
+  firstSubmitAt: number,
+  lastFinish: number,
+  waitingAt: (t: number) => number,
+): LossBreakdown {
+  const out: LossBreakdown = { start: 0, gapsUnderBacklog: 0, gapsOther: 0, tail: 0, overheadAboveP50: 0, otherIdle: 0 };
+  const n = rows.filter((r) => r.status === 'succeeded').length;
+  if (n === 0) return out;
+  for (const b of backends) {
+    const r = 1 / (steps * b.stepMs + o);
+    const mine = rows
+      .filter((j) => j.backendId === b.id && j.status === 'succeeded' && j.dispatchedAt !== null && j.finishedAt !== null)
+      .sort((x, y) => (x.dispatchedAt as number) - (y.dispatchedAt as number));
+    for (const j of mine) out.overheadAboveP50 += r * ((j.finishedAt as number) - (j.dispatchedAt as number) - steps * b.stepMs - o);
+    if (b.capacity !== 1) {
+      const held = mine.reduce((s, j) => s + (j.finishedAt as number) - (j.dispatchedAt as number), 0);
+      out.otherIdle += r * (b.capacity * (lastFinish - firstSubmitAt) - held);
+      continue;
+    }
+    const first = mine[0];
+    const last = mine.at(-1);
+    if (!first || !last) {
+      out.start += r * (lastFinish - firstSubmitAt);
+      continue;
+    }
+    out.start += r * ((first.dispatchedAt as number) - firstSubmitAt);
+    out.tail += r * (lastFinish - Math.max(...mine.map((j) => j.finishedAt as number)));
+    for (let i = 1; i < mine.length; i++) {
+      const prev = mine[i - 1] as JobTimes;
+      const gap = (mine[i]?.dispatchedAt as number) - (prev.finishedAt as number);
+      if (waitingAt(prev.finishedAt as number) > 0) out.gapsUnderBacklog += r * gap;
+      else out.gapsOther += r * gap;
+    }
+  }
+  for (const k of Object.keys(out) as Array<keyof LossBreakdown>) out[k] = round(out[k] / n, 3);
+  return out;
 }
 
 /**

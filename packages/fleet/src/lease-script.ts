@@ -9,35 +9,8 @@ const REDIS_NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/**
- * Backend slot leasing, atomic across every worker process (one Redis script).
- *
- * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
- * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
- * KEYS[n+1+j] (j = 1..g) a backend's health hash the caller judged eligibility from
- * KEYS[n+2+g] the warm-model map (only when ARGV[8] names a model)
- * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
- * ARGV[4] policy: "lc" least-connections, "rr" round-robin (the benchmark's baseline)
- * ARGV[5] tenant running cap (0 = none)   ARGV[6] n   ARGV[7] g
- * ARGV[8] the job's model ('' = none): candidate i is warm when the warm-model map names it for
- *         the candidate's id (ARGV[9 + 2n + 2g + (i-1)]); without a model, warm is ARGV[10 + 2(i-1)]
- * ARGV[9 + 2(i-1)] capacity of candidate i, ARGV[10 + 2(i-1)] 1 when it is known warm, else 0
- * ARGV[9 + 2n + 2(j-1)], ARGV[10 + 2n + 2(j-1)]: the `rev` and `draining` ('1'/'0') of health hash
- *         j as the caller read them ('' rev: absent)
- *
- * The health check makes a health read the caller kept (the intake gate's, a moment ago) as good
- * as one taken now: a probe, strike or drain since then changed a rev or the drain flag, and the
- * script takes nothing (-2) so the caller reads again. Least-connections picks the lowest
- * in-flight/capacity; ties go to a warm backend, then to the one with fewer jobs, then by
- * rotation, so load spreads. Expired leases (a worker that died without releasing) are dropped
- * first, so a killed worker never holds a slot longer than the TTL.
- * Returns {code, warm}: code the chosen candidate's index (1-based), 0 when every candidate is
- * full, -1 when the tenant is at its running cap, -2 when a health hash changed; warm 1 when the
- * chosen candidate was warm.
- */
-export const ACQUIRE_LEASE = redisScript(
-  'gantryAcquireLease',
-  `${REDIS_NOW_MS}
+/** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm} (see ACQUIRE_LEASE below). */
+const ACQUIRE_FUNCTION = `local function acquire()
 local ttl = tonumber(ARGV[1])
 local n = tonumber(ARGV[6])
 local g = tonumber(ARGV[7])
@@ -99,6 +72,59 @@ if best > 0 then
   return {best, warmOf[best]}
 end
 return {0, 0}
+end
+`;
+
+
+/**
+ * Backend slot leasing, atomic across every worker process (one Redis script).
+ *
+ * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
+ * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
+ * KEYS[n+1+j] (j = 1..g) a backend's health hash the caller judged eligibility from
+ * KEYS[n+2+g] the warm-model map (only when ARGV[8] names a model)
+ * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
+ * ARGV[4] policy: "lc" least-connections, "rr" round-robin (the benchmark's baseline)
+ * ARGV[5] tenant running cap (0 = none)   ARGV[6] n   ARGV[7] g
+ * ARGV[8] the job's model ('' = none): candidate i is warm when the warm-model map names it for
+ *         the candidate's id (ARGV[9 + 2n + 2g + (i-1)]); without a model, warm is ARGV[10 + 2(i-1)]
+ * ARGV[9 + 2(i-1)] capacity of candidate i, ARGV[10 + 2(i-1)] 1 when it is known warm, else 0
+ * ARGV[9 + 2n + 2(j-1)], ARGV[10 + 2n + 2(j-1)]: the `rev` and `draining` ('1'/'0') of health hash
+ *         j as the caller read them ('' rev: absent)
+ *
+ * The health check makes a health read the caller kept (the intake gate's, a moment ago) as good
+ * as one taken now: a probe, strike or drain since then changed a rev or the drain flag, and the
+ * script takes nothing (-2) so the caller reads again. Least-connections picks the lowest
+ * in-flight/capacity; ties go to a warm backend, then to the one with fewer jobs, then by
+ * rotation, so load spreads. Expired leases (a worker that died without releasing) are dropped
+ * first, so a killed worker never holds a slot longer than the TTL.
+ * Returns {code, warm}: code the chosen candidate's index (1-based), 0 when every candidate is
+ * full, -1 when the tenant is at its running cap, -2 when a health hash changed; warm 1 when the
+ * chosen candidate was warm.
+ */
+export const ACQUIRE_LEASE = redisScript(
+  'gantryAcquireLease',
+  `${REDIS_NOW_MS}${ACQUIRE_FUNCTION}return acquire()
+`,
+);
+
+/**
+ * Hands a slot over: frees one lease and takes one for another job (ACQUIRE_LEASE's choice, its
+ * keys and arguments unchanged) in one script. KEYS and ARGV are ACQUIRE_LEASE's, then KEYS[#-1]
+ * the freed lease's backend set, KEYS[#] its tenant's running set; ARGV[#-2] the freed lease id,
+ * ARGV[#-1] the lease-freed channel, ARGV[#] its message. The freed slot is announced on the
+ * channel (as RELEASE_LEASE does) only when the new lease is not on that same backend: a slot that
+ * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm}; the
+ * old lease is freed whatever the code.
+ */
+export const HAND_OVER_LEASE = redisScript(
+  'gantryHandOverLease',
+  `${REDIS_NOW_MS}${ACQUIRE_FUNCTION}local freedKey = KEYS[#KEYS - 1]
+redis.call('ZREM', freedKey, ARGV[#ARGV - 2])
+redis.call('ZREM', KEYS[#KEYS], ARGV[#ARGV - 2])
+local r = acquire()
+if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
+return r
 `,
 );
 

@@ -1,4 +1,4 @@
-import { BackendPace, betterWaitForFaster, fasterBusyExists, freeFastestFirst, type PacedBackend } from './placement';
+import { BackendPace, betterWaitForFaster, fasterBusyExists, freeFastestFirst, jobsToPlace, type PacedBackend } from './placement';
 
 const gpu = (id: string, expectedMs: number, used: number, capacity = 1): PacedBackend => ({ id, capacity, used, expectedMs });
 
@@ -45,5 +45,15 @@ describe('speed-aware placement', () => {
     expect(betterWaitForFaster([gpu('a', 100, 1), gpu('b', 100, 1)], 1)).toBe(false);
     expect(fasterBusyExists([gpu('a', 90, 1), gpu('b', 100, 0)])).toBe(false);
     expect(betterWaitForFaster([gpu('a', 90, 1), gpu('b', 100, 0)], 1)).toBe(false);
+  });
+
+  it('counts as still to place the queued jobs and the ones workers took without a slot, at least the one asking', () => {
+    expect(jobsToPlace({ queued: 0, taken: 8 }, 2)).toBe(6); // the tail: nothing queued, 6 held looking for a slot
+    expect(jobsToPlace({ queued: 40, taken: 10 }, 8)).toBe(42);
+    expect(jobsToPlace({ queued: 0, taken: 3 }, 5)).toBe(1); // counts read a moment apart
+    // Fast GPU busy, slow one free: the fast and mid ones finish 10 jobs within its 800 ms (above).
+    // 6 held jobs wait for them; 11 held do not (counting only the queue, they all would have).
+    expect(betterWaitForFaster(fleet(1, 0), jobsToPlace({ queued: 0, taken: 7 }, 1))).toBe(true);
+    expect(betterWaitForFaster(fleet(1, 0), jobsToPlace({ queued: 0, taken: 13 }, 2))).toBe(false);
   });
 });

@@ -64,6 +64,23 @@ export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: 
   return finished >= waiting;
 }
 
+/** The render queue as a lease attempt sees it: jobs waiting in it, and jobs workers have taken (BullMQ active). */
+export interface QueueCounts {
+  queued: number;
+  taken: number;
+}
+
+/**
+ * Jobs still to place, this one included: those waiting in the queue plus those workers took and
+ * that hold no slot yet (taken − live leases; they look for one, up to a couple per worker). In
+ * the tail the queue is empty while every worker still holds jobs without a slot: counting only
+ * the queue, each of them would think it is the last and wait for a fast GPU while slower free
+ * ones idle. At least 1 (counts read a moment apart may disagree).
+ */
+export function jobsToPlace(counts: QueueCounts, leased: number): number {
+  return Math.max(1, counts.queued + Math.max(0, counts.taken - leased));
+}
+
 /** Whether any busy backend is much faster than the fastest free one (only then is the queue depth worth reading). */
 export function fasterBusyExists(backends: readonly PacedBackend[]): boolean {
   const free = freeFastestFirst(backends)[0];

@@ -141,4 +141,42 @@ describe('SlotLeases (real Redis)', () => {
       subscriber.disconnect();
     }
   });
+
+  it('hands a slot over in one script: the next job takes it, and only a slot left free is announced', async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const announced: string[] = [];
+      const stop = await other.onFreedElsewhere(subscriber, (id) => announced.push(id));
+      const changes: number[] = [];
+      mine.onChange((d) => changes.push(d));
+      const fleet = [
+        { id: 'gpu', capacity: 1 },
+        { id: 'spare', capacity: 1 },
+      ];
+      const ended = (await mine.acquire({ tenantId: 't1', candidates: [fleet[0]!] })).lease!;
+      const spare = (await mine.acquire({ tenantId: 'x', candidates: [fleet[1]!] })).lease!; // only the freed slot is open
+      // Same backend: the slot goes straight to the next job (another tenant), no one is told.
+      const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { freeing: ended });
+      expect(next?.lease?.backendId).toBe('gpu');
+      expect(await scope.redis.zscore(mine.key('gpu'), ended.leaseId)).toBeNull();
+      expect(await scope.redis.zscore(mine.tenantKey('t1'), ended.leaseId)).toBeNull();
+      expect(await scope.redis.zscore(mine.tenantKey('t2'), next!.lease!.leaseId)).not.toBeNull();
+      expect(await mine.inFlight(['gpu', 'spare'])).toEqual({ gpu: 1, spare: 1 });
+      expect(mine.heldByThisProcess).toBe(2);
+      expect(changes).toEqual([1, 1]); // the hand-over changed nothing this process holds
+      // A job that cannot use the freed backend leaves it free: announced, as a release is.
+      const third = await mine.acquireChecked({ tenantId: 't3', candidates: [fleet[1]!] }, { freeing: next!.lease! });
+      expect(third).toEqual({ lease: null, reason: 'full' });
+      expect(await mine.inFlight(['gpu'])).toEqual({ gpu: 0 });
+      expect(changes).toEqual([1, 1, -1]);
+      await mine.release(spare); // a last message: everything published before it has arrived with it
+      await waitUntil(async () => (announced.includes('spare') ? true : undefined), 10_000, 5);
+      expect(announced).toEqual(['gpu', 'spare']); // the first hand-over published nothing
+      await stop();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
 });

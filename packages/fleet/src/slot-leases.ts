@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, READ_FLEET_STATE, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, READ_FLEET_STATE, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -54,6 +54,12 @@ export interface AcquireChecks {
   health?: readonly HealthSeen[];
   /** The warm-model map and the job's model: candidates whose entry names it are warm (their `warm` flags are ignored). */
   warm?: { key: string; model: string };
+  /**
+   * A lease this process holds whose job ended: it is freed in the same script, whatever the
+   * outcome, and its slot announced to the other workers only when the new lease is not on its
+   * backend (a hand-over, see WorkerFleet.release).
+   */
+  freeing?: Lease;
 }
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
@@ -127,10 +133,17 @@ export class SlotLeases {
         : (this.rotation = (this.rotation + 1) % 1_000_000);
     const health = checks.health ?? [];
     const warm = checks.warm;
-    const [code, chosenWarm] = await runScript<[number, number]>(
+    const freeing = checks.freeing;
+    const run = runScript<[number, number]>(
       this.redis,
-      ACQUIRE_LEASE,
-      [...candidates.map((c) => this.key(c.id)), this.tenantKey(request.tenantId), ...health.map((h) => h.key), ...(warm ? [warm.key] : [])],
+      freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
+      [
+        ...candidates.map((c) => this.key(c.id)),
+        this.tenantKey(request.tenantId),
+        ...health.map((h) => h.key),
+        ...(warm ? [warm.key] : []),
+        ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId)] : []),
+      ],
       [
         this.ttlMs,
         leaseId,
@@ -143,13 +156,18 @@ export class SlotLeases {
         ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
+        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`] : []),
       ],
     );
+    // On an error the caller does not know whether the lease was freed: it releases it (again).
+    const [code, chosenWarm] = await run;
+    const chosen = code > 0 ? candidates[code - 1] : undefined;
+    // A slot handed straight to the next job on the same backend changes nothing this process holds.
+    if (freeing && chosen?.id !== freeing.backendId) this.changed(-1);
     if (code === -2) return null;
     if (code === -1) return { lease: null, reason: 'tenant-cap' };
-    const chosen = code > 0 ? candidates[code - 1] : undefined;
     if (!chosen) return { lease: null, reason: 'full' };
-    this.changed(1);
+    if (!freeing || chosen.id !== freeing.backendId) this.changed(1);
     return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1 };
   }
 

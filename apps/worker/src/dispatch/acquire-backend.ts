@@ -72,19 +72,27 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
+    const attempt = (freeing?: Lease) => fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true, freeing);
     const outcome = await fleet.turns.run(place, () => {
       if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-      return fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true);
+      return attempt();
     });
     if (outcome.lease) return outcome.lease;
     if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
-    // A freed slot ends the wait at once (the backoff only bounds how often a full fleet is asked).
+    // A freed slot ends the wait at once (the backoff only bounds how often a full fleet is asked);
+    // a slot this worker's ended job frees may be handed straight to this one (WorkerFleet.release).
     const freed = fleet.whenSlotFreed();
+    const handOver = fleet.offerHandOver(place, (freeing) =>
+      request.signal.aborted ? Promise.resolve({ lease: null, reason: 'full' as const }) : attempt(freeing),
+    );
+    let handed: Lease | null = null;
     try {
-      await delay(clock, wait, AbortSignal.any([request.signal, freed.signal]));
+      await delay(clock, wait, AbortSignal.any([request.signal, freed.signal, handOver.signal]));
     } finally {
       freed.done();
+      handed = await handOver.done();
     }
+    if (handed) return handed;
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
 }

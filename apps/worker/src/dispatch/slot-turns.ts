@@ -68,6 +68,7 @@ export class SlotTurns {
   }
 }
 
-function before(a: QueuePlace, b: QueuePlace): boolean {
+/** Whether place `a` comes before `b` in the queue. */
+export function before(a: QueuePlace, b: QueuePlace): boolean {
   return a.priority !== b.priority ? a.priority < b.priority : a.taken < b.taken;
 }

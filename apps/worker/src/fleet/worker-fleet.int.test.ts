@@ -21,8 +21,14 @@ function countPipelines(redis: RedisClient): { count(): number; restore(): void 
 describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const scope = redisTestPrefix();
 
-  function fleetWith(waiting: number) {
-    const { fleet, leases } = testFleet(scope.redis, scope.prefix, { waiting: async () => waiting });
+  /** `queued` jobs in the queue; `held` more taken by workers beyond the ones holding slots. */
+  function fleetWith(queued: number, held = 0) {
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, {
+      queueCounts: async () => {
+        const used = Object.values(await leases.inFlight(['slow', 'fast'])).reduce((a, b) => a + b, 0);
+        return { queued, taken: used + held + 1 }; // + the job asking
+      },
+    });
     fleet.sync([record('slow'), record('fast')]);
     return { fleet, leases };
   }
@@ -59,6 +65,22 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     expect(outcome.lease?.backendId).toBe('slow');
     await backlog.leases.release(outcome.lease!);
     await tail.leases.release(running);
+  });
+
+  it('counts the jobs workers took that still look for a slot: in the tail they are as many as the queue', async () => {
+    // The queue is empty, but 7 jobs besides this one are held by workers looking for a slot:
+    // within 800 ms the fast GPU finishes only 7 of these 8, so the slow one takes this job now.
+    const held = fleetWith(0, 7);
+    learn(held.fleet);
+    const running = (await held.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const outcome = await held.fleet.tryAcquire('t', need, held.fleet.all(), null, 0);
+    expect(outcome.lease?.backendId).toBe('slow');
+    await held.leases.release(outcome.lease!);
+    // With 6 held, the fast GPU gets through all 7 first: the job waits for it.
+    const fewer = fleetWith(0, 6);
+    learn(fewer.fleet);
+    expect(await fewer.fleet.tryAcquire('t', need, fewer.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    await held.leases.release(running);
   });
 
   it('places as before while a pace is unknown', async () => {

@@ -5,6 +5,7 @@ import {
   explainEligibility,
   fasterBusyExists,
   healthKey,
+  jobsToPlace,
   storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
@@ -13,14 +14,16 @@ import {
   type EligibilityBackend,
   type HealthView,
   type JobNeed,
+  type Lease,
   type LeaseCandidate,
   type PacedBackend,
+  type QueueCounts,
   type SlotLeases,
   type StoredHealth,
 } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
-import { SlotTurns } from '../dispatch/slot-turns.js';
+import { before, SlotTurns, type QueuePlace } from '../dispatch/slot-turns.js';
 
 /**
  * How long a health read stays usable for a lease attempt. The lease script checks that nothing
@@ -31,6 +34,19 @@ const HEALTH_REUSE_MS = 2000;
 
 /** Lease attempts per tryAcquire when the health keeps changing under it (then: full, try later). */
 const HEALTH_CHANGED_TRIES = 3;
+
+/** What a lease attempt reports; `freed` when it freed the lease it was given to hand over. */
+export type TryAcquireOutcome = AcquireOutcome & { freed?: true };
+
+/** A job of this worker waiting for a slot, ready to take one handed over (see WorkerFleet.release). */
+interface Taker {
+  place: QueuePlace;
+  take(freeing: Lease): Promise<TryAcquireOutcome>;
+  /** Fires when a hand-over gave it a lease. */
+  got: AbortController;
+  /** The hand-over in flight or done: its lease, if any. */
+  taking: Promise<Lease | null> | null;
+}
 
 /** A backend this worker drives: its configuration and its driver. */
 export interface FleetMember {
@@ -50,8 +66,8 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
-  /** Jobs in the queue not yet taken by any worker (for placement in the drain tail); unknown: 0. */
-  waiting?: () => Promise<number>;
+  /** The render queue's counts (placement in the drain tail, see jobsToPlace); unknown: nothing queued. */
+  queueCounts?: () => Promise<QueueCounts>;
 }
 
 /**
@@ -82,6 +98,7 @@ export class WorkerFleet {
   private records = new Map<string, BackendRecord>();
   private readonly log: Logger;
   private readonly freedWaiters = new Set<AbortController>();
+  private readonly takers = new Set<Taker>();
   /** The health read in flight, shared by callers asking for the same backends meanwhile (the gate and a lease attempt, as a rule). */
   private healthRead: { key: string; stored: Promise<Map<string, StoredHealth>> } | null = null;
   /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
@@ -150,10 +167,17 @@ export class WorkerFleet {
     tenantCap: number,
     /** False once the job has waited for a faster GPU long enough (a busy fast GPU may be stuck). */
     mayWaitForFaster = true,
-  ): Promise<AcquireOutcome> {
+    /**
+     * A lease of this worker whose job ended, to free in the lease script itself (a hand-over:
+     * see release). The outcome says `freed` once it was; when not, the caller still holds it.
+     */
+    freeing?: Lease,
+  ): Promise<TryAcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made earlier).
     const live = candidates.filter((c) => this.live.has(c.id));
     if (live.length === 0) return { lease: null, reason: 'full' };
+    let handing = freeing;
+    const freedIf = (outcome: AcquireOutcome): TryAcquireOutcome => (freeing && !handing ? { ...outcome, freed: true } : outcome);
     const ids = live.map((c) => c.id);
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
     // Round-robin stays blind to speed: it is the benchmark's baseline.
@@ -164,9 +188,11 @@ export class WorkerFleet {
     for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
       const reused = kept !== null;
       const [stored, used] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.inFlight(ids) : null]);
+      // The slot being handed over counts as free already.
+      if (used && handing) used[handing.backendId] = Math.max(0, (used[handing.backendId] ?? 0) - 1);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
-        if (!reused) return { lease: null, reason: 'full' };
+        if (!reused) return freedIf({ lease: null, reason: 'full' });
         kept = null; // judged on a kept read: make sure with a fresh one
         continue;
       }
@@ -174,8 +200,9 @@ export class WorkerFleet {
       let ordered = false;
       if (used && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) }))))) {
-          return { lease: null, reason: 'full' };
+        const leased = Object.values(used).reduce((a, b) => a + b, 0);
+        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })), leased))) {
+          return freedIf({ lease: null, reason: 'full' });
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
         ordered = true;
@@ -186,16 +213,64 @@ export class WorkerFleet {
           // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
+          ...(handing ? { freeing: handing } : {}),
         },
       );
+      handing = undefined; // the script freed it, whatever it returned
       if (!outcome) {
         kept = null; // a probe, strike or drain since the read: read again
         continue;
       }
       if (outcome.lease && model) this.warmSeen.set(outcome.lease.backendId, outcome.warm ? model : null);
-      return outcome.lease ? { lease: outcome.lease } : outcome;
+      return freedIf(outcome.lease ? { lease: outcome.lease } : { lease: null, reason: outcome.reason });
     }
-    return { lease: null, reason: 'full' };
+    return freedIf({ lease: null, reason: 'full' });
+  }
+
+  /**
+   * Frees the slot of a job that ended. When a job of this worker is waiting for a slot, the
+   * earliest of them (queue order) takes it in the same lease script (its own choice among its
+   * candidates, as any attempt: `tryAcquire` with the lease to free): the next prompt starts
+   * without the round trips of a release, a wake-up and a lease, and when it takes this very slot
+   * no other worker is woken for it. Otherwise, or when that job leaves it (the drain tail's wait
+   * for a faster GPU), the slot is released and announced as before.
+   */
+  async release(lease: Lease): Promise<void> {
+    let taker: Taker | undefined;
+    for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
+    if (taker) {
+      this.takers.delete(taker);
+      const chosen = taker;
+      let freed = false;
+      chosen.taking = chosen.take(lease).then(
+        (outcome) => {
+          freed = outcome.freed === true;
+          if (outcome.lease) chosen.got.abort();
+          return outcome.lease;
+        },
+        () => null, // unknown whether it was freed: released below (again)
+      );
+      await chosen.taking;
+      if (freed) return;
+    }
+    await this.leases.release(lease);
+  }
+
+  /**
+   * Offers a waiting job the slots this worker's ended jobs free (see release) until `done()`,
+   * which returns the lease one gave it (after waiting for a hand-over in flight), else null.
+   * `signal` fires when it got one.
+   */
+  offerHandOver(place: QueuePlace, take: (freeing: Lease) => Promise<TryAcquireOutcome>): { signal: AbortSignal; done(): Promise<Lease | null> } {
+    const taker: Taker = { place, take, got: new AbortController(), taking: null };
+    this.takers.add(taker);
+    return {
+      signal: taker.got.signal,
+      done: async () => {
+        this.takers.delete(taker);
+        return taker.taking ? await taker.taking : null;
+      },
+    };
   }
 
   /**
@@ -212,11 +287,11 @@ export class WorkerFleet {
     return this.openNow({ nodeTypes: [] }, members, stored).reduce((sum, c) => sum + Math.max(0, c.capacity - (live[c.id] ?? 0)), 0);
   }
 
-  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists). */
-  private async leaveForFaster(paced: PacedBackend[]): Promise<boolean> {
+  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists); `leased` live leases on this worker's candidates. */
+  private async leaveForFaster(paced: PacedBackend[], leased: number): Promise<boolean> {
     if (!fasterBusyExists(paced)) return false;
-    const waiting = (await this.options.waiting?.().catch(() => 0)) ?? 0;
-    return betterWaitForFaster(paced, waiting + 1);
+    const counts = (await this.options.queueCounts?.().catch(() => null)) ?? { queued: 0, taken: 0 };
+    return betterWaitForFaster(paced, jobsToPlace(counts, leased));
   }
 
   /**

@@ -81,7 +81,7 @@ export async function runOnBackend(
     return 'succeeded';
   } finally {
     stopRenewing();
-    await deps.fleet.leases.release(lease).catch(() => undefined);
+    await deps.fleet.release(lease).catch(() => undefined); // to a job of this worker waiting for a slot, if any
   }
 }
 
