@@ -155,6 +155,9 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
+    // The count's update and the change's message leave in one write (when the queue's
+    // connection is the publisher's, as in the worker and the API).
+    coalesceWrites(this.deps.queue.opts.connection);
     await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
     return result;
   }
