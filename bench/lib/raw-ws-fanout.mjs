@@ -16,9 +16,12 @@ wss.on('connection', (ws) => {
 });
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 redis.on('message', (_channel, message) => {
-  const e = JSON.parse(message);
-  const wire = JSON.stringify({ type: 'event', jobId: e.jobId, seq: e.seq, at: e.at, event: e.event, publishedAt: e.publishedAt });
-  for (const ws of wss.clients) ws.send(wire);
+  const parsed = JSON.parse(message);
+  // A change with several events is one message, a JSON array of them in order (docs/websocket.md).
+  for (const e of Array.isArray(parsed) ? parsed : [parsed]) {
+    const wire = JSON.stringify({ type: 'event', jobId: e.jobId, seq: e.seq, at: e.at, event: e.event, publishedAt: e.publishedAt });
+    for (const ws of wss.clients) ws.send(wire);
+  }
 });
 await redis.subscribe(channel);
 process.send?.({ benchRawReady: port });

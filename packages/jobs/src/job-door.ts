@@ -17,7 +17,7 @@ import {
 } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
-import { coalesceWrites, enqueueRender, enqueueRenders, type ActiveCounts, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
+import { coalesceWrites, enqueueRender, enqueueRenders, type ActiveCounts, type BusEvent, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
 /** What the door needs to know of a job to change it and count the change. */
@@ -155,6 +155,9 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
+    // The count's update and the change's message leave in one write (when the queue's
+    // connection is the publisher's, as in the worker and the API).
+    coalesceWrites(this.deps.queue.opts.connection);
     await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
     return result;
   }
@@ -199,9 +202,8 @@ export class JobDoor {
         this.deps.logger.warn({ err, jobId: job.id, deliveryId: result.webhookDeliveryId }, 'webhook delivery not enqueued; the sweep will');
       }
     }
-    // Issued together, in order: one connection sends them in one write and delivers them in
-    // order, without a round trip's wait between a change's events (outputs, then its state).
-    await Promise.all(result.events.map((e) => this.publish(job.tenantId, { jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody })));
+    // One message for the change's events, in order (outputs, then its state).
+    await this.publishAll(result.events.map((e) => ({ tenantId: job.tenantId, jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody })));
     this.count(job, change, result);
   }
 
@@ -275,6 +277,12 @@ export class JobDoor {
         jobRunMetrics(this.deps.metrics).runDuration.observe({ kind: job.kind, status: result.status }, Math.max(0, seconds));
       }
     }
+  }
+
+  private async publishAll(events: BusEvent[]): Promise<void> {
+    await this.deps.publisher
+      .publishEvents(events)
+      .catch((err: unknown) => this.deps.logger.warn({ err, jobId: events[0]?.jobId, events: events.length }, 'job events not published'));
   }
 
   private async publish(tenantId: string, record: JobEventRecord): Promise<void> {

@@ -25,6 +25,18 @@ export class EventPublisher {
     await this.redis.publish(eventsChannel(this.prefix), JSON.stringify({ ...event, publishedAt: Date.now() }));
   }
 
+  /**
+   * Publishes one change's events (in order) as one message: a JSON array when there are several,
+   * the bare event when there is one (the API's event hub takes both). One PUBLISH instead of one
+   * per event, and the subscribers get them together, in order.
+   */
+  async publishEvents(events: readonly BusEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (events.length === 1) return this.publishEvent(events[0]!);
+    const publishedAt = Date.now();
+    await this.redis.publish(eventsChannel(this.prefix), JSON.stringify(events.map((e) => ({ ...e, publishedAt }))));
+  }
+
   async publishPreview(preview: BusPreview): Promise<void> {
     await this.redis.publish(previewsChannel(this.prefix), JSON.stringify(preview));
   }

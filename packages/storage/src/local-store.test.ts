@@ -82,4 +82,26 @@ describe('LocalArtifactStore', () => {
     expect(contentTypeFor('clip.webm')).toBe('video/webm');
     expect(contentTypeFor('weird.bin')).toBe('application/octet-stream');
   });
+
+  it('makes its directories once, and again when they were removed since', async () => {
+    const first = await store.put(Buffer.from('one'));
+    await rm(path.join(root, 'tmp'), { recursive: true });
+    await rm(path.dirname(path.join(root, first.key)), { recursive: true });
+    const again = await store.put(Buffer.from('one'));
+    expect(again).toEqual(first);
+    const { stream } = await store.open(again.key);
+    expect((await readAll(stream)).toString()).toBe('one');
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('does not put a source that fails to be read again', async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(Object.assign(new Error('gone'), { code: 'ENOENT', syscall: 'open', path: '/nowhere' }));
+      },
+    });
+    await store.put(Buffer.from('warm')); // its directories are made
+    await expect(store.put(failing)).rejects.toThrow('gone');
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
 });

@@ -13,14 +13,18 @@ import { spoolToFile } from './spool.js';
  * sees half a file and no object is held in memory whole.
  */
 export class LocalArtifactStore implements ArtifactStore {
+  /** Directories made (or found) once: a put does not ask for them again, unless one vanished. */
+  private readonly made = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   async put(data: PutSource, options: PutOptions = {}): Promise<StoredObject> {
     const spoolDir = path.join(this.root, 'tmp');
-    await mkdir(spoolDir, { recursive: true });
     const tmp = path.join(spoolDir, `${randomBytes(8).toString('hex')}.tmp`);
+    let moved = false;
     try {
-      const { sha256, bytes } = await spoolToFile(data, tmp, options.maxBytes);
+      // The spool file is opened before any byte is read, so a missing directory fails first.
+      const { sha256, bytes } = await this.inDir(spoolDir, () => spoolToFile(data, tmp, options.maxBytes), 'open', tmp);
       const key = contentKey(sha256);
       const target = this.pathOf(key);
       // Equal bytes stored already: mark the blob as freshly written (retention deletes a blob only
@@ -28,11 +32,33 @@ export class LocalArtifactStore implements ArtifactStore {
       // records its new reference). When it is missing, the spooled file becomes it.
       const now = new Date();
       if (await utimes(target, now, now).then(() => true, () => false)) return { key, sha256, bytes };
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(tmp, target);
+      await this.inDir(path.dirname(target), () => rename(tmp, target), 'rename', tmp);
+      moved = true;
       return { key, sha256, bytes };
     } finally {
-      await rm(tmp, { force: true });
+      if (!moved) await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * Runs `step` in `dir`, made on first use. When `step` fails with ENOENT at `syscall` on `file`
+   * (the directory was removed since), the directory is made again and `step` runs once more.
+   */
+  private async inDir<T>(dir: string, step: () => Promise<T>, syscall: string, file: string): Promise<T> {
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+      return step();
+    }
+    try {
+      return await step();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'ENOENT' || e.syscall !== syscall || e.path !== file) throw err;
+      this.made.delete(dir);
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+      return step();
     }
   }
 

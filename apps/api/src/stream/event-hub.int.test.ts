@@ -56,4 +56,35 @@ describe('EventHub', () => {
       await hub.stop();
     }
   });
+  it("delivers a change's events published as one list message, in order, after the single ones before it", async () => {
+    const logger = createLogger({ name: 'test', level: 'silent' });
+    const hub = new EventHub(subscriber, scope.prefix, logger);
+    await hub.start();
+    const got: HubEntry[] = [];
+    hub.addJob(JOB, { deliver: (entries: readonly HubEntry[]) => got.push(...entries) });
+    try {
+      const publisher = new EventPublisher(scope.redis, scope.prefix);
+      const at = new Date(0).toISOString();
+      const event = (seq: number, body: object) => ({ jobId: JOB, seq, at, event: body as never, tenantId: 't1' });
+      await publisher.publishEvents([event(1, { type: 'state', status: 'running', attempt: 1 })]);
+      await publisher.publishEvents([
+        event(2, { type: 'output', node: '9', filename: 'a.png' }),
+        event(3, { type: 'output', node: '9', filename: 'b.png' }),
+        event(4, { type: 'state', status: 'succeeded', attempt: 1 }),
+      ]);
+      await waitUntil(async () => (got.length >= 4 ? true : undefined), 30_000, 10);
+      expect(got.map((e) => [e.seq, e.terminal])).toEqual([
+        [1, false],
+        [2, false],
+        [3, false],
+        [4, true],
+      ]);
+      // Each frame's payload (under 64 KiB: a 2- or 4-byte header) is the wire message, with the publisher's clock.
+      const frames = got.map((e) => JSON.parse(e.frame.subarray(e.frame[1]! < 126 ? 2 : 4).toString()) as { seq: number; publishedAt?: number });
+      expect(frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+      expect(frames.every((f) => typeof f.publishedAt === 'number')).toBe(true);
+    } finally {
+      await hub.stop();
+    }
+  });
 });

@@ -120,29 +120,43 @@ export class EventHub {
     remove(this.byTenant, tenantId, listener);
   }
 
-  /** Parses and frames a bus message once, and queues it; delivery happens in the next round. */
+  /**
+   * Parses and frames a bus message once, and queues it; delivery happens in the next round. An
+   * events message is one event or, for a change with several, a JSON array of them in order.
+   * With no socket on this instance nothing is parsed.
+   */
   private dispatch(channel: string, message: string): void {
-    let parsed: BusEvent | BusPreview;
+    if (this.byJob.size === 0 && this.byTenant.size === 0) return;
+    let parsed: BusEvent | BusEvent[] | BusPreview;
     try {
-      parsed = JSON.parse(message) as BusEvent | BusPreview;
+      parsed = JSON.parse(message) as BusEvent | BusEvent[] | BusPreview;
     } catch {
       this.logger.warn({ channel }, 'unparseable bus message dropped');
       return;
     }
-    if (!this.byJob.has(parsed.jobId) && !this.byTenant.has(parsed.tenantId)) return;
     if (channel === eventsChannel(this.prefix)) {
-      const e = parsed as BusEvent;
-      const body = e.event as { type?: string; status?: JobStatus };
-      const terminal = body.type === 'state' && body.status !== undefined && isTerminal(body.status);
-      const endSeq = this.ended.get(e.jobId);
-      if (terminal) this.remember(e.jobId, e.seq);
-      const wire = JSON.stringify({ type: 'event', jobId: e.jobId, seq: e.seq, at: e.at, event: e.event, publishedAt: e.publishedAt });
-      this.push({ kind: 'event', jobId: e.jobId, tenantId: e.tenantId, seq: e.seq, terminal, afterEnd: endSeq !== undefined && e.seq <= endSeq, frame: textFrame(wire) });
+      if (Array.isArray(parsed)) for (const e of parsed) this.event(e);
+      else this.event(parsed as BusEvent);
     } else {
       const p = parsed as BusPreview;
+      if (!this.wanted(p)) return;
       const wire = JSON.stringify({ type: 'preview', jobId: p.jobId, node: p.node, mime: p.mime, data: p.data });
       this.push({ kind: 'preview', jobId: p.jobId, tenantId: p.tenantId, seq: 0, terminal: false, afterEnd: false, frame: textFrame(wire) });
     }
+  }
+
+  private event(e: BusEvent): void {
+    if (!this.wanted(e)) return;
+    const body = e.event as { type?: string; status?: JobStatus };
+    const terminal = body.type === 'state' && body.status !== undefined && isTerminal(body.status);
+    const endSeq = this.ended.get(e.jobId);
+    if (terminal) this.remember(e.jobId, e.seq);
+    const wire = JSON.stringify({ type: 'event', jobId: e.jobId, seq: e.seq, at: e.at, event: e.event, publishedAt: e.publishedAt });
+    this.push({ kind: 'event', jobId: e.jobId, tenantId: e.tenantId, seq: e.seq, terminal, afterEnd: endSeq !== undefined && e.seq <= endSeq, frame: textFrame(wire) });
+  }
+
+  private wanted(m: { jobId: string; tenantId: string }): boolean {
+    return this.byJob.has(m.jobId) || this.byTenant.has(m.tenantId);
   }
 
   private push(entry: Omit<HubEntry, 'order'>): void {

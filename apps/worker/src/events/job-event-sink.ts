@@ -5,14 +5,16 @@ import type { Logger } from '@gantry/logger';
 
 /**
  * One attempt's events and state changes, strictly in order, through the job door. Progress is
- * coalesced: at most one progress event per interval is written (the latest one wins, and a
- * pending one is flushed before any other event), so a sampler's thousand steps become a handful
- * of rows. Nothing else is dropped.
+ * coalesced: at most one progress event per interval is written, the first one interval after the
+ * attempt began (the latest one wins, and a pending one is flushed before any other event), so a
+ * sampler's thousand steps become a handful of rows. A success supersedes the progress still
+ * pending (it records progress 1 itself): a job that ends within its first interval writes no
+ * progress row at all. Nothing else is dropped.
  */
 export class JobEventSink {
   private chain: Promise<void> = Promise.resolve();
   private pendingProgress: Extract<JobEventBody, { type: 'progress' }> | null = null;
-  private lastProgressAt = 0;
+  private lastProgressAt: number;
   private timer: ClockTimer | null = null;
 
   constructor(
@@ -21,7 +23,9 @@ export class JobEventSink {
     private readonly job: JobRef,
     private readonly progressIntervalMs: number,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.lastProgressAt = clock.now();
+  }
 
   /** Appends a progress or output event after everything emitted before it. */
   emit(event: Exclude<JobEventBody, { type: 'state' }>): Promise<void> {
@@ -35,7 +39,8 @@ export class JobEventSink {
    * the guard refused); rejects when the change could not be recorded.
    */
   change(change: JobChange): Promise<TransitionResult | null> {
-    this.flushProgress();
+    if (change.to === 'succeeded') this.dropProgress();
+    else this.flushProgress();
     const result = this.chain.then(() => this.door.change(this.job, change));
     this.chain = result.then(
       () => undefined,
@@ -62,13 +67,19 @@ export class JobEventSink {
   }
 
   private flushProgress(): void {
+    const event = this.dropProgress();
+    if (!event) return;
+    this.lastProgressAt = this.clock.now();
+    void this.enqueue(event, event.overall);
+  }
+
+  /** Takes the pending progress event (if any) off, unwritten. */
+  private dropProgress(): Extract<JobEventBody, { type: 'progress' }> | null {
     this.clock.clear(this.timer);
     this.timer = null;
     const event = this.pendingProgress;
-    if (!event) return;
     this.pendingProgress = null;
-    this.lastProgressAt = this.clock.now();
-    void this.enqueue(event, event.overall);
+    return event;
   }
 
   private enqueue(event: Exclude<JobEventBody, { type: 'state' }>, progress?: number): Promise<void> {

@@ -33,7 +33,7 @@ export async function recordSuccess(
 ): Promise<TransitionResult | null> {
   const outputs = await fetchOutputs(deps.store, driver, job, files, deps.config.outputMaxBytes);
   try {
-    await sink.drain();
+    // The change waits for every event emitted before it (and supersedes pending progress).
     return await sink.change({ to: 'succeeded', progress, outputs });
   } catch (err) {
     if (isTransientDbError(err)) throw new OutcomeNotRecorded(err);
