@@ -33,11 +33,16 @@ function recentThroughputPerMinute(db: Db): Promise<number> {
 
 /** How many queued jobs' needs are remembered (clients poll the same queued jobs). */
 const NEEDS_KEPT = 1000;
-/** What each recently viewed queued job needs, by id: a job's workflow and requirements never change. */
-const needs = new Map<string, JobNeed>();
+/** What each recently viewed queued job needs, by database and id: a job's workflow and requirements never change. */
+const needsByDb = new WeakMap<Db, Map<string, JobNeed>>();
 
 /** The job's need, parsed from its workflow (zod) once per job rather than on every view. */
-function needOf(job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
+function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
+  let needs = needsByDb.get(db);
+  if (!needs) {
+    needs = new Map();
+    needsByDb.set(db, needs);
+  }
   let need = needs.get(job.id);
   if (!need) {
     need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
@@ -73,7 +78,7 @@ export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | '
     listBackends(deps.db),
     recentThroughputPerMinute(deps.db),
   ]);
-  const need = needOf(job);
+  const need = needOf(deps.db, job);
   // Health cannot be read (Redis down): judge without it rather than fail the job's view.
   const health = await healthViews(healthOf(deps), backends).catch(() => new Map<string, HealthView>());
   const eligible = backends.filter((b) => {
