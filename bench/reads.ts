@@ -4,14 +4,17 @@
  *
  *   npm run bench:reads                               1M jobs, 1000 rounds
  *   npm run bench:reads -- --jobs 200000 --rounds 300
+ *   npm run bench:reads -- --api in-process           the API in this process (the figures before 2026-12-05)
  *
  * Seeds a throwaway database with generate_series INSERTs (bench/lib/reads-seed.ts: three large
  * tenants, one small one every 1000th job, mixed statuses, events, an artifact per succeeded job),
- * starts the API in this process (startStack of @gantry/testing, no worker, no rate limits, logs
- * silent) and, round after round, sends each read once over HTTP (keep-alive, one socket) and runs
+ * starts the API in its own process (apps/api/src/main.ts through ProcessHarness of @gantry/testing,
+ * no rate limits, logs silent; `--api in-process`: the stack's API in this process, sharing the
+ * client's event loop and CPU) and, round after round, sends each read once over HTTP (keep-alive, one socket) and runs
  * its raw query once (a pg.Client of its own), alternating which goes first. Then, for the job
  * view alone, the API's statement through the pool vs Prisma's $queryRawUnsafe vs the Prisma reads
- * main sent (findFirst + two findMany): why the hot reads go through the pool.
+ * main sent (findFirst + two findMany): why the hot reads go through the pool. With the API in its
+ * own process, its CPU time per request of each read too (/proc, in blocks of `--rounds` requests).
  * Prints p50/p99 and ratios with the load average; asserts nothing. Needs PostgreSQL and Redis
  * like `npm test`.
  */
@@ -21,13 +24,18 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPrisma, jobViewColumns, readTenantJobView } from '@gantry/db';
-import { startStack, apiClient } from '@gantry/testing';
+import { startStack, apiClient, ProcessHarness, stackEnv, type ApiProcess } from '@gantry/testing';
 import { seedJobs } from './lib/reads-seed.js';
+import { cpuMs } from './lib/sched-procs.js';
 import { runMain } from './lib/run-main.js';
 
-const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' }, api: { type: 'string', default: 'process' } },
+});
 const JOBS = Number(values.jobs);
 const ROUNDS = Number(values.rounds);
+const API_MODE = values.api;
+if (API_MODE !== 'process' && API_MODE !== 'in-process') throw new Error('--api process|in-process');
 if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
 const WARMUP = Math.min(100, ROUNDS);
 
@@ -93,6 +101,10 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   const stack = await startStack({ worker: false, gpus: 0 });
+  // The measured API: its own process (GANTRY_REPO_ROOT picks the checkout it runs from, e.g. a
+  // fork point's worktree for a before/after), or the stack's, in this process.
+  const procs = API_MODE === 'process' ? await ProcessHarness.create('bench-reads') : null;
+  let apiProc: ApiProcess | null = null;
   const raw = new pg.Client({ connectionString: stack.databaseUrl });
   const prisma = createPrisma(stack.databaseUrl, { poolSize: 1, applicationName: 'gantry-bench-reads' });
   try {
@@ -151,7 +163,9 @@ async function main(): Promise<void> {
       { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [] },
     ];
     const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [] };
-    const base = new URL(stack.url);
+    if (procs) apiProc = await procs.startApi({ env: { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent' } });
+    const base = new URL(apiProc ? apiProc.url : stack.url);
+    console.log(`API: ${apiProc ? `its own process (pid ${apiProc.pid})` : 'in this process'}`);
 
     console.log(`\nmeasuring ${ROUNDS} rounds (+${WARMUP} warm-up) of ${cases.length + 1} reads, HTTP and raw interleaved (load ${load()})`);
     const loadBefore = load();
@@ -178,12 +192,24 @@ async function main(): Promise<void> {
     const loadAfter = load();
 
     console.log(`\nreads at ${JOBS} jobs, ${ROUNDS} rounds; load average before ${loadBefore}, after ${loadAfter} (${process.env.npm_lifecycle_event ?? 'bench/reads.ts'})\n`);
-    console.log('| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |');
-    console.log('|---|---|---|---|---|---|---|');
+    // The API process's CPU per request of each read: a block of ROUNDS requests each, read
+    // from /proc before and after (10 ms ticks: ROUNDS of a few hundred keep the error small).
+    const cpuPerRequest = new Map<Case, number>();
+    if (apiProc) {
+      for (const c of [...cases, floor]) {
+        const before = cpuMs(apiProc.pid);
+        for (let i = 0; i < ROUNDS; i++) await get(base, c.path, c.key);
+        cpuPerRequest.set(c, (cpuMs(apiProc.pid) - before) / ROUNDS);
+      }
+    }
+    const cpuHead = apiProc ? ' API CPU/request |' : '';
+    console.log(`| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |${cpuHead}`);
+    console.log(`|---|---|---|---|---|---|---|${apiProc ? '---|' : ''}`);
     for (const c of [...cases, floor]) {
       const h = summary(c.http);
       const r = summary(c.rawMs);
-      console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |`);
+      const cpu = apiProc ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
+      console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu}`);
     }
 
     // The job view's statement three ways, interleaved: why the hot reads use the pool.
@@ -218,6 +244,7 @@ async function main(): Promise<void> {
     }
   } finally {
     agent.destroy();
+    await procs?.cleanup();
     await raw.end().catch(() => undefined);
     await prisma.$disconnect();
     await stack.close();

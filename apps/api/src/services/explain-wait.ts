@@ -1,7 +1,7 @@
 import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { countSucceededSince, listBackends } from '@gantry/db';
-import { explainEligibility, jobNeed, parseJobInput, type HealthView } from '@gantry/fleet';
+import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type HealthView, type JobNeed } from '@gantry/fleet';
 import { isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
@@ -10,6 +10,17 @@ import { RecentThroughput } from './recent-throughput.js';
 
 /** One per database (several APIs in one test process each have their own). */
 const throughputs = new WeakMap<Db, RecentThroughput>();
+/** The health reader of each API, built on its first estimate rather than on every one. */
+const healthReaders = new WeakMap<ApiDeps, BackendHealth>();
+
+function healthOf(deps: ApiDeps): BackendHealth {
+  let health = healthReaders.get(deps);
+  if (!health) {
+    health = backendContext(deps).health;
+    healthReaders.set(deps, health);
+  }
+  return health;
+}
 
 function recentThroughputPerMinute(db: Db): Promise<number> {
   let throughput = throughputs.get(db);
@@ -18,6 +29,38 @@ function recentThroughputPerMinute(db: Db): Promise<number> {
     throughputs.set(db, throughput);
   }
   return throughput.perMinute();
+}
+
+/** How many queued jobs' needs are remembered (clients poll the same queued jobs). */
+const NEEDS_KEPT = 1000;
+/** What each recently viewed queued job needs, by database and id: a job's workflow and requirements never change. */
+const needsByDb = new WeakMap<Db, Map<string, JobNeed>>();
+
+/** The job's need, parsed from its workflow (zod) once per job rather than on every view. */
+function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
+  let needs = needsByDb.get(db);
+  if (!needs) {
+    needs = new Map();
+    needsByDb.set(db, needs);
+  }
+  let need = needs.get(job.id);
+  if (!need) {
+    need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
+    if (needs.size >= NEEDS_KEPT) needs.delete(needs.keys().next().value!);
+    needs.set(job.id, need);
+  }
+  return need;
+}
+
+/**
+ * The backends' health as BackendHealth.views gives it, each hash read by itself: the reads are
+ * sent back to back and awaited together (one round trip), without the ioredis pipeline of
+ * `views`, whose construction copies every script defined on the connection (BullMQ's and ours,
+ * ~70) and cost more CPU than the reads on a queued job's view (bench/README.md, "Reads").
+ */
+async function healthViews(health: BackendHealth, backends: readonly { id: string; draining: boolean }[]): Promise<Map<string, HealthView>> {
+  const stored = await Promise.all(backends.map((b) => health.store.read(b.id)));
+  return new Map(backends.map((b, i) => [b.id, health.view(stored[i]!, b.draining)]));
 }
 
 /**
@@ -35,9 +78,9 @@ export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | '
     listBackends(deps.db),
     recentThroughputPerMinute(deps.db),
   ]);
-  const need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
+  const need = needOf(deps.db, job);
   // Health cannot be read (Redis down): judge without it rather than fail the job's view.
-  const health = await backendContext(deps).health.views(backends).catch(() => new Map<string, HealthView>());
+  const health = await healthViews(healthOf(deps), backends).catch(() => new Map<string, HealthView>());
   const eligible = backends.filter((b) => {
     const view = health.get(b.id);
     return explainEligibility(need, { ...eligibilityOf(b, view?.state ?? 'unknown'), draining: b.draining || (view?.draining ?? false) }).eligible;
