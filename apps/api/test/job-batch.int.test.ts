@@ -1,4 +1,6 @@
-import { apiClient, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { Redis } from 'ioredis';
+import { eventsChannel, subscribeChannel } from '@gantry/queue';
+import { apiClient, startStack, TEST_REDIS_URL, waitUntil, type TestStack } from '@gantry/testing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultWorkflow } from './fixtures';
@@ -227,13 +229,30 @@ describe('job batches at the default limits', () => {
   });
   afterAll(() => stack.close());
 
-  it('accept a sweep of 1000 jobs in one request: one submit, 1000 batch jobs', async () => {
+  it('accept a sweep of 1000 jobs in one request: one submit, 1000 batch jobs, their events in a few bus messages', async () => {
     const admin = apiClient(stack.url, stack.adminKey);
     const key = (await admin('POST', '/api/v1/api-keys', { tenant: 'sweeper', scopes: ['submit', 'read'] })).body.key;
     const client = apiClient(stack.url, key);
-    const res = await client('POST', '/api/v1/jobs/batch', { jobs: Array.from({ length: 1000 }, (_, i) => ({ workflow: defaultWorkflow({ steps: 1, seed: i }) })) });
-    expect(res.status).toBe(202);
-    expect(res.body.items).toHaveLength(1000);
-    expect(res.headers.get('ratelimit')).toMatch(/"batch-jobs";r=9000;/);
+    const subscriber = new Redis(TEST_REDIS_URL);
+    const messages: unknown[] = [];
+    const unsubscribe = await subscribeChannel(subscriber, eventsChannel(stack.prefix), (m) => messages.push(JSON.parse(m)));
+    try {
+      const res = await client('POST', '/api/v1/jobs/batch', { jobs: Array.from({ length: 1000 }, (_, i) => ({ workflow: defaultWorkflow({ steps: 1, seed: i }) })) });
+      expect(res.status).toBe(202);
+      expect(res.body.items).toHaveLength(1000);
+      expect(res.headers.get('ratelimit')).toMatch(/"batch-jobs";r=9000;/);
+      // Every job's `queued` event, in the batch's order, 100 to a message.
+      const ids = (res.body.items as { id: string }[]).map((j) => j.id);
+      const events = await waitUntil(async () => {
+        const flat = messages.flatMap((m) => (Array.isArray(m) ? m : [m])) as { jobId: string; seq: number; event: { status: string } }[];
+        return flat.length >= 1000 ? flat : undefined;
+      }, 30_000) as { jobId: string; seq: number; event: { status: string } }[];
+      expect(messages).toHaveLength(10);
+      expect(events.map((e) => e.jobId)).toEqual(ids);
+      expect(events.every((e) => e.seq === 1 && e.event.status === 'queued')).toBe(true);
+    } finally {
+      await unsubscribe();
+      subscriber.disconnect();
+    }
   }, 120_000);
 });

@@ -20,6 +20,9 @@ import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, 
 import { coalesceWrites, enqueueRender, enqueueRenders, type ActiveCounts, type BusEvent, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
 import { patchOf, type JobChange } from './job-change.js';
 
+/** A batch's `queued` events go out this many per bus message (one parse and one round of the fan-out each). */
+const EVENTS_PER_MESSAGE = 100;
+
 /** What the door needs to know of a job to change it and count the change. */
 export interface JobRef {
   id: string;
@@ -101,10 +104,11 @@ export class JobDoor {
     const metrics = jobSubmitMetrics(this.deps.metrics);
     const queued = rows.filter((r) => !reused.has(r.id));
     await Promise.all([this.enqueueMany(queued, firstRank), this.countChanges(queued.length ? [{ tenantId: queued[0]!.tenantId, queued: queued.length, running: 0 }] : [])]);
-    // Published together: the client pipelines them instead of waiting a round trip per job.
-    await Promise.all(
-      rows.map((r) => this.publish(r.tenantId, { jobId: r.id, seq: 1, at: r.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } })),
-    );
+    // A few messages of many events each (the event hub takes lists) instead of a PUBLISH per job.
+    const events = rows.map((r): BusEvent => ({ tenantId: r.tenantId, jobId: r.id, seq: 1, at: r.createdAt.toISOString(), event: { type: 'state', status: 'queued', attempt: 0 } }));
+    const sends = [];
+    for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE) sends.push(this.publishAll(events.slice(i, i + EVENTS_PER_MESSAGE)));
+    await Promise.all(sends);
     const byKind = new Map<string, number>();
     for (const r of rows) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
     for (const [kind, n] of byKind) metrics.submitted.inc({ kind }, n);
