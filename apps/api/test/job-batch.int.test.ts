@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
-import { eventsChannel, subscribeChannel } from '@gantry/queue';
+import { uuidv7 } from '@gantry/domain';
+import { JobDoor } from '@gantry/jobs';
+import { createRenderQueue, eventsChannel, subscribeChannel } from '@gantry/queue';
 import { apiClient, startStack, TEST_REDIS_URL, waitUntil, type TestStack } from '@gantry/testing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -228,6 +230,34 @@ describe('job batches at the default limits', () => {
     stack = await startStack({ worker: false });
   });
   afterAll(() => stack.close());
+
+  it('adds the rest of a batch with its ranks when a later chunk of the bulk add failed once', async () => {
+    const api = stack.apiResources.deps;
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = createRenderQueue({ connection, prefix: `${stack.prefix}-chunks` });
+    try {
+      await queue.waitUntilReady();
+      const door = new JobDoor({ db: api.db, publisher: api.publisher, metrics: api.metrics, logger: api.logger, queue, onWebhookDelivery: () => undefined });
+      const tenant = await api.db.tenant.create({ data: { name: `chunks-${uuidv7()}` } });
+      const jobs = Array.from({ length: 600 }, (_, i) => ({ id: uuidv7(), tenantId: tenant.id, workflow: defaultWorkflow({ steps: 1, seed: i }), priority: 0 }));
+      // The second chunk's script call fails once (a timeout, a dropped connection): the first is in.
+      const script = connection as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      await door.submitBatch(jobs.slice(0, 1), 0); // defines the bulk script on the connection
+      const run = script.gantryBullAddPrioritizedBulk!.bind(connection);
+      let calls = 0;
+      script.gantryBullAddPrioritizedBulk = (...args) => (++calls === 2 ? Promise.reject(new Error('Command timed out')) : run(...args));
+      await door.submitBatch(jobs.slice(1), 1);
+      expect(calls).toBeGreaterThanOrEqual(3);
+      expect(await queue.getPrioritizedCount()).toBe(600);
+      // In submit order: the reconciler (no ranks) never had to add the end of the batch.
+      const order = (await queue.getPrioritized(0, 599)).map((j) => j.id);
+      expect(order).toEqual(jobs.map((j) => j.id));
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      connection.disconnect();
+    }
+  });
 
   it('accept a sweep of 1000 jobs in one request: one submit, 1000 batch jobs, their events in a few bus messages', async () => {
     const admin = apiClient(stack.url, stack.adminKey);

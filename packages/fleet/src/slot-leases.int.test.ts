@@ -179,4 +179,23 @@ describe('SlotLeases (real Redis)', () => {
       subscriber.disconnect();
     }
   });
+  it('counts a lease a hand-over freed once, even when its holder releases it after the next attempt failed', async () => {
+    const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [{ id: 'h-gpu', capacity: 1 }];
+    const ended = (await mine.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    const other = (await mine.acquire({ tenantId: 't1', candidates: [{ id: 'h-spare', capacity: 1 }] })).lease!;
+    expect(mine.heldByThisProcess).toBe(2);
+    // The health changed since it was read: nothing is taken, but the script freed the ended lease.
+    const healthKey = `${scope.prefix}:test-health:h-gpu`;
+    await scope.redis.hset(healthKey, 'rev', 'r2', 'draining', '0');
+    const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { freeing: ended, health: [{ key: healthKey, rev: 'r1', draining: false }] });
+    expect(next).toBeNull();
+    expect(await mine.inFlight(['h-gpu'])).toEqual({ 'h-gpu': 0 });
+    expect(mine.heldByThisProcess).toBe(1);
+    // The caller's retry failed, so it cannot tell the lease was freed and releases it: counted once.
+    await mine.release(ended);
+    expect(mine.heldByThisProcess).toBe(1);
+    await mine.release(other);
+    expect(mine.heldByThisProcess).toBe(0);
+  });
 });

@@ -70,6 +70,8 @@ export class SlotLeases {
   /** Names this process's releases on the lease-freed channel, so it skips its own (onChange saw them). */
   private readonly instance = randomUUID();
   private readonly listeners = new Set<(delta: 1 | -1) => void>();
+  /** Leases a hand-over's script freed (counted then): a later release of one changes nothing. */
+  private readonly handedOver = new WeakSet<Lease>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -161,6 +163,8 @@ export class SlotLeases {
     );
     // On an error the caller does not know whether the lease was freed: it releases it (again).
     const [code, chosenWarm] = await run;
+    // Freed by the script whatever it returned: counted below, never again by release().
+    if (freeing) this.handedOver.add(freeing);
     const chosen = code > 0 ? candidates[code - 1] : undefined;
     // A slot handed straight to the next job on the same backend changes nothing this process holds.
     if (freeing && chosen?.id !== freeing.backendId) this.changed(-1);
@@ -179,6 +183,8 @@ export class SlotLeases {
 
   /** Frees the slot and tells every worker (the lease-freed channel) in the same command. */
   async release(lease: Lease): Promise<void> {
+    // A hand-over freed it already (its caller may not know: the next attempt failed).
+    if (this.handedOver.has(lease)) return;
     try {
       await runScript(
         this.redis,

@@ -254,11 +254,12 @@ export class JobDoor {
 
   /** One bulk add for many jobs (ranks `firstRank`, +1, ...); a refusal leaves them to the reconciler, as for one. */
   private async enqueueMany(jobs: readonly Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>[], firstRank: number): Promise<void> {
+    const entries = jobs.map((j, i) => ({ payload: { jobId: j.id, tenantId: j.tenantId }, priority: j.priority, generation: j.queueSeq, tenantRank: firstRank + i }));
     try {
-      await enqueueRenders(
-        this.deps.queue,
-        jobs.map((j, i) => ({ payload: { jobId: j.id, tenantId: j.tenantId }, priority: j.priority, generation: j.queueSeq, tenantRank: firstRank + i })),
-      );
+      // The bulk add goes in chunks: when a later one fails, a second go adds the rest with their
+      // ranks (the entries already added are left as they are), so the reconciler, which knows no
+      // ranks, does not put the end of a batch before its start.
+      await enqueueRenders(this.deps.queue, entries).catch(() => enqueueRenders(this.deps.queue, entries));
     } catch (err) {
       // The rows are committed, so the jobs are accepted: the reconciler queues them from PostgreSQL.
       jobRecoveryMetrics(this.deps.metrics).enqueueDeferred.inc(jobs.length);

@@ -40,6 +40,20 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   };
   const need = { nodeTypes: [] };
 
+  it("judges a waiting job's candidates on the backends' current capacity, not the one when it began waiting", async () => {
+    const { fleet } = testFleet(scope.redis, scope.prefix, { queueCounts: async () => ({ queued: 0, taken: 1 }) });
+    fleet.sync([{ ...record('wide'), capacity: 2 }]);
+    const listed = fleet.candidates(need); // made when the job began waiting: capacity 2
+    const first = await fleet.tryAcquire('t', need, listed, null, 0);
+    expect(first.lease?.backendId).toBe('wide');
+    fleet.sync([{ ...record('wide'), capacity: 1 }]); // the operator lowered it meanwhile
+    expect(await fleet.tryAcquire('t', need, listed, null, 0)).toEqual({ lease: null, reason: 'full' });
+    await fleet.leases.release(first.lease!);
+    const again = await fleet.tryAcquire('t', need, listed, null, 0);
+    expect(again.lease?.backendId).toBe('wide');
+    await fleet.leases.release(again.lease!);
+  });
+
   it('takes the fastest free backend once it knows their paces', async () => {
     const { fleet } = fleetWith(0);
     learn(fleet);

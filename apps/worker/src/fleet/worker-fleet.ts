@@ -173,8 +173,12 @@ export class WorkerFleet {
      */
     freeing?: Lease,
   ): Promise<TryAcquireOutcome> {
-    // A backend that left the registry while the job waited is never leased (its list was made earlier).
-    const live = candidates.filter((c) => this.live.has(c.id));
+    // A backend that left the registry while the job waited is never leased (its list was made
+    // earlier), and one whose settings changed meanwhile is judged on its current ones (capacity).
+    const live = candidates.flatMap((c) => {
+      const member = this.live.get(c.id);
+      return member ? [member.config] : [];
+    });
     if (live.length === 0) return { lease: null, reason: 'full' };
     let handing = freeing;
     const freedIf = (outcome: AcquireOutcome): TryAcquireOutcome => (freeing && !handing ? { ...outcome, freed: true } : outcome);
