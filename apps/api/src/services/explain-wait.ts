@@ -53,17 +53,6 @@ function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'req
 }
 
 /**
- * The backends' health as BackendHealth.views gives it, each hash read by itself: the reads are
- * sent back to back and awaited together (one round trip), without the ioredis pipeline of
- * `views`, whose construction copies every script defined on the connection (BullMQ's and ours,
- * ~70) and cost more CPU than the reads on a queued job's view (bench/README.md, "Reads").
- */
-async function healthViews(health: BackendHealth, backends: readonly { id: string; draining: boolean }[]): Promise<Map<string, HealthView>> {
-  const stored = await Promise.all(backends.map((b) => health.store.read(b.id)));
-  return new Map(backends.map((b, i) => [b.id, health.view(stored[i]!, b.draining)]));
-}
-
-/**
  * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), and an estimated start.
@@ -80,7 +69,7 @@ export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | '
   ]);
   const need = needOf(deps.db, job);
   // Health cannot be read (Redis down): judge without it rather than fail the job's view.
-  const health = await healthViews(healthOf(deps), backends).catch(() => new Map<string, HealthView>());
+  const health = await healthOf(deps).views(backends).catch(() => new Map<string, HealthView>());
   const eligible = backends.filter((b) => {
     const view = health.get(b.id);
     return explainEligibility(need, { ...eligibilityOf(b, view?.state ?? 'unknown'), draining: b.draining || (view?.draining ?? false) }).eligible;

@@ -7,15 +7,15 @@ import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
 
-/** Counts the pipelines (health reads) sent on `redis` until restored. */
-function countPipelines(redis: RedisClient): { count(): number; restore(): void } {
-  let pipelines = 0;
-  const pipeline = redis.pipeline.bind(redis);
-  redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
-    pipelines += 1;
-    return pipeline(...args);
-  }) as typeof pipeline;
-  return { count: () => pipelines, restore: () => (redis.pipeline = pipeline) };
+/** Counts the health hashes read on `redis` (one per backend per read) until restored. */
+function countHealthReads(redis: RedisClient): { count(): number; restore(): void } {
+  let reads = 0;
+  const hgetall = redis.hgetall.bind(redis);
+  redis.hgetall = ((...args: Parameters<typeof hgetall>) => {
+    reads += 1;
+    return hgetall(...args);
+  }) as typeof hgetall;
+  return { count: () => reads, restore: () => (redis.hgetall = hgetall) };
 }
 
 describe('WorkerFleet speed-aware placement (real Redis)', () => {
@@ -142,14 +142,14 @@ describe('WorkerFleet health reads (real Redis)', () => {
   it('joins a health read in flight instead of repeating it, and keeps nothing once it settled', async () => {
     const { fleet } = testFleet(scope.redis, scope.prefix);
     fleet.sync([record('a'), record('b')]);
-    const reads = countPipelines(scope.redis);
+    const reads = countHealthReads(scope.redis);
     try {
       const [first, second] = await Promise.all([fleet.dispatchable(fleet.all()), fleet.dispatchable(fleet.all())]);
       expect(first.map((c) => c.id)).toEqual(['a', 'b']);
       expect(second.map((c) => c.id)).toEqual(['a', 'b']);
-      expect(reads.count()).toBe(1);
+      expect(reads.count()).toBe(2); // one read: a hash per backend
       await fleet.dispatchable(fleet.all());
-      expect(reads.count()).toBe(2);
+      expect(reads.count()).toBe(4);
     } finally {
       reads.restore();
     }
@@ -172,7 +172,7 @@ describe('WorkerFleet lease attempts on the intake gate’s health read (real Re
 
   it('leases without reading the health again while the read is recent, and still sees a drain written since', async () => {
     const { fleet, other, clock } = gateFleet();
-    const reads = countPipelines(scope.redis);
+    const reads = countHealthReads(scope.redis);
     try {
       expect(await fleet.freeSlots()).toBe(1); // the gate: health and leases in one script
       let outcome = await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
