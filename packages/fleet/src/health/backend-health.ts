@@ -5,7 +5,6 @@ import {
   breakerPhase,
   DEFAULT_BREAKER,
   emptySnapshot,
-  onJobSuccess,
   onProbeFailure,
   onProbeInconclusive,
   onProbeSuccess,
@@ -134,12 +133,12 @@ export class BackendHealth {
     await this.store.update(backendId, (current) => (current ? { ...current, nodeTypesAt: null, infoHash: null } : null));
   }
 
-  /** Records a job that succeeded on a backend: its strikes are forgiven. */
+  /**
+   * Records a job that succeeded on a backend: its strikes are forgiven (an open breaker stays open), in one
+   * script that writes only when there are strikes, instead of reading the snapshot per job.
+   */
   async recordJobSuccess(backendId: string): Promise<void> {
-    await this.store.update(backendId, (current) => {
-      if (!current || current.strikes === 0) return null; // nothing to forgive: no write
-      return onJobSuccess(current);
-    });
+    await this.store.forgiveStrikes(backendId);
   }
 
   /** The view of one snapshot, with the PostgreSQL drain flag ORed into Redis' mirror. */

@@ -135,7 +135,5 @@ export function onStrike(s: HealthSnapshot, now: number, config: BreakerConfig):
   return next;
 }
 
-/** A job succeeded on the backend: its strikes are forgiven (an open breaker stays open). */
-export function onJobSuccess(s: HealthSnapshot): HealthSnapshot {
-  return s.strikes === 0 ? s : { ...s, strikes: 0 };
-}
+// A job that succeeded on the backend forgives its strikes (an open breaker stays open): a single
+// field set in Redis without a read, so it lives in HealthStore.forgiveStrikes, not here.

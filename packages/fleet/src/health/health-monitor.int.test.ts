@@ -54,6 +54,40 @@ describe('health monitor and shared health (real Redis)', () => {
     }
   });
 
+  it('a job success forgives strikes without reading the snapshot, and writes nothing when there are none', async () => {
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    const reads = jest.spyOn(scope.redis, 'hgetall');
+    try {
+      // Nothing stored, or only the drain mirror: nothing is created.
+      await health.recordJobSuccess('none');
+      expect(await scope.redis.exists(`${scope.prefix}:backend:none`)).toBe(0);
+      await health.store.setDraining('drained', true);
+      await health.recordJobSuccess('drained');
+      expect(await scope.redis.hgetall(`${scope.prefix}:backend:drained`)).toEqual({ draining: '1' });
+
+      await health.recordStrike('gpu');
+      const struck = await health.store.read('gpu');
+      reads.mockClear();
+      await health.recordJobSuccess('gpu');
+      expect(reads).not.toHaveBeenCalled(); // the script decides inside Redis
+      const forgiven = await health.store.read('gpu');
+      expect(forgiven.snapshot).toEqual({ ...struck.snapshot, strikes: 0 });
+      expect(Number(forgiven.rev)).toBe(Number(struck.rev) + 1); // a compare-and-set that read before sees the write
+
+      await health.recordJobSuccess('gpu'); // no strikes: no write
+      expect((await health.store.read('gpu')).rev).toBe(forgiven.rev);
+
+      // An open breaker keeps its phase; only the strikes go.
+      await health.recordStrike('gpu');
+      await health.recordStrike('gpu');
+      expect((await health.store.read('gpu')).snapshot).toMatchObject({ phase: 'open', strikes: 2 });
+      await health.recordJobSuccess('gpu');
+      expect((await health.store.read('gpu')).snapshot).toMatchObject({ phase: 'open', strikes: 0 });
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('opens after N strikes, mirrors drains without touching health, forgets', async () => {
     const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
     await health.recordStrike('gpu');

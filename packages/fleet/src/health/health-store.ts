@@ -50,6 +50,25 @@ return 1
 `,
 );
 
+/**
+ * Forgives a backend's job strikes (a job succeeded there), one command: KEYS[1] the hash; ARGV[1]
+ * TTL (ms). Writes, bumping `rev` as every snapshot write does, only when a snapshot is stored and
+ * its strikes are above 0; returns 1 when it wrote. The common case (no strikes) is one read of one
+ * field inside Redis, with nothing sent back to decode.
+ */
+const FORGIVE_STRIKES = redisScript(
+  'gantryHealthForgiveStrikes',
+  `
+if redis.call('HEXISTS', KEYS[1], 'phase') == 0 then return 0 end
+local strikes = tonumber(redis.call('HGET', KEYS[1], 'strikes') or '') or 0
+if strikes <= 0 then return 0 end
+local rev = redis.call('HGET', KEYS[1], 'rev') or ''
+redis.call('HSET', KEYS[1], 'rev', (tonumber(rev) or 0) + 1, 'strikes', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`,
+);
+
 /** How long a finished prompt submission stays on record (it only matters to probes running meanwhile). */
 export const ACCEPTING_KEEP_MS = 60_000;
 
@@ -121,6 +140,15 @@ export class HealthStore {
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
     }
     throw new Error(`health of backend ${backendId}: too many concurrent updates`);
+  }
+
+  /**
+   * Sets a backend's strikes to 0 when it has any (a job succeeded there), atomically and
+   * without reading the snapshot back: a strike another worker records meanwhile is either
+   * forgiven too (it landed first) or counted after. Returns whether anything was written.
+   */
+  async forgiveStrikes(backendId: string): Promise<boolean> {
+    return (await runScript<number>(this.redis, FORGIVE_STRIKES, [healthKey(this.prefix, backendId)], [this.ttlMs])) === 1;
   }
 
   /** Mirrors the drain flag (set by the API after it updated PostgreSQL). */
