@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { AppError } from '@gantry/domain';
 import { inspectPng, startGpuSim } from '@gantry/gpu-sim';
+import { ComfyHttpClient } from '../src/comfyui/http-client.js';
 import { createComfyUiDriver } from '../src/index.js';
 import { FAST_TIMEOUTS, downloadBytes, rejection, start, useSimAndDriver, workflow } from './sim-fixtures.js';
 
@@ -131,7 +132,7 @@ describe('ComfyUI driver against gpu-sim', () => {
     expect(await history('never')).toBeUndefined();
   });
 
-  it('returns a fully cached re-run’s outputs from history without writing a file', async () => {
+  it('returns a fully cached re-run’s outputs without writing a file', async () => {
     const first = await start(ctx.driver, workflow()).result;
     const again = start(ctx.driver, workflow());
     const second = await again.result;
@@ -139,6 +140,60 @@ describe('ComfyUI driver against gpu-sim', () => {
     expect(again.events).toContainEqual({ type: 'cached', nodes: ['3', '4', '5', '6', '7', '8', '9'] });
     expect(again.events.some((e) => e.type === 'progress')).toBe(false);
     expect(await readdir(ctx.sim.outputDir)).toEqual(['ComfyUI_00001_.png']);
+  });
+
+  describe('settling without GET /history', () => {
+    const historyReads = (): jest.SpyInstance => jest.spyOn(ComfyHttpClient.prototype, 'historyEntry');
+    afterEach(() => jest.restoreAllMocks());
+
+    it('takes the outputs the socket named when it watched the whole run, also with cached nodes it saw run without a UI', async () => {
+      const reads = historyReads();
+      const first = start(ctx.driver, workflow({ seed: 1 }));
+      const firstResult = await first.result;
+      // The loaders of the next run are cached: it re-runs only the sampler, the decoder and SaveImage.
+      const second = start(ctx.driver, workflow({ seed: 2 }));
+      const secondResult = await second.result;
+      expect(second.events).toContainEqual({ type: 'cached', nodes: ['4', '5', '6', '7'] });
+      // A fully cached re-run: every node cached, SaveImage re-sends its UI.
+      const third = await start(ctx.driver, workflow({ seed: 2 })).result;
+      expect(reads).not.toHaveBeenCalled();
+      expect(firstResult.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00001_.png', subfolder: '', type: 'output' }]);
+      expect(secondResult.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00002_.png', subfolder: '', type: 'output' }]);
+      expect(third.files).toEqual(secondResult.files);
+      // The same files as the backend's history lists.
+      for (const [run, result] of [[first, firstResult], [second, secondResult]] as const) {
+        expect(await ctx.driver.lookup(run.promptId)).toEqual({ state: 'succeeded', files: result.files });
+      }
+    });
+
+    it('reads /history when a cached node’s class was never seen running on this backend', async () => {
+      await start(ctx.driver, workflow({ seed: 1 })).result; // warms the sim's cache
+      const fresh = createComfyUiDriver({ id: 'sim-fresh', url: ctx.sim.url, timeouts: FAST_TIMEOUTS });
+      try {
+        const reads = historyReads();
+        const run = start(fresh, workflow({ seed: 2 }));
+        const result = await run.result;
+        expect(run.events).toContainEqual({ type: 'cached', nodes: ['4', '5', '6', '7'] });
+        expect(reads).toHaveBeenCalledWith(run.promptId);
+        expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00002_.png', subfolder: '', type: 'output' }]);
+        // That run saw the sampler, the decoder and SaveImage run; the loaders still count as unseen.
+        reads.mockClear();
+        await start(fresh, workflow({ seed: 3 })).result;
+        expect(reads).toHaveBeenCalledTimes(1);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('reads /history when the socket dropped during the run, even after it reconnected', async () => {
+      const reads = historyReads();
+      ctx.sim.setFaults({ dropSocketAtStep: 2 });
+      const run = start(ctx.driver, workflow({ steps: 30 }));
+      const result = await run.result;
+      expect(reads).toHaveBeenCalledWith(run.promptId);
+      expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00001_.png', subfolder: '', type: 'output' }]);
+      expect(await ctx.driver.lookup(run.promptId)).toEqual({ state: 'succeeded', files: result.files });
+    });
   });
 
   it('maps an OOM to a retryable OUT_OF_MEMORY and other failures to EXECUTION_ERROR', async () => {

@@ -11,6 +11,7 @@ import { lookupPrompt } from './lookup.js';
 import { DEFAULT_TIMEOUTS, type ComfyUiDriverOptions, type ComfyUiTimeouts } from './options.js';
 import { findPrompt } from './prompt-lookup.js';
 import { PromptRun } from './prompt-run.js';
+import { NodeUiMemory } from './socket-outputs.js';
 import type { InputFile, InputUploader } from './upload-input.js';
 
 /**
@@ -26,6 +27,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
   private readonly logger: StructuredLogger;
   private readonly http: ComfyHttpClient;
   private readonly runs = new Map<string, PromptRun>();
+  private readonly nodeUi = new NodeUiMemory();
   private readonly own: ClientChannel;
   /** Channels under other drivers' client ids, open while they carry a followed prompt. */
   private readonly adopted = new Map<string, ClientChannel>();
@@ -133,6 +135,7 @@ export class ComfyUiDriver implements BackendDriver, InputUploader {
       clientId: channel.clientId,
       logger: this.logger,
       timeouts: this.timeouts,
+      nodeUi: this.nodeUi,
       isSocketOpen: () => channel.isOpen,
       onPromptId: (previous, next) => {
         this.runs.delete(previous);

@@ -11,6 +11,7 @@ import type { ComfyHttpClient } from './http-client.js';
 import type { ComfyMessage } from './messages.js';
 import type { ComfyUiTimeouts } from './options.js';
 import { RunSettlement } from './run-settlement.js';
+import { SocketOutputs, type NodeUiMemory } from './socket-outputs.js';
 import { submitPrompt } from './submit-prompt.js';
 
 export interface PromptRunDeps {
@@ -18,6 +19,8 @@ export interface PromptRunDeps {
   clientId: string;
   logger: StructuredLogger;
   timeouts: ComfyUiTimeouts;
+  /** What this backend's watched runs showed about its node classes (shared by its runs). */
+  nodeUi: NodeUiMemory;
   isSocketOpen(): boolean;
   /** The backend chose another prompt id (servers before 2025-07 ignore ours). */
   onPromptId(previous: string, next: string): void;
@@ -27,9 +30,10 @@ export interface PromptRunDeps {
 /**
  * One prompt on one backend, from `POST /prompt` (or from attach(), for a prompt another driver
  * submitted) to its end. Completion is the `executing {node: null}` barrier for this prompt id,
- * after which outputs are read from `/history/{id}` (which also covers fully cached runs). While
- * the socket is down the run polls `/history` and `/queue`, since targeted events are never
- * replayed; a followed prompt is polled all along (see attach).
+ * after which outputs are those the socket's `executed` messages named when they provably are all
+ * of them (see SocketOutputs), else read from `/history/{id}` (which also covers fully cached
+ * runs). While the socket is down the run polls `/history` and `/queue`, since targeted events are
+ * never replayed; a followed prompt is polled all along (see attach).
  */
 export class PromptRun {
   promptId: string;
@@ -45,6 +49,8 @@ export class PromptRun {
   private started = false;
   /** Following a prompt submitted elsewhere: poll until it ends, whatever the socket says. */
   private following = false;
+  /** The outputs the socket names; empty until submit() knows the workflow. */
+  private outputs: SocketOutputs | null = null;
 
   constructor(
     private readonly options: RunOptions,
@@ -67,6 +73,7 @@ export class PromptRun {
   }
 
   async submit(workflow: Workflow): Promise<void> {
+    this.outputs = new SocketOutputs((node) => workflow[node]?.class_type, this.deps.nodeUi);
     const send = () => submitPrompt(this.deps.http, { workflow, clientId: this.deps.clientId, promptId: this.promptId, locate: () => this.locate() }, this.deps.logger);
     const outcome = await (this.options.submitting ? this.options.submitting(send) : send());
     if (outcome.kind === 'rejected') return this.settlement.fail(outcome.error);
@@ -100,6 +107,7 @@ export class PromptRun {
   /** A message about this prompt. */
   handle(message: ComfyMessage): void {
     if (this.settlement.settled) return;
+    this.outputs?.observe(message);
     const event = toDriverEvent(message, this.deps.logger);
     if (event?.type === 'started') return this.reportStarted();
     if (event) return this.settlement.emit(this.options.onEvent, event, this.deps.logger);
@@ -118,6 +126,7 @@ export class PromptRun {
   socketDropped(): void {
     if (this.settlement.settled) return;
     this.missedEvents = true;
+    this.outputs?.dropped();
     this.poller.start();
   }
 
@@ -133,6 +142,8 @@ export class PromptRun {
   private async completed(): Promise<void> {
     if (this.failure) return this.settlement.fail(this.failure);
     if (this.interrupted) return this.settlement.fail(interruptedElsewhere(this.promptId));
+    const files = this.following ? null : (this.outputs?.files(this.deps.logger) ?? null);
+    if (files) return this.settle({ promptId: this.promptId, files });
     for (let attempt = 1; ; attempt += 1) {
       try {
         const entry = await this.deps.http.historyEntry(this.promptId);
@@ -148,7 +159,11 @@ export class PromptRun {
   private settleFromHistory(entry: unknown): void {
     const outcome = runOutcomeFromHistory(entry, this.promptId, this.deps.logger);
     if (!outcome.ok) return this.settlement.fail(outcome.error);
-    this.settlement.succeed({ ...outcome.result, ...(this.nodeErrors ? { nodeErrors: this.nodeErrors } : {}) });
+    this.settle(outcome.result);
+  }
+
+  private settle(result: RunResult): void {
+    this.settlement.succeed({ ...result, ...(this.nodeErrors ? { nodeErrors: this.nodeErrors } : {}) });
   }
 
   /** Once: the `execution_start` may have gone by unseen (socket down, or attached late). */

@@ -1,0 +1,94 @@
+import type { OutputFile } from '../driver.js';
+import type { StructuredLogger } from '../logger.js';
+import type { ComfyMessage } from './messages.js';
+import { filesFromOutputs } from './output-files.js';
+
+/**
+ * What one backend's watched runs showed about its node classes: which were seen running (an
+ * `executing` message) without producing a UI (no `executed` for that node), and which with one.
+ * A class seen with a UI even once is never taken as UI-free.
+ */
+export class NodeUiMemory {
+  private readonly withUi = new Set<string>();
+  private readonly withoutUi = new Set<string>();
+
+  learn(classType: string, hadUi: boolean): void {
+    (hadUi ? this.withUi : this.withoutUi).add(classType);
+  }
+
+  /** Seen running without a UI, and never with one. */
+  knownWithoutUi(classType: string): boolean {
+    return this.withoutUi.has(classType) && !this.withUi.has(classType);
+  }
+}
+
+/**
+ * A run's outputs as its socket named them: the `executed` UI of each node, collected while the
+ * socket carried the run from its `execution_start` without a drop. At the barrier,
+ * {@link files} gives them when they are provably all that `/history/{id}` would list, so the run
+ * can settle without that request; null sends the run to `/history` as before.
+ *
+ * `/history` lists the UI of every node of the prompt found in the backend's UI cache (ComfyUI
+ * 2025-10). The socket names the same UI for every node that ran (`executed` after its
+ * `executing`, when it has a UI) and for every cached output node (it re-sends its UI), but not
+ * for a cached node that is not an output node: such a node is taken as UI-free only when its
+ * class was seen running without a UI on this backend (see {@link NodeUiMemory}). Anything else
+ * (a dropped socket, no `execution_success` as on servers before 2024-07, a cached node of a
+ * class not seen running, a node id not in the submitted workflow) answers null.
+ */
+export class SocketOutputs {
+  /** `execution_start` came on the socket and the socket has not dropped since. */
+  private watching = false;
+  private succeeded = false;
+  private cached: readonly unknown[] = [];
+  private readonly ran = new Set<string>();
+  private readonly ui = new Map<string, unknown>();
+
+  constructor(
+    private readonly classOf: (nodeId: string) => string | undefined,
+    private readonly memory: NodeUiMemory,
+  ) {}
+
+  /** Every message of the run, in order. */
+  observe(message: ComfyMessage): void {
+    const d = message.data;
+    switch (message.type) {
+      case 'execution_start':
+        this.watching = true;
+        return;
+      case 'execution_cached':
+        this.cached = Array.isArray(d.nodes) ? d.nodes : [];
+        return;
+      case 'executing':
+        if (typeof d.node === 'string') this.ran.add(d.node);
+        return;
+      case 'executed':
+        if (typeof d.node === 'string') this.ui.set(d.node, d.output);
+        return;
+      case 'execution_success':
+        this.succeeded = true;
+        return;
+    }
+  }
+
+  /** The socket dropped: messages may have been lost, for good. */
+  dropped(): void {
+    this.watching = false;
+  }
+
+  /** At the barrier: the run's files, or null when only `/history` can tell. */
+  files(logger: StructuredLogger): OutputFile[] | null {
+    if (!this.watching || !this.succeeded) return null;
+    for (const node of this.ran) {
+      const classType = this.classOf(node);
+      if (classType !== undefined) this.memory.learn(classType, this.ui.has(node));
+    }
+    for (const node of this.cached) {
+      if (typeof node !== 'string') return null;
+      if (this.ui.has(node)) continue;
+      const classType = this.classOf(node);
+      if (classType === undefined || !this.memory.knownWithoutUi(classType)) return null;
+    }
+    return filesFromOutputs(Object.fromEntries(this.ui), logger);
+  }
+}
