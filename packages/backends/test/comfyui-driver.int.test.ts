@@ -166,7 +166,7 @@ describe('ComfyUI driver against gpu-sim', () => {
       }
     });
 
-    it('reads /history when a cached node’s class was never seen running on this backend', async () => {
+    it('reads /history when a cached node’s class is unknown to the driver, and learns from it for the next runs', async () => {
       await start(ctx.driver, workflow({ seed: 1 })).result; // warms the sim's cache
       const fresh = createComfyUiDriver({ id: 'sim-fresh', url: ctx.sim.url, timeouts: FAST_TIMEOUTS });
       try {
@@ -176,10 +176,11 @@ describe('ComfyUI driver against gpu-sim', () => {
         expect(run.events).toContainEqual({ type: 'cached', nodes: ['4', '5', '6', '7'] });
         expect(reads).toHaveBeenCalledWith(run.promptId);
         expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00002_.png', subfolder: '', type: 'output' }]);
-        // That run saw the sampler, the decoder and SaveImage run; the loaders still count as unseen.
+        // Its history listed no UI for the cached loaders: the next run with them cached needs none.
         reads.mockClear();
-        await start(fresh, workflow({ seed: 3 })).result;
-        expect(reads).toHaveBeenCalledTimes(1);
+        const next = await start(fresh, workflow({ seed: 3 })).result;
+        expect(reads).not.toHaveBeenCalled();
+        expect(next.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00003_.png', subfolder: '', type: 'output' }]);
       } finally {
         await fresh.close();
       }

@@ -157,6 +157,7 @@ export class PromptRun {
   }
 
   private settleFromHistory(entry: unknown): void {
+    this.outputs?.learnFromHistory(entry);
     const outcome = runOutcomeFromHistory(entry, this.promptId, this.deps.logger);
     if (!outcome.ok) return this.settlement.fail(outcome.error);
     this.settle(outcome.result);

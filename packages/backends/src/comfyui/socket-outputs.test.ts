@@ -48,4 +48,13 @@ describe('SocketOutputs', () => {
     expect(run(memory, { cached: ['4', '9'], resent: [['9', image('c.png')]], ran: [['3']] }).files(silentStructuredLogger)).toEqual([{ nodeId: '9', filename: 'c.png', subfolder: '', type: 'output' }]);
     expect(run(memory, { cached: ['4', '5.0.1'], ran: [['3'], ['9', image('e.png')]] }).files(silentStructuredLogger)).toBeNull();
   });
+
+  it('learns the cached nodes’ UI from a /history entry read after all', () => {
+    const memory = new NodeUiMemory();
+    const first = run(memory, { cached: ['4', '12'], ran: [['3'], ['9', image('a.png')]] });
+    expect(first.files(silentStructuredLogger)).toBeNull();
+    first.learnFromHistory({ outputs: { '9': image('a.png'), '12': { text: ['hi'] } } });
+    expect(run(memory, { cached: ['4'], ran: [['3'], ['9', image('b.png')]] }).files(silentStructuredLogger)).toHaveLength(1);
+    expect(run(memory, { cached: ['4', '12'], ran: [['3'], ['9', image('c.png')]] }).files(silentStructuredLogger)).toBeNull();
+  });
 });

@@ -1,12 +1,13 @@
 import type { OutputFile } from '../driver.js';
 import type { StructuredLogger } from '../logger.js';
-import type { ComfyMessage } from './messages.js';
+import { isRecord, type ComfyMessage } from './messages.js';
 import { filesFromOutputs } from './output-files.js';
 
 /**
- * What one backend's watched runs showed about its node classes: which were seen running (an
- * `executing` message) without producing a UI (no `executed` for that node), and which with one.
- * A class seen with a UI even once is never taken as UI-free.
+ * What one backend showed about its node classes: which produced no UI (seen running, an
+ * `executing` message, without an `executed` for that node; or cached in a run whose `/history`
+ * entry listed no UI for the node) and which did. A class seen with a UI even once is never taken
+ * as UI-free.
  */
 export class NodeUiMemory {
   private readonly withUi = new Set<string>();
@@ -32,7 +33,8 @@ export class NodeUiMemory {
  * 2025-10). The socket names the same UI for every node that ran (`executed` after its
  * `executing`, when it has a UI) and for every cached output node (it re-sends its UI), but not
  * for a cached node that is not an output node: such a node is taken as UI-free only when its
- * class was seen running without a UI on this backend (see {@link NodeUiMemory}). Anything else
+ * class is known to have none on this backend (see {@link NodeUiMemory}: a worker that starts
+ * beside a warm backend cache learns it from the first such run's `/history`). Anything else
  * (a dropped socket, no `execution_success` as on servers before 2024-07, a cached node of a
  * class not seen running, a node id not in the submitted workflow) answers null.
  */
@@ -74,6 +76,19 @@ export class SocketOutputs {
   /** The socket dropped: messages may have been lost, for good. */
   dropped(): void {
     this.watching = false;
+  }
+
+  /**
+   * The run's `/history` entry was read after all: its `outputs` say which of the run's cached
+   * nodes have a UI, for the next runs to settle without it.
+   */
+  learnFromHistory(entry: unknown): void {
+    const outputs = isRecord(entry) && isRecord(entry.outputs) ? entry.outputs : null;
+    if (!outputs) return;
+    for (const node of this.cached) {
+      const classType = typeof node === 'string' ? this.classOf(node) : undefined;
+      if (classType !== undefined) this.memory.learn(classType, node in outputs);
+    }
   }
 
   /** At the barrier: the run's files, or null when only `/history` can tell. */
