@@ -86,7 +86,8 @@ export class SocketOutputs {
     const outputs = isRecord(entry) && isRecord(entry.outputs) ? entry.outputs : null;
     if (!outputs) return;
     for (const node of this.cached) {
-      const classType = typeof node === 'string' ? this.classOf(node) : undefined;
+      if (typeof node !== 'string') continue;
+      const classType = this.classOf(node);
       if (classType !== undefined) this.memory.learn(classType, node in outputs);
     }
   }
