@@ -30,7 +30,7 @@ export interface PromptRunDeps {
 /**
  * One prompt on one backend, from `POST /prompt` (or from attach(), for a prompt another driver
  * submitted) to its end. Completion is the `executing {node: null}` barrier for this prompt id,
- * after which outputs are those the socket's `executed` messages named when they provably are all
+ * after which outputs are those the socket's `executed` messages named when they are all
  * of them (see SocketOutputs), else read from `/history/{id}` (which also covers fully cached
  * runs). While the socket is down the run polls `/history` and `/queue`, since targeted events are
  * never replayed; a followed prompt is polled all along (see attach).

@@ -26,7 +26,7 @@ export class NodeUiMemory {
 /**
  * A run's outputs as its socket named them: the `executed` UI of each node, collected while the
  * socket carried the run from its `execution_start` without a drop. At the barrier,
- * {@link files} gives them when they are provably all that `/history/{id}` would list, so the run
+ * {@link files} gives them when, by what the driver knows, they are all `/history/{id}` would list, so the run
  * can settle without that request; null sends the run to `/history` as before.
  *
  * `/history` lists the UI of every node of the prompt found in the backend's UI cache (ComfyUI
@@ -36,7 +36,10 @@ export class NodeUiMemory {
  * class is known to have none on this backend (see {@link NodeUiMemory}: a worker that starts
  * beside a warm backend cache learns it from the first such run's `/history`). Anything else
  * (a dropped socket, no `execution_success` as on servers before 2024-07, a cached node of a
- * class not seen running, a node id not in the submitted workflow) answers null.
+ * class not known yet, a node id not in the submitted workflow) answers null. The knowledge is per
+ * class, learnt from what the backend did: a custom node that returns a UI for some inputs only,
+ * cached from a run this driver never saw, may have its (earlier run's) files left out, as the
+ * newest ComfyUI leaves them out of `/history` too.
  */
 export class SocketOutputs {
   /** `execution_start` came on the socket and the socket has not dropped since. */
