@@ -19,7 +19,7 @@ export interface PromptRunDeps {
   clientId: string;
   logger: StructuredLogger;
   timeouts: ComfyUiTimeouts;
-  /** What this backend's watched runs showed about its node classes (shared by its runs). */
+  /** What this backend showed about its node classes (shared by its runs; see SocketOutputs). */
   nodeUi: NodeUiMemory;
   isSocketOpen(): boolean;
   /** The backend chose another prompt id (servers before 2025-07 ignore ours). */
@@ -49,7 +49,7 @@ export class PromptRun {
   private started = false;
   /** Following a prompt submitted elsewhere: poll until it ends, whatever the socket says. */
   private following = false;
-  /** The outputs the socket names; empty until submit() knows the workflow. */
+  /** The outputs the socket names; null until submit() knows the workflow (and for a followed prompt). */
   private outputs: SocketOutputs | null = null;
 
   constructor(
