@@ -9,7 +9,7 @@ const REDIS_NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm} (see ACQUIRE_LEASE below). */
+/** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm, lease} (see ACQUIRE_LEASE below). */
 const ACQUIRE_FUNCTION = `local function acquire()
 local ttl = tonumber(ARGV[1])
 local n = tonumber(ARGV[6])
@@ -23,7 +23,7 @@ for j = 1, g do
   local h = redis.call('HMGET', KEYS[n + 1 + j], 'rev', 'draining')
   local rev = h[1] or ''
   local draining = (h[2] == '1') and '1' or '0'
-  if rev ~= ARGV[9 + 2 * n + 2 * (j - 1)] or draining ~= ARGV[10 + 2 * n + 2 * (j - 1)] then return {-2, 0} end
+  if rev ~= ARGV[9 + 2 * n + 2 * (j - 1)] or draining ~= ARGV[10 + 2 * n + 2 * (j - 1)] then return {-2, 0, ''} end
 end
 local warmOf = {}
 if model ~= '' then
@@ -36,7 +36,7 @@ else
 end
 if tenantCap > 0 then
   redis.call('ZREMRANGEBYSCORE', tenantKey, '-inf', now)
-  if redis.call('ZCARD', tenantKey) >= tenantCap then return {-1, 0} end
+  if redis.call('ZCARD', tenantKey) >= tenantCap then return {-1, 0, ''} end
 end
 local best = 0
 local bestLoad = 2
@@ -65,13 +65,14 @@ for j = 0, n - 1 do
   end
 end
 if best > 0 then
-  redis.call('ZADD', KEYS[best], now + ttl, ARGV[2])
+  local lease = ARGV[2] .. '@' .. now
+  redis.call('ZADD', KEYS[best], now + ttl, lease)
   redis.call('PEXPIRE', KEYS[best], ttl * 2)
-  redis.call('ZADD', tenantKey, now + ttl, ARGV[2])
+  redis.call('ZADD', tenantKey, now + ttl, lease)
   redis.call('PEXPIRE', tenantKey, ttl * 2)
-  return {best, warmOf[best]}
+  return {best, warmOf[best], lease}
 end
-return {0, 0}
+return {0, 0, ''}
 end
 `;
 
@@ -81,6 +82,8 @@ end
  *
  * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
  * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
+ *             (a lease's member in both sets is `<lease id>@<start>`: ARGV[2] and the time, Redis's
+ *             clock in ms, the lease was taken; see leaseStartMs)
  * KEYS[n+1+j] (j = 1..g) a backend's health hash the caller judged eligibility from
  * KEYS[n+2+g] the warm-model map (only when ARGV[8] names a model)
  * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
@@ -98,9 +101,9 @@ end
  * in-flight/capacity; ties go to a warm backend, then to the one with fewer jobs, then by
  * rotation, so load spreads. Expired leases (a worker that died without releasing) are dropped
  * first, so a killed worker never holds a slot longer than the TTL.
- * Returns {code, warm}: code the chosen candidate's index (1-based), 0 when every candidate is
+ * Returns {code, warm, lease}: code the chosen candidate's index (1-based), 0 when every candidate is
  * full, -1 when the tenant is at its running cap, -2 when a health hash changed; warm 1 when the
- * chosen candidate was warm.
+ * chosen candidate was warm; lease the member written ('' when none).
  */
 export const ACQUIRE_LEASE = redisScript(
   'gantryAcquireLease',
@@ -114,8 +117,8 @@ export const ACQUIRE_LEASE = redisScript(
  * the freed lease's backend set, KEYS[#] its tenant's running set; ARGV[#-2] the freed lease id,
  * ARGV[#-1] the lease-freed channel, ARGV[#] its message. The freed slot is announced on the
  * channel (as RELEASE_LEASE does) only when the new lease is not on that same backend: a slot that
- * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm}; the
- * old lease is freed whatever the code.
+ * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm, lease};
+ * the old lease is freed whatever the code.
  */
 export const HAND_OVER_LEASE = redisScript(
   'gantryHandOverLease',
@@ -161,6 +164,32 @@ for i = 1, #KEYS do counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf'
 return counts
 `,
 );
+
+/**
+ * The live (unexpired) leases of each backend, with Redis's clock: KEYS[i] lease set of backend i.
+ * Returns {now (ms), members of backend 1, members of backend 2, ...}: each member names when its
+ * lease was taken (see leaseStartMs), so a caller can tell how long each running job has held its
+ * slot on the same clock.
+ */
+export const READ_LIVE_LEASES = redisScript(
+  'gantryReadLiveLeases',
+  `${REDIS_NOW_MS}
+local out = {now}
+for i = 1, #KEYS do out[i + 1] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf') end
+return out
+`,
+);
+
+/**
+ * When a lease was taken (Redis's clock, ms), from its member `<lease id>@<start>`; null for a
+ * member without one (written before lease members carried it).
+ */
+export function leaseStartMs(member: string): number | null {
+  const at = member.lastIndexOf('@');
+  if (at < 0) return null;
+  const start = Number(member.slice(at + 1));
+  return Number.isFinite(start) && member.length > at + 1 ? start : null;
+}
 
 /**
  * What the intake gate needs, in one round trip: KEYS[1..n] the backends' health hashes,

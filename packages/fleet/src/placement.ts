@@ -3,7 +3,8 @@
  * worker learns each backend's pace (how long it held a slot per job, `BackendPace`) and, once it
  * knows every candidate's, (1) tries free backends fastest first and (2) in the drain tail leaves a
  * job for a much faster busy GPU instead of starting it on a slow free one, when the faster GPUs
- * will get through every waiting job before the slow one would finish this one.
+ * will get through every waiting job before the slow one would finish this one. How far each busy
+ * GPU is through its current job comes from its leases' start times (SlotLeases.liveLeases).
  */
 
 /** Observations of a backend before its pace is trusted. */
@@ -35,6 +36,11 @@ export interface PacedBackend {
   /** Live leases on it now. */
   used: number;
   expectedMs: number;
+  /**
+   * How long each of its live leases has been held (ms), when known: a job that ran longer is
+   * nearer its end. A lease not listed here (or null) is assumed half-way through its job.
+   */
+  heldMs?: readonly (number | null)[];
 }
 
 /** A busy backend counts as much faster when its jobs take less than this share of the free one's. */
@@ -46,11 +52,27 @@ export function freeFastestFirst(backends: readonly PacedBackend[]): PacedBacken
 }
 
 /**
+ * When each slot of a full backend frees, from now (ms): its job's expected slot time minus how
+ * long it has held the slot (at least 0: an overdue job may end any moment), half the expected
+ * time when that is unknown. One entry per slot (its capacity), the soonest first.
+ */
+export function slotsFreeInMs(b: PacedBackend): number[] {
+  const remaining = Array.from({ length: b.used }, (_, i) => {
+    const held = b.heldMs?.[i];
+    return held === null || held === undefined ? b.expectedMs / 2 : Math.max(0, b.expectedMs - held);
+  });
+  return remaining.sort((x, y) => x - y).slice(0, b.capacity);
+}
+
+/**
  * Whether a job should wait for a faster busy backend rather than take the fastest free one:
- * within the time the free one would need for this job, the much faster busy backends (each
- * assumed half-way through its current job) finish at least `waiting` jobs, this one included.
- * With a backlog that is never the case, so every slot keeps working; in the tail it keeps the
- * last jobs off slow GPUs. False when nothing is free (the caller waits anyway) or nothing is faster.
+ * within the time the free one would need for this job, the much faster busy backends finish at
+ * least `waiting` jobs, this one included: each slot first its current job (when it frees, by its
+ * lease's start: slotsFreeInMs), then one job per expected slot time. That is the earliest-finish
+ * placement of the jobs still to place: the last ones go to whichever GPU finishes them first,
+ * and a slow free GPU gets one only when it would finish it before the fast ones get to it. With a
+ * backlog that is never the case, so every slot keeps working. False when nothing is free (the
+ * caller waits anyway) or nothing is much faster.
  */
 export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
   const free = freeFastestFirst(backends)[0];
@@ -59,7 +81,7 @@ export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: 
   let finished = 0;
   for (const b of backends) {
     if (b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
-    finished += b.capacity * Math.max(0, Math.floor((horizon - b.expectedMs / 2) / b.expectedMs));
+    for (const freesIn of slotsFreeInMs(b)) finished += Math.max(0, Math.floor((horizon - freesIn) / b.expectedMs));
   }
   return finished >= waiting;
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { redisTimeMs } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
+import { leaseStartMs } from './lease-script';
 import { SlotLeases } from './slot-leases';
 
 
@@ -197,5 +198,28 @@ describe('SlotLeases (real Redis)', () => {
     expect(mine.heldByThisProcess).toBe(1);
     await mine.release(other);
     expect(mine.heldByThisProcess).toBe(0);
+  });
+
+  it('writes when each lease was taken (Redis clock) into its member, and reads how long each live lease has been held', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const before = await redisTimeMs(scope.redis);
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'timed', capacity: 2 }] })).lease!;
+    const after = await redisTimeMs(scope.redis);
+    const start = leaseStartMs(lease.leaseId)!;
+    expect(start).toBeGreaterThanOrEqual(before);
+    expect(start).toBeLessThanOrEqual(after);
+    expect(await scope.redis.zscore(leases.tenantKey('t1'), lease.leaseId)).not.toBeNull();
+    // A member from before lease members carried their start: held for an unknown time.
+    await scope.redis.zadd(leases.key('timed'), after + 60_000, 'legacy-lease');
+    await redisTimePasses(30);
+    const live = await leases.liveLeases(['timed', 'idle']);
+    expect(live.get('idle')).toEqual([]);
+    const timed = live.get('timed')!;
+    expect(timed.find((l) => l.leaseId === 'legacy-lease')).toEqual({ leaseId: 'legacy-lease', heldMs: null });
+    expect(timed.find((l) => l.leaseId === lease.leaseId)!.heldMs).toBeGreaterThanOrEqual(30);
+    await leases.release(lease);
+    expect((await leases.liveLeases(['timed'])).get('timed')!.map((l) => l.leaseId)).toEqual(['legacy-lease']);
+    expect(leaseStartMs('no-start')).toBeNull();
+    expect(leaseStartMs('id@')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, READ_FLEET_STATE, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -11,6 +11,7 @@ export interface LeaseCandidate {
 }
 
 export interface Lease {
+  /** Its member in Redis: a random id and when it was taken (`<id>@<start>`, see leaseStartMs). */
   leaseId: string;
   backendId: string;
   tenantId: string;
@@ -36,6 +37,13 @@ export interface AcquireRequest {
    * equally loaded ones go to the earliest instead of rotating.
    */
   ordered?: boolean;
+}
+
+/** A live lease as SlotLeases.liveLeases reads it. */
+export interface LiveLease {
+  leaseId: string;
+  /** How long it has been held (Redis's clock); null when unknown. */
+  heldMs: number | null;
 }
 
 /** Why no lease was granted. */
@@ -125,7 +133,6 @@ export class SlotLeases {
   async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean }) | null> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
-    const leaseId = randomUUID();
     const roundRobin = this.options.policy === 'round-robin';
     // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
     const offset = roundRobin
@@ -136,7 +143,7 @@ export class SlotLeases {
     const health = checks.health ?? [];
     const warm = checks.warm;
     const freeing = checks.freeing;
-    const run = runScript<[number, number]>(
+    const run = runScript<[number, number, string]>(
       this.redis,
       freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
       [
@@ -148,7 +155,7 @@ export class SlotLeases {
       ],
       [
         this.ttlMs,
-        leaseId,
+        randomUUID(),
         offset,
         roundRobin ? 'rr' : 'lc',
         request.tenantCap ?? 0,
@@ -162,7 +169,7 @@ export class SlotLeases {
       ],
     );
     // On an error the caller does not know whether the lease was freed: it releases it (again).
-    const [code, chosenWarm] = await run;
+    const [code, chosenWarm, leaseId] = await run;
     // Freed by the script whatever it returned: counted below, never again by release().
     if (freeing) this.handedOver.add(freeing);
     const chosen = code > 0 ? candidates[code - 1] : undefined;
@@ -206,6 +213,26 @@ export class SlotLeases {
       const [from, backendId] = message.split(' ');
       if (from !== this.instance && backendId) listener(backendId);
     });
+  }
+
+  /**
+   * The live leases of each backend and how long each has been held (ms, by Redis's clock, null
+   * when its member does not say when it was taken), in one round trip.
+   */
+  async liveLeases(backendIds: readonly string[]): Promise<Map<string, LiveLease[]>> {
+    const out = new Map<string, LiveLease[]>();
+    if (backendIds.length === 0) return out;
+    const [now, ...members] = await runScript<[number, ...string[][]]>(this.redis, READ_LIVE_LEASES, backendIds.map((id) => this.key(id)));
+    backendIds.forEach((id, i) =>
+      out.set(
+        id,
+        (members[i] ?? []).map((leaseId) => {
+          const start = leaseStartMs(leaseId);
+          return { leaseId, heldMs: start === null ? null : Math.max(0, Number(now) - start) };
+        }),
+      ),
+    );
+    return out;
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

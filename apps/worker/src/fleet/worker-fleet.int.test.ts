@@ -1,8 +1,8 @@
 import { ManualClock } from '@gantry/domain';
 import { BackendHealth, type BackendRecord } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
-import type { RedisClient } from '@gantry/queue';
 import { redisTestPrefix } from '@gantry/testing';
+import { redisTimeMs, type RedisClient } from '@gantry/queue';
 import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
@@ -95,6 +95,32 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     learn(fewer.fleet);
     expect(await fewer.fleet.tryAcquire('t', need, fewer.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     await held.leases.release(running);
+  });
+
+  it('in the tail, judges when a busy GPU frees by its lease’s start: one near the end of its job takes the last jobs, one that just began does not', async () => {
+    // Paces 3.5 and 8 s; two jobs to place (this one and one queued).
+    const learnPaces = (fleet: WorkerFleet) => {
+      for (let i = 0; i < 3; i++) {
+        fleet.pace.observe('fast', 3500);
+        fleet.pace.observe('slow', 8000);
+      }
+    };
+    // The fast GPU's job began 3 s ago (another worker's lease, by Redis's clock): it frees in
+    // ~0.5 s and finishes both jobs before the slow one would finish one. The job waits for it.
+    const nearEnd = fleetWith(1);
+    learnPaces(nearEnd.fleet);
+    const now = await redisTimeMs(scope.redis);
+    await scope.redis.zadd(nearEnd.leases.key('fast'), now + 15_000, `other-worker@${now - 3000}`);
+    expect(await nearEnd.fleet.tryAcquire('t', need, nearEnd.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    await scope.redis.zrem(nearEnd.leases.key('fast'), `other-worker@${now - 3000}`);
+    // Its job just began: it finishes only one more in time, so the slow GPU takes this one now.
+    const justBegun = fleetWith(1);
+    learnPaces(justBegun.fleet);
+    const running = (await justBegun.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const outcome = await justBegun.fleet.tryAcquire('t', need, justBegun.fleet.all(), null, 0);
+    expect(outcome.lease?.backendId).toBe('slow');
+    await justBegun.leases.release(outcome.lease!);
+    await justBegun.leases.release(running);
   });
 
   it('places as before while a pace is unknown', async () => {

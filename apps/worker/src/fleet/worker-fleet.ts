@@ -191,9 +191,9 @@ export class WorkerFleet {
     let kept = this.recalledHealth(ids);
     for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
       const reused = kept !== null;
-      const [stored, used] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.inFlight(ids) : null]);
+      const [stored, running] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.liveLeases(ids) : null]);
       // The slot being handed over counts as free already.
-      if (used && handing) used[handing.backendId] = Math.max(0, (used[handing.backendId] ?? 0) - 1);
+      const held = (id: string) => (running?.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
         if (!reused) return freedIf({ lease: null, reason: 'full' });
@@ -202,10 +202,14 @@ export class WorkerFleet {
       }
       let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
       let ordered = false;
-      if (used && open.length > 1) {
+      if (running && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        const leased = Object.values(used).reduce((a, b) => a + b, 0);
-        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })), leased))) {
+        const leased = ids.reduce((sum, id) => sum + held(id).length, 0);
+        const backends = open.map((c): PacedBackend => {
+          const leases = held(c.id);
+          return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
+        });
+        if (mayWaitForFaster && (await this.leaveForFaster(backends, leased))) {
           return freedIf({ lease: null, reason: 'full' });
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
