@@ -166,16 +166,24 @@ return counts
 );
 
 /**
- * The live (unexpired) leases of each backend, with Redis's clock: KEYS[i] lease set of backend i.
- * Returns {now (ms), members of backend 1, members of backend 2, ...}: each member names when its
- * lease was taken (see leaseStartMs), so a caller can tell how long each running job has held its
- * slot on the same clock.
+ * The live (unexpired) leases of each backend, with Redis's clock, and optionally the render
+ * queue's counts read at the same instant: KEYS[1..n] the backends' lease sets, then (when there
+ * are n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
+ * `prioritized`, `active`); ARGV[1] n. Returns {now (ms), queued, taken, members of backend 1,
+ * members of backend 2, ...} (queued and taken -1 without the queue's keys): each member names
+ * when its lease was taken (see leaseStartMs), so a caller can tell how long each running job has
+ * held its slot on the same clock.
  */
 export const READ_LIVE_LEASES = redisScript(
   'gantryReadLiveLeases',
   `${REDIS_NOW_MS}
-local out = {now}
-for i = 1, #KEYS do out[i + 1] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf') end
+local n = tonumber(ARGV[1])
+local out = {now, -1, -1}
+if #KEYS == n + 3 then
+  out[2] = redis.call('LLEN', KEYS[n + 1]) + redis.call('ZCARD', KEYS[n + 2])
+  out[3] = redis.call('LLEN', KEYS[n + 3])
+end
+for i = 1, n do out[i + 3] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf') end
 return out
 `,
 );

@@ -212,14 +212,29 @@ describe('SlotLeases (real Redis)', () => {
     // A member from before lease members carried their start: held for an unknown time.
     await scope.redis.zadd(leases.key('timed'), after + 60_000, 'legacy-lease');
     await redisTimePasses(30);
-    const live = await leases.liveLeases(['timed', 'idle']);
+    const { leases: live, queue } = await leases.liveLeases(['timed', 'idle']);
+    expect(queue).toBeNull(); // no queue keys given
     expect(live.get('idle')).toEqual([]);
     const timed = live.get('timed')!;
     expect(timed.find((l) => l.leaseId === 'legacy-lease')).toEqual({ leaseId: 'legacy-lease', heldMs: null });
     expect(timed.find((l) => l.leaseId === lease.leaseId)!.heldMs).toBeGreaterThanOrEqual(30);
     await leases.release(lease);
-    expect((await leases.liveLeases(['timed'])).get('timed')!.map((l) => l.leaseId)).toEqual(['legacy-lease']);
+    expect((await leases.liveLeases(['timed'])).leases.get('timed')!.map((l) => l.leaseId)).toEqual(['legacy-lease']);
     expect(leaseStartMs('no-start')).toBeNull();
     expect(leaseStartMs('id@')).toBeNull();
+  });
+
+  it('reads the render queue’s counts in the same script as the leases', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const q = { wait: `${scope.prefix}:q:wait`, prioritized: `${scope.prefix}:q:prioritized`, active: `${scope.prefix}:q:active` };
+    expect((await leases.liveLeases(['gpu'], q)).queue).toEqual({ queued: 0, taken: 0 }); // nothing there yet
+    await scope.redis.rpush(q.wait, 'j1', 'j2');
+    await scope.redis.zadd(q.prioritized, 1, 'j3');
+    await scope.redis.rpush(q.active, 'j4', 'j5', 'j6');
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'gpu', capacity: 1 }] })).lease!;
+    const read = await leases.liveLeases(['gpu'], q);
+    expect(read.queue).toEqual({ queued: 3, taken: 3 });
+    expect(read.leases.get('gpu')!.map((l) => l.leaseId)).toEqual([lease.leaseId]);
+    await leases.release(lease);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
+import type { QueueCounts } from './placement.js';
 import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
@@ -37,6 +38,13 @@ export interface AcquireRequest {
    * equally loaded ones go to the earliest instead of rotating.
    */
   ordered?: boolean;
+}
+
+/** The render queue's keys that SlotLeases.liveLeases counts (BullMQ's `queue.keys`: lists wait and active, sorted set prioritized). */
+export interface QueueCountKeys {
+  wait: string;
+  prioritized: string;
+  active: string;
 }
 
 /** A live lease as SlotLeases.liveLeases reads it. */
@@ -217,14 +225,15 @@ export class SlotLeases {
 
   /**
    * The live leases of each backend and how long each has been held (ms, by Redis's clock, null
-   * when its member does not say when it was taken), in one round trip.
+   * when its member does not say when it was taken), and with `queue` the render queue's counts
+   * at the same instant, in one round trip.
    */
-  async liveLeases(backendIds: readonly string[]): Promise<Map<string, LiveLease[]>> {
-    const out = new Map<string, LiveLease[]>();
-    if (backendIds.length === 0) return out;
-    const [now, ...members] = await runScript<[number, ...string[][]]>(this.redis, READ_LIVE_LEASES, backendIds.map((id) => this.key(id)));
+  async liveLeases(backendIds: readonly string[], queue?: QueueCountKeys): Promise<{ leases: Map<string, LiveLease[]>; queue: QueueCounts | null }> {
+    const keys = [...backendIds.map((id) => this.key(id)), ...(queue ? [queue.wait, queue.prioritized, queue.active] : [])];
+    const [now, queued, taken, ...members] = await runScript<[number, number, number, ...string[][]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
+    const leases = new Map<string, LiveLease[]>();
     backendIds.forEach((id, i) =>
-      out.set(
+      leases.set(
         id,
         (members[i] ?? []).map((leaseId) => {
           const start = leaseStartMs(leaseId);
@@ -232,7 +241,7 @@ export class SlotLeases {
         }),
       ),
     );
-    return out;
+    return { leases, queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

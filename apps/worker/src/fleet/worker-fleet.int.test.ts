@@ -21,14 +21,19 @@ function countHealthReads(redis: RedisClient): { count(): number; restore(): voi
 describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const scope = redisTestPrefix();
 
-  /** `queued` jobs in the queue; `held` more taken by workers beyond the ones holding slots. */
-  function fleetWith(queued: number, held = 0) {
-    const { fleet, leases } = testFleet(scope.redis, scope.prefix, {
-      queueCounts: async () => {
-        const used = Object.values(await leases.inFlight(['slow', 'fast'])).reduce((a, b) => a + b, 0);
-        return { queued, taken: used + held + 1 }; // + the job asking
-      },
-    });
+  /** The render queue as BullMQ keeps it (its waiting and active lists), under the test's prefix. */
+  const queueKeys = () => ({ wait: `${scope.prefix}:q:wait`, prioritized: `${scope.prefix}:q:prioritized`, active: `${scope.prefix}:q:active` });
+  /** `queued` jobs in the queue; `taken` by workers (holding a slot or looking for one, the job asking included). */
+  async function queueHas(queued: number, taken: number): Promise<void> {
+    const q = queueKeys();
+    await scope.redis.del(q.wait, q.prioritized, q.active);
+    if (queued > 0) await scope.redis.rpush(q.wait, ...Array.from({ length: queued }, (_, i) => `w${i}`));
+    if (taken > 0) await scope.redis.rpush(q.active, ...Array.from({ length: taken }, (_, i) => `a${i}`));
+  }
+  /** A fleet of a slow and a fast GPU; `queued` jobs in the queue, `held` more taken by workers beyond the `leased` holding slots and the job asking. */
+  async function fleetWith(queued: number, held = 0, leased = 0) {
+    await queueHas(queued, leased + held + 1);
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, { queueKeys: queueKeys() });
     fleet.sync([record('slow'), record('fast')]);
     return { fleet, leases };
   }
@@ -41,7 +46,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const need = { nodeTypes: [] };
 
   it("judges a waiting job's candidates on the backends' current capacity, not the one when it began waiting", async () => {
-    const { fleet } = testFleet(scope.redis, scope.prefix, { queueCounts: async () => ({ queued: 0, taken: 1 }) });
+    const { fleet } = testFleet(scope.redis, scope.prefix);
     fleet.sync([{ ...record('wide'), capacity: 2 }]);
     const listed = fleet.candidates(need); // made when the job began waiting: capacity 2
     const first = await fleet.tryAcquire('t', need, listed, null, 0);
@@ -55,7 +60,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('takes the fastest free backend once it knows their paces', async () => {
-    const { fleet } = fleetWith(0);
+    const { fleet } = await fleetWith(0);
     learn(fleet);
     for (let i = 0; i < 3; i++) {
       const outcome = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
@@ -65,7 +70,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('in the tail, leaves the job for the busy fast GPU rather than the free slow one; with a backlog, or once it waited, it runs on the slow one', async () => {
-    const tail = fleetWith(3);
+    const tail = await fleetWith(3, 0, 1);
     learn(tail.fleet);
     const running = (await tail.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     expect(await tail.fleet.tryAcquire('t', need, tail.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
@@ -73,7 +78,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     expect(waited.lease?.backendId).toBe('slow');
     await tail.leases.release(waited.lease!);
 
-    const backlog = fleetWith(50);
+    const backlog = await fleetWith(50);
     learn(backlog.fleet);
     const outcome = await backlog.fleet.tryAcquire('t', need, backlog.fleet.all(), null, 0);
     expect(outcome.lease?.backendId).toBe('slow');
@@ -84,14 +89,14 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   it('counts the jobs workers took that still look for a slot: in the tail they are as many as the queue', async () => {
     // The queue is empty, but 7 jobs besides this one are held by workers looking for a slot:
     // within 800 ms the fast GPU finishes only 7 of these 8, so the slow one takes this job now.
-    const held = fleetWith(0, 7);
+    const held = await fleetWith(0, 7, 1);
     learn(held.fleet);
     const running = (await held.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     const outcome = await held.fleet.tryAcquire('t', need, held.fleet.all(), null, 0);
     expect(outcome.lease?.backendId).toBe('slow');
     await held.leases.release(outcome.lease!);
     // With 6 held, the fast GPU gets through all 7 first: the job waits for it.
-    const fewer = fleetWith(0, 6);
+    const fewer = await fleetWith(0, 6, 1);
     learn(fewer.fleet);
     expect(await fewer.fleet.tryAcquire('t', need, fewer.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     await held.leases.release(running);
@@ -107,14 +112,14 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     };
     // The fast GPU's job began 3 s ago (another worker's lease, by Redis's clock): it frees in
     // ~0.5 s and finishes both jobs before the slow one would finish one. The job waits for it.
-    const nearEnd = fleetWith(1);
+    const nearEnd = await fleetWith(1, 0, 1);
     learnPaces(nearEnd.fleet);
     const now = await redisTimeMs(scope.redis);
     await scope.redis.zadd(nearEnd.leases.key('fast'), now + 15_000, `other-worker@${now - 3000}`);
     expect(await nearEnd.fleet.tryAcquire('t', need, nearEnd.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     await scope.redis.zrem(nearEnd.leases.key('fast'), `other-worker@${now - 3000}`);
     // Its job just began: it finishes only one more in time, so the slow GPU takes this one now.
-    const justBegun = fleetWith(1);
+    const justBegun = await fleetWith(1, 0, 1);
     learnPaces(justBegun.fleet);
     const running = (await justBegun.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     const outcome = await justBegun.fleet.tryAcquire('t', need, justBegun.fleet.all(), null, 0);
@@ -124,7 +129,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('places as before while a pace is unknown', async () => {
-    const { fleet, leases } = fleetWith(0);
+    const { fleet, leases } = await fleetWith(0);
     fleet.pace.observe('fast', 100); // not yet trusted
     const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     expect((await fleet.tryAcquire('t', need, fleet.all(), null, 0)).lease?.backendId).toBe('slow');

@@ -17,7 +17,7 @@ import {
   type Lease,
   type LeaseCandidate,
   type PacedBackend,
-  type QueueCounts,
+  type QueueCountKeys,
   type SlotLeases,
   type StoredHealth,
 } from '@gantry/fleet';
@@ -66,8 +66,11 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
-  /** The render queue's counts (placement in the drain tail, see jobsToPlace); unknown: nothing queued. */
-  queueCounts?: () => Promise<QueueCounts>;
+  /**
+   * The render queue's keys (BullMQ's `queue.keys`), counted in the same Redis script that reads
+   * the leases, for placement in the drain tail (see jobsToPlace); unknown: nothing queued.
+   */
+  queueKeys?: QueueCountKeys;
 }
 
 /**
@@ -191,9 +194,10 @@ export class WorkerFleet {
     let kept = this.recalledHealth(ids);
     for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
       const reused = kept !== null;
-      const [stored, running] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.liveLeases(ids) : null]);
+      // The live leases and the queue's counts in one script, at the same instant.
+      const [stored, running] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
       // The slot being handed over counts as free already.
-      const held = (id: string) => (running?.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
+      const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
         if (!reused) return freedIf({ lease: null, reason: 'full' });
@@ -209,7 +213,7 @@ export class WorkerFleet {
           const leases = held(c.id);
           return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
         });
-        if (mayWaitForFaster && (await this.leaveForFaster(backends, leased))) {
+        if (mayWaitForFaster && fasterBusyExists(backends) && betterWaitForFaster(backends, jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased))) {
           return freedIf({ lease: null, reason: 'full' });
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
@@ -293,13 +297,6 @@ export class WorkerFleet {
     const stored = new Map([...health].map(([id, hash]) => [id, storedHealthOf(hash)]));
     this.rememberHealth(stored);
     return this.openNow({ nodeTypes: [] }, members, stored).reduce((sum, c) => sum + Math.max(0, c.capacity - (live[c.id] ?? 0)), 0);
-  }
-
-  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists); `leased` live leases on this worker's candidates. */
-  private async leaveForFaster(paced: PacedBackend[], leased: number): Promise<boolean> {
-    if (!fasterBusyExists(paced)) return false;
-    const counts = (await this.options.queueCounts?.().catch(() => null)) ?? { queued: 0, taken: 0 };
-    return betterWaitForFaster(paced, jobsToPlace(counts, leased));
   }
 
   /**
