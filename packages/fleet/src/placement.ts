@@ -65,25 +65,40 @@ export function slotsFreeInMs(b: PacedBackend): number[] {
 }
 
 /**
- * Whether a job should wait for a faster busy backend rather than take the fastest free one:
- * within the time the free one would need for this job, the much faster busy backends finish at
- * least `waiting` jobs, this one included: each slot first its current job (when it frees, by its
- * lease's start: slotsFreeInMs), then one job per expected slot time. That is the earliest-finish
- * placement of the jobs still to place: the last ones go to whichever GPU finishes them first,
- * and a slow free GPU gets one only when it would finish it before the fast ones get to it. With a
- * backlog that is never the case, so every slot keeps working. False when nothing is free (the
- * caller waits anyway) or nothing is much faster.
+ * Jobs the much faster busy backends (jobs there take less than 2/3 of `on`'s time) finish within
+ * the time `on` needs for one: each slot first its current job (when it frees, by its lease's
+ * start: slotsFreeInMs), then one job per expected slot time.
  */
-export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
-  const free = freeFastestFirst(backends)[0];
-  if (!free) return false;
-  const horizon = free.expectedMs;
+function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): number {
+  const horizon = on.expectedMs;
   let finished = 0;
   for (const b of backends) {
-    if (b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
+    if (b === on || b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
     for (const freesIn of slotsFreeInMs(b)) finished += Math.max(0, Math.floor((horizon - freesIn) / b.expectedMs));
   }
-  return finished >= waiting;
+  return finished;
+}
+
+/**
+ * The backends a job may start on, of `waiting` still to place (this one included): those on
+ * which it finishes before the much faster busy backends would get to it, i.e. they do not finish
+ * all `waiting` jobs within its time there. That is the earliest-finish placement of the last
+ * jobs: they go to whichever GPU finishes them first, and a slow GPU gets one only when it would
+ * finish it before the fast ones could. With a backlog every backend qualifies, so every slot
+ * keeps working; the fastest backend always does. The lease is taken among these only, so a job
+ * whose chosen GPU went to another worker meanwhile does not fall through to a slow one.
+ */
+export function worthStartingOn(backends: readonly PacedBackend[], waiting: number): PacedBackend[] {
+  return backends.filter((b) => finishedByFaster(backends, b) < waiting);
+}
+
+/**
+ * Whether a job should wait for a faster busy backend rather than take a free one: no free
+ * backend is worth starting it on (see worthStartingOn). False when nothing is free (the caller
+ * waits anyway).
+ */
+export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
+  return backends.some((b) => b.used < b.capacity) && !worthStartingOn(backends, waiting).some((b) => b.used < b.capacity);
 }
 
 /** The render queue as a lease attempt sees it: jobs waiting in it, and jobs workers have taken (BullMQ active). */
@@ -97,14 +112,9 @@ export interface QueueCounts {
  * that hold no slot yet (taken − live leases; they look for one, up to a couple per worker). In
  * the tail the queue is empty while every worker still holds jobs without a slot: counting only
  * the queue, each of them would think it is the last and wait for a fast GPU while slower free
- * ones idle. At least 1 (counts read a moment apart may disagree).
+ * ones idle. `leased` counts every live lease, a lease being handed over included (its job ended
+ * but is still taken). At least 1.
  */
 export function jobsToPlace(counts: QueueCounts, leased: number): number {
   return Math.max(1, counts.queued + Math.max(0, counts.taken - leased));
-}
-
-/** Whether any busy backend is much faster than the fastest free one (only then is the queue depth worth reading). */
-export function fasterBusyExists(backends: readonly PacedBackend[]): boolean {
-  const free = freeFastestFirst(backends)[0];
-  return free !== undefined && backends.some((b) => b.used >= b.capacity && b.expectedMs <= free.expectedMs * MUCH_FASTER);
 }

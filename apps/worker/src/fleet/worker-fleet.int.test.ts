@@ -1,5 +1,5 @@
 import { ManualClock } from '@gantry/domain';
-import { BackendHealth, type BackendRecord } from '@gantry/fleet';
+import { BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
 import { redisTestPrefix } from '@gantry/testing';
 import { redisTimeMs, type RedisClient } from '@gantry/queue';
@@ -126,6 +126,42 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     expect(outcome.lease?.backendId).toBe('slow');
     await justBegun.leases.release(outcome.lease!);
     await justBegun.leases.release(running);
+  });
+
+  it('in the tail, does not fall through to the slow GPU when the fast free one it read goes to another worker first', async () => {
+    const { fleet, leases } = await fleetWith(1, 0, 1);
+    learn(fleet);
+    fleet.sync([record('slow'), record('fast'), record('fast2')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('fast2', 100);
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast2', capacity: 1 }] })).lease!;
+    // Between this worker's read (fast free) and its lease, another worker takes the fast GPU.
+    const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const acquireChecked = leases.acquireChecked.bind(leases);
+    let taken: Lease | null = null;
+    leases.acquireChecked = async (request, checks) => {
+      taken = (await other.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease;
+      return acquireChecked(request, checks);
+    };
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    expect(await leases.inFlight(['slow'])).toEqual({ slow: 0 });
+    await other.release(taken!);
+    await leases.release(running);
+  });
+
+  it('in a hand-over, counts the ending job as taken and leased, not as one more to place', async () => {
+    // Two leases (the fast GPU's job, and this worker's job ending on the slow one) and the job asking.
+    const { fleet, leases } = await fleetWith(0, 0, 2);
+    for (let i = 0; i < 3; i++) {
+      fleet.pace.observe('fast', 3500);
+      fleet.pace.observe('slow', 8000);
+    }
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
+    // One job to place, and the fast GPU finishes one more within the slow one's time: it waits
+    // for it (counting the ending job as a second one to place, it would take the slow GPU).
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending)).toEqual({ lease: null, reason: 'full' });
+    await leases.release(ending);
+    await leases.release(running);
   });
 
   it('places as before while a pace is unknown', async () => {

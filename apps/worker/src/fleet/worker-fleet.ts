@@ -3,9 +3,9 @@ import {
   BackendPace,
   betterWaitForFaster,
   explainEligibility,
-  fasterBusyExists,
   healthKey,
   jobsToPlace,
+  worthStartingOn,
   storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
@@ -208,13 +208,18 @@ export class WorkerFleet {
       let ordered = false;
       if (running && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        const leased = ids.reduce((sum, id) => sum + held(id).length, 0);
         const backends = open.map((c): PacedBackend => {
           const leases = held(c.id);
           return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
         });
-        if (mayWaitForFaster && fasterBusyExists(backends) && betterWaitForFaster(backends, jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased))) {
-          return freedIf({ lease: null, reason: 'full' });
+        if (mayWaitForFaster) {
+          // The lease being handed over still counts as leased: its job ended but is still taken.
+          const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0);
+          const waiting = jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased);
+          if (betterWaitForFaster(backends, waiting)) return freedIf({ lease: null, reason: 'full' });
+          // Only where it is worth starting: a GPU taken by another worker since the read leaves the slow ones out.
+          const worth = new Set(worthStartingOn(backends, waiting).map((b) => b.id));
+          list = list.filter((c) => worth.has(c.id));
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
         ordered = true;
