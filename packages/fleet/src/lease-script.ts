@@ -1,4 +1,5 @@
 import { redisScript } from '@gantry/queue';
+import { BEGIN_ACCEPTING_LUA } from './health/health-store.js';
 
 /**
  * Time in every lease script is Redis's clock (TIME, in ms), never the caller's: leases are
@@ -10,7 +11,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm, lease} (see ACQUIRE_LEASE below). */
-const ACQUIRE_FUNCTION = `local function acquire()
+const ACQUIRE_FUNCTION = `${BEGIN_ACCEPTING_LUA}local function acquire()
 local ttl = tonumber(ARGV[1])
 local n = tonumber(ARGV[6])
 local g = tonumber(ARGV[7])
@@ -19,6 +20,9 @@ local offset = tonumber(ARGV[3]) % n
 local policy = ARGV[4]
 local tenantCap = tonumber(ARGV[5])
 local tenantKey = KEYS[n + 1]
+-- The accepting section (see ACQUIRE_LEASE): its first key and argument positions.
+local kA = n + 1 + g + ((model ~= '') and 1 or 0)
+local aA = 8 + 2 * n + 2 * g + ((model ~= '') and n or 0)
 for j = 1, g do
   local h = redis.call('HMGET', KEYS[n + 1 + j], 'rev', 'draining')
   local rev = h[1] or ''
@@ -70,6 +74,9 @@ if best > 0 then
   redis.call('PEXPIRE', KEYS[best], ttl * 2)
   redis.call('ZADD', tenantKey, now + ttl, lease)
   redis.call('PEXPIRE', tenantKey, ttl * 2)
+  if ARGV[aA + 1] == '1' and ARGV[aA + 4 + best] == '1' then
+    beginAccepting(KEYS[kA + best], ARGV[aA + 2], ARGV[aA + 3], lease, ARGV[aA + 4])
+  end
   return {best, warmOf[best], lease}
 end
 return {0, 0, ''}
@@ -94,6 +101,13 @@ end
  * ARGV[9 + 2(i-1)] capacity of candidate i, ARGV[10 + 2(i-1)] 1 when it is known warm, else 0
  * ARGV[9 + 2n + 2(j-1)], ARGV[10 + 2n + 2(j-1)]: the `rev` and `draining` ('1'/'0') of health hash
  *         j as the caller read them ('' rev: absent)
+ * The accepting section, after the last of those (KEYS from kA = n+1+g(+1 with a model), ARGV from
+ * aA = 8+2n+2g(+n with a model)): ARGV[aA+1] '1' to start the chosen backend's prompt-submission
+ * record with the lease (HealthStore.beginAccepting, one script instead of two per dispatch), then
+ * ARGV[aA+2] prune before, ARGV[aA+3] the record's bound, ARGV[aA+4] its key's TTL (the caller's
+ * clock, as every accepting record), ARGV[aA+4+i] '1' when candidate i takes such a record (its
+ * driver reports submissions), KEYS[kA+i] candidate i's accepting set; the record's token is the
+ * lease's member. Without the section (or '0'), no record.
  *
  * The health check makes a health read the caller kept (the intake gate's, a moment ago) as good
  * as one taken now: a probe, strike or drain since then changed a rev or the drain flag, and the

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { redisTimeMs } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
+import { acceptingKey } from './health/health-keys';
+import { ACCEPTING_KEEP_MS } from './health/health-store';
 import { leaseStartMs } from './lease-script';
 import { SlotLeases } from './slot-leases';
 
@@ -236,5 +238,31 @@ describe('SlotLeases (real Redis)', () => {
     expect(read.queue).toEqual({ queued: 3, taken: 3 });
     expect(read.leases.get('gpu')!.map((l) => l.leaseId)).toEqual([lease.leaseId]);
     await leases.release(lease);
+  });
+
+  it('starts the chosen backend’s prompt-submission record with the lease, in the same script, for the backends asked', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const accepting = { now: 1_000_000, boundAt: 1_030_000, backends: new Set(['comfy']) };
+    const comfy = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }] }, { accepting });
+    expect(comfy?.accepting).toBe(true);
+    const key = acceptingKey(scope.prefix, 'comfy');
+    expect(Number(await scope.redis.zscore(key, comfy!.lease!.leaseId))).toBe(1_030_000); // in flight until its bound
+    expect(await scope.redis.pttl(key)).toBeGreaterThan(ACCEPTING_KEEP_MS);
+    // A backend not asked for (its driver reports no submissions): a lease, no record.
+    const other = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] }, { accepting, health: [] });
+    expect(other?.lease?.backendId).toBe('a1111');
+    expect(other?.accepting).toBe(false);
+    expect(await scope.redis.exists(acceptingKey(scope.prefix, 'a1111'))).toBe(0);
+    // With a model and a hand-over, the section is found all the same.
+    await scope.redis.hset(`${scope.prefix}:models`, 'comfy', 'sdxl');
+    const handed = await leases.acquireChecked(
+      { tenantId: 't2', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] },
+      { accepting: { ...accepting, boundAt: 1_040_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, freeing: comfy!.lease! },
+    );
+    expect(handed?.lease?.backendId).toBe('comfy');
+    expect(handed?.warm).toBe(true);
+    expect(Number(await scope.redis.zscore(key, handed!.lease!.leaseId))).toBe(1_040_000);
+    await leases.release(handed!.lease!);
+    await leases.release(other!.lease!);
   });
 });

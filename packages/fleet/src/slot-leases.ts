@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
+import { acceptingKey } from './health/health-keys.js';
+import { acceptingWindow } from './health/health-store.js';
 import type { QueueCounts } from './placement.js';
 import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
@@ -71,6 +73,12 @@ export interface AcquireChecks {
   /** The warm-model map and the job's model: candidates whose entry names it are warm (their `warm` flags are ignored). */
   warm?: { key: string; model: string };
   /**
+   * Start the chosen backend's prompt-submission record with the lease, in the same script (see
+   * HealthStore.beginAccepting; the record's token is the lease id): `now` and `boundAt` on the
+   * health's clock, only for the candidates in `backends` (those whose driver reports submissions).
+   */
+  accepting?: { now: number; boundAt: number; backends: ReadonlySet<string> };
+  /**
    * A lease this process holds whose job ended: it is freed in the same script, whatever the
    * outcome, and its slot announced to the other workers only when the new lease is not on its
    * backend (a hand-over, see WorkerFleet.release).
@@ -138,7 +146,7 @@ export class SlotLeases {
    * caller read it (nothing was taken: read the health again); a granted lease says whether its
    * backend was warm.
    */
-  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean }) | null> {
+  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean }) | null> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
     const roundRobin = this.options.policy === 'round-robin';
@@ -151,6 +159,8 @@ export class SlotLeases {
     const health = checks.health ?? [];
     const warm = checks.warm;
     const freeing = checks.freeing;
+    const accepting = checks.accepting;
+    const window = accepting ? acceptingWindow(accepting.now, accepting.boundAt) : null;
     const run = runScript<[number, number, string]>(
       this.redis,
       freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
@@ -159,6 +169,7 @@ export class SlotLeases {
         this.tenantKey(request.tenantId),
         ...health.map((h) => h.key),
         ...(warm ? [warm.key] : []),
+        ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
         ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId)] : []),
       ],
       [
@@ -173,6 +184,7 @@ export class SlotLeases {
         ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
+        ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
         ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`] : []),
       ],
     );
@@ -187,7 +199,7 @@ export class SlotLeases {
     if (code === -1) return { lease: null, reason: 'tenant-cap' };
     if (!chosen) return { lease: null, reason: 'full' };
     if (!freeing || chosen.id !== freeing.backendId) this.changed(1);
-    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1 };
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true };
   }
 
   /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */

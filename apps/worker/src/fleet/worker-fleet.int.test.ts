@@ -1,7 +1,7 @@
 import { ManualClock } from '@gantry/domain';
-import { BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
+import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
-import { redisTestPrefix } from '@gantry/testing';
+import { redisTestPrefix, waitUntil } from '@gantry/testing';
 import { redisTimeMs, type RedisClient } from '@gantry/queue';
 import type { WorkerFleet } from './worker-fleet';
 
@@ -270,5 +270,43 @@ describe('WorkerFleet lease attempts on the intake gate’s health read (real Re
     await other.recordStrike('a');
     expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
+  });
+});
+
+describe('WorkerFleet prompt-submission records (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('starts the record with the lease and writes only its end around the submit; ends one no submit ended at release', async () => {
+    const clock = new ManualClock(5_000_000);
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, clock });
+    const { fleet } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([record('gpu')]);
+    const key = acceptingKey(scope.prefix, 'gpu');
+    let begun = 0;
+    const begin = health.store.beginAccepting.bind(health.store);
+    health.store.beginAccepting = (...args) => {
+      begun += 1;
+      return begin(...args);
+    };
+    const lease = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_000 + ACCEPTING_BOUND_MS);
+    const during = await fleet.whileAccepting(lease, async () => {
+      clock.advance(20);
+      return Number(await scope.redis.zscore(key, lease.leaseId));
+    });
+    expect(during).toBe(5_000_000 + ACCEPTING_BOUND_MS); // in flight while the prompt is handed over
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_020); // ended with it
+    expect(begun).toBe(0); // the lease script started it: no second script
+    await fleet.release(lease);
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_020);
+
+    // A job that ended before its prompt was sent: the record ends at release, not at its bound.
+    const unsent = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    clock.advance(5);
+    await fleet.release(unsent);
+    await waitUntil(async () => (Number(await scope.redis.zscore(key, unsent.leaseId)) === 5_000_025 ? true : undefined), 10_000, 2);
+    // A second submit on a lease whose record ended writes the whole record itself.
+    await fleet.whileAccepting(lease, async () => undefined);
+    expect(begun).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { BackendDriver } from '@gantry/backends';
 import {
+  ACCEPTING_BOUND_MS,
   BackendPace,
   betterWaitForFaster,
   explainEligibility,
@@ -106,6 +107,8 @@ export class WorkerFleet {
   private healthRead: { key: string; stored: Promise<Map<string, StoredHealth>> } | null = null;
   /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
+  /** Leases whose prompt-submission record the lease script started and nothing ended yet (see whileAccepting). */
+  private readonly acceptingOpen = new Set<string>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -231,6 +234,7 @@ export class WorkerFleet {
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
           ...(handing ? { freeing: handing } : {}),
+          accepting: this.acceptingWindow(live),
         },
       );
       handing = undefined; // the script freed it, whatever it returned
@@ -239,6 +243,7 @@ export class WorkerFleet {
         continue;
       }
       if (outcome.lease && model) this.warmSeen.set(outcome.lease.backendId, outcome.warm ? model : null);
+      if (outcome.lease && outcome.accepting) this.acceptingOpen.add(outcome.lease.leaseId);
       return freedIf(outcome.lease ? { lease: outcome.lease } : { lease: null, reason: outcome.reason });
     }
     return freedIf({ lease: null, reason: 'full' });
@@ -253,6 +258,8 @@ export class WorkerFleet {
    * for a faster GPU), the slot is released and announced as before.
    */
   async release(lease: Lease): Promise<void> {
+    // A prompt-submission record no submit ended (the job ended before its prompt was sent).
+    if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     let taker: Taker | undefined;
     for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
     if (taker) {
@@ -271,6 +278,17 @@ export class WorkerFleet {
       if (freed) return;
     }
     await this.leases.release(lease);
+  }
+
+  /**
+   * Runs `submit` (handing the lease's prompt to its backend) with the backend marked as accepting
+   * a prompt (BackendHealth.whileAccepting). The lease script started that record with the lease
+   * already, when its backend's driver reports submissions: then only its end is written here (one
+   * Redis script per dispatch instead of two); otherwise the whole record is.
+   */
+  whileAccepting<T>(lease: Lease, submit: () => Promise<T>): Promise<T> {
+    if (this.acceptingOpen.delete(lease.leaseId)) return this.options.health.acceptingAs(lease.backendId, lease.leaseId, submit);
+    return this.options.health.whileAccepting(lease.backendId, submit);
   }
 
   /**
@@ -462,6 +480,15 @@ export class WorkerFleet {
   private retire(member: FleetMember): void {
     this.live.delete(member.config.id);
     this.retired.set(member.config.id, [...(this.retired.get(member.config.id) ?? []), member]);
+  }
+
+  /**
+   * The prompt-submission record a lease starts (see whileAccepting): on the health's clock, for
+   * the ComfyUI backends (only their driver reports a prompt's submission, through `submitting`).
+   */
+  private acceptingWindow(candidates: readonly BackendConfig[]): { now: number; boundAt: number; backends: ReadonlySet<string> } {
+    const now = this.options.health.clock.now();
+    return { now, boundAt: now + ACCEPTING_BOUND_MS, backends: new Set(candidates.filter((c) => c.kind === 'comfyui').map((c) => c.id)) };
   }
 
   private modelsKey(): string {
