@@ -144,7 +144,7 @@ export class SlotLeases {
   /**
    * `acquire` with `checks` in the same round trip: null when a health hash changed since the
    * caller read it (nothing was taken: read the health again); a granted lease says whether its
-   * backend was warm.
+   * backend was warm and whether the script started its prompt-submission record (`accepting`).
    */
   async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean }) | null> {
     const { candidates } = request;
