@@ -51,6 +51,7 @@ const OPTIONS = {
   size: { type: 'string' },
   'phase-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
+  'cpu-prof': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 function readArgs() {
@@ -75,7 +76,8 @@ if (args.help) {
   --concurrency N     parallel HTTP submits (default 16)
   --size PX           image width and height (default 64)
   --phase-timeout S   give up on a policy's run after S seconds (default 150)
-  --stall-timeout S   ... or when no job finished for S seconds (default 30)`);
+  --stall-timeout S   ... or when no job finished for S seconds (default 30)
+  --cpu-prof DIR      write V8 CPU profiles of each worker process into DIR/worker<i>-<policy> (node --cpu-prof)`);
   process.exit(0);
 }
 
@@ -98,6 +100,7 @@ function readConfig() {
     size: intOpt('size', 'SIZE', 64, 8, 4096),
     phaseTimeoutS: intOpt('phase-timeout', 'PHASE_TIMEOUT', 150, 5, 3600),
     stallTimeoutS: intOpt('stall-timeout', 'STALL_TIMEOUT', 30, 2, 3600),
+    cpuProfDir: opt('cpu-prof', 'CPU_PROF', ''),
     sims: opt('step-ms', 'STEP_MS', '10,10,20,20,40,40,80,80')
       .split(',')
       .map((entry, i) => {
@@ -310,7 +313,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
         GANTRY_WORKER_HTTP_PORT: '0', // several workers on one host
         GANTRY_SHUTDOWN_GRACE_MS: '3000',
         LOG_LEVEL: 'info', // for the "worker ready" line; per-job lines are info too, as in production
-      }),
+      }, config.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(config.cpuProfDir, `worker${i}-${tag}`)}`] : []),
     ),
   );
   // Stop order: workers (they hold jobs), then the API; registered last so they run first.

@@ -65,10 +65,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   // Members follow the backends registry (env list above + backends added through the API); see fleet/.
   const fleetServices = await startFleetServices({
     env, db, redis, workerId, logger: log, clock,
-    queueCounts: async () => {
-      const counts = await queue.getJobCounts('wait', 'prioritized', 'active');
-      return { queued: (counts.wait ?? 0) + (counts.prioritized ?? 0), taken: counts.active ?? 0 };
-    },
+    queueKeys: { wait: queue.keys.wait!, prioritized: queue.keys.prioritized!, active: queue.keys.active! },
     leases: new SlotLeases(redis, { prefix: env.GANTRY_QUEUE_PREFIX, ttlMs: env.GANTRY_LEASE_TTL_MS, policy: env.GANTRY_DISPATCH_POLICY }),
     createDriver: (config) => createDriver(config, log, { backendLostMs: env.GANTRY_BACKEND_LOST_MS, maxDownloadBytes: env.GANTRY_OUTPUT_MAX_BYTES }),
   });

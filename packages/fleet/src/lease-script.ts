@@ -1,4 +1,5 @@
 import { redisScript } from '@gantry/queue';
+import { BEGIN_ACCEPTING_LUA } from './health/health-store.js';
 
 /**
  * Time in every lease script is Redis's clock (TIME, in ms), never the caller's: leases are
@@ -9,8 +10,8 @@ const REDIS_NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm} (see ACQUIRE_LEASE below). */
-const ACQUIRE_FUNCTION = `local function acquire()
+/** The body of ACQUIRE_LEASE as a Lua function `acquire()` returning {code, warm, lease} (see ACQUIRE_LEASE below). */
+const ACQUIRE_FUNCTION = `${BEGIN_ACCEPTING_LUA}local function acquire()
 local ttl = tonumber(ARGV[1])
 local n = tonumber(ARGV[6])
 local g = tonumber(ARGV[7])
@@ -19,11 +20,14 @@ local offset = tonumber(ARGV[3]) % n
 local policy = ARGV[4]
 local tenantCap = tonumber(ARGV[5])
 local tenantKey = KEYS[n + 1]
+-- The accepting section (see ACQUIRE_LEASE): its first key and argument positions.
+local kA = n + 1 + g + ((model ~= '') and 1 or 0)
+local aA = 8 + 2 * n + 2 * g + ((model ~= '') and n or 0)
 for j = 1, g do
   local h = redis.call('HMGET', KEYS[n + 1 + j], 'rev', 'draining')
   local rev = h[1] or ''
   local draining = (h[2] == '1') and '1' or '0'
-  if rev ~= ARGV[9 + 2 * n + 2 * (j - 1)] or draining ~= ARGV[10 + 2 * n + 2 * (j - 1)] then return {-2, 0} end
+  if rev ~= ARGV[9 + 2 * n + 2 * (j - 1)] or draining ~= ARGV[10 + 2 * n + 2 * (j - 1)] then return {-2, 0, ''} end
 end
 local warmOf = {}
 if model ~= '' then
@@ -36,7 +40,7 @@ else
 end
 if tenantCap > 0 then
   redis.call('ZREMRANGEBYSCORE', tenantKey, '-inf', now)
-  if redis.call('ZCARD', tenantKey) >= tenantCap then return {-1, 0} end
+  if redis.call('ZCARD', tenantKey) >= tenantCap then return {-1, 0, ''} end
 end
 local best = 0
 local bestLoad = 2
@@ -65,13 +69,17 @@ for j = 0, n - 1 do
   end
 end
 if best > 0 then
-  redis.call('ZADD', KEYS[best], now + ttl, ARGV[2])
+  local lease = ARGV[2] .. '@' .. now
+  redis.call('ZADD', KEYS[best], now + ttl, lease)
   redis.call('PEXPIRE', KEYS[best], ttl * 2)
-  redis.call('ZADD', tenantKey, now + ttl, ARGV[2])
+  redis.call('ZADD', tenantKey, now + ttl, lease)
   redis.call('PEXPIRE', tenantKey, ttl * 2)
-  return {best, warmOf[best]}
+  if ARGV[aA + 1] == '1' and ARGV[aA + 4 + best] == '1' then
+    beginAccepting(KEYS[kA + best], ARGV[aA + 2], ARGV[aA + 3], lease, ARGV[aA + 4])
+  end
+  return {best, warmOf[best], lease}
 end
-return {0, 0}
+return {0, 0, ''}
 end
 `;
 
@@ -81,6 +89,8 @@ end
  *
  * KEYS[1..n]  lease sorted set of candidate backend i: member = lease id, score = expiry (ms)
  * KEYS[n+1]   running-lease set of the job's tenant (same shape), for the per-tenant running cap
+ *             (a lease's member in both sets is `<lease id>@<start>`: ARGV[2] and the time, Redis's
+ *             clock in ms, the lease was taken; see leaseStartMs)
  * KEYS[n+1+j] (j = 1..g) a backend's health hash the caller judged eligibility from
  * KEYS[n+2+g] the warm-model map (only when ARGV[8] names a model)
  * ARGV[1] lease TTL (ms)   ARGV[2] lease id   ARGV[3] rotation offset
@@ -91,6 +101,13 @@ end
  * ARGV[9 + 2(i-1)] capacity of candidate i, ARGV[10 + 2(i-1)] 1 when it is known warm, else 0
  * ARGV[9 + 2n + 2(j-1)], ARGV[10 + 2n + 2(j-1)]: the `rev` and `draining` ('1'/'0') of health hash
  *         j as the caller read them ('' rev: absent)
+ * The accepting section, after the last of those (KEYS from kA = n+1+g(+1 with a model), ARGV from
+ * aA = 8+2n+2g(+n with a model)): ARGV[aA+1] '1' to start the chosen backend's prompt-submission
+ * record with the lease (HealthStore.beginAccepting, one script instead of two per dispatch), then
+ * ARGV[aA+2] prune before, ARGV[aA+3] the record's bound, ARGV[aA+4] its key's TTL (the caller's
+ * clock, as every accepting record), ARGV[aA+4+i] '1' when candidate i takes such a record (its
+ * driver reports submissions), KEYS[kA+i] candidate i's accepting set; the record's token is the
+ * lease's member. Without the section (or '0'), no record.
  *
  * The health check makes a health read the caller kept (the intake gate's, a moment ago) as good
  * as one taken now: a probe, strike or drain since then changed a rev or the drain flag, and the
@@ -98,9 +115,9 @@ end
  * in-flight/capacity; ties go to a warm backend, then to the one with fewer jobs, then by
  * rotation, so load spreads. Expired leases (a worker that died without releasing) are dropped
  * first, so a killed worker never holds a slot longer than the TTL.
- * Returns {code, warm}: code the chosen candidate's index (1-based), 0 when every candidate is
+ * Returns {code, warm, lease}: code the chosen candidate's index (1-based), 0 when every candidate is
  * full, -1 when the tenant is at its running cap, -2 when a health hash changed; warm 1 when the
- * chosen candidate was warm.
+ * chosen candidate was warm; lease the member written ('' when none).
  */
 export const ACQUIRE_LEASE = redisScript(
   'gantryAcquireLease',
@@ -114,8 +131,8 @@ export const ACQUIRE_LEASE = redisScript(
  * the freed lease's backend set, KEYS[#] its tenant's running set; ARGV[#-2] the freed lease id,
  * ARGV[#-1] the lease-freed channel, ARGV[#] its message. The freed slot is announced on the
  * channel (as RELEASE_LEASE does) only when the new lease is not on that same backend: a slot that
- * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm}; the
- * old lease is freed whatever the code.
+ * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm, lease};
+ * the old lease is freed whatever the code.
  */
 export const HAND_OVER_LEASE = redisScript(
   'gantryHandOverLease',
@@ -161,6 +178,40 @@ for i = 1, #KEYS do counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf'
 return counts
 `,
 );
+
+/**
+ * The live (unexpired) leases of each backend, with Redis's clock, and optionally the render
+ * queue's counts read at the same instant: KEYS[1..n] the backends' lease sets, then (when there
+ * are n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
+ * `prioritized`, `active`); ARGV[1] n. Returns {now (ms), queued, taken, members of backend 1,
+ * members of backend 2, ...} (queued and taken -1 without the queue's keys): each member names
+ * when its lease was taken (see leaseStartMs), so a caller can tell how long each running job has
+ * held its slot on the same clock.
+ */
+export const READ_LIVE_LEASES = redisScript(
+  'gantryReadLiveLeases',
+  `${REDIS_NOW_MS}
+local n = tonumber(ARGV[1])
+local out = {now, -1, -1}
+if #KEYS == n + 3 then
+  out[2] = redis.call('LLEN', KEYS[n + 1]) + redis.call('ZCARD', KEYS[n + 2])
+  out[3] = redis.call('LLEN', KEYS[n + 3])
+end
+for i = 1, n do out[i + 3] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf') end
+return out
+`,
+);
+
+/**
+ * When a lease was taken (Redis's clock, ms), from its member `<lease id>@<start>`; null for a
+ * member without one (written before lease members carried it).
+ */
+export function leaseStartMs(member: string): number | null {
+  const at = member.lastIndexOf('@');
+  if (at < 0) return null;
+  const start = Number(member.slice(at + 1));
+  return Number.isFinite(start) && member.length > at + 1 ? start : null;
+}
 
 /**
  * What the intake gate needs, in one round trip: KEYS[1..n] the backends' health hashes,

@@ -1,4 +1,4 @@
-import { BackendPace, betterWaitForFaster, fasterBusyExists, freeFastestFirst, jobsToPlace, type PacedBackend } from './placement';
+import { BackendPace, betterWaitForFaster, freeFastestFirst, jobsToPlace, slotsFreeInMs, worthStartingOn, type PacedBackend } from './placement';
 
 const gpu = (id: string, expectedMs: number, used: number, capacity = 1): PacedBackend => ({ id, capacity, used, expectedMs });
 
@@ -28,7 +28,7 @@ describe('speed-aware placement', () => {
 
   it('in the tail, leaves a job for a much faster busy GPU rather than start it on a slow free one', () => {
     const backends = fleet(1, 0);
-    expect(fasterBusyExists(backends)).toBe(true);
+    expect(worthStartingOn(backends, 1).map((b) => b.id)).toEqual(['fast']);
     // Within 800 ms the fast GPU finishes 7 more jobs and the mid one 3: 10 waiting jobs are better off waiting.
     expect(betterWaitForFaster(backends, 1)).toBe(true);
     expect(betterWaitForFaster(backends, 10)).toBe(true);
@@ -40,10 +40,9 @@ describe('speed-aware placement', () => {
   });
 
   it('never waits when the free backend is the fastest, when nothing is free, or when the busy ones are not much faster', () => {
-    expect(fasterBusyExists(fleet(0, 1))).toBe(false);
     expect(betterWaitForFaster(fleet(0, 1), 1)).toBe(false);
     expect(betterWaitForFaster([gpu('a', 100, 1), gpu('b', 100, 1)], 1)).toBe(false);
-    expect(fasterBusyExists([gpu('a', 90, 1), gpu('b', 100, 0)])).toBe(false);
+    expect(worthStartingOn([gpu('a', 90, 1), gpu('b', 100, 0)], 1).map((b) => b.id)).toEqual(['a', 'b']);
     expect(betterWaitForFaster([gpu('a', 90, 1), gpu('b', 100, 0)], 1)).toBe(false);
   });
 
@@ -55,5 +54,33 @@ describe('speed-aware placement', () => {
     // 6 held jobs wait for them; 11 held do not (counting only the queue, they all would have).
     expect(betterWaitForFaster(fleet(1, 0), jobsToPlace({ queued: 0, taken: 7 }, 1))).toBe(true);
     expect(betterWaitForFaster(fleet(1, 0), jobsToPlace({ queued: 0, taken: 13 }, 2))).toBe(false);
+  });
+
+  it('knows when each busy GPU frees from its leases’ start times, and places the last jobs where they finish first', () => {
+    // A 350 ms GPU, busy; an 800 ms one free; two jobs to place. Half-way through its job the
+    // fast GPU would free in 175 ms and finish only one more within 800 ms: the slow one takes a job.
+    const busy = (heldMs?: (number | null)[]) => [{ ...gpu('fast', 350, 1), ...(heldMs ? { heldMs } : {}) }, gpu('slow', 800, 0)];
+    expect(betterWaitForFaster(busy(), 2)).toBe(false);
+    expect(betterWaitForFaster(busy([null]), 2)).toBe(false); // start unknown: half-way
+    // Its job began 300 ms ago: it frees in 50 ms and finishes both by 750 ms, before the slow GPU would finish one.
+    expect(betterWaitForFaster(busy([300]), 2)).toBe(true);
+    // Its job just began: it frees in 350 ms and finishes one more by 700 ms; the other goes to the slow GPU now.
+    expect(betterWaitForFaster(busy([0]), 2)).toBe(false);
+    expect(betterWaitForFaster(busy([0]), 1)).toBe(true);
+  });
+
+  it('a slot frees when its job’s expected time is up (at once when overdue), half-way when its start is unknown', () => {
+    expect(slotsFreeInMs({ id: 'g', capacity: 3, used: 3, expectedMs: 100, heldMs: [90, 500, null] })).toEqual([0, 10, 50]);
+    expect(slotsFreeInMs({ id: 'g', capacity: 2, used: 2, expectedMs: 100 })).toEqual([50, 50]);
+    // Over capacity (lowered meanwhile): one entry per slot, the soonest.
+    expect(slotsFreeInMs({ id: 'g', capacity: 1, used: 2, expectedMs: 100, heldMs: [10, 80] })).toEqual([20]);
+  });
+
+  it('leaves the slow GPUs out of the lease in the tail even while a fast one is free, so losing that one to another worker does not start the job on a slow one', () => {
+    const backends = [gpu('fast-free', 100, 0), gpu('fast-busy', 100, 1), gpu('slow', 800, 0)];
+    expect(betterWaitForFaster(backends, 2)).toBe(false); // a fast GPU is free: take it
+    expect(worthStartingOn(backends, 2).map((b) => b.id)).toEqual(['fast-free', 'fast-busy']);
+    // With a backlog every GPU is worth starting on.
+    expect(worthStartingOn(backends, 50).map((b) => b.id)).toEqual(['fast-free', 'fast-busy', 'slow']);
   });
 });

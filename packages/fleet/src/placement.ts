@@ -3,7 +3,8 @@
  * worker learns each backend's pace (how long it held a slot per job, `BackendPace`) and, once it
  * knows every candidate's, (1) tries free backends fastest first and (2) in the drain tail leaves a
  * job for a much faster busy GPU instead of starting it on a slow free one, when the faster GPUs
- * will get through every waiting job before the slow one would finish this one.
+ * will get through every waiting job before the slow one would finish this one. How far each busy
+ * GPU is through its current job comes from its leases' start times (SlotLeases.liveLeases).
  */
 
 /** Observations of a backend before its pace is trusted. */
@@ -35,6 +36,11 @@ export interface PacedBackend {
   /** Live leases on it now. */
   used: number;
   expectedMs: number;
+  /**
+   * How long each of its live leases has been held (ms), when known: a job that ran longer is
+   * nearer its end. A lease not listed here (or null) is assumed half-way through its job.
+   */
+  heldMs?: readonly (number | null)[];
 }
 
 /** A busy backend counts as much faster when its jobs take less than this share of the free one's. */
@@ -46,22 +52,53 @@ export function freeFastestFirst(backends: readonly PacedBackend[]): PacedBacken
 }
 
 /**
- * Whether a job should wait for a faster busy backend rather than take the fastest free one:
- * within the time the free one would need for this job, the much faster busy backends (each
- * assumed half-way through its current job) finish at least `waiting` jobs, this one included.
- * With a backlog that is never the case, so every slot keeps working; in the tail it keeps the
- * last jobs off slow GPUs. False when nothing is free (the caller waits anyway) or nothing is faster.
+ * When each slot of a full backend frees, from now (ms): its job's expected slot time minus how
+ * long it has held the slot (at least 0: an overdue job may end any moment), half the expected
+ * time when that is unknown. One entry per slot (its capacity), the soonest first.
  */
-export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
-  const free = freeFastestFirst(backends)[0];
-  if (!free) return false;
-  const horizon = free.expectedMs;
+export function slotsFreeInMs(b: PacedBackend): number[] {
+  const remaining = Array.from({ length: b.used }, (_, i) => {
+    const held = b.heldMs?.[i];
+    return held === null || held === undefined ? b.expectedMs / 2 : Math.max(0, b.expectedMs - held);
+  });
+  return remaining.sort((x, y) => x - y).slice(0, b.capacity);
+}
+
+/**
+ * Jobs the much faster busy backends (jobs there take less than 2/3 of `on`'s time) finish within
+ * the time `on` needs for one: each slot first its current job (when it frees, by its lease's
+ * start: slotsFreeInMs), then one job per expected slot time.
+ */
+function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): number {
+  const horizon = on.expectedMs;
   let finished = 0;
   for (const b of backends) {
-    if (b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
-    finished += b.capacity * Math.max(0, Math.floor((horizon - b.expectedMs / 2) / b.expectedMs));
+    if (b === on || b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
+    for (const freesIn of slotsFreeInMs(b)) finished += Math.max(0, Math.floor((horizon - freesIn) / b.expectedMs));
   }
-  return finished >= waiting;
+  return finished;
+}
+
+/**
+ * The backends a job may start on, of `waiting` still to place (this one included): those on
+ * which it finishes before the much faster busy backends would get to it, i.e. they do not finish
+ * all `waiting` jobs within its time there. That is the earliest-finish placement of the last
+ * jobs: they go to whichever GPU finishes them first, and a slow GPU gets one only when it would
+ * finish it before the fast ones could. With a backlog every backend qualifies, so every slot
+ * keeps working; the fastest backend always does. The lease is taken among these only, so a job
+ * whose chosen GPU went to another worker meanwhile does not fall through to a slow one.
+ */
+export function worthStartingOn(backends: readonly PacedBackend[], waiting: number): PacedBackend[] {
+  return backends.filter((b) => finishedByFaster(backends, b) < waiting);
+}
+
+/**
+ * Whether a job should wait for a faster busy backend rather than take a free one: no free
+ * backend is worth starting it on (see worthStartingOn). False when nothing is free (the caller
+ * waits anyway).
+ */
+export function betterWaitForFaster(backends: readonly PacedBackend[], waiting: number): boolean {
+  return backends.some((b) => b.used < b.capacity) && !worthStartingOn(backends, waiting).some((b) => b.used < b.capacity);
 }
 
 /** The render queue as a lease attempt sees it: jobs waiting in it, and jobs workers have taken (BullMQ active). */
@@ -75,14 +112,9 @@ export interface QueueCounts {
  * that hold no slot yet (taken − live leases; they look for one, up to a couple per worker). In
  * the tail the queue is empty while every worker still holds jobs without a slot: counting only
  * the queue, each of them would think it is the last and wait for a fast GPU while slower free
- * ones idle. At least 1 (counts read a moment apart may disagree).
+ * ones idle. `leased` counts every live lease, a lease being handed over included (its job ended
+ * but is still taken). At least 1.
  */
 export function jobsToPlace(counts: QueueCounts, leased: number): number {
   return Math.max(1, counts.queued + Math.max(0, counts.taken - leased));
-}
-
-/** Whether any busy backend is much faster than the fastest free one (only then is the queue depth worth reading). */
-export function fasterBusyExists(backends: readonly PacedBackend[]): boolean {
-  const free = freeFastestFirst(backends)[0];
-  return free !== undefined && backends.some((b) => b.used >= b.capacity && b.expectedMs <= free.expectedMs * MUCH_FASTER);
 }

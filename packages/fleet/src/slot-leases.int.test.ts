@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { redisTimeMs } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
+import { acceptingKey } from './health/health-keys';
+import { ACCEPTING_KEEP_MS } from './health/health-store';
+import { leaseStartMs } from './lease-script';
 import { SlotLeases } from './slot-leases';
 
 
@@ -197,5 +200,69 @@ describe('SlotLeases (real Redis)', () => {
     expect(mine.heldByThisProcess).toBe(1);
     await mine.release(other);
     expect(mine.heldByThisProcess).toBe(0);
+  });
+
+  it('writes when each lease was taken (Redis clock) into its member, and reads how long each live lease has been held', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const before = await redisTimeMs(scope.redis);
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'timed', capacity: 2 }] })).lease!;
+    const after = await redisTimeMs(scope.redis);
+    const start = leaseStartMs(lease.leaseId)!;
+    expect(start).toBeGreaterThanOrEqual(before);
+    expect(start).toBeLessThanOrEqual(after);
+    expect(await scope.redis.zscore(leases.tenantKey('t1'), lease.leaseId)).not.toBeNull();
+    // A member from before lease members carried their start: held for an unknown time.
+    await scope.redis.zadd(leases.key('timed'), after + 60_000, 'legacy-lease');
+    await redisTimePasses(30);
+    const { leases: live, queue } = await leases.liveLeases(['timed', 'idle']);
+    expect(queue).toBeNull(); // no queue keys given
+    expect(live.get('idle')).toEqual([]);
+    const timed = live.get('timed')!;
+    expect(timed.find((l) => l.leaseId === 'legacy-lease')).toEqual({ leaseId: 'legacy-lease', heldMs: null });
+    expect(timed.find((l) => l.leaseId === lease.leaseId)!.heldMs).toBeGreaterThanOrEqual(30);
+    await leases.release(lease);
+    expect((await leases.liveLeases(['timed'])).leases.get('timed')!.map((l) => l.leaseId)).toEqual(['legacy-lease']);
+    expect(leaseStartMs('no-start')).toBeNull();
+    expect(leaseStartMs('id@')).toBeNull();
+  });
+
+  it('reads the render queue’s counts in the same script as the leases', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const q = { wait: `${scope.prefix}:q:wait`, prioritized: `${scope.prefix}:q:prioritized`, active: `${scope.prefix}:q:active` };
+    expect((await leases.liveLeases(['gpu'], q)).queue).toEqual({ queued: 0, taken: 0 }); // nothing there yet
+    await scope.redis.rpush(q.wait, 'j1', 'j2');
+    await scope.redis.zadd(q.prioritized, 1, 'j3');
+    await scope.redis.rpush(q.active, 'j4', 'j5', 'j6');
+    const lease = (await leases.acquire({ tenantId: 't1', candidates: [{ id: 'gpu', capacity: 1 }] })).lease!;
+    const read = await leases.liveLeases(['gpu'], q);
+    expect(read.queue).toEqual({ queued: 3, taken: 3 });
+    expect(read.leases.get('gpu')!.map((l) => l.leaseId)).toEqual([lease.leaseId]);
+    await leases.release(lease);
+  });
+
+  it('starts the chosen backend’s prompt-submission record with the lease, in the same script, for the backends asked', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const accepting = { now: 1_000_000, boundAt: 1_030_000, backends: new Set(['comfy']) };
+    const comfy = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }] }, { accepting });
+    expect(comfy?.accepting).toBe(true);
+    const key = acceptingKey(scope.prefix, 'comfy');
+    expect(Number(await scope.redis.zscore(key, comfy!.lease!.leaseId))).toBe(1_030_000); // in flight until its bound
+    expect(await scope.redis.pttl(key)).toBeGreaterThan(ACCEPTING_KEEP_MS);
+    // A backend not asked for (its driver reports no submissions): a lease, no record.
+    const other = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] }, { accepting, health: [] });
+    expect(other?.lease?.backendId).toBe('a1111');
+    expect(other?.accepting).toBe(false);
+    expect(await scope.redis.exists(acceptingKey(scope.prefix, 'a1111'))).toBe(0);
+    // With a model and a hand-over, the section is found all the same.
+    await scope.redis.hset(`${scope.prefix}:models`, 'comfy', 'sdxl');
+    const handed = await leases.acquireChecked(
+      { tenantId: 't2', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] },
+      { accepting: { ...accepting, boundAt: 1_040_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, freeing: comfy!.lease! },
+    );
+    expect(handed?.lease?.backendId).toBe('comfy');
+    expect(handed?.warm).toBe(true);
+    expect(Number(await scope.redis.zscore(key, handed!.lease!.leaseId))).toBe(1_040_000);
+    await leases.release(handed!.lease!);
+    await leases.release(other!.lease!);
   });
 });

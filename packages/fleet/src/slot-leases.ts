@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@gantry/domain';
 import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type Unsubscribe } from '@gantry/queue';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, READ_FLEET_STATE, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { acceptingKey } from './health/health-keys.js';
+import { acceptingWindow } from './health/health-store.js';
+import type { QueueCounts } from './placement.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -11,6 +14,7 @@ export interface LeaseCandidate {
 }
 
 export interface Lease {
+  /** Its member in Redis: a random id and when it was taken (`<id>@<start>`, see leaseStartMs). */
   leaseId: string;
   backendId: string;
   tenantId: string;
@@ -38,6 +42,20 @@ export interface AcquireRequest {
   ordered?: boolean;
 }
 
+/** The render queue's keys that SlotLeases.liveLeases counts (BullMQ's `queue.keys`: lists wait and active, sorted set prioritized). */
+export interface QueueCountKeys {
+  wait: string;
+  prioritized: string;
+  active: string;
+}
+
+/** A live lease as SlotLeases.liveLeases reads it. */
+export interface LiveLease {
+  leaseId: string;
+  /** How long it has been held (Redis's clock); null when unknown. */
+  heldMs: number | null;
+}
+
 /** Why no lease was granted. */
 export type AcquireOutcome = { lease: Lease } | { lease: null; reason: 'full' | 'tenant-cap' };
 
@@ -54,6 +72,12 @@ export interface AcquireChecks {
   health?: readonly HealthSeen[];
   /** The warm-model map and the job's model: candidates whose entry names it are warm (their `warm` flags are ignored). */
   warm?: { key: string; model: string };
+  /**
+   * Start the chosen backend's prompt-submission record with the lease, in the same script (see
+   * HealthStore.beginAccepting; the record's token is the lease id): `now` and `boundAt` on the
+   * health's clock, only for the candidates in `backends` (those whose driver reports submissions).
+   */
+  accepting?: { now: number; boundAt: number; backends: ReadonlySet<string> };
   /**
    * A lease this process holds whose job ended: it is freed in the same script, whatever the
    * outcome, and its slot announced to the other workers only when the new lease is not on its
@@ -120,12 +144,11 @@ export class SlotLeases {
   /**
    * `acquire` with `checks` in the same round trip: null when a health hash changed since the
    * caller read it (nothing was taken: read the health again); a granted lease says whether its
-   * backend was warm.
+   * backend was warm and whether the script started its prompt-submission record (`accepting`).
    */
-  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean }) | null> {
+  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean }) | null> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
-    const leaseId = randomUUID();
     const roundRobin = this.options.policy === 'round-robin';
     // Round-robin rotates through one fleet-wide counter; least-connections only needs a local one.
     const offset = roundRobin
@@ -136,7 +159,9 @@ export class SlotLeases {
     const health = checks.health ?? [];
     const warm = checks.warm;
     const freeing = checks.freeing;
-    const run = runScript<[number, number]>(
+    const accepting = checks.accepting;
+    const window = accepting ? acceptingWindow(accepting.now, accepting.boundAt) : null;
+    const run = runScript<[number, number, string]>(
       this.redis,
       freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
       [
@@ -144,11 +169,12 @@ export class SlotLeases {
         this.tenantKey(request.tenantId),
         ...health.map((h) => h.key),
         ...(warm ? [warm.key] : []),
+        ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
         ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId)] : []),
       ],
       [
         this.ttlMs,
-        leaseId,
+        randomUUID(),
         offset,
         roundRobin ? 'rr' : 'lc',
         request.tenantCap ?? 0,
@@ -158,11 +184,12 @@ export class SlotLeases {
         ...candidates.flatMap((c) => [c.capacity, c.warm ? 1 : 0]),
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
+        ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
         ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`] : []),
       ],
     );
     // On an error the caller does not know whether the lease was freed: it releases it (again).
-    const [code, chosenWarm] = await run;
+    const [code, chosenWarm, leaseId] = await run;
     // Freed by the script whatever it returned: counted below, never again by release().
     if (freeing) this.handedOver.add(freeing);
     const chosen = code > 0 ? candidates[code - 1] : undefined;
@@ -172,7 +199,7 @@ export class SlotLeases {
     if (code === -1) return { lease: null, reason: 'tenant-cap' };
     if (!chosen) return { lease: null, reason: 'full' };
     if (!freeing || chosen.id !== freeing.backendId) this.changed(1);
-    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1 };
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true };
   }
 
   /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */
@@ -206,6 +233,27 @@ export class SlotLeases {
       const [from, backendId] = message.split(' ');
       if (from !== this.instance && backendId) listener(backendId);
     });
+  }
+
+  /**
+   * The live leases of each backend and how long each has been held (ms, by Redis's clock, null
+   * when its member does not say when it was taken), and with `queue` the render queue's counts
+   * at the same instant, in one round trip.
+   */
+  async liveLeases(backendIds: readonly string[], queue?: QueueCountKeys): Promise<{ leases: Map<string, LiveLease[]>; queue: QueueCounts | null }> {
+    const keys = [...backendIds.map((id) => this.key(id)), ...(queue ? [queue.wait, queue.prioritized, queue.active] : [])];
+    const [now, queued, taken, ...members] = await runScript<[number, number, number, ...string[][]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
+    const leases = new Map<string, LiveLease[]>();
+    backendIds.forEach((id, i) =>
+      leases.set(
+        id,
+        (members[i] ?? []).map((leaseId) => {
+          const start = leaseStartMs(leaseId);
+          return { leaseId, heldMs: start === null ? null : Math.max(0, Number(now) - start) };
+        }),
+      ),
+    );
+    return { leases, queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
   }
 
   /** Live (unexpired, by Redis's clock) leases per backend. */

@@ -1,6 +1,6 @@
 import { listBackends, recordBackendInfo, type Db } from '@gantry/db';
 import type { Clock } from '@gantry/domain';
-import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type QueueCounts, type SlotLeases } from '@gantry/fleet';
+import { BackendHealth, FleetRegistry, HealthMonitor, recordFromRow, type QueueCountKeys, type SlotLeases } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { announceFleetChange, type RedisClient } from '@gantry/queue';
 import type { WorkerEnv } from '../env.js';
@@ -16,8 +16,8 @@ export interface FleetServicesInput {
   logger: Logger;
   /** Time of the breaker, the probe rounds and the refresh loops. */
   clock: Clock;
-  /** The render queue's counts: queued, and taken by workers (placement in the drain tail). */
-  queueCounts?: () => Promise<QueueCounts>;
+  /** The render queue's keys, for its counts (queued, taken by workers) in placement's drain tail. */
+  queueKeys?: QueueCountKeys;
 }
 
 /** A worker's view of the fleet: registry, dynamic members, shared health and its monitor. */
@@ -61,7 +61,7 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     prefix,
     health,
     logger,
-    ...(input.queueCounts ? { queueCounts: input.queueCounts } : {}),
+    ...(input.queueKeys ? { queueKeys: input.queueKeys } : {}),
   });
   const monitor = new HealthMonitor({
     health,

@@ -1,8 +1,8 @@
 import { ManualClock } from '@gantry/domain';
-import { BackendHealth, type BackendRecord } from '@gantry/fleet';
+import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
-import type { RedisClient } from '@gantry/queue';
-import { redisTestPrefix } from '@gantry/testing';
+import { redisTestPrefix, waitUntil } from '@gantry/testing';
+import { redisTimeMs, type RedisClient } from '@gantry/queue';
 import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
@@ -21,14 +21,19 @@ function countHealthReads(redis: RedisClient): { count(): number; restore(): voi
 describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const scope = redisTestPrefix();
 
-  /** `queued` jobs in the queue; `held` more taken by workers beyond the ones holding slots. */
-  function fleetWith(queued: number, held = 0) {
-    const { fleet, leases } = testFleet(scope.redis, scope.prefix, {
-      queueCounts: async () => {
-        const used = Object.values(await leases.inFlight(['slow', 'fast'])).reduce((a, b) => a + b, 0);
-        return { queued, taken: used + held + 1 }; // + the job asking
-      },
-    });
+  /** The render queue as BullMQ keeps it (its waiting and active lists), under the test's prefix. */
+  const queueKeys = () => ({ wait: `${scope.prefix}:q:wait`, prioritized: `${scope.prefix}:q:prioritized`, active: `${scope.prefix}:q:active` });
+  /** `queued` jobs in the queue; `taken` by workers (holding a slot or looking for one, the job asking included). */
+  async function queueHas(queued: number, taken: number): Promise<void> {
+    const q = queueKeys();
+    await scope.redis.del(q.wait, q.prioritized, q.active);
+    if (queued > 0) await scope.redis.rpush(q.wait, ...Array.from({ length: queued }, (_, i) => `w${i}`));
+    if (taken > 0) await scope.redis.rpush(q.active, ...Array.from({ length: taken }, (_, i) => `a${i}`));
+  }
+  /** A fleet of a slow and a fast GPU; `queued` jobs in the queue, `held` more taken by workers beyond the `leased` holding slots and the job asking. */
+  async function fleetWith(queued: number, held = 0, leased = 0) {
+    await queueHas(queued, leased + held + 1);
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, { queueKeys: queueKeys() });
     fleet.sync([record('slow'), record('fast')]);
     return { fleet, leases };
   }
@@ -41,7 +46,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   const need = { nodeTypes: [] };
 
   it("judges a waiting job's candidates on the backends' current capacity, not the one when it began waiting", async () => {
-    const { fleet } = testFleet(scope.redis, scope.prefix, { queueCounts: async () => ({ queued: 0, taken: 1 }) });
+    const { fleet } = testFleet(scope.redis, scope.prefix);
     fleet.sync([{ ...record('wide'), capacity: 2 }]);
     const listed = fleet.candidates(need); // made when the job began waiting: capacity 2
     const first = await fleet.tryAcquire('t', need, listed, null, 0);
@@ -55,7 +60,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('takes the fastest free backend once it knows their paces', async () => {
-    const { fleet } = fleetWith(0);
+    const { fleet } = await fleetWith(0);
     learn(fleet);
     for (let i = 0; i < 3; i++) {
       const outcome = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
@@ -65,7 +70,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('in the tail, leaves the job for the busy fast GPU rather than the free slow one; with a backlog, or once it waited, it runs on the slow one', async () => {
-    const tail = fleetWith(3);
+    const tail = await fleetWith(3, 0, 1);
     learn(tail.fleet);
     const running = (await tail.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     expect(await tail.fleet.tryAcquire('t', need, tail.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
@@ -73,7 +78,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     expect(waited.lease?.backendId).toBe('slow');
     await tail.leases.release(waited.lease!);
 
-    const backlog = fleetWith(50);
+    const backlog = await fleetWith(50);
     learn(backlog.fleet);
     const outcome = await backlog.fleet.tryAcquire('t', need, backlog.fleet.all(), null, 0);
     expect(outcome.lease?.backendId).toBe('slow');
@@ -84,21 +89,83 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   it('counts the jobs workers took that still look for a slot: in the tail they are as many as the queue', async () => {
     // The queue is empty, but 7 jobs besides this one are held by workers looking for a slot:
     // within 800 ms the fast GPU finishes only 7 of these 8, so the slow one takes this job now.
-    const held = fleetWith(0, 7);
+    const held = await fleetWith(0, 7, 1);
     learn(held.fleet);
     const running = (await held.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     const outcome = await held.fleet.tryAcquire('t', need, held.fleet.all(), null, 0);
     expect(outcome.lease?.backendId).toBe('slow');
     await held.leases.release(outcome.lease!);
     // With 6 held, the fast GPU gets through all 7 first: the job waits for it.
-    const fewer = fleetWith(0, 6);
+    const fewer = await fleetWith(0, 6, 1);
     learn(fewer.fleet);
     expect(await fewer.fleet.tryAcquire('t', need, fewer.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     await held.leases.release(running);
   });
 
+  it('in the tail, judges when a busy GPU frees by its lease’s start: one near the end of its job takes the last jobs, one that just began does not', async () => {
+    // Paces 3.5 and 8 s; two jobs to place (this one and one queued).
+    const learnPaces = (fleet: WorkerFleet) => {
+      for (let i = 0; i < 3; i++) {
+        fleet.pace.observe('fast', 3500);
+        fleet.pace.observe('slow', 8000);
+      }
+    };
+    // The fast GPU's job began 3 s ago (another worker's lease, by Redis's clock): it frees in
+    // ~0.5 s and finishes both jobs before the slow one would finish one. The job waits for it.
+    const nearEnd = await fleetWith(1, 0, 1);
+    learnPaces(nearEnd.fleet);
+    const now = await redisTimeMs(scope.redis);
+    await scope.redis.zadd(nearEnd.leases.key('fast'), now + 15_000, `other-worker@${now - 3000}`);
+    expect(await nearEnd.fleet.tryAcquire('t', need, nearEnd.fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    await scope.redis.zrem(nearEnd.leases.key('fast'), `other-worker@${now - 3000}`);
+    // Its job just began: it finishes only one more in time, so the slow GPU takes this one now.
+    const justBegun = await fleetWith(1, 0, 1);
+    learnPaces(justBegun.fleet);
+    const running = (await justBegun.leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const outcome = await justBegun.fleet.tryAcquire('t', need, justBegun.fleet.all(), null, 0);
+    expect(outcome.lease?.backendId).toBe('slow');
+    await justBegun.leases.release(outcome.lease!);
+    await justBegun.leases.release(running);
+  });
+
+  it('in the tail, does not fall through to the slow GPU when the fast free one it read goes to another worker first', async () => {
+    const { fleet, leases } = await fleetWith(1, 0, 1);
+    learn(fleet);
+    fleet.sync([record('slow'), record('fast'), record('fast2')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('fast2', 100);
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast2', capacity: 1 }] })).lease!;
+    // Between this worker's read (fast free) and its lease, another worker takes the fast GPU.
+    const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const acquireChecked = leases.acquireChecked.bind(leases);
+    let taken: Lease | null = null;
+    leases.acquireChecked = async (request, checks) => {
+      taken = (await other.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease;
+      return acquireChecked(request, checks);
+    };
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
+    expect(await leases.inFlight(['slow'])).toEqual({ slow: 0 });
+    await other.release(taken!);
+    await leases.release(running);
+  });
+
+  it('in a hand-over, counts the ending job as taken and leased, not as one more to place', async () => {
+    // Two leases (the fast GPU's job, and this worker's job ending on the slow one) and the job asking.
+    const { fleet, leases } = await fleetWith(0, 0, 2);
+    for (let i = 0; i < 3; i++) {
+      fleet.pace.observe('fast', 3500);
+      fleet.pace.observe('slow', 8000);
+    }
+    const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
+    // One job to place, and the fast GPU finishes one more within the slow one's time: it waits
+    // for it (counting the ending job as a second one to place, it would take the slow GPU).
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending)).toEqual({ lease: null, reason: 'full' });
+    await leases.release(ending);
+    await leases.release(running);
+  });
+
   it('places as before while a pace is unknown', async () => {
-    const { fleet, leases } = fleetWith(0);
+    const { fleet, leases } = await fleetWith(0);
     fleet.pace.observe('fast', 100); // not yet trusted
     const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     expect((await fleet.tryAcquire('t', need, fleet.all(), null, 0)).lease?.backendId).toBe('slow');
@@ -203,5 +270,43 @@ describe('WorkerFleet lease attempts on the intake gate’s health read (real Re
     await other.recordStrike('a');
     expect(await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).toEqual({ lease: null, reason: 'full' });
     expect(await fleet.leases.inFlight(['a'])).toEqual({ a: 0 });
+  });
+});
+
+describe('WorkerFleet prompt-submission records (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it('starts the record with the lease and writes only its end around the submit; ends one no submit ended at release', async () => {
+    const clock = new ManualClock(5_000_000);
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix, clock });
+    const { fleet } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([record('gpu')]);
+    const key = acceptingKey(scope.prefix, 'gpu');
+    let begun = 0;
+    const begin = health.store.beginAccepting.bind(health.store);
+    health.store.beginAccepting = (...args) => {
+      begun += 1;
+      return begin(...args);
+    };
+    const lease = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_000 + ACCEPTING_BOUND_MS);
+    const during = await fleet.whileAccepting(lease, async () => {
+      clock.advance(20);
+      return Number(await scope.redis.zscore(key, lease.leaseId));
+    });
+    expect(during).toBe(5_000_000 + ACCEPTING_BOUND_MS); // in flight while the prompt is handed over
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_020); // ended with it
+    expect(begun).toBe(0); // the lease script started it: no second script
+    await fleet.release(lease);
+    expect(Number(await scope.redis.zscore(key, lease.leaseId))).toBe(5_000_020);
+
+    // A job that ended before its prompt was sent: the record ends at release, not at its bound.
+    const unsent = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    clock.advance(5);
+    await fleet.release(unsent);
+    await waitUntil(async () => (Number(await scope.redis.zscore(key, unsent.leaseId)) === 5_000_025 ? true : undefined), 10_000, 2);
+    // A second submit on a lease whose record ended writes the whole record itself.
+    await fleet.whileAccepting(lease, async () => undefined);
+    expect(begun).toBe(1);
   });
 });

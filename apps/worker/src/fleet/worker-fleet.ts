@@ -1,11 +1,12 @@
 import type { BackendDriver } from '@gantry/backends';
 import {
+  ACCEPTING_BOUND_MS,
   BackendPace,
   betterWaitForFaster,
   explainEligibility,
-  fasterBusyExists,
   healthKey,
   jobsToPlace,
+  worthStartingOn,
   storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
@@ -17,7 +18,7 @@ import {
   type Lease,
   type LeaseCandidate,
   type PacedBackend,
-  type QueueCounts,
+  type QueueCountKeys,
   type SlotLeases,
   type StoredHealth,
 } from '@gantry/fleet';
@@ -66,8 +67,11 @@ export interface WorkerFleetOptions {
   /** Shared health: which backends may take new jobs now. */
   health: BackendHealth;
   logger: Logger;
-  /** The render queue's counts (placement in the drain tail, see jobsToPlace); unknown: nothing queued. */
-  queueCounts?: () => Promise<QueueCounts>;
+  /**
+   * The render queue's keys (BullMQ's `queue.keys`), counted in the same Redis script that reads
+   * the leases, for placement in the drain tail (see jobsToPlace); unknown: nothing queued.
+   */
+  queueKeys?: QueueCountKeys;
 }
 
 /**
@@ -103,6 +107,8 @@ export class WorkerFleet {
   private healthRead: { key: string; stored: Promise<Map<string, StoredHealth>> } | null = null;
   /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
+  /** Leases whose prompt-submission record the lease script started and nothing ended yet (see whileAccepting). */
+  private readonly acceptingOpen = new Set<string>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -191,9 +197,10 @@ export class WorkerFleet {
     let kept = this.recalledHealth(ids);
     for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
       const reused = kept !== null;
-      const [stored, used] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.inFlight(ids) : null]);
+      // The live leases and the queue's counts in one script, at the same instant.
+      const [stored, running] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
       // The slot being handed over counts as free already.
-      if (used && handing) used[handing.backendId] = Math.max(0, (used[handing.backendId] ?? 0) - 1);
+      const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
         if (!reused) return freedIf({ lease: null, reason: 'full' });
@@ -202,11 +209,20 @@ export class WorkerFleet {
       }
       let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
       let ordered = false;
-      if (used && open.length > 1) {
+      if (running && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        const leased = Object.values(used).reduce((a, b) => a + b, 0);
-        if (mayWaitForFaster && (await this.leaveForFaster(open.map((c) => ({ id: c.id, capacity: c.capacity, used: used[c.id] ?? 0, expectedMs: pace(c.id) })), leased))) {
-          return freedIf({ lease: null, reason: 'full' });
+        const backends = open.map((c): PacedBackend => {
+          const leases = held(c.id);
+          return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
+        });
+        if (mayWaitForFaster) {
+          // The lease being handed over still counts as leased: its job ended but is still taken.
+          const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0);
+          const waiting = jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased);
+          if (betterWaitForFaster(backends, waiting)) return freedIf({ lease: null, reason: 'full' });
+          // Only where it is worth starting: a GPU taken by another worker since the read leaves the slow ones out.
+          const worth = new Set(worthStartingOn(backends, waiting).map((b) => b.id));
+          list = list.filter((c) => worth.has(c.id));
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
         ordered = true;
@@ -218,6 +234,7 @@ export class WorkerFleet {
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
           ...(handing ? { freeing: handing } : {}),
+          accepting: this.acceptingWindow(live),
         },
       );
       handing = undefined; // the script freed it, whatever it returned
@@ -226,6 +243,7 @@ export class WorkerFleet {
         continue;
       }
       if (outcome.lease && model) this.warmSeen.set(outcome.lease.backendId, outcome.warm ? model : null);
+      if (outcome.lease && outcome.accepting) this.acceptingOpen.add(outcome.lease.leaseId);
       return freedIf(outcome.lease ? { lease: outcome.lease } : { lease: null, reason: outcome.reason });
     }
     return freedIf({ lease: null, reason: 'full' });
@@ -240,6 +258,8 @@ export class WorkerFleet {
    * for a faster GPU), the slot is released and announced as before.
    */
   async release(lease: Lease): Promise<void> {
+    // A prompt-submission record no submit ended (the job ended before its prompt was sent).
+    if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     let taker: Taker | undefined;
     for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
     if (taker) {
@@ -258,6 +278,17 @@ export class WorkerFleet {
       if (freed) return;
     }
     await this.leases.release(lease);
+  }
+
+  /**
+   * Runs `submit` (handing the lease's prompt to its backend) with the backend marked as accepting
+   * a prompt (BackendHealth.whileAccepting). The lease script started that record with the lease
+   * already, when its backend's driver reports submissions: then only its end is written here (one
+   * Redis script per dispatch instead of two); otherwise the whole record is.
+   */
+  whileAccepting<T>(lease: Lease, submit: () => Promise<T>): Promise<T> {
+    if (this.acceptingOpen.delete(lease.leaseId)) return this.options.health.acceptingAs(lease.backendId, lease.leaseId, submit);
+    return this.options.health.whileAccepting(lease.backendId, submit);
   }
 
   /**
@@ -289,13 +320,6 @@ export class WorkerFleet {
     const stored = new Map([...health].map(([id, hash]) => [id, storedHealthOf(hash)]));
     this.rememberHealth(stored);
     return this.openNow({ nodeTypes: [] }, members, stored).reduce((sum, c) => sum + Math.max(0, c.capacity - (live[c.id] ?? 0)), 0);
-  }
-
-  /** Whether the job should wait for a much faster busy backend (reads the queue only when one exists); `leased` live leases on this worker's candidates. */
-  private async leaveForFaster(paced: PacedBackend[], leased: number): Promise<boolean> {
-    if (!fasterBusyExists(paced)) return false;
-    const counts = (await this.options.queueCounts?.().catch(() => null)) ?? { queued: 0, taken: 0 };
-    return betterWaitForFaster(paced, jobsToPlace(counts, leased));
   }
 
   /**
@@ -456,6 +480,15 @@ export class WorkerFleet {
   private retire(member: FleetMember): void {
     this.live.delete(member.config.id);
     this.retired.set(member.config.id, [...(this.retired.get(member.config.id) ?? []), member]);
+  }
+
+  /**
+   * The prompt-submission record a lease starts (see whileAccepting): on the health's clock, for
+   * the ComfyUI backends (only their driver reports a prompt's submission, through `submitting`).
+   */
+  private acceptingWindow(candidates: readonly BackendConfig[]): { now: number; boundAt: number; backends: ReadonlySet<string> } {
+    const now = this.options.health.clock.now();
+    return { now, boundAt: now + ACCEPTING_BOUND_MS, backends: new Set(candidates.filter((c) => c.kind === 'comfyui').map((c) => c.id)) };
   }
 
   private modelsKey(): string {

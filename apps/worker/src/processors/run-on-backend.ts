@@ -63,7 +63,7 @@ export async function runOnBackend(
     log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
     const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
     // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
-    const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.health.whileAccepting(lease.backendId, submit);
+    const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.fleet.whileAccepting(lease, submit);
     const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
       input.kind === 'workflow'
         ? member.driver.run(input.workflow, { promptId, ...options, submitting })

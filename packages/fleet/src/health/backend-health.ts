@@ -108,11 +108,24 @@ export class BackendHealth {
       () => true,
       () => false,
     );
+    return this.acceptingAs(backendId, token, submit, marked);
+  }
+
+  /**
+   * Runs `submit` for a submission whose record another script already started as `token` (the
+   * slot lease script, see WorkerFleet.whileAccepting), and ends the record with it.
+   */
+  async acceptingAs<T>(backendId: string, token: string, submit: () => Promise<T>, marked: Promise<boolean> = Promise.resolve(true)): Promise<T> {
     try {
       return await submit();
     } finally {
-      if (await marked) await this.store.endAccepting(backendId, token, this.clock.now()).catch(() => undefined);
+      if (await marked) await this.endAccepting(backendId, token);
     }
+  }
+
+  /** Ends the record of a submission (a no-op when there is none); Redis trouble is ignored. */
+  async endAccepting(backendId: string, token: string): Promise<void> {
+    await this.store.endAccepting(backendId, token, this.clock.now()).catch(() => undefined);
   }
 
   /**

@@ -37,15 +37,25 @@ return 1
 );
 
 /**
+ * Lua function `beginAccepting(key, pruneBefore, bound, token, ttl)`: records a prompt submission
+ * in the accepting set `key` as `token`, in flight until `bound` (its score), after dropping the
+ * entries that ended before `pruneBefore`; the key lives `ttl` ms. Shared by BEGIN_ACCEPTING and
+ * the slot lease script, which starts the record with the lease (see SlotLeases.acquireChecked).
+ */
+export const BEGIN_ACCEPTING_LUA = `local function beginAccepting(key, pruneBefore, bound, token, ttl)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', pruneBefore)
+redis.call('ZADD', key, bound, token)
+redis.call('PEXPIRE', key, ttl)
+end
+`;
+
+/**
  * Starts a prompt submission's record, one command: KEYS[1] the accepting set; ARGV[1] prune
  * before (ms), ARGV[2] the bound (score), ARGV[3] the token, ARGV[4] the key's TTL (ms).
  */
 const BEGIN_ACCEPTING = redisScript(
   'gantryHealthBeginAccepting',
-  `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  `${BEGIN_ACCEPTING_LUA}beginAccepting(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1
 `,
 );
@@ -68,6 +78,11 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `,
 );
+
+/** The arguments of a prompt submission's record (BEGIN_ACCEPTING's ARGV[1], [2] and [4]) started at `now`, in flight until `boundAt`. */
+export function acceptingWindow(now: number, boundAt: number): { pruneBefore: number; bound: number; ttlMs: number } {
+  return { pruneBefore: now - ACCEPTING_KEEP_MS, bound: boundAt, ttlMs: ACCEPTING_KEEP_MS + (boundAt - now) };
+}
 
 /** How long a finished prompt submission stays on record (it only matters to probes running meanwhile). */
 export const ACCEPTING_KEEP_MS = 60_000;
@@ -167,7 +182,8 @@ export class HealthStore {
    * then by itself). Entries older than {@link ACCEPTING_KEEP_MS} are pruned.
    */
   async beginAccepting(backendId: string, token: string, now: number, boundAt: number): Promise<void> {
-    await runScript(this.redis, BEGIN_ACCEPTING, [acceptingKey(this.prefix, backendId)], [now - ACCEPTING_KEEP_MS, boundAt, token, ACCEPTING_KEEP_MS + (boundAt - now)]);
+    const w = acceptingWindow(now, boundAt);
+    await runScript(this.redis, BEGIN_ACCEPTING, [acceptingKey(this.prefix, backendId)], [w.pruneBefore, w.bound, token, w.ttlMs]);
   }
 
   /** Records when that submission ended (it stays on record for {@link ACCEPTING_KEEP_MS}). */
