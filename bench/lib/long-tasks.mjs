@@ -3,7 +3,7 @@
 // `npm run bench:ws -- --api-cpu-prof DIR`) in which no sample was idle, with what ran in each.
 // Not part of Gantry.
 //
-//   node bench/lib/long-tasks.mjs DIR/CPU.*.cpuprofile [--min-ms 20] [--top 10]
+//   node bench/lib/long-tasks.mjs DIR/CPU.*.cpuprofile [--min-ms 20] [--top 10] [--from S] [--to S]
 //
 // A stretch is a run of consecutive samples that are not `(idle)`; its length is wall clock from
 // its first sample to the one after its last, so time the process was preempted counts too. For
@@ -17,7 +17,12 @@ import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'min-ms': { type: 'string', default: '20' }, top: { type: 'string', default: '10' } },
+  options: {
+    'min-ms': { type: 'string', default: '20' },
+    top: { type: 'string', default: '10' },
+    from: { type: 'string', default: '0' },
+    to: { type: 'string', default: 'Infinity' },
+  },
 });
 if (positionals.length !== 1) {
   console.error('usage: node bench/lib/long-tasks.mjs PROFILE.cpuprofile [--min-ms 20] [--top 10]');
@@ -25,6 +30,9 @@ if (positionals.length !== 1) {
 }
 const minMs = Number(values['min-ms']);
 const top = Number(values.top);
+/** Only tasks that start within [from, to] seconds of the profile's start. */
+const fromS = Number(values.from);
+const toS = Number(values.to);
 const profile = JSON.parse(readFileSync(positionals[0], 'utf8'));
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -70,22 +78,53 @@ for (const d of profile.timeDeltas) times.push((t += d));
 const interval = [...profile.timeDeltas].sort((a, b) => a - b)[Math.floor(profile.timeDeltas.length / 2)] / 1000;
 const isIdle = (id) => byId.get(id).callFrame.functionName === '(idle)';
 
+// A task: a run of consecutive samples under the same entry point (the frame right under the
+// root: one macrotask of the event loop, e.g. one processImmediate turn, one socket read and the
+// microtasks after it). Samples of the garbage collector or of native code ((program)) between
+// them belong to the task they interrupt. Its CPU time counts each sample gap up to twice the
+// interval (more is time the main thread did not run: preempted); its wall time counts all.
+const rootChild = (id) => {
+  let cur = id;
+  while (parent.has(cur) && parent.get(cur) !== rootId) cur = parent.get(cur);
+  return cur;
+};
+const NEUTRAL = new Set(['(garbage collector)', '(program)']);
 const stretches = [];
 let start = -1;
-for (let i = 0; i <= profile.samples.length; i++) {
-  const idle = i === profile.samples.length || isIdle(profile.samples[i]);
-  if (!idle && start < 0) start = i;
-  if (idle && start >= 0) {
-    const endTime = i < times.length ? times[i] : times[i - 1];
-    const ms = (endTime - times[start]) / 1000;
-    if (ms >= minMs) stretches.push({ from: start, to: i, ms });
-    start = -1;
+let entry = null;
+const close = (i) => {
+  if (start < 0) return;
+  const endTime = i < times.length ? times[i] : times[i - 1];
+  let cpu = 0;
+  for (let k = start; k < i && k + 1 < times.length; k++) cpu += Math.min(2 * interval, (times[k + 1] - times[k]) / 1000);
+  const ms = (endTime - times[start]) / 1000;
+  const at = (times[start] - profile.startTime) / 1e6;
+  if (cpu >= minMs && at >= fromS && at <= toS) stretches.push({ from: start, to: i, ms, cpu });
+  start = -1;
+  entry = null;
+};
+for (let i = 0; i < profile.samples.length; i++) {
+  const id = profile.samples[i];
+  if (isIdle(id)) {
+    close(i);
+    continue;
   }
+  const name = byId.get(id).callFrame.functionName;
+  const e = NEUTRAL.has(name) ? null : rootChild(id);
+  if (start < 0) {
+    start = i;
+    entry = e;
+  } else if (e !== null && entry !== null && e !== entry) {
+    close(i);
+    start = i;
+    entry = e;
+  } else if (entry === null) entry = e;
 }
-stretches.sort((a, b) => b.ms - a.ms);
+close(profile.samples.length);
+stretches.sort((a, b) => b.cpu - a.cpu);
 
 const fmt = (x) => x.toFixed(1);
-console.log(`${positionals[0]}: ${profile.samples.length} samples over ${fmt((profile.endTime - profile.startTime) / 1e6)} s; ${stretches.length} busy stretches of ${minMs} ms or more`);
+console.log(`${positionals[0]}: ${profile.samples.length} samples (every ${interval.toFixed(2)} ms) over ${fmt((profile.endTime - profile.startTime) / 1e6)} s; ${stretches.length} tasks with ${minMs} ms of CPU or more`);
 const overall = new Map();
 for (const s of stretches.slice(0, top)) {
   const self = new Map();
@@ -106,7 +145,7 @@ for (const s of stretches.slice(0, top)) {
     const dt = (times[i + 1] - times[i]) / 1000;
     if (dt > 2 * interval) gaps += dt - interval;
   }
-  console.log(`\n${fmt(s.ms)} ms busy at +${fmt(at)} s (${s.to - s.from} samples; ${fmt(gaps)} ms of it in sample gaps over ${fmt(2 * interval)} ms: not running)`);
+  console.log(`\n${fmt(s.cpu)} ms CPU (${fmt(s.ms)} ms wall) at +${fmt(at)} s (${s.to - s.from} samples; ${fmt(gaps)} ms in sample gaps over ${fmt(2 * interval)} ms: not running)`);
   console.log('  entry points (ms):');
   for (const [k, v] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`    ${fmt(v).padStart(7)}  ${k}`);
   console.log('  self time (ms):');
@@ -120,5 +159,5 @@ for (const s of stretches) {
     overall.set(key, (overall.get(key) ?? 0) + dt);
   }
 }
-console.log(`\nall ${stretches.length} stretches of ${minMs} ms or more, by entry point (ms):`);
+console.log(`\nall ${stretches.length} tasks of ${minMs} ms CPU or more, by entry point (ms of samples):`);
 for (const [k, v] of [...overall].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${fmt(v).padStart(8)}  ${k}`);

@@ -21,6 +21,7 @@ import { authenticate, hasScope, type Principal } from '../auth/authenticate.js'
 import { jobView } from '../services/job-view.js';
 import { viewLinks } from '../services/presign.js';
 import type { EventHub, HubEntry, HubListener } from './event-hub.js';
+import type { HeartbeatTarget } from './heartbeat.js';
 import { JobCursor, type Outbound } from './job-cursor.js';
 import type { SocketQuota } from './socket-quota.js';
 import type { StreamOptions } from './stream-options.js';
@@ -45,7 +46,7 @@ function idsOf(message: { jobId?: string | undefined; jobIds?: string[] | undefi
 }
 
 /** One client socket: authentication, subscriptions, ordered delivery, limits. */
-export class StreamConnection implements HubListener {
+export class StreamConnection implements HubListener, HeartbeatTarget {
   principal: Principal | null = null;
   alive = true;
   private readonly cursors = new Map<string, JobCursor>();
@@ -279,6 +280,16 @@ export class StreamConnection implements HubListener {
     this.keySlot = null;
     for (const id of [...this.cursors.keys()]) this.dropCursor(id);
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
+  }
+
+  /** The heartbeat's ping (an open socket only: one closing or closed has nothing to answer). */
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  /** Cuts the connection off without a close handshake (a peer that stopped answering). */
+  terminate(): void {
+    this.ws.terminate();
   }
 
   close(code: number, reason: string): void {
