@@ -512,8 +512,10 @@ async function main() {
   results.phase = 'jobs';
   obs.firstEventAt = null;
   const deliveredBefore = obs.delivered.all + obs.delivered.job;
-  await stack.api.ask('loop-reset');
+  // The scrape first: /metrics walks every socket's handle and file descriptor (prom-client's
+  // process metrics), tens of ms with 5000 sockets, which is not the fan-out's doing.
   const slices0 = await sliceCounts();
+  await stack.api.ask('loop-reset');
   const loopBench = monitorEventLoopDelay({ resolution: 5 });
   loopBench.enable();
   const cpuApi0 = procCpuMs(stack.api.pid);
