@@ -26,6 +26,7 @@ import { JobCursor, type Outbound } from './job-cursor.js';
 import type { SocketQuota } from './socket-quota.js';
 import type { StreamOptions } from './stream-options.js';
 import { TokenBucket } from './token-bucket.js';
+import { joinedFrames, textFrame } from './ws-frame.js';
 
 const REPLAY_PAGE = 500;
 
@@ -56,8 +57,9 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
-  /** Messages sent during a hub round (counted into the metric once per round, not per message). */
-  private roundSent: number | null = null;
+  /** During a hub round: the frames this socket gets, written together when the round is done. */
+  private round: Buffer[] | null = null;
+  private roundBytes = 0;
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -225,11 +227,16 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     return cursor;
   }
 
-  /** One round of the hub for this socket: written in one go (one system call, not one per event). */
+  /**
+   * One round of the hub for this socket, written in one go (one system call, not one per event).
+   * The frames are gathered first: when the socket gets every entry of the round, which is the
+   * usual case, it is sent the hub's list as one shared buffer (joinedFrames), so a delivery
+   * allocates nothing per socket; otherwise its own frames, corked into one write.
+   */
   deliver(entries: readonly HubEntry[]): void {
     if (this.closed || !this.principal) return;
-    this.roundSent = 0;
-    this.socket.cork();
+    const frames: Buffer[] = (this.round = []);
+    this.roundBytes = 0;
     try {
       for (const entry of entries) {
         if (this.closed) break;
@@ -238,10 +245,20 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
         else if (this.previews && (this.all || this.cursors.has(entry.jobId))) this.sendRaw(entry.frame);
       }
     } finally {
+      this.round = null;
+      this.roundBytes = 0;
+    }
+    // Dropped as a slow consumer during the round: its close frame is queued, nothing may follow
+    // it (the client resumes with `since` from the last event it got).
+    if (frames.length === 0 || this.closed) return;
+    if (frames.length === entries.length && frames.every((f, i) => f === entries[i]!.frame)) this.socket.write(joinedFrames(entries));
+    else if (frames.length === 1) this.socket.write(frames[0]);
+    else {
+      this.socket.cork();
+      for (const frame of frames) this.socket.write(frame);
       this.socket.uncork();
     }
-    if (this.roundSent > 0) streamMetrics(this.deps.metrics).sent.inc(this.roundSent);
-    this.roundSent = null;
+    streamMetrics(this.deps.metrics).sent.inc(frames.length);
   }
 
   private onEvent(event: HubEntry): void {
@@ -321,15 +338,21 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   /**
    * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
    * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
-   * writes every frame straight to the socket too, so the order is kept).
+   * writes every frame straight to the socket too, so the order is kept). During a hub round the
+   * frame joins the round's, written when the round is done (deliver).
    */
   private sendRaw(data: Outbound): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.ws.bufferedAmount + this.roundBytes + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.round) {
+      const frame = typeof data === 'string' ? textFrame(data) : data;
+      this.round.push(frame);
+      this.roundBytes += frame.length;
+      return;
+    }
     if (typeof data === 'string') this.ws.send(data);
     else this.socket.write(data);
-    if (this.roundSent !== null) this.roundSent += 1;
-    else streamMetrics(this.deps.metrics).sent.inc();
+    streamMetrics(this.deps.metrics).sent.inc();
   }
 
   private slowConsumer(): void {
