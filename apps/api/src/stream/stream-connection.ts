@@ -220,11 +220,16 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
   }
 
+  /**
+   * What every cursor of this socket shares (an `all` socket makes one per job it sees: made once
+   * here, not a set of closures per job).
+   */
+  private readonly loadEvents = (id: string, after: number) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE);
+  private readonly sendOut = (data: Outbound) => this.sendRaw(data);
+  private readonly cursorOptions = { onEnd: (cursor: JobCursor) => this.ended(cursor) };
+
   private newCursor(jobId: string, lastSeq: number): JobCursor {
-    const cursor: JobCursor = new JobCursor(jobId, lastSeq, (id, after) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE), (d) => this.sendRaw(d), {
-      onEnd: () => this.ended(cursor),
-    });
-    return cursor;
+    return new JobCursor(jobId, lastSeq, this.loadEvents, this.sendOut, this.cursorOptions);
   }
 
   /**
