@@ -46,6 +46,12 @@ function idsOf(message: { jobId?: string | undefined; jobIds?: string[] | undefi
   return [...new Set((message.jobId ? [message.jobId] : (message.jobIds ?? [])).map((id) => id.toLowerCase()))];
 }
 
+/** Whether a socket's frames of a round are all of the round's entries, in order. */
+function sameFrames(frames: readonly Buffer[], entries: readonly HubEntry[]): boolean {
+  for (let i = 0; i < frames.length; i++) if (frames[i] !== entries[i]!.frame) return false;
+  return true;
+}
+
 /** One client socket: authentication, subscriptions, ordered delivery, limits. */
 export class StreamConnection implements HubListener, HeartbeatTarget {
   principal: Principal | null = null;
@@ -252,11 +258,16 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     } finally {
       this.round = null;
       this.roundBytes = 0;
+      // Written even if a cursor threw: the ones before it already counted their events as sent.
+      this.writeRound(frames, entries);
     }
+  }
+
+  private writeRound(frames: readonly Buffer[], entries: readonly HubEntry[]): void {
     // Dropped as a slow consumer during the round: its close frame is queued, nothing may follow
     // it (the client resumes with `since` from the last event it got).
     if (frames.length === 0 || this.closed) return;
-    if (frames.length === entries.length && frames.every((f, i) => f === entries[i]!.frame)) this.socket.write(joinedFrames(entries));
+    if (frames.length === entries.length && sameFrames(frames, entries)) this.socket.write(joinedFrames(entries));
     else if (frames.length === 1) this.socket.write(frames[0]);
     else {
       this.socket.cork();
