@@ -28,6 +28,7 @@ const OPTIONS = {
   'connect-concurrency': { type: 'string', default: '100', help: 'handshakes in flight at once (until ready)' },
   'connect-timeout': { type: 'string', default: '30', help: 'seconds one connect may take before it is retried' },
   'submit-concurrency': { type: 'string', default: '4', help: 'job submissions in flight at once' },
+  'probe-every': { type: 'string', default: '20', help: 'milliseconds between GET /jobs/{id} probes (one at a time, own process)' },
   idle: { type: 'string', default: '3', help: 'seconds to let the connected subscribers idle before measuring' },
   drain: { type: 'string', default: '30', help: 'seconds to wait, after the last job ended, for its events to arrive everywhere' },
   timeout: { type: 'string', default: '300', help: 'overall limit in seconds' },
@@ -71,6 +72,7 @@ const cfg = {
   connectConcurrency: Math.floor(num('connect-concurrency', 1)),
   connectTimeoutMs: num('connect-timeout', 1) * 1000,
   submitConcurrency: Math.floor(num('submit-concurrency', 1)),
+  probeEveryMs: num('probe-every', 1),
   idleMs: num('idle') * 1000,
   drainMs: num('drain') * 1000,
   timeoutMs: num('timeout', 10) * 1000,
@@ -231,12 +233,17 @@ async function apiMemory() {
 }
 
 /**
- * GET /jobs/{id} one at a time, every 100 ms, until stopped: how HTTP answers meanwhile. From its
- * own process (bench/lib/get-probe.mjs): timed here, the bench clients' own queueing would count.
+ * GET /jobs/{id} one at a time, every --probe-every ms, until stopped: how HTTP answers meanwhile.
+ * From its own process (bench/lib/get-probe.mjs): timed here, the bench clients' own queueing
+ * would count. The probe process's own event-loop delay and CPU wait come back with the times, so
+ * a slow answer can be told from a probe that was not running.
  */
 async function getProbe(jobId) {
-  const probe = stack.getProbe ?? (await stack.startGetProbe(100));
+  const probe = stack.getProbe ?? (await stack.startGetProbe(cfg.probeEveryMs));
   const started = stack.nextMessage(probe, 'getProbeStarted', 30_000);
+  await probe.ask('loop-reset');
+  const wait0 = mainThreadWaitMs(probe.pid);
+  const t = Date.now();
   probe.proc.send({ getProbe: 'start', jobId });
   await started;
   return {
@@ -245,10 +252,18 @@ async function getProbe(jobId) {
       probe.proc.send({ getProbe: 'stop' });
       const { times, failed } = await result;
       const histogram = new Histogram();
-      for (const t of times) histogram.add(t);
-      return { ms: histogram.summary(), failed, histogram };
+      for (const x of times) histogram.add(x);
+      const { loop } = await probe.ask('loop');
+      const waitPct = (mainThreadWaitMs(probe.pid) - wait0) / 10 / Math.max(0.001, (Date.now() - t) / 1000);
+      return { ms: { ...histogram.summary(), p90: histogram.percentile(90) }, failed, histogram, probeLoopMs: loop, probeWaitPct: waitPct };
     },
   };
+}
+
+/** The API's event-loop delay histogram and GC pauses since the last `loop-reset` (bench/lib/child-probe.mjs). */
+async function apiLoop() {
+  const { loop, gc } = await stack.api.ask('loop');
+  return { loop, gc };
 }
 
 /** The fan-out's slice histogram from the API's /metrics (null when this API has none). */
@@ -274,6 +289,7 @@ const quietGets = new Histogram();
 async function quietPhase(label) {
   await stack.api.ask('loop-reset');
   const cpu0 = procCpuMs(stack.api.pid);
+  const wait0 = mainThreadWaitMs(stack.api.pid);
   const start = Date.now();
   const ids = [(await http('POST', '/api/v1/jobs', { workflow: workflow(), metadata: { bench: 'ws-quiet' } })).id];
   const probe = await getProbe(ids[0]);
@@ -284,8 +300,21 @@ async function quietPhase(label) {
   const get = await probe.stop();
   quietGets.merge(get.histogram);
   const seconds = (Date.now() - start) / 1000;
-  const r = { label, seconds, get: get.ms, getFailed: get.failed, apiLoopMs: (await stack.api.ask('loop')).loop, apiCpuPct: (procCpuMs(stack.api.pid) - cpu0) / 10 / seconds, loadavg: loadavg()[0] };
-  log(`quiet phase (${label}, no subscribers): ${cfg.jobs} jobs in ${seconds.toFixed(1)} s, GET p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}, API loop max ${r.apiLoopMs.max} ms`);
+  const { loop, gc } = await apiLoop();
+  const r = {
+    label,
+    seconds,
+    get: get.ms,
+    getFailed: get.failed,
+    probeLoopMs: get.probeLoopMs,
+    probeWaitPct: get.probeWaitPct,
+    apiLoopMs: loop,
+    apiGc: gc,
+    apiCpuPct: (procCpuMs(stack.api.pid) - cpu0) / 10 / seconds,
+    apiRunQueueWaitPct: (mainThreadWaitMs(stack.api.pid) - wait0) / 10 / seconds,
+    loadavg: loadavg()[0],
+  };
+  log(`quiet phase (${label}, no subscribers): ${cfg.jobs} jobs in ${seconds.toFixed(1)} s, GET p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)} (${r.get.count}), API loop max ${r.apiLoopMs.max} ms`);
   return r;
 }
 
@@ -483,8 +512,10 @@ async function main() {
   results.phase = 'jobs';
   obs.firstEventAt = null;
   const deliveredBefore = obs.delivered.all + obs.delivered.job;
-  await stack.api.ask('loop-reset');
+  // The scrape first: /metrics walks every socket's handle and file descriptor (prom-client's
+  // process metrics), tens of ms with 5000 sockets, which is not the fan-out's doing.
   const slices0 = await sliceCounts();
+  await stack.api.ask('loop-reset');
   const loopBench = monitorEventLoopDelay({ resolution: 5 });
   loopBench.enable();
   const cpuApi0 = procCpuMs(stack.api.pid);
@@ -552,7 +583,7 @@ async function main() {
   // job ends comes late when delivery lags).
   const publishSeconds = Math.max(0.001, (obs.maxPublishedAt - obs.minPublishedAt) / 1000);
   const latencyAll = new Histogram().merge(obs.latency.all).merge(obs.latency.job);
-  const loopApi = (await stack.api.ask('loop')).loop;
+  const { loop: loopApi, gc: gcApi } = await apiLoop();
   const slices1 = await sliceCounts();
   const sliceDelta = slices0 && slices1 ? Object.fromEntries(Object.keys(slices1).map((k) => [k, slices1[k] - slices0[k]])) : null;
   const q = (h, p) => h.percentile(p) / 1e6;
@@ -564,6 +595,8 @@ async function main() {
     submitMs: submitMs.summary(),
     httpDuringFanoutMs: probed.ms,
     httpErrors,
+    probeLoopMs: probed.probeLoopMs,
+    probeWaitPct: probed.probeWaitPct,
     eventsPerJob: [...lastSeq.values()].reduce((a, b) => a + b, 0) / cfg.jobs,
     delivered,
     deliveredAll: obs.delivered.all,
@@ -599,6 +632,7 @@ async function main() {
     benchCpuUsPerDelivery: (benchCpu.user + benchCpu.system) / delivered,
     benchCpuPct: (benchCpu.user + benchCpu.system) / 1e4 / cpuWall,
     apiLoopMs: loopApi,
+    apiGc: gcApi,
     // Fan-out slices during the jobs (gantry_ws_fanout_slice_seconds): how many, and how many held the loop longer than 10/25/50/100 ms.
     slices: sliceDelta && { count: sliceDelta.count, meanMs: (sliceDelta.sum * 1000) / Math.max(1, sliceDelta.count), over10: sliceDelta.count - sliceDelta.le10, over25: sliceDelta.count - sliceDelta.le25, over50: sliceDelta.count - sliceDelta.le50, over100: sliceDelta.count - sliceDelta.le100 },
     benchLoopMs: { p50: Math.round(q(loopBench, 50) * 100) / 100, p99: Math.round(q(loopBench, 99) * 100) / 100, max: Math.round((loopBench.max / 1e6) * 100) / 100 },
@@ -627,12 +661,36 @@ async function main() {
 
 const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
+/** A GET summary, with how many requests the p99 rests on (below 200 it is one of the slowest two). */
+function getFigures(g) {
+  const slowest = Math.max(1, g.count - Math.ceil(0.99 * g.count) + 1);
+  const thin = g.count < 200 ? `; FEW SAMPLES: p99 is the slowest ${slowest}` : '';
+  return `p50 ${ms(g.p50)}, p90 ${ms(g.p90)}, p99 ${ms(g.p99)}, max ${ms(g.max)} (${g.count} requests${thin})`;
+}
+
+/** The event-loop delay histogram of monitorEventLoopDelay (5 ms resolution; samples = timer turns). */
+function loopFigures(l) {
+  if (!l) return 'n/a';
+  return `p50 ${l.p50}, p90 ${l.p90}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max} ms; turns later than 10 / 25 / 50 ms: ${l.over10} / ${l.over25} / ${l.over50} of ${l.count}`;
+}
+
+function gcFigures(g) {
+  if (!g) return 'n/a';
+  const kinds = Object.entries(g.byKind).map(([k, v]) => `${k} ${v.count} (max ${v.maxMs} ms)`).join(', ');
+  return `${g.count} pauses, ${g.totalMs} ms in all, longest ${g.maxMs} ms (${g.maxKind ?? '-'}); over 10 / 25 / 50 ms: ${g.over10} / ${g.over25} / ${g.over50}; ${kinds}`;
+}
+
+/** The probe's own delay: a GET it timed includes it. */
+function probeFigures(x) {
+  return `event-loop delay p99 ${x.probeLoopMs?.p99} / max ${x.probeLoopMs?.max} ms; waiting for a free CPU ${Math.round(x.probeWaitPct)}% of the time`;
+}
+
 function printReport(r, partial = false) {
   r.quietGet = quietGets.count ? quietGets.summary() : undefined;
   const rows = [];
   const c = r.config;
   r.loadavgAtEnd = loadavg()[0];
-  rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0)`);
+  rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0); GET probe every ${c.probeEveryMs} ms`);
   const cores = cpus().length;
   const busy = Math.max(r.loadavgAtStart, r.loadavgAtEnd) > cores;
   rows.push(`machine: ${cores} cores, load average ${r.loadavgAtStart.toFixed(1)} at start, ${r.loadavgAtEnd.toFixed(1)} at end${busy ? '  (BUSY: other processes competed for the CPU; figures are pessimistic)' : ''}`);
@@ -673,8 +731,11 @@ function printReport(r, partial = false) {
     rows.push(['CPU during jobs (% of one core)', `API ${Math.round(j.apiCpuPct)}%, worker ${Math.round(j.workerCpuPct)}%, bench clients ${Math.round(j.benchCpuPct)}%`]);
     rows.push(['API waiting for a free CPU', `${Math.round(j.apiRunQueueWaitPct)}% of the time (runnable, not running: CPU contention on this machine)`]);
     rows.push(['CPU per delivered event', `API ${j.apiCpuUsPerDelivery.toFixed(1)} µs, bench clients ${j.benchCpuUsPerDelivery.toFixed(1)} µs`]);
-    rows.push(['HTTP GET /jobs/{id} during fan-out', `p50 ${ms(j.httpDuringFanoutMs.p50)}, p99 ${ms(j.httpDuringFanoutMs.p99)}, max ${ms(j.httpDuringFanoutMs.max)} (${j.httpDuringFanoutMs.count} requests, ${j.httpErrors} failed; POST /jobs before it, API idle: p50 ${ms(j.submitMs.p50)})`]);
-    rows.push(['event-loop delay p99/max', `API ${j.apiLoopMs.p99}/${j.apiLoopMs.max} ms, bench ${j.benchLoopMs.p99}/${j.benchLoopMs.max} ms`]);
+    rows.push(['HTTP GET /jobs/{id} during fan-out', `${getFigures(j.httpDuringFanoutMs)}, ${j.httpErrors} failed; POST /jobs before it, API idle: p50 ${ms(j.submitMs.p50)}`]);
+    rows.push(['  the probe process itself', probeFigures(j)]);
+    rows.push(['API event-loop delay', loopFigures(j.apiLoopMs)]);
+    rows.push(['API GC pauses', gcFigures(j.apiGc)]);
+    rows.push(['bench clients event-loop delay p99/max', `${j.benchLoopMs.p99}/${j.benchLoopMs.max} ms`]);
     rows.push([
       'fan-out slices (API /metrics)',
       j.slices ? `${j.slices.count} slices, mean ${j.slices.meanMs.toFixed(2)} ms; longer than 10 / 25 / 50 / 100 ms: ${j.slices.over10} / ${j.slices.over25} / ${j.slices.over50} / ${j.slices.over100}` : 'n/a (this API does not slice its fan-out)',
@@ -683,11 +744,15 @@ function printReport(r, partial = false) {
   if (r.quiet?.length) {
     rows.push('against the baselines of the same run (load average when each ended)');
     for (const q of r.quiet) {
-      rows.push([`no subscribers (${q.label}): GET /jobs/{id}`, `p50 ${ms(q.get.p50)}, p99 ${ms(q.get.p99)}, max ${ms(q.get.max)} (${q.get.count} requests); API event loop max ${q.apiLoopMs.max} ms; load ${q.loadavg.toFixed(1)}`]);
+      rows.push([`no subscribers (${q.label}): GET /jobs/{id}`, `${getFigures(q.get)}; load ${q.loadavg.toFixed(1)}`]);
+      rows.push(['  API event-loop delay', loopFigures(q.apiLoopMs)]);
+      rows.push(['  API GC pauses', gcFigures(q.apiGc)]);
+      if (q.probeLoopMs) rows.push(['  the probe process itself', probeFigures(q)]);
+      if (Number.isFinite(q.apiRunQueueWaitPct)) rows.push(['  API waiting for a free CPU', `${Math.round(q.apiRunQueueWaitPct)}% of the time (API CPU ${Math.round(q.apiCpuPct)}%)`]);
     }
     if (r.jobs && r.quietGet?.count) {
       const f = r.jobs.httpDuringFanoutMs;
-      rows.push(['GET during fan-out / no subscribers', `p50 ${ratio(f.p50, r.quietGet.p50)}, p99 ${ratio(f.p99, r.quietGet.p99)} (${ms(f.p50)} / ${ms(r.quietGet.p50)}, ${ms(f.p99)} / ${ms(r.quietGet.p99)})`]);
+      rows.push(['GET during fan-out / no subscribers', `p50 ${ratio(f.p50, r.quietGet.p50)}, p99 ${ratio(f.p99, r.quietGet.p99)} (${ms(f.p50)} / ${ms(r.quietGet.p50)}, ${ms(f.p99)} / ${ms(r.quietGet.p99)}; ${f.count} / ${r.quietGet.count} requests)`]);
       rows.push(['API event loop max: fan-out / none', `${r.jobs.apiLoopMs.max} / ${Math.max(...r.quiet.map((q) => q.apiLoopMs.max))} ms`]);
     }
     if (r.jobs && r.raw) {

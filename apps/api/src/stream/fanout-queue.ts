@@ -1,26 +1,23 @@
+import { runSlice, type SliceLimits } from './slice.js';
+
 /** One recipient's share of a round: its entries, in the order they were queued. */
 export interface Delivery<L, E> {
   listener: L;
   entries: readonly E[];
 }
 
-export interface FanoutQueueOptions<L, E> {
+export interface FanoutQueueOptions<L, E> extends SliceLimits {
   /** Who gets what of one round's entries (called once per round, at its start). */
   plan: (batch: readonly E[]) => Delivery<L, E>[];
   /** Hands one recipient its entries (writes them to its socket). */
   deliver: (listener: L, entries: readonly E[]) => void;
   /** Size of an entry in bytes (a round's batch is bounded by it too). */
   bytes: (entry: E) => number;
-  /** Milliseconds, for the slice budget (performance.now; a test injects its own). */
-  now: () => number;
   /** Told how long each slice held the event loop (ms, by `now`). */
   onSlice?: (ms: number) => void;
   /** Entries per round at most, and their bytes at most (what one socket may get at once). */
   maxBatch: number;
   maxBatchBytes: number;
-  /** Recipients per slice at most, and the time a slice may hold the event loop. */
-  sliceSize: number;
-  sliceBudgetMs: number;
   /** Queued entries above which `onPressure(true)` asks the source to pause; `false` below half. */
   maxPending: number;
   onPressure: (paused: boolean) => void;
@@ -77,18 +74,14 @@ export class FanoutQueue<L, E> {
     });
   }
 
+  private readonly deliverOne = (d: Delivery<L, E>) => this.options.deliver(d.listener, d.entries);
+
   private slice(): void {
     if (this.stopped) return;
     if (this.next >= this.round.length) this.startRound();
-    const { sliceSize, sliceBudgetMs, now, deliver } = this.options;
+    const { now } = this.options;
     const started = now();
-    const end = Math.min(this.round.length, this.next + sliceSize);
-    while (this.next < end) {
-      const d = this.round[this.next++]!;
-      deliver(d.listener, d.entries);
-      // The clock is read every 16 recipients: cheap, and a recipient is a few µs.
-      if ((this.next & 15) === 0 && now() - started >= sliceBudgetMs) break;
-    }
+    this.next = runSlice(this.round, this.next, this.deliverOne, this.options);
     this.options.onSlice?.(now() - started);
     if (this.next >= this.round.length) {
       this.round = [];

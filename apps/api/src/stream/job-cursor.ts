@@ -17,8 +17,8 @@ export interface LiveEvent {
 export interface CursorOptions {
   /** Live events held while catching up, at most (more: the client is dropped). */
   maxBuffered?: number;
-  /** Called once the job's terminal event was sent (live or replayed). */
-  onEnd?: () => void;
+  /** Called once the job's terminal event was sent (live or replayed), with the cursor. */
+  onEnd?: (cursor: JobCursor) => void;
 }
 
 /**
@@ -33,7 +33,7 @@ export class JobCursor {
   private gapRetries = 0;
   private closed = false;
   private readonly maxBuffered: number;
-  private readonly onEnd: (() => void) | undefined;
+  private readonly onEnd: ((cursor: JobCursor) => void) | undefined;
 
   constructor(
     readonly jobId: string,
@@ -122,7 +122,7 @@ export class JobCursor {
   }
 
   private ended(): void {
-    if (!this.closed) this.onEnd?.();
+    if (!this.closed) this.onEnd?.(this);
   }
 
   /** Stops pending retries (the subscription ended). */

@@ -21,10 +21,12 @@ import { authenticate, hasScope, type Principal } from '../auth/authenticate.js'
 import { jobView } from '../services/job-view.js';
 import { viewLinks } from '../services/presign.js';
 import type { EventHub, HubEntry, HubListener } from './event-hub.js';
+import type { HeartbeatTarget } from './heartbeat.js';
 import { JobCursor, type Outbound } from './job-cursor.js';
 import type { SocketQuota } from './socket-quota.js';
 import type { StreamOptions } from './stream-options.js';
 import { TokenBucket } from './token-bucket.js';
+import { joinedFrames, textFrame } from './ws-frame.js';
 
 const REPLAY_PAGE = 500;
 
@@ -44,8 +46,14 @@ function idsOf(message: { jobId?: string | undefined; jobIds?: string[] | undefi
   return [...new Set((message.jobId ? [message.jobId] : (message.jobIds ?? [])).map((id) => id.toLowerCase()))];
 }
 
+/** Whether a socket's frames of a round are all of the round's entries, in order. */
+function sameFrames(frames: readonly Buffer[], entries: readonly HubEntry[]): boolean {
+  for (let i = 0; i < frames.length; i++) if (frames[i] !== entries[i]!.frame) return false;
+  return true;
+}
+
 /** One client socket: authentication, subscriptions, ordered delivery, limits. */
-export class StreamConnection implements HubListener {
+export class StreamConnection implements HubListener, HeartbeatTarget {
   principal: Principal | null = null;
   alive = true;
   private readonly cursors = new Map<string, JobCursor>();
@@ -55,8 +63,9 @@ export class StreamConnection implements HubListener {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
-  /** Messages sent during a hub round (counted into the metric once per round, not per message). */
-  private roundSent: number | null = null;
+  /** During a hub round: the frames this socket gets, written together when the round is done. */
+  private round: Buffer[] | null = null;
+  private roundBytes = 0;
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -217,18 +226,28 @@ export class StreamConnection implements HubListener {
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
   }
 
+  /**
+   * What every cursor of this socket shares (an `all` socket makes one per job it sees: made once
+   * here, not a set of closures per job).
+   */
+  private readonly loadEvents = (id: string, after: number) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE);
+  private readonly sendOut = (data: Outbound) => this.sendRaw(data);
+  private readonly cursorOptions = { onEnd: (cursor: JobCursor) => this.ended(cursor) };
+
   private newCursor(jobId: string, lastSeq: number): JobCursor {
-    const cursor: JobCursor = new JobCursor(jobId, lastSeq, (id, after) => listJobEvents(this.deps.db, id, after, REPLAY_PAGE), (d) => this.sendRaw(d), {
-      onEnd: () => this.ended(cursor),
-    });
-    return cursor;
+    return new JobCursor(jobId, lastSeq, this.loadEvents, this.sendOut, this.cursorOptions);
   }
 
-  /** One round of the hub for this socket: written in one go (one system call, not one per event). */
+  /**
+   * One round of the hub for this socket, written in one go (one system call, not one per event).
+   * The frames are gathered first: when the socket gets every entry of the round, which is the
+   * usual case, it is sent the hub's list as one shared buffer (joinedFrames), so a delivery
+   * allocates nothing per socket; otherwise its own frames, corked into one write.
+   */
   deliver(entries: readonly HubEntry[]): void {
     if (this.closed || !this.principal) return;
-    this.roundSent = 0;
-    this.socket.cork();
+    const frames: Buffer[] = (this.round = []);
+    this.roundBytes = 0;
     try {
       for (const entry of entries) {
         if (this.closed) break;
@@ -237,10 +256,25 @@ export class StreamConnection implements HubListener {
         else if (this.previews && (this.all || this.cursors.has(entry.jobId))) this.sendRaw(entry.frame);
       }
     } finally {
+      this.round = null;
+      this.roundBytes = 0;
+      // Written even if a cursor threw: the ones before it already counted their events as sent.
+      this.writeRound(frames, entries);
+    }
+  }
+
+  private writeRound(frames: readonly Buffer[], entries: readonly HubEntry[]): void {
+    // Dropped as a slow consumer during the round: its close frame is queued, nothing may follow
+    // it (the client resumes with `since` from the last event it got).
+    if (frames.length === 0 || this.closed) return;
+    if (frames.length === entries.length && sameFrames(frames, entries)) this.socket.write(joinedFrames(entries));
+    else if (frames.length === 1) this.socket.write(frames[0]);
+    else {
+      this.socket.cork();
+      for (const frame of frames) this.socket.write(frame);
       this.socket.uncork();
     }
-    if (this.roundSent > 0) streamMetrics(this.deps.metrics).sent.inc(this.roundSent);
-    this.roundSent = null;
+    streamMetrics(this.deps.metrics).sent.inc(frames.length);
   }
 
   private onEvent(event: HubEntry): void {
@@ -281,6 +315,16 @@ export class StreamConnection implements HubListener {
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }
 
+  /** The heartbeat's ping (an open socket only: one closing or closed has nothing to answer). */
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  /** Cuts the connection off without a close handshake (a peer that stopped answering). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -310,15 +354,21 @@ export class StreamConnection implements HubListener {
   /**
    * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
    * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
-   * writes every frame straight to the socket too, so the order is kept).
+   * writes every frame straight to the socket too, so the order is kept). During a hub round the
+   * frame joins the round's, written when the round is done (deliver).
    */
   private sendRaw(data: Outbound): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.ws.bufferedAmount + this.roundBytes + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.round) {
+      const frame = typeof data === 'string' ? textFrame(data) : data;
+      this.round.push(frame);
+      this.roundBytes += frame.length;
+      return;
+    }
     if (typeof data === 'string') this.ws.send(data);
     else this.socket.write(data);
-    if (this.roundSent !== null) this.roundSent += 1;
-    else streamMetrics(this.deps.metrics).sent.inc();
+    streamMetrics(this.deps.metrics).sent.inc();
   }
 
   private slowConsumer(): void {

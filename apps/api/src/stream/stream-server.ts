@@ -5,6 +5,7 @@ import { ROUTES, STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL, syst
 import type { ApiDeps } from '../context.js';
 import type { EventHub } from './event-hub.js';
 import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
+import { startHeartbeat } from './heartbeat.js';
 import { originAllowed } from './origin.js';
 import { SocketQuota } from './socket-quota.js';
 import { StreamConnection } from './stream-connection.js';
@@ -111,16 +112,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   };
 
   // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP) and goes.
-  const heartbeat = clock.setInterval(() => {
-    for (const [ws, conn] of connections) {
-      if (!conn.alive) {
-        ws.terminate();
-        continue;
-      }
-      conn.alive = false;
-      ws.ping();
-    }
-  }, options.pingIntervalMs).unref();
+  const stopHeartbeat = startHeartbeat(() => connections.values(), { clock, intervalMs: options.pingIntervalMs });
 
   // A revoked key (or a rotated one whose grace ended) loses its open sockets at once.
   const stopWatchingKeys = deps.keys.onRevoked((keyId) => {
@@ -135,7 +127,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
       return connections.size;
     },
     close: async () => {
-      clock.clear(heartbeat);
+      stopHeartbeat();
       stopWatchingKeys();
       server.off('upgrade', onUpgrade);
       for (const conn of connections.values()) conn.close(STREAM_CLOSE.GOING_AWAY, 'server shutting down: reconnect');

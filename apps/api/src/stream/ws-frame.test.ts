@@ -1,4 +1,4 @@
-import { textFrame } from './ws-frame';
+import { joinedFrames, textFrame } from './ws-frame';
 
 /** Decodes an unmasked single-frame text message (RFC 6455 §5.2), as a client reads it. */
 function decode(frame: Buffer): { fin: boolean; opcode: number; masked: boolean; text: string } {
@@ -26,5 +26,16 @@ describe('textFrame', () => {
   it('counts bytes, not characters', () => {
     const text = JSON.stringify({ type: 'event', note: 'Größe ✓ 🎨' });
     expect(decode(textFrame(text)).text).toBe(text);
+  });
+});
+
+describe('joinedFrames', () => {
+  it('joins a list once, and returns the frame itself for a list of one', () => {
+    const list = [{ frame: textFrame('a') }, { frame: textFrame('bc') }];
+    const joined = joinedFrames(list);
+    expect(joined.equals(Buffer.concat([list[0]!.frame, list[1]!.frame]))).toBe(true);
+    expect(joinedFrames(list)).toBe(joined);
+    expect(joinedFrames([...list])).not.toBe(joined); // another list: its own buffer
+    expect(joinedFrames([list[0]!])).toBe(list[0]!.frame);
   });
 });

@@ -20,3 +20,20 @@ export function textFrame(text: string): Buffer {
   frame.write(text, header, 'utf8');
   return frame;
 }
+
+const joined = new WeakMap<readonly { frame: Buffer }[], Buffer>();
+
+/**
+ * The frames of a list back to back in one buffer, made once per list: the hub hands the same
+ * list to every socket that gets all of it (a tenant's `all` sockets, a job's followers), so a
+ * round costs each of them one write of a shared buffer, not one write request per frame.
+ */
+export function joinedFrames(entries: readonly { frame: Buffer }[]): Buffer {
+  if (entries.length === 1) return entries[0]!.frame;
+  let buffer = joined.get(entries);
+  if (!buffer) {
+    buffer = Buffer.concat(entries.map((e) => e.frame));
+    joined.set(entries, buffer);
+  }
+  return buffer;
+}

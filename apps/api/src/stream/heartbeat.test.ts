@@ -1,0 +1,90 @@
+import { ManualClock } from '@gantry/domain';
+import { startHeartbeat, type HeartbeatTarget } from './heartbeat';
+
+class Target implements HeartbeatTarget {
+  alive = true;
+  pings = 0;
+  terminated = false;
+  ping(): void {
+    this.pings += 1;
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Runs the event loop's check phase until `done` (bounded: a broken sweep fails, never hangs). */
+async function turns(done: () => boolean, max = 100): Promise<number> {
+  for (let i = 0; i < max; i++) {
+    if (done()) return i;
+    await turn();
+  }
+  throw new Error('not done after the bounded number of turns');
+}
+
+describe('startHeartbeat', () => {
+  it('pings in slices, with the event loop free in between, not every socket in one go', async () => {
+    const clock = new ManualClock();
+    const targets = Array.from({ length: 300 }, () => new Target());
+    const stop = startHeartbeat(() => targets, { clock, intervalMs: 1000, sliceSize: 100, now: () => 0 });
+    const pinged = () => targets.filter((t) => t.pings === 1).length;
+    clock.advance(1000);
+    expect(pinged()).toBe(100); // the first slice, in the timer's own turn
+    let between = -1;
+    setImmediate(() => (between = pinged()));
+    expect(await turns(() => pinged() === 300)).toBe(2);
+    expect(between).toBe(200); // other work ran after the second slice, before the third
+    stop();
+  });
+
+  it('ends a slice when its time budget is spent', async () => {
+    const clock = new ManualClock();
+    let t = 0;
+    const targets = Array.from({ length: 64 }, () => {
+      const target = new Target();
+      target.ping = () => {
+        target.pings += 1;
+        t += 1; // each ping "takes" 1 ms
+      };
+      return target;
+    });
+    const stop = startHeartbeat(() => targets, { clock, intervalMs: 1000, sliceSize: 1000, sliceBudgetMs: 5, now: () => t });
+    clock.advance(1000);
+    // The budget is read every 16 sockets: 16 in the first slice, not 64.
+    expect(targets.filter((x) => x.pings === 1)).toHaveLength(16);
+    await turns(() => targets.every((x) => x.pings === 1));
+    stop();
+  });
+
+  it('terminates the sockets that did not answer the previous ping and pings the others again', async () => {
+    const clock = new ManualClock();
+    const targets = Array.from({ length: 5 }, () => new Target());
+    const stop = startHeartbeat(() => targets, { clock, intervalMs: 1000, sliceSize: 2, now: () => 0 });
+    clock.advance(1000);
+    await turns(() => targets.every((x) => x.pings === 1));
+    targets[1]!.alive = true; // its pong came
+    targets[3]!.alive = true;
+    clock.advance(1000);
+    await turns(() => targets[4]!.terminated);
+    expect(targets.map((x) => x.terminated)).toEqual([true, false, true, false, true]);
+    expect(targets.map((x) => x.pings)).toEqual([1, 2, 1, 2, 1]);
+    stop();
+  });
+
+  it('does not start a sweep while the last one is still going, and stops', async () => {
+    const clock = new ManualClock();
+    const targets = Array.from({ length: 4 }, () => new Target());
+    const stop = startHeartbeat(() => targets, { clock, intervalMs: 1000, sliceSize: 1, now: () => 0 });
+    clock.advance(1000);
+    clock.advance(1000); // due again before the first sweep got past its first socket
+    await turns(() => targets.every((x) => x.pings === 1));
+    expect(targets.map((x) => x.terminated)).toEqual([false, false, false, false]);
+    stop();
+    clock.advance(5000);
+    await turn();
+    expect(targets.map((x) => x.pings)).toEqual([1, 1, 1, 1]);
+    expect(clock.pending).toBe(0);
+  });
+});

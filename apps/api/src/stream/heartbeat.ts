@@ -1,0 +1,56 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '@gantry/domain';
+import { runSlice, type SliceLimits } from './slice.js';
+
+/** A socket the heartbeat checks: `alive` is set again when its pong arrives. */
+export interface HeartbeatTarget {
+  alive: boolean;
+  ping(): void;
+  terminate(): void;
+}
+
+export interface HeartbeatOptions extends Partial<SliceLimits> {
+  clock: Clock;
+  intervalMs: number;
+}
+
+/**
+ * Every `intervalMs`, each socket that did not answer the previous ping (half-open TCP, a dead
+ * peer) is terminated and every other one is pinged. A ping is one socket write (a system call):
+ * thousands of them in one go would hold the event loop for tens of milliseconds, so the sockets
+ * are gone through in slices (128 or 5 ms, as the fan-out), with the event loop free in between.
+ * A sweep that has not ended when the next is due is not started twice. Returns `stop`.
+ */
+export function startHeartbeat(targets: () => Iterable<HeartbeatTarget>, options: HeartbeatOptions): () => void {
+  const limits: SliceLimits = {
+    sliceSize: options.sliceSize ?? 128,
+    sliceBudgetMs: options.sliceBudgetMs ?? 5,
+    now: options.now ?? (() => performance.now()),
+  };
+  let sweep: HeartbeatTarget[] | null = null;
+  let next = 0;
+  let stopped = false;
+  const check = (t: HeartbeatTarget) => {
+    if (!t.alive) return t.terminate();
+    t.alive = false;
+    t.ping();
+  };
+  const slice = () => {
+    if (stopped || !sweep) return;
+    next = runSlice(sweep, next, check, limits);
+    if (next < sweep.length) setImmediate(slice);
+    else sweep = null;
+  };
+  const timer = options.clock.setInterval(() => {
+    if (sweep) return;
+    sweep = [...targets()];
+    next = 0;
+    slice();
+  }, options.intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    sweep = null;
+    options.clock.clear(timer);
+  };
+}
