@@ -34,6 +34,17 @@ export const faultConfigSchema = z
      * with a huge workflow, whose `validate_prompt` runs in its event loop.
      */
     validateMsPerNode: z.number().min(0).max(100).optional(),
+    /**
+     * Each `executed` message on the socket carries a bare `NaN` in its UI, as Python's
+     * `json.dumps` writes a float NaN (not JSON: a client cannot read that frame). `/history` stays
+     * readable, so a client that falls back to it still finds the files.
+     */
+    nanInSocketUi: z.boolean().optional(),
+    /**
+     * After `execution_start`, an `execution_error` of type `ExecutionBlocked` (an ExecutionBlocker
+     * with a message: no timestamp, not in history) for the first node, and the run goes on.
+     */
+    blockedMessage: z.boolean().optional(),
   })
   .strict();
 

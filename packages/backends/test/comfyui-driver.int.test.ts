@@ -195,6 +195,21 @@ describe('ComfyUI driver against gpu-sim', () => {
       expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00001_.png', subfolder: '', type: 'output' }]);
       expect(await ctx.driver.lookup(run.promptId)).toEqual({ state: 'succeeded', files: result.files });
     });
+
+    it('reads /history when a frame on the socket could not be read (a NaN in a node UI), and still names the files', async () => {
+      const reads = historyReads();
+      ctx.sim.setFaults({ nanInSocketUi: true });
+      const run = start(ctx.driver, workflow({ seed: 4 }));
+      const result = await run.result;
+      expect(reads).toHaveBeenCalledWith(run.promptId);
+      expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00001_.png', subfolder: '', type: 'output' }]);
+    });
+  });
+
+  it('lets a run go on past an ExecutionBlocked message (not an error of the prompt)', async () => {
+    ctx.sim.setFaults({ blockedMessage: true });
+    const result = await start(ctx.driver, workflow({ seed: 5 })).result;
+    expect(result.files).toEqual([{ nodeId: '9', filename: 'ComfyUI_00001_.png', subfolder: '', type: 'output' }]);
   });
 
   it('maps an OOM to a retryable OUT_OF_MEMORY and other failures to EXECUTION_ERROR', async () => {

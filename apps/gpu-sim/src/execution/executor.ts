@@ -45,6 +45,18 @@ export async function executePrompt(item: QueueItem, deps: ExecutorDeps): Promis
   const isCached = (id: string): boolean => cache.get(signatures.get(id)) !== undefined;
   const cachedAtStart = Object.keys(prompt).filter(isCached);
   addMessage('execution_cached', { nodes: cachedAtStart, prompt_id: promptId }, false);
+  if (deps.faults.get().blockedMessage && clientId !== null) {
+    // `execution_block_cb`: sent straight to the client, not recorded, and the run goes on.
+    const first = Object.keys(prompt)[0] ?? null;
+    hub.send('execution_error', { prompt_id: promptId, node_id: first, node_type: first ? prompt[first]!.class_type : null, executed: [], exception_message: 'Execution Blocked: blocked by the sim', exception_type: 'ExecutionBlocked', traceback: [], current_inputs: [], current_outputs: [] }, clientId);
+  }
+  // `executed` on the socket (the history keeps the UI as it is).
+  const sendExecuted = (id: string, ui: unknown): void => {
+    if (clientId === null) return;
+    const data = { node: id, display_node: id, output: ui, prompt_id: promptId };
+    if (deps.faults.get().nanInSocketUi) hub.sendText(JSON.stringify({ type: 'executed', data: { ...data, output: { ...(ui as object), score: '__NaN__' } } }).replace('"__NaN__"', 'NaN'), clientId);
+    else hub.send('executed', data, clientId);
+  };
 
   const executed: string[] = [];
   let current: { id: string; inputs: Record<string, unknown> } | null = null;
@@ -56,7 +68,7 @@ export async function executePrompt(item: QueueItem, deps: ExecutorDeps): Promis
       current = { id, inputs: {} };
       const hit = cache.get(signatures.get(id));
       if (hit) {
-        if (clientId !== null) hub.send('executed', { node: id, display_node: id, output: hit.ui, prompt_id: promptId }, clientId);
+        sendExecuted(id, hit.ui);
         continue;
       }
       deps.interrupt.throwIfRequested();
@@ -66,7 +78,7 @@ export async function executePrompt(item: QueueItem, deps: ExecutorDeps): Promis
       const result = await NODE_IMPLEMENTATIONS[prompt[id]!.class_type]!(current.inputs, createNodeContext(deps, item, id, clientId));
       cache.set(signatures.get(id)!, { outputs: result.outputs, ui: result.ui ?? null });
       executed.push(id);
-      if (result.ui && clientId !== null) hub.send('executed', { node: id, display_node: id, output: result.ui, prompt_id: promptId }, clientId);
+      if (result.ui) sendExecuted(id, result.ui);
     }
     addMessage('execution_success', { prompt_id: promptId }, false);
     success = true;

@@ -77,6 +77,12 @@ export class WsHub {
     }
   }
 
+  /** Sends a text frame as it is (not necessarily JSON) to `sid`. */
+  sendText(text: string, sid: string): void {
+    const ws = this.sockets.get(sid);
+    if (ws?.readyState === WebSocket.OPEN) ws.send(text);
+  }
+
   /** Sends a binary frame with the same routing as `send`. */
   sendBytes(bytes: Buffer, sid: string | null): void {
     const targets = sid === null ? [...this.sockets.values()] : [this.sockets.get(sid)];

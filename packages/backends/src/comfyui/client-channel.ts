@@ -42,6 +42,10 @@ export class ClientChannel {
         this.executing = null;
         for (const run of this.memberRuns()) run.socketDropped();
       },
+      // Whose message it was cannot be told: no run may trust its socket for its outputs any more.
+      onUnreadable: () => {
+        for (const run of this.memberRuns()) run.messageLost();
+      },
     }, logger);
   }
 

@@ -111,7 +111,11 @@ export class PromptRun {
     const event = toDriverEvent(message, this.deps.logger);
     if (event?.type === 'started') return this.reportStarted();
     if (event) return this.settlement.emit(this.options.onEvent, event, this.deps.logger);
-    if (message.type === 'execution_error') this.failure = executionFailure(message.data);
+    if (message.type === 'execution_error') {
+      // An ExecutionBlocker's message: no timestamp, not in history, and the run goes on (docs: comfyui-protocol).
+      if (message.data.exception_type !== 'ExecutionBlocked') this.failure = executionFailure(message.data);
+      else this.deps.logger.info({ promptId: this.promptId, node: message.data.node_id }, 'comfyui: a node was blocked; the run goes on');
+    }
     else if (message.type === 'execution_interrupted') {
       this.interrupted = true;
       if (this.settlement.aborted) this.settlement.fail(canceled(this.promptId));
@@ -121,6 +125,11 @@ export class PromptRun {
   preview(frame: Extract<BinaryFrame, { kind: 'preview' }>): void {
     if (this.settlement.settled) return;
     this.settlement.emit(this.options.onEvent, { type: 'preview', node: frame.node, mime: frame.mime, data: frame.data }, this.deps.logger);
+  }
+
+  /** A message on the socket could not be read: it may have been this run's. Its outputs come from `/history`. */
+  messageLost(): void {
+    this.outputs?.dropped();
   }
 
   socketDropped(): void {

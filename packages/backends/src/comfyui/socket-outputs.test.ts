@@ -49,6 +49,13 @@ describe('SocketOutputs', () => {
     expect(run(memory, { cached: ['4', '5.0.1'], ran: [['3'], ['9', image('e.png')]] }).files(silentStructuredLogger)).toBeNull();
   });
 
+  it('answers null when a node sent executed twice (a loop: the socket names one iteration, /history all)', () => {
+    const outputs = run(new NodeUiMemory(), { ran: [['4'], ['3'], ['9', image('a.png')]] , success: false });
+    outputs.observe(msg('executed', { node: '9', output: image('b.png') }));
+    outputs.observe(msg('execution_success'));
+    expect(outputs.files(silentStructuredLogger)).toBeNull();
+  });
+
   it('learns the cached nodes’ UI from a /history entry read after all', () => {
     const memory = new NodeUiMemory();
     const first = run(memory, { cached: ['4', '12'], ran: [['3'], ['9', image('a.png')]] });

@@ -45,6 +45,8 @@ export class SocketOutputs {
   /** `execution_start` came on the socket and the socket has not dropped since. */
   private watching = false;
   private succeeded = false;
+  /** A node sent `executed` more than once. */
+  private repeated = false;
   private cached: readonly unknown[] = [];
   private readonly ran = new Set<string>();
   private readonly ui = new Map<string, unknown>();
@@ -68,7 +70,11 @@ export class SocketOutputs {
         if (typeof d.node === 'string') this.ran.add(d.node);
         return;
       case 'executed':
-        if (typeof d.node === 'string') this.ui.set(d.node, d.output);
+        if (typeof d.node !== 'string') return;
+        // A node that runs again (a loop reuses its id) names only that iteration's files here,
+        // while `/history` accumulates them all: such a run settles from `/history`.
+        if (this.ui.has(d.node)) this.repeated = true;
+        this.ui.set(d.node, d.output);
         return;
       case 'execution_success':
         this.succeeded = true;
@@ -97,7 +103,7 @@ export class SocketOutputs {
 
   /** At the barrier: the run's files, or null when only `/history` can tell. */
   files(logger: StructuredLogger): OutputFile[] | null {
-    if (!this.watching || !this.succeeded) return null;
+    if (!this.watching || !this.succeeded || this.repeated) return null;
     for (const node of this.ran) {
       const classType = this.classOf(node);
       if (classType !== undefined) this.memory.learn(classType, this.ui.has(node));

@@ -20,6 +20,8 @@ export interface ComfySocketHandlers {
   onOpen(reconnected: boolean): void;
   /** An open socket was lost (events sent meanwhile are gone for good). */
   onDrop(): void;
+  /** A text frame could not be read or handled: whatever it said is lost, as in a drop, but the socket stays. */
+  onUnreadable(): void;
 }
 
 /** Previews can be large; anything bigger than this is not a ComfyUI frame. */
@@ -126,9 +128,19 @@ export class ComfySocket {
       } else {
         const message = parseTextFrame(buffer.toString('utf8'));
         if (message) this.handlers.onMessage(message);
+        else this.unreadable('comfyui: a websocket text frame is not a {type, data} JSON message (NaN in a node UI?)');
       }
     } catch (err) {
-      this.logger.warn({ err: String(err) }, 'comfyui: failed to handle a websocket frame');
+      this.unreadable('comfyui: failed to handle a websocket frame', err);
+    }
+  }
+
+  private unreadable(why: string, err?: unknown): void {
+    this.logger.warn(err === undefined ? {} : { err: String(err) }, why);
+    try {
+      this.handlers.onUnreadable();
+    } catch (handlerErr) {
+      this.logger.warn({ err: String(handlerErr) }, 'comfyui: failed to handle an unreadable websocket frame');
     }
   }
 
