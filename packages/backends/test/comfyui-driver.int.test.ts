@@ -261,6 +261,15 @@ describe('ComfyUI driver against gpu-sim', () => {
     }
   });
 
+  it('fails BACKEND_UNAVAILABLE when the socket comes back but the backend cannot be asked past the grace', async () => {
+    ctx.sim.setFaults({ hang: 2 });
+    const run = start(ctx.driver, workflow());
+    await run.next((e) => e.type === 'progress' && e.value === 2);
+    ctx.sim.setFaults({ httpErrorStatus: 500 });
+    ctx.sim.dropSockets(); // reconnects at once; what it missed can only be asked over HTTP
+    expect(await rejection(run.result)).toMatchObject({ code: 'BACKEND_UNAVAILABLE', retryable: true });
+  });
+
   it('fails BACKEND_UNAVAILABLE when a restarted backend no longer knows the prompt', async () => {
     ctx.sim.setFaults({ hang: true });
     const run = start(ctx.driver, workflow());

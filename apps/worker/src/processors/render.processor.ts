@@ -8,6 +8,7 @@ import {
 } from '@gantry/domain';
 import { claimLostJob, heartbeatAgeMs, isTransientDbError, readJobRow, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
+import { keepLeaseAlive, type Lease } from '@gantry/fleet';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
 import type { QueuePlace } from '../dispatch/slot-turns.js';
@@ -83,6 +84,7 @@ async function runAttempt(
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
   const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
+  let held: { lease: Lease; stopRenewing: () => void } | null = null;
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
@@ -99,6 +101,8 @@ async function runAttempt(
       mayWaitForFaster: bullJob.attemptsStarted <= 2,
       place,
     });
+    const onLost = () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend');
+    held = { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock) };
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
@@ -108,6 +112,11 @@ async function runAttempt(
     }
     return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
+    if (held) {
+      // Only now: a prompt still on the backend after a lost connection was asked about and followed under this slot.
+      held.stopRenewing();
+      await deps.fleet.release(held.lease).catch(() => undefined); // to a job of this worker waiting for a slot, if any
+    }
     deps.cancels.unregister(job.id, controller);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isImg2ImgDriver, isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
-import { keepLeaseAlive, type Lease } from '@gantry/fleet';
+import type { Lease } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
 import { PreviewPublisher } from '../events/preview-publisher.js';
@@ -23,7 +23,8 @@ export interface SubmittedPrompt {
  * One attempt of a job on one leased backend: mark it dispatched, run the prompt while turning
  * driver events into job events, store the outputs and record the success. Errors propagate to
  * the caller, which asks the backend (when `submitted` was set) before deciding between success,
- * retry, failure and cancel.
+ * retry, failure and cancel. The caller holds the lease (and keeps it alive) until it settled:
+ * a prompt that may still run on the backend keeps its slot while it is asked about and followed.
  */
 export async function runOnBackend(
   deps: WorkerDeps,
@@ -37,52 +38,41 @@ export async function runOnBackend(
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
   const leasedAt = deps.clock.now();
-  const stopRenewing = keepLeaseAlive(
-    deps.fleet.leases,
-    lease,
-    () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend'),
-    deps.clock,
-  );
-  try {
-    const member = deps.fleet.member(lease.backendId);
-    if (!member) {
-      // Removed from the registry between the lease and now: another backend can take the job.
-      throw new AppError('BACKEND_UNAVAILABLE', `Backend ${lease.backendId} left the fleet`, { retryable: true });
-    }
-    const promptId = randomUUID();
-    const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
-    if (!dispatched) return 'lost'; // canceled between pickup and dispatch
-    // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
-    const inputs = await stageInputs(deps, job, member.driver, log);
-    submitted.prompt = { backendId: lease.backendId, promptId };
-    if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
-
-    const input = jobInput(job);
-    // Warm-model affinity is a hint for later leases: written beside the submit, not before it.
-    void deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
-    log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
-    const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
-    // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
-    const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.fleet.whileAccepting(lease, submit);
-    const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
-      input.kind === 'workflow'
-        ? member.driver.run(input.workflow, { promptId, ...options, submitting })
-        : input.kind === 'img2img' && isImg2ImgDriver(member.driver) && images
-          ? member.driver.runImg2Img(input.params, images, { promptId, ...options })
-          : input.kind === 'txt2img' && isTxt2ImgDriver(member.driver)
-            ? member.driver.runTxt2Img(input.params, { promptId, ...options })
-            : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run ${input.kind} jobs`, { retryable: true })),
-    );
-    const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
-    if (!done) return 'lost';
-    deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
-    deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
-    log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
-    return 'succeeded';
-  } finally {
-    stopRenewing();
-    await deps.fleet.release(lease).catch(() => undefined); // to a job of this worker waiting for a slot, if any
+  const member = deps.fleet.member(lease.backendId);
+  if (!member) {
+    // Removed from the registry between the lease and now: another backend can take the job.
+    throw new AppError('BACKEND_UNAVAILABLE', `Backend ${lease.backendId} left the fleet`, { retryable: true });
   }
+  const promptId = randomUUID();
+  const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
+  if (!dispatched) return 'lost'; // canceled between pickup and dispatch
+  // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
+  const inputs = await stageInputs(deps, job, member.driver, log);
+  submitted.prompt = { backendId: lease.backendId, promptId };
+  if (dispatched.cancelRequested) controller.abort(new Error('canceled'));
+
+  const input = jobInput(job);
+  // Warm-model affinity is a hint for later leases: written beside the submit, not before it.
+  void deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
+  log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
+  const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
+  // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
+  const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.fleet.whileAccepting(lease, submit);
+  const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
+    input.kind === 'workflow'
+      ? member.driver.run(input.workflow, { promptId, ...options, submitting })
+      : input.kind === 'img2img' && isImg2ImgDriver(member.driver) && images
+        ? member.driver.runImg2Img(input.params, images, { promptId, ...options })
+        : input.kind === 'txt2img' && isTxt2ImgDriver(member.driver)
+          ? member.driver.runTxt2Img(input.params, { promptId, ...options })
+          : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run ${input.kind} jobs`, { retryable: true })),
+  );
+  const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
+  if (!done) return 'lost';
+  deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+  deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
+  log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
+  return 'succeeded';
 }
 
 type Start = (options: { signal: AbortSignal; onEvent: (event: DriverEvent) => void }) => Promise<RunResult>;

@@ -186,7 +186,10 @@ export class PromptRun {
   /** After missed events: settle if it finished or was lost; keep waiting if still queued. Throws if unreachable. */
   private async reconcile(): Promise<void> {
     this.missedEvents = false;
-    const where = await findPrompt(this.deps.http, this.promptId);
+    const where = await findPrompt(this.deps.http, this.promptId).catch((err: unknown) => {
+      this.missedEvents = true; // still missed: the poller goes on (and counts the backend unreachable) even with the socket back
+      throw err;
+    });
     if (this.settlement.settled) return;
     if (where.kind === 'finished') this.settleFromHistory(where.entry);
     else if (where.kind === 'unknown') this.settlement.fail(backendUnavailable(`The backend no longer knows prompt ${this.promptId} (was it restarted?)`));

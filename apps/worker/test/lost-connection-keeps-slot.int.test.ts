@@ -1,0 +1,45 @@
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import { defaultWorkflow } from '../../api/test/fixtures';
+
+/**
+ * A run whose connection to its backend is lost (socket dropped, HTTP answering 500) fails
+ * BACKEND_UNAVAILABLE while the prompt goes on there. The worker asks the backend, and follows the
+ * prompt once it answers: the whole while the prompt holds the backend's slot, so no other job
+ * is placed on a GPU that is still busy with it.
+ */
+describe('a run that lost its backend connection while the prompt goes on', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ gpus: 1, stepMs: 5, workerEnv: { GANTRY_BACKEND_LOST_MS: '3000' } });
+  });
+  afterAll(() => stack.close());
+
+  async function unanswered(outcome: string): Promise<number> {
+    const metric = await stack.worker!.deps.metrics.getSingleMetric('gantry_backend_lookups_unanswered_total')!.get();
+    return metric.values.filter((v) => v.labels.outcome === outcome).reduce((n, v) => n + v.value, 0);
+  }
+  const inFlight = async (): Promise<number> => (await stack.worker!.deps.fleet.leases.inFlight(['sim0'])).sim0 ?? 0;
+
+  it('keeps the slot while the prompt is asked about and followed, and frees it once the job settled', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const workflow = defaultWorkflow({ steps: 4000, width: 64, height: 64 });
+    for (const node of Object.values(workflow)) if (node.class_type === 'SaveImage') node.inputs.filename_prefix = 'kept-slot';
+    const job = (await admin('POST', '/api/v1/jobs', { workflow })).body;
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'running' ? true : undefined), 60_000, 20);
+    const sim = stack.sims[0]!;
+    sim.setFaults({ httpErrorStatus: 500 });
+    sim.dropSockets();
+
+    // The run failed BACKEND_UNAVAILABLE, and the worker now asks the backend again and again.
+    await waitUntil(async () => ((await unanswered('retry')) > 0 ? true : undefined), 90_000, 20);
+    expect(sim.executions('kept-slot')).toHaveLength(0); // the prompt still runs there
+    expect(await inFlight()).toBe(1);
+    sim.clearFaults();
+
+    const done = await jobEnd(admin, job.id, 120_000);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+    expect(sim.executions('kept-slot')).toHaveLength(1);
+    expect(await unanswered('gave_up')).toBe(0);
+    await waitUntil(async () => ((await inFlight()) === 0 ? true : undefined), 10_000, 20);
+  }, 240_000);
+});
