@@ -72,8 +72,9 @@ describe('speed-aware placement', () => {
   it('a slot frees when its job’s expected time is up (at once when overdue), half-way when its start is unknown', () => {
     expect(slotsFreeInMs({ id: 'g', capacity: 3, used: 3, expectedMs: 100, heldMs: [90, 500, null] })).toEqual([0, 10, 50]);
     expect(slotsFreeInMs({ id: 'g', capacity: 2, used: 2, expectedMs: 100 })).toEqual([50, 50]);
-    // Over capacity (lowered meanwhile): one entry per slot, the soonest.
-    expect(slotsFreeInMs({ id: 'g', capacity: 1, used: 2, expectedMs: 100, heldMs: [10, 80] })).toEqual([20]);
+    // Over capacity (lowered meanwhile): one entry per slot, and the first opens only once the surplus ended too.
+    expect(slotsFreeInMs({ id: 'g', capacity: 1, used: 2, expectedMs: 100, heldMs: [10, 80] })).toEqual([90]);
+    expect(slotsFreeInMs({ id: 'g', capacity: 2, used: 3, expectedMs: 100, heldMs: [10, 80, 50] })).toEqual([50, 90]);
   });
 
   it('leaves the slow GPUs out of the lease in the tail even while a fast one is free, so losing that one to another worker does not start the job on a slow one', () => {

@@ -61,7 +61,8 @@ export function slotsFreeInMs(b: PacedBackend): number[] {
     const held = b.heldMs?.[i];
     return held === null || held === undefined ? b.expectedMs / 2 : Math.max(0, b.expectedMs - held);
   });
-  return remaining.sort((x, y) => x - y).slice(0, b.capacity);
+  // Over capacity (lowered since its leases were taken): a slot opens only once the surplus ended too.
+  return remaining.sort((x, y) => x - y).slice(Math.max(0, b.used - b.capacity));
 }
 
 /**

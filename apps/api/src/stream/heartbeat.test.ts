@@ -39,6 +39,23 @@ describe('startHeartbeat', () => {
     stop();
   });
 
+  it('goes on past a socket whose ping throws, and sweeps again at the next interval', async () => {
+    const clock = new ManualClock();
+    const targets = Array.from({ length: 3 }, () => new Target());
+    targets[0]!.ping = () => {
+      throw new Error('socket gone');
+    };
+    const stop = startHeartbeat(() => targets, { clock, intervalMs: 1000, sliceSize: 100, now: () => 0 });
+    clock.advance(1000);
+    expect(targets.map((t) => t.pings)).toEqual([0, 1, 1]);
+    targets[1]!.alive = true;
+    clock.advance(1000);
+    await turns(() => targets[1]!.pings === 2);
+    expect(targets[0]!.terminated).toBe(true); // it never answered
+    expect(targets[2]!.terminated).toBe(true);
+    stop();
+  });
+
   it('ends a slice when its time budget is spent', async () => {
     const clock = new ManualClock();
     let t = 0;

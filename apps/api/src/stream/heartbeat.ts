@@ -30,10 +30,14 @@ export function startHeartbeat(targets: () => Iterable<HeartbeatTarget>, options
   let sweep: HeartbeatTarget[] | null = null;
   let next = 0;
   let stopped = false;
-  const check = (t: HeartbeatTarget) => {
-    if (!t.alive) return t.terminate();
-    t.alive = false;
-    t.ping();
+  const check = (t: HeartbeatTarget): void => {
+    try {
+      if (!t.alive) return t.terminate();
+      t.alive = false;
+      t.ping();
+    } catch {
+      // One socket's failure must not end the sweep half-way: no later sweep would ever start.
+    }
   };
   const slice = () => {
     if (stopped || !sweep) return;

@@ -308,5 +308,16 @@ describe('WorkerFleet prompt-submission records (real Redis)', () => {
     // A second submit on a lease whose record ended writes the whole record itself.
     await fleet.whileAccepting(lease, async () => undefined);
     expect(begun).toBe(1);
+    await fleet.release(lease);
+
+    // Inputs staged for more than half the bound since the lease: the submit gets a record of its own.
+    const slow = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    clock.advance(ACCEPTING_BOUND_MS / 2 + 1);
+    const submitAt = clock.now();
+    const bounds = await fleet.whileAccepting(slow, async () => (await scope.redis.zrange(key, '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number));
+    expect(begun).toBe(2);
+    expect(bounds).toContain(submitAt + ACCEPTING_BOUND_MS);
+    await waitUntil(async () => (Number(await scope.redis.zscore(key, slow.leaseId)) === submitAt ? true : undefined), 10_000, 2); // the lease's record ended
+    await fleet.release(slow);
   });
 });

@@ -108,7 +108,8 @@ export class WorkerFleet {
   /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
   /** Leases whose prompt-submission record the lease script started and nothing ended yet (see whileAccepting). */
-  private readonly acceptingOpen = new Set<string>();
+  /** Leases whose prompt-submission record the lease script started, with the record's bound. */
+  private readonly acceptingOpen = new Map<string, number>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -227,6 +228,9 @@ export class WorkerFleet {
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
         ordered = true;
       }
+      // Nothing to lease: the script would not run, so a slot being handed over stays the caller's.
+      if (list.length === 0) return freedIf({ lease: null, reason: 'full' });
+      const accepting = this.acceptingWindow(live);
       const outcome = await this.leases.acquireChecked(
         { tenantId, candidates: list, tenantCap, ordered },
         {
@@ -234,7 +238,7 @@ export class WorkerFleet {
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
           ...(handing ? { freeing: handing } : {}),
-          accepting: this.acceptingWindow(live),
+          accepting,
         },
       );
       handing = undefined; // the script freed it, whatever it returned
@@ -243,7 +247,7 @@ export class WorkerFleet {
         continue;
       }
       if (outcome.lease && model) this.warmSeen.set(outcome.lease.backendId, outcome.warm ? model : null);
-      if (outcome.lease && outcome.accepting) this.acceptingOpen.add(outcome.lease.leaseId);
+      if (outcome.lease && outcome.accepting) this.acceptingOpen.set(outcome.lease.leaseId, accepting.boundAt);
       return freedIf(outcome.lease ? { lease: outcome.lease } : { lease: null, reason: outcome.reason });
     }
     return freedIf({ lease: null, reason: 'full' });
@@ -287,7 +291,13 @@ export class WorkerFleet {
    * Redis script per dispatch instead of two); otherwise the whole record is.
    */
   whileAccepting<T>(lease: Lease, submit: () => Promise<T>): Promise<T> {
-    if (this.acceptingOpen.delete(lease.leaseId)) return this.options.health.acceptingAs(lease.backendId, lease.leaseId, submit);
+    const boundAt = this.acceptingOpen.get(lease.leaseId);
+    this.acceptingOpen.delete(lease.leaseId);
+    if (boundAt === undefined) return this.options.health.whileAccepting(lease.backendId, submit);
+    // Staging the inputs (or PostgreSQL trouble) took half the record's bound since the lease: the
+    // submit gets a whole bound of its own, as it would without the lease's record.
+    if (this.options.health.clock.now() <= boundAt - ACCEPTING_BOUND_MS / 2) return this.options.health.acceptingAs(lease.backendId, lease.leaseId, submit);
+    void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     return this.options.health.whileAccepting(lease.backendId, submit);
   }
 
