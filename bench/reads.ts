@@ -26,7 +26,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createPrisma, jobViewColumns, readTenantJobView } from '@gantry/db';
+import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient, ProcessHarness, stackEnv, type ApiProcess } from '@gantry/testing';
 import { seedJobs } from './lib/reads-seed.js';
 import { cpuMs } from './lib/sched-procs.js';
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     const statement = async (): Promise<void> => void (await readTenantJobView(prisma, a, finished));
     const viaQueryRaw = async (): Promise<void> => {
       // The same SQL text and parameters readTenantJobView sends, through Prisma's raw query path.
-      await prisma.$queryRawUnsafe(`SELECT ${jobViewColumns('$3::boolean')}, CASE WHEN j.status = 'queued' THEN j.workflow END AS workflow FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false);
+      await prisma.$queryRawUnsafe(`SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false);
     };
     const viaPrismaReads = async (): Promise<void> => {
       await prisma.job.findFirst({ where: { id: finished, tenantId: a } });

@@ -3,10 +3,13 @@ import { parseTimestamptz, poolTypes } from './timestamptz';
 
 const pgParse = pg.types.getTypeParser(1184, 'text') as (text: string) => Date | number | null;
 
+const time = (v: Date | number | null) => (v instanceof Date ? v.getTime() : v);
+
+/** Our parse of the text form and of its JSON form (a `T` for the space) both give node-postgres' parse of the text form. */
 const same = (text: string): void => {
-  const ours = parseTimestamptz(text);
-  const theirs = pgParse(text);
-  expect(ours instanceof Date ? ours.getTime() : ours).toEqual(theirs instanceof Date ? theirs.getTime() : theirs);
+  const theirs = time(pgParse(text));
+  expect(time(parseTimestamptz(text))).toEqual(theirs);
+  if (text[10] === ' ') expect(time(parseTimestamptz(`${text.slice(0, 10)}T${text.slice(11)}`))).toEqual(theirs);
 };
 
 describe('parseTimestamptz', () => {
@@ -43,6 +46,12 @@ describe('parseTimestamptz', () => {
       const zone = `${next(2) ? '+' : '-'}${pad(next(15))}${['', `:${pad(next(60))}`, `:${pad(next(60))}:${pad(next(60))}`][next(3)]}`;
       same(`${date}${frac}${zone}`);
     }
+  });
+
+  it('reads the JSON form PostgreSQL writes (ISO 8601, offset ±HH:MM) as the text form', () => {
+    expect(parseTimestamptz('2026-12-05T16:35:28.123456+00:00')).toEqual(new Date('2026-12-05T16:35:28.123Z'));
+    expect(parseTimestamptz('2026-12-05T16:35:28+05:30')).toEqual(new Date('2026-12-05T11:05:28.000Z'));
+    expect(parseTimestamptz('infinity')).toBe(Infinity);
   });
 
   it('leaves other forms to node-postgres', () => {

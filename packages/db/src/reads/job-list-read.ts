@@ -7,7 +7,7 @@
 import type { JobStatus } from '@gantry/domain';
 import { poolOf } from '../client.js';
 import type { Db } from '../repositories/db-client.js';
-import { jobViewColumns, type JobViewRow } from './job-view-columns.js';
+import { jobViewRecord, jobViewRowOf, type JobViewRow } from './job-view-columns.js';
 
 export interface JobListRead {
   tenantId: string;
@@ -37,12 +37,13 @@ export async function readTenantJobList(db: Db, options: JobListRead): Promise<J
   // betting that matching rows are spread evenly; the newest jobs are rarely succeeded yet, so the
   // first page of `status=succeeded` at 1M jobs skipped thousands of rows (9 ms instead of 2;
   // bench/README.md, "Reads"). The narrow subquery is an index-only scan of the right index.
-  const { rows } = await poolOf(db).query<JobViewRow>({
+  const { rows } = await poolOf(db).query<[unknown[]]>({
     name: `gantry-read-job-list${options.status ? '-status' : ''}${options.afterId ? '-after' : ''}`,
-    text: `SELECT ${jobViewColumns('$3::boolean')}
+    text: `SELECT ${jobViewRecord('$3::boolean')}
            FROM (SELECT id FROM jobs WHERE ${where} ORDER BY id DESC LIMIT $2) page JOIN jobs j ON j.id = page.id
            ORDER BY j.id DESC`,
     values,
+    rowMode: 'array',
   });
-  return rows;
+  return rows.map((r) => jobViewRowOf(r[0]));
 }
