@@ -1,3 +1,4 @@
+import type { IsoInstant } from '@gantry/domain';
 import pg from 'pg';
 
 const TIMESTAMPTZ_OID = 1184;
@@ -49,6 +50,28 @@ export function parseTimestamptz(text: string): Date | number | null {
 /** node-postgres' parser, given the text form of a timestamp PostgreSQL wrote in JSON (a `T` for the space). */
 function slowParse(text: string): Date | number | null {
   return defaultParse(text[10] === 'T' ? `${text.slice(0, 10)} ${text.slice(11)}` : text);
+}
+
+/**
+ * A `timestamptz` PostgreSQL wrote in JSON (`2026-12-05T16:35:28.123456+00:00`) as the views write
+ * instants (`toISOString` of the Date parseTimestamptz gives: `2026-12-05T16:35:28.123Z`), by
+ * position when it is in UTC with a four-digit year (the fraction truncated to milliseconds, as
+ * parseTimestamptz does), through that Date otherwise (another session time zone).
+ */
+export function isoOfJsonTimestamptz(text: string): IsoInstant {
+  const n = text.length;
+  // YYYY-MM-DDTHH:MM:SS, then `.f` to `.ffffff` or nothing, then +00:00: 25 to 32 characters.
+  if (n >= 25 && n <= 32 && n !== 26 && text[4] === '-' && text[7] === '-' && text[10] === 'T' && text[13] === ':' && text[16] === ':' && text.endsWith('+00:00')) {
+    const year = digits(text, 0, 4);
+    if (year >= 1000) {
+      if (n === 25) return `${text.slice(0, 19)}.000Z` as IsoInstant;
+      if (text[19] === '.' && digits(text, 20, n - 6) >= 0) {
+        const ms = n >= 29 ? text.slice(20, 23) : text.slice(20, n - 6).padEnd(3, '0');
+        return `${text.slice(0, 19)}.${ms}Z` as IsoInstant;
+      }
+    }
+  }
+  return (parseTimestamptz(text) as Date).toISOString() as IsoInstant;
 }
 
 /** node-postgres' type parsers with `timestamptz` read by parseTimestamptz: the pool's (client.ts). */

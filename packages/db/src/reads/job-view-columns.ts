@@ -10,16 +10,19 @@
  * in 24 columns; one JSON text per job read with one JSON.parse costs about half
  * (bench/README.md, "Reads"). The values are the ones the columns gave: jsonb is parsed from the
  * same text, numbers and strings are JSON's, and timestamps (JSON's ISO 8601 form of the same
- * instant) are read into the same Dates by parseTimestamptz.
+ * instant) come as the view writes them (IsoInstant), without a Date in between.
  */
-import type { ArtifactViewSource, JobInputViewSource, JobViewSource } from '@gantry/domain';
-import { parseTimestamptz } from '../timestamptz.js';
+import type { ArtifactViewSource, IsoInstant, JobInputViewSource, JobViewSource } from '@gantry/domain';
+import { isoOfJsonTimestamptz } from '../timestamptz.js';
 
 /**
  * A job as the view shows it, with its artifacts (by id) and inputs (by name). An artifact's
  * storage key is not shown; presigned URLs of it are (GANTRY_STORAGE_PRESIGN=urls).
  */
-export interface JobViewRow extends JobViewSource {
+export interface JobViewRow extends Omit<JobViewSource, 'createdAt' | 'startedAt' | 'finishedAt'> {
+  createdAt: IsoInstant;
+  startedAt: IsoInstant | null;
+  finishedAt: IsoInstant | null;
   artifacts: Array<ArtifactViewSource & { storageKey: string }>;
   inputs: JobInputViewSource[];
 }
@@ -45,10 +48,9 @@ export function jobViewRecord(operatorParam: string, extra: readonly string[] = 
 /** Index of the first `extra` expression of jobViewRecord in a record. */
 export const JOB_VIEW_RECORD_EXTRA = 24;
 
-/** A JSON timestamp of the record as the Date the column gave (null stays null). */
-function timestamp(value: unknown): Date | null {
-  if (value === null) return null;
-  return parseTimestamptz(value as string) as Date;
+/** A JSON timestamp of the record as the view writes the Date the column gave (null stays null). */
+function timestamp(value: unknown): IsoInstant | null {
+  return value === null ? null : isoOfJsonTimestamptz(value as string);
 }
 
 /**
