@@ -1,11 +1,14 @@
+import { poolOf } from '@gantry/db';
 import { HealthStore } from '@gantry/fleet';
+import { announceFleetChange } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 /**
- * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) reads the backend rows
- * and their health for each view: it must be exact when the fleet changes between two views (no
- * cached fleet).
+ * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) judges the API's
+ * in-memory fleet, read again when a change of the backends is announced (every writer of the
+ * table announces it), and their health read at each view: it must be exact when the fleet
+ * changes between two views.
  */
 describe('wait estimate of a queued job', () => {
   let stack: TestStack;
@@ -19,8 +22,12 @@ describe('wait estimate of a queued job', () => {
   });
   afterAll(() => stack.close());
 
-  const addBackend = (id: string) =>
-    stack.apiResources.deps.db.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [] } });
+  /** A backend's row, written and announced as workers and the API do. */
+  const addBackend = async (id: string) => {
+    const deps = stack.apiResources.deps;
+    await deps.db.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [] } });
+    await announceFleetChange(deps.redis, deps.queue.opts.prefix ?? 'gantry');
+  };
 
   it('counts the backends and their health as they are at each view', async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
@@ -42,5 +49,31 @@ describe('wait estimate of a queued job', () => {
     expect(await eligible()).toBe(0);
     await health.setDraining('b2', false);
     expect(await eligible()).toBe(1);
+    // Drained and undrained through the API: the row's flag changes too, and the estimate follows it
+    // (b3's announced registration has the fleet read again while b2's row says draining).
+    expect((await admin('POST', '/api/v1/backends/b2/drain')).status).toBe(200);
+    expect(await eligible()).toBe(0);
+    await addBackend('b3');
+    expect(await eligible()).toBe(1);
+    expect((await admin('POST', '/api/v1/backends/b2/undrain')).status).toBe(200);
+    expect(await eligible()).toBe(2);
+  });
+
+  it('reads the backend rows again only after an announced change, not at every view', async () => {
+    const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    await view();
+    const pool = poolOf(stack.apiResources.deps.db);
+    const query = jest.spyOn(pool, 'query');
+    const backendReads = () => query.mock.calls.filter(([q]) => /FROM backends/.test(typeof q === 'string' ? q : (q as { text: string }).text)).length;
+    try {
+      for (let i = 0; i < 5; i++) await view();
+      expect(backendReads()).toBe(0);
+      await addBackend('b4');
+      await view();
+      expect(backendReads()).toBe(1);
+    } finally {
+      query.mockRestore();
+    }
   });
 });
