@@ -1,5 +1,5 @@
 import { poolOf } from '@gantry/db';
-import { HealthStore } from '@gantry/fleet';
+import { BackendHealth, HealthStore } from '@gantry/fleet';
 import { announceFleetChange } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
@@ -10,6 +10,9 @@ import { defaultWorkflow } from './fixtures';
  * table announces it), and their health read at each view: it must be exact when the fleet
  * changes between two views.
  */
+/** The health reader's own views(), for spies that call through. */
+const viewsOf = BackendHealth.prototype.views;
+
 describe('wait estimate of a queued job', () => {
   let stack: TestStack;
   let admin: ReturnType<typeof apiClient>;
@@ -65,15 +68,46 @@ describe('wait estimate of a queued job', () => {
     await view();
     const pool = poolOf(stack.apiResources.deps.db);
     const query = jest.spyOn(pool, 'query');
+    // The health of the kept fleet is read with its token: once per view, again only for a fleet read anew.
+    const healthReads = jest.spyOn(BackendHealth.prototype, 'views');
     const backendReads = () => query.mock.calls.filter(([q]) => /FROM backends/.test(typeof q === 'string' ? q : (q as { text: string }).text)).length;
     try {
       for (let i = 0; i < 5; i++) await view();
       expect(backendReads()).toBe(0);
+      expect(healthReads).toHaveBeenCalledTimes(5);
       await addBackend('b4');
       await view();
       expect(backendReads()).toBe(1);
+      expect(healthReads).toHaveBeenCalledTimes(7);
+      expect(healthReads.mock.calls[6]![0].map((b) => b.id)).toContain('b4');
     } finally {
       query.mockRestore();
+      healthReads.mockRestore();
+    }
+  });
+
+  it("reads the kept fleet's health in the same round trip as the fleet's token", async () => {
+    const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    await view();
+    const redis = stack.apiResources.deps.redis;
+    const order: string[] = [];
+    const get = redis.get.bind(redis);
+    const tokenReads = jest.spyOn(redis, 'get').mockImplementation(((key: string) =>
+      get(key).then((v) => {
+        if (key.endsWith(':fleet:version')) order.push('token read');
+        return v;
+      })) as typeof redis.get);
+    const healthReads = jest.spyOn(BackendHealth.prototype, 'views').mockImplementation(function (this: BackendHealth, ...args) {
+      order.push('health asked');
+      return viewsOf.apply(this, args);
+    });
+    try {
+      await view();
+      expect(order).toEqual(['health asked', 'token read']);
+    } finally {
+      tokenReads.mockRestore();
+      healthReads.mockRestore();
     }
   });
 });

@@ -61,10 +61,15 @@ function fleetVersion(deps: ApiDeps): Promise<string | null | undefined> {
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), and an estimated start. The backends are submit's in-memory fleet (`deps.fleet`, read
  * again from PostgreSQL when a change of the `backends` table is announced in Redis); their health
- * is read from Redis at every view.
+ * is read from Redis at every view, in the same round trip as the fleet's token when the fleet
+ * kept is still current (else once more, for the backends read again).
  */
 export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
-  const [rank, version, throughput] = await Promise.all([
+  const health = healthOf(deps);
+  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
+  const healthOfBackends = (list: readonly { id: string; draining: boolean }[]) => health.views(list).catch(() => new Map<string, HealthView>());
+  const kept = deps.fleet.kept();
+  const [rank, version, throughput, keptHealth] = await Promise.all([
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
     deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
       if (isRedisUnavailableError(err)) return null;
@@ -72,13 +77,13 @@ export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | '
     }),
     fleetVersion(deps),
     recentThroughputPerMinute(deps.db),
+    kept ? healthOfBackends(kept) : null,
   ]);
   const backends = await deps.fleet.backends(version);
   const need = needOf(deps.db, job);
-  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
-  const health = await healthOf(deps).views(backends).catch(() => new Map<string, HealthView>());
+  const views = keptHealth && backends === kept ? keptHealth : await healthOfBackends(backends);
   const eligible = backends.filter((b) => {
-    const view = health.get(b.id);
+    const view = views.get(b.id);
     return explainEligibility(need, { ...b, state: view?.state ?? 'unknown', draining: b.draining || (view?.draining ?? false) }).eligible;
   }).length;
   const position = rank ?? null;
