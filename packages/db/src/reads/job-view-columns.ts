@@ -3,7 +3,8 @@
  * inputs aggregated per job, as one JSON array per job (a record) over `jobs j`, and its decoder.
  * The job view and the job list read through it, so both send one statement per request and read
  * no column the response does not show: not the workflow, hashes, prompt or worker ids (the wait
- * estimate's workflow is added by the job view for a queued job only).
+ * estimate's workflow is added by the job view for a queued job only), an artifact's storage key
+ * only when the view presigns its URL.
  *
  * One field per job rather than one per column: node-postgres turns every field of every row into
  * a string of its own and then parses it by type, ~500 µs of the API's CPU for a page of 51 jobs
@@ -17,28 +18,36 @@ import { isoOfJsonTimestamptz } from '../timestamptz.js';
 
 /**
  * A job as the view shows it, with its artifacts (by id) and inputs (by name). An artifact's
- * storage key is not shown; presigned URLs of it are (GANTRY_STORAGE_PRESIGN=urls).
+ * storage key is not shown, presigned URLs of it are (GANTRY_STORAGE_PRESIGN=urls): it is read
+ * when asked for (`storageKeys`), null otherwise.
  */
 export interface JobViewRow extends Omit<JobViewSource, 'createdAt' | 'startedAt' | 'finishedAt'> {
   createdAt: IsoInstant;
   startedAt: IsoInstant | null;
   finishedAt: IsoInstant | null;
-  artifacts: Array<ArtifactViewSource & { storageKey: string }>;
+  artifacts: Array<ArtifactViewSource & { storageKey: string | null }>;
   inputs: JobInputViewSource[];
+}
+
+/** Who reads, as placeholders of boolean parameters of the statement. */
+export interface JobViewParams {
+  /** Operators see the backend detail of an error (`error_internal`), tenants do not: read only for them. */
+  operator: string;
+  /** The artifacts' storage keys, for presigned URLs in the view. */
+  storageKeys: string;
 }
 
 /**
  * The record of one job: `json_build_array(...)` of the shown columns in the order jobViewRowOf
  * reads them, typed `json` (node-postgres parses it), plus `extra` expressions appended at the end.
- * `operatorParam` is the placeholder of a boolean parameter: operators see the backend detail of
- * an error (`error_internal`), tenants do not, so it is read only for them.
  */
-export function jobViewRecord(operatorParam: string, extra: readonly string[] = []): string {
+export function jobViewRecord(params: JobViewParams, extra: readonly string[] = []): string {
   return `json_build_array(j.id, j.kind, j.status, j.priority, j.progress, j.attempts, j.backend_id,
     j.requirements, j.metadata, j.timeout_seconds, j.webhook_url, j.webhook_events,
     j.created_at, j.started_at, j.finished_at, j.error_code, j.error_message, j.error_details,
-    CASE WHEN ${operatorParam} THEN j.error_internal END, j.retry_of, j.reused_from, j.last_error,
-    (SELECT json_agg(json_build_array(a.id, a.filename, a.content_type, a.bytes, a.node_id, a.storage_key) ORDER BY a.id)
+    CASE WHEN ${params.operator} THEN j.error_internal END, j.retry_of, j.reused_from, j.last_error,
+    (SELECT json_agg(json_build_array(a.id, a.filename, a.content_type, a.bytes, a.node_id,
+                                      CASE WHEN ${params.storageKeys} THEN a.storage_key END) ORDER BY a.id)
        FROM artifacts a WHERE a.job_id = j.id),
     (SELECT json_agg(json_build_array(i.name, i.source, i.upload_id, i.sha256, i.content_type, i.bytes, i.width,
                                       i.height, i.filename, i.targets) ORDER BY i.name)
@@ -100,7 +109,7 @@ function artifactOf(a: unknown[]): JobViewRow['artifacts'][number] {
     contentType: a[2] as string,
     bytes: a[3] as number,
     nodeId: a[4] as string | null,
-    storageKey: a[5] as string,
+    storageKey: a[5] as string | null,
   };
 }
 

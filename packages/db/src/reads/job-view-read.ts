@@ -12,19 +12,20 @@ export interface JobViewRead extends JobViewRow {
 }
 
 /** The job's record, and its workflow when it is queued. */
-export const JOB_VIEW_TEXT = jobViewRecord('$3::boolean', [`CASE WHEN j.status = 'queued' THEN j.workflow END`]);
+export const JOB_VIEW_TEXT = jobViewRecord({ operator: '$3::boolean', storageKeys: '$4::boolean' }, [`CASE WHEN j.status = 'queued' THEN j.workflow END`]);
 
 /** A job of one tenant; another tenant's job is indistinguishable from a missing one. */
 export async function readTenantJobView(
   db: Db,
   tenantId: string,
   id: string,
-  options: { operator?: boolean } = {},
+  /** `operator`: an error's backend detail; `storageKeys`: the artifacts' storage keys (views with presigned URLs), null otherwise. */
+  options: { operator?: boolean; storageKeys?: boolean } = {},
 ): Promise<JobViewRead | null> {
   const { rows } = await poolOf(db).query<[unknown[]]>({
     name: 'gantry-read-job-view',
     text: `SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`,
-    values: [id, tenantId, options.operator ?? false],
+    values: [id, tenantId, options.operator ?? false, options.storageKeys ?? false],
     rowMode: 'array',
   });
   const record = rows[0]?.[0];

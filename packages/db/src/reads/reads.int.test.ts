@@ -155,6 +155,15 @@ describe('readTenantJobView', () => {
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.workflow).toBeNull();
   });
 
+  it("reads the artifacts' storage keys only when asked (views with presigned URLs)", async () => {
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.artifacts.map((a) => a.storageKey)).toEqual([null, null]);
+    const keys = (await readTenantJobView(prisma, tenantA, jobsOfA[5]!, { storageKeys: true }))?.artifacts.map((a) => a.storageKey);
+    expect(keys?.sort()).toEqual(['k/a.png', 'k/b.png']);
+    const listed = await readTenantJobList(prisma, { tenantId: tenantA, status: 'succeeded', limit: 10, storageKeys: true });
+    expect(listed[0]!.artifacts.map((a) => a.storageKey).sort()).toEqual(['k/a.png', 'k/b.png']);
+    expect((await readTenantJobList(prisma, { tenantId: tenantA, status: 'succeeded', limit: 10 }))[0]!.artifacts.map((a) => a.storageKey)).toEqual([null, null]);
+  });
+
   it('orders artifacts by id and inputs by name', async () => {
     const ids = (await prisma.artifact.findMany({ where: { jobId: jobsOfA[5]! }, select: { id: true } })).map((a) => a.id).sort();
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.artifacts.map((a) => a.id)).toEqual(ids);
