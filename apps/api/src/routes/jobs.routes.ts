@@ -65,7 +65,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
     const links = await viewLinks(deps, page.flatMap((j) => j.artifacts));
-    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { ...audience, inputs: j.inputs, links })), nextCursor };
+    const { operator } = audience;
+    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { operator, inputs: j.inputs, links })), nextCursor };
     res.json(body);
   });
 
