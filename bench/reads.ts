@@ -5,6 +5,7 @@
  *   npm run bench:reads                               1M jobs, 1000 rounds
  *   npm run bench:reads -- --jobs 200000 --rounds 300
  *   npm run bench:reads -- --api in-process           the API in this process (the figures before 2026-12-05)
+ *   npm run bench:reads -- --cpu-prof /tmp/prof       the API process's CPU profile (node --cpu-prof) into that directory
  *
  * Seeds a throwaway database with generate_series INSERTs (bench/lib/reads-seed.ts: three large
  * tenants, one small one every 1000th job, mixed statuses, events, an artifact per succeeded job),
@@ -21,21 +22,25 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createPrisma, jobViewColumns, readTenantJobView } from '@gantry/db';
+import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient, ProcessHarness, stackEnv, type ApiProcess } from '@gantry/testing';
 import { seedJobs } from './lib/reads-seed.js';
 import { cpuMs } from './lib/sched-procs.js';
 import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({
-  options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' }, api: { type: 'string', default: 'process' } },
+  options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' }, api: { type: 'string', default: 'process' }, 'cpu-prof': { type: 'string' } },
 });
 const JOBS = Number(values.jobs);
 const ROUNDS = Number(values.rounds);
 const API_MODE = values.api;
 if (API_MODE !== 'process' && API_MODE !== 'in-process') throw new Error('--api process|in-process');
+const CPU_PROF = values['cpu-prof'];
+if (CPU_PROF !== undefined && API_MODE !== 'process') throw new Error('--cpu-prof profiles the API process: not with --api in-process');
 if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
 const WARMUP = Math.min(100, ROUNDS);
 
@@ -163,7 +168,11 @@ async function main(): Promise<void> {
       { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [] },
     ];
     const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [] };
-    if (procs) apiProc = await procs.startApi({ env: { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent' } });
+    // --cpu-prof (not allowed in NODE_OPTIONS): a preload profiles the API and writes the profile
+    // when the process exits, so it is stopped with SIGTERM below.
+    const profEnv =
+      CPU_PROF === undefined ? {} : { NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/lib/cpu-profile.mjs')).href}`, GANTRY_CPU_PROF_DIR: resolve(CPU_PROF) };
+    if (procs) apiProc = await procs.startApi({ env: { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent', ...profEnv } });
     const base = new URL(apiProc ? apiProc.url : stack.url);
     console.log(`API: ${apiProc ? `its own process (pid ${apiProc.pid})` : 'in this process'}`);
 
@@ -216,7 +225,7 @@ async function main(): Promise<void> {
     const statement = async (): Promise<void> => void (await readTenantJobView(prisma, a, finished));
     const viaQueryRaw = async (): Promise<void> => {
       // The same SQL text and parameters readTenantJobView sends, through Prisma's raw query path.
-      await prisma.$queryRawUnsafe(`SELECT ${jobViewColumns('$3::boolean')}, CASE WHEN j.status = 'queued' THEN j.workflow END AS workflow FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false);
+      await prisma.$queryRawUnsafe(`SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false, false);
     };
     const viaPrismaReads = async (): Promise<void> => {
       await prisma.job.findFirst({ where: { id: finished, tenantId: a } });
@@ -244,6 +253,7 @@ async function main(): Promise<void> {
     }
   } finally {
     agent.destroy();
+    if (CPU_PROF !== undefined && apiProc) console.log(`API stopped for its CPU profile (${CPU_PROF}): ${JSON.stringify(await apiProc.terminate())}`);
     await procs?.cleanup();
     await raw.end().catch(() => undefined);
     await prisma.$disconnect();

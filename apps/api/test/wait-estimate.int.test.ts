@@ -1,12 +1,18 @@
-import { HealthStore } from '@gantry/fleet';
+import { poolOf } from '@gantry/db';
+import { BackendHealth, HealthStore } from '@gantry/fleet';
+import { announceFleetChange } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 /**
- * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) reads the backend rows
- * and their health for each view: it must be exact when the fleet changes between two views (no
- * cached fleet).
+ * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) judges the API's
+ * in-memory fleet, read again when a change of the backends is announced (every writer of the
+ * table announces it), and their health read at each view: it must be exact when the fleet
+ * changes between two views.
  */
+/** The health reader's own views(), for spies that call through. */
+const viewsOf = BackendHealth.prototype.views;
+
 describe('wait estimate of a queued job', () => {
   let stack: TestStack;
   let admin: ReturnType<typeof apiClient>;
@@ -19,8 +25,12 @@ describe('wait estimate of a queued job', () => {
   });
   afterAll(() => stack.close());
 
-  const addBackend = (id: string) =>
-    stack.apiResources.deps.db.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [] } });
+  /** A backend's row, written and announced as workers and the API do. */
+  const addBackend = async (id: string) => {
+    const deps = stack.apiResources.deps;
+    await deps.db.backend.create({ data: { id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [] } });
+    await announceFleetChange(deps.redis, deps.queue.opts.prefix ?? 'gantry');
+  };
 
   it('counts the backends and their health as they are at each view', async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
@@ -42,5 +52,62 @@ describe('wait estimate of a queued job', () => {
     expect(await eligible()).toBe(0);
     await health.setDraining('b2', false);
     expect(await eligible()).toBe(1);
+    // Drained and undrained through the API: the row's flag changes too, and the estimate follows it
+    // (b3's announced registration has the fleet read again while b2's row says draining).
+    expect((await admin('POST', '/api/v1/backends/b2/drain')).status).toBe(200);
+    expect(await eligible()).toBe(0);
+    await addBackend('b3');
+    expect(await eligible()).toBe(1);
+    expect((await admin('POST', '/api/v1/backends/b2/undrain')).status).toBe(200);
+    expect(await eligible()).toBe(2);
+  });
+
+  it('reads the backend rows again only after an announced change, not at every view', async () => {
+    const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    await view();
+    const pool = poolOf(stack.apiResources.deps.db);
+    const query = jest.spyOn(pool, 'query');
+    // The health of the kept fleet is read with its token: once per view, again only for a fleet read anew.
+    const healthReads = jest.spyOn(BackendHealth.prototype, 'views');
+    const backendReads = () => query.mock.calls.filter(([q]) => /FROM backends/.test(typeof q === 'string' ? q : (q as { text: string }).text)).length;
+    try {
+      for (let i = 0; i < 5; i++) await view();
+      expect(backendReads()).toBe(0);
+      expect(healthReads).toHaveBeenCalledTimes(5);
+      await addBackend('b4');
+      await view();
+      expect(backendReads()).toBe(1);
+      expect(healthReads).toHaveBeenCalledTimes(7);
+      expect(healthReads.mock.calls[6]![0].map((b) => b.id)).toContain('b4');
+    } finally {
+      query.mockRestore();
+      healthReads.mockRestore();
+    }
+  });
+
+  it("reads the kept fleet's health in the same round trip as the fleet's token", async () => {
+    const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    await view();
+    const redis = stack.apiResources.deps.redis;
+    const order: string[] = [];
+    const get = redis.get.bind(redis);
+    const tokenReads = jest.spyOn(redis, 'get').mockImplementation(((key: string) =>
+      get(key).then((v) => {
+        if (key.endsWith(':fleet:version')) order.push('token read');
+        return v;
+      })) as typeof redis.get);
+    const healthReads = jest.spyOn(BackendHealth.prototype, 'views').mockImplementation(function (this: BackendHealth, ...args) {
+      order.push('health asked');
+      return viewsOf.apply(this, args);
+    });
+    try {
+      await view();
+      expect(order).toEqual(['health asked', 'token read']);
+    } finally {
+      tokenReads.mockRestore();
+      healthReads.mockRestore();
+    }
   });
 });

@@ -1,12 +1,23 @@
 import pg from 'pg';
-import { parseTimestamptz, poolTypes } from './timestamptz';
+import { isoOfJsonTimestamptz, parseTimestamptz, poolTypes } from './timestamptz';
 
 const pgParse = pg.types.getTypeParser(1184, 'text') as (text: string) => Date | number | null;
 
+const time = (v: Date | number | null) => (v instanceof Date ? v.getTime() : v);
+
+/** Our parse of the text form and of its JSON form (a `T` for the space) both give node-postgres' parse of the text form. */
 const same = (text: string): void => {
-  const ours = parseTimestamptz(text);
-  const theirs = pgParse(text);
-  expect(ours instanceof Date ? ours.getTime() : ours).toEqual(theirs instanceof Date ? theirs.getTime() : theirs);
+  const theirs = time(pgParse(text));
+  expect(time(parseTimestamptz(text))).toEqual(theirs);
+  if (text[10] !== ' ') return;
+  const json = `${text.slice(0, 10)}T${text.slice(11)}`;
+  expect(time(parseTimestamptz(json))).toEqual(theirs);
+  // As a view writes it: by position in UTC (PostgreSQL writes +00:00 in JSON), through the Date otherwise.
+  const parsed = pgParse(text);
+  if (parsed instanceof Date) {
+    expect(isoOfJsonTimestamptz(json)).toBe(parsed.toISOString());
+    if (/\+00$/.test(text)) expect(isoOfJsonTimestamptz(`${json}:00`)).toBe(parsed.toISOString());
+  }
 };
 
 describe('parseTimestamptz', () => {
@@ -43,6 +54,17 @@ describe('parseTimestamptz', () => {
       const zone = `${next(2) ? '+' : '-'}${pad(next(15))}${['', `:${pad(next(60))}`, `:${pad(next(60))}:${pad(next(60))}`][next(3)]}`;
       same(`${date}${frac}${zone}`);
     }
+  });
+
+  it('reads the JSON form PostgreSQL writes (ISO 8601, offset ±HH:MM) as the text form', () => {
+    expect(parseTimestamptz('2026-12-05T16:35:28.123456+00:00')).toEqual(new Date('2026-12-05T16:35:28.123Z'));
+    expect(parseTimestamptz('2026-12-05T16:35:28+05:30')).toEqual(new Date('2026-12-05T11:05:28.000Z'));
+    expect(parseTimestamptz('infinity')).toBe(Infinity);
+    expect(isoOfJsonTimestamptz('2026-12-05T16:35:28.123456+00:00')).toBe('2026-12-05T16:35:28.123Z');
+    expect(isoOfJsonTimestamptz('2026-12-05T16:35:28.5+00:00')).toBe('2026-12-05T16:35:28.500Z');
+    expect(isoOfJsonTimestamptz('2026-12-05T16:35:28+00:00')).toBe('2026-12-05T16:35:28.000Z');
+    expect(isoOfJsonTimestamptz('2026-12-05T22:05:28.99+05:30')).toBe('2026-12-05T16:35:28.990Z');
+    expect(() => isoOfJsonTimestamptz('infinity')).toThrow();
   });
 
   it('leaves other forms to node-postgres', () => {

@@ -13,6 +13,19 @@ import {
 import { routePath } from '@gantry/contract/zod-free';
 import { isTerminal } from './job-state.js';
 
+/**
+ * An instant already written the way the views write instants (`Date.prototype.toISOString`:
+ * `2026-12-05T16:35:28.123Z`): a read that formats its timestamps itself hands them over so, and the
+ * view copies them instead of building a Date and writing it again (the job list's reads:
+ * bench/README.md, "Reads").
+ */
+export type IsoInstant = string & { readonly isoInstant: true };
+
+/** An instant as the views write it. */
+function isoOf(instant: Date | IsoInstant): string {
+  return typeof instant === 'string' ? instant : instant.toISOString();
+}
+
 /** What the job view reads from a stored job (a database row satisfies it). */
 export interface JobViewSource {
   id: string;
@@ -27,9 +40,9 @@ export interface JobViewSource {
   timeoutSeconds: number | null;
   webhookUrl: string | null;
   webhookEvents: string[];
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
+  createdAt: Date | IsoInstant;
+  startedAt: Date | IsoInstant | null;
+  finishedAt: Date | IsoInstant | null;
   errorCode: string | null;
   errorMessage: string | null;
   errorDetails: unknown;
@@ -154,9 +167,9 @@ export function jobView(
     metadata: (job.metadata as Record<string, unknown> | null) ?? null,
     timeoutSeconds: job.timeoutSeconds,
     webhook: job.webhookUrl ? { url: job.webhookUrl, events: job.webhookEvents as WebhookEvent[] } : null,
-    createdAt: job.createdAt.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    finishedAt: job.finishedAt?.toISOString() ?? null,
+    createdAt: isoOf(job.createdAt),
+    startedAt: job.startedAt ? isoOf(job.startedAt) : null,
+    finishedAt: job.finishedAt ? isoOf(job.finishedAt) : null,
     error: job.errorCode
       ? {
           code: job.errorCode,

@@ -37,6 +37,23 @@ describe('FleetIndex', () => {
     expect(reads).toBe(6);
   });
 
+  it('shows the list it keeps, the very array backends() returns while it is current', async () => {
+    const clock = new ManualClock();
+    let fleet = [backend('a', [])];
+    const index = new FleetIndex({ load: async () => fleet, maxAgeMs: 5000, clock });
+    expect(index.kept()).toBeNull();
+    const first = await index.backends('v1');
+    expect(index.kept()).toBe(first);
+    expect(await index.backends('v1')).toBe(index.kept());
+    fleet = [backend('b', [])];
+    const second = await index.backends('v2');
+    expect(second).not.toBe(first);
+    expect(index.kept()).toBe(second);
+    // Read without a version (Redis down): nothing is kept.
+    await index.backends(undefined);
+    expect(index.kept()).toBeNull();
+  });
+
   it('shares one read among submits that saw the same version, never across versions', async () => {
     let reads = 0;
     const index = new FleetIndex({ load: async () => (reads++, [backend('a', [])]) });

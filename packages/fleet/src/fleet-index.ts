@@ -42,6 +42,15 @@ export class FleetIndex {
     return this.reload(version);
   }
 
+  /**
+   * The list kept (the array backends() returns while it is current), without checking its
+   * version: for a reader that starts reading something per backend in the same round trip as the
+   * token, then keeps that read if backends() gives this same array. Null when none is kept.
+   */
+  kept(): readonly IndexedBackend[] | null {
+    return this.list?.backends ?? null;
+  }
+
   private reload(version: string | null | undefined): Promise<IndexedBackend[]> {
     if (version !== undefined && this.loading?.version === version) return this.loading.list;
     // Started after the token was read: a change announced after this point moves the token

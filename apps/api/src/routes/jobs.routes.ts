@@ -18,7 +18,7 @@ import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { explainWait } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
-import { redirectPresign, viewLinks } from '../services/presign.js';
+import { redirectPresign, viewLinks, viewsPresign } from '../services/presign.js';
 import { retryJob } from '../services/retry-job.js';
 import { assertBatchSize, submitBatch } from '../services/submit-batch.js';
 import { submitJob } from '../services/submit-job.js';
@@ -61,16 +61,18 @@ export function jobsRouter(deps: ApiDeps): Router {
       limit: fetchLimit(query.limit),
       afterId: decodeCursor(query.cursor),
       operator: audience.operator,
+      storageKeys: viewsPresign(deps),
     });
     const { page, nextCursor } = pageOf(rows, query.limit);
     const links = await viewLinks(deps, page.flatMap((j) => j.artifacts));
-    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { ...audience, inputs: j.inputs, links })), nextCursor };
+    const { operator } = audience;
+    const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { operator, inputs: j.inputs, links })), nextCursor };
     res.json(body);
   });
 
   bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
     const audience = viewerOf(req);
-    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, jobIdOf(bound), audience);
+    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, jobIdOf(bound), { ...audience, storageKeys: viewsPresign(deps) });
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;

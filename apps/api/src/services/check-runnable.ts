@@ -15,7 +15,7 @@ function submittedNeed(input: SubmitJobInput): JobNeed {
 }
 
 /** A backend row as eligibility sees it; `state`: its health when known (else `unknown`). */
-export function eligibilityOf(row: Backend, state: EligibilityBackend['state'] = 'unknown'): EligibilityBackend & { id: string } {
+function eligibilityOf(row: Backend, state: EligibilityBackend['state'] = 'unknown'): EligibilityBackend & { id: string } {
   return { id: row.id, kind: row.kind, tags: row.tags, info: readBackendInfo(row.info), state, draining: row.draining };
 }
 

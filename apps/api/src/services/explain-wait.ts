@@ -1,11 +1,10 @@
 import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
-import { countSucceededSince, listBackends } from '@gantry/db';
+import { countSucceededSince } from '@gantry/db';
 import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type HealthView, type JobNeed } from '@gantry/fleet';
-import { isRedisUnavailableError } from '@gantry/queue';
+import { fleetVersionKey, isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
-import { eligibilityOf } from './check-runnable.js';
 import { RecentThroughput } from './recent-throughput.js';
 
 /** One per database (several APIs in one test process each have their own). */
@@ -52,27 +51,40 @@ function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'req
   return need;
 }
 
+/** The fleet's version token (announceFleetChange); undefined when Redis did not answer (the backends are read from PostgreSQL then). */
+function fleetVersion(deps: ApiDeps): Promise<string | null | undefined> {
+  return deps.redis.get(fleetVersionKey(deps.queue.opts.prefix ?? 'gantry')).catch(() => undefined);
+}
+
 /**
  * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
- * drain), and an estimated start.
+ * drain), and an estimated start. The backends are submit's in-memory fleet (`deps.fleet`, read
+ * again from PostgreSQL when a change of the `backends` table is announced in Redis); their health
+ * is read from Redis at every view, in the same round trip as the fleet's token when the fleet
+ * kept is still current (else once more, for the backends read again).
  */
 export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
-  const [rank, backends, throughput] = await Promise.all([
+  const health = healthOf(deps);
+  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
+  const healthOfBackends = (list: readonly { id: string; draining: boolean }[]) => health.views(list).catch(() => new Map<string, HealthView>());
+  const kept = deps.fleet.kept();
+  const [rank, version, throughput, keptHealth] = await Promise.all([
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
     deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
       if (isRedisUnavailableError(err)) return null;
       throw err;
     }),
-    listBackends(deps.db),
+    fleetVersion(deps),
     recentThroughputPerMinute(deps.db),
+    kept ? healthOfBackends(kept) : null,
   ]);
+  const backends = await deps.fleet.backends(version);
   const need = needOf(deps.db, job);
-  // Health cannot be read (Redis down): judge without it rather than fail the job's view.
-  const health = await healthOf(deps).views(backends).catch(() => new Map<string, HealthView>());
+  const views = keptHealth && backends === kept ? keptHealth : await healthOfBackends(backends);
   const eligible = backends.filter((b) => {
-    const view = health.get(b.id);
-    return explainEligibility(need, { ...eligibilityOf(b, view?.state ?? 'unknown'), draining: b.draining || (view?.draining ?? false) }).eligible;
+    const view = views.get(b.id);
+    return explainEligibility(need, { ...b, state: view?.state ?? 'unknown', draining: b.draining || (view?.draining ?? false) }).eligible;
   }).length;
   const position = rank ?? null;
   const estimatedStartAt =

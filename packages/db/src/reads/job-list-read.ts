@@ -7,7 +7,7 @@
 import type { JobStatus } from '@gantry/domain';
 import { poolOf } from '../client.js';
 import type { Db } from '../repositories/db-client.js';
-import { jobViewColumns, type JobViewRow } from './job-view-columns.js';
+import { jobViewRecord, jobViewRowOf, type JobViewRow } from './job-view-columns.js';
 
 export interface JobListRead {
   tenantId: string;
@@ -17,12 +17,14 @@ export interface JobListRead {
   afterId?: string | undefined;
   /** Operators see an error's backend detail. */
   operator?: boolean | undefined;
+  /** Read the artifacts' storage keys (views with presigned URLs); null otherwise. */
+  storageKeys?: boolean | undefined;
 }
 
 export async function readTenantJobList(db: Db, options: JobListRead): Promise<JobViewRow[]> {
   // Four fixed statements (with or without status, with or without cursor), each prepared once
   // per connection, rather than one with `$n IS NULL OR ...` that the planner cannot index well.
-  const values: unknown[] = [options.tenantId, options.limit, options.operator ?? false];
+  const values: unknown[] = [options.tenantId, options.limit, options.operator ?? false, options.storageKeys ?? false];
   let where = 'tenant_id = $1::uuid';
   if (options.status) {
     values.push(options.status);
@@ -37,12 +39,13 @@ export async function readTenantJobList(db: Db, options: JobListRead): Promise<J
   // betting that matching rows are spread evenly; the newest jobs are rarely succeeded yet, so the
   // first page of `status=succeeded` at 1M jobs skipped thousands of rows (9 ms instead of 2;
   // bench/README.md, "Reads"). The narrow subquery is an index-only scan of the right index.
-  const { rows } = await poolOf(db).query<JobViewRow>({
+  const { rows } = await poolOf(db).query<[unknown[]]>({
     name: `gantry-read-job-list${options.status ? '-status' : ''}${options.afterId ? '-after' : ''}`,
-    text: `SELECT ${jobViewColumns('$3::boolean')}
+    text: `SELECT ${jobViewRecord({ operator: '$3::boolean', storageKeys: '$4::boolean' })}
            FROM (SELECT id FROM jobs WHERE ${where} ORDER BY id DESC LIMIT $2) page JOIN jobs j ON j.id = page.id
            ORDER BY j.id DESC`,
     values,
+    rowMode: 'array',
   });
-  return rows;
+  return rows.map((r) => jobViewRowOf(r[0]));
 }

@@ -4,25 +4,33 @@
  */
 import { poolOf } from '../client.js';
 import type { Db } from '../repositories/db-client.js';
-import { jobViewColumns, type JobViewRow } from './job-view-columns.js';
+import { JOB_VIEW_RECORD_EXTRA, jobViewRecord, jobViewRowOf, type JobViewRow } from './job-view-columns.js';
 
 export interface JobViewRead extends JobViewRow {
   /** The job's input, read for a queued job only (its wait estimate judges the backends by it); null otherwise. */
   workflow: unknown;
 }
 
+/** The job's record, and its workflow when it is queued. */
+export const JOB_VIEW_TEXT = jobViewRecord({ operator: '$3::boolean', storageKeys: '$4::boolean' }, [`CASE WHEN j.status = 'queued' THEN j.workflow END`]);
+
 /** A job of one tenant; another tenant's job is indistinguishable from a missing one. */
 export async function readTenantJobView(
   db: Db,
   tenantId: string,
   id: string,
-  options: { operator?: boolean } = {},
+  /** `operator`: an error's backend detail; `storageKeys`: the artifacts' storage keys (views with presigned URLs), null otherwise. */
+  options: { operator?: boolean; storageKeys?: boolean } = {},
 ): Promise<JobViewRead | null> {
-  const { rows } = await poolOf(db).query<JobViewRead>({
+  const { rows } = await poolOf(db).query<[unknown[]]>({
     name: 'gantry-read-job-view',
-    text: `SELECT ${jobViewColumns('$3::boolean')}, CASE WHEN j.status = 'queued' THEN j.workflow END AS workflow
-           FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`,
-    values: [id, tenantId, options.operator ?? false],
+    text: `SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`,
+    values: [id, tenantId, options.operator ?? false, options.storageKeys ?? false],
+    rowMode: 'array',
   });
-  return rows[0] ?? null;
+  const record = rows[0]?.[0];
+  if (!record) return null;
+  const job = jobViewRowOf(record) as JobViewRead;
+  job.workflow = record[JOB_VIEW_RECORD_EXTRA];
+  return job;
 }

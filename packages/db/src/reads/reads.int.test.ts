@@ -12,6 +12,7 @@ import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
 import { listBackends } from './backend-list-read.js';
 import { readJobRow } from './job-row-read.js';
 import { readTenantJobList } from './job-list-read.js';
+import type { JobViewRow } from './job-view-columns.js';
 import { readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
 import { tenantHasJob } from './tenant-job-exists.js';
@@ -77,7 +78,41 @@ beforeAll(async () => {
     data: { status: 'failed', finishedAt: new Date(), errorCode: 'EXECUTION_ERROR', errorMessage: 'boom', errorDetails: { node: '3' }, errorInternal: { traceback: '/srv/x.py' } },
   });
   await insertJob(prisma, { id: uuidv7(), tenantId: tenantB, workflow: WORKFLOW, priority: 0 });
+  // Job 7 runs, with what JSON might spell differently: integer-like keys, floats, escapes, a whole second.
+  const edge = uuidv7();
+  await insertJob(prisma, {
+    id: edge,
+    tenantId: tenantA,
+    workflow: WORKFLOW,
+    priority: -3,
+    metadata: { b: 1, '10': 2, '2': [1.5, 1e-7, 0.1, 1e21, -0], x: 'é "q" \\ \n \u0001 😀', nested: { z: null, a: true } },
+    requirements: { minVramGb: 7.5 },
+  });
+  await poolOf(prisma).query(
+    `UPDATE jobs SET status = 'running', progress = 1.0 / 3, attempts = 2, backend_id = 'gpu-é',
+       started_at = '2026-12-05 16:35:28+00', created_at = '2026-12-05 16:35:27.000001+00',
+       last_error = '{"code": "BACKEND_LOST", "attempt": 1, "at": 1.50}' WHERE id = $1`,
+    [edge],
+  );
+  jobsOfA.push(edge);
 });
+
+/** The statement the job list sent before its JSON records (one column per field): what its views must stay byte-equal to. */
+const COLUMN_READ = `SELECT j.id, j.kind, j.status, j.priority, j.progress, j.attempts, j.backend_id AS "backendId",
+    j.requirements, j.metadata, j.timeout_seconds AS "timeoutSeconds",
+    j.webhook_url AS "webhookUrl", j.webhook_events AS "webhookEvents",
+    j.created_at AS "createdAt", j.started_at AS "startedAt", j.finished_at AS "finishedAt",
+    j.error_code AS "errorCode", j.error_message AS "errorMessage", j.error_details AS "errorDetails",
+    CASE WHEN $2 THEN j.error_internal END AS "errorInternal",
+    j.retry_of AS "retryOf", j.reused_from AS "reusedFrom", j.last_error AS "lastError",
+    coalesce((SELECT json_agg(json_build_object('id', a.id, 'filename', a.filename, 'contentType', a.content_type,
+                                                'bytes', a.bytes, 'nodeId', a.node_id, 'storageKey', a.storage_key) ORDER BY a.id)
+              FROM artifacts a WHERE a.job_id = j.id), '[]') AS artifacts,
+    coalesce((SELECT json_agg(json_build_object('name', i.name, 'source', i.source, 'uploadId', i.upload_id, 'sha256', i.sha256,
+                                                'contentType', i.content_type, 'bytes', i.bytes, 'width', i.width,
+                                                'height', i.height, 'filename', i.filename, 'targets', i.targets) ORDER BY i.name)
+              FROM job_inputs i WHERE i.job_id = j.id), '[]') AS inputs
+  FROM jobs j WHERE j.tenant_id = $1 ORDER BY j.id DESC`;
 
 afterAll(async () => {
   await prisma?.$disconnect();
@@ -118,6 +153,15 @@ describe('readTenantJobView', () => {
   it('reads the workflow of a queued job only (the wait estimate needs it)', async () => {
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[0]!))?.workflow).toEqual(WORKFLOW);
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.workflow).toBeNull();
+  });
+
+  it("reads the artifacts' storage keys only when asked (views with presigned URLs)", async () => {
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.artifacts.map((a) => a.storageKey)).toEqual([null, null]);
+    const keys = (await readTenantJobView(prisma, tenantA, jobsOfA[5]!, { storageKeys: true }))?.artifacts.map((a) => a.storageKey);
+    expect(keys?.sort()).toEqual(['k/a.png', 'k/b.png']);
+    const listed = await readTenantJobList(prisma, { tenantId: tenantA, status: 'succeeded', limit: 10, storageKeys: true });
+    expect(listed[0]!.artifacts.map((a) => a.storageKey).sort()).toEqual(['k/a.png', 'k/b.png']);
+    expect((await readTenantJobList(prisma, { tenantId: tenantA, status: 'succeeded', limit: 10 }))[0]!.artifacts.map((a) => a.storageKey)).toEqual([null, null]);
   });
 
   it('orders artifacts by id and inputs by name', async () => {
@@ -172,6 +216,52 @@ describe('readTenantJobList', () => {
       (await readTenantJobList(prisma, { tenantId: tenantA, status: 'failed', limit: 10, operator }))[0]?.errorInternal;
     expect(await internal(false)).toBeNull();
     expect(await internal(true)).toEqual({ traceback: '/srv/x.py' });
+  });
+});
+
+describe('JSON records', () => {
+  /** The page's JSON as the API writes it, from the column read and from readTenantJobList. */
+  const pages = async (operator: boolean) => {
+    const columns = (await poolOf(prisma).query<JobViewRow>(COLUMN_READ, [tenantA, operator])).rows;
+    const records = await readTenantJobList(prisma, { tenantId: tenantA, limit: 100, operator });
+    const json = (rows: JobViewRow[]) => JSON.stringify(rows.map((r) => jobView(r, r.artifacts, { operator, inputs: r.inputs })));
+    return { before: json(columns), after: json(records), records };
+  };
+
+  it("give the views, byte for byte, that the column read gave (every job's kind of value, tenants and operators)", async () => {
+    for (const operator of [false, true]) {
+      const { before, after, records } = await pages(operator);
+      expect(records).toHaveLength(jobsOfA.length);
+      expect(after).toBe(before);
+    }
+  });
+
+  it('read a progress that is not a finite number as node-postgres did (JSON has no NaN)', async () => {
+    const edge = jobsOfA[7]!;
+    try {
+      for (const progress of ['NaN', 'Infinity', '-Infinity']) {
+        await poolOf(prisma).query(`UPDATE jobs SET progress = $2::float8 WHERE id = $1`, [edge, progress]);
+        const { before, after, records } = await pages(false);
+        expect(records.find((r) => r.id === edge)?.progress).toBe(Number(progress));
+        expect(after).toBe(before);
+      }
+    } finally {
+      await poolOf(prisma).query(`UPDATE jobs SET progress = 1.0 / 3 WHERE id = $1`, [edge]);
+    }
+  });
+
+  it('read timestamps in a session that is not in UTC as the same instants', async () => {
+    // New connections to this database get the zone (the reads' pool has its connections open already).
+    await poolOf(prisma).query(`ALTER ROLE CURRENT_USER IN DATABASE ${db.name} SET timezone = 'Asia/Kolkata'`);
+    const other = createPrisma(db.url, { poolSize: 1, applicationName: 'gantry-db-reads-test-tz' });
+    try {
+      expect((await poolOf(other).query<{ tz: string }>("SELECT current_setting('timezone') AS tz")).rows[0]!.tz).toBe('Asia/Kolkata');
+      const there = await readTenantJobList(other, { tenantId: tenantA, limit: 100 });
+      expect(there).toEqual(await readTenantJobList(prisma, { tenantId: tenantA, limit: 100 }));
+    } finally {
+      await other.$disconnect();
+      await poolOf(prisma).query(`ALTER ROLE CURRENT_USER IN DATABASE ${db.name} RESET timezone`);
+    }
   });
 });
 

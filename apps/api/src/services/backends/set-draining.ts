@@ -8,8 +8,9 @@ import type { BackendView } from './backend-view.js';
 /**
  * Drains (no new jobs; running ones finish) or undrains a backend. PostgreSQL holds the flag;
  * it is mirrored into the shared health in Redis so dispatch sees it at once, before the
- * workers' next registry refresh. Idempotent; audited (with the previous flag) in the same
- * transaction.
+ * workers' next registry refresh, and the change is announced (the API instances' in-memory
+ * fleets, which the wait estimate judges on, read the rows again). Idempotent; audited (with the
+ * previous flag) in the same transaction.
  */
 export async function setDraining(ctx: BackendContext, id: string, draining: boolean, actor: AuditActor): Promise<BackendView> {
   if (!BACKEND_ID_RE.test(id)) throw new AppError('NOT_FOUND', 'No such backend');
@@ -27,6 +28,7 @@ export async function setDraining(ctx: BackendContext, id: string, draining: boo
     throw err;
   }
   await ctx.health.store.setDraining(id, draining);
+  await ctx.announceChange();
   const [view] = await viewsOf(ctx, [row]);
   return view!;
 }
