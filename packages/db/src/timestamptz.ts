@@ -49,7 +49,8 @@ export function parseTimestamptz(text: string): Date | number | null {
 
 /** node-postgres' parser, given the text form of a timestamp PostgreSQL wrote in JSON (a `T` for the space). */
 function slowParse(text: string): Date | number | null {
-  return defaultParse(text[10] === 'T' ? `${text.slice(0, 10)} ${text.slice(11)}` : text);
+  const t = text.indexOf('T'); // after the date, wherever it ends (a five-digit year)
+  return defaultParse(t > 0 ? `${text.slice(0, t)} ${text.slice(t + 1)}` : text);
 }
 
 /**

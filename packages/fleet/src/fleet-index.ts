@@ -56,9 +56,10 @@ export class FleetIndex {
     // Started after the token was read: a change announced after this point moves the token
     // again, so a list read too early is never kept under a newer token.
     const started = ++this.reads;
+    const at = this.clock.now(); // the rows' age counts from the read, not from its answer
     const list = this.options.load().then((backends) => {
       // A read started later may have finished first: the newest read wins.
-      if (started === this.reads) this.list = version === undefined ? null : { version, at: this.clock.now(), backends };
+      if (started === this.reads) this.list = version === undefined ? null : { version, at, backends };
       return backends;
     });
     const loading = { version, list };
