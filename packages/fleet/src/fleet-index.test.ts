@@ -37,6 +37,16 @@ describe('FleetIndex', () => {
     expect(reads).toBe(6);
   });
 
+  it('ages a list from when its read started, not from its answer', async () => {
+    const clock = new ManualClock();
+    let reads = 0;
+    const index = new FleetIndex({ load: async () => (reads++, clock.advance(3000), [backend('a', [])]), maxAgeMs: 5000, clock });
+    await index.backends('v1');
+    clock.advance(2000); // 5 s since the read started, 2 s since it answered
+    await index.backends('v1');
+    expect(reads).toBe(2);
+  });
+
   it('shows the list it keeps, the very array backends() returns while it is current', async () => {
     const clock = new ManualClock();
     let fleet = [backend('a', [])];
