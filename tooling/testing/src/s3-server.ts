@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { makeS3rverWritesDurable } from './s3rver-durable-writes.js';
 
 /** s3rver's fixed credentials: it refuses another access key id (it does not verify SigV4 signatures). */
 const ACCESS_KEY = 'S3RVER';
@@ -26,6 +27,7 @@ export interface TestS3Server {
  * ranges, presigned URLs), though s3rver checks only the access key id of a signed request.
  */
 export async function startS3Server(options: { bucket?: string } = {}): Promise<TestS3Server> {
+  makeS3rverWritesDurable();
   const directory = await mkdtemp(path.join(tmpdir(), 'gantry-s3rver-'));
   const bucket = options.bucket ?? `gantry-test-${randomBytes(4).toString('hex')}`;
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
