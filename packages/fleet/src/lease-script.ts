@@ -1,5 +1,5 @@
 import { redisScript } from '@gantry/queue';
-import { BEGIN_ACCEPTING_LUA } from './health/health-store.js';
+import { BEGIN_ACCEPTING_LUA, FORGIVE_STRIKES_LUA } from './health/health-store.js';
 
 /**
  * Time in every lease script is Redis's clock (TIME, in ms), never the caller's: leases are
@@ -232,13 +232,16 @@ return out
 
 /**
  * Frees a slot and tells every worker, one command: KEYS[1] the backend's lease set, KEYS[2] the
- * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message.
+ * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message. With
+ * KEYS[3] (the backend's health hash) and ARGV[4] (its TTL, ms), the backend's job strikes are
+ * forgiven in the same script (its job succeeded: FORGIVE_STRIKES_LUA).
  */
 export const RELEASE_LEASE = redisScript(
   'gantryReleaseLease',
-  `redis.call('ZREM', KEYS[1], ARGV[1])
+  `${FORGIVE_STRIKES_LUA}redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
+if #KEYS >= 3 then forgiveStrikes(KEYS[3], ARGV[4]) end
 return 1
 `,
 );

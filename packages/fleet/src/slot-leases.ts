@@ -208,17 +208,23 @@ export class SlotLeases {
     return renewed === 1;
   }
 
-  /** Frees the slot and tells every worker (the lease-freed channel) in the same command. */
-  async release(lease: Lease): Promise<void> {
+  /**
+   * Frees the slot and tells every worker (the lease-freed channel) in the same command; with
+   * `forgive` (the backend's health hash and its TTL: its job succeeded) the backend's job
+   * strikes are forgiven in that command too (HealthStore.forgiveStrikes' rule). Returns false
+   * when a hand-over had freed it already (nothing sent, nothing forgiven).
+   */
+  async release(lease: Lease, forgive?: { healthKey: string; ttlMs: number }): Promise<boolean> {
     // A hand-over freed it already (its caller may not know: the next attempt failed).
-    if (this.handedOver.has(lease)) return;
+    if (this.handedOver.has(lease)) return false;
     try {
       await runScript(
         this.redis,
         RELEASE_LEASE,
-        [this.key(lease.backendId), this.tenantKey(lease.tenantId)],
-        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`],
+        [this.key(lease.backendId), this.tenantKey(lease.tenantId), ...(forgive ? [forgive.healthKey] : [])],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, ...(forgive ? [forgive.ttlMs] : [])],
       );
+      return true;
     } finally {
       this.changed(-1);
     }

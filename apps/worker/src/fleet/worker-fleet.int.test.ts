@@ -310,3 +310,31 @@ describe('WorkerFleet prompt-submission records (real Redis)', () => {
     expect(begun).toBe(1);
   });
 });
+
+describe('WorkerFleet release of a succeeded job (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it("forgives the backend's strikes in the release's own script, and only for a success", async () => {
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const { fleet } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([record('gpu')]);
+    let separate = 0;
+    const forgive = health.store.forgiveStrikes.bind(health.store);
+    health.store.forgiveStrikes = (...args) => {
+      separate += 1;
+      return forgive(...args);
+    };
+    await health.recordStrike('gpu');
+    const failed = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    await fleet.release(failed);
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(1);
+    const struck = await health.store.read('gpu');
+    const ok = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    await fleet.release(ok, true);
+    const forgiven = await health.store.read('gpu');
+    expect(forgiven.snapshot?.strikes).toBe(0);
+    expect(Number(forgiven.rev)).toBe(Number(struck.rev) + 1); // a compare-and-set that read before sees the write
+    expect(separate).toBe(0); // no script of its own
+    expect(await fleet.leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+});

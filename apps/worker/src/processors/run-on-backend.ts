@@ -37,6 +37,7 @@ export async function runOnBackend(
 ): Promise<'succeeded' | 'lost'> {
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
   const leasedAt = deps.clock.now();
+  let succeeded = false; // its strikes on the backend are forgiven with the release
   const stopRenewing = keepLeaseAlive(
     deps.fleet.leases,
     lease,
@@ -75,13 +76,13 @@ export async function runOnBackend(
     );
     const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
     if (!done) return 'lost';
-    deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+    succeeded = true;
     deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
     log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
     return 'succeeded';
   } finally {
     stopRenewing();
-    await deps.fleet.release(lease).catch(() => undefined); // to a job of this worker waiting for a slot, if any
+    await deps.fleet.release(lease, succeeded).catch(() => undefined); // to a job of this worker waiting for a slot, if any
   }
 }
 
