@@ -109,6 +109,8 @@ export class WorkerFleet {
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
   /** Leases whose prompt-submission record the lease script started and nothing ended yet (see whileAccepting). */
   private readonly acceptingOpen = new Set<string>();
+  /** Leases being released whose job succeeded: a hand-over of one forgives its backend's strikes in its script. */
+  private readonly succeeded = new WeakSet<Lease>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -233,7 +235,7 @@ export class WorkerFleet {
           // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
-          ...(handing ? { freeing: handing } : {}),
+          ...(handing ? { freeing: handing, ...(this.succeeded.has(handing) ? { forgive: this.forgiving(handing) } : {}) } : {}),
           accepting: this.acceptingWindow(live),
         },
       );
@@ -256,10 +258,11 @@ export class WorkerFleet {
    * without the round trips of a release, a wake-up and a lease, and when it takes this very slot
    * no other worker is woken for it. Otherwise, or when that job leaves it (the drain tail's wait
    * for a faster GPU), the slot is released and announced as before. `succeeded`: the lease's job
-   * succeeded, so the backend's job strikes are forgiven (BackendHealth.recordJobSuccess), in the
-   * release's own script when it is released (one Redis round trip per job instead of two).
+   * succeeded, so the backend's job strikes are forgiven (BackendHealth.recordJobSuccess's rule) in
+   * the same script as the release or the hand-over (one Redis round trip per job instead of two).
    */
   async release(lease: Lease, succeeded = false): Promise<void> {
+    if (succeeded) this.succeeded.add(lease);
     // A prompt-submission record no submit ended (the job ended before its prompt was sent).
     if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     let taker: Taker | undefined;
@@ -277,16 +280,14 @@ export class WorkerFleet {
         () => null, // unknown whether it was freed: released below (again)
       );
       await chosen.taking;
-      if (freed) return this.forgive(lease, succeeded);
+      if (freed) return;
     }
-    const forgiving = succeeded ? { healthKey: healthKey(this.options.prefix, lease.backendId), ttlMs: this.options.health.store.ttlMs } : undefined;
-    // Not sent when a hand-over had freed it already: then forgiven on its own.
-    if (!(await this.leases.release(lease, forgiving))) this.forgive(lease, succeeded);
+    await this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
   }
 
-  /** Forgives the backend's job strikes on its own (a success whose slot was handed over). */
-  private forgive(lease: Lease, succeeded: boolean): void {
-    if (succeeded) this.options.health.recordJobSuccess(lease.backendId).catch(() => undefined);
+  /** What the release or hand-over script needs to forgive the job strikes of a lease's backend. */
+  private forgiving(lease: Lease): { healthKey: string; ttlMs: number } {
+    return { healthKey: healthKey(this.options.prefix, lease.backendId), ttlMs: this.options.health.store.ttlMs };
   }
 
   /**
