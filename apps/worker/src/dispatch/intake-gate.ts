@@ -15,8 +15,8 @@ const PENDING_ALLOWANCE = 2;
  * `intervalMs` as a fallback for leases that expire without a release, and on a lease change of
  * this process that could raise it (`ownLease`); one that can only keep or lower it moves the last
  * read's free count by the slot it took or freed and reads nothing (a Redis round trip less per
- * lease change: the free slots it cannot see change, other workers' takes, only ever lower the
- * truth, which the next read catches).
+ * lease change; what that count cannot see, other workers' takes, a health change or a lease
+ * expiring, is caught by the next read, as a read on this process's own changes only did sooner).
  */
 export class IntakeGate {
   private timer: ClockTimer | null = null;
@@ -75,10 +75,10 @@ export class IntakeGate {
   /**
    * This process took (+1) or freed (-1) a slot lease (call after `holding()` counts it). When the
    * last read's free count, moved by that slot, keeps or lowers concurrency, it is set from it
-   * without a read: the estimate is an upper bound of what a read would find (only other workers'
-   * takes, which nobody announces, are missing; their frees and the poll read again), so the gate
-   * never lets in more than a read just before would have. When it would raise concurrency, or no
-   * read is known, or one is in flight (its count may or may not include this slot), it reads.
+   * without a read: this worker's own slot is the only change it knows of, so it never raises
+   * concurrency on a count no read confirmed (other workers' takes are announced to nobody; their
+   * frees, the poll and any raise read again). When it would raise concurrency, or no read is
+   * known, or one is in flight (its count may or may not include this slot), it reads.
    */
   ownLease(delta: 1 | -1): void {
     if (this.free === null || this.running) {
