@@ -156,13 +156,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   let accepting = false; // /readyz: the job loop runs (false again once stopping)
   const freeSlots = () => fleet.freeSlots();
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
-  // The gate reacts to lease events: this process's acquires and releases at once, other workers'
-  // releases through the lease-freed channel; its poll only catches leases that expire unreleased.
+  // The gate reacts to lease events: this process's acquires and releases at once (reading the fleet
+  // only when one could raise its concurrency), other workers' releases through the lease-freed
+  // channel; its poll only catches leases that expire unreleased.
   gate.start();
   // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.
   const stopGateOnLeases = fleet.leases.onChange((delta) => {
     if (delta < 0) fleet.slotFreed();
-    void gate.adjust();
+    gate.ownLease(delta);
   });
   const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
     fleet.slotFreed();

@@ -1,5 +1,5 @@
 import { redisScript } from '@gantry/queue';
-import { BEGIN_ACCEPTING_LUA } from './health/health-store.js';
+import { BEGIN_ACCEPTING_LUA, FORGIVE_STRIKES_LUA } from './health/health-store.js';
 
 /**
  * Time in every lease script is Redis's clock (TIME, in ms), never the caller's: leases are
@@ -127,20 +127,27 @@ export const ACQUIRE_LEASE = redisScript(
 
 /**
  * Hands a slot over: frees one lease and takes one for another job (ACQUIRE_LEASE's choice, its
- * keys and arguments unchanged) in one script. KEYS and ARGV are ACQUIRE_LEASE's, then KEYS[#-1]
- * the freed lease's backend set, KEYS[#] its tenant's running set; ARGV[#-2] the freed lease id,
- * ARGV[#-1] the lease-freed channel, ARGV[#] its message. The freed slot is announced on the
- * channel (as RELEASE_LEASE does) only when the new lease is not on that same backend: a slot that
- * goes straight to the next job wakes no other worker. Returns ACQUIRE_LEASE's {code, warm, lease};
- * the old lease is freed whatever the code.
+ * keys and arguments unchanged) in one script. KEYS and ARGV are ACQUIRE_LEASE's, then the freed
+ * lease's backend set and its tenant's running set (KEYS[k-1], KEYS[k]: k = #KEYS, or #KEYS - 1 when
+ * forgiving) and, when forgiving, the freed lease's backend's health hash (KEYS[#KEYS]); ARGV[#-3]
+ * the freed lease id, ARGV[#-2] the lease-freed channel, ARGV[#-1] its message, ARGV[#] the health
+ * hash's TTL (ms) to forgive that backend's job strikes (its job succeeded: FORGIVE_STRIKES_LUA),
+ * '0' not to. The freed slot is announced on the channel (as RELEASE_LEASE does) only when the new
+ * lease is not on that same backend: a slot that goes straight to the next job wakes no other
+ * worker. Returns ACQUIRE_LEASE's {code, warm, lease}; the old lease is freed (and its backend's
+ * strikes forgiven) whatever the code.
  */
 export const HAND_OVER_LEASE = redisScript(
   'gantryHandOverLease',
-  `${REDIS_NOW_MS}${ACQUIRE_FUNCTION}local freedKey = KEYS[#KEYS - 1]
-redis.call('ZREM', freedKey, ARGV[#ARGV - 2])
-redis.call('ZREM', KEYS[#KEYS], ARGV[#ARGV - 2])
+  `${REDIS_NOW_MS}${FORGIVE_STRIKES_LUA}${ACQUIRE_FUNCTION}local forgiveTtl = tonumber(ARGV[#ARGV])
+local k = #KEYS
+if forgiveTtl > 0 then k = k - 1 end
+local freedKey = KEYS[k - 1]
+redis.call('ZREM', freedKey, ARGV[#ARGV - 3])
+redis.call('ZREM', KEYS[k], ARGV[#ARGV - 3])
 local r = acquire()
-if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
+if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', ARGV[#ARGV - 2], ARGV[#ARGV - 1]) end
+if forgiveTtl > 0 then forgiveStrikes(KEYS[#KEYS], forgiveTtl) end
 return r
 `,
 );
@@ -232,13 +239,16 @@ return out
 
 /**
  * Frees a slot and tells every worker, one command: KEYS[1] the backend's lease set, KEYS[2] the
- * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message.
+ * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message. With
+ * KEYS[3] (the backend's health hash) and ARGV[4] (its TTL, ms), the backend's job strikes are
+ * forgiven in the same script (its job succeeded: FORGIVE_STRIKES_LUA).
  */
 export const RELEASE_LEASE = redisScript(
   'gantryReleaseLease',
-  `redis.call('ZREM', KEYS[1], ARGV[1])
+  `${FORGIVE_STRIKES_LUA}redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
+if #KEYS >= 3 then forgiveStrikes(KEYS[3], ARGV[4]) end
 return 1
 `,
 );

@@ -84,6 +84,8 @@ export interface AcquireChecks {
    * backend (a hand-over, see WorkerFleet.release).
    */
   freeing?: Lease;
+  /** With `freeing`: its job succeeded, so forgive its backend's job strikes in the same script (the health hash and its TTL). */
+  forgive?: { healthKey: string; ttlMs: number };
 }
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
@@ -170,7 +172,7 @@ export class SlotLeases {
         ...health.map((h) => h.key),
         ...(warm ? [warm.key] : []),
         ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
-        ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId)] : []),
+        ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])] : []),
       ],
       [
         this.ttlMs,
@@ -185,7 +187,7 @@ export class SlotLeases {
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
         ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
-        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`] : []),
+        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, checks.forgive?.ttlMs ?? 0] : []),
       ],
     );
     // On an error the caller does not know whether the lease was freed: it releases it (again).
@@ -208,16 +210,20 @@ export class SlotLeases {
     return renewed === 1;
   }
 
-  /** Frees the slot and tells every worker (the lease-freed channel) in the same command. */
-  async release(lease: Lease): Promise<void> {
-    // A hand-over freed it already (its caller may not know: the next attempt failed).
+  /**
+   * Frees the slot and tells every worker (the lease-freed channel) in the same command; with
+   * `forgive` (the backend's health hash and its TTL: its job succeeded) the backend's job
+   * strikes are forgiven in that command too (HealthStore.forgiveStrikes' rule).
+   */
+  async release(lease: Lease, forgive?: { healthKey: string; ttlMs: number }): Promise<void> {
+    // A hand-over freed it already (its caller may not know: the next attempt failed), and forgave with it.
     if (this.handedOver.has(lease)) return;
     try {
       await runScript(
         this.redis,
         RELEASE_LEASE,
-        [this.key(lease.backendId), this.tenantKey(lease.tenantId)],
-        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`],
+        [this.key(lease.backendId), this.tenantKey(lease.tenantId), ...(forgive ? [forgive.healthKey] : [])],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, ...(forgive ? [forgive.ttlMs] : [])],
       );
     } finally {
       this.changed(-1);

@@ -56,4 +56,42 @@ describe('IntakeGate (real BullMQ)', () => {
       await closeRedis(connection);
     }
   });
+
+  it("reads the fleet on this process's lease change only when it could raise concurrency", async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
+    try {
+      let held = 1;
+      let free = 15;
+      let reads = 0;
+      const gate = new IntakeGate(worker, async () => (reads++, free), () => held, 10, silentLogger());
+      // Nothing read yet: a lease change reads.
+      gate.ownLease(1);
+      await waitUntil(async () => (reads === 1 && worker.concurrency === 3 ? true : undefined), 5_000, 5);
+      // This job's slot freed: 16 free by the last read moved by it, 0 held + 2 looking. Lowered, no read.
+      held = 0;
+      gate.ownLease(-1);
+      expect(worker.concurrency).toBe(2);
+      expect(reads).toBe(1);
+      // A job took a slot: the estimate would raise concurrency, which only a read may do.
+      held = 1;
+      free = 15;
+      gate.ownLease(1);
+      await waitUntil(async () => (reads === 2 && worker.concurrency === 3 ? true : undefined), 5_000, 5);
+      // A full fleet: a slot freed and taken again here keeps concurrency; neither reads.
+      held = 4;
+      free = 0;
+      await gate.adjust();
+      expect(worker.concurrency).toBe(4);
+      held = 3;
+      gate.ownLease(-1);
+      held = 4;
+      gate.ownLease(1);
+      expect(worker.concurrency).toBe(4);
+      expect(reads).toBe(3);
+    } finally {
+      await worker.close();
+      await closeRedis(connection);
+    }
+  });
 });

@@ -10,14 +10,20 @@ const PENDING_ALLOWANCE = 2;
  * active < concurrency): concurrency = jobs holding a slot lease + at most PENDING_ALLOWANCE jobs
  * looking for one, and none of those when no slot is free. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
- * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated on every
- * lease change of this process, on every slot another worker frees (the lease-freed channel, see
- * worker.ts), and every `intervalMs` as a fallback for leases that expire without a release.
+ * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
+ * the fleet on every slot another worker frees (the lease-freed channel, see worker.ts), every
+ * `intervalMs` as a fallback for leases that expire without a release, and on a lease change of
+ * this process that could raise it (`ownLease`); one that can only keep or lower it moves the last
+ * read's free count by the slot it took or freed and reads nothing (a Redis round trip less per
+ * lease change; what that count cannot see, other workers' takes, a health change or a lease
+ * expiring, is caught by the next read, as a read on this process's own changes only did sooner).
  */
 export class IntakeGate {
   private timer: ClockTimer | null = null;
   private running = false;
   private again = false;
+  /** Free slots as the last read found them, moved by this process's lease changes since; null: read. */
+  private free: number | null = null;
 
   constructor(
     private readonly worker: Worker,
@@ -49,11 +55,13 @@ export class IntakeGate {
     this.running = true;
     try {
       const free = await this.freeSlots();
-      const target = Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
+      this.free = free;
+      const target = this.target(free);
       const current = this.worker.concurrency;
       if (target !== current) this.worker.concurrency = target;
       if (target > current) wakeFetchLoop(this.worker);
     } catch (err) {
+      this.free = null;
       this.logger.debug({ err }, 'intake gate could not read free slots');
     } finally {
       this.running = false;
@@ -62,6 +70,30 @@ export class IntakeGate {
       this.again = false;
       await this.adjust();
     }
+  }
+
+  /**
+   * This process took (+1) or freed (-1) a slot lease (call after `holding()` counts it). When the
+   * last read's free count, moved by that slot, keeps or lowers concurrency, it is set from it
+   * without a read: this worker's own slot is the only change it knows of, so it never raises
+   * concurrency on a count no read confirmed (other workers' takes are announced to nobody; their
+   * frees, the poll and any raise read again). When it would raise concurrency, or no read is
+   * known, or one is in flight (its count may or may not include this slot), it reads.
+   */
+  ownLease(delta: 1 | -1): void {
+    if (this.free === null || this.running) {
+      void this.adjust();
+      return;
+    }
+    this.free = Math.max(0, this.free - delta);
+    const target = this.target(this.free);
+    if (target > this.worker.concurrency) void this.adjust();
+    else if (target < this.worker.concurrency) this.worker.concurrency = target;
+  }
+
+  /** Concurrency for `free` slots: held leases + at most PENDING_ALLOWANCE looking (at least 1, so the worker keeps polling). */
+  private target(free: number): number {
+    return Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
   }
 }
 

@@ -321,3 +321,50 @@ describe('WorkerFleet prompt-submission records (real Redis)', () => {
     await fleet.release(slow);
   });
 });
+
+describe('WorkerFleet release of a succeeded job (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it("forgives the backend's strikes in the release's or the hand-over's own script, and only for a success", async () => {
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const { fleet } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([record('gpu')]);
+    let separate = 0;
+    const forgive = health.store.forgiveStrikes.bind(health.store);
+    health.store.forgiveStrikes = (...args) => {
+      separate += 1;
+      return forgive(...args);
+    };
+    await health.recordStrike('gpu');
+    const failed = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    await fleet.release(failed);
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(1);
+    const struck = await health.store.read('gpu');
+    const ok = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    await fleet.release(ok, true);
+    const forgiven = await health.store.read('gpu');
+    expect(forgiven.snapshot?.strikes).toBe(0);
+    expect(Number(forgiven.rev)).toBe(Number(struck.rev) + 1); // a compare-and-set that read before sees the write
+    expect(separate).toBe(0); // no script of its own
+    expect(await fleet.leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+
+    // A slot handed straight to a waiting job: forgiven in the hand-over's script.
+    await health.recordStrike('gpu');
+    const ended = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    const waiting = fleet.offerHandOver(fleet.turns.placeOf(undefined), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+    await fleet.release(ended, true);
+    const next = await waiting.done();
+    expect(next?.backendId).toBe('gpu');
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(0);
+    expect(separate).toBe(0);
+    // A failed job's slot handed over forgives nothing.
+    await health.recordStrike('gpu');
+    const after = fleet.offerHandOver(fleet.turns.placeOf(undefined), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+    await fleet.release(next!);
+    const last = await after.done();
+    expect(last?.backendId).toBe('gpu');
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(1);
+    await fleet.release(last!);
+    expect(await fleet.leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+});

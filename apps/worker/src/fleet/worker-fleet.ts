@@ -107,9 +107,10 @@ export class WorkerFleet {
   private healthRead: { key: string; stored: Promise<Map<string, StoredHealth>> } | null = null;
   /** Each backend's health hash as this worker last read it, and when: a lease attempt reuses it (checked in the lease script). */
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
-  /** Leases whose prompt-submission record the lease script started and nothing ended yet (see whileAccepting). */
-  /** Leases whose prompt-submission record the lease script started, with the record's bound. */
+  /** Leases whose prompt-submission record the lease script started and nothing ended yet, with the record's bound (see whileAccepting). */
   private readonly acceptingOpen = new Map<string, number>();
+  /** Leases being released whose job succeeded: a hand-over of one forgives its backend's strikes in its script. */
+  private readonly succeeded = new WeakSet<Lease>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -237,7 +238,7 @@ export class WorkerFleet {
           // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
-          ...(handing ? { freeing: handing } : {}),
+          ...(handing ? { freeing: handing, ...(this.succeeded.has(handing) ? { forgive: this.forgiving(handing) } : {}) } : {}),
           accepting,
         },
       );
@@ -259,9 +260,12 @@ export class WorkerFleet {
    * candidates, as any attempt: `tryAcquire` with the lease to free): the next prompt starts
    * without the round trips of a release, a wake-up and a lease, and when it takes this very slot
    * no other worker is woken for it. Otherwise, or when that job leaves it (the drain tail's wait
-   * for a faster GPU), the slot is released and announced as before.
+   * for a faster GPU), the slot is released and announced as before. `succeeded`: the lease's job
+   * succeeded, so the backend's job strikes are forgiven (BackendHealth.recordJobSuccess's rule) in
+   * the same script as the release or the hand-over (one Redis round trip per job instead of two).
    */
-  async release(lease: Lease): Promise<void> {
+  async release(lease: Lease, succeeded = false): Promise<void> {
+    if (succeeded) this.succeeded.add(lease);
     // A prompt-submission record no submit ended (the job ended before its prompt was sent).
     if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     let taker: Taker | undefined;
@@ -281,7 +285,12 @@ export class WorkerFleet {
       await chosen.taking;
       if (freed) return;
     }
-    await this.leases.release(lease);
+    await this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
+  }
+
+  /** What the release or hand-over script needs to forgive the job strikes of a lease's backend. */
+  private forgiving(lease: Lease): { healthKey: string; ttlMs: number } {
+    return { healthKey: healthKey(this.options.prefix, lease.backendId), ttlMs: this.options.health.store.ttlMs };
   }
 
   /**

@@ -84,7 +84,7 @@ async function runAttempt(
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
   const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
-  let held: { lease: Lease; stopRenewing: () => void } | null = null;
+  let held: { lease: Lease; stopRenewing: () => void; succeeded: boolean } | null = null;
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
@@ -102,8 +102,9 @@ async function runAttempt(
       place,
     });
     const onLost = () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend');
-    held = { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock) };
+    held = { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock), succeeded: false };
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
+    held.succeeded = result === 'succeeded'; // its strikes on the backend are forgiven with the release
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
     if (err instanceof NoSlotError && token) {
@@ -115,7 +116,7 @@ async function runAttempt(
     if (held) {
       // Only now: a prompt still on the backend after a lost connection was asked about and followed under this slot.
       held.stopRenewing();
-      await deps.fleet.release(held.lease).catch(() => undefined); // to a job of this worker waiting for a slot, if any
+      await deps.fleet.release(held.lease, held.succeeded).catch(() => undefined); // to a job of this worker waiting for a slot, if any
     }
     deps.cancels.unregister(job.id, controller);
   }

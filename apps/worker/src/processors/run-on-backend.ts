@@ -24,7 +24,8 @@ export interface SubmittedPrompt {
  * driver events into job events, store the outputs and record the success. Errors propagate to
  * the caller, which asks the backend (when `submitted` was set) before deciding between success,
  * retry, failure and cancel. The caller holds the lease (and keeps it alive) until it settled:
- * a prompt that may still run on the backend keeps its slot while it is asked about and followed.
+ * a prompt that may still run on the backend keeps its slot while it is asked about and followed;
+ * it releases a success's lease with the backend's strikes forgiven (WorkerFleet.release).
  */
 export async function runOnBackend(
   deps: WorkerDeps,
@@ -69,7 +70,6 @@ export async function runOnBackend(
   );
   const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
   if (!done) return 'lost';
-  deps.health.recordJobSuccess(lease.backendId).catch(() => undefined);
   deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
   log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
   return 'succeeded';

@@ -61,21 +61,28 @@ return 1
 );
 
 /**
- * Forgives a backend's job strikes (a job succeeded there), one command: KEYS[1] the hash; ARGV[1]
- * TTL (ms). Writes, bumping `rev` as every snapshot write does, only when a snapshot is stored and
- * its strikes are above 0; returns 1 when it wrote. The common case (no strikes) is one read of one
- * field inside Redis, with nothing sent back to decode.
+ * Lua function `forgiveStrikes(key, ttl)`: forgives the job strikes of the backend whose health
+ * hash is `key` (a job succeeded there). Writes, bumping `rev` as every snapshot write does, only
+ * when a snapshot is stored and its strikes are above 0 (the key then lives `ttl` ms); returns 1
+ * when it wrote. The common case (no strikes) is one read of one field inside Redis, with nothing
+ * sent back to decode. Shared by FORGIVE_STRIKES and the slot release script, which forgives with
+ * the release (see SlotLeases.release).
  */
+export const FORGIVE_STRIKES_LUA = `local function forgiveStrikes(key, ttl)
+if redis.call('HEXISTS', key, 'phase') == 0 then return 0 end
+local strikes = tonumber(redis.call('HGET', key, 'strikes') or '') or 0
+if strikes <= 0 then return 0 end
+local rev = redis.call('HGET', key, 'rev') or ''
+redis.call('HSET', key, 'rev', (tonumber(rev) or 0) + 1, 'strikes', '0')
+redis.call('PEXPIRE', key, ttl)
+return 1
+end
+`;
+
+/** Forgives a backend's job strikes, one command (FORGIVE_STRIKES_LUA): KEYS[1] the hash; ARGV[1] TTL (ms). */
 const FORGIVE_STRIKES = redisScript(
   'gantryHealthForgiveStrikes',
-  `
-if redis.call('HEXISTS', KEYS[1], 'phase') == 0 then return 0 end
-local strikes = tonumber(redis.call('HGET', KEYS[1], 'strikes') or '') or 0
-if strikes <= 0 then return 0 end
-local rev = redis.call('HGET', KEYS[1], 'rev') or ''
-redis.call('HSET', KEYS[1], 'rev', (tonumber(rev) or 0) + 1, 'strikes', '0')
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
+  `${FORGIVE_STRIKES_LUA}return forgiveStrikes(KEYS[1], ARGV[1])
 `,
 );
 
