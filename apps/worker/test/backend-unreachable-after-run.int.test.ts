@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import { apiClient, registrySum, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /**
@@ -14,10 +14,7 @@ describe('a backend that cannot be asked about a finished prompt', () => {
   });
   afterAll(() => stack.close());
 
-  async function unanswered(outcome: string): Promise<number> {
-    const metric = await stack.worker!.deps.metrics.getSingleMetric('gantry_backend_lookups_unanswered_total')!.get();
-    return metric.values.filter((v) => v.labels.outcome === outcome).reduce((n, v) => n + v.value, 0);
-  }
+  const unanswered = (outcome: string) => registrySum(stack.worker!.deps.metrics, 'gantry_backend_lookups_unanswered_total', { outcome });
 
   it('is asked again until it answers, and the prompt is collected, not run a second time', async () => {
     const admin = apiClient(stack.url, stack.adminKey);

@@ -1,4 +1,4 @@
-import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import { apiClient, registrySum, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /**
@@ -14,10 +14,7 @@ describe('a run that lost its backend connection while the prompt goes on', () =
   });
   afterAll(() => stack.close());
 
-  async function unanswered(outcome: string): Promise<number> {
-    const metric = await stack.worker!.deps.metrics.getSingleMetric('gantry_backend_lookups_unanswered_total')!.get();
-    return metric.values.filter((v) => v.labels.outcome === outcome).reduce((n, v) => n + v.value, 0);
-  }
+  const unanswered = (outcome: string) => registrySum(stack.worker!.deps.metrics, 'gantry_backend_lookups_unanswered_total', { outcome });
   const inFlight = async (): Promise<number> => (await stack.worker!.deps.fleet.leases.inFlight(['sim0'])).sim0 ?? 0;
 
   it('keeps the slot while the prompt is asked about and followed, and frees it once the job settled', async () => {

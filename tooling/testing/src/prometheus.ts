@@ -56,6 +56,19 @@ export function sampleValue(exposition: Exposition, name: string, labels: Record
   return found[0]?.value;
 }
 
+/** A registry's metric as prom-client reads it in process (a running API's or worker's `deps.metrics`). */
+interface MetricRegistry {
+  getSingleMetric(name: string): { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> } | undefined;
+}
+
+/** The sum of a metric's values in a registry whose labels include `labels` (0 when none). */
+export async function registrySum(registry: MetricRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name} in the registry`);
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+}
+
 /** Every metric name an exposition offers: family names (from `# TYPE`) and sample names (`_bucket`, `_sum`, ...). */
 export function exposedNames(exposition: Exposition): Set<string> {
   return new Set([...exposition.types.keys(), ...exposition.samples.map((s) => s.name)]);
