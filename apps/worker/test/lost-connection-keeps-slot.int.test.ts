@@ -39,4 +39,23 @@ describe('a run that lost its backend connection while the prompt goes on', () =
     expect(await unanswered('gave_up')).toBe(0);
     await waitUntil(async () => ((await inFlight()) === 0 ? true : undefined), 10_000, 20);
   }, 240_000);
+
+  it('still ends the job at its timeout while it follows the prompt, and frees the slot', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const workflow = defaultWorkflow({ steps: 10_000, width: 64, height: 64 });
+    for (const node of Object.values(workflow)) if (node.class_type === 'SaveImage') node.inputs.filename_prefix = 'followed-too-long';
+    const job = (await admin('POST', '/api/v1/jobs', { workflow, timeoutSeconds: 20 })).body;
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${job.id}`)).body.status === 'running' ? true : undefined), 60_000, 20);
+    const sim = stack.sims[0]!;
+    const asked = await unanswered('retry');
+    sim.setFaults({ httpErrorStatus: 500 });
+    sim.dropSockets();
+    await waitUntil(async () => ((await unanswered('retry')) > asked ? true : undefined), 90_000, 20);
+    sim.clearFaults(); // the backend answers again: the prompt (50 s of steps) is followed
+
+    const done = await jobEnd(admin, job.id, 120_000);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'JOB_TIMEOUT' } });
+    expect(sim.executions('followed-too-long')).toHaveLength(0); // interrupted, not run to its end
+    await waitUntil(async () => ((await inFlight()) === 0 ? true : undefined), 10_000, 20);
+  }, 240_000);
 });

@@ -24,7 +24,7 @@ export interface FleetServicesInput {
 export interface FleetServices {
   fleet: WorkerFleet;
   registry: FleetRegistry;
-  /** Shared health: `recordStrike(id)`, `recordJobSuccess(id)`, `views(...)`. */
+  /** Shared health: `recordStrike(id)`, `views(...)` (a success forgives strikes with its release: WorkerFleet.release). */
   health: BackendHealth;
   monitor: HealthMonitor;
   /** Stops the registry refresh and the monitor (the fleet's drivers are closed by `fleet.close()`). */

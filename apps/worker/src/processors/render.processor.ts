@@ -158,7 +158,8 @@ async function settleAttempt(
       situation,
       // A connection lost mid-run may leave the prompt running: follow it rather than run it twice.
       follow: !shutdown && !controller.signal.aborted && !(ctx.timeout?.aborted ?? false) && error.code === 'BACKEND_UNAVAILABLE',
-      signal: controller.signal,
+      // A followed prompt still ends at the job's timeout (then settled as JOB_TIMEOUT below).
+      signal: ctx.timeout ? AbortSignal.any([controller.signal, ctx.timeout]) : controller.signal,
       sink,
       log,
     }).catch((askErr: unknown) => ({ kind: 'error' as const, error: classify(askErr) }));
