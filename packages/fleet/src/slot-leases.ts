@@ -213,7 +213,7 @@ export class SlotLeases {
   /**
    * Frees the slot and tells every worker (the lease-freed channel) in the same command; with
    * `forgive` (the backend's health hash and its TTL: its job succeeded) the backend's job
-   * strikes are forgiven in that command too (HealthStore.forgiveStrikes' rule).
+   * strikes are forgiven in that command too (FORGIVE_STRIKES_LUA in health-store.ts).
    */
   async release(lease: Lease, forgive?: { healthKey: string; ttlMs: number }): Promise<void> {
     // A hand-over freed it already (its caller may not know: the next attempt failed), and forgave with it.

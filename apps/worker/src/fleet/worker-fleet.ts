@@ -261,7 +261,7 @@ export class WorkerFleet {
    * without the round trips of a release, a wake-up and a lease, and when it takes this very slot
    * no other worker is woken for it. Otherwise, or when that job leaves it (the drain tail's wait
    * for a faster GPU), the slot is released and announced as before. `succeeded`: the lease's job
-   * succeeded, so the backend's job strikes are forgiven (BackendHealth.recordJobSuccess's rule) in
+   * succeeded, so the backend's job strikes are forgiven (FORGIVE_STRIKES_LUA's rule) in
    * the same script as the release or the hand-over (one Redis round trip per job instead of two).
    */
   async release(lease: Lease, succeeded = false): Promise<void> {

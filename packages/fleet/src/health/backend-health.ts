@@ -146,14 +146,6 @@ export class BackendHealth {
     await this.store.update(backendId, (current) => (current ? { ...current, nodeTypesAt: null, infoHash: null } : null));
   }
 
-  /**
-   * Records a job that succeeded on a backend: its strikes are forgiven (an open breaker stays open), in one
-   * script that writes only when there are strikes, instead of reading the snapshot per job.
-   */
-  async recordJobSuccess(backendId: string): Promise<void> {
-    await this.store.forgiveStrikes(backendId);
-  }
-
   /** The view of one snapshot, with the PostgreSQL drain flag ORed into Redis' mirror. */
   view(stored: { snapshot: HealthSnapshot | null; draining: boolean }, draining = false): HealthView {
     const now = this.clock.now();

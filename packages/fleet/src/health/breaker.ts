@@ -136,4 +136,4 @@ export function onStrike(s: HealthSnapshot, now: number, config: BreakerConfig):
 }
 
 // A job that succeeded on the backend forgives its strikes (an open breaker stays open): a single
-// field set in Redis without a read, so it lives in HealthStore.forgiveStrikes, not here.
+// field set in Redis without a read, so it lives in the slot release script (FORGIVE_STRIKES_LUA), not here.

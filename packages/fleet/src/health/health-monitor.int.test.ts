@@ -5,7 +5,8 @@ import { ManualClock } from '@gantry/domain';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { BackendHealth } from './backend-health';
 import type { BackendInfo } from './backend-info';
-import { acceptingKey, probeLockKey } from './health-keys';
+import { SlotLeases } from '../slot-leases';
+import { acceptingKey, healthKey, probeLockKey } from './health-keys';
 import { HealthMonitor } from './health-monitor';
 
 const MIB = 1024 * 1024;
@@ -41,47 +42,60 @@ describe('health monitor and shared health (real Redis)', () => {
    */
   const probeLockGone = (id: string) => waitUntil(async () => ((await scope.redis.exists(probeLockKey(scope.prefix, id))) === 0 ? true : undefined), 10_000, 2);
 
+  /**
+   * A job that succeeded on `backendId`: a slot taken there and released with the forgiving the
+   * worker passes for a success (WorkerFleet.release(lease, true)), so the release script's own
+   * FORGIVE_STRIKES_LUA is what these tests pin.
+   */
+  async function succeedOn(health: BackendHealth, backendId: string, redis = scope.redis): Promise<void> {
+    const leases = new SlotLeases(redis, { prefix: scope.prefix });
+    const { lease } = await leases.acquire({ tenantId: 't', candidates: [{ id: backendId, capacity: 1 }] });
+    await leases.release(lease!, { healthKey: healthKey(scope.prefix, backendId), ttlMs: health.store.ttlMs });
+  }
+
   it('counts concurrent strikes from many clients exactly (compare-and-set)', async () => {
     const clients = Array.from({ length: 4 }, () => new Redis(TEST_REDIS_URL));
     try {
       const healths = clients.map((c) => new BackendHealth(c, { prefix: scope.prefix, breaker: { failureThreshold: 1000 } }));
       await Promise.all(Array.from({ length: 40 }, (_, i) => healths[i % 4]!.recordStrike('gpu')));
       expect((await healths[0]!.store.read('gpu')).snapshot!.strikes).toBe(40);
-      await healths[1]!.recordJobSuccess('gpu');
+      await succeedOn(healths[1]!, 'gpu', clients[1]!);
       expect((await healths[0]!.store.read('gpu')).snapshot!.strikes).toBe(0);
     } finally {
       await Promise.all(clients.map((c) => c.quit()));
     }
   });
 
-  it('a job success forgives strikes without reading the snapshot, and writes nothing when there are none', async () => {
+  it("a job success's release forgives strikes without reading the snapshot, and writes nothing when there are none", async () => {
     const health = new BackendHealth(scope.redis, { prefix: scope.prefix, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
     const reads = jest.spyOn(scope.redis, 'hgetall');
     try {
       // Nothing stored, or only the drain mirror: nothing is created.
-      await health.recordJobSuccess('none');
+      await succeedOn(health, 'none');
       expect(await scope.redis.exists(`${scope.prefix}:backend:none`)).toBe(0);
       await health.store.setDraining('drained', true);
-      await health.recordJobSuccess('drained');
+      await succeedOn(health, 'drained');
       expect(await scope.redis.hgetall(`${scope.prefix}:backend:drained`)).toEqual({ draining: '1' });
 
       await health.recordStrike('gpu');
       const struck = await health.store.read('gpu');
+      await scope.redis.pexpire(healthKey(scope.prefix, 'gpu'), 1_000);
       reads.mockClear();
-      await health.recordJobSuccess('gpu');
+      await succeedOn(health, 'gpu');
       expect(reads).not.toHaveBeenCalled(); // the script decides inside Redis
       const forgiven = await health.store.read('gpu');
       expect(forgiven.snapshot).toEqual({ ...struck.snapshot, strikes: 0 });
       expect(Number(forgiven.rev)).toBe(Number(struck.rev) + 1); // a compare-and-set that read before sees the write
+      expect(await scope.redis.pttl(healthKey(scope.prefix, 'gpu'))).toBeGreaterThan(1_000); // the write renews the hash's TTL
 
-      await health.recordJobSuccess('gpu'); // no strikes: no write
+      await succeedOn(health, 'gpu'); // no strikes: no write
       expect((await health.store.read('gpu')).rev).toBe(forgiven.rev);
 
       // An open breaker keeps its phase; only the strikes go.
       await health.recordStrike('gpu');
       await health.recordStrike('gpu');
       expect((await health.store.read('gpu')).snapshot).toMatchObject({ phase: 'open', strikes: 2 });
-      await health.recordJobSuccess('gpu');
+      await succeedOn(health, 'gpu');
       expect((await health.store.read('gpu')).snapshot).toMatchObject({ phase: 'open', strikes: 0 });
     } finally {
       reads.mockRestore();

@@ -65,8 +65,8 @@ return 1
  * hash is `key` (a job succeeded there). Writes, bumping `rev` as every snapshot write does, only
  * when a snapshot is stored and its strikes are above 0 (the key then lives `ttl` ms); returns 1
  * when it wrote. The common case (no strikes) is one read of one field inside Redis, with nothing
- * sent back to decode. Shared by FORGIVE_STRIKES and the slot release script, which forgives with
- * the release (see SlotLeases.release).
+ * sent back to decode. Used by the slot release and hand-over scripts, which forgive with the
+ * release (see SlotLeases.release) instead of a command of their own.
  */
 export const FORGIVE_STRIKES_LUA = `local function forgiveStrikes(key, ttl)
 if redis.call('HEXISTS', key, 'phase') == 0 then return 0 end
@@ -78,13 +78,6 @@ redis.call('PEXPIRE', key, ttl)
 return 1
 end
 `;
-
-/** Forgives a backend's job strikes, one command (FORGIVE_STRIKES_LUA): KEYS[1] the hash; ARGV[1] TTL (ms). */
-const FORGIVE_STRIKES = redisScript(
-  'gantryHealthForgiveStrikes',
-  `${FORGIVE_STRIKES_LUA}return forgiveStrikes(KEYS[1], ARGV[1])
-`,
-);
 
 /** The arguments of a prompt submission's record (BEGIN_ACCEPTING's ARGV[1], [2] and [4]) started at `now`, in flight until `boundAt`. */
 export function acceptingWindow(now: number, boundAt: number): { pruneBefore: number; bound: number; ttlMs: number } {
@@ -162,15 +155,6 @@ export class HealthStore {
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
     }
     throw new Error(`health of backend ${backendId}: too many concurrent updates`);
-  }
-
-  /**
-   * Sets a backend's strikes to 0 when it has any (a job succeeded there), atomically and
-   * without reading the snapshot back: a strike another worker records meanwhile is either
-   * forgiven too (it landed first) or counted after. Returns whether anything was written.
-   */
-  async forgiveStrikes(backendId: string): Promise<boolean> {
-    return (await runScript<number>(this.redis, FORGIVE_STRIKES, [healthKey(this.prefix, backendId)], [this.ttlMs])) === 1;
   }
 
   /** Mirrors the drain flag (set by the API after it updated PostgreSQL). */
