@@ -8,7 +8,6 @@ import {
 } from '@gantry/domain';
 import { claimLostJob, heartbeatAgeMs, isTransientDbError, readJobRow, releaseHeldJob, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
-import { keepLeaseAlive, type Lease } from '@gantry/fleet';
 import { jobRecoveryMetrics } from '@gantry/metrics';
 import { acquireBackend, NoSlotError } from '../dispatch/acquire-backend.js';
 import type { QueuePlace } from '../dispatch/slot-turns.js';
@@ -16,6 +15,7 @@ import { JobEventSink } from '../events/job-event-sink.js';
 import { askBackend, type AskSituation } from './ask-backend.js';
 import type { WorkerDeps } from './context.js';
 import { handBack } from './hand-back.js';
+import { holdSlot, letGo, occupySlot, type HeldSlot } from './held-slot.js';
 import { jobModel, jobNeedOf } from './job-input.js';
 import { OutcomeNotRecorded } from './record-success.js';
 import { runOnBackend, type SubmittedPrompt } from './run-on-backend.js';
@@ -84,7 +84,7 @@ async function runAttempt(
   const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
   const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
-  let held: { lease: Lease; stopRenewing: () => void; succeeded: boolean } | null = null;
+  let held: HeldSlot | null = null;
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
@@ -101,8 +101,7 @@ async function runAttempt(
       mayWaitForFaster: bullJob.attemptsStarted <= 2,
       place,
     });
-    const onLost = () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend');
-    held = { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock), succeeded: false };
+    held = holdSlot(deps, lease, log);
     const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
     held.succeeded = result === 'succeeded'; // its strikes on the backend are forgiven with the release
     return result === 'succeeded' ? 'succeeded' : 'skipped';
@@ -113,11 +112,8 @@ async function runAttempt(
     }
     return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
-    if (held) {
-      // Only now: a prompt still on the backend after a lost connection was asked about and followed under this slot.
-      held.stopRenewing();
-      await deps.fleet.release(held.lease, held.succeeded).catch(() => undefined); // to a job of this worker waiting for a slot, if any
-    }
+    // Only now: a prompt still on the backend after a lost connection was asked about and followed under this slot.
+    if (held) await letGo(deps, held);
     deps.cancels.unregister(job.id, controller);
   }
 }
@@ -203,6 +199,9 @@ async function recoverLostJob(
   const controller = deps.cancels.register(job.id);
   const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
   const prompt = job.backendId && job.promptId ? { backendId: job.backendId, promptId: job.promptId } : null;
+  // The prompt may still run on its backend: counted in that backend's slots while it is asked
+  // about and followed, so no other job is placed on a GPU that is busy with it.
+  const held = prompt && deps.fleet.member(prompt.backendId) ? await occupySlot(deps, prompt.backendId, job.tenantId, log) : null;
   try {
     if (job.cancelRequested) controller.abort(new Error('canceled'));
     const asked = prompt
@@ -211,6 +210,7 @@ async function recoverLostJob(
     switch (asked.kind) {
       case 'collected':
       case 'followed':
+        if (held) held.succeeded = true;
         return 'succeeded';
       case 'moved-on':
         return 'skipped';
@@ -247,6 +247,7 @@ async function recoverLostJob(
     if (err instanceof OutcomeNotRecorded) throw err;
     return await settleFailure(deps, bullJob, job, classify(err), { canceled: controller.signal.aborted, timedOut: false }, sink, log);
   } finally {
+    if (held) await letGo(deps, held); // before a rerun leases a slot of its own
     deps.cancels.unregister(job.id, controller);
   }
   const fresh = await deps.persist(() => readJobRow(deps.db, job.id));
