@@ -13,7 +13,7 @@
  * Values read from elsewhere (Redis, PostgreSQL, the disk) are collected at scrape time in a
  * gauge's `collect()`, through a `ScrapeCache`. Every metric is documented in docs/metrics.md.
  */
-export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+export { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export * from './registry.js';
 export * from './scrape-cache.js';
 export * from './disk-space.js';

@@ -1,4 +1,5 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessHandleMetrics, SCALING_DEFAULTS } from './process-handles.js';
 
 /** Which process a registry belongs to; becomes the `service` label on every series. */
 export type MetricsRole = 'api' | 'worker';
@@ -11,7 +12,8 @@ const MISNAMED_DEFAULTS = ['gantry_nodejs_active_handles_total', 'gantry_nodejs_
 
 /**
  * A registry for one app instance: default labels, plus the process metrics (memory, CPU, event-loop
- * lag, handles) under the `gantry_` prefix.
+ * lag, handles) under the `gantry_` prefix; those whose cost grows with open connections come from
+ * process-handles.ts.
  */
 export function createMetricsRegistry(role: MetricsRole, options: { instance?: string; processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
@@ -19,6 +21,9 @@ export function createMetricsRegistry(role: MetricsRole, options: { instance?: s
   if (options.processMetrics !== false) {
     collectDefaultMetrics({ register: registry, prefix: 'gantry_', eventLoopMonitoringPrecision: 20 });
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+    // Those that walk every fd and handle on each scrape: replaced by ones that do not hold the loop.
+    for (const name of SCALING_DEFAULTS) registry.removeSingleMetric(`gantry_${name}`);
+    registerProcessHandleMetrics(registry, 'gantry_');
   }
   return registry;
 }
