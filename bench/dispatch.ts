@@ -16,7 +16,7 @@
  *             the same steps, and then the rest of the job's real work: follow the prompt on the
  *             ComfyUI WebSocket to its end, GET /view the output, store it content-addressed in a
  *             local directory (as Gantry's local store), record the success and artifact row.
- * Segments are interleaved (each round: every rate, both ways, the order of the ways alternating),
+ * Segments are interleaved (each round: every rate, all three ways, the order of the ways alternating),
  * open-loop at a fixed rate. Per segment: t0 → POST /prompt p50/p99; CPU per job of the way's
  * processes (/proc; for Gantry the API and the worker, and for the full skeleton its process, both
  * including following the prompt to its end, storing the output and recording the success, which
@@ -53,7 +53,7 @@ if (args.help) {
   console.log(`usage: npm run bench:dispatch -- [options]
   --rates LIST    jobs per second of each segment (default 5,20)
   --seconds S     length of a segment (default 10)
-  --rounds N      rounds; each runs every rate both ways (default 2)
+  --rounds N      rounds; each runs every rate all three ways (default 2)
   --gpus N        simulated GPUs (default 2), each a backend of
   --capacity N    slots (default 8)
   --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)`);
