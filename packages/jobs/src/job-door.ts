@@ -159,6 +159,9 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
+    // Its one command (events and counts) shares a socket write with what else this turn sends
+    // on the connection (when the queue's connection is the publisher's, as in the worker and the API).
+    coalesceWrites(this.deps.queue.opts.connection);
     await this.announce(job, change, result);
     return result;
   }
