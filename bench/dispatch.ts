@@ -7,15 +7,20 @@
  *
  * One gpu-sim process (fast GPUs: 1 step of 1 ms) behind a recording pass-through per GPU
  * (bench/lib/prompt-recorder.ts: notes when each POST /prompt arrives, keyed by the job's
- * SaveImage marker). Two ways, each its own processes, database and Redis prefix:
+ * SaveImage marker). Three ways, each its own processes, database and Redis prefix:
  *   gantry:   one API and one worker process; the bench POSTs /api/v1/jobs (t0 before the request);
- *   skeleton: bench/lib/dispatch-skeleton.ts, one process: INSERT + Queue.add, then a BullMQ
- *             Worker that SELECTs the row, UPDATEs its status and POSTs /prompt (t0 before the
- *             IPC message that asks for the insert).
- * Segments are interleaved (each round: every rate, both ways, the order of the ways alternating),
+ *   skeleton: bench/lib/dispatch-skeleton.ts mode `prompt`, one process: INSERT + Queue.add, then a
+ *             BullMQ Worker that SELECTs the row, UPDATEs its status and POSTs /prompt, and stops
+ *             (t0 before the IPC message that asks for the insert);
+ *   full:     the same file, mode `full`: the job in over node:http (t0 before the request), then
+ *             the same steps, and then the rest of the job's real work: follow the prompt on the
+ *             ComfyUI WebSocket to its end, GET /view the output, store it content-addressed in a
+ *             local directory (as Gantry's local store), record the success and artifact row.
+ * Segments are interleaved (each round: every rate, all three ways, the order of the ways alternating),
  * open-loop at a fixed rate. Per segment: t0 → POST /prompt p50/p99; CPU per job of the way's
- * processes (/proc; for Gantry the API and the worker, including following the prompt to its end,
- * storing the output and recording the success, which the skeleton does not do); PostgreSQL
+ * processes (/proc; for Gantry the API and the worker, and for the full skeleton its process, both
+ * including following the prompt to its end, storing the output and recording the success, which
+ * the `prompt` skeleton does not do); PostgreSQL
  * transactions per job (pg_stat_database.xact_commit of the way's database, background loops
  * included); achieved rate. Prints a table with ratios and the load average, and one JSON line.
  * Figures, not assertions.
@@ -48,7 +53,7 @@ if (args.help) {
   console.log(`usage: npm run bench:dispatch -- [options]
   --rates LIST    jobs per second of each segment (default 5,20)
   --seconds S     length of a segment (default 10)
-  --rounds N      rounds; each runs every rate both ways (default 2)
+  --rounds N      rounds; each runs every rate all three ways (default 2)
   --gpus N        simulated GPUs (default 2), each a backend of
   --capacity N    slots (default 8)
   --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)`);
@@ -79,7 +84,7 @@ process.once('SIGINT', () => {
   void cleanup().then(() => process.exit(130));
 });
 
-type Way = 'gantry' | 'skeleton';
+type Way = 'gantry' | 'skeleton' | 'full';
 interface Side {
   way: Way;
   procs: SchedProc[];
@@ -215,38 +220,72 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
   };
 }
 
-async function startSkeleton(recorders: PromptRecorder[]): Promise<Side> {
-  const dbName = `gantry_bench_dispatch_${RUN}_s`;
+/**
+ * A baseline (bench/lib/dispatch-skeleton.ts): `prompt` (way `skeleton`) takes the job over IPC and
+ * stops at POST /prompt; `full` (way `full`) takes it over HTTP and does the job's whole durable work
+ * (follow the prompt, fetch and store the output, record the success).
+ */
+async function startSkeleton(recorders: PromptRecorder[], mode: 'prompt' | 'full'): Promise<Side> {
+  const way: Way = mode === 'full' ? 'full' : 'skeleton';
+  const tag = mode === 'full' ? 'f' : 's';
+  const dbName = `gantry_bench_dispatch_${RUN}_${tag}`;
   cleanups.push(() => dropBenchDatabase(dbName));
   const db = await createTestDatabase({ name: dbName, migrate: false });
-  const prefix = `gbench-dispatch-${RUN}-s`;
+  const prefix = `gbench-dispatch-${RUN}-${tag}`;
   const redis = new Redis(REDIS_URL);
   cleanups.push(async () => {
     await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
-  const proc = spawnTs('skeleton', 'bench/lib/dispatch-skeleton.ts', {
+  const artifactDir = mkdtempSync(path.join(tmpdir(), 'gantry-bench-dispatch-skeleton-'));
+  cleanups.push(async () => rmSync(artifactDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const proc = spawnTs(mode === 'full' ? 'skeleton-full' : 'skeleton', 'bench/lib/dispatch-skeleton.ts', {
     DATABASE_URL: db.url,
     REDIS_URL,
     SKELETON_PREFIX: prefix,
     SKELETON_BACKENDS: recorders.map((r) => r.url).join(','),
     SKELETON_CONCURRENCY: String(config.capacity * config.gpus),
+    SKELETON_MODE: mode,
+    SKELETON_PORT: String(port),
+    SKELETON_ARTIFACT_DIR: artifactDir,
   });
   children.push(proc);
   cleanups.push(() => proc.stop());
   await proc.waitForLine(/skeleton ready/, 60_000);
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-dispatch' });
   cleanups.push(() => pool.end());
+  if (mode === 'prompt') {
+    return {
+      way,
+      procs: [proc],
+      pool,
+      dbName,
+      async submit(marker, workflow) {
+        proc.proc.send({ submit: { marker, workflow } });
+      },
+      async settled() {
+        return true; // its last step is the POST /prompt itself
+      },
+    };
+  }
+  const url = `http://127.0.0.1:${port}/jobs`;
   return {
-    way: 'skeleton',
+    way,
     procs: [proc],
     pool,
     dbName,
-    async submit(marker, workflow) {
-      proc.proc.send({ submit: { marker, workflow } });
+    async submit(_marker, workflow) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflow }) });
+      await res.arrayBuffer();
+      if (res.status !== 202) log(`full skeleton submit: HTTP ${res.status}`);
     },
     async settled() {
-      return true; // its last step is the POST /prompt itself
+      // Every job ended, as for Gantry: its CPU (follow, output, success) belongs to its segment.
+      return waitFor(async () => {
+        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM skeleton_jobs WHERE status NOT IN ('succeeded', 'failed')");
+        return rows[0]?.n === 0;
+      }, 60_000);
     },
   };
 }
@@ -332,8 +371,8 @@ async function main(): Promise<void> {
     recorders.push(r);
     cleanups.push(() => r.close());
   }
-  log(`starting Gantry (API + 1 worker) and the skeleton; ${config.gpus} GPUs × capacity ${config.capacity}`);
-  const sides = [await startGantry(recorders), await startSkeleton(recorders)];
+  log(`starting Gantry (API + 1 worker) and the two skeletons; ${config.gpus} GPUs × capacity ${config.capacity}`);
+  const sides = [await startGantry(recorders), await startSkeleton(recorders, 'prompt'), await startSkeleton(recorders, 'full')];
   for (const side of sides) await runSegment(side, recorders, base, 5, 0, 10, true); // warm-up: code loaded, connections open
   const segments: Segment[] = [];
   for (let roundNo = 1; roundNo <= config.rounds; roundNo++) {
@@ -376,23 +415,27 @@ function report(segments: Segment[]): void {
     };
     const g = of('gantry');
     const s = of('skeleton');
+    const f = of('full');
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
-    rows.push(['', 'skeleton', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
-    rows.push(['', 'ratio', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.xact, s.xact), '', '']);
+    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
+    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), f.cpu.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
+    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.xact, s.xact), '', '']);
+    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.cpu, f.cpu), ratio(g.xact, f.xact), '', '']);
     const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
     const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
     const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
     splits.push(`${rate}/s: submit → row committed ${split.toRow} ms, → dispatched ${split.toDispatched} ms, → POST /prompt ${split.toPrompt} ms`);
     byProc.push(`${rate}/s: ${Object.entries(g.cpuOf).map(([name, ms]) => `${name} ${ms}`).join(', ')}`);
-    json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s });
+    json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s, fullSkeleton: f });
   }
   const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'xact/job', 'achieved/s', 'load 1m'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   console.log('');
   console.log(`Dispatch: submit → POST /prompt, ${config.rounds} interleaved rounds × ${config.seconds} s per rate and way; ${config.gpus} simulated GPUs × capacity ${config.capacity}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  console.log('CPU ms/job: gantry = API + worker (including following the prompt and recording the success), skeleton = its one process; xact/job: PostgreSQL commits of the way\'s database (background loops included)');
+  console.log('CPU ms/job: gantry = API + worker (including following the prompt and recording the success); skeleton = its one process, job in over IPC, stops at POST /prompt; full skeleton = its one process, job in over HTTP, follows the prompt, stores the output and records the success like Gantry');
+  console.log('Latency (to POST /prompt): compare with the full skeleton, whose intake (HTTP) matches Gantry\'s. xact/job: PostgreSQL commits of the way\'s database (background loops included)');
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
