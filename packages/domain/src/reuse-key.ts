@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { hash } from 'node:crypto';
+import { CanonicalText, canonicalJson } from './canonical-json.js';
 import type { JobKind } from '@gantry/contract';
 
 /** What decides a job's result: what it runs (as stored, inputs bound) and where it may run. */
@@ -13,6 +13,11 @@ export interface ReuseRequest {
    * hash; parameter kinds (img2img) carry them only here, so two images never share a key.
    */
   inputs?: Record<string, string> | undefined;
+  /**
+   * The canonical JSON of `workflow` as it runs (`workflowText(workflow).run`), when it is already
+   * built (a batch builds each workflow's text once): null means a random seed. Kind `workflow` only.
+   */
+  run?: string | null | undefined;
 }
 
 /** Bumped whenever what goes into the key changes, so keys of different versions never match. */
@@ -32,12 +37,21 @@ function isFixedSeed(value: unknown): boolean {
 
 type Nodes = Record<string, { class_type?: unknown; inputs?: Record<string, unknown> }>;
 
-/** The workflow as it runs: node ids, class types and inputs; `_meta` (titles) changes no pixel. */
-function canonicalWorkflow(workflow: Nodes): Record<string, unknown> | null {
+/** Whether a node's inputs hold a seed that is not fixed (see isFixedSeed). */
+export function hasRandomSeed(inputs: Record<string, unknown>): boolean {
+  for (const name of Object.keys(inputs)) if (SEED_INPUT.test(name) && !isFixedSeed(inputs[name])) return true;
+  return false;
+}
+
+/**
+ * The workflow as it runs: node ids, class types and inputs; `_meta` (titles) changes no pixel.
+ * workflowText (workflow-text.ts) writes the canonical JSON of the same form without this copy.
+ */
+export function canonicalWorkflow(workflow: Nodes): Record<string, unknown> | null {
   const nodes: Record<string, unknown> = {};
   for (const [id, node] of Object.entries(workflow)) {
     const inputs = node.inputs ?? {};
-    for (const [name, value] of Object.entries(inputs)) if (SEED_INPUT.test(name) && !isFixedSeed(value)) return null;
+    if (hasRandomSeed(inputs)) return null;
     nodes[id] = { class_type: node.class_type, inputs };
   }
   return nodes;
@@ -62,9 +76,16 @@ function tagsOf(requirements: unknown): string[] {
 export function reuseKey(request: ReuseRequest): string | null {
   const body = request.workflow as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-  const run = request.kind === 'workflow' ? canonicalWorkflow(body as Nodes) : canonicalParams(body);
+  const run = request.kind === 'workflow' ? workflowRun(body as Nodes, request.run) : canonicalParams(body);
   if (run === null) return null;
   const inputs = request.inputs && Object.keys(request.inputs).length > 0 ? { inputs: request.inputs } : {};
   const canonical = canonicalJson({ v: REUSE_KEY_VERSION, kind: request.kind, run, tags: tagsOf(request.requirements), ...inputs });
-  return createHash('sha256').update(canonical).digest('hex');
+  // One-shot SHA-256 (no Hash object per key: a batch makes a thousand).
+  return hash('sha256', canonical, 'hex');
+}
+
+/** What a workflow runs: its canonical text when the caller built it, else built here. */
+function workflowRun(workflow: Nodes, run: string | null | undefined): Record<string, unknown> | CanonicalText | null {
+  if (run === undefined) return canonicalWorkflow(workflow);
+  return run === null ? null : new CanonicalText(run);
 }
