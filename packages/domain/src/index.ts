@@ -17,6 +17,5 @@ export * from './backoff.js';
 export * from './input-binding.js';
 export * from './canonical-json.js';
 export * from './reuse-key.js';
-export * from './workflow-text.js';
 export * from './storage-env.js';
 export * from './clock.js';

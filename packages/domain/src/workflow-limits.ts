@@ -32,9 +32,8 @@ export const DEFAULT_WORKFLOW_LIMITS: WorkflowLimits = {
 /**
  * Refuses a workflow over the limits: more nodes or bytes → 413 WORKFLOW_TOO_LARGE with
  * `{limit, max, actual}`; a string over `maxStringBytes` → 422 VALIDATION_FAILED naming it
- * (`workflow.<node>.inputs.<input>...`, code `too_big`). `jsonOf`: the workflow's JSON text in any
- * key order (a batch passes the canonical text it keeps for the insert and the keys,
- * workflowText), asked for once the node count has passed.
+ * (`workflow.<node>.inputs.<input>...`, code `too_big`). `jsonOf` writes the workflow's JSON, once
+ * the node count has passed: a batch passes one that keeps the text for the insert.
  */
 export function checkWorkflowSize(workflow: Workflow, limits: WorkflowLimits, jsonOf: (workflow: Workflow) => string = JSON.stringify): void {
   const nodes = Object.keys(workflow).length;

@@ -1,4 +1,4 @@
-import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, workflowText, type BatchItemError, type SubmitJobInput, type WorkflowText } from '@gantry/domain';
+import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, type BatchItemError, type SubmitJobInput } from '@gantry/domain';
 import { findJobsByIdempotencyKeys, isForeignKeyViolation, isUniqueViolation, type JobRow, type NewBatchJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { tryParseInput } from '../http/validate.js';
@@ -47,14 +47,13 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   assertBatchSize(items.length);
   const problems = new ItemProblems(items.length);
   const inputs: SubmitJobInput[] = [];
-  // Each workflow is serialized once, by its size check (workflowText: its canonical JSON, and
-  // what its reuse key hashes); the request hash, the reuse key and the insert use that text.
-  const texts: (WorkflowText | undefined)[] = [];
+  // Each workflow's JSON is written once, by its size check, and sent as it is by the insert.
+  const texts: (string | undefined)[] = [];
   items.forEach((item, index) => {
     const parsed = tryParseInput(batchItemSchema, item, 'job');
     if (!parsed.ok) return problems.add(index, parsed.error);
     try {
-      if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits, (w) => (texts[index] = workflowText(w)).json);
+      if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits, (w) => (texts[index] = JSON.stringify(w)));
       inputs[index] = parsed.data;
     } catch (err) {
       problems.add(index, err);
@@ -62,7 +61,7 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   });
   problems.throwIfAny();
 
-  const hash = idempotencyKey ? batchRequestHash(inputs, texts) : undefined;
+  const hash = idempotencyKey ? batchRequestHash(inputs) : undefined;
   const keys = idempotencyKey ? batchItemKeys(idempotencyKey, inputs.length) : undefined;
   // The reads the checks need, at once: the idempotency lookup alongside the Redis read (and what it leads to).
   const [existing, [runnable, active, firstRank]] = await Promise.all([
@@ -106,10 +105,9 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   const jobs: NewBatchJob[] = inputs.map((input, index) => {
     const job: NewBatchJob = newJobOf(tenantId, input, resolved[index]!, { webhook: webhooks[index], idempotencyKey: keys?.[index], requestHash: hash });
     // The text is the stored workflow's only when no input was bound into it (binding makes a new one).
-    const text = job.workflow === input.workflow ? texts[index] : undefined;
-    job.reuseKey = reuseKeyOf(job, text?.run);
+    job.workflowJson = job.workflow === input.workflow ? texts[index] : undefined;
+    job.reuseKey = reuseKeyOf(job);
     job.reuse = input.reuse === true;
-    job.workflowJson = text?.json;
     return job;
   });
   try {

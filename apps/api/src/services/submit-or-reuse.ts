@@ -17,11 +17,8 @@ export async function submitOrReuse(deps: ApiDeps, job: NewJob, tenantRank: numb
   return deps.jobs.submit({ ...job, reuseKey: key }, tenantRank, reserved);
 }
 
-/**
- * The reuse key of a job as it is stored (bound inputs by content hash); null when it can never be
- * reused (a random seed). `run`: the stored workflow's run text when already built (workflowText).
- */
-export function reuseKeyOf(job: NewJob, run?: string | null): string | null {
+/** The reuse key of a job as it is stored (bound inputs by content hash); null when it can never be reused (a random seed). */
+export function reuseKeyOf(job: NewJob): string | null {
   const inputs = Object.fromEntries((job.inputs ?? []).map((i) => [i.name, i.sha256]));
-  return reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements, inputs, run });
+  return reuseKey({ kind: job.kind ?? 'workflow', workflow: job.workflow, requirements: job.requirements, inputs });
 }

@@ -11,7 +11,7 @@ export interface NewBatchJob extends NewJob {
   reuse?: boolean;
   /**
    * `workflow` as JSON text, when the caller already has it (a batch keeps each workflow's
-   * canonical text: workflowText of @gantry/domain): the insert sends it instead of serializing
+   * text: its size check wrote it): the insert sends it instead of serializing
    * the workflow again. Any key order (`jsonb` keeps none); it must be the JSON of `workflow`.
    */
   workflowJson?: string | undefined;

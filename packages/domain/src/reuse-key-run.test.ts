@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
-import { reuseKey, type ReuseRequest } from './reuse-key';
-import { workflowText } from './workflow-text';
+import { reuseKey, workflowRunJson, type ReuseRequest } from './reuse-key';
 
-/** reuseKey's workflow form as it was before workflowText (copied): the run text must stay this. */
+
+/** reuseKey's workflow form as it was before workflowRunJson (copied): the run text must stay this. */
 function referenceRun(workflow: Record<string, { class_type?: unknown; inputs?: Record<string, unknown> }>): Record<string, unknown> | null {
   const nodes: Record<string, unknown> = {};
   for (const [id, node] of Object.entries(workflow)) {
@@ -73,39 +73,28 @@ function randomWorkflow(next: () => number): Record<string, unknown> {
   return workflow;
 }
 
-describe('workflowText', () => {
-  it('writes canonicalJson of the workflow and of its reuse form, on random workflows', () => {
+describe('workflowRunJson', () => {
+  it('writes canonicalJson of the workflow as it runs (what reuseKey built before), on random workflows', () => {
     for (let seed = 1; seed <= 3000; seed++) {
       const workflow = randomWorkflow(rng(seed));
-      const run = (() => {
+      const attempt = (f: () => string | null): string | null => {
         try {
-          const nodes = referenceRun(workflow as never);
-          return nodes === null ? null : canonicalJson(nodes);
+          return f();
         } catch {
           return 'throws';
         }
-      })();
-      const text = (() => {
-        try {
-          return workflowText(workflow);
-        } catch {
-          return 'throws';
-        }
-      })();
-      expect([seed, text]).toEqual([seed, run === 'throws' ? 'throws' : { json: canonicalJson(workflow), run }]);
+      };
+      const expected = attempt(() => {
+        const nodes = referenceRun(workflow as never);
+        return nodes === null ? null : canonicalJson(nodes);
+      });
+      expect([seed, attempt(() => workflowRunJson(workflow))]).toEqual([seed, expected]);
     }
+    expect(workflowRunJson([1])).toBeNull();
+    expect(workflowRunJson(null)).toBeNull();
   });
 
-  it('is as long as JSON.stringify for JSON values (what the size check counts)', () => {
-    for (let seed = 1; seed <= 2000; seed++) {
-      const workflow = JSON.parse(JSON.stringify(randomWorkflow(rng(seed)))) as unknown;
-      const json = JSON.stringify(workflow);
-      expect([seed, workflowText(workflow).json.length]).toEqual([seed, json.length]);
-      expect(JSON.parse(workflowText(workflow).json)).toEqual(workflow);
-    }
-  });
-
-  it('gives reuseKey, with its run, the key the previous builder gave', () => {
+  it('makes reuseKey give the key the previous builder gave', () => {
     for (let seed = 1; seed <= 2000; seed++) {
       const next = rng(seed);
       const workflow = JSON.parse(JSON.stringify(randomWorkflow(next))) as Record<string, unknown>;
@@ -117,15 +106,13 @@ describe('workflowText', () => {
       };
       const expected = referenceKey(request);
       expect([seed, reuseKey(request)]).toEqual([seed, expected]);
-      expect([seed, reuseKey({ ...request, run: workflowText(workflow).run })]).toEqual([seed, expected]);
     }
   });
 
-  it('has no run for a random seed and a run that drops _meta', () => {
-    expect(workflowText({ '1': { class_type: 'KSampler', inputs: { seed: -1 } } }).run).toBeNull();
-    expect(workflowText({ '2': { inputs: { a: 1 }, class_type: 'K', _meta: { title: 't' } } })).toEqual({
-      json: '{"2":{"_meta":{"title":"t"},"class_type":"K","inputs":{"a":1}}}',
-      run: '{"2":{"class_type":"K","inputs":{"a":1}}}',
-    });
+  it('has no run for a random seed and a run without _meta', () => {
+    expect(workflowRunJson({ '1': { class_type: 'KSampler', inputs: { seed: -1 } }, '2': { class_type: 'A', inputs: {} } })).toBeNull();
+    expect(workflowRunJson({ '2': { inputs: { b: 1, a: 2 }, class_type: 'K', _meta: { title: 't' } }, '10': { class_type: 'L' } })).toBe(
+      '{"10":{"class_type":"L","inputs":{}},"2":{"class_type":"K","inputs":{"a":2,"b":1}}}',
+    );
   });
 });
