@@ -73,6 +73,7 @@ async function main() {
     await stack.createDatabase();
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
     await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
+    log(`API node flags: ${stack.apiNodeFlags.join(' ') || '(none)'} (apps/api/node-flags; BENCH_API_NODE_FLAGS overrides)`);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 10, application_name: 'bench-raw' });
     cpuClient = new pg.Client({ connectionString: stack.databaseUrl, application_name: 'bench-cpu' });
     await cpuClient.connect();
@@ -204,7 +205,7 @@ async function main() {
     log(`  load average (1/5/15 min): before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);
     const figures = (side) => ({ jobsPerS: Math.round(rate(side)), cpuMsPer1000: { api: +per1000(results[side].apiCpuMs), pg: +per1000(results[side].pgCpuMs), bench: +per1000(results[side].benchCpuMs) } });
     log(
-      `BENCH_BATCH_JSON ${JSON.stringify({ rounds: ROUNDS, size: SIZE, concurrency: CONCURRENCY, apiJobsPerS: Math.round(rate('api')), rawJobsPerS: Math.round(rate('raw')), rawFastJobsPerS: Math.round(rate('rawFast')), ratio: +(rate('api') / rate('raw')).toFixed(3), apiCpuMsPer1000: +per1000(results.api.apiCpuMs), sides: Object.fromEntries(names.map((n) => [n, figures(n)])), load: [load0, load1] })}`,
+      `BENCH_BATCH_JSON ${JSON.stringify({ rounds: ROUNDS, size: SIZE, concurrency: CONCURRENCY, apiJobsPerS: Math.round(rate('api')), rawJobsPerS: Math.round(rate('raw')), rawFastJobsPerS: Math.round(rate('rawFast')), ratio: +(rate('api') / rate('raw')).toFixed(3), apiCpuMsPer1000: +per1000(results.api.apiCpuMs), apiNodeFlags: stack.apiNodeFlags, sides: Object.fromEntries(names.map((n) => [n, figures(n)])), load: [load0, load1] })}`,
     );
   } finally {
     await stop();
