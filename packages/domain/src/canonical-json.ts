@@ -39,9 +39,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * A part whose canonical JSON is already written (a workflow's, built once for its size check,
- * its row, its request hash and its reuse key: workflow-text.ts): canonicalJson writes `text` as
- * it is. The caller vouches that `text` is the canonical JSON of the value it stands for.
+ * A part whose canonical JSON is already written (a reuse key's run form, which workflowRunJson
+ * of reuse-key.ts writes without copying the workflow): canonicalJson writes `text` as it is. The
+ * caller vouches that `text` is the canonical JSON of the value it stands for.
  */
 export class CanonicalText {
   constructor(readonly text: string) {}
