@@ -38,6 +38,7 @@ COPY . .
 # `npm run build` = node scripts/prisma-generate.mjs && turbo run build
 RUN npm run build \
  && test -f apps/api/dist/main.js \
+ && test -f apps/api/node-flags \
  && test -f apps/worker/dist/main.js \
  && test -f apps/gpu-sim/dist/main.js \
  && test -f packages/db/dist/generated/client.js \

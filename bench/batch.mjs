@@ -9,6 +9,7 @@
 //   npm run bench:batch                                  # 20 rounds of 2 concurrent batches of 1000
 //   npm run bench:batch -- --rounds 10 --size 500 --concurrency 1
 //   npm run bench:batch -- --cpu-prof /tmp/prof          # the API's CPU profile, written on exit
+//   BENCH_API_NODE_FLAGS= npm run bench:batch            # the API without apps/api/node-flags (paired runs)
 import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import path from 'node:path';
@@ -73,6 +74,7 @@ async function main() {
     await stack.createDatabase();
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
     await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
+    log(`API node flags: ${stack.apiNodeFlags.join(' ') || '(none)'} (apps/api/node-flags; BENCH_API_NODE_FLAGS overrides)`);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 10, application_name: 'bench-raw' });
     cpuClient = new pg.Client({ connectionString: stack.databaseUrl, application_name: 'bench-cpu' });
     await cpuClient.connect();
@@ -165,6 +167,8 @@ async function main() {
       await round(rawFast);
     }
     const sides = { api, raw, rawFast };
+    // The API's garbage collections over the measured rounds (bench/lib/child-probe.mjs: pauses by kind).
+    await stack.api.ask('loop-reset');
     const load0 = loadavg();
     const results = Object.fromEntries(Object.keys(sides).map((k) => [k, { wallMs: 0, latencies: [], apiCpuMs: 0, pgCpuMs: 0, benchCpuMs: 0 }]));
     const names = Object.keys(sides);
@@ -186,6 +190,7 @@ async function main() {
       }
     }
     const load1 = loadavg();
+    const { gc } = await stack.api.ask('loop');
     const jobs = ROUNDS * CONCURRENCY * SIZE;
     const rate = (side) => jobs / (results[side].wallMs / 1000);
     const per1000 = (ms) => (ms / (jobs / 1000)).toFixed(1).padStart(6);
@@ -201,10 +206,12 @@ async function main() {
     line('raw, fast: jsonb_to_recordset + one-script add', 'rawFast');
     log(`  ratio API/raw: ${(rate('api') / rate('raw')).toFixed(2)}; API/raw-fast: ${(rate('api') / rate('rawFast')).toFixed(2)}`);
     log('  (bench CPU: the client building and sending the batches; for the raw sides it is their whole client-side work. Redis is shared: its CPU is not split by run.)');
+    const gcKinds = Object.entries(gc.byKind).map(([kind, k]) => `${kind} ${k.count} (${k.totalMs.toFixed(0)} ms)`).join(', ');
+    log(`  the API's GC pauses over the measured rounds (all sides): ${gc.count}, ${gc.totalMs.toFixed(0)} ms: ${gcKinds || 'none'}`);
     log(`  load average (1/5/15 min): before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);
     const figures = (side) => ({ jobsPerS: Math.round(rate(side)), cpuMsPer1000: { api: +per1000(results[side].apiCpuMs), pg: +per1000(results[side].pgCpuMs), bench: +per1000(results[side].benchCpuMs) } });
     log(
-      `BENCH_BATCH_JSON ${JSON.stringify({ rounds: ROUNDS, size: SIZE, concurrency: CONCURRENCY, apiJobsPerS: Math.round(rate('api')), rawJobsPerS: Math.round(rate('raw')), rawFastJobsPerS: Math.round(rate('rawFast')), ratio: +(rate('api') / rate('raw')).toFixed(3), apiCpuMsPer1000: +per1000(results.api.apiCpuMs), sides: Object.fromEntries(names.map((n) => [n, figures(n)])), load: [load0, load1] })}`,
+      `BENCH_BATCH_JSON ${JSON.stringify({ rounds: ROUNDS, size: SIZE, concurrency: CONCURRENCY, apiJobsPerS: Math.round(rate('api')), rawJobsPerS: Math.round(rate('raw')), rawFastJobsPerS: Math.round(rate('rawFast')), ratio: +(rate('api') / rate('raw')).toFixed(3), apiCpuMsPer1000: +per1000(results.api.apiCpuMs), apiNodeFlags: stack.apiNodeFlags, apiGc: { count: gc.count, totalMs: gc.totalMs, byKind: gc.byKind }, sides: Object.fromEntries(names.map((n) => [n, figures(n)])), load: [load0, load1] })}`,
     );
   } finally {
     await stop();

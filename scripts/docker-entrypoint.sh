@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entry point of the Gantry image: the first argument names the process to run.
-#   api | worker | gpu-sim   the built app (node apps/<name>/dist/main.js)
+#   api | worker | gpu-sim   the built app (node apps/<name>/dist/main.js; the API with apps/api/node-flags)
 #   migrate [--status]       create the database if needed, apply prisma/migrations, exit
 #                            (scripts/migrate.mjs, or the built migrator where tsx is absent)
 #   retention [--dry-run]    one retention run now (apps/worker/dist/retention/cli.js), prints a summary
@@ -14,7 +14,13 @@ cmd="${1:-api}"
 [ "$#" -gt 0 ] && shift
 
 case "$cmd" in
-  api | worker | gpu-sim)
+  api)
+    # With the API's Node.js flags (apps/api/node-flags: one per line, `#` comments; why each:
+    # docs/operations.md, "API process flags"). Flags hold no spaces: the unquoted $(...) splits them.
+    # shellcheck disable=SC2046
+    exec node --enable-source-maps $(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$APP_ROOT/apps/api/node-flags") "$APP_ROOT/apps/api/dist/main.js" "$@"
+    ;;
+  worker | gpu-sim)
     exec node --enable-source-maps "$APP_ROOT/apps/$cmd/dist/main.js" "$@"
     ;;
   migrate)

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function runTs(entry, { env = {}, name, stdio = 'inherit' } = {}) {
-  const child = spawn(process.execPath, ['--conditions=@gantry/source', '--import', 'tsx', path.join(ROOT, entry)], {
+/** `nodeArgs`: Node.js flags before the entry point (the API's: apiNodeFlags of api-node-flags.mjs). */
+export function runTs(entry, { env = {}, name, stdio = 'inherit', nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, '--conditions=@gantry/source', '--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { apiNodeFlags } from './api-node-flags.mjs';
 import { ensureServices } from './services.mjs';
 import { ROOT, runTs } from './run-ts.mjs';
 
@@ -61,8 +62,8 @@ function stopAll(code) {
     process.exit(code);
   });
 }
-function launch(entry, name, extraEnv) {
-  const child = runTs(entry, { name, env: extraEnv });
+function launch(entry, name, extraEnv, nodeArgs = []) {
+  const child = runTs(entry, { name, env: extraEnv, nodeArgs });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[gantry] ${name} exited (${signal ?? code}); stopping the stack`);
@@ -88,7 +89,8 @@ try {
     GANTRY_BACKENDS: env.GANTRY_BACKENDS ?? simPorts.map((p, i) => `sim${i}=http://127.0.0.1:${p}`).join(' '),
     GANTRY_WEBHOOK_SECRET: webhookSecret(),
   });
-  launch('apps/api/src/main.ts', 'api', { ...shared, GANTRY_ADMIN_KEY: key, PORT: String(port) });
+  // With the API's Node.js flags (apps/api/node-flags), as the image runs it.
+  launch('apps/api/src/main.ts', 'api', { ...shared, GANTRY_ADMIN_KEY: key, PORT: String(port) }, apiNodeFlags());
   await waitHttp(`http://127.0.0.1:${port}/api/v1/health`, 60);
   console.log(`
 [gantry] ready: API http://127.0.0.1:${port}/api/v1  (admin key: ${env.GANTRY_ADMIN_KEY ? 'GANTRY_ADMIN_KEY' : '.data/admin-key'})

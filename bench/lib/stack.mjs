@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { apiNodeFlags } from '../../scripts/api-node-flags.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PROBE = pathToFileURL(path.join(ROOT, 'bench/lib/child-probe.mjs')).href;
@@ -201,13 +202,19 @@ export class BenchStack {
     return this.worker;
   }
 
-  /** `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`). */
+  /**
+   * `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`), after the API's own
+   * (apps/api/node-flags, as every start path runs it). BENCH_API_NODE_FLAGS, when set, replaces
+   * the API's own flags (space-separated; empty: none), for a paired run with and without them.
+   */
   async startApi(extraEnv = {}, nodeArgs = []) {
+    const own = process.env.BENCH_API_NODE_FLAGS !== undefined ? process.env.BENCH_API_NODE_FLAGS.split(' ').filter(Boolean) : apiNodeFlags(ROOT);
+    this.apiNodeFlags = own;
     const port = await freePort();
     this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE: '0',
       // Thousands of sockets from one address and one key: the stream's abuse limits are off.
       GANTRY_WS_MAX_SOCKETS_PER_KEY: '0', GANTRY_WS_MAX_SOCKETS_PER_IP: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0', ...extraEnv };
-    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true, nodeArgs });
+    this.api = this.launch('api', 'apps/api/src/main.ts', this.apiEnv, { exposeGc: true, nodeArgs: [...own, ...nodeArgs] });
     this.apiUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;
     for (;;) {

@@ -11,6 +11,7 @@ const PLAIN_KEY = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
  */
 export function canonicalJson(value: unknown): string {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (value instanceof CanonicalText) return value.text;
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
@@ -31,14 +32,27 @@ export function canonicalJson(value: unknown): string {
     const key = keys[i]!;
     const member = object[key];
     if (member === undefined) continue;
-    const k = PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
-    out += `${first ? '' : ','}${k}:${memberJson(member)}`;
+    out += `${first ? '' : ','}${jsonKey(key)}:${memberJson(member)}`;
     first = false;
   }
   return `${out}}`;
 }
 
+/**
+ * A part whose canonical JSON is already written (a reuse key's run form, which workflowRunJson
+ * of reuse-key.ts writes without copying the workflow): canonicalJson writes `text` as it is. The
+ * caller vouches that `text` is the canonical JSON of the value it stands for.
+ */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
+/** An object key as canonicalJson writes it (quoted; escaped only when it needs escaping). */
+export function jsonKey(key: string): string {
+  return PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
+}
+
 /** A member or element: a scalar without a call of canonicalJson's own (`undefined`, a function or a symbol as `null`). */
-function memberJson(value: unknown): string {
+export function memberJson(value: unknown): string {
   return typeof value === 'object' && value !== null ? canonicalJson(value) : (JSON.stringify(value) ?? 'null');
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { hash } from 'node:crypto';
+import { CanonicalText, canonicalJson, jsonKey, memberJson } from './canonical-json.js';
 import type { JobKind } from '@gantry/contract';
 
 /** What decides a job's result: what it runs (as stored, inputs bound) and where it may run. */
@@ -32,12 +32,21 @@ function isFixedSeed(value: unknown): boolean {
 
 type Nodes = Record<string, { class_type?: unknown; inputs?: Record<string, unknown> }>;
 
-/** The workflow as it runs: node ids, class types and inputs; `_meta` (titles) changes no pixel. */
+/** Whether a node's inputs hold a seed that is not fixed (see isFixedSeed). */
+function hasRandomSeed(inputs: Record<string, unknown>): boolean {
+  for (const name of Object.keys(inputs)) if (SEED_INPUT.test(name) && !isFixedSeed(inputs[name])) return true;
+  return false;
+}
+
+/**
+ * The workflow as it runs: node ids, class types and inputs; `_meta` (titles) changes no pixel.
+ * workflowRunJson writes its canonical JSON without this copy; this is the general path.
+ */
 function canonicalWorkflow(workflow: Nodes): Record<string, unknown> | null {
   const nodes: Record<string, unknown> = {};
   for (const [id, node] of Object.entries(workflow)) {
     const inputs = node.inputs ?? {};
-    for (const [name, value] of Object.entries(inputs)) if (SEED_INPUT.test(name) && !isFixedSeed(value)) return null;
+    if (hasRandomSeed(inputs)) return null;
     nodes[id] = { class_type: node.class_type, inputs };
   }
   return nodes;
@@ -62,9 +71,68 @@ function tagsOf(requirements: unknown): string[] {
 export function reuseKey(request: ReuseRequest): string | null {
   const body = request.workflow as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-  const run = request.kind === 'workflow' ? canonicalWorkflow(body as Nodes) : canonicalParams(body);
+  const run = request.kind === 'workflow' ? workflowRun(body) : canonicalParams(body);
   if (run === null) return null;
   const inputs = request.inputs && Object.keys(request.inputs).length > 0 ? { inputs: request.inputs } : {};
   const canonical = canonicalJson({ v: REUSE_KEY_VERSION, kind: request.kind, run, tags: tagsOf(request.requirements), ...inputs });
-  return createHash('sha256').update(canonical).digest('hex');
+  // One-shot SHA-256 (no Hash object per key: a batch makes a thousand).
+  return hash('sha256', canonical, 'hex');
+}
+
+/** What a workflow runs, as canonical text (null: a random seed). */
+function workflowRun(workflow: Record<string, unknown>): CanonicalText | null {
+  const run = workflowRunJson(workflow);
+  return run === null ? null : new CanonicalText(run);
+}
+
+/**
+ * The canonical JSON of a workflow as it runs (canonicalWorkflow: node ids, class
+ * types and inputs, `_meta` left out), what its reuse key hashes; null when a seed is random (no
+ * key) or it is not an object. Written in one walk, without canonicalWorkflow's copy of every
+ * node (a batch does it for a thousand workflows per request; bench/README.md, "Batch submit"):
+ * the same string as `canonicalJson(canonicalWorkflow(workflow))` (reuse-key-run.test.ts compares
+ * them on random workflows); anything not shaped like a workflow (a node or its inputs not an
+ * object) takes those two functions themselves.
+ */
+export function workflowRunJson(workflow: unknown): string | null {
+  if (!isObject(workflow)) return null;
+  const fast = plainRunJson(workflow);
+  if (fast !== undefined) return fast;
+  const nodes = canonicalWorkflow(workflow as Nodes);
+  return nodes === null ? null : canonicalJson(nodes);
+}
+
+/** undefined: not a plain workflow (the general path decides). */
+function plainRunJson(workflow: Record<string, unknown>): string | null | undefined {
+  const ids = sortedKeys(workflow);
+  let run = '{';
+  let random = false;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    const node = workflow[id];
+    if (!isObject(node)) return undefined;
+    const inputs = node['inputs'];
+    if (inputs !== undefined && !isObject(inputs)) return undefined;
+    // A random seed means no key, but every node is still looked at: an odd one anywhere takes the general path.
+    if (random || (inputs !== undefined && hasRandomSeed(inputs))) {
+      random = true;
+      continue;
+    }
+    const classType = node['class_type'];
+    const classJson = classType === undefined ? '' : `"class_type":${memberJson(classType)},`;
+    run += `${i === 0 ? '' : ','}${jsonKey(id)}:{${classJson}"inputs":${inputs === undefined ? '{}' : canonicalJson(inputs)}}`;
+  }
+  return random ? null : `${run}}`;
+}
+
+/** An object canonicalJson walks by its keys (not an array, not already canonical text). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof CanonicalText);
+}
+
+/** Object.keys in canonicalJson's order (UTF-16 code units), not sorted again when already in order. */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return keys.sort();
+  return keys;
 }

@@ -47,4 +47,24 @@ describe('workflow size limits', () => {
   it('measures UTF-8 like Buffer does', () => {
     for (const s of ['', 'abc', 'é', '€', '🎨', 'a🎨é€z'.repeat(50)]) expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
   });
+
+  it('asks jsonOf for the JSON once the node count has passed, and counts the bytes of what it wrote', () => {
+    const limits: WorkflowLimits = { maxNodes: 2, maxBytes: 60, maxStringBytes: 1000 };
+    const workflow = { '1': { class_type: 'A', inputs: { text: 'é' } } } as Workflow;
+    const written: string[] = [];
+    const jsonOf = (w: Workflow): string => {
+      const json = JSON.stringify(w);
+      written.push(json);
+      return json;
+    };
+    checkWorkflowSize(workflow, limits, jsonOf);
+    expect(written).toEqual([JSON.stringify(workflow)]);
+    // Over the node limit: refused before any JSON is written.
+    const many = { '1': workflow['1']!, '2': workflow['1']!, '3': workflow['1']! } as Workflow;
+    expect(() => checkWorkflowSize(many, limits, jsonOf)).toThrow(AppError);
+    expect(written).toHaveLength(1);
+    // The byte limit reads the text jsonOf gave (here padded past the limit).
+    expect(() => checkWorkflowSize(workflow, limits, (w) => `${JSON.stringify(w)}${' '.repeat(60)}`)).toThrow(/bytes as JSON/);
+  });
 });
+

@@ -32,14 +32,15 @@ export const DEFAULT_WORKFLOW_LIMITS: WorkflowLimits = {
 /**
  * Refuses a workflow over the limits: more nodes or bytes → 413 WORKFLOW_TOO_LARGE with
  * `{limit, max, actual}`; a string over `maxStringBytes` → 422 VALIDATION_FAILED naming it
- * (`workflow.<node>.inputs.<input>...`, code `too_big`).
+ * (`workflow.<node>.inputs.<input>...`, code `too_big`). `jsonOf` writes the workflow's JSON, once
+ * the node count has passed: a batch passes one that keeps the text for the insert.
  */
-export function checkWorkflowSize(workflow: Workflow, limits: WorkflowLimits): void {
+export function checkWorkflowSize(workflow: Workflow, limits: WorkflowLimits, jsonOf: (workflow: Workflow) => string = JSON.stringify): void {
   const nodes = Object.keys(workflow).length;
   if (nodes > limits.maxNodes) {
     throw tooLarge(`The workflow has ${nodes} nodes; at most ${limits.maxNodes} are accepted`, { limit: 'nodes', max: limits.maxNodes, actual: nodes });
   }
-  const json = JSON.stringify(workflow);
+  const json = jsonOf(workflow);
   // At most 3 bytes per UTF-16 unit: a workflow well under the limit needs no counting (a batch checks a thousand).
   const bytes = json.length * 3 <= limits.maxBytes ? json.length : utf8Length(json);
   if (bytes > limits.maxBytes) {

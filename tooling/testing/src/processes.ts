@@ -40,6 +40,18 @@ export const ENTRIES = {
   api: 'apps/api/src/main.ts',
 } as const;
 
+/**
+ * The Node.js flags the API runs with wherever it is started (apps/api/node-flags: one per line,
+ * `#` comments; the scripts read it through scripts/api-node-flags.mjs), so tests run the API as
+ * it is deployed.
+ */
+function apiNodeFlags(): string[] {
+  return readFileSync(path.join(REPO_ROOT, 'apps/api/node-flags'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
 /** Environment variable that marks every child of one harness (to find leftovers in /proc). */
 const MARKER = 'GANTRY_HARNESS_RUN';
 
@@ -71,6 +83,8 @@ export interface ProcessSpec {
   ready?: ReadyCheck;
   /** Default 30 s. */
   readyTimeoutMs?: number;
+  /** Node.js flags before the entry point (the API's own: apiNodeFlags). */
+  nodeArgs?: string[];
 }
 
 export interface ExitInfo {
@@ -151,7 +165,7 @@ export class ManagedProcess {
     for (const [k, v] of Object.entries(env)) if (v !== undefined) fullEnv[k] = v;
     const child = spawn(
       process.execPath,
-      ['--conditions=@gantry/source', '--import', PARENT_WATCH, '--import', 'tsx', path.join(REPO_ROOT, this.spec.entry)],
+      [...(this.spec.nodeArgs ?? []), '--conditions=@gantry/source', '--import', PARENT_WATCH, '--import', 'tsx', path.join(REPO_ROOT, this.spec.entry)],
       // Its own process group, so kill() also takes the helpers it spawned (tsx's esbuild service).
       { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
@@ -509,6 +523,7 @@ export class ProcessHarness {
     const spec: ProcessSpec = {
       name: options.name ?? 'api',
       entry: ENTRIES.api,
+      nodeArgs: apiNodeFlags(),
       env: { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...NO_RATE_LIMITS, ...options.env, PORT: String(port) },
       ready: { http: `http://127.0.0.1:${port}/api/v1/health` },
     };

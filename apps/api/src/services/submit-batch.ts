@@ -47,11 +47,13 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   assertBatchSize(items.length);
   const problems = new ItemProblems(items.length);
   const inputs: SubmitJobInput[] = [];
+  // Each workflow's JSON is written once, by its size check, and sent as it is by the insert.
+  const texts: (string | undefined)[] = [];
   items.forEach((item, index) => {
     const parsed = tryParseInput(batchItemSchema, item, 'job');
     if (!parsed.ok) return problems.add(index, parsed.error);
     try {
-      if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits);
+      if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits, (w) => (texts[index] = JSON.stringify(w)));
       inputs[index] = parsed.data;
     } catch (err) {
       problems.add(index, err);
@@ -101,8 +103,12 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   problems.throwIfAny();
 
   const jobs: NewBatchJob[] = inputs.map((input, index) => {
-    const job = newJobOf(tenantId, input, resolved[index]!, { webhook: webhooks[index], idempotencyKey: keys?.[index], requestHash: hash });
-    return { ...job, reuseKey: reuseKeyOf(job), reuse: input.reuse === true };
+    const job: NewBatchJob = newJobOf(tenantId, input, resolved[index]!, { webhook: webhooks[index], idempotencyKey: keys?.[index], requestHash: hash });
+    // The text is the stored workflow's only when no input was bound into it (binding makes a new one).
+    job.workflowJson = job.workflow === input.workflow ? texts[index] : undefined;
+    job.reuseKey = reuseKeyOf(job);
+    job.reuse = input.reuse === true;
+    return job;
   });
   try {
     return { jobs: await deps.jobs.submitBatch(jobs, firstRank ?? active.queued + active.running), replayed: false };

@@ -9,6 +9,12 @@ import type { JobRow, NewJob } from './jobs.js';
 /** A job of a batch; `reuse`: answer it from an earlier identical success of its tenant when there is one (needs `reuseKey`). */
 export interface NewBatchJob extends NewJob {
   reuse?: boolean;
+  /**
+   * `workflow` as JSON text, when the caller already has it (a batch keeps each workflow's
+   * text: its size check wrote it): the insert sends it instead of serializing
+   * the workflow again. Any key order (`jsonb` keeps none); it must be the JSON of `workflow`.
+   */
+  workflowJson?: string | undefined;
 }
 
 /** What a batch insert wrote: every row in input order, and the `succeeded` transition of each job answered by reuse. */
@@ -124,24 +130,8 @@ const INSERT_JOBS_SQL = `
  * A single submit (JobDoor.submit) sends the same statement with one job: one round trip, no
  * transaction, no read-back (bench/README.md, "Single submit").
  */
-export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<JobRow[]> {
+export async function insertJobs(db: DbOrTx, jobs: readonly NewBatchJob[]): Promise<JobRow[]> {
   if (jobs.length === 0) return [];
-  const records = jobs.map((j) => ({
-    id: j.id,
-    tenant_id: j.tenantId,
-    kind: j.kind ?? 'workflow',
-    workflow: j.workflow,
-    priority: j.priority,
-    requirements: j.requirements ?? null,
-    metadata: j.metadata ?? null,
-    timeout_seconds: j.timeoutSeconds ?? null,
-    webhook_url: j.webhook?.url ?? null,
-    webhook_events: j.webhook?.events ?? [],
-    idempotency_key: j.idempotencyKey ?? null,
-    request_hash: j.requestHash ?? null,
-    retry_of: j.retryOf ?? null,
-    reuse_key: j.reuseKey ?? null,
-  }));
   const inputs = jobs.flatMap((j) =>
     (j.inputs ?? []).map((i) => ({
       job_id: j.id,
@@ -158,7 +148,7 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<J
       source: i.source,
     })),
   );
-  const params = [JSON.stringify(records), JSON.stringify(inputs)];
+  const params = [jobRecordsJson(jobs), JSON.stringify(inputs)];
   // Straight to the pool when there is one: Prisma's handling of a megabyte parameter costs a
   // quarter of the statement (bench/README.md, batch submit). In a transaction, through it.
   const pool = pgPoolOf(db);
@@ -204,6 +194,37 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<J
     startedAt: null,
     finishedAt: null,
   }));
+}
+
+/**
+ * The statement's `$1`: a JSON array of one record per job (the columns `jsonb_to_recordset` reads
+ * by name). Each record is written around its workflow's text: `workflowJson` when the caller has
+ * it (not serialized again), else `JSON.stringify(workflow)`; a workflow with no JSON (undefined)
+ * is left out, as JSON.stringify of the record would.
+ */
+export function jobRecordsJson(jobs: readonly NewBatchJob[]): string {
+  let out = '[';
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i]!;
+    const rest = JSON.stringify({
+      id: j.id,
+      tenant_id: j.tenantId,
+      kind: j.kind ?? 'workflow',
+      priority: j.priority,
+      requirements: j.requirements ?? null,
+      metadata: j.metadata ?? null,
+      timeout_seconds: j.timeoutSeconds ?? null,
+      webhook_url: j.webhook?.url ?? null,
+      webhook_events: j.webhook?.events ?? [],
+      idempotency_key: j.idempotencyKey ?? null,
+      request_hash: j.requestHash ?? null,
+      retry_of: j.retryOf ?? null,
+      reuse_key: j.reuseKey ?? null,
+    });
+    const workflow = j.workflowJson ?? (JSON.stringify(j.workflow) as string | undefined);
+    out += `${i === 0 ? '' : ','}${workflow === undefined ? rest : `{"workflow":${workflow},${rest.slice(1)}`}`;
+  }
+  return `${out}]`;
 }
 
 /** The jobs of a tenant with these idempotency keys, in the order of `keys` (missing ones left out). */
