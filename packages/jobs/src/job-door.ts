@@ -159,10 +159,10 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return null;
-    // Its one command (events and counts) shares a socket write with what else this turn sends
-    // on the connection (when the queue's connection is the publisher's, as in the worker and the API).
+    // The count's update and the change's message leave in one write (when the queue's
+    // connection is the publisher's, as in the worker and the API).
     coalesceWrites(this.deps.queue.opts.connection);
-    await this.announce(job, change, result);
+    await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
     return result;
   }
 
@@ -196,11 +196,7 @@ export class JobDoor {
     }
   }
 
-  /**
-   * What follows a committed change: its webhook delivery handed to the queue, its events published
-   * with its update of the tenants' kept counts (one command, EventPublisher.publishCounted), the
-   * change counted in the metrics.
-   */
+  /** What follows a committed change: its webhook delivery handed to the queue, its events published, the change counted. */
   private async announce(job: JobRef, change: JobChange, result: TransitionResult): Promise<void> {
     if (result.webhookDeliveryId) {
       try {
@@ -210,13 +206,8 @@ export class JobDoor {
         this.deps.logger.warn({ err, jobId: job.id, deliveryId: result.webhookDeliveryId }, 'webhook delivery not enqueued; the sweep will');
       }
     }
-    // One message for the change's events, in order (outputs, then its state), sent with the count's update.
-    const events = result.events.map((e) => ({ tenantId: job.tenantId, jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody }));
-    const counted = this.deps.counts ? [countChangeOf(result)] : [];
-    await this.deps.publisher.publishCounted(events, counted).catch((err: unknown) => {
-      this.deps.logger.warn({ err, jobId: job.id, events: events.length }, 'job events not published');
-      if (counted.some((c) => c.queued !== 0 || c.running !== 0)) this.deps.logger.warn({ err, changes: 1 }, 'tenant job counts not updated in Redis; the reconciler corrects them');
-    });
+    // One message for the change's events, in order (outputs, then its state).
+    await this.publishAll(result.events.map((e) => ({ tenantId: job.tenantId, jobId: job.id, seq: e.seq, at: e.at.toISOString(), event: e.payload as JobEventBody })));
     this.count(job, change, result);
   }
 

@@ -1,8 +1,6 @@
 import type { JobEventRecord, PreviewPayload } from '@gantry/domain';
 import { cancelChannel, eventsChannel, previewsChannel } from './channels.js';
 import type { RedisClient } from './connection.js';
-import { redisScript, runScript } from './redis-script.js';
-import { applyCountsLua, countChangeArgs, tenantCountsKey, type CountChange } from './tenant-job-counts.js';
 
 /** A job event on the wire: the persisted record plus the tenant, for isolation at fan-out. */
 export interface BusEvent extends JobEventRecord {
@@ -16,14 +14,6 @@ export interface BusPreview extends PreviewPayload {
   tenantId: string;
 }
 
-// A change's message and its tenant-count update in one command: the counts first (KEYS[1], the
-// tenants' hash; ARGV from 3), then the PUBLISH of ARGV[2] on ARGV[1].
-const PUBLISH_COUNTED = redisScript(
-  'gantryPublishCounted',
-  `${applyCountsLua(3)}
-   return redis.call('PUBLISH', ARGV[1], ARGV[2])`,
-);
-
 /** Publishes job events and cancel requests over Redis pub/sub (fire-and-forget fan-out). */
 export class EventPublisher {
   constructor(
@@ -32,7 +22,7 @@ export class EventPublisher {
   ) {}
 
   async publishEvent(event: BusEvent): Promise<void> {
-    await this.redis.publish(eventsChannel(this.prefix), messageOf([event]));
+    await this.redis.publish(eventsChannel(this.prefix), JSON.stringify({ ...event, publishedAt: Date.now() }));
   }
 
   /**
@@ -43,22 +33,8 @@ export class EventPublisher {
   async publishEvents(events: readonly BusEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (events.length === 1) return this.publishEvent(events[0]!);
-    await this.redis.publish(eventsChannel(this.prefix), messageOf(events));
-  }
-
-  /**
-   * publishEvents of one committed change together with the change's update of the tenants' kept
-   * counts (TenantJobCounts.apply: tenants not kept are left alone), in one script: one command
-   * instead of two, the counts moved before the message goes out. With no count to move it is
-   * publishEvents.
-   */
-  async publishCounted(events: readonly BusEvent[], changes: readonly CountChange[]): Promise<void> {
-    const args = countChangeArgs(changes);
-    if (args.length === 0 || events.length === 0) {
-      await this.publishEvents(events);
-      return;
-    }
-    await runScript(this.redis, PUBLISH_COUNTED, [tenantCountsKey(this.prefix)], [eventsChannel(this.prefix), messageOf(events), ...args]);
+    const publishedAt = Date.now();
+    await this.redis.publish(eventsChannel(this.prefix), JSON.stringify(events.map((e) => ({ ...e, publishedAt }))));
   }
 
   async publishPreview(preview: BusPreview): Promise<void> {
@@ -68,13 +44,6 @@ export class EventPublisher {
   async publishCancel(jobId: string): Promise<void> {
     await this.redis.publish(cancelChannel(this.prefix), jobId);
   }
-}
-
-/** One bus message: the bare event when there is one, else a JSON array of them (in order); stamped with the publisher's clock. */
-function messageOf(events: readonly BusEvent[]): string {
-  const publishedAt = Date.now();
-  if (events.length === 1) return JSON.stringify({ ...events[0], publishedAt });
-  return JSON.stringify(events.map((e) => ({ ...e, publishedAt })));
 }
 
 export type Unsubscribe = () => Promise<void>;

@@ -61,28 +61,18 @@ const READ = redisScript(
    return {q or false, r or false, redis.call('GET', KEYS[2]) or false, rank}`,
 );
 
-/**
- * Lua: applies the count changes in ARGV from index `first` on (tenant, queued, running triples)
- * to the hash KEYS[1]. A tenant's counts change only while they are kept: an increment of a
- * missing field would start it from this change alone instead of the tenant's real count. Shared
- * by APPLY and by the event publisher's counted publish (the rule lives once).
- */
-export function applyCountsLua(first: number): string {
-  return `for i = ${first}, #ARGV, 3 do
+// A tenant's counts change only while they are kept: an increment of a missing field would
+// start it from this change alone instead of the tenant's real count.
+const APPLY = redisScript(
+  'gantryTenantCountsApply',
+  `for i = 1, #ARGV, 3 do
      if redis.call('HEXISTS', KEYS[1], ARGV[i] .. ':q') == 1 then
        redis.call('HINCRBY', KEYS[1], ARGV[i] .. ':q', ARGV[i + 1])
        redis.call('HINCRBY', KEYS[1], ARGV[i] .. ':r', ARGV[i + 2])
      end
-   end`;
-}
-
-const APPLY = redisScript('gantryTenantCountsApply', `${applyCountsLua(1)}
-   return 1`);
-
-/** The ARGV triples of `changes` for applyCountsLua (changes that move nothing left out). */
-export function countChangeArgs(changes: readonly CountChange[]): Array<string | number> {
-  return changes.filter((c) => c.queued !== 0 || c.running !== 0).flatMap((c) => [c.tenantId, c.queued, c.running]);
-}
+   end
+   return 1`,
+);
 
 const SEED = redisScript(
   'gantryTenantCountsSeed',
@@ -132,7 +122,7 @@ export class TenantJobCounts {
 
   /** Applies committed changes (tenants not kept are left alone). */
   async apply(changes: readonly CountChange[]): Promise<void> {
-    const args = countChangeArgs(changes);
+    const args = changes.filter((c) => c.queued !== 0 || c.running !== 0).flatMap((c) => [c.tenantId, c.queued, c.running]);
     if (args.length === 0) return;
     await runScript(this.redis, APPLY, [this.key], args);
   }
