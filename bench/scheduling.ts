@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { leaseFreedChannel } from '@gantry/queue';
 import { deleteKeys } from '@gantry/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -267,6 +268,8 @@ interface PhaseResult {
   submitErrorSample: string[];
   delayedEvents: number;
   stalledEvents: number;
+  /** Slots freed and announced on the lease-freed channel (releases, hand-overs to another backend or none). */
+  announcedFrees: number;
   leasesLeftAfter: number;
   rrCounter: number | null;
   queueLeft: Record<string, number>;
@@ -294,6 +297,13 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
+  // Slots freed and announced to every worker (a release, or a hand-over that took another backend
+  // or nothing); a slot handed straight to the next job on the same backend is not announced.
+  const announcer = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  undo('lease-freed subscriber', async () => announcer.disconnect());
+  let announcedFrees = 0;
+  announcer.on('message', () => (announcedFrees += 1));
+  await announcer.subscribe(leaseFreedChannel(prefix));
   const artifactDir = mkdtempSync(path.join(tmpdir(), `gantry-bench-sched-${tag}-`));
   undo('artifacts', async () => rmSync(artifactDir, { recursive: true, force: true }));
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'gantry-bench-sched' });
@@ -562,6 +572,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     submitErrorSample,
     delayedEvents,
     stalledEvents,
+    announcedFrees,
     leasesLeftAfter: leaseCounts.reduce((a, b) => a + b, 0),
     rrCounter: rrRaw === null ? null : Number(rrRaw),
     queueLeft,
@@ -629,6 +640,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ],
     ['jobs taken by workers without a slot mean / max', ...f((r) => (r.sampled.heldWithoutSlot ? `${r.sampled.heldWithoutSlot.mean} / ${r.sampled.heldWithoutSlot.max}` : 'n/a'))],
     ['hand-backs + retry delays (BullMQ)', ...f((r) => String(r.delayedEvents))],
+    ['slots freed and announced (not handed over on the same backend) per job', ...f((r) => (r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
     ['stalled jobs / retried jobs', ...f((r) => `${r.stalledEvents} / ${r.figures.retried}`)],
     ['over capacity (db / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
     ['leases left 1 s after the last job', ...f((r) => String(r.leasesLeftAfter))],
