@@ -4,21 +4,11 @@ import type { Logger } from '@gantry/logger';
 
 /** Jobs a worker may hold while they look for a free slot. */
 const PENDING_ALLOWANCE = 2;
-/**
- * While no slot is free, one job may still wait for one (a standby) when this worker's jobs end
- * often: two ended within this window (a job every second at most, against a slot wait of 2 s by
- * default). Each ending job hands its slot to the worker's earliest waiting job in the release's
- * own script (WorkerFleet.release), so with a standby the next prompt starts without the intake,
- * fetch and job read that a job taken only once the slot freed waits for.
- */
-const STANDBY_WINDOW_MS = 1000;
 
 /**
  * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
  * active < concurrency): concurrency = jobs holding a slot lease + at most PENDING_ALLOWANCE jobs
- * looking for one, and none of those when no slot is free, except one standby while this worker's
- * jobs end often (two within STANDBY_WINDOW_MS): the next job's slot is then handed over from an
- * ending one. Every worker sees the same free slots,
+ * looking for one, and none of those when no slot is free. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
  * the fleet on every slot another worker frees (the lease-freed channel, see worker.ts), every
@@ -34,9 +24,6 @@ export class IntakeGate {
   private again = false;
   /** Free slots as the last read found them, moved by this process's lease changes since; null: read. */
   private free: number | null = null;
-  /** When this worker's last two jobs ended (the clock's ms), the older first. */
-  private ends: [number, number] = [-Infinity, -Infinity];
-  private readonly onEnded = () => this.jobEnded();
 
   constructor(
     private readonly worker: Worker,
@@ -52,30 +39,11 @@ export class IntakeGate {
   start(intervalMs = 1000): void {
     this.timer = this.clock.setInterval(() => void this.adjust(), intervalMs);
     this.timer.unref();
-    this.worker.on('completed', this.onEnded);
-    this.worker.on('failed', this.onEnded);
   }
 
   stop(): void {
     this.clock.clear(this.timer);
     this.timer = null;
-    this.worker.off('completed', this.onEnded);
-    this.worker.off('failed', this.onEnded);
-  }
-
-  /**
-   * A job of this worker ended (BullMQ completed or failed it). When that makes its jobs end often
-   * enough for a standby and the last read found no free slot, concurrency is raised by that one
-   * job without a read (it does not depend on the free count).
-   */
-  jobEnded(): void {
-    this.ends = [this.ends[1], this.clock.now()];
-    if (this.free !== 0 || this.running) return;
-    const target = this.target(0);
-    if (target > this.worker.concurrency) {
-      this.worker.concurrency = target;
-      wakeFetchLoop(this.worker);
-    }
   }
 
   /** Sets concurrency from held leases and free slots (at least 1, so the worker keeps polling). */
@@ -119,26 +87,13 @@ export class IntakeGate {
     }
     this.free = Math.max(0, this.free - delta);
     const target = this.target(this.free);
-    if (target > this.worker.concurrency && this.free === 0) {
-      // With no free slot counted, only the held leases and the standby make up the target: no read needed to raise it.
-      this.worker.concurrency = target;
-      wakeFetchLoop(this.worker);
-    } else if (target > this.worker.concurrency) void this.adjust();
+    if (target > this.worker.concurrency) void this.adjust();
     else if (target < this.worker.concurrency) this.worker.concurrency = target;
   }
 
-  /**
-   * Concurrency for `free` slots: held leases + at most PENDING_ALLOWANCE looking, or with no free
-   * slot a standby while this worker's jobs end often (at least 1, so the worker keeps polling).
-   */
+  /** Concurrency for `free` slots: held leases + at most PENDING_ALLOWANCE looking (at least 1, so the worker keeps polling). */
   private target(free: number): number {
-    const looking = free > 0 ? Math.min(free, PENDING_ALLOWANCE) : this.standby() ? 1 : 0;
-    return Math.max(1, Math.min(this.maxConcurrency, this.holding() + looking));
-  }
-
-  /** Whether this worker holds leases and two of its jobs ended within STANDBY_WINDOW_MS. */
-  private standby(): boolean {
-    return this.holding() > 0 && this.clock.now() - this.ends[0] <= STANDBY_WINDOW_MS;
+    return Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
   }
 }
 
