@@ -18,14 +18,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { leaseFreedChannel } from '@gantry/queue';
 import { deleteKeys } from '@gantry/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   computeFigures,
+  gapSplit,
+  noteLeaseStart,
+  overheadSplit,
   round,
   sampledUtilization,
   type JobTimes,
+  type GapSplit,
   type LeaseSample,
   type RunFigures,
   type SimBackend,
@@ -256,11 +261,15 @@ function workflowFor(base: Record<string, { inputs: Record<string, unknown> }>, 
 interface PhaseResult {
   policy: Policy;
   figures: RunFigures;
+  gapSplit: GapSplit;
+  overheadSplit: ReturnType<typeof overheadSplit>;
   sampled: ReturnType<typeof sampledUtilization>;
   submitErrors: number;
   submitErrorSample: string[];
   delayedEvents: number;
   stalledEvents: number;
+  /** Slots freed and announced on the lease-freed channel (releases, hand-overs to another backend or none). */
+  announcedFrees: number;
   leasesLeftAfter: number;
   rrCounter: number | null;
   queueLeft: Record<string, number>;
@@ -288,6 +297,13 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
   });
+  // Slots freed and announced to every worker (a release, or a hand-over that took another backend
+  // or nothing); a slot handed straight to the next job on the same backend is not announced.
+  const announcer = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  undo('lease-freed subscriber', async () => announcer.disconnect());
+  let announcedFrees = 0;
+  announcer.on('message', () => (announcedFrees += 1));
+  await announcer.subscribe(leaseFreedChannel(prefix));
   const artifactDir = mkdtempSync(path.join(tmpdir(), `gantry-bench-sched-${tag}-`));
   undo('artifacts', async () => rmSync(artifactDir, { recursive: true, force: true }));
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'gantry-bench-sched' });
@@ -344,6 +360,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   const leaseKeys = sims.map((s) => `${prefix}:lease:${s.id}`);
   const q = `${prefix}:${QUEUE}`;
   const samples: LeaseSample[] = [];
+  const leaseStarts: Array<Set<number>> = sims.map(() => new Set<number>());
   let delayedEvents = 0;
   let stalledEvents = 0;
   let lastEventId = '0';
@@ -352,12 +369,16 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     while (monitoring) {
       const now = Date.now();
       const p = redis.pipeline();
-      for (const k of leaseKeys) p.zcount(k, `(${now}`, '+inf');
+      // The live members (`<id>@<start ms>`): their count, and when each lease was taken (Redis's clock).
+      for (const k of leaseKeys) p.zrangebyscore(k, `(${now}`, '+inf');
       p.llen(`${q}:wait`).zcard(`${q}:prioritized`).zcard(`${q}:delayed`).llen(`${q}:active`);
-      const res = ((await p.exec().catch(() => null)) ?? []).map(([, v]) => Number(v ?? 0));
-      if (res.length === leaseKeys.length + 4) {
-        const queued = res.slice(leaseKeys.length, leaseKeys.length + 3).reduce((a, b) => a + b, 0);
-        samples.push({ at: now, inFlight: res.slice(0, leaseKeys.length), queued, active: res[leaseKeys.length + 3] ?? 0 });
+      const raw = ((await p.exec().catch(() => null)) ?? []).map(([, v]) => v);
+      if (raw.length === leaseKeys.length + 4) {
+        const members = raw.slice(0, leaseKeys.length).map((v) => (Array.isArray(v) ? (v as string[]) : []));
+        members.forEach((list, i) => list.forEach((m) => noteLeaseStart(leaseStarts, i, m)));
+        const res = raw.slice(leaseKeys.length).map((v) => Number(v ?? 0));
+        const queued = res.slice(0, 3).reduce((a, b) => a + b, 0);
+        samples.push({ at: now, inFlight: members.map((m) => m.length), queued, active: res[3] ?? 0 });
       }
       await sleep(Math.max(0, 100 - (Date.now() - now)));
     }
@@ -544,11 +565,14 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   const result: PhaseResult = {
     policy,
     figures,
+    gapSplit: gapSplit(jobs, sims, config.steps, figures.overheadMs.p50 ?? 0, leaseStarts, firstSubmitAt),
+    overheadSplit: overheadSplit(jobs, sims, config.steps),
     sampled: sampledUtilization(samples, sims),
     submitErrors,
     submitErrorSample,
     delayedEvents,
     stalledEvents,
+    announcedFrees,
     leasesLeftAfter: leaseCounts.reduce((a, b) => a + b, 0),
     rrCounter: rrRaw === null ? null : Number(rrRaw),
     queueLeft,
@@ -594,6 +618,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
       }),
     ],
     ['per-job overhead mean / p95', ...f((r) => `${fmtMs(r.figures.overheadMs.mean)} / ${fmtMs(r.figures.overheadMs.p95)}`)],
+    ['  dispatch → running p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.toRunning.p50)} / ${fmtMs(r.overheadSplit.toRunning.mean)} / ${fmtMs(r.overheadSplit.toRunning.p95)}`)],
+    ['  running → finished beyond the steps p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.afterSteps.p50)} / ${fmtMs(r.overheadSplit.afterSteps.mean)} / ${fmtMs(r.overheadSplit.afterSteps.p95)}`)],
     ['  last 8 taken: backend (ms/step) and finish after the last take', ...f((r) => r.figures.lastTaken.map((t) => `${config.sims.find((s) => s.id === t.backendId)?.stepMs ?? '?'}:${fmtMs(t.finishedAfterMs)}`).join(' '))],
     ['throughput (jobs/s)', ...f((r) => r.figures.throughputJobsPerS.toFixed(1))],
     ['backlog phase / drain tail', ...f((r) => `${fmtMs(r.figures.backlogMs)} / ${fmtMs(r.figures.drainMs)}`)],
@@ -605,8 +631,16 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['overtaken by later jobs p50 / p99 / max', ...f((r) => `${r.figures.overtakenBy.p50 ?? 'n/a'} / ${r.figures.overtakenBy.p99 ?? 'n/a'} / ${r.figures.overtakenBy.max ?? 'n/a'}`)],
     ['idle gap under backlog p50 / p95', ...f((r) => duo(r.figures.idleGapMs))],
     ['  of which slot free (→ dispatch) p50 / p95', ...f((r) => duo(r.figures.slotIdleGapMs))],
+    [
+      '  slot free → next lease / lease → dispatch p50 / p95 (excess; gaps matched)',
+      ...f((r) => {
+        const g = r.gapSplit;
+        return `${duo(g.freeToLease)} (${g.lossFreeToLease.toFixed(3)}) / ${duo(g.leaseToDispatch)} (${g.lossLeaseToDispatch.toFixed(3)}); ${g.matched}/${g.gaps}`;
+      }),
+    ],
     ['jobs taken by workers without a slot mean / max', ...f((r) => (r.sampled.heldWithoutSlot ? `${r.sampled.heldWithoutSlot.mean} / ${r.sampled.heldWithoutSlot.max}` : 'n/a'))],
     ['hand-backs + retry delays (BullMQ)', ...f((r) => String(r.delayedEvents))],
+    ['slots freed and announced (not handed over on the same backend) per job', ...f((r) => (r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
     ['stalled jobs / retried jobs', ...f((r) => `${r.stalledEvents} / ${r.figures.retried}`)],
     ['over capacity (db / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
     ['leases left 1 s after the last job', ...f((r) => String(r.leasesLeftAfter))],

@@ -406,3 +406,81 @@ export function sampledUtilization(samples: LeaseSample[], backends: SimBackend[
     samples: samples.length,
   };
 }
+
+/** Records when a sampled lease was taken (its member is `<lease id>@<start ms>`, Redis's clock). */
+export function noteLeaseStart(starts: Array<Set<number>>, backend: number, member: string): void {
+  const at = member.lastIndexOf('@');
+  const start = at < 0 ? NaN : Number(member.slice(at + 1));
+  if (Number.isFinite(start)) starts[backend]?.add(start);
+}
+
+/**
+ * The slot-free gaps while jobs were queued (capacity-1 backends), split at the next job's lease
+ * (seen by the 100 ms lease samples; a lease shorter than that may be missed, `matched` says how
+ * many gaps had theirs): *free → lease* is the previous job's `succeeded` write → the release or
+ * hand-over → the next job's lease script (the intake, the fetch, the job read and the slot
+ * attempt when no job was waiting); *lease → dispatch* is the lease → the `dispatched` write.
+ * Each part also as excess over the bound (r × ms / N, as in LossBreakdown), over the matched gaps.
+ */
+export interface GapSplit {
+  gaps: number;
+  matched: number;
+  freeToLease: Summary;
+  leaseToDispatch: Summary;
+  lossFreeToLease: number;
+  lossLeaseToDispatch: number;
+}
+
+export function gapSplit(rows: JobTimes[], backends: SimBackend[], steps: number, o: number, starts: Array<Set<number>>, firstSubmitAt: number): GapSplit {
+  const createdSorted = rows.map((r) => r.createdAt).sort((a, b) => a - b);
+  const takenSorted = rows.filter((r) => r.firstDispatchedAt !== null).map((r) => r.firstDispatchedAt as number).sort((a, b) => a - b);
+  const waitingAt = (t: number) => countAtOrBefore(createdSorted, t) - countAtOrBefore(takenSorted, t);
+  const n = rows.filter((r) => r.status === 'succeeded').length || 1;
+  const freeToLease: number[] = [];
+  const leaseToDispatch: number[] = [];
+  let gaps = 0;
+  let lossA = 0;
+  let lossB = 0;
+  backends.forEach((b, bi) => {
+    if (b.capacity !== 1) return;
+    const r = 1 / (steps * b.stepMs + o);
+    const sorted = [...(starts[bi] ?? [])].filter((t) => t >= firstSubmitAt - 1000).sort((x, y) => x - y);
+    const mine = rows
+      .filter((j) => j.backendId === b.id && j.status === 'succeeded' && j.dispatchedAt !== null && j.finishedAt !== null)
+      .sort((x, y) => (x.dispatchedAt as number) - (y.dispatchedAt as number));
+    for (let i = 1; i < mine.length; i++) {
+      const prev = mine[i - 1] as JobTimes;
+      const next = mine[i] as JobTimes;
+      if (waitingAt(prev.finishedAt as number) <= 0) continue;
+      gaps += 1;
+      // The latest lease taken on this backend at or before the dispatch (ms vs µs timestamps: 1 ms slack).
+      const k = countAtOrBefore(sorted, (next.dispatchedAt as number) + 1) - 1;
+      const lease = sorted[k];
+      if (lease === undefined || lease < (prev.dispatchedAt as number)) continue;
+      const a = lease - (prev.finishedAt as number);
+      const c = (next.dispatchedAt as number) - lease;
+      freeToLease.push(a);
+      leaseToDispatch.push(c);
+      lossA += r * a;
+      lossB += r * c;
+    }
+  });
+  return {
+    gaps,
+    matched: freeToLease.length,
+    freeToLease: summarize(freeToLease),
+    leaseToDispatch: summarize(leaseToDispatch),
+    lossFreeToLease: round(lossA / n, 3),
+    lossLeaseToDispatch: round(lossB / n, 3),
+  };
+}
+
+/** The per-job overhead split at `started` (the backend began the prompt): dispatch → running, and running → finished beyond the steps. */
+export function overheadSplit(rows: JobTimes[], backends: SimBackend[], steps: number): { toRunning: Summary; afterSteps: Summary } {
+  const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
+  const ok = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.startedAt !== null && r.finishedAt !== null && r.backendId);
+  return {
+    toRunning: summarize(ok.map((r) => (r.startedAt as number) - (r.dispatchedAt as number))),
+    afterSteps: summarize(ok.map((r) => (r.finishedAt as number) - (r.startedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0))),
+  };
+}

@@ -1,4 +1,4 @@
-import { BackendPace, betterWaitForFaster, freeFastestFirst, jobsToPlace, slotsFreeInMs, worthStartingOn, type PacedBackend } from './placement';
+import { BackendPace, betterWaitForFaster, freeFastestFirst, jobsToPlace, slotsFreeInMs, worthStartingOn, worthStartingOnAnyway, type PacedBackend } from './placement';
 
 const gpu = (id: string, expectedMs: number, used: number, capacity = 1): PacedBackend => ({ id, capacity, used, expectedMs });
 
@@ -32,6 +32,31 @@ describe('speed-aware placement', () => {
     // Within 800 ms the fast GPU finishes 7 more jobs and the mid one 3: 10 waiting jobs are better off waiting.
     expect(betterWaitForFaster(backends, 1)).toBe(true);
     expect(betterWaitForFaster(backends, 10)).toBe(true);
+  });
+
+  it('knows without the leases when a backend is worth starting on: nothing much faster, or more jobs to place than the faster ones could take', () => {
+    const backends = [gpu('fast', 100, 0), gpu('fast2', 110, 0), gpu('mid', 200, 0), gpu('slow', 800, 0)];
+    // Nothing is much faster than the fastest GPUs: always, even for the last job.
+    expect(worthStartingOnAnyway(backends, 'fast', 1)).toBe(true);
+    expect(worthStartingOnAnyway(backends, 'fast2', 1)).toBe(true);
+    // Within 200 ms the two fast GPUs could take 2 + 1 jobs at most.
+    expect(worthStartingOnAnyway(backends, 'mid', 3)).toBe(false);
+    expect(worthStartingOnAnyway(backends, 'mid', 4)).toBe(true);
+    // Within 800 ms: 8 + 7 + 4.
+    expect(worthStartingOnAnyway(backends, 'slow', 19)).toBe(false);
+    expect(worthStartingOnAnyway(backends, 'slow', 20)).toBe(true);
+    expect(worthStartingOnAnyway(backends, 'unknown', 100)).toBe(false);
+    // Whenever it says so, the lease-aware rule agrees, whatever the leases and their ages.
+    for (const used of [0, 1]) {
+      for (const heldMs of [0, 50, 100, 1000]) {
+        const live = backends.map((b) => ({ ...b, used: b.id === 'mid' ? 0 : used, heldMs: used ? [heldMs] : [] }));
+        for (const waiting of [1, 3, 4, 19, 20]) {
+          for (const b of backends) {
+            if (worthStartingOnAnyway(backends, b.id, waiting) && b.id === 'mid') expect(worthStartingOn(live, waiting).map((x) => x.id)).toContain('mid');
+          }
+        }
+      }
+    }
   });
 
   it('with a backlog, every free slot works, slow ones too', () => {

@@ -81,6 +81,26 @@ function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): 
 }
 
 /**
+ * Whether a job may start on backend `on` whatever the other backends' leases are, given that at
+ * least `waiting` jobs are still to place (this one included): the most the much faster backends
+ * could finish within its time there, every slot of theirs taken to be free now, is fewer than
+ * `waiting`, so `worthStartingOn` keeps `on` with any leases (and, its cost being monotone in the
+ * pace, every backend at least as fast). A hand-over of a slot on such a backend needs no read of
+ * the live leases: the fastest free backend is at least as fast as the one it frees. The fastest
+ * backends always pass (nothing is much faster than them).
+ */
+export function worthStartingOnAnyway(backends: ReadonlyArray<Pick<PacedBackend, 'id' | 'capacity' | 'expectedMs'>>, on: string, waiting: number): boolean {
+  const target = backends.find((b) => b.id === on);
+  if (!target) return false;
+  let most = 0;
+  for (const b of backends) {
+    if (b.id === on || b.expectedMs > target.expectedMs * MUCH_FASTER || b.expectedMs <= 0) continue;
+    most += b.capacity * Math.floor(target.expectedMs / b.expectedMs);
+  }
+  return most < waiting;
+}
+
+/**
  * The backends a job may start on, of `waiting` still to place (this one included): those on
  * which it finishes before the much faster busy backends would get to it, i.e. they do not finish
  * all `waiting` jobs within its time there. That is the earliest-finish placement of the last

@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { ManualClock } from '@gantry/domain';
 import { silentLogger } from '@gantry/logger';
 import { closeRedis, createRedis } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
@@ -64,7 +65,8 @@ describe('IntakeGate (real BullMQ)', () => {
       let held = 1;
       let free = 15;
       let reads = 0;
-      const gate = new IntakeGate(worker, async () => (reads++, free), () => held, 10, silentLogger());
+      // Time stands still: the reads are recent throughout (see the next test for an old one).
+      const gate = new IntakeGate(worker, async () => (reads++, free), () => held, 10, silentLogger(), new ManualClock());
       // Nothing read yet: a lease change reads.
       gate.ownLease(1);
       await waitUntil(async () => (reads === 1 && worker.concurrency === 3 ? true : undefined), 5_000, 5);
@@ -89,6 +91,35 @@ describe('IntakeGate (real BullMQ)', () => {
       gate.ownLease(1);
       expect(worker.concurrency).toBe(4);
       expect(reads).toBe(3);
+    } finally {
+      await worker.close();
+      await closeRedis(connection);
+    }
+  });
+
+  it("reads again on this process's lease change once the last read is older than 250 ms: a slot no one announced (a backend recovered) raises concurrency then, not at the poll", async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
+    const clock = new ManualClock();
+    try {
+      let held = 4;
+      let free = 0;
+      let reads = 0;
+      const gate = new IntakeGate(worker, async () => (reads++, free), () => held, 10, silentLogger(), clock);
+      await gate.adjust();
+      expect(worker.concurrency).toBe(4);
+      // Within 250 ms of the read: a slot freed here moves the kept count, no read.
+      clock.advance(250);
+      held = 3;
+      gate.ownLease(-1);
+      expect(worker.concurrency).toBe(4);
+      expect(reads).toBe(1);
+      // Meanwhile two backends recovered (announced to no one). The next change of this process reads and sees them.
+      free = 3;
+      clock.advance(1);
+      held = 4;
+      gate.ownLease(1);
+      await waitUntil(async () => (reads === 2 && worker.concurrency === 6 ? true : undefined), 5_000, 5);
     } finally {
       await worker.close();
       await closeRedis(connection);

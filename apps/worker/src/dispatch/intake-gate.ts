@@ -4,6 +4,12 @@ import type { Logger } from '@gantry/logger';
 
 /** Jobs a worker may hold while they look for a free slot. */
 const PENDING_ALLOWANCE = 2;
+/**
+ * How long a read's free count may be moved by this process's lease changes instead of read again.
+ * What it cannot see (a backend recovering, a lease expiring, a registry change) is then caught at
+ * the next lease change after this, not only by the poll.
+ */
+const KEPT_COUNT_MS = 250;
 
 /**
  * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
@@ -24,6 +30,8 @@ export class IntakeGate {
   private again = false;
   /** Free slots as the last read found them, moved by this process's lease changes since; null: read. */
   private free: number | null = null;
+  /** When that read was taken (the clock's ms). */
+  private readAt = -Infinity;
 
   constructor(
     private readonly worker: Worker,
@@ -54,8 +62,10 @@ export class IntakeGate {
     }
     this.running = true;
     try {
+      const at = this.clock.now();
       const free = await this.freeSlots();
       this.free = free;
+      this.readAt = at;
       const target = this.target(free);
       const current = this.worker.concurrency;
       if (target !== current) this.worker.concurrency = target;
@@ -78,10 +88,12 @@ export class IntakeGate {
    * without a read: this worker's own slot is the only change it knows of, so it never raises
    * concurrency on a count no read confirmed (other workers' takes are announced to nobody; their
    * frees, the poll and any raise read again). When it would raise concurrency, or no read is
-   * known, or one is in flight (its count may or may not include this slot), it reads.
+   * known, or one is in flight (its count may or may not include this slot), or the last read is
+   * older than KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a
+   * backend recovered), it reads.
    */
   ownLease(delta: 1 | -1): void {
-    if (this.free === null || this.running) {
+    if (this.free === null || this.running || this.clock.now() - this.readAt > KEPT_COUNT_MS) {
       void this.adjust();
       return;
     }

@@ -164,6 +164,38 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     await leases.release(running);
   });
 
+  it('hands a slot on a fast GPU over without reading the leases (the freed slot or a faster free one); one on a slow GPU in the tail reads them', async () => {
+    const { fleet, leases } = await fleetWith(0, 0, 1);
+    learn(fleet);
+    fleet.sync([record('slow'), record('fast'), record('faster')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('faster', 90);
+    let reads = 0;
+    const liveLeases = leases.liveLeases.bind(leases);
+    leases.liveLeases = (...args) => {
+      reads += 1;
+      return liveLeases(...args);
+    };
+    const other = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'faster', capacity: 1 }] })).lease!;
+    // Nothing is much faster than the fast GPU: the next job takes its slot, no read.
+    const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
+    expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
+    expect(reads).toBe(0);
+    // A faster GPU free meanwhile goes first, still without a read.
+    await leases.release(other);
+    const next = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, handed.lease!);
+    expect(next).toEqual({ lease: expect.objectContaining({ backendId: 'faster' }), freed: true });
+    expect(reads).toBe(0);
+    // A slot on the slow GPU with one job to place: the tail rule reads the leases (and leaves it for a fast GPU).
+    const onSlow = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
+    const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, onSlow)).toEqual({ lease: null, reason: 'full' });
+    expect(reads).toBe(1);
+    await leases.release(onSlow);
+    await leases.release(busy);
+    await leases.release(next.lease!);
+  });
+
   it('places as before while a pace is unknown', async () => {
     const { fleet, leases } = await fleetWith(0);
     fleet.pace.observe('fast', 100); // not yet trusted

@@ -7,6 +7,7 @@ import {
   healthKey,
   jobsToPlace,
   worthStartingOn,
+  worthStartingOnAnyway,
   storedHealthOf,
   type AcquireOutcome,
   type BackendConfig,
@@ -194,13 +195,24 @@ export class WorkerFleet {
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
     // Round-robin stays blind to speed: it is the benchmark's baseline.
     const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
+    // A hand-over of a slot on a backend the tail rule keeps whatever the leases are (nothing much
+    // faster, or more of this worker's jobs waiting than the faster GPUs could take meanwhile) reads
+    // no leases: free backends go fastest first, and the one being freed is free. This worker's jobs
+    // still waiting for a slot (the one taking it, and the others offered a hand-over) are a lower
+    // bound of the jobs still to place.
+    // (Once the job may not wait for a faster GPU, only the order by pace is left: no read either.)
+    const readLeases =
+      paced &&
+      mayWaitForFaster &&
+      !(freeing && worthStartingOnAnyway(live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 })), freeing.backendId, 1 + this.takers.size));
     // The health as last read (the intake gate reads it at every lease change) is checked by the
     // lease script itself; the warm models are read there too. One round trip in the usual case.
     let kept = this.recalledHealth(ids);
     for (let attempt = 0; attempt < HEALTH_CHANGED_TRIES; attempt++) {
       const reused = kept !== null;
       // The live leases and the queue's counts in one script, at the same instant.
-      const [stored, running] = await Promise.all([kept ?? this.readHealth(ids), paced ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
+      const [stored, leasesNow] = await Promise.all([kept ?? this.readHealth(ids), readLeases ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
+      let running = leasesNow;
       // The slot being handed over counts as free already.
       const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
       const open = this.openNow(need, live, stored);
@@ -209,15 +221,20 @@ export class WorkerFleet {
         kept = null; // judged on a kept read: make sure with a fresh one
         continue;
       }
+      // The read was left out for the slot being freed: when its backend may not take the job now
+      // (its health changed), the free ones are judged on the leases after all.
+      if (!running && paced && mayWaitForFaster && open.length > 1 && !open.some((c) => c.id === freeing?.backendId)) {
+        running = await this.leases.liveLeases(ids, this.options.queueKeys);
+      }
       let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
       let ordered = false;
-      if (running && open.length > 1) {
+      if (paced && open.length > 1) {
         const pace = (id: string) => expected.get(id) ?? 0;
-        const backends = open.map((c): PacedBackend => {
-          const leases = held(c.id);
-          return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
-        });
-        if (mayWaitForFaster) {
+        if (running && mayWaitForFaster) {
+          const backends = open.map((c): PacedBackend => {
+            const leases = held(c.id);
+            return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
+          });
           // The lease being handed over still counts as leased: its job ended but is still taken.
           const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0);
           const waiting = jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased);
