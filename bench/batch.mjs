@@ -9,7 +9,7 @@
 //   npm run bench:batch                                  # 20 rounds of 2 concurrent batches of 1000
 //   npm run bench:batch -- --rounds 10 --size 500 --concurrency 1
 //   npm run bench:batch -- --cpu-prof /tmp/prof          # the API's CPU profile, written on exit
-//   BENCH_API_NODE_FLAGS= npm run bench:batch            # the API without apps/api/node-flags (paired runs)
+//   GANTRY_API_NODE_FLAGS= npm run bench:batch           # the API without apps/api/node-flags (paired runs)
 import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import path from 'node:path';
@@ -74,7 +74,7 @@ async function main() {
     await stack.createDatabase();
     // No worker: the jobs stay queued; the tenant's queued cap is lifted for the run.
     await stack.startApi({ GANTRY_TENANT_MAX_QUEUED: '10000000' }, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
-    log(`API node flags: ${stack.apiNodeFlags.join(' ') || '(none)'} (apps/api/node-flags; BENCH_API_NODE_FLAGS overrides)`);
+    log(`API node flags: ${stack.apiNodeFlags.join(' ') || '(none)'} (apps/api/node-flags; GANTRY_API_NODE_FLAGS overrides)`);
     pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 10, application_name: 'bench-raw' });
     cpuClient = new pg.Client({ connectionString: stack.databaseUrl, application_name: 'bench-cpu' });
     await cpuClient.connect();

@@ -36,6 +36,7 @@ import pg from 'pg';
 import { startPromptRecorder, type PromptRecorder } from './lib/prompt-recorder.js';
 import { createBenchDatabase, dropBenchDatabase } from './lib/sched-db.js';
 import { percentile, round } from './lib/sched-metrics.js';
+import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
 import { cpuMs, freePort, ROOT, spawnTs, type SchedProc } from './lib/sched-procs.js';
 
 const { values: args } = parseArgs({
@@ -168,7 +169,7 @@ async function startGantry(recorders: PromptRecorder[]): Promise<Side> {
     GANTRY_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
     GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0',
-  }, profileArgs);
+  }, [...apiNodeFlags(ROOT), ...profileArgs]); // the API's own flags, as every start path runs it (GANTRY_API_NODE_FLAGS overrides)
   const worker = spawnTs('worker', 'apps/worker/src/main.ts', {
     ...common,
     GANTRY_BACKENDS: recorders.map((r, i) => `sim${i}=${r.url};${config.capacity}`).join(' '),

@@ -37,6 +37,7 @@ import {
   type Summary,
 } from './lib/sched-metrics.js';
 import { createBenchDatabase, dropBenchDatabase } from './lib/sched-db.js';
+import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
 import { cpuMs, freePort, ROOT, spawnTs, type SchedProc } from './lib/sched-procs.js';
 
 type Policy = 'least-connections' | 'round-robin';
@@ -317,7 +318,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   };
   const port = await freePort();
   const adminKey = `bench-sched-${randomBytes(16).toString('hex')}`;
-  const api = track(spawnTs(`api ${tag}`, 'apps/api/src/main.ts', { ...common, PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0' }));
+  const api = track(spawnTs(`api ${tag}`, 'apps/api/src/main.ts', { ...common, PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0' }, apiNodeFlags(ROOT))); // the API's own flags (GANTRY_API_NODE_FLAGS overrides)
   const backendsEnv = sims.map((s) => `${s.id}=${s.url};${s.capacity}`).join(' ');
   const workers = Array.from({ length: config.workers }, (_, i) =>
     track(

@@ -16,9 +16,15 @@ cmd="${1:-api}"
 case "$cmd" in
   api)
     # With the API's Node.js flags (apps/api/node-flags: one per line, `#` comments; why each:
-    # docs/operations.md, "API process flags"). Flags hold no spaces: the unquoted $(...) splits them.
-    # shellcheck disable=SC2046
-    exec node --enable-source-maps $(sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$APP_ROOT/apps/api/node-flags") "$APP_ROOT/apps/api/dist/main.js" "$@"
+    # docs/operations.md, "API process flags"), or GANTRY_API_NODE_FLAGS in their place when set
+    # (space-separated; empty: none). Flags hold no spaces: the unquoted $flags splits them.
+    if [ "${GANTRY_API_NODE_FLAGS+set}" = set ]; then
+      flags="$GANTRY_API_NODE_FLAGS"
+    else
+      flags=$(tr -d '\r' < "$APP_ROOT/apps/api/node-flags" | sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d')
+    fi
+    # shellcheck disable=SC2086
+    exec node --enable-source-maps $flags "$APP_ROOT/apps/api/dist/main.js" "$@"
     ;;
   worker | gpu-sim)
     exec node --enable-source-maps "$APP_ROOT/apps/$cmd/dist/main.js" "$@"

@@ -204,11 +204,11 @@ export class BenchStack {
 
   /**
    * `nodeArgs`: extra node flags for the API process only (e.g. `--cpu-prof`), after the API's own
-   * (apps/api/node-flags, as every start path runs it). BENCH_API_NODE_FLAGS, when set, replaces
+   * (apps/api/node-flags, as every start path runs it). GANTRY_API_NODE_FLAGS, when set, replaces
    * the API's own flags (space-separated; empty: none), for a paired run with and without them.
    */
   async startApi(extraEnv = {}, nodeArgs = []) {
-    const own = process.env.BENCH_API_NODE_FLAGS !== undefined ? process.env.BENCH_API_NODE_FLAGS.split(' ').filter(Boolean) : apiNodeFlags(ROOT);
+    const own = apiNodeFlags(ROOT);
     this.apiNodeFlags = own;
     const port = await freePort();
     this.apiEnv = { ...this.common(), PORT: String(port), HOST: '127.0.0.1', GANTRY_ADMIN_KEY: this.adminKey, GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', GANTRY_BATCH_JOBS_RATE_LIMIT_PER_MINUTE: '0',

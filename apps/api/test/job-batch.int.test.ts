@@ -122,6 +122,10 @@ describe('job batches', () => {
         return ['succeeded', 'failed'].includes(view.status) ? view : undefined;
       }, 30_000);
       expect(done).toMatchObject({ status: 'succeeded', inputs: [expect.objectContaining({ name: 'photo', uploadId: photo.id, sha256: photo.sha256, source: 'upload' })] });
+      // The stored workflow is the bound one, not the submitted text (the batch keeps each item's JSON only when nothing was bound).
+      const row = await stack.apiResources.deps.db.job.findUniqueOrThrow({ where: { id: item.id }, select: { workflow: true } });
+      expect((row.workflow as Record<string, { inputs: { image: string } }>)['10']!.inputs.image).not.toBe('photo');
+      expect((row.workflow as Record<string, { inputs: { image: string } }>)['10']!.inputs.image).toContain(photo.sha256);
     }
   });
 

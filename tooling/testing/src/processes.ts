@@ -42,10 +42,13 @@ export const ENTRIES = {
 
 /**
  * The Node.js flags the API runs with wherever it is started (apps/api/node-flags: one per line,
- * `#` comments; the scripts read it through scripts/api-node-flags.mjs), so tests run the API as
- * it is deployed.
+ * `#` comments, or GANTRY_API_NODE_FLAGS in their place; the same rule as
+ * scripts/api-node-flags.mjs, which this TypeScript module cannot import under jest), so tests run
+ * the API as it is deployed.
  */
 function apiNodeFlags(): string[] {
+  const override = process.env.GANTRY_API_NODE_FLAGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
   return readFileSync(path.join(REPO_ROOT, 'apps/api/node-flags'), 'utf8')
     .split('\n')
     .map((line) => line.trim())
