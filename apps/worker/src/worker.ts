@@ -157,7 +157,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   const freeSlots = () => fleet.freeSlots();
   const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
   // The gate reacts to lease events: this process's acquires and releases at once (reading the fleet
-  // only when one could raise its concurrency), other workers' releases through the lease-freed
+  // when one could raise its concurrency or its last read is over 250 ms old), other workers' releases through the lease-freed
   // channel; its poll only catches leases that expire unreleased.
   gate.start();
   // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.

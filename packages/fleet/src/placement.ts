@@ -86,7 +86,8 @@ function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): 
  * could finish within its time there, every slot of theirs taken to be free now, is fewer than
  * `waiting`, so `worthStartingOn` keeps `on` with any leases (and, its cost being monotone in the
  * pace, every backend at least as fast). A hand-over of a slot on such a backend needs no read of
- * the live leases: the fastest free backend is at least as fast as the one it frees. The fastest
+ * the live leases when it is offered only the backends at least as fast as the one it frees (the
+ * lease script picks by load, not pace). The fastest
  * backends always pass (nothing is much faster than them).
  */
 export function worthStartingOnAnyway(backends: ReadonlyArray<Pick<PacedBackend, 'id' | 'capacity' | 'expectedMs'>>, on: string, waiting: number): boolean {

@@ -19,8 +19,9 @@ const KEPT_COUNT_MS = 250;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
  * the fleet on every slot another worker frees (the lease-freed channel, see worker.ts), every
  * `intervalMs` as a fallback for leases that expire without a release, and on a lease change of
- * this process that could raise it (`ownLease`); one that can only keep or lower it moves the last
- * read's free count by the slot it took or freed and reads nothing (a Redis round trip less per
+ * this process that could raise it (`ownLease`); one that can only keep or lower it, while the last
+ * read is at most 250 ms old, moves that read's free count by the slot it took or freed and reads
+ * nothing (a Redis round trip less per
  * lease change; what that count cannot see, other workers' takes, a health change or a lease
  * expiring, is caught by the next read, as a read on this process's own changes only did sooner).
  */

@@ -196,6 +196,30 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     await leases.release(next.lease!);
   });
 
+  it('a hand-over without a read never takes a slower GPU than the freed one, even a less loaded one', async () => {
+    const { fleet, leases } = await fleetWith(0, 0, 2);
+    learn(fleet);
+    // fast: capacity 2, one slot another worker's; fast2 busy; slow idle (load 0, below fast's 1/2).
+    fleet.sync([{ ...record('fast'), capacity: 2 }, record('fast2'), record('slow')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('fast2', 100);
+    let reads = 0;
+    const liveLeases = leases.liveLeases.bind(leases);
+    leases.liveLeases = (...args) => {
+      reads += 1;
+      return liveLeases(...args);
+    };
+    const others = [
+      (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 2 }] })).lease!,
+      (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast2', capacity: 1 }] })).lease!,
+    ];
+    const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 2 }] })).lease!;
+    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
+    expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
+    expect(reads).toBe(0);
+    await leases.release(handed.lease!);
+    for (const lease of others) await leases.release(lease);
+  });
+
   it('places as before while a pace is unknown', async () => {
     const { fleet, leases } = await fleetWith(0);
     fleet.pace.observe('fast', 100); // not yet trusted

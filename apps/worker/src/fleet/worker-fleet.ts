@@ -197,7 +197,8 @@ export class WorkerFleet {
     const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
     // A hand-over of a slot on a backend the tail rule keeps whatever the leases are (nothing much
     // faster, or more of this worker's jobs waiting than the faster GPUs could take meanwhile) reads
-    // no leases: free backends go fastest first, and the one being freed is free. This worker's jobs
+    // no leases: the rule keeps every backend at least as fast too, so the job may take any of those
+    // (the freed slot among them) and none slower, which only a read could judge. This worker's jobs
     // still waiting for a slot (the one taking it, and the others offered a hand-over) are a lower
     // bound of the jobs still to place.
     // (Once the job may not wait for a faster GPU, only the order by pace is left: no read either.)
@@ -242,6 +243,12 @@ export class WorkerFleet {
           // Only where it is worth starting: a GPU taken by another worker since the read leaves the slow ones out.
           const worth = new Set(worthStartingOn(backends, waiting).map((b) => b.id));
           list = list.filter((c) => worth.has(c.id));
+        }
+        if (!running && freeing && mayWaitForFaster) {
+          // The read was left out (above): only backends the tail rule keeps whatever the leases,
+          // those at least as fast as the freed one (the script picks by load, not by pace).
+          const bound = pace(freeing.backendId);
+          list = list.filter((c) => pace(c.id) <= bound);
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
         ordered = true;
