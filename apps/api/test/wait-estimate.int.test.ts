@@ -2,7 +2,7 @@ import { poolOf } from '@gantry/db';
 import { BackendHealth, HealthStore } from '@gantry/fleet';
 import { announceFleetChange } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
-import { FLEET_JUDGEMENT_MAX_AGE_MS, fleetJudgements } from '../src/services/explain-wait';
+import { FLEET_JUDGEMENT_MAX_AGE_MS, estimateReuse } from '../src/services/explain-wait';
 import { defaultWorkflow } from './fixtures';
 
 /**
@@ -26,7 +26,7 @@ describe('wait estimate of a queued job', () => {
     stack = await startStack({ worker: false, gpus: 0 });
     admin = apiClient(stack.url, stack.adminKey);
     const deps = stack.apiResources.deps;
-    fleetJudgements(deps, () => nowMs);
+    estimateReuse(deps, () => nowMs);
     health = new HealthStore(deps.redis, { prefix: deps.queue.opts.prefix ?? 'gantry' });
   });
   afterAll(() => stack.close());
@@ -69,12 +69,12 @@ describe('wait estimate of a queued job', () => {
     expect(await eligible()).toBe(2);
   });
 
-  it('reuses the judgement of the fleet within the bound, its place in the queue not', async () => {
+  it("reuses the fleet's judgement and the job's place in the queue within the bound", async () => {
     const first = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
     const view = async (id: string) => {
       const res = await admin('GET', `/api/v1/jobs/${id}`);
       expect(res.status).toBe(200);
-      return res.body.queue as { eligibleBackends: number; position: number | null };
+      return res.body.queue as { eligibleBackends: number; position: number | null; estimatedStartAt: string | null };
     };
     later();
     const before = await view(first.body.id);
@@ -82,12 +82,15 @@ describe('wait estimate of a queued job', () => {
     const rankReads = jest.spyOn(stack.apiResources.deps.redis, 'zrank');
     try {
       await addBackend('r1');
-      await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+      const second = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
       nowMs += FLEET_JUDGEMENT_MAX_AGE_MS - 1;
-      // Within the bound: the same judgement (no health read, r1 not counted), the position read anew.
+      // Within the bound: the same judgement (no health read, r1 not counted) and the same position.
       const within = await view(first.body.id);
-      expect(within.eligibleBackends).toBe(before.eligibleBackends);
+      expect(within).toEqual({ ...before, estimatedStartAt: within.estimatedStartAt });
       expect(healthReads).not.toHaveBeenCalled();
+      expect(rankReads).not.toHaveBeenCalled();
+      // Another job's place is its own.
+      await view(second.body.id);
       expect(rankReads).toHaveBeenCalledTimes(1);
       nowMs += 1;
       expect((await view(first.body.id)).eligibleBackends).toBe(before.eligibleBackends + 1);

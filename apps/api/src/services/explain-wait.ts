@@ -98,19 +98,52 @@ export class FleetJudgements {
   }
 }
 
-const judgements = new WeakMap<ApiDeps, FleetJudgements>();
+/** How many queued jobs' recent places in the queue are kept (clients poll the same queued jobs). */
+const POSITIONS_KEPT = 1000;
 
 /**
- * The fleet's judgements of an API, made on first use; `now` (a test's clock) is taken by the first
- * caller only.
+ * Each recently viewed queued job's place in the queue, reused for FLEET_JUDGEMENT_MAX_AGE_MS from
+ * when its read began (the whole estimate is then at most that old), concurrent views of one job
+ * sharing the read in flight. A job polled less often than that is read at each view.
  */
-export function fleetJudgements(deps: ApiDeps, now: () => number = Date.now): FleetJudgements {
-  let kept = judgements.get(deps);
-  if (!kept) {
-    kept = new FleetJudgements(() => judgeFleet(deps), now);
-    judgements.set(deps, kept);
+export class RecentPositions {
+  private readonly kept = new Map<string, { at: number; position: Promise<number | null> }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(jobId: string, read: () => Promise<number | null>): Promise<number | null> {
+    const now = this.now();
+    const hit = this.kept.get(jobId);
+    if (hit && now - hit.at < FLEET_JUDGEMENT_MAX_AGE_MS) return hit.position;
+    const position = read();
+    this.kept.delete(jobId);
+    if (this.kept.size >= POSITIONS_KEPT) this.kept.delete(this.kept.keys().next().value!);
+    const entry = { at: now, position };
+    this.kept.set(jobId, entry);
+    // A failed read is not reused.
+    position.catch(() => {
+      if (this.kept.get(jobId) === entry) this.kept.delete(jobId);
+    });
+    return position;
   }
-  return kept;
+}
+
+/** What an API's wait estimates reuse: the fleet's judgement and the jobs' places in the queue. */
+export interface EstimateReuse {
+  judgements: FleetJudgements;
+  positions: RecentPositions;
+}
+
+const reuses = new WeakMap<ApiDeps, EstimateReuse>();
+
+/** An API's reuse, made on first use; `now` (a test's clock) is taken by the first caller only. */
+export function estimateReuse(deps: ApiDeps, now: () => number = Date.now): EstimateReuse {
+  let reuse = reuses.get(deps);
+  if (!reuse) {
+    reuse = { judgements: new FleetJudgements(() => judgeFleet(deps), now), positions: new RecentPositions(now) };
+    reuses.set(deps, reuse);
+  }
+  return reuse;
 }
 
 /**
@@ -144,20 +177,23 @@ function eligibleFor(judgement: Judgement, need: JobNeed): number {
 }
 
 /**
- * Explains a queued job's wait: its place in the queue (read at every view), how many backends
- * could take it now (by the eligibility rule of submit and dispatch: kind, tags, VRAM, node types,
- * models, health, drain; judged at most FLEET_JUDGEMENT_MAX_AGE_MS ago) and an estimated start
- * (from the fleet's recent throughput, recent-throughput.ts).
+ * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
+ * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
+ * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
+ * fleet's recent throughput, recent-throughput.ts: as old as that at most too).
  */
 export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
+  const reuse = estimateReuse(deps);
   const [rank, throughput, judgement] = await Promise.all([
-    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
-      if (isRedisUnavailableError(err)) return null;
-      throw err;
-    }),
+    reuse.positions.get(job.id, () =>
+      // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+      deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
+        if (isRedisUnavailableError(err)) return null;
+        throw err;
+      }),
+    ),
     recentThroughputPerMinute(deps.db),
-    fleetJudgements(deps).get(),
+    reuse.judgements.get(),
   ]);
   const eligible = eligibleFor(judgement, needOf(deps.db, job));
   const position = rank ?? null;
