@@ -77,7 +77,7 @@ interface Judgement {
  * (concurrent views share the read in flight): a view of a queued job then reads only its place in
  * the queue, not the fleet's token and every backend's health (bench/README.md, "Reads").
  */
-export class FleetJudgements {
+class FleetJudgements {
   private current: Judgement | null = null;
   private inFlight: Promise<Judgement> | null = null;
 
@@ -106,7 +106,7 @@ const POSITIONS_KEPT = 1000;
  * when its read began (the whole estimate is then at most that old), concurrent views of one job
  * sharing the read in flight. A job polled less often than that is read at each view.
  */
-export class RecentPositions {
+class RecentPositions {
   private readonly kept = new Map<string, { at: number; position: Promise<number | null> }>();
 
   constructor(private readonly now: () => number = Date.now) {}
