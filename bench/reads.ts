@@ -28,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
-import { startStack, apiClient, ProcessHarness, stackEnv, type ApiProcess } from '@gantry/testing';
+import { startStack, apiClient, ProcessHarness, REPO_ROOT, stackEnv, type ApiProcess } from '@gantry/testing';
 import { startApiFrom, type ComparedApi } from './lib/reads-compare.js';
 import { seedJobs } from './lib/reads-seed.js';
 import { cpuMs } from './lib/sched-procs.js';
@@ -54,6 +54,18 @@ const COMPARE_ROOT = values['compare-root'] === undefined ? undefined : resolve(
 if (COMPARE_ROOT !== undefined && API_MODE !== 'process') throw new Error('--compare-root compares API processes: not with --api in-process');
 if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
 const WARMUP = Math.min(100, ROUNDS);
+
+/** A fixed-seed shuffle (xorshift), so a run's order is random but the same from run to run. */
+let seed = 0x9e3779b9;
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const j = (seed >>> 0) % (i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
 
 /** What the API shows of a job, as a plain query would ask for it. */
 const SHOWN = `j.id, j.kind, j.status, j.priority, j.progress, j.attempts, j.backend_id, j.requirements, j.metadata, j.timeout_seconds,
@@ -123,6 +135,8 @@ async function main(): Promise<void> {
   // fork point's worktree for a before/after), or the stack's, in this process.
   const procs = API_MODE === 'process' ? await ProcessHarness.create('bench-reads') : null;
   let apiProc: ApiProcess | null = null;
+  /** The measured API when comparing: started exactly as the compared one (an A/A run measured the harness's start faster). */
+  let measured: ComparedApi | null = null;
   let compared: ComparedApi | null = null;
   const raw = new pg.Client({ connectionString: stack.databaseUrl });
   const prisma = createPrisma(stack.databaseUrl, { poolSize: 1, applicationName: 'gantry-bench-reads' });
@@ -189,15 +203,16 @@ async function main(): Promise<void> {
     const profEnv =
       CPU_PROF === undefined ? {} : { NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/lib/cpu-profile.mjs')).href}`, GANTRY_CPU_PROF_DIR: resolve(CPU_PROF) };
     const apiEnv = { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent' };
-    if (procs) apiProc = await procs.startApi({ env: { ...apiEnv, ...profEnv } });
-    const base = new URL(apiProc ? apiProc.url : stack.url);
-    console.log(`API: ${apiProc ? `its own process (pid ${apiProc.pid})` : 'in this process'}`);
     if (COMPARE_ROOT !== undefined) {
-      // The environment ProcessHarness gives an API (rate limits off, as in startApi).
+      // Both APIs started the same way, with the environment ProcessHarness gives an API (rate limits off, as in startApi).
       const noLimits = { GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0' };
       compared = await startApiFrom(COMPARE_ROOT, { ...noLimits, ...apiEnv });
-      console.log(`compared API ("before"): ${COMPARE_ROOT}, pid ${compared.pid}`);
-    }
+      measured = await startApiFrom(REPO_ROOT, { ...noLimits, ...apiEnv, ...profEnv });
+      console.log(`compared API ("before"): ${COMPARE_ROOT}, pid ${compared.pid}; measured ("after"): ${REPO_ROOT}, pid ${measured.pid}`);
+    } else if (procs) apiProc = await procs.startApi({ env: { ...apiEnv, ...profEnv } });
+    const api = measured ?? apiProc;
+    const base = new URL(api ? api.url : stack.url);
+    console.log(`API: ${api ? `its own process (pid ${api.pid})` : 'in this process'}`);
     const beforeBase = compared ? new URL(compared.url) : null;
 
     console.log(`\nmeasuring ${ROUNDS} rounds (+${WARMUP} warm-up) of ${cases.length + 1} reads, HTTP and raw interleaved (load ${load()})`);
@@ -209,7 +224,9 @@ async function main(): Promise<void> {
           [c.rawMs, () => raw.query(c.raw.text, c.raw.values)],
           ...(beforeBase ? [[c.before, () => get(beforeBase, c.path, c.key)] as [number[], () => Promise<unknown>]] : []),
         ];
-        // Rotate which goes first, so none always meets a warmer cache or a quieter moment.
+        // Alternate (two ways) or shuffle (three) which goes first, so none always meets a warmer
+        // cache, a quieter moment or the tail of the other API's work.
+        if (ways.length > 2) shuffle(ways);
         const times: [number[], number][] = [];
         for (let i = 0; i < ways.length; i++) {
           const [samples, fn] = ways[(round + i) % ways.length]!;
@@ -230,21 +247,21 @@ async function main(): Promise<void> {
       for (let i = 0; i < ROUNDS; i++) await get(url, c.path, c.key);
       return (cpuMs(pid) - before) / ROUNDS;
     };
-    if (apiProc) {
+    if (api) {
       for (const [i, c] of [...cases, floor].entries()) {
         // With a compared API, its block and this one's alternate which goes first.
         if (compared && beforeBase && i % 2 === 1) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
-        cpuPerRequest.set(c, await cpuBlock(apiProc.pid, base, c));
+        cpuPerRequest.set(c, await cpuBlock(api.pid, base, c));
         if (compared && beforeBase && i % 2 === 0) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
       }
     }
-    const cpuHead = apiProc ? ' API CPU/request |' : '';
+    const cpuHead = api ? ' API CPU/request |' : '';
     console.log(`| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |${cpuHead}`);
-    console.log(`|---|---|---|---|---|---|---|${apiProc ? '---|' : ''}`);
+    console.log(`|---|---|---|---|---|---|---|${api ? '---|' : ''}`);
     for (const c of [...cases, floor]) {
       const h = summary(c.http);
       const r = summary(c.rawMs);
-      const cpu = apiProc ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
+      const cpu = api ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
       console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu}`);
     }
     if (compared) {
@@ -294,6 +311,7 @@ async function main(): Promise<void> {
   } finally {
     agent.destroy();
     await compared?.stop();
+    await measured?.stop();
     if (CPU_PROF !== undefined && apiProc) console.log(`API stopped for its CPU profile (${CPU_PROF}): ${JSON.stringify(await apiProc.terminate())}`);
     await procs?.cleanup();
     await raw.end().catch(() => undefined);
