@@ -6,6 +6,7 @@
  *   npm run bench:reads -- --jobs 200000 --rounds 300
  *   npm run bench:reads -- --api in-process           the API in this process (the figures before 2026-12-05)
  *   npm run bench:reads -- --cpu-prof /tmp/prof       the API process's CPU profile (node --cpu-prof) into that directory
+ *   npm run bench:reads -- --compare-root /tmp/base   also an API from that checkout, measured in the same rounds ("before")
  *
  * Seeds a throwaway database with generate_series INSERTs (bench/lib/reads-seed.ts: three large
  * tenants, one small one every 1000th job, mixed statuses, events, an artifact per succeeded job),
@@ -27,13 +28,20 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
-import { startStack, apiClient, ProcessHarness, stackEnv, type ApiProcess } from '@gantry/testing';
+import { startStack, apiClient, ProcessHarness, REPO_ROOT, stackEnv, type ApiProcess } from '@gantry/testing';
+import { startApiFrom, type ComparedApi } from './lib/reads-compare.js';
 import { seedJobs } from './lib/reads-seed.js';
 import { cpuMs } from './lib/sched-procs.js';
 import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({
-  options: { jobs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '1000' }, api: { type: 'string', default: 'process' }, 'cpu-prof': { type: 'string' } },
+  options: {
+    jobs: { type: 'string', default: '1000000' },
+    rounds: { type: 'string', default: '1000' },
+    api: { type: 'string', default: 'process' },
+    'cpu-prof': { type: 'string' },
+    'compare-root': { type: 'string' },
+  },
 });
 const JOBS = Number(values.jobs);
 const ROUNDS = Number(values.rounds);
@@ -41,8 +49,23 @@ const API_MODE = values.api;
 if (API_MODE !== 'process' && API_MODE !== 'in-process') throw new Error('--api process|in-process');
 const CPU_PROF = values['cpu-prof'];
 if (CPU_PROF !== undefined && API_MODE !== 'process') throw new Error('--cpu-prof profiles the API process: not with --api in-process');
+/** Another checkout whose API is measured in the same rounds (before/after under the same load). */
+const COMPARE_ROOT = values['compare-root'] === undefined ? undefined : resolve(values['compare-root']);
+if (COMPARE_ROOT !== undefined && API_MODE !== 'process') throw new Error('--compare-root compares API processes: not with --api in-process');
 if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
 const WARMUP = Math.min(100, ROUNDS);
+
+/** A fixed-seed shuffle (xorshift), so a run's order is random but the same from run to run. */
+let seed = 0x9e3779b9;
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const j = (seed >>> 0) % (i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
 
 /** What the API shows of a job, as a plain query would ask for it. */
 const SHOWN = `j.id, j.kind, j.status, j.priority, j.progress, j.attempts, j.backend_id, j.requirements, j.metadata, j.timeout_seconds,
@@ -68,6 +91,8 @@ interface Case {
   raw: { text: string; values: unknown[] };
   http: number[];
   rawMs: number[];
+  /** The compared API's (--compare-root) HTTP times of the same rounds. */
+  before: number[];
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -110,6 +135,9 @@ async function main(): Promise<void> {
   // fork point's worktree for a before/after), or the stack's, in this process.
   const procs = API_MODE === 'process' ? await ProcessHarness.create('bench-reads') : null;
   let apiProc: ApiProcess | null = null;
+  /** The measured API when comparing: started exactly as the compared one (an A/A run measured the harness's start faster). */
+  let measured: ComparedApi | null = null;
+  let compared: ComparedApi | null = null;
   const raw = new pg.Client({ connectionString: stack.databaseUrl });
   const prisma = createPrisma(stack.databaseUrl, { poolSize: 1, applicationName: 'gantry-bench-reads' });
   try {
@@ -145,9 +173,9 @@ async function main(): Promise<void> {
     const deepFailed = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'failed' ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 400)]);
     const cursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
     const cases: Case[] = [
-      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [] },
-      { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [] },
-      { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [] },
+      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [], before: [] },
+      { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [], before: [] },
+      { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [], before: [] },
       {
         name: 'list, deep cursor',
         path: `/api/v1/jobs?limit=50&cursor=${cursor(deep)}`,
@@ -155,6 +183,7 @@ async function main(): Promise<void> {
         raw: { text: rawPage('j.tenant_id = $1 AND j.id < $2'), values: [a, deep] },
         http: [],
         rawMs: [],
+        before: [],
       },
       {
         name: 'list, status=failed, deep cursor',
@@ -163,39 +192,47 @@ async function main(): Promise<void> {
         raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'failed' AND j.id < $2`), values: [a, deepFailed] },
         http: [],
         rawMs: [],
+        before: [],
       },
-      { name: 'list, status=succeeded', path: '/api/v1/jobs?limit=50&status=succeeded', key: keys['big-a']!, raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'succeeded'`), values: [a] }, http: [], rawMs: [] },
-      { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [] },
+      { name: 'list, status=succeeded', path: '/api/v1/jobs?limit=50&status=succeeded', key: keys['big-a']!, raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'succeeded'`), values: [a] }, http: [], rawMs: [], before: [] },
+      { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [], before: [] },
     ];
-    const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [] };
+    const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [], before: [] };
     // --cpu-prof (not allowed in NODE_OPTIONS): a preload profiles the API and writes the profile
     // when the process exits, so it is stopped with SIGTERM below.
     const profEnv =
       CPU_PROF === undefined ? {} : { NODE_OPTIONS: `--import=${pathToFileURL(resolve('bench/lib/cpu-profile.mjs')).href}`, GANTRY_CPU_PROF_DIR: resolve(CPU_PROF) };
-    if (procs) apiProc = await procs.startApi({ env: { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent', ...profEnv } });
-    const base = new URL(apiProc ? apiProc.url : stack.url);
-    console.log(`API: ${apiProc ? `its own process (pid ${apiProc.pid})` : 'in this process'}`);
+    const apiEnv = { ...stackEnv(stack), GANTRY_ADMIN_KEY: stack.adminKey, LOG_LEVEL: 'silent' };
+    if (COMPARE_ROOT !== undefined) {
+      // Both APIs started the same way, with the environment ProcessHarness gives an API (rate limits off, as in startApi).
+      const noLimits = { GANTRY_RATE_LIMIT_PER_MINUTE: '0', GANTRY_SUBMIT_RATE_LIMIT_PER_MINUTE: '0', GANTRY_IP_RATE_LIMIT_PER_MINUTE: '0', GANTRY_WS_UPGRADES_PER_MINUTE: '0' };
+      compared = await startApiFrom(COMPARE_ROOT, { ...noLimits, ...apiEnv });
+      measured = await startApiFrom(REPO_ROOT, { ...noLimits, ...apiEnv, ...profEnv });
+      console.log(`compared API ("before"): ${COMPARE_ROOT}, pid ${compared.pid}; measured ("after"): ${REPO_ROOT}, pid ${measured.pid}`);
+    } else if (procs) apiProc = await procs.startApi({ env: { ...apiEnv, ...profEnv } });
+    const api = measured ?? apiProc;
+    const base = new URL(api ? api.url : stack.url);
+    console.log(`API: ${api ? `its own process (pid ${api.pid})` : 'in this process'}`);
+    const beforeBase = compared ? new URL(compared.url) : null;
 
     console.log(`\nmeasuring ${ROUNDS} rounds (+${WARMUP} warm-up) of ${cases.length + 1} reads, HTTP and raw interleaved (load ${load()})`);
     const loadBefore = load();
     for (let round = 0; round < WARMUP + ROUNDS; round++) {
       for (const c of [...cases, floor]) {
-        const viaHttp = () => timed(() => get(base, c.path, c.key));
-        const viaRaw = () => timed(() => raw.query(c.raw.text, c.raw.values));
-        // Alternate which goes first, so neither always meets a warmer cache or a quieter moment.
-        let h: number;
-        let r: number;
-        if (round % 2 === 0) {
-          h = await viaHttp();
-          r = await viaRaw();
-        } else {
-          r = await viaRaw();
-          h = await viaHttp();
+        const ways: [number[], () => Promise<unknown>][] = [
+          [c.http, () => get(base, c.path, c.key)],
+          [c.rawMs, () => raw.query(c.raw.text, c.raw.values)],
+          ...(beforeBase ? [[c.before, () => get(beforeBase, c.path, c.key)] as [number[], () => Promise<unknown>]] : []),
+        ];
+        // Alternate (two ways) or shuffle (three) which goes first, so none always meets a warmer
+        // cache, a quieter moment or the tail of the other API's work.
+        if (ways.length > 2) shuffle(ways);
+        const times: [number[], number][] = [];
+        for (let i = 0; i < ways.length; i++) {
+          const [samples, fn] = ways[(round + i) % ways.length]!;
+          times.push([samples, await timed(fn)]);
         }
-        if (round >= WARMUP) {
-          c.http.push(h);
-          c.rawMs.push(r);
-        }
+        if (round >= WARMUP) for (const [samples, ms] of times) samples.push(ms);
       }
     }
     const loadAfter = load();
@@ -204,21 +241,41 @@ async function main(): Promise<void> {
     // The API process's CPU per request of each read: a block of ROUNDS requests each, read
     // from /proc before and after (10 ms ticks: ROUNDS of a few hundred keep the error small).
     const cpuPerRequest = new Map<Case, number>();
-    if (apiProc) {
-      for (const c of [...cases, floor]) {
-        const before = cpuMs(apiProc.pid);
-        for (let i = 0; i < ROUNDS; i++) await get(base, c.path, c.key);
-        cpuPerRequest.set(c, (cpuMs(apiProc.pid) - before) / ROUNDS);
+    const cpuBefore = new Map<Case, number>();
+    const cpuBlock = async (pid: number | undefined, url: URL, c: Case): Promise<number> => {
+      const before = cpuMs(pid);
+      for (let i = 0; i < ROUNDS; i++) await get(url, c.path, c.key);
+      return (cpuMs(pid) - before) / ROUNDS;
+    };
+    if (api) {
+      for (const [i, c] of [...cases, floor].entries()) {
+        // With a compared API, its block and this one's alternate which goes first.
+        if (compared && beforeBase && i % 2 === 1) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
+        cpuPerRequest.set(c, await cpuBlock(api.pid, base, c));
+        if (compared && beforeBase && i % 2 === 0) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
       }
     }
-    const cpuHead = apiProc ? ' API CPU/request |' : '';
+    const cpuHead = api ? ' API CPU/request |' : '';
     console.log(`| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |${cpuHead}`);
-    console.log(`|---|---|---|---|---|---|---|${apiProc ? '---|' : ''}`);
+    console.log(`|---|---|---|---|---|---|---|${api ? '---|' : ''}`);
     for (const c of [...cases, floor]) {
       const h = summary(c.http);
       const r = summary(c.rawMs);
-      const cpu = apiProc ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
+      const cpu = api ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
       console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu}`);
+    }
+    if (compared) {
+      console.log(`\nbefore (${COMPARE_ROOT}) → after (this checkout), the same rounds and raw samples\n`);
+      console.log('| read | HTTP p50 before → after | ratio p50 before → after | HTTP p99 before → after | API CPU/request before → after |');
+      console.log('|---|---|---|---|---|');
+      for (const c of [...cases, floor]) {
+        const b = summary(c.before);
+        const h = summary(c.http);
+        const r = summary(c.rawMs);
+        console.log(
+          `| ${c.name} | ${f(b.p50)} → ${f(h.p50)} ms | ${f(b.p50 / r.p50)}x → ${f(h.p50 / r.p50)}x | ${f(b.p99)} → ${f(h.p99)} ms | ${f(cpuBefore.get(c)!)} → ${f(cpuPerRequest.get(c)!)} ms |`,
+        );
+      }
     }
 
     // The job view's statement three ways, interleaved: why the hot reads use the pool.
@@ -253,6 +310,8 @@ async function main(): Promise<void> {
     }
   } finally {
     agent.destroy();
+    await compared?.stop();
+    await measured?.stop();
     if (CPU_PROF !== undefined && apiProc) console.log(`API stopped for its CPU profile (${CPU_PROF}): ${JSON.stringify(await apiProc.terminate())}`);
     await procs?.cleanup();
     await raw.end().catch(() => undefined);

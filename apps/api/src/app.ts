@@ -41,7 +41,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(securityHeaders()); // helmet's defaults, taken once
   app.use(cors(deps.config.security.corsOrigins));
   app.use(refuseMalformedPath); // before anything decodes the path (router params, dashboard, docs assets)
-  app.use('/api/v1', rateLimit(deps));
+  const limit = rateLimit(deps);
+  if (limit) app.use('/api/v1', limit);
   app.use(jsonBody({ limit: deps.config.bodyLimit, maxDepth: deps.config.security.jsonMaxDepth }));
 
   app.use('/dashboard', labelMount('/dashboard'), dashboard()); // the web UI; sets its own CSP (docs/dashboard.md)

@@ -2,13 +2,15 @@ import { poolOf } from '@gantry/db';
 import { BackendHealth, HealthStore } from '@gantry/fleet';
 import { announceFleetChange } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
+import { FLEET_JUDGEMENT_MAX_AGE_MS, estimateReuse } from '../src/services/explain-wait';
 import { defaultWorkflow } from './fixtures';
 
 /**
  * The wait estimate of a queued job (apps/api/src/services/explain-wait.ts) judges the API's
  * in-memory fleet, read again when a change of the backends is announced (every writer of the
- * table announces it), and their health read at each view: it must be exact when the fleet
- * changes between two views.
+ * table announces it), and their health, reused for FLEET_JUDGEMENT_MAX_AGE_MS: it must be exact
+ * once that much time has passed since the fleet changed, whatever changed. The judgements' clock
+ * is the test's: `later()` moves it past the bound.
  */
 /** The health reader's own views(), for spies that call through. */
 const viewsOf = BackendHealth.prototype.views;
@@ -17,10 +19,14 @@ describe('wait estimate of a queued job', () => {
   let stack: TestStack;
   let admin: ReturnType<typeof apiClient>;
   let health: HealthStore;
+  let nowMs = 1_000_000;
+  /** The judgements' clock moved past their bound: the next view judges the fleet anew. */
+  const later = () => void (nowMs += FLEET_JUDGEMENT_MAX_AGE_MS);
   beforeAll(async () => {
     stack = await startStack({ worker: false, gpus: 0 });
     admin = apiClient(stack.url, stack.adminKey);
     const deps = stack.apiResources.deps;
+    estimateReuse(deps, () => nowMs);
     health = new HealthStore(deps.redis, { prefix: deps.queue.opts.prefix ?? 'gantry' });
   });
   afterAll(() => stack.close());
@@ -32,10 +38,11 @@ describe('wait estimate of a queued job', () => {
     await announceFleetChange(deps.redis, deps.queue.opts.prefix ?? 'gantry');
   };
 
-  it('counts the backends and their health as they are at each view', async () => {
+  it('counts the backends and their health as they are once the bound has passed', async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
     expect(submitted.status).toBe(202);
     const eligible = async () => {
+      later();
       const res = await admin('GET', `/api/v1/jobs/${submitted.body.id}`);
       expect(res.status).toBe(200);
       return res.body.queue.eligibleBackends as number;
@@ -62,9 +69,45 @@ describe('wait estimate of a queued job', () => {
     expect(await eligible()).toBe(2);
   });
 
+  it("reuses the fleet's judgement and the job's place in the queue within the bound", async () => {
+    const first = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const view = async (id: string) => {
+      const res = await admin('GET', `/api/v1/jobs/${id}`);
+      expect(res.status).toBe(200);
+      return res.body.queue as { eligibleBackends: number; position: number | null; estimatedStartAt: string | null };
+    };
+    later();
+    const before = await view(first.body.id);
+    const healthReads = jest.spyOn(BackendHealth.prototype, 'views');
+    const rankReads = jest.spyOn(stack.apiResources.deps.redis, 'zrank');
+    try {
+      await addBackend('r1');
+      const second = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+      nowMs += FLEET_JUDGEMENT_MAX_AGE_MS - 1;
+      // Within the bound: the same judgement (no health read, r1 not counted) and the same position.
+      const within = await view(first.body.id);
+      expect(within).toEqual({ ...before, estimatedStartAt: within.estimatedStartAt });
+      expect(healthReads).not.toHaveBeenCalled();
+      expect(rankReads).not.toHaveBeenCalled();
+      // Another job's place is its own.
+      await view(second.body.id);
+      expect(rankReads).toHaveBeenCalledTimes(1);
+      nowMs += 1;
+      expect((await view(first.body.id)).eligibleBackends).toBe(before.eligibleBackends + 1);
+      expect(healthReads).toHaveBeenCalled();
+      expect(rankReads).toHaveBeenCalledTimes(2);
+    } finally {
+      healthReads.mockRestore();
+      rankReads.mockRestore();
+    }
+  });
+
   it('reads the backend rows again only after an announced change, not at every view', async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
-    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    const view = async () => {
+      later();
+      expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    };
     await view();
     const pool = poolOf(stack.apiResources.deps.db);
     const query = jest.spyOn(pool, 'query');
@@ -88,7 +131,10 @@ describe('wait estimate of a queued job', () => {
 
   it("reads the kept fleet's health in the same round trip as the fleet's token", async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
-    const view = async () => expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    const view = async () => {
+      later();
+      expect((await admin('GET', `/api/v1/jobs/${submitted.body.id}`)).body.queue).toBeDefined();
+    };
     await view();
     const redis = stack.apiResources.deps.redis;
     const order: string[] = [];

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_RE = /^gty_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
@@ -10,8 +10,9 @@ export interface GeneratedKey {
   hash: string;
 }
 
+/** The key's sha256 in hex (one-shot `crypto.hash`: no Hash object per request, bench/README.md "Reads"). */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** A new key: `gty_<12-char public id>_<256-bit secret>`. */
@@ -32,7 +33,7 @@ export function lookupPrefix(key: string): string {
 
 /** Constant-time comparison of a presented key against a stored hash. */
 export function keyMatches(key: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashKey(key), 'hex');
+  const presented = hash('sha256', key, 'buffer');
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }

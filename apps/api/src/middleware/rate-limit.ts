@@ -65,10 +65,15 @@ function limited(deps: ApiDeps, res: Response, states: PolicyState[], retryAfter
  * RATE_LIMITED with Retry-After when one is spent. Every limited response carries RateLimit and
  * RateLimit-Policy. When Redis does not answer, requests pass (fail open, logged, counted).
  * `POST /jobs/batch` is charged here as one request and one submit; its jobs are charged to the
- * batch-jobs quota by chargeBatchSubmits once the body is read.
+ * batch-jobs quota by chargeBatchSubmits once the body is read. Null when every quota it charges is
+ * off: nothing to mount.
  */
-export function rateLimit(deps: ApiDeps): RequestHandler {
+export function rateLimit(deps: ApiDeps): RequestHandler | null {
   const limiter = limiterOf(deps);
+  // Every quota it charges off (GANTRY_*_RATE_LIMIT_PER_MINUTE=0): nothing to mount, rather than an
+  // async pass-through per request (the caller is identified by requireApiKey where it must be).
+  const { keyRateLimit, submitRateLimit, ipRateLimit } = deps.config.security;
+  if (keyRateLimit <= 0 && submitRateLimit <= 0 && ipRateLimit <= 0) return null;
   return async (req, res, next) => {
     if (EXEMPT.test(req.path)) return next();
     await identifyCaller(deps.keys, req);

@@ -13,6 +13,7 @@ import { findTenantArtifact, listJobArtifacts, listJobEvents, listJobInputs, rea
 import type { ApiDeps } from '../context.js';
 import { sendStoredObject } from '../http/send-stored-object.js';
 import { bindOperation } from '../http/bind-operation.js';
+import { sendJson } from '../http/send-json.js';
 import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
@@ -67,7 +68,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     const links = await viewLinks(deps, page.flatMap((j) => j.artifacts));
     const { operator } = audience;
     const body: JobPage = { items: page.map((j) => jobView(j, j.artifacts, { operator, inputs: j.inputs, links })), nextCursor };
-    res.json(body);
+    sendJson(res, body);
   });
 
   bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
@@ -76,7 +77,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
     const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
-    res.json(body);
+    sendJson(res, body);
   });
 
   bindOperation(router, MOUNT, 'cancelJob', async (req, res, bound) => {

@@ -1,7 +1,7 @@
 import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { countSucceededSince } from '@gantry/db';
-import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type HealthView, type JobNeed } from '@gantry/fleet';
+import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type HealthView, type IndexedBackend, type JobNeed } from '@gantry/fleet';
 import { fleetVersionKey, isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
@@ -57,35 +57,145 @@ function fleetVersion(deps: ApiDeps): Promise<string | null | undefined> {
 }
 
 /**
- * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
- * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
- * drain), and an estimated start. The backends are submit's in-memory fleet (`deps.fleet`, read
- * again from PostgreSQL when a change of the `backends` table is announced in Redis); their health
- * is read from Redis at every view, in the same round trip as the fleet's token when the fleet
- * kept is still current (else once more, for the backends read again).
+ * How long one judgement of the fleet (its backends and their health) is reused by the views of
+ * queued jobs: as long as a busy fleet's throughput (recent-throughput.ts). A change of the fleet
+ * or of a backend's health shows in the estimates within this bound, not at the next view.
  */
-export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
+export const FLEET_JUDGEMENT_MAX_AGE_MS = 1_000;
+
+/** The fleet as the wait estimate judges it: the backends and their health, read at `at`. */
+interface Judgement {
+  at: number;
+  backends: readonly IndexedBackend[];
+  views: ReadonlyMap<string, HealthView>;
+  /** How many of these backends could take a need, counted once per need. */
+  eligible: WeakMap<JobNeed, number>;
+}
+
+/**
+ * The fleet's judgement of one API, reused for FLEET_JUDGEMENT_MAX_AGE_MS from when its read began
+ * (concurrent views share the read in flight): a view of a queued job then reads only its place in
+ * the queue, not the fleet's token and every backend's health (bench/README.md, "Reads").
+ */
+class FleetJudgements {
+  private current: Judgement | null = null;
+  private inFlight: Promise<Judgement> | null = null;
+
+  constructor(
+    private readonly judge: () => Promise<Pick<Judgement, 'backends' | 'views'>>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(): Promise<Judgement> {
+    const now = this.now();
+    if (this.current && now - this.current.at < FLEET_JUDGEMENT_MAX_AGE_MS) return Promise.resolve(this.current);
+    this.inFlight ??= this.judge()
+      .then(({ backends, views }) => (this.current = { at: now, backends, views, eligible: new WeakMap() }))
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+}
+
+/** How many queued jobs' recent places in the queue are kept (clients poll the same queued jobs). */
+const POSITIONS_KEPT = 1000;
+
+/**
+ * Each recently viewed queued job's place in the queue, reused for FLEET_JUDGEMENT_MAX_AGE_MS from
+ * when its read began (the whole estimate is then at most that old), concurrent views of one job
+ * sharing the read in flight. A job polled less often than that is read at each view.
+ */
+class RecentPositions {
+  private readonly kept = new Map<string, { at: number; position: Promise<number | null> }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(jobId: string, read: () => Promise<number | null>): Promise<number | null> {
+    const now = this.now();
+    const hit = this.kept.get(jobId);
+    if (hit && now - hit.at < FLEET_JUDGEMENT_MAX_AGE_MS) return hit.position;
+    const position = read();
+    this.kept.delete(jobId);
+    if (this.kept.size >= POSITIONS_KEPT) this.kept.delete(this.kept.keys().next().value!);
+    const entry = { at: now, position };
+    this.kept.set(jobId, entry);
+    // A failed read is not reused.
+    position.catch(() => {
+      if (this.kept.get(jobId) === entry) this.kept.delete(jobId);
+    });
+    return position;
+  }
+}
+
+/** What an API's wait estimates reuse: the fleet's judgement and the jobs' places in the queue. */
+export interface EstimateReuse {
+  judgements: FleetJudgements;
+  positions: RecentPositions;
+}
+
+const reuses = new WeakMap<ApiDeps, EstimateReuse>();
+
+/** An API's reuse, made on first use; `now` (a test's clock) is taken by the first caller only. */
+export function estimateReuse(deps: ApiDeps, now: () => number = Date.now): EstimateReuse {
+  let reuse = reuses.get(deps);
+  if (!reuse) {
+    reuse = { judgements: new FleetJudgements(() => judgeFleet(deps), now), positions: new RecentPositions(now) };
+    reuses.set(deps, reuse);
+  }
+  return reuse;
+}
+
+/**
+ * Reads the fleet: submit's in-memory backends (`deps.fleet`, read again from PostgreSQL when a
+ * change of the `backends` table is announced in Redis) and their health from Redis, in the same
+ * round trip as the fleet's token when the fleet kept is still current (else once more, for the
+ * backends read again).
+ */
+async function judgeFleet(deps: ApiDeps): Promise<Pick<Judgement, 'backends' | 'views'>> {
   const health = healthOf(deps);
   // Health cannot be read (Redis down): judge without it rather than fail the job's view.
   const healthOfBackends = (list: readonly { id: string; draining: boolean }[]) => health.views(list).catch(() => new Map<string, HealthView>());
   const kept = deps.fleet.kept();
-  const [rank, version, throughput, keptHealth] = await Promise.all([
-    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
-      if (isRedisUnavailableError(err)) return null;
-      throw err;
-    }),
-    fleetVersion(deps),
-    recentThroughputPerMinute(deps.db),
-    kept ? healthOfBackends(kept) : null,
-  ]);
+  const [version, keptHealth] = await Promise.all([fleetVersion(deps), kept ? healthOfBackends(kept) : null]);
   const backends = await deps.fleet.backends(version);
-  const need = needOf(deps.db, job);
   const views = keptHealth && backends === kept ? keptHealth : await healthOfBackends(backends);
-  const eligible = backends.filter((b) => {
-    const view = views.get(b.id);
-    return explainEligibility(need, { ...b, state: view?.state ?? 'unknown', draining: b.draining || (view?.draining ?? false) }).eligible;
-  }).length;
+  return { backends, views };
+}
+
+/** How many backends of the judgement could take the need now (the rule of submit and dispatch). */
+function eligibleFor(judgement: Judgement, need: JobNeed): number {
+  let count = judgement.eligible.get(need);
+  if (count === undefined) {
+    count = judgement.backends.filter((b) => {
+      const view = judgement.views.get(b.id);
+      return explainEligibility(need, { ...b, state: view?.state ?? 'unknown', draining: b.draining || (view?.draining ?? false) }).eligible;
+    }).length;
+    judgement.eligible.set(need, count);
+  }
+  return count;
+}
+
+/**
+ * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
+ * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
+ * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
+ * fleet's recent throughput, recent-throughput.ts: as old as that at most too).
+ */
+export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
+  const reuse = estimateReuse(deps);
+  const [rank, throughput, judgement] = await Promise.all([
+    reuse.positions.get(job.id, () =>
+      // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+      deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
+        if (isRedisUnavailableError(err)) return null;
+        throw err;
+      }),
+    ),
+    recentThroughputPerMinute(deps.db),
+    reuse.judgements.get(),
+  ]);
+  const eligible = eligibleFor(judgement, needOf(deps.db, job));
   const position = rank ?? null;
   const estimatedStartAt =
     position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;
