@@ -98,40 +98,9 @@ class FleetJudgements {
   }
 }
 
-/** How many queued jobs' recent places in the queue are kept (clients poll the same queued jobs). */
-const POSITIONS_KEPT = 1000;
-
-/**
- * Each recently viewed queued job's place in the queue, reused for FLEET_JUDGEMENT_MAX_AGE_MS from
- * when its read began (the whole estimate is then at most that old), concurrent views of one job
- * sharing the read in flight. A job polled less often than that is read at each view.
- */
-class RecentPositions {
-  private readonly kept = new Map<string, { at: number; position: Promise<number | null> }>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  get(jobId: string, read: () => Promise<number | null>): Promise<number | null> {
-    const now = this.now();
-    const hit = this.kept.get(jobId);
-    if (hit && now - hit.at < FLEET_JUDGEMENT_MAX_AGE_MS) return hit.position;
-    const position = read();
-    this.kept.delete(jobId);
-    if (this.kept.size >= POSITIONS_KEPT) this.kept.delete(this.kept.keys().next().value!);
-    const entry = { at: now, position };
-    this.kept.set(jobId, entry);
-    // A failed read is not reused.
-    position.catch(() => {
-      if (this.kept.get(jobId) === entry) this.kept.delete(jobId);
-    });
-    return position;
-  }
-}
-
-/** What an API's wait estimates reuse: the fleet's judgement and the jobs' places in the queue. */
+/** What an API's wait estimates reuse: the fleet's judgement (a job's place in the queue is read at each view). */
 export interface EstimateReuse {
   judgements: FleetJudgements;
-  positions: RecentPositions;
 }
 
 const reuses = new WeakMap<ApiDeps, EstimateReuse>();
@@ -140,7 +109,7 @@ const reuses = new WeakMap<ApiDeps, EstimateReuse>();
 export function estimateReuse(deps: ApiDeps, now: () => number = Date.now): EstimateReuse {
   let reuse = reuses.get(deps);
   if (!reuse) {
-    reuse = { judgements: new FleetJudgements(() => judgeFleet(deps), now), positions: new RecentPositions(now) };
+    reuse = { judgements: new FleetJudgements(() => judgeFleet(deps), now) };
     reuses.set(deps, reuse);
   }
   return reuse;
@@ -185,13 +154,11 @@ function eligibleFor(judgement: Judgement, need: JobNeed): number {
 export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
   const reuse = estimateReuse(deps);
   const [rank, throughput, judgement] = await Promise.all([
-    reuse.positions.get(job.id, () =>
-      // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-      deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
-        if (isRedisUnavailableError(err)) return null;
-        throw err;
-      }),
-    ),
+    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
+      if (isRedisUnavailableError(err)) return null;
+      throw err;
+    }),
     recentThroughputPerMinute(deps.db),
     reuse.judgements.get(),
   ]);
