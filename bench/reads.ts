@@ -52,6 +52,7 @@ if (CPU_PROF !== undefined && API_MODE !== 'process') throw new Error('--cpu-pro
 /** Another checkout whose API is measured in the same rounds (before/after under the same load). */
 const COMPARE_ROOT = values['compare-root'] === undefined ? undefined : resolve(values['compare-root']);
 if (COMPARE_ROOT !== undefined && API_MODE !== 'process') throw new Error('--compare-root compares API processes: not with --api in-process');
+if (COMPARE_ROOT !== undefined && CPU_PROF !== undefined) throw new Error('--cpu-prof profiles one API only: not with --compare-root (the profiler would load one side)');
 if (!(JOBS >= 10_000 && JOBS <= 5_000_000) || !(ROUNDS >= 10 && ROUNDS <= 100_000)) throw new Error('--jobs 10000..5000000, --rounds 10..100000');
 const WARMUP = Math.min(100, ROUNDS);
 

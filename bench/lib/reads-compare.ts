@@ -2,13 +2,17 @@
  * `npm run bench:reads -- --compare-root <dir>`: a second API process, started from another
  * checkout (a fork point's archive with its node_modules), on the same database and Redis prefix as
  * the one measured, so before and after are measured in the same rounds under the same load
- * (bench/README.md, "Reads"). Run as ProcessHarness runs an API (`node --conditions=@gantry/source
- * --import tsx apps/api/src/main.ts` from that root, its environment only, gone with the bench),
+ * (bench/README.md, "Reads"). Run as ProcessHarness runs an API (`node <its node flags>
+ * --conditions=@gantry/source --import tsx apps/api/src/main.ts` from that root, each checkout with
+ * its own apps/api/node-flags when it has one, or GANTRY_API_NODE_FLAGS for both; its environment
+ * only, gone with the bench),
  * ready when `/api/v1/health` answers. When comparing, the measured API is started this way too.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { apiNodeFlags } from '../../scripts/api-node-flags.mjs';
 
 /** As ProcessHarness's: the child kills itself when the bench that started it is gone. */
 const PARENT_WATCH = `data:text/javascript;base64,${Buffer.from(
@@ -34,7 +38,8 @@ function freePort(): Promise<number> {
 
 export async function startApiFrom(root: string, env: Record<string, string | undefined>): Promise<ComparedApi> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=@gantry/source', '--import', PARENT_WATCH, '--import', 'tsx', path.join(root, 'apps/api/src/main.ts')], {
+  const flags = existsSync(path.join(root, 'apps/api/node-flags')) || process.env.GANTRY_API_NODE_FLAGS !== undefined ? apiNodeFlags(root) : [];
+  const child = spawn(process.execPath, [...flags, '--conditions=@gantry/source', '--import', PARENT_WATCH, '--import', 'tsx', path.join(root, 'apps/api/src/main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -6,6 +6,7 @@ import { fleetVersionKey, isRedisUnavailableError } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
 import { RecentThroughput } from './recent-throughput.js';
+import { ReusedRead } from './reused-read.js';
 
 /** One per database (several APIs in one test process each have their own). */
 const throughputs = new WeakMap<Db, RecentThroughput>();
@@ -78,23 +79,14 @@ interface Judgement {
  * the queue, not the fleet's token and every backend's health (bench/README.md, "Reads").
  */
 class FleetJudgements {
-  private current: Judgement | null = null;
-  private inFlight: Promise<Judgement> | null = null;
+  private readonly reused: ReusedRead<Judgement>;
 
-  constructor(
-    private readonly judge: () => Promise<Pick<Judgement, 'backends' | 'views'>>,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(judge: () => Promise<Pick<Judgement, 'backends' | 'views'>>, now: () => number = Date.now) {
+    this.reused = new ReusedRead(async (at) => ({ at, ...(await judge()), eligible: new WeakMap() }), FLEET_JUDGEMENT_MAX_AGE_MS, now);
+  }
 
   get(): Promise<Judgement> {
-    const now = this.now();
-    if (this.current && now - this.current.at < FLEET_JUDGEMENT_MAX_AGE_MS) return Promise.resolve(this.current);
-    this.inFlight ??= this.judge()
-      .then(({ backends, views }) => (this.current = { at: now, backends, views, eligible: new WeakMap() }))
-      .finally(() => {
-        this.inFlight = null;
-      });
-    return this.inFlight;
+    return this.reused.get();
   }
 }
 

@@ -1,3 +1,5 @@
+import { ReusedRead } from './reused-read.js';
+
 /**
  * The fleet's recent throughput for the wait estimate: jobs of all tenants that succeeded in the
  * last 10 minutes, per minute. The count is an index range scan over the window's entries
@@ -14,27 +16,22 @@ const MAX_AGE_MS = 1_000;
 const CACHE_FROM = 1_000;
 
 export class RecentThroughput {
-  private cached: { at: number; perMinute: number } | null = null;
-  private inFlight: Promise<number> | null = null;
+  private readonly reused: ReusedRead<{ count: number; perMinute: number }>;
 
-  constructor(
-    private readonly countSince: (since: Date) => Promise<number>,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(countSince: (since: Date) => Promise<number>, now: () => number = Date.now) {
+    this.reused = new ReusedRead(
+      async (at) => {
+        const count = await countSince(new Date(at - THROUGHPUT_WINDOW_MS));
+        return { count, perMinute: count / (THROUGHPUT_WINDOW_MS / 60_000) };
+      },
+      MAX_AGE_MS,
+      now,
+      ({ count }) => count >= CACHE_FROM,
+    );
+  }
 
   /** Jobs per minute over the window. */
-  perMinute(): Promise<number> {
-    const now = this.now();
-    if (this.cached && now - this.cached.at < MAX_AGE_MS) return Promise.resolve(this.cached.perMinute);
-    this.inFlight ??= this.countSince(new Date(now - THROUGHPUT_WINDOW_MS))
-      .then((count) => {
-        const perMinute = count / (THROUGHPUT_WINDOW_MS / 60_000);
-        this.cached = count >= CACHE_FROM ? { at: now, perMinute } : null;
-        return perMinute;
-      })
-      .finally(() => {
-        this.inFlight = null;
-      });
-    return this.inFlight;
+  async perMinute(): Promise<number> {
+    return (await this.reused.get()).perMinute;
   }
 }
