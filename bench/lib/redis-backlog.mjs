@@ -2,23 +2,37 @@
 // (not part of Gantry): when the API's fan-out falls behind it pauses its event subscription, and
 // the unread messages wait in Redis's output buffer for that connection (`omem` in CLIENT LIST; past
 // client-output-buffer-limit pubsub Redis drops the connection). The connections are found by the
-// local ports the process holds towards Redis (`ss -tnp`, same user), matched against CLIENT LIST.
-import { execFileSync } from 'node:child_process';
+// local ports the process holds towards Redis (its socket inodes in /proc/<pid>/fd, their addresses
+// in /proc/net/tcp and tcp6), matched against CLIENT LIST.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-/** Local TCP ports of `pid`'s established connections to port `redisPort`. */
-export function redisPortsOf(pid, redisPort) {
-  let out = '';
+/** The link of a file descriptor ('' once it closed). */
+function linkOf(file) {
   try {
-    out = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${redisPort} )`], { encoding: 'utf8' });
+    return readlinkSync(file);
   } catch {
-    return new Set();
+    return '';
   }
+}
+
+/** Local TCP ports of `pid`'s connections to port `redisPort` (Linux /proc; empty elsewhere). */
+export function redisPortsOf(pid, redisPort) {
   const ports = new Set();
-  for (const line of out.split('\n')) {
-    if (!line.includes(`pid=${pid},`)) continue;
-    const local = line.trim().split(/\s+/)[2]; // Recv-Q Send-Q Local Peer Process
-    const port = Number(local?.split(':').pop());
-    if (port) ports.add(port);
+  try {
+    const inodes = new Set();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(linkOf(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    }
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || !inodes.has(f[9])) continue;
+        if (parseInt(f[2].split(':')[1], 16) === redisPort) ports.add(parseInt(f[1].split(':')[1], 16));
+      }
+    }
+  } catch {
+    // not Linux, or the process is gone: no backlog figures
   }
   return ports;
 }

@@ -68,6 +68,7 @@ export async function runSynthetic(ctx) {
       onLine(line);
     };
     const subsCpu = () => subs.reduce((a, s) => a + procCpuMs(s.pid), 0);
+    const subsWait = () => subs.reduce((a, s) => a + mainThreadWaitMs(s.pid), 0);
 
     /** Publishes at `rate` for the set seconds with the GET probe on; `open` sockets subscribed. */
     const phase = async (label, rate, open, base, jobIds) => {
@@ -77,6 +78,7 @@ export async function runSynthetic(ctx) {
       const cpu0 = procCpuMs(stack.api.pid);
       const wait0 = mainThreadWaitMs(stack.api.pid);
       const subsCpu0 = subsCpu();
+      const subsWait0 = subsWait();
       const pub0 = await published();
       const del0 = open ? await delivered() : 0;
       const start = Date.now();
@@ -133,6 +135,7 @@ export async function runSynthetic(ctx) {
         apiRunQueueWaitPct: (mainThreadWaitMs(stack.api.pid) - wait0) / 10 / seconds,
         apiCpuUsPerDelivery: del1 - del0 > 0 ? (apiCpuMs * 1000) / (del1 - del0) : null,
         subsCpuPct: (subsCpu() - subsCpu0) / 10 / seconds,
+        subsWaitPct: (subsWait() - subsWait0) / 10 / seconds,
         subsCpuUsPerDelivery: del1 - del0 > 0 ? ((subsCpu() - subsCpu0) * 1000) / (del1 - del0) : null,
         slices: slices0 && slices1 ? { count: d('count'), meanMs: (d('sum') * 1000) / Math.max(1, d('count')), over10: d('count') - d('le10'), over25: d('count') - d('le25'), over50: d('count') - d('le50'), over100: d('count') - d('le100') } : null,
         redisOmemMax: Math.max(0, ...timeline.map((x) => x.redisOmem ?? 0)),
@@ -258,7 +261,7 @@ export function syntheticRows(s, { getFigures, loopFigures, gcFigures, ratio, ms
     rows.push(['API event-loop delay', loopFigures(p.apiLoopMs)]);
     rows.push(['API GC pauses', gcFigures(p.apiGc)]);
     if (p.slices) rows.push(['fan-out slices', `${p.slices.count}, mean ${p.slices.meanMs.toFixed(2)} ms; > 10 / 25 / 50 / 100 ms: ${p.slices.over10} / ${p.slices.over25} / ${p.slices.over50} / ${p.slices.over100}`]);
-    rows.push(['CPU', `API ${fmt(p.apiCpuPct)}% (waiting for a CPU ${fmt(p.apiRunQueueWaitPct)}%), subscribers ${fmt(p.subsCpuPct)}%${p.open ? `; per delivery: API ${fmt(p.apiCpuUsPerDelivery, 2)} µs, subscribers ${fmt(p.subsCpuUsPerDelivery, 2)} µs` : ''}`]);
+    rows.push(['CPU', `API ${fmt(p.apiCpuPct)}% (waiting for a CPU ${fmt(p.apiRunQueueWaitPct)}%), subscribers ${fmt(p.subsCpuPct)}% (waiting ${fmt(p.subsWaitPct)}%)${p.open ? `; per delivery: API ${fmt(p.apiCpuUsPerDelivery, 2)} µs, subscribers ${fmt(p.subsCpuUsPerDelivery, 2)} µs` : ''}`]);
     rows.push(['the probe process itself', `event-loop delay p99 ${p.probeLoopMs?.p99} / max ${p.probeLoopMs?.max} ms; waiting for a CPU ${fmt(p.probeWaitPct)}%`]);
   }
   if (s.completeness) {
