@@ -174,6 +174,7 @@ export async function runSynthetic(ctx) {
     log(`${open}/${cfg.subscribers} raw subscribers connected in ${r.connect.seconds.toFixed(1)} s`);
     await sleep(cfg.idleMs);
 
+    const drops0 = await dropCounts(stack.apiUrl);
     await Promise.all(subs.map((s) => ask(s, 'mark', 'rawSubsMarked')));
     const base = { published: await published(), stored: await stored() };
     const apiCpu0 = procCpuMs(stack.api.pid);
@@ -203,6 +204,8 @@ export async function runSynthetic(ctx) {
     const apiCpuMs = procCpuMs(stack.api.pid) - apiCpu0;
     const subsCpuMs = subsCpu() - subsCpu0;
 
+    const drops1 = await dropCounts(stack.apiUrl);
+    r.gatewayDrops = Object.fromEntries(Object.keys(drops1).map((k) => [k, drops1[k] - (drops0[k] ?? 0)]).filter(([, v]) => v));
     // Completeness: every socket's count against what the publisher published and the table holds.
     const counts = await Promise.all(subs.map((s) => ask(s, 'counts', 'rawSubsCounts')));
     const perSocket = counts.flatMap((c) => c.perSocket);
@@ -243,6 +246,21 @@ export async function runSynthetic(ctx) {
   }
 }
 
+/**
+ * The gateway's own count of what it dropped, from /metrics: slow consumers (4408) and
+ * disconnects by close code (1006: cut off without a close handshake, e.g. by the heartbeat).
+ */
+async function dropCounts(apiUrl) {
+  const text = await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(60_000) }).then((res) => res.text()).catch(() => '');
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (line.startsWith('gantry_ws_slow_consumer_drops_total')) out.slowConsumer = Number(line.split(' ').pop());
+    const code = /^gantry_ws_disconnects_total\{[^}]*code="([^"]+)"/.exec(line);
+    if (code) out[`close ${code[1]}`] = Number(line.split(' ').pop());
+  }
+  return out;
+}
+
 const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(d));
 
 /** Report rows of the saturated mode (for stats.table). */
@@ -270,6 +288,7 @@ export function syntheticRows(s, { getFigures, loopFigures, gcFigures, ratio, ms
     rows.push(['drain', `${s.drainSeconds.toFixed(1)} s`]);
     rows.push(['events published / stored', `${c.published} by the synthetic publisher / ${c.stored} stored (with each job's \`queued\` event, published by the API)`]);
     rows.push(['sockets with every event', `${c.complete} of ${c.sockets} (short ${c.short}, over ${c.over}; ${c.missing} deliveries missing; ${c.stillOpen} still open; closes ${JSON.stringify(c.closes)})`]);
+    rows.push(['the gateway\'s drops (its /metrics)', JSON.stringify(s.gatewayDrops ?? {})]);
     rows.push(['checker socket (parses all)', `${c.checker.events} events of ${c.checker.jobs} jobs, gaps ${c.checker.gaps}, duplicates ${c.checker.duplicates}, other messages ${JSON.stringify(c.checker.other)}`]);
     rows.push(['CPU per delivery, whole saturated run', `API ${s.whole.apiCpuUsPerDelivery.toFixed(2)} µs, raw subscribers ${s.whole.subsCpuUsPerDelivery.toFixed(2)} µs (${s.whole.delivered} deliveries)`]);
   }
