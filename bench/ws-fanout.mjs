@@ -5,6 +5,8 @@
 // process), connects N subscribers (most follow `all` jobs of the tenant, the rest one job each),
 // measures the API process's memory per idle connection, then runs M jobs and measures how fast
 // and how correctly their events reach every subscriber. Prints figures; asserts nothing.
+// With --synthetic-rate there is no worker: a synthetic publisher and raw TCP subscribers saturate
+// the API's fan-out (bench/lib/synthetic-run.mjs).
 // See bench/README.md for what each figure means.
 import { execSync, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
