@@ -5,6 +5,8 @@
 // process), connects N subscribers (most follow `all` jobs of the tenant, the rest one job each),
 // measures the API process's memory per idle connection, then runs M jobs and measures how fast
 // and how correctly their events reach every subscriber. Prints figures; asserts nothing.
+// With --synthetic-rate there is no worker: a synthetic publisher and raw TCP subscribers saturate
+// the API's fan-out (bench/lib/synthetic-run.mjs).
 // See bench/README.md for what each figure means.
 import { execSync, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -15,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { ensureServices } from '../scripts/services.mjs';
 import { BenchStack, ROOT } from './lib/stack.mjs';
 import { connectAll, Observations, Subscriber } from './lib/subscribers.mjs';
+import { runSynthetic, syntheticRows } from './lib/synthetic-run.mjs';
 import { Histogram, kib, mainThreadWaitMs, mib, ms, procCpuMs, procMemory, procSocketCount, table } from './lib/stats.mjs';
 
 const OPTIONS = {
@@ -33,6 +36,9 @@ const OPTIONS = {
   drain: { type: 'string', default: '30', help: 'seconds to wait, after the last job ended, for its events to arrive everywhere' },
   timeout: { type: 'string', default: '300', help: 'overall limit in seconds' },
   'no-raw': { type: 'boolean', default: false, help: 'skip the raw ws baseline (plain ws fanning out the same jobs)' },
+  'synthetic-rate': { type: 'string', default: '', help: 'events/s, comma-separated steps (e.g. 100,200,400): the saturated mode (no worker: a synthetic publisher stores and publishes progress events of real jobs; raw TCP subscribers count frames; see bench/README.md)' },
+  'synthetic-seconds': { type: 'string', default: '20', help: 'seconds per --synthetic-rate step (and per baseline phase with no subscribers)' },
+  'raw-procs': { type: 'string', default: '1', help: 'processes the raw TCP subscribers of --synthetic-rate are spread over' },
   'api-cpu-prof': { type: 'string', default: '', help: 'directory: run the API with --cpu-prof and write its CPU profile there (on exit)' },
   help: { type: 'boolean', default: false, help: 'this text' },
 };
@@ -78,7 +84,14 @@ const cfg = {
   timeoutMs: num('timeout', 10) * 1000,
   noRaw: values['no-raw'],
   apiCpuProf: values['api-cpu-prof'] ? path.resolve(values['api-cpu-prof']) : null,
+  syntheticRates: values['synthetic-rate'] ? values['synthetic-rate'].split(',').map(Number) : null,
+  syntheticSeconds: num('synthetic-seconds', 1),
+  rawProcs: Math.floor(num('raw-procs', 1)),
 };
+if (cfg.syntheticRates?.some((r) => !Number.isFinite(r) || r <= 0)) {
+  console.error('--synthetic-rate must be positive numbers, comma-separated');
+  process.exit(2);
+}
 const command = `npm run bench:ws${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 const t0 = Date.now();
@@ -139,7 +152,7 @@ async function shutdown(code, why) {
   finished = true;
   if (why) log(why);
   for (const s of subs) s.close();
-  if (results.phase !== 'done' && results.connect) printReport(results, true);
+  if (results.phase !== 'done' && (results.connect || results.synthetic)) printReport(results, true);
   log('cleaning up: stopping processes, dropping the database, deleting Redis keys');
   const problems = await stack.cleanup();
   for (const p of problems) log(`cleanup problem: ${p}`);
@@ -364,6 +377,13 @@ async function main() {
   await ensureServices({ databaseUrl: stack.serverUrl, redisUrl: stack.redisUrl });
   log(`creating database ${stack.dbName}; Redis prefix ${stack.prefix}`);
   await stack.createDatabase();
+  if (cfg.syntheticRates) {
+    // The saturated mode: no worker, no sims (bench/lib/synthetic-run.mjs).
+    results.phase = 'stack';
+    await stack.startApi({}, cfg.apiCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.apiCpuProf}`] : []);
+    log(`API up at ${stack.apiUrl} (pid ${stack.api.pid})`);
+    return runSynthetic({ stack, cfg, log, http, pool, sleep, getProbe, apiLoop, sliceCounts, results, deadline, workflow });
+  }
   results.phase = 'stack';
   const simUrls = await stack.startSims(cfg.gpus, cfg.stepMs);
   log(`${cfg.gpus} gpu-sims up (step ${cfg.stepMs} ms): ${simUrls.join(' ')}`);
@@ -690,10 +710,13 @@ function printReport(r, partial = false) {
   const rows = [];
   const c = r.config;
   r.loadavgAtEnd = loadavg()[0];
-  rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0); GET probe every ${c.probeEveryMs} ms`);
+  if (r.synthetic) {
+    rows.push(`setup: 1 API process, no worker; ${c.jobs} queued jobs; synthetic publisher at ${c.syntheticRates.join(', ')} events/s for ${c.syntheticSeconds} s each (stored, then published as the worker does); ${c.subscribers} raw TCP subscribers (\`all\`, frames counted) in ${c.rawProcs} process(es); GET probe every ${c.probeEveryMs} ms`);
+  } else rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0); GET probe every ${c.probeEveryMs} ms`);
   const cores = cpus().length;
   const busy = Math.max(r.loadavgAtStart, r.loadavgAtEnd) > cores;
   rows.push(`machine: ${cores} cores, load average ${r.loadavgAtStart.toFixed(1)} at start, ${r.loadavgAtEnd.toFixed(1)} at end${busy ? '  (BUSY: other processes competed for the CPU; figures are pessimistic)' : ''}`);
+  if (r.synthetic) rows.push(...syntheticRows(r.synthetic, { getFigures, loopFigures, gcFigures, ratio, ms }));
   if (r.connect) {
     const k = r.connect;
     rows.push('connections');

@@ -5,6 +5,7 @@ class Target implements HeartbeatTarget {
   alive = true;
   pings = 0;
   terminated = false;
+  draining?: () => boolean;
   ping(): void {
     this.pings += 1;
   }
@@ -87,6 +88,28 @@ describe('startHeartbeat', () => {
     await turns(() => targets[4]!.terminated);
     expect(targets.map((x) => x.terminated)).toEqual([true, false, true, false, true]);
     expect(targets.map((x) => x.pings)).toEqual([1, 2, 1, 2, 1]);
+    stop();
+  });
+
+  it('keeps a socket that did not answer while its peer keeps taking data (far behind, not dead), and cuts it off once that stops', async () => {
+    const clock = new ManualClock();
+    const behind = new Target();
+    let moving = true;
+    let asked = 0;
+    behind.draining = () => {
+      asked += 1;
+      return moving;
+    };
+    const stop = startHeartbeat(() => [behind], { clock, intervalMs: 1000, sliceSize: 10, now: () => 0 });
+    clock.advance(1000);
+    clock.advance(1000); // no pong: its ping is queued behind what it has not read yet
+    clock.advance(1000);
+    expect(behind.terminated).toBe(false);
+    expect(behind.pings).toBe(3);
+    expect(asked).toBe(3); // asked every sweep, so each answer covers one interval
+    moving = false; // a dead peer: the kernel takes nothing more
+    clock.advance(1000);
+    expect(behind.terminated).toBe(true);
     stop();
   });
 

@@ -5,6 +5,12 @@ import { runSlice, type SliceLimits } from './slice.js';
 /** A socket the heartbeat checks: `alive` is set again when its pong arrives. */
 export interface HeartbeatTarget {
   alive: boolean;
+  /**
+   * Whether the peer took more of this socket's bytes since the previous call than a ping's
+   * (asked once per sweep). A peer that reads but is far behind cannot answer a ping queued
+   * behind megabytes in time; it is not dead, so it is not cut off while it keeps taking data.
+   */
+  draining?(): boolean;
   ping(): void;
   terminate(): void;
 }
@@ -32,7 +38,9 @@ export function startHeartbeat(targets: () => Iterable<HeartbeatTarget>, options
   let stopped = false;
   const check = (t: HeartbeatTarget): void => {
     try {
-      if (!t.alive) return t.terminate();
+      // Asked every sweep, so that it measures from the previous one.
+      const draining = t.draining?.() ?? false;
+      if (!t.alive && !draining) return t.terminate();
       t.alive = false;
       t.ping();
     } catch {

@@ -25,7 +25,7 @@ async function allConnection(maxBufferedBytes = 1 << 20) {
     close: (code: number) => closes.push(code),
     terminate: () => undefined,
   };
-  const socket = { write: (b: Buffer) => writes.push(b), cork: () => corks.push(writes.length), uncork: () => undefined };
+  const socket = { write: (b: Buffer) => writes.push(b), cork: () => corks.push(writes.length), uncork: () => undefined, bytesWritten: 0, writableLength: 0 };
   const noop = () => undefined;
   const log = { info: noop, warn: noop, error: noop, debug: noop } as unknown as Logger;
   const deps = { metrics: createMetricsRegistry('api', { processMetrics: false }), db: { job: { findMany: async () => [] } } } as unknown as ApiDeps;
@@ -36,7 +36,7 @@ async function allConnection(maxBufferedBytes = 1 << 20) {
   conn.handle(JSON.stringify({ type: 'subscribe', all: true }));
   // The subscription reads the tenant's active jobs (none) before it is complete.
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  return { conn, writes, corks, closes };
+  return { conn, writes, corks, closes, socket };
 }
 
 let order = 0;
@@ -46,6 +46,21 @@ function entry(jobId: string, seq: number): HubEntry {
 }
 
 const joined = (entries: HubEntry[]) => Buffer.concat(entries.map((e) => e.frame));
+
+describe('StreamConnection.draining', () => {
+  it('says whether the kernel took more than a ping of the socket since the last sweep (bytes still queued in the stream do not count)', async () => {
+    const { conn, socket } = await allConnection();
+    expect(conn.draining()).toBe(false);
+    socket.bytesWritten = 200_000; // handed to the socket, of which 150,000 still wait in the stream
+    socket.writableLength = 150_000;
+    expect(conn.draining()).toBe(true); // 50,000 taken by the kernel
+    expect(conn.draining()).toBe(false); // nothing since
+    socket.bytesWritten += 2; // the heartbeat's own ping
+    expect(conn.draining()).toBe(false);
+    socket.writableLength = 0; // the peer read on: the rest went out
+    expect(conn.draining()).toBe(true);
+  });
+});
 
 describe('StreamConnection.deliver', () => {
   it('writes a round to each socket as one shared buffer when it gets every entry', async () => {

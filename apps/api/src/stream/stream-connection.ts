@@ -52,6 +52,9 @@ function sameFrames(frames: readonly Buffer[], entries: readonly HubEntry[]): bo
   return true;
 }
 
+/** A ping frame from the server: 2 header bytes, no payload (a little slack). */
+const PING_FRAME_BYTES = 16;
+
 /** One client socket: authentication, subscriptions, ordered delivery, limits. */
 export class StreamConnection implements HubListener, HeartbeatTarget {
   principal: Principal | null = null;
@@ -63,6 +66,8 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   private previews = false;
   private readonly bucket: TokenBucket;
   private dropped = 0;
+  /** Bytes of this socket the kernel had taken at the heartbeat's last sweep (draining). */
+  private dispatchedAtSweep = 0;
   /** During a hub round: the frames this socket gets, written together when the round is done. */
   private round: Buffer[] | null = null;
   private roundBytes = 0;
@@ -313,6 +318,21 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     this.keySlot = null;
     for (const id of [...this.cursors.keys()]) this.dropCursor(id);
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
+  }
+
+  /**
+   * The heartbeat's question: did the kernel take more of this socket's bytes since the last
+   * sweep than a ping's? Bytes handed over and completed (`bytesWritten` less what still waits in
+   * the stream) move only while the peer acknowledges data; a dead peer stops them within one
+   * send buffer, a live one that is minutes behind (its ping queued behind what it has not read
+   * yet) keeps them moving.
+   */
+  draining(): boolean {
+    const socket = this.socket as Duplex & { bytesWritten?: number };
+    const dispatched = (socket.bytesWritten ?? 0) - socket.writableLength;
+    const moved = dispatched - this.dispatchedAtSweep;
+    this.dispatchedAtSweep = dispatched;
+    return moved > PING_FRAME_BYTES;
   }
 
   /** The heartbeat's ping (an open socket only: one closing or closed has nothing to answer). */
