@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonical-json';
+import { seededRandom } from '@gantry/testing';
 
 /** The builder as it was before the `JSON.stringify` fast path: the output must stay this, byte for byte. */
 function reference(value: unknown): string {
@@ -23,17 +24,6 @@ function reference(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** A small deterministic PRNG (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const KEYS = ['a', 'b', 'B', 'seed', 'class_type', 'inputs', '_meta', '1', '2', '9', '10', '', 'é', '\u{1F600}', 'a"b', 'z\n', '\ud800', 'toString'];
 const LEAVES: unknown[] = ['x', '', 'é"\\\u0001', '\ud800', 0, -0, 1.5, 1e21, -7, NaN, Infinity, true, false, null, undefined, () => 1, Symbol('s'), new Date(0)];
 
@@ -51,7 +41,7 @@ function randomValue(next: () => number, depth: number, sorted: boolean): unknow
 describe('canonicalJson', () => {
   it('writes every value exactly as the plain builder does, whether or not its keys are already sorted', () => {
     for (let seed = 1; seed <= 4000; seed++) {
-      const next = rng(seed);
+      const next = seededRandom(seed);
       const value = randomValue(next, 0, next() < 0.7);
       expect([seed, canonicalJson(value)]).toEqual([seed, reference(value)]);
     }

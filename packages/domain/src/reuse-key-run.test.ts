@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import { reuseKey, workflowRunJson, type ReuseRequest } from './reuse-key';
+import { seededRandom } from '@gantry/testing';
 
 
 /** reuseKey's workflow form as it was before workflowRunJson (copied): the run text must stay this. */
@@ -21,16 +22,6 @@ function referenceKey(request: ReuseRequest): string | null {
   const tags = Array.isArray((request.requirements as { tags?: unknown } | undefined)?.tags) ? [...new Set((request.requirements as { tags: unknown[] }).tags.map(String))].sort() : [];
   const inputs = request.inputs && Object.keys(request.inputs).length > 0 ? { inputs: request.inputs } : {};
   return createHash('sha256').update(canonicalJson({ v: 1, kind: 'workflow', run, tags, ...inputs })).digest('hex');
-}
-
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(next: () => number, list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
@@ -76,7 +67,7 @@ function randomWorkflow(next: () => number): Record<string, unknown> {
 describe('workflowRunJson', () => {
   it('writes canonicalJson of the workflow as it runs (what reuseKey built before), on random workflows', () => {
     for (let seed = 1; seed <= 3000; seed++) {
-      const workflow = randomWorkflow(rng(seed));
+      const workflow = randomWorkflow(seededRandom(seed));
       const attempt = (f: () => string | null): string | null => {
         try {
           return f();
@@ -96,7 +87,7 @@ describe('workflowRunJson', () => {
 
   it('makes reuseKey give the key the previous builder gave', () => {
     for (let seed = 1; seed <= 2000; seed++) {
-      const next = rng(seed);
+      const next = seededRandom(seed);
       const workflow = JSON.parse(JSON.stringify(randomWorkflow(next))) as Record<string, unknown>;
       const request: ReuseRequest = {
         kind: 'workflow',

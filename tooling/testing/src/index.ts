@@ -15,3 +15,4 @@ export * from './browser.js';
 export * from './throwaway-postgres.js';
 export * from './s3-server.js';
 export * from './browser-bundle.js';
+export * from './rng.js';

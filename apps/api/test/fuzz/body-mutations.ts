@@ -1,5 +1,5 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import type { Rng } from './rng';
+import type { Rng } from '@gantry/testing';
 
 /**
  * Ways to spoil a JSON body, each a class of hostile input: text PostgreSQL cannot store in every

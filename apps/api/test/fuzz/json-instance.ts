@@ -1,4 +1,4 @@
-import type { Rng } from './rng';
+import type { Rng } from '@gantry/testing';
 
 type Json = Record<string, any>;
 

@@ -1,6 +1,6 @@
 import { spoilBody, type BodyLimits } from './body-mutations';
 import { jsonInstance, resolveRef } from './json-instance';
-import { Rng } from './rng';
+import { Rng } from '@gantry/testing';
 
 type Json = Record<string, any>;
 

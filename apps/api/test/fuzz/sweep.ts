@@ -1,7 +1,7 @@
 import { getAt, positions, renameKey, setAt, UNSTORABLE, type Path } from './body-mutations';
 import { jsonInstance } from './json-instance';
 import { documentedOperations, type FuzzContext, type FuzzRequest } from './requests';
-import { Rng } from './rng';
+import { Rng } from '@gantry/testing';
 
 type Json = Record<string, any>;
 

@@ -1,6 +1,7 @@
 /**
- * A seeded pseudo-random source (mulberry32): the same seed gives the same requests, so a failure
- * of the fuzz test reproduces with the seed it prints.
+ * A seeded pseudo-random source (mulberry32): the same seed gives the same values, so a failure of
+ * a randomized test (the API fuzz test, the property tests of canonical JSON and reuse keys)
+ * reproduces with the seed it prints.
  */
 export class Rng {
   private state: number;
@@ -31,4 +32,10 @@ export class Rng {
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[this.int(0, items.length - 1)]!;
   }
+}
+
+/** `new Rng(seed).next` as a plain function: floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
