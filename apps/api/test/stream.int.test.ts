@@ -1,4 +1,4 @@
-import { apiClient, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, NO_RATE_LIMITS, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 const terminal = (m: any) => m.type === 'event' && m.event.type === 'state' && ['succeeded', 'failed', 'canceled'].includes(m.event.status);
@@ -228,6 +228,34 @@ describe('WebSocket heartbeat', () => {
       alive.send({ type: 'ping', id: 'still-here' });
       expect((await alive.next((m) => m.type === 'pong')).id).toBe('still-here');
       alive.close();
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("terminates a hung client fed a trickle of events: the kernel's buffers taking them is no sign of life", async () => {
+    const stack = await startStack({ gpus: 1, apiEnv: { GANTRY_WS_PING_MS: '300', ...NO_RATE_LIMITS } });
+    try {
+      const c = await StreamClient.connect(stack.url, { key: stack.adminKey });
+      await c.next((m) => m.type === 'ready');
+      c.send({ type: 'subscribe', all: true });
+      await c.next((m) => m.type === 'subscribed');
+      (c.ws as any)._socket.pause(); // hung: reads nothing, while its kernel still accepts bytes
+      const admin = apiClient(stack.url, stack.adminKey);
+      let accepted = 0;
+      // A trickle of the tenant's events (a job submitted and run every 100 ms) until the server drops the socket.
+      await waitUntil(
+        async () => {
+          if (stack.api.stream.connections === 0) return true;
+          if ((await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1 }) })).status === 202) accepted += 1;
+          return undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(accepted).toBeGreaterThan(0);
+      (c.ws as any)._socket.resume();
+      expect((await c.closed).code).toBe(1006);
     } finally {
       await stack.close();
     }

@@ -111,7 +111,8 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
     if (key) conn.authenticateFirst(key);
   };
 
-  // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP) and goes.
+  // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP) and goes,
+  // unless that ping waits behind data its reader is still taking (StreamConnection.draining).
   const stopHeartbeat = startHeartbeat(() => connections.values(), { clock, intervalMs: options.pingIntervalMs });
 
   // A revoked key (or a rotated one whose grace ended) loses its open sockets at once.
