@@ -13,6 +13,7 @@
  * Values read from elsewhere (Redis, PostgreSQL, the disk) are collected at scrape time in a
  * gauge's `collect()`, through a `ScrapeCache`. Every metric is documented in docs/metrics.md.
  */
+// collectDefaultMetrics: for bench:scrape's baseline (the registry before process-handles.ts).
 export { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export * from './registry.js';
 export * from './scrape-cache.js';
@@ -24,3 +25,4 @@ export * from './job-metrics.js';
 export * from './build-info.js';
 export * from './scraped-gauges.js';
 export * from './package-version.js';
+export { HANDLES_TTL_MS } from './process-handles.js';

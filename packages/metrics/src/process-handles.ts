@@ -46,25 +46,29 @@ export function countHandlesByType(handles: readonly unknown[] = (process as unk
 }
 
 /**
- * Registers `<prefix>process_open_fds` (counted asynchronously, in batches) and
+ * Registers `<prefix>process_open_fds` (Linux only, as prom-client's: counted asynchronously, in batches) and
  * `<prefix>nodejs_active_handles{type}` (listed at most every HANDLES_TTL_MS). prom-client's
  * `nodejs_active_resources{type}` is not registered: it lists the same handles plus requests and
  * timers, at the same cost.
  */
 export function registerProcessHandleMetrics(registry: Registry, prefix: string, now: () => number = Date.now): void {
-  new Gauge({
-    name: `${prefix}process_open_fds`,
-    help: 'Number of open file descriptors.',
-    registers: [registry],
-    async collect() {
-      const open = await countOpenFds();
-      if (open !== null) this.set(open);
-    },
-  });
+  if (process.platform === 'linux') {
+    // Concurrent scrapes share one count (each open directory would show in the other's).
+    const fds = new ScrapeCache(countOpenFds, 0, now);
+    new Gauge({
+      name: `${prefix}process_open_fds`,
+      help: 'Number of open file descriptors.',
+      registers: [registry],
+      async collect() {
+        const open = await fds.get();
+        if (open !== null) this.set(open);
+      },
+    });
+  }
   const handles = new ScrapeCache(async () => countHandlesByType(), HANDLES_TTL_MS, now);
   new Gauge({
     name: `${prefix}nodejs_active_handles`,
-    help: `Number of active libuv handles grouped by handle type. Every handle type is C++ class name. Listed at most every ${HANDLES_TTL_MS / 1000} s.`,
+    help: 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.',
     labelNames: ['type'],
     registers: [registry],
     async collect() {
