@@ -84,6 +84,8 @@ describe('worker fault handling', () => {
       .filter((e: any) => e.event.type === 'state')
       .map((e: any) => e.event.status);
     expect(statuses.slice(-4)).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
+    // The slot taken while its backend was asked (the prompt was not there) went back before the rerun took one.
+    await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 10_000, 20);
   });
 
   it('fails a job that makes every backend answer 5xx as POISON_JOB, striking only the first backend', async () => {
