@@ -1,5 +1,5 @@
 import { ManualClock } from '@gantry/domain';
-import { startHeartbeat, type HeartbeatTarget } from './heartbeat';
+import { MAX_EXCUSED_SWEEPS, startHeartbeat, type HeartbeatTarget } from './heartbeat';
 
 class Target implements HeartbeatTarget {
   alive = true;
@@ -111,6 +111,36 @@ describe('startHeartbeat', () => {
     clock.advance(1000);
     expect(behind.terminated).toBe(true);
     stop();
+  });
+
+  it('keeps a silent socket that takes data for MAX_EXCUSED_SWEEPS sweeps in a row at most (a hung peer whose kernel absorbs a trickle)', async () => {
+    const clock = new ManualClock();
+    const hung = new Target();
+    hung.draining = () => true; // its kernel keeps accepting bytes
+    const answering = new Target();
+    answering.draining = () => true;
+    const stop = startHeartbeat(() => [hung, answering], { clock, intervalMs: 1000, sliceSize: 10, now: () => 0 });
+    clock.advance(1000); // both pinged
+    for (let sweep = 1; sweep <= MAX_EXCUSED_SWEEPS; sweep++) {
+      answering.alive = true; // its pong came
+      clock.advance(1000);
+      expect(hung.terminated).toBe(false); // excused: sweep `sweep` without a pong
+    }
+    answering.alive = true;
+    clock.advance(1000);
+    expect(hung.terminated).toBe(true);
+    expect(answering.terminated).toBe(false);
+    // A pong resets the count: a socket that answers now and then is never cut off for it.
+    const sometimes = new Target();
+    sometimes.draining = () => true;
+    const stop2 = startHeartbeat(() => [sometimes], { clock, intervalMs: 1000, sliceSize: 10, now: () => 0 });
+    for (let sweep = 0; sweep < 3 * MAX_EXCUSED_SWEEPS; sweep++) {
+      if (sweep % MAX_EXCUSED_SWEEPS === 0) sometimes.alive = true;
+      clock.advance(1000);
+    }
+    expect(sometimes.terminated).toBe(false);
+    stop();
+    stop2();
   });
 
   it('does not start a sweep while the last one is still going, and stops', async () => {

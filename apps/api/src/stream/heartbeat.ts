@@ -15,6 +15,14 @@ export interface HeartbeatTarget {
   terminate(): void;
 }
 
+/**
+ * How many sweeps in a row a socket that does not answer is kept while its peer takes data
+ * (`draining`): a live client that far behind (4 × GANTRY_WS_PING_MS, 2 min by default) is cut
+ * off and resumes with `since` when it reconnects; a hung one whose kernel keeps absorbing a
+ * trickle of events is not kept for the hours its buffers could take.
+ */
+export const MAX_EXCUSED_SWEEPS = 4;
+
 export interface HeartbeatOptions extends Partial<SliceLimits> {
   clock: Clock;
   intervalMs: number;
@@ -36,11 +44,18 @@ export function startHeartbeat(targets: () => Iterable<HeartbeatTarget>, options
   let sweep: HeartbeatTarget[] | null = null;
   let next = 0;
   let stopped = false;
+  /** Sockets kept without a pong, and for how many sweeps in a row. */
+  const excused = new WeakMap<HeartbeatTarget, number>();
   const check = (t: HeartbeatTarget): void => {
     try {
       // Asked every sweep, so that it measures from the previous one.
       const draining = t.draining?.() ?? false;
-      if (!t.alive && !draining) return t.terminate();
+      if (t.alive) excused.delete(t);
+      else {
+        const times = excused.get(t) ?? 0;
+        if (!draining || times >= MAX_EXCUSED_SWEEPS) return t.terminate();
+        excused.set(t, times + 1);
+      }
       t.alive = false;
       t.ping();
     } catch {

@@ -68,8 +68,6 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   private dropped = 0;
   /** Bytes of this socket the kernel had taken at the heartbeat's last sweep (draining). */
   private dispatchedAtSweep = 0;
-  /** The last ping was queued behind bytes the kernel had not taken yet (draining). */
-  private pingBehindData = false;
   /** During a hub round: the frames this socket gets, written together when the round is done. */
   private round: Buffer[] | null = null;
   private roundBytes = 0;
@@ -323,28 +321,24 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   }
 
   /**
-   * The heartbeat's question for a socket that did not answer its last ping: was that ping queued
-   * behind bytes the kernel could not take yet (the peer's buffers full: it is behind), and did the
-   * kernel take more than a ping's bytes of this socket since the last sweep (the peer is still
-   * reading)? Bytes handed over and completed (`bytesWritten` less what still waits in the stream)
-   * move only while the kernel accepts data. A live reader minutes behind a saturated fan-out
-   * answers yes and is kept; a hung or dead peer whose ping went straight to the kernel (nothing
-   * waiting: a trickle of events that the kernel's buffers absorb for hours) answers no and is cut
-   * off as before, and one that was behind stops taking data within one send buffer.
+   * The heartbeat's question: did the kernel take more of this socket's bytes since the last sweep
+   * than a ping's? Bytes handed over and completed (`bytesWritten` less what still waits in the
+   * stream) move only while the kernel accepts data: a live reader far behind a saturated fan-out
+   * (its ping queued behind megabytes in the kernel's buffers) keeps them moving. So can a hung
+   * peer's kernel, absorbing a trickle of events for a long while: the heartbeat bounds how many
+   * sweeps in a row this excuses (MAX_EXCUSED_SWEEPS).
    */
   draining(): boolean {
     const socket = this.socket as Duplex & { bytesWritten?: number };
     const dispatched = (socket.bytesWritten ?? 0) - socket.writableLength;
     const moved = dispatched - this.dispatchedAtSweep;
     this.dispatchedAtSweep = dispatched;
-    return this.pingBehindData && moved > PING_FRAME_BYTES;
+    return moved > PING_FRAME_BYTES;
   }
 
   /** The heartbeat's ping (an open socket only: one closing or closed has nothing to answer). */
   ping(): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.pingBehindData = this.socket.writableLength > 0;
-    this.ws.ping();
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 
   /** Cuts the connection off without a close handshake (a peer that stopped answering). */
