@@ -44,6 +44,16 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     }
   };
   const need = { nodeTypes: [] };
+  /** Counts the live-lease reads `leases` makes from now on. */
+  const countLiveLeaseReads = (leases: SlotLeases): (() => number) => {
+    let reads = 0;
+    const liveLeases = leases.liveLeases.bind(leases);
+    leases.liveLeases = (...args) => {
+      reads += 1;
+      return liveLeases(...args);
+    };
+    return () => reads;
+  };
 
   it("judges a waiting job's candidates on the backends' current capacity, not the one when it began waiting", async () => {
     const { fleet } = testFleet(scope.redis, scope.prefix);
@@ -169,28 +179,23 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     learn(fleet);
     fleet.sync([record('slow'), record('fast'), record('faster')]);
     for (let i = 0; i < 3; i++) fleet.pace.observe('faster', 90);
-    let reads = 0;
-    const liveLeases = leases.liveLeases.bind(leases);
-    leases.liveLeases = (...args) => {
-      reads += 1;
-      return liveLeases(...args);
-    };
+    const liveLeaseReads = countLiveLeaseReads(leases);
     const other = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'faster', capacity: 1 }] })).lease!;
     // Nothing is much faster than the fast GPU: the next job takes its slot, no read.
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
     expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
-    expect(reads).toBe(0);
+    expect(liveLeaseReads()).toBe(0);
     // A faster GPU free meanwhile goes first, still without a read.
     await leases.release(other);
     const next = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, handed.lease!);
     expect(next).toEqual({ lease: expect.objectContaining({ backendId: 'faster' }), freed: true });
-    expect(reads).toBe(0);
+    expect(liveLeaseReads()).toBe(0);
     // A slot on the slow GPU with one job to place: the tail rule reads the leases (and leaves it for a fast GPU).
     const onSlow = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
     const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, onSlow)).toEqual({ lease: null, reason: 'full' });
-    expect(reads).toBe(1);
+    expect(liveLeaseReads()).toBe(1);
     await leases.release(onSlow);
     await leases.release(busy);
     await leases.release(next.lease!);
@@ -202,12 +207,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     // fast: capacity 2, one slot another worker's; fast2 busy; slow idle (load 0, below fast's 1/2).
     fleet.sync([{ ...record('fast'), capacity: 2 }, record('fast2'), record('slow')]);
     for (let i = 0; i < 3; i++) fleet.pace.observe('fast2', 100);
-    let reads = 0;
-    const liveLeases = leases.liveLeases.bind(leases);
-    leases.liveLeases = (...args) => {
-      reads += 1;
-      return liveLeases(...args);
-    };
+    const liveLeaseReads = countLiveLeaseReads(leases);
     const others = [
       (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 2 }] })).lease!,
       (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast2', capacity: 1 }] })).lease!,
@@ -215,7 +215,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 2 }] })).lease!;
     const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
     expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
-    expect(reads).toBe(0);
+    expect(liveLeaseReads()).toBe(0);
     await leases.release(handed.lease!);
     for (const lease of others) await leases.release(lease);
   });
