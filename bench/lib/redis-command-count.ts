@@ -48,6 +48,9 @@ export class RedisCommandCount {
       byName.set(name, (byName.get(name) ?? 0) + 1);
       count.seen.set(port, byName);
     });
+    // Monitor lines still arriving as the connection closes reach ioredis as replies nobody waits
+    // for ("Command queue state error"), emitted as an 'error': expected there, and harmless.
+    monitor.on('error', () => undefined);
     count.monitor = monitor;
     return count;
   }
