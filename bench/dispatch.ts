@@ -22,7 +22,10 @@
  * including following the prompt to its end, storing the output and recording the success, which
  * the `prompt` skeleton does not do); PostgreSQL
  * transactions per job (pg_stat_database.xact_commit of the way's database, background loops
- * included); achieved rate. Prints a table with ratios and the load average, and one JSON line.
+ * included); write system calls per job (/proc/PID/io `syscw`: every socket write to Redis,
+ * PostgreSQL and the backend, every log line); achieved rate. After the rounds, one segment per
+ * way at 5 jobs/s under Redis `MONITOR` counts each process's Redis commands per job by name
+ * (`--count-jobs`). Prints a table with ratios and the load average, and one JSON line.
  * Figures, not assertions.
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +40,8 @@ import { startPromptRecorder, type PromptRecorder } from './lib/prompt-recorder.
 import { createBenchDatabase, dropBenchDatabase } from './lib/sched-db.js';
 import { percentile, round } from './lib/sched-metrics.js';
 import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
+import { syscalls } from './lib/proc-io.js';
+import { perJobText, RedisCommandCount } from './lib/redis-command-count.js';
 import { cpuMs, freePort, ROOT, spawnTs, type SchedProc } from './lib/sched-procs.js';
 
 const { values: args } = parseArgs({
@@ -47,6 +52,7 @@ const { values: args } = parseArgs({
     gpus: { type: 'string', default: '2' },
     capacity: { type: 'string', default: '8' },
     profile: { type: 'string' },
+    'count-jobs': { type: 'string', default: '30' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -57,7 +63,9 @@ if (args.help) {
   --rounds N      rounds; each runs every rate all three ways (default 2)
   --gpus N        simulated GPUs (default 2), each a backend of
   --capacity N    slots (default 8)
-  --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)`);
+  --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)
+  --count-jobs N  after the rounds, one segment of N jobs at 5/s per way under Redis MONITOR,
+                  counting each process's Redis commands by name (default 30; 0 skips it)`);
   process.exit(0);
 }
 const config = {
@@ -66,6 +74,7 @@ const config = {
   rounds: Number(args.rounds),
   gpus: Number(args.gpus),
   capacity: Number(args.capacity),
+  countJobs: Number(args['count-jobs']),
 };
 const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -108,6 +117,9 @@ interface Segment {
   cpuMsPerJob: number;
   /** The same per process of the way (Gantry: API, worker). */
   cpuMsPerJobOf: Record<string, number>;
+  /** Write system calls (sockets, pipes, files: /proc/PID/io syscw) per job, all the way's processes, and per process. */
+  writesPerJob: number;
+  writesPerJobOf: Record<string, number>;
   xactPerJob: number;
   achievedRate: number;
   load1: number;
@@ -297,6 +309,7 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
   const sent = new Map<string, number>();
   const cpuOf0 = side.procs.map((p) => cpuMs(p.pid));
   const cpu0 = cpuOf0.reduce((a, b) => a + b, 0);
+  const writesOf0 = side.procs.map((p) => syscalls(p.pid).writes);
   const xact0 = await xactCommits(side);
   const start = Date.now();
   const inflight: Promise<void>[] = [];
@@ -314,6 +327,8 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
   await side.settled(markers);
   const cpuOf1 = side.procs.map((p) => cpuMs(p.pid));
   const cpu1 = cpuOf1.reduce((a, b) => a + b, 0);
+  const writesOf1 = side.procs.map((p) => syscalls(p.pid).writes);
+  const writesOf = side.procs.map((_, i) => ((writesOf1[i] ?? NaN) - (writesOf0[i] ?? NaN)) / jobs);
   // Idle backends report their statistics within about a second (PostgreSQL 15).
   await sleep(1500);
   const xact1 = await xactCommits(side);
@@ -347,6 +362,8 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     latencies,
     cpuMsPerJob: (cpu1 - cpu0) / jobs,
     cpuMsPerJobOf: Object.fromEntries(side.procs.map((p, i) => [p.name, ((cpuOf1[i] ?? NaN) - (cpuOf0[i] ?? NaN)) / jobs])),
+    writesPerJob: writesOf.reduce((a, b) => a + b, 0),
+    writesPerJobOf: Object.fromEntries(side.procs.map((p, i) => [p.name, writesOf[i] ?? NaN])),
     xactPerJob: (xact1 - xact0) / jobs,
     achievedRate: (latencies.length * 1000) / Math.max(1, lastArrival - start),
     load1: loadavg()[0] ?? 0,
@@ -383,15 +400,42 @@ async function main(): Promise<void> {
         const seg = await runSegment(side, recorders, base, rate, roundNo, Math.max(1, Math.round(rate * config.seconds)));
         const st = seg.stages;
         const split = st ? ` (p50 submit → row ${round(percentile(st.toRow, 50) ?? NaN, 1)}, → dispatched ${round(percentile(st.toDispatched, 50) ?? NaN, 1)}, → POST /prompt ${round(percentile(st.toPrompt, 50) ?? NaN, 1)} ms)` : '';
-        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
+        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.writesPerJob, 1)} writes/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
         segments.push(seg);
       }
     }
   }
-  report(segments);
+  report(segments, config.countJobs > 0 ? await countCommands(sides, recorders, base) : []);
 }
 
-function report(segments: Segment[]): void {
+interface CommandCount {
+  way: Way;
+  jobs: number;
+  /** Per process of the way: its Redis commands by name over the segment (background loops included). */
+  byProc: Record<string, Record<string, number>>;
+  writesPerJobOf: Record<string, number>;
+  xactPerJob: number;
+}
+
+/** One segment per way at 5 jobs/s under Redis MONITOR: each process's Redis commands per job, by name. */
+async function countCommands(sides: Side[], recorders: PromptRecorder[], base: Record<string, { inputs: Record<string, unknown> }>): Promise<CommandCount[]> {
+  const redis = new Redis(REDIS_URL);
+  const out: CommandCount[] = [];
+  try {
+    for (const side of sides) {
+      const count = await RedisCommandCount.start(redis);
+      const seg = await runSegment(side, recorders, base, 5, 99, config.countJobs);
+      const byProc = await count.stop(side.procs);
+      out.push({ way: side.way, jobs: seg.jobs, byProc, writesPerJobOf: seg.writesPerJobOf, xactPerJob: seg.xactPerJob });
+      log(`counted ${side.way}: ${Object.entries(byProc).map(([name, c]) => `${name} ${perJobText(c, seg.jobs, 4)}`).join('; ')}`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return out;
+}
+
+function report(segments: Segment[], counts: CommandCount[]): void {
   const rows: string[][] = [];
   const json: Record<string, unknown>[] = [];
   const splits: string[] = [];
@@ -409,6 +453,10 @@ function report(segments: Segment[]): void {
           Object.keys(segs[0]?.cpuMsPerJobOf ?? {}).map((name) => [name, round(segs.reduce((a, s) => a + (s.cpuMsPerJobOf[name] ?? NaN) * s.jobs, 0) / jobs, 2)]),
         ),
         xact: segs.reduce((a, s) => a + s.xactPerJob * s.jobs, 0) / jobs,
+        writes: segs.reduce((a, s) => a + s.writesPerJob * s.jobs, 0) / jobs,
+        writesOf: Object.fromEntries(
+          Object.keys(segs[0]?.writesPerJobOf ?? {}).map((name) => [name, round(segs.reduce((a, s) => a + (s.writesPerJobOf[name] ?? NaN) * s.jobs, 0) / jobs, 1)]),
+        ),
         achieved: segs.reduce((a, s) => a + s.achievedRate, 0) / segs.length,
         arrived: `${segs.reduce((a, s) => a + s.arrived, 0)}/${jobs}`,
         load: segs.map((s) => round(s.load1, 2)),
@@ -418,31 +466,36 @@ function report(segments: Segment[]): void {
     const s = of('skeleton');
     const f = of('full');
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
-    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
-    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), f.cpu.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
-    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.xact, s.xact), '', '']);
-    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.cpu, f.cpu), ratio(g.xact, f.xact), '', '']);
+    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.writes.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
+    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.writes.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
+    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), f.cpu.toFixed(1), f.writes.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
+    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.writes, s.writes), ratio(g.xact, s.xact), '', '']);
+    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.cpu, f.cpu), ratio(g.writes, f.writes), ratio(g.xact, f.xact), '', '']);
     const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
     const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
     const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
     splits.push(`${rate}/s: submit → row committed ${split.toRow} ms, → dispatched ${split.toDispatched} ms, → POST /prompt ${split.toPrompt} ms`);
-    byProc.push(`${rate}/s: ${Object.entries(g.cpuOf).map(([name, ms]) => `${name} ${ms}`).join(', ')}`);
+    byProc.push(`${rate}/s: ${Object.entries(g.cpuOf).map(([name, ms]) => `${name} ${ms} (${g.writesOf[name]} writes)`).join(', ')}`);
     json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s, fullSkeleton: f });
   }
-  const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'xact/job', 'achieved/s', 'load 1m'];
+  const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'writes/job', 'xact/job', 'achieved/s', 'load 1m'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   console.log('');
   console.log(`Dispatch: submit → POST /prompt, ${config.rounds} interleaved rounds × ${config.seconds} s per rate and way; ${config.gpus} simulated GPUs × capacity ${config.capacity}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   console.log('CPU ms/job: gantry = API + worker (including following the prompt and recording the success); skeleton = its one process, job in over IPC, stops at POST /prompt; full skeleton = its one process, job in over HTTP, follows the prompt, stores the output and records the success like Gantry');
-  console.log('Latency (to POST /prompt): compare with the full skeleton, whose intake (HTTP) matches Gantry\'s. xact/job: PostgreSQL commits of the way\'s database (background loops included)');
+  console.log('Latency (to POST /prompt): compare with the full skeleton, whose intake (HTTP) matches Gantry\'s. xact/job: PostgreSQL commits of the way\'s database (background loops included); writes/job: write system calls of the way\'s processes (sockets, pipes, files: /proc/PID/io syscw), per job');
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   console.log(`gantry p50 by stage (PostgreSQL timestamps): ${splits.join('; ')}`);
-  console.log(`gantry CPU ms/job by process: ${byProc.join('; ')}`);
-  console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json }));
+  console.log(`gantry CPU ms/job by process (write system calls per job): ${byProc.join('; ')}`);
+  for (const c of counts) {
+    console.log(`Redis commands per job, ${c.way} (MONITOR, ${c.jobs} jobs at 5/s, background loops included; ${c.xactPerJob.toFixed(1)} xact/job):`);
+    for (const [name, byCmd] of Object.entries(c.byProc)) console.log(`  ${name}: ${perJobText(byCmd, c.jobs)}; ${c.writesPerJobOf[name]?.toFixed(1)} writes/job`);
+  }
+  const commands = counts.map((c) => ({ way: c.way, jobs: c.jobs, perJob: Object.fromEntries(Object.entries(c.byProc).map(([name, byCmd]) => [name, Object.values(byCmd).reduce((a, n) => a + n, 0) / c.jobs])), byProc: c.byProc }));
+  console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json, commands }));
 }
 
 main()
