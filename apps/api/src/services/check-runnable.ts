@@ -38,17 +38,35 @@ export async function assertRunnable(deps: Pick<ApiDeps, 'fleet'>, input: Submit
 
 /**
  * The check of assertRunnable for many jobs: the backends are taken once (from memory unless the
- * fleet changed), then each job is judged in memory.
+ * fleet changed), then each job is judged in memory, once per distinct need (kind, tags, VRAM,
+ * node types, models): a batch's jobs mostly share one, so the backends are gone through once,
+ * not once per job. The verdict is a function of the need and the backends alone.
  */
 export async function runnableCheck(deps: Pick<ApiDeps, 'fleet'>, fleetVersion: string | null | undefined): Promise<(input: SubmitJobInput) => void> {
   const backends = await deps.fleet.backends(fleetVersion);
   if (backends.length === 0) return () => undefined;
+  // By the need's JSON (plain data: equal text, equal need); null: runnable.
+  const verdicts = new Map<string, AppError | null>();
   return (input) => {
     const need = submittedNeed(input);
-    checkModels(need, backends);
-    const reasons = whyNoBackend(need, backends);
-    if (reasons) {
-      throw new AppError('NO_ELIGIBLE_BACKEND', 'No registered backend can run this job', { details: { reasons } });
+    const key = JSON.stringify(need);
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = refusalOf(need, backends);
+      verdicts.set(key, verdict);
     }
+    if (verdict) throw verdict;
   };
+}
+
+/** Why no backend can run a job with this need (MODEL_UNAVAILABLE, else NO_ELIGIBLE_BACKEND), or null when one can. */
+function refusalOf(need: JobNeed, backends: readonly (EligibilityBackend & { id: string })[]): AppError | null {
+  try {
+    checkModels(need, backends);
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  const reasons = whyNoBackend(need, backends);
+  return reasons ? new AppError('NO_ELIGIBLE_BACKEND', 'No registered backend can run this job', { details: { reasons } }) : null;
 }
