@@ -5,9 +5,9 @@ import { runnableCheck } from './check-runnable';
 
 /** A fleet of three backends that differ in kind, tags, VRAM, node types and models. */
 const BACKENDS: IndexedBackend[] = [
-  { id: 'b1', kind: 'comfyui', tags: ['sdxl'], state: 'open', info: { vramTotalMb: 24_576, nodeTypes: ['CheckpointLoaderSimple', 'KSampler', 'SaveImage'], models: { checkpoint: ['a.safetensors'] } } },
-  { id: 'b2', kind: 'comfyui', tags: ['video'], state: 'unknown', info: { vramTotalMb: 8_192, nodeTypes: ['CheckpointLoaderSimple', 'KSampler', 'SaveImage', 'VAEDecode'], models: { checkpoint: ['b.safetensors'] } } },
-  { id: 'b3', kind: 'a1111', tags: [], state: 'open', info: { models: { checkpoint: ['a.safetensors', 'c.safetensors'] } } },
+  { id: 'b1', kind: 'comfyui', tags: ['sdxl'], state: 'open', draining: false, info: { vramTotalMb: 24_576, nodeTypes: ['CheckpointLoaderSimple', 'KSampler', 'SaveImage'], models: { checkpoint: ['a.safetensors'] } } },
+  { id: 'b2', kind: 'comfyui', tags: ['video'], state: 'unknown', draining: false, info: { vramTotalMb: 8_192, nodeTypes: ['CheckpointLoaderSimple', 'KSampler', 'SaveImage', 'VAEDecode'], models: { checkpoint: ['b.safetensors'] } } },
+  { id: 'b3', kind: 'a1111', tags: [], state: 'open', draining: false, info: { models: { checkpoint: ['a.safetensors', 'c.safetensors'] } } },
 ];
 
 const pick = <T>(next: () => number, list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
