@@ -45,7 +45,8 @@ export async function assertRunnable(deps: Pick<ApiDeps, 'fleet'>, input: Submit
 export async function runnableCheck(deps: Pick<ApiDeps, 'fleet'>, fleetVersion: string | null | undefined): Promise<(input: SubmitJobInput) => void> {
   const backends = await deps.fleet.backends(fleetVersion);
   if (backends.length === 0) return () => undefined;
-  // By the need's JSON (plain data: equal text, equal need); null: runnable.
+  // By the need's JSON (plain data: equal text, equal need); null: runnable. Jobs with one need
+  // share one AppError (its stack is the first job's): a 4xx never shows it, and nothing writes to it.
   const verdicts = new Map<string, AppError | null>();
   return (input) => {
     const need = submittedNeed(input);
