@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, HTTP_LATENCY_BUCKETS, Histogram, metricSet, type Registry } from '@gantry/metrics';
-import { routeLabel } from './route-label.js';
+import { cachedRouteLabel } from './route-label.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -68,7 +68,7 @@ function installRouteCapture(proto: object): void {
         return;
       }
       state.matched = value;
-      state.route = routeLabel(this.baseUrl, value);
+      state.route = cachedRouteLabel(this.baseUrl, value);
     },
   });
 }

@@ -16,3 +16,29 @@ export function routeLabel(baseUrl: string, route: unknown): string {
   if (pattern === '/' && base !== '') return base;
   return `${base}${pattern}` || '/';
 }
+
+/** Labels kept per route object: one mount path each in this app; a router mounted under a parameter would see one per value. */
+const LABELS_KEPT_PER_ROUTE = 16;
+const labelsByRoute = new WeakMap<object, Map<string, string>>();
+
+/**
+ * `routeLabel`, remembered per route object and mount path: the router assigns `req.route` on
+ * every request, and the label of the same route below the same mount is the same string (a split,
+ * a regex per segment and a join saved per request). At most LABELS_KEPT_PER_ROUTE mount paths
+ * per route are kept (the oldest go first), so ids in a mount path cannot grow it.
+ */
+export function cachedRouteLabel(baseUrl: string, route: unknown): string {
+  if (typeof route !== 'object' || route === null) return routeLabel(baseUrl, route);
+  let labels = labelsByRoute.get(route);
+  if (!labels) {
+    labels = new Map();
+    labelsByRoute.set(route, labels);
+  }
+  let label = labels.get(baseUrl);
+  if (label === undefined) {
+    label = routeLabel(baseUrl, route);
+    if (labels.size >= LABELS_KEPT_PER_ROUTE) labels.delete(labels.keys().next().value!);
+    labels.set(baseUrl, label);
+  }
+  return label;
+}
