@@ -137,23 +137,47 @@ function eligibleFor(judgement: Judgement, need: JobNeed): number {
   return count;
 }
 
-/**
- * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
- * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
- * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
- * fleet's recent throughput, recent-throughput.ts: as old as that at most too).
- */
-export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
-  const reuse = estimateReuse(deps);
-  const [rank, throughput, judgement] = await Promise.all([
+/** A job's place in the queue as read: its rank (null: not in the queue, or Redis down), or the error to answer. */
+export type RankRead = { rank: number | null } | { error: unknown };
+
+/** Reads a job's place in the queue; never rejects (a read begun early may be awaited late, or not at all). */
+function readRank(deps: ApiDeps, id: string): Promise<RankRead> {
+  return deps.redis.zrank(deps.queue.toKey('prioritized'), id).then(
+    (rank) => ({ rank }),
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
-      if (isRedisUnavailableError(err)) return null;
-      throw err;
-    }),
-    recentThroughputPerMinute(deps.db),
-    reuse.judgements.get(),
-  ]);
+    (error: unknown) => (isRedisUnavailableError(error) ? { rank: null } : { error }),
+  );
+}
+
+/**
+ * The view of a job this API last saw queued begins its place in the queue before reading its row,
+ * so the two round trips (PostgreSQL, Redis) overlap instead of following each other: the job's
+ * estimate is then as fresh as before (read at this view, not reused), one round trip sooner.
+ * Known: the jobs whose need is kept (needOf, each queued job viewed); a view that finds the job
+ * gone or no longer queued forgets it (forgetQueued), so a finished job's views read nothing more.
+ * Every client polling a queued job gets it from its second view on, whatever its polling rate.
+ */
+export function rankIfSeenQueued(deps: ApiDeps, id: string): Promise<RankRead> | undefined {
+  return needsByDb.get(deps.db)?.has(id) ? readRank(deps, id) : undefined;
+}
+
+/** A view found the job missing (for its caller) or no longer queued: its next views do not read its place early. */
+export function forgetQueued(deps: ApiDeps, id: string): void {
+  needsByDb.get(deps.db)?.delete(id);
+}
+
+/**
+ * Explains a queued job's wait: its place in the queue (`early`: as read alongside the job's row,
+ * rankIfSeenQueued; else read now), how many backends could take it now (by the eligibility rule
+ * of submit and dispatch: kind, tags, VRAM, node types, models, health, drain), each read at most
+ * FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the fleet's recent throughput,
+ * recent-throughput.ts: as old as that at most too).
+ */
+export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: Promise<RankRead>): Promise<QueueInfo> {
+  const reuse = estimateReuse(deps);
+  const [read, throughput, judgement] = await Promise.all([early ?? readRank(deps, job.id), recentThroughputPerMinute(deps.db), reuse.judgements.get()]);
+  if ('error' in read) throw read.error;
+  const { rank } = read;
   const eligible = eligibleFor(judgement, needOf(deps.db, job));
   const position = rank ?? null;
   const estimatedStartAt =
