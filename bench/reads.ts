@@ -23,7 +23,7 @@
  * like `npm test`.
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -34,7 +34,6 @@ import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient, ProcessHarness, REPO_ROOT, stackEnv, type ApiProcess } from '@gantry/testing';
 import { startApiFrom, type ComparedApi } from './lib/reads-compare.js';
 import { seedJobs } from './lib/reads-seed.js';
-import { cpuMs } from './lib/sched-procs.js';
 import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({
@@ -136,8 +135,9 @@ function summary(samples: number[]): { p50: number; p99: number } {
  * The raw HTTP baseline (bench/lib/reads-raw-http.mjs) in its own process, answering each case's
  * path with its raw query's rows: issue 12's "node:http + pg pool + the same SQL".
  */
-async function startRawHttp(databaseUrl: string, cases: Case[]): Promise<{ url: URL; pid: number; stop(): Promise<void> }> {
-  const reads = Object.fromEntries(cases.map((c) => [c.path, c.raw]));
+async function startRawHttp(databaseUrl: string, cases: Case[], floor: Case): Promise<{ url: URL; pid: number; stop(): Promise<void> }> {
+  // The floor's path answers a fixed body without a query, as GET /livez does.
+  const reads = { ...Object.fromEntries(cases.map((c) => [c.path, c.raw])), [floor.path]: { body: { status: 'alive', uptimeSeconds: 1 } } };
   const child = fork(resolve('bench/lib/reads-raw-http.mjs'), [], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, RAW_READS: JSON.stringify(reads) },
     execArgv: [],
@@ -156,6 +156,21 @@ async function startRawHttp(databaseUrl: string, cases: Case[]): Promise<{ url: 
       await exited;
     },
   };
+}
+
+/**
+ * A process's CPU time in ms, all its threads (JavaScript, GC helpers, libuv's pool), from each
+ * thread's /proc schedstat (nanoseconds, not /proc stat's 10 ms ticks; threads that ended are not
+ * counted, so a block's figure is its live threads' time); NaN when it cannot be read.
+ */
+function cpuNsMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 const f = (v: number) => v.toFixed(2);
@@ -249,7 +264,7 @@ async function main(): Promise<void> {
     const base = new URL(api ? api.url : stack.url);
     console.log(`API: ${api ? `its own process (pid ${api.pid})` : 'in this process'}`);
     const beforeBase = compared ? new URL(compared.url) : null;
-    rawHttp = await startRawHttp(stack.databaseUrl, [...cases, floor]);
+    rawHttp = await startRawHttp(stack.databaseUrl, cases, floor);
     const rawBase = rawHttp.url;
     console.log(`raw HTTP baseline (node:http + pg pool + the same SQL): pid ${rawHttp.pid}`);
 
@@ -277,23 +292,32 @@ async function main(): Promise<void> {
     const loadAfter = load();
 
     console.log(`\nreads at ${JOBS} jobs, ${ROUNDS} rounds; load average before ${loadBefore}, after ${loadAfter} (${process.env.npm_lifecycle_event ?? 'bench/reads.ts'})\n`);
-    // The API process's CPU per request of each read: a block of ROUNDS requests each, read
-    // from /proc before and after (10 ms ticks: ROUNDS of a few hundred keep the error small).
+    // The CPU per request of each read in each server process: ROUNDS requests each, in
+    // CPU_SLICES slices whose order is shuffled from slice to slice (so a burst of load elsewhere
+    // falls on each process alike), each process's CPU read from /proc schedstat around its slice.
     const cpuPerRequest = new Map<Case, number>();
     const cpuRawHttp = new Map<Case, number>();
     const cpuBefore = new Map<Case, number>();
-    const cpuBlock = async (pid: number | undefined, url: URL, c: Case): Promise<number> => {
-      const before = cpuMs(pid);
-      for (let i = 0; i < ROUNDS; i++) await get(url, c.path, c.key);
-      return (cpuMs(pid) - before) / ROUNDS;
-    };
+    const CPU_SLICES = 10;
     if (api) {
-      for (const [i, c] of [...cases, floor].entries()) {
-        // With a compared API, its block and this one's alternate which goes first.
-        if (compared && beforeBase && i % 2 === 1) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
-        cpuPerRequest.set(c, await cpuBlock(api.pid, base, c));
-        cpuRawHttp.set(c, await cpuBlock(rawHttp.pid, rawBase, c));
-        if (compared && beforeBase && i % 2 === 0) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
+      for (const c of [...cases, floor]) {
+        type Server = [Map<Case, number>, number, URL];
+        const servers: Server[] = [
+          [cpuPerRequest, api.pid ?? -1, base],
+          [cpuRawHttp, rawHttp.pid, rawBase],
+        ];
+        if (compared && beforeBase) servers.push([cpuBefore, compared.pid, beforeBase]);
+        const spent = new Map<Map<Case, number>, number>();
+        for (let slice = 0; slice < CPU_SLICES; slice++) {
+          shuffle(servers);
+          for (const [into, pid, url] of servers) {
+            const n = Math.floor(ROUNDS / CPU_SLICES);
+            const before = cpuNsMs(pid);
+            for (let i = 0; i < n; i++) await get(url, c.path, c.key);
+            spent.set(into, (spent.get(into) ?? 0) + cpuNsMs(pid) - before);
+          }
+        }
+        for (const [into] of servers) into.set(c, spent.get(into)! / (Math.floor(ROUNDS / CPU_SLICES) * CPU_SLICES));
       }
     }
     const cpuHead = api ? ' API CPU/request |' : '';

@@ -2,7 +2,8 @@
 // SQL"): a plain node:http server in its own process that answers each read's path with its raw
 // query's rows as JSON (JSON.stringify of node-postgres' rows), and anything else with 404. No
 // framework, auth, validation, logging, metrics, headers or view building. The reads come from
-// RAW_READS (JSON: path → { text, values }); the port is sent to the parent (fork's IPC channel).
+// RAW_READS (JSON: path → { text, values }, or { body } for a fixed answer without a query: the
+// floor, as GET /livez); the port is sent to the parent (fork's IPC channel).
 import { createServer } from 'node:http';
 import pg from 'pg';
 
@@ -16,11 +17,16 @@ const server = createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
+  const answer = (value) => {
+    const body = JSON.stringify(value);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  };
+  if (read.body !== undefined) {
+    answer(read.body);
+    return;
+  }
   pool.query(read.text, read.values).then(
-    ({ rows }) => {
-      const body = JSON.stringify(rows);
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-    },
+    ({ rows }) => answer(rows),
     (err) => res.writeHead(500).end(String(err)),
   );
 });
