@@ -17,7 +17,7 @@ import { sendJson } from '../http/send-json.js';
 import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
-import { explainWait, forgetQueued, rankIfSeenQueued } from '../services/explain-wait.js';
+import { estimateIfSeenQueued, explainWait, forgetQueued } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
 import { redirectPresign, viewLinks, viewsPresign } from '../services/presign.js';
 import { retryJob } from '../services/retry-job.js';
@@ -74,8 +74,8 @@ export function jobsRouter(deps: ApiDeps): Router {
   bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
     const audience = viewerOf(req);
     const id = jobIdOf(bound);
-    // A job last seen queued: its place in the queue is read alongside its row, not after it.
-    const early = rankIfSeenQueued(deps, id);
+    // A job last seen queued: its estimate's reads (its place in the queue, ...) go alongside its row, not after it.
+    const early = estimateIfSeenQueued(deps, id);
     const job = await readTenantJobView(deps.db, principalOf(req).tenantId, id, { ...audience, storageKeys: viewsPresign(deps) });
     if (early && job?.status !== 'queued') forgetQueued(deps, id);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');

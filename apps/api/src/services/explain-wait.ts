@@ -137,47 +137,69 @@ function eligibleFor(judgement: Judgement, need: JobNeed): number {
   return count;
 }
 
-/** A job's place in the queue as read: its rank (null: not in the queue, or Redis down), or the error to answer. */
-export type RankRead = { rank: number | null } | { error: unknown };
+/** A read's outcome, kept to be answered later: a read begun early may be awaited late, or not at all. */
+type Settled<T> = { value: T } | { error: unknown };
 
-/** Reads a job's place in the queue; never rejects (a read begun early may be awaited late, or not at all). */
-function readRank(deps: ApiDeps, id: string): Promise<RankRead> {
-  return deps.redis.zrank(deps.queue.toKey('prioritized'), id).then(
-    (rank) => ({ rank }),
-    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-    (error: unknown) => (isRedisUnavailableError(error) ? { rank: null } : { error }),
+function settle<T>(read: Promise<T>): Promise<Settled<T>> {
+  return read.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
   );
 }
 
-/**
- * The view of a job this API last saw queued begins its place in the queue before reading its row,
- * so the two round trips (PostgreSQL, Redis) overlap instead of following each other: the job's
- * estimate is then as fresh as before (read at this view, not reused), one round trip sooner.
- * Known: the jobs whose need is kept (needOf, each queued job viewed); a view that finds the job
- * gone or no longer queued forgets it (forgetQueued), so a finished job's views read nothing more.
- * Every client polling a queued job gets it from its second view on, whatever its polling rate.
- */
-export function rankIfSeenQueued(deps: ApiDeps, id: string): Promise<RankRead> | undefined {
-  return needsByDb.get(deps.db)?.has(id) ? readRank(deps, id) : undefined;
+function valueOf<T>(settled: Settled<T>): T {
+  if ('error' in settled) throw settled.error;
+  return settled.value;
 }
 
-/** A view found the job missing (for its caller) or no longer queued: its next views do not read its place early. */
+/** What a queued job's estimate reads besides the job: its place in the queue, the fleet's throughput and judgement. */
+export type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<Judgement>]>;
+
+/** Begins the estimate's reads of a job; never rejects (each outcome is answered by explainWait). */
+function readEstimate(deps: ApiDeps, id: string): EstimateReads {
+  return Promise.all([
+    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+    settle(
+      deps.redis.zrank(deps.queue.toKey('prioritized'), id).catch((err: unknown) => {
+        if (isRedisUnavailableError(err)) return null;
+        throw err;
+      }),
+    ),
+    settle(recentThroughputPerMinute(deps.db)),
+    settle(estimateReuse(deps).judgements.get()),
+  ]);
+}
+
+/**
+ * The view of a job this API last saw queued begins its estimate's reads (its place in the queue;
+ * the throughput, counted at each view on a quiet fleet; the fleet's judgement, when not reused)
+ * before reading its row, so those round trips overlap the row's instead of following it: the
+ * estimate is as fresh as before (read at this view, nothing more reused), a round trip sooner.
+ * Known: the jobs whose need is kept (needOf, each queued job viewed); a view that finds the job
+ * gone or no longer queued forgets it (forgetQueued), so a finished job's views read only their
+ * row. Every client polling a queued job gets it from its second view on, whatever its rate.
+ */
+export function estimateIfSeenQueued(deps: ApiDeps, id: string): EstimateReads | undefined {
+  return needsByDb.get(deps.db)?.has(id) ? readEstimate(deps, id) : undefined;
+}
+
+/** A view found the job missing (for its caller) or no longer queued: its next views do not begin its estimate early. */
 export function forgetQueued(deps: ApiDeps, id: string): void {
   needsByDb.get(deps.db)?.delete(id);
 }
 
 /**
- * Explains a queued job's wait: its place in the queue (`early`: as read alongside the job's row,
- * rankIfSeenQueued; else read now), how many backends could take it now (by the eligibility rule
- * of submit and dispatch: kind, tags, VRAM, node types, models, health, drain), each read at most
- * FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the fleet's recent throughput,
- * recent-throughput.ts: as old as that at most too).
+ * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
+ * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
+ * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
+ * fleet's recent throughput, recent-throughput.ts: as old as that at most too). `early`: those
+ * reads as begun alongside the job's row (estimateIfSeenQueued), else begun now.
  */
-export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: Promise<RankRead>): Promise<QueueInfo> {
-  const reuse = estimateReuse(deps);
-  const [read, throughput, judgement] = await Promise.all([early ?? readRank(deps, job.id), recentThroughputPerMinute(deps.db), reuse.judgements.get()]);
-  if ('error' in read) throw read.error;
-  const { rank } = read;
+export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EstimateReads): Promise<QueueInfo> {
+  const [rankRead, throughputRead, judgementRead] = await (early ?? readEstimate(deps, job.id));
+  const rank = valueOf(rankRead);
+  const throughput = valueOf(throughputRead);
+  const judgement = valueOf(judgementRead);
   const eligible = eligibleFor(judgement, needOf(deps.db, job));
   const position = rank ?? null;
   const estimatedStartAt =
