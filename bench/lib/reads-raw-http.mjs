@@ -10,6 +10,8 @@ import pg from 'pg';
 const reads = new Map(Object.entries(JSON.parse(process.env.RAW_READS ?? '{}')));
 // As the API's pool: a few connections (one request at a time in the bench).
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+// An idle client's error (a server restart) must not end the process mid-run.
+pool.on('error', () => undefined);
 
 const server = createServer((req, res) => {
   const read = reads.get(req.url ?? '');

@@ -6,6 +6,8 @@ import { closeCodeLabel } from './stream-metrics';
 describe('routeLabel', () => {
   it('joins the mount path and the route pattern', () => {
     expect(routeLabel('/api/v1/jobs', { path: '/:id' })).toBe('/api/v1/jobs/:id');
+    // Express matches mounts whatever their case: the request's spelling makes no series of its own.
+    expect(routeLabel('/API/V1/Jobs', { path: '/:id' })).toBe('/api/v1/jobs/:id');
     expect(routeLabel('/api/v1/health', { path: '/' })).toBe('/api/v1/health');
     expect(routeLabel('', { path: '/metrics' })).toBe('/metrics');
     expect(routeLabel('', { path: '/' })).toBe('/');

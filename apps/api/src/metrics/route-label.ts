@@ -2,12 +2,15 @@
 const VALUE_SEGMENT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+|[0-9a-f]{16,}|.{65,})$/i;
 
 /**
- * The route label of a matched route: the router's mount path plus the route's own pattern. A
- * mount path is the URL as it matched, so a router mounted under a parameter (`/jobs/:id/...`)
+ * The route label of a matched route: the router's mount path (lower-cased) plus the route's own
+ * pattern. A mount path is the URL as it matched, so a router mounted under a parameter (`/jobs/:id/...`)
  * would show the value: such segments are replaced by `:param`, so no id ever becomes a label.
  */
 export function routeLabel(baseUrl: string, route: unknown): string {
+  // Express matches mount paths case-insensitively and `baseUrl` keeps the request's spelling:
+  // lower-cased (every mount path here is), so `/API/V1/jobs` is not a series of its own.
   const base = baseUrl
+    .toLowerCase()
     .split('/')
     .map((segment) => (VALUE_SEGMENT.test(segment) ? ':param' : segment))
     .join('/');

@@ -74,13 +74,14 @@ export function jobsRouter(deps: ApiDeps): Router {
   bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
     const audience = viewerOf(req);
     const id = jobIdOf(bound);
-    // A job last seen queued: its estimate's reads (its place in the queue, ...) go alongside its row, not after it.
-    const early = estimateIfSeenQueued(deps, id);
-    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, id, { ...audience, storageKeys: viewsPresign(deps) });
-    if (early && job?.status !== 'queued') forgetQueued(deps, id);
+    const { tenantId } = principalOf(req);
+    // A job of this tenant last seen queued: its estimate's reads (its place in the queue, ...) go alongside its row, not after it.
+    const early = estimateIfSeenQueued(deps, tenantId, id);
+    const job = await readTenantJobView(deps.db, tenantId, id, { ...audience, storageKeys: viewsPresign(deps) });
+    if (early && job?.status !== 'queued') forgetQueued(deps, tenantId, id);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
-    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job, early) } : view;
+    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, tenantId, job, early) } : view;
     sendJson(res, body);
   });
 

@@ -33,21 +33,30 @@ function recentThroughputPerMinute(db: Db): Promise<number> {
 
 /** How many queued jobs' needs are remembered (clients poll the same queued jobs). */
 const NEEDS_KEPT = 1000;
-/** What each recently viewed queued job needs, by database and id: a job's workflow and requirements never change. */
+/**
+ * What each recently viewed queued job needs, by database and tenant + id (`seenKey`): a job's
+ * workflow and requirements never change, and another tenant's view of the same id neither finds
+ * nor forgets the owner's entry.
+ */
 const needsByDb = new WeakMap<Db, Map<string, JobNeed>>();
 
+function seenKey(tenantId: string, id: string): string {
+  return `${tenantId} ${id}`;
+}
+
 /** The job's need, parsed from its workflow (zod) once per job rather than on every view. */
-function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
+function needOf(db: Db, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
   let needs = needsByDb.get(db);
   if (!needs) {
     needs = new Map();
     needsByDb.set(db, needs);
   }
-  let need = needs.get(job.id);
+  const key = seenKey(tenantId, job.id);
+  let need = needs.get(key);
   if (!need) {
     need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
     if (needs.size >= NEEDS_KEPT) needs.delete(needs.keys().next().value!);
-    needs.set(job.id, need);
+    needs.set(key, need);
   }
   return need;
 }
@@ -179,13 +188,13 @@ function readEstimate(deps: ApiDeps, id: string): EstimateReads {
  * gone or no longer queued forgets it (forgetQueued), so a finished job's views read only their
  * row. Every client polling a queued job gets it from its second view on, whatever its rate.
  */
-export function estimateIfSeenQueued(deps: ApiDeps, id: string): EstimateReads | undefined {
-  return needsByDb.get(deps.db)?.has(id) ? readEstimate(deps, id) : undefined;
+export function estimateIfSeenQueued(deps: ApiDeps, tenantId: string, id: string): EstimateReads | undefined {
+  return needsByDb.get(deps.db)?.has(seenKey(tenantId, id)) ? readEstimate(deps, id) : undefined;
 }
 
-/** A view found the job missing (for its caller) or no longer queued: its next views do not begin its estimate early. */
-export function forgetQueued(deps: ApiDeps, id: string): void {
-  needsByDb.get(deps.db)?.delete(id);
+/** A view found the tenant's job missing or no longer queued: its next views do not begin its estimate early. */
+export function forgetQueued(deps: ApiDeps, tenantId: string, id: string): void {
+  needsByDb.get(deps.db)?.delete(seenKey(tenantId, id));
 }
 
 /**
@@ -195,12 +204,12 @@ export function forgetQueued(deps: ApiDeps, id: string): void {
  * fleet's recent throughput, recent-throughput.ts: as old as that at most too). `early`: those
  * reads as begun alongside the job's row (estimateIfSeenQueued), else begun now.
  */
-export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EstimateReads): Promise<QueueInfo> {
+export async function explainWait(deps: ApiDeps, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EstimateReads): Promise<QueueInfo> {
   const [rankRead, throughputRead, judgementRead] = await (early ?? readEstimate(deps, job.id));
   const rank = valueOf(rankRead);
   const throughput = valueOf(throughputRead);
   const judgement = valueOf(judgementRead);
-  const eligible = eligibleFor(judgement, needOf(deps.db, job));
+  const eligible = eligibleFor(judgement, needOf(deps.db, tenantId, job));
   const position = rank ?? null;
   const estimatedStartAt =
     position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;
