@@ -13,14 +13,17 @@
  * starts the API in its own process (apps/api/src/main.ts through ProcessHarness of @gantry/testing,
  * no rate limits, logs silent; `--api in-process`: the stack's API in this process, sharing the
  * client's event loop and CPU) and, round after round, sends each read once over HTTP (keep-alive, one socket) and runs
- * its raw query once (a pg.Client of its own), alternating which goes first. Then, for the job
+ * its raw query once (a pg.Client of its own), and the same path to a raw HTTP server (issue 12's
+ * yardstick: node:http + a pg pool + the same SQL, its own process: bench/lib/reads-raw-http.mjs),
+ * in a shuffled order. Then, for the job
  * view alone, the API's statement through the pool vs Prisma's $queryRawUnsafe vs the Prisma reads
  * main sent (findFirst + two findMany): why the hot reads go through the pool. With the API in its
  * own process, its CPU time per request of each read too (/proc, in blocks of `--rounds` requests).
  * Prints p50/p99 and ratios with the load average; asserts nothing. Needs PostgreSQL and Redis
  * like `npm test`.
  */
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -31,7 +34,6 @@ import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient, ProcessHarness, REPO_ROOT, stackEnv, type ApiProcess } from '@gantry/testing';
 import { startApiFrom, type ComparedApi } from './lib/reads-compare.js';
 import { seedJobs } from './lib/reads-seed.js';
-import { cpuMs } from './lib/sched-procs.js';
 import { runMain } from './lib/run-main.js';
 
 const { values } = parseArgs({
@@ -92,6 +94,8 @@ interface Case {
   raw: { text: string; values: unknown[] };
   http: number[];
   rawMs: number[];
+  /** The raw HTTP server's times (node:http + a pg pool + the same SQL) of the same rounds. */
+  rawHttp: number[];
   /** The compared API's (--compare-root) HTTP times of the same rounds. */
   before: number[];
 }
@@ -127,6 +131,48 @@ function summary(samples: number[]): { p50: number; p99: number } {
   return { p50: pct(sorted, 50), p99: pct(sorted, 99) };
 }
 
+/**
+ * The raw HTTP baseline (bench/lib/reads-raw-http.mjs) in its own process, answering each case's
+ * path with its raw query's rows: issue 12's "node:http + pg pool + the same SQL".
+ */
+async function startRawHttp(databaseUrl: string, cases: Case[], floor: Case): Promise<{ url: URL; pid: number; stop(): Promise<void> }> {
+  // The floor's path answers a fixed body without a query, as GET /livez does.
+  const reads = { ...Object.fromEntries(cases.map((c) => [c.path, c.raw])), [floor.path]: { body: { status: 'alive', uptimeSeconds: 1 } } };
+  const child = fork(resolve('bench/lib/reads-raw-http.mjs'), [], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, RAW_READS: JSON.stringify(reads) },
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const port = await new Promise<number>((done, fail) => {
+    child.on('message', (m: { rawReadsPort?: number }) => m.rawReadsPort && done(m.rawReadsPort));
+    child.once('exit', (code) => fail(new Error(`the raw HTTP server exited (${code})`)));
+  });
+  return {
+    url: new URL(`http://127.0.0.1:${port}`),
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * A process's CPU time in ms, all its threads (JavaScript, GC helpers, libuv's pool), from each
+ * thread's /proc schedstat (nanoseconds, not /proc stat's 10 ms ticks; threads that ended are not
+ * counted, so a block's figure is its live threads' time); NaN when it cannot be read.
+ */
+function cpuNsMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 const f = (v: number) => v.toFixed(2);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -139,6 +185,7 @@ async function main(): Promise<void> {
   /** The measured API when comparing: started exactly as the compared one (an A/A run measured the harness's start faster). */
   let measured: ComparedApi | null = null;
   let compared: ComparedApi | null = null;
+  let rawHttp: Awaited<ReturnType<typeof startRawHttp>> | null = null;
   const raw = new pg.Client({ connectionString: stack.databaseUrl });
   const prisma = createPrisma(stack.databaseUrl, { poolSize: 1, applicationName: 'gantry-bench-reads' });
   try {
@@ -174,9 +221,9 @@ async function main(): Promise<void> {
     const deepFailed = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'failed' ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 400)]);
     const cursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
     const cases: Case[] = [
-      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [], before: [] },
-      { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [], before: [] },
-      { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [], before: [] },
+      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [], rawHttp: [], before: [] },
+      { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [], rawHttp: [], before: [] },
+      { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [], rawHttp: [], before: [] },
       {
         name: 'list, deep cursor',
         path: `/api/v1/jobs?limit=50&cursor=${cursor(deep)}`,
@@ -184,6 +231,7 @@ async function main(): Promise<void> {
         raw: { text: rawPage('j.tenant_id = $1 AND j.id < $2'), values: [a, deep] },
         http: [],
         rawMs: [],
+        rawHttp: [],
         before: [],
       },
       {
@@ -193,12 +241,13 @@ async function main(): Promise<void> {
         raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'failed' AND j.id < $2`), values: [a, deepFailed] },
         http: [],
         rawMs: [],
+        rawHttp: [],
         before: [],
       },
-      { name: 'list, status=succeeded', path: '/api/v1/jobs?limit=50&status=succeeded', key: keys['big-a']!, raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'succeeded'`), values: [a] }, http: [], rawMs: [], before: [] },
-      { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [], before: [] },
+      { name: 'list, status=succeeded', path: '/api/v1/jobs?limit=50&status=succeeded', key: keys['big-a']!, raw: { text: rawPage(`j.tenant_id = $1 AND j.status = 'succeeded'`), values: [a] }, http: [], rawMs: [], rawHttp: [], before: [] },
+      { name: 'list, small tenant', path: '/api/v1/jobs?limit=50', key: keys.small!, raw: { text: rawPage('j.tenant_id = $1'), values: [tenants.small] }, http: [], rawMs: [], rawHttp: [], before: [] },
     ];
-    const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [], before: [] };
+    const floor: Case = { name: 'HTTP floor: GET /livez', path: '/livez', key: '', raw: { text: 'SELECT 1', values: [] }, http: [], rawMs: [], rawHttp: [], before: [] };
     // --cpu-prof (not allowed in NODE_OPTIONS): a preload profiles the API and writes the profile
     // when the process exits, so it is stopped with SIGTERM below.
     const profEnv =
@@ -215,6 +264,9 @@ async function main(): Promise<void> {
     const base = new URL(api ? api.url : stack.url);
     console.log(`API: ${api ? `its own process (pid ${api.pid})` : 'in this process'}`);
     const beforeBase = compared ? new URL(compared.url) : null;
+    rawHttp = await startRawHttp(stack.databaseUrl, cases, floor);
+    const rawBase = rawHttp.url;
+    console.log(`raw HTTP baseline (node:http + pg pool + the same SQL): pid ${rawHttp.pid}`);
 
     console.log(`\nmeasuring ${ROUNDS} rounds (+${WARMUP} warm-up) of ${cases.length + 1} reads, HTTP and raw interleaved (load ${load()})`);
     const loadBefore = load();
@@ -223,11 +275,12 @@ async function main(): Promise<void> {
         const ways: [number[], () => Promise<unknown>][] = [
           [c.http, () => get(base, c.path, c.key)],
           [c.rawMs, () => raw.query(c.raw.text, c.raw.values)],
+          [c.rawHttp, () => get(rawBase, c.path, c.key)],
           ...(beforeBase ? [[c.before, () => get(beforeBase, c.path, c.key)] as [number[], () => Promise<unknown>]] : []),
         ];
-        // Alternate (two ways) or shuffle (three) which goes first, so none always meets a warmer
-        // cache, a quieter moment or the tail of the other API's work.
-        if (ways.length > 2) shuffle(ways);
+        // Shuffle which goes first, so none always meets a warmer cache, a quieter moment or the
+        // tail of another process's work.
+        shuffle(ways);
         const times: [number[], number][] = [];
         for (let i = 0; i < ways.length; i++) {
           const [samples, fn] = ways[(round + i) % ways.length]!;
@@ -239,24 +292,36 @@ async function main(): Promise<void> {
     const loadAfter = load();
 
     console.log(`\nreads at ${JOBS} jobs, ${ROUNDS} rounds; load average before ${loadBefore}, after ${loadAfter} (${process.env.npm_lifecycle_event ?? 'bench/reads.ts'})\n`);
-    // The API process's CPU per request of each read: a block of ROUNDS requests each, read
-    // from /proc before and after (10 ms ticks: ROUNDS of a few hundred keep the error small).
+    // The CPU per request of each read in each server process: ROUNDS requests each, in
+    // CPU_SLICES slices whose order is shuffled from slice to slice (so a burst of load elsewhere
+    // falls on each process alike), each process's CPU read from /proc schedstat around its slice.
     const cpuPerRequest = new Map<Case, number>();
+    const cpuRawHttp = new Map<Case, number>();
     const cpuBefore = new Map<Case, number>();
-    const cpuBlock = async (pid: number | undefined, url: URL, c: Case): Promise<number> => {
-      const before = cpuMs(pid);
-      for (let i = 0; i < ROUNDS; i++) await get(url, c.path, c.key);
-      return (cpuMs(pid) - before) / ROUNDS;
-    };
+    const CPU_SLICES = 10;
     if (api) {
-      for (const [i, c] of [...cases, floor].entries()) {
-        // With a compared API, its block and this one's alternate which goes first.
-        if (compared && beforeBase && i % 2 === 1) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
-        cpuPerRequest.set(c, await cpuBlock(api.pid, base, c));
-        if (compared && beforeBase && i % 2 === 0) cpuBefore.set(c, await cpuBlock(compared.pid, beforeBase, c));
+      for (const c of [...cases, floor]) {
+        type Server = [Map<Case, number>, number, URL];
+        const servers: Server[] = [
+          [cpuPerRequest, api.pid ?? -1, base],
+          [cpuRawHttp, rawHttp.pid, rawBase],
+        ];
+        if (compared && beforeBase) servers.push([cpuBefore, compared.pid, beforeBase]);
+        const spent = new Map<Map<Case, number>, number>();
+        for (let slice = 0; slice < CPU_SLICES; slice++) {
+          shuffle(servers);
+          for (const [into, pid, url] of servers) {
+            const n = Math.floor(ROUNDS / CPU_SLICES);
+            const before = cpuNsMs(pid);
+            for (let i = 0; i < n; i++) await get(url, c.path, c.key);
+            spent.set(into, (spent.get(into) ?? 0) + cpuNsMs(pid) - before);
+          }
+        }
+        for (const [into] of servers) into.set(c, spent.get(into)! / (Math.floor(ROUNDS / CPU_SLICES) * CPU_SLICES));
       }
     }
     const cpuHead = api ? ' API CPU/request |' : '';
+    console.log('against the raw query alone (a pg.Client in this process: no HTTP)\n');
     console.log(`| read | HTTP p50 | HTTP p99 | raw p50 | raw p99 | ratio p50 | ratio p99 |${cpuHead}`);
     console.log(`|---|---|---|---|---|---|---|${api ? '---|' : ''}`);
     for (const c of [...cases, floor]) {
@@ -265,16 +330,26 @@ async function main(): Promise<void> {
       const cpu = api ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
       console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu}`);
     }
+    console.log('\nagainst the raw HTTP server (node:http + pg pool + the same SQL, its own process: issue 12\'s yardstick)\n');
+    console.log(`| read | HTTP p50 | HTTP p99 | raw HTTP p50 | raw HTTP p99 | ratio p50 | ratio p99 |${cpuHead} raw HTTP CPU/request |`);
+    console.log(`|---|---|---|---|---|---|---|${api ? '---|' : ''}---|`);
+    for (const c of [...cases, floor]) {
+      const h = summary(c.http);
+      const r = summary(c.rawHttp);
+      const cpu = api ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
+      console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu} ${f(cpuRawHttp.get(c)!)} ms |`);
+    }
     if (compared) {
       console.log(`\nbefore (${COMPARE_ROOT}) → after (this checkout), the same rounds and raw samples\n`);
-      console.log('| read | HTTP p50 before → after | ratio p50 before → after | HTTP p99 before → after | API CPU/request before → after |');
-      console.log('|---|---|---|---|---|');
+      console.log('| read | HTTP p50 before → after | ratio p50 before → after | HTTP p99 before → after | ratio p99 before → after | raw HTTP p50 / p99 | ratio p50 to raw HTTP before → after | ratio p99 to raw HTTP before → after | API CPU/request before → after |');
+      console.log('|---|---|---|---|---|---|---|---|---|');
       for (const c of [...cases, floor]) {
         const b = summary(c.before);
         const h = summary(c.http);
         const r = summary(c.rawMs);
+        const rh = summary(c.rawHttp);
         console.log(
-          `| ${c.name} | ${f(b.p50)} → ${f(h.p50)} ms | ${f(b.p50 / r.p50)}x → ${f(h.p50 / r.p50)}x | ${f(b.p99)} → ${f(h.p99)} ms | ${f(cpuBefore.get(c)!)} → ${f(cpuPerRequest.get(c)!)} ms |`,
+          `| ${c.name} | ${f(b.p50)} → ${f(h.p50)} ms | ${f(b.p50 / r.p50)}x → ${f(h.p50 / r.p50)}x | ${f(b.p99)} → ${f(h.p99)} ms | ${f(b.p99 / r.p99)}x → ${f(h.p99 / r.p99)}x | ${f(rh.p50)} / ${f(rh.p99)} ms | ${f(b.p50 / rh.p50)}x → ${f(h.p50 / rh.p50)}x | ${f(b.p99 / rh.p99)}x → ${f(h.p99 / rh.p99)}x | ${f(cpuBefore.get(c)!)} → ${f(cpuPerRequest.get(c)!)} ms |`,
         );
       }
     }
@@ -313,6 +388,7 @@ async function main(): Promise<void> {
     agent.destroy();
     await compared?.stop();
     await measured?.stop();
+    await rawHttp?.stop();
     if (CPU_PROF !== undefined && apiProc) console.log(`API stopped for its CPU profile (${CPU_PROF}): ${JSON.stringify(await apiProc.terminate())}`);
     await procs?.cleanup();
     await raw.end().catch(() => undefined);

@@ -153,4 +153,60 @@ describe('wait estimate of a queued job', () => {
       healthReads.mockRestore();
     }
   });
+
+  it("reads the estimate's place in the queue and throughput of a job seen queued alongside its row, and stops once it has left the queue", async () => {
+    const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
+    const id = submitted.body.id as string;
+    const deps = stack.apiResources.deps;
+    const order: string[] = [];
+    const pool = poolOf(deps.db);
+    const zrank = deps.redis.zrank.bind(deps.redis);
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    const rankReads = jest.spyOn(deps.redis, 'zrank').mockImplementation(((...args: Parameters<typeof zrank>) => {
+      order.push('rank');
+      return zrank(...args);
+    }) as never);
+    const rowReads = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      if (text?.includes('FROM jobs j WHERE j.id')) order.push('row');
+      if (text?.includes("status = 'succeeded' AND finished_at >=")) order.push('count'); // the throughput, counted at each view on a quiet fleet
+      return query(...args);
+    }) as never);
+    const view = async () => {
+      const res = await admin('GET', `/api/v1/jobs/${id}`);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    try {
+      // First view: the job is not known yet, so its row comes first.
+      const position = (await view()).queue.position as number;
+      expect(position).toEqual(expect.any(Number));
+      expect(order).toEqual(['row', 'rank', 'count']);
+      order.length = 0;
+      // Seen queued: its place and the throughput are read before the row is back, the same answer.
+      expect((await view()).queue.position).toBe(position);
+      expect(order).toEqual(['rank', 'count', 'row']);
+      order.length = 0;
+      // Another tenant's view of the id: not found, and nothing read early for it (what its owner's
+      // views remember is the owner's), nor forgotten: the owner's next view still begins early.
+      const other = (await admin('POST', '/api/v1/api-keys', { tenant: 'wait-other', scopes: ['read'] })).body.key as string;
+      expect((await apiClient(stack.url, other)('GET', `/api/v1/jobs/${id}`)).status).toBe(404);
+      expect(order).toEqual(['row']);
+      order.length = 0;
+      expect((await view()).queue.position).toBe(position);
+      expect(order).toEqual(['rank', 'count', 'row']);
+      // Then canceled: the view after the cancel begins its estimate once more (it was last seen
+      // queued), shows no estimate, and the views after it read the row alone.
+      expect((await admin('POST', `/api/v1/jobs/${id}/cancel`)).status).toBe(200);
+      order.length = 0;
+      expect((await view()).queue).toBeUndefined();
+      expect(order).toEqual(['rank', 'count', 'row']);
+      order.length = 0;
+      expect((await view()).queue).toBeUndefined();
+      expect(order).toEqual(['row']);
+    } finally {
+      rankReads.mockRestore();
+      rowReads.mockRestore();
+    }
+  });
 });

@@ -84,6 +84,64 @@ function hasBody(req: Request): boolean {
   return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** What one operation parses its input with, prepared at start. */
+interface InputSpec {
+  op: OperationSpec;
+  params: ParamRule[];
+  body: ReturnType<typeof bodyRule>;
+}
+
+/** Not read yet (a part can parse to `undefined`). */
+const UNREAD: unique symbol = Symbol('unread');
+
+/**
+ * One request's input: each part parsed on its first read and kept (a part that throws is parsed
+ * again, and throws again, at its next read). One object per request, its closures none.
+ */
+class RequestInput implements InputReader {
+  private parsedParams: Record<string, unknown> | typeof UNREAD = UNREAD;
+  private parsedQuery: unknown = UNREAD;
+  private parsedBody: unknown = UNREAD;
+  private headers?: Map<string, unknown>;
+
+  constructor(
+    private readonly spec: InputSpec,
+    private readonly req: Request,
+  ) {}
+
+  params(): Record<string, unknown> {
+    if (this.parsedParams === UNREAD) this.parsedParams = Object.fromEntries(this.spec.params.map((rule) => [rule.name, paramOf(this.req, rule)]));
+    return this.parsedParams;
+  }
+
+  query(): unknown {
+    if (this.parsedQuery === UNREAD) this.parsedQuery = this.spec.op.query ? parseInput(this.spec.op.query, this.req.query, 'query') : {};
+    return this.parsedQuery;
+  }
+
+  body(): unknown {
+    if (this.parsedBody === UNREAD) {
+      const { body } = this.spec;
+      this.parsedBody = body ? parseInput(body.schema, body.required ? this.req.body : (this.req.body ?? {}), body.what) : undefined;
+    }
+    return this.parsedBody;
+  }
+
+  header(name: string): unknown {
+    this.headers ??= new Map();
+    if (!this.headers.has(name)) this.headers.set(name, this.parseHeader(name));
+    return this.headers.get(name);
+  }
+
+  private parseHeader(name: string): unknown {
+    const spec = this.spec.op.headers?.[name];
+    const raw = this.req.get(name);
+    if (!spec || raw === undefined) return undefined;
+    if (!spec.schema.safeParse(raw).success) throw new AppError('BAD_REQUEST', HEADER_PROBLEMS[name] ?? `The ${name} header is invalid`);
+    return raw;
+  }
+}
+
 /**
  * The input side of one bound operation, prepared at start: `checkMediaType` refuses a JSON body
  * sent as anything else (415, before the handler runs), `reader` gives the handler its parsed input.
@@ -91,32 +149,15 @@ function hasBody(req: Request): boolean {
  * before its settings are parsed, 422), as the routes always answered.
  */
 export function operationInput(op: OperationSpec, bodyOverride?: z.ZodType): { checkMediaType(req: Request): void; reader(req: Request): InputReader } {
-  const params = paramRules(op);
-  const body = bodyRule(op, bodyOverride);
+  const spec: InputSpec = { op, params: paramRules(op), body: bodyRule(op, bodyOverride) };
+  const { body } = spec;
   return {
     checkMediaType(req) {
       // A required body must be JSON; an optional one, when sent, too.
       if (body && (body.required || hasBody(req)) && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
     },
     reader(req) {
-      const memo = new Map<string, unknown>();
-      const once = <T>(key: string, parse: () => T): T => {
-        if (!memo.has(key)) memo.set(key, parse());
-        return memo.get(key) as T;
-      };
-      return {
-        params: () => once('params', () => Object.fromEntries(params.map((rule) => [rule.name, paramOf(req, rule)]))),
-        query: () => once('query', () => (op.query ? parseInput(op.query, req.query, 'query') : {})),
-        body: () => once('body', () => (body ? parseInput(body.schema, body.required ? req.body : (req.body ?? {}), body.what) : undefined)),
-        header: (name) =>
-          once(`header:${name}`, () => {
-            const spec = op.headers?.[name];
-            const raw = req.get(name);
-            if (!spec || raw === undefined) return undefined;
-            if (!spec.schema.safeParse(raw).success) throw new AppError('BAD_REQUEST', HEADER_PROBLEMS[name] ?? `The ${name} header is invalid`);
-            return raw;
-          }),
-      };
+      return new RequestInput(spec, req);
     },
   };
 }

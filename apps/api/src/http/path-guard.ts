@@ -3,6 +3,7 @@ import { AppError } from '@gantry/domain';
 
 /** Whether a URL path's %-escapes decode (to UTF-8: `%ff` and `%e0%80%af`, an overlong `/`, do not). */
 export function isDecodablePath(path: string): boolean {
+  if (!path.includes('%')) return true; // nothing to decode (most requests): no decode and no string built
   try {
     decodeURIComponent(path);
     return true;

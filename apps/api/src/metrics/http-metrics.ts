@@ -1,6 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, HTTP_LATENCY_BUCKETS, Histogram, metricSet, type Registry } from '@gantry/metrics';
-import { routeLabel } from './route-label.js';
+import { cachedRouteLabel } from './route-label.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -32,17 +32,45 @@ export const httpMetrics = metricSet((registry: Registry) => ({
   }),
 }));
 
-/** What the metrics keep of one request while it runs. */
-interface RequestMetrics {
-  started: bigint;
-  route: string;
-  matched: unknown;
-  recorded: boolean;
-  record(status: string): void;
+type HttpMetrics = ReturnType<typeof httpMetrics>;
+
+/** What the metrics keep of one request while it runs (one object per request, no closures). */
+class RequestMetrics {
+  readonly started = process.hrtime.bigint();
+  route = 'unmatched';
+  matched: unknown = undefined;
+  private recorded = false;
+
+  constructor(
+    private readonly m: HttpMetrics,
+    private readonly req: Request,
+    private readonly res: Response,
+  ) {}
+
+  /** Counts and times the request once, with `status` (the first call wins). */
+  record(status: string): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    const { m, req, res } = this;
+    m.inFlight.dec();
+    const method = METHODS.has(req.method) ? req.method : 'OTHER';
+    // A mount that is not an Express route (the dashboard's asset handler) names itself.
+    const mountLabel = (res.locals as { metricsRoute?: unknown }).metricsRoute;
+    const route = this.route === 'unmatched' && typeof mountLabel === 'string' ? mountLabel : this.route;
+    m.requests.inc({ method, route, status });
+    m.duration.observe({ method, route }, Number(process.hrtime.bigint() - this.started) / 1e9);
+    const code = (res.locals as { problemCode?: unknown }).problemCode;
+    if (typeof code === 'string') m.errors.inc({ route, code });
+  }
 }
 
 const STATE = Symbol('gantry.httpMetrics');
 type Tracked = { [STATE]?: RequestMetrics; baseUrl: string };
+
+/** The response's `close` listener (shared, `this` is the response): closed before it was ended, 499. */
+function recordClosed(this: Tracked): void {
+  this[STATE]?.record('499');
+}
 
 /** Request and response prototypes (an app's `request`/`response`) given the accessors below, once each. */
 const installed = new WeakSet<object>();
@@ -68,7 +96,7 @@ function installRouteCapture(proto: object): void {
         return;
       }
       state.matched = value;
-      state.route = routeLabel(this.baseUrl, value);
+      state.route = cachedRouteLabel(this.baseUrl, value);
     },
   });
 }
@@ -96,31 +124,13 @@ export function trackHttpMetrics(registry: Registry): RequestHandler {
   return (req, res, next) => {
     installRouteCapture(Object.getPrototypeOf(req) as object);
     installEndRecord(Object.getPrototypeOf(res) as { end: (...args: unknown[]) => unknown });
-    const state: RequestMetrics = {
-      started: process.hrtime.bigint(),
-      route: 'unmatched',
-      matched: undefined,
-      recorded: false,
-      record: (status) => {
-        if (state.recorded) return;
-        state.recorded = true;
-        m.inFlight.dec();
-        const method = METHODS.has(req.method) ? req.method : 'OTHER';
-        // A mount that is not an Express route (the dashboard's asset handler) names itself.
-        const mountLabel = (res.locals as { metricsRoute?: unknown }).metricsRoute;
-        const route = state.route === 'unmatched' && typeof mountLabel === 'string' ? mountLabel : state.route;
-        m.requests.inc({ method, route, status });
-        m.duration.observe({ method, route }, Number(process.hrtime.bigint() - state.started) / 1e9);
-        const code = (res.locals as { problemCode?: unknown }).problemCode;
-        if (typeof code === 'string') m.errors.inc({ route, code });
-      },
-    };
+    const state = new RequestMetrics(m, req, res);
     (req as unknown as Tracked)[STATE] = state;
     // Recorded as the response is ended (before the client can read it, so a scrape that follows a
     // response always includes it: the prototype's `end`); a connection closed before that counts as 499.
     (res as unknown as Tracked)[STATE] = state;
     m.inFlight.inc();
-    res.once('close', () => state.record('499'));
+    res.on('close', recordClosed); // recorded once: a close after the end records nothing
     next();
   };
 }

@@ -1,11 +1,13 @@
 import { bearerMatches } from './metrics-auth';
 import { bounded, MAX_BREAKDOWN_SERIES } from './pending-work';
-import { routeLabel } from './route-label';
+import { cachedRouteLabel, routeLabel } from './route-label';
 import { closeCodeLabel } from './stream-metrics';
 
 describe('routeLabel', () => {
   it('joins the mount path and the route pattern', () => {
     expect(routeLabel('/api/v1/jobs', { path: '/:id' })).toBe('/api/v1/jobs/:id');
+    // Express matches mounts whatever their case: the request's spelling makes no series of its own.
+    expect(routeLabel('/API/V1/Jobs', { path: '/:id' })).toBe('/api/v1/jobs/:id');
     expect(routeLabel('/api/v1/health', { path: '/' })).toBe('/api/v1/health');
     expect(routeLabel('', { path: '/metrics' })).toBe('/metrics');
     expect(routeLabel('', { path: '/' })).toBe('/');
@@ -20,6 +22,22 @@ describe('routeLabel', () => {
   it('names non-string patterns without their values', () => {
     expect(routeLabel('', { path: /ab+c/ })).toBe('(pattern)');
     expect(routeLabel('', { path: ['/a', '/b'] })).toBe('/a|/b');
+  });
+});
+
+describe('cachedRouteLabel', () => {
+  it('answers what routeLabel answers, per route and mount path', () => {
+    const route = { path: '/:id' };
+    expect(cachedRouteLabel('/api/v1/jobs', route)).toBe('/api/v1/jobs/:id');
+    expect(cachedRouteLabel('/api/v1/jobs', route)).toBe('/api/v1/jobs/:id');
+    expect(cachedRouteLabel('/api/v1/uploads', route)).toBe('/api/v1/uploads/:id');
+    expect(cachedRouteLabel('/api/v1/jobs', { path: '/' })).toBe('/api/v1/jobs');
+    expect(cachedRouteLabel('', undefined)).toBe('(pattern)');
+  });
+
+  it('never lets a value into the label, however many mount paths a route sees', () => {
+    const route = { path: '/:hookId' };
+    for (let i = 0; i < 100; i++) expect(cachedRouteLabel(`/api/v1/things/${1000 + i}/hooks`, route)).toBe('/api/v1/things/:param/hooks/:hookId');
   });
 });
 

@@ -28,18 +28,47 @@ function serializeRes(res: Response): { statusCode: number | null } {
   return { statusCode: res.headersSent ? res.statusCode : null };
 }
 
-/** The request's loggers, built when first used. */
-interface LogState {
+/** The request's loggers, built when first used, and what its line needs (one object per request, no closures). */
+class LogState {
   /** Bound to `req` only: the end-of-request line's. */
   own?: Logger;
   /** `req.log`: `own` with the bindings added since (the caller's tenant and key). */
   log?: Logger;
-  pending: Record<string, unknown>[];
-  build(): Logger;
+  pending: Record<string, unknown>[] = [];
+  readonly started = Date.now();
+
+  constructor(
+    readonly base: Logger,
+    private readonly req: Request,
+  ) {}
+
+  build(): Logger {
+    return (this.own ??= this.base.child({ req: this.req }));
+  }
 }
 
 const STATE = Symbol('gantry.requestLog');
 type Logged = IncomingMessage & { [STATE]?: LogState };
+type LoggedResponse = Response & { [STATE]?: LogState };
+
+/** The line of a request, at its response's first `close`, `finish` or `error` (shared listener: `this` is the response). */
+function onEnd(this: LoggedResponse, err?: Error): void {
+  const res = this;
+  const state = res[STATE];
+  if (!state) return;
+  res[STATE] = undefined;
+  res.removeListener('close', onEnd);
+  res.removeListener('finish', onEnd);
+  res.removeListener('error', onEnd);
+  const level = levelOf(res.statusCode, err);
+  if (!state.base.isLevelEnabled(level)) return;
+  const responseTime = Date.now() - state.started;
+  if (err || res.statusCode >= 500) {
+    state.build()[level]({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+    return;
+  }
+  state.build()[level]({ res, responseTime }, 'request completed');
+}
 
 /** `req.log` of a request this middleware saw, else as set. */
 function logOf(req: Logged): Logger | undefined {
@@ -100,22 +129,9 @@ export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     installLogAccessor(Object.getPrototypeOf(req) as object);
     req.id = requestId(req, res);
-    const started = Date.now();
-    const state: LogState = { pending: [], build: () => (state.own ??= base.child({ req })) };
+    const state = new LogState(base, req);
     (req as Logged)[STATE] = state;
-    const onEnd = (err?: Error): void => {
-      res.removeListener('close', onEnd);
-      res.removeListener('finish', onEnd);
-      res.removeListener('error', onEnd);
-      const level = levelOf(res.statusCode, err);
-      if (!base.isLevelEnabled(level)) return;
-      const responseTime = Date.now() - started;
-      if (err || res.statusCode >= 500) {
-        state.build()[level]({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
-        return;
-      }
-      state.build()[level]({ res, responseTime }, 'request completed');
-    };
+    (res as LoggedResponse)[STATE] = state;
     res.on('close', onEnd);
     res.on('finish', onEnd);
     res.on('error', onEnd);

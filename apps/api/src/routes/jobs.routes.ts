@@ -17,7 +17,7 @@ import { sendJson } from '../http/send-json.js';
 import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
 import { cancelJob } from '../services/cancel-job.js';
-import { explainWait } from '../services/explain-wait.js';
+import { estimateIfSeenQueued, explainWait, forgetQueued } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
 import { redirectPresign, viewLinks, viewsPresign } from '../services/presign.js';
 import { retryJob } from '../services/retry-job.js';
@@ -73,10 +73,15 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   bindOperation(router, MOUNT, 'getJob', async (req, res, bound) => {
     const audience = viewerOf(req);
-    const job = await readTenantJobView(deps.db, principalOf(req).tenantId, jobIdOf(bound), { ...audience, storageKeys: viewsPresign(deps) });
+    const id = jobIdOf(bound);
+    const { tenantId } = principalOf(req);
+    // A job of this tenant last seen queued: its estimate's reads (its place in the queue, ...) go alongside its row, not after it.
+    const early = estimateIfSeenQueued(deps, tenantId, id);
+    const job = await readTenantJobView(deps.db, tenantId, id, { ...audience, storageKeys: viewsPresign(deps) });
+    if (early && job?.status !== 'queued') forgetQueued(deps, tenantId, id);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });
-    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, job) } : view;
+    const body: JobView = job.status === 'queued' ? { ...view, queue: await explainWait(deps, tenantId, job, early) } : view;
     sendJson(res, body);
   });
 

@@ -33,21 +33,30 @@ function recentThroughputPerMinute(db: Db): Promise<number> {
 
 /** How many queued jobs' needs are remembered (clients poll the same queued jobs). */
 const NEEDS_KEPT = 1000;
-/** What each recently viewed queued job needs, by database and id: a job's workflow and requirements never change. */
+/**
+ * What each recently viewed queued job needs, by database and tenant + id (`seenKey`): a job's
+ * workflow and requirements never change, and another tenant's view of the same id neither finds
+ * nor forgets the owner's entry.
+ */
 const needsByDb = new WeakMap<Db, Map<string, JobNeed>>();
 
+function seenKey(tenantId: string, id: string): string {
+  return `${tenantId} ${id}`;
+}
+
 /** The job's need, parsed from its workflow (zod) once per job rather than on every view. */
-function needOf(db: Db, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
+function needOf(db: Db, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): JobNeed {
   let needs = needsByDb.get(db);
   if (!needs) {
     needs = new Map();
     needsByDb.set(db, needs);
   }
-  let need = needs.get(job.id);
+  const key = seenKey(tenantId, job.id);
+  let need = needs.get(key);
   if (!need) {
     need = jobNeed(parseJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null);
     if (needs.size >= NEEDS_KEPT) needs.delete(needs.keys().next().value!);
-    needs.set(job.id, need);
+    needs.set(key, need);
   }
   return need;
 }
@@ -137,24 +146,70 @@ function eligibleFor(judgement: Judgement, need: JobNeed): number {
   return count;
 }
 
+/** A read's outcome, kept to be answered later: a read begun early may be awaited late, or not at all. */
+type Settled<T> = { value: T } | { error: unknown };
+
+function settle<T>(read: Promise<T>): Promise<Settled<T>> {
+  return read.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function valueOf<T>(settled: Settled<T>): T {
+  if ('error' in settled) throw settled.error;
+  return settled.value;
+}
+
+/** What a queued job's estimate reads besides the job: its place in the queue, the fleet's throughput and judgement. */
+export type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<Judgement>]>;
+
+/** Begins the estimate's reads of a job; never rejects (each outcome is answered by explainWait). */
+function readEstimate(deps: ApiDeps, id: string): EstimateReads {
+  return Promise.all([
+    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
+    settle(
+      deps.redis.zrank(deps.queue.toKey('prioritized'), id).catch((err: unknown) => {
+        if (isRedisUnavailableError(err)) return null;
+        throw err;
+      }),
+    ),
+    settle(recentThroughputPerMinute(deps.db)),
+    settle(estimateReuse(deps).judgements.get()),
+  ]);
+}
+
+/**
+ * The view of a job this API last saw queued begins its estimate's reads (its place in the queue;
+ * the throughput, counted at each view on a quiet fleet; the fleet's judgement, when not reused)
+ * before reading its row, so those round trips overlap the row's instead of following it: the
+ * estimate is as fresh as before (read at this view, nothing more reused), a round trip sooner.
+ * Known: the jobs whose need is kept (needOf, each queued job viewed); a view that finds the job
+ * gone or no longer queued forgets it (forgetQueued), so a finished job's views read only their
+ * row. Every client polling a queued job gets it from its second view on, whatever its rate.
+ */
+export function estimateIfSeenQueued(deps: ApiDeps, tenantId: string, id: string): EstimateReads | undefined {
+  return needsByDb.get(deps.db)?.has(seenKey(tenantId, id)) ? readEstimate(deps, id) : undefined;
+}
+
+/** A view found the tenant's job missing or no longer queued: its next views do not begin its estimate early. */
+export function forgetQueued(deps: ApiDeps, tenantId: string, id: string): void {
+  needsByDb.get(deps.db)?.delete(seenKey(tenantId, id));
+}
+
 /**
  * Explains a queued job's wait: its place in the queue, how many backends could take it now (by
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
- * fleet's recent throughput, recent-throughput.ts: as old as that at most too).
+ * fleet's recent throughput, recent-throughput.ts: as old as that at most too). `early`: those
+ * reads as begun alongside the job's row (estimateIfSeenQueued), else begun now.
  */
-export async function explainWait(deps: ApiDeps, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>): Promise<QueueInfo> {
-  const reuse = estimateReuse(deps);
-  const [rank, throughput, judgement] = await Promise.all([
-    // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
-    deps.redis.zrank(deps.queue.toKey('prioritized'), job.id).catch((err: unknown) => {
-      if (isRedisUnavailableError(err)) return null;
-      throw err;
-    }),
-    recentThroughputPerMinute(deps.db),
-    reuse.judgements.get(),
-  ]);
-  const eligible = eligibleFor(judgement, needOf(deps.db, job));
+export async function explainWait(deps: ApiDeps, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EstimateReads): Promise<QueueInfo> {
+  const [rankRead, throughputRead, judgementRead] = await (early ?? readEstimate(deps, job.id));
+  const rank = valueOf(rankRead);
+  const throughput = valueOf(throughputRead);
+  const judgement = valueOf(judgementRead);
+  const eligible = eligibleFor(judgement, needOf(deps.db, tenantId, job));
   const position = rank ?? null;
   const estimatedStartAt =
     position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;
