@@ -358,7 +358,7 @@ async function main(): Promise<void> {
     const statement = async (): Promise<void> => void (await readTenantJobView(prisma, a, finished));
     const viaQueryRaw = async (): Promise<void> => {
       // The same SQL text and parameters readTenantJobView sends, through Prisma's raw query path.
-      await prisma.$queryRawUnsafe(`SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false, false);
+      await prisma.$queryRawUnsafe(`SELECT ${JOB_VIEW_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`, finished, a, false, false, true);
     };
     const viaPrismaReads = async (): Promise<void> => {
       await prisma.job.findFirst({ where: { id: finished, tenantId: a } });

@@ -168,7 +168,8 @@ describe('wait estimate of a queued job', () => {
     }) as never);
     const rowReads = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
-      if (text?.includes('FROM jobs j WHERE j.id')) order.push('row');
+      // The row, and whether it asked for the workflow (a queued job's need not kept yet).
+      if (text?.includes('FROM jobs j WHERE j.id')) order.push((args[0] as { values?: unknown[] }).values?.[4] ? 'row+workflow' : 'row');
       if (text?.includes("status = 'succeeded' AND finished_at >=")) order.push('count'); // the throughput, counted at each view on a quiet fleet
       return query(...args);
     }) as never);
@@ -181,7 +182,7 @@ describe('wait estimate of a queued job', () => {
       // First view: the job is not known yet, so its row comes first.
       const position = (await view()).queue.position as number;
       expect(position).toEqual(expect.any(Number));
-      expect(order).toEqual(['row', 'rank', 'count']);
+      expect(order).toEqual(['row+workflow', 'rank', 'count']);
       order.length = 0;
       // Seen queued: its place and the throughput are read before the row is back, the same answer.
       expect((await view()).queue.position).toBe(position);
@@ -191,7 +192,7 @@ describe('wait estimate of a queued job', () => {
       // views remember is the owner's), nor forgotten: the owner's next view still begins early.
       const other = (await admin('POST', '/api/v1/api-keys', { tenant: 'wait-other', scopes: ['read'] })).body.key as string;
       expect((await apiClient(stack.url, other)('GET', `/api/v1/jobs/${id}`)).status).toBe(404);
-      expect(order).toEqual(['row']);
+      expect(order).toEqual(['row+workflow']);
       order.length = 0;
       expect((await view()).queue.position).toBe(position);
       expect(order).toEqual(['rank', 'count', 'row']);
@@ -203,7 +204,7 @@ describe('wait estimate of a queued job', () => {
       expect(order).toEqual(['rank', 'count', 'row']);
       order.length = 0;
       expect((await view()).queue).toBeUndefined();
-      expect(order).toEqual(['row']);
+      expect(order).toEqual(['row+workflow']); // asked again (not kept any more); a canceled job's row has none
     } finally {
       rankReads.mockRestore();
       rowReads.mockRestore();

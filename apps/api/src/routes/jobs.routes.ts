@@ -77,7 +77,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     const { tenantId } = principalOf(req);
     // A job of this tenant last seen queued: its estimate's reads (its place in the queue, ...) go alongside its row, not after it.
     const early = estimateIfSeenQueued(deps, tenantId, id);
-    const job = await readTenantJobView(deps.db, tenantId, id, { ...audience, storageKeys: viewsPresign(deps) });
+    // Its need came with it (seen queued): the workflow, not in the view, is not read again.
+    const job = await readTenantJobView(deps.db, tenantId, id, { ...audience, storageKeys: viewsPresign(deps), workflow: !early });
     if (early && job?.status !== 'queued') forgetQueued(deps, tenantId, id);
     if (!job) throw new AppError('NOT_FOUND', 'No such job');
     const view = jobView(job, job.artifacts, { ...audience, inputs: job.inputs, links: await viewLinks(deps, job.artifacts) });

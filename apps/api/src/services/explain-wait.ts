@@ -162,7 +162,7 @@ function valueOf<T>(settled: Settled<T>): T {
 }
 
 /** What a queued job's estimate reads besides the job: its place in the queue, the fleet's throughput and judgement. */
-export type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<Judgement>]>;
+type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<Judgement>]>;
 
 /** Begins the estimate's reads of a job; never rejects (each outcome is answered by explainWait). */
 function readEstimate(deps: ApiDeps, id: string): EstimateReads {
@@ -188,8 +188,15 @@ function readEstimate(deps: ApiDeps, id: string): EstimateReads {
  * gone or no longer queued forgets it (forgetQueued), so a finished job's views read only their
  * row. Every client polling a queued job gets it from its second view on, whatever its rate.
  */
-export function estimateIfSeenQueued(deps: ApiDeps, tenantId: string, id: string): EstimateReads | undefined {
-  return needsByDb.get(deps.db)?.has(seenKey(tenantId, id)) ? readEstimate(deps, id) : undefined;
+export function estimateIfSeenQueued(deps: ApiDeps, tenantId: string, id: string): EarlyEstimate | undefined {
+  const need = needsByDb.get(deps.db)?.get(seenKey(tenantId, id));
+  return need ? { reads: readEstimate(deps, id), need } : undefined;
+}
+
+/** The estimate's reads begun alongside a queued job's row, and its need as kept then: its view need not read the workflow. */
+export interface EarlyEstimate {
+  reads: EstimateReads;
+  need: JobNeed;
 }
 
 /** A view found the tenant's job missing or no longer queued: its next views do not begin its estimate early. */
@@ -202,14 +209,15 @@ export function forgetQueued(deps: ApiDeps, tenantId: string, id: string): void 
  * the eligibility rule of submit and dispatch: kind, tags, VRAM, node types, models, health,
  * drain), each read at most FLEET_JUDGEMENT_MAX_AGE_MS ago, and an estimated start (from the
  * fleet's recent throughput, recent-throughput.ts: as old as that at most too). `early`: those
- * reads as begun alongside the job's row (estimateIfSeenQueued), else begun now.
+ * reads as begun alongside the job's row, with the need kept then (estimateIfSeenQueued: the row
+ * was read without the workflow), else begun now and the need from the row's workflow.
  */
-export async function explainWait(deps: ApiDeps, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EstimateReads): Promise<QueueInfo> {
-  const [rankRead, throughputRead, judgementRead] = await (early ?? readEstimate(deps, job.id));
+export async function explainWait(deps: ApiDeps, tenantId: string, job: Pick<JobViewRead, 'id' | 'kind' | 'workflow' | 'requirements'>, early?: EarlyEstimate): Promise<QueueInfo> {
+  const [rankRead, throughputRead, judgementRead] = await (early?.reads ?? readEstimate(deps, job.id));
   const rank = valueOf(rankRead);
   const throughput = valueOf(throughputRead);
   const judgement = valueOf(judgementRead);
-  const eligible = eligibleFor(judgement, needOf(deps.db, tenantId, job));
+  const eligible = eligibleFor(judgement, early?.need ?? needOf(deps.db, tenantId, job));
   const position = rank ?? null;
   const estimatedStartAt =
     position !== null && throughput > 0 ? new Date(Date.now() + ((position + 1) / throughput) * 60_000).toISOString() : null;

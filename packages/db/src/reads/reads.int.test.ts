@@ -152,6 +152,7 @@ describe('readTenantJobView', () => {
 
   it('reads the workflow of a queued job only (the wait estimate needs it)', async () => {
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[0]!))?.workflow).toEqual(WORKFLOW);
+    expect((await readTenantJobView(prisma, tenantA, jobsOfA[0]!, { workflow: false }))?.workflow).toBeNull();
     expect((await readTenantJobView(prisma, tenantA, jobsOfA[5]!))?.workflow).toBeNull();
   });
 
