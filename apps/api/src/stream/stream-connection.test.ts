@@ -5,6 +5,8 @@ import type { Logger } from '@gantry/logger';
 import { createMetricsRegistry } from '@gantry/metrics';
 import type { ApiDeps } from '../context';
 import type { EventHub, HubEntry } from './event-hub';
+import type { ActiveSnapshot } from './active-snapshot';
+import { CoalescedReads } from './coalesced-reads';
 import { SocketQuota } from './socket-quota';
 import { StreamConnection } from './stream-connection';
 import type { StreamOptions } from './stream-options';
@@ -32,7 +34,9 @@ async function allConnection(maxBufferedBytes = 1 << 20) {
   const deps = { metrics: createMetricsRegistry('api', { processMetrics: false }), db: { job: { findMany: async () => [] } } } as unknown as ApiDeps;
   const hub = { addTenant: noop, removeTenant: noop, addJob: noop, removeJob: noop } as unknown as EventHub;
   const options = { maxBufferedBytes, messageRate: 100, messageBurst: 100, maxSubscriptions: 100, clock: new ManualClock() } as unknown as StreamOptions;
-  const conn = new StreamConnection(ws as unknown as WebSocket, socket as unknown as Duplex, deps, hub, options, log, new SocketQuota(0));
+  // The tenant has no active job.
+  const snapshots = new CoalescedReads<string, ActiveSnapshot>({ read: async () => ({ jobs: [], frames: null }), onError: noop, sliceSize: 128, sliceBudgetMs: 5, now: () => 0 });
+  const conn = new StreamConnection(ws as unknown as WebSocket, socket as unknown as Duplex, deps, hub, options, log, new SocketQuota(0), snapshots);
   conn.principal = { keyId: 'k', tenantId: TENANT, tenantName: 't', scopes: ['read'] };
   conn.handle(JSON.stringify({ type: 'subscribe', all: true }));
   // The subscription reads the tenant's active jobs (none) before it is complete.

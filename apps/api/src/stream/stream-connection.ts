@@ -3,7 +3,6 @@ import type { WebSocket } from 'ws';
 import {
   AppError,
   clientMessageSchema,
-  isTerminal,
   STREAM_CLOSE,
   STREAM_PROTOCOL,
   systemClock,
@@ -13,13 +12,15 @@ import {
   type ClockTimer,
   type SubscribeMessage,
 } from '@gantry/domain';
-import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, listJobs, type JobRow } from '@gantry/db';
+import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { ApiDeps } from '../context.js';
 import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
 import { viewLinks } from '../services/presign.js';
+import type { ActiveSnapshot } from './active-snapshot.js';
+import type { CoalescedReads, ReadResult } from './coalesced-reads.js';
 import type { EventHub, HubEntry, HubListener } from './event-hub.js';
 import type { HeartbeatTarget } from './heartbeat.js';
 import { JobCursor, type Outbound } from './job-cursor.js';
@@ -71,6 +72,12 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   /** During a hub round: the frames this socket gets, written together when the round is done. */
   private round: Buffer[] | null = null;
   private roundBytes = 0;
+  /**
+   * While an `all` subscription waits for its snapshots: the hub's rounds it got meanwhile (shared
+   * lists, not copies), delivered once the snapshots are out, and their bytes.
+   */
+  private held: (readonly HubEntry[])[] | null = null;
+  private heldBytes = 0;
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -89,6 +96,8 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     private readonly log: Logger,
     /** Open sockets per API key on this instance (GANTRY_WS_MAX_SOCKETS_PER_KEY). */
     private readonly keySockets: SocketQuota,
+    /** The `all` snapshots by tenant, one read shared by the sockets that ask at once. */
+    private readonly snapshots: CoalescedReads<string, ActiveSnapshot>,
   ) {
     this.clock = options.clock ?? systemClock;
     this.bucket = new TokenBucket(options.messageRate, options.messageBurst, this.clock);
@@ -185,15 +194,22 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
       // Already following everything: acknowledged, nothing re-sent (a repeated `all` must not
       // cost a hundred snapshots each time).
       if (this.all) return this.send({ type: 'subscribed', all: true });
+      // Live events of the tenant are held from here until the snapshots are out, and the read is
+      // asked for only now: it starts after this socket is registered (CoalescedReads), so an event
+      // a snapshot does not show is among the held ones or comes later, and one it shows is dropped
+      // by its cursor (seq <= lastSeq). No read of the events per socket and job.
       this.hub.addTenant(principal.tenantId, this);
       this.all = true;
+      this.held = [];
+      this.heldBytes = 0;
       this.send({ type: 'subscribed', all: true });
-      const active = await listJobs(this.deps.db, { tenantId: principal.tenantId, limit: 100 });
-      for (const job of active.filter((j) => !isTerminal(j.status))) {
-        await this.follow(job, undefined);
-        // Followed because of `all`: goes when the job ends, like the jobs seen later.
-        if (this.all && !this.closed) this.followedByAll.add(job.id);
-      }
+      const result = await new Promise<ReadResult<ActiveSnapshot>>((resolve) =>
+        this.snapshots.request(principal.tenantId, (r) => {
+          this.takeSnapshot(r);
+          resolve(r);
+        }),
+      );
+      if (!result.ok) throw result.error;
       return;
     }
     const ids = idsOf(message);
@@ -218,17 +234,51 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    * read, so nothing published in between is lost; then history after `since` is replayed.
    */
   private async follow(job: JobRow, since: number | undefined): Promise<void> {
-    this.dropCursor(job.id);
-    const cursor = this.newCursor(job.id, 0);
+    const cursor = this.track(job.id, 0);
     cursor.hold();
-    this.cursors.set(job.id, cursor);
-    streamMetrics(this.deps.metrics).followedJobs.inc();
-    this.hub.addJob(job.id, this);
     const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
     const artifacts = await listJobArtifacts(this.deps.db, fresh.id);
     const view = jobView(fresh, artifacts, { inputs: await listJobInputs(this.deps.db, fresh.id), links: await viewLinks(this.deps, artifacts) });
     this.send({ type: 'snapshot', job: view, lastSeq: fresh.lastSeq });
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
+  }
+
+  /** A new cursor for a job at `lastSeq` (replacing any), registered for the job's live events. */
+  private track(jobId: string, lastSeq: number): JobCursor {
+    this.dropCursor(jobId);
+    const cursor = this.newCursor(jobId, lastSeq);
+    this.cursors.set(jobId, cursor);
+    streamMetrics(this.deps.metrics).followedJobs.inc();
+    this.hub.addJob(jobId, this);
+    return cursor;
+  }
+
+  /**
+   * The shared read of the tenant's active jobs is in (CoalescedReads runs this in slices of
+   * sockets): a cursor per job at the sequence number its snapshot shows, the snapshot frames
+   * (serialized once for every socket) in one write, then the live events held meanwhile, through
+   * the cursors (older than a snapshot: dropped; a gap: read from PostgreSQL as always).
+   */
+  private takeSnapshot(result: ReadResult<ActiveSnapshot>): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (result.ok && this.all && !this.closed) {
+      for (const job of result.value.jobs) {
+        this.track(job.id, job.lastSeq);
+        // Followed because of `all`: goes when the job ends, like the jobs seen later.
+        this.followedByAll.add(job.id);
+      }
+      if (result.value.frames) this.sendRaw(result.value.frames);
+    }
+    if (held && held.length > 0) this.deliver(held.length === 1 ? held[0]! : held.flat());
+  }
+
+  /** A hub round that came while the snapshots are read: kept for after them, within the socket's buffer bound. */
+  private hold(entries: readonly HubEntry[]): void {
+    this.held!.push(entries);
+    for (const entry of entries) this.heldBytes += entry.frame.length;
+    if (this.ws.bufferedAmount + this.heldBytes > this.options.maxBufferedBytes) this.slowConsumer();
   }
 
   /**
@@ -251,6 +301,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    */
   deliver(entries: readonly HubEntry[]): void {
     if (this.closed || !this.principal) return;
+    if (this.held) return this.hold(entries);
     const frames: Buffer[] = (this.round = []);
     this.roundBytes = 0;
     try {

@@ -9,3 +9,4 @@ export * from './succeeded-count.js';
 export * from './backend-list-read.js';
 export * from './tenant-job-exists.js';
 export * from './job-row-read.js';
+export * from './active-job-views.js';
