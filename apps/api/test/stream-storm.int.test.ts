@@ -188,4 +188,16 @@ describe('WebSocket reconnect storm', () => {
       expect(jobsA.some((id) => JSON.stringify(c.messages).includes(id))).toBe(false);
     }
   });
+
+  it('after `unsubscribe all`, a job its snapshot showed is still followed by itself, to its end (as before the shared read)', async () => {
+    const key = await tenantKey('storm-d');
+    const [shown] = await submit(key, 1);
+    const [c] = await connectReady(key, 1);
+    c!.send({ type: 'subscribe', all: true });
+    await c!.next((m) => m.type === 'snapshot' && m.job.id === shown);
+    c!.send({ type: 'unsubscribe', all: true });
+    await c!.next((m) => m.type === 'unsubscribed');
+    const seq = await progress(shown!);
+    expect((await c!.next((m) => m.type === 'event' && m.jobId === shown)).seq).toBe(seq);
+  });
 });

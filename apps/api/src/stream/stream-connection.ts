@@ -184,6 +184,8 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (message.all && this.all) {
       this.all = false;
       this.hub.removeTenant(this.principal.tenantId, this);
+      // The jobs being followed because of `all` are followed on to their end, by job now.
+      for (const id of this.followedByAll) this.hub.addJob(id, this);
     }
     this.send({ type: 'unsubscribed', ...(message.all ? { all: true as const } : { jobIds: ids }) });
   }
@@ -243,13 +245,18 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
   }
 
-  /** A new cursor for a job at `lastSeq` (replacing any), registered for the job's live events. */
-  private track(jobId: string, lastSeq: number): JobCursor {
+  /**
+   * A new cursor for a job at `lastSeq` (replacing any), registered with the hub for the job's
+   * live events unless `byJob` is false: an `all` socket gets every event of its tenant anyway
+   * (the hub skips its job registrations), and thousands of sockets' snapshots would otherwise
+   * fill the hub's per-job sets for nothing (and empty them again when they close).
+   */
+  private track(jobId: string, lastSeq: number, byJob = true): JobCursor {
     this.dropCursor(jobId);
     const cursor = this.newCursor(jobId, lastSeq);
     this.cursors.set(jobId, cursor);
     streamMetrics(this.deps.metrics).followedJobs.inc();
-    this.hub.addJob(jobId, this);
+    if (byJob) this.hub.addJob(jobId, this);
     return cursor;
   }
 
@@ -265,7 +272,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     this.heldBytes = 0;
     if (result.ok && this.all && !this.closed) {
       for (const job of result.value.jobs) {
-        this.track(job.id, job.lastSeq);
+        this.track(job.id, job.lastSeq, false);
         // Followed because of `all`: goes when the job ends, like the jobs seen later.
         this.followedByAll.add(job.id);
       }
@@ -367,7 +374,14 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     this.clock.clear(this.expiryTimer);
     if (this.keySlot !== null) this.keySockets.release(this.keySlot);
     this.keySlot = null;
-    for (const id of [...this.cursors.keys()]) this.dropCursor(id);
+    // Every cursor at once (a reconnect storm closes thousands of sockets of a hundred cursors each).
+    for (const [id, cursor] of this.cursors) {
+      cursor.close();
+      this.hub.removeJob(id, this);
+    }
+    if (this.cursors.size > 0) streamMetrics(this.deps.metrics).followedJobs.dec(this.cursors.size);
+    this.cursors.clear();
+    this.followedByAll.clear();
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }
 
