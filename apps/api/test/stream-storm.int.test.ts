@@ -84,6 +84,12 @@ describe('WebSocket reconnect storm', () => {
     return new Map(rows.map((r) => [r.id, r.lastSeq]));
   }
 
+  /** The gateway's count of messages sent (gantry_ws_messages_sent_total). */
+  async function sentCount(): Promise<number> {
+    const metric = await stack.apiResources.deps.metrics.getSingleMetric('gantry_ws_messages_sent_total')?.get();
+    return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  }
+
   async function connectReady(key: string, n: number): Promise<StreamClient[]> {
     const made = await Promise.all(Array.from({ length: n }, () => StreamClient.connect(stack.url, { key })));
     clients.push(...made);
@@ -132,6 +138,8 @@ describe('WebSocket reconnect storm', () => {
     };
     jobSelects = 0;
     snapshotReads = 0;
+    const sent0 = await sentCount();
+    const received0 = [...sockets, observer!].reduce((sum, c) => sum + c.messages.length, 0);
     for (const c of sockets) c.send({ type: 'subscribe', all: true });
     await Promise.all(sockets.map((c) => waitUntil(async () => (c.messages.filter((m) => m.type === 'snapshot').length >= active.length && c.events(jobs[2]!).some((e) => e.seq === afterRead) ? true : undefined))));
     expect(snapshotReads).toBeGreaterThanOrEqual(1);
@@ -140,6 +148,8 @@ describe('WebSocket reconnect storm', () => {
     // A live event afterwards reaches every socket once.
     const live = await progress(jobs[3]!);
     await Promise.all(sockets.map((c) => c.next((m) => m.type === 'event' && m.jobId === jobs[3] && m.seq === live)));
+    // Counted as the messages they are (the snapshots go out joined in one write per socket).
+    expect((await sentCount()) - sent0).toBe([...sockets, observer!].reduce((sum, c) => sum + c.messages.length, 0) - received0);
     const stored = await lastSeqs(active);
     for (const c of sockets) {
       expect(c.messages.filter((m) => m.type === 'snapshot').map((m) => m.job.id)).toEqual([...active].reverse()); // newest first

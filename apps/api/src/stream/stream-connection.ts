@@ -276,7 +276,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
         // Followed because of `all`: goes when the job ends, like the jobs seen later.
         this.followedByAll.add(job.id);
       }
-      if (result.value.frames) this.sendRaw(result.value.frames);
+      if (result.value.frames) this.sendRaw(result.value.frames, result.value.jobs.length);
     }
     if (held && held.length > 0) this.deliver(held.length === 1 ? held[0]! : held.flat());
   }
@@ -440,10 +440,11 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   /**
    * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
    * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
-   * writes every frame straight to the socket too, so the order is kept). During a hub round the
+   * writes every frame straight to the socket too, so the order is kept); `messages`: how many it
+   * holds (the joined snapshot frames), for the sent count. During a hub round the
    * frame joins the round's, written when the round is done (deliver).
    */
-  private sendRaw(data: Outbound): void {
+  private sendRaw(data: Outbound, messages = 1): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount + this.roundBytes + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
     if (this.round) {
@@ -454,7 +455,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     }
     if (typeof data === 'string') this.ws.send(data);
     else this.socket.write(data);
-    streamMetrics(this.deps.metrics).sent.inc();
+    streamMetrics(this.deps.metrics).sent.inc(messages);
   }
 
   private slowConsumer(): void {
