@@ -14,6 +14,8 @@ export interface CoalescedReadsOptions<K, V> extends SliceLimits {
   read: (key: K) => Promise<V>;
   /** A requester's callback threw (the others still get the result). */
   onError: (err: unknown) => void;
+  /** A read failed: called once for it, whatever the number of requests that shared it (each gets the error). */
+  onReadError: (err: unknown, key: K) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class CoalescedReads<K, V> {
       result = { ok: true, value: await this.options.read(key) };
     } catch (error) {
       result = { ok: false, error };
+      this.options.onReadError(error, key);
     }
     flight.running = false;
     if (flight.waiting.length > 0) this.schedule(key, flight);

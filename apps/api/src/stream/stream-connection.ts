@@ -39,6 +39,13 @@ const REPLAY_PAGE = 500;
 const MAX_FOLLOWED_BY_ALL = 1000;
 
 /**
+ * Live events an `all` socket holds at most while it waits for its snapshots (as a cursor holds
+ * while it catches up, JobCursor's maxBuffered): past it, the socket is dropped as a slow consumer.
+ * Counted, not measured against the send buffer: nothing is written while the socket waits.
+ */
+const MAX_HELD_EVENTS = 10_000;
+
+/**
  * The job ids a (un)subscribe names, each once (UUIDs compare without case, as in PostgreSQL): a
  * job listed twice in one message is one subscription (one snapshot, one replay), so a small
  * message cannot multiply the work.
@@ -73,11 +80,18 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   private round: Buffer[] | null = null;
   private roundBytes = 0;
   /**
-   * While an `all` subscription waits for its snapshots: the hub's rounds it got meanwhile (shared
-   * lists, not copies), delivered once the snapshots are out, and their bytes.
+   * While an `all` subscription waits for its snapshots: the events of the hub's rounds it got
+   * meanwhile (the hub's shared lists when a round is all events, else this socket's own), delivered
+   * once the snapshots are out, and how many (previews are not held: they are not stored, and stale
+   * by then).
    */
   private held: (readonly HubEntry[])[] | null = null;
-  private heldBytes = 0;
+  private heldCount = 0;
+  /**
+   * Cursors the hub does not know by job: an `all` socket's snapshot cursors (the hub gives it the
+   * tenant's every event). Registered by job on `unsubscribe all`, so they are followed to their end.
+   */
+  private readonly notByJob = new Set<string>();
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -167,8 +181,13 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     } catch (err) {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') this.log.error({ err }, 'stream message failed');
-      this.error(e.code, e.code === 'INTERNAL' ? 'An unexpected error occurred' : e.message, e.details);
+      this.failed(e);
     }
+  }
+
+  /** A message failed: its error frame (an internal error's detail stays in the logs). */
+  private failed(e: AppError): void {
+    this.error(e.code, e.code === 'INTERNAL' ? 'An unexpected error occurred' : e.message, e.details);
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
@@ -184,8 +203,9 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (message.all && this.all) {
       this.all = false;
       this.hub.removeTenant(this.principal.tenantId, this);
-      // The jobs being followed because of `all` are followed on to their end, by job now.
-      for (const id of this.followedByAll) this.hub.addJob(id, this);
+      // The jobs its snapshots showed are followed on to their end, by job now.
+      for (const id of this.notByJob) this.hub.addJob(id, this);
+      this.notByJob.clear();
     }
     this.send({ type: 'unsubscribed', ...(message.all ? { all: true as const } : { jobIds: ids }) });
   }
@@ -203,15 +223,20 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
       this.hub.addTenant(principal.tenantId, this);
       this.all = true;
       this.held = [];
-      this.heldBytes = 0;
+      this.heldCount = 0;
       this.send({ type: 'subscribed', all: true });
       const result = await new Promise<ReadResult<ActiveSnapshot>>((resolve) =>
         this.snapshots.request(principal.tenantId, (r) => {
-          this.takeSnapshot(r);
-          resolve(r);
+          try {
+            this.takeSnapshot(r);
+          } finally {
+            resolve(r);
+          }
         }),
       );
-      if (!result.ok) throw result.error;
+      // The read failed (logged once by the reader, not per socket): the subscription was undone,
+      // so subscribing again reads again.
+      if (!result.ok) this.failed(toAppError(result.error));
       return;
     }
     const ids = idsOf(message);
@@ -257,35 +282,53 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     this.cursors.set(jobId, cursor);
     streamMetrics(this.deps.metrics).followedJobs.inc();
     if (byJob) this.hub.addJob(jobId, this);
+    else this.notByJob.add(jobId);
     return cursor;
   }
 
   /**
    * The shared read of the tenant's active jobs is in (CoalescedReads runs this in slices of
    * sockets): a cursor per job at the sequence number its snapshot shows, the snapshot frames
-   * (serialized once for every socket) in one write, then the live events held meanwhile, through
-   * the cursors (older than a snapshot: dropped; a gap: read from PostgreSQL as always).
+   * (serialized once for every socket) in one write, then the live events held meanwhile, round by
+   * round, through the cursors (older than a snapshot: dropped; a gap: read from PostgreSQL as
+   * always). The read failed: the `all` subscription is undone (the caller sends the error).
    */
   private takeSnapshot(result: ReadResult<ActiveSnapshot>): void {
     const held = this.held;
     this.held = null;
-    this.heldBytes = 0;
-    if (result.ok && this.all && !this.closed) {
-      for (const job of result.value.jobs) {
-        this.track(job.id, job.lastSeq, false);
-        // Followed because of `all`: goes when the job ends, like the jobs seen later.
-        this.followedByAll.add(job.id);
-      }
-      if (result.value.frames) this.sendRaw(result.value.frames, result.value.jobs.length);
+    this.heldCount = 0;
+    if (!this.all || this.closed || !this.principal) return;
+    if (!result.ok) {
+      this.all = false;
+      this.hub.removeTenant(this.principal.tenantId, this);
+      return;
     }
-    if (held && held.length > 0) this.deliver(held.length === 1 ? held[0]! : held.flat());
+    for (const job of result.value.jobs) {
+      this.track(job.id, job.lastSeq, false);
+      // Followed because of `all`: goes when the job ends, like the jobs seen later.
+      this.followedByAll.add(job.id);
+    }
+    // At most ACTIVE_WINDOW views: bounded by itself, so only what was queued before it counts
+    // against the send buffer's cap (else a small cap would refuse every `all` of a busy tenant).
+    if (result.value.frames) this.sendRaw(result.value.frames, result.value.jobs.length, 0);
+    for (const round of held ?? []) this.deliver(round);
   }
 
-  /** A hub round that came while the snapshots are read: kept for after them, within the socket's buffer bound. */
+  /**
+   * A hub round that came while the snapshots are read: its events of this tenant are kept for
+   * after them (previews are dropped), MAX_HELD_EVENTS at most.
+   */
   private hold(entries: readonly HubEntry[]): void {
-    this.held!.push(entries);
-    for (const entry of entries) this.heldBytes += entry.frame.length;
-    if (this.ws.bufferedAmount + this.heldBytes > this.options.maxBufferedBytes) this.slowConsumer();
+    const tenantId = this.principal!.tenantId;
+    const mine = (e: HubEntry) => e.kind === 'event' && e.tenantId === tenantId;
+    const kept = entries.every(mine) ? entries : entries.filter(mine);
+    if (kept.length === 0) return;
+    this.heldCount += kept.length;
+    if (this.heldCount > MAX_HELD_EVENTS) {
+      this.held = [];
+      return this.slowConsumer();
+    }
+    this.held!.push(kept);
   }
 
   /**
@@ -382,6 +425,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (this.cursors.size > 0) streamMetrics(this.deps.metrics).followedJobs.dec(this.cursors.size);
     this.cursors.clear();
     this.followedByAll.clear();
+    this.notByJob.clear();
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }
 
@@ -421,6 +465,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
 
   private dropCursor(jobId: string): void {
     this.followedByAll.delete(jobId);
+    this.notByJob.delete(jobId);
     const cursor = this.cursors.get(jobId);
     if (!cursor) return;
     cursor.close();
@@ -441,12 +486,13 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
    * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
    * writes every frame straight to the socket too, so the order is kept); `messages`: how many it
-   * holds (the joined snapshot frames), for the sent count. During a hub round the
-   * frame joins the round's, written when the round is done (deliver).
+   * holds (the joined snapshot frames), for the sent count; `counted`: its bytes the cap counts
+   * (the snapshots, bounded by themselves, count none). During a hub round the frame joins the
+   * round's, written when the round is done (deliver).
    */
-  private sendRaw(data: Outbound, messages = 1): void {
+  private sendRaw(data: Outbound, messages = 1, counted = data.length): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + this.roundBytes + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.ws.bufferedAmount + this.roundBytes + counted > this.options.maxBufferedBytes) return this.slowConsumer();
     if (this.round) {
       const frame = typeof data === 'string' ? textFrame(data) : data;
       this.round.push(frame);

@@ -61,6 +61,8 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   const snapshots = new CoalescedReads<string, ActiveSnapshot>({
     read: (tenantId) => readActiveSnapshot(deps, tenantId),
     onError: (err) => log.error({ err }, 'stream snapshot delivery failed'),
+    // Once per failed read (each socket that shared it gets an error message and may subscribe again).
+    onReadError: (err, tenantId) => log.error({ err, tenantId }, 'stream snapshot read failed'),
     sliceSize: 128,
     sliceBudgetMs: 5,
     now: () => performance.now(),
