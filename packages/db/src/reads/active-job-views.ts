@@ -19,21 +19,35 @@ export interface ActiveJobViewRow extends JobViewRow {
 const TERMINAL = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
+ * How long the read may take before it fails (milliseconds): every `all` socket of the tenant on
+ * the instance waits for it, so a hung read (a lock, a stalled server) must end in an error they
+ * can retry on, not in a wait without end. node-postgres' query_timeout: the caller gets the error,
+ * and the pool drops the connection (the statement, if still running, ends with it).
+ */
+export const ACTIVE_JOB_VIEWS_TIMEOUT_MS = 5000;
+
+/**
  * The jobs among a tenant's `window` newest that are not terminal, newest first (a tenant's own
  * jobs only; an error's backend detail never: the stream shows tenants' views). The window is read
  * from the `(tenant_id, id desc)` index alone, so a tenant with a million queued jobs costs what one
  * with ten does. `storageKeys`: the artifacts' storage keys (views with presigned URLs).
  */
-export async function readTenantActiveJobViews(db: Db, tenantId: string, options: { window: number; storageKeys?: boolean }): Promise<ActiveJobViewRow[]> {
-  const { rows } = await poolOf(db).query<[unknown[]]>({
+export async function readTenantActiveJobViews(
+  db: Db,
+  tenantId: string,
+  options: { window: number; storageKeys?: boolean; timeoutMs?: number },
+): Promise<ActiveJobViewRow[]> {
+  const query = {
     name: 'gantry-read-active-job-views',
     text: `SELECT ${jobViewRecord({ operator: 'false', storageKeys: '$3::boolean' }, ['j.last_seq'])}
            FROM (SELECT id FROM jobs WHERE tenant_id = $1::uuid ORDER BY id DESC LIMIT $2) page JOIN jobs j ON j.id = page.id
            WHERE j.status NOT IN (${TERMINAL})
            ORDER BY j.id DESC`,
     values: [tenantId, options.window, options.storageKeys ?? false],
-    rowMode: 'array',
-  });
+    rowMode: 'array' as const,
+    query_timeout: options.timeoutMs ?? ACTIVE_JOB_VIEWS_TIMEOUT_MS,
+  };
+  const { rows } = await poolOf(db).query<[unknown[]]>(query);
   return rows.map((r) => {
     const row = jobViewRowOf(r[0]) as ActiveJobViewRow;
     row.lastSeq = r[0][JOB_VIEW_RECORD_EXTRA] as number;
