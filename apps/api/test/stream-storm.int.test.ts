@@ -199,6 +199,36 @@ describe('WebSocket reconnect storm', () => {
     }
   });
 
+  it('a failed shared read reaches each waiting socket as an error, undoes its `all`, and subscribing again reads again', async () => {
+    const key = await tenantKey('storm-e');
+    const jobs = await submit(key, 2);
+    const sockets = await connectReady(key, 10);
+    aroundNextRead = {
+      before: async () => {
+        throw new Error('connection to 10.1.2.3 lost');
+      },
+      after: async () => undefined,
+    };
+    snapshotReads = 0;
+    for (const c of sockets) c.send({ type: 'subscribe', all: true });
+    const errors = await Promise.all(sockets.map((c) => c.next((m) => m.type === 'error')));
+    expect(snapshotReads).toBe(1);
+    for (const e of errors) expect(e).toEqual({ type: 'error', code: 'INTERNAL', message: 'An unexpected error occurred' });
+    for (const c of sockets) expect(c.messages.some((m) => m.type === 'snapshot')).toBe(false);
+    // Not subscribed any more: a live event of the tenant reaches none of them.
+    const [probe] = await connectReady(key, 1);
+    probe!.send({ type: 'subscribe', jobId: jobs[0] });
+    await probe!.next((m) => m.type === 'subscribed');
+    const seq = await progress(jobs[0]!);
+    await probe!.next((m) => m.type === 'event' && m.seq === seq);
+    // Subscribing again is a new subscription (not only acknowledged): the snapshots come, then the events.
+    for (const c of sockets) c.send({ type: 'subscribe', all: true });
+    await Promise.all(sockets.map((c) => waitUntil(async () => (c.messages.filter((m) => m.type === 'snapshot').length >= 2 ? true : undefined))));
+    const next = await progress(jobs[0]!);
+    await Promise.all(sockets.map((c) => c.next((m) => m.type === 'event' && m.seq === next)));
+    for (const c of sockets) expect(c.events(jobs[0]!).map((e) => e.seq)).toEqual([next]);
+  });
+
   it('after `unsubscribe all`, a job its snapshot showed is still followed by itself, to its end (as before the shared read)', async () => {
     const key = await tenantKey('storm-d');
     const [shown] = await submit(key, 1);
