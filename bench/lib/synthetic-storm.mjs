@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { procCpuMs, mainThreadWaitMs } from './stats.mjs';
 
-/** The one statement a storm needs at least: the snapshot read (the gateway's, packages/db/src/reads/active-job-views.ts). */
+/** The one statement a storm needs at least: the snapshot read (the gateway's, packages/db/src/reads/job-list-read.ts, readTenantActiveJobViews). */
 const MINIMAL_READ = `SELECT j.id, j.status, j.last_seq, (SELECT count(*) FROM artifacts a WHERE a.job_id = j.id), (SELECT count(*) FROM job_inputs i WHERE i.job_id = j.id)
   FROM (SELECT id FROM jobs ORDER BY id DESC LIMIT 100) page JOIN jobs j ON j.id = page.id WHERE j.status NOT IN ('succeeded', 'failed', 'canceled')`;
 

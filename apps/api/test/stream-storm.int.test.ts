@@ -4,7 +4,7 @@ import { closeRedis, createRedis, EventPublisher, type RedisClient } from '@gant
 import { apiClient, NO_RATE_LIMITS, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
-const SNAPSHOT_READ = 'gantry-read-active-job-views';
+const SNAPSHOT_READ = 'gantry-read-job-list-active';
 
 /**
  * A reconnect storm of `all` subscriptions (an API restart, a load balancer dropping its

@@ -9,4 +9,3 @@ export * from './succeeded-count.js';
 export * from './backend-list-read.js';
 export * from './tenant-job-exists.js';
 export * from './job-row-read.js';
-export * from './active-job-views.js';
