@@ -235,8 +235,12 @@ describe('WebSocket reconnect storm', () => {
     const [c] = await connectReady(key, 1);
     c!.send({ type: 'subscribe', all: true });
     await c!.next((m) => m.type === 'snapshot' && m.job.id === shown);
+    // The hub's per-job sets do not hold an `all` socket's snapshot jobs (it gets the tenant's every event).
+    const byJob = (stack.apiResources.hub as unknown as { byJob: Map<string, Set<unknown>> }).byJob;
+    expect(byJob.has(shown!)).toBe(false);
     c!.send({ type: 'unsubscribe', all: true });
     await c!.next((m) => m.type === 'unsubscribed');
+    expect(byJob.get(shown!)?.size).toBe(1);
     const seq = await progress(shown!);
     expect((await c!.next((m) => m.type === 'event' && m.jobId === shown)).seq).toBe(seq);
   });
