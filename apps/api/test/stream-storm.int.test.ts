@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { appendJobEvent, poolOf } from '@gantry/db';
+import { appendJobEvent } from '@gantry/db';
 import { closeRedis, createRedis, EventPublisher, type RedisClient } from '@gantry/queue';
 import { apiClient, NO_RATE_LIMITS, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
@@ -33,23 +33,24 @@ describe('WebSocket reconnect storm', () => {
     redis = createRedis(stack.redisUrl);
     publisher = new EventPublisher(redis, stack.prefix);
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string } | undefined;
+      const config = args[0] as string | { text?: string; name?: string } | undefined;
       const text = typeof config === 'string' ? config : (config?.text ?? '');
       if (/^\s*SELECT/i.test(text) && /\b(jobs|artifacts|job_inputs|job_events)\b/.test(text)) jobSelects += 1;
-      return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+      const run = () => (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+      // The shared snapshot read (a statement of its own, in its own transaction on a pool client).
+      if (typeof config === 'object' && config?.name === SNAPSHOT_READ) {
+        snapshotReads += 1;
+        const around = aroundNextRead;
+        aroundNextRead = null;
+        return (async () => {
+          await around?.before();
+          const result = await run();
+          await around?.after();
+          return result;
+        })();
+      }
+      return run();
     } as typeof clientQuery;
-    const pool = poolOf(stack.apiResources.deps.db);
-    const poolQuery = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
-    (pool as unknown as { query: unknown }).query = async (...args: unknown[]) => {
-      if ((args[0] as { name?: string } | undefined)?.name !== SNAPSHOT_READ) return poolQuery(...args);
-      snapshotReads += 1;
-      const around = aroundNextRead;
-      aroundNextRead = null;
-      await around?.before();
-      const result = await poolQuery(...args);
-      await around?.after();
-      return result;
-    };
   });
   afterEach(() => clients.splice(0).forEach((c) => c.close()));
   afterAll(async () => {

@@ -212,6 +212,21 @@ describe('StreamConnection: an `all` subscription waiting for its shared snapsho
     expect(c.tenants).toEqual([TENANT]);
   });
 
+  it('a failed read still delivers the held events of a job followed by id (its end is not lost)', async () => {
+    const { read, pending } = manualRead();
+    const c = connection(1 << 20, read);
+    // Followed by id at seq 1 (as a `jobId` subscription leaves it), then `all` asked for.
+    (c.conn as unknown as { track(id: string, lastSeq: number, byJob: boolean): unknown }).track('j5', 1, true);
+    c.conn.handle(JSON.stringify({ type: 'subscribe', all: true }));
+    await turns();
+    const end = entry('j5', 2);
+    c.conn.deliver([end, entry('j6', 1)]); // held while the read runs
+    pending[0]!.reject(new Error('read failed'));
+    await turns();
+    expect(c.texts.map((t) => t.type)).toEqual(['subscribed', 'error']);
+    expect(Buffer.concat(c.writes)).toEqual(end.frame); // j5's event went out; j6 (followed by nobody here) did not
+  });
+
   it('the next message is handled even if handing out the snapshot threw', async () => {
     const c = connection(1 << 20, async () => snapshotOf(['j1']));
     c.socket.write = () => {

@@ -291,7 +291,9 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    * sockets): a cursor per job at the sequence number its snapshot shows, the snapshot frames
    * (serialized once for every socket) in one write, then the live events held meanwhile, round by
    * round, through the cursors (older than a snapshot: dropped; a gap: read from PostgreSQL as
-   * always). The read failed: the `all` subscription is undone (the caller sends the error).
+   * always). The read failed: the `all` subscription is undone (the caller sends the error), and the
+   * held rounds still go out for the jobs this socket follows by id (the others' events are dropped
+   * as for any socket without `all`): a followed job's end held meanwhile is not lost.
    */
   private takeSnapshot(result: ReadResult<ActiveSnapshot>): void {
     const held = this.held;
@@ -301,6 +303,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (!result.ok) {
       this.all = false;
       this.hub.removeTenant(this.principal.tenantId, this);
+      for (const round of held ?? []) this.deliver(round);
       return;
     }
     for (const job of result.value.jobs) {

@@ -34,8 +34,10 @@ export interface ActiveJobViewRow extends JobViewRow {
 /**
  * How long the active read may take before it fails (milliseconds): every `all` socket of the
  * tenant on the instance waits for it, so a hung read (a lock, a stalled server) must end in an
- * error they can retry on, not in a wait without end. node-postgres' query_timeout: the caller gets
- * the error, and the pool drops the connection (the statement, if still running, ends with it).
+ * error they can retry on, not in a wait without end. PostgreSQL's statement_timeout (SET LOCAL in
+ * the read's transaction) ends the statement on the server, lock waits included, so no orphaned
+ * statement is left waiting; node-postgres' query_timeout, a second later, ends a wait on a server
+ * that stopped answering (the pool then drops that connection).
  */
 export const ACTIVE_JOB_VIEWS_TIMEOUT_MS = 5000;
 
@@ -92,8 +94,27 @@ async function queryJobList(db: Db, options: JobListRead & { activeOnly?: boolea
            ORDER BY j.id DESC`,
     values,
     rowMode: 'array' as const,
-    ...(options.timeoutMs ? { query_timeout: options.timeoutMs } : {}),
   };
-  const { rows } = await poolOf(db).query<[unknown[]]>(query);
-  return rows.map((r) => r[0]);
+  if (!options.timeoutMs) {
+    const { rows } = await poolOf(db).query<[unknown[]]>(query);
+    return rows.map((r) => r[0]);
+  }
+  const ms = Math.max(1, Math.floor(options.timeoutMs));
+  const client = await poolOf(db).connect();
+  let failed: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL statement_timeout = ${ms}`);
+    const timed = { ...query, query_timeout: ms + 1000 };
+    const { rows } = await client.query<[unknown[]]>(timed);
+    await client.query('COMMIT');
+    return rows.map((r) => r[0]);
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      failed = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
+    throw err;
+  } finally {
+    client.release(failed); // a connection that could not even roll back is dropped, not reused
+  }
 }

@@ -244,6 +244,11 @@ describe('readTenantActiveJobViews', () => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE');
       await expect(readTenantActiveJobViews(prisma, tenantA, { window: 100, timeoutMs: 200 })).rejects.toThrow(/timeout/i);
+      // Ended on the server too: no statement is left waiting for the lock.
+      const { rows } = await poolOf(prisma).query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      expect(rows[0]!.n).toBe(0);
     } finally {
       await locker.query('ROLLBACK');
       locker.release();
