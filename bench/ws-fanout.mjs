@@ -18,6 +18,7 @@ import { ensureServices } from '../scripts/services.mjs';
 import { BenchStack, ROOT } from './lib/stack.mjs';
 import { connectAll, Observations, Subscriber } from './lib/subscribers.mjs';
 import { runSynthetic, syntheticRows } from './lib/synthetic-run.mjs';
+import { runStorm, stormRows } from './lib/synthetic-storm.mjs';
 import { Histogram, kib, mainThreadWaitMs, mib, ms, procCpuMs, procMemory, procSocketCount, table } from './lib/stats.mjs';
 
 const OPTIONS = {
@@ -39,6 +40,9 @@ const OPTIONS = {
   'synthetic-rate': { type: 'string', default: '', help: 'events/s, comma-separated steps (e.g. 100,200,400): the saturated mode (no worker: a synthetic publisher stores and publishes progress events of real jobs; raw TCP subscribers count frames; see bench/README.md)' },
   'synthetic-seconds': { type: 'string', default: '20', help: 'seconds per --synthetic-rate step (and per baseline phase with no subscribers)' },
   'raw-procs': { type: 'string', default: '1', help: 'processes the raw TCP subscribers of --synthetic-rate are spread over' },
+  storm: { type: 'string', default: '', help: 'sockets, comma-separated (e.g. 300,1000,3000): the reconnect-storm mode (no worker: that many raw `all` subscribers connect at once while --storm-jobs jobs are queued; time until every socket has its snapshots, API CPU and loop, GET, PostgreSQL transactions; see bench/README.md)' },
+  'storm-jobs': { type: 'string', default: '10', help: 'active (queued) jobs during each --storm step, comma-separated (e.g. 10,100)' },
+  'storm-wait': { type: 'string', default: '120', help: 'seconds one --storm step may wait for every snapshot' },
   'api-cpu-prof': { type: 'string', default: '', help: 'directory: run the API with --cpu-prof and write its CPU profile there (on exit)' },
   help: { type: 'boolean', default: false, help: 'this text' },
 };
@@ -87,7 +91,15 @@ const cfg = {
   syntheticRates: values['synthetic-rate'] ? values['synthetic-rate'].split(',').map(Number) : null,
   syntheticSeconds: num('synthetic-seconds', 1),
   rawProcs: Math.floor(num('raw-procs', 1)),
+  storm: values.storm ? values.storm.split(',').map(Number) : null,
+  stormJobs: values['storm-jobs'].split(',').map(Number),
+  stormWaitSeconds: num('storm-wait', 1),
 };
+if (cfg.storm && [...cfg.storm, ...cfg.stormJobs].some((n) => !Number.isInteger(n) || n <= 0)) {
+  console.error('--storm and --storm-jobs must be positive integers, comma-separated');
+  process.exit(2);
+}
+if (cfg.storm) cfg.subscribers = Math.max(...cfg.storm);
 if (cfg.syntheticRates?.some((r) => !Number.isFinite(r) || r <= 0)) {
   console.error('--synthetic-rate must be positive numbers, comma-separated');
   process.exit(2);
@@ -152,7 +164,7 @@ async function shutdown(code, why) {
   finished = true;
   if (why) log(why);
   for (const s of subs) s.close();
-  if (results.phase !== 'done' && (results.connect || results.synthetic)) printReport(results, true);
+  if (results.phase !== 'done' && (results.connect || results.synthetic || results.storm)) printReport(results, true);
   log('cleaning up: stopping processes, dropping the database, deleting Redis keys');
   const problems = await stack.cleanup();
   for (const p of problems) log(`cleanup problem: ${p}`);
@@ -377,6 +389,13 @@ async function main() {
   await ensureServices({ databaseUrl: stack.serverUrl, redisUrl: stack.redisUrl });
   log(`creating database ${stack.dbName}; Redis prefix ${stack.prefix}`);
   await stack.createDatabase();
+  if (cfg.storm) {
+    // The reconnect-storm mode: no worker, no sims (bench/lib/synthetic-storm.mjs).
+    results.phase = 'stack';
+    await stack.startApi({}, cfg.apiCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.apiCpuProf}`] : []);
+    log(`API up at ${stack.apiUrl} (pid ${stack.api.pid})`);
+    return runStorm({ stack, cfg, log, http, pool, sleep, getProbe, apiLoop, results, workflow });
+  }
   if (cfg.syntheticRates) {
     // The saturated mode: no worker, no sims (bench/lib/synthetic-run.mjs).
     results.phase = 'stack';
@@ -710,12 +729,15 @@ function printReport(r, partial = false) {
   const rows = [];
   const c = r.config;
   r.loadavgAtEnd = loadavg()[0];
-  if (r.synthetic) {
+  if (r.storm) {
+    rows.push(`setup: 1 API process, no worker; storm steps of ${c.storm.join(', ')} raw TCP \`all\` subscribers connecting at once (one process) with ${c.stormJobs.join(', ')} queued jobs; GET probe every ${c.probeEveryMs} ms`);
+  } else if (r.synthetic) {
     rows.push(`setup: 1 API process, no worker; ${c.jobs} queued jobs; synthetic publisher at ${c.syntheticRates.join(', ')} events/s for ${c.syntheticSeconds} s each (stored, then published as the worker does); ${c.subscribers} raw TCP subscribers (\`all\`, frames counted) in ${c.rawProcs} process(es); GET probe every ${c.probeEveryMs} ms`);
   } else rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0); GET probe every ${c.probeEveryMs} ms`);
   const cores = cpus().length;
   const busy = Math.max(r.loadavgAtStart, r.loadavgAtEnd) > cores;
   rows.push(`machine: ${cores} cores, load average ${r.loadavgAtStart.toFixed(1)} at start, ${r.loadavgAtEnd.toFixed(1)} at end${busy ? '  (BUSY: other processes competed for the CPU; figures are pessimistic)' : ''}`);
+  if (r.storm) rows.push(...stormRows(r.storm));
   if (r.synthetic) rows.push(...syntheticRows(r.synthetic, { getFigures, loopFigures, gcFigures, ratio, ms }));
   if (r.connect) {
     const k = r.connect;

@@ -10,6 +10,7 @@
 // IPC from the bench: `{rawSubs: 'connect', n, concurrency}` -> `{rawSubsConnected: {...}}`;
 // `{rawSubs: 'mark'}` zeroes the counts; `{rawSubs: 'total'}` -> `{rawSubsTotal: n}` (frames counted);
 // `{rawSubs: 'counts'}` -> `{rawSubsCounts: {total, perSocket, closes, checker}}`;
+// `{rawSubs: 'snapshots'}` -> `{rawSubsSnapshots: n}` (snapshot messages since the mark, all sockets);
 // `{rawSubs: 'close'}` ends every socket -> `{rawSubsClosed: n}`.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -215,6 +216,9 @@ process.on('message', async (msg) => {
     for (const s of sockets) s.frames = 0;
     Object.assign(checker, { events: 0, gaps: 0, duplicates: 0, last: new Map(), other: new Map() });
     process.send?.({ rawSubsMarked: sockets.filter((s) => s.ready).length });
+  } else if (msg?.rawSubs === 'snapshots') {
+    // `snapshot` messages every socket got since the mark (the storm mode waits for n x M of them).
+    process.send?.({ rawSubsSnapshots: checker.other.get('snapshot') ?? 0 });
   } else if (msg?.rawSubs === 'counts') {
     const perSocket = sockets.filter((s) => s.ready || s.frames > 0).map((s) => s.frames);
     process.send?.({

@@ -3,7 +3,6 @@ import type { WebSocket } from 'ws';
 import {
   AppError,
   clientMessageSchema,
-  isTerminal,
   STREAM_CLOSE,
   STREAM_PROTOCOL,
   systemClock,
@@ -13,13 +12,15 @@ import {
   type ClockTimer,
   type SubscribeMessage,
 } from '@gantry/domain';
-import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, listJobs, type JobRow } from '@gantry/db';
+import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, type JobRow } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { ApiDeps } from '../context.js';
 import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
 import { viewLinks } from '../services/presign.js';
+import type { ActiveSnapshot } from './active-snapshot.js';
+import type { CoalescedReads, ReadResult } from './coalesced-reads.js';
 import type { EventHub, HubEntry, HubListener } from './event-hub.js';
 import type { HeartbeatTarget } from './heartbeat.js';
 import { JobCursor, type Outbound } from './job-cursor.js';
@@ -36,6 +37,13 @@ const REPLAY_PAGE = 500;
  * idle one goes, and that job, if it goes on, is followed again from its next event.
  */
 const MAX_FOLLOWED_BY_ALL = 1000;
+
+/**
+ * Live events an `all` socket holds at most while it waits for its snapshots (as a cursor holds
+ * while it catches up, JobCursor's maxBuffered): past it, the socket is dropped as a slow consumer.
+ * Counted, not measured against the send buffer: nothing is written while the socket waits.
+ */
+const MAX_HELD_EVENTS = 10_000;
 
 /**
  * The job ids a (un)subscribe names, each once (UUIDs compare without case, as in PostgreSQL): a
@@ -71,6 +79,19 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   /** During a hub round: the frames this socket gets, written together when the round is done. */
   private round: Buffer[] | null = null;
   private roundBytes = 0;
+  /**
+   * While an `all` subscription waits for its snapshots: the events of the hub's rounds it got
+   * meanwhile (the hub's shared lists when a round is all events, else this socket's own), delivered
+   * once the snapshots are out, and how many (previews are not held: they are not stored, and stale
+   * by then).
+   */
+  private held: (readonly HubEntry[])[] | null = null;
+  private heldCount = 0;
+  /**
+   * Cursors the hub does not know by job: an `all` socket's snapshot cursors (the hub gives it the
+   * tenant's every event). Registered by job on `unsubscribe all`, so they are followed to their end.
+   */
+  private readonly notByJob = new Set<string>();
   private expiryTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   /** The key whose socket slot this connection holds (given back on dispose). */
@@ -89,6 +110,8 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     private readonly log: Logger,
     /** Open sockets per API key on this instance (GANTRY_WS_MAX_SOCKETS_PER_KEY). */
     private readonly keySockets: SocketQuota,
+    /** The `all` snapshots by tenant, one read shared by the sockets that ask at once. */
+    private readonly snapshots: CoalescedReads<string, ActiveSnapshot>,
   ) {
     this.clock = options.clock ?? systemClock;
     this.bucket = new TokenBucket(options.messageRate, options.messageBurst, this.clock);
@@ -158,8 +181,13 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     } catch (err) {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') this.log.error({ err }, 'stream message failed');
-      this.error(e.code, e.code === 'INTERNAL' ? 'An unexpected error occurred' : e.message, e.details);
+      this.failed(e);
     }
+  }
+
+  /** A message failed: its error frame (an internal error's detail stays in the logs). */
+  private failed(e: AppError): void {
+    this.error(e.code, e.code === 'INTERNAL' ? 'An unexpected error occurred' : e.message, e.details);
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
@@ -175,6 +203,9 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (message.all && this.all) {
       this.all = false;
       this.hub.removeTenant(this.principal.tenantId, this);
+      // The jobs its snapshots showed are followed on to their end, by job now.
+      for (const id of this.notByJob) this.hub.addJob(id, this);
+      this.notByJob.clear();
     }
     this.send({ type: 'unsubscribed', ...(message.all ? { all: true as const } : { jobIds: ids }) });
   }
@@ -185,15 +216,27 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
       // Already following everything: acknowledged, nothing re-sent (a repeated `all` must not
       // cost a hundred snapshots each time).
       if (this.all) return this.send({ type: 'subscribed', all: true });
+      // Live events of the tenant are held from here until the snapshots are out, and the read is
+      // asked for only now: it starts after this socket is registered (CoalescedReads), so an event
+      // a snapshot does not show is among the held ones or comes later, and one it shows is dropped
+      // by its cursor (seq <= lastSeq). No read of the events per socket and job.
       this.hub.addTenant(principal.tenantId, this);
       this.all = true;
+      this.held = [];
+      this.heldCount = 0;
       this.send({ type: 'subscribed', all: true });
-      const active = await listJobs(this.deps.db, { tenantId: principal.tenantId, limit: 100 });
-      for (const job of active.filter((j) => !isTerminal(j.status))) {
-        await this.follow(job, undefined);
-        // Followed because of `all`: goes when the job ends, like the jobs seen later.
-        if (this.all && !this.closed) this.followedByAll.add(job.id);
-      }
+      const result = await new Promise<ReadResult<ActiveSnapshot>>((resolve) =>
+        this.snapshots.request(principal.tenantId, (r) => {
+          try {
+            this.takeSnapshot(r);
+          } finally {
+            resolve(r);
+          }
+        }),
+      );
+      // The read failed (logged once by the reader, not per socket): the subscription was undone,
+      // so subscribing again reads again.
+      if (!result.ok) this.failed(toAppError(result.error));
       return;
     }
     const ids = idsOf(message);
@@ -218,17 +261,77 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    * read, so nothing published in between is lost; then history after `since` is replayed.
    */
   private async follow(job: JobRow, since: number | undefined): Promise<void> {
-    this.dropCursor(job.id);
-    const cursor = this.newCursor(job.id, 0);
+    const cursor = this.track(job.id, 0);
     cursor.hold();
-    this.cursors.set(job.id, cursor);
-    streamMetrics(this.deps.metrics).followedJobs.inc();
-    this.hub.addJob(job.id, this);
     const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
     const artifacts = await listJobArtifacts(this.deps.db, fresh.id);
     const view = jobView(fresh, artifacts, { inputs: await listJobInputs(this.deps.db, fresh.id), links: await viewLinks(this.deps, artifacts) });
     this.send({ type: 'snapshot', job: view, lastSeq: fresh.lastSeq });
     await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
+  }
+
+  /**
+   * A new cursor for a job at `lastSeq` (replacing any), registered with the hub for the job's
+   * live events unless `byJob` is false: an `all` socket gets every event of its tenant anyway
+   * (the hub skips its job registrations), and thousands of sockets' snapshots would otherwise
+   * fill the hub's per-job sets for nothing (and empty them again when they close).
+   */
+  private track(jobId: string, lastSeq: number, byJob = true): JobCursor {
+    this.dropCursor(jobId);
+    const cursor = this.newCursor(jobId, lastSeq);
+    this.cursors.set(jobId, cursor);
+    streamMetrics(this.deps.metrics).followedJobs.inc();
+    if (byJob) this.hub.addJob(jobId, this);
+    else this.notByJob.add(jobId);
+    return cursor;
+  }
+
+  /**
+   * The shared read of the tenant's active jobs is in (CoalescedReads runs this in slices of
+   * sockets): a cursor per job at the sequence number its snapshot shows, the snapshot frames
+   * (serialized once for every socket) in one write, then the live events held meanwhile, round by
+   * round, through the cursors (older than a snapshot: dropped; a gap: read from PostgreSQL as
+   * always). The read failed: the `all` subscription is undone (the caller sends the error), and the
+   * held rounds still go out for the jobs this socket follows by id (the others' events are dropped
+   * as for any socket without `all`): a followed job's end held meanwhile is not lost.
+   */
+  private takeSnapshot(result: ReadResult<ActiveSnapshot>): void {
+    const held = this.held;
+    this.held = null;
+    this.heldCount = 0;
+    if (!this.all || this.closed || !this.principal) return;
+    if (!result.ok) {
+      this.all = false;
+      this.hub.removeTenant(this.principal.tenantId, this);
+      for (const round of held ?? []) this.deliver(round);
+      return;
+    }
+    for (const job of result.value.jobs) {
+      this.track(job.id, job.lastSeq, false);
+      // Followed because of `all`: goes when the job ends, like the jobs seen later.
+      this.followedByAll.add(job.id);
+    }
+    // At most ACTIVE_WINDOW views: bounded by itself, so only what was queued before it counts
+    // against the send buffer's cap (else a small cap would refuse every `all` of a busy tenant).
+    if (result.value.frames) this.sendRaw(result.value.frames, result.value.jobs.length, 0);
+    for (const round of held ?? []) this.deliver(round);
+  }
+
+  /**
+   * A hub round that came while the snapshots are read: its events of this tenant are kept for
+   * after them (previews are dropped), MAX_HELD_EVENTS at most.
+   */
+  private hold(entries: readonly HubEntry[]): void {
+    const tenantId = this.principal!.tenantId;
+    const mine = (e: HubEntry) => e.kind === 'event' && e.tenantId === tenantId;
+    const kept = entries.every(mine) ? entries : entries.filter(mine);
+    if (kept.length === 0) return;
+    this.heldCount += kept.length;
+    if (this.heldCount > MAX_HELD_EVENTS) {
+      this.held = [];
+      return this.slowConsumer();
+    }
+    this.held!.push(kept);
   }
 
   /**
@@ -251,6 +354,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    */
   deliver(entries: readonly HubEntry[]): void {
     if (this.closed || !this.principal) return;
+    if (this.held) return this.hold(entries);
     const frames: Buffer[] = (this.round = []);
     this.roundBytes = 0;
     try {
@@ -316,7 +420,15 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     this.clock.clear(this.expiryTimer);
     if (this.keySlot !== null) this.keySockets.release(this.keySlot);
     this.keySlot = null;
-    for (const id of [...this.cursors.keys()]) this.dropCursor(id);
+    // Every cursor at once (a reconnect storm closes thousands of sockets of a hundred cursors each).
+    for (const [id, cursor] of this.cursors) {
+      cursor.close();
+      this.hub.removeJob(id, this);
+    }
+    if (this.cursors.size > 0) streamMetrics(this.deps.metrics).followedJobs.dec(this.cursors.size);
+    this.cursors.clear();
+    this.followedByAll.clear();
+    this.notByJob.clear();
     if (this.all && this.principal) this.hub.removeTenant(this.principal.tenantId, this);
   }
 
@@ -356,6 +468,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
 
   private dropCursor(jobId: string): void {
     this.followedByAll.delete(jobId);
+    this.notByJob.delete(jobId);
     const cursor = this.cursors.get(jobId);
     if (!cursor) return;
     cursor.close();
@@ -375,12 +488,14 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
   /**
    * Bounded send: a client that cannot keep up is dropped and told to resume with `since`. A
    * string is framed by ws; a Buffer is a complete frame, written to the socket as it is (ws
-   * writes every frame straight to the socket too, so the order is kept). During a hub round the
-   * frame joins the round's, written when the round is done (deliver).
+   * writes every frame straight to the socket too, so the order is kept); `messages`: how many it
+   * holds (the joined snapshot frames), for the sent count; `counted`: its bytes the cap counts
+   * (the snapshots, bounded by themselves, count none). During a hub round the frame joins the
+   * round's, written when the round is done (deliver).
    */
-  private sendRaw(data: Outbound): void {
+  private sendRaw(data: Outbound, messages = 1, counted = data.length): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + this.roundBytes + data.length > this.options.maxBufferedBytes) return this.slowConsumer();
+    if (this.ws.bufferedAmount + this.roundBytes + counted > this.options.maxBufferedBytes) return this.slowConsumer();
     if (this.round) {
       const frame = typeof data === 'string' ? textFrame(data) : data;
       this.round.push(frame);
@@ -389,7 +504,7 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     }
     if (typeof data === 'string') this.ws.send(data);
     else this.socket.write(data);
-    streamMetrics(this.deps.metrics).sent.inc();
+    streamMetrics(this.deps.metrics).sent.inc(messages);
   }
 
   private slowConsumer(): void {

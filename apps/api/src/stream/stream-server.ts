@@ -1,8 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ROUTES, STREAM_CLOSE, STREAM_KEY_PROTOCOL_PREFIX, STREAM_PROTOCOL, systemClock } from '@gantry/domain';
 import type { ApiDeps } from '../context.js';
+import { readActiveSnapshot, type ActiveSnapshot } from './active-snapshot.js';
+import { CoalescedReads } from './coalesced-reads.js';
 import type { EventHub } from './event-hub.js';
 import { closeCodeLabel, streamMetrics } from '../metrics/stream-metrics.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -52,6 +55,18 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   const ipSockets = new SocketQuota(options.maxSocketsPerIp);
   const keySockets = new SocketQuota(options.maxSocketsPerKey);
   const chargeUpgrade = upgradeRateLimit(deps, options.upgradesPerMinute);
+  // A reconnect storm (an instance restarted, a load balancer dropped its connections) brings
+  // thousands of `all` subscriptions at once: they share one read of their tenant's active jobs,
+  // handed out in slices like the fan-out's.
+  const snapshots = new CoalescedReads<string, ActiveSnapshot>({
+    read: (tenantId) => readActiveSnapshot(deps, tenantId),
+    onError: (err) => log.error({ err }, 'stream snapshot delivery failed'),
+    // Once per failed read (each socket that shared it gets an error message and may subscribe again).
+    onReadError: (err, tenantId) => log.error({ err, tenantId }, 'stream snapshot read failed'),
+    sliceSize: 128,
+    sliceBudgetMs: 5,
+    now: () => performance.now(),
+  });
 
   // Refusals happen before the upgrade (plain HTTP answers), cheapest check first: no Redis
   // round trip for a client already at its socket cap, no socket for a client over its rate.
@@ -86,7 +101,7 @@ export function attachStreamServer(server: Server, deps: ApiDeps, hub: EventHub,
   };
 
   const accept = (ws: WebSocket, req: IncomingMessage, socket: Duplex) => {
-    const conn = new StreamConnection(ws, socket, deps, hub, options, log, keySockets);
+    const conn = new StreamConnection(ws, socket, deps, hub, options, log, keySockets, snapshots);
     connections.set(ws, conn);
     metrics.connections.inc();
     const authTimer = clock.setTimeout(() => {

@@ -11,7 +11,7 @@ import { ensureTenant } from '../repositories/tenants.js';
 import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
 import { listBackends } from './backend-list-read.js';
 import { readJobRow } from './job-row-read.js';
-import { readTenantJobList } from './job-list-read.js';
+import { readTenantActiveJobViews, readTenantJobList } from './job-list-read.js';
 import type { JobViewRow } from './job-view-columns.js';
 import { readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
@@ -217,6 +217,44 @@ describe('readTenantJobList', () => {
       (await readTenantJobList(prisma, { tenantId: tenantA, status: 'failed', limit: 10, operator }))[0]?.errorInternal;
     expect(await internal(false)).toBeNull();
     expect(await internal(true)).toEqual({ traceback: '/srv/x.py' });
+  });
+});
+
+describe('readTenantActiveJobViews', () => {
+  it("gives the tenant's jobs not yet ended among its newest, newest first, as the list shows them, each with its lastSeq", async () => {
+    await poolOf(prisma).query('UPDATE jobs SET last_seq = 4 WHERE id = $1', [jobsOfA[7]]);
+    const rows = await readTenantActiveJobViews(prisma, tenantA, { window: 100 });
+    const active = [...jobsOfA].reverse().filter((id) => id !== jobsOfA[5] && id !== jobsOfA[6]);
+    expect(rows.map((r) => r.id)).toEqual(active);
+    const listed = new Map((await readTenantJobList(prisma, { tenantId: tenantA, limit: 100 })).map((r) => [r.id, r]));
+    const stored = new Map((await poolOf(prisma).query<{ id: string; last_seq: number }>('SELECT id, last_seq FROM jobs WHERE tenant_id = $1', [tenantA])).rows.map((r) => [r.id, r.last_seq]));
+    for (const row of rows) {
+      const { lastSeq, ...view } = row;
+      expect(view).toEqual(listed.get(row.id));
+      expect(lastSeq).toBe(stored.get(row.id));
+    }
+    expect(rows[0]!.lastSeq).toBe(4);
+    // The window is of the newest jobs, ended ones included.
+    expect((await readTenantActiveJobViews(prisma, tenantA, { window: 4 })).map((r) => r.id)).toEqual([jobsOfA[7], jobsOfA[4]]);
+    expect(await readTenantActiveJobViews(prisma, randomUUID(), { window: 100 })).toEqual([]);
+  });
+
+  it('fails, rather than waits on, a read that does not end in time (a lock held on the jobs)', async () => {
+    const locker = await poolOf(prisma).connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE');
+      await expect(readTenantActiveJobViews(prisma, tenantA, { window: 100, timeoutMs: 200 })).rejects.toThrow(/timeout/i);
+      // Ended on the server too: no statement is left waiting for the lock.
+      const { rows } = await poolOf(prisma).query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    expect(await readTenantActiveJobViews(prisma, tenantA, { window: 100, timeoutMs: 200 })).not.toEqual([]);
   });
 });
 
