@@ -516,6 +516,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     active: await redis.llen(`${q}:active`),
   };
 
+  const backendEnds = await backendEndsOf(sims);
   const { rows } = await pool.query<{
     id: string;
     status: string;
@@ -526,11 +527,13 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     finished: number | null;
     first_dispatched: number | null;
     last_dispatched: number | null;
+    prompt_id: string | null;
   }>(`
     SELECT j.id::text AS id, j.status::text AS status, j.backend_id, j.attempts,
            (extract(epoch FROM j.created_at) * 1000)::float8 AS created,
            (extract(epoch FROM j.started_at) * 1000)::float8 AS started,
            (extract(epoch FROM j.finished_at) * 1000)::float8 AS finished,
+           j.prompt_id,
            (extract(epoch FROM d.first_at) * 1000)::float8 AS first_dispatched,
            (extract(epoch FROM d.last_at) * 1000)::float8 AS last_dispatched
       FROM jobs j
@@ -547,6 +550,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     dispatchedAt: r.last_dispatched,
     startedAt: r.started,
     finishedAt: r.finished,
+    backendEndAt: r.prompt_id ? (backendEnds.get(r.prompt_id) ?? null) : null,
   }));
 
   if (stuck) {
@@ -587,6 +591,18 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   return { result, sims };
 }
 
+/** Each prompt's end on its gpu-sim (`GET /gpu-sim/executions`): where a worker frees its slot. */
+async function backendEndsOf(sims: Sim[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const sim of sims) {
+    const res = await fetch(`${sim.url}/gpu-sim/executions`);
+    if (!res.ok) throw new Error(`gpu-sim ${sim.id}: GET /gpu-sim/executions answered ${res.status}`);
+    const { executions } = (await res.json()) as { executions: Array<{ prompt_id: string; finished_at: number }> };
+    for (const e of executions) ends.set(e.prompt_id, e.finished_at);
+  }
+  return ends;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -609,7 +625,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['makespan (first submit → last finish)', ...f((r) => fmtMs(r.figures.makespanMs))],
     ['lower bound (sampler work / fleet speed)', ...f((r) => fmtMs(r.figures.lowerBoundMs))],
     ['makespan / lower bound', ...f((r) => `${r.figures.ratio.toFixed(2)}x`)],
-    ['per-job overhead p50 (slot held − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
+    ['per-job overhead p50 (slot held: dispatch → the backend\'s end − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
+    ['  after the slot: the backend\'s end → success recorded p50 / p95', ...f((r) => duo(r.figures.bookkeepingMs))],
     ['bound with that overhead; makespan / it', ...f((r) => `${fmtMs(r.figures.lowerBoundWithOverheadMs)}; ${r.figures.ratioWithOverhead.toFixed(2)}x`)],
     [
       '  its excess: start / gaps queued / gaps idle / tail / overhead > p50',

@@ -26,6 +26,7 @@ import {
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
 import { before, SlotTurns, type QueuePlace } from '../dispatch/slot-turns.js';
+import { SettlingJobs } from '../dispatch/settling-jobs.js';
 
 /**
  * How long a health read stays usable for a lease attempt. The lease script checks that nothing
@@ -97,6 +98,8 @@ export class WorkerFleet {
   readonly pace = new BackendPace();
   /** This worker's jobs waiting for a slot try freed ones in queue order, one at a time. */
   readonly turns = new SlotTurns();
+  /** This worker's jobs whose slot was freed at their prompt's end, still storing outputs (the intake gate counts them). */
+  readonly settling = new SettlingJobs();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
