@@ -23,15 +23,12 @@ export interface JobTimes {
   startedAt: number | null;
   finishedAt: number | null;
   /**
-   * The backend's own end of the prompt (the gpu-sim's execution record), when known: a worker
-   * frees the slot there, before it stores the outputs and records the success (`finishedAt`).
+   * The backend's own end of the prompt (the gpu-sim's execution record), when known. Only the
+   * extra figures beside main's use it (GPU idle between prompts, bookkeeping after the prompt):
+   * every other figure ends a job's slot at `finishedAt`, as on main, so runs compare across
+   * versions that free the slot at different points.
    */
   backendEndAt?: number | null;
-}
-
-/** Where a job's slot on its GPU ended: the backend's end of its prompt when known, else its finish. */
-export function slotEndOf(r: JobTimes): number {
-  return (r.backendEndAt ?? r.finishedAt) as number;
 }
 
 export interface Summary {
@@ -129,9 +126,9 @@ export interface BackendFigures {
   runningUtilization: number;
   /** Pure sampler time (jobs × steps × stepMs) / makespan, per slot: the GPU actually computing. */
   samplerUtilization: number;
-  /** next.startedAt − prev's slot end (slotEndOf) on this backend while jobs were waiting in the queue. */
+  /** next.startedAt − prev.finishedAt on this backend while jobs were waiting in the queue. */
   idleGap: Summary;
-  /** next.dispatchedAt − prev's slot end (the slot sat free) while jobs were waiting. */
+  /** next.dispatchedAt − prev.finishedAt (the slot sat free) while jobs were waiting. */
   slotIdleGap: Summary;
   /** Most jobs it held at once (dispatched → finished); above capacity is a leasing fault. */
   maxConcurrent: number;
@@ -150,8 +147,10 @@ export interface RunFigures {
   ratio: number;
   /** Median per-job time a slot is held beyond the sampler's steps (dispatch, prompt, outputs, db). */
   overheadMs: Summary;
-  /** After the slot's end: the backend's end → the success recorded (outputs stored); empty when the backend's ends are unknown. */
+  /** The backend's end of each prompt → its success recorded (outputs stored); empty when the backend's ends are unknown. */
   bookkeepingMs: Summary;
+  /** Capacity-1 backends while jobs were queued: the backend's end of a prompt → the next job's start on it (GPU idle); empty when the ends are unknown. */
+  gpuIdleBetweenPromptsMs: Summary;
   /** Lower bound with that median overhead added to every job on every backend. */
   lowerBoundWithOverheadMs: number;
   ratioWithOverhead: number;
@@ -216,9 +215,9 @@ export function computeFigures(
 
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
   const held = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.finishedAt !== null && r.backendId);
-  const overheads = held.map((r) => slotEndOf(r) - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0));
-  const bookkeeping = summarize(held.filter((r) => r.backendEndAt != null).map((r) => (r.finishedAt as number) - (r.backendEndAt as number)));
+  const overheads = held.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0));
   const overhead = summarize(overheads);
+  const bookkeeping = summarize(held.filter((r) => r.backendEndAt != null).map((r) => (r.finishedAt as number) - (r.backendEndAt as number)));
   const o = overhead.p50 ?? 0;
   const jobsPerMs = backends.reduce((s, b) => s + b.capacity / (steps * b.stepMs + o), 0);
   const lowerBoundWithOverhead = ran / jobsPerMs;
@@ -232,22 +231,28 @@ export function computeFigures(
 
   const allGaps: number[] = [];
   const allSlotGaps: number[] = [];
+  const gpuIdleGaps: number[] = [];
   const overCapacity: string[] = [];
   const perBackend: BackendFigures[] = backends.map((b) => {
     const mine = rows
       .filter((r) => r.backendId === b.id && r.startedAt !== null && r.finishedAt !== null && r.dispatchedAt !== null)
       .sort((x, y) => (x.startedAt as number) - (y.startedAt as number));
-    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, slotEndOf(r)]);
-    const gpu: Array<[number, number]> = mine.map((r) => [r.startedAt as number, slotEndOf(r)]);
+    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, r.finishedAt as number]);
+    const gpu: Array<[number, number]> = mine.map((r) => [r.startedAt as number, r.finishedAt as number]);
     const gaps: number[] = [];
     const slotGaps: number[] = [];
     if (b.capacity === 1) {
       for (let i = 1; i < mine.length; i++) {
         const prev = mine[i - 1] as JobTimes;
         const next = mine[i] as JobTimes;
-        if (waitingAt(slotEndOf(prev)) <= 0) continue; // nothing was queued: idling was not a loss
-        gaps.push((next.startedAt as number) - slotEndOf(prev));
-        slotGaps.push((next.dispatchedAt as number) - slotEndOf(prev));
+        if (waitingAt(prev.finishedAt as number) <= 0) continue; // nothing was queued: idling was not a loss
+        gaps.push((next.startedAt as number) - (prev.finishedAt as number));
+        slotGaps.push((next.dispatchedAt as number) - (prev.finishedAt as number));
+      }
+      for (let i = 1; i < mine.length; i++) {
+        const end = mine[i - 1]?.backendEndAt;
+        if (end == null || waitingAt(end) <= 0) continue;
+        gpuIdleGaps.push((mine[i]?.startedAt as number) - end);
       }
     }
     allGaps.push(...gaps);
@@ -288,6 +293,7 @@ export function computeFigures(
     ratio: round(makespan / Math.max(1, lowerBound), 2),
     overheadMs: overhead,
     bookkeepingMs: bookkeeping,
+    gpuIdleBetweenPromptsMs: summarize(gpuIdleGaps),
     lowerBoundWithOverheadMs: round(lowerBoundWithOverhead),
     ratioWithOverhead: round(makespan / Math.max(1, lowerBoundWithOverhead), 2),
     throughputJobsPerS: round(done.length / Math.max(0.001, makespan / 1000), 1),
@@ -328,9 +334,9 @@ function lossBreakdown(
     const mine = rows
       .filter((j) => j.backendId === b.id && j.status === 'succeeded' && j.dispatchedAt !== null && j.finishedAt !== null)
       .sort((x, y) => (x.dispatchedAt as number) - (y.dispatchedAt as number));
-    for (const j of mine) out.overheadAboveP50 += r * (slotEndOf(j) - (j.dispatchedAt as number) - steps * b.stepMs - o);
+    for (const j of mine) out.overheadAboveP50 += r * ((j.finishedAt as number) - (j.dispatchedAt as number) - steps * b.stepMs - o);
     if (b.capacity !== 1) {
-      const held = mine.reduce((s, j) => s + slotEndOf(j) - (j.dispatchedAt as number), 0);
+      const held = mine.reduce((s, j) => s + (j.finishedAt as number) - (j.dispatchedAt as number), 0);
       out.otherIdle += r * (b.capacity * (lastFinish - firstSubmitAt) - held);
       continue;
     }
@@ -341,11 +347,11 @@ function lossBreakdown(
       continue;
     }
     out.start += r * ((first.dispatchedAt as number) - firstSubmitAt);
-    out.tail += r * (lastFinish - Math.max(...mine.map(slotEndOf)));
+    out.tail += r * (lastFinish - Math.max(...mine.map((j) => j.finishedAt as number)));
     for (let i = 1; i < mine.length; i++) {
       const prev = mine[i - 1] as JobTimes;
-      const gap = (mine[i]?.dispatchedAt as number) - slotEndOf(prev);
-      if (waitingAt(slotEndOf(prev)) > 0) out.gapsUnderBacklog += r * gap;
+      const gap = (mine[i]?.dispatchedAt as number) - (prev.finishedAt as number);
+      if (waitingAt(prev.finishedAt as number) > 0) out.gapsUnderBacklog += r * gap;
       else out.gapsOther += r * gap;
     }
   }
@@ -465,13 +471,13 @@ export function gapSplit(rows: JobTimes[], backends: SimBackend[], steps: number
     for (let i = 1; i < mine.length; i++) {
       const prev = mine[i - 1] as JobTimes;
       const next = mine[i] as JobTimes;
-      if (waitingAt(slotEndOf(prev)) <= 0) continue;
+      if (waitingAt(prev.finishedAt as number) <= 0) continue;
       gaps += 1;
       // The latest lease taken on this backend at or before the dispatch (ms vs µs timestamps: 1 ms slack).
       const k = countAtOrBefore(sorted, (next.dispatchedAt as number) + 1) - 1;
       const lease = sorted[k];
       if (lease === undefined || lease < (prev.dispatchedAt as number)) continue;
-      const a = lease - slotEndOf(prev);
+      const a = lease - (prev.finishedAt as number);
       const c = (next.dispatchedAt as number) - lease;
       freeToLease.push(a);
       leaseToDispatch.push(c);
@@ -489,12 +495,12 @@ export function gapSplit(rows: JobTimes[], backends: SimBackend[], steps: number
   };
 }
 
-/** The per-job overhead split at `started` (the backend began the prompt): dispatch → running, and running → the slot's end beyond the steps. */
+/** The per-job overhead split at `started` (the backend began the prompt): dispatch → running, and running → finished beyond the steps. */
 export function overheadSplit(rows: JobTimes[], backends: SimBackend[], steps: number): { toRunning: Summary; afterSteps: Summary } {
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
   const ok = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.startedAt !== null && r.finishedAt !== null && r.backendId);
   return {
     toRunning: summarize(ok.map((r) => (r.startedAt as number) - (r.dispatchedAt as number))),
-    afterSteps: summarize(ok.map((r) => slotEndOf(r) - (r.startedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0))),
+    afterSteps: summarize(ok.map((r) => (r.finishedAt as number) - (r.startedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0))),
   };
 }

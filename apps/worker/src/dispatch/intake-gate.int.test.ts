@@ -111,14 +111,14 @@ describe('IntakeGate (real BullMQ)', () => {
       await gate.adjust();
       expect(worker.concurrency).toBe(1); // one job on the only slot
       // Its prompt ended: it settles (still a place of the worker's concurrency) and its slot is free.
-      settling.begin();
+      settling.begin('b');
       leases = 0;
       free = 1;
       gate.ownLease(-1);
       // The freed slot is room for one job looking for it, beside the settling one (a raise: read).
       await waitUntil(async () => (reads === 2 && worker.concurrency === 2 ? true : undefined), 5_000, 5);
       // It settled: its place goes, by the kept count (no read).
-      settling.end();
+      settling.end('b');
       expect(worker.concurrency).toBe(1);
       expect(reads).toBe(2);
     } finally {

@@ -23,11 +23,13 @@ export interface SubmittedPrompt {
  * One attempt of a job on one leased backend: mark it dispatched, run the prompt while turning
  * driver events into job events, store the outputs and record the success. Errors propagate to
  * the caller, which asks the backend (when `submitted` was set) before deciding between success,
- * retry, failure and cancel. The slot is freed as soon as the backend says the prompt ended, with
- * the backend's strikes forgiven (freeAtPromptEnd): the GPU takes its next job while this one's
- * outputs are stored and its success recorded. Until then, and on any error, the caller keeps the
- * slot (renewed) until it settled: a prompt that may still run on the backend keeps its slot while
- * it is asked about and followed.
+ * retry, failure and cancel. The GPU slot is freed as soon as the backend says the prompt ended
+ * (freeAtPromptEnd: the lease is finishing, still renewed and counted as a job running on the
+ * backend): the GPU takes its next job while this one's outputs are stored and its success
+ * recorded. Until then, and on any error, the caller keeps the slot (renewed) until it settled: a
+ * prompt that may still run on the backend keeps its slot while it is asked about and followed.
+ * The caller ends the lease when the attempt is over, forgiving the backend's strikes only when
+ * the success was recorded (`held.succeeded`, WorkerFleet.release).
  */
 export async function runOnBackend(
   deps: WorkerDeps,
@@ -73,9 +75,10 @@ export async function runOnBackend(
   );
   // The prompt ended on the backend: its GPU is free for the next job now, not after the bookkeeping.
   deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
-  freeAtPromptEnd(deps, held);
+  freeAtPromptEnd(deps, held, log);
   const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
   if (!done) return 'lost';
+  held.succeeded = true; // its outputs were collected and its success recorded: the backend's strikes are forgiven with the release
   log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
   return 'succeeded';
 }
