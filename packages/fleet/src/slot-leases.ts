@@ -100,6 +100,8 @@ export class SlotLeases {
   private readonly handedOver = new WeakSet<Lease>();
   /** Leases whose prompt ended (finish, counted then): their slot was freed and announced; their release only ends them. */
   private readonly finished = new WeakSet<Lease>();
+  /** Leases whose finish failed (a Redis error): still held, but possibly in the finishing set already. */
+  private readonly finishUnknown = new WeakSet<Lease>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -228,24 +230,34 @@ export class SlotLeases {
    * backend's finishing set, still renewed, still counted by `inFlight` and by its tenant's
    * running cap, not by placement (FINISH_LEASE). This process no longer holds its slot (onChange
    * -1); its release later only ends it. False when the lease had expired already. On an error it
-   * is unknown whether it moved: the lease stays held, and its release ends it in either set.
+   * is unknown whether it moved: the lease stays held, and its release ends it in either set (and
+   * is not handed over: see isFinished).
    */
   async finish(lease: Lease): Promise<boolean> {
     if (this.finished.has(lease) || this.handedOver.has(lease)) return true;
-    const moved = await runScript<number>(
-      this.redis,
-      FINISH_LEASE,
-      [this.key(lease.backendId), this.finishingKey(lease.backendId)],
-      [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, this.ttlMs],
-    );
+    let moved: number;
+    try {
+      moved = await runScript<number>(
+        this.redis,
+        FINISH_LEASE,
+        [this.key(lease.backendId), this.finishingKey(lease.backendId)],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, this.ttlMs],
+      );
+    } catch (err) {
+      this.finishUnknown.add(lease);
+      throw err;
+    }
     this.finished.add(lease);
     this.changed(-1);
     return moved === 1;
   }
 
-  /** Whether `finish` freed this lease's slot (its release must not hand the slot over: it is no longer its). */
+  /**
+   * Whether `finish` freed this lease's slot, or may have (it failed): its release must not hand
+   * the slot over (a hand-over's script only frees a lease in the slot set), only end the lease.
+   */
   isFinished(lease: Lease): boolean {
-    return this.finished.has(lease);
+    return this.finished.has(lease) || this.finishUnknown.has(lease);
   }
 
   /**

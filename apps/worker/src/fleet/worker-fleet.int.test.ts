@@ -1,7 +1,8 @@
 import { ManualClock } from '@gantry/domain';
 import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
-import { redisTestPrefix, waitUntil } from '@gantry/testing';
+import { Redis } from 'ioredis';
+import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { redisTimeMs, type RedisClient } from '@gantry/queue';
 import type { BackendDriver } from '@gantry/backends';
 import type { WorkerFleet } from './worker-fleet';
@@ -460,6 +461,34 @@ describe('WorkerFleet finishing leases (real Redis)', () => {
     await fleet.release(next!);
     await other.release(theirs);
     expect(await leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+
+  it('keeps the slot when the finish fails (a Redis error), and ends the lease in either set at its release, without a hand-over', async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const { fleet, leases } = testFleet(redis, scope.prefix);
+      fleet.sync([record('flaky')]);
+      const take = () => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+      const first = (await take()).lease!;
+      await fleet.finish(first); // defines the script's command on this connection
+      await fleet.release(first);
+      // The script runs, but its reply is lost: whether the lease moved is unknown to the worker.
+      const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const finish = commands.gantryFinishLease!;
+      commands.gantryFinishLease = (...args) => finish.apply(redis, args).then(() => Promise.reject(new Error('reply lost')));
+      const lease = (await take()).lease!;
+      await expect(fleet.finish(lease)).rejects.toThrow('reply lost');
+      expect(leases.heldByThisProcess).toBe(1); // kept as held: its release frees it
+      const waiting = fleet.offerHandOver(fleet.turns.placeOf(undefined), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+      await fleet.release(lease);
+      expect(waiting.signal.aborted).toBe(false);
+      expect(await waiting.done()).toBeNull();
+      expect(leases.heldByThisProcess).toBe(0);
+      expect(await leases.inFlight(['flaky'])).toEqual({ flaky: 0 }); // gone from the finishing set too
+      commands.gantryFinishLease = finish;
+    } finally {
+      await redis.quit();
+    }
   });
 
   it("keeps a retired backend's driver open while a finishing lease or a settling job of this worker uses it", async () => {
