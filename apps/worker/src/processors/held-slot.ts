@@ -8,7 +8,7 @@ export interface HeldSlot {
   stopRenewing: () => void;
   /** The job's success was recorded: its backend's strikes are forgiven with the release. */
   succeeded: boolean;
-  /** Its prompt's end freeing its GPU slot (finishAtPromptEnd), awaited before the release; null before. */
+  /** Its prompt's end freeing its GPU slot (freeAtPromptEnd), awaited before the release; null before. */
   finishing: Promise<void> | null;
   /** Counted among the worker's settling jobs until `letGo`. */
   settling: boolean;
