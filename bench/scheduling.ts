@@ -516,6 +516,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     active: await redis.llen(`${q}:active`),
   };
 
+  const backendEnds = await backendEndsOf(sims);
   const { rows } = await pool.query<{
     id: string;
     status: string;
@@ -526,11 +527,13 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     finished: number | null;
     first_dispatched: number | null;
     last_dispatched: number | null;
+    prompt_id: string | null;
   }>(`
     SELECT j.id::text AS id, j.status::text AS status, j.backend_id, j.attempts,
            (extract(epoch FROM j.created_at) * 1000)::float8 AS created,
            (extract(epoch FROM j.started_at) * 1000)::float8 AS started,
            (extract(epoch FROM j.finished_at) * 1000)::float8 AS finished,
+           j.prompt_id,
            (extract(epoch FROM d.first_at) * 1000)::float8 AS first_dispatched,
            (extract(epoch FROM d.last_at) * 1000)::float8 AS last_dispatched
       FROM jobs j
@@ -547,6 +550,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     dispatchedAt: r.last_dispatched,
     startedAt: r.started,
     finishedAt: r.finished,
+    backendEndAt: r.prompt_id ? (backendEnds.get(r.prompt_id) ?? null) : null,
   }));
 
   if (stuck) {
@@ -587,6 +591,18 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   return { result, sims };
 }
 
+/** Each prompt's end on its gpu-sim (`GET /gpu-sim/executions`): where a worker frees its slot. */
+async function backendEndsOf(sims: Sim[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const sim of sims) {
+    const res = await fetch(`${sim.url}/gpu-sim/executions`);
+    if (!res.ok) throw new Error(`gpu-sim ${sim.id}: GET /gpu-sim/executions answered ${res.status}`);
+    const { executions } = (await res.json()) as { executions: Array<{ prompt_id: string; finished_at: number }> };
+    for (const e of executions) ends.set(e.prompt_id, e.finished_at);
+  }
+  return ends;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -610,6 +626,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['lower bound (sampler work / fleet speed)', ...f((r) => fmtMs(r.figures.lowerBoundMs))],
     ['makespan / lower bound', ...f((r) => `${r.figures.ratio.toFixed(2)}x`)],
     ['per-job overhead p50 (slot held − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
+    ['  bookkeeping after the backend\'s end (→ success recorded) p50 / p95', ...f((r) => duo(r.figures.bookkeepingMs))],
     ['bound with that overhead; makespan / it', ...f((r) => `${fmtMs(r.figures.lowerBoundWithOverheadMs)}; ${r.figures.ratioWithOverhead.toFixed(2)}x`)],
     [
       '  its excess: start / gaps queued / gaps idle / tail / overhead > p50',
@@ -631,6 +648,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['queue wait p50 / p95 / p99', ...f((r) => trio(r.figures.queueWaitMs))],
     ['overtaken by later jobs p50 / p99 / max', ...f((r) => `${r.figures.overtakenBy.p50 ?? 'n/a'} / ${r.figures.overtakenBy.p99 ?? 'n/a'} / ${r.figures.overtakenBy.max ?? 'n/a'}`)],
     ['idle gap under backlog p50 / p95', ...f((r) => duo(r.figures.idleGapMs))],
+    ['GPU idle between prompts under backlog (backend\'s end → next start) p50 / p95', ...f((r) => duo(r.figures.gpuIdleBetweenPromptsMs))],
     ['  of which slot free (→ dispatch) p50 / p95', ...f((r) => duo(r.figures.slotIdleGapMs))],
     [
       '  slot free → next lease / lease → dispatch p50 / p95 (excess; gaps matched)',

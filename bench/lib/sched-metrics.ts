@@ -22,6 +22,13 @@ export interface JobTimes {
   /** jobs.started_at: the backend began executing the prompt (`running`). */
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * The backend's own end of the prompt (the gpu-sim's execution record), when known. Only the
+   * extra figures beside main's use it (GPU idle between prompts, bookkeeping after the prompt):
+   * every other figure ends a job's slot at `finishedAt`, as on main, so runs compare across
+   * versions that free the slot at different points.
+   */
+  backendEndAt?: number | null;
 }
 
 export interface Summary {
@@ -140,6 +147,10 @@ export interface RunFigures {
   ratio: number;
   /** Median per-job time a slot is held beyond the sampler's steps (dispatch, prompt, outputs, db). */
   overheadMs: Summary;
+  /** The backend's end of each prompt → its success recorded (outputs stored); empty when the backend's ends are unknown. */
+  bookkeepingMs: Summary;
+  /** Capacity-1 backends while jobs were queued: the backend's end of a prompt → the next job's start on it (GPU idle); empty when the ends are unknown. */
+  gpuIdleBetweenPromptsMs: Summary;
   /** Lower bound with that median overhead added to every job on every backend. */
   lowerBoundWithOverheadMs: number;
   ratioWithOverhead: number;
@@ -206,6 +217,7 @@ export function computeFigures(
   const held = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.finishedAt !== null && r.backendId);
   const overheads = held.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0));
   const overhead = summarize(overheads);
+  const bookkeeping = summarize(held.filter((r) => r.backendEndAt != null).map((r) => (r.finishedAt as number) - (r.backendEndAt as number)));
   const o = overhead.p50 ?? 0;
   const jobsPerMs = backends.reduce((s, b) => s + b.capacity / (steps * b.stepMs + o), 0);
   const lowerBoundWithOverhead = ran / jobsPerMs;
@@ -219,6 +231,7 @@ export function computeFigures(
 
   const allGaps: number[] = [];
   const allSlotGaps: number[] = [];
+  const gpuIdleGaps: number[] = [];
   const overCapacity: string[] = [];
   const perBackend: BackendFigures[] = backends.map((b) => {
     const mine = rows
@@ -235,6 +248,11 @@ export function computeFigures(
         if (waitingAt(prev.finishedAt as number) <= 0) continue; // nothing was queued: idling was not a loss
         gaps.push((next.startedAt as number) - (prev.finishedAt as number));
         slotGaps.push((next.dispatchedAt as number) - (prev.finishedAt as number));
+      }
+      for (let i = 1; i < mine.length; i++) {
+        const end = mine[i - 1]?.backendEndAt;
+        if (end == null || waitingAt(end) <= 0) continue;
+        gpuIdleGaps.push((mine[i]?.startedAt as number) - end);
       }
     }
     allGaps.push(...gaps);
@@ -274,6 +292,8 @@ export function computeFigures(
     lowerBoundMs: round(lowerBound),
     ratio: round(makespan / Math.max(1, lowerBound), 2),
     overheadMs: overhead,
+    bookkeepingMs: bookkeeping,
+    gpuIdleBetweenPromptsMs: summarize(gpuIdleGaps),
     lowerBoundWithOverheadMs: round(lowerBoundWithOverhead),
     ratioWithOverhead: round(makespan / Math.max(1, lowerBoundWithOverhead), 2),
     throughputJobsPerS: round(done.length / Math.max(0.001, makespan / 1000), 1),

@@ -155,7 +155,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   worker.on('error', (err) => log.error({ err }, 'worker connection error'));
   let accepting = false; // /readyz: the job loop runs (false again once stopping)
   const freeSlots = () => fleet.freeSlots();
-  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess, maxConcurrency, log, clock);
+  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess + fleet.settling.count, maxConcurrency, log, clock);
   // The gate reacts to lease events: this process's acquires and releases at once (reading the fleet
   // when one could raise its concurrency or its last read is over 250 ms old), other workers' releases through the lease-freed
   // channel; its poll only catches leases that expire unreleased.
@@ -165,6 +165,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     if (delta < 0) fleet.slotFreed();
     gate.ownLease(delta);
   });
+  const stopGateOnSettled = fleet.settling.onEnd(() => gate.heldChanged());
   const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
     fleet.slotFreed();
     void gate.adjust();
@@ -207,6 +208,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     accepting = false;
     gate.stop();
     stopGateOnLeases();
+    stopGateOnSettled();
     await stopGateOnFreed().catch(() => undefined);
     stopAging();
     const retentionStopped = retention.stop();

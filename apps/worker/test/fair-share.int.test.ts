@@ -79,11 +79,12 @@ describe('scheduling order', () => {
     expect(jobs[0].queue).toBeUndefined();
     const another = (await client('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 500 }) })).body.id;
     const next = (await client('POST', '/api/v1/jobs', { workflow })).body.id;
+    // The API reuses its judgement of the fleet for up to 1 s (ReusedRead): the one read before the
+    // worker started may still answer for a moment when these jobs ran that fast.
     const explained = await waitUntil(async () => {
       const body = (await client('GET', `/api/v1/jobs/${next}`)).body;
-      return body.queue && body.queue.position === 0 ? body.queue : undefined;
+      return body.queue && body.queue.position === 0 && body.queue.eligibleBackends === 1 ? body.queue : undefined;
     });
-    expect(explained.eligibleBackends).toBe(1);
     expect(explained.throughputPerMinute).toBeGreaterThan(0);
     expect(Date.parse(explained.estimatedStartAt)).toBeGreaterThan(Date.now() - 1000);
     await client('POST', `/api/v1/jobs/${another}/cancel`);

@@ -153,30 +153,58 @@ return r
 );
 
 /**
- * Renews a lease if it is still live. KEYS[1] backend lease set, KEYS[2] tenant running set;
- * ARGV[1] lease id, ARGV[2] lease TTL (ms): the new expiry is now + TTL, the keys live twice the
- * TTL. Returns 1 when renewed, 0 when the lease had expired (it is removed: its slot may belong
- * to someone else).
+ * Renews a lease if it is still live, in whichever set holds it: its backend's slot set while its
+ * prompt runs, its backend's finishing set once the prompt ended (FINISH_LEASE). KEYS[1] backend
+ * slot set, KEYS[2] tenant running set, KEYS[3] backend finishing set; ARGV[1] lease id, ARGV[2]
+ * lease TTL (ms): the new expiry is now + TTL, the keys live twice the TTL. Returns 1 when
+ * renewed, 0 when the lease had expired (it is removed: its slot may belong to someone else).
  */
 export const RENEW_LEASE = redisScript(
   'gantryRenewLease',
   `${REDIS_NOW_MS}
 local ttl = tonumber(ARGV[2])
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and tonumber(score) > now then
-  redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl * 2)
-  redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
-  redis.call('PEXPIRE', KEYS[2], ttl * 2)
-  return 1
+for _, key in ipairs({KEYS[1], KEYS[3]}) do
+  local score = redis.call('ZSCORE', key, ARGV[1])
+  if score and tonumber(score) > now then
+    redis.call('ZADD', key, 'XX', now + ttl, ARGV[1])
+    redis.call('PEXPIRE', key, ttl * 2)
+    redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+    redis.call('PEXPIRE', KEYS[2], ttl * 2)
+    return 1
+  end
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 0
 `,
 );
 
-/** Live (unexpired) leases of each backend: KEYS[i] lease set of backend i; returns the counts in order. */
+/**
+ * The lease's prompt ended on its backend: its GPU slot is free for the next job, while the job
+ * still runs (its outputs are collected, its success recorded). The lease moves from the
+ * backend's slot set (KEYS[1]) to its finishing set (KEYS[2]) with the same expiry, and the freed
+ * slot is announced as RELEASE_LEASE does; the tenant's running set keeps it (the tenant running
+ * cap counts the job until its attempt is over) and no strike is forgiven (the outputs are not
+ * collected yet). ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message, ARGV[4] lease
+ * TTL (ms: the finishing set lives twice it). Returns 1 when the lease moved, 0 when it was not
+ * live in the slot set (expired: removed, and its slot was free already).
+ */
+export const FINISH_LEASE = redisScript(
+  'gantryFinishLease',
+  `${REDIS_NOW_MS}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+if tonumber(score) <= now then return 0 end
+redis.call('ZADD', KEYS[2], score, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
+return 1
+`,
+);
+
+/** Live (unexpired) members of each sorted set: KEYS[i] a backend's slot or finishing set; returns the counts in order. */
 export const COUNT_LIVE_LEASES = redisScript(
   'gantryCountLiveLeases',
   `${REDIS_NOW_MS}
@@ -187,24 +215,28 @@ return counts
 );
 
 /**
- * The live (unexpired) leases of each backend, with Redis's clock, and optionally the render
- * queue's counts read at the same instant: KEYS[1..n] the backends' lease sets, then (when there
- * are n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
- * `prioritized`, `active`); ARGV[1] n. Returns {now (ms), queued, taken, members of backend 1,
- * members of backend 2, ...} (queued and taken -1 without the queue's keys): each member names
- * when its lease was taken (see leaseStartMs), so a caller can tell how long each running job has
- * held its slot on the same clock.
+ * The live (unexpired) leases of each backend's GPU slots, with Redis's clock, and optionally the
+ * render queue's counts read at the same instant: KEYS[1..n] the backends' slot sets, KEYS[n+1..2n]
+ * their finishing sets (counted only: jobs past their prompt, see FINISH_LEASE), then (when there
+ * are 2n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
+ * `prioritized`, `active`); ARGV[1] n. Returns {now (ms), queued, taken, finishing (live leases
+ * across the finishing sets), members of backend 1, members of backend 2, ...} (queued and taken
+ * -1 without the queue's keys): each member names when its lease was taken (see leaseStartMs), so
+ * a caller can tell how long each running job has held its slot on the same clock.
  */
 export const READ_LIVE_LEASES = redisScript(
   'gantryReadLiveLeases',
   `${REDIS_NOW_MS}
 local n = tonumber(ARGV[1])
-local out = {now, -1, -1}
-if #KEYS == n + 3 then
-  out[2] = redis.call('LLEN', KEYS[n + 1]) + redis.call('ZCARD', KEYS[n + 2])
-  out[3] = redis.call('LLEN', KEYS[n + 3])
+local out = {now, -1, -1, 0}
+if #KEYS == 2 * n + 3 then
+  out[2] = redis.call('LLEN', KEYS[2 * n + 1]) + redis.call('ZCARD', KEYS[2 * n + 2])
+  out[3] = redis.call('LLEN', KEYS[2 * n + 3])
 end
-for i = 1, n do out[i + 3] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf') end
+for i = 1, n do
+  out[4] = out[4] + redis.call('ZCOUNT', KEYS[n + i], '(' .. now, '+inf')
+  out[i + 4] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf')
+end
 return out
 `,
 );
@@ -238,17 +270,20 @@ return out
 );
 
 /**
- * Frees a slot and tells every worker, one command: KEYS[1] the backend's lease set, KEYS[2] the
- * tenant's running set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message. With
- * KEYS[3] (the backend's health hash) and ARGV[4] (its TTL, ms), the backend's job strikes are
- * forgiven in the same script (its job succeeded: FORGIVE_STRIKES_LUA).
+ * Ends a lease and tells every worker, one command: KEYS[1] the backend's slot set, KEYS[2] the
+ * tenant's running set, KEYS[3] the backend's finishing set (the lease is removed from all three);
+ * ARGV[1] lease id, ARGV[2] lease-freed channel ('' for a finished lease: its slot was freed and
+ * announced at its prompt's end), ARGV[3] its message. With KEYS[4] (the backend's health hash)
+ * and ARGV[4] (its TTL, ms), the backend's job strikes are forgiven in the same script (its job's
+ * success was recorded: FORGIVE_STRIKES_LUA).
  */
 export const RELEASE_LEASE = redisScript(
   'gantryReleaseLease',
   `${FORGIVE_STRIKES_LUA}redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-if #KEYS >= 3 then forgiveStrikes(KEYS[3], ARGV[4]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if #KEYS >= 4 then forgiveStrikes(KEYS[4], ARGV[4]) end
 return 1
 `,
 );

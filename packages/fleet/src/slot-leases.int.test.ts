@@ -124,6 +124,98 @@ describe('SlotLeases (real Redis)', () => {
     expect(await leases.freeSlots(fleet)).toBe(4);
   });
 
+  it("finishes a lease at its prompt's end: its slot is free and announced, the job still counts as running on the backend and for its tenant", async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const seenByOther: string[] = [];
+      const stopOther = await other.onFreedElsewhere(subscriber, (id) => seenByOther.push(id));
+      const changes: number[] = [];
+      mine.onChange((d) => changes.push(d));
+      const fleet = [{ id: 'fin-gpu', capacity: 1 }];
+      const lease = (await mine.acquire({ tenantId: 'fin-t', candidates: fleet, tenantCap: 1 })).lease!;
+      expect(mine.heldByThisProcess).toBe(1);
+      const expiry = Number(await scope.redis.zscore(mine.key('fin-gpu'), lease.leaseId));
+      expect(await mine.finish(lease)).toBe(true);
+      // The GPU slot is free (placement, the intake gate) and announced; the lease keeps its expiry in the finishing set.
+      expect(await mine.slotsInUse(['fin-gpu'])).toEqual({ 'fin-gpu': 0 });
+      expect(await mine.freeSlots(fleet)).toBe(1);
+      expect((await mine.readWithHealth(['fin-gpu'], (id) => `${scope.prefix}:no-health:${id}`)).live).toEqual({ 'fin-gpu': 0 });
+      const live = await mine.liveLeases(['fin-gpu']);
+      expect(live.leases.get('fin-gpu')).toEqual([]); // placement's wait estimate: no job on the GPU
+      expect(live.finishing).toBe(1); // but its job is still taken from the queue (not one to place)
+      expect(Number(await scope.redis.zscore(mine.finishingKey('fin-gpu'), lease.leaseId))).toBe(expiry);
+      await waitUntil(async () => (seenByOther.length > 0 ? true : undefined), 10_000, 5);
+      expect(seenByOther).toEqual(['fin-gpu']);
+      expect(mine.heldByThisProcess).toBe(0);
+      expect(changes).toEqual([1, -1]);
+      // Jobs running on it (operators' inFlight, the delete check) still count it, and so does its tenant's cap.
+      expect(await mine.inFlight(['fin-gpu'])).toEqual({ 'fin-gpu': 1 });
+      expect(Number(await scope.redis.zscore(mine.tenantKey('fin-t'), lease.leaseId))).toBe(expiry);
+      expect(await mine.acquire({ tenantId: 'fin-t', candidates: fleet, tenantCap: 1 })).toEqual({ lease: null, reason: 'tenant-cap' });
+      // Another tenant's job takes the freed slot.
+      const next = (await other.acquire({ tenantId: 'fin-u', candidates: fleet })).lease!;
+      expect(next.backendId).toBe('fin-gpu');
+      expect(await mine.inFlight(['fin-gpu'])).toEqual({ 'fin-gpu': 2 });
+
+      // The final release ends it in the finishing set without announcing a slot again or counting it twice.
+      await mine.release(lease);
+      expect(await mine.inFlight(['fin-gpu'])).toEqual({ 'fin-gpu': 1 });
+      expect(await scope.redis.zcard(mine.tenantKey('fin-t'))).toBe(0);
+      expect(changes).toEqual([1, -1]);
+      await other.release(next);
+      await waitUntil(async () => (seenByOther.length >= 1 ? true : undefined), 10_000, 5);
+      expect(seenByOther).toEqual(['fin-gpu']);
+      await stopOther();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('renews a finishing lease in the finishing set (and its tenant entry)', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const lease = (await leases.acquire({ tenantId: 'fin-r', candidates: [{ id: 'fin-renew', capacity: 1 }] })).lease!;
+    await leases.finish(lease);
+    const expiry = async () => Number(await scope.redis.zscore(leases.finishingKey('fin-renew'), lease.leaseId));
+    const before = await expiry();
+    await redisTimePasses(5);
+    expect(await leases.renew(lease)).toBe(true);
+    expect(await expiry()).toBeGreaterThan(before);
+    expect(Number(await scope.redis.zscore(leases.tenantKey('fin-r'), lease.leaseId))).toBe(await expiry());
+    expect(await scope.redis.zscore(leases.key('fin-renew'), lease.leaseId)).toBeNull();
+    await leases.release(lease);
+    expect(await leases.inFlight(['fin-renew'])).toEqual({ 'fin-renew': 0 });
+    expect(await leases.renew(lease)).toBe(false);
+  });
+
+  it("forgives the backend's strikes at a finished lease's release only when asked (its success was recorded)", async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const healthKey = `${scope.prefix}:fin-health`;
+    await scope.redis.hset(healthKey, 'phase', 'up', 'strikes', '2', 'rev', '7');
+    const take = async () => (await leases.acquire({ tenantId: 'fin-f', candidates: [{ id: 'fin-strikes', capacity: 2 }] })).lease!;
+    const failed = await take();
+    await leases.finish(failed);
+    expect(await scope.redis.hget(healthKey, 'strikes')).toBe('2'); // the prompt's end forgives nothing
+    await leases.release(failed);
+    expect(await scope.redis.hget(healthKey, 'strikes')).toBe('2');
+    const stored = await take();
+    await leases.finish(stored);
+    await leases.release(stored, { healthKey, ttlMs: 60_000 });
+    expect(await scope.redis.hmget(healthKey, 'strikes', 'rev')).toEqual(['0', '8']);
+    expect(await leases.inFlight(['fin-strikes'])).toEqual({ 'fin-strikes': 0 });
+  });
+
+  it('stops counting a finishing lease that was not renewed within its TTL', async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 150 });
+    const lease = (await leases.acquire({ tenantId: 'fin-e', candidates: [{ id: 'fin-expire', capacity: 1 }] })).lease!;
+    await leases.finish(lease);
+    expect((await leases.inFlight(['fin-expire']))['fin-expire']).toBe(1);
+    await waitUntil(async () => ((await leases.inFlight(['fin-expire']))['fin-expire'] === 0 ? true : undefined), 10_000, 5);
+    expect(await leases.renew(lease)).toBe(false);
+    expect(await scope.redis.zcard(leases.finishingKey('fin-expire'))).toBe(0);
+  });
+
   it('tells other processes when a slot is freed (lease-freed channel), not the one that freed it', async () => {
     const subscriber = new Redis(TEST_REDIS_URL);
     try {

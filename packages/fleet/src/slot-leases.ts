@@ -4,7 +4,7 @@ import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type 
 import { acceptingKey } from './health/health-keys.js';
 import { acceptingWindow } from './health/health-store.js';
 import type { QueueCounts } from './placement.js';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, FINISH_LEASE, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -98,6 +98,10 @@ export class SlotLeases {
   private readonly listeners = new Set<(delta: 1 | -1) => void>();
   /** Leases a hand-over's script freed (counted then): a later release of one changes nothing. */
   private readonly handedOver = new WeakSet<Lease>();
+  /** Leases whose prompt ended (finish, counted then): their slot was freed and announced; their release only ends them. */
+  private readonly finished = new WeakSet<Lease>();
+  /** Leases whose finish failed (a Redis error): still held, but possibly in the finishing set already. */
+  private readonly finishUnknown = new WeakSet<Lease>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -132,6 +136,11 @@ export class SlotLeases {
 
   key(backendId: string): string {
     return `${this.options.prefix}:lease:${backendId}`;
+  }
+
+  /** A backend's finishing set: leases whose prompt ended there while their job still runs (see finish). */
+  finishingKey(backendId: string): string {
+    return `${this.options.prefix}:finishing:${backendId}`;
   }
 
   tenantKey(tenantId: string): string {
@@ -204,29 +213,72 @@ export class SlotLeases {
     return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true };
   }
 
-  /** Extends a lease; false means it expired and was reclaimed (the slot may be taken). */
+  /** Extends a lease (in its slot set, or its finishing set once finished); false means it expired and was reclaimed (the slot may be taken). */
   async renew(lease: Lease): Promise<boolean> {
-    const renewed = await runScript<number>(this.redis, RENEW_LEASE, [this.key(lease.backendId), this.tenantKey(lease.tenantId)], [lease.leaseId, this.ttlMs]);
+    const renewed = await runScript<number>(
+      this.redis,
+      RENEW_LEASE,
+      [this.key(lease.backendId), this.tenantKey(lease.tenantId), this.finishingKey(lease.backendId)],
+      [lease.leaseId, this.ttlMs],
+    );
     return renewed === 1;
   }
 
   /**
-   * Frees the slot and tells every worker (the lease-freed channel) in the same command; with
-   * `forgive` (the backend's health hash and its TTL: its job succeeded) the backend's job
-   * strikes are forgiven in that command too (FORGIVE_STRIKES_LUA in health-store.ts).
+   * The lease's prompt ended on its backend: its GPU slot is freed and announced (the lease-freed
+   * channel) while its job keeps running (collecting its outputs): the lease moves to the
+   * backend's finishing set, still renewed, still counted by `inFlight` and by its tenant's
+   * running cap, not by placement (FINISH_LEASE). This process no longer holds its slot (onChange
+   * -1); its release later only ends it. False when the lease had expired already. On an error it
+   * is unknown whether it moved: the lease stays held, and its release ends it in either set (and
+   * is not handed over: see isFinished).
+   */
+  async finish(lease: Lease): Promise<boolean> {
+    if (this.finished.has(lease) || this.handedOver.has(lease)) return true;
+    let moved: number;
+    try {
+      moved = await runScript<number>(
+        this.redis,
+        FINISH_LEASE,
+        [this.key(lease.backendId), this.finishingKey(lease.backendId)],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, this.ttlMs],
+      );
+    } catch (err) {
+      this.finishUnknown.add(lease);
+      throw err;
+    }
+    this.finished.add(lease);
+    this.changed(-1);
+    return moved === 1;
+  }
+
+  /**
+   * Whether `finish` freed this lease's slot, or may have (it failed): its release must not hand
+   * the slot over (a hand-over's script only frees a lease in the slot set), only end the lease.
+   */
+  isFinished(lease: Lease): boolean {
+    return this.finished.has(lease) || this.finishUnknown.has(lease);
+  }
+
+  /**
+   * Ends the lease, in its slot set or its finishing set, and (unless `finish` freed and
+   * announced its slot already) tells every worker (the lease-freed channel) in the same command;
+   * with `forgive` (the backend's health hash and its TTL: its job's success was recorded) the
+   * backend's job strikes are forgiven in that command too (FORGIVE_STRIKES_LUA in health-store.ts).
    */
   async release(lease: Lease, forgive?: { healthKey: string; ttlMs: number }): Promise<void> {
     // A hand-over freed it already (its caller may not know: the next attempt failed), and forgave with it.
     if (this.handedOver.has(lease)) return;
+    const finished = this.finished.has(lease);
     try {
       await runScript(
         this.redis,
         RELEASE_LEASE,
-        [this.key(lease.backendId), this.tenantKey(lease.tenantId), ...(forgive ? [forgive.healthKey] : [])],
-        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, ...(forgive ? [forgive.ttlMs] : [])],
+        [this.key(lease.backendId), this.tenantKey(lease.tenantId), this.finishingKey(lease.backendId), ...(forgive ? [forgive.healthKey] : [])],
+        [lease.leaseId, finished ? '' : leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, ...(forgive ? [forgive.ttlMs] : [])],
       );
     } finally {
-      this.changed(-1);
+      if (!finished) this.changed(-1);
     }
   }
 
@@ -242,13 +294,22 @@ export class SlotLeases {
   }
 
   /**
-   * The live leases of each backend and how long each has been held (ms, by Redis's clock, null
-   * when its member does not say when it was taken), and with `queue` the render queue's counts
-   * at the same instant, in one round trip.
+   * The live leases in each backend's slot set (its GPU's jobs: not the finishing ones) and how
+   * long each has been held (ms, by Redis's clock, null when its member does not say when it was
+   * taken), and with `queue` the render queue's counts at the same instant, in one round trip
+   * (placement's wait estimate). `finishing`: the live leases past their prompt on those backends
+   * (their jobs are still taken from the queue, and hold no slot).
    */
-  async liveLeases(backendIds: readonly string[], queue?: QueueCountKeys): Promise<{ leases: Map<string, LiveLease[]>; queue: QueueCounts | null }> {
-    const keys = [...backendIds.map((id) => this.key(id)), ...(queue ? [queue.wait, queue.prioritized, queue.active] : [])];
-    const [now, queued, taken, ...members] = await runScript<[number, number, number, ...string[][]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
+  async liveLeases(
+    backendIds: readonly string[],
+    queue?: QueueCountKeys,
+  ): Promise<{ leases: Map<string, LiveLease[]>; finishing: number; queue: QueueCounts | null }> {
+    const keys = [
+      ...backendIds.map((id) => this.key(id)),
+      ...backendIds.map((id) => this.finishingKey(id)),
+      ...(queue ? [queue.wait, queue.prioritized, queue.active] : []),
+    ];
+    const [now, queued, taken, finishing, ...members] = await runScript<[number, number, number, number, ...string[][]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
     const leases = new Map<string, LiveLease[]>();
     backendIds.forEach((id, i) =>
       leases.set(
@@ -259,19 +320,31 @@ export class SlotLeases {
         }),
       ),
     );
-    return { leases, queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
+    return { leases, finishing: Number(finishing), queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
   }
 
-  /** Live (unexpired, by Redis's clock) leases per backend. */
+  /**
+   * Jobs running on each backend (live leases, by Redis's clock): those on its GPU slots and those
+   * whose prompt ended there and still collect their outputs (finishing). What operators see as
+   * `inFlight`, and what a backend's delete and a retired driver's close wait for.
+   */
   async inFlight(backendIds: string[]): Promise<Record<string, number>> {
+    if (backendIds.length === 0) return {};
+    const keys = backendIds.flatMap((id) => [this.key(id), this.finishingKey(id)]);
+    const counts = await runScript<number[]>(this.redis, COUNT_LIVE_LEASES, keys);
+    return Object.fromEntries(backendIds.map((id, i) => [id, Number(counts[2 * i] ?? 0) + Number(counts[2 * i + 1] ?? 0)]));
+  }
+
+  /** GPU slots in use on each backend (live leases in its slot set; finishing ones freed theirs): placement's and the intake gate's count. */
+  async slotsInUse(backendIds: string[]): Promise<Record<string, number>> {
     if (backendIds.length === 0) return {};
     const counts = await runScript<number[]>(this.redis, COUNT_LIVE_LEASES, backendIds.map((id) => this.key(id)));
     return Object.fromEntries(backendIds.map((id, i) => [id, Number(counts[i] ?? 0)]));
   }
 
   /**
-   * The health hashes (as field/value maps) and live lease counts of the given backends, in one
-   * round trip (the worker's intake gate); `healthKeyOf` names a backend's health hash.
+   * The health hashes (as field/value maps) and GPU slots in use (live leases in their slot sets,
+   * as slotsInUse) of the given backends, in one round trip (the worker's intake gate); `healthKeyOf` names a backend's health hash.
    */
   async readWithHealth(backendIds: readonly string[], healthKeyOf: (id: string) => string): Promise<{ health: Map<string, Record<string, string>>; live: Record<string, number> }> {
     const health = new Map<string, Record<string, string>>();
@@ -288,9 +361,9 @@ export class SlotLeases {
     return { health, live };
   }
 
-  /** Free slots across the given backends right now (for the worker's intake gate). */
+  /** Free GPU slots across the given backends right now (for the worker's intake gate). */
   async freeSlots(candidates: LeaseCandidate[]): Promise<number> {
-    const used = await this.inFlight(candidates.map((c) => c.id));
+    const used = await this.slotsInUse(candidates.map((c) => c.id));
     return candidates.reduce((sum, c) => sum + Math.max(0, c.capacity - (used[c.id] ?? 0)), 0);
   }
 }

@@ -4,6 +4,7 @@ import { silentLogger } from '@gantry/logger';
 import { closeRedis, createRedis } from '@gantry/queue';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { IntakeGate } from './intake-gate';
+import { SettlingJobs } from './settling-jobs';
 
 describe('IntakeGate (real BullMQ)', () => {
   const scope = redisTestPrefix();
@@ -91,6 +92,35 @@ describe('IntakeGate (real BullMQ)', () => {
       gate.ownLease(1);
       expect(worker.concurrency).toBe(4);
       expect(reads).toBe(3);
+    } finally {
+      await worker.close();
+      await closeRedis(connection);
+    }
+  });
+
+  it('counts a job settling after its slot was freed at its prompt\'s end, and drops it without a read once it settled', async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
+    try {
+      const settling = new SettlingJobs();
+      let leases = 1;
+      let free = 0;
+      let reads = 0;
+      const gate = new IntakeGate(worker, async () => (reads++, free), () => leases + settling.count, 10, silentLogger(), new ManualClock());
+      settling.onEnd(() => gate.heldChanged());
+      await gate.adjust();
+      expect(worker.concurrency).toBe(1); // one job on the only slot
+      // Its prompt ended: it settles (still a place of the worker's concurrency) and its slot is free.
+      settling.begin('b');
+      leases = 0;
+      free = 1;
+      gate.ownLease(-1);
+      // The freed slot is room for one job looking for it, beside the settling one (a raise: read).
+      await waitUntil(async () => (reads === 2 && worker.concurrency === 2 ? true : undefined), 5_000, 5);
+      // It settled: its place goes, by the kept count (no read).
+      settling.end('b');
+      expect(worker.concurrency).toBe(1);
+      expect(reads).toBe(2);
     } finally {
       await worker.close();
       await closeRedis(connection);

@@ -13,8 +13,9 @@ const KEPT_COUNT_MS = 250;
 
 /**
  * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
- * active < concurrency): concurrency = jobs holding a slot lease + at most PENDING_ALLOWANCE jobs
- * looking for one, and none of those when no slot is free. Every worker sees the same free slots,
+ * active < concurrency): concurrency = jobs holding a slot lease (or settling after their prompt's
+ * end freed it) + at most PENDING_ALLOWANCE jobs looking for one, and none of those when no slot is
+ * free. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
  * the fleet on every slot another worker frees (the lease-freed channel, see worker.ts), every
@@ -38,7 +39,7 @@ export class IntakeGate {
     private readonly worker: Worker,
     /** Free slots on the backends this worker may dispatch to now (healthy, not draining). */
     private readonly freeSlots: () => Promise<number>,
-    /** Jobs of this worker that hold a slot lease. */
+    /** Jobs of this worker that hold a slot lease, or settle after their prompt's end freed it. */
     private readonly holding: () => number,
     private readonly maxConcurrency: number,
     private readonly logger: Logger,
@@ -99,6 +100,21 @@ export class IntakeGate {
       return;
     }
     this.free = Math.max(0, this.free - delta);
+    const target = this.target(this.free);
+    if (target > this.worker.concurrency) void this.adjust();
+    else if (target < this.worker.concurrency) this.worker.concurrency = target;
+  }
+
+  /**
+   * A job this worker held left without a slot changing (one past its slot settled): concurrency
+   * drops by it from the kept free count, no read needed; with no kept count, or one being read, it
+   * reads.
+   */
+  heldChanged(): void {
+    if (this.free === null || this.running) {
+      void this.adjust();
+      return;
+    }
     const target = this.target(this.free);
     if (target > this.worker.concurrency) void this.adjust();
     else if (target < this.worker.concurrency) this.worker.concurrency = target;

@@ -1,8 +1,10 @@
 import { ManualClock } from '@gantry/domain';
 import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
-import { redisTestPrefix, waitUntil } from '@gantry/testing';
+import { Redis } from 'ioredis';
+import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { redisTimeMs, type RedisClient } from '@gantry/queue';
+import type { BackendDriver } from '@gantry/backends';
 import type { WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
@@ -422,5 +424,91 @@ describe('WorkerFleet release of a succeeded job (real Redis)', () => {
     expect((await health.store.read('gpu')).snapshot?.strikes).toBe(1);
     await fleet.release(last!);
     expect(await fleet.leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+});
+
+describe('WorkerFleet finishing leases (real Redis)', () => {
+  const scope = redisTestPrefix();
+
+  it("ends a finished lease without handing over the slot its prompt's end freed already, and forgives only at that end", async () => {
+    const health = new BackendHealth(scope.redis, { prefix: scope.prefix });
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, { health });
+    fleet.sync([{ ...record('gpu'), capacity: 2 }]);
+    const take = () => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+    const done = (await take()).lease!;
+    const running = (await take()).lease!;
+    expect(leases.heldByThisProcess).toBe(2);
+    await health.recordStrike('gpu');
+    expect(await fleet.finish(done)).toBe(true);
+    expect(leases.heldByThisProcess).toBe(1);
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(1); // the prompt's end forgives nothing
+    // Another worker takes the freed slot; a job of this worker waits for one.
+    const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const theirs = (await other.acquire({ tenantId: 'u', candidates: [{ id: 'gpu', capacity: 2 }] })).lease!;
+    expect(theirs).not.toBeNull();
+    const waiting = fleet.offerHandOver(fleet.turns.placeOf(undefined), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+    // Its success recorded, the finished lease ends: strikes forgiven, no slot handed over, nothing counted twice.
+    await fleet.release(done, true);
+    expect((await health.store.read('gpu')).snapshot?.strikes).toBe(0);
+    expect(leases.heldByThisProcess).toBe(1);
+    expect(await leases.inFlight(['gpu'])).toEqual({ gpu: 2 });
+    expect(waiting.signal.aborted).toBe(false);
+    // The running job's end hands its slot to the waiting one.
+    await fleet.release(running);
+    const next = await waiting.done();
+    expect(next?.backendId).toBe('gpu');
+    expect(leases.heldByThisProcess).toBe(1);
+    await fleet.release(next!);
+    await other.release(theirs);
+    expect(await leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+
+  it('keeps the slot when the finish fails (a Redis error), and ends the lease in either set at its release, without a hand-over', async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const { fleet, leases } = testFleet(redis, scope.prefix);
+      fleet.sync([record('flaky')]);
+      const take = () => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0);
+      const first = (await take()).lease!;
+      await fleet.finish(first); // defines the script's command on this connection
+      await fleet.release(first);
+      // The script runs, but its reply is lost: whether the lease moved is unknown to the worker.
+      const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const finish = commands.gantryFinishLease!;
+      commands.gantryFinishLease = (...args) => finish.apply(redis, args).then(() => Promise.reject(new Error('reply lost')));
+      const lease = (await take()).lease!;
+      await expect(fleet.finish(lease)).rejects.toThrow('reply lost');
+      expect(leases.heldByThisProcess).toBe(1); // kept as held: its release frees it
+      const waiting = fleet.offerHandOver(fleet.turns.placeOf(undefined), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+      await fleet.release(lease);
+      expect(waiting.signal.aborted).toBe(false);
+      expect(await waiting.done()).toBeNull();
+      expect(leases.heldByThisProcess).toBe(0);
+      expect(await leases.inFlight(['flaky'])).toEqual({ flaky: 0 }); // gone from the finishing set too
+      commands.gantryFinishLease = finish;
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("keeps a retired backend's driver open while a finishing lease or a settling job of this worker uses it", async () => {
+    let closed = 0;
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix, {
+      createDriver: (r) => ({ id: r.id, close: async () => void (closed += 1) }) as unknown as BackendDriver,
+    });
+    fleet.sync([record('old')]);
+    const lease = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+    await fleet.finish(lease);
+    fleet.sync([]); // removed from the registry: retired
+    await fleet.closeIdleRetired();
+    expect(closed).toBe(0); // its job downloads its outputs through the driver
+    fleet.settling.begin('old');
+    await fleet.release(lease);
+    expect(await leases.inFlight(['old'])).toEqual({ old: 0 });
+    await fleet.closeIdleRetired();
+    expect(closed).toBe(0); // this worker's job has not settled yet
+    fleet.settling.end('old');
+    await fleet.closeIdleRetired();
+    expect(closed).toBe(1);
   });
 });

@@ -26,6 +26,7 @@ import {
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
 import { before, SlotTurns, type QueuePlace } from '../dispatch/slot-turns.js';
+import { SettlingJobs } from '../dispatch/settling-jobs.js';
 
 /**
  * How long a health read stays usable for a lease attempt. The lease script checks that nothing
@@ -97,6 +98,8 @@ export class WorkerFleet {
   readonly pace = new BackendPace();
   /** This worker's jobs waiting for a slot try freed ones in queue order, one at a time. */
   readonly turns = new SlotTurns();
+  /** This worker's jobs whose slot was freed at their prompt's end, still storing outputs (the intake gate counts them). */
+  readonly settling = new SettlingJobs();
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
@@ -236,8 +239,9 @@ export class WorkerFleet {
             const leases = held(c.id);
             return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
           });
-          // The lease being handed over still counts as leased: its job ended but is still taken.
-          const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0);
+          // The lease being handed over still counts as leased: its job ended but is still taken; so
+          // do the finishing ones (their prompt ended, their jobs still collect their outputs).
+          const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0) + running.finishing;
           const waiting = jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased);
           if (betterWaitForFaster(backends, waiting)) return freedIf({ lease: null, reason: 'full' });
           // Only where it is worth starting: a GPU taken by another worker since the read leaves the slow ones out.
@@ -292,6 +296,8 @@ export class WorkerFleet {
     if (succeeded) this.succeeded.add(lease);
     // A prompt-submission record no submit ended (the job ended before its prompt was sent).
     if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
+    // Its prompt's end freed its slot already (finish): there is no slot to hand over, only the lease to end.
+    if (this.leases.isFinished(lease)) return this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
     let taker: Taker | undefined;
     for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
     if (taker) {
@@ -310,6 +316,16 @@ export class WorkerFleet {
       if (freed) return;
     }
     await this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
+  }
+
+  /**
+   * The lease's prompt ended on its backend: its GPU slot is freed for the next job (announced,
+   * and this process's waiting jobs woken through onChange) while its job collects its outputs;
+   * the lease stays renewed and counted as a job running on the backend until `release`
+   * (SlotLeases.finish). No strikes are forgiven here: that waits for the recorded success.
+   */
+  finish(lease: Lease): Promise<boolean> {
+    return this.leases.finish(lease);
   }
 
   /** What the release or hand-over script needs to forgive the job strikes of a lease's backend. */
@@ -429,7 +445,11 @@ export class WorkerFleet {
     void this.closeIdleRetired();
   }
 
-  /** Closes retired drivers that no live lease uses any more (call periodically). */
+  /**
+   * Closes retired drivers that no job uses any more (call periodically): no live lease on the
+   * backend, finishing ones included (a job collecting its outputs through the driver), and no job
+   * of this worker settling on it.
+   */
   async closeIdleRetired(): Promise<void> {
     const ids = [...this.retired.keys()];
     if (ids.length === 0) return;
@@ -441,7 +461,7 @@ export class WorkerFleet {
     }
     for (const id of ids) {
       // A live namesake shares the lease key; wait until it is idle too before closing the old driver.
-      if ((inFlight[id] ?? 0) > 0) continue;
+      if ((inFlight[id] ?? 0) > 0 || this.settling.on(id) > 0) continue;
       const members = this.retired.get(id) ?? [];
       this.retired.delete(id);
       await Promise.all(members.map((m) => m.driver.close().catch(() => undefined)));

@@ -102,8 +102,7 @@ async function runAttempt(
       place,
     });
     held = holdSlot(deps, lease, log);
-    const result = await runOnBackend(deps, job, lease, controller, signal, sink, log, submitted);
-    held.succeeded = result === 'succeeded'; // its strikes on the backend are forgiven with the release
+    const result = await runOnBackend(deps, job, held, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
     if (err instanceof NoSlotError && token) {
@@ -112,7 +111,7 @@ async function runAttempt(
     }
     return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
-    // Only now: a prompt still on the backend after a lost connection was asked about and followed under this slot.
+    // Only now (unless its prompt's end freed it): a prompt still on the backend after a lost connection was asked about and followed under this slot.
     if (held) await letGo(deps, held);
     deps.cancels.unregister(job.id, controller);
   }

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { isImg2ImgDriver, isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
-import type { Lease } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
 import { PreviewPublisher } from '../events/preview-publisher.js';
 import { OverallProgress } from '../progress/overall-progress.js';
 import type { WorkerDeps } from './context.js';
+import { freeAtPromptEnd, type HeldSlot } from './held-slot.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
 import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -23,20 +23,25 @@ export interface SubmittedPrompt {
  * One attempt of a job on one leased backend: mark it dispatched, run the prompt while turning
  * driver events into job events, store the outputs and record the success. Errors propagate to
  * the caller, which asks the backend (when `submitted` was set) before deciding between success,
- * retry, failure and cancel. The caller holds the lease (and keeps it alive) until it settled:
- * a prompt that may still run on the backend keeps its slot while it is asked about and followed;
- * it releases a success's lease with the backend's strikes forgiven (WorkerFleet.release).
+ * retry, failure and cancel. The GPU slot is freed as soon as the backend says the prompt ended
+ * (freeAtPromptEnd: the lease is finishing, still renewed and counted as a job running on the
+ * backend): the GPU takes its next job while this one's outputs are stored and its success
+ * recorded. Until then, and on any error, the caller keeps the slot (renewed) until it settled: a
+ * prompt that may still run on the backend keeps its slot while it is asked about and followed.
+ * The caller ends the lease when the attempt is over, forgiving the backend's strikes only when
+ * the success was recorded (`held.succeeded`, WorkerFleet.release).
  */
 export async function runOnBackend(
   deps: WorkerDeps,
   job: JobRow,
-  lease: Lease,
+  held: HeldSlot,
   controller: AbortController,
   signal: AbortSignal,
   sink: JobEventSink,
   jobLog: Logger,
   submitted: { prompt: SubmittedPrompt | null },
 ): Promise<'succeeded' | 'lost'> {
+  const { lease } = held;
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
   const leasedAt = deps.clock.now();
   const member = deps.fleet.member(lease.backendId);
@@ -68,9 +73,12 @@ export async function runOnBackend(
           ? member.driver.runTxt2Img(input.params, { promptId, ...options })
           : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run ${input.kind} jobs`, { retryable: true })),
   );
+  // The prompt ended on the backend: its GPU is free for the next job now, not after the bookkeeping.
+  deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
+  freeAtPromptEnd(deps, held, log);
   const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
   if (!done) return 'lost';
-  deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
+  held.succeeded = true; // its outputs were collected and its success recorded: the backend's strikes are forgiven with the release
   log.info({ backend: lease.backendId, artifacts: result.files.length }, 'job succeeded');
   return 'succeeded';
 }

@@ -1,0 +1,96 @@
+import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import { defaultWorkflow } from '../../api/test/fixtures';
+
+/**
+ * A backend's slot is for its GPU: it is freed as soon as the backend says the prompt ended, and
+ * the next job runs there while the first one's outputs are still being stored and its success
+ * recorded (not after that bookkeeping). The job still runs on the backend until then: operators see
+ * it in flight, and the backend cannot be deleted under it.
+ */
+describe('the slot of a prompt that ended on its backend', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ gpus: 1, stepMs: 5 });
+  });
+  afterAll(() => stack.close());
+
+  const slotsInUse = async (): Promise<number> => (await stack.worker!.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ?? 0;
+
+  it('is free while the outputs are stored, and the next job runs on the GPU meanwhile', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const store = stack.worker!.deps.store;
+    const put = store.put.bind(store);
+    let storing = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    store.put = async (...args: Parameters<typeof put>) => {
+      storing++;
+      await gate;
+      return put(...args);
+    };
+    try {
+      const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 101 }) })).body;
+      await waitUntil(async () => (storing > 0 ? true : undefined), 60_000, 10);
+      // Its prompt is done on sim0 and its output is held at the store: the slot is free already.
+      await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 30_000, 10);
+      expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
+
+      const second = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 202 }) })).body;
+      await waitUntil(async () => (storing > 1 ? true : undefined), 60_000, 10); // ran on sim0 to its end
+      expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
+      expect(sim0Executions()).toBe(2);
+
+      open();
+      expect(await jobEnd(admin, first.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(await jobEnd(admin, second.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(sim0Executions()).toBe(2); // each prompt ran once
+      await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 10_000, 10);
+    } finally {
+      open();
+      store.put = put;
+    }
+  }, 120_000);
+
+  it("keeps the job in flight on its backend while it settles: a drained backend cannot be deleted until it settled, its prompt runs once, and its strikes are forgiven only once the success is recorded", async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const store = stack.worker!.deps.store;
+    const put = store.put.bind(store);
+    let storing = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    store.put = async (...args: Parameters<typeof put>) => {
+      storing++;
+      await gate;
+      return put(...args);
+    };
+    const before = sim0Executions();
+    const health = stack.worker!.deps.health;
+    const strikes = async () => (await health.store.read('sim0')).snapshot?.strikes;
+    try {
+      await health.recordStrike('sim0');
+      expect(await strikes()).toBe(1);
+      const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 303 }) })).body;
+      await waitUntil(async () => (storing > 0 ? true : undefined), 60_000, 10);
+      await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 30_000, 10); // its GPU slot is free
+      // The retire procedure: drain, wait for inFlight 0, delete. The settling job keeps it at 1.
+      expect((await admin('POST', '/api/v1/backends/sim0/drain')).status).toBe(200);
+      expect((await admin('GET', '/api/v1/backends/sim0')).body.inFlight).toBe(1);
+      const refused = await admin('DELETE', '/api/v1/backends/sim0');
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'INVALID_STATE', errors: { inFlight: 1 } });
+      expect(await strikes()).toBe(1); // its outputs are not collected yet: nothing forgiven at the prompt's end
+
+      open();
+      expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(sim0Executions()).toBe(before + 1); // its prompt ran once
+      await waitUntil(async () => ((await strikes()) === 0 ? true : undefined), 10_000, 10); // forgiven with its lease's end
+      await waitUntil(async () => ((await admin('GET', '/api/v1/backends/sim0')).body.inFlight === 0 ? true : undefined), 10_000, 10);
+      expect((await admin('POST', '/api/v1/backends/sim0/undrain')).status).toBe(200);
+    } finally {
+      open();
+      store.put = put;
+    }
+  }, 120_000);
+
+  const sim0Executions = (): number => stack.sims[0]!.executions().length;
+});
