@@ -256,7 +256,7 @@ export const backendViewSchema = z
     tags: z.array(z.string()),
     state: backendStateSchema,
     breaker: breakerPhaseSchema,
-    inFlight: z.number().int().min(0).meta({ description: 'Live slot leases (jobs running on it) across all workers' }),
+    inFlight: z.number().int().min(0).meta({ description: 'Jobs running on it across all workers: live slot leases, and jobs whose prompt ended there while their outputs are stored (their slot is free again, so this may briefly exceed capacity)' }),
     draining: z.boolean(),
     consecutiveFailures: z.number().int().min(0),
     lastProbeAt: timestamp.nullable(),

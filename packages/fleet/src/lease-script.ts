@@ -198,6 +198,7 @@ if not score then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 if tonumber(score) <= now then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], score, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
 return 1

@@ -216,6 +216,20 @@ describe('SlotLeases (real Redis)', () => {
     expect(await scope.redis.zcard(leases.finishingKey('fin-expire'))).toBe(0);
   });
 
+  it("a finish prunes the backend's expired finishing leases (a crashed worker's are not kept while others keep the set alive)", async () => {
+    const short = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 150 });
+    const long = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const backend = [{ id: 'fin-prune', capacity: 2 }];
+    const dead = (await short.acquire({ tenantId: 'fin-p', candidates: backend })).lease!;
+    await short.finish(dead); // its worker dies: never renewed, never released
+    await waitUntil(async () => ((await long.inFlight(['fin-prune']))['fin-prune'] === 0 ? true : undefined), 10_000, 5);
+    expect(await scope.redis.zcard(long.finishingKey('fin-prune'))).toBe(1); // expired, still a member
+    const live = (await long.acquire({ tenantId: 'fin-p', candidates: backend })).lease!;
+    await long.finish(live);
+    expect(await scope.redis.zrange(long.finishingKey('fin-prune'), '0', '-1')).toEqual([live.leaseId]);
+    await long.release(live);
+  });
+
   it('tells other processes when a slot is freed (lease-freed channel), not the one that freed it', async () => {
     const subscriber = new Redis(TEST_REDIS_URL);
     try {

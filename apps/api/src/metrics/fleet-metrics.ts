@@ -34,7 +34,7 @@ export const fleetMetrics = metricSet((registry: Registry) => {
     });
 
   gauge('gantry_backend_capacity', 'Jobs a backend runs at once (its slots).', ['backend'], (g, b) => g.set({ backend: b.id }, b.capacity));
-  gauge('gantry_backend_in_flight', 'Live slot leases on a backend (jobs running there, across all workers).', ['backend'], (g, b) =>
+  gauge('gantry_backend_in_flight', 'Jobs running on a backend across all workers: live slot leases, and jobs whose prompt ended there while their outputs are stored.', ['backend'], (g, b) =>
     g.set({ backend: b.id }, b.inFlight),
   );
   gauge('gantry_backend_up', 'Whether the last health probe of a backend succeeded (1) or failed (0); absent before its first probe.', ['backend'], (g, b) => {
