@@ -661,7 +661,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['hand-backs + retry delays (BullMQ)', ...f((r) => String(r.delayedEvents))],
     ['slots freed and announced (not handed over on the same backend) per job', ...f((r) => (r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
     ['stalled jobs / retried jobs', ...f((r) => `${r.stalledEvents} / ${r.figures.retried}`)],
-    ['over capacity (db / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
+    ['over capacity (db: dispatch → the backend\'s end / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
     ['leases left 1 s after the last job', ...f((r) => String(r.leasesLeftAfter))],
     ['round-robin counter = lease attempts (policy evidence)', ...f((r) => (r.rrCounter === null ? 'absent' : String(r.rrCounter)))],
     ['warn/error log lines', ...f((r) => String(r.warnings))],

@@ -257,7 +257,10 @@ export function computeFigures(
     }
     allGaps.push(...gaps);
     allSlotGaps.push(...slotGaps);
-    const concurrent = maxOverlap(slots);
+    // Prompts on the GPU at once: a job's slot is freed at its prompt's end (the backend's own end,
+    // when known), so its bookkeeping up to `finished_at` may overlap the next job without any
+    // over-commit; the lease samples check the slots themselves.
+    const concurrent = maxOverlap(mine.map((r) => [r.dispatchedAt as number, r.backendEndAt ?? (r.finishedAt as number)] as [number, number]));
     if (concurrent > b.capacity) overCapacity.push(`${b.id} (${concurrent} > ${b.capacity})`);
     // Sum of per-job intervals (not their union) so capacity > 1 counts each slot.
     const slotSum = (from: number, to: number) => slots.reduce((s, iv) => s + coveredMs([iv], from, to), 0);
