@@ -16,8 +16,8 @@ describe('the slot of a prompt that ended on its backend', () => {
 
   const slotsInUse = async (): Promise<number> => (await stack.worker!.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ?? 0;
 
-  it('is free while the outputs are stored, and the next job runs on the GPU meanwhile', async () => {
-    const admin = apiClient(stack.url, stack.adminKey);
+  /** Holds every output at the worker's store until `open()`; `storing()`: outputs that reached it. */
+  const holdOutputs = () => {
     const store = stack.worker!.deps.store;
     const put = store.put.bind(store);
     let storing = 0;
@@ -28,15 +28,21 @@ describe('the slot of a prompt that ended on its backend', () => {
       await gate;
       return put(...args);
     };
+    return { storing: () => storing, open, restore: () => (store.put = put) };
+  };
+
+  it('is free while the outputs are stored, and the next job runs on the GPU meanwhile', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const { storing, open, restore } = holdOutputs();
     try {
       const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 101 }) })).body;
-      await waitUntil(async () => (storing > 0 ? true : undefined), 60_000, 10);
+      await waitUntil(async () => (storing() > 0 ? true : undefined), 60_000, 10);
       // Its prompt is done on sim0 and its output is held at the store: the slot is free already.
       await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 30_000, 10);
       expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
 
       const second = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 202 }) })).body;
-      await waitUntil(async () => (storing > 1 ? true : undefined), 60_000, 10); // ran on sim0 to its end
+      await waitUntil(async () => (storing() > 1 ? true : undefined), 60_000, 10); // ran on sim0 to its end
       expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
       expect(sim0Executions()).toBe(2);
 
@@ -47,22 +53,13 @@ describe('the slot of a prompt that ended on its backend', () => {
       await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 10_000, 10);
     } finally {
       open();
-      store.put = put;
+      restore();
     }
   }, 120_000);
 
   it("keeps the job in flight on its backend while it settles: a drained backend cannot be deleted until it settled, its prompt runs once, and its strikes are forgiven only once the success is recorded", async () => {
     const admin = apiClient(stack.url, stack.adminKey);
-    const store = stack.worker!.deps.store;
-    const put = store.put.bind(store);
-    let storing = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    store.put = async (...args: Parameters<typeof put>) => {
-      storing++;
-      await gate;
-      return put(...args);
-    };
+    const { storing, open, restore } = holdOutputs();
     const before = sim0Executions();
     const health = stack.worker!.deps.health;
     const strikes = async () => (await health.store.read('sim0')).snapshot?.strikes;
@@ -70,7 +67,7 @@ describe('the slot of a prompt that ended on its backend', () => {
       await health.recordStrike('sim0');
       expect(await strikes()).toBe(1);
       const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 303 }) })).body;
-      await waitUntil(async () => (storing > 0 ? true : undefined), 60_000, 10);
+      await waitUntil(async () => (storing() > 0 ? true : undefined), 60_000, 10);
       await waitUntil(async () => ((await slotsInUse()) === 0 ? true : undefined), 30_000, 10); // its GPU slot is free
       // The retire procedure: drain, wait for inFlight 0, delete. The settling job keeps it at 1.
       expect((await admin('POST', '/api/v1/backends/sim0/drain')).status).toBe(200);
@@ -88,7 +85,7 @@ describe('the slot of a prompt that ended on its backend', () => {
       expect((await admin('POST', '/api/v1/backends/sim0/undrain')).status).toBe(200);
     } finally {
       open();
-      store.put = put;
+      restore();
     }
   }, 120_000);
 
