@@ -100,9 +100,7 @@ export class IntakeGate {
       return;
     }
     this.free = Math.max(0, this.free - delta);
-    const target = this.target(this.free);
-    if (target > this.worker.concurrency) void this.adjust();
-    else if (target < this.worker.concurrency) this.worker.concurrency = target;
+    this.followKept(this.free);
   }
 
   /**
@@ -115,7 +113,12 @@ export class IntakeGate {
       void this.adjust();
       return;
     }
-    const target = this.target(this.free);
+    this.followKept(this.free);
+  }
+
+  /** Lowers concurrency to the kept count's target without a read; a raise only a read may make. */
+  private followKept(free: number): void {
+    const target = this.target(free);
     if (target > this.worker.concurrency) void this.adjust();
     else if (target < this.worker.concurrency) this.worker.concurrency = target;
   }
