@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@gantry/domain';
 import type { ArtifactStore, ByteRange, PutOptions, PutSource, StoredObject } from './artifact-store.js';
@@ -27,11 +27,11 @@ export class LocalArtifactStore implements ArtifactStore {
       const { sha256, bytes } = await this.inDir(spoolDir, () => spoolToFile(data, tmp, options.maxBytes), 'open', tmp);
       const key = contentKey(sha256);
       const target = this.pathOf(key);
-      // Equal bytes stored already: mark the blob as freshly written (retention deletes a blob only
-      // when no row references it and it was not written lately, so it stays while the caller
-      // records its new reference). When it is missing, the spooled file becomes it.
-      const now = new Date();
-      if (await utimes(target, now, now).then(() => true, () => false)) return { key, sha256, bytes };
+      // The spooled file becomes the blob, also when equal bytes are stored already: the rename
+      // swaps in the same bytes atomically with a fresh last-written time (retention deletes a blob
+      // only when no row references it and it was not written lately, so it stays while the caller
+      // records its new reference). A reader that has the old file open keeps reading it. One file
+      // system call, where asking first (refresh the time, else rename) took two.
       await this.inDir(path.dirname(target), () => rename(tmp, target), 'rename', tmp);
       moved = true;
       return { key, sha256, bytes };
