@@ -1,4 +1,4 @@
-import { apiClient, NO_RATE_LIMITS, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
+import { apiClient, jobEnd, NO_RATE_LIMITS, startStack, StreamClient, waitUntil, type TestStack } from '@gantry/testing';
 import { defaultWorkflow } from './fixtures';
 
 const terminal = (m: any) => m.type === 'event' && m.event.type === 'state' && ['succeeded', 'failed', 'canceled'].includes(m.event.status);
@@ -53,6 +53,29 @@ describe('WebSocket stream', () => {
     expect(overall.length).toBeGreaterThan(0);
     expect([...overall].sort((a, b) => a - b)).toEqual(overall);
     expect(received.map((e) => e.event.status).filter(Boolean)).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
+  });
+
+  it("shows an ended job's snapshot as GET /jobs/{id} does, and replays nothing to a client that has every event", async () => {
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2 }) })).body;
+    expect((await jobEnd(admin, job.id, 60_000)).status).toBe('succeeded');
+    const { items } = (await admin('GET', `/api/v1/jobs/${job.id}/events`)).body;
+    const lastSeq = items[items.length - 1].seq;
+    const view = (await admin('GET', `/api/v1/jobs/${job.id}`)).body;
+    const client = await connect(second, { key: stack.adminKey });
+    await client.next((m) => m.type === 'ready');
+    client.send({ type: 'subscribe', jobId: job.id, since: lastSeq });
+    const snapshot = await client.next((m) => m.type === 'snapshot');
+    expect(snapshot.lastSeq).toBe(lastSeq);
+    expect(snapshot.job).toEqual(view);
+    await client.next((m) => m.type === 'subscribed');
+    // A ping answered after the subscription: nothing of the job came in between.
+    client.send({ type: 'ping' });
+    await client.next((m) => m.type === 'pong');
+    expect(client.events(job.id)).toEqual([]);
+    // A job of nobody (or of another tenant) is refused, and leaves nothing followed.
+    client.send({ type: 'subscribe', jobId: '01a20153-556b-7000-93cf-d0697e9d81d1' });
+    const refused = await client.next((m) => m.type === 'error');
+    expect(refused.code).toBe('NOT_FOUND');
   });
 
   it('resumes with since after a forced disconnect: no gap, no duplicate', async () => {

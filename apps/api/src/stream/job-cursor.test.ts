@@ -63,4 +63,37 @@ describe('JobCursor', () => {
     expect(cursor.live({ seq: 2, frame: Buffer.alloc(0), terminal: false })).toBe(true);
     expect(cursor.live({ seq: 3, frame: Buffer.alloc(0), terminal: false })).toBe(false);
   });
+
+  it('resumes a client that has every stored event without a read: the events held meanwhile go out in order', async () => {
+    const { sent, loads, cursor, live } = setup(3, 0);
+    cursor.hold();
+    live(5);
+    live(4);
+    live(3); // stored already: the client has it
+    await cursor.resumeFrom(3, 3);
+    expect(loads).toEqual([]);
+    expect(sent).toEqual([4, 5]);
+    live(6);
+    expect(sent).toEqual([4, 5, 6]);
+  });
+
+  it('still reads a gap among the events held while the client had every stored one', async () => {
+    const { sent, loads, cursor, live, db } = setup(3, 0);
+    cursor.hold();
+    db.push(record(4), record(5));
+    live(5); // 4 was stored but its message was lost
+    await cursor.resumeFrom(3, 3);
+    await new Promise((r) => setImmediate(r));
+    await cursor.catchUp();
+    expect(loads[0]).toBe(3);
+    expect(sent).toEqual([4, 5]);
+  });
+
+  it('reads what a client behind the stored events misses, as always', async () => {
+    const { sent, loads, cursor } = setup(3, 0);
+    cursor.hold();
+    await cursor.resumeFrom(1, 3);
+    expect(loads).toEqual([1, 3]);
+    expect(sent).toEqual([2, 3]);
+  });
 });

@@ -75,10 +75,18 @@ export class JobCursor {
     this.catchingUp = true;
   }
 
-  /** Sets the position (the last seq the client has) and delivers everything after it. */
-  async resumeFrom(seq: number): Promise<void> {
+  /**
+   * Sets the position (the last seq the client has) and delivers everything after it. `stored`: the
+   * job's last sequence number as read after this cursor began to hold; when the client has it,
+   * nothing is read, and the events held meanwhile go out (a gap among them is read as always).
+   */
+  async resumeFrom(seq: number, stored?: number): Promise<void> {
     this.lastSeq = seq;
     this.catchingUp = false;
+    if (stored !== undefined && seq >= stored) {
+      for (const event of this.buffer.splice(0).sort((a, b) => a.seq - b.seq)) this.live(event);
+      return;
+    }
     await this.catchUp();
   }
 

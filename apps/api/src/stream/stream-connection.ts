@@ -12,13 +12,13 @@ import {
   type ClockTimer,
   type SubscribeMessage,
 } from '@gantry/domain';
-import { findTenantJob, listJobArtifacts, listJobInputs, listJobEvents, type JobRow } from '@gantry/db';
+import { listJobEvents, readTenantJobSnapshot } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { ApiDeps } from '../context.js';
 import { streamMetrics } from '../metrics/stream-metrics.js';
 import { authenticate, hasScope, type Principal } from '../auth/authenticate.js';
 import { jobView } from '../services/job-view.js';
-import { viewLinks } from '../services/presign.js';
+import { viewLinks, viewsPresign } from '../services/presign.js';
 import type { ActiveSnapshot } from './active-snapshot.js';
 import type { CoalescedReads, ReadResult } from './coalesced-reads.js';
 import type { EventHub, HubEntry, HubListener } from './event-hub.js';
@@ -247,27 +247,28 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
     if (this.cursors.size - this.followedByAll.size + added > this.options.maxSubscriptions) {
       throw new AppError('CONFLICT', `At most ${this.options.maxSubscriptions} job subscriptions per connection`);
     }
-    for (const id of ids) {
-      const since = message.jobId ? message.since : sinceByJob.get(id);
-      const job = await findTenantJob(this.deps.db, principal.tenantId, id);
-      if (!job) throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
-      await this.follow(job, since);
-    }
+    for (const id of ids) await this.follow(principal.tenantId, id, message.jobId ? message.since : sinceByJob.get(id));
     this.send({ type: 'subscribed', jobIds: ids });
   }
 
   /**
-   * Starts following a job: the cursor is registered (holding live events) before the snapshot is
-   * read, so nothing published in between is lost; then history after `since` is replayed.
+   * Starts following a job: the cursor is registered (holding live events) before the job's view is
+   * read, so nothing published in between is lost; then history after `since` is replayed. The view
+   * and its last sequence number are one statement; a client that has every stored event (`since` at the
+   * view's last sequence number, as a reconnect usually is) needs no read of them, only the events
+   * held meanwhile. Another tenant's job, or a missing one, undoes the cursor: NOT_FOUND.
    */
-  private async follow(job: JobRow, since: number | undefined): Promise<void> {
-    const cursor = this.track(job.id, 0);
+  private async follow(tenantId: string, id: string, since: number | undefined): Promise<void> {
+    const cursor = this.track(id, 0);
     cursor.hold();
-    const fresh = (await findTenantJob(this.deps.db, job.tenantId, job.id)) ?? job;
-    const artifacts = await listJobArtifacts(this.deps.db, fresh.id);
-    const view = jobView(fresh, artifacts, { inputs: await listJobInputs(this.deps.db, fresh.id), links: await viewLinks(this.deps, artifacts) });
-    this.send({ type: 'snapshot', job: view, lastSeq: fresh.lastSeq });
-    await cursor.resumeFrom(since === undefined ? fresh.lastSeq : Math.min(since, fresh.lastSeq));
+    const job = await readTenantJobSnapshot(this.deps.db, tenantId, id, { storageKeys: viewsPresign(this.deps) });
+    if (!job) {
+      this.dropCursor(id);
+      throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
+    }
+    const view = jobView(job, job.artifacts, { inputs: job.inputs, links: await viewLinks(this.deps, job.artifacts) });
+    this.send({ type: 'snapshot', job: view, lastSeq: job.lastSeq });
+    await cursor.resumeFrom(since === undefined ? job.lastSeq : Math.min(since, job.lastSeq), job.lastSeq);
   }
 
   /**

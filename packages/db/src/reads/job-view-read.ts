@@ -17,6 +17,28 @@ export interface JobViewRead extends JobViewRow {
 /** The job's record, and its workflow when it is queued and $5 asks for it. */
 export const JOB_VIEW_TEXT = jobViewRecord({ operator: '$3::boolean', storageKeys: '$4::boolean' }, [`CASE WHEN j.status = 'queued' AND $5::boolean THEN j.workflow END`]);
 
+/** The record of a job as a live stream's snapshot shows it: the view, and the sequence number of its last event. */
+const JOB_SNAPSHOT_TEXT = jobViewRecord({ operator: 'false', storageKeys: '$3::boolean' }, ['j.last_seq']);
+
+/**
+ * A job of one tenant as a stream's `snapshot` shows it, with `lastSeq` read in the same statement
+ * (the view and its sequence number agree; no workflow, no operator detail); null when it is not
+ * the tenant's.
+ */
+export async function readTenantJobSnapshot(db: Db, tenantId: string, id: string, options: { storageKeys?: boolean } = {}): Promise<(JobViewRow & { lastSeq: number }) | null> {
+  const { rows } = await poolOf(db).query<[unknown[]]>({
+    name: 'gantry-read-job-snapshot',
+    text: `SELECT ${JOB_SNAPSHOT_TEXT} FROM jobs j WHERE j.id = $1::uuid AND j.tenant_id = $2::uuid`,
+    values: [id, tenantId, options.storageKeys ?? false],
+    rowMode: 'array',
+  });
+  const record = rows[0]?.[0];
+  if (!record) return null;
+  const job = jobViewRowOf(record) as JobViewRow & { lastSeq: number };
+  job.lastSeq = record[JOB_VIEW_RECORD_EXTRA] as number;
+  return job;
+}
+
 /** A job of one tenant; another tenant's job is indistinguishable from a missing one. */
 export async function readTenantJobView(
   db: Db,

@@ -13,7 +13,7 @@ import { listBackends } from './backend-list-read.js';
 import { readJobRow } from './job-row-read.js';
 import { readTenantActiveJobViews, readTenantJobList } from './job-list-read.js';
 import type { JobViewRow } from './job-view-columns.js';
-import { readTenantJobView } from './job-view-read.js';
+import { readTenantJobSnapshot, readTenantJobView } from './job-view-read.js';
 import { countSucceededSince } from './succeeded-count.js';
 import { tenantHasJob } from './tenant-job-exists.js';
 
@@ -174,6 +174,28 @@ describe('readTenantJobView', () => {
   it("does not find another tenant's job, nor a missing one", async () => {
     expect(await readTenantJobView(prisma, tenantB, jobsOfA[0]!)).toBeNull();
     expect(await readTenantJobView(prisma, tenantA, randomUUID())).toBeNull();
+  });
+});
+
+describe('readTenantJobSnapshot', () => {
+  it("gives a stream's snapshot of each job: the tenant's view (no workflow), with the lastSeq stored in the same row", async () => {
+    await poolOf(prisma).query('UPDATE jobs SET last_seq = 7 WHERE id = $1', [jobsOfA[5]]);
+    const stored = new Map((await poolOf(prisma).query<{ id: string; last_seq: number }>('SELECT id, last_seq FROM jobs WHERE tenant_id = $1', [tenantA])).rows.map((r) => [r.id, r.last_seq]));
+    for (const id of jobsOfA) {
+      const snapshot = await readTenantJobSnapshot(prisma, tenantA, id, { storageKeys: true });
+      const { workflow: _workflow, ...view } = (await readTenantJobView(prisma, tenantA, id, { storageKeys: true, workflow: false }))!;
+      const { lastSeq, ...rest } = snapshot!;
+      expect(rest).toEqual(view);
+      expect(lastSeq).toBe(stored.get(id));
+    }
+    expect((await readTenantJobSnapshot(prisma, tenantA, jobsOfA[5]!))!.lastSeq).toBe(7);
+    expect((await readTenantJobSnapshot(prisma, tenantA, jobsOfA[5]!))!.artifacts.map((a) => a.storageKey)).toEqual([null, null]);
+    expect((await readTenantJobSnapshot(prisma, tenantA, jobsOfA[6]!))!.errorInternal).toBeNull();
+  });
+
+  it("does not find another tenant's job, nor a missing one", async () => {
+    expect(await readTenantJobSnapshot(prisma, tenantB, jobsOfA[0]!)).toBeNull();
+    expect(await readTenantJobSnapshot(prisma, tenantA, randomUUID())).toBeNull();
   });
 });
 
