@@ -42,6 +42,7 @@ const OPTIONS = {
   'raw-procs': { type: 'string', default: '1', help: 'processes the raw TCP subscribers of --synthetic-rate are spread over' },
   storm: { type: 'string', default: '', help: 'sockets, comma-separated (e.g. 300,1000,3000): the reconnect-storm mode (no worker: that many raw `all` subscribers connect at once while --storm-jobs jobs are queued; time until every socket has its snapshots, API CPU and loop, GET, PostgreSQL transactions; see bench/README.md)' },
   'storm-jobs': { type: 'string', default: '10', help: 'active (queued) jobs during each --storm step, comma-separated (e.g. 10,100)' },
+  'storm-by': { type: 'string', default: 'all', help: "how each --storm socket subscribes: 'all' (every job of the tenant) or 'job' (the --storm-jobs jobs by id, each with the lastSeq it has, as a client reconnecting to the jobs it watches; at most 100)" },
   'storm-wait': { type: 'string', default: '120', help: 'seconds one --storm step may wait for every snapshot' },
   'api-cpu-prof': { type: 'string', default: '', help: 'directory: run the API with --cpu-prof and write its CPU profile there (on exit)' },
   help: { type: 'boolean', default: false, help: 'this text' },
@@ -94,7 +95,12 @@ const cfg = {
   storm: values.storm ? values.storm.split(',').map(Number) : null,
   stormJobs: values['storm-jobs'].split(',').map(Number),
   stormWaitSeconds: num('storm-wait', 1),
+  stormBy: values['storm-by'],
 };
+if (cfg.storm && (!['all', 'job'].includes(cfg.stormBy) || (cfg.stormBy === 'job' && cfg.stormJobs.some((n) => n > 100)))) {
+  console.error("--storm-by must be 'all' or 'job' (by job: --storm-jobs at most 100, the ids one subscribe may name)");
+  process.exit(2);
+}
 if (cfg.storm && [...cfg.storm, ...cfg.stormJobs].some((n) => !Number.isInteger(n) || n <= 0)) {
   console.error('--storm and --storm-jobs must be positive integers, comma-separated');
   process.exit(2);
@@ -730,7 +736,7 @@ function printReport(r, partial = false) {
   const c = r.config;
   r.loadavgAtEnd = loadavg()[0];
   if (r.storm) {
-    rows.push(`setup: 1 API process, no worker; storm steps of ${c.storm.join(', ')} raw TCP \`all\` subscribers connecting at once (one process) with ${c.stormJobs.join(', ')} queued jobs; GET probe every ${c.probeEveryMs} ms`);
+    rows.push(`setup: 1 API process, no worker; storm steps of ${c.storm.join(', ')} raw TCP ${c.stormBy === 'job' ? 'subscribers resuming the jobs by id' : '\`all\` subscribers'} connecting at once (one process) with ${c.stormJobs.join(', ')} queued jobs; GET probe every ${c.probeEveryMs} ms`);
   } else if (r.synthetic) {
     rows.push(`setup: 1 API process, no worker; ${c.jobs} queued jobs; synthetic publisher at ${c.syntheticRates.join(', ')} events/s for ${c.syntheticSeconds} s each (stored, then published as the worker does); ${c.subscribers} raw TCP subscribers (\`all\`, frames counted) in ${c.rawProcs} process(es); GET probe every ${c.probeEveryMs} ms`);
   } else rows.push(`setup: 1 API process, 1 worker, ${c.gpus} gpu-sims (step ${c.stepMs} ms), ${c.jobs} jobs x ${c.steps} steps ${c.size}x${c.size}; ${c.subscribers} subscribers (${Math.round((1 - c.jobShare) * 100)}% all, ${Math.round(c.jobShare * 100)}% one job with since 0); GET probe every ${c.probeEveryMs} ms`);

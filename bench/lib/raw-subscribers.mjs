@@ -8,7 +8,7 @@
 // parses every event and checks that each job's seq rises by exactly one.
 //
 // IPC from the bench: `{rawSubs: 'connect', n, concurrency}` -> `{rawSubsConnected: {...}}`;
-// `{rawSubs: 'mark'}` zeroes the counts; `{rawSubs: 'total'}` -> `{rawSubsTotal: n}` (frames counted);
+// (`subscribe`: the message each socket subscribes with, default `all`); `{rawSubs: 'mark'}` zeroes the counts; `{rawSubs: 'total'}` -> `{rawSubsTotal: n}` (frames counted);
 // `{rawSubs: 'counts'}` -> `{rawSubsCounts: {total, perSocket, closes, checker}}`;
 // `{rawSubs: 'snapshots'}` -> `{rawSubsSnapshots: n}` (snapshot messages since the mark, all sockets);
 // `{rawSubs: 'close'}` ends every socket -> `{rawSubsClosed: n}`.
@@ -30,6 +30,9 @@ function clientFrame(opcode, payload) {
   for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
   return Buffer.concat([head, mask, body]);
 }
+
+/** What every socket sends once `ready` (`all` unless the bench's `connect` says otherwise, e.g. jobIds with sinceByJob). */
+let subscribeMessage = { type: 'subscribe', all: true };
 
 class RawSubscriber {
   constructor(index) {
@@ -148,7 +151,9 @@ class RawSubscriber {
     if (opcode !== 1) return;
     const m = JSON.parse(payload.toString('utf8'));
     if (!this.ready) {
-      if (m.type === 'ready') this.socket.write(clientFrame(1, Buffer.from(JSON.stringify({ type: 'subscribe', all: true }))));
+      if (m.type === 'ready') this.socket.write(clientFrame(1, Buffer.from(JSON.stringify(subscribeMessage))));
+      // A subscription by job id sends each job's snapshot before `subscribed`.
+      else if (m.type === 'snapshot') checker.other.set('snapshot', (checker.other.get('snapshot') ?? 0) + 1);
       else if (m.type === 'subscribed') {
         this.ready = true;
         this.parse = this.index === 0;
@@ -206,6 +211,7 @@ async function connectMany(n, concurrency) {
 
 process.on('message', async (msg) => {
   if (msg?.rawSubs === 'connect') {
+    subscribeMessage = msg.subscribe ?? { type: 'subscribe', all: true };
     process.send?.({ rawSubsConnected: await connectMany(msg.n, msg.concurrency) });
   } else if (msg?.rawSubs === 'total') {
     let total = 0;

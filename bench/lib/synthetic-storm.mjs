@@ -35,13 +35,21 @@ export async function runStorm(ctx) {
       return reply;
     };
     const ids = [];
+    // `--storm-by job`: each socket resumes the M jobs by id, each at the lastSeq it has (a client
+    // reconnecting to the jobs it watches); `all` (default): each subscribes to everything.
+    const subscribeFor = async (jobs) => {
+      if (cfg.stormBy !== 'job') return { type: 'subscribe', all: true };
+      const sinceByJob = {};
+      for (const id of jobs) sinceByJob[id] = (await http('GET', `/api/v1/jobs/${id}/events?since=0`)).lastSeq;
+      return { type: 'subscribe', jobIds: jobs, sinceByJob };
+    };
     for (const m of [...cfg.stormJobs].sort((a, b) => a - b)) {
       await pool([...Array(m - ids.length).keys()], cfg.submitConcurrency, async () => {
         ids.push((await http('POST', '/api/v1/jobs', { workflow: workflow(), metadata: { bench: 'ws-storm' } })).id);
       });
       // Warm-up: a few sockets, so the code is compiled before measuring.
       await ask('mark', 'rawSubsMarked');
-      await ask('connect', 'rawSubsConnected', { n: 10, concurrency: 10 });
+      await ask('connect', 'rawSubsConnected', { n: 10, concurrency: 10, subscribe: await subscribeFor(ids.slice(0, m)) });
       await ask('close', 'rawSubsClosed');
       for (const n of cfg.storm) {
         results.phase = `storm ${n} x ${m}`;
@@ -54,6 +62,7 @@ export async function runStorm(ctx) {
           reads.push(performance.now() - t);
         }
         const minimalMs = reads.sort((a, b) => a - b)[2];
+        const subscribe = await subscribeFor(ids.slice(0, m));
         // The GET probe's own statements (a GET of a queued job also reads its wait estimate), with
         // no socket, for as long as the last storm step took: subtracted from the storm's count.
         const q0 = await xacts();
@@ -68,7 +77,7 @@ export async function runStorm(ctx) {
         await ask('mark', 'rawSubsMarked');
         const probe = await getProbe(ids[0]);
         const start = Date.now();
-        const connected = await ask('connect', 'rawSubsConnected', { n, concurrency: n });
+        const connected = await ask('connect', 'rawSubsConnected', { n, concurrency: n, subscribe });
         const connectSeconds = (Date.now() - start) / 1000;
         let snapshots = 0;
         const until = Date.now() + cfg.stormWaitSeconds * 1000;
@@ -82,6 +91,7 @@ export async function runStorm(ctx) {
         await sleep(500);
         const transactions = (await xacts()) - x0;
         const row = {
+          by: cfg.stormBy,
           sockets: n,
           jobs: m,
           connected: connected.connected,
@@ -123,7 +133,7 @@ const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? 'n
 export function stormRows(s) {
   const rows = [];
   for (const p of s.steps) {
-    rows.push(`storm: ${p.sockets} \`all\` sockets at once, ${p.jobs} active jobs; load ${p.loadavg.toFixed(1)}`);
+    rows.push(`storm: ${p.sockets} sockets at once ${p.by === 'job' ? 'each resuming the jobs by id (jobIds + sinceByJob)' : 'subscribing `all`'}, ${p.jobs} active jobs; load ${p.loadavg.toFixed(1)}`);
     rows.push(['every snapshot received', `${p.complete ? 'yes' : 'NO'}: ${p.snapshots} of ${p.connected * p.jobs} in ${fmt(p.seconds, 2)} s (connects done at ${fmt(p.connectSeconds, 2)} s; ${JSON.stringify(p.failures)} connect failures)`]);
     rows.push(['PostgreSQL transactions', `${p.transactions}; less the GET probe's (${fmt(p.perGet, 1)} per GET, measured with no socket): ~${fmt(p.transactionsLessProbe)} / minimal 1 (x${fmt(p.transactionsLessProbe)})`]);
     rows.push(['time / the minimal read alone', `${fmt(p.seconds * 1000)} / ${fmt(p.minimalReadMs, 1)} ms (x${fmt((p.seconds * 1000) / p.minimalReadMs, 0)})`]);
