@@ -1,5 +1,10 @@
-import { findUnstorable, isStorableText } from './storable.js';
+import { findUnstorable, isStorableText as storableText } from './storable.js';
 import type { Workflow } from './workflow.js';
+
+// Bound once: under tsx (the benches, tests) every call of an imported function goes through a getter.
+const isStorableText = storableText;
+const findUnstorableIn = findUnstorable;
+const isEnumerable = Object.prototype.propertyIsEnumerable;
 
 /**
  * The hot-path half of `workflowSchema` (workflow.ts), which stays the one contract: true when the
@@ -22,7 +27,8 @@ export function isWorkflowAsParsed(value: unknown): value is Workflow {
   const ids = Reflect.ownKeys(value);
   if (ids.length === 0) return false; // "the workflow has no nodes"
   for (const id of ids) {
-    if (!isRecordKey(value, id) || id.length === 0 || id.length > 64 || !isStorableText(id)) return false;
+    // A non-enumerable id is skipped by zod (it could leave no node): zod decides.
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64 || id === '__proto__' || !isEnumerable.call(value, id) || !isStorableText(id)) return false;
     if (!isNodeAsParsed((value as Record<string, unknown>)[id])) return false;
   }
   return true;
@@ -30,43 +36,58 @@ export function isWorkflowAsParsed(value: unknown): value is Workflow {
 
 function isNodeAsParsed(node: unknown): boolean {
   if (!isJsonObject(node)) return false;
-  let keys = 0;
-  for (const key in node) {
-    // Own keys only (a JSON object inherits none it enumerates); anything but the three is stripped by zod.
-    if (key !== 'class_type' && key !== 'inputs' && key !== '_meta') return false;
-    keys++;
+  let meta = false;
+  for (const key of Reflect.ownKeys(node)) {
+    // Anything but the three is stripped by zod (a symbol too).
+    if (key === '_meta') meta = true;
+    else if (key !== 'class_type' && key !== 'inputs') return false;
   }
-  // An own key that `for…in` does not list (a symbol, a non-enumerable one): zod decides.
-  if (Reflect.ownKeys(node).length !== keys) return false;
-  const { class_type: classType, inputs, _meta: meta } = node as { class_type?: unknown; inputs?: unknown; _meta?: unknown };
+  const { class_type: classType, inputs, _meta } = node as { class_type?: unknown; inputs?: unknown; _meta?: unknown };
   if (typeof classType !== 'string' || classType.length === 0 || classType.length > 200 || !isStorableText(classType)) return false;
-  if (!isInputsAsParsed(inputs)) return false;
-  return !Object.hasOwn(node, '_meta') || isMetaAsParsed(meta);
+  return isJsonObject(inputs) && isStorableRecord(inputs) && (!meta || isMetaAsParsed(_meta));
 }
 
-function isInputsAsParsed(inputs: unknown): boolean {
-  if (!isJsonObject(inputs)) return false;
-  for (const name of Reflect.ownKeys(inputs)) {
-    if (!isRecordKey(inputs, name) || !isStorableText(name)) return false;
-    const input = (inputs as Record<string, unknown>)[name];
-    // Most inputs are scalars: findUnstorable answers those without a walk.
-    if (findUnstorable(input, 1).length > 0) return false;
+function isMetaAsParsed(meta: unknown): boolean {
+  if (!isJsonObject(meta)) return false;
+  const title = (meta as { title?: unknown }).title;
+  if (Object.hasOwn(meta, 'title') && (typeof title !== 'string' || title.length > 500)) return false;
+  return isStorableRecord(meta);
+}
+
+/**
+ * Every own key a storable string zod keeps as it is (not `__proto__`, which it drops; not a
+ * symbol), every value storable JSON. A non-enumerable key (JSON.parse makes none) is checked like
+ * the others, though zod skips it: stricter (the workflow's own ids are another matter: a skipped
+ * node id could leave it without nodes).
+ */
+function isStorableRecord(record: object): boolean {
+  for (const key of Reflect.ownKeys(record)) {
+    if (typeof key !== 'string' || key === '__proto__' || !isStorableText(key)) return false;
+    if (!isStorableValue((record as Record<string, unknown>)[key])) return false;
   }
   return true;
 }
 
-function isMetaAsParsed(meta: unknown): boolean {
-  if (!isJsonObject(meta) || Object.hasOwn(meta, '__proto__')) return false;
-  if (Object.hasOwn(meta, 'title')) {
-    const title = (meta as { title?: unknown }).title;
-    if (typeof title !== 'string' || title.length > 500) return false;
+/**
+ * `findUnstorable(value).length === 0`, with scalars and flat arrays of them (a link `["4", 0]`)
+ * answered inline, without its walk's allocations; anything deeper walked by it.
+ */
+function isStorableValue(value: unknown): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') {
+        if (!isStorableText(item)) return false;
+      } else if (typeof item === 'number') {
+        if (!Number.isFinite(item)) return false;
+      } else if (item !== null && typeof item === 'object') return findUnstorableIn(value, 1).length === 0;
+    }
+    return true;
   }
-  return findUnstorable(meta, 1).length === 0;
-}
-
-/** A string key zod's record keeps as it is: enumerable, not `__proto__` (which zod drops). */
-function isRecordKey(record: object, key: string | symbol): key is string {
-  return typeof key === 'string' && key !== '__proto__' && Object.prototype.propertyIsEnumerable.call(record, key);
+  return findUnstorableIn(value, 1).length === 0;
 }
 
 /**
