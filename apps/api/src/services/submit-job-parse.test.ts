@@ -58,7 +58,7 @@ type Rng = ReturnType<typeof rng>;
 /** Strings at and around every limit the schema sets, and every kind of text it refuses. */
 const EMOJI = '\u{1F600}'; // two UTF-16 units, one code point
 const ODD_TEXT = ['', 'a', 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(200), 'x'.repeat(201), 'x'.repeat(500), 'x'.repeat(501), EMOJI.repeat(32), EMOJI.repeat(33), EMOJI.repeat(100), EMOJI.repeat(101), EMOJI.repeat(250), EMOJI.repeat(251), 'a\u0000b', 'a\ud800', '\udc00', `${EMOJI}\ud83d`, '__proto__', 'constructor', 'toString', 'hasOwnProperty', '0', '12', ' '];
-const ODD_VALUES: unknown[] = [null, true, 0, -1.5, Infinity, -Infinity, NaN, 'text', [], [1, 'a'], ['4', 0], {}, { a: 1 }, 'x\u0000', ['ok', ['deep', 'x\ud800']], { k: { k: { k: Infinity } } }, JSON.parse('{"__proto__": {"polluted": true}}'), JSON.parse('{"__proto__": "x\\u0000"}')];
+const ODD_VALUES: unknown[] = [null, true, 0, -1.5, Infinity, -Infinity, NaN, 'text', [], [1, 'a'], ['4', 0], ['4', Infinity], [NaN], ['a\u0000', 1], [1, { a: 'x\ud800' }], {}, { a: 1 }, 'x\u0000', ['ok', ['deep', 'x\ud800']], { k: { k: { k: Infinity } } }, JSON.parse('{"__proto__": {"polluted": true}}'), JSON.parse('{"__proto__": "x\\u0000"}')];
 
 /** An object with one own key set, `__proto__` included (an object literal would set the prototype instead). */
 function withOwn(target: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
