@@ -1,3 +1,4 @@
+import { WORKFLOW_CLASS_TYPE_MAX, WORKFLOW_NODE_ID_MAX, WORKFLOW_TITLE_MAX } from './limits.js';
 import { findUnstorable, isStorableText as storableText } from './storable.js';
 import type { Workflow } from './workflow.js';
 
@@ -8,19 +9,22 @@ const isEnumerable = Object.prototype.propertyIsEnumerable;
 
 /**
  * The hot-path half of `workflowSchema` (workflow.ts), which stays the one contract: true when the
- * schema accepts `value` AND its output would be `value` itself up to the order of a node's own
- * keys (zod writes them as class_type, inputs, _meta), so the value can serve as the parsed
- * workflow without zod's copy of the graph. False means "ask zod": the value is invalid, or valid
+ * schema accepts `value` AND its output would be `value` itself up to key order (zod writes a
+ * node's keys as class_type, inputs, _meta, and a `_meta`'s declared `title` before its other
+ * keys), so the value can serve as the parsed workflow without zod's copy of the graph. False means "ask zod": the value is invalid, or valid
  * but zod would change it (a node without `inputs` gets `{}`, a node's unknown keys are dropped, an
  * own `__proto__` key is dropped), or it is outside what this checker decides exactly (a string
  * near a length limit counted in code points, an object not made by JSON.parse, a symbol or
  * non-enumerable key). Callers parse those with the schema, so every issue is zod's own.
  *
- * Limits mirror the schema: node id 1-64 characters, class_type 1-200, `_meta.title` at most 500;
+ * Limits mirror the schema's, read from the same constants (limits.ts): node id 1-WORKFLOW_NODE_ID_MAX
+ * UTF-16 units, class_type 1-WORKFLOW_CLASS_TYPE_MAX, `_meta.title` at most WORKFLOW_TITLE_MAX;
  * every key and string stored is storable text, every JSON value storable (`findUnstorable`, the
  * function the schema's check calls). Iterative over nodes; a node's JSON values are walked by
  * `findUnstorable`, which is iterative too, so no nesting depth overflows the stack.
- * workflow-check.test.ts compares it with the schema on thousands of generated workflows.
+ * Any change to workflowSchema must be mirrored here: workflow-check.test.ts pins the schema's
+ * definition and fails when it moves; apps/api/src/services/submit-job-parse.test.ts compares this
+ * checker with the schema on generated workflows and bodies, valid and not.
  */
 export function isWorkflowAsParsed(value: unknown): value is Workflow {
   if (!isJsonObject(value)) return false;
@@ -28,7 +32,7 @@ export function isWorkflowAsParsed(value: unknown): value is Workflow {
   if (ids.length === 0) return false; // "the workflow has no nodes"
   for (const id of ids) {
     // A non-enumerable id is skipped by zod (it could leave no node): zod decides.
-    if (typeof id !== 'string' || id.length === 0 || id.length > 64 || id === '__proto__' || !isEnumerable.call(value, id) || !isStorableText(id)) return false;
+    if (typeof id !== 'string' || id.length === 0 || id.length > WORKFLOW_NODE_ID_MAX || id === '__proto__' || !isEnumerable.call(value, id) || !isStorableText(id)) return false;
     if (!isNodeAsParsed((value as Record<string, unknown>)[id])) return false;
   }
   return true;
@@ -43,14 +47,14 @@ function isNodeAsParsed(node: unknown): boolean {
     else if (key !== 'class_type' && key !== 'inputs') return false;
   }
   const { class_type: classType, inputs, _meta } = node as { class_type?: unknown; inputs?: unknown; _meta?: unknown };
-  if (typeof classType !== 'string' || classType.length === 0 || classType.length > 200 || !isStorableText(classType)) return false;
+  if (typeof classType !== 'string' || classType.length === 0 || classType.length > WORKFLOW_CLASS_TYPE_MAX || !isStorableText(classType)) return false;
   return isJsonObject(inputs) && isStorableRecord(inputs) && (!meta || isMetaAsParsed(_meta));
 }
 
 function isMetaAsParsed(meta: unknown): boolean {
   if (!isJsonObject(meta)) return false;
   const title = (meta as { title?: unknown }).title;
-  if (Object.hasOwn(meta, 'title') && (typeof title !== 'string' || title.length > 500)) return false;
+  if (Object.hasOwn(meta, 'title') && (typeof title !== 'string' || title.length > WORKFLOW_TITLE_MAX)) return false;
   return isStorableRecord(meta);
 }
 
