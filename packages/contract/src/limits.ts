@@ -7,9 +7,10 @@ export const BATCH_MAX_JOBS = 1000;
 export const JOB_EVENTS_PAGE_MAX = 1000;
 
 /**
- * The fixed lengths of a workflow's strings (UTF-16 units, as zod's `.max()` counts them), set by
+ * The fixed lengths of a workflow's strings (in code points, as zod's `.max()` counts them), set by
  * `workflowSchema` (workflow.ts) and mirrored by its hot-path checker `isWorkflowAsParsed`
- * (workflow-check.ts): both read them from here. How many nodes and bytes a workflow may have is
+ * (workflow-check.ts), which accepts a string within them in UTF-16 units and leaves a longer one
+ * to zod: both read them from here. How many nodes and bytes a workflow may have is
  * configured instead (GANTRY_WORKFLOW_MAX_*).
  */
 export const WORKFLOW_NODE_ID_MAX = 64;

@@ -17,8 +17,9 @@ const isEnumerable = Object.prototype.propertyIsEnumerable;
  * near a length limit counted in code points, an object not made by JSON.parse, a symbol or
  * non-enumerable key). Callers parse those with the schema, so every issue is zod's own.
  *
- * Limits mirror the schema's, read from the same constants (limits.ts): node id 1-WORKFLOW_NODE_ID_MAX
- * UTF-16 units, class_type 1-WORKFLOW_CLASS_TYPE_MAX, `_meta.title` at most WORKFLOW_TITLE_MAX;
+ * Limits mirror the schema's, read from the same constants (limits.ts), in UTF-16 units (zod counts
+ * code points, never more, so a string within them is within zod's): node id 1-WORKFLOW_NODE_ID_MAX,
+ * class_type 1-WORKFLOW_CLASS_TYPE_MAX, `_meta.title` at most WORKFLOW_TITLE_MAX;
  * every key and string stored is storable text, every JSON value storable (`findUnstorable`, the
  * function the schema's check calls). Iterative over nodes; a node's JSON values are walked by
  * `findUnstorable`, which is iterative too, so no nesting depth overflows the stack.

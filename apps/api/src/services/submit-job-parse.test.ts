@@ -17,6 +17,10 @@ const VALID: unknown[] = [
   { workflow: WORKFLOW, requirements: { tags: ['sdxl'], vramMb: 8000 }, webhook: { url: 'https://example.com/hook' } },
   { txt2img: { prompt: 'a lighthouse', steps: 20, width: 512, height: 768 } },
   { img2img: { prompt: 'a lighthouse' }, inputs: { image: { upload: UPLOAD } } },
+  { workflow: { '1': { class_type: 'X', inputs: {}, _meta: { title: 'x'.repeat(500) } } } }, // each limit, at it
+  { workflow: { '1': { class_type: 'X', inputs: {}, _meta: { title: '\u{1F600}'.repeat(250) } } } },
+  // 502 UTF-16 units but 251 code points, which zod counts: valid, and zod's to decide (the checker says no).
+  { workflow: { '1': { class_type: 'X', inputs: {}, _meta: { title: '\u{1F600}'.repeat(251) } } } },
 ];
 const INVALID: unknown[] = [
   {},
@@ -29,6 +33,9 @@ const INVALID: unknown[] = [
   { workflow: { '1': { class_type: 'X', inputs: { ['k\ud800']: 1 } } } },
   { workflow: { '1': { class_type: 'X', inputs: { n: Infinity } } } },
   { workflow: { '1': { class_type: 'X', _meta: { title: 1 } } } },
+  { workflow: { '1': { class_type: 'X', inputs: {}, _meta: { title: 'x'.repeat(501) } } } }, // and one past it
+  // Not JSON.parse's (an own function `constructor`): zod's plain-object test refuses the record.
+  { workflow: { '1': { class_type: 'X', inputs: { constructor: () => 1 } } } },
   { workflow: WORKFLOW, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])) },
   { txt2img: { prompt: 'x', width: 100 } },
   { txt2img: { prompt: 'x' }, inputs: { image: { upload: UPLOAD } } },
@@ -72,22 +79,42 @@ function nested(depth: number, leaf: unknown): unknown {
   return v;
 }
 
+const INPUT_NAMES = ['seed', 'steps', 'cfg', 'text', 'model', 'ckpt_name', 'width', 'images'];
+const CLASS_TYPES = ['KSampler', 'CLIPTextEncode', 'SaveImage'];
+
+/** A value ComfyUI sends as an input: a literal, a link, a small nested value. */
+function plainInputOf(r: Rng): unknown {
+  return r.pick<unknown>([r.int(1e9), r.next(), 'a prompt', ['3', r.int(3)], true, null, { nested: [1, { x: 'y' }] }]);
+}
+
+// Deep values (1000+ levels) are fixed examples (DEEP below), not generated: each costs zod's walk
+// of every level, and a few of them cover what thousands would.
 function inputsOf(r: Rng): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   const count = r.int(6);
   for (let i = 0; i < count; i++) {
-    const name = r.chance(0.9) ? r.pick(['seed', 'steps', 'cfg', 'text', 'model', 'ckpt_name', 'width', 'images']) : r.pick(ODD_TEXT);
-    const value = r.chance(0.85) ? r.pick<unknown>([r.int(1e9), r.next(), 'a prompt', ['3', r.int(3)], true, null, { nested: [1, { x: 'y' }] }]) : r.chance(0.9) ? r.pick(ODD_VALUES) : nested(1000 + r.int(1000), r.pick(['leaf', 'x\u0000']));
+    const name = r.chance(0.9) ? r.pick(INPUT_NAMES) : r.pick(ODD_TEXT);
+    const value = r.chance(0.85) ? plainInputOf(r) : r.chance(0.9) ? r.pick(ODD_VALUES) : nested(2 + r.int(6), r.pick(['leaf', 'x\u0000', Infinity]));
     withOwn(inputs, name, value);
   }
   return inputs;
+}
+
+/** A node as ComfyUI writes it (valid), keys in either order, sometimes with a `_meta`. */
+function validNodeOf(r: Rng): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (let i = r.int(5); i > 0; i--) inputs[r.pick(INPUT_NAMES)] = plainInputOf(r);
+  const classType = r.pick(CLASS_TYPES);
+  const node: Record<string, unknown> = r.chance(0.5) ? { class_type: classType, inputs } : { inputs, class_type: classType };
+  if (r.chance(0.3)) node._meta = { title: 'A title' };
+  return node;
 }
 
 function nodeOf(r: Rng): unknown {
   if (r.chance(0.04)) return r.pick<unknown>([null, [], 'node', 3, Object.create(null), new (class Node {})()]);
   const node: Record<string, unknown> = {};
   // Keys in either order: ComfyUI writes inputs first, zod's output puts class_type first.
-  const classType = r.chance(0.9) ? r.pick(['KSampler', 'CLIPTextEncode', 'SaveImage']) : r.chance(0.85) ? r.pick(ODD_TEXT) : r.pick(ODD_VALUES);
+  const classType = r.chance(0.9) ? r.pick(CLASS_TYPES) : r.chance(0.85) ? r.pick(ODD_TEXT) : r.pick(ODD_VALUES);
   const inputs = r.chance(0.93) ? inputsOf(r) : r.chance(0.4) ? undefined : r.pick<unknown>([null, [], 'inputs', 7, Object.create(null), JSON.parse('{"__proto__": 1}')]);
   const first = r.chance(0.5);
   if (first && r.chance(0.97)) node.class_type = classType;
@@ -105,7 +132,15 @@ function nodeOf(r: Rng): unknown {
 function workflowOf(r: Rng): unknown {
   if (r.chance(0.02)) return r.pick<unknown>([null, [], 'workflow', 1, {}, Object.create(null)]);
   const workflow: Record<string, unknown> = {};
-  const count = r.chance(0.05) ? 0 : 1 + r.int(r.chance(0.05) ? 300 : 8);
+  if (r.chance(0.05)) {
+    // A large workflow, 100-400 nodes, mostly valid (so most reach the fast path and a stricter
+    // schema, a cap on nodes say, would be caught), sometimes with one bad node somewhere.
+    const count = 100 + r.int(300);
+    const bad = r.chance(0.3) ? r.int(count) : -1;
+    for (let i = 0; i < count; i++) withOwn(workflow, String(i + 1), i === bad ? nodeOf(r) : validNodeOf(r));
+    return workflow;
+  }
+  const count = r.chance(0.05) ? 0 : 1 + r.int(8);
   for (let i = 0; i < count; i++) withOwn(workflow, r.chance(0.92) ? String(i + 1) : r.pick(ODD_TEXT), nodeOf(r));
   if (r.chance(0.01)) workflow[Symbol('s') as unknown as string] = nodeOf(r);
   if (r.chance(0.01)) Object.defineProperty(workflow, 'hidden', { value: nodeOf(r), enumerable: false });
@@ -128,7 +163,19 @@ function bodyOf(r: Rng): unknown {
 /** The generator's seed: fixed, so a failure reproduces; GANTRY_FUZZ_SEED explores others. */
 const SEED = Number(process.env.GANTRY_FUZZ_SEED ?? 20_261_206);
 /** How many generated bodies: bounded, so the suite stays quick on a shared 2-core machine. */
-const BODIES = 4000;
+const BODIES = 1500;
+/** How many generated workflows alone. */
+const WORKFLOWS = 1000;
+/** More nodes than any workflow of the fixed examples: a large workflow the fast path must get right. */
+const LARGE = 200;
+
+/** Values 1000-2000 levels deep (the body parser's own bound is further): valid, and unstorable at the bottom. */
+const DEEP: Array<[string, unknown]> = [
+  ['1000 levels deep, storable', nested(1000, 'leaf')],
+  ['2000 levels deep, storable', nested(2000, ['4', 0])],
+  ['1500 levels deep, U+0000 at the bottom', nested(1500, 'x\u0000')],
+  ['2001 levels deep, Infinity at the bottom', nested(2001, Infinity)],
+];
 
 describe('parseSubmitJob: submitJobSchema without its copy of the workflow', () => {
   it('compiles both schemas (zod did not fall back to the runtime parser)', () => {
@@ -160,9 +207,21 @@ describe('parseSubmitJob: submitJobSchema without its copy of the workflow', () 
     expect(parsed.error!.issues).toStrictEqual(runtime.error!.issues);
   });
 
+  it.each(DEEP)('gives submitJobSchema\'s verdict, value and issues on an input %s', (_, value) => {
+    for (const body of [{ workflow: { '1': { class_type: 'X', inputs: { deep: value } } } }, { workflow: { '1': { class_type: 'X', inputs: {}, _meta: { title: 't', deep: value } } } }]) {
+      const runtime = submitJobSchema.safeParse(body);
+      const parsed = parseSubmitJob(body);
+      expect(parsed.success).toBe(runtime.success);
+      if (runtime.success) {
+        expect(isDeepStrictEqual(parsed.data, runtime.data)).toBe(true);
+        expect(parsed.data!.workflow).toBe(body.workflow);
+      } else expect(parsed.error!.issues).toStrictEqual(runtime.error!.issues);
+    }
+  });
+
   it(`gives submitJobSchema's verdict, value and issues on ${BODIES} generated bodies, valid and not`, () => {
     const r = rng(SEED);
-    const seen = { asParsed: 0, valid: 0, invalid: 0 };
+    const seen = { asParsed: 0, largeAsParsed: 0, valid: 0, invalid: 0 };
     for (let i = 0; i < BODIES; i++) {
       const body = bodyOf(r);
       const runtime = submitJobSchema.safeParse(body);
@@ -170,6 +229,7 @@ describe('parseSubmitJob: submitJobSchema without its copy of the workflow', () 
       const workflow = (body as { workflow?: unknown } | null)?.workflow;
       if (workflow !== undefined && isWorkflowAsParsed(workflow)) {
         seen.asParsed++;
+        if (Object.keys(workflow).length > LARGE) seen.largeAsParsed++;
         // The checker's yes is the schema's yes, and zod's output is the value itself (key order aside).
         const zod = workflowSchema.safeParse(workflow);
         expect({ i, success: zod.success }).toEqual({ i, success: true });
@@ -186,19 +246,23 @@ describe('parseSubmitJob: submitJobSchema without its copy of the workflow', () 
     expect(seen.valid).toBeGreaterThan(BODIES / 10);
     expect(seen.invalid).toBeGreaterThan(BODIES / 10);
     expect(seen.asParsed).toBeGreaterThan(seen.valid / 2);
+    expect(seen.largeAsParsed).toBeGreaterThan(10);
   });
 
   it('says yes only where the schema does, on generated workflows alone', () => {
     const r = rng(SEED + 1);
     let yes = 0;
-    for (let i = 0; i < BODIES; i++) {
+    let large = 0;
+    for (let i = 0; i < WORKFLOWS; i++) {
       const workflow = workflowOf(r);
       if (!isWorkflowAsParsed(workflow)) continue;
       yes++;
+      if (Object.keys(workflow as object).length > LARGE) large++;
       const zod = workflowSchema.safeParse(workflow);
       expect({ i, success: zod.success }).toEqual({ i, success: true });
       expect({ i, same: isDeepStrictEqual(zod.data, workflow) }).toEqual({ i, same: true });
     }
-    expect(yes).toBeGreaterThan(BODIES / 10);
+    expect(yes).toBeGreaterThan(WORKFLOWS / 10);
+    expect(large).toBeGreaterThan(5);
   });
 });
