@@ -71,7 +71,10 @@ function paramOf(req: Request, rule: ParamRule): unknown {
   return parsed.data;
 }
 
-/** The schema and name the body is parsed with: the catalog's, or (a batch's envelope) the binding's own. */
+/**
+ * The schema and name the body is parsed with: the catalog's, or the binding's own parser (a batch's
+ * envelope; a job body's `submitJobParser`, the catalog's schema without its copy of the workflow).
+ */
 function bodyRule(op: OperationSpec, override: SafeParser<unknown> | undefined): { schema: SafeParser<unknown>; what: string; required: boolean } | undefined {
   if (!op.body) return undefined;
   const what = BODY_NAMES[op.body.schema];
