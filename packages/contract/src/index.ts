@@ -12,6 +12,7 @@ export * from './scopes.js';
 export * from './storable.js';
 export * from './query-int.js';
 export * from './workflow.js';
+export * from './workflow-check.js';
 export * from './models.js';
 export * from './txt2img.js';
 export * from './inputs.js';

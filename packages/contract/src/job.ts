@@ -4,7 +4,7 @@ import { queryInt } from './query-int.js';
 import { INT4_MAX, storableJson, storableText } from './storable.js';
 import { jobInputsSchema } from './inputs.js';
 import { IMG2IMG_INPUTS, img2ImgParamsSchema, txt2ImgParamsSchema } from './txt2img.js';
-import { workflowSchema } from './workflow.js';
+import { workflowSchema, type Workflow } from './workflow.js';
 import { API_KEY_SCOPE_INPUTS } from './scopes.js';
 
 export const jobStatusSchema = z.enum(JOB_STATUSES);
@@ -56,52 +56,69 @@ export type JobWebhook = z.infer<typeof jobWebhookSchema>;
 export const JOB_KINDS = ['workflow', 'txt2img', 'img2img'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Body of `POST /api/v1/jobs`: exactly one of `workflow`, `txt2img` and `img2img`. */
-export const submitJobSchema = z
-  .object({
-    workflow: workflowSchema.optional().meta({ description: 'A ComfyUI workflow in API format, run on a `comfyui` backend' }),
-    txt2img: txt2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge parameters, run on an `a1111` backend' }),
-    img2img: img2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge image-to-image parameters (inputs `image`, `mask`), run on an `a1111` backend' }),
-    inputs: jobInputsSchema.optional(),
-    /** Higher runs first; 0 is the default. */
-    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
-    requirements: jobRequirementsSchema.optional(),
-    metadata: z
-      .record(storableText().max(64), storableJson())
-      .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
-      .optional()
-      .meta({ description: 'Free-form client data returned with the job (at most 64 keys)' }),
-    /** Wall-clock limit for the run itself, in seconds. */
-    timeoutSeconds: z.number().int().min(1).max(86_400).optional().meta({ description: 'Wall-clock limit of a run; exceeded: `failed` with JOB_TIMEOUT' }),
-    /** Callback on terminal states (see docs/webhooks.md). */
-    webhook: jobWebhookSchema.optional().meta({ description: 'Callback POSTed on terminal states, HMAC-signed (docs/webhooks.md)' }),
-    /** Answer from an earlier identical success of this tenant when there is one (docs/api.md, Result reuse). */
-    reuse: z
-      .boolean()
-      .optional()
-      .meta({
-        description:
-          'true: when this tenant has a succeeded job with the same request (canonical workflow or parameters, fixed seeds, same requirement tags), answer at once with a new job that points to its artifacts and runs on no GPU (`reusedFrom`). A random seed is never reused.',
-      }),
-  })
-  .strict()
-  .meta({ description: 'A render job: exactly one of `workflow`, `txt2img` and `img2img`.' })
-  .superRefine((body, ctx) => {
-    if ([body.workflow, body.txt2img, body.img2img].filter((v) => v !== undefined).length !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow, txt2img and img2img' });
-    }
-    if (body.txt2img !== undefined && body.inputs !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'txt2img jobs take no inputs (use img2img)' });
-    }
-    if (body.img2img !== undefined) {
-      const names = Object.keys(body.inputs ?? {});
-      if (!names.includes('image')) ctx.addIssue({ code: 'custom', path: ['inputs', 'image'], message: 'img2img needs the input `image`' });
-      for (const name of names) {
-        if (!(name in IMG2IMG_INPUTS)) ctx.addIssue({ code: 'custom', path: ['inputs', name], message: 'img2img takes the inputs `image` and `mask` only' });
-        else if (body.inputs![name]!.node !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'node'], message: 'img2img inputs bind by name' });
+/**
+ * Body of `POST /api/v1/jobs` around a given workflow field: the contract's own (`submitJobSchema`)
+ * and the hot path's (`submitJobSchemaForCheckedWorkflow`) are this one schema.
+ */
+function submitJobSchemaWith<W extends z.ZodType>(workflow: W) {
+  return z
+    .object({
+      workflow: workflow.optional().meta({ description: 'A ComfyUI workflow in API format, run on a `comfyui` backend' }),
+      txt2img: txt2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge parameters, run on an `a1111` backend' }),
+      img2img: img2ImgParamsSchema.optional().meta({ description: 'AUTOMATIC1111/Forge image-to-image parameters (inputs `image`, `mask`), run on an `a1111` backend' }),
+      inputs: jobInputsSchema.optional(),
+      /** Higher runs first; 0 is the default. */
+      priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0).meta({ description: 'Higher runs first' }),
+      requirements: jobRequirementsSchema.optional(),
+      metadata: z
+        .record(storableText().max(64), storableJson())
+        .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata keys' })
+        .optional()
+        .meta({ description: 'Free-form client data returned with the job (at most 64 keys)' }),
+      /** Wall-clock limit for the run itself, in seconds. */
+      timeoutSeconds: z.number().int().min(1).max(86_400).optional().meta({ description: 'Wall-clock limit of a run; exceeded: `failed` with JOB_TIMEOUT' }),
+      /** Callback on terminal states (see docs/webhooks.md). */
+      webhook: jobWebhookSchema.optional().meta({ description: 'Callback POSTed on terminal states, HMAC-signed (docs/webhooks.md)' }),
+      /** Answer from an earlier identical success of this tenant when there is one (docs/api.md, Result reuse). */
+      reuse: z
+        .boolean()
+        .optional()
+        .meta({
+          description:
+            'true: when this tenant has a succeeded job with the same request (canonical workflow or parameters, fixed seeds, same requirement tags), answer at once with a new job that points to its artifacts and runs on no GPU (`reusedFrom`). A random seed is never reused.',
+        }),
+    })
+    .strict()
+    .meta({ description: 'A render job: exactly one of `workflow`, `txt2img` and `img2img`.' })
+    .superRefine((body, ctx) => {
+      if ([body.workflow, body.txt2img, body.img2img].filter((v) => v !== undefined).length !== 1) {
+        ctx.addIssue({ code: 'custom', path: ['workflow'], message: 'give exactly one of workflow, txt2img and img2img' });
       }
-    }
-  });
+      if (body.txt2img !== undefined && body.inputs !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'txt2img jobs take no inputs (use img2img)' });
+      }
+      if (body.img2img !== undefined) {
+        const names = Object.keys(body.inputs ?? {});
+        if (!names.includes('image')) ctx.addIssue({ code: 'custom', path: ['inputs', 'image'], message: 'img2img needs the input `image`' });
+        for (const name of names) {
+          if (!(name in IMG2IMG_INPUTS)) ctx.addIssue({ code: 'custom', path: ['inputs', name], message: 'img2img takes the inputs `image` and `mask` only' });
+          else if (body.inputs![name]!.node !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'node'], message: 'img2img inputs bind by name' });
+        }
+      }
+    });
+}
+
+/** Body of `POST /api/v1/jobs`: exactly one of `workflow`, `txt2img` and `img2img`. */
+export const submitJobSchema = submitJobSchemaWith(workflowSchema);
+
+/**
+ * `submitJobSchema` for a body whose workflow is absent or already passed `isWorkflowAsParsed`
+ * (workflow-check.ts): the workflow is taken as it is, not copied; every other field is checked as
+ * the contract checks it. Not a contract of its own (not in the OpenAPI document): use it only
+ * through `parseSubmitJob` (submit-job-parse.ts), which sends every other workflow to
+ * `submitJobSchema`.
+ */
+export const submitJobSchemaForCheckedWorkflow = submitJobSchemaWith(z.custom<Workflow>());
 
 export type SubmitJobInput = z.infer<typeof submitJobSchema>;
 /** What a client sends to `POST /jobs` (before defaults: `priority` optional, a node's `inputs` optional). */

@@ -1,20 +1,27 @@
 import { z } from 'zod';
+import { WORKFLOW_CLASS_TYPE_MAX, WORKFLOW_NODE_ID_MAX, WORKFLOW_TITLE_MAX } from './limits.js';
 import { STORABLE_JSON, storableJson, storableText } from './storable.js';
 
 /** A link to another node's output: `["<node id>", <output index>]`. */
 export const nodeLinkSchema = z.tuple([z.string().min(1), z.number().int().min(0)]);
 
+/*
+ * workflowNodeSchema and workflowSchema have a hand-written hot-path twin, isWorkflowAsParsed
+ * (workflow-check.ts), which says when this schema accepts a workflow unchanged: any change here
+ * must be mirrored in isWorkflowAsParsed; the pin test (workflow-check.test.ts) fails until it is.
+ */
+
 /** One node of a ComfyUI API-format workflow. Input values are literals or links. */
 export const workflowNodeSchema = z.object({
-  class_type: storableText().min(1).max(200),
+  class_type: storableText().min(1).max(WORKFLOW_CLASS_TYPE_MAX),
   inputs: z.record(storableText(), storableJson()).default({}),
   // ComfyUI's editor may put more than the title here; all of it is stored, so all of it is checked.
-  _meta: z.object({ title: z.string().max(500).optional() }).passthrough().check(STORABLE_JSON).optional(),
+  _meta: z.object({ title: z.string().max(WORKFLOW_TITLE_MAX).optional() }).passthrough().check(STORABLE_JSON).optional(),
 });
 
 /** A ComfyUI workflow in API format: node id → node. */
 export const workflowSchema = z
-  .record(storableText().min(1).max(64), workflowNodeSchema)
+  .record(storableText().min(1).max(WORKFLOW_NODE_ID_MAX), workflowNodeSchema)
   .refine((graph) => Object.keys(graph).length > 0, { message: 'the workflow has no nodes' })
   // How many nodes and bytes are accepted is configured (GANTRY_WORKFLOW_MAX_*, workflow-limits.ts), not fixed here.
   .meta({

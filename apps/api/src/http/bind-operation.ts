@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { operations, type OperationCatalog, type OperationSpec, type requestSchemas } from '@gantry/contract';
 import { requireScope } from '../middleware/auth.js';
 import { operationInput } from './operation-input.js';
+import type { SafeParser } from './validate.js';
 
 /** The operations Express serves (the stream is the HTTP server's upgrade handler). */
 export type HttpOperationId = { [K in keyof OperationCatalog]: OperationCatalog[K] extends { transport: 'websocket' } ? never : K }[keyof OperationCatalog];
@@ -27,11 +28,14 @@ type BoundInput<O, Body = never> = (O extends { pathParams: infer P } ? { params
 
 export type BoundHandler<Id extends HttpOperationId, Body = never> = (req: Request, res: Response, input: BoundInput<OperationCatalog[Id], Body>, next: NextFunction) => void | Promise<void>;
 
-export interface BindOptions<S extends z.ZodType> {
+export interface BindOptions<B> {
   /** Handlers run after the scope check and before the handler (e.g. the /metrics token). */
   before?: RequestHandler[];
-  /** Parse the body with this schema instead of the catalog's (a batch checks its envelope, then each job by index). */
-  body?: S;
+  /**
+   * Parse the body with this instead of the catalog's schema: a batch checks its envelope, then each
+   * job by index; a job body goes through `submitJobParser`, the catalog's schema without its copy of the workflow.
+   */
+  body?: SafeParser<B>;
 }
 
 /** What each router bound, and below which mount: per router, so each app built in a process counts its own. */
@@ -49,12 +53,12 @@ function routePath(op: OperationSpec, mount: string): string {
  * input, parsed with the entry's schemas. So the route, its parsing and the OpenAPI document cannot
  * disagree. An unknown id or a path outside the mount stops the API at start.
  */
-export function bindOperation<Id extends HttpOperationId, S extends z.ZodType = never>(
+export function bindOperation<Id extends HttpOperationId, B = never>(
   router: Router,
   mount: string,
   operationId: Id,
-  handler: BoundHandler<Id, Output<S>>,
-  options: BindOptions<S> = {},
+  handler: BoundHandler<Id, B>,
+  options: BindOptions<B> = {},
 ): void {
   const op = operations.find((o) => o.operationId === operationId);
   if (!op || op.transport === 'websocket') throw new Error(`no HTTP operation ${operationId} in the contract's catalog`);
@@ -62,7 +66,7 @@ export function bindOperation<Id extends HttpOperationId, S extends z.ZodType = 
   const guards = op.scope === 'public' ? [] : [requireScope(op.scope)];
   router[op.method](routePath(op, mount), ...guards, ...(options.before ?? []), (req: Request, res: Response, next: NextFunction) => {
     input.checkMediaType(req);
-    return handler(req, res, input.reader(req) as BoundInput<OperationCatalog[Id], Output<S>>, next);
+    return handler(req, res, input.reader(req) as BoundInput<OperationCatalog[Id], B>, next);
   });
   const prior = boundOn.get(router);
   if (prior && prior.mount !== mount) throw new Error(`${operationId}: bound below ${mount}, the router's other operations below ${prior.mount}`);

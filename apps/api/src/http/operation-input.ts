@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '@gantry/domain';
 import { requestSchemas, type OperationSpec, type RequestSchemaName } from '@gantry/contract';
-import { parseInput } from './validate.js';
+import { parseInput, type SafeParser } from './validate.js';
 
 /**
  * What a malformed path parameter answers, by the collection it names (`/jobs/{id}` → `jobs`): the
@@ -71,8 +71,11 @@ function paramOf(req: Request, rule: ParamRule): unknown {
   return parsed.data;
 }
 
-/** The schema and name the body is parsed with: the catalog's, or (a batch's envelope) the binding's own. */
-function bodyRule(op: OperationSpec, override: z.ZodType | undefined): { schema: z.ZodType; what: string; required: boolean } | undefined {
+/**
+ * The schema and name the body is parsed with: the catalog's, or the binding's own parser (a batch's
+ * envelope; a job body's `submitJobParser`, the catalog's schema without its copy of the workflow).
+ */
+function bodyRule(op: OperationSpec, override: SafeParser<unknown> | undefined): { schema: SafeParser<unknown>; what: string; required: boolean } | undefined {
   if (!op.body) return undefined;
   const what = BODY_NAMES[op.body.schema];
   if (what === undefined) throw new Error(`${op.operationId}: no name for a refused ${op.body.schema} (add it to BODY_NAMES)`);
@@ -148,7 +151,7 @@ class RequestInput implements InputReader {
  * Parsing on first read keeps each check where the handler puts it (a tenant is resolved, 403/404,
  * before its settings are parsed, 422), as the routes always answered.
  */
-export function operationInput(op: OperationSpec, bodyOverride?: z.ZodType): { checkMediaType(req: Request): void; reader(req: Request): InputReader } {
+export function operationInput(op: OperationSpec, bodyOverride?: SafeParser<unknown>): { checkMediaType(req: Request): void; reader(req: Request): InputReader } {
   const spec: InputSpec = { op, params: paramRules(op), body: bodyRule(op, bodyOverride) };
   const { body } = spec;
   return {

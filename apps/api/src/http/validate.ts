@@ -17,15 +17,20 @@ function fieldError(issue: z.core.$ZodIssue): FieldError {
   };
 }
 
+/** What input is parsed with: a zod schema, or a parser that answers as one (`submitJobParser`). */
+export interface SafeParser<T> {
+  safeParse(input: unknown): z.ZodSafeParseResult<T>;
+}
+
 /** Parses input with a schema; failures become 422 VALIDATION_FAILED listing every failing field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+export function parseInput<T>(schema: SafeParser<T>, input: unknown, what: string): T {
   const result = tryParseInput(schema, input, what);
   if (result.ok) return result.data;
   throw result.error;
 }
 
 /** parseInput without the throw: the error it would throw, for callers that collect several (a batch's items). */
-export function tryParseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): { ok: true; data: z.infer<S> } | { ok: false; error: AppError } {
+export function tryParseInput<T>(schema: SafeParser<T>, input: unknown, what: string): { ok: true; data: T } | { ok: false; error: AppError } {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, data: result.data };
   return { ok: false, error: new AppError('VALIDATION_FAILED', `The ${what} is invalid`, { details: result.error.issues.map(fieldError) }) };

@@ -23,6 +23,7 @@ import { redirectPresign, viewLinks, viewsPresign } from '../services/presign.js
 import { retryJob } from '../services/retry-job.js';
 import { assertBatchSize, submitBatch } from '../services/submit-batch.js';
 import { submitJob } from '../services/submit-job.js';
+import { submitJobParser } from '../services/submit-job-parse.js';
 import { listWebhookDeliveries } from '../services/webhook-deliveries.js';
 import { decodeCursor, fetchLimit, pageOf } from './cursor.js';
 
@@ -39,7 +40,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(routePath('getJob', { id: job.id })).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
-  });
+  }, { body: submitJobParser });
 
   bindOperation(router, MOUNT, 'createJobBatch', async (req, res, bound) => {
     const { jobs: items } = bound.body();

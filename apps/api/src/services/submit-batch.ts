@@ -2,12 +2,12 @@ import { AppError, BATCH_MAX_JOBS, checkWorkflowSize, isAppError, type BatchItem
 import { findJobsByIdempotencyKeys, isForeignKeyViolation, isUniqueViolation, type JobRow, type NewBatchJob } from '@gantry/db';
 import type { ApiDeps } from '../context.js';
 import { tryParseInput } from '../http/validate.js';
-import { batchItemSchema } from './batch-item-schema.js';
 import { runnableCheck } from './check-runnable.js';
 import { checkWebhook } from './check-webhook.js';
 import { assertQueueRoom, newJobOf } from './new-job.js';
 import { batchRequestHash } from './request-hash.js';
 import { resolveInputs, type ResolvedInputs } from './resolve-inputs.js';
+import { submitJobParser } from './submit-job-parse.js';
 import { reuseKeyOf } from './submit-or-reuse.js';
 import { readSubmitState } from './submit-state.js';
 
@@ -50,7 +50,7 @@ export async function submitBatch(deps: ApiDeps, tenantId: string, items: readon
   // Each workflow's JSON is written once, by its size check, and sent as it is by the insert.
   const texts: (string | undefined)[] = [];
   items.forEach((item, index) => {
-    const parsed = tryParseInput(batchItemSchema, item, 'job');
+    const parsed = tryParseInput(submitJobParser, item, 'job');
     if (!parsed.ok) return problems.add(index, parsed.error);
     try {
       if (parsed.data.workflow) checkWorkflowSize(parsed.data.workflow, deps.config.workflowLimits, (w) => (texts[index] = JSON.stringify(w)));
