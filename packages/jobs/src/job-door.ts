@@ -23,6 +23,14 @@ import { patchOf, type JobChange } from './job-change.js';
 /** A batch's `queued` events go out this many per bus message (one parse and one round of the fan-out each). */
 const EVENTS_PER_MESSAGE = 100;
 
+/** A change committed by JobDoor.commit: its result, and its announcement under way. */
+export interface CommittedChange {
+  /** The committed transition; null when the job was not in a state that allows it. */
+  result: TransitionResult | null;
+  /** Settles once the change was handed to webhooks, published and counted; never rejects. */
+  announced: Promise<void>;
+}
+
 /** What the door needs to know of a job to change it and count the change. */
 export interface JobRef {
   id: string;
@@ -154,16 +162,35 @@ export class JobDoor {
     await this.enqueueMany(jobs.filter((j) => j.status === 'queued'), 0);
   }
 
-  /** Applies one state change; null when the job was not in a state that allows it (a lost race). */
+  /**
+   * Applies one state change; null when the job was not in a state that allows it (a lost race).
+   * Resolves once the change is published and counted too.
+   */
   async change(job: JobRef, change: JobChange): Promise<TransitionResult | null> {
+    const { result, announced } = await this.commit(job, change);
+    await announced;
+    return result;
+  }
+
+  /**
+   * Applies one state change and resolves as soon as it is committed (`result`, null when the job
+   * was not in a state that allows it), with `announced`: its webhook hand-over, publish and count,
+   * under way, settled once they are done (they never fail the change: each logs its own error).
+   * For a caller whose next step needs only the durable change, not its message: a worker submits
+   * the prompt once `dispatched` is committed (recovery reads the row, not the message).
+   */
+  async commit(job: JobRef, change: JobChange): Promise<CommittedChange> {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
-    if (!result) return null;
+    if (!result) return { result: null, announced: Promise.resolve() };
     // The count's update and the change's message leave in one write (when the queue's
     // connection is the publisher's, as in the worker and the API).
     coalesceWrites(this.deps.queue.opts.connection);
-    await Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]);
-    return result;
+    const announced = Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]).then(
+      () => undefined,
+      (err: unknown) => this.deps.logger.warn({ err, jobId: job.id, to: change.to }, 'job change committed but not fully announced'),
+    );
+    return { result, announced };
   }
 
   /**

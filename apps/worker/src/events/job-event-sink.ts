@@ -39,14 +39,31 @@ export class JobEventSink {
    * the guard refused); rejects when the change could not be recorded.
    */
   change(change: JobChange): Promise<TransitionResult | null> {
+    return this.apply(change, 'announced');
+  }
+
+  /**
+   * Like `change`, but resolves as soon as the change is committed: its publish and count follow,
+   * still before anything the sink takes after it. For a step that needs only the durable change
+   * (the prompt's submit needs `dispatched` in PostgreSQL, not its message on Redis).
+   */
+  commit(change: JobChange): Promise<TransitionResult | null> {
+    return this.apply(change, 'committed');
+  }
+
+  private apply(change: JobChange, until: 'committed' | 'announced'): Promise<TransitionResult | null> {
     if (change.to === 'succeeded') this.dropProgress();
     else this.flushProgress();
-    const result = this.chain.then(() => this.door.change(this.job, change));
-    this.chain = result.then(
+    const committed = this.chain.then(() => this.door.commit(this.job, change));
+    const announced = committed.then(async ({ result, announced: done }) => {
+      await done;
+      return result;
+    });
+    this.chain = announced.then(
       () => undefined,
       () => undefined,
     );
-    return result;
+    return until === 'committed' ? committed.then(({ result }) => result) : announced;
   }
 
   /** Waits until every emitted event is stored and published. */

@@ -50,7 +50,9 @@ export async function runOnBackend(
     throw new AppError('BACKEND_UNAVAILABLE', `Backend ${lease.backendId} left the fleet`, { retryable: true });
   }
   const promptId = randomUUID();
-  const dispatched = await sink.change({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
+  // Durable before the prompt exists (recovery reads this row); its message need not be out yet:
+  // it still goes before the job's later events (JobEventSink.commit).
+  const dispatched = await sink.commit({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
   if (!dispatched) return 'lost'; // canceled between pickup and dispatch
   // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
   const inputs = await stageInputs(deps, job, member.driver, log);
