@@ -4,7 +4,7 @@ import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type 
 import { acceptingKey } from './health/health-keys.js';
 import { acceptingWindow } from './health/health-store.js';
 import type { QueueCounts } from './placement.js';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, FINISH_LEASE, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, FINISH_HAND_OVER_LEASE, FINISH_LEASE, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -86,6 +86,13 @@ export interface AcquireChecks {
   freeing?: Lease;
   /** With `freeing`: its job succeeded, so forgive its backend's job strikes in the same script (the health hash and its TTL). */
   forgive?: { healthKey: string; ttlMs: number };
+  /**
+   * Instead of `freeing`: a lease this process holds whose prompt ended, finished in the same
+   * script (as `finish`: it moves to its backend's finishing set, its slot is freed) whatever the
+   * outcome, and its slot announced only when the new lease is not on its backend (a finish that
+   * hands over, see WorkerFleet.finish).
+   */
+  finishing?: Lease;
 }
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
@@ -157,7 +164,10 @@ export class SlotLeases {
    * caller read it (nothing was taken: read the health again); a granted lease says whether its
    * backend was warm and whether the script started its prompt-submission record (`accepting`).
    */
-  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean }) | null> {
+  async acquireChecked(
+    request: AcquireRequest,
+    checks: AcquireChecks,
+  ): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean; /** With `finishing`: false when that lease had expired (it was not live to move). */ finishedLive?: boolean }) | null> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
     const roundRobin = this.options.policy === 'round-robin';
@@ -169,19 +179,25 @@ export class SlotLeases {
         : (this.rotation = (this.rotation + 1) % 1_000_000);
     const health = checks.health ?? [];
     const warm = checks.warm;
-    const freeing = checks.freeing;
+    const finishing = checks.finishing;
+    // The lease freed in the script: ended (a hand-over at its attempt's end) or finished (at its prompt's end).
+    const freeing = finishing ?? checks.freeing;
     const accepting = checks.accepting;
     const window = accepting ? acceptingWindow(accepting.now, accepting.boundAt) : null;
-    const run = runScript<[number, number, string]>(
+    const run = runScript<[number, number, string, number?]>(
       this.redis,
-      freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
+      finishing ? FINISH_HAND_OVER_LEASE : freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
       [
         ...candidates.map((c) => this.key(c.id)),
         this.tenantKey(request.tenantId),
         ...health.map((h) => h.key),
         ...(warm ? [warm.key] : []),
         ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
-        ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])] : []),
+        ...(finishing
+          ? [this.key(finishing.backendId), this.finishingKey(finishing.backendId)]
+          : freeing
+            ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])]
+            : []),
       ],
       [
         this.ttlMs,
@@ -196,21 +212,32 @@ export class SlotLeases {
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
         ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
-        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, checks.forgive?.ttlMs ?? 0] : []),
+        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, ...(finishing ? [] : [checks.forgive?.ttlMs ?? 0])] : []),
       ],
     );
-    // On an error the caller does not know whether the lease was freed: it releases it (again).
-    const [code, chosenWarm, leaseId] = await run;
-    // Freed by the script whatever it returned: counted below, never again by release().
-    if (freeing) this.handedOver.add(freeing);
+    let result: [number, number, string, number?];
+    try {
+      result = await run;
+    } catch (err) {
+      // The caller does not know whether the lease was freed: it releases (or finishes) it again;
+      // a lease that may be finished already is not handed over by its release (isFinished).
+      if (finishing) this.finishUnknown.add(finishing);
+      throw err;
+    }
+    const [code, chosenWarm, leaseId, moved] = result;
+    // Freed by the script whatever it returned: counted below, never again by finish() or release()
+    // (a finished lease's release only ends it).
+    if (finishing) this.finished.add(finishing);
+    else if (freeing) this.handedOver.add(freeing);
     const chosen = code > 0 ? candidates[code - 1] : undefined;
     // A slot handed straight to the next job on the same backend changes nothing this process holds.
     if (freeing && chosen?.id !== freeing.backendId) this.changed(-1);
+    const finished = finishing ? { finishedLive: Number(moved) === 1 } : {};
     if (code === -2) return null;
-    if (code === -1) return { lease: null, reason: 'tenant-cap' };
-    if (!chosen) return { lease: null, reason: 'full' };
+    if (code === -1) return { lease: null, reason: 'tenant-cap', ...finished };
+    if (!chosen) return { lease: null, reason: 'full', ...finished };
     if (!freeing || chosen.id !== freeing.backendId) this.changed(1);
-    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true };
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true, ...finished };
   }
 
   /** Extends a lease (in its slot set, or its finishing set once finished); false means it expired and was reclaimed (the slot may be taken). */
