@@ -660,6 +660,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['jobs taken by workers without a slot mean / max', ...f((r) => (r.sampled.heldWithoutSlot ? `${r.sampled.heldWithoutSlot.mean} / ${r.sampled.heldWithoutSlot.max}` : 'n/a'))],
     ['hand-backs + retry delays (BullMQ)', ...f((r) => String(r.delayedEvents))],
     ['slots freed and announced (not handed over on the same backend) per job', ...f((r) => (r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
+    ['  handed straight to a waiting job on the same backend per job (1 − announced; retries aside)', ...f((r) => Math.max(0, 1 - r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
     ['stalled jobs / retried jobs', ...f((r) => `${r.stalledEvents} / ${r.figures.retried}`)],
     ['over capacity (db: dispatch → the backend\'s end / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
     ['leases left 1 s after the last job', ...f((r) => String(r.leasesLeftAfter))],
