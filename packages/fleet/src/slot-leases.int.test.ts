@@ -433,6 +433,15 @@ describe('SlotLeases (real Redis)', () => {
     expect(handed?.lease?.backendId).toBe('comfy');
     expect(handed?.warm).toBe(true);
     expect(Number(await scope.redis.zscore(key, handed!.lease!.leaseId))).toBe(1_040_000);
+    // And in a finish that hands over (its freed lease's arguments come after the section too).
+    const next = await leases.acquireChecked(
+      { tenantId: 't3', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] },
+      { accepting: { ...accepting, boundAt: 1_050_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, finishing: handed!.lease! },
+    );
+    expect(next?.lease?.backendId).toBe('comfy');
+    expect(next?.accepting).toBe(true);
+    expect(Number(await scope.redis.zscore(key, next!.lease!.leaseId))).toBe(1_050_000);
+    await leases.release(next!.lease!);
     await leases.release(handed!.lease!);
     await leases.release(other!.lease!);
   });
