@@ -256,7 +256,8 @@ export class SlotLeases {
    * channel) while its job keeps running (collecting its outputs): the lease moves to the
    * backend's finishing set, still renewed, still counted by `inFlight` and by its tenant's
    * running cap, not by placement (FINISH_LEASE). This process no longer holds its slot (onChange
-   * -1); its release later only ends it. False when the lease had expired already. On an error it
+   * -1); its release later only ends it. (acquireChecked with `finishing` does the same and hands
+   * the slot to another job in one script.) False when the lease had expired already. On an error it
    * is unknown whether it moved: the lease stays held, and its release ends it in either set (and
    * is not handed over: see isFinished).
    */

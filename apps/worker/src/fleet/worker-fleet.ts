@@ -283,7 +283,7 @@ export class WorkerFleet {
         },
       );
       handing = undefined; // the script freed it, whatever it returned
-      if (outcome?.finishedLive === false) expired = true;
+      if (outcome?.finishedLive === false) expired = true; // (a health change's null does not say: counted live)
       if (!outcome) {
         kept = null; // a probe, strike or drain since the read: read again
         continue;
