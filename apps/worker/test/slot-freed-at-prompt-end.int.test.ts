@@ -117,12 +117,15 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
     subscriber.on('message', (_channel: string, message: string) => announced.push(message));
     await subscriber.subscribe(leaseFreedChannel(stack.prefix));
     // The first prompt's end waits until the second job waits for a hand-over (it is offered one
-    // between its slot attempts): the finish then picks it in the same tick.
+    // between its slot attempts): the finish then picks it in the same tick. Only the first finish
+    // waits, whenever it comes (the second prompt's end finds nobody waiting).
     let offered = 0;
+    const wakers: Array<() => void> = [];
     const offer = fleet.offerHandOver.bind(fleet);
     fleet.offerHandOver = (place, take) => {
       const handOver = offer(place, take);
       offered++;
+      for (const wake of wakers.splice(0)) wake();
       return {
         signal: handOver.signal,
         done: () => {
@@ -132,8 +135,11 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
       };
     };
     const finish = fleet.finish.bind(fleet);
+    let once = true;
     fleet.finish = async (lease) => {
-      while (offered === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!once) return finish(lease);
+      once = false;
+      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
       return finish(lease);
     };
     const { storing, open, restore } = holdOutputsOf(stack);
@@ -141,7 +147,6 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
       const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 404 }) })).body;
       await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
       const second = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 505 }) })).body;
-      fleet.finish = finish; // only the first prompt's end waits
       await waitUntil(async () => (storing() > 1 ? true : undefined), 60_000, 10); // the second ran on sim0 to its end meanwhile
       expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
       // Both still run on the backend (the first stores its outputs, the second too): a delete waits for them.
