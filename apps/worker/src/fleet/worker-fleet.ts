@@ -283,7 +283,10 @@ export class WorkerFleet {
         },
       );
       handing = undefined; // the script freed it, whatever it returned
-      if (outcome?.finishedLive === false) expired = true; // (a health change's null does not say: counted live)
+      // A finished lease that had expired. After a health change (null) the script still says so
+      // (its fourth value) but acquireChecked drops it with the null: the finish then reports a live
+      // lease; the lease's next renewal finds it gone (it was removed) and the job learns it there.
+      if (outcome?.finishedLive === false) expired = true;
       if (!outcome) {
         kept = null; // a probe, strike or drain since the read: read again
         continue;
@@ -348,8 +351,11 @@ export class WorkerFleet {
   }
 
   /**
-   * Offers `freeing`'s slot to the earliest job of this worker waiting for one (queue order: only
-   * the head of this worker's own waiting line, so none of its jobs is overtaken by a later one):
+   * Offers `freeing`'s slot to one job of this worker waiting for one: the earliest in queue order
+   * among the takers, the jobs between two slot attempts (offerHandOver). A job mid-attempt, or
+   * just taken from the queue before its first attempt, is not a taker even when it comes earlier
+   * (it tries again at its next wake-up); the others are not offered the slot when the chosen one
+   * cannot take it (release hand-overs on main pick the same way):
    * that job takes a lease by its own choice among its candidates, as any attempt (`tryAcquire`
    * with the lease to free), in the script that frees `freeing`. The attempt's outcome when the
    * script freed it; null when nobody waits or it was not freed (the waiting job left it, or Redis
