@@ -126,6 +126,17 @@ export const ACQUIRE_LEASE = redisScript(
 );
 
 /**
+ * Lua function `announceFreed(r, freedKey, channel, message)`: after a hand-over's acquire() (its
+ * result `r`), announces the slot freed in `freedKey` on the lease-freed channel unless the new
+ * lease took a slot in that same backend set: a slot that goes straight to the next job wakes no
+ * other worker.
+ */
+const ANNOUNCE_FREED_FUNCTION = `local function announceFreed(r, freedKey, channel, message)
+if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', channel, message) end
+end
+`;
+
+/**
  * Hands a slot over: frees one lease and takes one for another job (ACQUIRE_LEASE's choice, its
  * keys and arguments unchanged) in one script. KEYS and ARGV are ACQUIRE_LEASE's, then the freed
  * lease's backend set and its tenant's running set (KEYS[k-1], KEYS[k]: k = #KEYS, or #KEYS - 1 when
@@ -139,14 +150,14 @@ export const ACQUIRE_LEASE = redisScript(
  */
 export const HAND_OVER_LEASE = redisScript(
   'gantryHandOverLease',
-  `${REDIS_NOW_MS}${FORGIVE_STRIKES_LUA}${ACQUIRE_FUNCTION}local forgiveTtl = tonumber(ARGV[#ARGV])
+  `${REDIS_NOW_MS}${FORGIVE_STRIKES_LUA}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local forgiveTtl = tonumber(ARGV[#ARGV])
 local k = #KEYS
 if forgiveTtl > 0 then k = k - 1 end
 local freedKey = KEYS[k - 1]
 redis.call('ZREM', freedKey, ARGV[#ARGV - 3])
 redis.call('ZREM', KEYS[k], ARGV[#ARGV - 3])
 local r = acquire()
-if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', ARGV[#ARGV - 2], ARGV[#ARGV - 1]) end
+announceFreed(r, freedKey, ARGV[#ARGV - 2], ARGV[#ARGV - 1])
 if forgiveTtl > 0 then forgiveStrikes(KEYS[#KEYS], forgiveTtl) end
 return r
 `,
@@ -229,10 +240,10 @@ return moved
  */
 export const FINISH_HAND_OVER_LEASE = redisScript(
   'gantryFinishHandOverLease',
-  `${REDIS_NOW_MS}${FINISH_FUNCTION}${ACQUIRE_FUNCTION}local freedKey = KEYS[#KEYS - 1]
+  `${REDIS_NOW_MS}${FINISH_FUNCTION}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local freedKey = KEYS[#KEYS - 1]
 local freed, moved = finishLease(freedKey, KEYS[#KEYS], ARGV[#ARGV - 2], tonumber(ARGV[1]))
 local r = acquire()
-if freed == 1 and (r[1] <= 0 or KEYS[r[1]] ~= freedKey) then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
+if freed == 1 then announceFreed(r, freedKey, ARGV[#ARGV - 1], ARGV[#ARGV]) end
 r[4] = moved
 return r
 `,
