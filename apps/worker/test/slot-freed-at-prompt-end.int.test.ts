@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { leaseFreedChannel } from '@gantry/queue';
 import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import type { RunningWorker } from '../src/worker';
 import { defaultWorkflow } from '../../api/test/fixtures';
 
 /** Holds every output at the stack's worker's store until `open()`; `storing()`: outputs that reached it. */
@@ -173,6 +174,102 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
       fleet.finish = finish;
       fleet.offerHandOver = offer;
       subscriber.disconnect();
+    }
+  }, 120_000);
+});
+
+/**
+ * A slot handed over in place (same backend) changes no lease of this process, yet one more job
+ * holds a place of the worker's concurrency (the settling one beside the one that took its slot):
+ * the worker tells its intake gate, which reads the free slots in the hand-over's own tick to raise
+ * concurrency (here, for the other GPU), not at its next poll.
+ */
+describe('the intake gate, at a slot handed over in place', () => {
+  let stack: TestStack;
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    // sim0 alone carries the jobs' tag; sim1 stays free, so the gate keeps room for a job looking for a slot.
+    stack = await startStack({ gpus: 2, stepMs: 5, worker: false });
+    const [sim0, sim1] = stack.sims;
+    worker = await stack.startWorker({ GANTRY_BACKENDS: `sim0=${sim0!.url};1;solo sim1=${sim1!.url};1`, GANTRY_SLOT_WAIT_MS: '120000' });
+  });
+  afterAll(() => stack.close());
+
+  it('reads the free slots at once, in the tick of the hand-over', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const fleet = worker.deps.fleet;
+    const solo = (seed: number) => ({ workflow: defaultWorkflow({ steps: 2, seed }), requirements: { tags: ['solo'] } });
+    // The gate's reads, and whether one started (or was asked for, one being in flight) in the hand-over's tick.
+    let inFlight = 0;
+    let handing = false;
+    let owed = false;
+    let readInTick = false;
+    const readFree = fleet.freeSlots.bind(fleet);
+    fleet.freeSlots = async () => {
+      if (handing || owed) readInTick = true;
+      owed = false;
+      inFlight++;
+      try {
+        return await readFree();
+      } finally {
+        inFlight--;
+      }
+    };
+    const tryAcquire = fleet.tryAcquire.bind(fleet);
+    fleet.tryAcquire = async (...args: Parameters<typeof tryAcquire>) => {
+      const outcome = await tryAcquire(...args);
+      // The worker's own listeners run before ours, in the same tick as this answer.
+      if (outcome.freed && args[6]?.at === 'finish' && outcome.lease?.backendId === args[6].lease.backendId) {
+        handing = true;
+        // A read in flight: the gate reads again as soon as it ends (its read then is this one's).
+        owed = inFlight > 0;
+      }
+      return outcome;
+    };
+    let inPlace = 0;
+    const stopInPlace = fleet.onHandedOverInPlace(() => {
+      inPlace++;
+      handing = false;
+    });
+    // The first prompt's end waits until the second job waits for a hand-over (as above).
+    let offered = 0;
+    const wakers: Array<() => void> = [];
+    const offer = fleet.offerHandOver.bind(fleet);
+    fleet.offerHandOver = (place, take) => {
+      const handOver = offer(place, take);
+      offered++;
+      for (const wake of wakers.splice(0)) wake();
+      return {
+        signal: handOver.signal,
+        done: () => {
+          offered--;
+          return handOver.done();
+        },
+      };
+    };
+    const finish = fleet.finish.bind(fleet);
+    let once = true;
+    fleet.finish = async (lease) => {
+      if (!once) return finish(lease);
+      once = false;
+      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
+      return finish(lease);
+    };
+    try {
+      const first = (await admin('POST', '/api/v1/jobs', solo(606))).body;
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
+      const second = (await admin('POST', '/api/v1/jobs', solo(707))).body;
+      expect(await jobEnd(admin, first.id, 60_000)).toMatchObject({ status: 'succeeded', backend: 'sim0' });
+      expect(await jobEnd(admin, second.id, 60_000)).toMatchObject({ status: 'succeeded', backend: 'sim0' });
+      expect(inPlace).toBe(1);
+      await waitUntil(async () => (owed ? undefined : true), 10_000, 5);
+      expect(readInTick).toBe(true);
+    } finally {
+      stopInPlace();
+      fleet.freeSlots = readFree;
+      fleet.tryAcquire = tryAcquire;
+      fleet.finish = finish;
+      fleet.offerHandOver = offer;
     }
   }, 120_000);
 });
