@@ -353,6 +353,20 @@ describe('SlotLeases (real Redis)', () => {
     expect(mine.heldByThisProcess).toBe(0);
   });
 
+  it('says when the lease a finish hands over had expired even when a health change took nothing', async () => {
+    const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [{ id: 'x-gpu', capacity: 1 }];
+    const ended = (await mine.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    await scope.redis.zadd(mine.key('x-gpu'), 'XX', 1, ended.leaseId); // expired long ago (not renewed)
+    const healthKey = `${scope.prefix}:test-health:x-gpu`;
+    await scope.redis.hset(healthKey, 'rev', 'r2', 'draining', '0');
+    const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { finishing: ended, health: [{ key: healthKey, rev: 'r1', draining: false }] });
+    expect(next).toEqual({ healthChanged: true, lease: null, finishedLive: false });
+    expect(await mine.inFlight(['x-gpu'])).toEqual({ 'x-gpu': 0 });
+    await mine.release(ended);
+    expect(mine.heldByThisProcess).toBe(0);
+  });
+
   it('counts a lease a hand-over freed once, even when its holder releases it after the next attempt failed', async () => {
     const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const fleet = [{ id: 'h-gpu', capacity: 1 }];
@@ -363,7 +377,7 @@ describe('SlotLeases (real Redis)', () => {
     const healthKey = `${scope.prefix}:test-health:h-gpu`;
     await scope.redis.hset(healthKey, 'rev', 'r2', 'draining', '0');
     const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { freeing: ended, health: [{ key: healthKey, rev: 'r1', draining: false }] });
-    expect(next).toBeNull();
+    expect(next).toEqual({ healthChanged: true, lease: null });
     expect(await mine.inFlight(['h-gpu'])).toEqual({ 'h-gpu': 0 });
     expect(mine.heldByThisProcess).toBe(1);
     // The caller's retry failed, so it cannot tell the lease was freed and releases it: counted once.
@@ -415,14 +429,14 @@ describe('SlotLeases (real Redis)', () => {
     const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const accepting = { now: 1_000_000, boundAt: 1_030_000, backends: new Set(['comfy']) };
     const comfy = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }] }, { accepting });
-    expect(comfy?.accepting).toBe(true);
+    expect(comfy).toMatchObject({ accepting: true });
     const key = acceptingKey(scope.prefix, 'comfy');
     expect(Number(await scope.redis.zscore(key, comfy!.lease!.leaseId))).toBe(1_030_000); // in flight until its bound
     expect(await scope.redis.pttl(key)).toBeGreaterThan(ACCEPTING_KEEP_MS);
     // A backend not asked for (its driver reports no submissions): a lease, no record.
     const other = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] }, { accepting, health: [] });
     expect(other?.lease?.backendId).toBe('a1111');
-    expect(other?.accepting).toBe(false);
+    expect(other).toMatchObject({ accepting: false });
     expect(await scope.redis.exists(acceptingKey(scope.prefix, 'a1111'))).toBe(0);
     // With a model and a hand-over, the section is found all the same.
     await scope.redis.hset(`${scope.prefix}:models`, 'comfy', 'sdxl');
@@ -431,7 +445,7 @@ describe('SlotLeases (real Redis)', () => {
       { accepting: { ...accepting, boundAt: 1_040_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, freeing: comfy!.lease! },
     );
     expect(handed?.lease?.backendId).toBe('comfy');
-    expect(handed?.warm).toBe(true);
+    expect(handed).toMatchObject({ warm: true });
     expect(Number(await scope.redis.zscore(key, handed!.lease!.leaseId))).toBe(1_040_000);
     // And in a finish that hands over (its freed lease's arguments come after the section too).
     const next = await leases.acquireChecked(
@@ -439,7 +453,7 @@ describe('SlotLeases (real Redis)', () => {
       { accepting: { ...accepting, boundAt: 1_050_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, finishing: handed!.lease! },
     );
     expect(next?.lease?.backendId).toBe('comfy');
-    expect(next?.accepting).toBe(true);
+    expect(next).toMatchObject({ accepting: true });
     expect(Number(await scope.redis.zscore(key, next!.lease!.leaseId))).toBe(1_050_000);
     await leases.release(next!.lease!);
     await leases.release(handed!.lease!);

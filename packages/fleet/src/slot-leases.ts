@@ -66,6 +66,17 @@ export interface HealthSeen {
   draining: boolean;
 }
 
+/** With `finishing`: false when that lease had expired (it was not live to move). */
+type FinishedLive = { finishedLive?: boolean };
+
+/**
+ * acquireChecked's answer: ACQUIRE_LEASE's outcome (a granted lease says whether its backend was
+ * warm and whether its prompt-submission record was started), or `healthChanged` (nothing taken).
+ */
+export type CheckedOutcome =
+  | (AcquireOutcome & { warm?: boolean; accepting?: boolean } & FinishedLive)
+  | ({ healthChanged: true; lease: null } & FinishedLive);
+
 /** What acquireChecked checks and reads in the same script as the lease. */
 export interface AcquireChecks {
   /** Health hashes the caller judged eligibility from: any change since (a probe, a strike, a drain) takes nothing. */
@@ -156,18 +167,18 @@ export class SlotLeases {
 
   /** Leases a slot on the best candidate (see the script), or says why none was granted. */
   async acquire(request: AcquireRequest): Promise<AcquireOutcome> {
-    return (await this.acquireChecked(request, {}))!;
+    const outcome = await this.acquireChecked(request, {});
+    // Without health checks the script never says a health hash changed.
+    return 'healthChanged' in outcome ? { lease: null, reason: 'full' } : outcome;
   }
 
   /**
-   * `acquire` with `checks` in the same round trip: null when a health hash changed since the
-   * caller read it (nothing was taken: read the health again); a granted lease says whether its
+   * `acquire` with `checks` in the same round trip: `healthChanged` when a health hash changed since
+   * the caller read it (nothing was taken: read the health again); a granted lease says whether its
    * backend was warm and whether the script started its prompt-submission record (`accepting`).
+   * With `finishing`, every outcome says whether that lease was live (`finishedLive`).
    */
-  async acquireChecked(
-    request: AcquireRequest,
-    checks: AcquireChecks,
-  ): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean; /** With `finishing`: false when that lease had expired (it was not live to move). */ finishedLive?: boolean }) | null> {
+  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<CheckedOutcome> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
     const roundRobin = this.options.policy === 'round-robin';
@@ -233,7 +244,7 @@ export class SlotLeases {
     // A slot handed straight to the next job on the same backend changes nothing this process holds.
     if (freeing && chosen?.id !== freeing.backendId) this.changed(-1);
     const finished = finishing ? { finishedLive: Number(moved) === 1 } : {};
-    if (code === -2) return null;
+    if (code === -2) return { healthChanged: true, lease: null, ...finished };
     if (code === -1) return { lease: null, reason: 'tenant-cap', ...finished };
     if (!chosen) return { lease: null, reason: 'full', ...finished };
     if (!freeing || chosen.id !== freeing.backendId) this.changed(1);

@@ -1,5 +1,5 @@
 import { ManualClock } from '@gantry/domain';
-import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
+import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, healthKey, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
 import { Redis } from 'ioredis';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
@@ -536,6 +536,32 @@ describe('WorkerFleet finishing leases (real Redis)', () => {
     } finally {
       subscriber.disconnect();
     }
+  });
+
+  it("says a finish's lease had expired when the hand-over's script found it so, even after a health change took nothing", async () => {
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('exp')]);
+    const attempt = (freeing?: Freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing);
+    const running = (await attempt()).lease!;
+    const waiting = fleet.offerHandOver(fleet.turns.placeOf(1), attempt);
+    // Before the hand-over's script: the lease expired unrenewed, and a probe changed the backend's health hash.
+    const acquireChecked = leases.acquireChecked.bind(leases);
+    let first = true;
+    leases.acquireChecked = async (request, checks) => {
+      if (first) {
+        first = false;
+        await scope.redis.zadd(leases.key('exp'), 'XX', 1, running.leaseId);
+        await scope.redis.hset(healthKey(scope.prefix, 'exp'), 'rev', 'probed since');
+      }
+      return acquireChecked(request, checks);
+    };
+    expect(await fleet.finish(running)).toBe(false);
+    const next = await waiting.done();
+    expect(next?.backendId).toBe('exp'); // taken at the attempt after the health change, in the same hand-over
+    await fleet.release(next!);
+    await fleet.release(running);
+    expect(leases.heldByThisProcess).toBe(0);
+    expect(await leases.inFlight(['exp'])).toEqual({ exp: 0 });
   });
 
   it('keeps the slot when the finish fails (a Redis error), and ends the lease in either set at its release, without a hand-over', async () => {

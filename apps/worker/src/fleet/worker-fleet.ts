@@ -283,11 +283,9 @@ export class WorkerFleet {
         },
       );
       handing = undefined; // the script freed it, whatever it returned
-      // A finished lease that had expired. After a health change (null) the script still says so
-      // (its fourth value) but acquireChecked drops it with the null: the finish then reports a live
-      // lease; the lease's next renewal finds it gone (it was removed) and the job learns it there.
-      if (outcome?.finishedLive === false) expired = true;
-      if (!outcome) {
+      // A finished lease that had expired (said after a health change too: the script freed it all the same).
+      if (outcome.finishedLive === false) expired = true;
+      if ('healthChanged' in outcome) {
         kept = null; // a probe, strike or drain since the read: read again
         continue;
       }
