@@ -39,6 +39,14 @@ import {
 import { createBenchDatabase, dropBenchDatabase } from './lib/sched-db.js';
 import { apiNodeFlags } from '../scripts/api-node-flags.mjs';
 import { cpuMs, freePort, ROOT, spawnTs, type SchedProc } from './lib/sched-procs.js';
+import { perJobText, RedisCommandCount } from './lib/redis-command-count.js';
+
+/** Adds up per-process command counts. */
+function sumCounts(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const c of counts) for (const [name, n] of Object.entries(c)) total[name] = (total[name] ?? 0) + n;
+  return total;
+}
 
 type Policy = 'least-connections' | 'round-robin';
 const POLICIES: Policy[] = ['least-connections', 'round-robin'];
@@ -58,6 +66,7 @@ const OPTIONS = {
   'phase-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
   'cpu-prof': { type: 'string' },
+  'count-commands': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 function readArgs() {
@@ -83,7 +92,10 @@ if (args.help) {
   --size PX           image width and height (default 64)
   --phase-timeout S   give up on a policy's run after S seconds (default 150)
   --stall-timeout S   ... or when no job finished for S seconds (default 30)
-  --cpu-prof DIR      write V8 CPU profiles of each worker process into DIR/worker<i>-<policy> (node --cpu-prof)`);
+  --cpu-prof DIR      write V8 CPU profiles of each worker process into DIR/worker<i>-<policy> (node --cpu-prof)
+  --count-commands    count the workers' Redis commands per job, by name, under Redis MONITOR for
+                      the whole run (MONITOR costs Redis CPU: the run's times are not comparable
+                      with runs without it)`);
   process.exit(0);
 }
 
@@ -107,6 +119,7 @@ function readConfig() {
     phaseTimeoutS: intOpt('phase-timeout', 'PHASE_TIMEOUT', 150, 5, 3600),
     stallTimeoutS: intOpt('stall-timeout', 'STALL_TIMEOUT', 30, 2, 3600),
     cpuProfDir: opt('cpu-prof', 'CPU_PROF', ''),
+    countCommands: args['count-commands'] === true || process.env.BENCH_SCHED_COUNT_COMMANDS === '1',
     sims: opt('step-ms', 'STEP_MS', '10,10,20,20,40,40,80,80')
       .split(',')
       .map((entry, i) => {
@@ -277,6 +290,8 @@ interface PhaseResult {
   warnings: number;
   warningSample: string[];
   stuck: string | null;
+  /** The workers' Redis commands by name over the run (--count-commands), else null. */
+  workerCommands: Record<string, number> | null;
   /** CPU seconds used during the run (first submit → last finish + 1 s) and how busy the box was. */
   cpu: { apiS: number; workersS: number; simsS: number; postgresS: number; benchS: number; boxBusy: number; otherS: number; cores: number; loadavg1: [number, number] };
 }
@@ -415,6 +430,8 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   const pgBackends = async () =>
     (await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'gantry-bench-sched'")).rows.map((r) => r.pid);
   const pgStart = new Map((await pgBackends()).map((pid) => [pid, cpuMs(pid)]));
+  // The workers' Redis commands (a load-independent measure of their round trips per job).
+  const commandCount = config.countCommands ? await RedisCommandCount.start(redis) : null;
   const cpuStart = { api: cpuOf([api]), workers: cpuOf(workers), sims: cpuOf(simProcs), bench: process.cpuUsage(), box: boxTicks(), load: loadavg()[0] ?? 0 };
   const firstSubmitAt = Date.now();
   const submitting = Promise.all(
@@ -585,6 +602,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     warningSample: [api, ...workers].flatMap((p) => p.warnings.map((w) => `[${p.name}] ${w}`)).slice(0, 5),
     stuck,
     cpu,
+    workerCommands: commandCount ? sumCounts(Object.values(await commandCount.stop(workers))) : null,
   };
   log(`${policy}: makespan ${(figures.makespanMs / 1000).toFixed(1)} s; stopping its processes`);
   for (const t of phaseTasks.reverse()) await t();
@@ -660,6 +678,10 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['jobs taken by workers without a slot mean / max', ...f((r) => (r.sampled.heldWithoutSlot ? `${r.sampled.heldWithoutSlot.mean} / ${r.sampled.heldWithoutSlot.max}` : 'n/a'))],
     ['hand-backs + retry delays (BullMQ)', ...f((r) => String(r.delayedEvents))],
     ['slots freed and announced (not handed over on the same backend) per job', ...f((r) => (r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
+    ['  handed straight to a waiting job on the same backend per job (1 − announced; retries aside)', ...f((r) => Math.max(0, 1 - r.announcedFrees / Math.max(1, r.figures.jobs)).toFixed(2))],
+    ...(results.some((r) => r.workerCommands)
+      ? [['workers\' Redis commands per job (MONITOR)', ...f((r) => (r.workerCommands ? perJobText(r.workerCommands, Math.max(1, r.figures.jobs), 8) : 'n/a'))]]
+      : []),
     ['stalled jobs / retried jobs', ...f((r) => `${r.stalledEvents} / ${r.figures.retried}`)],
     ['over capacity (db: dispatch → the backend\'s end / lease samples)', ...f((r) => `${r.figures.overCapacity.length ? r.figures.overCapacity.join(' ') : 'none'} / ${r.sampled.overCapacity}`)],
     ['leases left 1 s after the last job', ...f((r) => String(r.leasesLeftAfter))],

@@ -166,6 +166,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     gate.ownLease(delta);
   });
   const stopGateOnSettled = fleet.settling.onEnd(() => gate.heldChanged());
+  const stopGateOnInPlace = fleet.onHandedOverInPlace(() => gate.heldChanged());
   const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
     fleet.slotFreed();
     void gate.adjust();
@@ -209,6 +210,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
     gate.stop();
     stopGateOnLeases();
     stopGateOnSettled();
+    stopGateOnInPlace();
     await stopGateOnFreed().catch(() => undefined);
     stopAging();
     const retentionStopped = retention.stop();

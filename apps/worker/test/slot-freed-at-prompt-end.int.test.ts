@@ -1,5 +1,23 @@
+import { Redis } from 'ioredis';
+import { leaseFreedChannel } from '@gantry/queue';
 import { apiClient, startStack, waitUntil, type TestStack, jobEnd } from '@gantry/testing';
+import type { RunningWorker } from '../src/worker';
 import { defaultWorkflow } from '../../api/test/fixtures';
+
+/** Holds every output at the stack's worker's store until `open()`; `storing()`: outputs that reached it. */
+function holdOutputsOf(stack: TestStack) {
+  const store = stack.worker!.deps.store;
+  const put = store.put.bind(store);
+  let storing = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  store.put = async (...args: Parameters<typeof put>) => {
+    storing++;
+    await gate;
+    return put(...args);
+  };
+  return { storing: () => storing, open, restore: () => (store.put = put) };
+}
 
 /**
  * A backend's slot is for its GPU: it is freed as soon as the backend says the prompt ended, and
@@ -16,20 +34,7 @@ describe('the slot of a prompt that ended on its backend', () => {
 
   const slotsInUse = async (): Promise<number> => (await stack.worker!.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ?? 0;
 
-  /** Holds every output at the worker's store until `open()`; `storing()`: outputs that reached it. */
-  const holdOutputs = () => {
-    const store = stack.worker!.deps.store;
-    const put = store.put.bind(store);
-    let storing = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    store.put = async (...args: Parameters<typeof put>) => {
-      storing++;
-      await gate;
-      return put(...args);
-    };
-    return { storing: () => storing, open, restore: () => (store.put = put) };
-  };
+  const holdOutputs = () => holdOutputsOf(stack);
 
   it('is free while the outputs are stored, and the next job runs on the GPU meanwhile', async () => {
     const admin = apiClient(stack.url, stack.adminKey);
@@ -90,4 +95,181 @@ describe('the slot of a prompt that ended on its backend', () => {
   }, 120_000);
 
   const sim0Executions = (): number => stack.sims[0]!.executions().length;
+});
+
+/**
+ * When the worker holds a job waiting for a slot at another job's prompt's end, the freed slot goes
+ * to it in the finish's own script: nobody is told (no lease-freed message), and the waiting job
+ * runs on the GPU while the first one still stores its outputs, still in flight on the backend.
+ */
+describe("the slot of a prompt that ended, with a job of the same worker waiting for it", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // A fixed concurrency of 2 on one single-slot GPU: the worker takes a second job that waits for the slot.
+    stack = await startStack({ gpus: 1, stepMs: 5, workerEnv: { GANTRY_WORKER_CONCURRENCY: '2', GANTRY_SLOT_WAIT_MS: '120000' } });
+  });
+  afterAll(() => stack.close());
+
+  it("goes straight to the waiting job at the prompt's end, announced to no one; the first job stays in flight until it settled", async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const fleet = stack.worker!.deps.fleet;
+    const subscriber = new Redis(stack.redisUrl);
+    const announced: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => announced.push(message));
+    await subscriber.subscribe(leaseFreedChannel(stack.prefix));
+    // The first prompt's end waits until the second job waits for a hand-over (it is offered one
+    // between its slot attempts): the finish then picks it in the same tick. Only the first finish
+    // waits, whenever it comes (the second prompt's end finds nobody waiting).
+    let offered = 0;
+    const wakers: Array<() => void> = [];
+    const offer = fleet.offerHandOver.bind(fleet);
+    fleet.offerHandOver = (place, take) => {
+      const handOver = offer(place, take);
+      offered++;
+      for (const wake of wakers.splice(0)) wake();
+      return {
+        signal: handOver.signal,
+        done: () => {
+          offered--;
+          return handOver.done();
+        },
+      };
+    };
+    const finish = fleet.finish.bind(fleet);
+    let once = true;
+    fleet.finish = async (lease) => {
+      if (!once) return finish(lease);
+      once = false;
+      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
+      return finish(lease);
+    };
+    const { storing, open, restore } = holdOutputsOf(stack);
+    try {
+      const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 404 }) })).body;
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
+      const second = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 505 }) })).body;
+      await waitUntil(async () => (storing() > 1 ? true : undefined), 60_000, 10); // the second ran on sim0 to its end meanwhile
+      expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
+      // Both still run on the backend (the first stores its outputs, the second too): a delete waits for them.
+      expect((await admin('POST', '/api/v1/backends/sim0/drain')).status).toBe(200);
+      const refused = await admin('DELETE', '/api/v1/backends/sim0');
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'INVALID_STATE', errors: { inFlight: 2 } });
+      open();
+      expect(await jobEnd(admin, first.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(await jobEnd(admin, second.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(stack.sims[0]!.executions().length).toBe(2);
+      await waitUntil(async () => ((await admin('GET', '/api/v1/backends/sim0')).body.inFlight === 0 ? true : undefined), 10_000, 10);
+      expect((await admin('POST', '/api/v1/backends/sim0/undrain')).status).toBe(200);
+      // A last message: everything published before it has arrived with it.
+      const publisher = new Redis(stack.redisUrl);
+      await publisher.publish(leaseFreedChannel(stack.prefix), 'test end');
+      publisher.disconnect();
+      await waitUntil(async () => (announced.includes('test end') ? true : undefined), 10_000, 5);
+      // Only the second prompt's end announced its slot (nobody waited then); the first's went to the second.
+      expect(announced.filter((m) => m !== 'test end')).toHaveLength(1);
+    } finally {
+      open();
+      restore();
+      fleet.finish = finish;
+      fleet.offerHandOver = offer;
+      subscriber.disconnect();
+    }
+  }, 120_000);
+});
+
+/**
+ * A slot handed over in place (same backend) changes no lease of this process, yet one more job
+ * holds a place of the worker's concurrency (the settling one beside the one that took its slot):
+ * the worker tells its intake gate, which reads the free slots in the hand-over's own tick to raise
+ * concurrency (here, for the other GPU), not at its next poll.
+ */
+describe('the intake gate, at a slot handed over in place', () => {
+  let stack: TestStack;
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    // sim0 alone carries the jobs' tag; sim1 stays free, so the gate keeps room for a job looking for a slot.
+    stack = await startStack({ gpus: 2, stepMs: 5, worker: false });
+    const [sim0, sim1] = stack.sims;
+    worker = await stack.startWorker({ GANTRY_BACKENDS: `sim0=${sim0!.url};1;solo sim1=${sim1!.url};1`, GANTRY_SLOT_WAIT_MS: '120000' });
+  });
+  afterAll(() => stack.close());
+
+  it('reads the free slots at once, in the tick of the hand-over', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const fleet = worker.deps.fleet;
+    const solo = (seed: number) => ({ workflow: defaultWorkflow({ steps: 2, seed }), requirements: { tags: ['solo'] } });
+    // The gate's reads, and whether one started (or was asked for, one being in flight) in the hand-over's tick.
+    let inFlight = 0;
+    let handing = false;
+    let owed = false;
+    let readInTick = false;
+    const readFree = fleet.freeSlots.bind(fleet);
+    fleet.freeSlots = async () => {
+      if (handing || owed) readInTick = true;
+      owed = false;
+      inFlight++;
+      try {
+        return await readFree();
+      } finally {
+        inFlight--;
+      }
+    };
+    const tryAcquire = fleet.tryAcquire.bind(fleet);
+    fleet.tryAcquire = async (...args: Parameters<typeof tryAcquire>) => {
+      const outcome = await tryAcquire(...args);
+      // The worker's own listeners run before ours, in the same tick as this answer.
+      if (outcome.freed && args[6]?.at === 'finish' && outcome.lease?.backendId === args[6].lease.backendId) {
+        handing = true;
+        // A read in flight: the gate reads again as soon as it ends (its read then is this one's).
+        owed = inFlight > 0;
+      }
+      return outcome;
+    };
+    let inPlace = 0;
+    const stopInPlace = fleet.onHandedOverInPlace(() => {
+      inPlace++;
+      handing = false;
+    });
+    // The first prompt's end waits until the second job waits for a hand-over (as above).
+    let offered = 0;
+    const wakers: Array<() => void> = [];
+    const offer = fleet.offerHandOver.bind(fleet);
+    fleet.offerHandOver = (place, take) => {
+      const handOver = offer(place, take);
+      offered++;
+      for (const wake of wakers.splice(0)) wake();
+      return {
+        signal: handOver.signal,
+        done: () => {
+          offered--;
+          return handOver.done();
+        },
+      };
+    };
+    const finish = fleet.finish.bind(fleet);
+    let once = true;
+    fleet.finish = async (lease) => {
+      if (!once) return finish(lease);
+      once = false;
+      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
+      return finish(lease);
+    };
+    try {
+      const first = (await admin('POST', '/api/v1/jobs', solo(606))).body;
+      await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
+      const second = (await admin('POST', '/api/v1/jobs', solo(707))).body;
+      expect(await jobEnd(admin, first.id, 60_000)).toMatchObject({ status: 'succeeded', backend: 'sim0' });
+      expect(await jobEnd(admin, second.id, 60_000)).toMatchObject({ status: 'succeeded', backend: 'sim0' });
+      expect(inPlace).toBe(1);
+      await waitUntil(async () => (owed ? undefined : true), 10_000, 5);
+      expect(readInTick).toBe(true);
+    } finally {
+      stopInPlace();
+      fleet.freeSlots = readFree;
+      fleet.tryAcquire = tryAcquire;
+      fleet.finish = finish;
+      fleet.offerHandOver = offer;
+    }
+  }, 120_000);
 });

@@ -126,6 +126,17 @@ export const ACQUIRE_LEASE = redisScript(
 );
 
 /**
+ * Lua function `announceFreed(r, freedKey, channel, message)`: after a hand-over's acquire() (its
+ * result `r`), announces the slot freed in `freedKey` on the lease-freed channel unless the new
+ * lease took a slot in that same backend set: a slot that goes straight to the next job wakes no
+ * other worker.
+ */
+const ANNOUNCE_FREED_FUNCTION = `local function announceFreed(r, freedKey, channel, message)
+if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', channel, message) end
+end
+`;
+
+/**
  * Hands a slot over: frees one lease and takes one for another job (ACQUIRE_LEASE's choice, its
  * keys and arguments unchanged) in one script. KEYS and ARGV are ACQUIRE_LEASE's, then the freed
  * lease's backend set and its tenant's running set (KEYS[k-1], KEYS[k]: k = #KEYS, or #KEYS - 1 when
@@ -139,14 +150,14 @@ export const ACQUIRE_LEASE = redisScript(
  */
 export const HAND_OVER_LEASE = redisScript(
   'gantryHandOverLease',
-  `${REDIS_NOW_MS}${FORGIVE_STRIKES_LUA}${ACQUIRE_FUNCTION}local forgiveTtl = tonumber(ARGV[#ARGV])
+  `${REDIS_NOW_MS}${FORGIVE_STRIKES_LUA}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local forgiveTtl = tonumber(ARGV[#ARGV])
 local k = #KEYS
 if forgiveTtl > 0 then k = k - 1 end
 local freedKey = KEYS[k - 1]
 redis.call('ZREM', freedKey, ARGV[#ARGV - 3])
 redis.call('ZREM', KEYS[k], ARGV[#ARGV - 3])
 local r = acquire()
-if r[1] <= 0 or KEYS[r[1]] ~= freedKey then redis.call('PUBLISH', ARGV[#ARGV - 2], ARGV[#ARGV - 1]) end
+announceFreed(r, freedKey, ARGV[#ARGV - 2], ARGV[#ARGV - 1])
 if forgiveTtl > 0 then forgiveStrikes(KEYS[#KEYS], forgiveTtl) end
 return r
 `,
@@ -181,27 +192,60 @@ return 0
 );
 
 /**
- * The lease's prompt ended on its backend: its GPU slot is free for the next job, while the job
- * still runs (its outputs are collected, its success recorded). The lease moves from the
- * backend's slot set (KEYS[1]) to its finishing set (KEYS[2]) with the same expiry, and the freed
- * slot is announced as RELEASE_LEASE does; the tenant's running set keeps it (the tenant running
- * cap counts the job until its attempt is over) and no strike is forgiven (the outputs are not
- * collected yet). ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message, ARGV[4] lease
- * TTL (ms: the finishing set lives twice it). Returns 1 when the lease moved, 0 when it was not
- * live in the slot set (expired: removed, and its slot was free already).
+ * Lua function `finishLease(slotKey, finishingKey, lease, ttl)`: the lease's prompt ended on its
+ * backend, so its GPU slot is freed while its job still runs (its outputs are collected, its
+ * success recorded): the lease moves from the backend's slot set to its finishing set with the same
+ * expiry (the finishing set lives twice `ttl`); the tenant's running set keeps it (the tenant
+ * running cap counts the job until its attempt is over) and no strike is forgiven (the outputs are
+ * not collected yet). Returns two values: 1 when a slot was freed (the lease was in the slot set,
+ * live or expired), and 1 when the lease moved (it was live). The caller announces the freed slot.
+ */
+const FINISH_FUNCTION = `local function finishLease(slotKey, finishingKey, lease, ttl)
+local score = redis.call('ZSCORE', slotKey, lease)
+if not score then return 0, 0 end
+redis.call('ZREM', slotKey, lease)
+if tonumber(score) <= now then return 1, 0 end
+redis.call('ZREMRANGEBYSCORE', finishingKey, '-inf', now)
+redis.call('ZADD', finishingKey, score, lease)
+redis.call('PEXPIRE', finishingKey, ttl * 2)
+return 1, 1
+end
+`;
+
+/**
+ * The lease's prompt ended on its backend (finishLease above): KEYS[1] the backend's slot set,
+ * KEYS[2] its finishing set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message,
+ * ARGV[4] lease TTL (ms). The freed slot is announced as RELEASE_LEASE does. Returns 1 when the
+ * lease moved, 0 when it was not live in the slot set (expired: removed, and its slot was free
+ * already).
  */
 export const FINISH_LEASE = redisScript(
   'gantryFinishLease',
-  `${REDIS_NOW_MS}
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-if tonumber(score) <= now then return 0 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], score, ARGV[1])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
-return 1
+  `${REDIS_NOW_MS}${FINISH_FUNCTION}local freed, moved = finishLease(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[4]))
+if freed == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return moved
+`,
+);
+
+/**
+ * A finish that hands over: the lease's prompt ended (finishLease above) and its freed slot goes
+ * to another job of this worker in the same script (ACQUIRE_LEASE's choice, its keys and arguments
+ * unchanged), instead of FINISH_LEASE, an announcement and a later ACQUIRE_LEASE. KEYS and ARGV are
+ * ACQUIRE_LEASE's, then the finished lease's backend slot set and finishing set (KEYS[#KEYS - 1],
+ * KEYS[#KEYS]); ARGV[#ARGV - 2] the finished lease id, ARGV[#ARGV - 1] the lease-freed channel,
+ * ARGV[#ARGV] its message (the lease TTL is ACQUIRE_LEASE's ARGV[1]). The freed slot is announced
+ * only when the new lease is not on that same backend (as HAND_OVER_LEASE). Returns
+ * ACQUIRE_LEASE's {code, warm, lease} and a fourth value, 1 when the finished lease moved (0: it
+ * had expired); it is finished whatever the code.
+ */
+export const FINISH_HAND_OVER_LEASE = redisScript(
+  'gantryFinishHandOverLease',
+  `${REDIS_NOW_MS}${FINISH_FUNCTION}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local freedKey = KEYS[#KEYS - 1]
+local freed, moved = finishLease(freedKey, KEYS[#KEYS], ARGV[#ARGV - 2], tonumber(ARGV[1]))
+local r = acquire()
+if freed == 1 then announceFreed(r, freedKey, ARGV[#ARGV - 1], ARGV[#ARGV]) end
+r[4] = moved
+return r
 `,
 );
 

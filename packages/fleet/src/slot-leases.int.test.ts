@@ -288,6 +288,85 @@ describe('SlotLeases (real Redis)', () => {
       subscriber.disconnect();
     }
   });
+  it("finishes a lease and hands its slot over in one script: the lease stays in flight and counted by its tenant, only a slot left free is announced", async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+      const announced: string[] = [];
+      const stop = await other.onFreedElsewhere(subscriber, (id) => announced.push(id));
+      const changes: number[] = [];
+      mine.onChange((d) => changes.push(d));
+      const fleet = [
+        { id: 'f-gpu', capacity: 1 },
+        { id: 'f-spare', capacity: 1 },
+      ];
+      const ended = (await mine.acquire({ tenantId: 't1', candidates: [fleet[0]!] })).lease!;
+      const spare = (await mine.acquire({ tenantId: 'x', candidates: [fleet[1]!] })).lease!; // only the freed slot is open
+      // Its prompt ended: the slot goes straight to the next job (another tenant), no one is told.
+      const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { finishing: ended });
+      expect(next?.lease?.backendId).toBe('f-gpu');
+      expect(next?.finishedLive).toBe(true);
+      expect(await scope.redis.zscore(mine.key('f-gpu'), ended.leaseId)).toBeNull();
+      expect(await scope.redis.zscore(mine.finishingKey('f-gpu'), ended.leaseId)).not.toBeNull();
+      expect(await scope.redis.zscore(mine.tenantKey('t1'), ended.leaseId)).not.toBeNull(); // the tenant cap still counts its job
+      expect(await mine.slotsInUse(['f-gpu'])).toEqual({ 'f-gpu': 1 });
+      expect(await mine.inFlight(['f-gpu', 'f-spare'])).toEqual({ 'f-gpu': 2, 'f-spare': 1 }); // the finishing job still runs there
+      expect(mine.heldByThisProcess).toBe(2);
+      expect(changes).toEqual([1, 1]); // the hand-over changed nothing this process holds
+      expect(mine.isFinished(ended)).toBe(true);
+      expect(await mine.renew(ended)).toBe(true); // renewed in the finishing set
+      expect(await mine.finish(ended)).toBe(true); // finished already: nothing runs again
+      // A job of a tenant at its running cap (its finishing job counts) leaves the slot free: announced.
+      const capped = await mine.acquireChecked({ tenantId: 't2', candidates: fleet, tenantCap: 1 }, { finishing: next!.lease! });
+      expect(capped).toEqual({ lease: null, reason: 'tenant-cap', finishedLive: true });
+      expect(await mine.slotsInUse(['f-gpu'])).toEqual({ 'f-gpu': 0 });
+      expect(await mine.inFlight(['f-gpu'])).toEqual({ 'f-gpu': 2 });
+      expect(changes).toEqual([1, 1, -1]);
+      // Their releases end them in the finishing set, announcing nothing more and counting nothing twice.
+      await mine.release(ended);
+      await mine.release(next!.lease!);
+      expect(await mine.inFlight(['f-gpu'])).toEqual({ 'f-gpu': 0 });
+      expect(await scope.redis.zscore(mine.tenantKey('t1'), ended.leaseId)).toBeNull();
+      expect(changes).toEqual([1, 1, -1]);
+      await mine.release(spare); // a last message: everything published before it has arrived with it
+      await waitUntil(async () => (announced.includes('f-spare') ? true : undefined), 10_000, 5);
+      expect(announced).toEqual(['f-gpu', 'f-spare']); // the first finish published nothing
+      await stop();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('says when the lease a finish hands over had expired (its slot was free already), and takes the slot all the same', async () => {
+    const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [{ id: 'e-gpu', capacity: 1 }];
+    const ended = (await mine.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    await scope.redis.zadd(mine.key('e-gpu'), 'XX', 1, ended.leaseId); // expired long ago (not renewed)
+    const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { finishing: ended });
+    expect(next?.lease?.backendId).toBe('e-gpu');
+    expect(next?.finishedLive).toBe(false);
+    expect(await scope.redis.zscore(mine.finishingKey('e-gpu'), ended.leaseId)).toBeNull();
+    expect(await mine.inFlight(['e-gpu'])).toEqual({ 'e-gpu': 1 });
+    await mine.release(ended);
+    await mine.release(next!.lease!);
+    expect(mine.heldByThisProcess).toBe(0);
+  });
+
+  it('says when the lease a finish hands over had expired even when a health change took nothing', async () => {
+    const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const fleet = [{ id: 'x-gpu', capacity: 1 }];
+    const ended = (await mine.acquire({ tenantId: 't1', candidates: fleet })).lease!;
+    await scope.redis.zadd(mine.key('x-gpu'), 'XX', 1, ended.leaseId); // expired long ago (not renewed)
+    const healthKey = `${scope.prefix}:test-health:x-gpu`;
+    await scope.redis.hset(healthKey, 'rev', 'r2', 'draining', '0');
+    const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { finishing: ended, health: [{ key: healthKey, rev: 'r1', draining: false }] });
+    expect(next).toEqual({ healthChanged: true, lease: null, finishedLive: false });
+    expect(await mine.inFlight(['x-gpu'])).toEqual({ 'x-gpu': 0 });
+    await mine.release(ended);
+    expect(mine.heldByThisProcess).toBe(0);
+  });
+
   it('counts a lease a hand-over freed once, even when its holder releases it after the next attempt failed', async () => {
     const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const fleet = [{ id: 'h-gpu', capacity: 1 }];
@@ -298,7 +377,7 @@ describe('SlotLeases (real Redis)', () => {
     const healthKey = `${scope.prefix}:test-health:h-gpu`;
     await scope.redis.hset(healthKey, 'rev', 'r2', 'draining', '0');
     const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { freeing: ended, health: [{ key: healthKey, rev: 'r1', draining: false }] });
-    expect(next).toBeNull();
+    expect(next).toEqual({ healthChanged: true, lease: null });
     expect(await mine.inFlight(['h-gpu'])).toEqual({ 'h-gpu': 0 });
     expect(mine.heldByThisProcess).toBe(1);
     // The caller's retry failed, so it cannot tell the lease was freed and releases it: counted once.
@@ -350,14 +429,14 @@ describe('SlotLeases (real Redis)', () => {
     const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const accepting = { now: 1_000_000, boundAt: 1_030_000, backends: new Set(['comfy']) };
     const comfy = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }] }, { accepting });
-    expect(comfy?.accepting).toBe(true);
+    expect(comfy).toMatchObject({ accepting: true });
     const key = acceptingKey(scope.prefix, 'comfy');
     expect(Number(await scope.redis.zscore(key, comfy!.lease!.leaseId))).toBe(1_030_000); // in flight until its bound
     expect(await scope.redis.pttl(key)).toBeGreaterThan(ACCEPTING_KEEP_MS);
     // A backend not asked for (its driver reports no submissions): a lease, no record.
     const other = await leases.acquireChecked({ tenantId: 't1', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] }, { accepting, health: [] });
     expect(other?.lease?.backendId).toBe('a1111');
-    expect(other?.accepting).toBe(false);
+    expect(other).toMatchObject({ accepting: false });
     expect(await scope.redis.exists(acceptingKey(scope.prefix, 'a1111'))).toBe(0);
     // With a model and a hand-over, the section is found all the same.
     await scope.redis.hset(`${scope.prefix}:models`, 'comfy', 'sdxl');
@@ -366,8 +445,17 @@ describe('SlotLeases (real Redis)', () => {
       { accepting: { ...accepting, boundAt: 1_040_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, freeing: comfy!.lease! },
     );
     expect(handed?.lease?.backendId).toBe('comfy');
-    expect(handed?.warm).toBe(true);
+    expect(handed).toMatchObject({ warm: true });
     expect(Number(await scope.redis.zscore(key, handed!.lease!.leaseId))).toBe(1_040_000);
+    // And in a finish that hands over (its freed lease's arguments come after the section too).
+    const next = await leases.acquireChecked(
+      { tenantId: 't3', candidates: [{ id: 'comfy', capacity: 1 }, { id: 'a1111', capacity: 1 }] },
+      { accepting: { ...accepting, boundAt: 1_050_000 }, warm: { key: `${scope.prefix}:models`, model: 'sdxl' }, finishing: handed!.lease! },
+    );
+    expect(next?.lease?.backendId).toBe('comfy');
+    expect(next).toMatchObject({ accepting: true });
+    expect(Number(await scope.redis.zscore(key, next!.lease!.leaseId))).toBe(1_050_000);
+    await leases.release(next!.lease!);
     await leases.release(handed!.lease!);
     await leases.release(other!.lease!);
   });

@@ -4,7 +4,7 @@ import { leaseFreedChannel, runScript, subscribeChannel, type RedisClient, type 
 import { acceptingKey } from './health/health-keys.js';
 import { acceptingWindow } from './health/health-store.js';
 import type { QueueCounts } from './placement.js';
-import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, FINISH_LEASE, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
+import { ACQUIRE_LEASE, COUNT_LIVE_LEASES, FINISH_HAND_OVER_LEASE, FINISH_LEASE, HAND_OVER_LEASE, leaseStartMs, READ_FLEET_STATE, READ_LIVE_LEASES, RELEASE_LEASE, RENEW_LEASE } from './lease-script.js';
 
 export interface LeaseCandidate {
   id: string;
@@ -66,6 +66,17 @@ export interface HealthSeen {
   draining: boolean;
 }
 
+/** With `finishing`: false when that lease had expired (it was not live to move). */
+type FinishedLive = { finishedLive?: boolean };
+
+/**
+ * acquireChecked's answer: ACQUIRE_LEASE's outcome (a granted lease says whether its backend was
+ * warm and whether its prompt-submission record was started), or `healthChanged` (nothing taken).
+ */
+export type CheckedOutcome =
+  | (AcquireOutcome & { warm?: boolean; accepting?: boolean } & FinishedLive)
+  | ({ healthChanged: true; lease: null } & FinishedLive);
+
 /** What acquireChecked checks and reads in the same script as the lease. */
 export interface AcquireChecks {
   /** Health hashes the caller judged eligibility from: any change since (a probe, a strike, a drain) takes nothing. */
@@ -86,6 +97,13 @@ export interface AcquireChecks {
   freeing?: Lease;
   /** With `freeing`: its job succeeded, so forgive its backend's job strikes in the same script (the health hash and its TTL). */
   forgive?: { healthKey: string; ttlMs: number };
+  /**
+   * Instead of `freeing`: a lease this process holds whose prompt ended, finished in the same
+   * script (as `finish`: it moves to its backend's finishing set, its slot is freed) whatever the
+   * outcome, and its slot announced only when the new lease is not on its backend (a finish that
+   * hands over, see WorkerFleet.finish).
+   */
+  finishing?: Lease;
 }
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
@@ -149,15 +167,18 @@ export class SlotLeases {
 
   /** Leases a slot on the best candidate (see the script), or says why none was granted. */
   async acquire(request: AcquireRequest): Promise<AcquireOutcome> {
-    return (await this.acquireChecked(request, {}))!;
+    const outcome = await this.acquireChecked(request, {});
+    // Without health checks the script never says a health hash changed.
+    return 'healthChanged' in outcome ? { lease: null, reason: 'full' } : outcome;
   }
 
   /**
-   * `acquire` with `checks` in the same round trip: null when a health hash changed since the
-   * caller read it (nothing was taken: read the health again); a granted lease says whether its
+   * `acquire` with `checks` in the same round trip: `healthChanged` when a health hash changed since
+   * the caller read it (nothing was taken: read the health again); a granted lease says whether its
    * backend was warm and whether the script started its prompt-submission record (`accepting`).
+   * With `finishing`, every outcome says whether that lease was live (`finishedLive`).
    */
-  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<(AcquireOutcome & { warm?: boolean; accepting?: boolean }) | null> {
+  async acquireChecked(request: AcquireRequest, checks: AcquireChecks): Promise<CheckedOutcome> {
     const { candidates } = request;
     if (candidates.length === 0) return { lease: null, reason: 'full' };
     const roundRobin = this.options.policy === 'round-robin';
@@ -169,19 +190,25 @@ export class SlotLeases {
         : (this.rotation = (this.rotation + 1) % 1_000_000);
     const health = checks.health ?? [];
     const warm = checks.warm;
-    const freeing = checks.freeing;
+    const finishing = checks.finishing;
+    // The lease freed in the script: ended (a hand-over at its attempt's end) or finished (at its prompt's end).
+    const freeing = finishing ?? checks.freeing;
     const accepting = checks.accepting;
     const window = accepting ? acceptingWindow(accepting.now, accepting.boundAt) : null;
-    const run = runScript<[number, number, string]>(
+    const run = runScript<[number, number, string, number?]>(
       this.redis,
-      freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
+      finishing ? FINISH_HAND_OVER_LEASE : freeing ? HAND_OVER_LEASE : ACQUIRE_LEASE,
       [
         ...candidates.map((c) => this.key(c.id)),
         this.tenantKey(request.tenantId),
         ...health.map((h) => h.key),
         ...(warm ? [warm.key] : []),
         ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
-        ...(freeing ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])] : []),
+        ...(finishing
+          ? [this.key(finishing.backendId), this.finishingKey(finishing.backendId)]
+          : freeing
+            ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])]
+            : []),
       ],
       [
         this.ttlMs,
@@ -196,21 +223,32 @@ export class SlotLeases {
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
         ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
-        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, checks.forgive?.ttlMs ?? 0] : []),
+        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, ...(finishing ? [] : [checks.forgive?.ttlMs ?? 0])] : []),
       ],
     );
-    // On an error the caller does not know whether the lease was freed: it releases it (again).
-    const [code, chosenWarm, leaseId] = await run;
-    // Freed by the script whatever it returned: counted below, never again by release().
-    if (freeing) this.handedOver.add(freeing);
+    let result: [number, number, string, number?];
+    try {
+      result = await run;
+    } catch (err) {
+      // The caller does not know whether the lease was freed: it releases (or finishes) it again;
+      // a lease that may be finished already is not handed over by its release (isFinished).
+      if (finishing) this.finishUnknown.add(finishing);
+      throw err;
+    }
+    const [code, chosenWarm, leaseId, moved] = result;
+    // Freed by the script whatever it returned: counted below, never again by finish() or release()
+    // (a finished lease's release only ends it).
+    if (finishing) this.finished.add(finishing);
+    else if (freeing) this.handedOver.add(freeing);
     const chosen = code > 0 ? candidates[code - 1] : undefined;
     // A slot handed straight to the next job on the same backend changes nothing this process holds.
     if (freeing && chosen?.id !== freeing.backendId) this.changed(-1);
-    if (code === -2) return null;
-    if (code === -1) return { lease: null, reason: 'tenant-cap' };
-    if (!chosen) return { lease: null, reason: 'full' };
+    const finished = finishing ? { finishedLive: Number(moved) === 1 } : {};
+    if (code === -2) return { healthChanged: true, lease: null, ...finished };
+    if (code === -1) return { lease: null, reason: 'tenant-cap', ...finished };
+    if (!chosen) return { lease: null, reason: 'full', ...finished };
     if (!freeing || chosen.id !== freeing.backendId) this.changed(1);
-    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true };
+    return { lease: { leaseId, backendId: chosen.id, tenantId: request.tenantId }, warm: chosenWarm === 1, accepting: accepting?.backends.has(chosen.id) === true, ...finished };
   }
 
   /** Extends a lease (in its slot set, or its finishing set once finished); false means it expired and was reclaimed (the slot may be taken). */
@@ -229,7 +267,8 @@ export class SlotLeases {
    * channel) while its job keeps running (collecting its outputs): the lease moves to the
    * backend's finishing set, still renewed, still counted by `inFlight` and by its tenant's
    * running cap, not by placement (FINISH_LEASE). This process no longer holds its slot (onChange
-   * -1); its release later only ends it. False when the lease had expired already. On an error it
+   * -1); its release later only ends it. (acquireChecked with `finishing` does the same and hands
+   * the slot to another job in one script.) False when the lease had expired already. On an error it
    * is unknown whether it moved: the lease stays held, and its release ends it in either set (and
    * is not handed over: see isFinished).
    */

@@ -1,6 +1,6 @@
 import { AppError, delay, formatModelRef, systemClock, type Clock } from '@gantry/domain';
 import { missingModels, whyNoBackend, type JobNeed, type Lease } from '@gantry/fleet';
-import type { WorkerFleet } from '../fleet/worker-fleet.js';
+import type { Freeing, WorkerFleet } from '../fleet/worker-fleet.js';
 import type { QueuePlace } from './slot-turns.js';
 
 const MIN_WAIT_MS = 25;
@@ -72,7 +72,7 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
   let wait = MIN_WAIT_MS;
   for (;;) {
     if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
-    const attempt = (freeing?: Lease) => fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true, freeing);
+    const attempt = (freeing?: Freeing) => fleet.tryAcquire(request.tenantId, need, candidates, request.model, request.tenantCap, request.mayWaitForFaster ?? true, freeing);
     const outcome = await fleet.turns.run(place, () => {
       if (request.signal.aborted) throw new AppError('CANCELED', 'Canceled while waiting for a GPU');
       return attempt();
@@ -80,7 +80,8 @@ export async function acquireBackend(fleet: WorkerFleet, request: AcquireRequest
     if (outcome.lease) return outcome.lease;
     if (clock.now() + wait > deadline) throw new NoSlotError(outcome.reason);
     // A freed slot ends the wait at once (the backoff only bounds how often a full fleet is asked);
-    // a slot this worker's ended job frees may be handed straight to this one (WorkerFleet.release).
+    // a slot this worker's job frees (at its prompt's end or its attempt's end) may be handed
+    // straight to this one (WorkerFleet.finish and release).
     const freed = fleet.whenSlotFreed();
     const handOver = fleet.offerHandOver(place, (freeing) =>
       request.signal.aborted ? Promise.resolve({ lease: null, reason: 'full' as const }) : attempt(freeing),

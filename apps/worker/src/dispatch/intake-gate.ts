@@ -104,9 +104,10 @@ export class IntakeGate {
   }
 
   /**
-   * A job this worker held left without a slot changing (one past its slot settled): concurrency
-   * drops by it from the kept free count, no read needed; with no kept count, or one being read, it
-   * reads.
+   * The jobs this worker holds changed without a slot of this process changing: one past its slot
+   * settled (concurrency drops by it from the kept free count, no read needed), or a slot went from
+   * a job at its prompt's end straight to a waiting job on the same backend (one more job holds a
+   * place: a raise, which only a read may make). With no kept count, or one being read, it reads.
    */
   heldChanged(): void {
     if (this.free === null || this.running) {

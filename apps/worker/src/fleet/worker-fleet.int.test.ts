@@ -1,11 +1,11 @@
 import { ManualClock } from '@gantry/domain';
-import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
+import { ACCEPTING_BOUND_MS, acceptingKey, BackendHealth, healthKey, SlotLeases, type BackendRecord, type Lease } from '@gantry/fleet';
 import { testFleet } from '../../test/fleet-fixture';
 import { Redis } from 'ioredis';
 import { redisTestPrefix, TEST_REDIS_URL, waitUntil } from '@gantry/testing';
 import { redisTimeMs, type RedisClient } from '@gantry/queue';
 import type { BackendDriver } from '@gantry/backends';
-import type { WorkerFleet } from './worker-fleet';
+import type { Freeing, WorkerFleet } from './worker-fleet';
 
 const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http://127.0.0.1:1/${id}`, capacity: 1, tags: [], draining: false, info: null });
 
@@ -171,7 +171,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
     // One job to place, and the fast GPU finishes one more within the slow one's time: it waits
     // for it (counting the ending job as a second one to place, it would take the slow GPU).
-    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending)).toEqual({ lease: null, reason: 'full' });
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, { lease: ending, at: 'release' })).toEqual({ lease: null, reason: 'full' });
     await leases.release(ending);
     await leases.release(running);
   });
@@ -185,18 +185,18 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     const other = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'faster', capacity: 1 }] })).lease!;
     // Nothing is much faster than the fast GPU: the next job takes its slot, no read.
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
-    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
+    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, { lease: ending, at: 'release' });
     expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
     expect(liveLeaseReads()).toBe(0);
     // A faster GPU free meanwhile goes first, still without a read.
     await leases.release(other);
-    const next = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, handed.lease!);
+    const next = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, { lease: handed.lease!, at: 'release' });
     expect(next).toEqual({ lease: expect.objectContaining({ backendId: 'faster' }), freed: true });
     expect(liveLeaseReads()).toBe(0);
     // A slot on the slow GPU with one job to place: the tail rule reads the leases (and leaves it for a fast GPU).
     const onSlow = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
     const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
-    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, onSlow)).toEqual({ lease: null, reason: 'full' });
+    expect(await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, { lease: onSlow, at: 'release' })).toEqual({ lease: null, reason: 'full' });
     expect(liveLeaseReads()).toBe(1);
     await leases.release(onSlow);
     await leases.release(busy);
@@ -215,7 +215,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
       (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast2', capacity: 1 }] })).lease!,
     ];
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 2 }] })).lease!;
-    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, ending);
+    const handed = await fleet.tryAcquire('t', need, fleet.all(), null, 0, true, { lease: ending, at: 'release' });
     expect(handed).toEqual({ lease: expect.objectContaining({ backendId: 'fast' }), freed: true });
     expect(liveLeaseReads()).toBe(0);
     await leases.release(handed.lease!);
@@ -461,6 +461,107 @@ describe('WorkerFleet finishing leases (real Redis)', () => {
     await fleet.release(next!);
     await other.release(theirs);
     expect(await leases.inFlight(['gpu'])).toEqual({ gpu: 0 });
+  });
+
+  it("hands the slot its prompt's end frees to this worker's earliest waiting job in the finish's own script: no announcement, no lease attempt of its own", async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const { fleet, leases } = testFleet(scope.redis, scope.prefix);
+      fleet.sync([record('one')]);
+      const announced: string[] = [];
+      const stop = await new SlotLeases(scope.redis, { prefix: scope.prefix }).onFreedElsewhere(subscriber, (id) => announced.push(id));
+      let inPlace = 0;
+      fleet.onHandedOverInPlace(() => (inPlace += 1));
+      const attempt = (freeing?: Freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing);
+      const running = (await attempt()).lease!;
+      // Two jobs of this worker wait for a slot; the one taken later is ahead in the queue (a higher priority).
+      const behind = fleet.offerHandOver(fleet.turns.placeOf(5), attempt);
+      const head = fleet.offerHandOver(fleet.turns.placeOf(1), attempt);
+      const sent = jest.spyOn(scope.redis, 'sendCommand');
+      expect(await fleet.finish(running)).toBe(true);
+      const commands = sent.mock.calls.map(([command]) => (command.name.startsWith('eval') ? 'script' : command.name));
+      sent.mockRestore();
+      expect(commands).toEqual(['script']); // the finish and the next job's lease: one round trip
+      expect(head.signal.aborted).toBe(true);
+      expect(behind.signal.aborted).toBe(false);
+      const next = await head.done();
+      expect(next?.backendId).toBe('one');
+      expect(await behind.done()).toBeNull();
+      expect(leases.heldByThisProcess).toBe(1);
+      expect(inPlace).toBe(1); // the intake gate hears that one more job holds a place
+      expect(await leases.slotsInUse(['one'])).toEqual({ one: 1 });
+      expect(await leases.inFlight(['one'])).toEqual({ one: 2 }); // the finishing job still runs there (a delete waits for it)
+      expect(leases.isFinished(running)).toBe(true);
+      // Its release only ends it: no slot to hand over.
+      const after = fleet.offerHandOver(fleet.turns.placeOf(1), attempt);
+      await fleet.release(running, true);
+      expect(after.signal.aborted).toBe(false);
+      expect(await after.done()).toBeNull();
+      expect(await leases.inFlight(['one'])).toEqual({ one: 1 });
+      await fleet.release(next!); // a last message: everything published before it has arrived with it
+      await waitUntil(async () => (announced.length > 0 ? true : undefined), 10_000, 5);
+      expect(announced).toEqual(['one']); // only that release: the prompt's end announced nothing
+      expect(leases.heldByThisProcess).toBe(0);
+      await stop();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it("offers the slot its prompt's end frees only to the head of this worker's waiting line: when that job cannot take it, it is announced to every worker, not given to a later job of this worker", async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const { fleet, leases } = testFleet(scope.redis, scope.prefix);
+      fleet.sync([record('a1'), record('a2')]);
+      const announced: string[] = [];
+      const stop = await new SlotLeases(scope.redis, { prefix: scope.prefix }).onFreedElsewhere(subscriber, (id) => announced.push(id));
+      const only = (id: string) => fleet.all().filter((c) => c.id === id);
+      const running = (await fleet.tryAcquire('t', { nodeTypes: [] }, only('a1'), null, 0)).lease!;
+      const theirs = (await new SlotLeases(scope.redis, { prefix: scope.prefix }).acquire({ tenantId: 'u', candidates: [{ id: 'a2', capacity: 1 }] })).lease!;
+      // The head of the line can only run on a2 (busy); a job behind it could take a1.
+      const head = fleet.offerHandOver(fleet.turns.placeOf(1), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, only('a2'), null, 0, true, freeing));
+      const behind = fleet.offerHandOver(fleet.turns.placeOf(5), (freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing));
+      expect(await fleet.finish(running)).toBe(true);
+      expect(head.signal.aborted).toBe(false);
+      expect(behind.signal.aborted).toBe(false);
+      expect(await head.done()).toBeNull();
+      expect(await behind.done()).toBeNull();
+      expect(leases.heldByThisProcess).toBe(0);
+      expect(await leases.slotsInUse(['a1'])).toEqual({ a1: 0 });
+      await waitUntil(async () => (announced.includes('a1') ? true : undefined), 10_000, 5); // every worker's jobs may race for it
+      await fleet.release(running);
+      await leases.release(theirs);
+      expect(await leases.inFlight(['a1', 'a2'])).toEqual({ a1: 0, a2: 0 });
+      await stop();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it("says a finish's lease had expired when the hand-over's script found it so, even after a health change took nothing", async () => {
+    const { fleet, leases } = testFleet(scope.redis, scope.prefix);
+    fleet.sync([record('exp')]);
+    const attempt = (freeing?: Freeing) => fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0, true, freeing);
+    const running = (await attempt()).lease!;
+    const waiting = fleet.offerHandOver(fleet.turns.placeOf(1), attempt);
+    // Before the hand-over's script: the lease expired unrenewed, and a probe changed the backend's health hash.
+    const acquireChecked = leases.acquireChecked.bind(leases);
+    let first = true;
+    leases.acquireChecked = async (request, checks) => {
+      if (first) {
+        first = false;
+        await scope.redis.zadd(leases.key('exp'), 'XX', 1, running.leaseId);
+        await scope.redis.hset(healthKey(scope.prefix, 'exp'), 'rev', 'probed since');
+      }
+      return acquireChecked(request, checks);
+    };
+    expect(await fleet.finish(running)).toBe(false);
+    const next = await waiting.done();
+    expect(next?.backendId).toBe('exp'); // taken at the attempt after the health change, in the same hand-over
+    await fleet.release(next!);
+    await fleet.release(running);
+    expect(leases.heldByThisProcess).toBe(0);
+    expect(await leases.inFlight(['exp'])).toEqual({ exp: 0 });
   });
 
   it('keeps the slot when the finish fails (a Redis error), and ends the lease in either set at its release, without a hand-over', async () => {

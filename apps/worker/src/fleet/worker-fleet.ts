@@ -38,13 +38,23 @@ const HEALTH_REUSE_MS = 2000;
 /** Lease attempts per tryAcquire when the health keeps changing under it (then: full, try later). */
 const HEALTH_CHANGED_TRIES = 3;
 
-/** What a lease attempt reports; `freed` when it freed the lease it was given to hand over. */
-export type TryAcquireOutcome = AcquireOutcome & { freed?: true };
+/**
+ * What a lease attempt reports; `freed` when it freed the lease it was given to hand over, and for
+ * a lease finished that way, `expired` when it was no longer live (its slot was free already).
+ */
+export type TryAcquireOutcome = AcquireOutcome & { freed?: true; expired?: true };
 
-/** A job of this worker waiting for a slot, ready to take one handed over (see WorkerFleet.release). */
+/**
+ * A lease of this worker whose slot a lease attempt frees in its own script (a hand-over): at its
+ * attempt's end (`release`: the lease ends, its backend's strikes forgiven with `forgive`) or at its
+ * prompt's end (`finish`: it moves to its backend's finishing set, see SlotLeases.finish).
+ */
+export type Freeing = { lease: Lease; at: 'release'; forgive?: { healthKey: string; ttlMs: number } } | { lease: Lease; at: 'finish' };
+
+/** A job of this worker waiting for a slot, ready to take one handed over (see WorkerFleet.release and finish). */
 interface Taker {
   place: QueuePlace;
-  take(freeing: Lease): Promise<TryAcquireOutcome>;
+  take(freeing: Freeing): Promise<TryAcquireOutcome>;
   /** Fires when a hand-over gave it a lease. */
   got: AbortController;
   /** The hand-over in flight or done: its lease, if any. */
@@ -113,8 +123,8 @@ export class WorkerFleet {
   private readonly healthSeen = new Map<string, { stored: StoredHealth; at: number }>();
   /** Leases whose prompt-submission record the lease script started and nothing ended yet, with the record's bound (see whileAccepting). */
   private readonly acceptingOpen = new Map<string, number>();
-  /** Leases being released whose job succeeded: a hand-over of one forgives its backend's strikes in its script. */
-  private readonly succeeded = new WeakSet<Lease>();
+  /** Called when a slot went from a job at its prompt's end straight to a waiting job on the same backend (see onHandedOverInPlace). */
+  private readonly inPlace = new Set<() => void>();
   /** The warm model of each backend as this worker last read or wrote it (noteModel skips a write that changes nothing). */
   private readonly warmSeen = new Map<string, string | null>();
 
@@ -180,10 +190,10 @@ export class WorkerFleet {
     /** False once the job has waited for a faster GPU long enough (a busy fast GPU may be stuck). */
     mayWaitForFaster = true,
     /**
-     * A lease of this worker whose job ended, to free in the lease script itself (a hand-over:
-     * see release). The outcome says `freed` once it was; when not, the caller still holds it.
+     * A lease of this worker to free in the lease script itself (a hand-over: see release and
+     * finish). The outcome says `freed` once it was; when not, the caller still holds it as it was.
      */
-    freeing?: Lease,
+    freeing?: Freeing,
   ): Promise<TryAcquireOutcome> {
     // A backend that left the registry while the job waited is never leased (its list was made
     // earlier), and one whose settings changed meanwhile is judged on its current ones (capacity).
@@ -193,7 +203,9 @@ export class WorkerFleet {
     });
     if (live.length === 0) return { lease: null, reason: 'full' };
     let handing = freeing;
-    const freedIf = (outcome: AcquireOutcome): TryAcquireOutcome => (freeing && !handing ? { ...outcome, freed: true } : outcome);
+    /** A finished lease had expired (the script said so). */
+    let expired = false;
+    const freedIf = (outcome: AcquireOutcome): TryAcquireOutcome => (freeing && !handing ? { ...outcome, freed: true, ...(expired ? { expired: true as const } : {}) } : outcome);
     const ids = live.map((c) => c.id);
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
     // Round-robin stays blind to speed: it is the benchmark's baseline.
@@ -208,7 +220,7 @@ export class WorkerFleet {
     const readLeases =
       paced &&
       mayWaitForFaster &&
-      !(freeing && worthStartingOnAnyway(live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 })), freeing.backendId, 1 + this.takers.size));
+      !(freeing && worthStartingOnAnyway(live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 })), freeing.lease.backendId, 1 + this.takers.size));
     // The health as last read (the intake gate reads it at every lease change) is checked by the
     // lease script itself; the warm models are read there too. One round trip in the usual case.
     let kept = this.recalledHealth(ids);
@@ -218,7 +230,7 @@ export class WorkerFleet {
       const [stored, leasesNow] = await Promise.all([kept ?? this.readHealth(ids), readLeases ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
       let running = leasesNow;
       // The slot being handed over counts as free already.
-      const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.leaseId);
+      const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.lease.leaseId);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
         if (!reused) return freedIf({ lease: null, reason: 'full' });
@@ -227,7 +239,7 @@ export class WorkerFleet {
       }
       // The read was left out for the slot being freed: when its backend may not take the job now
       // (its health changed), the free ones are judged on the leases after all.
-      if (!running && paced && mayWaitForFaster && open.length > 1 && !open.some((c) => c.id === freeing?.backendId)) {
+      if (!running && paced && mayWaitForFaster && open.length > 1 && !open.some((c) => c.id === freeing?.lease.backendId)) {
         running = await this.leases.liveLeases(ids, this.options.queueKeys);
       }
       let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
@@ -239,8 +251,8 @@ export class WorkerFleet {
             const leases = held(c.id);
             return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
           });
-          // The lease being handed over still counts as leased: its job ended but is still taken; so
-          // do the finishing ones (their prompt ended, their jobs still collect their outputs).
+          // The lease being handed over still counts as leased: its job ended (or its prompt did) but
+          // is still taken; so do the finishing ones (their prompt ended, their jobs still collect their outputs).
           const leased = ids.reduce((sum, id) => sum + (running.leases.get(id)?.length ?? 0), 0) + running.finishing;
           const waiting = jobsToPlace(running.queue ?? { queued: 0, taken: 0 }, leased);
           if (betterWaitForFaster(backends, waiting)) return freedIf({ lease: null, reason: 'full' });
@@ -251,7 +263,7 @@ export class WorkerFleet {
         if (!running && freeing && mayWaitForFaster) {
           // The read was left out (above): only backends the tail rule keeps whatever the leases,
           // those at least as fast as the freed one (the script picks by load, not by pace).
-          const bound = pace(freeing.backendId);
+          const bound = pace(freeing.lease.backendId);
           list = list.filter((c) => pace(c.id) <= bound);
         }
         list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
@@ -266,12 +278,14 @@ export class WorkerFleet {
           // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
-          ...(handing ? { freeing: handing, ...(this.succeeded.has(handing) ? { forgive: this.forgiving(handing) } : {}) } : {}),
+          ...(handing?.at === 'finish' ? { finishing: handing.lease } : handing ? { freeing: handing.lease, ...(handing.forgive ? { forgive: handing.forgive } : {}) } : {}),
           accepting,
         },
       );
       handing = undefined; // the script freed it, whatever it returned
-      if (!outcome) {
+      // A finished lease that had expired (said after a health change too: the script freed it all the same).
+      if (outcome.finishedLive === false) expired = true;
+      if ('healthChanged' in outcome) {
         kept = null; // a probe, strike or drain since the read: read again
         continue;
       }
@@ -284,48 +298,84 @@ export class WorkerFleet {
 
   /**
    * Frees the slot of a job that ended. When a job of this worker is waiting for a slot, the
-   * earliest of them (queue order) takes it in the same lease script (its own choice among its
-   * candidates, as any attempt: `tryAcquire` with the lease to free): the next prompt starts
-   * without the round trips of a release, a wake-up and a lease, and when it takes this very slot
-   * no other worker is woken for it. Otherwise, or when that job leaves it (the drain tail's wait
-   * for a faster GPU), the slot is released and announced as before. `succeeded`: the lease's job
-   * succeeded, so the backend's job strikes are forgiven (FORGIVE_STRIKES_LUA's rule) in
+   * earliest of them (queue order) takes it in the same lease script (see handOver): the next
+   * prompt starts without the round trips of a release, a wake-up and a lease, and when it takes
+   * this very slot no other worker is woken for it. Otherwise, or when that job leaves it (the drain
+   * tail's wait for a faster GPU), the slot is released and announced as before. `succeeded`: the
+   * lease's job succeeded, so the backend's job strikes are forgiven (FORGIVE_STRIKES_LUA's rule) in
    * the same script as the release or the hand-over (one Redis round trip per job instead of two).
    */
   async release(lease: Lease, succeeded = false): Promise<void> {
-    if (succeeded) this.succeeded.add(lease);
+    const forgive = succeeded ? this.forgiving(lease) : undefined;
     // A prompt-submission record no submit ended (the job ended before its prompt was sent).
     if (this.acceptingOpen.delete(lease.leaseId)) void this.options.health.endAccepting(lease.backendId, lease.leaseId);
     // Its prompt's end freed its slot already (finish): there is no slot to hand over, only the lease to end.
-    if (this.leases.isFinished(lease)) return this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
-    let taker: Taker | undefined;
-    for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
-    if (taker) {
-      this.takers.delete(taker);
-      const chosen = taker;
-      let freed = false;
-      chosen.taking = chosen.take(lease).then(
-        (outcome) => {
-          freed = outcome.freed === true;
-          if (outcome.lease) chosen.got.abort();
-          return outcome.lease;
-        },
-        () => null, // unknown whether it was freed: released below (again)
-      );
-      await chosen.taking;
-      if (freed) return;
-    }
-    await this.leases.release(lease, succeeded ? this.forgiving(lease) : undefined);
+    if (this.leases.isFinished(lease)) return this.leases.release(lease, forgive);
+    if (await this.handOver(forgive ? { lease, at: 'release', forgive } : { lease, at: 'release' })) return;
+    await this.leases.release(lease, forgive);
   }
 
   /**
-   * The lease's prompt ended on its backend: its GPU slot is freed for the next job (announced,
-   * and this process's waiting jobs woken through onChange) while its job collects its outputs;
-   * the lease stays renewed and counted as a job running on the backend until `release`
-   * (SlotLeases.finish). No strikes are forgiven here: that waits for the recorded success.
+   * The lease's prompt ended on its backend: its GPU slot is freed for the next job while its job
+   * collects its outputs; the lease stays renewed and counted as a job running on the backend
+   * until `release` (SlotLeases.finish). When a job of this worker is waiting for a slot, the
+   * earliest of them takes the freed one in the same script (a finish that hands over, see
+   * handOver: FINISH_HAND_OVER_LEASE instead of FINISH_LEASE, the lease-freed hop and a later
+   * lease); otherwise, or when that job leaves it, the slot is announced (and this process's waiting
+   * jobs woken through onChange). No strikes are forgiven here: that waits for the recorded
+   * success. False when the lease had expired already.
    */
-  finish(lease: Lease): Promise<boolean> {
+  async finish(lease: Lease): Promise<boolean> {
+    if (!this.leases.isFinished(lease)) {
+      const handed = await this.handOver({ lease, at: 'finish' });
+      if (handed) {
+        // No lease of this process changed, but its settling job now holds a place beside the one that took its slot.
+        if (handed.lease?.backendId === lease.backendId) for (const listener of this.inPlace) listener();
+        return handed.expired !== true;
+      }
+    }
     return this.leases.finish(lease);
+  }
+
+  /**
+   * Calls `listener` whenever a slot went from a job at its prompt's end straight to a waiting job
+   * of this worker on the same backend: no lease of this process changed (onChange is not called),
+   * but one more of its jobs holds a place of its concurrency (the settling one). Returns the
+   * unsubscribe.
+   */
+  onHandedOverInPlace(listener: () => void): () => void {
+    this.inPlace.add(listener);
+    return () => this.inPlace.delete(listener);
+  }
+
+  /**
+   * Offers `freeing`'s slot to one job of this worker waiting for one: the earliest in queue order
+   * among the takers, the jobs between two slot attempts (offerHandOver). A job mid-attempt, or
+   * just taken from the queue before its first attempt, is not a taker even when it comes earlier
+   * (it tries again at its next wake-up); the others are not offered the slot when the chosen one
+   * cannot take it (release hand-overs on main pick the same way):
+   * that job takes a lease by its own choice among its candidates, as any attempt (`tryAcquire`
+   * with the lease to free), in the script that frees `freeing`. The attempt's outcome when the
+   * script freed it; null when nobody waits or it was not freed (the waiting job left it, or Redis
+   * failed and it is unknown): the caller then frees it as without a taker.
+   */
+  private async handOver(freeing: Freeing): Promise<TryAcquireOutcome | null> {
+    let taker: Taker | undefined;
+    for (const t of this.takers) if (!taker || before(t.place, taker.place)) taker = t;
+    if (!taker) return null;
+    this.takers.delete(taker);
+    const chosen = taker;
+    let freed: TryAcquireOutcome | null = null;
+    chosen.taking = chosen.take(freeing).then(
+      (outcome) => {
+        if (outcome.freed) freed = outcome;
+        if (outcome.lease) chosen.got.abort();
+        return outcome.lease;
+      },
+      () => null,
+    );
+    await chosen.taking;
+    return freed;
   }
 
   /** What the release or hand-over script needs to forgive the job strikes of a lease's backend. */
@@ -351,11 +401,12 @@ export class WorkerFleet {
   }
 
   /**
-   * Offers a waiting job the slots this worker's ended jobs free (see release) until `done()`,
+   * Offers a waiting job the slots this worker's jobs free (at their prompt's end or their
+   * attempt's end: see finish and release) until `done()`,
    * which returns the lease one gave it (after waiting for a hand-over in flight), else null.
    * `signal` fires when it got one.
    */
-  offerHandOver(place: QueuePlace, take: (freeing: Lease) => Promise<TryAcquireOutcome>): { signal: AbortSignal; done(): Promise<Lease | null> } {
+  offerHandOver(place: QueuePlace, take: (freeing: Freeing) => Promise<TryAcquireOutcome>): { signal: AbortSignal; done(): Promise<Lease | null> } {
     const taker: Taker = { place, take, got: new AbortController(), taking: null };
     this.takers.add(taker);
     return {

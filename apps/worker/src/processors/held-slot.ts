@@ -39,8 +39,9 @@ export async function occupySlot(deps: WorkerDeps, backendId: string, tenantId: 
 
 /**
  * The prompt ran to its end on the backend: its GPU slot is freed now (the lease moves to the
- * backend's finishing set, still renewed: WorkerFleet.finish) so the GPU takes its next job while
- * this one's outputs are collected and its success recorded. The job still counts as running on
+ * backend's finishing set, still renewed: WorkerFleet.finish, which hands the slot straight to the
+ * earliest job of this worker waiting for one, in the same script, when there is one) so the GPU
+ * takes its next job while this one's outputs are collected and its success recorded. The job still counts as running on
  * the backend (inFlight, so the backend is not deleted under it) and for its tenant's running cap,
  * and among the worker's settling jobs (a place of its concurrency) until `letGo`. No strikes are
  * forgiven here (see `succeeded`). On a Redis error the slot is kept as before, until `letGo`.
