@@ -20,11 +20,48 @@ function holdOutputsOf(stack: TestStack) {
 }
 
 /**
+ * Holds the first prompt's end until a job of the worker waits for a hand-over (it is offered one
+ * between its slot attempts), so the finish picks it in the same tick; only the first finish waits,
+ * whenever it comes (a later prompt's end finds nobody waiting). Returns the undo.
+ */
+function holdFirstFinishUntilOffered(fleet: RunningWorker['deps']['fleet']): () => void {
+  let offered = 0;
+  const wakers: Array<() => void> = [];
+  const offer = fleet.offerHandOver.bind(fleet);
+  fleet.offerHandOver = (place, take) => {
+    const handOver = offer(place, take);
+    offered++;
+    for (const wake of wakers.splice(0)) wake();
+    return {
+      signal: handOver.signal,
+      done: () => {
+        offered--;
+        return handOver.done();
+      },
+    };
+  };
+  const finish = fleet.finish.bind(fleet);
+  let once = true;
+  fleet.finish = async (lease) => {
+    if (!once) return finish(lease);
+    once = false;
+    while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
+    return finish(lease);
+  };
+  return () => {
+    fleet.finish = finish;
+    fleet.offerHandOver = offer;
+  };
+}
+
+/**
  * A backend's slot is for its GPU: it is freed as soon as the backend says the prompt ended, and
  * the next job runs there while the first one's outputs are still being stored and its success
  * recorded (not after that bookkeeping). The job still runs on the backend until then: operators see
  * it in flight, and the backend cannot be deleted under it.
  */
+
+
 describe('the slot of a prompt that ended on its backend', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -120,29 +157,7 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
     // The first prompt's end waits until the second job waits for a hand-over (it is offered one
     // between its slot attempts): the finish then picks it in the same tick. Only the first finish
     // waits, whenever it comes (the second prompt's end finds nobody waiting).
-    let offered = 0;
-    const wakers: Array<() => void> = [];
-    const offer = fleet.offerHandOver.bind(fleet);
-    fleet.offerHandOver = (place, take) => {
-      const handOver = offer(place, take);
-      offered++;
-      for (const wake of wakers.splice(0)) wake();
-      return {
-        signal: handOver.signal,
-        done: () => {
-          offered--;
-          return handOver.done();
-        },
-      };
-    };
-    const finish = fleet.finish.bind(fleet);
-    let once = true;
-    fleet.finish = async (lease) => {
-      if (!once) return finish(lease);
-      once = false;
-      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
-      return finish(lease);
-    };
+    const unhold = holdFirstFinishUntilOffered(fleet);
     const { storing, open, restore } = holdOutputsOf(stack);
     try {
       const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 404 }) })).body;
@@ -171,8 +186,7 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
     } finally {
       open();
       restore();
-      fleet.finish = finish;
-      fleet.offerHandOver = offer;
+      unhold();
       subscriber.disconnect();
     }
   }, 120_000);
@@ -232,29 +246,7 @@ describe('the intake gate, at a slot handed over in place', () => {
       handing = false;
     });
     // The first prompt's end waits until the second job waits for a hand-over (as above).
-    let offered = 0;
-    const wakers: Array<() => void> = [];
-    const offer = fleet.offerHandOver.bind(fleet);
-    fleet.offerHandOver = (place, take) => {
-      const handOver = offer(place, take);
-      offered++;
-      for (const wake of wakers.splice(0)) wake();
-      return {
-        signal: handOver.signal,
-        done: () => {
-          offered--;
-          return handOver.done();
-        },
-      };
-    };
-    const finish = fleet.finish.bind(fleet);
-    let once = true;
-    fleet.finish = async (lease) => {
-      if (!once) return finish(lease);
-      once = false;
-      while (offered === 0) await new Promise<void>((resolve) => wakers.push(resolve));
-      return finish(lease);
-    };
+    const unhold = holdFirstFinishUntilOffered(fleet);
     try {
       const first = (await admin('POST', '/api/v1/jobs', solo(606))).body;
       await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
@@ -268,8 +260,7 @@ describe('the intake gate, at a slot handed over in place', () => {
       stopInPlace();
       fleet.freeSlots = readFree;
       fleet.tryAcquire = tryAcquire;
-      fleet.finish = finish;
-      fleet.offerHandOver = offer;
+      unhold();
     }
   }, 120_000);
 });
