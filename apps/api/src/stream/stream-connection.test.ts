@@ -227,6 +227,15 @@ describe('StreamConnection: an `all` subscription waiting for its shared snapsho
     expect(Buffer.concat(c.writes)).toEqual(end.frame); // j5's event went out; j6 (followed by nobody here) did not
   });
 
+  it('a failed read of a job followed by id leaves nothing followed (no cursor left holding its events)', async () => {
+    const c = connection(); // its database fake cannot serve the read: it fails
+    c.conn.handle(JSON.stringify({ type: 'subscribe', jobId: '01a20153-556b-7000-93cf-d0697e9d81d1' }));
+    await turns();
+    expect(c.texts.map((t) => t.type)).toEqual(['error']);
+    expect(c.byJob.size).toBe(0);
+    expect((c.conn as unknown as { cursors: Map<string, unknown> }).cursors.size).toBe(0);
+  });
+
   it('the next message is handled even if handing out the snapshot threw', async () => {
     const c = connection(1 << 20, async () => snapshotOf(['j1']));
     c.socket.write = () => {

@@ -256,17 +256,23 @@ export class StreamConnection implements HubListener, HeartbeatTarget {
    * read, so nothing published in between is lost; then history after `since` is replayed. The view
    * and its last sequence number are one statement; a client that has every stored event (`since` at the
    * view's last sequence number, as a reconnect usually is) needs no read of them, only the events
-   * held meanwhile. Another tenant's job, or a missing one, undoes the cursor: NOT_FOUND.
+   * held meanwhile. Another tenant's job, or a missing one, undoes the cursor (NOT_FOUND), as does a
+   * failed read.
    */
   private async follow(tenantId: string, id: string, since: number | undefined): Promise<void> {
     const cursor = this.track(id, 0);
     cursor.hold();
-    const job = await readTenantJobSnapshot(this.deps.db, tenantId, id, { storageKeys: viewsPresign(this.deps) });
-    if (!job) {
-      this.dropCursor(id);
-      throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
+    let job: Awaited<ReturnType<typeof readTenantJobSnapshot>>;
+    let links: Awaited<ReturnType<typeof viewLinks>>;
+    try {
+      job = await readTenantJobSnapshot(this.deps.db, tenantId, id, { storageKeys: viewsPresign(this.deps) });
+      if (!job) throw new AppError('NOT_FOUND', `No such job: ${id}`, { details: { jobId: id } });
+      links = await viewLinks(this.deps, job.artifacts);
+    } catch (err) {
+      this.dropCursor(id); // a cursor left holding would fill up and drop the socket as a slow consumer
+      throw err;
     }
-    const view = jobView(job, job.artifacts, { inputs: job.inputs, links: await viewLinks(this.deps, job.artifacts) });
+    const view = jobView(job, job.artifacts, { inputs: job.inputs, links });
     this.send({ type: 'snapshot', job: view, lastSeq: job.lastSeq });
     await cursor.resumeFrom(since === undefined ? job.lastSeq : Math.min(since, job.lastSeq), job.lastSeq);
   }
