@@ -9,6 +9,28 @@ import { SlotLeases } from './slot-leases';
 
 describe('SlotLeases (real Redis)', () => {
   const scope = redisTestPrefix();
+
+  /**
+   * A hand-over's starting point: this process (`mine`) holds the only slot of `gpu` (tenant t1, the
+   * job that ends) and of `spare` (so only the freed slot is open); another process hears what is
+   * announced, and `changes` records what this process's holdings did.
+   */
+  async function handOverScene(subscriber: Redis, gpu: string, spareId: string) {
+    const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
+    const announced: string[] = [];
+    const stop = await other.onFreedElsewhere(subscriber, (id) => announced.push(id));
+    const changes: number[] = [];
+    mine.onChange((d) => changes.push(d));
+    const fleet = [
+      { id: gpu, capacity: 1 },
+      { id: spareId, capacity: 1 },
+    ];
+    const ended = (await mine.acquire({ tenantId: 't1', candidates: [fleet[0]!] })).lease!;
+    const spare = (await mine.acquire({ tenantId: 'x', candidates: [fleet[1]!] })).lease!;
+    return { mine, announced, stop, changes, fleet, ended, spare };
+  }
+
   /** Lease scripts judge expiry by Redis's clock, so tests wait on it, not on sleeps. */
   const redisTimePasses = async (ms: number) => {
     const from = await redisTimeMs(scope.redis);
@@ -254,18 +276,7 @@ describe('SlotLeases (real Redis)', () => {
   it('hands a slot over in one script: the next job takes it, and only a slot left free is announced', async () => {
     const subscriber = new Redis(TEST_REDIS_URL);
     try {
-      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
-      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
-      const announced: string[] = [];
-      const stop = await other.onFreedElsewhere(subscriber, (id) => announced.push(id));
-      const changes: number[] = [];
-      mine.onChange((d) => changes.push(d));
-      const fleet = [
-        { id: 'gpu', capacity: 1 },
-        { id: 'spare', capacity: 1 },
-      ];
-      const ended = (await mine.acquire({ tenantId: 't1', candidates: [fleet[0]!] })).lease!;
-      const spare = (await mine.acquire({ tenantId: 'x', candidates: [fleet[1]!] })).lease!; // only the freed slot is open
+      const { mine, announced, stop, changes, fleet, ended, spare } = await handOverScene(subscriber, 'gpu', 'spare');
       // Same backend: the slot goes straight to the next job (another tenant), no one is told.
       const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { freeing: ended });
       expect(next?.lease?.backendId).toBe('gpu');
@@ -291,18 +302,7 @@ describe('SlotLeases (real Redis)', () => {
   it("finishes a lease and hands its slot over in one script: the lease stays in flight and counted by its tenant, only a slot left free is announced", async () => {
     const subscriber = new Redis(TEST_REDIS_URL);
     try {
-      const mine = new SlotLeases(scope.redis, { prefix: scope.prefix });
-      const other = new SlotLeases(scope.redis, { prefix: scope.prefix });
-      const announced: string[] = [];
-      const stop = await other.onFreedElsewhere(subscriber, (id) => announced.push(id));
-      const changes: number[] = [];
-      mine.onChange((d) => changes.push(d));
-      const fleet = [
-        { id: 'f-gpu', capacity: 1 },
-        { id: 'f-spare', capacity: 1 },
-      ];
-      const ended = (await mine.acquire({ tenantId: 't1', candidates: [fleet[0]!] })).lease!;
-      const spare = (await mine.acquire({ tenantId: 'x', candidates: [fleet[1]!] })).lease!; // only the freed slot is open
+      const { mine, announced, stop, changes, fleet, ended, spare } = await handOverScene(subscriber, 'f-gpu', 'f-spare');
       // Its prompt ended: the slot goes straight to the next job (another tenant), no one is told.
       const next = await mine.acquireChecked({ tenantId: 't2', candidates: fleet }, { finishing: ended });
       expect(next?.lease?.backendId).toBe('f-gpu');
