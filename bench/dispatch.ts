@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     capacity: { type: 'string', default: '8' },
     profile: { type: 'string' },
     'count-jobs': { type: 'string', default: '30' },
+    idle: { type: 'string', default: '10' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -65,7 +66,9 @@ if (args.help) {
   --capacity N    slots (default 8)
   --profile DIR   write V8 CPU profiles of the API and the worker there (node --cpu-prof)
   --count-jobs N  after the rounds, one segment of N jobs at 5/s per way under Redis MONITOR,
-                  counting each process's Redis commands by name (default 30; 0 skips it)`);
+                  counting each process's Redis commands by name (default 30; 0 skips it)
+  --idle S        after the warm-up, S seconds with no jobs: each process's CPU ms per second
+                  idle (timers, polls, heartbeats; default 10; 0 skips it)`);
   process.exit(0);
 }
 const config = {
@@ -75,6 +78,7 @@ const config = {
   gpus: Number(args.gpus),
   capacity: Number(args.capacity),
   countJobs: Number(args['count-jobs']),
+  idleS: Number(args.idle),
 };
 const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -392,6 +396,7 @@ async function main(): Promise<void> {
   log(`starting Gantry (API + 1 worker) and the two skeletons; ${config.gpus} GPUs × capacity ${config.capacity}`);
   const sides = [await startGantry(recorders), await startSkeleton(recorders, 'prompt'), await startSkeleton(recorders, 'full')];
   for (const side of sides) await runSegment(side, recorders, base, 5, 0, 10, true); // warm-up: code loaded, connections open
+  const idle = config.idleS > 0 ? await idleCpu(sides) : [];
   const segments: Segment[] = [];
   for (let roundNo = 1; roundNo <= config.rounds; roundNo++) {
     for (const rate of config.rates) {
@@ -405,7 +410,32 @@ async function main(): Promise<void> {
       }
     }
   }
-  report(segments, config.countJobs > 0 ? await countCommands(sides, recorders, base) : []);
+  report(segments, config.countJobs > 0 ? await countCommands(sides, recorders, base) : [], idle);
+}
+
+interface IdleCpu {
+  way: Way;
+  /** CPU ms per second of each process of the way while no job is submitted. */
+  msPerSOf: Record<string, number>;
+}
+
+/**
+ * Every way idles at once for `--idle` seconds (after the warm-up, every job ended): what each
+ * process spends on its own timers, polls and heartbeats. At a low rate this is part of every job's
+ * CPU figure (CPU ms/job = busy ms/job + idle ms/s ÷ rate).
+ */
+async function idleCpu(sides: Side[]): Promise<IdleCpu[]> {
+  await sleep(1000); // the warm-up's last events out
+  const at0 = Date.now();
+  const before = sides.map((side) => side.procs.map((p) => cpuMs(p.pid)));
+  await sleep(config.idleS * 1000);
+  const seconds = (Date.now() - at0) / 1000;
+  const out = sides.map((side, i) => ({
+    way: side.way,
+    msPerS: Object.fromEntries(side.procs.map((p, j) => [p.name, round((cpuMs(p.pid) - (before[i]?.[j] ?? NaN)) / seconds, 2)])),
+  }));
+  log(`idle ${round(seconds, 1)} s, CPU ms/s: ${out.map((o) => `${o.way} ${Object.entries(o.msPerS).map(([n, v]) => `${n} ${v}`).join(' + ')}`).join('; ')}`);
+  return out.map((o) => ({ way: o.way, msPerSOf: o.msPerS }));
 }
 
 interface CommandCount {
@@ -435,7 +465,7 @@ async function countCommands(sides: Side[], recorders: PromptRecorder[], base: R
   return out;
 }
 
-function report(segments: Segment[], counts: CommandCount[]): void {
+function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): void {
   const rows: string[][] = [];
   const json: Record<string, unknown>[] = [];
   const splits: string[] = [];
@@ -490,12 +520,13 @@ function report(segments: Segment[], counts: CommandCount[]): void {
   for (const r of rows) console.log(line(r));
   console.log(`gantry p50 by stage (PostgreSQL timestamps): ${splits.join('; ')}`);
   console.log(`gantry CPU ms/job by process (write system calls per job): ${byProc.join('; ')}`);
+  if (idle.length) console.log(`idle CPU ms/s per process (${config.idleS} s, no jobs; included in CPU ms/job as idle ÷ rate): ${idle.map((o) => `${o.way}: ${Object.entries(o.msPerSOf).map(([n, v]) => `${n} ${v}`).join(', ')}`).join('; ')}`);
   for (const c of counts) {
     console.log(`Redis commands per job, ${c.way} (MONITOR, ${c.jobs} jobs at 5/s, background loops included; ${c.xactPerJob.toFixed(1)} xact/job):`);
     for (const [name, byCmd] of Object.entries(c.byProc)) console.log(`  ${name}: ${perJobText(byCmd, c.jobs)}; ${c.writesPerJobOf[name]?.toFixed(1)} writes/job`);
   }
   const commands = counts.map((c) => ({ way: c.way, jobs: c.jobs, perJob: Object.fromEntries(Object.entries(c.byProc).map(([name, byCmd]) => [name, Object.values(byCmd).reduce((a, n) => a + n, 0) / c.jobs])), byProc: c.byProc }));
-  console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json, commands }));
+  console.log(JSON.stringify({ bench: 'dispatch', at: new Date().toISOString(), config, results: json, commands, idle }));
 }
 
 main()

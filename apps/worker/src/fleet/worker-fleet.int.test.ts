@@ -81,6 +81,31 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     }
   });
 
+  it('reads no leases for a job whose GPUs are all of about one speed (the tail rule keeps each whatever they are); beside a much faster GPU it reads them', async () => {
+    const { fleet, leases } = await fleetWith(0);
+    fleet.sync([{ ...record('a'), capacity: 2 }, { ...record('b'), capacity: 2 }]);
+    for (let i = 0; i < 3; i++) {
+      fleet.pace.observe('a', 120);
+      fleet.pace.observe('b', 100); // faster, but not much faster (not under 2/3 of a's time)
+    }
+    const liveLeaseReads = countLiveLeaseReads(leases);
+    const other = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'b', capacity: 2 }] })).lease!;
+    // Least-connections as with a read: b is the faster, a the less loaded one.
+    const first = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+    expect(first.lease?.backendId).toBe('a');
+    // Equally loaded now: the faster goes first.
+    const second = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+    expect(second.lease?.backendId).toBe('b');
+    expect(liveLeaseReads()).toBe(0);
+    // A much faster GPU joins: whether the slow ones are worth starting on depends on its leases.
+    fleet.sync([{ ...record('a'), capacity: 2 }, { ...record('b'), capacity: 2 }, record('fast')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('fast', 10);
+    const third = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+    expect(third.lease?.backendId).toBe('fast');
+    expect(liveLeaseReads()).toBe(1);
+    for (const lease of [other, first.lease!, second.lease!, third.lease!]) await leases.release(lease);
+  });
+
   it('in the tail, leaves the job for the busy fast GPU rather than the free slow one; with a backlog, or once it waited, it runs on the slow one', async () => {
     const tail = await fleetWith(3, 0, 1);
     learn(tail.fleet);

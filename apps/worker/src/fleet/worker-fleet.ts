@@ -210,17 +210,18 @@ export class WorkerFleet {
     const expected = new Map(live.map((c) => [c.id, this.pace.expectedMs(c.id)]));
     // Round-robin stays blind to speed: it is the benchmark's baseline.
     const paced = this.leases.policy === 'least-connections' && live.length > 1 && [...expected.values()].every((p) => p !== null);
-    // A hand-over of a slot on a backend the tail rule keeps whatever the leases are (nothing much
-    // faster, or more of this worker's jobs waiting than the faster GPUs could take meanwhile) reads
-    // no leases: the rule keeps every backend at least as fast too, so the job may take any of those
-    // (the freed slot among them) and none slower, which only a read could judge. This worker's jobs
-    // still waiting for a slot (the one taking it, and the others offered a hand-over) are a lower
+    // The tail rule needs the leases only for a backend it may not keep whatever they are (one with
+    // much faster GPUs beside it, while fewer of this worker's jobs wait than those could take
+    // meanwhile). A hand-over of a slot on a backend it keeps anyway reads none: the rule keeps every
+    // backend at least as fast too, so the job may take any of those (the freed slot among them) and
+    // none slower, which only a read could judge. Nor does any attempt on backends it keeps all
+    // anyway (GPUs of one speed, as a rule): the read could change nothing there. This worker's jobs
+    // still waiting for a slot (the one asking, and the others offered a hand-over) are a lower
     // bound of the jobs still to place.
     // (Once the job may not wait for a faster GPU, only the order by pace is left: no read either.)
-    const readLeases =
-      paced &&
-      mayWaitForFaster &&
-      !(freeing && worthStartingOnAnyway(live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 })), freeing.lease.backendId, 1 + this.takers.size));
+    const paces = live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 }));
+    const keptAnyway = (id: string) => worthStartingOnAnyway(paces, id, 1 + this.takers.size);
+    const readLeases = paced && mayWaitForFaster && !(freeing ? keptAnyway(freeing.lease.backendId) : live.every((c) => keptAnyway(c.id)));
     // The health as last read (the intake gate reads it at every lease change) is checked by the
     // lease script itself; the warm models are read there too. One round trip in the usual case.
     let kept = this.recalledHealth(ids);
@@ -239,7 +240,7 @@ export class WorkerFleet {
       }
       // The read was left out for the slot being freed: when its backend may not take the job now
       // (its health changed), the free ones are judged on the leases after all.
-      if (!running && paced && mayWaitForFaster && open.length > 1 && !open.some((c) => c.id === freeing?.lease.backendId)) {
+      if (!running && freeing && paced && mayWaitForFaster && open.length > 1 && !open.some((c) => c.id === freeing.lease.backendId)) {
         running = await this.leases.liveLeases(ids, this.options.queueKeys);
       }
       let list: LeaseCandidate[] = open.map((c) => ({ id: c.id, capacity: c.capacity }));
