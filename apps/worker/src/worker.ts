@@ -10,7 +10,7 @@ import { EventPublisher, TenantJobCounts, announceFleetChange, closeRedis, creat
 import { createArtifactStore } from '@gantry/storage';
 import { CancelRegistry } from './cancel/cancel-registry.js';
 import { createDriver } from './dispatch/driver-factory.js';
-import { IntakeGate } from './dispatch/intake-gate.js';
+import { startFleetIntake } from './dispatch/fleet-intake.js';
 import { startPriorityAging } from './dispatch/priority-aging.js';
 import type { WorkerEnv } from './env.js';
 import { startFleetServices } from './fleet/fleet-services.js';
@@ -154,23 +154,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
   );
   worker.on('error', (err) => log.error({ err }, 'worker connection error'));
   let accepting = false; // /readyz: the job loop runs (false again once stopping)
-  const freeSlots = () => fleet.freeSlots();
-  const gate = new IntakeGate(worker, freeSlots, () => fleet.leases.heldByThisProcess + fleet.settling.count, maxConcurrency, log, clock);
-  // The gate reacts to lease events: this process's acquires and releases at once (reading the fleet
-  // when one could raise its concurrency or its last read is over 250 ms old), other workers' releases through the lease-freed
-  // channel; its poll only catches leases that expire unreleased.
-  gate.start();
-  // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.
-  const stopGateOnLeases = fleet.leases.onChange((delta) => {
-    if (delta < 0) fleet.slotFreed();
-    gate.ownLease(delta);
-  });
-  const stopGateOnSettled = fleet.settling.onEnd(() => gate.heldChanged());
-  const stopGateOnInPlace = fleet.onHandedOverInPlace(() => gate.heldChanged());
-  const stopGateOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
-    fleet.slotFreed();
-    void gate.adjust();
-  });
+  const intake = await startFleetIntake(worker, fleet, subscriber, { maxConcurrency, logger: log, clock });
   const stopAging = startPriorityAging(db, queue, redis, env.GANTRY_QUEUE_PREFIX, env.GANTRY_PRIORITY_AGING_MS, log, clock);
 
   // Observability: metric families, scrape-time gauges and the HTTP server (docs/metrics.md).
@@ -207,11 +191,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
 
   const stop = async () => {
     accepting = false;
-    gate.stop();
-    stopGateOnLeases();
-    stopGateOnSettled();
-    stopGateOnInPlace();
-    await stopGateOnFreed().catch(() => undefined);
+    await intake.stop();
     stopAging();
     const retentionStopped = retention.stop();
     // Stop taking jobs and let running ones finish; past the grace period, interrupt them on their

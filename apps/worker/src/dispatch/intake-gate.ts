@@ -18,7 +18,7 @@ const KEPT_COUNT_MS = 250;
  * free. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
- * the fleet on every slot another worker frees (the lease-freed channel, see worker.ts), every
+ * the fleet on every slot another worker frees (the lease-freed channel, see fleet-intake.ts), every
  * `intervalMs` as a fallback for leases that expire without a release, and on a lease change of
  * this process that could raise it (`ownLease`); one that can only keep or lower it, while the last
  * read is at most 250 ms old, moves that read's free count by the slot it took or freed and reads
