@@ -33,6 +33,11 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_STALL_TIMEOUT_MS: z.coerce.number().int().min(500).max(86_400_000).default(120_000),
   /** How long a job waits on this worker for a free slot before it goes back to the queue for others. */
   GANTRY_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /**
+   * How long before a GPU slot of this worker is expected to free (its backend's pace) the worker
+   * takes the next job from the queue while the fleet is full, to hand it the slot at the prompt's end (0: never).
+   */
+  GANTRY_SLOT_LEAD_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   /** Running jobs one tenant may have across the fleet (0: no cap). */
   GANTRY_TENANT_MAX_RUNNING: z.coerce.number().int().min(0).max(100_000).default(0),
   /** A waiting job gains one priority level per this many ms (anti-starvation; 0 disables). */

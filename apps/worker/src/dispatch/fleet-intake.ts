@@ -27,7 +27,15 @@ export interface FleetIntake {
  * leases that expire unreleased. worker.ts starts it; tests start the same wiring.
  */
 export async function startFleetIntake(worker: Worker, fleet: WorkerFleet, subscriber: RedisClient, options: FleetIntakeOptions): Promise<FleetIntake> {
-  const gate = new IntakeGate(worker, () => fleet.freeSlots(), () => fleet.leases.heldByThisProcess + fleet.settling.count, options.maxConcurrency, options.logger, options.clock);
+  const gate = new IntakeGate(
+    worker,
+    () => fleet.freeSlots(),
+    () => fleet.leases.heldByThisProcess + fleet.settling.count,
+    options.maxConcurrency,
+    options.logger,
+    options.clock,
+    () => fleet.ending.soon,
+  );
   gate.start();
   // A freed slot also wakes the jobs already waiting for one here, ahead of any new intake.
   const stopOnLeases = fleet.leases.onChange((delta) => {
@@ -38,6 +46,9 @@ export async function startFleetIntake(worker: Worker, fleet: WorkerFleet, subsc
   // A slot handed straight to a waiting job of this worker at a prompt's end changes no lease of
   // this process, yet one more job holds a place: without this, concurrency would rise only at the poll.
   const stopOnInPlace = fleet.onHandedOverInPlace(() => gate.heldChanged());
+  // A slot of this worker is about to free (its prompt near its expected end): room for one job to
+  // be on hand for it, taking it in the prompt end's own script (see SlotsEnding).
+  const stopOnEnding = fleet.ending.onSoon(() => gate.heldChanged());
   const stopOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
     fleet.slotFreed();
     void gate.adjust();
@@ -48,6 +59,7 @@ export async function startFleetIntake(worker: Worker, fleet: WorkerFleet, subsc
       stopOnLeases();
       stopOnSettled();
       stopOnInPlace();
+      stopOnEnding();
       await stopOnFreed().catch(() => undefined);
     },
   };

@@ -44,6 +44,8 @@ export class IntakeGate {
     private readonly maxConcurrency: number,
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
+    /** Slots of this worker expected to free soon (SlotsEnding): each is room for one job, as a free one. */
+    private readonly endingSoon: () => number = () => 0,
   ) {}
 
   start(intervalMs = 1000): void {
@@ -124,9 +126,12 @@ export class IntakeGate {
     else if (target < this.worker.concurrency) this.worker.concurrency = target;
   }
 
-  /** Concurrency for `free` slots: held leases + at most PENDING_ALLOWANCE looking (at least 1, so the worker keeps polling). */
+  /**
+   * Concurrency for `free` slots: held leases + at most PENDING_ALLOWANCE looking, for a free slot
+   * or one of this worker's expected to free soon (at least 1, so the worker keeps polling).
+   */
   private target(free: number): number {
-    return Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free, PENDING_ALLOWANCE)));
+    return Math.max(1, Math.min(this.maxConcurrency, this.holding() + Math.min(free + this.endingSoon(), PENDING_ALLOWANCE)));
   }
 }
 

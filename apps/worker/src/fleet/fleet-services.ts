@@ -62,6 +62,8 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     health,
     logger,
     ...(input.queueKeys ? { queueKeys: input.queueKeys } : {}),
+    slotLeadMs: env.GANTRY_SLOT_LEAD_MS,
+    clock,
   });
   const monitor = new HealthMonitor({
     health,

@@ -23,10 +23,12 @@ import {
   type SlotLeases,
   type StoredHealth,
 } from '@gantry/fleet';
+import { systemClock, type Clock } from '@gantry/domain';
 import type { Logger } from '@gantry/logger';
 import type { RedisClient } from '@gantry/queue';
 import { before, SlotTurns, type QueuePlace } from '../dispatch/slot-turns.js';
 import { SettlingJobs } from '../dispatch/settling-jobs.js';
+import { SlotsEnding } from '../dispatch/slots-ending.js';
 
 /**
  * How long a health read stays usable for a lease attempt. The lease script checks that nothing
@@ -84,6 +86,13 @@ export interface WorkerFleetOptions {
    * the leases, for placement in the drain tail (see jobsToPlace); unknown: nothing queued.
    */
   queueKeys?: QueueCountKeys;
+  /**
+   * How long before a slot of this worker is expected to free (by its backend's pace) the intake
+   * gate lets in a job to take it (GANTRY_SLOT_LEAD_MS; 0, the default here: never, see SlotsEnding).
+   */
+  slotLeadMs?: number;
+  /** Time of the slots' expected ends (default the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -110,6 +119,8 @@ export class WorkerFleet {
   readonly turns = new SlotTurns();
   /** This worker's jobs whose slot was freed at their prompt's end, still storing outputs (the intake gate counts them). */
   readonly settling = new SettlingJobs();
+  /** This worker's slots whose prompt is expected to end soon (the intake gate lets a job in for each). */
+  readonly ending: SlotsEnding;
   private readonly live = new Map<string, FleetMember>();
   private readonly retired = new Map<string, FleetMember[]>();
   private readonly unsupported = new Set<string>();
@@ -131,6 +142,7 @@ export class WorkerFleet {
   constructor(private readonly options: WorkerFleetOptions) {
     this.leases = options.leases;
     this.log = options.logger;
+    this.ending = new SlotsEnding((id) => this.pace.expectedMs(id), options.slotLeadMs ?? 0, options.clock ?? systemClock);
   }
 
   get size(): number {

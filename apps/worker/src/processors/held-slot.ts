@@ -16,6 +16,7 @@ export interface HeldSlot {
 
 /** Keeps `lease` alive (renewed within its TTL) until `letGo`. */
 export function holdSlot(deps: WorkerDeps, lease: Lease, log: Logger): HeldSlot {
+  deps.fleet.ending.begin(lease.leaseId, lease.backendId);
   const onLost = () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend');
   return { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock), succeeded: false, finishing: null, settling: false };
 }
@@ -49,6 +50,7 @@ export async function occupySlot(deps: WorkerDeps, backendId: string, tenantId: 
 export function freeAtPromptEnd(deps: WorkerDeps, held: HeldSlot, log: Logger): void {
   if (held.finishing) return;
   const { backendId } = held.lease;
+  deps.fleet.ending.end(held.lease.leaseId);
   held.settling = true;
   deps.fleet.settling.begin(backendId); // before the finish announces the free slot to the intake gate
   held.finishing = deps.fleet.finish(held.lease).then(
@@ -70,6 +72,7 @@ export function freeAtPromptEnd(deps: WorkerDeps, held: HeldSlot, log: Logger): 
  */
 export async function letGo(deps: WorkerDeps, held: HeldSlot): Promise<void> {
   held.stopRenewing();
+  deps.fleet.ending.end(held.lease.leaseId);
   await held.finishing;
   await deps.fleet.release(held.lease, held.succeeded).catch(() => undefined);
   if (held.settling) {

@@ -1,0 +1,75 @@
+import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
+
+/** One slot of this worker: whether its prompt is expected to end within the lead time yet. */
+interface Slot {
+  timer: ClockTimer | null;
+  soon: boolean;
+}
+
+/**
+ * This worker's GPU slots whose prompt is expected to end soon: within `leadMs` of now, by its
+ * backend's pace (the slot time of a job there, BackendPace), counted from when the slot was
+ * leased. The intake gate lets one job in per such slot (up to its allowance) while the fleet is
+ * full, so that job is on hand, its row read, when the prompt ends, and takes the slot in the
+ * prompt end's own script (WorkerFleet.finish hands a freed slot to this worker's earliest waiting
+ * job): the GPU's next prompt goes out without the announcement, the intake gate's read, the
+ * queue's fetch and the job's read in between. A slot whose backend's pace is not known yet is
+ * never counted; one that runs past its expected end stays counted until it ends (the job let in
+ * for it waits, and is handed back after GANTRY_SLOT_WAIT_MS as any job finding no slot).
+ */
+export class SlotsEnding {
+  private readonly slots = new Map<string, Slot>();
+  private soonCount = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    /** The expected slot time of a job on the backend (ms), or null while unknown. */
+    private readonly expectedMs: (backendId: string) => number | null,
+    /** How long before a slot's expected end it counts (0: never). */
+    private readonly leadMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Slots whose prompt is expected to end within the lead time (or is past its expected end). */
+  get soon(): number {
+    return this.soonCount;
+  }
+
+  /** A slot leased now for a prompt on `backendId` (its lease's id names it). */
+  begin(leaseId: string, backendId: string): void {
+    if (this.leadMs <= 0 || this.slots.has(leaseId)) return;
+    const expected = this.expectedMs(backendId);
+    if (expected === null) return;
+    const slot: Slot = { timer: null, soon: false };
+    this.slots.set(leaseId, slot);
+    const wait = expected - this.leadMs;
+    if (wait <= 0) return this.enter(slot);
+    slot.timer = this.clock
+      .setTimeout(() => {
+        slot.timer = null;
+        this.enter(slot);
+      }, wait)
+      .unref();
+  }
+
+  /** That slot's prompt ended, or its attempt did: it no longer counts. */
+  end(leaseId: string): void {
+    const slot = this.slots.get(leaseId);
+    if (!slot) return;
+    this.slots.delete(leaseId);
+    this.clock.clear(slot.timer);
+    if (slot.soon) this.soonCount -= 1;
+  }
+
+  /** Calls `listener` whenever a slot starts to count; returns the unsubscribe. */
+  onSoon(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private enter(slot: Slot): void {
+    slot.soon = true;
+    this.soonCount += 1;
+    for (const listener of this.listeners) listener();
+  }
+}
