@@ -191,3 +191,78 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
     }
   }, 120_000);
 });
+
+describe('a job let in ahead for a slot about to free (GANTRY_SLOT_LEAD_MS)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // A lead longer than any job here: once the GPU's pace is known, every slot counts as about to free.
+    stack = await startStack({ gpus: 1, stepMs: 5, workerEnv: { GANTRY_SLOT_LEAD_MS: '60000', GANTRY_SLOT_WAIT_MS: '120000' } });
+  });
+  afterAll(() => stack.close());
+
+  it("is taken from the queue while the GPU's only slot is busy, and takes that slot at the prompt's end, announced to no one", async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const fleet = stack.worker!.deps.fleet;
+    // Three jobs teach the worker the GPU's pace.
+    for (const seed of [1, 2, 3]) {
+      const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed }) })).body;
+      expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded' });
+    }
+    expect(fleet.pace.expectedMs('sim0')).not.toBeNull();
+    const subscriber = new Redis(stack.redisUrl);
+    const announced: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => announced.push(message));
+    await subscriber.subscribe(leaseFreedChannel(stack.prefix));
+    // The first prompt's end hands its slot over only while the waiting job is between its slot
+    // attempts (not in the middle of one): the finish then picks it, whatever the timing.
+    const unhold = holdFirstFinishUntilOffered(fleet);
+    // Jobs of the worker that wait for a slot (offered a hand-over between their attempts).
+    let offered = 0;
+    const offer = fleet.offerHandOver.bind(fleet);
+    fleet.offerHandOver = (place, take) => {
+      offered++;
+      return offer(place, take);
+    };
+    // The next prompt's end reaches the worker only once the test says so: until then its slot is busy.
+    const driver = fleet.member('sim0')!.driver;
+    const run = driver.run.bind(driver);
+    let ended = false;
+    let letEnd!: () => void;
+    const endHeld = new Promise<void>((resolve) => (letEnd = resolve));
+    driver.run = async (...args: Parameters<typeof run>) => {
+      const result = await run(...args);
+      if (!ended) {
+        ended = true;
+        await endHeld;
+      }
+      return result;
+    };
+    try {
+      const first = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 606 }) })).body;
+      await waitUntil(async () => (ended ? true : undefined), 60_000, 10);
+      const second = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 707 }) })).body;
+      // Without the lead the worker would not take it while its only slot is held and none is free.
+      await waitUntil(async () => (offered > 0 ? true : undefined), 60_000, 10);
+      expect((await admin('GET', `/api/v1/jobs/${first.id}`)).body.status).toBe('running');
+      letEnd();
+      expect(await jobEnd(admin, first.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      expect(await jobEnd(admin, second.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      // Neither slot counts any longer once its prompt ended.
+      await waitUntil(async () => (fleet.leases.heldByThisProcess === 0 ? true : undefined), 10_000, 5);
+      expect(fleet.ending.soon).toBe(0);
+      // A last message: everything published before it has arrived with it.
+      const publisher = new Redis(stack.redisUrl);
+      await publisher.publish(leaseFreedChannel(stack.prefix), 'test end');
+      publisher.disconnect();
+      await waitUntil(async () => (announced.includes('test end') ? true : undefined), 10_000, 5);
+      // Only the second prompt's end announced its slot (nobody waited then); the first's went to the second.
+      expect(announced.filter((m) => m !== 'test end')).toHaveLength(1);
+    } finally {
+      letEnd();
+      driver.run = run;
+      fleet.offerHandOver = offer;
+      unhold();
+      subscriber.disconnect();
+    }
+  }, 120_000);
+});

@@ -18,6 +18,47 @@ const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http
 describe('the intake gate on the fleet (real Redis, real BullMQ)', () => {
   const scope = redisTestPrefix();
 
+  it('lets one job in for a slot of this worker nearing its expected end (by its backend’s pace), on the fleet’s event, not the poll', async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const subscriber = createRedis(TEST_REDIS_URL);
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 1, autorun: false });
+    const clock = new ManualClock();
+    const { fleet } = testFleet(scope.redis, scope.prefix, { slotLeadMs: 50, clock });
+    fleet.sync([record('one')]);
+    for (let i = 0; i < 3; i++) fleet.pace.observe('one', 400);
+    let reading = 0;
+    const freeSlots = fleet.freeSlots.bind(fleet);
+    fleet.freeSlots = async () => {
+      reading++;
+      try {
+        return await freeSlots();
+      } finally {
+        reading--;
+      }
+    };
+    const intake = await startFleetIntake(worker, fleet, subscriber, { maxConcurrency: 10, logger: silentLogger(), clock });
+    try {
+      const lease = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
+      fleet.ending.begin(lease.leaseId, lease.backendId); // as holdSlot does
+      await waitUntil(async () => (reading === 0 && worker.concurrency === 1 ? true : undefined), 10_000, 5);
+      clock.advance(349); // not yet within 50 ms of its expected end
+      expect(fleet.ending.soon).toBe(0);
+      expect(worker.concurrency).toBe(1);
+      clock.advance(1);
+      expect(fleet.ending.soon).toBe(1);
+      // One job holds the only slot, none is free, one is about to be: 1 + 1.
+      await waitUntil(async () => (worker.concurrency === 2 ? true : undefined), 10_000, 5);
+      fleet.ending.end(lease.leaseId);
+      await fleet.release(lease);
+      await waitUntil(async () => (reading === 0 ? true : undefined), 10_000, 5);
+    } finally {
+      await intake.stop();
+      await worker.close();
+      await closeRedis(connection);
+      await closeRedis(subscriber);
+    }
+  });
+
   it("raises concurrency when a prompt's end hands its slot straight to this worker's waiting job on the same backend (no lease of this process changes), not only at its poll", async () => {
     const connection = createRedis(TEST_REDIS_URL);
     const subscriber = createRedis(TEST_REDIS_URL);

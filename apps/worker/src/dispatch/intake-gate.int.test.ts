@@ -59,6 +59,34 @@ describe('IntakeGate (real BullMQ)', () => {
     }
   });
 
+  it('lets a job in for each of its slots expected to free soon while none is free, within the allowance', async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
+    try {
+      let soon = 0;
+      let free = 0;
+      let reads = 0;
+      const gate = new IntakeGate(worker, async () => (reads++, free), () => 3, 10, silentLogger(), new ManualClock(), () => soon);
+      await gate.adjust();
+      expect(worker.concurrency).toBe(3); // a full fleet: only the jobs holding a slot
+      soon = 1;
+      gate.heldChanged(); // a raise: read
+      await waitUntil(async () => (worker.concurrency === 4 ? true : undefined), 5_000, 5);
+      soon = 3;
+      free = 1;
+      await gate.adjust();
+      expect(worker.concurrency).toBe(5); // 3 held + 2 looking, not 3 + 4
+      expect(reads).toBe(3);
+      soon = 0;
+      gate.heldChanged(); // they ended: lowered by the kept count (one free), without a read
+      expect(worker.concurrency).toBe(4);
+      expect(reads).toBe(3);
+    } finally {
+      await worker.close();
+      await closeRedis(connection);
+    }
+  });
+
   it("reads the fleet on this process's lease change only when it could raise concurrency", async () => {
     const connection = createRedis(TEST_REDIS_URL);
     const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
