@@ -154,6 +154,28 @@ describe('wait estimate of a queued job', () => {
     }
   });
 
+  it('places a queued job a worker has taken already (waiting there for a slot) next: position 0', async () => {
+    const id = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() })).body.id as string;
+    const deps = stack.apiResources.deps;
+    const prioritized = deps.queue.toKey('prioritized');
+    const active = deps.queue.toKey('active');
+    try {
+      expect((await admin('GET', `/api/v1/jobs/${id}`)).body.queue.position).toEqual(expect.any(Number));
+      // What BullMQ's fetch does to the entry: out of the priority set, onto the active list.
+      expect(await deps.redis.zrem(prioritized, id)).toBe(1);
+      await deps.redis.lpush(active, id);
+      const view = (await admin('GET', `/api/v1/jobs/${id}`)).body;
+      expect(view.status).toBe('queued');
+      expect(view.queue.position).toBe(0);
+      // Neither in the set nor taken (a delayed hand-back): no place to tell.
+      await deps.redis.lrem(active, 0, id);
+      expect((await admin('GET', `/api/v1/jobs/${id}`)).body.queue.position).toBeNull();
+    } finally {
+      await deps.redis.lrem(active, 0, id);
+      await admin('POST', `/api/v1/jobs/${id}/cancel`);
+    }
+  });
+
   it("reads the estimate's place in the queue and throughput of a job seen queued alongside its row, and stops once it has left the queue", async () => {
     const submitted = await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
     const id = submitted.body.id as string;

@@ -35,7 +35,8 @@ export const workerEnvSchema = commonEnvSchema.extend({
   GANTRY_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /**
    * How long before a GPU slot of this worker is expected to free (its backend's pace) the worker
-   * takes the next job from the queue while the fleet is full, to hand it the slot at the prompt's end (0: never).
+   * takes the next job from the queue while the fleet is full, to hand it the slot at the prompt's end
+   * (0: never; at most half of GANTRY_SLOT_WAIT_MS is used).
    */
   GANTRY_SLOT_LEAD_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   /** Running jobs one tenant may have across the fleet (0: no cap). */

@@ -164,12 +164,25 @@ function valueOf<T>(settled: Settled<T>): T {
 /** What a queued job's estimate reads besides the job: its place in the queue, the fleet's throughput and judgement. */
 type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<Judgement>]>;
 
+/**
+ * A queued job's place in BullMQ's priority set (0 = next); a job a worker has taken already and
+ * that waits there for a slot (let in for one about to free, or finding none free yet) is next too:
+ * 0. Null when the queue holds neither (a delayed retry or hand-back, an entry of a later
+ * generation, an entry the reconciler has still to restore). The active list is read only for a job
+ * not in the set.
+ */
+async function placeInQueue(deps: ApiDeps, id: string): Promise<number | null> {
+  const rank = await deps.redis.zrank(deps.queue.toKey('prioritized'), id);
+  if (rank !== null) return rank;
+  return (await deps.redis.lpos(deps.queue.toKey('active'), id)) === null ? null : 0;
+}
+
 /** Begins the estimate's reads of a job; never rejects (each outcome is answered by explainWait). */
 function readEstimate(deps: ApiDeps, id: string): EstimateReads {
   return Promise.all([
     // The position is a nicety: a job read from PostgreSQL is answered without it while Redis is down.
     settle(
-      deps.redis.zrank(deps.queue.toKey('prioritized'), id).catch((err: unknown) => {
+      placeInQueue(deps, id).catch((err: unknown) => {
         if (isRedisUnavailableError(err)) return null;
         throw err;
       }),

@@ -47,8 +47,9 @@ export async function startFleetIntake(worker: Worker, fleet: WorkerFleet, subsc
   // this process, yet one more job holds a place: without this, concurrency would rise only at the poll.
   const stopOnInPlace = fleet.onHandedOverInPlace(() => gate.heldChanged());
   // A slot of this worker is about to free (its prompt near its expected end): room for one job to
-  // be on hand for it, taking it in the prompt end's own script (see SlotsEnding).
-  const stopOnEnding = fleet.ending.onSoon(() => gate.heldChanged());
+  // be on hand for it, taking it in the prompt end's own script; or it ran well past that, and no
+  // job more is let in for it (see SlotsEnding).
+  const stopOnEnding = fleet.ending.onChange(() => gate.heldChanged());
   const stopOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
     fleet.slotFreed();
     void gate.adjust();

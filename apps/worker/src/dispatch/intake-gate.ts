@@ -15,7 +15,8 @@ const KEPT_COUNT_MS = 250;
  * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
  * active < concurrency): concurrency = jobs holding a slot lease (or settling after their prompt's
  * end freed it) + at most PENDING_ALLOWANCE jobs looking for one, and none of those when no slot is
- * free. Every worker sees the same free slots,
+ * free, or about to be: one of this worker's own near its expected end (SlotsEnding) counts as
+ * free, the job let in for it taking it at the prompt's end. Every worker sees the same free slots,
  * so a larger allowance would make each of them pull jobs for the same slot and hand most back;
  * the bound keeps the queue FIFO and jobs off workers that cannot run them. Re-evaluated by reading
  * the fleet on every slot another worker frees (the lease-freed channel, see fleet-intake.ts), every

@@ -7,11 +7,11 @@ describe('SlotsEnding', () => {
     const clock = new ManualClock();
     const ending = new SlotsEnding((id) => paces[id] ?? null, leadMs, clock);
     let told = 0;
-    ending.onSoon(() => told++);
+    ending.onChange(() => told++);
     return { clock, ending, told: () => told };
   };
 
-  it('counts a slot from the lead time before its expected end (by its backend’s pace), and tells at that moment', () => {
+  it('counts a slot within the lead time of its expected end (by its backend’s pace), either side, and tells at both moments', () => {
     const { clock, ending, told } = make(30);
     ending.begin('a', 'fast');
     ending.begin('b', 'slow');
@@ -19,19 +19,28 @@ describe('SlotsEnding', () => {
     expect([ending.soon, told()]).toEqual([0, 0]);
     clock.advance(1); // 100 − 30 ms after its lease
     expect([ending.soon, told()]).toEqual([1, 1]);
-    clock.advance(900); // past the fast one's expected end: still counted until it ends
-    expect([ending.soon, told()]).toEqual([2, 2]);
-    ending.end('a');
-    expect(ending.soon).toBe(1);
-    ending.end('a'); // twice (prompt end, then the attempt's end): once
-    ending.end('b');
+    clock.advance(59); // still within 30 ms past its expected end
+    expect([ending.soon, told()]).toEqual([1, 1]);
+    clock.advance(1); // a longer job than the backend's usual: no more room kept for it
     expect([ending.soon, told()]).toEqual([0, 2]);
+    clock.advance(840); // the slow one's turn
+    expect([ending.soon, told()]).toEqual([1, 3]);
+    ending.end('b');
+    expect([ending.soon, told()]).toEqual([0, 3]); // ended: not told (its end is the caller's own)
+    ending.end('b'); // twice (prompt end, then the attempt's end): once
+    ending.end('a');
+    expect(ending.soon).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
-  it('counts a slot whose job is shorter than the lead time at once', () => {
-    const { ending, told } = make(150);
+  it('counts a slot whose job is shorter than the lead time at once, until the lead time past its expected end', () => {
+    const { clock, ending, told } = make(150);
     ending.begin('a', 'fast');
     expect([ending.soon, told()]).toEqual([1, 1]);
+    clock.advance(249);
+    expect(ending.soon).toBe(1);
+    clock.advance(1);
+    expect([ending.soon, told()]).toEqual([0, 2]);
   });
 
   it('never counts a slot ended before its time, one of a backend of unknown pace, or any with no lead time', () => {
@@ -53,11 +62,16 @@ describe('SlotsEnding', () => {
     expect([off.ending.soon, off.told()]).toEqual([0, 0]);
   });
 
-  it('counts a slot begun twice (the same lease) once', () => {
+  it('counts a slot begun twice (the same lease) once, and ends it while counted', () => {
     const { clock, ending } = make(30);
     ending.begin('a', 'fast');
     ending.begin('a', 'fast');
     clock.advance(100);
     expect(ending.soon).toBe(1);
+    ending.end('a');
+    expect(ending.soon).toBe(0);
+    expect(clock.pending).toBe(0);
+    clock.advance(1000);
+    expect(ending.soon).toBe(0);
   });
 });

@@ -1,21 +1,23 @@
 import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 
-/** One slot of this worker: whether its prompt is expected to end within the lead time yet. */
+/** One slot of this worker: whether its prompt is within the lead time of its expected end now. */
 interface Slot {
   timer: ClockTimer | null;
   soon: boolean;
 }
 
 /**
- * This worker's GPU slots whose prompt is expected to end soon: within `leadMs` of now, by its
- * backend's pace (the slot time of a job there, BackendPace), counted from when the slot was
- * leased. The intake gate lets one job in per such slot (up to its allowance) while the fleet is
- * full, so that job is on hand, its row read, when the prompt ends, and takes the slot in the
- * prompt end's own script (WorkerFleet.finish hands a freed slot to this worker's earliest waiting
- * job): the GPU's next prompt goes out without the announcement, the intake gate's read, the
- * queue's fetch and the job's read in between. A slot whose backend's pace is not known yet is
- * never counted; one that runs past its expected end stays counted until it ends (the job let in
- * for it waits, and is handed back after GANTRY_SLOT_WAIT_MS as any job finding no slot).
+ * This worker's GPU slots whose prompt is expected to end soon: within `leadMs` of its expected
+ * end either way, by its backend's pace (the slot time of a job there, BackendPace), counted from
+ * when the slot was leased. The intake gate lets one job in per such slot (up to its allowance)
+ * while the fleet is full, so that job is on hand, its row read, when the prompt ends, and takes
+ * the slot in the prompt end's own script (WorkerFleet.finish hands a freed slot to this worker's
+ * earliest waiting job): the GPU's next prompt goes out without the announcement, the intake
+ * gate's read, the queue's fetch and the job's read in between. A slot whose backend's pace is not
+ * known yet is never counted. One that runs past `leadMs` after its expected end (a longer job than
+ * the backend's usual) stops counting: no job more is let in for it, so a long prompt holds at
+ * most the one let in already, which waits for it or, after GANTRY_SLOT_WAIT_MS, is handed back as
+ * any job finding no slot.
  */
 export class SlotsEnding {
   private readonly slots = new Map<string, Slot>();
@@ -30,7 +32,7 @@ export class SlotsEnding {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Slots whose prompt is expected to end within the lead time (or is past its expected end). */
+  /** Slots whose prompt is within the lead time of its expected end now. */
   get soon(): number {
     return this.soonCount;
   }
@@ -42,14 +44,17 @@ export class SlotsEnding {
     if (expected === null) return;
     const slot: Slot = { timer: null, soon: false };
     this.slots.set(leaseId, slot);
-    const wait = expected - this.leadMs;
-    if (wait <= 0) return this.enter(slot);
-    slot.timer = this.clock
-      .setTimeout(() => {
-        slot.timer = null;
-        this.enter(slot);
-      }, wait)
-      .unref();
+    const enterIn = expected - this.leadMs;
+    const leaveIn = expected + this.leadMs;
+    if (enterIn > 0) {
+      slot.timer = this.at(enterIn, () => {
+        this.mark(slot, true);
+        slot.timer = this.at(leaveIn - enterIn, () => this.mark(slot, false));
+      });
+    } else {
+      this.mark(slot, true);
+      slot.timer = this.at(leaveIn, () => this.mark(slot, false));
+    }
   }
 
   /** That slot's prompt ended, or its attempt did: it no longer counts. */
@@ -61,15 +66,20 @@ export class SlotsEnding {
     if (slot.soon) this.soonCount -= 1;
   }
 
-  /** Calls `listener` whenever a slot starts to count; returns the unsubscribe. */
-  onSoon(listener: () => void): () => void {
+  /** Calls `listener` whenever a slot starts or stops counting by the clock (not at `end`); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private enter(slot: Slot): void {
-    slot.soon = true;
-    this.soonCount += 1;
+  private at(ms: number, fn: () => void): ClockTimer {
+    return this.clock.setTimeout(fn, ms).unref();
+  }
+
+  private mark(slot: Slot, soon: boolean): void {
+    if (!soon) slot.timer = null;
+    slot.soon = soon;
+    this.soonCount += soon ? 1 : -1;
     for (const listener of this.listeners) listener();
   }
 }

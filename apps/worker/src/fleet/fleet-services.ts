@@ -62,7 +62,8 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     health,
     logger,
     ...(input.queueKeys ? { queueKeys: input.queueKeys } : {}),
-    slotLeadMs: env.GANTRY_SLOT_LEAD_MS,
+    // A job let in on time must not be handed back before the slot's expected end.
+    slotLeadMs: Math.min(env.GANTRY_SLOT_LEAD_MS, Math.floor(env.GANTRY_SLOT_WAIT_MS / 2)),
     clock,
   });
   const monitor = new HealthMonitor({

@@ -227,7 +227,8 @@ export class WorkerFleet {
     // meanwhile). A hand-over of a slot on a backend it keeps anyway reads none: the rule keeps every
     // backend at least as fast too, so the job may take any of those (the freed slot among them) and
     // none slower, which only a read could judge. Nor does any attempt on backends it keeps all
-    // anyway (GPUs of one speed, as a rule): the read could change nothing there. This worker's jobs
+    // anyway (GPUs of one speed, as a rule): by that lower bound of the jobs to place, the read would
+    // keep them all too (with more jobs to place than the bound it keeps at least as many). This worker's jobs
     // still waiting for a slot (the one asking, and the others offered a hand-over) are a lower
     // bound of the jobs still to place.
     // (Once the job may not wait for a faster GPU, only the order by pace is left: no read either.)

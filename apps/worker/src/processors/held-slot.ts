@@ -16,7 +16,6 @@ export interface HeldSlot {
 
 /** Keeps `lease` alive (renewed within its TTL) until `letGo`. */
 export function holdSlot(deps: WorkerDeps, lease: Lease, log: Logger): HeldSlot {
-  deps.fleet.ending.begin(lease.leaseId, lease.backendId);
   const onLost = () => log.warn({ backend: lease.backendId }, 'backend slot lease lost; another job may share the backend');
   return { lease, stopRenewing: keepLeaseAlive(deps.fleet.leases, lease, onLost, deps.clock), succeeded: false, finishing: null, settling: false };
 }

@@ -102,6 +102,9 @@ async function runAttempt(
       place,
     });
     held = holdSlot(deps, lease, log);
+    // Its prompt starts now: the slot may be counted as about to free near its expected end (not a
+    // recovered prompt's, which started at an unknown earlier time).
+    deps.fleet.ending.begin(lease.leaseId, lease.backendId);
     const result = await runOnBackend(deps, job, held, controller, signal, sink, log, submitted);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
