@@ -20,6 +20,28 @@ function holdOutputsOf(stack: TestStack) {
 }
 
 /**
+ * Listens to the stack's lease-freed channel (the slots announced to every worker); `all()` sends a
+ * last message and, once it has arrived (everything published before it with it), gives the
+ * announcements before it.
+ */
+async function listenForAnnouncements(stack: TestStack): Promise<{ all(): Promise<string[]>; close(): void }> {
+  const subscriber = new Redis(stack.redisUrl);
+  const announced: string[] = [];
+  subscriber.on('message', (_channel: string, message: string) => announced.push(message));
+  await subscriber.subscribe(leaseFreedChannel(stack.prefix));
+  return {
+    async all() {
+      const publisher = new Redis(stack.redisUrl);
+      await publisher.publish(leaseFreedChannel(stack.prefix), 'test end');
+      publisher.disconnect();
+      await waitUntil(async () => (announced.includes('test end') ? true : undefined), 10_000, 5);
+      return announced.slice(0, announced.indexOf('test end'));
+    },
+    close: () => subscriber.disconnect(),
+  };
+}
+
+/**
  * Holds the first prompt's end until a job of the worker waits for a hand-over (it is offered one
  * between its slot attempts), so the finish picks it in the same tick; only the first finish waits,
  * whenever it comes (a later prompt's end finds nobody waiting). Returns the undo.
@@ -150,10 +172,7 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
   it("goes straight to the waiting job at the prompt's end, announced to no one; the first job stays in flight until it settled", async () => {
     const admin = apiClient(stack.url, stack.adminKey);
     const fleet = stack.worker!.deps.fleet;
-    const subscriber = new Redis(stack.redisUrl);
-    const announced: string[] = [];
-    subscriber.on('message', (_channel: string, message: string) => announced.push(message));
-    await subscriber.subscribe(leaseFreedChannel(stack.prefix));
+    const announcements = await listenForAnnouncements(stack);
     // The first prompt's end waits until the second job waits for a hand-over (it is offered one
     // between its slot attempts): the finish then picks it in the same tick. Only the first finish
     // waits, whenever it comes (the second prompt's end finds nobody waiting).
@@ -176,18 +195,13 @@ describe("the slot of a prompt that ended, with a job of the same worker waiting
       expect(stack.sims[0]!.executions().length).toBe(2);
       await waitUntil(async () => ((await admin('GET', '/api/v1/backends/sim0')).body.inFlight === 0 ? true : undefined), 10_000, 10);
       expect((await admin('POST', '/api/v1/backends/sim0/undrain')).status).toBe(200);
-      // A last message: everything published before it has arrived with it.
-      const publisher = new Redis(stack.redisUrl);
-      await publisher.publish(leaseFreedChannel(stack.prefix), 'test end');
-      publisher.disconnect();
-      await waitUntil(async () => (announced.includes('test end') ? true : undefined), 10_000, 5);
       // Only the second prompt's end announced its slot (nobody waited then); the first's went to the second.
-      expect(announced.filter((m) => m !== 'test end')).toHaveLength(1);
+      expect(await announcements.all()).toHaveLength(1);
     } finally {
       open();
       restore();
       unhold();
-      subscriber.disconnect();
+      announcements.close();
     }
   }, 120_000);
 });
@@ -209,10 +223,7 @@ describe('a job let in ahead for a slot about to free (GANTRY_SLOT_LEAD_MS)', ()
       expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded' });
     }
     expect(fleet.pace.expectedMs('sim0')).not.toBeNull();
-    const subscriber = new Redis(stack.redisUrl);
-    const announced: string[] = [];
-    subscriber.on('message', (_channel: string, message: string) => announced.push(message));
-    await subscriber.subscribe(leaseFreedChannel(stack.prefix));
+    const announcements = await listenForAnnouncements(stack);
     // The first prompt's end hands its slot over only while the waiting job is between its slot
     // attempts (not in the middle of one): the finish then picks it, whatever the timing.
     const unhold = holdFirstFinishUntilOffered(fleet);
@@ -250,19 +261,14 @@ describe('a job let in ahead for a slot about to free (GANTRY_SLOT_LEAD_MS)', ()
       // Neither slot counts any longer once its prompt ended.
       await waitUntil(async () => (fleet.leases.heldByThisProcess === 0 ? true : undefined), 10_000, 5);
       expect(fleet.ending.soon).toBe(0);
-      // A last message: everything published before it has arrived with it.
-      const publisher = new Redis(stack.redisUrl);
-      await publisher.publish(leaseFreedChannel(stack.prefix), 'test end');
-      publisher.disconnect();
-      await waitUntil(async () => (announced.includes('test end') ? true : undefined), 10_000, 5);
       // Only the second prompt's end announced its slot (nobody waited then); the first's went to the second.
-      expect(announced.filter((m) => m !== 'test end')).toHaveLength(1);
+      expect(await announcements.all()).toHaveLength(1);
     } finally {
       letEnd();
       driver.run = run;
       fleet.offerHandOver = offer;
       unhold();
-      subscriber.disconnect();
+      announcements.close();
     }
   }, 120_000);
 });

@@ -50,17 +50,26 @@ export async function startFleetIntake(worker: Worker, fleet: WorkerFleet, subsc
   // be on hand for it, taking it in the prompt end's own script; or it ran well past that, and no
   // job more is let in for it (see SlotsEnding).
   const stopOnEnding = fleet.ending.onChange(() => gate.heldChanged());
-  const stopOnFreed = await fleet.leases.onFreedElsewhere(subscriber, () => {
-    fleet.slotFreed();
-    void gate.adjust();
-  });
+  const stopLocal = () => {
+    gate.stop();
+    stopOnLeases();
+    stopOnSettled();
+    stopOnInPlace();
+    stopOnEnding();
+  };
+  // The channel could not be subscribed (Redis down at start): nothing of the gate is left running.
+  const stopOnFreed = await fleet.leases
+    .onFreedElsewhere(subscriber, () => {
+      fleet.slotFreed();
+      void gate.adjust();
+    })
+    .catch((err: unknown) => {
+      stopLocal();
+      throw err;
+    });
   return {
     stop: async () => {
-      gate.stop();
-      stopOnLeases();
-      stopOnSettled();
-      stopOnInPlace();
-      stopOnEnding();
+      stopLocal();
       await stopOnFreed().catch(() => undefined);
     },
   };
