@@ -18,6 +18,22 @@ const record = (id: string): BackendRecord => ({ id, kind: 'comfyui', url: `http
 describe('the intake gate on the fleet (real Redis, real BullMQ)', () => {
   const scope = redisTestPrefix();
 
+  it('leaves nothing of the gate running when the lease-freed channel cannot be subscribed', async () => {
+    const connection = createRedis(TEST_REDIS_URL);
+    const subscriber = createRedis(TEST_REDIS_URL);
+    await closeRedis(subscriber); // a subscribe on it fails
+    const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 1, autorun: false });
+    const clock = new ManualClock();
+    const { fleet } = testFleet(scope.redis, scope.prefix, { clock });
+    try {
+      await expect(startFleetIntake(worker, fleet, subscriber, { maxConcurrency: 10, logger: silentLogger(), clock })).rejects.toThrow();
+      expect(clock.pending).toBe(0); // its poll stopped
+    } finally {
+      await worker.close();
+      await closeRedis(connection);
+    }
+  });
+
   it('lets one job in for a slot of this worker nearing its expected end (by its backend’s pace), on the fleet’s event, not the poll', async () => {
     const connection = createRedis(TEST_REDIS_URL);
     const subscriber = createRedis(TEST_REDIS_URL);
