@@ -91,7 +91,7 @@ export const attemptErrorViewSchema = z
 
 export const queueInfoSchema = z
   .object({
-    position: z.number().int().min(0).nullable().meta({ description: 'Jobs ahead of it (0: next); null while it waits for a retry' }),
+    position: z.number().int().min(0).nullable().meta({ description: 'Jobs ahead of it (0: next, also once a worker has taken it and it waits there for a slot); null while it waits for a retry or a hand-back' }),
     eligibleBackends: z.number().int().min(0).meta({ description: 'Registered backends that could take it now: kind, tags, VRAM, node types and models match; healthy, not draining (busy ones count)' }),
     throughputPerMinute: z.number().min(0).meta({ description: 'Jobs finished per minute across the fleet over the last 10 minutes' }),
     estimatedStartAt: timestamp.nullable().meta({ description: 'From position and recent throughput; null without either' }),
