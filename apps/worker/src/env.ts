@@ -36,9 +36,9 @@ export const workerEnvSchema = commonEnvSchema.extend({
   /**
    * How long before a GPU slot of this worker is expected to free (its backend's pace) the worker
    * takes the next job from the queue while the fleet is full, to hand it the slot at the prompt's end
-   * (0: never; at most half of GANTRY_SLOT_WAIT_MS is used).
+   * (0, the default: never, see docs/scheduling.md for its cost to FIFO; at most half of GANTRY_SLOT_WAIT_MS is used).
    */
-  GANTRY_SLOT_LEAD_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+  GANTRY_SLOT_LEAD_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Running jobs one tenant may have across the fleet (0: no cap). */
   GANTRY_TENANT_MAX_RUNNING: z.coerce.number().int().min(0).max(100_000).default(0),
   /** A waiting job gains one priority level per this many ms (anti-starvation; 0 disables). */
