@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { createLogger } from '@gantry/logger';
-import { logBindings, requestLog } from './request-log.js';
+import { logAt, logBindings, requestLog } from './request-log.js';
 
 /** An app logging into `lines` at `level`: a route that logs, one answering 404, one answering 500. */
 function app(level: string) {
@@ -58,5 +58,32 @@ describe('requestLog', () => {
     await request(a).get('/missing');
     await settle(lines, 1);
     expect(lines).toEqual([]);
+  });
+
+  it('logAt builds no logger below its level, and one child for all the bindings above it', async () => {
+    for (const [level, lines, children] of [
+      ['warn', 0, 0],
+      ['info', 1, 2], // the request's child, then one for both bindings
+    ] as const) {
+      const written: Record<string, unknown>[] = [];
+      const logger = createLogger({ name: 'test', level, destination: { write: (line: string) => void written.push(JSON.parse(line) as Record<string, unknown>) } });
+      const a = express();
+      a.use(requestLog(logger));
+      const child = jest.spyOn(logger, 'child'); // children of children resolve `child` to this one
+      a.use((req, _res, next) => {
+        logBindings(req, { tenant: 'acme' });
+        logBindings(req, { keyId: 'k1' });
+        next();
+      });
+      a.get('/hot', (req, res) => {
+        logAt(req, 'info')?.info({ b: 2 }, 'hot line');
+        res.json({ ok: true });
+      });
+      await request(a).get('/hot');
+      await settle(written, lines);
+      expect(written).toHaveLength(lines);
+      if (lines) expect(written[0]).toMatchObject({ level: 'info', req: { method: 'GET', url: '/hot' }, tenant: 'acme', keyId: 'k1', b: 2, msg: 'hot line' });
+      expect(child).toHaveBeenCalledTimes(children);
+    }
   });
 });

@@ -75,12 +75,22 @@ function logOf(req: Logged): Logger | undefined {
   const state = req[STATE];
   if (!state) return undefined;
   if (!state.log) {
-    let built = state.build();
-    for (const bindings of state.pending) built = built.child(bindings);
+    const built = state.build();
+    // One child for every binding added so far (each child serializes and redacts its bindings).
+    state.log = state.pending.length === 0 ? built : built.child(state.pending.length === 1 ? state.pending[0]! : Object.assign({}, ...state.pending));
     state.pending = [];
-    state.log = built;
   }
   return state.log;
+}
+
+/**
+ * `req.log` when it writes at `level`, else undefined without building it: for a handler's line
+ * on a hot path (`logAt(req, 'info')?.info(...)`), which then costs nothing below the level.
+ */
+export function logAt(req: IncomingMessage, level: 'debug' | 'info'): Logger | undefined {
+  const state = (req as Logged)[STATE];
+  if (state && !state.log && !state.base.isLevelEnabled(level)) return undefined;
+  return req.log.isLevelEnabled(level) ? req.log : undefined;
 }
 
 /** Request prototypes (an app's `request`) given the `log` accessor, once each. */

@@ -16,6 +16,7 @@ import { bindOperation } from '../http/bind-operation.js';
 import { sendJson } from '../http/send-json.js';
 import { principalOf } from '../middleware/auth.js';
 import { chargeBatchSubmits } from '../middleware/rate-limit.js';
+import { logAt } from '../middleware/request-log.js';
 import { cancelJob } from '../services/cancel-job.js';
 import { estimateIfSeenQueued, explainWait, forgetQueued } from '../services/explain-wait.js';
 import { jobView } from '../services/job-view.js';
@@ -36,7 +37,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     const input = bound.body();
     const key = bound.header('Idempotency-Key');
     const { job, replayed, inputs } = await submitJob(deps, principalOf(req).tenantId, input, key);
-    req.log.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
+    logAt(req, 'info')?.info({ jobId: job.id, replayed, reusedFrom: job.reusedFrom ?? undefined }, 'job submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed || job.status === 'succeeded' ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(routePath('getJob', { id: job.id })).json(jobView(job, artifacts, { inputs: inputs ?? (await listJobInputs(deps.db, job.id)), links: await viewLinks(deps, artifacts) }));
@@ -48,7 +49,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     const key = bound.header('Idempotency-Key');
     await chargeBatchSubmits(deps, req, res, items.length);
     const { jobs, replayed } = await submitBatch(deps, principalOf(req).tenantId, items, key);
-    req.log.info({ jobs: jobs.length, firstJobId: jobs[0]?.id, replayed }, 'batch submitted');
+    logAt(req, 'info')?.info({ jobs: jobs.length, firstJobId: jobs[0]?.id, replayed }, 'batch submitted');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const body: BatchResult = { items: jobs.map((j) => ({ id: j.id, status: j.status, reusedFrom: j.reusedFrom })) };
     res.status(202).json(body);
@@ -89,7 +90,7 @@ export function jobsRouter(deps: ApiDeps): Router {
 
   bindOperation(router, MOUNT, 'cancelJob', async (req, res, bound) => {
     const job = await cancelJob(deps, principalOf(req).tenantId, jobIdOf(bound));
-    req.log.info({ jobId: job.id, status: job.status }, 'cancel requested');
+    logAt(req, 'info')?.info({ jobId: job.id, status: job.status }, 'cancel requested');
     const artifacts = await listJobArtifacts(deps.db, job.id);
     res.status(job.status === 'canceled' ? 200 : 202).json(jobView(job, artifacts, { links: await viewLinks(deps, artifacts) }));
   });
@@ -97,7 +98,7 @@ export function jobsRouter(deps: ApiDeps): Router {
   bindOperation(router, MOUNT, 'retryJob', async (req, res, bound) => {
     const retryOf = jobIdOf(bound);
     const { job, replayed } = await retryJob(deps, principalOf(req).tenantId, retryOf, bound.header('Idempotency-Key'));
-    req.log.info({ jobId: job.id, retryOf, replayed }, 'job retried');
+    logAt(req, 'info')?.info({ jobId: job.id, retryOf, replayed }, 'job retried');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const artifacts = replayed ? await listJobArtifacts(deps.db, job.id) : [];
     res.status(202).location(routePath('getJob', { id: job.id })).json(jobView(job, artifacts, { inputs: await listJobInputs(deps.db, job.id), links: await viewLinks(deps, artifacts) }));
