@@ -2,15 +2,18 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import '@gantry/fleet'; // declares the fleet's scripts (named below)
+import { declaredScripts } from '@gantry/queue';
 import { tcpLocalPorts } from './proc-io.js';
 import { ROOT } from './sched-procs.js';
 
-/** BullMQ's scripts by their SHA1 (what EVALSHA names), e.g. `moveToActive`. */
-function bullmqScripts(): Map<string, string> {
+/** BullMQ's scripts by their SHA1 (what EVALSHA names), e.g. `bullmq:moveToActive`, and Gantry's (`gantry:gantryAcquireLease`). */
+function knownScripts(): Map<string, string> {
   const byHash = new Map<string, string>();
+  for (const [name, lua] of declaredScripts()) byHash.set(createHash('sha1').update(lua).digest('hex'), `gantry:${name}`);
   try {
     const scripts = createRequire(path.join(ROOT, 'package.json'))('bullmq/dist/cjs/scripts/index.js') as Record<string, { name: string; content: string }>;
-    for (const s of Object.values(scripts)) byHash.set(createHash('sha1').update(s.content).digest('hex'), s.name);
+    for (const s of Object.values(scripts)) byHash.set(createHash('sha1').update(s.content).digest('hex'), `bullmq:${s.name}`);
   } catch {
     // another layout: named by key instead
   }
@@ -22,7 +25,7 @@ function bullmqScripts(): Map<string, string> {
  * no per-connection command count): each monitored command is attributed to a process by its
  * client port (the process's open sockets, read at the end). Commands run inside scripts (`lua`)
  * are left out: a script is one command, one round trip. BullMQ's scripts are named
- * (`bullmq:moveToActive`), others by their first key's last part (`evalsha:tenant-jobs`), and a
+ * (`bullmq:moveToActive`), Gantry's by their declared name (`gantry:gantryAcquireLease`), others by their first key's last part (`evalsha:tenant-jobs`), and a
  * `PUBLISH` by its channel's (`publish:events`). MONITOR costs Redis CPU for every client on the server: use it for a short
  * counting segment, not for the timed ones.
  */
@@ -34,14 +37,14 @@ export class RedisCommandCount {
 
   static async start(redis: Redis): Promise<RedisCommandCount> {
     const count = new RedisCommandCount();
-    const bullmq = bullmqScripts();
+    const known = knownScripts();
     const monitor = await redis.monitor();
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       const port = Number(source.slice(source.lastIndexOf(':') + 1));
       if (!Number.isFinite(port)) return; // `lua`, unix sockets
       let name = String(args[0] ?? '').toLowerCase();
-      const script = name === 'evalsha' ? bullmq.get(String(args[1])) : undefined;
-      if (script) name = `bullmq:${script}`;
+      const script = name === 'evalsha' ? known.get(String(args[1])) : undefined;
+      if (script) name = script;
       else if ((name === 'evalsha' || name === 'eval') && Number(args[2]) > 0) name += `:${String(args[3] ?? '').split(':').pop()}`;
       else if (name === 'publish') name += `:${String(args[1] ?? '').split(':').pop()}`;
       const byName = count.seen.get(port) ?? new Map<string, number>();

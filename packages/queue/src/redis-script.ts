@@ -24,6 +24,11 @@ export function redisScript(name: string, lua: string): RedisScript {
   return { name, lua };
 }
 
+/** Every script declared so far, name → Lua text (benches name EVALSHA calls by it). */
+export function declaredScripts(): ReadonlyMap<string, string> {
+  return declared;
+}
+
 type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: (string | number | Buffer)[]) => Promise<unknown>;
 
 const definedOn = new WeakMap<RedisClient, Set<string>>();
