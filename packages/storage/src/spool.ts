@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createWriteStream, open } from 'node:fs';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import { AppError } from '@gantry/domain';
 import type { PutSource } from './artifact-store.js';
+
+const openFile = promisify(open);
 
 /** A readable stream of the source's bytes, whatever form it came in. */
 export function toReadable(data: PutSource): Readable {
@@ -36,16 +40,32 @@ export function measuringStream(maxBytes?: number) {
 /**
  * Streams the source into `file` while hashing it; the caller removes the file afterwards. The file
  * is opened before any byte flows: a write stream that opens it lazily can still be creating it
- * when an early error (a refused image's first bytes) has already failed the pipeline, and the
- * caller's cleanup would then run before the file exists and leave it behind.
+ * when an early error (a refused image's first bytes) has already failed the copy, and the caller's
+ * cleanup would then run before the file exists and leave it behind. A plain loop over the source
+ * (hash, count, write, wait for drain) rather than a pipeline through a Transform: the same bytes
+ * and errors without a pipeline's per-call machinery (an AbortController aborted at its end, a
+ * FileHandle whose close ends an already finished stream), which a worker pays per output.
  */
 export async function spoolToFile(data: PutSource, file: string, maxBytes?: number) {
-  const measure = measuringStream(maxBytes);
-  const handle = await open(file, 'w');
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const out = createWriteStream(file, { fd: await openFile(file, 'w') });
+  let failed = null as { err: unknown } | null; // set by the error listener
+  out.on('error', (err) => (failed ??= { err }));
   try {
-    await pipeline(toReadable(data), measure.stream, handle.createWriteStream());
-  } finally {
-    await handle.close().catch(() => undefined); // already closed by the stream on success
+    for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+      const buf = chunk as Uint8Array;
+      bytes += buf.length;
+      if (maxBytes !== undefined && bytes > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${maxBytes} bytes`);
+      hash.update(buf);
+      if (!out.write(buf)) await once(out, 'drain');
+      if (failed) throw failed.err;
+    }
+    out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy(); // closes the file; the caller removes it
+    throw err;
   }
-  return measure.result();
+  return { sha256: hash.digest('hex'), bytes };
 }
