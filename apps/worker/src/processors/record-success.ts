@@ -21,7 +21,9 @@ export class OutcomeNotRecorded extends Error {
 /**
  * Stores a finished prompt's outputs and records the job's success with them, in one statement
  * (the door retries transient database errors). Null when the job had moved on (e.g. another
- * worker recorded the same success first).
+ * worker recorded the same success first). Resolves at the commit: the success's message and
+ * count are under way (the sink's `drain` waits for them), so the caller's release of its slot
+ * leaves in the same write to Redis.
  */
 export async function recordSuccess(
   deps: WorkerDeps,
@@ -34,7 +36,7 @@ export async function recordSuccess(
   const outputs = await fetchOutputs(deps.store, driver, job, files, deps.config.outputMaxBytes);
   try {
     // The change waits for every event emitted before it (and supersedes pending progress).
-    return await sink.change({ to: 'succeeded', progress, outputs });
+    return await sink.commit({ to: 'succeeded', progress, outputs });
   } catch (err) {
     if (isTransientDbError(err)) throw new OutcomeNotRecorded(err);
     throw err;

@@ -116,6 +116,7 @@ async function runAttempt(
   } finally {
     // Only now (unless its prompt's end freed it): a prompt still on the backend after a lost connection was asked about and followed under this slot.
     if (held) await letGo(deps, held);
+    await sink.drain(); // the success's announcement, under way since its commit (recordSuccess)
     deps.cancels.unregister(job.id, controller);
   }
 }
@@ -250,6 +251,7 @@ async function recoverLostJob(
     return await settleFailure(deps, bullJob, job, classify(err), { canceled: controller.signal.aborted, timedOut: false }, sink, log);
   } finally {
     if (held) await letGo(deps, held); // before a rerun leases a slot of its own
+    await sink.drain();
     deps.cancels.unregister(job.id, controller);
   }
   const fresh = await deps.persist(() => readJobRow(deps.db, job.id));
