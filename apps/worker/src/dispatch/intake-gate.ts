@@ -10,6 +10,12 @@ const PENDING_ALLOWANCE = 2;
  * the next lease change after this, not only by the poll.
  */
 const KEPT_COUNT_MS = 250;
+/**
+ * A kept count with at least this many slots free after this process's own take may raise
+ * concurrency without a read: even if other workers took twice the allowance since the read (at
+ * most KEPT_COUNT_MS ago), the job let in finds a slot.
+ */
+const AMPLE_FREE = 2 * PENDING_ALLOWANCE;
 
 /**
  * Lets this worker take a job from the queue only when it can serve it (BullMQ fetches while
@@ -26,6 +32,8 @@ const KEPT_COUNT_MS = 250;
  * nothing (a Redis round trip less per
  * lease change; what that count cannot see, other workers' takes, a health change or a lease
  * expiring, is caught by the next read, as a read on this process's own changes only did sooner).
+ * A take of this process that leaves the kept count with AMPLE_FREE slots free raises it without a
+ * read too (the fleet is far from full: one round trip less per job at a light load).
  */
 export class IntakeGate {
   private timer: ClockTimer | null = null;
@@ -90,12 +98,13 @@ export class IntakeGate {
   /**
    * This process took (+1) or freed (-1) a slot lease (call after `holding()` counts it). When the
    * last read's free count, moved by that slot, keeps or lowers concurrency, it is set from it
-   * without a read: this worker's own slot is the only change it knows of, so it never raises
-   * concurrency on a count no read confirmed (other workers' takes are announced to nobody; their
-   * frees, the poll and any raise read again). When it would raise concurrency, or no read is
-   * known, or one is in flight (its count may or may not include this slot), or the last read is
-   * older than KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a
-   * backend recovered), it reads.
+   * without a read: this worker's own slot is the only change it knows of, so it raises
+   * concurrency on a count no read confirmed only after its own take with AMPLE_FREE slots still
+   * free (other workers' takes are announced to nobody; their frees, the poll and any other raise
+   * read again). When it would raise concurrency otherwise, or no read is known, or one is in
+   * flight (its count may or may not include this slot), or the last read is older than
+   * KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a backend
+   * recovered), it reads.
    */
   ownLease(delta: 1 | -1): void {
     if (this.free === null || this.running || this.clock.now() - this.readAt > KEPT_COUNT_MS) {
@@ -103,7 +112,7 @@ export class IntakeGate {
       return;
     }
     this.free = Math.max(0, this.free - delta);
-    this.followKept(this.free);
+    this.followKept(this.free, delta === 1 && this.free >= AMPLE_FREE);
   }
 
   /**
@@ -120,11 +129,19 @@ export class IntakeGate {
     this.followKept(this.free);
   }
 
-  /** Lowers concurrency to the kept count's target without a read; a raise only a read may make. */
-  private followKept(free: number): void {
+  /**
+   * Lowers concurrency to the kept count's target without a read; a raise only a read may make,
+   * unless `ample` (this process took a slot and the count still shows AMPLE_FREE free: the raise
+   * refills the allowance the take used, on a fleet far from full).
+   */
+  private followKept(free: number, ample = false): void {
     const target = this.target(free);
-    if (target > this.worker.concurrency) void this.adjust();
-    else if (target < this.worker.concurrency) this.worker.concurrency = target;
+    const current = this.worker.concurrency;
+    if (target > current && !ample) void this.adjust();
+    else if (target !== current) {
+      this.worker.concurrency = target;
+      if (target > current) wakeFetchLoop(this.worker);
+    }
   }
 
   /**
