@@ -60,10 +60,10 @@ describe('requestLog', () => {
     expect(lines).toEqual([]);
   });
 
-  it('logAt builds no logger below its level, and one child for all the bindings above it', async () => {
+  it('logAt builds no logger below its level, and one child for the request and all its bindings above it', async () => {
     for (const [level, lines, children] of [
       ['warn', 0, 0],
-      ['info', 1, 2], // the request's child, then one for both bindings
+      ['info', 1, 1], // one child for the request and both bindings
     ] as const) {
       const written: Record<string, unknown>[] = [];
       const logger = createLogger({ name: 'test', level, destination: { write: (line: string) => void written.push(JSON.parse(line) as Record<string, unknown>) } });

@@ -32,7 +32,7 @@ function serializeRes(res: Response): { statusCode: number | null } {
 class LogState {
   /** Bound to `req` only: the end-of-request line's. */
   own?: Logger;
-  /** `req.log`: `own` with the bindings added since (the caller's tenant and key). */
+  /** `req.log`: bound to `req` and the bindings added since (the caller's tenant and key). */
   log?: Logger;
   pending: Record<string, unknown>[] = [];
   readonly started = Date.now();
@@ -44,6 +44,17 @@ class LogState {
 
   build(): Logger {
     return (this.own ??= this.base.child({ req: this.req }));
+  }
+
+  /**
+   * `req.log`: one child for `req` and every binding added so far (each child serializes and
+   * redacts its bindings), or one on `own` when the end-of-request line built it already.
+   */
+  buildLog(): Logger {
+    const bindings = this.pending.length === 1 ? this.pending[0]! : Object.assign({}, ...this.pending);
+    this.pending = [];
+    if (this.own) return this.own.child(bindings);
+    return this.base.child({ req: this.req, ...bindings });
   }
 }
 
@@ -74,12 +85,7 @@ function onEnd(this: LoggedResponse, err?: Error): void {
 function logOf(req: Logged): Logger | undefined {
   const state = req[STATE];
   if (!state) return undefined;
-  if (!state.log) {
-    const built = state.build();
-    // One child for every binding added so far (each child serializes and redacts its bindings).
-    state.log = state.pending.length === 0 ? built : built.child(state.pending.length === 1 ? state.pending[0]! : Object.assign({}, ...state.pending));
-    state.pending = [];
-  }
+  state.log ??= state.pending.length === 0 ? state.build() : state.buildLog();
   return state.log;
 }
 
