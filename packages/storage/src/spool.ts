@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, open } from 'node:fs';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { AppError } from '@gantry/domain';
 import type { PutSource } from './artifact-store.js';
@@ -41,26 +41,35 @@ export function measuringStream(maxBytes?: number) {
  * Streams the source into `file` while hashing it; the caller removes the file afterwards. The file
  * is opened before any byte flows: a write stream that opens it lazily can still be creating it
  * when an early error (a refused image's first bytes) has already failed the copy, and the caller's
- * cleanup would then run before the file exists and leave it behind. A plain loop over the source
- * (hash, count, write, wait for drain) rather than a pipeline through a Transform: the same bytes
- * and errors without a pipeline's per-call machinery (an AbortController aborted at its end, a
- * FileHandle whose close ends an already finished stream), which a worker pays per output.
+ * cleanup would then run before the file exists and leave it behind.
  */
 export async function spoolToFile(data: PutSource, file: string, maxBytes?: number) {
+  return copyMeasured(data, createWriteStream(file, { fd: await openFile(file, 'w') }), maxBytes);
+}
+
+/**
+ * Writes the source's bytes to `out` while hashing and counting them (PAYLOAD_TOO_LARGE past
+ * `maxBytes`), ends it and waits until it finished; on any failure `out` is destroyed (a file
+ * stream closes its file) and the error thrown. A plain loop (hash, count, write, wait for drain)
+ * rather than a pipeline through a Transform: the same bytes and errors without a pipeline's
+ * per-call machinery (an AbortController aborted at its end, a FileHandle whose close ends an
+ * already finished stream), which a worker pays per output. A write that failed while the loop
+ * waited for the next chunk is seen before the next write (a destroyed stream emits no `drain`).
+ */
+export async function copyMeasured(data: PutSource, out: Writable, maxBytes?: number) {
   const hash = createHash('sha256');
   let bytes = 0;
-  const out = createWriteStream(file, { fd: await openFile(file, 'w') });
-  let failed = null as { err: unknown } | null; // set by the error listener
-  out.on('error', (err) => (failed ??= { err }));
+  out.on('error', () => undefined); // kept in out.errored, thrown by the loop
   try {
     for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
-      const buf = chunk as Uint8Array;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
       bytes += buf.length;
       if (maxBytes !== undefined && bytes > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${maxBytes} bytes`);
       hash.update(buf);
-      if (!out.write(buf)) await once(out, 'drain');
-      if (failed) throw failed.err;
+      if (out.errored) throw out.errored;
+      if (!out.write(buf)) await once(out, 'drain'); // rejects if `out` fails meanwhile
     }
+    if (out.errored) throw out.errored;
     out.end();
     await finished(out);
   } catch (err) {

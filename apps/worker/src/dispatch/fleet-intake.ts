@@ -22,7 +22,8 @@ export interface FleetIntake {
  * Starts `worker`'s intake gate (see IntakeGate) over `fleet`: it counts the jobs holding a slot
  * lease of this process or settling after their prompt's end, and reacts to the fleet's events.
  * This process's acquires and releases reach it at once (reading the fleet when one could raise
- * its concurrency or its last read is over 250 ms old), other workers' releases through the
+ * its concurrency, but for one take per read on a fleet far from full, or its last read is over
+ * 250 ms old), other workers' releases through the
  * lease-freed channel (`subscriber`, a connection for subscriber mode); its poll only catches
  * leases that expire unreleased. worker.ts starts it; tests start the same wiring.
  */

@@ -87,7 +87,7 @@ describe('IntakeGate (real BullMQ)', () => {
     }
   });
 
-  it("reads the fleet on this process's lease change only when it could raise concurrency, unless its take left ample slots free", async () => {
+  it("reads the fleet on this process's lease change only when it could raise concurrency, unless its take left ample slots free (once per read)", async () => {
     const connection = createRedis(TEST_REDIS_URL);
     const worker = new Worker('gate-test', async () => undefined, { connection, prefix: scope.prefix, concurrency: 5, autorun: false });
     try {
@@ -105,11 +105,16 @@ describe('IntakeGate (real BullMQ)', () => {
       expect(worker.concurrency).toBe(2);
       expect(reads).toBe(1);
       // A job took a slot with 15 still free by the kept count: the raise that refills the
-      // allowance needs no read on a fleet that far from full.
+      // allowance needs no read on a fleet that far from full, once per read.
       held = 1;
       gate.ownLease(1);
       expect(worker.concurrency).toBe(3);
       expect(reads).toBe(1);
+      // A second take before any read: that raise reads.
+      held = 2;
+      free = 14;
+      gate.ownLease(1);
+      await waitUntil(async () => (reads === 2 && worker.concurrency === 4 ? true : undefined), 5_000, 5);
       // A full fleet: a slot freed and taken again here keeps concurrency; neither reads.
       held = 4;
       free = 0;
@@ -120,7 +125,16 @@ describe('IntakeGate (real BullMQ)', () => {
       held = 4;
       gate.ownLease(1);
       expect(worker.concurrency).toBe(4);
-      expect(reads).toBe(2);
+      expect(reads).toBe(3);
+      // Five free by a read: a take leaves four, ample (twice the allowance): no read.
+      held = 1;
+      free = 5;
+      await gate.adjust();
+      expect(worker.concurrency).toBe(3);
+      held = 2;
+      gate.ownLease(1);
+      expect(worker.concurrency).toBe(4);
+      expect(reads).toBe(4);
       // Four free by a read: a take leaves three, short of ample, and the raise it would make reads.
       held = 1;
       free = 4;
@@ -129,7 +143,7 @@ describe('IntakeGate (real BullMQ)', () => {
       held = 2;
       free = 3;
       gate.ownLease(1);
-      await waitUntil(async () => (reads === 4 && worker.concurrency === 4 ? true : undefined), 5_000, 5);
+      await waitUntil(async () => (reads === 6 && worker.concurrency === 4 ? true : undefined), 5_000, 5);
     } finally {
       await worker.close();
       await closeRedis(connection);

@@ -12,8 +12,10 @@ const PENDING_ALLOWANCE = 2;
 const KEPT_COUNT_MS = 250;
 /**
  * A kept count with at least this many slots free after this process's own take may raise
- * concurrency without a read: even if other workers took twice the allowance since the read (at
- * most KEPT_COUNT_MS ago), the job let in finds a slot.
+ * concurrency once without a read (per read, at most KEPT_COUNT_MS old): on a fleet that far from
+ * full the job let in finds a slot unless the other workers took that many since; when they did,
+ * this worker holds one job more than a read would have let in, which waits for a slot or is handed
+ * back, as a job let in on any read can be.
  */
 const AMPLE_FREE = 2 * PENDING_ALLOWANCE;
 
@@ -33,7 +35,7 @@ const AMPLE_FREE = 2 * PENDING_ALLOWANCE;
  * lease change; what that count cannot see, other workers' takes, a health change or a lease
  * expiring, is caught by the next read, as a read on this process's own changes only did sooner).
  * A take of this process that leaves the kept count with AMPLE_FREE slots free raises it without a
- * read too (the fleet is far from full: one round trip less per job at a light load).
+ * read once per read (the fleet is far from full: a round trip less per two jobs at a light load).
  */
 export class IntakeGate {
   private timer: ClockTimer | null = null;
@@ -43,6 +45,8 @@ export class IntakeGate {
   private free: number | null = null;
   /** When that read was taken (the clock's ms). */
   private readAt = -Infinity;
+  /** Whether the kept count may still make its one raise without a read (see AMPLE_FREE). */
+  private keptRaise = false;
 
   constructor(
     private readonly worker: Worker,
@@ -79,6 +83,7 @@ export class IntakeGate {
       const free = await this.freeSlots();
       this.free = free;
       this.readAt = at;
+      this.keptRaise = true;
       const target = this.target(free);
       const current = this.worker.concurrency;
       if (target !== current) this.worker.concurrency = target;
@@ -99,9 +104,9 @@ export class IntakeGate {
    * This process took (+1) or freed (-1) a slot lease (call after `holding()` counts it). When the
    * last read's free count, moved by that slot, keeps or lowers concurrency, it is set from it
    * without a read: this worker's own slot is the only change it knows of, so it raises
-   * concurrency on a count no read confirmed only after its own take with AMPLE_FREE slots still
-   * free (other workers' takes are announced to nobody; their frees, the poll and any other raise
-   * read again). When it would raise concurrency otherwise, or no read is known, or one is in
+   * concurrency on a count no read confirmed only once per read, after its own take with
+   * AMPLE_FREE slots still free (other workers' takes are announced to nobody; their frees, the
+   * poll and any other raise read again). When it would raise concurrency otherwise, or no read is known, or one is in
    * flight (its count may or may not include this slot), or the last read is older than
    * KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a backend
    * recovered), it reads.
@@ -112,7 +117,7 @@ export class IntakeGate {
       return;
     }
     this.free = Math.max(0, this.free - delta);
-    this.followKept(this.free, delta === 1 && this.free >= AMPLE_FREE);
+    this.followKept(this.free, delta === 1 && this.free >= AMPLE_FREE && this.keptRaise);
   }
 
   /**
@@ -132,7 +137,7 @@ export class IntakeGate {
   /**
    * Lowers concurrency to the kept count's target without a read; a raise only a read may make,
    * unless `ample` (this process took a slot and the count still shows AMPLE_FREE free: the raise
-   * refills the allowance the take used, on a fleet far from full).
+   * refills the allowance the take used, on a fleet far from full; once per read).
    */
   private followKept(free: number, ample = false): void {
     const target = this.target(free);
@@ -140,7 +145,10 @@ export class IntakeGate {
     if (target > current && !ample) void this.adjust();
     else if (target !== current) {
       this.worker.concurrency = target;
-      if (target > current) wakeFetchLoop(this.worker);
+      if (target > current) {
+        this.keptRaise = false;
+        wakeFetchLoop(this.worker);
+      }
     }
   }
 

@@ -21,9 +21,10 @@ export class OutcomeNotRecorded extends Error {
 /**
  * Stores a finished prompt's outputs and records the job's success with them, in one statement
  * (the door retries transient database errors). Null when the job had moved on (e.g. another
- * worker recorded the same success first). Resolves at the commit: the success's message and
- * count are under way (the sink's `drain` waits for them), so the caller's release of its slot
- * leaves in the same write to Redis.
+ * worker recorded the same success first). Resolves at the commit: the success's count and
+ * message are under way (the sink's `drain` waits for them), so the caller's release of its slot
+ * leaves in the same write to Redis as the count (and as the message, unless a webhook delivery is
+ * handed to its queue first).
  */
 export async function recordSuccess(
   deps: WorkerDeps,

@@ -116,7 +116,10 @@ async function runAttempt(
   } finally {
     // Only now (unless its prompt's end freed it): a prompt still on the backend after a lost connection was asked about and followed under this slot.
     if (held) await letGo(deps, held);
-    await sink.drain(); // the success's announcement, under way since its commit (recordSuccess)
+    // The success's announcement, under way since its commit (recordSuccess). Meanwhile the job is
+    // active in BullMQ but no longer counted by the intake gate (its lease ended): intake may lag by
+    // one job for that moment, never overfill.
+    await sink.drain();
     deps.cancels.unregister(job.id, controller);
   }
 }
