@@ -17,24 +17,40 @@ export function toReadable(data: PutSource): Readable {
 }
 
 /**
+ * Hashes and counts bytes as they are added; `add` throws PAYLOAD_TOO_LARGE once more than
+ * `maxBytes` came. `result()` reads the totals after the last chunk.
+ */
+function byteMeter(maxBytes?: number) {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return {
+    add(chunk: Uint8Array): void {
+      bytes += chunk.length;
+      if (maxBytes !== undefined && bytes > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${maxBytes} bytes`);
+      hash.update(chunk);
+    },
+    result: () => ({ sha256: hash.digest('hex'), bytes }),
+  };
+}
+
+/**
  * A pass-through that hashes and counts the bytes and fails with PAYLOAD_TOO_LARGE once more than
  * `maxBytes` went through it. `result()` reads the totals after the stream ended.
  */
 export function measuringStream(maxBytes?: number) {
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const meter = byteMeter(maxBytes);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      if (maxBytes !== undefined && bytes > maxBytes) {
-        done(new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${maxBytes} bytes`));
+      try {
+        meter.add(chunk);
+      } catch (err) {
+        done(err as Error);
         return;
       }
-      hash.update(chunk);
       done(null, chunk);
     },
   });
-  return { stream, result: () => ({ sha256: hash.digest('hex'), bytes }) };
+  return { stream, result: meter.result };
 }
 
 /**
@@ -57,15 +73,12 @@ export async function spoolToFile(data: PutSource, file: string, maxBytes?: numb
  * waited for the next chunk is seen before the next write (a destroyed stream emits no `drain`).
  */
 export async function copyMeasured(data: PutSource, out: Writable, maxBytes?: number) {
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const meter = byteMeter(maxBytes);
   out.on('error', () => undefined); // kept in out.errored, thrown by the loop
   try {
     for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
-      bytes += buf.length;
-      if (maxBytes !== undefined && bytes > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `The object is larger than ${maxBytes} bytes`);
-      hash.update(buf);
+      meter.add(buf);
       if (out.errored) throw out.errored;
       if (!out.write(buf)) await once(out, 'drain'); // rejects if `out` fails meanwhile
     }
@@ -76,5 +89,5 @@ export async function copyMeasured(data: PutSource, out: Writable, maxBytes?: nu
     out.destroy(); // closes the file; the caller removes it
     throw err;
   }
-  return { sha256: hash.digest('hex'), bytes };
+  return meter.result();
 }

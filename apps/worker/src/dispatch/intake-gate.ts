@@ -106,10 +106,10 @@ export class IntakeGate {
    * without a read: this worker's own slot is the only change it knows of, so it raises
    * concurrency on a count no read confirmed only once per read, after its own take with
    * AMPLE_FREE slots still free (other workers' takes are announced to nobody; their frees, the
-   * poll and any other raise read again). When it would raise concurrency otherwise, or no read is known, or one is in
-   * flight (its count may or may not include this slot), or the last read is older than
-   * KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a backend
-   * recovered), it reads.
+   * poll and any other raise read again). When it would raise concurrency otherwise, or no read is
+   * known, or one is in flight (its count may or may not include this slot), or the last read is
+   * older than KEPT_COUNT_MS (a slot may have opened that no one announces: a lease expired, a
+   * backend recovered), it reads.
    */
   ownLease(delta: 1 | -1): void {
     if (this.free === null || this.running || this.clock.now() - this.readAt > KEPT_COUNT_MS) {
