@@ -4,12 +4,24 @@ import { closeRedis, createRedis, isCluster, type RedisClient } from './connecti
 import { EventPublisher, subscribeChannel } from './event-bus';
 import { watchedConnections } from './sentinel-watch';
 
+/** The bounds of the waits below still running: a test that failed first must not leave them to fire in a later suite. */
+const pendingTimers = new Set<NodeJS.Timeout>();
+afterEach(() => {
+  for (const timer of pendingTimers) clearTimeout(timer);
+  pendingTimers.clear();
+});
+
 /** Resolves with the first message on `channel`, bounded in time. */
 function nextMessage(subscriber: RedisClient, channel: string, timeoutMs = 45_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message on ${channel} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      pendingTimers.delete(timer);
+      reject(new Error(`no message on ${channel} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    pendingTimers.add(timer);
     void subscribeChannel(subscriber, channel, (message) => {
       clearTimeout(timer);
+      pendingTimers.delete(timer);
       resolve(message);
     });
   });

@@ -36,7 +36,11 @@ export interface RedisSentinelSet {
    * as a healthy replica: until then a failover has no replica to promote.
    */
   waitForReplica(timeoutMs?: number): Promise<void>;
-  /** Planned failover: SENTINEL FAILOVER, then waitForNewMaster. */
+  /**
+   * Planned failover: waits until the replica holds every write the master took before the call
+   * (replication is asynchronous: a failover at once may drop the last writes), then SENTINEL
+   * FAILOVER, then waitForNewMaster.
+   */
   failover(timeoutMs?: number): Promise<{ from: RedisProcess; to: RedisProcess }>;
   /** Kills every process and removes the directory. */
   close(): Promise<void>;
@@ -134,6 +138,9 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       },
       failover: async (timeoutMs = 30_000) => {
         const from = await named();
+        const replica = nodes.find((n) => n !== from)!;
+        const written = Number((await from.info('replication')).master_repl_offset);
+        await waitUntil(async () => (Number((await replica.info('replication')).slave_repl_offset) >= written ? true : undefined), timeoutMs);
         await ask(await liveSentinel(), 'FAILOVER', masterName);
         return { from, to: await waitForNewMaster(from, timeoutMs) };
       },
