@@ -533,7 +533,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     active: await redis.llen(`${q}:active`),
   };
 
-  const backendEnds = await backendEndsOf(sims);
+  const backendTimes = await backendTimesOf(sims);
   const { rows } = await pool.query<{
     id: string;
     status: string;
@@ -567,7 +567,8 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     dispatchedAt: r.last_dispatched,
     startedAt: r.started,
     finishedAt: r.finished,
-    backendEndAt: r.prompt_id ? (backendEnds.get(r.prompt_id) ?? null) : null,
+    backendEndAt: r.prompt_id ? (backendTimes.get(r.prompt_id)?.finishedAt ?? null) : null,
+    backendStartAt: r.prompt_id ? (backendTimes.get(r.prompt_id)?.startedAt ?? null) : null,
   }));
 
   if (stuck) {
@@ -610,15 +611,16 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
 }
 
 /** Each prompt's end on its gpu-sim (`GET /gpu-sim/executions`): where a worker frees its slot. */
-async function backendEndsOf(sims: Sim[]): Promise<Map<string, number>> {
-  const ends = new Map<string, number>();
+/** Each prompt's own start and end on its gpu-sim (its execution record), by prompt id. */
+async function backendTimesOf(sims: Sim[]): Promise<Map<string, { startedAt: number; finishedAt: number }>> {
+  const times = new Map<string, { startedAt: number; finishedAt: number }>();
   for (const sim of sims) {
     const res = await fetch(`${sim.url}/gpu-sim/executions`);
     if (!res.ok) throw new Error(`gpu-sim ${sim.id}: GET /gpu-sim/executions answered ${res.status}`);
-    const { executions } = (await res.json()) as { executions: Array<{ prompt_id: string; finished_at: number }> };
-    for (const e of executions) ends.set(e.prompt_id, e.finished_at);
+    const { executions } = (await res.json()) as { executions: Array<{ prompt_id: string; started_at: number; finished_at: number }> };
+    for (const e of executions) times.set(e.prompt_id, { startedAt: e.started_at, finishedAt: e.finished_at });
   }
-  return ends;
+  return times;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +658,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['per-job overhead mean / p95', ...f((r) => `${fmtMs(r.figures.overheadMs.mean)} / ${fmtMs(r.figures.overheadMs.p95)}`)],
     ['  dispatch → running p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.toRunning.p50)} / ${fmtMs(r.overheadSplit.toRunning.mean)} / ${fmtMs(r.overheadSplit.toRunning.p95)}`)],
     ['  running → finished beyond the steps p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.afterSteps.p50)} / ${fmtMs(r.overheadSplit.afterSteps.mean)} / ${fmtMs(r.overheadSplit.afterSteps.p95)}`)],
+    ['  inside the backend (its run beyond the steps) p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.inBackend.p50)} / ${fmtMs(r.overheadSplit.inBackend.mean)} / ${fmtMs(r.overheadSplit.inBackend.p95)}`)],
+    ['  Gantry\'s part (dispatch → backend start, backend end → success) p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.gantry.p50)} / ${fmtMs(r.overheadSplit.gantry.mean)} / ${fmtMs(r.overheadSplit.gantry.p95)}`)],
     ['  last 8 taken: backend (ms/step) and finish after the last take', ...f((r) => r.figures.lastTaken.map((t) => `${config.sims.find((s) => s.id === t.backendId)?.stepMs ?? '?'}:${fmtMs(t.finishedAfterMs)}`).join(' '))],
     ['throughput (jobs/s)', ...f((r) => r.figures.throughputJobsPerS.toFixed(1))],
     ['backlog phase / drain tail', ...f((r) => `${fmtMs(r.figures.backlogMs)} / ${fmtMs(r.figures.drainMs)}`)],

@@ -29,6 +29,8 @@ export interface JobTimes {
    * versions that free the slot at different points.
    */
   backendEndAt?: number | null;
+  /** The backend's own start of the prompt (taken off its queue; the gpu-sim's execution record), when known. */
+  backendStartAt?: number | null;
 }
 
 export interface Summary {
@@ -498,12 +500,27 @@ export function gapSplit(rows: JobTimes[], backends: SimBackend[], steps: number
   };
 }
 
-/** The per-job overhead split at `started` (the backend began the prompt): dispatch → running, and running → finished beyond the steps. */
-export function overheadSplit(rows: JobTimes[], backends: SimBackend[], steps: number): { toRunning: Summary; afterSteps: Summary } {
+/**
+ * The per-job overhead split at `started` (the backend began the prompt): dispatch → running, and
+ * running → finished beyond the steps. Where the backend's own start and end are known, also the
+ * overhead's part spent inside the backend (its run beyond steps × ms/step: prompt validation, the
+ * other nodes, its timers' lateness on a busy box) and Gantry's part (the rest: dispatch → the
+ * backend's start, and the backend's end → success recorded).
+ */
+export function overheadSplit(
+  rows: JobTimes[],
+  backends: SimBackend[],
+  steps: number,
+): { toRunning: Summary; afterSteps: Summary; inBackend: Summary; gantry: Summary } {
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
+  const stepsMs = (r: JobTimes) => steps * (stepMsOf.get(r.backendId as string) ?? 0);
   const ok = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.startedAt !== null && r.finishedAt !== null && r.backendId);
+  const timed = ok.filter((r) => r.backendStartAt != null && r.backendEndAt != null);
+  const inBackend = (r: JobTimes) => (r.backendEndAt as number) - (r.backendStartAt as number) - stepsMs(r);
   return {
     toRunning: summarize(ok.map((r) => (r.startedAt as number) - (r.dispatchedAt as number))),
-    afterSteps: summarize(ok.map((r) => (r.finishedAt as number) - (r.startedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0))),
+    afterSteps: summarize(ok.map((r) => (r.finishedAt as number) - (r.startedAt as number) - stepsMs(r))),
+    inBackend: summarize(timed.map(inBackend)),
+    gantry: summarize(timed.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - stepsMs(r) - inBackend(r))),
   };
 }

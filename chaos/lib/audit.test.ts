@@ -17,7 +17,7 @@ function job(id: string, history: string[], files: string[] = [], extra: Partial
   };
 }
 
-const run = (marker: string, file: string, sim = 'sim0', finishedAt = 0): ExecutionRecord => ({ sim, prompt_id: `${marker}-${file}`, markers: [marker], outputs: [file], finished_at: finishedAt });
+const run = (marker: string, file: string, sim = 'sim0', finishedAt = 0): ExecutionRecord => ({ sim, prompt_id: `${marker}-${file}`, markers: [marker], outputs: [file], started_at: finishedAt, finished_at: finishedAt });
 const ledgerOf = (...jobs: LedgerJob[]): Ledger => new Map(jobs.map((j) => [j.id, j]));
 const accepted = (...ids: string[]): AcceptedJob[] => ids.map((id) => ({ jobId: id, marker: `m-${id}` }));
 const OK = ['queued', 'dispatched', 'running', 'succeeded'];

@@ -30,7 +30,8 @@ describe('gpu-sim chaos hooks', () => {
 
     const all = (await call(ctx.sim, 'GET', '/gpu-sim/executions')).json.executions;
     expect(all.map((e: { prompt_id: string }) => e.prompt_id)).toEqual(['a1', 'b1', 'a2']);
-    expect(all[0]).toEqual({ sim: expect.any(String), prompt_id: 'a1', markers: ['job-a'], outputs: ['job-a_00001_.png'], finished_at: expect.any(Number) });
+    expect(all[0]).toEqual({ sim: expect.any(String), prompt_id: 'a1', markers: ['job-a'], outputs: ['job-a_00001_.png'], started_at: expect.any(Number), finished_at: expect.any(Number) });
+    expect(all[0]!.finished_at).toBeGreaterThanOrEqual(all[0]!.started_at);
     const onlyA = (await call(ctx.sim, 'GET', '/gpu-sim/executions?marker=job-a')).json.executions;
     expect(onlyA.map((e: { outputs: string[] }) => e.outputs)).toEqual([['job-a_00001_.png'], ['job-a_00002_.png']]);
     expect(ctx.sim.executions('job-b').map((e) => e.prompt_id)).toEqual(['b1']);

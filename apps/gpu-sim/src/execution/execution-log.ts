@@ -11,6 +11,8 @@ export interface ExecutionRecord {
   markers: string[];
   /** File names of the images it saved (type `output`). */
   outputs: string[];
+  /** Wall-clock start of the execution: taken off the sim's queue (ms since the epoch). */
+  started_at: number;
   /** Wall-clock end of the execution (ms since the epoch). */
   finished_at: number;
 }
@@ -32,9 +34,16 @@ export class ExecutionLog {
     private readonly journalFile?: string,
   ) {}
 
-  /** Records a successful execution of `prompt` with the outputs of its history entry. */
-  record(promptId: string, prompt: Prompt, outputs: HistoryEntry['outputs']): ExecutionRecord {
-    const entry: ExecutionRecord = { sim: this.simName, prompt_id: promptId, markers: markersOf(prompt), outputs: outputFiles(outputs), finished_at: Date.now() };
+  /** Records a successful execution of `prompt`, begun at `startedAt`, with the outputs of its history entry. */
+  record(promptId: string, prompt: Prompt, outputs: HistoryEntry['outputs'], startedAt: number): ExecutionRecord {
+    const entry: ExecutionRecord = {
+      sim: this.simName,
+      prompt_id: promptId,
+      markers: markersOf(prompt),
+      outputs: outputFiles(outputs),
+      started_at: startedAt,
+      finished_at: Date.now(),
+    };
     // Synchronous on purpose: the line must be on disk before `executing {node: null}` is sent.
     if (this.journalFile) appendFileSync(this.journalFile, `${JSON.stringify(entry)}\n`);
     this.records.push(entry);

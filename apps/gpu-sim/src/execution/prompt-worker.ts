@@ -63,6 +63,7 @@ export class PromptWorker {
   private async runOne(item: QueueItem): Promise<void> {
     const clientId = clientIdOf(item);
     const running = { promptId: item.promptId, clientId, lastNode: null as string | null };
+    const startedAt = Date.now();
     this.running = running;
     let outcome: ExecutionOutcome;
     try {
@@ -76,7 +77,7 @@ export class PromptWorker {
       this.running = null;
     }
     // Counted before anything announces the end, so whoever sees the end also finds the count.
-    if (outcome.success) this.executions.record(item.promptId, item.prompt, outcome.outputs);
+    if (outcome.success) this.executions.record(item.promptId, item.prompt, outcome.outputs, startedAt);
     this.history.set(item.promptId, historyEntry(item, outcome));
     this.queue.done(item.promptId);
     if (clientId !== null) this.deps.hub.send('executing', { node: null, prompt_id: item.promptId }, clientId);
