@@ -660,6 +660,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['  running → finished beyond the steps p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.afterSteps.p50)} / ${fmtMs(r.overheadSplit.afterSteps.mean)} / ${fmtMs(r.overheadSplit.afterSteps.p95)}`)],
     ['  inside the backend (its run beyond the steps) p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.inBackend.p50)} / ${fmtMs(r.overheadSplit.inBackend.mean)} / ${fmtMs(r.overheadSplit.inBackend.p95)}`)],
     ['  Gantry\'s part (dispatch → backend start, backend end → success) p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.gantry.p50)} / ${fmtMs(r.overheadSplit.gantry.mean)} / ${fmtMs(r.overheadSplit.gantry.p95)}`)],
+    ['    dispatch → backend start (a prompt queued behind a running one waits here) p50 / mean / p95', ...f((r) => `${fmtMs(r.overheadSplit.toBackendStart.p50)} / ${fmtMs(r.overheadSplit.toBackendStart.mean)} / ${fmtMs(r.overheadSplit.toBackendStart.p95)}`)],
     ['  last 8 taken: backend (ms/step) and finish after the last take', ...f((r) => r.figures.lastTaken.map((t) => `${config.sims.find((s) => s.id === t.backendId)?.stepMs ?? '?'}:${fmtMs(t.finishedAfterMs)}`).join(' '))],
     ['throughput (jobs/s)', ...f((r) => r.figures.throughputJobsPerS.toFixed(1))],
     ['backlog phase / drain tail', ...f((r) => `${fmtMs(r.figures.backlogMs)} / ${fmtMs(r.figures.drainMs)}`)],

@@ -511,7 +511,7 @@ export function overheadSplit(
   rows: JobTimes[],
   backends: SimBackend[],
   steps: number,
-): { toRunning: Summary; afterSteps: Summary; inBackend: Summary; gantry: Summary } {
+): { toRunning: Summary; afterSteps: Summary; inBackend: Summary; gantry: Summary; toBackendStart: Summary } {
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
   const stepsMs = (r: JobTimes) => steps * (stepMsOf.get(r.backendId as string) ?? 0);
   const ok = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.startedAt !== null && r.finishedAt !== null && r.backendId);
@@ -522,5 +522,8 @@ export function overheadSplit(
     afterSteps: summarize(ok.map((r) => (r.finishedAt as number) - (r.startedAt as number) - stepsMs(r))),
     inBackend: summarize(timed.map(inBackend)),
     gantry: summarize(timed.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - stepsMs(r) - inBackend(r))),
+    // Its first half (the second is bookkeepingMs): a prompt sent while the GPU still runs the one
+    // before it waits in the backend's queue here, the GPU busy meanwhile.
+    toBackendStart: summarize(timed.map((r) => (r.backendStartAt as number) - (r.dispatchedAt as number))),
   };
 }
