@@ -1,8 +1,9 @@
 import { poolOf } from '@gantry/db';
 import { BackendHealth, HealthStore } from '@gantry/fleet';
-import { announceFleetChange } from '@gantry/queue';
+import { announceFleetChange, runScript, type RedisClient } from '@gantry/queue';
 import { apiClient, startStack, type TestStack } from '@gantry/testing';
 import { FLEET_JUDGEMENT_MAX_AGE_MS, estimateReuse } from '../src/services/explain-wait';
+import { QUEUE_PLACE } from '../src/services/queue-place-script';
 import { defaultWorkflow } from './fixtures';
 
 /**
@@ -12,6 +13,20 @@ import { defaultWorkflow } from './fixtures';
  * once that much time has passed since the fleet changed, whatever changed. The judgements' clock
  * is the test's: `later()` moves it past the bound.
  */
+/**
+ * A spy on the API's reads of a job's place in the queue (the QUEUE_PLACE script's command on its
+ * connection, defined first so there is one to spy on).
+ */
+async function spyOnPlaceReads(redis: RedisClient, onRead?: () => void) {
+  await runScript(redis, QUEUE_PLACE, ['place-spy:set', 'place-spy:list'], ['none']);
+  const commands = redis as unknown as Record<typeof QUEUE_PLACE.name, (...args: unknown[]) => Promise<unknown>>;
+  const command = commands[QUEUE_PLACE.name]!;
+  return jest.spyOn(commands, QUEUE_PLACE.name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+    onRead?.();
+    return command.apply(this, args);
+  });
+}
+
 /** The health reader's own views(), for spies that call through. */
 const viewsOf = BackendHealth.prototype.views;
 
@@ -79,7 +94,7 @@ describe('wait estimate of a queued job', () => {
     later();
     const before = await view(first.body.id);
     const healthReads = jest.spyOn(BackendHealth.prototype, 'views');
-    const rankReads = jest.spyOn(stack.apiResources.deps.redis, 'zrank');
+    const rankReads = await spyOnPlaceReads(stack.apiResources.deps.redis);
     try {
       await addBackend('r1');
       await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow() });
@@ -159,6 +174,9 @@ describe('wait estimate of a queued job', () => {
     const deps = stack.apiResources.deps;
     const prioritized = deps.queue.toKey('prioritized');
     const active = deps.queue.toKey('active');
+    // One round trip to Redis for the place, wherever the entry is (or is not).
+    const placeReads = await spyOnPlaceReads(deps.redis);
+    const rankOrListReads = [jest.spyOn(deps.redis, 'zrank'), jest.spyOn(deps.redis, 'lpos')];
     try {
       expect((await admin('GET', `/api/v1/jobs/${id}`)).body.queue.position).toEqual(expect.any(Number));
       // What BullMQ's fetch does to the entry: out of the priority set, onto the active list.
@@ -170,7 +188,11 @@ describe('wait estimate of a queued job', () => {
       // Neither in the set nor taken (a delayed hand-back): no place to tell.
       await deps.redis.lrem(active, 0, id);
       expect((await admin('GET', `/api/v1/jobs/${id}`)).body.queue.position).toBeNull();
+      expect(placeReads).toHaveBeenCalledTimes(3);
+      for (const spy of rankOrListReads) expect(spy).not.toHaveBeenCalled();
     } finally {
+      placeReads.mockRestore();
+      for (const spy of rankOrListReads) spy.mockRestore();
       await deps.redis.lrem(active, 0, id);
       await admin('POST', `/api/v1/jobs/${id}/cancel`);
     }
@@ -182,12 +204,8 @@ describe('wait estimate of a queued job', () => {
     const deps = stack.apiResources.deps;
     const order: string[] = [];
     const pool = poolOf(deps.db);
-    const zrank = deps.redis.zrank.bind(deps.redis);
     const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-    const rankReads = jest.spyOn(deps.redis, 'zrank').mockImplementation(((...args: Parameters<typeof zrank>) => {
-      order.push('rank');
-      return zrank(...args);
-    }) as never);
+    const rankReads = await spyOnPlaceReads(deps.redis, () => order.push('rank'));
     const rowReads = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
       // The row, and whether it asked for the workflow (a queued job's need not kept yet).

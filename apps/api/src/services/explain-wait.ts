@@ -2,9 +2,10 @@ import type { Db, JobViewRead } from '@gantry/db';
 import type { JobRequirements, QueueInfo } from '@gantry/domain';
 import { countSucceededSince } from '@gantry/db';
 import { explainEligibility, jobNeed, parseJobInput, type BackendHealth, type HealthView, type IndexedBackend, type JobNeed } from '@gantry/fleet';
-import { fleetVersionKey, isRedisUnavailableError } from '@gantry/queue';
+import { fleetVersionKey, isRedisUnavailableError, runScript } from '@gantry/queue';
 import type { ApiDeps } from '../context.js';
 import { backendContext } from './backends/backend-context.js';
+import { QUEUE_PLACE } from './queue-place-script.js';
 import { RecentThroughput } from './recent-throughput.js';
 import { ReusedRead } from './reused-read.js';
 
@@ -167,14 +168,11 @@ type EstimateReads = Promise<[Settled<number | null>, Settled<number>, Settled<J
 /**
  * A queued job's place in BullMQ's priority set (0 = next); a job a worker has taken already and
  * that waits there for a slot (let in for one about to free, or finding none free yet) is next too:
- * 0. Null when the queue holds neither (a delayed retry or hand-back, an entry of a later
- * generation, an entry the reconciler has still to restore). The active list is read only for a job
- * not in the set.
+ * 0. Null when the queue holds neither (QUEUE_PLACE: one round trip whichever it is).
  */
 async function placeInQueue(deps: ApiDeps, id: string): Promise<number | null> {
-  const rank = await deps.redis.zrank(deps.queue.toKey('prioritized'), id);
-  if (rank !== null) return rank;
-  return (await deps.redis.lpos(deps.queue.toKey('active'), id)) === null ? null : 0;
+  const place = await runScript<number>(deps.redis, QUEUE_PLACE, [deps.queue.toKey('prioritized'), deps.queue.toKey('active')], [id]);
+  return place < 0 ? null : place;
 }
 
 /** Begins the estimate's reads of a job; never rejects (each outcome is answered by explainWait). */
