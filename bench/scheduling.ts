@@ -645,7 +645,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['makespan (first submit → last finish)', ...f((r) => fmtMs(r.figures.makespanMs))],
     ['lower bound (sampler work / fleet speed)', ...f((r) => fmtMs(r.figures.lowerBoundMs))],
     ['makespan / lower bound', ...f((r) => `${r.figures.ratio.toFixed(2)}x`)],
-    ['per-job overhead p50 (slot held − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
+    ['per-job overhead p50 (slot held: dispatch → the backend\'s end, − steps)', ...f((r) => fmtMs(r.figures.overheadMs.p50))],
+    ['  the job: dispatch → success recorded, − steps p50 / p95', ...f((r) => duo(r.figures.jobOverheadMs))],
     ['  bookkeeping after the backend\'s end (→ success recorded) p50 / p95', ...f((r) => duo(r.figures.bookkeepingMs))],
     ['bound with that overhead; makespan / it', ...f((r) => `${fmtMs(r.figures.lowerBoundWithOverheadMs)}; ${r.figures.ratioWithOverhead.toFixed(2)}x`)],
     [
@@ -672,7 +673,7 @@ function report(results: PhaseResult[], sims: Sim[]): void {
     ['overtaken by later jobs p50 / p99 / max', ...f((r) => `${r.figures.overtakenBy.p50 ?? 'n/a'} / ${r.figures.overtakenBy.p99 ?? 'n/a'} / ${r.figures.overtakenBy.max ?? 'n/a'}`)],
     ['idle gap under backlog p50 / p95', ...f((r) => duo(r.figures.idleGapMs))],
     ['GPU idle between prompts under backlog (backend\'s end → next start) p50 / p95', ...f((r) => duo(r.figures.gpuIdleBetweenPromptsMs))],
-    ['  of which slot free (→ dispatch) p50 / p95', ...f((r) => duo(r.figures.slotIdleGapMs))],
+    ['  of which slot free (the backend\'s end → next dispatch) p50 / p95', ...f((r) => duo(r.figures.slotIdleGapMs))],
     [
       '  slot free → next lease / lease → dispatch p50 / p95 (excess; gaps matched)',
       ...f((r) => {

@@ -23,10 +23,10 @@ export interface JobTimes {
   startedAt: number | null;
   finishedAt: number | null;
   /**
-   * The backend's own end of the prompt (the gpu-sim's execution record), when known. Only the
-   * extra figures beside main's use it (GPU idle between prompts, bookkeeping after the prompt):
-   * every other figure ends a job's slot at `finishedAt`, as on main, so runs compare across
-   * versions that free the slot at different points.
+   * The backend's own end of the prompt (the gpu-sim's execution record), when known. The worker
+   * frees the job's GPU slot when it sees that end (~1 ms later), not at `finishedAt` (after its
+   * outputs are stored and its success recorded, while the GPU runs the next job): every slot
+   * figure ends the job's slot here (slotEndOf), `finishedAt` where unknown.
    */
   backendEndAt?: number | null;
   /** The backend's own start of the prompt (taken off its queue; the gpu-sim's execution record), when known. */
@@ -40,6 +40,11 @@ export interface Summary {
   p99: number | null;
   max: number | null;
   mean: number | null;
+}
+
+/** Where a job's GPU slot ended: the backend's end of its prompt when known (see JobTimes.backendEndAt), else its success recorded. */
+export function slotEndOf(r: JobTimes): number {
+  return r.backendEndAt ?? (r.finishedAt as number);
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -120,7 +125,7 @@ export interface BackendFigures {
   jobs: number;
   /** Share of the jobs a perfectly speed-proportional split would give it. */
   idealJobs: number;
-  /** Slot held (dispatched → finished) / makespan, per slot of capacity. */
+  /** Slot held (dispatched → the slot's end, slotEndOf) / makespan, per slot of capacity. */
   utilization: number;
   /** Same, only within the backlog window (first submit → last job taken from the queue). */
   backlogUtilization: number;
@@ -130,9 +135,9 @@ export interface BackendFigures {
   samplerUtilization: number;
   /** next.startedAt − prev.finishedAt on this backend while jobs were waiting in the queue. */
   idleGap: Summary;
-  /** next.dispatchedAt − prev.finishedAt (the slot sat free) while jobs were waiting. */
+  /** next.dispatchedAt − the previous job's slot end (the slot sat free) while jobs were waiting. */
   slotIdleGap: Summary;
-  /** Most jobs it held at once (dispatched → finished); above capacity is a leasing fault. */
+  /** Most jobs it held at once (dispatched → slot end); above capacity is a leasing fault. */
   maxConcurrent: number;
 }
 
@@ -147,8 +152,14 @@ export interface RunFigures {
   /** Sum of sampler work / total fleet speed: no scheduler can finish sooner. */
   lowerBoundMs: number;
   ratio: number;
-  /** Median per-job time a slot is held beyond the sampler's steps (dispatch, prompt, outputs, db). */
+  /**
+   * Per-job time a GPU slot is held beyond the sampler's steps: dispatched → the slot's end
+   * (slotEndOf: the backend's end of the prompt), i.e. dispatch, the prompt's way to the backend
+   * and the backend's own run beyond the steps.
+   */
   overheadMs: Summary;
+  /** Per job: dispatched → success recorded, beyond the steps (the slot figure before the slot was freed at the prompt's end; outputs stored and success recorded after it). */
+  jobOverheadMs: Summary;
   /** The backend's end of each prompt → its success recorded (outputs stored); empty when the backend's ends are unknown. */
   bookkeepingMs: Summary;
   /** Capacity-1 backends while jobs were queued: the backend's end of a prompt → the next job's start on it (GPU idle); empty when the ends are unknown. */
@@ -217,8 +228,9 @@ export function computeFigures(
 
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
   const held = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.finishedAt !== null && r.backendId);
-  const overheads = held.map((r) => (r.finishedAt as number) - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0));
-  const overhead = summarize(overheads);
+  const beyondSteps = (end: number, r: JobTimes) => end - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0);
+  const overhead = summarize(held.map((r) => beyondSteps(slotEndOf(r), r)));
+  const jobOverhead = summarize(held.map((r) => beyondSteps(r.finishedAt as number, r)));
   const bookkeeping = summarize(held.filter((r) => r.backendEndAt != null).map((r) => (r.finishedAt as number) - (r.backendEndAt as number)));
   const o = overhead.p50 ?? 0;
   const jobsPerMs = backends.reduce((s, b) => s + b.capacity / (steps * b.stepMs + o), 0);
@@ -239,7 +251,7 @@ export function computeFigures(
     const mine = rows
       .filter((r) => r.backendId === b.id && r.startedAt !== null && r.finishedAt !== null && r.dispatchedAt !== null)
       .sort((x, y) => (x.startedAt as number) - (y.startedAt as number));
-    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, r.finishedAt as number]);
+    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, slotEndOf(r)]);
     const gpu: Array<[number, number]> = mine.map((r) => [r.startedAt as number, r.finishedAt as number]);
     const gaps: number[] = [];
     const slotGaps: number[] = [];
@@ -247,9 +259,9 @@ export function computeFigures(
       for (let i = 1; i < mine.length; i++) {
         const prev = mine[i - 1] as JobTimes;
         const next = mine[i] as JobTimes;
-        if (waitingAt(prev.finishedAt as number) <= 0) continue; // nothing was queued: idling was not a loss
+        if (waitingAt(slotEndOf(prev)) <= 0) continue; // nothing was queued: idling was not a loss
         gaps.push((next.startedAt as number) - (prev.finishedAt as number));
-        slotGaps.push((next.dispatchedAt as number) - (prev.finishedAt as number));
+        slotGaps.push((next.dispatchedAt as number) - slotEndOf(prev));
       }
       for (let i = 1; i < mine.length; i++) {
         const end = mine[i - 1]?.backendEndAt;
@@ -262,7 +274,7 @@ export function computeFigures(
     // Prompts on the GPU at once: a job's slot is freed at its prompt's end (the backend's own end,
     // when known), so its bookkeeping up to `finished_at` may overlap the next job without any
     // over-commit; the lease samples check the slots themselves.
-    const concurrent = maxOverlap(mine.map((r) => [r.dispatchedAt as number, r.backendEndAt ?? (r.finishedAt as number)] as [number, number]));
+    const concurrent = maxOverlap(slots);
     if (concurrent > b.capacity) overCapacity.push(`${b.id} (${concurrent} > ${b.capacity})`);
     // Sum of per-job intervals (not their union) so capacity > 1 counts each slot.
     const slotSum = (from: number, to: number) => slots.reduce((s, iv) => s + coveredMs([iv], from, to), 0);
@@ -297,6 +309,7 @@ export function computeFigures(
     lowerBoundMs: round(lowerBound),
     ratio: round(makespan / Math.max(1, lowerBound), 2),
     overheadMs: overhead,
+    jobOverheadMs: jobOverhead,
     bookkeepingMs: bookkeeping,
     gpuIdleBetweenPromptsMs: summarize(gpuIdleGaps),
     lowerBoundWithOverheadMs: round(lowerBoundWithOverhead),
@@ -339,9 +352,9 @@ function lossBreakdown(
     const mine = rows
       .filter((j) => j.backendId === b.id && j.status === 'succeeded' && j.dispatchedAt !== null && j.finishedAt !== null)
       .sort((x, y) => (x.dispatchedAt as number) - (y.dispatchedAt as number));
-    for (const j of mine) out.overheadAboveP50 += r * ((j.finishedAt as number) - (j.dispatchedAt as number) - steps * b.stepMs - o);
+    for (const j of mine) out.overheadAboveP50 += r * (slotEndOf(j) - (j.dispatchedAt as number) - steps * b.stepMs - o);
     if (b.capacity !== 1) {
-      const held = mine.reduce((s, j) => s + (j.finishedAt as number) - (j.dispatchedAt as number), 0);
+      const held = mine.reduce((s, j) => s + slotEndOf(j) - (j.dispatchedAt as number), 0);
       out.otherIdle += r * (b.capacity * (lastFinish - firstSubmitAt) - held);
       continue;
     }
@@ -352,11 +365,11 @@ function lossBreakdown(
       continue;
     }
     out.start += r * ((first.dispatchedAt as number) - firstSubmitAt);
-    out.tail += r * (lastFinish - Math.max(...mine.map((j) => j.finishedAt as number)));
+    out.tail += r * (lastFinish - Math.max(...mine.map(slotEndOf)));
     for (let i = 1; i < mine.length; i++) {
       const prev = mine[i - 1] as JobTimes;
-      const gap = (mine[i]?.dispatchedAt as number) - (prev.finishedAt as number);
-      if (waitingAt(prev.finishedAt as number) > 0) out.gapsUnderBacklog += r * gap;
+      const gap = (mine[i]?.dispatchedAt as number) - slotEndOf(prev);
+      if (waitingAt(slotEndOf(prev)) > 0) out.gapsUnderBacklog += r * gap;
       else out.gapsOther += r * gap;
     }
   }
@@ -442,9 +455,10 @@ export function noteLeaseStart(starts: Array<Set<number>>, backend: number, memb
 /**
  * The slot-free gaps while jobs were queued (capacity-1 backends), split at the next job's lease
  * (seen by the 100 ms lease samples; a lease shorter than that may be missed, `matched` says how
- * many gaps had theirs): *free → lease* is the previous job's `succeeded` write → the release or
- * hand-over → the next job's lease script (the intake, the fetch, the job read and the slot
- * attempt when no job was waiting); *lease → dispatch* is the lease → the `dispatched` write.
+ * many gaps had theirs): *free → lease* is the previous job's slot end (slotEndOf: the backend's
+ * end of its prompt) → the worker seeing it, the finish or hand-over → the next job's lease script
+ * (the intake, the fetch, the job read and the slot attempt when no job was waiting); *lease →
+ * dispatch* is the lease → the `dispatched` write.
  * Each part also as excess over the bound (r × ms / N, as in LossBreakdown), over the matched gaps.
  */
 export interface GapSplit {
@@ -476,13 +490,13 @@ export function gapSplit(rows: JobTimes[], backends: SimBackend[], steps: number
     for (let i = 1; i < mine.length; i++) {
       const prev = mine[i - 1] as JobTimes;
       const next = mine[i] as JobTimes;
-      if (waitingAt(prev.finishedAt as number) <= 0) continue;
+      if (waitingAt(slotEndOf(prev)) <= 0) continue;
       gaps += 1;
       // The latest lease taken on this backend at or before the dispatch (ms vs µs timestamps: 1 ms slack).
       const k = countAtOrBefore(sorted, (next.dispatchedAt as number) + 1) - 1;
       const lease = sorted[k];
       if (lease === undefined || lease < (prev.dispatchedAt as number)) continue;
-      const a = lease - (prev.finishedAt as number);
+      const a = lease - slotEndOf(prev);
       const c = (next.dispatchedAt as number) - lease;
       freeToLease.push(a);
       leaseToDispatch.push(c);
