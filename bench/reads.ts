@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPrisma, JOB_VIEW_TEXT, readTenantJobView } from '@gantry/db';
 import { startStack, apiClient, ProcessHarness, REPO_ROOT, stackEnv, type ApiProcess } from '@gantry/testing';
+import { QUEUE_PLACE } from '../apps/api/src/services/queue-place-script.js';
 import { startApiFrom, type ComparedApi } from './lib/reads-compare.js';
 import { seedJobs } from './lib/reads-seed.js';
 import { runMain } from './lib/run-main.js';
@@ -92,6 +93,13 @@ interface Case {
   path: string;
   key: string;
   raw: { text: string; values: unknown[] };
+  /**
+   * A queued job's view also reads its place in the queue (Redis): the raw HTTP server answers
+   * `/place` + path with the row and that place, read as the API reads it (the same Lua, one
+   * EVAL, beside the row's query), timed into `rawHttpPlace`: the same reads without the framework.
+   */
+  place?: { keys: [string, string]; member: string };
+  rawHttpPlace?: number[];
   http: number[];
   rawMs: number[];
   /** The raw HTTP server's times (node:http + a pg pool + the same SQL) of the same rounds. */
@@ -135,11 +143,15 @@ function summary(samples: number[]): { p50: number; p99: number } {
  * The raw HTTP baseline (bench/lib/reads-raw-http.mjs) in its own process, answering each case's
  * path with its raw query's rows: issue 12's "node:http + pg pool + the same SQL".
  */
-async function startRawHttp(databaseUrl: string, cases: Case[], floor: Case): Promise<{ url: URL; pid: number; stop(): Promise<void> }> {
+async function startRawHttp(databaseUrl: string, redisUrl: string, cases: Case[], floor: Case): Promise<{ url: URL; pid: number; stop(): Promise<void> }> {
   // The floor's path answers a fixed body without a query, as GET /livez does.
-  const reads = { ...Object.fromEntries(cases.map((c) => [c.path, c.raw])), [floor.path]: { body: { status: 'alive', uptimeSeconds: 1 } } };
+  const reads = {
+    ...Object.fromEntries(cases.map((c) => [c.path, c.raw])),
+    ...Object.fromEntries(cases.flatMap((c) => (c.place ? [[`/place${c.path}`, { ...c.raw, place: { ...c.place, lua: QUEUE_PLACE.lua } }]] : []))),
+    [floor.path]: { body: { status: 'alive', uptimeSeconds: 1 } },
+  };
   const child = fork(resolve('bench/lib/reads-raw-http.mjs'), [], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, RAW_READS: JSON.stringify(reads) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, RAW_READS: JSON.stringify(reads) },
     execArgv: [],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -221,7 +233,18 @@ async function main(): Promise<void> {
     const deepFailed = await one(`SELECT id FROM jobs WHERE tenant_id = $1 AND status = 'failed' ORDER BY id LIMIT 1 OFFSET $2`, [a, Math.floor(JOBS / 400)]);
     const cursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
     const cases: Case[] = [
-      { name: 'job by id, queued (+ wait estimate)', path: `/api/v1/jobs/${queued}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [queued, a] }, http: [], rawMs: [], rawHttp: [], before: [] },
+      {
+        name: 'job by id, queued (+ wait estimate)',
+        path: `/api/v1/jobs/${queued}`,
+        key: keys['big-a']!,
+        raw: { text: RAW_ONE, values: [queued, a] },
+        place: { keys: [stack.apiResources.deps.queue.toKey('prioritized'), stack.apiResources.deps.queue.toKey('active')], member: queued },
+        rawHttpPlace: [],
+        http: [],
+        rawMs: [],
+        rawHttp: [],
+        before: [],
+      },
       { name: 'job by id, succeeded', path: `/api/v1/jobs/${finished}`, key: keys['big-a']!, raw: { text: RAW_ONE, values: [finished, a] }, http: [], rawMs: [], rawHttp: [], before: [] },
       { name: 'list, first page', path: '/api/v1/jobs?limit=50', key: keys['big-a']!, raw: { text: rawPage('j.tenant_id = $1'), values: [a] }, http: [], rawMs: [], rawHttp: [], before: [] },
       {
@@ -264,7 +287,7 @@ async function main(): Promise<void> {
     const base = new URL(api ? api.url : stack.url);
     console.log(`API: ${api ? `its own process (pid ${api.pid})` : 'in this process'}`);
     const beforeBase = compared ? new URL(compared.url) : null;
-    rawHttp = await startRawHttp(stack.databaseUrl, cases, floor);
+    rawHttp = await startRawHttp(stack.databaseUrl, stack.redisUrl, cases, floor);
     const rawBase = rawHttp.url;
     console.log(`raw HTTP baseline (node:http + pg pool + the same SQL): pid ${rawHttp.pid}`);
 
@@ -276,6 +299,7 @@ async function main(): Promise<void> {
           [c.http, () => get(base, c.path, c.key)],
           [c.rawMs, () => raw.query(c.raw.text, c.raw.values)],
           [c.rawHttp, () => get(rawBase, c.path, c.key)],
+          ...(c.rawHttpPlace ? [[c.rawHttpPlace, () => get(rawBase, `/place${c.path}`, c.key)] as [number[], () => Promise<unknown>]] : []),
           ...(beforeBase ? [[c.before, () => get(beforeBase, c.path, c.key)] as [number[], () => Promise<unknown>]] : []),
         ];
         // Shuffle which goes first, so none always meets a warmer cache, a quieter moment or the
@@ -338,6 +362,13 @@ async function main(): Promise<void> {
       const r = summary(c.rawHttp);
       const cpu = api ? ` ${f(cpuPerRequest.get(c)!)} ms |` : '';
       console.log(`| ${c.name} | ${f(h.p50)} ms | ${f(h.p99)} ms | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(h.p50 / r.p50)}x | ${f(h.p99 / r.p99)}x |${cpu} ${f(cpuRawHttp.get(c)!)} ms |`);
+    }
+    for (const c of cases.filter((k) => k.rawHttpPlace)) {
+      const h = summary(c.http);
+      const r = summary(c.rawHttpPlace!);
+      console.log(
+        `\n${c.name} against the raw HTTP server reading its row and its place in the queue (the same Lua in one EVAL, beside the row's query): raw ${f(r.p50)} / ${f(r.p99)} ms, ratio p50 ${f(h.p50 / r.p50)}x, p99 ${f(h.p99 / r.p99)}x`,
+      );
     }
     if (compared) {
       console.log(`\nbefore (${COMPARE_ROOT}) → after (this checkout), the same rounds and raw samples\n`);

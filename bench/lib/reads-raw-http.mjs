@@ -3,8 +3,11 @@
 // query's rows as JSON (JSON.stringify of node-postgres' rows), and anything else with 404. No
 // framework, auth, validation, logging, metrics, headers or view building. The reads come from
 // RAW_READS (JSON: path → { text, values }, or { body } for a fixed answer without a query: the
-// floor, as GET /livez); the port is sent to the parent (fork's IPC channel).
+// floor, as GET /livez; with `place: { lua, keys, member }` also one EVAL of that script on
+// REDIS_URL beside the query, answered as { rows, place }: a queued job's place in the queue, read
+// as the API reads it); the port is sent to the parent (fork's IPC channel).
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 const reads = new Map(Object.entries(JSON.parse(process.env.RAW_READS ?? '{}')));
@@ -12,6 +15,8 @@ const reads = new Map(Object.entries(JSON.parse(process.env.RAW_READS ?? '{}')))
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 // An idle client's error (a server restart) must not end the process mid-run.
 pool.on('error', () => undefined);
+const redis = [...reads.values()].some((r) => r.place) ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
+redis?.on('error', () => undefined);
 
 const server = createServer((req, res) => {
   const read = reads.get(req.url ?? '');
@@ -27,10 +32,13 @@ const server = createServer((req, res) => {
     answer(read.body);
     return;
   }
-  pool.query(read.text, read.values).then(
-    ({ rows }) => answer(rows),
-    (err) => res.writeHead(500).end(String(err)),
-  );
+  const fail = (err) => res.writeHead(500).end(String(err));
+  if (read.place && redis) {
+    const { lua, keys, member } = read.place;
+    Promise.all([pool.query(read.text, read.values), redis.eval(lua, keys.length, ...keys, member)]).then(([{ rows }, place]) => answer({ rows, place }), fail);
+    return;
+  }
+  pool.query(read.text, read.values).then(({ rows }) => answer(rows), fail);
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send?.({ rawReadsPort: server.address().port }));
@@ -38,6 +46,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
     server.close();
     server.closeAllConnections();
+    redis?.disconnect();
     void pool.end().finally(() => process.exit(0));
   });
 }
