@@ -95,7 +95,9 @@ if (args.help) {
   --cpu-prof DIR      write V8 CPU profiles of each worker process into DIR/worker<i>-<policy> (node --cpu-prof)
   --count-commands    count the workers' Redis commands per job, by name, under Redis MONITOR for
                       the whole run (MONITOR costs Redis CPU: the run's times are not comparable
-                      with runs without it)`);
+                      with runs without it)
+The workers inherit this process's environment: GANTRY_SLOT_LEAD_MS and GANTRY_QUEUE_AHEAD set there
+are used by them and printed with the figures.`);
   process.exit(0);
 }
 
@@ -108,6 +110,12 @@ function intOpt(name: keyof typeof args, env: string, fallback: number, min: num
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${String(name)} must be an integer in ${min}..${max}`);
   return n;
 }
+
+/** The workers' scheduling tuning from this process's environment (their processes inherit it): printed with the figures. */
+const WORKER_TUNING = {
+  leadMs: Number(process.env.GANTRY_SLOT_LEAD_MS ?? 0) || 0,
+  queueAhead: ['true', '1', 'yes'].includes(process.env.GANTRY_QUEUE_AHEAD ?? ''),
+};
 
 function readConfig() {
   return {
@@ -584,7 +592,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     log(`${policy}: STUCK\n${detail}`);
   }
 
-  const figures = computeFigures(jobs, sims, config.steps, firstSubmitAt, finalSubmitAt);
+  const figures = computeFigures(jobs, sims, config.steps, firstSubmitAt, finalSubmitAt, WORKER_TUNING.queueAhead);
   const result: PhaseResult = {
     policy,
     figures,
@@ -700,7 +708,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
   console.log('');
   console.log(
     `Scheduling: ${config.jobs} jobs × ${config.steps} steps (${config.size}x${config.size}), ${config.workers} workers sharing ${sims.length} simulated GPUs in 1 gpu-sim process ` +
-      `(ms/step: ${sims.map((s) => (s.capacity > 1 ? `${s.stepMs}:${s.capacity}` : String(s.stepMs))).join(',')}), ${config.concurrency} parallel submits`,
+      `(ms/step: ${sims.map((s) => (s.capacity > 1 ? `${s.stepMs}:${s.capacity}` : String(s.stepMs))).join(',')}), ${config.concurrency} parallel submits` +
+      (WORKER_TUNING.leadMs ? `; workers with GANTRY_SLOT_LEAD_MS=${WORKER_TUNING.leadMs}${WORKER_TUNING.queueAhead ? ', GANTRY_QUEUE_AHEAD=true' : ''}` : ''),
   );
   const code = provenance();
   console.log(`code: ${code.commit}${code.modifiedFiles ? ` + ${code.modifiedFiles} modified tracked files` : ''}`);

@@ -47,6 +47,27 @@ export function slotEndOf(r: JobTimes): number {
   return r.backendEndAt ?? (r.finishedAt as number);
 }
 
+/**
+ * Where each job's GPU slot began: its `dispatched` write, or, on a capacity-1 backend, the previous
+ * job's slot end there when that came later (a prompt sent ahead, GANTRY_QUEUE_AHEAD, waits in the
+ * backend's queue while the GPU still runs the one before it: that wait is the previous job's slot
+ * time, not its own). Jobs without a dispatch are left out.
+ */
+export function slotStarts(rows: JobTimes[], backends: SimBackend[]): Map<JobTimes, number> {
+  const out = new Map<JobTimes, number>();
+  for (const b of backends) {
+    const mine = rows
+      .filter((r) => r.backendId === b.id && r.dispatchedAt !== null && r.finishedAt !== null)
+      .sort((x, y) => (x.backendStartAt ?? (x.dispatchedAt as number)) - (y.backendStartAt ?? (y.dispatchedAt as number)));
+    let prevEnd = -Infinity;
+    for (const r of mine) {
+      out.set(r, b.capacity === 1 ? Math.max(r.dispatchedAt as number, prevEnd) : (r.dispatchedAt as number));
+      prevEnd = slotEndOf(r);
+    }
+  }
+  return out;
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -217,6 +238,8 @@ export function computeFigures(
   steps: number,
   firstSubmitAt: number,
   lastSubmitAt: number,
+  /** The workers sent prompts ahead (GANTRY_QUEUE_AHEAD): a capacity-1 backend may hold one more, waiting. */
+  queueAhead = false,
 ): RunFigures {
   const done = rows.filter((r) => r.finishedAt !== null);
   const lastFinish = Math.max(firstSubmitAt, ...done.map((r) => r.finishedAt as number));
@@ -228,9 +251,11 @@ export function computeFigures(
 
   const stepMsOf = new Map(backends.map((b) => [b.id, b.stepMs]));
   const held = rows.filter((r) => r.status === 'succeeded' && r.dispatchedAt !== null && r.finishedAt !== null && r.backendId);
-  const beyondSteps = (end: number, r: JobTimes) => end - (r.dispatchedAt as number) - steps * (stepMsOf.get(r.backendId as string) ?? 0);
-  const overhead = summarize(held.map((r) => beyondSteps(slotEndOf(r), r)));
-  const jobOverhead = summarize(held.map((r) => beyondSteps(r.finishedAt as number, r)));
+  const starts = slotStarts(rows, backends);
+  const startOf = (r: JobTimes) => starts.get(r) ?? (r.dispatchedAt as number);
+  const beyondSteps = (start: number, end: number, r: JobTimes) => end - start - steps * (stepMsOf.get(r.backendId as string) ?? 0);
+  const overhead = summarize(held.map((r) => beyondSteps(startOf(r), slotEndOf(r), r)));
+  const jobOverhead = summarize(held.map((r) => beyondSteps(r.dispatchedAt as number, r.finishedAt as number, r)));
   const bookkeeping = summarize(held.filter((r) => r.backendEndAt != null).map((r) => (r.finishedAt as number) - (r.backendEndAt as number)));
   const o = overhead.p50 ?? 0;
   const jobsPerMs = backends.reduce((s, b) => s + b.capacity / (steps * b.stepMs + o), 0);
@@ -251,7 +276,7 @@ export function computeFigures(
     const mine = rows
       .filter((r) => r.backendId === b.id && r.startedAt !== null && r.finishedAt !== null && r.dispatchedAt !== null)
       .sort((x, y) => (x.startedAt as number) - (y.startedAt as number));
-    const slots: Array<[number, number]> = mine.map((r) => [r.dispatchedAt as number, slotEndOf(r)]);
+    const slots: Array<[number, number]> = mine.map((r) => [startOf(r), slotEndOf(r)]);
     const gpu: Array<[number, number]> = mine.map((r) => [r.startedAt as number, r.finishedAt as number]);
     const gaps: number[] = [];
     const slotGaps: number[] = [];
@@ -261,7 +286,7 @@ export function computeFigures(
         const next = mine[i] as JobTimes;
         if (waitingAt(slotEndOf(prev)) <= 0) continue; // nothing was queued: idling was not a loss
         gaps.push((next.startedAt as number) - (prev.finishedAt as number));
-        slotGaps.push((next.dispatchedAt as number) - slotEndOf(prev));
+        slotGaps.push(startOf(next) - slotEndOf(prev));
       }
       for (let i = 1; i < mine.length; i++) {
         const end = mine[i - 1]?.backendEndAt;
@@ -274,8 +299,11 @@ export function computeFigures(
     // Prompts on the GPU at once: a job's slot is freed at its prompt's end (the backend's own end,
     // when known), so its bookkeeping up to `finished_at` may overlap the next job without any
     // over-commit; the lease samples check the slots themselves.
-    const concurrent = maxOverlap(slots);
-    if (concurrent > b.capacity) overCapacity.push(`${b.id} (${concurrent} > ${b.capacity})`);
+    // Prompts at the backend at once (dispatched → its end): above capacity only by the prompts sent
+    // ahead (GANTRY_QUEUE_AHEAD: one per slot, waiting in the backend's queue).
+    const concurrent = maxOverlap(mine.map((r) => [r.dispatchedAt as number, slotEndOf(r)] as [number, number]));
+    const allowed = b.capacity * (queueAhead ? 2 : 1);
+    if (concurrent > allowed) overCapacity.push(`${b.id} (${concurrent} > ${allowed})`);
     // Sum of per-job intervals (not their union) so capacity > 1 counts each slot.
     const slotSum = (from: number, to: number) => slots.reduce((s, iv) => s + coveredMs([iv], from, to), 0);
     const gpuSum = gpu.reduce((s, iv) => s + coveredMs([iv], firstSubmitAt, lastFinish), 0);
@@ -295,7 +323,7 @@ export function computeFigures(
     };
   });
   const totalCap = backends.reduce((s, b) => s + b.capacity, 0);
-  const loss = lossBreakdown(rows, backends, steps, o, firstSubmitAt, lastFinish, waitingAt);
+  const loss = lossBreakdown(rows, backends, steps, o, firstSubmitAt, lastFinish, waitingAt, startOf);
   const weighted = (f: (b: BackendFigures) => number) => round(perBackend.reduce((s, b) => s + f(b) * b.capacity, 0) / totalCap, 3);
 
   return {
@@ -343,6 +371,7 @@ function lossBreakdown(
   firstSubmitAt: number,
   lastFinish: number,
   waitingAt: (t: number) => number,
+  startOf: (r: JobTimes) => number,
 ): LossBreakdown {
   const out: LossBreakdown = { start: 0, gapsUnderBacklog: 0, gapsOther: 0, tail: 0, overheadAboveP50: 0, otherIdle: 0 };
   const n = rows.filter((r) => r.status === 'succeeded').length;
@@ -352,9 +381,9 @@ function lossBreakdown(
     const mine = rows
       .filter((j) => j.backendId === b.id && j.status === 'succeeded' && j.dispatchedAt !== null && j.finishedAt !== null)
       .sort((x, y) => (x.dispatchedAt as number) - (y.dispatchedAt as number));
-    for (const j of mine) out.overheadAboveP50 += r * (slotEndOf(j) - (j.dispatchedAt as number) - steps * b.stepMs - o);
+    for (const j of mine) out.overheadAboveP50 += r * (slotEndOf(j) - startOf(j) - steps * b.stepMs - o);
     if (b.capacity !== 1) {
-      const held = mine.reduce((s, j) => s + slotEndOf(j) - (j.dispatchedAt as number), 0);
+      const held = mine.reduce((s, j) => s + slotEndOf(j) - startOf(j), 0);
       out.otherIdle += r * (b.capacity * (lastFinish - firstSubmitAt) - held);
       continue;
     }
@@ -364,11 +393,11 @@ function lossBreakdown(
       out.start += r * (lastFinish - firstSubmitAt);
       continue;
     }
-    out.start += r * ((first.dispatchedAt as number) - firstSubmitAt);
+    out.start += r * (startOf(first) - firstSubmitAt);
     out.tail += r * (lastFinish - Math.max(...mine.map(slotEndOf)));
     for (let i = 1; i < mine.length; i++) {
       const prev = mine[i - 1] as JobTimes;
-      const gap = (mine[i]?.dispatchedAt as number) - slotEndOf(prev);
+      const gap = startOf(mine[i] as JobTimes) - slotEndOf(prev);
       if (waitingAt(slotEndOf(prev)) > 0) out.gapsUnderBacklog += r * gap;
       else out.gapsOther += r * gap;
     }

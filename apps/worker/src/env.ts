@@ -39,6 +39,12 @@ export const workerEnvSchema = commonEnvSchema.extend({
    * (0, the default: never, see docs/scheduling.md for its cost to FIFO; at most half of GANTRY_SLOT_WAIT_MS is used).
    */
   GANTRY_SLOT_LEAD_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /**
+   * With GANTRY_SLOT_LEAD_MS: once a prompt runs on its backend and is within the lead of its
+   * expected end, its slot goes to the next job then, whose prompt waits in the backend's own queue
+   * and starts the moment this one ends (off by default; see docs/scheduling.md, "Queue-ahead").
+   */
+  GANTRY_QUEUE_AHEAD: boolEnv.default(false),
   /** Running jobs one tenant may have across the fleet (0: no cap). */
   GANTRY_TENANT_MAX_RUNNING: z.coerce.number().int().min(0).max(100_000).default(0),
   /** A waiting job gains one priority level per this many ms (anti-starvation; 0 disables). */
@@ -123,5 +129,9 @@ export const workerEnvSchema = commonEnvSchema.extend({
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
 export function loadWorkerEnv(env: Record<string, string | undefined> = process.env): WorkerEnv {
-  return withRedisKeyPrefix(parseEnv(workerEnvSchema, env));
+  const parsed = withRedisKeyPrefix(parseEnv(workerEnvSchema, env));
+  if (parsed.GANTRY_QUEUE_AHEAD && parsed.GANTRY_SLOT_LEAD_MS === 0) {
+    throw new Error('Invalid configuration:\n  GANTRY_QUEUE_AHEAD: needs GANTRY_SLOT_LEAD_MS above 0 (how long before a prompt\'s expected end the next one is sent)');
+  }
+  return parsed;
 }

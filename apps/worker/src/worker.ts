@@ -112,6 +112,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger, options: Worke
       backendLostMs: env.GANTRY_BACKEND_LOST_MS,
       poisonBackends: env.GANTRY_POISON_BACKENDS,
       outputMaxBytes: env.GANTRY_OUTPUT_MAX_BYTES,
+      queueAhead: env.GANTRY_QUEUE_AHEAD,
     },
   };
   // Ownership of held jobs lives in PostgreSQL (heartbeat); lost queue entries are rebuilt from it.

@@ -74,4 +74,27 @@ describe('SlotsEnding', () => {
     clock.advance(1000);
     expect(ending.soon).toBe(0);
   });
+
+  it('calls back a slot that starts counting (queue-ahead), at once when it counts already, and never one that will not', () => {
+    const { clock, ending } = make(30);
+    const called: string[] = [];
+    ending.begin('a', 'fast');
+    ending.whenSoon('a', () => called.push('a'));
+    clock.advance(69);
+    expect(called).toEqual([]);
+    clock.advance(1); // 100 − 30 ms after its lease
+    expect(called).toEqual(['a']);
+    ending.whenSoon('a', () => called.push('a again')); // counts now: at once
+    expect(called).toEqual(['a', 'a again']);
+    clock.advance(1000); // past its expected end by more than the lead: no more calls
+    ending.whenSoon('a', () => called.push('a late'));
+    ending.begin('b', 'fast');
+    ending.whenSoon('b', () => called.push('b'));
+    ending.end('b'); // ended before it counted
+    ending.begin('c', 'unknown'); // no pace: never counts
+    ending.whenSoon('c', () => called.push('c'));
+    ending.whenSoon('none', () => called.push('none'));
+    clock.advance(10_000);
+    expect(called).toEqual(['a', 'a again']);
+  });
 });

@@ -4,6 +4,8 @@ import { systemClock, type Clock, type ClockTimer } from '@gantry/domain';
 interface Slot {
   timer: ClockTimer | null;
   soon: boolean;
+  /** Called (once each) when it starts counting (whenSoon). */
+  onSoon: Array<() => void>;
 }
 
 /**
@@ -42,7 +44,7 @@ export class SlotsEnding {
     if (this.leadMs <= 0 || this.slots.has(leaseId)) return;
     const expected = this.expectedMs(backendId);
     if (expected === null) return;
-    const slot: Slot = { timer: null, soon: false };
+    const slot: Slot = { timer: null, soon: false, onSoon: [] };
     this.slots.set(leaseId, slot);
     const enterIn = expected - this.leadMs;
     const leaveIn = expected + this.leadMs;
@@ -55,6 +57,18 @@ export class SlotsEnding {
       this.mark(slot, true);
       slot.timer = this.at(leaveIn, () => this.mark(slot, false));
     }
+  }
+
+  /**
+   * Calls `fn` once when that slot starts counting (at once when it counts already); never for a
+   * slot not counted (lead 0, its backend's pace unknown, ended, or past its expected end by more
+   * than the lead).
+   */
+  whenSoon(leaseId: string, fn: () => void): void {
+    const slot = this.slots.get(leaseId);
+    if (!slot) return;
+    if (slot.soon) fn();
+    else if (slot.timer) slot.onSoon.push(fn);
   }
 
   /** That slot's prompt ended, or its attempt did: it no longer counts. */
@@ -81,5 +95,6 @@ export class SlotsEnding {
     slot.soon = soon;
     this.soonCount += soon ? 1 : -1;
     for (const listener of this.listeners) listener();
+    for (const fn of slot.onSoon.splice(0)) if (soon) fn();
   }
 }

@@ -56,7 +56,7 @@ export async function askBackend(
     case 'running': {
       if (!options.follow) return { kind: 'still-running' };
       log.info({ backend: prompt.backendId, promptId: prompt.promptId, state: status.state }, 'prompt still on its backend; following it');
-      const result = await followPrompt(deps, job, member.driver, options.signal, options.sink, log, (run) =>
+      const result = await followPrompt(deps, job, member.driver, options.signal, options.sink, log, () => undefined, (run) =>
         member.driver.follow(prompt.promptId, run),
       );
       const done = await recordSuccess(deps, job, member.driver, result.files, 1, options.sink);

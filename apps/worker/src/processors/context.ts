@@ -49,5 +49,7 @@ export interface WorkerDeps {
     backendLostMs: number;
     /** Largest output file stored (GANTRY_OUTPUT_MAX_BYTES), enforced while it streams in. */
     outputMaxBytes: number;
+    /** GANTRY_QUEUE_AHEAD: a running prompt's slot goes to the next job within the lead of its expected end (see queue-ahead.ts). */
+    queueAhead: boolean;
   };
 }

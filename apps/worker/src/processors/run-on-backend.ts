@@ -9,6 +9,7 @@ import { OverallProgress } from '../progress/overall-progress.js';
 import type { WorkerDeps } from './context.js';
 import { freeAtPromptEnd, type HeldSlot } from './held-slot.js';
 import { jobInput, jobModel, progressNodes } from './job-input.js';
+import { queueAheadAtStart } from './queue-ahead.js';
 import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { img2imgImages, stageInputs } from './stage-inputs.js';
@@ -66,7 +67,8 @@ export async function runOnBackend(
   const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
   // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
   const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.fleet.whileAccepting(lease, submit);
-  const result = await followPrompt(deps, job, member.driver, signal, sink, log, (options) =>
+  const onStarted = queueAheadAtStart(deps, held, log);
+  const result = await followPrompt(deps, job, member.driver, signal, sink, log, onStarted, (options) =>
     input.kind === 'workflow'
       ? member.driver.run(input.workflow, { promptId, ...options, submitting })
       : input.kind === 'img2img' && isImg2ImgDriver(member.driver) && images
@@ -99,18 +101,23 @@ export async function followPrompt(
   signal: AbortSignal,
   sink: JobEventSink,
   log: Logger,
+  /** Called once, when the backend starts the prompt (its first `started` event). */
+  onStarted: () => void,
   start: Start,
 ): Promise<RunResult> {
   const watchdog = new StallWatchdog(deps.config.stallTimeoutMs, deps.clock);
   const runSignal = AbortSignal.any([signal, watchdog.controller.signal]);
   const progress = new OverallProgress(progressNodes(jobInput(job)));
   let running: Promise<unknown> | null = job.status === 'running' ? Promise.resolve() : null; // the `running` change, once
+  let started = false;
   const previews = new PreviewPublisher(deps.publisher, job, deps.config.previewIntervalMs, log, deps.clock);
   const onEvent = (event: DriverEvent): void => {
     watchdog.touch();
     if (event.type === 'preview') return previews.offer(event.node, event.mime, event.data);
-    if (event.type === 'started' && !running) {
-      running = sink.change({ to: 'running' }).catch((err: unknown) => log.warn({ err }, 'running state not recorded'));
+    if (event.type === 'started' && !started) {
+      started = true;
+      onStarted();
+      running ??= sink.change({ to: 'running' }).catch((err: unknown) => log.warn({ err }, 'running state not recorded'));
       return;
     }
     const overall = overallFor(progress, event);
