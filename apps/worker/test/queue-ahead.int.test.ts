@@ -47,7 +47,7 @@ describe('queue-ahead: the next prompt waits in the backend queue before the run
 
   /** Submits a prompt that keeps the GPU busy for seconds and waits until it runs. */
   const longRunning = async (seed: number) => {
-    const long = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 800, seed }) })).body;
+    const long = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1200, seed }) })).body;
     await waitUntil(async () => ((await status(long.id)) === 'running' ? true : undefined), 60_000, 10);
     return long;
   };
