@@ -97,4 +97,23 @@ describe('SlotsEnding', () => {
     clock.advance(10_000);
     expect(called).toEqual(['a', 'a again']);
   });
+
+  it('ends a slot from its own callback cleanly: the count never goes below 0 and no timer is left (queue-ahead ends it there)', () => {
+    const { clock, ending, told } = make(30);
+    ending.begin('a', 'fast');
+    ending.whenSoon('a', () => ending.end('a')); // as freeAtPromptEnd does
+    clock.advance(70);
+    expect(ending.soon).toBe(0);
+    expect(clock.pending).toBe(0);
+    clock.advance(1000);
+    expect([ending.soon, told()]).toEqual([0, 1]);
+    // Counting at once (a job shorter than the lead), ended from a callback registered then.
+    const short = make(150);
+    short.ending.begin('b', 'fast');
+    short.ending.whenSoon('b', () => short.ending.end('b'));
+    expect(short.ending.soon).toBe(0);
+    expect(short.clock.pending).toBe(0);
+    short.clock.advance(1000);
+    expect(short.ending.soon).toBe(0);
+  });
 });

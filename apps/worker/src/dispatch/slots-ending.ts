@@ -48,14 +48,16 @@ export class SlotsEnding {
     this.slots.set(leaseId, slot);
     const enterIn = expected - this.leadMs;
     const leaveIn = expected + this.leadMs;
+    // The leave timer is set before the slot counts: a callback of its mark may end it (queue-ahead
+    // frees the slot there), which must clear that timer too.
     if (enterIn > 0) {
       slot.timer = this.at(enterIn, () => {
-        this.mark(slot, true);
         slot.timer = this.at(leaveIn - enterIn, () => this.mark(slot, false));
+        this.mark(slot, true);
       });
     } else {
-      this.mark(slot, true);
       slot.timer = this.at(leaveIn, () => this.mark(slot, false));
+      this.mark(slot, true);
     }
   }
 
