@@ -13,6 +13,9 @@ import { defaultWorkflow } from './fixtures';
  * once that much time has passed since the fleet changed, whatever changed. The judgements' clock
  * is the test's: `later()` moves it past the bound.
  */
+/** The health reader's own views(), for spies that call through. */
+const viewsOf = BackendHealth.prototype.views;
+
 /**
  * A spy on the API's reads of a job's place in the queue (the QUEUE_PLACE script's command on its
  * connection, defined first so there is one to spy on).
@@ -26,9 +29,6 @@ async function spyOnPlaceReads(redis: RedisClient, onRead?: () => void) {
     return command.apply(this, args);
   });
 }
-
-/** The health reader's own views(), for spies that call through. */
-const viewsOf = BackendHealth.prototype.views;
 
 describe('wait estimate of a queued job', () => {
   let stack: TestStack;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolEnv, commonEnvSchema, listEnv, parseEnv, withRedisKeyPrefix } from '@gantry/domain';
+import { boolEnv, commonEnvSchema, listEnv, parseEnv, withRedisKeyPrefix, type EnvIssue } from '@gantry/domain';
 
 export const workerEnvSchema = commonEnvSchema.extend({
   /**
@@ -128,10 +128,13 @@ export const workerEnvSchema = commonEnvSchema.extend({
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
+/** The worker's rules between its variables. */
+function workerEnvIssues(env: WorkerEnv): EnvIssue[] {
+  return env.GANTRY_QUEUE_AHEAD && env.GANTRY_SLOT_LEAD_MS === 0
+    ? [{ variable: 'GANTRY_QUEUE_AHEAD', message: "needs GANTRY_SLOT_LEAD_MS above 0 (how long before a prompt's expected end the next one is sent)" }]
+    : [];
+}
+
 export function loadWorkerEnv(env: Record<string, string | undefined> = process.env): WorkerEnv {
-  const parsed = withRedisKeyPrefix(parseEnv(workerEnvSchema, env));
-  if (parsed.GANTRY_QUEUE_AHEAD && parsed.GANTRY_SLOT_LEAD_MS === 0) {
-    throw new Error('Invalid configuration:\n  GANTRY_QUEUE_AHEAD: needs GANTRY_SLOT_LEAD_MS above 0 (how long before a prompt\'s expected end the next one is sent)');
-  }
-  return parsed;
+  return withRedisKeyPrefix(parseEnv(workerEnvSchema, env, workerEnvIssues));
 }

@@ -67,16 +67,23 @@ export function withRedisKeyPrefix<E extends { REDIS_URL: string; GANTRY_QUEUE_P
   return { ...env, GANTRY_QUEUE_PREFIX: redisKeyPrefix(env.GANTRY_QUEUE_PREFIX, parseRedisTarget(env.REDIS_URL).mode) };
 }
 
+/** A variable the environment got wrong, and why. */
+export interface EnvIssue {
+  variable: string;
+  message: string;
+}
+
 /**
  * Parses the environment once, at start. On failure it throws one error naming every bad
- * variable (never printing values: they may be secrets).
+ * variable (never printing values: they may be secrets). `rules`: an app's own rules between its
+ * variables, checked (with the storage ones) once each variable is valid.
  */
-export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, rules?: (env: z.infer<S>) => EnvIssue[]): z.infer<S> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
   // Rules between variables (storage: a bucket for s3...) are checked once each one is valid.
-  const issues = result.success
-    ? storageEnvIssues(result.data)
+  const issues: EnvIssue[] = result.success
+    ? [...storageEnvIssues(result.data), ...(rules?.(result.data) ?? [])]
     : result.error.issues.map((i) => ({ variable: i.path.join('.') || '(root)', message: i.message }));
   if (result.success && issues.length === 0) return result.data;
   const lines = issues.map((i) => `  ${i.variable}: ${i.message}`);
