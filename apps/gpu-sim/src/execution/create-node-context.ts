@@ -24,6 +24,7 @@ export function createNodeContext(deps: ExecutorDeps, item: QueueItem, nodeId: s
     stepMs: deps.stepMs,
     modelLoadMs: deps.modelLoadMs,
     sleep: (ms) => sleep(ms, shutdown),
+    now: () => performance.now(),
     waitForInterrupt: () => deps.interrupt.waitForInterrupt(shutdown),
     dropSockets: () => hub.dropAll(),
     progress(value: number, max: number, preview?: () => RgbImage): void {

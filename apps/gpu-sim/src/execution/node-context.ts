@@ -20,6 +20,8 @@ export interface NodeContext {
   modelLoadMs: number;
   /** Sleeps; rejects with ShutdownError when the sim closes. */
   sleep(ms: number): Promise<void>;
+  /** A monotonic clock in milliseconds (performance.now), for pacing against deadlines. */
+  now(): number;
   /**
    * A ProgressBar tick: raises a pending interrupt first (as ComfyUI's hook does), then sends
    * `progress` and, when previews are on, a preview frame drawn by `preview`.

@@ -11,6 +11,11 @@ const PREVIEW_SIZE = 128;
 /**
  * KSampler: loads the model onto the GPU if needed, checks VRAM, then runs `steps` steps of
  * `stepMs` each with one progress tick per step. Fault injection acts here.
+ *
+ * Steps are paced against deadlines from the sampler's start (step k ends at start + k × stepMs),
+ * not by one sleep after another: a GPU computes at its own pace whatever its host's event loop
+ * does, so a timer that fires late (a busy host running several sims) shortens the next wait
+ * instead of adding up over the steps.
  */
 export const kSampler: NodeImplementation = async (inputs, ctx) => {
   const model = expectValue(inputs, 'model', 'MODEL');
@@ -41,9 +46,10 @@ export const kSampler: NodeImplementation = async (inputs, ctx) => {
   const preview = (step: number) => () => renderPreview(`${key}#0`, Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)), step / steps);
   ctx.gpu.activationMb = needMb;
   try {
+    const from = ctx.now();
     for (let step = 1; step <= steps; step += 1) {
       await injectStepFaults(ctx, step - 1, steps);
-      await ctx.sleep(ctx.stepMs);
+      await ctx.sleep(Math.max(0, from + step * ctx.stepMs - ctx.now()));
       if (ctx.faults.get().dropSocketAtStep === step) ctx.dropSockets();
       ctx.progress(step, steps, preview(step));
     }
