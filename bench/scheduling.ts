@@ -65,6 +65,7 @@ const OPTIONS = {
   size: { type: 'string' },
   'phase-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
+  warmup: { type: 'string' },
   'cpu-prof': { type: 'string' },
   'count-commands': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -92,6 +93,8 @@ if (args.help) {
   --size PX           image width and height (default 64)
   --phase-timeout S   give up on a policy's run after S seconds (default 150)
   --stall-timeout S   ... or when no job finished for S seconds (default 30)
+  --warmup N          jobs run to their end before the timed run, left out of every figure
+                      (default: two per GPU slot; 0: none, the run starts cold)
   --cpu-prof DIR      write V8 CPU profiles of each worker process into DIR/worker<i>-<policy> (node --cpu-prof)
   --count-commands    count the workers' Redis commands per job, by name, under Redis MONITOR for
                       the whole run (MONITOR costs Redis CPU: the run's times are not comparable
@@ -111,6 +114,9 @@ function intOpt(name: keyof typeof args, env: string, fallback: number, min: num
   return n;
 }
 
+/** The timed run's jobs (the warm-up's carry `bench: 'sched-warmup'`). */
+const TIMED = "metadata->>'bench' = 'sched'";
+
 /** The workers' scheduling tuning from this process's environment (their processes inherit it): printed with the figures. */
 const WORKER_TUNING = {
   leadMs: Number(process.env.GANTRY_SLOT_LEAD_MS ?? 0) || 0,
@@ -126,6 +132,8 @@ function readConfig() {
     size: intOpt('size', 'SIZE', 64, 8, 4096),
     phaseTimeoutS: intOpt('phase-timeout', 'PHASE_TIMEOUT', 150, 5, 3600),
     stallTimeoutS: intOpt('stall-timeout', 'STALL_TIMEOUT', 30, 2, 3600),
+    /** -1: two per GPU slot (the default). */
+    warmup: intOpt('warmup', 'WARMUP', -1, -1, 10_000),
     cpuProfDir: opt('cpu-prof', 'CPU_PROF', ''),
     countCommands: args['count-commands'] === true || process.env.BENCH_SCHED_COUNT_COMMANDS === '1',
     sims: opt('step-ms', 'STEP_MS', '10,10,20,20,40,40,80,80')
@@ -380,6 +388,56 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
 
   const bodies = Array.from({ length: config.jobs }, (_, i) => JSON.stringify({ workflow: workflowFor(base, i), metadata: { bench: 'sched', i } }));
 
+  /** One submit over HTTP, tried up to three times (the idempotency key makes a retry safe); the error of the last try. */
+  const postJob = async (body: string, key: string): Promise<string | null> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${apiUrl}/api/v1/jobs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        const text = await res.text();
+        if (res.status === 202) return null;
+        throw new Error(`HTTP ${res.status} ${text.slice(0, 200)}`);
+      } catch (err) {
+        if (attempt < 3) continue;
+        return err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+
+  // Warm-up: jobs run to their end before the timed run (the processes' first requests, connections
+  // and compiled code, and the workers' measured paces of every GPU), left out of every figure: the
+  // run measures scheduling, not the start of the processes.
+  const warmups = config.warmup < 0 ? 2 * sims.reduce((n, s) => n + s.capacity, 0) : config.warmup;
+  if (warmups > 0) {
+    log(`${policy}: warm-up, ${warmups} jobs`);
+    let w = 0;
+    const errors: string[] = [];
+    await Promise.all(
+      Array.from({ length: Math.min(config.concurrency, warmups) }, async () => {
+        while (w < warmups) {
+          const k = w++;
+          const error = await postJob(JSON.stringify({ workflow: workflowFor(base, config.jobs + k), metadata: { bench: 'sched-warmup', i: k } }), `bench-warmup-${k}`);
+          if (error !== null) errors.push(error);
+        }
+      }),
+    );
+    if (errors.length) throw new Error(`warm-up submits failed: ${errors.slice(0, 3).join('; ')}`);
+    const until = Date.now() + config.phaseTimeoutS * 1000;
+    for (;;) {
+      const { rows } = await pool.query<{ open: number }>(`SELECT count(*)::int AS open FROM jobs WHERE NOT ${TIMED} AND status NOT IN ('succeeded', 'failed', 'canceled')`);
+      if ((rows[0]?.open ?? 0) === 0) break;
+      if (interrupted) throw new Error('interrupted');
+      if (Date.now() > until) throw new Error(`warm-up: ${rows[0]?.open} jobs still open after ${config.phaseTimeoutS} s`);
+      await sleep(100);
+    }
+    await sleep(1000); // the last leases released, the workers idle
+  }
+
+
   // Monitoring: lease sets and queue every 100 ms; BullMQ's event stream for hand-backs.
   const leaseKeys = sims.map((s) => `${prefix}:lease:${s.id}`);
   const q = `${prefix}:${QUEUE}`;
@@ -446,23 +504,10 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
     Array.from({ length: config.concurrency }, async () => {
       while (next < bodies.length && !interrupted && !stopSubmitting) {
         const i = next++;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const res = await fetch(`${apiUrl}/api/v1/jobs`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'idempotency-key': `bench-${i}` },
-              body: bodies[i],
-              signal: AbortSignal.timeout(30_000),
-            });
-            const text = await res.text();
-            if (res.status === 202) break;
-            throw new Error(`HTTP ${res.status} ${text.slice(0, 200)}`);
-          } catch (err) {
-            if (attempt < 3) continue; // the idempotency key makes a retried submit safe
-            submitErrors += 1;
-            if (submitErrorSample.length < 5) submitErrorSample.push(err instanceof Error ? err.message : String(err));
-            break;
-          }
+        const error = await postJob(bodies[i] as string, `bench-${i}`);
+        if (error !== null) {
+          submitErrors += 1;
+          if (submitErrorSample.length < 5) submitErrorSample.push(error);
         }
       }
     }),
@@ -477,7 +522,7 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
   let lastPrint = 0;
   for (;;) {
     if (interrupted) throw new Error('interrupted');
-    const { rows } = await pool.query<{ status: string; n: number }>('SELECT status::text AS status, count(*)::int AS n FROM jobs GROUP BY status');
+    const { rows } = await pool.query<{ status: string; n: number }>(`SELECT status::text AS status, count(*)::int AS n FROM jobs WHERE ${TIMED} GROUP BY status`);
     const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
     const terminal = (by.succeeded ?? 0) + (by.failed ?? 0) + (by.canceled ?? 0);
     const total = rows.reduce((s, r) => s + r.n, 0);
@@ -564,7 +609,8 @@ async function runPhase(policy: Policy, base: Record<string, { inputs: Record<st
       FROM jobs j
       LEFT JOIN (SELECT job_id, min(created_at) AS first_at, max(created_at) AS last_at
                    FROM job_events WHERE type = 'state' AND payload->>'status' = 'dispatched'
-                  GROUP BY job_id) d ON d.job_id = j.id`);
+                  GROUP BY job_id) d ON d.job_id = j.id
+     WHERE ${TIMED.replaceAll('metadata', 'j.metadata')}`);
   const jobs: JobTimes[] = rows.map((r) => ({
     id: r.id,
     status: r.status,
@@ -708,7 +754,8 @@ function report(results: PhaseResult[], sims: Sim[]): void {
   console.log('');
   console.log(
     `Scheduling: ${config.jobs} jobs × ${config.steps} steps (${config.size}x${config.size}), ${config.workers} workers sharing ${sims.length} simulated GPUs in 1 gpu-sim process ` +
-      `(ms/step: ${sims.map((s) => (s.capacity > 1 ? `${s.stepMs}:${s.capacity}` : String(s.stepMs))).join(',')}), ${config.concurrency} parallel submits` +
+      `(ms/step: ${sims.map((s) => (s.capacity > 1 ? `${s.stepMs}:${s.capacity}` : String(s.stepMs))).join(',')}), ${config.concurrency} parallel submits, ` +
+      `${config.warmup < 0 ? 2 * sims.reduce((n, s) => n + s.capacity, 0) : config.warmup} warm-up jobs before` +
       (WORKER_TUNING.leadMs ? `; workers with GANTRY_SLOT_LEAD_MS=${WORKER_TUNING.leadMs}${WORKER_TUNING.queueAhead ? ', GANTRY_QUEUE_AHEAD=true' : ''}` : ''),
   );
   const code = provenance();
