@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { isTerminal, type JobEventBody, type JobEventRecord, type RenderJobPayload } from '@gantry/domain';
+import { isTerminal, type JobEventBody, type JobEventRecord, type JobRequirements, type RenderJobPayload } from '@gantry/domain';
 import {
   appendJobEvent,
   bumpQueueGenerations,
@@ -15,6 +15,7 @@ import {
   type ReconcileCandidate,
   type TransitionResult,
 } from '@gantry/db';
+import { jobTake, storedJobInput } from '@gantry/fleet';
 import type { Logger } from '@gantry/logger';
 import { jobFinishMetrics, jobRecoveryMetrics, jobRunMetrics, jobSubmitMetrics, type Registry } from '@gantry/metrics';
 import { coalesceWrites, enqueueRender, enqueueRenders, type ActiveCounts, type BusEvent, type CountChange, type EventPublisher, type TenantJobCounts } from '@gantry/queue';
@@ -183,14 +184,31 @@ export class JobDoor {
     const { patch, from } = patchOf(change);
     const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, patch, from));
     if (!result) return { result: null, announced: Promise.resolve() };
+    return { result, announced: this.announceCommitted(job, change, result) };
+  }
+
+  /**
+   * `dispatched` for a job a worker leased a GPU for from its queue entry alone (its `take`), read
+   * in the same statement: the row as it was before the change (what the worker would have read
+   * first) comes with the committed change. Null `row` and `result` when the job was not queued
+   * (the worker lets the slot go and reads the row to see why).
+   */
+  async commitTaken(job: Pick<JobRef, 'id' | 'tenantId'>, change: Extract<JobChange, { to: 'dispatched' }>): Promise<CommittedChange & { row: JobRow | null }> {
+    const { patch, from } = patchOf(change);
+    const result = await this.persist(() => transitionJob(this.deps.db, job.id, change.to, { ...patch, readRow: true }, from));
+    if (!result?.row) return { result: null, row: null, announced: Promise.resolve() };
+    return { result, row: result.row, announced: this.announceCommitted(result.row, change, result) };
+  }
+
+  /** Its count and announcement, under way, for a committed change: settles once they are done (never rejects). */
+  private announceCommitted(job: JobRef, change: JobChange, result: TransitionResult): Promise<void> {
     // The count's update and the change's message leave in one write (when the queue's
     // connection is the publisher's, as in the worker and the API).
     coalesceWrites(this.deps.queue.opts.connection);
-    const announced = Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]).then(
+    return Promise.all([this.countChanges([countChangeOf(result)]), this.announce(job, change, result)]).then(
       () => undefined,
       (err: unknown) => this.deps.logger.warn({ err, jobId: job.id, to: change.to }, 'job change committed but not fully announced'),
     );
-    return { result, announced };
   }
 
   /**
@@ -269,9 +287,9 @@ export class JobDoor {
     return moved.length;
   }
 
-  private async enqueue(job: Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>, tenantRank: number): Promise<void> {
+  private async enqueue(job: JobRow, tenantRank: number): Promise<void> {
     try {
-      await enqueueRender(this.deps.queue, { jobId: job.id, tenantId: job.tenantId }, job.priority, tenantRank, job.queueSeq);
+      await enqueueRender(this.deps.queue, entryOf(job), job.priority, tenantRank, job.queueSeq);
     } catch (err) {
       // The row is committed, so the job is accepted: the reconciler queues it from PostgreSQL.
       jobRecoveryMetrics(this.deps.metrics).enqueueDeferred.inc();
@@ -280,8 +298,8 @@ export class JobDoor {
   }
 
   /** One bulk add for many jobs (ranks `firstRank`, +1, ...); a refusal leaves them to the reconciler, as for one. */
-  private async enqueueMany(jobs: readonly Pick<JobRow, 'id' | 'tenantId' | 'priority' | 'queueSeq'>[], firstRank: number): Promise<void> {
-    const entries = jobs.map((j, i) => ({ payload: { jobId: j.id, tenantId: j.tenantId }, priority: j.priority, generation: j.queueSeq, tenantRank: firstRank + i }));
+  private async enqueueMany(jobs: readonly JobRow[], firstRank: number): Promise<void> {
+    const entries = jobs.map((j, i) => ({ payload: entryOf(j), priority: j.priority, generation: j.queueSeq, tenantRank: firstRank + i }));
     try {
       // The bulk add goes in chunks: when a later one fails, a second go adds the rest with their
       // ranks (the entries already added are left as they are), so the reconciler, which knows no
@@ -322,6 +340,15 @@ export class JobDoor {
       .publishEvent({ ...record, tenantId })
       .catch((err: unknown) => this.deps.logger.warn({ err, jobId: record.jobId }, 'job event not published'));
   }
+}
+
+/**
+ * A job's queue entry: its ids and what a worker needs to lease a GPU for it before reading its row
+ * (`take`: its need and model, from its input as stored). The reconciler's entries carry no `take`
+ * (it reads no inputs): their workers read the row first.
+ */
+function entryOf(job: Pick<JobRow, 'id' | 'tenantId' | 'kind' | 'workflow' | 'requirements'>): RenderJobPayload {
+  return { jobId: job.id, tenantId: job.tenantId, take: jobTake(storedJobInput(job.kind, job.workflow), job.requirements as JobRequirements | null) };
 }
 
 /** How a transition moves its tenant's counts: queued and held (dispatched, running) are counted; the rest are not. */

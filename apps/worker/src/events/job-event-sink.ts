@@ -23,8 +23,11 @@ export class JobEventSink {
     private readonly job: JobRef,
     private readonly progressIntervalMs: number,
     private readonly clock: Clock = systemClock,
+    /** A change committed before the sink existed (JobDoor.commitTaken): its announcement goes before anything the sink takes. */
+    after?: Promise<void>,
   ) {
     this.lastProgressAt = clock.now();
+    if (after) this.chain = after;
   }
 
   /** Appends a progress or output event after everything emitted before it. */

@@ -1,6 +1,6 @@
-import { workflowCheckpoint, type JobRequirements } from '@gantry/domain';
+import type { JobRequirements } from '@gantry/domain';
 import type { JobRow } from '@gantry/db';
-import { jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
+import { jobModel as modelOf, jobNeed, parseJobInput, type JobInput, type JobNeed } from '@gantry/fleet';
 
 /** Parsed inputs by row: an attempt asks for them several times (need, model, run, progress), the row never changes. */
 const parsed = new WeakMap<JobRow, JobInput>();
@@ -22,8 +22,7 @@ export function jobNeedOf(job: JobRow): JobNeed {
 
 /** The checkpoint the job loads, for warm-model affinity (null: unknown or the backend's default). */
 export function jobModel(job: JobRow): string | null {
-  const input = jobInput(job);
-  return input.kind === 'workflow' ? workflowCheckpoint(input.workflow) : (input.params.model ?? null);
+  return modelOf(jobInput(job));
 }
 
 /** The node ids that weigh in the overall progress. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Job as BullJob } from 'bullmq';
 import {
   AppError,
@@ -18,7 +19,7 @@ import { handBack } from './hand-back.js';
 import { holdSlot, letGo, occupySlot, type HeldSlot } from './held-slot.js';
 import { jobModel, jobNeedOf } from './job-input.js';
 import { OutcomeNotRecorded } from './record-success.js';
-import { runOnBackend, type SubmittedPrompt } from './run-on-backend.js';
+import { runOnBackend, type Dispatched, type SubmittedPrompt } from './run-on-backend.js';
 import { settleFailure, timeoutError } from './settle-failure.js';
 import { WorkerShutdown } from './worker-shutdown.js';
 
@@ -42,10 +43,16 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   const payload = renderJobPayloadSchema.parse(bullJob.data);
   const log = deps.logger.child({ jobId: payload.jobId, attempt: bullJob.attemptsMade + 1 });
   const place = deps.fleet.turns.placeOf(bullJob.priority); // taken now: its turn for a slot follows queue order
+  if (payload.take && !deps.cancels.holds(payload.jobId)) {
+    // Its GPU leased from the entry alone, then dispatched and read in one statement; a job that was
+    // not queued any more (ended, or held by a worker) is read and judged below, its slot let go.
+    const outcome = await runAttempt(deps, bullJob, token, null, log, place);
+    if (outcome !== 'by-row') return outcome;
+  }
   const job = await deps.persist(() => readJobRow(deps.db, payload.jobId));
   if (!job || isTerminal(job.status)) return 'skipped';
   if (deps.cancels.holds(job.id)) return 'skipped'; // this worker runs it already: a second entry of the job
-  if (job.status === 'queued') return runAttempt(deps, bullJob, token, job, log, place);
+  if (job.status === 'queued') return settled(await runAttempt(deps, bullJob, token, job, log, place));
   // Only a worker that can ask the job's backend recovers it while a worker that can may come; a
   // job no such worker took within FOREIGN_BACKEND_FACTOR stale periods (its backend left the
   // fleet, or lives on a node whose workers all died) is taken by anyone and runs again.
@@ -69,30 +76,53 @@ export async function processRender(deps: WorkerDeps, bullJob: BullJob<RenderJob
   return recoverLostJob(deps, bullJob, token, claimed, log, place);
 }
 
-/** One attempt of a queued job: lease a backend, run, settle. */
+/** An attempt of a job taken from its entry's `take` did not dispatch it (not queued any more, or an error before): judge it from its row. */
+type AttemptOutcome = RenderOutcome | 'by-row';
+
+/** The outcome of an attempt of a job read as queued: it was queued when it was dispatched, so always a RenderOutcome. */
+function settled(outcome: AttemptOutcome): RenderOutcome {
+  return outcome === 'by-row' ? 'skipped' : outcome;
+}
+
+/** The job's wall-clock timeout from the entry's pickup (`elapsedMs` ago), or null without one. */
+function timeoutOf(job: JobRow, elapsedMs: number): AbortSignal | null {
+  return job.timeoutSeconds ? AbortSignal.timeout(Math.max(0, job.timeoutSeconds * 1000 - elapsedMs)) : null;
+}
+
+/**
+ * One attempt of a queued job: lease a backend, run, settle. `known`: the job's row as read; null
+ * for a job taken from its entry's `take` (payload.take): the lease is taken on the entry's need,
+ * then the job is dispatched and its row read in one statement (JobDoor.commitTaken), one round
+ * trip to PostgreSQL less before the prompt is sent; 'by-row' (its slot let go) when it was not
+ * dispatched (not queued any more, or an error first): the caller reads the row and judges.
+ */
 async function runAttempt(
   deps: WorkerDeps,
   bullJob: BullJob<RenderJobPayload>,
   token: string | undefined,
-  job: JobRow,
+  known: JobRow | null,
   log: Logger,
   place: QueuePlace,
-): Promise<RenderOutcome> {
+): Promise<AttemptOutcome> {
   const payload = bullJob.data;
-  const controller = deps.cancels.register(job.id);
-  const timeout = job.timeoutSeconds ? AbortSignal.timeout(job.timeoutSeconds * 1000) : null;
-  const signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  const sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock);
+  const take = known ? null : (payload.take ?? null);
+  if (!known && !take) throw new Error(`job ${payload.jobId}: an attempt needs its row or its entry's take`);
+  const pickedUpAt = deps.clock.now();
+  const controller = deps.cancels.register(payload.jobId);
+  let job = known;
+  let timeout = job ? timeoutOf(job, 0) : null;
+  let signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
+  let sink = job ? new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock) : null;
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
   let held: HeldSlot | null = null;
   try {
-    if (job.cancelRequested) controller.abort(new Error('canceled'));
+    if (job?.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
-      tenantId: job.tenantId,
-      need: jobNeedOf(job),
+      tenantId: payload.tenantId,
+      need: take ? take.need : jobNeedOf(job!),
       exclude: new Set(payload.excludeBackends ?? []),
       moreVramThanMb: payload.moreVramThanMb,
-      model: jobModel(job),
+      model: take ? take.model : jobModel(job!),
       tenantCap: deps.config.tenantMaxRunning,
       waitMs: deps.config.slotWaitMs,
       signal,
@@ -102,15 +132,36 @@ async function runAttempt(
       place,
     });
     held = holdSlot(deps, lease, log);
+    let committed: Dispatched | null = null;
+    if (!job) {
+      const leasedAt = deps.clock.now();
+      const promptId = randomUUID();
+      const taken = await deps.jobs.commitTaken({ id: payload.jobId, tenantId: payload.tenantId }, { to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
+      if (!taken.result || !taken.row) return 'by-row';
+      job = taken.row;
+      // Its later events go after the `dispatched` message, as through JobEventSink.commit.
+      sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock, taken.announced);
+      timeout = timeoutOf(job, deps.clock.now() - pickedUpAt);
+      signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
+      committed = { promptId, result: taken.result, leasedAt };
+    }
     // Its prompt starts now: the slot may be counted as about to free near its expected end (not a
     // recovered prompt's, which started at an unknown earlier time).
     deps.fleet.ending.begin(lease.leaseId, lease.backendId);
-    const result = await runOnBackend(deps, job, held, controller, signal, sink, log, submitted);
+    const result = await runOnBackend(deps, job, held, controller, signal, sink!, log, submitted, committed);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
     if (err instanceof NoSlotError && token) {
       // No GPU free for it here: hand it back (still queued, same priority) for any worker to take.
       return handBack(bullJob, token, 50 + Math.floor(Math.random() * 100), log);
+    }
+    if (!job || !sink) {
+      // Taken from its entry and not dispatched: nothing was recorded. Stopped meanwhile (a
+      // shutdown): back to the queue as it is. Any other error (no backend of this worker can run
+      // it, PostgreSQL down): judged from its row, as an entry without `take` is.
+      if (controller.signal.aborted && token) return handBack(bullJob, token, 0, log);
+      log.debug({ err }, 'job taken from its entry not dispatched; judged from its row');
+      return 'by-row';
     }
     return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
@@ -119,8 +170,8 @@ async function runAttempt(
     // The success's announcement, under way since its commit (recordSuccess). Meanwhile the job is
     // active in BullMQ but no longer counted by the intake gate (its lease ended): intake may lag by
     // one job for that moment, never overfill.
-    await sink.drain();
-    deps.cancels.unregister(job.id, controller);
+    await sink?.drain();
+    deps.cancels.unregister(payload.jobId, controller);
   }
 }
 
@@ -259,7 +310,7 @@ async function recoverLostJob(
   }
   const fresh = await deps.persist(() => readJobRow(deps.db, job.id));
   if (!fresh || fresh.status !== 'queued') return 'skipped';
-  return runAttempt(deps, bullJob, token, fresh, log, place);
+  return settled(await runAttempt(deps, bullJob, token, fresh, log, place));
 }
 
 /** An AppError for anything thrown; a database that cannot be reached makes the attempt retryable. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isImg2ImgDriver, isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
-import type { JobRow } from '@gantry/db';
+import type { JobRow, TransitionResult } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
 import { PreviewPublisher } from '../events/preview-publisher.js';
@@ -13,6 +13,14 @@ import { queueAheadAtStart } from './queue-ahead.js';
 import { recordSuccess } from './record-success.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { img2imgImages, stageInputs } from './stage-inputs.js';
+
+/** A `dispatched` committed before runOnBackend (JobDoor.commitTaken: with the read of the job's row). */
+export interface Dispatched {
+  promptId: string;
+  result: TransitionResult;
+  /** When its slot was leased (its slot time is measured from there). */
+  leasedAt: number;
+}
 
 /** Where an attempt's prompt went, once it was handed to a backend: recovery asks there. */
 export interface SubmittedPrompt {
@@ -41,19 +49,21 @@ export async function runOnBackend(
   sink: JobEventSink,
   jobLog: Logger,
   submitted: { prompt: SubmittedPrompt | null },
+  /** Its `dispatched`, when already committed; else committed here. */
+  committed: Dispatched | null = null,
 ): Promise<'succeeded' | 'lost'> {
   const { lease } = held;
   const log = jobLog.child({ backend: lease.backendId }); // every line of the attempt names its backend
-  const leasedAt = deps.clock.now();
+  const leasedAt = committed?.leasedAt ?? deps.clock.now();
   const member = deps.fleet.member(lease.backendId);
   if (!member) {
     // Removed from the registry between the lease and now: another backend can take the job.
     throw new AppError('BACKEND_UNAVAILABLE', `Backend ${lease.backendId} left the fleet`, { retryable: true });
   }
-  const promptId = randomUUID();
+  const promptId = committed?.promptId ?? randomUUID();
   // Durable before the prompt exists (recovery reads this row); its message need not be out yet:
   // it still goes before the job's later events (JobEventSink.commit).
-  const dispatched = await sink.commit({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
+  const dispatched = committed ? committed.result : await sink.commit({ to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
   if (!dispatched) return 'lost'; // canceled between pickup and dispatch
   // Inputs go to this backend before the prompt exists there: a failure here is a plain retry.
   const inputs = await stageInputs(deps, job, member.driver, log);

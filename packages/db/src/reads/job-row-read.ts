@@ -48,6 +48,25 @@ const COLUMNS = [
 
 const TEXT = `SELECT ${COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ')} FROM jobs WHERE id = $1::uuid`;
 
+/**
+ * The same columns as a select list for another statement's row of `jobs` (named `table`), each
+ * aliased `<prefix><field>`: a statement that reads the row on its way (the worker's `dispatched`
+ * transition, job-transitions.ts) returns exactly what readJobRow would. jobRowOf takes them back.
+ */
+export function jobRowColumns(table: string, prefix: string): string {
+  return COLUMNS.map(([field, column]) => `${column.replace(/^[a-z_]+/, (name) => `${table}.${name}`)} AS "${prefix}${field}"`).join(', ');
+}
+
+/** The columns of a jobRowColumns select list, as `<table>."<prefix><field>"`: to pass them on from a CTE. */
+export function jobRowFields(table: string, prefix: string): string {
+  return COLUMNS.map(([field]) => `${table}."${prefix}${field}"`).join(', ');
+}
+
+/** The row a jobRowColumns select list returned, from its `<prefix><field>` columns. */
+export function jobRowOf(record: Record<string, unknown>, prefix: string): JobRow {
+  return Object.fromEntries(COLUMNS.map(([field]) => [field, record[`${prefix}${field}`]])) as unknown as JobRow;
+}
+
 /** The job, or null when there is none. */
 export async function readJobRow(db: Db, id: string): Promise<JobRow | null> {
   const { rows } = await poolOf(db).query<JobRow>({ name: 'gantry-read-job-row', text: TEXT, values: [id] });

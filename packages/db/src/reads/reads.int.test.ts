@@ -7,6 +7,7 @@ import { migrateDatabase } from '../migrate/index.js';
 import type { PrismaClient } from '../generated/client.js';
 import { listJobArtifacts } from '../repositories/artifacts.js';
 import { findJobById, findTenantJob, insertJob } from '../repositories/jobs.js';
+import { transitionJob } from '../repositories/job-transitions.js';
 import { ensureTenant } from '../repositories/tenants.js';
 import { listJobInputs, upsertUpload } from '../repositories/uploads.js';
 import { listBackends } from './backend-list-read.js';
@@ -131,6 +132,26 @@ describe('readJobRow', () => {
       expect(Object.keys(row!).sort()).toEqual(Object.keys((await findJobById(prisma, id))!).sort());
     }
     expect(await readJobRow(prisma, randomUUID())).toBeNull();
+  });
+
+  it("comes with a transition that reads the row (readRow): the row as it was before the change, as readJobRow read it", async () => {
+    // A job of its own, of a tenant of its own (the other tests read tenants A's and B's as they are).
+    const id = uuidv7();
+    await insertJob(prisma, {
+      id, tenantId: (await ensureTenant(prisma, 'reads-c')).id, workflow: WORKFLOW, priority: 3, requirements: { tags: ['sdxl'] }, metadata: { m: [1] },
+      webhook: { url: 'https://hooks.example/y', events: ['job.succeeded'] }, timeoutSeconds: 60,
+    });
+    const queued = await readJobRow(prisma, id);
+    expect(queued?.status).toBe('queued');
+    const result = await transitionJob(prisma, queued!.id, 'dispatched', { backendId: 'b-1', promptId: 'p-2', workerId: 'w-2', incrementAttempts: true, readRow: true });
+    expect(result?.row).toEqual(queued);
+    expect(Object.keys(result!.row!).sort()).toEqual(Object.keys(queued!).sort());
+    expect(result).toMatchObject({ status: 'dispatched', from: 'queued', attempts: queued!.attempts + 1 });
+    expect(await readJobRow(prisma, queued!.id)).toMatchObject({ status: 'dispatched', backendId: 'b-1', workerId: 'w-2' });
+    // Refused (not queued any more): nothing, as without readRow.
+    expect(await transitionJob(prisma, queued!.id, 'dispatched', { backendId: 'b-1', promptId: 'p-3', workerId: 'w-3', readRow: true })).toBeNull();
+    // Without readRow the result carries no row.
+    expect(await transitionJob(prisma, queued!.id, 'running')).not.toHaveProperty('row');
   });
 });
 

@@ -1,8 +1,10 @@
 import { isTerminal, sourcesOf, uuidv7, webhookEventFor, type JobErrorInfo, type JobStatus } from '@gantry/domain';
 import { Prisma } from '../generated/client.js';
 import { rawRows } from '../pool-query.js';
+import { jobRowColumns, jobRowFields, jobRowOf } from '../reads/job-row-read.js';
 import type { NewArtifact } from './artifacts.js';
 import type { DbOrTx } from './audit-events.js';
+import type { JobRow } from './jobs.js';
 
 /** Why a failed attempt sent its job back to the queue: the queued event and the job view carry it. */
 export interface AttemptError {
@@ -34,6 +36,12 @@ export interface TransitionPatch {
   outputs?: NewArtifact[];
   /** On `succeeded` without a run: the job whose result this one answers with (its state event says so too). */
   reusedFrom?: string;
+  /**
+   * Return the job's whole row as it was when the statement locked it, before the change
+   * (`TransitionResult.row`, what readJobRow would have read): the worker that took a job from its
+   * queue entry's need dispatches it and reads it in one statement.
+   */
+  readRow?: boolean;
 }
 
 /** An event a transition wrote, in sequence order. */
@@ -67,7 +75,12 @@ export interface TransitionResult {
    * wants this event), else null. The caller enqueues it; the workers' sweep catches any it misses.
    */
   webhookDeliveryId: string | null;
+  /** With `readRow`: the job's row as it was before the change. */
+  row?: JobRow;
 }
+
+/** Prefix of the row's columns (readRow) beside the transition's own. */
+const ROW = 'row_';
 
 interface TransitionRow {
   id: string;
@@ -153,7 +166,7 @@ export async function transitionJob(
   // Through the pg pool (rawRows): the worker runs three of these per job.
   const rows = await rawRows<TransitionRow>(db, Prisma.sql`
     WITH p AS ( -- the status it leaves: locked first, so it is the one the update sees
-      SELECT status FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE
+      SELECT status${patch.readRow ? Prisma.raw(`, ${jobRowColumns('jobs', ROW)}`) : Prisma.empty} FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE
     ), u AS (
       UPDATE jobs SET ${Prisma.join(sets)}
       WHERE id = ${jobId}::uuid AND status = ANY(${sources}::"JobStatus"[]) AND EXISTS (SELECT 1 FROM p)
@@ -196,8 +209,8 @@ export async function transitionJob(
            u.backend_id, u.cancel_requested, u.created_at, u.started_at, u.finished_at,
            (SELECT jsonb_agg(jsonb_build_object('seq', x.seq, 'at', x.created_at, 'payload', x.payload) ORDER BY x.seq)
               FROM (SELECT * FROM oe UNION ALL SELECT * FROM e) x) AS events,
-           (SELECT w.id::text FROM w) AS webhook_delivery_id
-    FROM u`);
+           (SELECT w.id::text FROM w) AS webhook_delivery_id${patch.readRow ? Prisma.raw(`, ${jobRowFields('p', ROW)}`) : Prisma.empty}
+    FROM u${patch.readRow ? Prisma.sql`, p` : Prisma.empty}`);
   const row = rows[0];
   if (!row) return null;
   const events = row.events.map((e) => ({ seq: e.seq, at: new Date(e.at), payload: e.payload }));
@@ -220,5 +233,6 @@ export async function transitionJob(
     event: state.payload,
     events,
     webhookDeliveryId: row.webhook_delivery_id,
+    ...(patch.readRow ? { row: jobRowOf(row as unknown as Record<string, unknown>, ROW) } : {}),
   };
 }

@@ -1,0 +1,96 @@
+import { poolOf } from '@gantry/db';
+import { jobTake, storedJobInput } from '@gantry/fleet';
+import { enqueueRender } from '@gantry/queue';
+import type { RunningWorker } from '@gantry/worker';
+import { apiClient, jobEnd, startStack, waitUntil, type TestStack } from '@gantry/testing';
+import { defaultWorkflow } from '../../api/test/fixtures';
+
+/** The statements the worker's pool runs, by kind: the row read before a lease, and the transitions (with or without the row). */
+function spyOnWorkerStatements(worker: RunningWorker) {
+  const pool = poolOf(worker.deps.db);
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const seen: string[] = [];
+  const spy = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
+    const config = args[0] as string | { name?: string; text?: string };
+    const text = typeof config === 'string' ? config : (config.text ?? '');
+    if (typeof config === 'object' && config.name === 'gantry-read-job-row') seen.push('read');
+    else if (text.includes('WITH p AS')) seen.push(text.includes('"row_id"') ? 'transition+row' : 'transition');
+    return query(...args);
+  }) as never);
+  return { seen, restore: () => spy.mockRestore() };
+}
+
+/**
+ * A queue entry carries what a worker needs to lease a GPU for its job (`take`: the need and model
+ * from the job's input), so the worker leases first and then dispatches the job and reads its row in
+ * one statement, instead of reading the row before the lease: one round trip to PostgreSQL less
+ * between the entry's pickup and the prompt's send.
+ */
+describe('a job taken from its queue entry: lease on the entry, then dispatch and read in one statement', () => {
+  let stack: TestStack;
+  let admin: ReturnType<typeof apiClient>;
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    stack = await startStack({ gpus: 1, stepMs: 5, worker: false });
+    admin = apiClient(stack.url, stack.adminKey);
+  }, 60_000);
+  afterAll(() => stack.close());
+
+  const executions = (): number => stack.sims[0]!.executions().length;
+
+  it("puts the job's need and model in its entry, and the worker dispatches it without reading its row first", async () => {
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 1 }) })).body;
+    const entry = await stack.apiResources.deps.queue.getJob(job.id);
+    expect(entry?.data).toEqual({
+      jobId: job.id,
+      tenantId: expect.any(String),
+      take: {
+        need: { kind: 'comfyui', nodeTypes: expect.arrayContaining(['KSampler', 'CheckpointLoaderSimple', 'SaveImage']), models: [{ kind: 'checkpoint', name: expect.any(String) }] },
+        model: expect.any(String),
+      },
+    });
+    worker = await stack.startWorker();
+    expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+    // The worker's statements for the next job, from its pickup on.
+    const statements = spyOnWorkerStatements(worker);
+    try {
+      const next = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 3 }) })).body;
+      expect(await jobEnd(admin, next.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1, backend: 'sim0' });
+      // Dispatched and read in one statement; `running` and `succeeded` as before; never read alone.
+      expect(statements.seen).toEqual(['transition+row', 'transition', 'transition']);
+    } finally {
+      statements.restore();
+    }
+    // Its events in order, numbered without a gap, as ever.
+    const events = (await admin('GET', `/api/v1/jobs/${job.id}/events`)).body.items as { seq: number; event: { type: string; status?: string } }[];
+    expect(events.filter((e) => e.event.type === 'state').map((e) => e.event.status)).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  }, 90_000);
+
+  it('lets the slot go and judges the job by its row when the entry finds it not queued any more (a second entry of an ended job)', async () => {
+    const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 2 }) })).body;
+    expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const before = executions();
+    const queue = stack.apiResources.deps.queue;
+    const { rows } = await poolOf(stack.apiResources.deps.db).query<{ tenant_id: string; workflow: unknown }>('SELECT tenant_id::text, workflow FROM jobs WHERE id = $1', [job.id]);
+    const statements = spyOnWorkerStatements(worker);
+    try {
+      // A second entry of the ended job (as a reconciler's duplicate would be), with its take.
+      const take = jobTake(storedJobInput('workflow', rows[0]!.workflow), null);
+      await enqueueRender(queue, { jobId: job.id, tenantId: rows[0]!.tenant_id, take }, 0, 0, 7);
+      const second = await waitUntil(async () => {
+        const e = await queue.getJob(`${job.id}.r7`);
+        return e && (await e.isCompleted()) ? e : undefined;
+      }, 30_000, 20);
+      expect(second.returnvalue).toBe('skipped');
+      // The refused dispatch (no row: nothing changed), then the row read that saw it ended.
+      expect(statements.seen).toEqual(['transition+row', 'read']);
+    } finally {
+      statements.restore();
+    }
+    expect(executions()).toBe(before); // nothing ran again
+    expect((await admin('GET', `/api/v1/jobs/${job.id}`)).body).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // Its slot was let go.
+    expect((await worker.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ?? 0).toBe(0);
+  }, 90_000);
+});
