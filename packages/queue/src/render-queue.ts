@@ -80,7 +80,7 @@ export async function enqueueRender(
   tenantRank = 0,
   generation = 0,
 ): Promise<void> {
-  const data = renderJobPayloadSchema.parse(payload);
+  const data = checkedEntry(payload);
   await queue.add('render', data, { jobId: renderEntryId(data.jobId, generation), priority: toBullPriority(priority, tenantRank) });
 }
 
@@ -97,10 +97,21 @@ export async function enqueueRenders(
   await addPrioritizedBulk(
     queue,
     entries.map((e) => {
-      const data = renderJobPayloadSchema.parse(e.payload);
+      const data = checkedEntry(e.payload);
       return { name: 'render', data, opts: { jobId: renderEntryId(data.jobId, e.generation), priority: toBullPriority(e.priority, e.tenantRank) } };
     }),
   );
+}
+
+/**
+ * An entry as it is added: its ids and retry hints checked by the schema; its `take` as the job
+ * door derived it (typed, from an input submit validated; the worker parses it when it takes the
+ * entry), not parsed again here, where a batch adds a thousand.
+ */
+function checkedEntry(payload: RenderJobPayload): RenderJobPayload {
+  const { take, ...rest } = payload;
+  const data = renderJobPayloadSchema.parse(rest);
+  return take ? { ...data, take } : data;
 }
 
 /** Removes a job that is still waiting; returns false when a worker already holds it. */
