@@ -94,3 +94,46 @@ describe('a job taken from its queue entry: lease on the entry, then dispatch an
     expect((await worker.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ?? 0).toBe(0);
   }, 90_000);
 });
+
+/**
+ * A worker that stops while a job taken from its entry waits for a GPU slot (nothing recorded yet)
+ * gives the entry back as it is: no attempt counted, no retry delay, and the next worker runs it.
+ */
+describe('a job taken from its entry, waiting for a slot when its worker stops', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // A lead longer than any job: once the GPU's pace is known, the worker takes a job while the
+    // only slot is busy, and the job waits for it (docs/scheduling.md, GANTRY_SLOT_LEAD_MS).
+    stack = await startStack({ gpus: 1, stepMs: 5, workerEnv: { GANTRY_SLOT_LEAD_MS: '60000', GANTRY_SLOT_WAIT_MS: '120000', GANTRY_SHUTDOWN_GRACE_MS: '0' } });
+  }, 60_000);
+  afterAll(() => stack.close());
+
+  it('is handed back to the queue unchanged (still queued, no attempt) and runs once on the next worker', async () => {
+    const admin = apiClient(stack.url, stack.adminKey);
+    const first = stack.worker!;
+    for (const seed of [1, 2, 3]) {
+      const job = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed }) })).body;
+      expect(await jobEnd(admin, job.id, 60_000)).toMatchObject({ status: 'succeeded' });
+    }
+    expect(first.deps.fleet.pace.expectedMs('sim0')).not.toBeNull();
+    let waiting = 0; // the worker's jobs between their slot attempts (offered a hand-over)
+    const offer = first.deps.fleet.offerHandOver.bind(first.deps.fleet);
+    first.deps.fleet.offerHandOver = (place, take) => {
+      waiting++;
+      return offer(place, take);
+    };
+    const long = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 1200, seed: 31 }) })).body;
+    await waitUntil(async () => ((await admin('GET', `/api/v1/jobs/${long.id}`)).body.status === 'running' ? true : undefined), 60_000, 10);
+    const next = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 32 }) })).body;
+    await waitUntil(async () => (waiting > 0 ? true : undefined), 60_000, 10);
+    expect((await admin('GET', `/api/v1/jobs/${long.id}`)).body.status).toBe('running');
+    await first.close(); // no grace: the running job is interrupted and handed back too
+    expect((await admin('GET', `/api/v1/jobs/${next.id}`)).body).toMatchObject({ status: 'queued', attempts: 0 });
+    const entry = await stack.apiResources.deps.queue.getJob(next.id);
+    expect(entry?.attemptsMade).toBe(0);
+    expect(entry?.failedReason).toBeFalsy();
+    await stack.startWorker();
+    expect(await jobEnd(admin, next.id, 60_000)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await jobEnd(admin, long.id, 90_000)).toMatchObject({ status: 'succeeded' });
+  }, 150_000);
+});
