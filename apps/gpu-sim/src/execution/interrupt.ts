@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as immediate, setTimeout as delay } from 'node:timers/promises';
 import { InterruptedError, ShutdownError } from './errors.js';
 
 /**
@@ -44,14 +44,14 @@ export class InterruptFlag {
   }
 }
 
-/** Sleeps `ms`, or rejects with ShutdownError as soon as `shutdown` aborts. */
+/**
+ * Sleeps `ms`, or rejects with ShutdownError as soon as `shutdown` aborts. `ms` ≤ 0 still yields to
+ * the event loop once (setImmediate): a sampler behind its deadlines goes on at once, but its
+ * sockets, an interrupt or an unsubscribe are served between its steps, never starved.
+ */
 export async function sleep(ms: number, shutdown: AbortSignal): Promise<void> {
-  if (ms <= 0) {
-    if (shutdown.aborted) throw new ShutdownError();
-    return;
-  }
   try {
-    await delay(ms, undefined, { signal: shutdown });
+    await (ms <= 0 ? immediate(undefined, { signal: shutdown }) : delay(ms, undefined, { signal: shutdown }));
   } catch {
     throw new ShutdownError();
   }
