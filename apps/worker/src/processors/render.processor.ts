@@ -84,9 +84,23 @@ function settled(outcome: AttemptOutcome): RenderOutcome {
   return outcome === 'by-row' ? 'skipped' : outcome;
 }
 
-/** The job's wall-clock timeout from the entry's pickup (`elapsedMs` ago), or null without one. */
-function timeoutOf(job: JobRow, elapsedMs: number): AbortSignal | null {
-  return job.timeoutSeconds ? AbortSignal.timeout(Math.max(0, job.timeoutSeconds * 1000 - elapsedMs)) : null;
+/** An attempt with its job's row known: its events' sink, its timeout (from the entry's pickup) and the signal that ends it. */
+interface Underway {
+  job: JobRow;
+  sink: JobEventSink;
+  timeout: AbortSignal | null;
+  signal: AbortSignal;
+}
+
+/** The attempt of `job` from its row, `elapsedMs` after the entry's pickup; `after`: a change committed before its sink (see JobEventSink). */
+function underway(deps: WorkerDeps, job: JobRow, controller: AbortController, log: Logger, elapsedMs: number, after?: Promise<void>): Underway {
+  const timeout = job.timeoutSeconds ? AbortSignal.timeout(Math.max(0, job.timeoutSeconds * 1000 - elapsedMs)) : null;
+  return {
+    job,
+    sink: new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock, after),
+    timeout,
+    signal: timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal,
+  };
 }
 
 /**
@@ -109,23 +123,21 @@ async function runAttempt(
   if (!known && !take) throw new Error(`job ${payload.jobId}: an attempt needs its row or its entry's take`);
   const pickedUpAt = deps.clock.now();
   const controller = deps.cancels.register(payload.jobId);
-  let job = known;
-  let timeout = job ? timeoutOf(job, 0) : null;
-  let signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
-  let sink = job ? new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock) : null;
+  // Known from the start for a row read first (its timeout runs while it waits for a slot), else from the dispatch on.
+  let attempt = known ? underway(deps, known, controller, log, 0) : null;
   const submitted: { prompt: SubmittedPrompt | null } = { prompt: null };
   let held: HeldSlot | null = null;
   try {
-    if (job?.cancelRequested) controller.abort(new Error('canceled'));
+    if (known?.cancelRequested) controller.abort(new Error('canceled'));
     const lease = await acquireBackend(deps.fleet, {
       tenantId: payload.tenantId,
-      need: take ? take.need : jobNeedOf(job!),
+      need: known ? jobNeedOf(known) : take!.need,
       exclude: new Set(payload.excludeBackends ?? []),
       moreVramThanMb: payload.moreVramThanMb,
-      model: take ? take.model : jobModel(job!),
+      model: known ? jobModel(known) : take!.model,
       tenantCap: deps.config.tenantMaxRunning,
       waitMs: deps.config.slotWaitMs,
-      signal,
+      signal: attempt?.signal ?? controller.signal,
       clock: deps.clock,
       // The first take of the entry and one hand-back may wait for a faster GPU; later takes run where they can.
       mayWaitForFaster: bullJob.attemptsStarted <= 2,
@@ -133,29 +145,26 @@ async function runAttempt(
     });
     held = holdSlot(deps, lease, log);
     let committed: Dispatched | null = null;
-    if (!job) {
+    if (!attempt) {
       const leasedAt = deps.clock.now();
       const promptId = randomUUID();
       const taken = await deps.jobs.commitTaken({ id: payload.jobId, tenantId: payload.tenantId }, { to: 'dispatched', backendId: lease.backendId, promptId, workerId: deps.workerId });
       if (!taken.result || !taken.row) return 'by-row';
-      job = taken.row;
       // Its later events go after the `dispatched` message, as through JobEventSink.commit.
-      sink = new JobEventSink(deps.jobs, log, job, deps.config.progressIntervalMs, deps.clock, taken.announced);
-      timeout = timeoutOf(job, deps.clock.now() - pickedUpAt);
-      signal = timeout ? AbortSignal.any([controller.signal, timeout]) : controller.signal;
+      attempt = underway(deps, taken.row, controller, log, deps.clock.now() - pickedUpAt, taken.announced);
       committed = { promptId, result: taken.result, leasedAt };
     }
     // Its prompt starts now: the slot may be counted as about to free near its expected end (not a
     // recovered prompt's, which started at an unknown earlier time).
     deps.fleet.ending.begin(lease.leaseId, lease.backendId);
-    const result = await runOnBackend(deps, job, held, controller, signal, sink!, log, submitted, committed);
+    const result = await runOnBackend(deps, attempt.job, held, controller, attempt.signal, attempt.sink, log, submitted, committed);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {
     if (err instanceof NoSlotError && token) {
       // No GPU free for it here: hand it back (still queued, same priority) for any worker to take.
       return handBack(bullJob, token, 50 + Math.floor(Math.random() * 100), log);
     }
-    if (!job || !sink) {
+    if (!attempt) {
       // Taken from its entry and not dispatched: nothing was recorded. Stopped meanwhile (a
       // shutdown): back to the queue as it is. Any other error (no backend of this worker can run
       // it, PostgreSQL down): judged from its row, as an entry without `take` is.
@@ -163,6 +172,7 @@ async function runAttempt(
       log.debug({ err }, 'job taken from its entry not dispatched; judged from its row');
       return 'by-row';
     }
+    const { job, timeout, sink } = attempt;
     return await settleAttempt(deps, bullJob, token, job, err, { controller, timeout, sink, log, prompt: submitted.prompt });
   } finally {
     // Only now (unless its prompt's end freed it): a prompt still on the backend after a lost connection was asked about and followed under this slot.
@@ -170,7 +180,7 @@ async function runAttempt(
     // The success's announcement, under way since its commit (recordSuccess). Meanwhile the job is
     // active in BullMQ but no longer counted by the intake gate (its lease ended): intake may lag by
     // one job for that moment, never overfill.
-    await sink?.drain();
+    await attempt?.sink.drain();
     deps.cancels.unregister(payload.jobId, controller);
   }
 }
