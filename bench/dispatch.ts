@@ -85,6 +85,9 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
 const log = (msg: string) => process.stderr.write(`[bench:dispatch] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Wall-clock ms with sub-millisecond resolution (the prompt recorders stamp arrivals the same way). */
+const wallMs = () => performance.timeOrigin + performance.now();
+const ms1 = (v: number | null) => String(round(v ?? NaN, 1));
 
 const cleanups: Array<() => Promise<unknown>> = [];
 const children: SchedProc[] = [];
@@ -107,8 +110,12 @@ interface Side {
   submit(marker: string, workflow: unknown): Promise<void>;
   /** Resolves when every job of the markers is done as far as this way goes. */
   settled(markers: string[]): Promise<boolean>;
-  /** Gantry only: per marker, when the job row was committed and when it was marked dispatched (ms). */
-  stamps?(markers: string[]): Promise<Map<string, { created: number; dispatched: number | null }>>;
+  /**
+   * Per marker, when its job's row was inserted (PostgreSQL's `now()` of the insert, wall-clock ms)
+   * and, for Gantry, when it was marked dispatched (its `dispatched` event); the skeletons have no
+   * such event (null).
+   */
+  stamps(markers: string[]): Promise<Map<string, { created: number; dispatched: number | null }>>;
 }
 
 interface Segment {
@@ -127,6 +134,11 @@ interface Segment {
   xactPerJob: number;
   achievedRate: number;
   load1: number;
+  /**
+   * The queue's part of each job's latency, ms: its row's insert → `POST /prompt` (the row
+   * committed, the job enqueued, taken by the worker, dispatched and sent), sorted. Every way.
+   */
+  fromRow: number[];
   /** Gantry only: where the latency goes, ms per job (submit → row committed → dispatched → POST /prompt). */
   stages?: { toRow: number[]; toDispatched: number[]; toPrompt: number[] };
 }
@@ -272,12 +284,21 @@ async function startSkeleton(recorders: PromptRecorder[], mode: 'prompt' | 'full
   await proc.waitForLine(/skeleton ready/, 60_000);
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'bench-dispatch' });
   cleanups.push(() => pool.end());
+  const stamps = async (markers: string[]) => {
+    const { rows } = await pool.query<{ marker: string; created: number }>(
+      `SELECT body->'workflow'->'9'->'inputs'->>'filename_prefix' AS marker, (extract(epoch FROM created_at) * 1000)::float8 AS created
+         FROM skeleton_jobs WHERE body->'workflow'->'9'->'inputs'->>'filename_prefix' = ANY($1)`,
+      [markers],
+    );
+    return new Map(rows.map((r) => [r.marker, { created: r.created, dispatched: null }]));
+  };
   if (mode === 'prompt') {
     return {
       way,
       procs: [proc],
       pool,
       dbName,
+      stamps,
       async submit(marker, workflow) {
         proc.proc.send({ submit: { marker, workflow } });
       },
@@ -292,6 +313,7 @@ async function startSkeleton(recorders: PromptRecorder[], mode: 'prompt' | 'full
     procs: [proc],
     pool,
     dbName,
+    stamps,
     async submit(_marker, workflow) {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflow }) });
       await res.arrayBuffer();
@@ -322,7 +344,7 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     const marker = markers[i] as string;
-    sent.set(marker, Date.now());
+    sent.set(marker, wallMs());
     inflight.push(side.submit(marker, workflows[i]).catch((err: unknown) => void log(`${side.way} submit failed: ${String(err)}`)));
   }
   await Promise.all(inflight);
@@ -341,20 +363,22 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
     if (at !== undefined) latencies.push(at - (sent.get(m) as number));
   }
+  const stamps = await side.stamps(markers);
+  const fromRow: number[] = [];
   let stages: Segment['stages'];
-  if (side.stamps) {
-    const stamps = await side.stamps(markers);
-    stages = { toRow: [], toDispatched: [], toPrompt: [] };
-    for (const m of markers) {
-      const st = stamps.get(m);
-      const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
-      if (!st || st.dispatched === null || at === undefined) continue;
-      stages.toRow.push(st.created - (sent.get(m) as number));
-      stages.toDispatched.push(st.dispatched - st.created);
-      stages.toPrompt.push(at - st.dispatched);
-    }
-    for (const list of Object.values(stages)) list.sort((a, b) => a - b);
+  for (const m of markers) {
+    const st = stamps.get(m);
+    const at = recorders.map((r) => r.arrivals.get(m)).find((v) => v !== undefined);
+    if (!st || at === undefined) continue;
+    fromRow.push(at - st.created);
+    if (st.dispatched === null) continue;
+    stages ??= { toRow: [], toDispatched: [], toPrompt: [] };
+    stages.toRow.push(st.created - (sent.get(m) as number));
+    stages.toDispatched.push(st.dispatched - st.created);
+    stages.toPrompt.push(at - st.dispatched);
   }
+  fromRow.sort((a, b) => a - b);
+  for (const list of Object.values(stages ?? {})) list.sort((a, b) => a - b);
   if (!arrivedAll) log(`${side.way} @ ${rate}/s: ${latencies.length} of ${jobs} prompts arrived in time`);
   latencies.sort((a, b) => a - b);
   return {
@@ -371,6 +395,7 @@ async function runSegment(side: Side, recorders: PromptRecorder[], base: Record<
     xactPerJob: (xact1 - xact0) / jobs,
     achievedRate: (latencies.length * 1000) / Math.max(1, lastArrival - start),
     load1: loadavg()[0] ?? 0,
+    fromRow,
     ...(stages ? { stages } : {}),
   };
 }
@@ -405,7 +430,7 @@ async function main(): Promise<void> {
         const seg = await runSegment(side, recorders, base, rate, roundNo, Math.max(1, Math.round(rate * config.seconds)));
         const st = seg.stages;
         const split = st ? ` (p50 submit → row ${round(percentile(st.toRow, 50) ?? NaN, 1)}, → dispatched ${round(percentile(st.toDispatched, 50) ?? NaN, 1)}, → POST /prompt ${round(percentile(st.toPrompt, 50) ?? NaN, 1)} ms)` : '';
-        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${percentile(seg.latencies, 50)} ms, p99 ${percentile(seg.latencies, 99)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.writesPerJob, 1)} writes/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
+        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${ms1(percentile(seg.latencies, 50))} ms, p99 ${ms1(percentile(seg.latencies, 99))} ms, row → POST /prompt p50 ${ms1(percentile(seg.fromRow, 50))} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.writesPerJob, 1)} writes/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
         segments.push(seg);
       }
     }
@@ -475,9 +500,12 @@ function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): v
       const segs = segments.filter((s) => s.rate === rate && s.way === way);
       const lat = segs.flatMap((s) => s.latencies).sort((a, b) => a - b);
       const jobs = segs.reduce((a, s) => a + s.jobs, 0);
+      const queue = segs.flatMap((s) => s.fromRow).sort((a, b) => a - b);
       return {
-        p50: percentile(lat, 50) ?? NaN,
-        p99: percentile(lat, 99) ?? NaN,
+        p50: round(percentile(lat, 50) ?? NaN, 1),
+        p99: round(percentile(lat, 99) ?? NaN, 1),
+        queueP50: round(percentile(queue, 50) ?? NaN, 1),
+        queueP99: round(percentile(queue, 99) ?? NaN, 1),
         cpu: segs.reduce((a, s) => a + s.cpuMsPerJob * s.jobs, 0) / jobs,
         cpuOf: Object.fromEntries(
           Object.keys(segs[0]?.cpuMsPerJobOf ?? {}).map((name) => [name, round(segs.reduce((a, s) => a + (s.cpuMsPerJobOf[name] ?? NaN) * s.jobs, 0) / jobs, 2)]),
@@ -496,11 +524,11 @@ function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): v
     const s = of('skeleton');
     const f = of('full');
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), g.cpu.toFixed(1), g.writes.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
-    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), s.cpu.toFixed(1), s.writes.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
-    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), f.cpu.toFixed(1), f.writes.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
-    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.cpu, s.cpu), ratio(g.writes, s.writes), ratio(g.xact, s.xact), '', '']);
-    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.cpu, f.cpu), ratio(g.writes, f.writes), ratio(g.xact, f.xact), '', '']);
+    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), String(g.queueP50), String(g.queueP99), g.cpu.toFixed(1), g.writes.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
+    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), String(s.queueP50), String(s.queueP99), s.cpu.toFixed(1), s.writes.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
+    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), String(f.queueP50), String(f.queueP99), f.cpu.toFixed(1), f.writes.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
+    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.queueP50, s.queueP50), ratio(g.queueP99, s.queueP99), ratio(g.cpu, s.cpu), ratio(g.writes, s.writes), ratio(g.xact, s.xact), '', '']);
+    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.queueP50, f.queueP50), ratio(g.queueP99, f.queueP99), ratio(g.cpu, f.cpu), ratio(g.writes, f.writes), ratio(g.xact, f.xact), '', '']);
     const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
     const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
     const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };
@@ -508,13 +536,13 @@ function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): v
     byProc.push(`${rate}/s: ${Object.entries(g.cpuOf).map(([name, ms]) => `${name} ${ms} (${g.writesOf[name]} writes)`).join(', ')}`);
     json.push({ rate, gantry: { ...g, splitP50: split }, skeleton: s, fullSkeleton: f });
   }
-  const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'CPU ms/job', 'writes/job', 'xact/job', 'achieved/s', 'load 1m'];
+  const head = ['rate', 'way', 'prompts', 'p50 ms', 'p99 ms', 'row→POST p50', 'row→POST p99', 'CPU ms/job', 'writes/job', 'xact/job', 'achieved/s', 'load 1m'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   console.log('');
   console.log(`Dispatch: submit → POST /prompt, ${config.rounds} interleaved rounds × ${config.seconds} s per rate and way; ${config.gpus} simulated GPUs × capacity ${config.capacity}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   console.log('CPU ms/job: gantry = API + worker (including following the prompt and recording the success); skeleton = its one process, job in over IPC, stops at POST /prompt; full skeleton = its one process, job in over HTTP, follows the prompt, stores the output and records the success like Gantry');
-  console.log('Latency (to POST /prompt): compare with the full skeleton, whose intake (HTTP) matches Gantry\'s. xact/job: PostgreSQL commits of the way\'s database (background loops included); writes/job: write system calls of the way\'s processes (sockets, pipes, files: /proc/PID/io syscw), per job');
+  console.log('Latency (submit → POST /prompt; sub-millisecond clocks): compare with the full skeleton, whose intake (HTTP) matches Gantry\'s. row→POST: the queue\'s part, from the job row\'s insert (PostgreSQL now(), before its commit and enqueue) to POST /prompt: the same steps on every way (commit, enqueue, pickup, the worker\'s steps, the send). xact/job: PostgreSQL commits of the way\'s database (background loops included); writes/job: write system calls of the way\'s processes (sockets, pipes, files: /proc/PID/io syscw), per job');
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

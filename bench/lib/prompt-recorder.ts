@@ -7,7 +7,7 @@ import net from 'node:net';
 
 export interface PromptRecorder {
   url: string;
-  /** Arrival time (Date.now()) of the first POST /prompt of each marker. */
+  /** Arrival time (wall-clock ms, sub-millisecond: performance.timeOrigin + performance.now()) of the first POST /prompt of each marker. */
   arrivals: Map<string, number>;
   close(): Promise<void>;
 }
@@ -29,7 +29,7 @@ export async function startPromptRecorder(target: string): Promise<PromptRecorde
   const arrivals = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
-    const arrived = Date.now();
+    const arrived = performance.timeOrigin + performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
