@@ -72,6 +72,24 @@ describe('queue-ahead: the next prompt waits in the backend queue before the run
     await waitUntil(async () => ((await stack.worker!.deps.fleet.leases.slotsInUse(['sim0'])).sim0 ? undefined : true), 10_000, 10);
   }, 150_000);
 
+  it("learns the GPU's pace from a prompt sent ahead without the time it waited behind the running one", async () => {
+    const spy = jest.spyOn(stack.worker!.deps.fleet.pace, 'observe'); // observed still (a spy, not a mock)
+    try {
+      const long = await longRunning(31);
+      const next = (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 32 }) })).body;
+      await oneWaitingBehindOne(); // the short prompt waits on the backend while the long one runs
+      for (const job of [long, next]) expect(await jobEnd(admin, job.id, 90_000)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      await waitUntil(async () => (spy.mock.calls.length >= 2 ? true : undefined), 10_000, 10);
+      const [longMs, nextMs] = spy.mock.calls.map(([, ms]) => ms);
+      // The long prompt held its slot for seconds; the one sent ahead of its end waited about as long
+      // on the backend, then ran two steps: its slot time is its own, a small part of the long one's.
+      expect(longMs).toBeGreaterThan(0);
+      expect(nextMs).toBeLessThan(longMs! / 4);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 150_000);
+
   it('cancels a job whose prompt waits ahead: it leaves the backend queue and never runs; the running one is not touched', async () => {
     const before = executions();
     const long = await longRunning(21);

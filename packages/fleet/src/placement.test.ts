@@ -1,4 +1,4 @@
-import { BackendPace, betterWaitForFaster, freeFastestFirst, jobsToPlace, slotsFreeInMs, worthStartingOn, worthStartingOnAnyway, type PacedBackend } from './placement';
+import { BackendPace, betterWaitForFaster, freeFastestFirst, jobsToPlace, slotTimeMs, slotsFreeInMs, worthStartingOn, worthStartingOnAnyway, type PacedBackend } from './placement';
 
 const gpu = (id: string, expectedMs: number, used: number, capacity = 1): PacedBackend => ({ id, capacity, used, expectedMs });
 
@@ -15,6 +15,24 @@ describe('BackendPace', () => {
     pace.observe('a', Number.NaN); // ignored
     expect(pace.expectedMs('a')).toBeCloseTo(120);
     expect(pace.expectedMs('unknown')).toBeNull();
+  });
+});
+
+describe('slotTimeMs', () => {
+  it('is the lease → the prompt\'s end for a prompt that started once the backend took it', () => {
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: 1010, startedAt: 1008, endedAt: 1110 })).toBe(110); // started before the POST returned
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: 1010, startedAt: 1012, endedAt: 1110 })).toBe(108); // its start's latency left out
+  });
+
+  it('leaves out the time a prompt sent ahead waited on the backend behind another', () => {
+    // Leased and sent 100 ms before the GPU was free (queue-ahead): 100 ms of its own, not 200.
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: 1005, startedAt: 1105, endedAt: 1200 })).toBe(100);
+  });
+
+  it('is the whole lease → end without both times (a driver that reports neither), and never negative', () => {
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: null, startedAt: 1105, endedAt: 1200 })).toBe(200);
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: 1005, startedAt: null, endedAt: 1200 })).toBe(200);
+    expect(slotTimeMs({ leasedAt: 1000, sentAt: 1000, startedAt: 1300, endedAt: 1200 })).toBe(0);
   });
 });
 

@@ -12,7 +12,23 @@ const MIN_OBSERVATIONS = 3;
 /** Weight of the newest observation in the moving average. */
 const ALPHA = 0.2;
 
-/** Per-backend moving average of the slot time of a job (lease → release, successful runs only). */
+/**
+ * A job's slot time, what BackendPace learns from: its lease → its prompt's end, less the time the
+ * prompt waited on the backend behind another one (queue-ahead: sent before the GPU was free, it
+ * starts when the prompt before it ends), i.e. from the submission's return (`sentAt`) to the
+ * prompt's start (`startedAt`), when it started later. Without that, a GPU fed ahead looks slower
+ * by the wait (a GPU of 100 ms per job, fed 100 ms ahead, read as 200 ms), and the drain tail's
+ * rule, which compares paces, would send the last jobs to slow GPUs the fast ones would have
+ * finished first. A prompt that starts at once loses only its start's latency (a few ms) from its
+ * figure, alike on every backend. Without both times (a driver that does not report them), the
+ * whole lease → end.
+ */
+export function slotTimeMs(times: { leasedAt: number; endedAt: number; sentAt: number | null; startedAt: number | null }): number {
+  const waited = times.sentAt !== null && times.startedAt !== null ? Math.max(0, times.startedAt - times.sentAt) : 0;
+  return Math.max(0, times.endedAt - times.leasedAt - waited);
+}
+
+/** Per-backend moving average of the slot time of a job (slotTimeMs: lease → its prompt's end, successful runs only). */
 export class BackendPace {
   private readonly paces = new Map<string, { ms: number; n: number }>();
 

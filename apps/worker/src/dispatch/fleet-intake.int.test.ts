@@ -55,7 +55,7 @@ describe('the intake gate on the fleet (real Redis, real BullMQ)', () => {
     const intake = await startFleetIntake(worker, fleet, subscriber, { maxConcurrency: 10, logger: silentLogger(), clock });
     try {
       const lease = (await fleet.tryAcquire('t', { nodeTypes: [] }, fleet.all(), null, 0)).lease!;
-      fleet.ending.begin(lease.leaseId, lease.backendId); // as holdSlot does
+      fleet.ending.begin(lease.leaseId, lease.backendId); // as the prompt's start does (runOnBackend)
       await waitUntil(async () => (reading === 0 && worker.concurrency === 1 ? true : undefined), 10_000, 5);
       clock.advance(349); // not yet within 50 ms of its expected end
       expect(fleet.ending.soon).toBe(0);

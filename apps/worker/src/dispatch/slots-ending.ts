@@ -11,7 +11,7 @@ interface Slot {
 /**
  * This worker's GPU slots whose prompt is expected to end soon: within `leadMs` of its expected
  * end either way, by its backend's pace (the slot time of a job there, BackendPace), counted from
- * when the slot was leased. The intake gate lets one job in per such slot (up to its allowance)
+ * its prompt's start (a prompt sent ahead by queue-ahead waits on the backend before it). The intake gate lets one job in per such slot (up to its allowance)
  * while the fleet is full, so that job is on hand, its row read, when the prompt ends, and takes
  * the slot in the prompt end's own script (WorkerFleet.finish hands a freed slot to this worker's
  * earliest waiting job): the GPU's next prompt goes out without the announcement, the intake
@@ -39,7 +39,7 @@ export class SlotsEnding {
     return this.soonCount;
   }
 
-  /** A slot leased now for a prompt on `backendId` (its lease's id names it). */
+  /** The prompt of a slot on `backendId` (its lease's id names it) started now. */
   begin(leaseId: string, backendId: string): void {
     if (this.leadMs <= 0 || this.slots.has(leaseId)) return;
     const expected = this.expectedMs(backendId);

@@ -154,9 +154,6 @@ async function runAttempt(
       attempt = underway(deps, taken.row, controller, log, deps.clock.now() - pickedUpAt, taken.announced);
       committed = { promptId, result: taken.result, leasedAt };
     }
-    // Its prompt starts now: the slot may be counted as about to free near its expected end (not a
-    // recovered prompt's, which started at an unknown earlier time).
-    deps.fleet.ending.begin(lease.leaseId, lease.backendId);
     const result = await runOnBackend(deps, attempt.job, held, controller, attempt.signal, attempt.sink, log, submitted, committed);
     return result === 'succeeded' ? 'succeeded' : 'skipped';
   } catch (err) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isImg2ImgDriver, isTxt2ImgDriver, type BackendDriver, type DriverEvent, type RunResult } from '@gantry/backends';
 import { AppError } from '@gantry/domain';
+import { slotTimeMs } from '@gantry/fleet';
 import type { JobRow, TransitionResult } from '@gantry/db';
 import type { Logger } from '@gantry/logger';
 import type { JobEventSink } from '../events/job-event-sink.js';
@@ -75,9 +76,23 @@ export async function runOnBackend(
   void deps.fleet.noteModel(lease.backendId, jobModel(job)).catch(() => undefined);
   log.info({ backend: lease.backendId, promptId }, 'dispatching to backend');
   const images = input.kind === 'img2img' ? await img2imgImages(deps, inputs) : null;
+  /** When the backend took the prompt, and when it started it: a prompt sent ahead waits between the two (slotTimeMs). */
+  const times: { sentAt: number | null; startedAt: number | null } = { sentAt: null, startedAt: null };
   // While the backend takes the prompt (validating it may stall it), its probes' timeouts do not count as down.
-  const submitting = <T>(submit: () => Promise<T>): Promise<T> => deps.fleet.whileAccepting(lease, submit);
-  const onStarted = queueAheadAtStart(deps, held, log);
+  const submitting = <T>(submit: () => Promise<T>): Promise<T> =>
+    deps.fleet.whileAccepting(lease, () =>
+      submit().finally(() => {
+        times.sentAt = deps.clock.now();
+      }),
+    );
+  const aheadAtStart = queueAheadAtStart(deps, held, log);
+  const onStarted = (): void => {
+    times.startedAt = deps.clock.now();
+    // Its prompt runs now: the slot may be counted as about to free near its expected end, from
+    // here, not from the dispatch (a prompt sent ahead waits on the backend first).
+    deps.fleet.ending.begin(lease.leaseId, lease.backendId);
+    aheadAtStart();
+  };
   const result = await followPrompt(deps, job, member.driver, signal, sink, log, onStarted, (options) =>
     input.kind === 'workflow'
       ? member.driver.run(input.workflow, { promptId, ...options, submitting })
@@ -88,7 +103,7 @@ export async function runOnBackend(
           : Promise.reject(new AppError('BACKEND_ERROR', `Backend ${lease.backendId} cannot run ${input.kind} jobs`, { retryable: true })),
   );
   // The prompt ended on the backend: its GPU is free for the next job now, not after the bookkeeping.
-  deps.fleet.pace.observe(lease.backendId, deps.clock.now() - leasedAt); // its slot time, for speed-aware placement
+  deps.fleet.pace.observe(lease.backendId, slotTimeMs({ leasedAt, endedAt: deps.clock.now(), ...times })); // for speed-aware placement
   freeAtPromptEnd(deps, held, log);
   const done = await recordSuccess(deps, job, member.driver, result.files, 1, sink);
   if (!done) return 'lost';
