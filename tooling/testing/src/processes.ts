@@ -112,6 +112,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * How long a child's output may stay open after it exited: a helper it spawned that inherited a
+ * stream (tsx's esbuild service holds its stderr) closes it a moment later.
+ */
+const OUTPUT_CLOSE_BOUND_MS = 2_000;
+
+/** Resolves once the child's stdout and stderr closed (every byte read), or after `boundMs`. */
+function outputClosed(child: ChildProcess, boundMs: number): Promise<void> {
+  const open = [child.stdout, child.stderr].filter((s): s is NonNullable<typeof s> => s !== null && !s.closed);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(resolve, boundMs);
+    for (const stream of open) {
+      stream.once('close', () => {
+        left -= 1;
+        if (left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
 /** One child process of the harness; can be signaled, waited for and restarted. */
 export class ManagedProcess {
   readonly logFile: string;
@@ -193,8 +218,12 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         const info = { code, signal, at: Date.now() };
         this.exitInfo = info;
-        this.note(`----- [harness] ${this.name} (pid ${child.pid}) exited: ${signal ?? `code ${code}`} at ${new Date(info.at).toISOString()} -----\n`);
-        resolve(info);
+        // 'exit' may come before the last of its output was read (Node's child_process docs): the
+        // exit is told once both streams closed and what they carried is in the log file, so a test
+        // that waited for it reads the process's last lines (its "stopped" line, say).
+        void outputClosed(child, OUTPUT_CLOSE_BOUND_MS).then(() =>
+          this.note(`----- [harness] ${this.name} (pid ${child.pid}) exited: ${signal ?? `code ${code}`} at ${new Date(info.at).toISOString()} -----\n`, () => resolve(info)),
+        );
       });
     });
     liveChildren.add(child);
@@ -208,9 +237,10 @@ export class ManagedProcess {
     return this;
   }
 
-  /** Appends to the log file and the in-memory history. */
-  private note(text: string): void {
-    this.log?.write(text);
+  /** Appends to the log file and the in-memory history; `written` once the file has it (and all written before). */
+  private note(text: string, written?: () => void): void {
+    if (this.log) this.log.write(text, () => written?.());
+    else written?.();
     this.history += text;
     if (this.history.length > 2_000_000) this.history = this.history.slice(-1_000_000);
   }
