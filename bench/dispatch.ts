@@ -87,7 +87,8 @@ const log = (msg: string) => process.stderr.write(`[bench:dispatch] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Wall-clock ms with sub-millisecond resolution (the prompt recorders stamp arrivals the same way). */
 const wallMs = () => performance.timeOrigin + performance.now();
-const ms1 = (v: number | null) => String(round(v ?? NaN, 1));
+/** A sorted list's percentile `p`, to 0.1 ms (NaN when empty). */
+const pct1 = (sorted: number[], p: number) => round(percentile(sorted, p) ?? NaN, 1);
 
 const cleanups: Array<() => Promise<unknown>> = [];
 const children: SchedProc[] = [];
@@ -429,8 +430,8 @@ async function main(): Promise<void> {
       for (const side of order) {
         const seg = await runSegment(side, recorders, base, rate, roundNo, Math.max(1, Math.round(rate * config.seconds)));
         const st = seg.stages;
-        const split = st ? ` (p50 submit → row ${round(percentile(st.toRow, 50) ?? NaN, 1)}, → dispatched ${round(percentile(st.toDispatched, 50) ?? NaN, 1)}, → POST /prompt ${round(percentile(st.toPrompt, 50) ?? NaN, 1)} ms)` : '';
-        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${ms1(percentile(seg.latencies, 50))} ms, p99 ${ms1(percentile(seg.latencies, 99))} ms, row → POST /prompt p50 ${ms1(percentile(seg.fromRow, 50))} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.writesPerJob, 1)} writes/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
+        const split = st ? ` (p50 submit → row ${pct1(st.toRow, 50)}, → dispatched ${pct1(st.toDispatched, 50)}, → POST /prompt ${pct1(st.toPrompt, 50)} ms)` : '';
+        log(`round ${roundNo} ${side.way} @ ${rate}/s: p50 ${pct1(seg.latencies, 50)} ms, p99 ${pct1(seg.latencies, 99)} ms, row → POST /prompt p50 ${pct1(seg.fromRow, 50)} ms${split}, CPU ${round(seg.cpuMsPerJob, 1)} ms/job, ${round(seg.writesPerJob, 1)} writes/job, ${round(seg.xactPerJob, 1)} xact/job, load ${round(seg.load1, 2)}`);
         segments.push(seg);
       }
     }
@@ -502,10 +503,10 @@ function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): v
       const jobs = segs.reduce((a, s) => a + s.jobs, 0);
       const queue = segs.flatMap((s) => s.fromRow).sort((a, b) => a - b);
       return {
-        p50: round(percentile(lat, 50) ?? NaN, 1),
-        p99: round(percentile(lat, 99) ?? NaN, 1),
-        queueP50: round(percentile(queue, 50) ?? NaN, 1),
-        queueP99: round(percentile(queue, 99) ?? NaN, 1),
+        p50: pct1(lat, 50),
+        p99: pct1(lat, 99),
+        queueP50: pct1(queue, 50),
+        queueP99: pct1(queue, 99),
         cpu: segs.reduce((a, s) => a + s.cpuMsPerJob * s.jobs, 0) / jobs,
         cpuOf: Object.fromEntries(
           Object.keys(segs[0]?.cpuMsPerJobOf ?? {}).map((name) => [name, round(segs.reduce((a, s) => a + (s.cpuMsPerJobOf[name] ?? NaN) * s.jobs, 0) / jobs, 2)]),
@@ -524,11 +525,13 @@ function report(segments: Segment[], counts: CommandCount[], idle: IdleCpu[]): v
     const s = of('skeleton');
     const f = of('full');
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    rows.push([`${rate}/s`, 'gantry', g.arrived, String(g.p50), String(g.p99), String(g.queueP50), String(g.queueP99), g.cpu.toFixed(1), g.writes.toFixed(1), g.xact.toFixed(1), g.achieved.toFixed(1), g.load.join(' ')]);
-    rows.push(['', 'skeleton (IPC, to POST)', s.arrived, String(s.p50), String(s.p99), String(s.queueP50), String(s.queueP99), s.cpu.toFixed(1), s.writes.toFixed(1), s.xact.toFixed(1), s.achieved.toFixed(1), s.load.join(' ')]);
-    rows.push(['', 'full skeleton (HTTP, whole job)', f.arrived, String(f.p50), String(f.p99), String(f.queueP50), String(f.queueP99), f.cpu.toFixed(1), f.writes.toFixed(1), f.xact.toFixed(1), f.achieved.toFixed(1), f.load.join(' ')]);
-    rows.push(['', 'ratio gantry/skeleton', '', ratio(g.p50, s.p50), ratio(g.p99, s.p99), ratio(g.queueP50, s.queueP50), ratio(g.queueP99, s.queueP99), ratio(g.cpu, s.cpu), ratio(g.writes, s.writes), ratio(g.xact, s.xact), '', '']);
-    rows.push(['', 'ratio gantry/full', '', ratio(g.p50, f.p50), ratio(g.p99, f.p99), ratio(g.queueP50, f.queueP50), ratio(g.queueP99, f.queueP99), ratio(g.cpu, f.cpu), ratio(g.writes, f.writes), ratio(g.xact, f.xact), '', '']);
+    type WayFigures = typeof g;
+    const wayRow = (rateCell: string, label: string, x: WayFigures) =>
+      [rateCell, label, x.arrived, String(x.p50), String(x.p99), String(x.queueP50), String(x.queueP99), x.cpu.toFixed(1), x.writes.toFixed(1), x.xact.toFixed(1), x.achieved.toFixed(1), x.load.join(' ')];
+    const ratioRow = (label: string, b: WayFigures) =>
+      ['', label, '', ratio(g.p50, b.p50), ratio(g.p99, b.p99), ratio(g.queueP50, b.queueP50), ratio(g.queueP99, b.queueP99), ratio(g.cpu, b.cpu), ratio(g.writes, b.writes), ratio(g.xact, b.xact), '', ''];
+    rows.push(wayRow(`${rate}/s`, 'gantry', g), wayRow('', 'skeleton (IPC, to POST)', s), wayRow('', 'full skeleton (HTTP, whole job)', f));
+    rows.push(ratioRow('ratio gantry/skeleton', s), ratioRow('ratio gantry/full', f));
     const gs = segments.filter((x) => x.rate === rate && x.way === 'gantry' && x.stages);
     const pick = (k: 'toRow' | 'toDispatched' | 'toPrompt') => percentile(gs.flatMap((x) => x.stages?.[k] ?? []).sort((a, b) => a - b), 50) ?? NaN;
     const split = { toRow: round(pick('toRow'), 1), toDispatched: round(pick('toDispatched'), 1), toPrompt: round(pick('toPrompt'), 1) };

@@ -11,8 +11,9 @@ interface Slot {
 /**
  * This worker's GPU slots whose prompt is expected to end soon: within `leadMs` of its expected
  * end either way, by its backend's pace (the slot time of a job there, BackendPace), counted from
- * its prompt's start (a prompt sent ahead by queue-ahead waits on the backend before it). The intake gate lets one job in per such slot (up to its allowance)
- * while the fleet is full, so that job is on hand, its row read, when the prompt ends, and takes
+ * its prompt's start (a prompt sent ahead by queue-ahead waits on the backend before it). The
+ * intake gate lets one job in per such slot (up to its allowance) while the fleet is full, so that
+ * job is on hand, its row read, when the prompt ends, and takes
  * the slot in the prompt end's own script (WorkerFleet.finish hands a freed slot to this worker's
  * earliest waiting job): the GPU's next prompt goes out without the announcement, the intake
  * gate's read, the queue's fetch and the job's read in between. A slot whose backend's pace is not
