@@ -54,7 +54,20 @@ describe('queue-ahead: the next prompt waits in the backend queue before the run
 
   it('sends the next job while the running prompt still runs, one prompt ahead at most, and every prompt runs once', async () => {
     const before = executions();
-    const long = await longRunning(11);
+    const fleet = stack.worker!.deps.fleet;
+    const finish = jest.spyOn(fleet, 'finish'); // still finishes (a spy, not a mock)
+    let long: { id: string };
+    try {
+      long = await longRunning(11);
+      await waitUntil(async () => (finish.mock.calls.length > 0 ? true : undefined), 30_000, 10);
+      // Freed at its start, about its expected time before its end: the drain tail's rule is told
+      // how long a prompt sent to this GPU now waits behind it.
+      const [, aheadMs] = finish.mock.calls[0]!;
+      expect(aheadMs).toBeGreaterThan(0);
+      expect(aheadMs).toBeLessThanOrEqual(fleet.pace.expectedMs('sim0')! + 1);
+    } finally {
+      finish.mockRestore();
+    }
     // Its slot was freed at its start (near its end by the lead): the next job takes it.
     const more = [
       (await admin('POST', '/api/v1/jobs', { workflow: defaultWorkflow({ steps: 2, seed: 12 }) })).body,

@@ -192,15 +192,19 @@ return 0
 );
 
 /**
- * Lua function `finishLease(slotKey, finishingKey, lease, ttl)`: the lease's prompt ended on its
- * backend, so its GPU slot is freed while its job still runs (its outputs are collected, its
- * success recorded): the lease moves from the backend's slot set to its finishing set with the same
- * expiry (the finishing set lives twice `ttl`); the tenant's running set keeps it (the tenant
- * running cap counts the job until its attempt is over) and no strike is forgiven (the outputs are
- * not collected yet). Returns two values: 1 when a slot was freed (the lease was in the slot set,
- * live or expired), and 1 when the lease moved (it was live). The caller announces the freed slot.
+ * Lua function `finishLease(slotKey, finishingKey, aheadKey, lease, ttl, aheadMs)`: the lease's
+ * prompt ended on its backend, so its GPU slot is freed while its job still runs (its outputs are
+ * collected, its success recorded): the lease moves from the backend's slot set to its finishing
+ * set with the same expiry (the finishing set lives twice `ttl`); the tenant's running set keeps it
+ * (the tenant running cap counts the job until its attempt is over) and no strike is forgiven (the
+ * outputs are not collected yet). `aheadMs` > 0: the slot is freed before its prompt's end
+ * (queue-ahead), which is expected in that many ms: the lease goes into the backend's ahead set
+ * until then too (score: that end, Redis's clock), so placement knows a prompt sent there now waits
+ * behind it (READ_LIVE_LEASES). Returns two values: 1 when a slot was freed (the lease was in the
+ * slot set, live or expired), and 1 when the lease moved (it was live). The caller announces the
+ * freed slot.
  */
-const FINISH_FUNCTION = `local function finishLease(slotKey, finishingKey, lease, ttl)
+const FINISH_FUNCTION = `local function finishLease(slotKey, finishingKey, aheadKey, lease, ttl, aheadMs)
 local score = redis.call('ZSCORE', slotKey, lease)
 if not score then return 0, 0 end
 redis.call('ZREM', slotKey, lease)
@@ -208,20 +212,26 @@ if tonumber(score) <= now then return 1, 0 end
 redis.call('ZREMRANGEBYSCORE', finishingKey, '-inf', now)
 redis.call('ZADD', finishingKey, score, lease)
 redis.call('PEXPIRE', finishingKey, ttl * 2)
+if aheadMs > 0 then
+  redis.call('ZREMRANGEBYSCORE', aheadKey, '-inf', now)
+  redis.call('ZADD', aheadKey, now + aheadMs, lease)
+  redis.call('PEXPIRE', aheadKey, ttl * 2)
+end
 return 1, 1
 end
 `;
 
 /**
  * The lease's prompt ended on its backend (finishLease above): KEYS[1] the backend's slot set,
- * KEYS[2] its finishing set; ARGV[1] lease id, ARGV[2] lease-freed channel, ARGV[3] its message,
- * ARGV[4] lease TTL (ms). The freed slot is announced as RELEASE_LEASE does. Returns 1 when the
- * lease moved, 0 when it was not live in the slot set (expired: removed, and its slot was free
- * already).
+ * KEYS[2] its finishing set, KEYS[3] its ahead set; ARGV[1] lease id, ARGV[2] lease-freed channel,
+ * ARGV[3] its message, ARGV[4] lease TTL (ms), ARGV[5] in how many ms the prompt is expected to end
+ * when its slot is freed before that (queue-ahead; 0: it ended). The freed slot is announced as
+ * RELEASE_LEASE does. Returns 1 when the lease moved, 0 when it was not live in the slot set
+ * (expired: removed, and its slot was free already).
  */
 export const FINISH_LEASE = redisScript(
   'gantryFinishLease',
-  `${REDIS_NOW_MS}${FINISH_FUNCTION}local freed, moved = finishLease(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[4]))
+  `${REDIS_NOW_MS}${FINISH_FUNCTION}local freed, moved = finishLease(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5]))
 if freed == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return moved
 `,
@@ -231,19 +241,20 @@ return moved
  * A finish that hands over: the lease's prompt ended (finishLease above) and its freed slot goes
  * to another job of this worker in the same script (ACQUIRE_LEASE's choice, its keys and arguments
  * unchanged), instead of FINISH_LEASE, an announcement and a later ACQUIRE_LEASE. KEYS and ARGV are
- * ACQUIRE_LEASE's, then the finished lease's backend slot set and finishing set (KEYS[#KEYS - 1],
- * KEYS[#KEYS]); ARGV[#ARGV - 2] the finished lease id, ARGV[#ARGV - 1] the lease-freed channel,
- * ARGV[#ARGV] its message (the lease TTL is ACQUIRE_LEASE's ARGV[1]). The freed slot is announced
- * only when the new lease is not on that same backend (as HAND_OVER_LEASE). Returns
- * ACQUIRE_LEASE's {code, warm, lease} and a fourth value, 1 when the finished lease moved (0: it
- * had expired); it is finished whatever the code.
+ * ACQUIRE_LEASE's, then the finished lease's backend slot set, finishing set and ahead set
+ * (KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]); ARGV[#ARGV - 3] the finished lease id,
+ * ARGV[#ARGV - 2] the lease-freed channel, ARGV[#ARGV - 1] its message, ARGV[#ARGV] FINISH_LEASE's
+ * ARGV[5] (the lease TTL is ACQUIRE_LEASE's ARGV[1]). The freed slot is announced only when the new
+ * lease is not on that same backend (as HAND_OVER_LEASE). Returns ACQUIRE_LEASE's {code, warm,
+ * lease} and a fourth value, 1 when the finished lease moved (0: it had expired); it is finished
+ * whatever the code.
  */
 export const FINISH_HAND_OVER_LEASE = redisScript(
   'gantryFinishHandOverLease',
-  `${REDIS_NOW_MS}${FINISH_FUNCTION}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local freedKey = KEYS[#KEYS - 1]
-local freed, moved = finishLease(freedKey, KEYS[#KEYS], ARGV[#ARGV - 2], tonumber(ARGV[1]))
+  `${REDIS_NOW_MS}${FINISH_FUNCTION}${ACQUIRE_FUNCTION}${ANNOUNCE_FREED_FUNCTION}local freedKey = KEYS[#KEYS - 2]
+local freed, moved = finishLease(freedKey, KEYS[#KEYS - 1], KEYS[#KEYS], ARGV[#ARGV - 3], tonumber(ARGV[1]), tonumber(ARGV[#ARGV]))
 local r = acquire()
-if freed == 1 then announceFreed(r, freedKey, ARGV[#ARGV - 1], ARGV[#ARGV]) end
+if freed == 1 then announceFreed(r, freedKey, ARGV[#ARGV - 2], ARGV[#ARGV - 1]) end
 r[4] = moved
 return r
 `,
@@ -262,25 +273,30 @@ return counts
 /**
  * The live (unexpired) leases of each backend's GPU slots, with Redis's clock, and optionally the
  * render queue's counts read at the same instant: KEYS[1..n] the backends' slot sets, KEYS[n+1..2n]
- * their finishing sets (counted only: jobs past their prompt, see FINISH_LEASE), then (when there
- * are 2n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
+ * their finishing sets (counted only: jobs past their prompt, see FINISH_LEASE), KEYS[2n+1..3n]
+ * their ahead sets (prompts whose slot was freed before their expected end), then (when there are
+ * 3n + 3 keys) the queue's waiting list, prioritized set and active list (BullMQ's `wait`,
  * `prioritized`, `active`); ARGV[1] n. Returns {now (ms), queued, taken, finishing (live leases
- * across the finishing sets), members of backend 1, members of backend 2, ...} (queued and taken
- * -1 without the queue's keys): each member names when its lease was taken (see leaseStartMs), so
- * a caller can tell how long each running job has held its slot on the same clock.
+ * across the finishing sets), members of backend 1, ..., members of backend n, ahead of backend 1,
+ * ..., ahead of backend n} (queued and taken -1 without the queue's keys): each member names when
+ * its lease was taken (see leaseStartMs), so a caller can tell how long each running job has held
+ * its slot on the same clock; a backend's ahead is in how many ms the last of its prompts freed
+ * early is expected to end (0: none).
  */
 export const READ_LIVE_LEASES = redisScript(
   'gantryReadLiveLeases',
   `${REDIS_NOW_MS}
 local n = tonumber(ARGV[1])
 local out = {now, -1, -1, 0}
-if #KEYS == 2 * n + 3 then
-  out[2] = redis.call('LLEN', KEYS[2 * n + 1]) + redis.call('ZCARD', KEYS[2 * n + 2])
-  out[3] = redis.call('LLEN', KEYS[2 * n + 3])
+if #KEYS == 3 * n + 3 then
+  out[2] = redis.call('LLEN', KEYS[3 * n + 1]) + redis.call('ZCARD', KEYS[3 * n + 2])
+  out[3] = redis.call('LLEN', KEYS[3 * n + 3])
 end
 for i = 1, n do
   out[4] = out[4] + redis.call('ZCOUNT', KEYS[n + i], '(' .. now, '+inf')
   out[i + 4] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf')
+  local last = redis.call('ZREVRANGEBYSCORE', KEYS[2 * n + i], '+inf', '(' .. now, 'WITHSCORES', 'LIMIT', 0, 1)
+  out[n + i + 4] = last[2] and (tonumber(last[2]) - now) or 0
 end
 return out
 `,
@@ -316,19 +332,21 @@ return out
 
 /**
  * Ends a lease and tells every worker, one command: KEYS[1] the backend's slot set, KEYS[2] the
- * tenant's running set, KEYS[3] the backend's finishing set (the lease is removed from all three);
- * ARGV[1] lease id, ARGV[2] lease-freed channel ('' for a finished lease: its slot was freed and
- * announced at its prompt's end), ARGV[3] its message. With KEYS[4] (the backend's health hash)
- * and ARGV[4] (its TTL, ms), the backend's job strikes are forgiven in the same script (its job's
- * success was recorded: FORGIVE_STRIKES_LUA).
+ * tenant's running set, KEYS[3] the backend's finishing set, KEYS[4] its ahead set (the lease is
+ * removed from all four: a job whose slot was freed early is over, its prompt with it); ARGV[1]
+ * lease id, ARGV[2] lease-freed channel ('' for a finished lease: its slot was freed and announced
+ * at its prompt's end), ARGV[3] its message. With KEYS[5] (the backend's health hash) and ARGV[4]
+ * (its TTL, ms), the backend's job strikes are forgiven in the same script (its job's success was
+ * recorded: FORGIVE_STRIKES_LUA).
  */
 export const RELEASE_LEASE = redisScript(
   'gantryReleaseLease',
   `${FORGIVE_STRIKES_LUA}redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-if #KEYS >= 4 then forgiveStrikes(KEYS[4], ARGV[4]) end
+if #KEYS >= 5 then forgiveStrikes(KEYS[5], ARGV[4]) end
 return 1
 `,
 );

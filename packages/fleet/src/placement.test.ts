@@ -120,6 +120,41 @@ describe('speed-aware placement', () => {
     expect(slotsFreeInMs({ id: 'g', capacity: 2, used: 3, expectedMs: 100, heldMs: [10, 80, 50] })).toEqual([50, 90]);
   });
 
+  it('counts the wait behind a prompt whose slot was freed before its end (queue-ahead): a job sent there starts after it', () => {
+    // The fast GPU frees in 100 ms and finishes 3 more jobs within the mid one's 400 ms: with 4
+    // to place, the mid GPU takes one now. While a prompt freed early still runs there for 100 ms,
+    // a job sent now ends in 500 ms, by which the fast GPU finishes all 4: it waits for that one.
+    const fleet = (aheadMs: number) => [{ ...gpu('fast', 100, 1), heldMs: [0] }, { ...gpu('mid', 400, 0), aheadMs }];
+    expect(betterWaitForFaster(fleet(0), 4)).toBe(false);
+    expect(worthStartingOn(fleet(0), 4).map((b) => b.id)).toEqual(['fast', 'mid']);
+    expect(betterWaitForFaster(fleet(100), 4)).toBe(true);
+    expect(worthStartingOn(fleet(100), 4).map((b) => b.id)).toEqual(['fast']);
+    // A busy GPU's leased jobs wait behind it too: each frees a whole slot time after it, whatever it held.
+    expect(slotsFreeInMs({ id: 'g', capacity: 1, used: 1, expectedMs: 100, heldMs: [60], aheadMs: 30 })).toEqual([130]);
+    expect(slotsFreeInMs({ id: 'g', capacity: 1, used: 1, expectedMs: 100, heldMs: [60], aheadMs: 0 })).toEqual([40]);
+    // The fast GPU behind a 100 ms prompt frees in 200 ms: it finishes 2 more within 400 ms, and the mid one takes the job.
+    expect(betterWaitForFaster([{ ...gpu('fast', 100, 1), heldMs: [0], aheadMs: 100 }, gpu('mid', 400, 0)], 3)).toBe(false);
+    expect(betterWaitForFaster([{ ...gpu('fast', 100, 1), heldMs: [0] }, gpu('mid', 400, 0)], 3)).toBe(true);
+  });
+
+  it('without the leases, keeps a backend only when the faster ones could not take the waiting jobs within its time and the longest wait ahead there', () => {
+    const backends = [gpu('fast', 100, 0), gpu('mid', 200, 0)];
+    expect(worthStartingOnAnyway(backends, 'mid', 3)).toBe(true); // 2 jobs at most within 200 ms
+    expect(worthStartingOnAnyway(backends, 'mid', 3, 100)).toBe(false); // 3 within 300 ms
+    expect(worthStartingOnAnyway(backends, 'mid', 4, 100)).toBe(true);
+    expect(worthStartingOnAnyway(backends, 'fast', 1, 100)).toBe(true); // nothing is much faster
+    // Whenever it says so, the lease-aware rule agrees for any leases and any wait up to that bound.
+    for (const waiting of [1, 2, 3, 4, 5, 8]) {
+      if (!worthStartingOnAnyway(backends, 'mid', waiting, 100)) continue;
+      for (const aheadMs of [0, 50, 100]) {
+        for (const heldMs of [0, 50, 100, 1000]) {
+          const live = [{ ...gpu('fast', 100, 1), heldMs: [heldMs] }, { ...gpu('mid', 200, 0), aheadMs }];
+          expect(worthStartingOn(live, waiting).map((b) => b.id)).toContain('mid');
+        }
+      }
+    }
+  });
+
   it('leaves the slow GPUs out of the lease in the tail even while a fast one is free, so losing that one to another worker does not start the job on a slow one', () => {
     const backends = [gpu('fast-free', 100, 0), gpu('fast-busy', 100, 1), gpu('slow', 800, 0)];
     expect(betterWaitForFaster(backends, 2)).toBe(false); // a fast GPU is free: take it

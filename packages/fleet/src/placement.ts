@@ -57,6 +57,12 @@ export interface PacedBackend {
    * nearer its end. A lease not listed here (or null) is assumed half-way through its job.
    */
   heldMs?: readonly (number | null)[];
+  /**
+   * How long its GPU is still expected to run prompts whose slots were freed before their end
+   * (queue-ahead: SlotLeases.finish with `aheadMs`), from now: a prompt sent there waits that long
+   * before it starts. 0 or absent: none.
+   */
+  aheadMs?: number;
 }
 
 /** A busy backend counts as much faster when its jobs take less than this share of the free one's. */
@@ -67,13 +73,22 @@ export function freeFastestFirst(backends: readonly PacedBackend[]): PacedBacken
   return backends.filter((b) => b.used < b.capacity).sort((a, b) => a.expectedMs - b.expectedMs);
 }
 
+/** How long a prompt sent to the backend now waits before it starts (aheadMs), 0 when nothing runs ahead. */
+function waitAheadMs(b: PacedBackend): number {
+  return b.aheadMs !== undefined && b.aheadMs > 0 ? b.aheadMs : 0;
+}
+
 /**
  * When each slot of a full backend frees, from now (ms): its job's expected slot time minus how
  * long it has held the slot (at least 0: an overdue job may end any moment), half the expected
- * time when that is unknown. One entry per slot (its capacity), the soonest first.
+ * time when that is unknown. While a prompt whose slot was freed early still runs there
+ * (aheadMs), the leased jobs wait behind it: each frees only after it, in a whole slot time. One
+ * entry per slot (its capacity), the soonest first.
  */
 export function slotsFreeInMs(b: PacedBackend): number[] {
+  const ahead = waitAheadMs(b);
   const remaining = Array.from({ length: b.used }, (_, i) => {
+    if (ahead > 0) return ahead + b.expectedMs;
     const held = b.heldMs?.[i];
     return held === null || held === undefined ? b.expectedMs / 2 : Math.max(0, b.expectedMs - held);
   });
@@ -83,11 +98,12 @@ export function slotsFreeInMs(b: PacedBackend): number[] {
 
 /**
  * Jobs the much faster busy backends (jobs there take less than 2/3 of `on`'s time) finish within
- * the time `on` needs for one: each slot first its current job (when it frees, by its lease's
- * start: slotsFreeInMs), then one job per expected slot time.
+ * the time `on` needs for one, a wait behind a prompt still running there included (aheadMs):
+ * each slot first its current job (when it frees, by its lease's start: slotsFreeInMs), then one
+ * job per expected slot time.
  */
 function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): number {
-  const horizon = on.expectedMs;
+  const horizon = on.expectedMs + waitAheadMs(on);
   let finished = 0;
   for (const b of backends) {
     if (b === on || b.used < b.capacity || b.expectedMs > horizon * MUCH_FASTER || b.expectedMs <= 0) continue;
@@ -99,20 +115,28 @@ function finishedByFaster(backends: readonly PacedBackend[], on: PacedBackend): 
 /**
  * Whether a job may start on backend `on` whatever the other backends' leases are, given that at
  * least `waiting` jobs are still to place (this one included): the most the much faster backends
- * could finish within its time there, every slot of theirs taken to be free now, is fewer than
- * `waiting`, so `worthStartingOn` keeps `on` with any leases (and, its cost being monotone in the
- * pace, every backend at least as fast). A hand-over of a slot on such a backend needs no read of
+ * could finish within its time there (plus the longest it may wait behind a prompt still running
+ * there, `aheadBoundMs`), every slot of theirs taken to be free now, is fewer than `waiting`, so
+ * `worthStartingOn` keeps `on` with any leases and waits ahead up to that bound (and, its cost
+ * being monotone in the pace, every backend at least as fast). A hand-over of a slot on such a backend needs no read of
  * the live leases when it is offered only the backends at least as fast as the one it frees (the
  * lease script picks by load, not pace). The fastest
  * backends always pass (nothing is much faster than them).
  */
-export function worthStartingOnAnyway(backends: ReadonlyArray<Pick<PacedBackend, 'id' | 'capacity' | 'expectedMs'>>, on: string, waiting: number): boolean {
+export function worthStartingOnAnyway(
+  backends: ReadonlyArray<Pick<PacedBackend, 'id' | 'capacity' | 'expectedMs'>>,
+  on: string,
+  waiting: number,
+  /** The longest a prompt sent to `on` may wait behind one still running there (queue-ahead's lead; 0 without). */
+  aheadBoundMs = 0,
+): boolean {
   const target = backends.find((b) => b.id === on);
   if (!target) return false;
+  const horizon = target.expectedMs + Math.max(0, aheadBoundMs);
   let most = 0;
   for (const b of backends) {
     if (b.id === on || b.expectedMs > target.expectedMs * MUCH_FASTER || b.expectedMs <= 0) continue;
-    most += b.capacity * Math.floor(target.expectedMs / b.expectedMs);
+    most += b.capacity * Math.floor(horizon / b.expectedMs);
   }
   return most < waiting;
 }

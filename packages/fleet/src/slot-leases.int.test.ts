@@ -411,6 +411,48 @@ describe('SlotLeases (real Redis)', () => {
     expect(leaseStartMs('id@')).toBeNull();
   });
 
+  it("records a slot freed before its prompt's end (queue-ahead) until that end, for placement to wait behind it; its release or that end forgets it", async () => {
+    const leases = new SlotLeases(scope.redis, { prefix: scope.prefix, ttlMs: 60_000 });
+    const gpus = [{ id: 'ahead-a', capacity: 1 }];
+    // A prompt that ended: nothing ahead.
+    const ended = (await leases.acquire({ tenantId: 'ah', candidates: gpus })).lease!;
+    await leases.finish(ended);
+    expect((await leases.liveLeases(['ahead-a'])).aheadMs.size).toBe(0);
+    await leases.release(ended);
+    // Freed 30 s before its expected end: read as up to 30 s still to run there, on Redis's clock.
+    const early = (await leases.acquire({ tenantId: 'ah', candidates: gpus })).lease!;
+    expect(await leases.finish(early, 30_000)).toBe(true);
+    await redisTimePasses(5);
+    const read = await leases.liveLeases(['ahead-a', 'ahead-none']);
+    expect(read.leases.get('ahead-a')).toEqual([]); // its slot is free
+    expect(read.aheadMs.get('ahead-a')).toBeGreaterThan(29_000);
+    expect(read.aheadMs.get('ahead-a')).toBeLessThanOrEqual(29_995);
+    expect(read.aheadMs.has('ahead-none')).toBe(false);
+    // With the queue's keys too (the worker's read): the positions of every part hold.
+    const q = { wait: `${scope.prefix}:ahead-q:wait`, prioritized: `${scope.prefix}:ahead-q:prioritized`, active: `${scope.prefix}:ahead-q:active` };
+    await scope.redis.rpush(q.wait, 'j1');
+    const withQueue = await leases.liveLeases(['ahead-none', 'ahead-a'], q);
+    expect(withQueue.queue).toEqual({ queued: 1, taken: 0 });
+    expect(withQueue.finishing).toBe(1);
+    expect(withQueue.aheadMs.get('ahead-a')).toBeGreaterThan(29_000);
+    // The attempt's end forgets it (its prompt ended before).
+    await leases.release(early);
+    expect((await leases.liveLeases(['ahead-a'])).aheadMs.size).toBe(0);
+    // A finish that hands its slot over records it too; past its expected end it is not read any more.
+    const handed = (await leases.acquire({ tenantId: 'ah', candidates: gpus })).lease!;
+    const next = await leases.acquireChecked({ tenantId: 'ah2', candidates: gpus }, { finishing: handed, aheadMs: 1500 });
+    expect(next.lease?.backendId).toBe('ahead-a');
+    expect(next.finishedLive).toBe(true);
+    const soon = await leases.liveLeases(['ahead-a']);
+    expect(soon.leases.get('ahead-a')!.map((l) => l.leaseId)).toEqual([next.lease!.leaseId]);
+    expect(soon.aheadMs.get('ahead-a')).toBeGreaterThan(0);
+    expect(soon.aheadMs.get('ahead-a')).toBeLessThanOrEqual(1500);
+    await redisTimePasses(1501);
+    expect((await leases.liveLeases(['ahead-a'])).aheadMs.size).toBe(0);
+    await leases.release(handed);
+    await leases.release(next.lease!);
+  });
+
   it('reads the render queue’s counts in the same script as the leases', async () => {
     const leases = new SlotLeases(scope.redis, { prefix: scope.prefix });
     const q = { wait: `${scope.prefix}:q:wait`, prioritized: `${scope.prefix}:q:prioritized`, active: `${scope.prefix}:q:active` };

@@ -104,6 +104,8 @@ export interface AcquireChecks {
    * hands over, see WorkerFleet.finish).
    */
   finishing?: Lease;
+  /** With `finishing`: its slot is freed before its prompt's end, expected in this many ms (queue-ahead; see finish). */
+  aheadMs?: number;
 }
 
 /** Backend slot leases in Redis, shared by all workers; see lease-script.ts for the algorithm. */
@@ -161,6 +163,11 @@ export class SlotLeases {
     return `${this.options.prefix}:finishing:${backendId}`;
   }
 
+  /** A backend's ahead set: finished leases whose prompt still runs there, until its expected end (see finish). */
+  aheadKey(backendId: string): string {
+    return `${this.options.prefix}:ahead:${backendId}`;
+  }
+
   tenantKey(tenantId: string): string {
     return `${this.options.prefix}:tenant-running:${tenantId}`;
   }
@@ -205,7 +212,7 @@ export class SlotLeases {
         ...(warm ? [warm.key] : []),
         ...(accepting ? candidates.map((c) => acceptingKey(this.options.prefix, c.id)) : []),
         ...(finishing
-          ? [this.key(finishing.backendId), this.finishingKey(finishing.backendId)]
+          ? [this.key(finishing.backendId), this.finishingKey(finishing.backendId), this.aheadKey(finishing.backendId)]
           : freeing
             ? [this.key(freeing.backendId), this.tenantKey(freeing.tenantId), ...(checks.forgive ? [checks.forgive.healthKey] : [])]
             : []),
@@ -223,7 +230,9 @@ export class SlotLeases {
         ...health.flatMap((h) => [h.rev, h.draining ? '1' : '0']),
         ...(warm ? candidates.map((c) => c.id) : []),
         ...(accepting && window ? ['1', window.pruneBefore, window.bound, window.ttlMs, ...candidates.map((c) => (accepting.backends.has(c.id) ? '1' : '0'))] : ['0']),
-        ...(freeing ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, ...(finishing ? [] : [checks.forgive?.ttlMs ?? 0])] : []),
+        ...(freeing
+          ? [freeing.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${freeing.backendId}`, finishing ? aheadArg(checks.aheadMs) : (checks.forgive?.ttlMs ?? 0)]
+          : []),
       ],
     );
     let result: [number, number, string, number?];
@@ -270,17 +279,19 @@ export class SlotLeases {
    * -1); its release later only ends it. (acquireChecked with `finishing` does the same and hands
    * the slot to another job in one script.) False when the lease had expired already. On an error it
    * is unknown whether it moved: the lease stays held, and its release ends it in either set (and
-   * is not handed over: see isFinished).
+   * is not handed over: see isFinished). `aheadMs` > 0: the slot is freed before its prompt's
+   * end, expected in that many ms (queue-ahead): until then the backend's ahead set says a prompt
+   * sent there waits behind it (liveLeases' `aheadMs`), unless the lease is released first.
    */
-  async finish(lease: Lease): Promise<boolean> {
+  async finish(lease: Lease, aheadMs = 0): Promise<boolean> {
     if (this.finished.has(lease) || this.handedOver.has(lease)) return true;
     let moved: number;
     try {
       moved = await runScript<number>(
         this.redis,
         FINISH_LEASE,
-        [this.key(lease.backendId), this.finishingKey(lease.backendId)],
-        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, this.ttlMs],
+        [this.key(lease.backendId), this.finishingKey(lease.backendId), this.aheadKey(lease.backendId)],
+        [lease.leaseId, leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, this.ttlMs, aheadArg(aheadMs)],
       );
     } catch (err) {
       this.finishUnknown.add(lease);
@@ -313,7 +324,7 @@ export class SlotLeases {
       await runScript(
         this.redis,
         RELEASE_LEASE,
-        [this.key(lease.backendId), this.tenantKey(lease.tenantId), this.finishingKey(lease.backendId), ...(forgive ? [forgive.healthKey] : [])],
+        [this.key(lease.backendId), this.tenantKey(lease.tenantId), this.finishingKey(lease.backendId), this.aheadKey(lease.backendId), ...(forgive ? [forgive.healthKey] : [])],
         [lease.leaseId, finished ? '' : leaseFreedChannel(this.options.prefix), `${this.instance} ${lease.backendId}`, ...(forgive ? [forgive.ttlMs] : [])],
       );
     } finally {
@@ -337,29 +348,36 @@ export class SlotLeases {
    * long each has been held (ms, by Redis's clock, null when its member does not say when it was
    * taken), and with `queue` the render queue's counts at the same instant, in one round trip
    * (placement's wait estimate). `finishing`: the live leases past their prompt on those backends
-   * (their jobs are still taken from the queue, and hold no slot).
+   * (their jobs are still taken from the queue, and hold no slot). `aheadMs`: per backend, in how
+   * many ms the last prompt whose slot was freed before its end (finish with `aheadMs`) is expected
+   * to end; a prompt sent there now waits that long (absent: none).
    */
   async liveLeases(
     backendIds: readonly string[],
     queue?: QueueCountKeys,
-  ): Promise<{ leases: Map<string, LiveLease[]>; finishing: number; queue: QueueCounts | null }> {
+  ): Promise<{ leases: Map<string, LiveLease[]>; finishing: number; aheadMs: Map<string, number>; queue: QueueCounts | null }> {
     const keys = [
       ...backendIds.map((id) => this.key(id)),
       ...backendIds.map((id) => this.finishingKey(id)),
+      ...backendIds.map((id) => this.aheadKey(id)),
       ...(queue ? [queue.wait, queue.prioritized, queue.active] : []),
     ];
-    const [now, queued, taken, finishing, ...members] = await runScript<[number, number, number, number, ...string[][]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
+    const [now, queued, taken, finishing, ...rest] = await runScript<[number, number, number, number, ...(string[] | number)[]]>(this.redis, READ_LIVE_LEASES, keys, [backendIds.length]);
     const leases = new Map<string, LiveLease[]>();
-    backendIds.forEach((id, i) =>
+    const aheadMs = new Map<string, number>();
+    backendIds.forEach((id, i) => {
+      const members = rest[i];
       leases.set(
         id,
-        (members[i] ?? []).map((leaseId) => {
+        (Array.isArray(members) ? members : []).map((leaseId) => {
           const start = leaseStartMs(leaseId);
           return { leaseId, heldMs: start === null ? null : Math.max(0, Number(now) - start) };
         }),
-      ),
-    );
-    return { leases, finishing: Number(finishing), queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
+      );
+      const ahead = Number(rest[backendIds.length + i] ?? 0);
+      if (ahead > 0) aheadMs.set(id, ahead);
+    });
+    return { leases, finishing: Number(finishing), aheadMs, queue: queue && Number(queued) >= 0 ? { queued: Number(queued), taken: Number(taken) } : null };
   }
 
   /**
@@ -405,6 +423,11 @@ export class SlotLeases {
     const used = await this.slotsInUse(candidates.map((c) => c.id));
     return candidates.reduce((sum, c) => sum + Math.max(0, c.capacity - (used[c.id] ?? 0)), 0);
   }
+}
+
+/** A finish's `aheadMs` as its script argument: whole ms, 0 when the prompt ended (or nothing valid was given). */
+function aheadArg(aheadMs: number | undefined): number {
+  return aheadMs !== undefined && Number.isFinite(aheadMs) && aheadMs > 0 ? Math.ceil(aheadMs) : 0;
 }
 
 /**

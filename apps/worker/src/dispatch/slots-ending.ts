@@ -6,6 +6,8 @@ interface Slot {
   soon: boolean;
   /** Called (once each) when it starts counting (whenSoon). */
   onSoon: Array<() => void>;
+  /** When its prompt is expected to end (the clock's ms). */
+  endsAt: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export class SlotsEnding {
     if (this.leadMs <= 0 || this.slots.has(leaseId)) return;
     const expected = this.expectedMs(backendId);
     if (expected === null) return;
-    const slot: Slot = { timer: null, soon: false, onSoon: [] };
+    const slot: Slot = { timer: null, soon: false, onSoon: [], endsAt: this.clock.now() + expected };
     this.slots.set(leaseId, slot);
     const enterIn = expected - this.leadMs;
     const leaveIn = expected + this.leadMs;
@@ -72,6 +74,12 @@ export class SlotsEnding {
     if (!slot) return;
     if (slot.soon) fn();
     else if (slot.timer) slot.onSoon.push(fn);
+  }
+
+  /** In how many ms that slot's prompt is expected to end (0 when overdue, or not counted: see whenSoon). */
+  remainingMs(leaseId: string): number {
+    const slot = this.slots.get(leaseId);
+    return slot ? Math.max(0, slot.endsAt - this.clock.now()) : 0;
   }
 
   /** That slot's prompt ended, or its attempt did: it no longer counts. */

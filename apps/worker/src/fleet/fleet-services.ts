@@ -54,6 +54,8 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     logger,
     clock,
   });
+  // A job let in on time must not be handed back before the slot's expected end.
+  const slotLeadMs = Math.min(env.GANTRY_SLOT_LEAD_MS, Math.floor(env.GANTRY_SLOT_WAIT_MS / 2));
   const fleet = new WorkerFleet({
     createDriver: input.createDriver,
     leases: input.leases,
@@ -62,8 +64,9 @@ export async function startFleetServices(input: FleetServicesInput): Promise<Fle
     health,
     logger,
     ...(input.queueKeys ? { queueKeys: input.queueKeys } : {}),
-    // A job let in on time must not be handed back before the slot's expected end.
-    slotLeadMs: Math.min(env.GANTRY_SLOT_LEAD_MS, Math.floor(env.GANTRY_SLOT_WAIT_MS / 2)),
+    slotLeadMs,
+    // Queue-ahead frees a slot at most the lead before its prompt's expected end.
+    aheadBoundMs: env.GANTRY_QUEUE_AHEAD ? slotLeadMs : 0,
     clock,
   });
   const monitor = new HealthMonitor({

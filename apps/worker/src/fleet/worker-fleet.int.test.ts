@@ -123,6 +123,43 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     await tail.leases.release(running);
   });
 
+  it('in the tail, counts the wait behind a prompt whose slot was freed before its end (queue-ahead), and sends a job where it ends first', async () => {
+    // Fast GPU (1 s a job) busy, slow one (8 s) free, 8 jobs to place (7 queued, the asking one, and
+    // the slow GPU's finishing job and the fast one's held): within 8 s the fast GPU finishes 7, so
+    // the slow one takes a job, unless a prompt freed early still runs there for 5 s more.
+    const tailWith = async (aheadMs: number) => {
+      const { fleet, leases } = await fleetWith(7, 0, 2);
+      for (let i = 0; i < 3; i++) {
+        fleet.pace.observe('fast', 1000);
+        fleet.pace.observe('slow', 8000);
+      }
+      const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+      const early = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
+      await leases.finish(early, aheadMs); // another worker's prompt, its slot freed (early or at its end)
+      const outcome = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+      for (const lease of [busy, early, ...(outcome.lease ? [outcome.lease] : [])]) await leases.release(lease);
+      return outcome;
+    };
+    expect((await tailWith(0)).lease?.backendId).toBe('slow');
+    expect(await tailWith(5000)).toEqual({ lease: null, reason: 'full' });
+
+    // With a backlog every GPU is worth starting on: of two of about one speed, the one with a
+    // prompt still running ahead comes after the idle one, though its pace is the faster.
+    const { fleet, leases } = await fleetWith(50);
+    fleet.sync([record('a'), record('b'), record('fast')]);
+    for (let i = 0; i < 3; i++) {
+      fleet.pace.observe('a', 100);
+      fleet.pace.observe('b', 110);
+      fleet.pace.observe('fast', 10); // much faster: the rule reads the leases
+    }
+    const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
+    const early = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'a', capacity: 1 }] })).lease!;
+    await leases.finish(early, 5000);
+    const outcome = await fleet.tryAcquire('t', need, fleet.all(), null, 0);
+    expect(outcome.lease?.backendId).toBe('b');
+    for (const lease of [busy, early, outcome.lease!]) await leases.release(lease);
+  });
+
   it('counts the jobs workers took that still look for a slot: in the tail they are as many as the queue', async () => {
     // The queue is empty, but 7 jobs besides this one are held by workers looking for a slot:
     // within 800 ms the fast GPU finishes only 7 of these 8, so the slow one takes this job now.

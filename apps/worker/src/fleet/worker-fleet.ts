@@ -51,7 +51,10 @@ export type TryAcquireOutcome = AcquireOutcome & { freed?: true; expired?: true 
  * attempt's end (`release`: the lease ends, its backend's strikes forgiven with `forgive`) or at its
  * prompt's end (`finish`: it moves to its backend's finishing set, see SlotLeases.finish).
  */
-export type Freeing = { lease: Lease; at: 'release'; forgive?: { healthKey: string; ttlMs: number } } | { lease: Lease; at: 'finish' };
+export type Freeing =
+  | { lease: Lease; at: 'release'; forgive?: { healthKey: string; ttlMs: number } }
+  /** `aheadMs` > 0: freed before its prompt's end, expected in that many ms (queue-ahead; see finish). */
+  | { lease: Lease; at: 'finish'; aheadMs?: number };
 
 /** A job of this worker waiting for a slot, ready to take one handed over (see WorkerFleet.release and finish). */
 interface Taker {
@@ -91,6 +94,13 @@ export interface WorkerFleetOptions {
    * gate lets in a job to take it (GANTRY_SLOT_LEAD_MS; 0, the default here: never, see SlotsEnding).
    */
   slotLeadMs?: number;
+  /**
+   * The longest a prompt sent to a backend may wait there behind one whose slot was freed before
+   * its end (queue-ahead's lead, GANTRY_SLOT_LEAD_MS with GANTRY_QUEUE_AHEAD; 0, the default here:
+   * slots are freed only at their prompt's end). The drain tail's rule counts it when it judges a
+   * backend without reading the leases (worthStartingOnAnyway).
+   */
+  aheadBoundMs?: number;
   /** Time of the slots' expected ends (default the system clock). */
   clock?: Clock;
 }
@@ -233,7 +243,7 @@ export class WorkerFleet {
     // bound of the jobs still to place.
     // (Once the job may not wait for a faster GPU, only the order by pace is left: no read either.)
     const paces = live.map((c) => ({ id: c.id, capacity: c.capacity, expectedMs: expected.get(c.id) ?? 0 }));
-    const keptAnyway = (id: string) => worthStartingOnAnyway(paces, id, 1 + this.takers.size);
+    const keptAnyway = (id: string) => worthStartingOnAnyway(paces, id, 1 + this.takers.size, this.options.aheadBoundMs ?? 0);
     const readLeases = paced && mayWaitForFaster && !(freeing ? keptAnyway(freeing.lease.backendId) : live.every((c) => keptAnyway(c.id)));
     // The health as last read (the intake gate reads it at every lease change) is checked by the
     // lease script itself; the warm models are read there too. One round trip in the usual case.
@@ -243,8 +253,10 @@ export class WorkerFleet {
       // The live leases and the queue's counts in one script, at the same instant.
       const [stored, leasesNow] = await Promise.all([kept ?? this.readHealth(ids), readLeases ? this.leases.liveLeases(ids, this.options.queueKeys) : null]);
       let running = leasesNow;
-      // The slot being handed over counts as free already.
+      // The slot being handed over counts as free already; freed before its prompt's end, its GPU is
+      // still busy that long (the script records it only now).
       const held = (id: string) => (running?.leases.get(id) ?? []).filter((l) => l.leaseId !== handing?.lease.leaseId);
+      const aheadOf = (id: string) => Math.max(running?.aheadMs.get(id) ?? 0, handing?.at === 'finish' && handing.lease.backendId === id ? (handing.aheadMs ?? 0) : 0);
       const open = this.openNow(need, live, stored);
       if (open.length === 0) {
         if (!reused) return freedIf({ lease: null, reason: 'full' });
@@ -263,7 +275,7 @@ export class WorkerFleet {
         if (running && mayWaitForFaster) {
           const backends = open.map((c): PacedBackend => {
             const leases = held(c.id);
-            return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs) };
+            return { id: c.id, capacity: c.capacity, used: leases.length, expectedMs: pace(c.id), heldMs: leases.map((l) => l.heldMs), aheadMs: aheadOf(c.id) };
           });
           // The lease being handed over still counts as leased: its job ended (or its prompt did) but
           // is still taken; so do the finishing ones (their prompt ended, their jobs still collect their outputs).
@@ -280,7 +292,9 @@ export class WorkerFleet {
           const bound = pace(freeing.lease.backendId);
           list = list.filter((c) => pace(c.id) <= bound);
         }
-        list = [...list].sort((a, b) => pace(a.id) - pace(b.id));
+        // Where it would end first: a GPU still running a prompt freed early (queue-ahead) starts it after that one.
+        const endsIn = (id: string) => pace(id) + (running ? aheadOf(id) : 0);
+        list = [...list].sort((a, b) => endsIn(a.id) - endsIn(b.id));
         ordered = true;
       }
       // Nothing to lease: the script would not run, so a slot being handed over stays the caller's.
@@ -292,7 +306,11 @@ export class WorkerFleet {
           // Every live candidate's hash, not only the open ones': one that recovered meanwhile is seen too.
           health: stored ? ids.map((id) => ({ key: healthKey(this.options.prefix, id), rev: stored.get(id)?.rev ?? '', draining: stored.get(id)?.draining ?? false })) : [],
           ...(model ? { warm: { key: this.modelsKey(), model } } : {}),
-          ...(handing?.at === 'finish' ? { finishing: handing.lease } : handing ? { freeing: handing.lease, ...(handing.forgive ? { forgive: handing.forgive } : {}) } : {}),
+          ...(handing?.at === 'finish'
+            ? { finishing: handing.lease, ...(handing.aheadMs ? { aheadMs: handing.aheadMs } : {}) }
+            : handing
+              ? { freeing: handing.lease, ...(handing.forgive ? { forgive: handing.forgive } : {}) }
+              : {}),
           accepting,
         },
       );
@@ -337,18 +355,20 @@ export class WorkerFleet {
    * handOver: FINISH_HAND_OVER_LEASE instead of FINISH_LEASE, the lease-freed hop and a later
    * lease); otherwise, or when that job leaves it, the slot is announced (and this process's waiting
    * jobs woken through onChange). No strikes are forgiven here: that waits for the recorded
-   * success. False when the lease had expired already.
+   * success. False when the lease had expired already. `aheadMs` > 0: freed before its prompt's
+   * end, expected in that many ms (queue-ahead): the drain tail's rule counts that wait on its GPU
+   * (SlotLeases.finish).
    */
-  async finish(lease: Lease): Promise<boolean> {
+  async finish(lease: Lease, aheadMs = 0): Promise<boolean> {
     if (!this.leases.isFinished(lease)) {
-      const handed = await this.handOver({ lease, at: 'finish' });
+      const handed = await this.handOver({ lease, at: 'finish', aheadMs });
       if (handed) {
         // No lease of this process changed, but its settling job now holds a place beside the one that took its slot.
         if (handed.lease?.backendId === lease.backendId) for (const listener of this.inPlace) listener();
         return handed.expired !== true;
       }
     }
-    return this.leases.finish(lease);
+    return this.leases.finish(lease, aheadMs);
   }
 
   /**

@@ -45,14 +45,16 @@ export async function occupySlot(deps: WorkerDeps, backendId: string, tenantId: 
  * the backend (inFlight, so the backend is not deleted under it) and for its tenant's running cap,
  * and among the worker's settling jobs (a place of its concurrency) until `letGo`. No strikes are
  * forgiven here (see `succeeded`). On a Redis error the slot is kept as before, until `letGo`.
+ * `aheadMs` > 0: queue-ahead frees the slot before the prompt's end, expected in that many ms
+ * (the drain tail's rule counts the wait behind it on that GPU: WorkerFleet.finish).
  */
-export function freeAtPromptEnd(deps: WorkerDeps, held: HeldSlot, log: Logger): void {
+export function freeAtPromptEnd(deps: WorkerDeps, held: HeldSlot, log: Logger, aheadMs = 0): void {
   if (held.finishing) return;
   const { backendId } = held.lease;
   deps.fleet.ending.end(held.lease.leaseId);
   held.settling = true;
   deps.fleet.settling.begin(backendId); // before the finish announces the free slot to the intake gate
-  held.finishing = deps.fleet.finish(held.lease).then(
+  held.finishing = deps.fleet.finish(held.lease, aheadMs).then(
     (live) => {
       if (!live) log.warn({ backend: backendId }, "backend slot lease had expired at the prompt's end");
     },

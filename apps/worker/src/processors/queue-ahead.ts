@@ -18,6 +18,7 @@ export function queueAheadAtStart(deps: WorkerDeps, held: HeldSlot, log: Logger)
   return () =>
     deps.fleet.ending.whenSoon(held.lease.leaseId, () => {
       log.debug({ backend: held.lease.backendId }, 'prompt near its expected end: its slot goes to the next job, whose prompt waits in the backend queue');
-      freeAtPromptEnd(deps, held, log);
+      // Its prompt still runs: a prompt sent to this GPU now waits about that long (the tail rule counts it).
+      freeAtPromptEnd(deps, held, log, deps.fleet.ending.remainingMs(held.lease.leaseId));
     });
 }
