@@ -39,10 +39,11 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     fleet.sync([record('slow'), record('fast')]);
     return { fleet, leases };
   }
-  const learn = (fleet: WorkerFleet) => {
+  /** Teaches the fleet its GPUs' paces (ms per job), trusted from the third observation. */
+  const learn = (fleet: WorkerFleet, fastMs = 100, slowMs = 800) => {
     for (let i = 0; i < 3; i++) {
-      fleet.pace.observe('fast', 100);
-      fleet.pace.observe('slow', 800);
+      fleet.pace.observe('fast', fastMs);
+      fleet.pace.observe('slow', slowMs);
     }
   };
   const need = { nodeTypes: [] };
@@ -129,10 +130,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
     // the slow one takes a job, unless a prompt freed early still runs there for 5 s more.
     const tailWith = async (aheadMs: number) => {
       const { fleet, leases } = await fleetWith(7, 0, 2);
-      for (let i = 0; i < 3; i++) {
-        fleet.pace.observe('fast', 1000);
-        fleet.pace.observe('slow', 8000);
-      }
+      learn(fleet, 1000, 8000);
       const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
       const early = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
       await leases.finish(early, aheadMs); // another worker's prompt, its slot freed (early or at its end)
@@ -179,10 +177,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   it('in the tail, judges when a busy GPU frees by its lease’s start: one near the end of its job takes the last jobs, one that just began does not', async () => {
     // Paces 3.5 and 8 s; two jobs to place (this one and one queued).
     const learnPaces = (fleet: WorkerFleet) => {
-      for (let i = 0; i < 3; i++) {
-        fleet.pace.observe('fast', 3500);
-        fleet.pace.observe('slow', 8000);
-      }
+      learn(fleet, 3500, 8000);
     };
     // The fast GPU's job began 3 s ago (another worker's lease, by Redis's clock): it frees in
     // ~0.5 s and finishes both jobs before the slow one would finish one. The job waits for it.
@@ -225,10 +220,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   it('in a hand-over, counts the ending job as taken and leased, not as one more to place', async () => {
     // Two leases (the fast GPU's job, and this worker's job ending on the slow one) and the job asking.
     const { fleet, leases } = await fleetWith(0, 0, 2);
-    for (let i = 0; i < 3; i++) {
-      fleet.pace.observe('fast', 3500);
-      fleet.pace.observe('slow', 8000);
-    }
+    learn(fleet, 3500, 8000);
     const running = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
     const ending = (await leases.acquire({ tenantId: 't', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
     // One job to place, and the fast GPU finishes one more within the slow one's time: it waits
