@@ -425,7 +425,7 @@ describe('SlotLeases (real Redis)', () => {
     await redisTimePasses(5);
     const read = await leases.liveLeases(['ahead-a', 'ahead-none']);
     expect(read.leases.get('ahead-a')).toEqual([]); // its slot is free
-    expect(read.aheadMs.get('ahead-a')).toBeGreaterThan(29_000);
+    expect(read.aheadMs.get('ahead-a')).toBeGreaterThan(20_000); // read well before its end, whatever the box's pace
     expect(read.aheadMs.get('ahead-a')).toBeLessThanOrEqual(29_995);
     expect(read.aheadMs.has('ahead-none')).toBe(false);
     // With the queue's keys too (the worker's read): the positions of every part hold.
@@ -434,20 +434,20 @@ describe('SlotLeases (real Redis)', () => {
     const withQueue = await leases.liveLeases(['ahead-none', 'ahead-a'], q);
     expect(withQueue.queue).toEqual({ queued: 1, taken: 0 });
     expect(withQueue.finishing).toBe(1);
-    expect(withQueue.aheadMs.get('ahead-a')).toBeGreaterThan(29_000);
+    expect(withQueue.aheadMs.get('ahead-a')).toBeGreaterThan(20_000);
     // The attempt's end forgets it (its prompt ended before).
     await leases.release(early);
     expect((await leases.liveLeases(['ahead-a'])).aheadMs.size).toBe(0);
     // A finish that hands its slot over records it too; past its expected end it is not read any more.
     const handed = (await leases.acquire({ tenantId: 'ah', candidates: gpus })).lease!;
-    const next = await leases.acquireChecked({ tenantId: 'ah2', candidates: gpus }, { finishing: handed, aheadMs: 1500 });
+    const next = await leases.acquireChecked({ tenantId: 'ah2', candidates: gpus }, { finishing: handed, aheadMs: 3000 });
     expect(next.lease?.backendId).toBe('ahead-a');
     expect(next.finishedLive).toBe(true);
     const soon = await leases.liveLeases(['ahead-a']);
     expect(soon.leases.get('ahead-a')!.map((l) => l.leaseId)).toEqual([next.lease!.leaseId]);
     expect(soon.aheadMs.get('ahead-a')).toBeGreaterThan(0);
-    expect(soon.aheadMs.get('ahead-a')).toBeLessThanOrEqual(1500);
-    await redisTimePasses(1501);
+    expect(soon.aheadMs.get('ahead-a')).toBeLessThanOrEqual(3000);
+    await redisTimePasses(3001);
     expect((await leases.liveLeases(['ahead-a'])).aheadMs.size).toBe(0);
     await leases.release(handed);
     await leases.release(next.lease!);

@@ -125,12 +125,12 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
   });
 
   it('in the tail, counts the wait behind a prompt whose slot was freed before its end (queue-ahead), and sends a job where it ends first', async () => {
-    // Fast GPU (1 s a job) busy, slow one (8 s) free, 8 jobs to place (7 queued, the asking one, and
-    // the slow GPU's finishing job and the fast one's held): within 8 s the fast GPU finishes 7, so
-    // the slow one takes a job, unless a prompt freed early still runs there for 5 s more.
+    // Fast GPU (3 s a job) busy, slow one (24 s) free, 8 jobs to place (7 queued, the asking one, and
+    // the slow GPU's finishing job and the fast one's held): within 24 s the fast GPU finishes 7, so
+    // the slow one takes a job, unless a prompt freed early still runs there for 15 s more.
     const tailWith = async (aheadMs: number) => {
       const { fleet, leases } = await fleetWith(7, 0, 2);
-      learn(fleet, 1000, 8000);
+      learn(fleet, 3000, 24_000);
       const busy = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'fast', capacity: 1 }] })).lease!;
       const early = (await leases.acquire({ tenantId: 'o', candidates: [{ id: 'slow', capacity: 1 }] })).lease!;
       await leases.finish(early, aheadMs); // another worker's prompt, its slot freed (early or at its end)
@@ -139,7 +139,7 @@ describe('WorkerFleet speed-aware placement (real Redis)', () => {
       return outcome;
     };
     expect((await tailWith(0)).lease?.backendId).toBe('slow');
-    expect(await tailWith(5000)).toEqual({ lease: null, reason: 'full' });
+    expect(await tailWith(15_000)).toEqual({ lease: null, reason: 'full' });
 
     // With a backlog every GPU is worth starting on: of two of about one speed, the one with a
     // prompt still running ahead comes after the idle one, though its pace is the faster.
